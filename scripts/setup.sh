@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up everything zlgis needs on a Debian machine with Python 3.11: system packages (as root or
+# through sudo), a virtual environment in .venv with zlgis and its test tools, and the map assets
+# from npm. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+# Debian packages: Chromium for the map tests, a CJK font for figures, Node/npm for map assets.
+APT_PACKAGES=(chromium fonts-noto-cjk nodejs npm python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  case "$pkg" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    python3-venv) "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Python environment.
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.zlgis-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  touch "$stamp"
+fi
+
+# Map assets (Leaflet and plugins) from npm, for maps that work with no internet.
+if [ -f scripts/setup_assets.sh ]; then
+  bash scripts/setup_assets.sh
+fi
+echo "setup: ready"

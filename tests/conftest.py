@@ -1,0 +1,64 @@
+"""Shared fixtures: the demo city (generated once per code version) and the real data folder."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get("ZLGIS_REALDATA", ROOT.parent / "shared" / "realdata"))
+DEMO_SEED = 2022
+
+
+def _demo_code_hash() -> str:
+    h = hashlib.sha1()
+    for p in sorted((ROOT / "zlgis" / "demo").rglob("*.py")) + [ROOT / "layers" / "catalog.yaml"]:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The real public data folder. Missing data fails the test: it never skips."""
+    if not REALDATA.is_dir():
+        pytest.fail(f"real data folder missing: {REALDATA} (tests that use it must not skip)")
+    return REALDATA
+
+
+@pytest.fixture(scope="session")
+def demo_city() -> Path:
+    """Folder of the demo city (seed 2022, default size), generated once and cached.
+
+    The cache is keyed by the generator's source, so a change to the generator regenerates it.
+    A file lock makes parallel test workers share one generation.
+    """
+    from zlgis.demo import make_demo_city
+
+    cache = ROOT / ".pytest_cache" / f"demo-city-{DEMO_SEED}-{_demo_code_hash()}"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.parent / "demo-city.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (cache / "catalog.yaml").exists():
+            make_demo_city(cache, seed=DEMO_SEED)
+    os.environ["ZLGIS_DEMO_DIR"] = str(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(demo_city: Path):
+    """The demo city's loaded :class:`zlgis.catalog.Catalog`."""
+    from zlgis.catalog import Catalog
+
+    return Catalog.load(demo_city / "catalog.yaml")
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_city: Path):
+    """The demo city's ground-truth table of planted cases and near-misses."""
+    import pandas as pd
+
+    return pd.read_csv(demo_city / "truth.csv", dtype=str, keep_default_na=False)

@@ -1,0 +1,171 @@
+"""The layer catalog: which layer is which, its schema, its CRS and its public fields.
+
+The catalog is one YAML file (``layers/catalog.yaml``). A bureau adapts zlgis to its own data by
+editing it. Source paths are relative to ``data_dir``, itself relative to the catalog file.
+
+Examples
+--------
+>>> cat = Catalog.load()
+>>> cat.layers["toilets"].title
+'公共厕所'
+>>> cat.layers["buildings"].field_for_alias("层数")
+'floors'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CatalogError
+
+__all__ = ["Catalog", "LayerSpec", "FieldSpec", "DEFAULT_CATALOG", "REQUIRED_LAYER_IDS"]
+
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yaml"
+
+#: Layer ids every catalog must name (the campaign's layer kinds).
+REQUIRED_LAYER_IDS = (
+    "roads", "red_lines", "green_lines", "blue_lines", "purple_lines", "yellow_lines",
+    "buildings", "residential_compounds", "construction_sites", "parks", "green_islands", "trees",
+    "toilets", "garbage_points", "transfer_stations", "street_lamps", "waterlogging_points",
+    "truck_no_parking_zones", "truck_restricted_roads", "truck_parking", "logistics_points",
+    "heat_stations", "grids", "hotline_cases", "boundary",
+)
+
+FIELD_TYPES = ("str", "int", "float", "bool", "date", "datetime")
+GEOMETRY_TYPES = ("Point", "LineString", "Polygon", None)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute of a layer, under its canonical English name."""
+
+    name: str
+    type: str = "str"
+    required: bool = False
+    allowed: tuple[Any, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One catalog entry."""
+
+    id: str
+    title: str
+    kind: str
+    path: Path | None
+    layer: str | None
+    geometry: str | None
+    crs: str | None
+    id_field: str | None
+    fields: dict[str, FieldSpec]
+    public: tuple[str, ...] = ()
+    dxf_layers: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def field_for_alias(self, name: str) -> str | None:
+        """Canonical field name for a source column name (canonical name or alias), else None."""
+        for f in self.fields.values():
+            if name == f.name or name in f.aliases:
+                return f.name
+        low = name.strip().lower()
+        for f in self.fields.values():
+            if low == f.name.lower() or low in (a.lower() for a in f.aliases):
+                return f.name
+        return None
+
+    def alias(self, name: str) -> str:
+        """The first Chinese alias of a canonical field (what a bureau user calls it)."""
+        f = self.fields.get(name)
+        return f.aliases[0] if f and f.aliases else name
+
+
+@dataclass
+class Catalog:
+    """A loaded layer catalog."""
+
+    path: Path
+    data_dir: Path
+    working_crs: str
+    layers: dict[str, LayerSpec]
+    boundary_layer: str | None = "boundary"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> "Catalog":
+        """Read a catalog file (default: ``$ZLGIS_CATALOG`` or ``layers/catalog.yaml``)."""
+        path = Path(path or os.environ.get("ZLGIS_CATALOG") or DEFAULT_CATALOG)
+        if not path.exists():
+            raise CatalogError("图层目录文件不存在", path=str(path))
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"图层目录文件无法解析：{exc}", path=str(path)) from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict):
+            raise CatalogError("图层目录缺少 layers 部分", path=str(path))
+        data_dir = (path.parent / str(raw.get("data_dir", "."))).resolve()
+        layers = {lid: _layer_spec(lid, spec, data_dir, path) for lid, spec in raw["layers"].items()}
+        return cls(path=path.resolve(), data_dir=data_dir,
+                   working_crs=str(raw.get("working_crs", "EPSG:4550")), layers=layers,
+                   boundary_layer=raw.get("boundary_layer", "boundary"), raw=raw)
+
+    def __getitem__(self, layer_id: str) -> LayerSpec:
+        try:
+            return self.layers[layer_id]
+        except KeyError:
+            raise CatalogError(f"图层目录中没有图层 {layer_id}", path=str(self.path)) from None
+
+    def missing_required(self) -> list[str]:
+        """Required campaign layer ids this catalog does not name."""
+        return [lid for lid in REQUIRED_LAYER_IDS if lid not in self.layers]
+
+    def with_data_dir(self, data_dir: str | os.PathLike[str]) -> dict[str, Any]:
+        """The raw catalog with ``data_dir`` replaced (to write a catalog next to data)."""
+        raw = dict(self.raw)
+        raw["data_dir"] = str(data_dir)
+        return raw
+
+
+def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpec:
+    if not isinstance(spec, dict):
+        raise CatalogError(f"图层 {lid} 的定义不是映射", path=str(cat_path))
+    for key in ("title", "kind", "source"):
+        if key not in spec:
+            raise CatalogError(f"图层 {lid} 缺少必填项 {key}", path=str(cat_path))
+    geom = spec.get("geometry")
+    if geom not in GEOMETRY_TYPES:
+        raise CatalogError(f"图层 {lid} 的几何类型 {geom!r} 无效，应为 {GEOMETRY_TYPES}",
+                           path=str(cat_path))
+    fields: dict[str, FieldSpec] = {}
+    for name, f in (spec.get("fields") or {}).items():
+        f = f or {}
+        ftype = f.get("type", "str")
+        if ftype not in FIELD_TYPES:
+            raise CatalogError(f"图层 {lid} 字段 {name} 的类型 {ftype!r} 无效", path=str(cat_path))
+        fields[name] = FieldSpec(
+            name=name, type=ftype, required=bool(f.get("required", False)),
+            allowed=tuple(f["allowed"]) if f.get("allowed") is not None else None,
+            aliases=tuple(str(a) for a in f.get("aliases", ())),
+            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"))
+    public = tuple(spec.get("public") or ())
+    unknown = [p for p in public if p not in fields]
+    if unknown:
+        raise CatalogError(f"图层 {lid} 的公开字段 {unknown} 未在 fields 中定义", path=str(cat_path))
+    src = spec["source"] if isinstance(spec["source"], dict) else {"path": spec["source"]}
+    known = {"title", "kind", "source", "geometry", "crs", "id_field", "fields", "public",
+             "dxf_layers"}
+    options = {k: v for k, v in spec.items() if k not in known}
+    options.update({k: v for k, v in src.items() if k not in ("path", "layer")})
+    return LayerSpec(
+        id=lid, title=str(spec["title"]), kind=str(spec["kind"]),
+        path=(data_dir / src["path"]) if src.get("path") else None, layer=src.get("layer"),
+        geometry=geom, crs=spec.get("crs"), id_field=spec.get("id_field"), fields=fields,
+        public=public, dxf_layers=tuple(spec.get("dxf_layers") or ()), options=options)

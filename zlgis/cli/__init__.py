@@ -1,0 +1,90 @@
+"""The ``zlgis`` command.
+
+Each sub-command lives in its own module of this package, which defines
+``register(subparsers, check_subparsers)`` and sets ``func`` on its parser. ``func(args)`` returns
+the exit code: 0 clean, 1 problems found in the data, 2 input that cannot be read at all.
+Errors about the user's data are printed in Chinese without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from ..errors import ZlgisError
+
+__all__ = ["main", "build_parser", "add_common_options", "COMMAND_MODULES"]
+
+#: Sub-command modules, in the order they appear in ``zlgis --help``.
+COMMAND_MODULES = (
+    "layers_cmd",       # zlgis layers, zlgis validate
+    "demo_cmd",         # zlgis demo-data
+    "controllines_cmd", # zlgis check controllines
+    "trucks_cmd",       # zlgis check trucks
+    "coverage_cmd",     # zlgis coverage
+    "waterlogging_cmd", # zlgis waterlogging
+    "publish_cmd",      # zlgis map
+    "weekly_cmd",       # zlgis weekly, zlgis ledger
+)
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, catalog: bool = True,
+                       json: bool = False) -> None:
+    """Options every sub-command takes: ``--catalog``, ``--quiet``, ``--debug`` (and ``--json``).
+
+    ``--quiet`` and ``--debug`` are accepted before or after the sub-command name.
+    """
+    if catalog:
+        parser.add_argument("--catalog", metavar="FILE", default=None,
+                            help="图层目录文件（默认 layers/catalog.yaml 或 $ZLGIS_CATALOG）")
+    if json:
+        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    parser.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="不显示进度信息")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="出错时显示调用栈")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zlgis", description="扎兰屯市城市精细化管理 GIS 工具 (zlgis)")
+    parser.add_argument("--debug", action="store_true", help="出错时显示完整调用栈（开发用）")
+    parser.add_argument("--quiet", action="store_true", help="不显示进度信息（定时任务）")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="运行检查（controllines 五线管控, trucks 大车进城）")
+    check_sub = check.add_subparsers(dest="check", metavar="CHECK")
+    check.set_defaults(func=lambda a: (check.print_help(), 2)[1])
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub, check_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ZlgisError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"错误：{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The finding: the common output of every check.
+
+A finding is one row of a GeoDataFrame in the working CRS with the columns of
+:data:`FINDING_COLUMNS`. Its ``finding_id`` is derived from the check, the rule and the ids of the
+features involved, so the same breach has the same id on every run and after unrelated edits.
+
+Examples
+--------
+>>> from shapely.geometry import Point
+>>> f = make_findings(
+...     check="controllines", rule="red_line_encroachment", rule_source="GB 50352-2019 §2.0.6",
+...     title="建筑压占道路红线", task_id="1.3.3", feature_ids=[["B1", "R7"]], layer="buildings",
+...     geometry=[Point(0, 0)], measures=[{"area_m2": 12.5}], severity=["high"])
+>>> f.loc[0, "finding_id"] == finding_id("controllines", "red_line_encroachment", ["R7", "B1"])
+True
+>>> list(f.columns) == list(FINDING_COLUMNS) + ["geometry"]
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .config import task_routing
+from .crs import WORKING_CRS
+
+__all__ = [
+    "FINDING_COLUMNS",
+    "SEVERITIES",
+    "finding_id",
+    "make_findings",
+    "empty_findings",
+    "concat_findings",
+    "assign_grids",
+]
+
+#: Column order of every findings table (plus ``geometry`` last).
+FINDING_COLUMNS: tuple[str, ...] = (
+    "finding_id",     # stable id: check + rule + involved feature ids
+    "check",          # controllines, coverage, waterlogging, trucks, ...
+    "rule",           # rule id inside the check
+    "rule_source",    # standard / regulation and clause the rule comes from
+    "title",          # short Chinese description shown to staff
+    "task_id",        # campaign task id (e.g. 1.3.3)
+    "layer",          # layer of the main feature
+    "feature_id",     # id of the main feature
+    "related_ids",    # other feature ids involved, ";"-separated
+    "measure",        # main measure (area, depth, distance ...), float
+    "measure_unit",   # its unit (m2, m, cm, min ...)
+    "measures",       # all measures as JSON text
+    "severity",       # high / medium / low
+    "lead_department",   # department codes, ";"-separated (some tasks have two leads)
+    "coop_departments",  # department codes, ";"-separated
+    "event_code_old",    # digital city-management code, CJ/T 214 / GB/T 30428.2 (configurable)
+    "event_code_new",    # GB/T 47678.5
+    "grid_id",
+    "road_chief",
+    "public",         # may appear on the public map (bool)
+    "observed_at",    # when the breach was observed (ISO text), if time-dependent
+)
+
+SEVERITIES = ("high", "medium", "low")
+
+
+def finding_id(check: str, rule: str, feature_ids: Iterable[Any]) -> str:
+    """Stable id from check, rule and the (unordered) ids of the features involved.
+
+    >>> finding_id("c", "r", ["b", "a"]) == finding_id("c", "r", ["a", "b"])
+    True
+    """
+    ids = sorted({str(i) for i in feature_ids})
+    digest = hashlib.sha1("|".join([check, rule, *ids]).encode("utf-8")).hexdigest()[:16]
+    return f"{check}-{rule}-{digest}"
+
+
+def _column(value: Any, n: int, default: Any) -> list[Any]:
+    if value is None:
+        return [default] * n
+    if isinstance(value, (str, bytes, bool, int, float)) or np.isscalar(value):
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"expected {n} values, got {len(values)}")
+    return values
+
+
+def make_findings(*, check: str, rule: str, rule_source: str, title: str | Sequence[str],
+                  task_id: str, feature_ids: Sequence[Sequence[Any]], layer: str,
+                  geometry: Sequence[Any] | gpd.GeoSeries,
+                  measures: Sequence[dict[str, Any]] | None = None,
+                  measure_key: str | None = None, measure_unit: str = "",
+                  severity: str | Sequence[str] = "medium", public: bool | Sequence[bool] = False,
+                  event_code_old: str = "", event_code_new: str = "",
+                  observed_at: Sequence[str] | str = "", id_extra: Sequence[Any] | None = None,
+                  crs: Any = WORKING_CRS) -> gpd.GeoDataFrame:
+    """Build a findings table for one rule.
+
+    Parameters
+    ----------
+    feature_ids : sequence of sequences
+        Per finding, the ids of the features involved; the first is the main feature.
+    measures : sequence of dict, optional
+        Per finding, all measures; ``measure_key`` names the main one.
+    id_extra : sequence, optional
+        Extra per-finding values that make the id unique (e.g. the day of a truck stop).
+    Routing (lead and cooperating departments) comes from the task in ``departments.yaml``.
+    """
+    n = len(feature_ids)
+    routing = task_routing(task_id)
+    measures = list(measures) if measures is not None else [{} for _ in range(n)]
+    main = [float(m.get(measure_key, np.nan)) if measure_key else np.nan for m in measures]
+    extra = _column(id_extra, n, None)
+    ids = [finding_id(check, rule, [*map(str, fids)] + ([f"@{e}"] if e is not None else []))
+           for fids, e in zip(feature_ids, extra)]
+    data = {
+        "finding_id": ids,
+        "check": check,
+        "rule": rule,
+        "rule_source": rule_source,
+        "title": _column(title, n, ""),
+        "task_id": task_id,
+        "layer": layer,
+        "feature_id": [str(f[0]) if len(f) else "" for f in feature_ids],
+        "related_ids": [";".join(map(str, f[1:])) for f in feature_ids],
+        "measure": main,
+        "measure_unit": measure_unit,
+        "measures": [json.dumps(_plain(m), ensure_ascii=False, sort_keys=True) for m in measures],
+        "severity": _column(severity, n, "medium"),
+        "lead_department": ";".join(routing.get("lead", [])),
+        "coop_departments": ";".join(routing.get("coop", [])),
+        "event_code_old": event_code_old,
+        "event_code_new": event_code_new,
+        "grid_id": "",
+        "road_chief": "",
+        "public": _column(public, n, False),
+        "observed_at": _column(observed_at, n, ""),
+    }
+    df = pd.DataFrame(data, columns=list(FINDING_COLUMNS), index=pd.RangeIndex(n))
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geometry), crs=crs).values, crs=crs)
+
+
+def _plain(m: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in m.items():
+        if isinstance(v, (np.floating, float)):
+            out[k] = None if not np.isfinite(v) else round(float(v), 3)
+        elif isinstance(v, np.integer):
+            out[k] = int(v)
+        elif isinstance(v, np.bool_):
+            out[k] = bool(v)
+        else:
+            out[k] = v
+    return out
+
+
+def empty_findings(crs: Any = WORKING_CRS) -> gpd.GeoDataFrame:
+    """An empty findings table with the right columns."""
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS},
+                            geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def concat_findings(frames: Iterable[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Concatenate findings tables, sorted by ``finding_id``; duplicate ids are an error."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_findings()
+    out = pd.concat(frames, ignore_index=True)
+    dup = out["finding_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"duplicate finding ids: {out.loc[dup, 'finding_id'].head().tolist()}")
+    out = out.sort_values("finding_id", kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=frames[0].crs)
+
+
+def assign_grids(findings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Fill ``grid_id`` and ``road_chief`` from the grid cell holding each finding.
+
+    A finding is placed by a representative point of its geometry; grids need the canonical
+    columns ``grid_id`` and ``road_chief``. Findings outside every grid keep empty values.
+    """
+    out = findings.copy()
+    if grids is None or not len(grids) or not len(out):
+        return out
+    pts = gpd.GeoSeries(out.geometry.representative_point(), crs=out.crs).to_crs(grids.crs)
+    idx_pt, idx_grid = grids.sindex.query(pts.values, predicate="within")
+    first = pd.Series(idx_grid, index=idx_pt).groupby(level=0).first()
+    gid = grids["grid_id"].astype(str).to_numpy()
+    chief = (grids["road_chief"].fillna("").astype(str).to_numpy() if "road_chief" in grids
+             else np.full(len(grids), "", dtype=object))
+    grid_col = np.full(len(out), "", dtype=object)
+    chief_col = np.full(len(out), "", dtype=object)
+    grid_col[first.index.to_numpy()] = gid[first.to_numpy()]
+    chief_col[first.index.to_numpy()] = chief[first.to_numpy()]
+    out["grid_id"] = grid_col
+    out["road_chief"] = chief_col
+    return out
