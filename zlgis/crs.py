@@ -18,8 +18,15 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
+import pyproj
 from numpy.typing import ArrayLike, NDArray
+
+from .errors import CRSError
 
 __all__ = [
     "WORKING_CRS",
@@ -33,6 +40,15 @@ __all__ = [
     "bd09_to_wgs84",
     "to_wgs84",
     "from_wgs84",
+    "KNOWN_CRS",
+    "CRSGuess",
+    "crs_label",
+    "recognise_crs",
+    "is_geographic",
+    "candidate_crs",
+    "infer_crs",
+    "check_declared_crs",
+    "swapped_lat_lon",
 ]
 
 #: CGCS2000 / 3-degree Gauss-Kruger CM 123E, metres (standards.md §7).
@@ -143,3 +159,289 @@ def from_wgs84(lng: ArrayLike, lat: ArrayLike, system: str) -> tuple[Arr, Arr]:
     if system == "bd09":
         return wgs84_to_bd09(lng, lat)
     return np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# CRS recognition and inference (standards.md section 7)
+# --------------------------------------------------------------------------------------------
+
+#: Coordinate systems a Chinese planning bureau meets, with their Chinese names.
+KNOWN_CRS: dict[str, str] = {
+    "EPSG:4490": "CGCS2000 经纬度",
+    "EPSG:4326": "WGS84 经纬度",
+    "EPSG:3857": "Web 墨卡托",
+    "EPSG:4550": "CGCS2000 3度带高斯-克吕格投影 中央经线123°E",
+    "EPSG:4529": "CGCS2000 3度带高斯-克吕格投影 第41带（东坐标带带号）",
+    "EPSG:4510": "CGCS2000 6度带高斯-克吕格投影 中央经线123°E",
+    "EPSG:2386": "西安80 3度带高斯-克吕格投影 中央经线123°E",
+    "EPSG:2365": "西安80 3度带高斯-克吕格投影 第41带（东坐标带带号）",
+    "EPSG:2438": "北京54 3度带高斯-克吕格投影 中央经线123°E",
+    "EPSG:2417": "北京54 3度带高斯-克吕格投影 第41带（东坐标带带号）",
+    "EPSG:4798": "新北京54 3度带高斯-克吕格投影 中央经线123°E",
+    "EPSG:4777": "新北京54 3度带高斯-克吕格投影 第41带（东坐标带带号）",
+    "EPSG:32651": "WGS84 UTM 第51带",
+    "gcj02": "GCJ-02 火星坐标（高德/腾讯）",
+    "bd09": "BD-09 百度坐标",
+}
+
+#: China's bounding box in lon/lat (the GCJ-02 out-of-China box).
+CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)
+
+# First EPSG code of the 3-degree zone-prefixed series (zone 25) for each datum, and the name
+# pyproj gives them; zone z has code base + z - 25 (checked against the name at run time).
+_ZONE3_SERIES = ((4513, "CGCS2000"), (2349, "Xian 1980"), (2401, "Beijing 1954"))
+# 3-degree GK series by central meridian (CM 75E first): code base + (cm - 75) / 3.
+_CM3_SERIES = ((4534, "CGCS2000"), (2370, "Xian 1980"), (2422, "Beijing 1954"))
+
+
+@dataclass(frozen=True)
+class CRSGuess:
+    """A coordinate system inferred from coordinate ranges, and why."""
+
+    crs: str
+    reason: str
+
+
+def crs_label(crs: Any) -> str:
+    """Short Chinese label of a CRS: ``'EPSG:4550（CGCS2000 3度带…）'``.
+
+    Examples
+    --------
+    >>> crs_label("EPSG:4529")
+    'EPSG:4529（CGCS2000 3度带高斯-克吕格投影 第41带（东坐标带带号））'
+    >>> crs_label("gcj02")
+    'gcj02（GCJ-02 火星坐标（高德/腾讯））'
+    """
+    if crs is None:
+        return "未声明"
+    key = str(crs) if isinstance(crs, str) else None
+    if key is None:
+        code = _to_epsg(crs)
+        key = f"EPSG:{code}" if code else pyproj.CRS(crs).name
+    if key.lower() in OBFUSCATED:
+        key = key.lower()
+    name = KNOWN_CRS.get(key.upper() if key.lower().startswith("epsg") else key)
+    if name is None and key.upper().startswith("EPSG:"):
+        try:
+            name = pyproj.CRS(key).name
+        except pyproj.exceptions.CRSError:
+            name = None
+    return f"{key}（{name}）" if name else key
+
+
+def _to_epsg(crs: Any) -> int | None:
+    try:
+        c = pyproj.CRS(crs)
+    except pyproj.exceptions.CRSError:
+        return None
+    code = c.to_epsg()
+    if code is None:
+        code = c.to_epsg(min_confidence=25)
+    return code
+
+
+def recognise_crs(crs: Any) -> str | None:
+    """Normalise a CRS (EPSG code, WKT, ESRI ``.prj`` text, pyproj CRS) to ``'EPSG:nnnn'``.
+
+    ``gcj02``/``bd09`` are returned as such; an unrecognisable definition gives ``None``.
+    ESRI ``.prj`` names such as ``Xian_1980_3_Degree_GK_CM_123E`` resolve to their EPSG code.
+
+    Examples
+    --------
+    >>> recognise_crs(4550), recognise_crs("epsg:4490"), recognise_crs("GCJ02")
+    ('EPSG:4550', 'EPSG:4490', 'gcj02')
+    """
+    if crs is None:
+        return None
+    if isinstance(crs, str):
+        low = crs.strip().lower().replace("-", "").replace("_", "")
+        if low in OBFUSCATED:
+            return low
+        if low in ("wgs84", "wgs1984"):
+            return "EPSG:4326"
+        if low in ("cgcs2000",):
+            return "EPSG:4490"
+    if isinstance(crs, int):
+        crs = f"EPSG:{crs}"
+    code = _to_epsg(crs)
+    return f"EPSG:{code}" if code else None
+
+
+def is_geographic(crs: Any) -> bool:
+    """True for lon/lat systems (including ``gcj02``/``bd09``)."""
+    if isinstance(crs, str) and crs.lower() in OBFUSCATED:
+        return True
+    try:
+        return bool(pyproj.CRS(crs).is_geographic)
+    except pyproj.exceptions.CRSError:
+        return False
+
+
+@lru_cache(maxsize=None)
+def _projected_candidates() -> tuple[tuple[str, int | None], ...]:
+    """(code, zone) of every known projected CRS; zone is the easting prefix (or None)."""
+    codes: list[tuple[str, int | None]] = []
+    for base, datum in _CM3_SERIES:
+        for i in range(0, 21):  # CM 75E .. 135E
+            code = base + i
+            name = pyproj.CRS.from_epsg(code).name
+            if name.startswith(datum) and f"CM {75 + 3 * i}E" in name:
+                codes.append((f"EPSG:{code}", None))
+    codes.append(("EPSG:4798", None))
+    for base, datum in _ZONE3_SERIES:
+        for z in range(25, 46):
+            code = base + z - 25
+            name = pyproj.CRS.from_epsg(code).name
+            if name.startswith(datum) and name.endswith(f"zone {z}"):
+                codes.append((f"EPSG:{code}", z))
+    codes += [("EPSG:4777", 41), ("EPSG:4510", None), ("EPSG:32651", None), ("EPSG:3857", None)]
+    return tuple(codes)
+
+
+@lru_cache(maxsize=None)
+def _transformer(src: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+
+
+def _in_region(lon: NDArray[np.float64], lat: NDArray[np.float64],
+               region: tuple[float, float, float, float]) -> bool:
+    return bool(np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))
+                and np.all((lon >= region[0]) & (lon <= region[2]) & (lat >= region[1])
+                           & (lat <= region[3])))
+
+
+def _sample_points(bounds: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    minx, miny, maxx, maxy = (float(v) for v in np.asarray(bounds, dtype=float))
+    xs = np.array([minx, maxx, minx, maxx, (minx + maxx) / 2])
+    ys = np.array([miny, miny, maxy, maxy, (miny + maxy) / 2])
+    return xs, ys
+
+
+def candidate_crs(bounds: ArrayLike, region: tuple[float, float, float, float] = CHINA_BOX
+                  ) -> list[str]:
+    """Coordinate systems that would put a bounding box inside ``region`` (lon/lat box).
+
+    Lon/lat data gives ``['EPSG:4326']`` (WGS84 and CGCS2000 differ by less than a metre here).
+
+    Examples
+    --------
+    >>> candidate_crs((480000, 5319000, 481000, 5320000), region=(122, 47.5, 123.5, 48.5))[:3]
+    ['EPSG:4550', 'EPSG:2386', 'EPSG:2438']
+    >>> candidate_crs((41480000, 5319000, 41481000, 5320000))
+    ['EPSG:4529', 'EPSG:2365', 'EPSG:2417', 'EPSG:4777']
+    """
+    xs, ys = _sample_points(bounds)
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        return []
+    if np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90):
+        return ["EPSG:4326"] if _in_region(xs, ys, region) else []
+    out = []
+    for code, zone in _projected_candidates():
+        if zone is not None and not np.all(np.floor(xs / 1e6) == zone):
+            continue
+        if zone is None and code != "EPSG:3857" and not np.all(np.abs(xs - 500_000) < 400_000):
+            continue
+        with np.errstate(all="ignore"):
+            lon, lat = _transformer(code).transform(xs, ys, errcheck=False)
+        if _in_region(np.asarray(lon), np.asarray(lat), region):
+            out.append(code)
+    return out
+
+
+def infer_crs(bounds: ArrayLike, region: tuple[float, float, float, float] | None = None,
+              *, what: str = "") -> CRSGuess:
+    """Infer a missing CRS from the coordinate ranges, only when the answer is unambiguous.
+
+    The candidates are first restricted to ``region`` (the city, lon/lat box), then to China.
+    Lon/lat in range is read as EPSG:4326. Projected coordinates are accepted only when a single
+    known system places them in the region; Gauss-Kruger metres fit CGCS2000, Xian 1980 and
+    Beijing 1954 alike and are refused with a :class:`~zlgis.errors.CRSError` naming them.
+
+    Examples
+    --------
+    >>> infer_crs((122.6, 47.9, 122.8, 48.1)).crs
+    'EPSG:4326'
+    >>> infer_crs((13650000, 6100000, 13670000, 6110000), region=(121, 47, 124, 49)).crs
+    'EPSG:3857'
+    """
+    regions = [r for r in (region, CHINA_BOX) if r is not None]
+    cands: list[str] = []
+    for reg in regions:
+        cands = candidate_crs(bounds, reg)
+        if cands:
+            break
+    if len(cands) == 1:
+        code = cands[0]
+        if code == "EPSG:4326":
+            reason = ("文件未声明坐标系，坐标范围为经纬度，按 EPSG:4326（WGS84，与 CGCS2000 相差不到1米）"
+                      "读取；若坐标来自高德/腾讯或百度地图，请在图层目录中声明 crs: gcj02 或 bd09")
+        else:
+            reason = f"文件未声明坐标系，按坐标范围唯一推断为 {crs_label(code)}"
+        return CRSGuess(code, reason)
+    if not cands:
+        raise CRSError("文件未声明坐标系，且坐标范围不符合任何已知坐标系（经纬度、高斯-克吕格、Web 墨卡托），"
+                       "请用 --crs 或图层目录的 crs 声明坐标系", path=what or None)
+    names = "、".join(crs_label(c) for c in cands[:6])
+    more = f" 等 {len(cands)} 个" if len(cands) > 6 else ""
+    raise CRSError(f"文件未声明坐标系，按坐标范围无法唯一判断，可能是：{names}{more}；"
+                   "请用 --crs 或图层目录的 crs 声明坐标系", path=what or None)
+
+
+def check_declared_crs(bounds: ArrayLike, declared: str,
+                       region: tuple[float, float, float, float] | None = None, *,
+                       strict: bool = True) -> str | None:
+    """Chinese message when coordinates contradict the declared CRS, else ``None``.
+
+    Catches metres declared as degrees, degrees declared as metres, and (given a ``region`` and
+    ``strict``) a projected CRS that puts the data outside the region while another known one
+    fits. The region also ranks the candidates named in the message.
+
+    Examples
+    --------
+    >>> check_declared_crs((480000, 5319000, 481000, 5320000), "EPSG:4326")[:22]
+    '声明的坐标系为 EPSG:4326（WGS8'
+    >>> check_declared_crs((122.6, 47.9, 122.8, 48.1), "EPSG:4326") is None
+    True
+    """
+    xs, ys = _sample_points(bounds)
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        return None
+    degrees = bool(np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90))
+    label = crs_label(declared)
+    if is_geographic(declared):
+        if degrees:
+            return None
+        cands = candidate_crs(bounds, region or CHINA_BOX) or candidate_crs(bounds, CHINA_BOX)
+        hint = ("，可能是：" + "、".join(crs_label(c) for c in cands[:6])) if cands else ""
+        return (f"声明的坐标系为 {label}，但坐标值超出经纬度范围（x {xs.min():.0f}～{xs.max():.0f}，"
+                f"y {ys.min():.0f}～{ys.max():.0f}），像是以米为单位的投影坐标{hint}")
+    if degrees and np.all(np.abs(xs) <= 180):
+        return (f"声明的坐标系为 {label}（米），但坐标值像经纬度（x {xs.min():.4f}～{xs.max():.4f}，"
+                f"y {ys.min():.4f}～{ys.max():.4f}），可能是 EPSG:4326 或 EPSG:4490")
+    if region is not None and strict:
+        with np.errstate(all="ignore"):
+            lon, lat = _transformer(declared).transform(xs, ys, errcheck=False)
+        if not _in_region(np.asarray(lon), np.asarray(lat), region):
+            cands = [c for c in candidate_crs(bounds, region) if c != declared]
+            if cands:
+                return (f"声明的坐标系为 {label}，但按它换算后数据不在本市范围内；按坐标范围可能是："
+                        + "、".join(crs_label(c) for c in cands[:6]))
+    return None
+
+
+def swapped_lat_lon(x: ArrayLike, y: ArrayLike,
+                    region: tuple[float, float, float, float] = CHINA_BOX) -> NDArray[np.bool_]:
+    """True where lon/lat look swapped: (x, y) falls outside ``region`` but (y, x) inside.
+
+    Examples
+    --------
+    >>> swapped_lat_lon([48.01, 122.7], [122.74, 48.0]).tolist()
+    [True, False]
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, s, e, n = region
+
+    def inside(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return (a >= w) & (a <= e) & (b >= s) & (b <= n)
+
+    return ~inside(x, y) & inside(y, x)

@@ -1,83 +1,385 @@
-"""Load catalog layers: read, rename aliases to canonical names, convert to the working CRS.
+"""Load catalog layers: read any source format, validate row by row, convert to the working CRS.
 
-INTERIM minimal implementation (GeoPackage and CSV/XLSX point tables); the full readers and
-per-row validation replace it behind the same signatures.
+:func:`read_layer` reads one catalog layer and returns a :class:`LoadedLayer` (the clean
+GeoDataFrame, the rejected rows with reasons and the issue report); :func:`load_layers` returns
+clean GeoDataFrames for several layers and raises :class:`~zlgis.errors.LayerError` naming the
+first layer that cannot be read. :func:`read_file` checks any single file without a catalog.
+
+Clean frames: working CRS (``catalog.working_crs``, EPSG:4550), catalog columns under their
+canonical English names coerced to the catalog types, extra source columns kept as they are,
+geometry column ``geometry``, index 0..n-1. Invariant: ``rows_in == len(gdf) + len(rejected)``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "toilets.csv"
+>>> _ = p.write_text("公厕编号,名称,经度,纬度\\nT1,北门公厕,122.74,48.01\\nT1,重复,122.75,48.02\\n",
+...                  encoding="utf-8")
+>>> [res] = read_file(p, kind="toilets", crs="gcj02")
+>>> res.rows_in, len(res.gdf), res.rejected["reject_code"].tolist(), str(res.gdf.crs)
+(2, 1, ['duplicate_id'], 'EPSG:4550')
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-import pyogrio
+import shapely
 
+from .._progress import Progress
 from ..catalog import Catalog, LayerSpec
-from ..crs import OBFUSCATED, to_wgs84
-from ..errors import LayerError, UnreadableInputError
+from ..config import load_config
+from ..crs import _transformer
+from ..errors import LayerError, UnreadableInputError, ZlgisError
+from ..validate.geometry import closed_lines_to_polygons
+from ..validate.pipeline import Region, ValidationResult, validate_frame
+from ..validate.report import concat_issues, empty_issues, make_issues
+from .readers import SourceRead, read_source
 
-__all__ = ["LoadedLayer", "read_layer", "load_layers"]
+__all__ = ["LoadedLayer", "read_layer", "load_layers", "read_file", "city_region",
+           "city_boundary", "adhoc_spec"]
 
 
 @dataclass
 class LoadedLayer:
-    """A loaded layer and its report (rows rejected or repaired, with reasons)."""
+    """A loaded layer and its report (rows rejected or repaired, with reasons).
+
+    Attributes
+    ----------
+    layer_id : str
+    gdf : GeoDataFrame
+        Clean rows in the working CRS.
+    rows_in : int
+        Rows read from the source (``len(gdf) + len(rejected)``).
+    rejected : DataFrame
+        Rejected rows: ``reject_row`` (1-based source row), ``reject_code``, ``reject_reason``,
+        then the source attributes.
+    issues : DataFrame
+        The report (:data:`zlgis.validate.report.ISSUE_COLUMNS`).
+    path : Path or None
+    rows : ndarray
+        1-based source row of each row of ``gdf``.
+    source_crs : str or None
+        Coordinate system the source was read in (``gcj02``/``bd09`` included).
+    driver, encoding : str or None
+    """
 
     layer_id: str
     gdf: gpd.GeoDataFrame
     rows_in: int
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
-    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    issues: pd.DataFrame = field(default_factory=empty_issues)
+    path: Path | None = None
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    source_crs: str | None = None
+    driver: str | None = None
+    encoding: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        """True when the layer has no issue at all."""
+        return self.issues.empty
 
 
-def read_layer(catalog: Catalog, layer_id: str, **kwargs: Any) -> LoadedLayer:
-    """Read one catalog layer into the working CRS with canonical field names."""
-    spec = catalog[layer_id]
-    gdf = _read_source(spec)
-    gdf = gdf.rename(columns={c: spec.field_for_alias(c) or c for c in gdf.columns
-                              if c != gdf.geometry.name})
-    gdf = _to_working(gdf, spec, catalog.working_crs)
-    return LoadedLayer(layer_id, gdf, rows_in=len(gdf))
+# ------------------------------------------------------------------------------------------------
+# city context: boundary and lon/lat region
+# ------------------------------------------------------------------------------------------------
+
+_BOUNDARY_CACHE: dict[tuple[str, float, str], shapely.Geometry | None] = {}
 
 
-def load_layers(catalog: Catalog, ids: list[str] | None = None, **kwargs: Any
-                ) -> dict[str, gpd.GeoDataFrame]:
-    """Load several layers; raise :class:`LayerError` naming the first that fails."""
-    out = {}
-    for lid in ids or list(catalog.layers):
+def city_boundary(catalog: Catalog) -> shapely.Geometry | None:
+    """The city boundary in the working CRS, from the catalog's boundary layer (cached)."""
+    bid = catalog.boundary_layer
+    if not bid or bid not in catalog.layers:
+        return None
+    spec = catalog.layers[bid]
+    if spec.path is None or not spec.path.exists():
+        return None
+    key = (str(spec.path), spec.path.stat().st_mtime, catalog.working_crs)
+    if key not in _BOUNDARY_CACHE:
         try:
-            out[lid] = read_layer(catalog, lid, **kwargs).gdf
-        except UnreadableInputError as exc:
-            raise LayerError(str(exc), layer=lid) from None
+            res = read_layer(catalog, bid, check_boundary=False)
+            geom = shapely.union_all(res.gdf.geometry.array) if len(res.gdf) else None
+        except ZlgisError:
+            geom = None
+        _BOUNDARY_CACHE[key] = geom
+    return _BOUNDARY_CACHE[key]
+
+
+def city_region(catalog: Catalog | None = None) -> Region:
+    """Lon/lat box of the city: the boundary plus a margin, else the configured city box."""
+    cfg = load_config("validation")
+    if catalog is not None:
+        b = city_boundary(catalog)
+        if b is not None and not b.is_empty:
+            tr = _transformer(catalog.working_crs)
+            w, s, e, n = tr.transform_bounds(*shapely.bounds(b))
+            m = float(cfg["boundary_margin_deg"]["value"])
+            return (w - m, s - m, e + m, n + m)
+    cx, cy = cfg["city"]["center"]
+    hx, hy = cfg["city"]["half_size_deg"]
+    return (cx - hx, cy - hy, cx + hx, cy + hy)
+
+
+# ------------------------------------------------------------------------------------------------
+# catalog layers
+# ------------------------------------------------------------------------------------------------
+
+def _rename(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    mapping: dict[str, str] = {}
+    for c in gdf.columns:
+        if c == gdf.geometry.name:
+            continue
+        canon = spec.field_for_alias(str(c))
+        if canon and canon not in mapping.values():
+            mapping[c] = canon
+    shown = {v: str(k) for k, v in mapping.items()}
+    out = gdf.rename(columns=mapping)
+    # a source column with the canonical name and another alias of it: keep the first
+    out = out.loc[:, ~out.columns.duplicated()]
+    return out, shown
+
+
+def _select_dxf(src: SourceRead, spec: LayerSpec, catalog: Catalog | None
+                ) -> tuple[SourceRead, list[dict[str, Any]]]:
+    """Keep the entities on the CAD layers of ``spec``; note CAD layers nobody claims."""
+    gdf = src.gdf
+    notes: list[dict[str, Any]] = []
+    if "cad_layer" not in gdf.columns:
+        return src, notes
+    names = set(spec.dxf_layers)
+    cad = gdf["cad_layer"].astype("string").fillna("")
+    if catalog is not None:
+        known = {n for s in catalog.layers.values() for n in s.dxf_layers}
+        for name, cnt in cad[~cad.isin(known)].value_counts().items():
+            notes.append({"pos": None, "field": "cad_layer", "code": "unknown_dxf_layer",
+                          "message": f"CAD 图层“{name}”（{cnt} 个实体）未在图层目录的 dxf_layers 中登记，已忽略",
+                          "action": "warning"})
+    keep = cad.isin(names).to_numpy() if names else np.ones(len(gdf), bool)
+    sub = gdf.loc[keep].reset_index(drop=True)
+    if spec.geometry == "Polygon":
+        geoms, _ = closed_lines_to_polygons(np.asarray(sub.geometry.array, dtype=object))
+        sub = sub.set_geometry(gpd.GeoSeries(geoms, crs=sub.crs))
+    if spec.id_field and spec.id_field not in sub.columns and "cad_handle" in sub.columns:
+        sub[spec.id_field] = "DXF-" + sub["cad_handle"].astype("string")
+    newpos = np.cumsum(keep) - 1
+    kept_notes = [nt if nt.get("pos") is None else dict(nt, pos=int(newpos[nt["pos"]]))
+                  for nt in src.notes if nt.get("pos") is None or keep[nt["pos"]]]
+    return SourceRead(sub, src.path, src.layer, src.driver, src.rows[keep], kept_notes,
+                      src.encoding), notes
+
+
+def _finish(layer_id: str, res: ValidationResult, src: SourceRead) -> LoadedLayer:
+    return LoadedLayer(layer_id=layer_id, gdf=res.gdf, rows_in=res.rows_in, rejected=res.rejected,
+                       issues=res.issues, path=src.path, rows=res.rows, source_crs=res.source_crs,
+                       driver=src.driver, encoding=src.encoding)
+
+
+def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
+               check_boundary: bool = True, progress: Progress | None = None,
+               **kwargs: Any) -> LoadedLayer:
+    """Read and validate one catalog layer into the working CRS with canonical field names.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    layer_id : str
+    crs : str, optional
+        Override the coordinate system of the source (EPSG code, ``gcj02``, ``bd09``).
+    check_boundary : bool
+        Report features outside the city boundary (needs the catalog's boundary layer).
+    progress : Progress, optional
+
+    Returns
+    -------
+    LoadedLayer
+
+    Raises
+    ------
+    UnreadableInputError
+        The source is missing, empty, truncated or of an unknown format.
+    CRSError
+        The coordinate system is missing and cannot be inferred, or contradicts the data.
+    """
+    spec = catalog[layer_id]
+    if spec.kind == "raster":
+        raise UnreadableInputError("栅格图层不按矢量读取，请直接读取 catalog[...].path",
+                                   path=str(spec.path), layer=layer_id)
+    if spec.path is None:
+        raise UnreadableInputError("图层目录没有给出文件路径", layer=layer_id)
+    if progress:
+        progress.step(f"读取 {spec.title}（{layer_id}）：{spec.path.name}")
+    opts = spec.options
+    src = read_source(spec.path, spec.layer, x=opts.get("x"), y=opts.get("y"),
+                      encoding=opts.get("encoding"), sheet=opts.get("sheet"))
+    extra: list[dict[str, Any]] = []
+    is_dxf = src.driver == "DXF"
+    if is_dxf:
+        src, extra = _select_dxf(src, spec, catalog)
+    gdf, shown = _rename(src.gdf, spec)
+    boundary = None
+    if check_boundary and layer_id != catalog.boundary_layer:
+        boundary = city_boundary(catalog)
+    tol = float(load_config("validation")["outside_boundary"]["tolerance_m"])
+    res = validate_frame(gdf, spec, rows=src.rows, path=str(spec.path),
+                         working_crs=catalog.working_crs, notes=src.notes + extra,
+                         region=city_region(catalog) if layer_id != catalog.boundary_layer
+                         else None,
+                         boundary=boundary, boundary_tolerance=tol, crs_override=crs,
+                         fill_missing=is_dxf, source_names=shown,
+                         check_region=layer_id != catalog.boundary_layer,
+                         wkb=None if is_dxf else src.wkb)
+    return _finish(layer_id, res, src)
+
+
+def load_layers(catalog: Catalog, ids: list[str] | None = None, *, quiet: bool = True,
+                **kwargs: Any) -> dict[str, gpd.GeoDataFrame]:
+    """Load several layers (default: every vector layer of the catalog) as clean GeoDataFrames.
+
+    Raster layers (``kind: raster``) are skipped. Raises :class:`LayerError` naming the first
+    layer that cannot be read at all; rows rejected by validation are left out silently (use
+    :func:`read_layer` for the report).
+    """
+    progress = kwargs.pop("progress", None) or Progress(quiet=quiet)
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for lid in ids or list(catalog.layers):
+        spec = catalog[lid]
+        if spec.kind == "raster":
+            continue
+        try:
+            out[lid] = read_layer(catalog, lid, progress=progress, **kwargs).gdf
+        except LayerError:
+            raise
+        except ZlgisError as exc:
+            raise LayerError(f"图层 {lid}（{spec.title}）无法载入：{exc}", layer=lid) from None
     return out
 
 
-def _read_source(spec: LayerSpec) -> gpd.GeoDataFrame:
-    path = spec.path
-    if path is None or not path.exists():
-        raise UnreadableInputError("文件不存在", path=str(path), layer=spec.id)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx", ".xls"):
-        df = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
-        x, y = spec.options.get("x", "经度"), spec.options.get("y", "纬度")
-        geom = gpd.points_from_xy(df[x], df[y])
-        return gpd.GeoDataFrame(df.drop(columns=[x, y]), geometry=geom, crs="EPSG:4326")
-    return pyogrio.read_dataframe(path, layer=spec.layer)
+# ------------------------------------------------------------------------------------------------
+# any single file, without a catalog
+# ------------------------------------------------------------------------------------------------
+
+_GEOM_WORDS = {"point": "Point", "points": "Point", "点": "Point", "linestring": "LineString",
+               "line": "LineString", "lines": "LineString", "线": "LineString",
+               "polygon": "Polygon", "polygons": "Polygon", "area": "Polygon", "面": "Polygon"}
 
 
-def _to_working(gdf: gpd.GeoDataFrame, spec: LayerSpec, working: str) -> gpd.GeoDataFrame:
-    declared = (spec.crs or "").lower()
-    if declared in OBFUSCATED:
-        g = gdf.geometry.to_crs("EPSG:4326") if gdf.crs is not None else gdf.geometry
-        from shapely import transform
-        import numpy as np
+def adhoc_spec(name: str, kind: str | None, catalog: Catalog | None) -> LayerSpec:
+    """Schema for a file checked without a catalog entry.
 
-        def shift(coords: "np.ndarray") -> "np.ndarray":
-            lng, lat = to_wgs84(coords[:, 0], coords[:, 1], declared)
-            return np.column_stack([lng, lat])
+    ``kind`` may be a catalog layer id (``buildings``: its fields and geometry apply), a catalog
+    kind (``building``), a geometry word (point/line/polygon, 点/线/面) or ``None`` (geometry
+    type taken from the data; mixed types are reported).
+    """
+    if kind and catalog is not None:
+        if kind in catalog.layers:
+            base = catalog.layers[kind]
+            return LayerSpec(id=name, title=base.title, kind=base.kind, path=None, layer=None,
+                             geometry=base.geometry, crs=None, id_field=base.id_field,
+                             fields=base.fields, public=base.public, dxf_layers=base.dxf_layers)
+        for base in catalog.layers.values():
+            if base.kind == kind:
+                return LayerSpec(id=name, title=base.title, kind=base.kind, path=None, layer=None,
+                                 geometry=base.geometry, crs=None, id_field=base.id_field,
+                                 fields=base.fields, public=base.public)
+    geometry = None
+    if kind:
+        geometry = _GEOM_WORDS.get(kind.lower())
+        if geometry is None:
+            raise UnreadableInputError(
+                f"未知的 --kind {kind}：应为图层目录中的图层编号（如 buildings）、类别（如 building）"
+                "或几何类型（point/line/polygon）")
+    return LayerSpec(id=name, title=name, kind=kind or "unknown", path=None, layer=None,
+                     geometry=geometry, crs=None, id_field=None, fields={})
 
-        gdf = gdf.set_geometry(gpd.GeoSeries(transform(g.values, shift), crs="EPSG:4326"))
-    elif gdf.crs is None and spec.crs:
-        gdf = gdf.set_crs(spec.crs)
-    return gdf.to_crs(working)
+
+def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: str | None = None,
+              crs: str | None = None, catalog: Catalog | None = None,
+              progress: Progress | None = None) -> list[LoadedLayer]:
+    """Check any single file (every layer in it, or ``layer``) and load it into the working CRS.
+
+    For a DXF drawing, each entity's CAD layer is mapped to a catalog layer through the
+    catalog's ``dxf_layers``; entities on unknown CAD layers are rejected (``unknown_dxf_layer``).
+    ``catalog`` (default: the default catalog) provides schemas for ``kind`` and DXF mapping,
+    and the city region used to judge coordinate systems; no boundary check is made.
+
+    Returns
+    -------
+    list of LoadedLayer
+        One per layer in the file (per catalog layer for a DXF drawing).
+    """
+    from .readers import list_source_layers
+
+    path = Path(path)
+    if catalog is None:
+        try:
+            catalog = Catalog.load()
+        except ZlgisError:
+            catalog = None
+    working = catalog.working_crs if catalog else "EPSG:4550"
+    # the city box judges missing CRSs and lat/lon swaps; data elsewhere is still accepted
+    region = city_region(catalog)
+    names = [layer] if layer else list_source_layers(path)
+    out: list[LoadedLayer] = []
+    for name in names:
+        if progress:
+            progress.step(f"读取 {path.name}" + (f" 图层 {name}" if len(names) > 1 else ""))
+        src = read_source(path, name if len(names) > 1 or layer else None)
+        if src.driver == "DXF" and catalog is not None and not kind:
+            out.extend(_read_dxf_file(src, catalog, crs, working))
+            continue
+        spec = adhoc_spec(name, kind, catalog)
+        gdf, shown = _rename(src.gdf, spec)
+        if src.driver == "DXF" and spec.geometry == "Polygon":
+            geoms, _ = closed_lines_to_polygons(np.asarray(gdf.geometry.array, dtype=object))
+            gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs))
+        res = validate_frame(gdf, spec, rows=src.rows, path=str(path), working_crs=working,
+                             notes=src.notes, region=region, crs_override=crs,
+                             source_names=shown, fill_missing=src.driver == "DXF",
+                             check_region=False, wkb=src.wkb)
+        out.append(_finish(name, res, src))
+    return out
+
+
+def _read_dxf_file(src: SourceRead, catalog: Catalog, crs: str | None, working: str
+                   ) -> list[LoadedLayer]:
+    cad = src.gdf["cad_layer"].astype("string").fillna("") if "cad_layer" in src.gdf else \
+        pd.Series([""] * len(src.gdf), dtype="string")
+    owner = {n: s.id for s in catalog.layers.values() for n in s.dxf_layers}
+    out: list[LoadedLayer] = []
+    lids = cad.map(lambda c: owner.get(c)).to_numpy()
+    for lid in dict.fromkeys(x for x in lids if x is not None):
+        spec = catalog.layers[lid]
+        keep = lids == lid
+        sub = src.gdf.loc[keep].reset_index(drop=True)
+        sub_src = SourceRead(sub, src.path, src.layer, src.driver, src.rows[keep],
+                             [], src.encoding)
+        sub_src, _ = _select_dxf(sub_src, spec, None)
+        gdf, shown = _rename(sub_src.gdf, spec)
+        res = validate_frame(gdf, spec, rows=sub_src.rows, path=str(src.path), working_crs=working,
+                             crs_override=crs, fill_missing=True, source_names=shown,
+                             check_region=False, region=city_region(catalog))
+        out.append(_finish(lid, res, sub_src))
+    unknown = np.flatnonzero(pd.isna(lids) | (lids == None))  # noqa: E711
+    if len(unknown):
+        known = "、".join(sorted(owner)) or "（无）"
+        msgs = [f"CAD 图层“{cad.iloc[i]}”未在图层目录的 dxf_layers 中登记（已登记：{known}），该实体未载入"
+                for i in unknown]
+        issues = make_issues(src.layer, src.path, rows=src.rows[unknown], codes="unknown_dxf_layer",
+                             messages=msgs, actions="rejected", fields="图层")
+        rej = pd.DataFrame(src.gdf.drop(columns="geometry").iloc[unknown]).reset_index(drop=True)
+        rej.insert(0, "reject_row", src.rows[unknown])
+        rej.insert(1, "reject_code", "unknown_dxf_layer")
+        rej.insert(2, "reject_reason", msgs)
+        empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=working))
+        out.append(LoadedLayer(f"{src.layer}（未登记的 CAD 图层）", empty, len(unknown), rej,
+                               concat_issues([issues]), src.path, np.zeros(0, np.int64), None,
+                               src.driver, src.encoding))
+    return out

@@ -1,0 +1,281 @@
+"""Street graph, snapping and network distances (zlgis/analysis/network.py)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, MultiLineString, Point
+
+from zlgis.analysis.network import (
+    StreetGraph,
+    distance_matrix,
+    multi_source,
+    nearest_facility,
+    network_distance,
+    parse_other_tags,
+    read_osm_points,
+)
+from zlgis.errors import CRSError, InputError
+
+CRS = "EPSG:4550"
+
+
+def _roads(lines, bridge=None, classes=None):
+    n = len(lines)
+    return gpd.GeoDataFrame({
+        "road_id": [f"R{i}" for i in range(n)],
+        "road_class": classes or ["支路"] * n,
+        "bridge": bridge or [False] * n,
+    }, geometry=lines, crs=CRS)
+
+
+def _pts(*xy, index=None):
+    return gpd.GeoSeries([Point(p) for p in xy], crs=CRS, index=index)
+
+
+# ----------------------------------------------------------------------------- graph building
+
+def test_crossing_lines_are_noded():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0)]),
+                                       LineString([(50, -50), (50, 50)])]))
+    assert g.n_nodes == 5 and g.n_edges == 4
+    assert sorted(g.edges["length"].round(6)) == [50.0] * 4
+    centre = g.nodes[(g.nodes.x == 50) & (g.nodes.y == 0)]
+    assert len(centre) == 1
+
+
+def test_t_junction_and_gap_tolerance():
+    # the side street ends 0.3 m short of the main street's end point: merged (tolerance 0.5)
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0)]),
+                                       LineString([(100.3, 0), (200, 0)]),
+                                       LineString([(50, 0), (50, 80)])]))
+    assert g.components.max() == 0
+    d = network_distance(g, Point(50, 80), Point(200, 0))
+    assert d == pytest.approx(80 + 150, abs=0.5)
+
+
+def test_bridge_does_not_connect_to_road_below():
+    # a bridge crosses a riverside road without a junction
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (200, 0)]),
+                                       LineString([(100, -100), (100, 100)])],
+                                      bridge=[False, True]))
+    assert g.n_nodes == 4 and g.n_edges == 2
+    assert len(np.unique(g.components)) == 2
+
+
+def test_walk_drops_expressways_and_drive_drops_footways():
+    roads = _roads([LineString([(0, 0), (100, 0)]), LineString([(0, 10), (100, 10)]),
+                    LineString([(0, 20), (100, 20)])], classes=["快速路", "人行道", "支路"])
+    walk = StreetGraph.from_roads(roads, walk=True)
+    drive = StreetGraph.from_roads(roads, walk=False)
+    assert set(walk.edges["road_class"]) == {"人行道", "支路"}
+    assert set(drive.edges["road_class"]) == {"快速路", "支路"}
+
+
+def test_multilinestrings_and_bad_input():
+    g = StreetGraph.from_roads(_roads([MultiLineString([[(0, 0), (10, 0)], [(10, 0), (10, 10)]])]))
+    assert g.edges["length"].sum() == pytest.approx(20)
+    with pytest.raises(CRSError):
+        StreetGraph.from_roads(_roads([LineString([(0, 0), (1, 0)])]).set_crs(4326,
+                                                                            allow_override=True))
+    bad = _roads([LineString([(0, 0), (1, 0)])])
+    bad.loc[0, "geometry"] = Point(0, 0)
+    with pytest.raises(InputError, match="第 1 行"):
+        StreetGraph.from_roads(bad)
+
+
+# ----------------------------------------------------------------------------- known answers
+
+def test_river_crossed_only_by_distant_bridge():
+    """Homes south of a river, a toilet just across it: straight line 120 m, walk 2120 m."""
+    roads = _roads([LineString([(0, 0), (1000, 0)]), LineString([(0, 100), (1000, 100)]),
+                    LineString([(1000, 0), (1000, 100)])], bridge=[False, False, True])
+    g = StreetGraph.from_roads(roads)
+    homes = _pts((0, -10), (900, -10), (990, 50))
+    toilet = _pts((0, 110), index=["WC-N"])
+    r = nearest_facility(g, homes, toilet)
+    assert np.allclose(r["distance_straight"], [120.0, np.hypot(900, 120), np.hypot(990, 60)])
+    # home 0: 10 access + 1000 east + 100 bridge + 1000 west + 10 access
+    assert r.loc[0, "distance_network"] == pytest.approx(2120)
+    assert r.loc[1, "distance_network"] == pytest.approx(10 + 100 + 100 + 1000 + 10)
+    # the home next to the bridge snaps to the bridge itself
+    assert r.loc[2, "distance_network"] == pytest.approx(10 + 50 + 1000 + 10)
+    assert (r["facility"] == "WC-N").all()
+    # radius says covered, network says not
+    assert (r.loc[0, "distance_straight"] <= 300) and not (r.loc[0, "distance_network"] <= 300)
+
+
+def test_nearest_of_two_facilities_and_same_edge():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0), (100, 100)])]))
+    fac = _pts((10, 5), (100, 90), index=["A", "B"])
+    dem = _pts((40, -3), (95, 60), (100, 100))
+    r = nearest_facility(g, dem, fac)
+    # dem 0 and facility A on the same edge: 3 + 30 + 5
+    assert r.loc[0, "facility"] == "A" and r.loc[0, "distance_network"] == pytest.approx(38)
+    assert r.loc[1, "facility"] == "B" and r.loc[1, "distance_network"] == pytest.approx(5 + 30)
+    assert r.loc[2, "facility"] == "B" and r.loc[2, "distance_network"] == pytest.approx(10)
+
+
+def test_limit_and_unreachable():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (1000, 0)]),
+                                       LineString([(0, 500), (1000, 500)])]))
+    r = nearest_facility(g, _pts((900, 0), (500, 520)), _pts((0, 0)), limit=300)
+    assert np.isinf(r["distance_network"]).all() and r["facility"].isna().all()
+    r = nearest_facility(g, _pts((900, 0), (500, 520)), _pts((0, 0)))
+    assert r.loc[0, "distance_network"] == pytest.approx(900)
+    assert np.isinf(r.loc[1, "distance_network"])  # other component
+
+
+def test_cost_shifts_the_serving_facility():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (1000, 0)])]))
+    fac = _pts((0, 0), (1000, 0))
+    r = nearest_facility(g, _pts((400, 0)), fac, cost=np.array([300.0, 0.0]))
+    assert r.loc[0, "facility"] == 1 and r.loc[0, "distance_network"] == pytest.approx(600)
+
+
+def test_multi_source_predecessors_give_a_path():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0)]),
+                                       LineString([(100, 0), (100, 100)]),
+                                       LineString([(100, 100), (0, 100)])]))
+    res = multi_source(g, _pts((0, 0)))
+    far = int(np.argmax(res.dist))
+    path = res.path_nodes(far)
+    # the path stops at the first node of the source's own edge: (0,100) -> (100,100) -> (100,0)
+    assert len(path) == 3 and res.dist[far] == pytest.approx(300)
+    assert (g.nodes.loc[path[-1], "x"], g.nodes.loc[path[-1], "y"]) == (100, 0)
+    assert (res.source == 0).all()
+
+
+def test_distance_matrix_matches_pairwise():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0), (100, 100)]),
+                                       LineString([(100, 0), (300, 0)])]))
+    src = _pts((10, 5), (250, -5))
+    tgt = _pts((40, -3), (95, 60), (290, 0))
+    m = distance_matrix(g, src, tgt, limit=1000).toarray()
+    for i, s in enumerate(src):
+        for j, t in enumerate(tgt):
+            assert m[i, j] == pytest.approx(network_distance(g, s, t))
+    m2 = distance_matrix(g, src, tgt, limit=100).toarray()
+    assert ((m2 > 0) == (m <= 100)).all()
+
+
+# ----------------------------------------------------------------------------- osmnx / networkx
+
+def test_networkx_roundtrip_and_osmnx_compatibility():
+    import osmnx as ox
+
+    roads = _roads([LineString([(0, 0), (100, 0)]), LineString([(50, -50), (50, 50)]),
+                    LineString([(100, 0), (100, 80)])])
+    g = StreetGraph.from_roads(roads)
+    G = g.to_networkx()
+    assert isinstance(G, nx.MultiDiGraph) and G.number_of_edges() == 2 * g.n_edges
+    nodes, edges = ox.convert.graph_to_gdfs(G)
+    assert len(nodes) == g.n_nodes and {"length", "geometry"} <= set(edges.columns)
+    # osmnx tooling works on it
+    assert ox.distance.nearest_nodes(G, 100, 80) == int(
+        g.nodes.index[(g.nodes.x == 100) & (g.nodes.y == 80)][0])
+    back = StreetGraph.from_networkx(G)
+    assert back.n_nodes == g.n_nodes and back.n_edges == g.n_edges
+    a = nearest_facility(g, _pts((0, 5), (50, 40)), _pts((100, 70)))
+    b = nearest_facility(back, _pts((0, 5), (50, 40)), _pts((100, 70)))
+    assert np.allclose(a["distance_network"], b["distance_network"])
+
+
+@st.composite
+def _grid_network(draw):
+    nx_, ny_ = draw(st.integers(2, 5)), draw(st.integers(2, 5))
+    step = 100.0
+    lines = []
+    for i in range(nx_):
+        for j in range(ny_):
+            if i + 1 < nx_ and draw(st.booleans()):
+                lines.append(LineString([(i * step, j * step), ((i + 1) * step, j * step)]))
+            if j + 1 < ny_ and draw(st.booleans()):
+                lines.append(LineString([(i * step, j * step), (i * step, (j + 1) * step)]))
+    if not lines:
+        lines = [LineString([(0, 0), (step, 0)])]
+    coord = st.floats(-50, (max(nx_, ny_)) * step + 50, allow_nan=False)
+    dem = draw(st.lists(st.tuples(coord, coord), min_size=1, max_size=12))
+    fac = draw(st.lists(st.tuples(coord, coord), min_size=1, max_size=4))
+    return lines, dem, fac
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_grid_network())
+def test_property_network_never_below_straight_and_truly_nearest(case):
+    lines, dem, fac = case
+    g = StreetGraph.from_roads(_roads(lines))
+    r = nearest_facility(g, _pts(*dem), _pts(*fac))
+    fin = np.isfinite(r["distance_network"].to_numpy())
+    assert (r["distance_network"][fin] >= r["distance_straight"][fin] - 1e-6).all()
+    # brute force with networkx: every demand/facility pair through the osmnx graph
+    G = nx.Graph()
+    G.add_weighted_edges_from(zip(g.edges.u, g.edges.v, g.edges.length), weight="length")
+    for n in range(g.n_nodes):
+        G.add_node(n)
+    ds, fs = g.snap(_pts(*dem)), g.snap(_pts(*fac))
+    lengths = dict(nx.all_pairs_dijkstra_path_length(G, weight="length"))
+    for i in range(len(dem)):
+        best = np.inf
+        for j in range(len(fac)):
+            d_ = ds.iloc[i]
+            f_ = fs.iloc[j]
+            cand = []
+            if d_.edge == f_.edge:
+                cand.append(abs(d_.offset - f_.offset))
+            for dn, dd in ((d_.u, d_.offset), (d_.v, d_.edge_length - d_.offset)):
+                for fn, fd in ((f_.u, f_.offset), (f_.v, f_.edge_length - f_.offset)):
+                    if fn in lengths[dn]:
+                        cand.append(dd + lengths[dn][fn] + fd)
+            if cand:
+                best = min(best, d_.access + f_.access + min(cand))
+        got = r["distance_network"].iloc[i]
+        assert got == pytest.approx(best, abs=1e-6) or (np.isinf(got) and np.isinf(best))
+        if np.isfinite(best):
+            j = r["facility"].iloc[i]
+            # the facility named really is at that distance
+            one = nearest_facility(g, _pts(dem[i]), _pts(fac[j]))
+            assert one["distance_network"].iloc[0] == pytest.approx(best, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- real data
+
+def test_osm_helsinki_toilets_on_real_network(realdata):
+    pbf = realdata / "helsinki" / "Helsinki.osm.pbf"
+    g = StreetGraph.from_osm(pbf)
+    assert g.crs.to_epsg() == 32635  # UTM 35N
+    assert g.components.max() == 0 and g.n_nodes > 3000 and g.n_edges > 4000
+    toilets = read_osm_points(pbf, amenity="toilets", crs=g.crs)
+    assert len(toilets) == 17
+    snapped = g.snap(toilets)
+    assert (snapped["access"] < 25).all()
+    # every toilet reachable from every other over the streets
+    m = distance_matrix(g, toilets, toilets, limit=1e9).toarray()
+    off = ~np.eye(17, dtype=bool)
+    assert (m[off] > 0).all() and np.isfinite(m).all()
+    # the three toilets at one spot (level -1, 24.9407 60.1713) are a few metres apart
+    pts = np.asarray(toilets.geometry.values, dtype=object)
+    straight = shapely.distance(pts[:, None], pts[None, :])
+    assert (m[off] >= straight[off] - 1e-6).all()
+    # bridges come from other_tags
+    assert g.edges["bridge"].any()
+
+
+def test_parse_other_tags_escapes():
+    t = parse_other_tags(pd.Series(['"name"=>"a \\"b\\"","fee"=>"yes"']))
+    assert t.loc[0, "fee"] == "yes"
+
+
+def test_osm_missing_file(tmp_path):
+    from zlgis.errors import UnreadableInputError
+
+    with pytest.raises(UnreadableInputError):
+        StreetGraph.from_osm(tmp_path / "none.osm.pbf")
+    with pytest.raises(UnreadableInputError):
+        read_osm_points(tmp_path / "none.osm.pbf", amenity="toilets")

@@ -1,0 +1,286 @@
+"""Tests of zlgis.publish.maps: profiles, escaping, basemaps, assets, saving."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point, box
+
+from zlgis.catalog import Catalog
+from zlgis.crs import wgs84_to_gcj02
+from zlgis.errors import ConfigError
+from zlgis.publish import assets as assets_mod
+from zlgis.publish.assets import external_links
+from zlgis.publish.maps import (build_map, default_basemap, hotline_counts, map_layer_ids,
+                                public_fields, save_map)
+
+
+def _load_fixtures():
+    """The shared hand-made layers (tests run with --import-mode=importlib)."""
+    import importlib.util
+    import sys
+
+    name = "_publish_fixtures"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_fx = _load_fixtures()
+CRS, SECRETS, X0, Y0 = _fx.CRS, _fx.SECRETS, _fx.X0, _fx.Y0
+small_findings, small_layers = _fx.small_findings, _fx.small_layers
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+def layer_specs(html: str) -> list[dict]:
+    """Every layer spec the page hands to zlgis.layer(...)."""
+    dec = json.JSONDecoder()
+    out = []
+    for m in re.finditer(r"zlgis\.layer\(", html):
+        spec, _ = dec.raw_decode(html, m.end())
+        out.append(spec)
+    return out
+
+
+def coords(geom: dict) -> np.ndarray:
+    return np.asarray(_flat(geom["coordinates"]), dtype=float).reshape(-1, 2)
+
+
+def _flat(c):
+    if isinstance(c[0], (int, float)):
+        return list(c)
+    return [v for x in c for v in _flat(x)]
+
+
+def test_public_map_carries_no_personal_value(catalog):
+    layers = small_layers(catalog)
+    m = build_map(layers, small_findings(), catalog=catalog, profile="public", basemap="none")
+    html = m.get_root().render()
+    leaked = [v for v in SECRETS.values() if v in html]
+    assert leaked == []
+    assert "吊桥公园公厕" in html and "中心城区禁停区" in html
+    # buildings are never drawn on the public map
+    assert not any(s["key"] == "buildings" for s in layer_specs(html))
+    # only public fields of each layer are sent
+    for s in layer_specs(html):
+        spec = catalog.layers.get(s["key"])
+        if spec is not None:
+            sent = {k for f in s["data"]["features"] for k in f["properties"] if k[0] != "_"}
+            assert sent <= set(spec.public), s["key"]
+
+
+def test_internal_map_shows_every_field(catalog):
+    layers = small_layers(catalog)
+    m = build_map(layers, small_findings(), catalog=catalog, profile="internal", basemap="none")
+    html = m.get_root().render()
+    assert SECRETS["keeper_phone"] in html and SECRETS["owner_phone"] in html
+    toilets = next(s for s in layer_specs(html) if s["key"] == "toilets")
+    assert ["keeper_phone", "保洁员电话"] in toilets["fields"]
+    # 12345 cases are points with their text internally, clustered
+    cases = next(s for s in layer_specs(html) if s["key"] == "hotline_cases")
+    assert cases["cluster"] and len(cases["data"]["features"]) == 12
+
+
+def test_public_findings_only_rows_marked_public(catalog):
+    f = small_findings()
+    f.loc[f["rule"] == "red_line_encroachment", "title"] = "内部问题标题"
+    m = build_map({}, f, catalog=catalog, profile="public", basemap="none")
+    html = m.get_root().render()
+    assert "内部问题标题" not in html
+    specs = [s for s in layer_specs(html) if s["key"].startswith("findings")]
+    assert specs and all(len(s["data"]["features"]) == 1 for s in specs)
+    props = specs[0]["data"]["features"][0]["properties"]
+    assert props["severity"] == "中" and props["measure"] == "45 cm"
+    assert "road_chief" not in props and "finding_id" not in props
+    internal = build_map({}, f, catalog=catalog, profile="internal", basemap="none")
+    ihtml = internal.get_root().render()
+    assert "内部问题标题" in ihtml and SECRETS["road_chief"] in ihtml
+
+
+def test_findings_grouped_by_severity_and_clustered(catalog):
+    html = build_map({}, small_findings(), catalog=catalog, basemap="none").get_root().render()
+    specs = {s["key"]: s for s in layer_specs(html)}
+    assert {"findings_high", "findings_medium", "findings_low"} <= set(specs)
+    assert all(specs[k]["cluster"] for k in ("findings_high", "findings_medium", "findings_low"))
+    # the polygon breach is drawn as an area too
+    assert specs["findings_high_areas"]["data"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert "问题（高）" in html and "markercluster" in html
+
+
+def test_public_coordinates_are_rounded(catalog):
+    html = build_map(small_layers(catalog), None, catalog=catalog, profile="public",
+                     basemap="none").get_root().render()
+    decimals = catalog and 4
+    for s in layer_specs(html):
+        for f in s["data"]["features"]:
+            c = coords(f["geometry"])
+            assert np.allclose(c, np.round(c, decimals), atol=1e-12), s["key"]
+    ihtml = build_map(small_layers(catalog), None, catalog=catalog, profile="internal",
+                      basemap="none").get_root().render()
+    c = coords(next(s for s in layer_specs(ihtml) if s["key"] == "toilets")["data"]
+               ["features"][0]["geometry"])
+    assert np.any(c != np.round(c, 4))
+
+
+def test_public_hotline_only_counts_per_grid(catalog):
+    html = build_map(small_layers(catalog), None, catalog=catalog, profile="public",
+                     basemap="none").get_root().render()
+    specs = [s for s in layer_specs(html) if "hotline" in s["key"]]
+    assert [s["key"] for s in specs] == ["hotline_counts"]
+    feats = specs[0]["data"]["features"]
+    assert all(f["geometry"]["type"] == "Polygon" for f in feats)
+    assert sorted(f["properties"]["count_text"] for f in feats) == ["10", "<3"]
+    assert set(feats[0]["properties"]) <= {"grid_name", "community", "count_text", "_c"}
+
+
+def test_hotline_counts_without_grids_use_square_cells():
+    cases = gpd.GeoDataFrame(geometry=[Point(10, 10), Point(20, 20), Point(900, 10)], crs=CRS)
+    out = hotline_counts(cases, cell_m=500)
+    assert sorted(out["count"]) == [1, 2]
+    assert list(out.columns) == ["count", "geometry"]
+
+
+def test_gaode_overlays_shifted_to_gcj02(catalog):
+    landmark = gpd.GeoDataFrame({"toilet_id": ["T1"], "name": ["吊桥公园公厕"]},
+                                geometry=[Point(X0, Y0)], crs=CRS)
+    def toilet_xy(basemap):
+        html = build_map({"toilets": landmark}, None, catalog=catalog, basemap=basemap,
+                         service_areas=False).get_root().render()
+        spec = next(s for s in layer_specs(html) if s["key"] == "toilets")
+        return coords(spec["data"]["features"][0]["geometry"])[0]
+    wgs = toilet_xy("osm")
+    gcj = toilet_xy("gaode")
+    exp = np.array(wgs84_to_gcj02(wgs[0], wgs[1]))
+    assert np.allclose(gcj, exp, atol=2e-6)
+    _, _, dist = Geod(ellps="WGS84").inv(wgs[0], wgs[1], gcj[0], gcj[1])
+    assert 300 < dist < 800
+
+
+def test_tianditu_basemap(catalog, monkeypatch):
+    monkeypatch.delenv("ZLGIS_TIANDITU_KEY", raising=False)
+    assert default_basemap() == "osm"
+    with pytest.raises(ConfigError, match="ZLGIS_TIANDITU_KEY"):
+        build_map({}, None, catalog=catalog, basemap="tianditu")
+    monkeypatch.setenv("ZLGIS_TIANDITU_KEY", "abc123def")
+    assert default_basemap() == "tianditu"
+    html = build_map(small_layers(catalog), None, catalog=catalog).get_root().render()
+    assert "vec_w/wmts" in html and "cva_w/wmts" in html and "tk=abc123def" in html
+    assert '"subdomains": "01234567"' in html
+    from zlgis.config import load_config
+    review = load_config("publish")["basemaps"]["tianditu"]["review_number"]
+    # 审图号 in a control at the lower left
+    m = re.search(r'position: "bottomleft"\}\);(.{0,600})', html, re.S)
+    assert m and review in json.loads(re.search(r"d\.innerHTML = (\".*?\");", m.group(1))
+                                      .group(1))
+    monkeypatch.setenv("ZLGIS_TIANDITU_KEY", "bad key\"><script>")
+    with pytest.raises(ConfigError):
+        build_map({}, None, catalog=catalog)
+
+
+def test_osm_attribution_and_bad_options(catalog):
+    html = build_map({}, None, catalog=catalog, basemap="osm").get_root().render()
+    assert "\\u00a9 OpenStreetMap contributors" in html
+    with pytest.raises(ConfigError):
+        build_map({}, None, catalog=catalog, basemap="baidu")
+    with pytest.raises(ConfigError):
+        build_map({}, None, catalog=catalog, profile="secret")
+
+
+def test_layer_titles_and_legend_escaped(catalog):
+    payload = '<img src=x onerror="window.__xss=1">'
+    spec = dataclasses.replace(catalog["parks"], title=payload)
+    cat = dataclasses.replace(catalog, layers={**catalog.layers, "parks": spec})
+    html = build_map(small_layers(catalog), None, catalog=cat, basemap="none",
+                     title=payload).get_root().render()
+    assert payload not in html and "onerror=\"" not in html
+    # escaped once for HTML, then written as a JSON string inside the script
+    assert "\\u0026lt;img src=x onerror=\\u0026quot;window.__xss=1\\u0026quot;\\u0026gt;" in html
+
+
+def test_controls_for_each_profile(catalog):
+    ihtml = build_map(small_layers(catalog), None, catalog=catalog, basemap="none"
+                      ).get_root().render()
+    phtml = build_map(small_layers(catalog), None, catalog=catalog, profile="public",
+                      basemap="none").get_root().render()
+    for html in (ihtml, phtml):
+        assert "L.control.layers" in html and "L.control.fullscreen" in html
+        assert "L.Control.Search" in html and "control.scale" in html.replace("L.", "")
+        assert 'name="viewport"' in html
+    assert "L.Control.Measure" in ihtml and "L.control.locate" not in ihtml
+    assert "L.control.locate" in phtml and "L.Control.Measure" not in phtml
+    # search records: roads, parks, toilets by name
+    rec = json.loads(re.search(r"var records = (\[.*?\]);", phtml).group(1))
+    titles = {r["title"] for r in rec}
+    assert {"布特哈大街（道路中心线）", "吊桥公园（公园与广场）", "中央路公厕（公共厕所）"} <= titles
+
+
+def test_extra_layers_profiles(catalog):
+    ponding = gpd.GeoDataFrame({"depth_cm": [10.0, 60.0], "area_m2": [50.0, 800.0],
+                                "note": ["内部备注", "内部备注"]},
+                               geometry=[box(X0, Y0, X0 + 20, Y0 + 20),
+                                         box(X0 + 100, Y0, X0 + 150, Y0 + 40)], crs=CRS)
+    extra = {"ponding": ponding}
+    phtml = build_map({}, None, catalog=catalog, profile="public", basemap="none",
+                      extra=extra).get_root().render()
+    spec = next(s for s in layer_specs(phtml) if s["key"] == "ponding")
+    assert [f["properties"]["_c"] for f in spec["data"]["features"]] == [0, 3]
+    assert "内部备注" not in phtml and "积水 ≥50 厘米" in phtml
+    ihtml = build_map({}, None, catalog=catalog, basemap="none", extra=extra).get_root().render()
+    assert "内部备注" in ihtml
+
+
+def test_map_layer_ids(catalog):
+    assert "buildings" not in map_layer_ids("public", catalog)
+    assert public_fields(catalog["buildings"]) == ["building_id", "use", "floors"]
+    spec = dataclasses.replace(catalog["toilets"], public=("name", "keeper_phone"))
+    assert public_fields(spec) == ["name"]
+
+
+def test_save_map_local_assets_offline(catalog, tmp_path):
+    before_js = list(folium.Map.default_js)
+    before_css = list(folium.Map.default_css)
+    m = build_map(small_layers(catalog), small_findings(), catalog=catalog, basemap="none")
+    out = save_map(m, tmp_path / "sub" / "map.html", assets="local")
+    html = out.read_text(encoding="utf-8")
+    assert external_links(html) == []
+    for ref in re.findall(r'(?:src|href)="(zlgis_assets/[^"]+)"', html):
+        assert (out.parent / ref).is_file(), ref
+    assert (out.parent / "zlgis_assets" / "leaflet@1.9.4" / "dist" / "images" /
+            "layers.png").is_file()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+    # folium's shared class-level asset lists are untouched
+    assert folium.Map.default_js == before_js and folium.Map.default_css == before_css
+    plain = folium.Map().get_root().render()
+    assert "code.jquery.com" in plain
+
+
+def test_save_map_cdn_pins_versions(catalog, tmp_path):
+    m = build_map(small_layers(catalog), small_findings(), catalog=catalog, basemap="none")
+    html = save_map(m, tmp_path / "map.html").read_text(encoding="utf-8")
+    links = external_links(html)
+    assert links and all(u.startswith("https://cdn.jsdelivr.net/npm/") for u in links)
+    assert "leaflet@1.9.4" in html and "jquery" not in html
+    with pytest.raises(ConfigError):
+        save_map(m, tmp_path / "x.html", assets="ftp")
+
+
+def test_local_assets_missing_vendor_is_clear_error(catalog, tmp_path):
+    m = build_map({}, None, catalog=catalog, basemap="none")
+    with pytest.raises(ConfigError, match="setup_assets"):
+        assets_mod.localize_html(m.get_root().render(), tmp_path, vendor=tmp_path / "nowhere")
+    assert not (tmp_path / "map.html").exists()

@@ -1,0 +1,263 @@
+"""The weekly run: 12-week history through the real control-lines check, identical reruns,
+bad layers, the lock and the kill test (SIGKILL at named stages).
+
+A small custom city (one road red line, a handful of buildings, two grid cells) keeps it fast;
+the buildings change week to week like a real survey: breaches are demolished, new ones appear,
+one comes back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import yaml
+from shapely.geometry import box
+
+from zlgis.catalog import DEFAULT_CATALOG
+from zlgis.errors import LayerError, LockedError
+from zlgis.ledger import Ledger
+from zlgis.weekly import KILL_ENV, OUTPUT_FILES, resolve_week, run_lock, run_weekly
+
+ROOT = Path(__file__).resolve().parents[1]
+X0, Y0 = 480000.0, 5316000.0
+CRS = "EPSG:4550"
+GRID_A, GRID_B = "150783001001001", "150783001001002"
+CHECKS = ["controllines"]
+
+
+def write_city(folder: Path, present: list[str]) -> Path:
+    """Write the small city with the encroaching buildings ``present`` (B1..B5); return the
+    catalog path. B0 stands well away from the road and is never a breach."""
+    folder.mkdir(parents=True, exist_ok=True)
+    red = gpd.GeoDataFrame({"line_id": ["R1"], "road_class": ["主干路"], "width": [20.0]},
+                           geometry=[box(X0, Y0, X0 + 400, Y0 + 20)], crs=CRS)
+    red.to_file(folder / "red_lines.gpkg", layer="red_lines")
+    spots = {"B0": box(X0 + 10, Y0 + 150, X0 + 30, Y0 + 170)}
+    for i, b in enumerate(["B1", "B2", "B3", "B4", "B5"]):
+        x = X0 + 30 + 70 * i
+        spots[b] = box(x, Y0 + 15, x + 12, Y0 + 30)  # 5 m into the road land
+    ids = ["B0", *sorted(present)]
+    bld = gpd.GeoDataFrame({"building_id": ids, "use": "住宅", "floors": 3, "height": 9.0,
+                            "permit_status": "已批"}, geometry=[spots[i] for i in ids], crs=CRS)
+    bld.to_file(folder / "buildings.gpkg", layer="buildings")
+    grids = gpd.GeoDataFrame({"grid_id": [GRID_A, GRID_B], "subdistrict": ["兴华街道"] * 2,
+                              "community": ["一社区", "二社区"], "road_chief": ["张路长", "李路长"]},
+                             geometry=[box(X0 - 50, Y0 - 50, X0 + 200, Y0 + 250),
+                                       box(X0 + 200, Y0 - 50, X0 + 450, Y0 + 250)], crs=CRS)
+    grids.to_file(folder / "grids.gpkg", layer="grids")
+    cat = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    cat["layers"] = {k: cat["layers"][k] for k in ("red_lines", "buildings", "grids")}
+    cat["data_dir"] = "."
+    path = folder / "catalog.yaml"
+    path.write_text(yaml.safe_dump(cat, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def feature_status(ledger: Ledger, week: str) -> dict[str, str]:
+    v = ledger.view(week)
+    return dict(zip(v["feature_id"], v["status"]))
+
+
+# The 12 weeks 2022-W35 (ends 2022-09-04) .. 2022-W46 (ends 2022-11-20): which encroaching
+# buildings stand. B1 is demolished in W38; B3 appears in W39; B4 is gone in W37-W39 and comes
+# back in W40; B2 is never demolished. The red-line deadline (task 1.3.3) is 2022-10-31, so from
+# W44 (ends 2022-11-06) whatever still stands is overdue.
+WEEKS = [f"2022-W{n}" for n in range(35, 47)]
+PRESENT = {
+    "B1": {35, 36, 37},
+    "B2": set(range(35, 47)),
+    "B3": set(range(39, 47)),
+    "B4": {35, 36} | set(range(40, 47)),
+}
+EXPECTED = {
+    "B1": ["new", "open", "open", "rectified"] + ["rectified"] * 8,
+    "B2": ["new"] + ["open"] * 8 + ["overdue"] * 3,
+    "B3": [None] * 4 + ["new", "open", "open", "open", "open", "overdue", "overdue", "overdue"],
+    "B4": ["new", "open", "rectified", "rectified", "rectified", "reopened", "open", "open",
+           "open", "overdue", "overdue", "overdue"],
+}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """Run the 12 weeks once; later tests read the ledger and outputs."""
+    base = tmp_path_factory.mktemp("weekly12")
+    out = base / "out"
+    results = []
+    for week in WEEKS:
+        n = int(week[-2:])
+        cat = write_city(base / "city", [b for b, weeks in PRESENT.items() if n in weeks])
+        results.append(run_weekly(cat, out, week=week, checks=CHECKS))
+    return base, out, results
+
+
+def test_twelve_week_history(history):
+    _, out, results = history
+    ledger = Ledger(out / "ledger.sqlite")
+    assert ledger.weeks() == WEEKS
+    for k, week in enumerate(WEEKS):
+        got = feature_status(ledger, week)
+        want = {b: s[k] for b, s in EXPECTED.items() if s[k] is not None}
+        assert got == want, week
+    # events of the weeks where something happens
+    assert results[3].merge.events == {"rectified": 1}           # W38: B1 demolished
+    assert results[4].merge.events == {"new": 1}                 # W39: B3 appears
+    assert results[5].merge.events == {"reopened": 1}            # W40: B4 comes back
+    assert results[9].merge.events == {"overdue": 3}             # W44: past 2022-10-31
+    final = ledger.view().set_index("feature_id")
+    assert final.loc["B4", "reopen_count"] == 1
+    assert final.loc["B1", "last_seen"] == "2022-W37"
+    assert set(final["deadline"]) == {"2022-10-31"}
+    assert set(final["rule"]) == {"red_line_encroachment"}
+
+
+def test_routing(history):
+    _, out, _ = history
+    v = Ledger(out / "ledger.sqlite").view().set_index("feature_id")
+    assert set(v["lead_department"]) == {"natural_resources"}
+    assert set(v["coop_departments"]) == {"fire_rescue;subdistricts"}
+    # B1 and B2 lie in the west cell, B4 in the east one (by location)
+    assert (v.loc["B1", "grid_id"], v.loc["B1", "road_chief"]) == (GRID_A, "张路长")
+    assert (v.loc["B4", "grid_id"], v.loc["B4", "road_chief"]) == (GRID_B, "李路长")
+
+
+def test_outputs_of_a_week(history):
+    _, out, _ = history
+    folder = out / "2022-W46"
+    names = {v.format(week="2022-W46") for v in OUTPUT_FILES.values()}
+    assert names <= {p.name for p in folder.iterdir()}
+    findings = gpd.read_file(folder / "findings_2022-W46.gpkg", layer="findings")
+    assert len(findings) == 3 and set(findings["status"]) == {"overdue"}
+    assert findings.crs.to_epsg() == 4550
+    led = gpd.read_file(folder / "findings_2022-W46.gpkg", layer="ledger")
+    assert len(led) == 4
+    summary = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "2022-W46" in summary and "逾期未整改" in summary
+    public = (folder / "map_public.html").read_text(encoding="utf-8")
+    assert "张路长" not in public and "李路长" not in public
+    # no stale temporary folders left next to the week folders
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
+
+
+def test_rerun_gives_identical_outputs(history):
+    base, out, _ = history
+    before = {w: hashes(out / w) for w in ("2022-W45", "2022-W46")}
+    fp = Ledger(out / "ledger.sqlite").fingerprint()
+    cat = base / "city" / "catalog.yaml"  # still the W46 city
+    run_weekly(cat, out, week="2022-W46", checks=CHECKS)
+    assert Ledger(out / "ledger.sqlite").fingerprint() == fp
+    assert {w: hashes(out / w) for w in ("2022-W45", "2022-W46")} == before
+
+
+def test_resolve_week_default_is_last_completed_week():
+    import datetime as dt
+
+    assert resolve_week(today=dt.date(2022, 9, 5)) == ("2022-W35", dt.date(2022, 9, 4))
+    assert resolve_week(today=dt.date(2022, 9, 4)) == ("2022-W35", dt.date(2022, 9, 4))
+
+
+@pytest.fixture
+def two_weeks(tmp_path):
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    out = tmp_path / "out"
+    run_weekly(cat, out, week="2022-W35", checks=CHECKS)
+    return cat, out
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "empty"])
+def test_bad_layer_stops_before_the_ledger(two_weeks, damage):
+    cat, out = two_weeks
+    fp = Ledger(out / "ledger.sqlite").fingerprint()
+    before = hashes(out / "2022-W35")
+    target = cat.parent / "buildings.gpkg"
+    if damage == "missing":
+        target.unlink()
+    elif damage == "corrupt":
+        target.write_bytes(target.read_bytes()[:3000])
+    else:
+        target.write_bytes(b"")
+    with pytest.raises(LayerError) as err:
+        run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+    msg = str(err.value)
+    assert "图层 buildings" in msg and "buildings.gpkg" in msg and "台账未修改" in msg
+    assert Ledger(out / "ledger.sqlite").fingerprint() == fp
+    assert hashes(out / "2022-W35") == before
+    assert not (out / "2022-W36").exists()
+
+
+def test_bad_layer_cli_message(two_weeks):
+    cat, out = two_weeks
+    (cat.parent / "red_lines.gpkg").write_bytes(b"not a geopackage")
+    proc = subprocess.run([sys.executable, "-m", "zlgis", "weekly", "--catalog", str(cat),
+                           "--out", str(out), "--week", "2022-W36", "--checks", "controllines"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("错误：") and "图层 red_lines" in proc.stderr
+
+
+def test_second_run_refused_while_locked(two_weeks):
+    cat, out = two_weeks
+    with run_lock(out / "ledger.sqlite"):
+        with pytest.raises(LockedError, match="正在运行"):
+            run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+        proc = subprocess.run([sys.executable, "-m", "zlgis", "weekly", "--catalog", str(cat),
+                               "--out", str(out), "--week", "2022-W36", "--checks",
+                               "controllines"], capture_output=True, text=True, timeout=120,
+                              cwd=ROOT)
+        assert proc.returncode == 3
+        assert "正在运行" in proc.stderr and "Traceback" not in proc.stderr
+    # the lock is released: the run goes through
+    assert run_weekly(cat, out, week="2022-W36", checks=CHECKS).week == "2022-W36"
+
+
+def _killed_run(cat: Path, out: Path, week: str, stage: str) -> int:
+    env = {**os.environ, KILL_ENV: stage}
+    proc = subprocess.run([sys.executable, "-m", "zlgis", "weekly", "--catalog", str(cat),
+                           "--out", str(out), "--week", week, "--checks", "controllines",
+                           "--quiet"], env=env, capture_output=True, timeout=180, cwd=ROOT)
+    return proc.returncode
+
+
+def test_kill_at_any_stage(tmp_path):
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    out = tmp_path / "out"
+    run_weekly(cat, out, week="2022-W35", checks=CHECKS)
+    # first run of W36 killed inside the ledger transaction: the ledger is still W35's
+    write_city(tmp_path / "city", ["B2", "B3"])
+    fp35 = Ledger(out / "ledger.sqlite").fingerprint()
+    out35 = hashes(out / "2022-W35")
+    assert _killed_run(cat, out, "2022-W36", "ledger") == -signal.SIGKILL
+    assert Ledger(out / "ledger.sqlite").fingerprint() == fp35
+    assert Ledger(out / "ledger.sqlite").latest_week() == "2022-W35"
+    assert not (out / "2022-W36").exists()
+    # the next run completes
+    run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+    fp36 = Ledger(out / "ledger.sqlite").fingerprint()
+    out36 = hashes(out / "2022-W36")
+    assert feature_status(Ledger(out / "ledger.sqlite"), "2022-W36") == {
+        "B1": "rectified", "B2": "open", "B3": "new"}
+    # rerunning W36 killed at each stage leaves ledger and outputs as they were
+    for stage in ("loaded", "commit", "merged", "publishing", "published"):
+        assert _killed_run(cat, out, "2022-W36", stage) == -signal.SIGKILL, stage
+        led = Ledger(out / "ledger.sqlite")
+        assert led.fingerprint() == fp36, stage
+        assert led.weeks() == ["2022-W35", "2022-W36"], stage
+        assert hashes(out / "2022-W35") == out35, stage
+        assert hashes(out / "2022-W36") == out36, stage
+    # and the next run completes, identical, leaving no temporary folders
+    run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+    assert hashes(out / "2022-W36") == out36
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]

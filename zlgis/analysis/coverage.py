@@ -1,0 +1,1230 @@
+"""Facility coverage: who is NOT served by public toilets, transfer stations and parks.
+
+Coverage is measured by straight-line radius or, honestly, by walking distance over the street
+network (:mod:`zlgis.analysis.network`): a 300 m circle lies when a river lies in between.
+Every radius and target comes from ``zlgis/config/coverage.yaml`` with its source:
+
+* toilets: 300 m (GB 55013-2021 §5.0.1); density per km2 by land-use class against
+  GB/T 50337-2018 表4.2.2;
+* transfer stations: by collection mode, manual 0.4 km (at most 1 km), small vehicles 3 km (at
+  most 5 km) (CJJ/T 47-2016 §2.2.7); distance to neighbouring buildings 10 / 15 / 30 m by
+  capacity class (CJJ/T 47-2016);
+* parks: MOHURD 2021 (>= 5000 m2: 500 m; 2000-5000 m2: 300 m) and GB/T 51346-2019 §4.3.4
+  (500 m; > 90 % overall, old town 80 %, new district 100 %), measured on residential land.
+
+Demand is residential buildings (count and population) and residential land (compounds,
+sampled by a regular lattice of points so that covered *area* is measured). Results: per-demand
+distances, coverage tables per district and grid cell, service-area and uncovered-area polygons
+and findings for uncovered clusters (:func:`run_check`).
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString, Point, box
+>>> roads = gpd.GeoDataFrame({"road_id": ["r"], "road_class": ["支路"]},
+...     geometry=[LineString([(0, 0), (1000, 0)])], crs="EPSG:4550")
+>>> homes = gpd.GeoDataFrame({"building_id": ["b1", "b2"], "use": ["住宅", "住宅"],
+...     "population": [30, 50]}, geometry=[box(90, 10, 110, 30), box(790, 10, 810, 30)],
+...     crs="EPSG:4550")
+>>> toilets = gpd.GeoDataFrame({"toilet_id": ["t1"]}, geometry=[Point(0, 5)], crs="EPSG:4550")
+>>> res = toilet_coverage({"roads": roads, "buildings": homes, "toilets": toilets})
+>>> res.demand["covered"].tolist()
+[True, False]
+>>> float(res.indicator("population"))
+0.375
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import load_config
+from ..crs import WORKING_CRS
+from ..errors import InputError, LayerError
+from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from .network import StreetGraph, nearest_facility, network_config
+
+__all__ = [
+    "CoverageResult",
+    "coverage_config",
+    "street_graph",
+    "residential_buildings",
+    "land_samples",
+    "facility_distances",
+    "service_areas",
+    "uncovered_areas",
+    "toilet_coverage",
+    "toilet_density",
+    "transfer_coverage",
+    "transfer_setbacks",
+    "park_coverage",
+    "park_access_points",
+    "run_check",
+    "METHODS",
+]
+
+METHODS = ("radius", "network")
+CHECK = "coverage"
+ALL = "全市"
+
+#: Chinese column headers of the coverage tables (what a bureau user reads)
+HEADERS = {
+    "indicator": "指标", "measure": "统计对象", "district": "片区", "grid_id": "网格编码",
+    "covered": "覆盖量", "total": "总量", "share": "覆盖率", "target": "目标值",
+    "meets": "是否达标", "method": "计算方法", "radius_m": "服务半径_米", "source": "依据",
+    "unit": "单位",
+}
+MEASURE_TITLES = {"buildings": "住宅建筑", "population": "人口", "land": "居住用地"}
+METHOD_TITLES = {"radius": "直线半径", "network": "路网距离"}
+
+
+def coverage_config() -> dict[str, Any]:
+    """The whole ``coverage.yaml``."""
+    return load_config("coverage")
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class CoverageResult:
+    """Everything one coverage analysis produces.
+
+    Attributes
+    ----------
+    topic : str
+        ``toilets``, ``transfer`` or ``parks``.
+    method : str
+        ``radius`` or ``network``.
+    demand : GeoDataFrame
+        Residential buildings (points) with ``distance``, ``distance_straight``,
+        ``distance_network``, ``facility``, ``covered``, ``district``, ``grid_id``.
+    land : GeoDataFrame
+        Residential-land sample points with ``area_m2`` and the same distance columns.
+    indicators : DataFrame
+        One row per indicator, measure and district (``share`` covered, ``target``, ``meets``).
+    by_grid : GeoDataFrame
+        Coverage per grid cell (polygons).
+    service_areas, uncovered : GeoDataFrame
+        Polygons for maps.
+    findings : GeoDataFrame
+        Shared findings schema.
+    tables : dict
+        Extra tables (toilet density, transfer setbacks, park presets...).
+    """
+
+    topic: str
+    method: str
+    demand: gpd.GeoDataFrame
+    land: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    by_grid: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    graph: StreetGraph | None = None
+
+    def indicator(self, measure: str = "buildings", district: str = ALL,
+                  indicator: str | None = None) -> float:
+        """Covered share for one measure (``buildings``, ``population``, ``land``)."""
+        t = self.indicators
+        sel = (t["measure"] == measure) & (t["district"] == district)
+        if indicator is not None:
+            sel &= t["indicator"] == indicator
+        if not sel.any():
+            return float("nan")
+        return float(t.loc[sel, "share"].iloc[0])
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (used by the CLI's ``--json``)."""
+        return {
+            "topic": self.topic, "method": self.method,
+            "facilities": int(len(self.facilities)),
+            "residential_buildings": int(len(self.demand)),
+            "uncovered_buildings": int((~self.demand["covered"]).sum()) if len(self.demand) else 0,
+            "findings": int(len(self.findings)),
+            "indicators": [{k: _plain(v) for k, v in r.items()}
+                           for r in self.indicators.to_dict("records")],
+        }
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else round(float(v), 4)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+
+def _need(layers: dict[str, gpd.GeoDataFrame], lid: str) -> gpd.GeoDataFrame:
+    if lid not in layers or layers[lid] is None:
+        raise LayerError("覆盖分析需要此图层，但未加载", layer=lid)
+    gdf = layers[lid]
+    if gdf.crs is None:
+        return gdf.set_crs(WORKING_CRS)
+    return gdf
+
+
+def street_graph(layers: dict[str, gpd.GeoDataFrame], *, walk: bool = True) -> StreetGraph:
+    """Walking (or driving) graph of the ``roads`` layer, cached on the layers dict."""
+    key = f"__graph_walk_{walk}"
+    roads = _need(layers, "roads")
+    cached = layers.get(key) if isinstance(layers, dict) else None
+    if isinstance(cached, tuple) and cached[0] is roads:
+        return cached[1]
+    g = StreetGraph.from_roads(roads, walk=walk)
+    if isinstance(layers, dict):
+        layers[key] = (roads, g)  # type: ignore[assignment]
+    return g
+
+
+def residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Residential buildings as points, with ``population``, ``district`` and ``grid_id``.
+
+    Buildings under construction are left out (nobody lives there yet). The footprint is kept
+    in column ``footprint`` (for uncovered-area polygons).
+    """
+    cfg = coverage_config()["demand"]
+    b = _need(layers, "buildings")
+    uses = set(cfg.get("residential_uses", ["住宅"]))
+    sel = b["use"].isin(uses) if "use" in b else pd.Series(True, index=b.index)
+    if "under_construction" in b:
+        sel &= ~b["under_construction"].fillna(False).astype(bool)
+    r = b[sel & b.geometry.notna()]
+    ids = (r["building_id"].astype(str) if "building_id" in r
+           else pd.Series(r.index.astype(str), index=r.index))
+    pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
+           else pd.Series(0.0, index=r.index))
+    out = gpd.GeoDataFrame({
+        "building_id": ids.to_numpy(),
+        "population": pop.to_numpy(float),
+        "compound_id": (r["compound_id"].astype(object).to_numpy() if "compound_id" in r
+                        else np.full(len(r), None, dtype=object)),
+        "footprint": r.geometry.values,
+    }, geometry=shapely.point_on_surface(np.asarray(r.geometry.values, dtype=object)),
+        crs=b.crs)
+    return _assign_area(out, layers)
+
+
+def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None
+                 ) -> gpd.GeoDataFrame:
+    """Residential land (compounds) as a lattice of points, each carrying its share of area.
+
+    Every compound gets the points of a ``spacing`` lattice that fall inside it, each weighted
+    ``area / n`` so weights add up to the compound area exactly; a compound too small to hold a
+    lattice point is represented by one interior point. Compounds under construction count
+    (they are residential land).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> comp = gpd.GeoDataFrame({"compound_id": ["c"]}, geometry=[box(0, 0, 100, 60)],
+    ...                         crs="EPSG:4550")
+    >>> s = land_samples({"residential_compounds": comp}, spacing=20)
+    >>> len(s), float(s["area_m2"].sum())
+    (15, 6000.0)
+    """
+    cfg = coverage_config()["demand"]
+    spacing = float(spacing or cfg.get("land_sample_spacing_m", 20))
+    comp = layers.get("residential_compounds")
+    if comp is None or not len(comp):
+        return gpd.GeoDataFrame({"compound_id": [], "area_m2": [], "population": []},
+                                geometry=gpd.GeoSeries([], crs=WORKING_CRS), crs=WORKING_CRS)
+    comp = comp[comp.geometry.notna() & ~comp.geometry.is_empty]
+    geoms = np.asarray(comp.geometry.values, dtype=object)
+    b = shapely.bounds(geoms)
+    xs, ys, owner = [], [], []
+    for k in range(len(geoms)):
+        x0 = math.floor(b[k, 0] / spacing) * spacing + spacing / 2
+        y0 = math.floor(b[k, 1] / spacing) * spacing + spacing / 2
+        gx = np.arange(x0, b[k, 2], spacing)
+        gy = np.arange(y0, b[k, 3], spacing)
+        if len(gx) == 0 or len(gy) == 0:
+            inside_x, inside_y = np.zeros(0), np.zeros(0)
+        else:
+            X, Y = np.meshgrid(gx, gy)
+            X, Y = X.ravel(), Y.ravel()
+            shapely.prepare(geoms[k])
+            m = shapely.contains_xy(geoms[k], X, Y)
+            inside_x, inside_y = X[m], Y[m]
+        if len(inside_x) == 0:
+            p = shapely.point_on_surface(geoms[k])
+            inside_x, inside_y = np.array([p.x]), np.array([p.y])
+        xs.append(inside_x)
+        ys.append(inside_y)
+        owner.append(np.full(len(inside_x), k))
+    x, y, own = np.concatenate(xs), np.concatenate(ys), np.concatenate(owner)
+    area = shapely.area(geoms)
+    n = np.bincount(own, minlength=len(geoms))
+    pop = (pd.to_numeric(comp["population"], errors="coerce").fillna(0.0).to_numpy(float)
+           if "population" in comp else np.zeros(len(geoms)))
+    ids = (comp["compound_id"].astype(str).to_numpy() if "compound_id" in comp
+           else comp.index.astype(str).to_numpy())
+    out = gpd.GeoDataFrame({
+        "compound_id": ids[own],
+        "area_m2": area[own] / n[own],
+        "population": pop[own] / n[own],
+        "compound_district": (comp["district"].astype(object).to_numpy()[own]
+                              if "district" in comp else None),
+    }, geometry=shapely.points(x, y), crs=comp.crs)
+    return _assign_area(out, layers)
+
+
+def _assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
+                 ) -> gpd.GeoDataFrame:
+    """Add ``grid_id`` and ``district`` from the grids layer (compounds, then a fallback)."""
+    out = pts.copy()
+    n = len(out)
+    grid = np.full(n, "", dtype=object)
+    district = np.full(n, "", dtype=object)
+    grids = layers.get("grids")
+    arr = np.asarray(out.geometry.values, dtype=object)
+    if grids is not None and len(grids) and n:
+        gi, pi = None, None
+        pi, gi = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object)).query(
+            arr, predicate="within")
+        first = pd.Series(gi, index=pi).groupby(level=0).first()
+        gid = grids["grid_id"].astype(str).to_numpy() if "grid_id" in grids else \
+            grids.index.astype(str).to_numpy()
+        grid[first.index.to_numpy()] = gid[first.to_numpy()]
+        if "district" in grids:
+            gd = grids["district"].fillna("").astype(str).to_numpy()
+            district[first.index.to_numpy()] = gd[first.to_numpy()]
+    comp = layers.get("residential_compounds")
+    missing = district == ""
+    if missing.any() and "compound_district" in out:
+        cd = out["compound_district"].fillna("").astype(str).to_numpy()
+        district[missing] = cd[missing]
+        missing = district == ""
+    if missing.any() and comp is not None and len(comp) and "district" in comp and \
+            "compound_id" in out and "compound_id" in comp:
+        m = dict(zip(comp["compound_id"].astype(str), comp["district"].fillna("").astype(str)))
+        cid = out["compound_id"].astype(str).to_numpy()
+        district[missing] = [m.get(c, "") for c in cid[missing]]
+        missing = district == ""
+    if missing.any() and comp is not None and len(comp) and "district" in comp:
+        # the district of the nearest compound within 1 km (e.g. for candidate sites)
+        (pi, ci), _ = shapely.STRtree(np.asarray(comp.geometry.values, dtype=object)).query_nearest(
+            arr[missing], max_distance=1000.0, return_distance=True, all_matches=False)
+        cd = comp["district"].fillna("").astype(str).to_numpy()
+        idx = np.flatnonzero(missing)
+        district[idx[pi]] = cd[ci]
+    nogrid = grid == ""
+    if nogrid.any() and n:
+        cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+        gx = np.floor(shapely.get_x(arr[nogrid]) / cell).astype(np.int64)
+        gy = np.floor(shapely.get_y(arr[nogrid]) / cell).astype(np.int64)
+        grid[nogrid] = [f"C{a}_{b}" for a, b in zip(gx, gy)]
+    out["grid_id"] = grid
+    out["district"] = np.where(district == "", "未分区", district)
+    if "compound_district" in out:
+        out = out.drop(columns="compound_district")
+    return out
+
+
+def _facility_points(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    if gdf.geometry.isna().any():
+        row = int(np.flatnonzero(gdf.geometry.isna().to_numpy())[0])
+        raise InputError("设施缺少坐标", layer=layer, row=row + 1, field="geometry")
+    return gdf
+
+
+# --------------------------------------------------------------------------------------------
+# distances
+# --------------------------------------------------------------------------------------------
+
+def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
+                       radius: float | np.ndarray, method: str = "network",
+                       graph: StreetGraph | None = None,
+                       owner: np.ndarray | None = None) -> pd.DataFrame:
+    """Distance from every demand point to its facility and whether it is covered.
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Points (other geometries stand by a representative point).
+    facilities : GeoDataFrame
+        Facility geometries: points, or polygons for the radius method (distance to the outline
+        or 0 inside). For the network method pass access points and ``owner``.
+    radius : float or array
+        Service radius, one value or one per facility (per owner when ``owner`` is given).
+    method : {"radius", "network"}
+    graph : StreetGraph
+        Needed for the network method.
+    owner : array, optional
+        For access points: position of the facility (row of ``radius``) each point belongs to.
+
+    Returns
+    -------
+    DataFrame
+        Index of ``demand``; ``distance_straight``, ``distance_network`` (NaN for the radius
+        method), ``distance`` (by ``method``), ``facility`` (position of the serving facility,
+        -1 when none), ``covered``. With different radii per facility the serving facility is
+        the one with the most slack (``radius - distance``), and ``distance`` is measured to it.
+    """
+    if method not in METHODS:
+        raise InputError(f"未知的计算方法 {method}，应为 radius 或 network")
+    n = len(demand)
+    fac_geoms = np.asarray(facilities.geometry.values, dtype=object)
+    k_owner = len(fac_geoms) if owner is None else int(np.max(owner)) + 1 if len(owner) else 0
+    owner = np.arange(len(fac_geoms)) if owner is None else np.asarray(owner, np.int64)
+    radius = np.broadcast_to(np.asarray(radius, float), (k_owner,)).astype(float)
+    out = pd.DataFrame({"distance_straight": np.full(n, np.inf),
+                        "distance_network": np.full(n, np.nan),
+                        "distance": np.full(n, np.inf),
+                        "facility": np.full(n, -1, np.int64),
+                        "covered": np.zeros(n, bool)}, index=demand.index)
+    if n == 0 or len(fac_geoms) == 0:
+        return out
+    pts = np.asarray(demand.geometry.values, dtype=object)
+    if (shapely.get_type_id(pts) != 0).any():
+        pts = shapely.point_on_surface(pts)
+    tree = shapely.STRtree(fac_geoms)
+    (pi, fi), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    dist_s = np.full(n, np.inf)
+    dist_s[pi] = d
+    near_s = np.full(n, -1, np.int64)
+    near_s[pi] = owner[fi]
+    out["distance_straight"] = dist_s
+    rmax = float(radius.max()) if len(radius) else 0.0
+    if method == "radius":
+        i, j = tree.query(pts, predicate="dwithin", distance=rmax)
+        dd = shapely.distance(pts[i], fac_geoms[j])
+        slack = radius[owner[j]] - dd
+        ok = slack >= 0
+        cov = np.zeros(n, bool)
+        cov[i[ok]] = True
+        best_fac = near_s.copy()
+        best_dist = dist_s.copy()
+        if ok.any():
+            t = pd.DataFrame({"i": i[ok], "f": owner[j[ok]], "d": dd[ok], "s": slack[ok]})
+            t = t.sort_values(["i", "s"], ascending=[True, False]).drop_duplicates("i")
+            best_fac[t["i"].to_numpy()] = t["f"].to_numpy()
+            best_dist[t["i"].to_numpy()] = t["d"].to_numpy()
+        out["distance"] = best_dist
+        out["facility"] = best_fac
+        out["covered"] = cov
+        return out
+    if graph is None:
+        raise InputError("路网距离计算需要道路图层")
+    cost = rmax - radius[owner]
+    max_access = network_config().get("max_access_m")
+    r = nearest_facility(graph, pts, fac_geoms, cost=cost,
+                         max_access=float(max_access) if max_access else None)
+    dn = r["distance_network"].to_numpy(float)
+    fpos = r["facility"].to_numpy()
+    has = np.array([f is not None for f in fpos])
+    fac = np.full(n, -1, np.int64)
+    fac[has] = owner[np.asarray(fpos[has], np.int64)]
+    real = dn.copy()
+    real[has] = dn[has] - cost[np.asarray(fpos[has], np.int64)]
+    # a demand point inside a facility polygon is served at distance 0
+    inside = dist_s == 0
+    real[inside] = 0.0
+    fac[inside] = near_s[inside]
+    out["distance_network"] = real
+    out["distance"] = real
+    out["facility"] = fac
+    out["covered"] = (dn <= rmax) | inside
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# polygons for maps
+# --------------------------------------------------------------------------------------------
+
+def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
+                  method: str = "network", graph: StreetGraph | None = None,
+                  id_field: str | None = None, owner: np.ndarray | None = None,
+                  buffer: float | None = None) -> gpd.GeoDataFrame:
+    """Service-area polygon of every facility (for maps).
+
+    Radius method: the facility buffered by its radius. Network method: the parts of the
+    streets within the radius (each street stretch assigned to its nearest facility), buffered
+    by ``network.service_area_buffer_m`` — what can really be walked to.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``facility`` (position), ``facility_id``, ``radius_m``, polygon geometry.
+    """
+    cfg = network_config()
+    buffer = float(cfg.get("service_area_buffer_m", 50)) if buffer is None else buffer
+    fac_geoms = np.asarray(facilities.geometry.values, dtype=object)
+    k = len(fac_geoms) if owner is None else (int(np.max(owner)) + 1 if len(owner) else 0)
+    owner = np.arange(len(fac_geoms)) if owner is None else np.asarray(owner, np.int64)
+    radius = np.broadcast_to(np.asarray(radius, float), (k,)).astype(float)
+    crs = facilities.crs
+    if len(fac_geoms) == 0:
+        return gpd.GeoDataFrame({"facility": [], "facility_id": [], "radius_m": []},
+                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if method == "radius":
+        polys = shapely.buffer(fac_geoms, radius[owner])
+        frame = gpd.GeoDataFrame({"facility": owner}, geometry=polys, crs=crs)
+        frame = frame.dissolve(by="facility").reset_index()
+    else:
+        if graph is None:
+            raise InputError("路网服务范围需要道路图层")
+        from .network import multi_source
+
+        rmax = float(radius.max())
+        cost = rmax - radius[owner]
+        res = multi_source(graph, fac_geoms, limit=rmax, cost=cost)
+        e = graph.edges
+        u = e["u"].to_numpy()
+        v = e["v"].to_numpy()
+        L = e["length"].to_numpy(float)
+        du, dv = res.dist[u], res.dist[v]
+        su, sv = res.source[u], res.source[v]
+        geoms = np.asarray(e.geometry.values, dtype=object)
+        pieces, who = [], []
+        from shapely.ops import substring
+
+        reach_u = np.clip(rmax - du, 0, None)
+        reach_v = np.clip(rmax - dv, 0, None)
+        for idx in np.flatnonzero(np.isfinite(du) | np.isfinite(dv)):
+            ru = reach_u[idx] if np.isfinite(du[idx]) else 0.0
+            rv = reach_v[idx] if np.isfinite(dv[idx]) else 0.0
+            if ru + rv >= L[idx] and su[idx] == sv[idx] and su[idx] >= 0:
+                pieces.append(geoms[idx])
+                who.append(owner[su[idx]])
+                continue
+            if ru > 0 and su[idx] >= 0:
+                pieces.append(substring(geoms[idx], 0, min(ru, L[idx])))
+                who.append(owner[su[idx]])
+            if rv > 0 and sv[idx] >= 0:
+                pieces.append(substring(geoms[idx], max(L[idx] - rv, 0), L[idx]))
+                who.append(owner[sv[idx]])
+        # each facility's own stretch of street (its access path)
+        snapped = graph.snap(gpd.GeoSeries(fac_geoms, crs=crs)
+                             if (shapely.get_type_id(fac_geoms) == 0).all()
+                             else gpd.GeoSeries(shapely.point_on_surface(fac_geoms), crs=crs))
+        conn = shapely.linestrings(
+            np.stack([np.c_[shapely.get_x(shapely.point_on_surface(fac_geoms)),
+                            shapely.get_y(shapely.point_on_surface(fac_geoms))],
+                      np.c_[snapped["snap_x"].to_numpy(), snapped["snap_y"].to_numpy()]],
+                     axis=1))
+        okc = snapped["edge"].to_numpy() >= 0
+        pieces.extend(list(np.asarray(conn, dtype=object)[okc]))
+        who.extend(list(owner[okc]))
+        if not pieces:
+            return gpd.GeoDataFrame({"facility": [], "facility_id": [], "radius_m": []},
+                                    geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+        polys = shapely.buffer(np.asarray(pieces, dtype=object), buffer, quad_segs=4)
+        frame = gpd.GeoDataFrame({"facility": np.asarray(who, np.int64)}, geometry=polys,
+                                 crs=crs).dissolve(by="facility").reset_index()
+    fpos = frame["facility"].to_numpy()
+    frame["radius_m"] = radius[fpos]
+    ids = _ids(facilities, id_field) if id_field and owner is None else None
+    frame["facility_id"] = ids[fpos] if ids is not None else frame["facility"].astype(str)
+    return gpd.GeoDataFrame(frame[["facility", "facility_id", "radius_m", "geometry"]],
+                            geometry="geometry", crs=crs)
+
+
+def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
+                    footprints: np.ndarray | None = None, weight: np.ndarray | None = None,
+                    cluster_distance: float | None = None, min_count: int = 1,
+                    id_col: str = "building_id") -> gpd.GeoDataFrame:
+    """Clusters of uncovered demand as polygons (for maps and findings).
+
+    Uncovered points closer than ``cluster_distance`` to each other (through their footprints
+    when given) form one cluster; its polygon is the union of the members buffered by half
+    that distance.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cluster`` (stable id: smallest member id), ``n``, ``weight``, ``members``
+        (";"-joined ids), ``geometry``.
+    """
+    cfg = network_config()
+    cd = float(cfg.get("cluster_distance_m", 60)) if cluster_distance is None else cluster_distance
+    sel = ~np.asarray(covered, bool)
+    crs = points.crs
+    cols = {"cluster": [], "n": [], "weight": [], "members": []}
+    if not sel.any():
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None
+             else np.asarray(points.geometry.values, dtype=object)[sel])
+    w = np.ones(sel.sum()) if weight is None else np.asarray(weight, float)[sel]
+    ids = points[id_col].astype(str).to_numpy()[sel] if id_col in points else \
+        points.index.astype(str).to_numpy()[sel]
+    buf = shapely.buffer(geoms, cd / 2, quad_segs=4)
+    tree = shapely.STRtree(buf)
+    i, j = tree.query(buf, predicate="intersects")
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    adj = sp.coo_matrix((np.ones(len(i)), (i, j)), shape=(len(buf), len(buf)))
+    _, lab = connected_components(adj, directed=False)
+    df = pd.DataFrame({"lab": lab, "id": ids, "w": w})
+    g = df.groupby("lab")
+    n = g.size()
+    keep = n[n >= min_count].index.to_numpy()
+    if not len(keep):
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    polys = [shapely.union_all(buf[lab == k]) for k in keep]
+    members = g["id"].agg(lambda s: ";".join(sorted(s)))
+    out = gpd.GeoDataFrame({
+        "cluster": [min(members[k].split(";")) for k in keep],
+        "n": n.loc[keep].to_numpy(),
+        "weight": g["w"].sum().loc[keep].to_numpy(),
+        "members": members.loc[keep].to_numpy(),
+    }, geometry=polys, crs=crs)
+    return out.sort_values("cluster").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+
+def _shares(frame: pd.DataFrame, covered: np.ndarray, weight: np.ndarray, by: str | None
+            ) -> pd.DataFrame:
+    t = pd.DataFrame({"key": frame[by].to_numpy() if by else ALL,
+                      "c": np.where(covered, weight, 0.0), "w": weight})
+    g = t.groupby("key").sum()
+    g["share"] = np.where(g["w"] > 0, g["c"] / g["w"].where(g["w"] > 0, 1), np.nan)
+    return g
+
+
+def _indicator_rows(name: str, *, demand: gpd.GeoDataFrame, land: gpd.GeoDataFrame,
+                    d_cov: np.ndarray, l_cov: np.ndarray | None, method: str, radius: Any,
+                    source: str, target: float | None,
+                    district_targets: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    measures = [("buildings", demand, d_cov, np.ones(len(demand)), "栋"),
+                ("population", demand, d_cov, demand["population"].to_numpy(float), "人")]
+    if l_cov is not None and len(land):
+        measures.append(("land", land, l_cov, land["area_m2"].to_numpy(float), "m2"))
+    for measure, frame, cov, w, unit in measures:
+        if measure == "population" and not np.nansum(w) > 0:
+            if l_cov is not None and len(land) and land["population"].sum() > 0:
+                frame, cov, w = land, l_cov, land["population"].to_numpy(float)
+            else:
+                continue
+        for by in (None, "district"):
+            g = _shares(frame, cov, w, by)
+            for key, r in g.iterrows():
+                tgt = target
+                if by and district_targets and key in district_targets:
+                    tgt = district_targets[key]
+                rows.append({
+                    "indicator": name, "measure": measure, "district": key,
+                    "covered": float(r["c"]), "total": float(r["w"]), "unit": unit,
+                    "share": float(r["share"]) if np.isfinite(r["share"]) else np.nan,
+                    "target": tgt,
+                    "meets": (bool(r["share"] >= tgt) if tgt is not None
+                              and np.isfinite(r["share"]) else None),
+                    "method": method, "radius_m": radius, "source": source,
+                })
+    return rows
+
+
+def _grid_table(demand: gpd.GeoDataFrame, d_cov: np.ndarray, land: gpd.GeoDataFrame,
+                l_cov: np.ndarray | None, layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    b = _shares(demand, d_cov, np.ones(len(demand)), "grid_id").rename(
+        columns={"c": "buildings_covered", "w": "buildings", "share": "buildings_share"})
+    p = _shares(demand, d_cov, demand["population"].to_numpy(float), "grid_id").rename(
+        columns={"c": "population_covered", "w": "population", "share": "population_share"})
+    t = b.join(p, how="outer")
+    if l_cov is not None and len(land):
+        la = _shares(land, l_cov, land["area_m2"].to_numpy(float), "grid_id").rename(
+            columns={"c": "land_covered_m2", "w": "land_m2", "share": "land_share"})
+        t = t.join(la, how="outer")
+    t.index.name = "grid_id"
+    t = t.reset_index()
+    grids = layers.get("grids")
+    if grids is not None and len(grids) and "grid_id" in grids:
+        g = grids[["grid_id", "geometry"] + (["district"] if "district" in grids else [])].copy()
+        g["grid_id"] = g["grid_id"].astype(str)
+        out = g.merge(t, on="grid_id", how="inner")
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=grids.crs)
+    cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+    xy = t["grid_id"].str.extract(r"C(-?\d+)_(-?\d+)").astype(float)
+    geom = shapely.box(xy[0] * cell, xy[1] * cell, (xy[0] + 1) * cell, (xy[1] + 1) * cell)
+    return gpd.GeoDataFrame(t, geometry=geom, crs=demand.crs)
+
+
+def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str, title: str,
+                      task_id: str, layer: str, demand: pd.DataFrame, dist_col: str,
+                      radius: float, method: str, id_col: str, pop_col: str | None,
+                      grids: gpd.GeoDataFrame | None, extra: dict[str, Any] | None = None
+                      ) -> gpd.GeoDataFrame:
+    if not len(clusters):
+        return empty_findings()
+    dist = pd.Series(demand[dist_col].to_numpy(float), index=demand[id_col].astype(str))
+    pop = (pd.Series(demand[pop_col].to_numpy(float), index=demand[id_col].astype(str))
+           if pop_col else None)
+    fids, measures, sev, titles = [], [], [], []
+    for r in clusters.itertuples():
+        mem = r.members.split(";")
+        d = dist.reindex(mem).to_numpy(float)
+        fin = d[np.isfinite(d)]
+        nearest = float(np.min(fin)) if len(fin) else float("inf")
+        people = float(pop.reindex(mem).sum()) if pop is not None else float("nan")
+        m = {"n": int(r.n), "nearest_m": nearest if np.isfinite(nearest) else None,
+             "median_m": float(np.median(fin)) if len(fin) else None,
+             "population": people, "area_m2": float(r.geometry.area), "radius_m": radius,
+             "method": method, **(extra or {})}
+        measures.append(m)
+        fids.append([r.cluster])
+        far = (not np.isfinite(nearest)) or nearest > 2 * radius
+        sev.append("high" if far or (np.isfinite(people) and people >= 500) else "medium")
+        titles.append(title.format(n=int(r.n), radius=int(radius),
+                                   nearest=("不可达" if not np.isfinite(nearest)
+                                            else f"{nearest:.0f}米")))
+    f = make_findings(check=CHECK, rule=rule, rule_source=rule_source, title=titles,
+                      task_id=task_id, feature_ids=fids, layer=layer,
+                      geometry=list(clusters.geometry.values), measures=measures,
+                      measure_key="nearest_m", measure_unit="m", severity=sev, public=False)
+    return assign_grids(f, grids)
+
+
+# --------------------------------------------------------------------------------------------
+# toilets
+# --------------------------------------------------------------------------------------------
+
+def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
+                    radius: float | None = None, graph: StreetGraph | None = None
+                    ) -> CoverageResult:
+    """Public-toilet coverage (GB 55013-2021 §5.0.1: service radius 300 m).
+
+    Share of residential buildings, population and residential land within ``radius`` of a
+    toilet (straight line or walking), per district and grid cell; toilet density per km2 by
+    land-use class (GB/T 50337-2018 表4.2.2); clusters of uncovered housing as findings
+    ``toilet_uncovered`` (task 4.2.8, lead 住建局).
+
+    Layers: ``toilets``, ``buildings`` (and ``roads`` for the network method;
+    ``residential_compounds``, ``grids``, ``parks``, ``red_lines`` when present).
+    """
+    cfg = coverage_config()["toilets"]
+    radius = float(radius if radius is not None else cfg["radius_m"])
+    toilets = _facility_points(_need(layers, "toilets"), "toilets")
+    if method == "network" and graph is None:
+        graph = street_graph(layers)
+    demand = residential_buildings(layers)
+    land = land_samples(layers)
+    d = facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
+    demand = _attach(demand, d, toilets, "toilet_id")
+    l_cov = None
+    if len(land):
+        ld = facility_distances(land, toilets, radius=radius, method=method, graph=graph)
+        land = _attach(land, ld, toilets, "toilet_id")
+        l_cov = land["covered"].to_numpy()
+    source = cfg["source"]
+    name = f"公厕{int(radius)}米服务覆盖率"
+    rows = _indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
+                           l_cov=l_cov, method=method, radius=radius, source=source,
+                           target=cfg.get("target_share"))
+    sa = service_areas(toilets, radius=radius, method=method, graph=graph)
+    sa["facility_id"] = _ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
+    net = network_config()
+    clusters = uncovered_areas(demand, demand["covered"].to_numpy(),
+                               footprints=demand["footprint"].to_numpy(),
+                               weight=demand["population"].to_numpy(float),
+                               min_count=int(net.get("cluster_min_buildings", 3)))
+    findings = _cluster_findings(
+        clusters, rule="toilet_uncovered", rule_source=source,
+        title=f"公厕服务盲区：{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
+        task_id=str(cfg.get("task_id", "4.2.8")), layer="buildings", demand=demand,
+        dist_col="distance", radius=radius, method=method, id_col="building_id",
+        pop_col="population", grids=layers.get("grids"))
+    density = toilet_density(layers)
+    return CoverageResult(
+        topic="toilets", method=method, demand=demand, land=land, facilities=toilets,
+        indicators=pd.DataFrame(rows), by_grid=_grid_table(
+            demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        service_areas=sa, uncovered=clusters, findings=findings,
+        tables={"density": density}, graph=graph)
+
+
+def _ids(gdf: gpd.GeoDataFrame, col: str) -> np.ndarray:
+    return (gdf[col].astype(str).to_numpy() if col in gdf
+            else gdf.index.astype(str).to_numpy())
+
+
+def _attach(demand: gpd.GeoDataFrame, d: pd.DataFrame, facilities: gpd.GeoDataFrame,
+            id_col: str) -> gpd.GeoDataFrame:
+    out = demand.copy()
+    for c in ("distance", "distance_straight", "distance_network", "covered"):
+        out[c] = d[c].to_numpy()
+    ids = _ids(facilities, id_col)
+    f = d["facility"].to_numpy()
+    out["facility"] = np.where(f >= 0, ids[np.maximum(f, 0)] if len(ids) else "", "")
+    speed = float(network_config().get("walking_speed_m_per_min", 75))
+    out["walk_min"] = out["distance"] / speed
+    return out
+
+
+def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Toilets per km2 of each land-use class against GB/T 50337-2018 表4.2.2.
+
+    Land-use classes are approximated from the catalog layers: G = parks and squares,
+    R = residential compounds, ABS = road land (red lines) and the plots of public, commercial and
+    office buildings (footprints buffered 10 m), each without the classes before it. A toilet
+    counts for the class whose land it stands on. Per district when grids carry ``district``.
+
+    Returns
+    -------
+    DataFrame
+        ``district``, ``class``, ``title``, ``area_km2``, ``toilets``, ``density_per_km2``,
+        ``min``, ``max``, ``status`` (偏低 / 符合 / 偏高 / 无此类用地), ``source``.
+    """
+    cfg = coverage_config()["toilets"]["density"]
+    toilets = _need(layers, "toilets")
+    crs = toilets.crs
+    polys: dict[str, Any] = {}
+    parks = layers.get("parks")
+    polys["G"] = shapely.union_all(np.asarray(parks.geometry.values, dtype=object)) \
+        if parks is not None and len(parks) else shapely.Polygon()
+    comp = layers.get("residential_compounds")
+    r = shapely.union_all(np.asarray(comp.geometry.values, dtype=object)) \
+        if comp is not None and len(comp) else shapely.Polygon()
+    polys["R"] = shapely.difference(r, polys["G"])
+    parts = []
+    red = layers.get("red_lines")
+    if red is not None and len(red):
+        parts.append(shapely.union_all(np.asarray(red.geometry.values, dtype=object)))
+    b = layers.get("buildings")
+    if b is not None and len(b) and "use" in b:
+        pub = b[b["use"].isin(["商业", "办公", "公共服务", "市政设施"])]
+        if len(pub):
+            parts.append(shapely.union_all(shapely.buffer(
+                np.asarray(pub.geometry.values, dtype=object), 10, quad_segs=2)))
+    abs_ = shapely.union_all(parts) if parts else shapely.Polygon()
+    polys["ABS"] = shapely.difference(abs_, shapely.union(polys["R"], polys["G"]))
+    districts: dict[str, Any] = {ALL: None}
+    grids = layers.get("grids")
+    if grids is not None and len(grids) and "district" in grids:
+        for name, sub in grids.groupby("district"):
+            districts[str(name)] = shapely.union_all(np.asarray(sub.geometry.values, dtype=object))
+    pts = np.asarray(toilets.geometry.values, dtype=object)
+    rows = []
+    for dname, dpoly in districts.items():
+        for cls, spec in cfg["classes"].items():
+            poly = polys.get(cls, shapely.Polygon())
+            if dpoly is not None:
+                poly = shapely.intersection(poly, dpoly)
+            area = float(shapely.area(poly)) / 1e6
+            shapely.prepare(poly)
+            n = int(shapely.contains(poly, pts).sum()) if len(pts) else 0
+            dens = n / area if area > 0 else np.nan
+            lo, hi = float(spec["min"]), float(spec["max"])
+            status = ("无此类用地" if not area > 0 else "偏低" if dens < lo
+                      else "偏高" if dens > hi else "符合")
+            rows.append({"district": dname, "class": cls, "title": spec["title"],
+                         "area_km2": area, "toilets": n, "density_per_km2": dens,
+                         "min": lo, "max": hi, "status": status, "source": cfg["source"]})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# transfer stations
+# --------------------------------------------------------------------------------------------
+
+def _station_modes(stations: gpd.GeoDataFrame, cfg: dict[str, Any]) -> np.ndarray:
+    modes = cfg["collection_modes"]
+    default = cfg.get("default_mode", next(iter(modes)))
+    m = (stations["collection_mode"].where(stations["collection_mode"].isin(list(modes)),
+                                           default) if "collection_mode" in stations
+         else pd.Series(default, index=stations.index))
+    return m.astype(str).to_numpy()
+
+
+def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
+                      graph: StreetGraph | None = None) -> CoverageResult:
+    """Transfer-station coverage by collection mode (CJJ/T 47-2016 §2.2.7).
+
+    A residential building is covered when it lies within the service radius of the collection
+    mode of a serving station (manual 0.4 km, small vehicles 3 km); buildings beyond the
+    *maximum* radius (1 km / 5 km) of every station are reported as clusters
+    ``transfer_uncovered`` (task 4.2.6). Stations too close to neighbouring buildings for
+    their capacity class give ``transfer_station_distance`` findings (:func:`transfer_setbacks`).
+    The network method walks the driving network (collection vehicles use roads).
+    """
+    cfg = coverage_config()["transfer"]
+    stations = _facility_points(_need(layers, "transfer_stations"), "transfer_stations")
+    serving = stations
+    if "status" in stations:
+        serving = stations[stations["status"].isin(cfg.get("serving_status", ["运行"]))]
+    modes = _station_modes(serving, cfg)
+    std = np.array([cfg["collection_modes"][m]["radius_m"] for m in modes], float)
+    mx = np.array([cfg["collection_modes"][m]["max_radius_m"] for m in modes], float)
+    if method == "network" and graph is None:
+        graph = street_graph(layers, walk=False)
+    demand = residential_buildings(layers)
+    d_std = facility_distances(demand, serving, radius=std, method=method, graph=graph)
+    d_max = facility_distances(demand, serving, radius=mx, method=method, graph=graph)
+    demand = _attach(demand, d_std, serving, "station_id")
+    demand["covered_max"] = d_max["covered"].to_numpy()
+    land = land_samples(layers)
+    l_cov = None
+    if len(land):
+        ld = facility_distances(land, serving, radius=std, method=method, graph=graph)
+        land = _attach(land, ld, serving, "station_id")
+        l_cov = land["covered"].to_numpy()
+    source = cfg["source"]
+    rows = _indicator_rows("转运站服务半径覆盖率", demand=demand, land=land,
+                           d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
+                           radius="按收集方式", source=source, target=None)
+    rows += _indicator_rows("转运站最大服务半径覆盖率", demand=demand, land=pd.DataFrame(),
+                            d_cov=demand["covered_max"].to_numpy(), l_cov=None, method=method,
+                            radius="按收集方式（最大）", source=source, target=1.0)
+    # per collection mode: share of housing within each mode's radius of a station of that mode
+    for mode, spec in cfg["collection_modes"].items():
+        sub = serving[modes == mode]
+        if not len(sub):
+            continue
+        dm = facility_distances(demand, sub, radius=float(spec["radius_m"]), method=method,
+                                graph=graph)
+        cov = dm["covered"].to_numpy()
+        for r in _indicator_rows(f"{mode}收集转运站{int(spec['radius_m'])}米覆盖率",
+                                 demand=demand, land=pd.DataFrame(), d_cov=cov, l_cov=None,
+                                 method=method, radius=float(spec["radius_m"]), source=source,
+                                 target=None):
+            if r["measure"] == "buildings":
+                rows.append(r)
+    sa = service_areas(serving, radius=std, method=method, graph=graph)
+    sa["facility_id"] = _ids(serving, "station_id")[sa["facility"].to_numpy()]
+    net = network_config()
+    clusters = uncovered_areas(demand, demand["covered_max"].to_numpy(),
+                               footprints=demand["footprint"].to_numpy(),
+                               weight=demand["population"].to_numpy(float),
+                               min_count=int(net.get("cluster_min_buildings", 3)))
+    far_dist = d_max["distance"].to_numpy()
+    demand["distance_max_rule"] = far_dist
+    findings = _cluster_findings(
+        clusters, rule="transfer_uncovered", rule_source=source,
+        title="转运站服务盲区：{n}栋住宅超出转运站最大服务半径（最近{nearest}）",
+        task_id=str(cfg.get("task_id", "4.2.6")), layer="buildings", demand=demand,
+        dist_col="distance_max_rule", radius=float(mx.max()) if len(mx) else 0.0,
+        method=method, id_col="building_id", pop_col="population",
+        grids=layers.get("grids"))
+    setbacks, sb_findings = transfer_setbacks(layers)
+    return CoverageResult(
+        topic="transfer", method=method, demand=demand, land=land, facilities=stations,
+        indicators=pd.DataFrame(rows),
+        by_grid=_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        service_areas=sa, uncovered=clusters,
+        findings=concat_findings([findings, sb_findings]),
+        tables={"setbacks": setbacks}, graph=graph)
+
+
+def setback_class(capacity_tpd: float) -> dict[str, Any]:
+    """Capacity class of a transfer station and its distance to neighbouring buildings.
+
+    >>> setback_class(100)["distance_m"], setback_class(300)["distance_m"], setback_class(800)["title"]
+    (10, 15, '大型')
+    """
+    classes = coverage_config()["transfer"]["setback"]["classes"]
+    cap = float(capacity_tpd) if capacity_tpd is not None and np.isfinite(capacity_tpd) else 0.0
+    for c in classes:
+        if cap <= float(c["max_tpd"]):
+            return dict(c)
+    return dict(classes[-1])
+
+
+def transfer_setbacks(layers: dict[str, gpd.GeoDataFrame]
+                      ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Distance from every transfer station to its nearest neighbouring building.
+
+    Buildings that contain the station point or whose use is listed in
+    ``transfer.setback.ignore_uses`` (the station's own structures) are not neighbours.
+    Required distance by capacity class (CJJ/T 47-2016: < 150 t/d 10 m, 150-450 t/d 15 m,
+    > 450 t/d 30 m). Findings ``transfer_station_distance`` (task 4.2.6) for every station
+    (running, under construction or planned) closer than required.
+    """
+    cfg = coverage_config()["transfer"]
+    sb = cfg["setback"]
+    st = _need(layers, "transfer_stations")
+    b = layers.get("buildings")
+    rows = []
+    fids, geoms, measures, titles = [], [], [], []
+    if b is None or not len(b) or not len(st):
+        return pd.DataFrame(rows), empty_findings()
+    nb = b[~b["use"].isin(sb.get("ignore_uses", []))] if "use" in b else b
+    nb_geoms = np.asarray(nb.geometry.values, dtype=object)
+    tree = shapely.STRtree(nb_geoms)
+    bid = _ids(nb, "building_id")
+    sid = _ids(st, "station_id")
+    pts = np.asarray(st.geometry.values, dtype=object)
+    cap = (pd.to_numeric(st["capacity_tpd"], errors="coerce").to_numpy(float)
+           if "capacity_tpd" in st else np.full(len(st), np.nan))
+    for k in range(len(st)):
+        cls = setback_class(cap[k])
+        need = float(cls["distance_m"])
+        cand = tree.query(pts[k], predicate="dwithin", distance=max(need, 200.0))
+        d = shapely.distance(pts[k], nb_geoms[cand]) if len(cand) else np.zeros(0)
+        inside = d == 0
+        cand, d = cand[~inside], d[~inside]
+        if len(d):
+            j = int(np.argmin(d))
+            near, near_id, near_geom = float(d[j]), bid[cand[j]], nb_geoms[cand[j]]
+        else:
+            near, near_id, near_geom = float("inf"), "", None
+        ok = near >= need
+        rows.append({"station_id": sid[k], "name": st["name"].iloc[k] if "name" in st else "",
+                     "status": st["status"].iloc[k] if "status" in st else "",
+                     "capacity_tpd": cap[k], "class": cls["title"], "required_m": need,
+                     "nearest_building": near_id, "distance_m": near, "ok": ok,
+                     "source": sb["source"]})
+        if not ok:
+            fids.append([sid[k], near_id])
+            seg = shapely.shortest_line(pts[k], near_geom)
+            geoms.append(shapely.buffer(seg, 1.0))
+            measures.append({"distance_m": near, "required_m": need,
+                             "capacity_tpd": cap[k], "class": cls["title"],
+                             "shortfall_m": need - near})
+            titles.append(f"转运站距相邻建筑{near:.1f}米，不足{cls['title']}转运站要求的{need:.0f}米")
+    table = pd.DataFrame(rows)
+    if not fids:
+        return table, empty_findings()
+    f = make_findings(check=CHECK, rule="transfer_station_distance", rule_source=sb["source"],
+                      title=titles, task_id=str(cfg.get("task_id", "4.2.6")),
+                      feature_ids=fids, layer="transfer_stations", geometry=geoms,
+                      measures=measures, measure_key="distance_m", measure_unit="m",
+                      severity="high", public=False)
+    return table, assign_grids(f, layers.get("grids"))
+
+
+# --------------------------------------------------------------------------------------------
+# parks
+# --------------------------------------------------------------------------------------------
+
+def _park_radii(parks: gpd.GeoDataFrame, preset: dict[str, Any]) -> np.ndarray:
+    """Radius per park under a preset (0 = does not count)."""
+    area = (pd.to_numeric(parks["area_m2"], errors="coerce") if "area_m2" in parks
+            else pd.Series(np.nan, index=parks.index))
+    area = area.fillna(parks.geometry.area).to_numpy(float)
+    r = np.zeros(len(parks))
+    rules = sorted(preset["rules"], key=lambda x: -float(x["min_area_m2"]))
+    done = np.zeros(len(parks), bool)
+    for rule in rules:
+        m = ~done & (area >= float(rule["min_area_m2"]))
+        r[m] = float(rule["radius_m"])
+        done |= m
+    cats = preset.get("categories")
+    if cats and "category" in parks:
+        r[~parks["category"].isin(cats).to_numpy()] = 0.0
+    return r
+
+
+def park_access_points(parks: gpd.GeoDataFrame, spacing: float | None = None
+                       ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Points every ``spacing`` m along each park's outline (a park is entered from its edge).
+
+    Returns the points and, per point, the position of its park.
+    """
+    spacing = float(spacing or coverage_config()["parks"].get("access_spacing_m", 50))
+    rings = shapely.boundary(np.asarray(parks.geometry.values, dtype=object))
+    parts, owner = shapely.get_parts(rings, return_index=True)
+    lengths = shapely.length(parts)
+    n = np.maximum(np.ceil(lengths / spacing).astype(int), 1)
+    rep = np.repeat(np.arange(len(parts)), n)
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    frac = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(n, n)
+    pts = shapely.line_interpolate_point(parts[rep], frac, normalized=True)
+    return gpd.GeoDataFrame(geometry=pts, crs=parks.crs), owner[rep]
+
+
+def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
+                  preset: str | None = None, graph: StreetGraph | None = None
+                  ) -> CoverageResult:
+    """Park service-radius coverage of residential land, by two presets.
+
+    ``mohurd2021`` (MOHURD 2021 城市体检: parks >= 5000 m2 serve 500 m, 2000-5000 m2 serve 300 m)
+    and ``gbt51346`` (GB/T 51346-2019 §4.3.4: park green space and squares 500 m; target > 90 %
+    overall, old town 80 %, new districts 100 %). Both are always computed (table ``presets``);
+    ``preset`` (default ``parks.default_preset``) drives the indicators, polygons and findings
+    ``park_uncovered`` (clusters of uncovered residential land, by compound).
+    """
+    cfg = coverage_config()["parks"]
+    preset = preset or cfg.get("default_preset", "gbt51346")
+    if preset not in cfg["presets"]:
+        raise InputError(f"未知的公园覆盖预设 {preset}，可选 {list(cfg['presets'])}")
+    parks = _need(layers, "parks")
+    if method == "network" and graph is None:
+        graph = street_graph(layers)
+    demand = residential_buildings(layers)
+    land = land_samples(layers)
+    access, owner = park_access_points(parks) if method == "network" else (parks, None)
+    results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    preset_rows = []
+    for name, spec in cfg["presets"].items():
+        radii = _park_radii(parks, spec)
+        counts = radii > 0
+        if method == "network":
+            keep = counts[owner]
+            fac, own = access[keep], np.flatnonzero(counts)
+            remap = np.full(len(parks), -1)
+            remap[own] = np.arange(len(own))
+            o = remap[owner[keep]]
+        else:
+            fac, o = parks[counts], None
+        rr = radii[counts]
+        dd = facility_distances(demand, fac, radius=rr, method=method, graph=graph, owner=o)
+        ld = facility_distances(land, fac, radius=rr, method=method, graph=graph, owner=o) \
+            if len(land) else None
+        idx = np.flatnonzero(counts)
+        for frame in (dd, ld):
+            if frame is not None:
+                f = frame["facility"].to_numpy()
+                frame["facility"] = np.where(f >= 0, idx[np.maximum(f, 0)] if len(idx) else -1,
+                                             -1)
+        results[name] = (dd, ld)
+        if ld is not None:
+            w = land["area_m2"].to_numpy(float)
+            share = float(w[ld["covered"].to_numpy()].sum() / w.sum()) if w.sum() else np.nan
+        else:
+            share = np.nan
+        preset_rows.append({"preset": name, "title": spec["title"], "source": spec["source"],
+                            "parks_counted": int(counts.sum()), "land_share": share,
+                            "target": spec.get("target_share"),
+                            "meets": bool(share >= spec.get("target_share", 0))
+                            if np.isfinite(share) else None, "method": method})
+    spec = cfg["presets"][preset]
+    dd, ld = results[preset]
+    demand = _attach(demand, dd, parks, "park_id")
+    l_cov = None
+    if ld is not None:
+        land = _attach(land, ld, parks, "park_id")
+        l_cov = land["covered"].to_numpy()
+    dt = {k: float(v["target_share"]) for k, v in (cfg.get("district_targets") or {}).items()} \
+        if preset == "gbt51346" else None
+    rows = _indicator_rows(spec["title"], demand=demand, land=land,
+                           d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
+                           radius="按公园规模" if preset == "mohurd2021" else 500,
+                           source=spec["source"], target=spec.get("target_share"),
+                           district_targets=dt)
+    radii = _park_radii(parks, spec)
+    counts = radii > 0
+    if method == "network":
+        keep = counts[owner]
+        sa = service_areas(access[keep], radius=radii, method=method, graph=graph,
+                           owner=owner[keep])
+    else:
+        sa = service_areas(parks[counts], radius=radii[counts], method=method)
+        sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
+    sa["facility_id"] = _ids(parks, "park_id")[sa["facility"].to_numpy()]
+    # uncovered residential land, clustered; the cluster id is its smallest compound id
+    clusters = gpd.GeoDataFrame({"cluster": [], "n": [], "weight": [], "members": []},
+                                geometry=gpd.GeoSeries([], crs=parks.crs), crs=parks.crs)
+    findings = empty_findings()
+    if l_cov is not None:
+        spacing = float(coverage_config()["demand"].get("land_sample_spacing_m", 20))
+        cells = shapely.buffer(np.asarray(land.geometry.values, dtype=object), spacing / 2,
+                               cap_style="square")
+        clusters = uncovered_areas(land, l_cov, footprints=cells,
+                                   weight=land["area_m2"].to_numpy(float),
+                                   cluster_distance=spacing * 0.5, id_col="compound_id")
+        clusters = _park_clusters(clusters, land, l_cov)
+        findings = _park_findings(clusters, land, spec, method, layers.get("grids"),
+                                  str(cfg.get("task_id", "3.1.1")))
+    return CoverageResult(
+        topic="parks", method=method, demand=demand, land=land, facilities=parks,
+        indicators=pd.DataFrame(rows),
+        by_grid=_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        service_areas=sa, uncovered=clusters, findings=findings,
+        tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
+
+
+def _park_clusters(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, l_cov: np.ndarray
+                   ) -> gpd.GeoDataFrame:
+    """Turn land-sample clusters into compound-level clusters (members = compound ids)."""
+    if not len(clusters):
+        return clusters
+    out = clusters.copy()
+    members = [";".join(sorted(set(m.split(";")))) for m in out["members"]]
+    out["members"] = members
+    out["cluster"] = [m.split(";")[0] for m in members]
+    out["n"] = [len(m.split(";")) for m in members]
+    # keep one cluster per id (two parts of one compound: merged)
+    out = out.dissolve(by="cluster", aggfunc={"n": "max", "weight": "sum",
+                                              "members": "first"}).reset_index()
+    return out
+
+
+def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dict[str, Any],
+                   method: str, grids: gpd.GeoDataFrame | None, task_id: str
+                   ) -> gpd.GeoDataFrame:
+    if not len(clusters):
+        return empty_findings()
+    comp_area = land.groupby("compound_id")["area_m2"].sum()
+    min_area = 2 * float(coverage_config()["demand"].get("land_sample_spacing_m", 20)) ** 2
+    clusters = clusters[clusters["weight"] >= min_area]
+    if not len(clusters):
+        return empty_findings()
+    fids, measures, titles, sev = [], [], [], []
+    dist = land["distance"].to_numpy(float)
+    lab_of = land["compound_id"].astype(str).to_numpy()
+    for r in clusters.itertuples():
+        mem = r.members.split(";")
+        sel = np.isin(lab_of, mem) & ~land["covered"].to_numpy()
+        fin = dist[sel][np.isfinite(dist[sel])]
+        nearest = float(fin.min()) if len(fin) else float("inf")
+        total = float(comp_area.reindex(mem).sum())
+        measures.append({"uncovered_m2": float(r.weight), "compounds": len(mem),
+                         "compound_area_m2": total,
+                         "uncovered_share": float(r.weight) / total if total else None,
+                         "nearest_m": nearest if np.isfinite(nearest) else None,
+                         "method": method, "preset": spec["title"]})
+        fids.append(mem)
+        titles.append(f"公园服务盲区：{len(mem)}个小区约{r.weight / 1e4:.2f}公顷居住用地不在公园服务半径内")
+        sev.append("high" if total and r.weight / total > 0.5 else "medium")
+    f = make_findings(check=CHECK, rule="park_uncovered", rule_source=spec["source"],
+                      title=titles, task_id=task_id, feature_ids=fids,
+                      layer="residential_compounds", geometry=list(clusters.geometry.values),
+                      measures=measures, measure_key="uncovered_m2", measure_unit="m2",
+                      severity=sev, public=False)
+    return assign_grids(f, grids)
+
+
+# --------------------------------------------------------------------------------------------
+# the weekly check
+# --------------------------------------------------------------------------------------------
+
+_LAYERS = ["roads", "buildings", "residential_compounds", "toilets", "transfer_stations",
+           "parks", "grids", "red_lines"]
+
+
+def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
+              as_of: date | None = None, method: str = "network") -> gpd.GeoDataFrame:
+    """Coverage findings for the weekly run: toilets, transfer stations and parks.
+
+    Rules: ``toilet_uncovered`` (GB 55013-2021 §5.0.1, task 4.2.8), ``transfer_uncovered``
+    (CJJ/T 47-2016 §2.2.7, task 4.2.6), ``transfer_station_distance`` (CJJ/T 47-2016, task
+    4.2.6), ``park_uncovered`` (GB/T 51346-2019 §4.3.4 or MOHURD 2021, task 3.1.1); lead
+    department 住建局. Coverage is a state, not an event: ``as_of`` is not used.
+    Missing layers are loaded from ``catalog``.
+    """
+    layers = dict(layers)
+    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
+               and lid in getattr(catalog, "layers", {})]
+    if missing:
+        from ..io import load_layers
+
+        layers.update(load_layers(catalog, missing))
+    frames = []
+    if "toilets" in layers:
+        frames.append(toilet_coverage(layers, method=method).findings)
+    if "transfer_stations" in layers:
+        frames.append(transfer_coverage(layers, method=method).findings)
+    if "parks" in layers:
+        frames.append(park_coverage(layers, method=method).findings)
+    return concat_findings(frames)

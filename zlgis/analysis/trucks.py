@@ -1,0 +1,1115 @@
+"""Trucks in the city (大车进城): GPS pings and patrol records against zones, roads and routes.
+
+The plan's task 4.4 (扎政办字〔2022〕51号 四（四）, lead 公安局 and 城管执法局) sets truck
+no-parking zones with restricted hours, restricted roads, designated truck parking, the clean-up
+of the south entrance corridor (“僵尸车”) and approved muck-truck (渣土车) routes and dump sites.
+This module checks them from two activity sources:
+
+* **GPS pings** (layer ``truck_pings``: plate, time, speed_kmh, vehicle_type, point);
+* **patrol observations** (layer ``patrol_observations``, entered with a phone map app in GCJ-02
+  and converted to the working CRS by the loader *before* any overlay).
+
+Rules (ids as in DEVELOPERS.md) and their campaign tasks:
+
+=====================  =====  ==============================================================
+rule                   task   what is flagged
+=====================  =====  ==============================================================
+``no_parking_zone``    4.4.1  a stop (dwell >= N min) or a patrol sighting inside a zone
+                              during its restricted hours, for a vehicle class it restricts
+``restricted_road``    4.4.2  pings within a tolerance of a restricted segment in its hours
+``parking_supply``     4.4.3  logistics points far (network distance) from truck parking;
+                              no-parking zones with no truck parking within a distance
+``zombie_vehicle``     4.4.4  a vehicle stationary > 7 days on the south entrance corridor
+``muck_off_route``     4.4.5  a muck truck moving outside its approved corridor
+``muck_illegal_dump``  4.4.5  a muck-truck stop outside dump sites, construction sites and
+                              truck parking (possible 私拉乱倒)
+=====================  =====  ==============================================================
+
+Time windows follow :mod:`zlgis.analysis.timewindows` (inclusive start, exclusive end, Asia/
+Shanghai). All thresholds live in ``zlgis/config/trucks.yaml``.
+
+**Privacy.** Plates are personal data. They are replaced by a salted HMAC-SHA256 digest
+(:func:`hash_plates`) as soon as pings are prepared; findings carry only the digest as
+``feature_id`` and never a plate. The salt comes from ``$ZLGIS_PLATE_SALT`` (or ``plate_salt`` in
+a local override of ``trucks.yaml``) and is never stored in the repository. A random per-run salt
+would make next week's digests incomparable, so a run without a salt stops with a clear message.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point, box
+>>> zones = gpd.GeoDataFrame({"zone_id": ["Z1"], "name": ["中央街"],
+...     "weekday_hours": ["07:00-09:00"], "weekend_hours": [""], "vehicle_classes": [""]},
+...     geometry=[box(0, 0, 100, 100)], crs="EPSG:4550")
+>>> pings = gpd.GeoDataFrame({"plate": ["蒙E12345"] * 3, "vehicle_type": ["重型货车"] * 3,
+...     "time": ["2022-08-01 07:50", "2022-08-01 08:05", "2022-08-01 08:20"],
+...     "speed_kmh": [0.0, 0.0, 0.0]},
+...     geometry=[Point(50, 50), Point(52, 50), Point(51, 49)], crs="EPSG:4550")
+>>> f = no_parking_zone_findings(prepare_pings(pings, salt="example-salt"), zones)
+>>> f[["rule", "related_ids", "measure"]].values.tolist()
+[['no_parking_zone', 'Z1', 30.0]]
+>>> "蒙E12345" in f.to_json()
+False
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import LineString, MultiPoint, Point
+from shapely.ops import substring
+
+from ..catalog import Catalog
+from ..config import load_config
+from ..crs import WORKING_CRS
+from ..errors import ConfigError, InputError
+from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from .timewindows import (MINUTES_PER_WEEK, WeeklySchedule, local_date, local_iso,
+                          minute_of_week, to_epoch_seconds, TZ_OFFSET_S)
+
+__all__ = [
+    "SALT_ENV",
+    "plate_salt",
+    "hash_plates",
+    "normalize_plate",
+    "vehicle_class_matches",
+    "prepare_pings",
+    "detect_stops",
+    "points_in_polygons",
+    "points_near_lines",
+    "zone_schedules",
+    "pings_in_zones",
+    "pings_on_restricted_roads",
+    "no_parking_zone_findings",
+    "restricted_road_findings",
+    "muck_findings",
+    "south_corridor",
+    "zombie_findings",
+    "parking_supply_findings",
+    "run_check",
+]
+
+#: Environment variable holding the plate salt.
+SALT_ENV = "ZLGIS_PLATE_SALT"
+_MIN_SALT = 8
+_SPLIT = re.compile(r"[;；,，、/|\s]+")
+CHECK = "trucks"
+
+
+# --------------------------------------------------------------------------------------------
+# configuration and privacy
+# --------------------------------------------------------------------------------------------
+
+def _config(config: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return config if config is not None else load_config("trucks")
+
+
+def _v(cfg: Mapping[str, Any], *keys: str) -> Any:
+    """Value of a nested config entry; entries written as {value, source} give their value."""
+    node: Any = cfg
+    for k in keys:
+        if not isinstance(node, Mapping) or k not in node:
+            raise ConfigError(f"trucks.yaml 缺少配置项 {'.'.join(keys)}")
+        node = node[k]
+    return node["value"] if isinstance(node, Mapping) and "value" in node else node
+
+
+def plate_salt(salt: str | None = None, config: Mapping[str, Any] | None = None) -> str:
+    """The salt for plate digests: argument, else ``$ZLGIS_PLATE_SALT``, else config.
+
+    Raises
+    ------
+    ConfigError
+        When no salt of at least 8 characters is set (the weekly run needs the same salt every
+        week, so a random one is never invented).
+
+    >>> plate_salt("a-long-salt")
+    'a-long-salt'
+    """
+    value = salt or os.environ.get(SALT_ENV) or _config(config).get("plate_salt")
+    if not value:
+        raise ConfigError(
+            f"未设置车牌摘要的盐值：请设置环境变量 {SALT_ENV}（至少 {_MIN_SALT} 个字符，每周保持不变），"
+            "或在本地覆盖配置 trucks.yaml 中填写 plate_salt；盐值不得写入代码仓库")
+    value = str(value)
+    if len(value) < _MIN_SALT:
+        raise ConfigError(f"车牌摘要的盐值太短（{len(value)} 个字符），至少需要 {_MIN_SALT} 个字符")
+    return value
+
+
+def normalize_plate(plate: Any) -> str:
+    """Upper-case a plate and drop spaces, dots and dashes (``蒙e·12345`` -> ``蒙E12345``).
+
+    >>> normalize_plate(" 蒙e·12 345 ")
+    '蒙E12345'
+    """
+    return re.sub(r"[\s·•.\-_]", "", str(plate)).upper()
+
+
+def hash_plates(plates: Iterable[Any], salt: str) -> NDArray[np.object_]:
+    """Salted digest of each plate: ``HMAC-SHA256(salt, normalized plate)``, 16 hex digits.
+
+    Only unique plates are hashed. The digest cannot be reversed without the salt, and the same
+    plate gives the same digest every week as long as the salt is unchanged.
+
+    >>> a, b, c = hash_plates(["蒙E12345", "蒙e 12345", "蒙E54321"], salt="example-salt")
+    >>> a == b, a == c, len(a)
+    (True, False, 16)
+    """
+    codes, uniques = pd.factorize(pd.Series(list(plates), dtype=object).map(normalize_plate))
+    key = salt.encode("utf-8")
+    digests = np.array([hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+                        for u in uniques], dtype=object)
+    return digests[codes] if len(codes) else np.array([], dtype=object)
+
+
+def _tokens(text: Any) -> list[str]:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    return [t for t in _SPLIT.split(str(text).strip()) if t]
+
+
+def vehicle_class_matches(vehicle_types: Sequence[Any], classes: Any,
+                          config: Mapping[str, Any] | None = None) -> NDArray[np.bool_]:
+    """Which vehicles a zone's or segment's 限制车型 text applies to.
+
+    Empty text, ``全部`` or ``所有车型`` mean every truck. A token matches a vehicle when the
+    vehicle type is in the token's group in ``trucks.yaml``, equals the token or contains it. A
+    vehicle without a type counts as a truck (the GPS layer holds trucks only).
+
+    >>> vehicle_class_matches(["重型货车", "小型轿车", "渣土车", ""], "重型货车").tolist()
+    [True, False, True, True]
+    >>> vehicle_class_matches(["重型货车", "小型轿车"], "").tolist()
+    [True, False]
+    """
+    cfg = _config(config)["vehicle_classes"]
+    trucks = set(cfg.get("trucks", []))
+    groups = cfg.get("groups", {})
+    alltok = set(cfg.get("all_tokens", []))
+    toks = _tokens(classes)
+    types = pd.Series(list(vehicle_types), dtype=object).fillna("").astype(str).str.strip()
+    codes, uniques = pd.factorize(types)
+    out = np.zeros(len(uniques), dtype=bool)
+    for i, vt in enumerate(uniques):
+        is_truck = vt == "" or vt in trucks or "货" in vt or "挂" in vt
+        if not toks or alltok.intersection(toks):
+            out[i] = is_truck
+            continue
+        if vt == "":
+            out[i] = True
+            continue
+        for tok in toks:
+            members = groups.get(tok, [tok])
+            if vt == tok or vt in members or tok in vt or any(m in vt for m in members):
+                out[i] = True
+                break
+    return out[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+# --------------------------------------------------------------------------------------------
+# pings and stops
+# --------------------------------------------------------------------------------------------
+
+def prepare_pings(gdf: gpd.GeoDataFrame, *, salt: str | None = None, layer: str = "truck_pings",
+                  source: str = "gps", path: str | None = None,
+                  config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Pings (or patrol sightings) as a plain table sorted by plate digest and time.
+
+    Columns: ``plate_hash``, ``vehicle_type``, ``t`` (int64 epoch seconds), ``x``, ``y`` (working
+    CRS), ``speed`` (km/h, NaN when unknown), ``source``, ``row`` (source row, 1-based). The raw
+    plate is dropped here: nothing downstream can leak it.
+
+    Raises
+    ------
+    InputError
+        Naming the layer, row and field of a missing column, plate, time or point.
+    """
+    salt = plate_salt(salt, config)
+    for col in ("plate", "time"):
+        if col not in gdf.columns:
+            raise InputError(f"缺少字段 {col}（车牌号/时间）", path=path, layer=layer, field=col)
+    if len(gdf) and gdf.crs is not None and not gdf.crs.equals(WORKING_CRS):
+        gdf = gdf.to_crs(WORKING_CRS)
+    plate = gdf["plate"]
+    empty = plate.isna().to_numpy() | (plate.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise InputError("车牌号为空", path=path, layer=layer, row=i + 1, field="plate")
+    geom = gdf.geometry.values
+    bad = shapely.is_missing(geom) | shapely.is_empty(geom) if len(gdf) else np.zeros(0, bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("缺少坐标（经度/纬度）", path=path, layer=layer, row=i + 1, field="geometry")
+    t = to_epoch_seconds(gdf["time"], path=path, layer=layer, field="time")
+    speed = (pd.to_numeric(gdf["speed_kmh"], errors="coerce").to_numpy(dtype=float)
+             if "speed_kmh" in gdf.columns else np.full(len(gdf), np.nan))
+    vtype = (gdf["vehicle_type"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+             if "vehicle_type" in gdf.columns else np.full(len(gdf), "", dtype=object))
+    out = pd.DataFrame({
+        "plate_hash": hash_plates(plate.to_numpy(), salt),
+        "vehicle_type": vtype,
+        "t": t,
+        "x": shapely.get_x(geom) if len(gdf) else np.zeros(0),
+        "y": shapely.get_y(geom) if len(gdf) else np.zeros(0),
+        "speed": speed,
+        "source": source,
+        "row": np.arange(1, len(gdf) + 1),
+    })
+    return _sort(out)
+
+
+def _sort(p: pd.DataFrame) -> pd.DataFrame:
+    return p.sort_values(["plate_hash", "t"], kind="stable").reset_index(drop=True)
+
+
+def detect_stops(pings: pd.DataFrame, *, min_dwell_min: float, radius_m: float,
+                 stop_speed_kmh: float, max_gap_min: float) -> pd.DataFrame:
+    """Stops: runs of consecutive stationary pings of one vehicle lasting >= ``min_dwell_min``.
+
+    A run continues while the next ping of the same vehicle is within ``radius_m`` of the previous
+    one, at most ``max_gap_min`` later, and both are stationary (speed <= ``stop_speed_kmh`` or
+    unknown). The stop lasts from its first to its last stationary ping (conservative: time
+    before the first and after the last ping is not counted). Vectorised; ``pings`` must be
+    sorted by ``plate_hash`` and ``t`` (as :func:`prepare_pings` returns them).
+
+    Returns
+    -------
+    DataFrame
+        ``plate_hash``, ``vehicle_type``, ``start``, ``end`` (epoch s), ``dwell_min``, ``x``,
+        ``y`` (mean position), ``n`` (pings), ``source``.
+    """
+    cols = ["plate_hash", "vehicle_type", "start", "end", "dwell_min", "x", "y", "n", "source"]
+    n = len(pings)
+    if n == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    h = pings["plate_hash"].to_numpy()
+    t = pings["t"].to_numpy(dtype=np.int64)
+    x = pings["x"].to_numpy(dtype=float)
+    y = pings["y"].to_numpy(dtype=float)
+    sp = pings["speed"].to_numpy(dtype=float)
+    still = ~(sp > stop_speed_kmh)  # NaN speed counts as stationary
+    cont = np.zeros(n, dtype=bool)
+    cont[1:] = ((h[1:] == h[:-1]) & (np.hypot(np.diff(x), np.diff(y)) <= radius_m)
+                & (np.diff(t) <= max_gap_min * 60) & still[1:] & still[:-1])
+    starts = np.flatnonzero(~cont)
+    ends = np.r_[starts[1:], n] - 1
+    count = ends - starts + 1
+    dwell = t[ends] - t[starts]
+    keep = still[starts] & (dwell >= min_dwell_min * 60)
+    s, e, c = starts[keep], ends[keep], count[keep]
+    if not len(s):
+        return pd.DataFrame({c_: pd.Series(dtype=object) for c_ in cols})
+    xs = np.add.reduceat(x, starts)[keep] / c
+    ys = np.add.reduceat(y, starts)[keep] / c
+    src = pings["source"].to_numpy()
+    return pd.DataFrame({
+        "plate_hash": h[s], "vehicle_type": pings["vehicle_type"].to_numpy()[s],
+        "start": t[s], "end": t[e], "dwell_min": (t[e] - t[s]) / 60.0, "x": xs, "y": ys,
+        "n": c, "source": src[s],
+    })
+
+
+def _stop_params(cfg: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(_v(cfg, "stops", k))
+            for k in ("min_dwell_min", "radius_m", "stop_speed_kmh", "max_gap_min")}
+
+
+# --------------------------------------------------------------------------------------------
+# fast overlays
+# --------------------------------------------------------------------------------------------
+
+def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons: Sequence[Any],
+                       *, order: NDArray[np.intp] | None = None
+                       ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs (point index, polygon index) with the point inside (or on the edge of) the polygon.
+
+    Points are sorted by x once; each polygon takes the x-slice of its bounding box with
+    :func:`numpy.searchsorted`, filters it by y, and tests the rest with
+    :func:`shapely.contains_xy` on the prepared polygon (``intersects`` semantics on the edge:
+    a point on the boundary counts as inside). Pass ``order = np.argsort(x)`` to reuse a sort.
+
+    >>> from shapely.geometry import box
+    >>> pi, gi = points_in_polygons(np.array([1.0, 5.0, 15.0]), np.array([1.0, 5.0, 5.0]),
+    ...                             [box(0, 0, 10, 10), box(4, 4, 20, 6)])
+    >>> sorted(zip(pi.tolist(), gi.tolist()))
+    [(0, 0), (1, 0), (1, 1), (2, 1)]
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if order is None:
+        order = np.argsort(x, kind="stable")
+    xs = x[order]
+    pts_out: list[NDArray[np.intp]] = []
+    poly_out: list[NDArray[np.intp]] = []
+    for j, poly in enumerate(polygons):
+        if poly is None or shapely.is_empty(poly):
+            continue
+        minx, miny, maxx, maxy = shapely.bounds(poly)
+        lo = np.searchsorted(xs, minx, side="left")
+        hi = np.searchsorted(xs, maxx, side="right")
+        if hi <= lo:
+            continue
+        cand = order[lo:hi]
+        yc = y[cand]
+        cand = cand[(yc >= miny) & (yc <= maxy)]
+        if not len(cand):
+            continue
+        shapely.prepare(poly)
+        inside = shapely.intersects_xy(poly, x[cand], y[cand])
+        hit = cand[inside]
+        pts_out.append(hit)
+        poly_out.append(np.full(len(hit), j, dtype=np.intp))
+    if not pts_out:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    return np.concatenate(pts_out), np.concatenate(poly_out)
+
+
+def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Sequence[Any],
+                      tolerance: float, *, order: NDArray[np.intp] | None = None
+                      ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs (point index, line index) with the point within ``tolerance`` of the line.
+
+    Exact ``dwithin`` semantics, computed cheaply: points are sorted by x once; each line takes
+    the x-slice of its grown bounding box; an outer buffer (slightly larger than the tolerance,
+    so it contains every point within it) and an inner buffer (slightly smaller, so every point
+    in it is within the tolerance) are tested with ``shapely.intersects_xy``; only the thin
+    ring between them is decided by shapely's exact ``dwithin``.
+
+    >>> from shapely.geometry import LineString
+    >>> pi, li = points_near_lines(np.array([0.0, 5.0, 5.0]), np.array([0.0, 9.0, 16.0]),
+    ...                            [LineString([(0, 10), (10, 10)])], 5.0)
+    >>> pi.tolist(), li.tolist()
+    ([1], [0])
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if order is None:
+        order = np.argsort(x, kind="stable")
+    xs = x[order]
+    pts_out, line_out = [], []
+    for j, line in enumerate(lines):
+        if line is None or shapely.is_empty(line):
+            continue
+        minx, miny, maxx, maxy = shapely.bounds(line)
+        grow = tolerance * 1.02 + 1e-6
+        lo = np.searchsorted(xs, minx - grow, side="left")
+        hi = np.searchsorted(xs, maxx + grow, side="right")
+        if hi <= lo:
+            continue
+        cand = order[lo:hi]
+        yc = y[cand]
+        cand = cand[(yc >= miny - grow) & (yc <= maxy + grow)]
+        if not len(cand):
+            continue
+        # chords of a buffer with 16 segments per quarter circle lie within 0.13 % of the radius
+        outer = shapely.buffer(line, tolerance * 1.01 + 1e-6, quad_segs=16)
+        shapely.prepare(outer)
+        cand = cand[shapely.intersects_xy(outer, x[cand], y[cand])]
+        if not len(cand):
+            continue
+        sure = np.zeros(len(cand), dtype=bool)
+        if tolerance > 0:
+            inner = shapely.buffer(line, tolerance * 0.99, quad_segs=16)
+            shapely.prepare(inner)
+            sure = shapely.intersects_xy(inner, x[cand], y[cand])
+        ring = np.flatnonzero(~sure)
+        if len(ring):
+            shapely.prepare(line)
+            sure[ring] = shapely.dwithin(line, shapely.points(x[cand[ring]], y[cand[ring]]),
+                                         tolerance)
+        hit = cand[sure]
+        pts_out.append(hit)
+        line_out.append(np.full(len(hit), j, dtype=np.intp))
+    if not pts_out:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    return np.concatenate(pts_out), np.concatenate(line_out)
+
+
+def zone_schedules(zones: gpd.GeoDataFrame, *, layer: str = "truck_no_parking_zones",
+                   weekday_field: str = "weekday_hours",
+                   weekend_field: str | None = "weekend_hours") -> list[WeeklySchedule]:
+    """One :class:`WeeklySchedule` per row (errors name the layer, row and field).
+
+    Without a ``weekend_field`` column (restricted roads have one ``hours`` field) the hours
+    apply every day. In the weekend column an empty value means no restriction at weekends and
+    ``同工作日`` repeats the weekday hours.
+    """
+    if weekday_field not in zones.columns:
+        raise InputError(f"缺少字段 {weekday_field}（限制时段）", layer=layer, field=weekday_field)
+    out = []
+    has_we = weekend_field is not None and weekend_field in zones.columns
+    for i, wd in enumerate(zones[weekday_field].tolist()):
+        we = zones[weekend_field].iloc[i] if has_we else None
+        if has_we and (we is None or (isinstance(we, float) and np.isnan(we))):
+            we = ""
+        out.append(WeeklySchedule.from_text(wd, we, layer=layer, row=i + 1,
+                                            field=weekday_field, weekend_field=weekend_field))
+    return out
+
+
+def _class_matrix(vtypes: NDArray[Any], classes: Sequence[Any],
+                  config: Mapping[str, Any] | None) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Codes of vehicle types and a (n_types, n_features) matrix of class matches."""
+    codes, uniques = pd.factorize(pd.Series(vtypes, dtype=object).fillna(""))
+    mat = np.zeros((max(len(uniques), 1), len(classes)), dtype=bool)
+    for j, cls in enumerate(classes):
+        mat[: len(uniques), j] = vehicle_class_matches(list(uniques), cls, config)
+    return codes, mat
+
+
+def _time_class_ok(pi: NDArray[np.intp], fi: NDArray[np.intp], t: NDArray[np.int64],
+                   schedules: Sequence[WeeklySchedule], vtype_codes: NDArray[np.intp] | None,
+                   class_matrix: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
+    masks = (np.stack([s.mask for s in schedules]) if len(schedules)
+             else np.zeros((0, MINUTES_PER_WEEK), dtype=bool))
+    ok = masks[fi, minute_of_week(np.asarray(t)[pi])]
+    if vtype_codes is not None and class_matrix is not None:
+        ok &= class_matrix[np.asarray(vtype_codes)[pi], fi]
+    return ok
+
+
+def pings_in_zones(x: NDArray[np.float64], y: NDArray[np.float64], t: NDArray[np.int64],
+                   zone_geoms: Sequence[Any], schedules: Sequence[WeeklySchedule], *,
+                   vtype_codes: NDArray[np.intp] | None = None,
+                   class_matrix: NDArray[np.bool_] | None = None,
+                   order: NDArray[np.intp] | None = None
+                   ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs (ping, zone) for pings inside a zone during its restricted minutes.
+
+    The time test is one lookup in a stacked (n_zones, 10080) minute-of-week mask; the vehicle
+    class test one lookup in ``class_matrix`` (n_vehicle_types, n_zones) by ``vtype_codes``.
+
+    >>> from shapely.geometry import box
+    >>> t = to_epoch_seconds(["2022-08-01 07:30", "2022-08-01 10:00"])
+    >>> pings_in_zones(np.array([5.0, 5.0]), np.array([5.0, 5.0]), t, [box(0, 0, 10, 10)],
+    ...                [WeeklySchedule.from_text("07:00-09:00")])[0].tolist()
+    [0]
+    """
+    pi, zi = points_in_polygons(x, y, zone_geoms, order=order)
+    if not len(pi):
+        return pi, zi
+    ok = _time_class_ok(pi, zi, t, schedules, vtype_codes, class_matrix)
+    return pi[ok], zi[ok]
+
+
+def pings_on_restricted_roads(x: NDArray[np.float64], y: NDArray[np.float64],
+                              t: NDArray[np.int64], segment_geoms: Sequence[Any],
+                              schedules: Sequence[WeeklySchedule], tolerance: float, *,
+                              vtype_codes: NDArray[np.intp] | None = None,
+                              class_matrix: NDArray[np.bool_] | None = None,
+                              order: NDArray[np.intp] | None = None
+                              ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs (ping, segment) within ``tolerance`` of a restricted segment in its hours.
+
+    >>> t = to_epoch_seconds(["2022-08-01 07:30", "2022-08-01 07:30"])
+    >>> pings_on_restricted_roads(np.array([5.0, 5.0]), np.array([1.0, 30.0]), t,
+    ...     [LineString([(0, 0), (10, 0)])], [WeeklySchedule.from_text("07:00-09:00")], 15)[0].tolist()
+    [0]
+    """
+    pi, si = points_near_lines(x, y, segment_geoms, tolerance, order=order)
+    if not len(pi):
+        return pi, si
+    ok = _time_class_ok(pi, si, t, schedules, vtype_codes, class_matrix)
+    return pi[ok], si[ok]
+
+
+# --------------------------------------------------------------------------------------------
+# findings per rule
+# --------------------------------------------------------------------------------------------
+
+def _ids(gdf: gpd.GeoDataFrame, field: str, prefix: str) -> list[str]:
+    if field in gdf.columns:
+        return gdf[field].astype(str).tolist()
+    return [f"{prefix}{i + 1}" for i in range(len(gdf))]
+
+
+def _name(gdf: gpd.GeoDataFrame, i: int) -> str:
+    if "name" in gdf.columns and isinstance(gdf["name"].iloc[i], str):
+        return gdf["name"].iloc[i]
+    return ""
+
+
+def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
+                             patrol: pd.DataFrame | None = None,
+                             window: tuple[int, int] | None = None,
+                             config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Stops and patrol sightings inside no-parking zones during their restricted hours.
+
+    Rule (task 4.4.1/4.4.2): 《道路交通安全法》第五十六条, 实施条例第六十三条, 扎政办字〔2022〕51号
+    四（四）1-2. A GPS stop (dwell >= ``stops.min_dwell_min``) is flagged when its position is in a
+    zone, the zone restricts its vehicle class, and the stop overlaps the zone's restricted
+    hours by more than ``no_parking_zone.min_overlap_min`` (a stop that begins before a window
+    and ends inside it counts by the part inside). A patrol sighting is flagged when it is in a
+    zone at a restricted minute; it is merged into the GPS finding of the same plate, zone and
+    day when there is one. ``window`` = (start, end) epoch seconds keeps stops starting in it.
+    """
+    cfg = _config(config)
+    rc = cfg["no_parking_zone"]
+    if zones is None or not len(zones):
+        return empty_findings()
+    zones = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
+    scheds = zone_schedules(zones)
+    zone_ids = _ids(zones, "zone_id", "Z")
+    classes = zones["vehicle_classes"].tolist() if "vehicle_classes" in zones else [""] * len(zones)
+    geoms = list(zones.geometry.values)
+    stops = detect_stops(pings, **_stop_params(cfg))
+    if window is not None and len(stops):
+        stops = stops[(stops["start"] >= window[0]) & (stops["start"] < window[1])]
+    rows: list[dict[str, Any]] = []
+    min_overlap = float(_v(rc, "min_overlap_min")) * 60
+    if len(stops):
+        sx, sy = stops["x"].to_numpy(float), stops["y"].to_numpy(float)
+        pi, zi = points_in_polygons(sx, sy, geoms)
+        codes, mat = _class_matrix(stops["vehicle_type"].to_numpy(), classes, config)
+        for p, z in zip(pi.tolist(), zi.tolist()):
+            if not mat[codes[p], z]:
+                continue
+            st = stops.iloc[p]
+            ov = int(scheds[z].overlap_seconds([st["start"]], [st["end"]])[0])
+            if ov <= min_overlap or ov <= 0:
+                continue
+            rows.append({"plate_hash": st["plate_hash"], "zone": z, "start": int(st["start"]),
+                         "end": int(st["end"]), "dwell_min": float(st["dwell_min"]),
+                         "restricted_min": ov / 60.0, "n": int(st["n"]), "x": sx[p], "y": sy[p],
+                         "source": "GPS"})
+    if patrol is not None and len(patrol):
+        pt = patrol
+        if window is not None:
+            pt = pt[(pt["t"] >= window[0]) & (pt["t"] < window[1])]
+        if len(pt):
+            px, py, ptt = pt["x"].to_numpy(float), pt["y"].to_numpy(float), pt["t"].to_numpy()
+            codes, mat = _class_matrix(pt["vehicle_type"].to_numpy(), classes, config)
+            pi, zi = points_in_polygons(px, py, geoms)
+            seen = {(r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) for r in rows}
+            for p, z in zip(pi.tolist(), zi.tolist()):
+                if not mat[codes[p], z] or not scheds[z].contains([ptt[p]])[0]:
+                    continue
+                h = pt["plate_hash"].iloc[p]
+                key = (h, z, str(local_date([ptt[p]])[0]))
+                if key in seen:
+                    for r in rows:
+                        if (r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) == key:
+                            r["patrol_confirmed"] = True
+                    continue
+                seen.add(key)
+                rows.append({"plate_hash": h, "zone": z, "start": int(ptt[p]), "end": int(ptt[p]),
+                             "dwell_min": np.nan, "restricted_min": 0.0, "n": 1, "x": px[p],
+                             "y": py[p], "source": "巡查"})
+    if not rows:
+        return empty_findings()
+    high = float(_v(cfg, "severity", "zone_high_min"))
+    return make_findings(
+        check=CHECK, rule="no_parking_zone", rule_source=rc["rule_source"],
+        title=[f"货车在禁停区“{_name(zones, r['zone']) or zone_ids[r['zone']]}”禁停时段内停放"
+               for r in rows],
+        task_id=str(rc["task_id"]),
+        feature_ids=[[r["plate_hash"], zone_ids[r["zone"]]] for r in rows],
+        layer="truck_pings",
+        geometry=[Point(r["x"], r["y"]) for r in rows],
+        measures=[{"restricted_min": r["restricted_min"], "dwell_min": r["dwell_min"],
+                   "n_pings": r["n"], "start": local_iso([r["start"]])[0],
+                   "end": local_iso([r["end"]])[0], "zone_id": zone_ids[r["zone"]],
+                   "zone_hours": scheds[r["zone"]].text, "source": r["source"],
+                   "patrol_confirmed": bool(r.get("patrol_confirmed", r["source"] == "巡查"))}
+                  for r in rows],
+        measure_key="restricted_min", measure_unit="min",
+        severity=["high" if r["restricted_min"] >= high else "medium" for r in rows],
+        event_code_old=str(rc.get("event_code_old", "")),
+        event_code_new=str(rc.get("event_code_new", "")),
+        observed_at=[local_iso([r["start"]])[0] for r in rows],
+        id_extra=[local_iso([r["start"]])[0] for r in rows])
+
+
+def restricted_road_findings(pings: pd.DataFrame, segments: gpd.GeoDataFrame, *,
+                             window: tuple[int, int] | None = None,
+                             config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Trucks on restricted road segments during the restricted hours (task 4.4.2).
+
+    Rule: 《道路交通安全法》第三十九条, 扎政办字〔2022〕51号 四（四）2. Pings within
+    ``restricted_road.tolerance_m`` of a segment, at a restricted minute of its ``hours``, of a
+    vehicle class in its ``vehicle_classes``, at a speed >= ``min_speed_kmh``, are split into
+    passes (runs of consecutive pings of one vehicle on one segment); passes of at least
+    ``min_pings`` pings count, so a truck merely crossing the restricted road at a junction is
+    not flagged. Counted pings are grouped per vehicle, segment and local day into one finding
+    whose geometry is the part of the segment between the first and last of them.
+    """
+    cfg = _config(config)
+    rc = cfg["restricted_road"]
+    if segments is None or not len(segments) or not len(pings):
+        return empty_findings()
+    segments = segments.to_crs(WORKING_CRS) if segments.crs is not None else segments
+    p = pings
+    if window is not None:
+        p = p[(p["t"] >= window[0]) & (p["t"] < window[1])]
+    min_speed = float(_v(rc, "min_speed_kmh"))
+    if min_speed > 0:
+        p = p[~(p["speed"] < min_speed)]
+    if not len(p):
+        return empty_findings()
+    p = p.reset_index(drop=True)
+    scheds = zone_schedules(segments, layer="truck_restricted_roads", weekday_field="hours",
+                            weekend_field=None)
+    seg_ids = _ids(segments, "segment_id", "S")
+    classes = (segments["vehicle_classes"].tolist() if "vehicle_classes" in segments
+               else [""] * len(segments))
+    codes, mat = _class_matrix(p["vehicle_type"].to_numpy(), classes, config)
+    geoms = list(segments.geometry.values)
+    t = p["t"].to_numpy()
+    pi, si = pings_on_restricted_roads(p["x"].to_numpy(float), p["y"].to_numpy(float), t, geoms,
+                                       scheds, float(_v(rc, "tolerance_m")), vtype_codes=codes,
+                                       class_matrix=mat)
+    if not len(pi):
+        return empty_findings()
+    m = pd.DataFrame({"p": pi, "s": si, "h": p["plate_hash"].to_numpy()[pi], "t": t[pi],
+                      "day": local_date(t[pi]).astype(str)})
+    m = m.sort_values(["h", "s", "p"], kind="stable").reset_index(drop=True)
+    # passes: runs of consecutive pings of one vehicle matched to one segment. A truck that only
+    # crosses the road gives a one-ping pass; one that drives along it gives a longer one.
+    min_pings = int(_v(rc, "min_pings"))
+    pv, hv, sv = m["p"].to_numpy(), m["h"].to_numpy(), m["s"].to_numpy()
+    brk = np.ones(len(m), dtype=bool)
+    brk[1:] = (np.diff(pv) != 1) | (hv[1:] != hv[:-1]) | (sv[1:] != sv[:-1])
+    run = np.cumsum(brk)
+    m = m[np.bincount(run)[run] >= min_pings]
+    rows = []
+    for (h, s, day), g in m.groupby(["h", "s", "day"], sort=True):
+        if len(g) < min_pings:
+            continue
+        line = geoms[s]
+        xs, ys = p["x"].to_numpy()[g["p"].to_numpy()], p["y"].to_numpy()[g["p"].to_numpy()]
+        proj = shapely.line_locate_point(line, shapely.points(xs, ys))
+        part = substring(line, float(proj.min()), float(proj.max()))
+        if part.is_empty or part.length == 0:
+            part = MultiPoint(list(zip(xs, ys))) if len(xs) > 1 else Point(xs[0], ys[0])
+        t0, t1 = int(g["t"].min()), int(g["t"].max())
+        rows.append({"h": h, "s": int(s), "t0": t0, "t1": t1, "n": len(g), "geom": part,
+                     "length_m": float(part.length) if part.geom_type == "LineString" else 0.0})
+    if not rows:
+        return empty_findings()
+    return make_findings(
+        check=CHECK, rule="restricted_road", rule_source=rc["rule_source"],
+        title=[f"货车在限行时段驶入限行路段“{_name(segments, r['s']) or seg_ids[r['s']]}”"
+               for r in rows],
+        task_id=str(rc["task_id"]),
+        feature_ids=[[r["h"], seg_ids[r["s"]]] for r in rows], layer="truck_pings",
+        geometry=[r["geom"] for r in rows],
+        measures=[{"n_pings": r["n"], "first": local_iso([r["t0"]])[0],
+                   "last": local_iso([r["t1"]])[0], "segment_id": seg_ids[r["s"]],
+                   "hours": scheds[r["s"]].text, "length_m": r["length_m"]} for r in rows],
+        measure_key="n_pings", measure_unit="次",
+        severity="medium",
+        event_code_old=str(rc.get("event_code_old", "")),
+        event_code_new=str(rc.get("event_code_new", "")),
+        observed_at=[local_iso([r["t0"]])[0] for r in rows],
+        id_extra=[str(local_date([r["t0"]])[0]) for r in rows])
+
+
+def _is_muck(vtypes: Sequence[Any], cfg: Mapping[str, Any]) -> NDArray[np.bool_]:
+    muck = list(cfg["vehicle_classes"].get("muck", []))
+    s = pd.Series(list(vtypes), dtype=object).fillna("").astype(str)
+    return s.apply(lambda v: bool(v) and any(m in v for m in muck)).to_numpy(dtype=bool)
+
+
+def _union_buffer(gdfs: Iterable[gpd.GeoDataFrame | None], dist: float) -> Any:
+    geoms = []
+    for g in gdfs:
+        if g is not None and len(g):
+            g = g.to_crs(WORKING_CRS) if g.crs is not None else g
+            geoms.extend(g.geometry.values)
+    if not geoms:
+        return None
+    out = shapely.union_all(shapely.buffer(np.array(geoms, dtype=object), dist))
+    shapely.prepare(out)
+    return out
+
+
+def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
+                  dump_sites: gpd.GeoDataFrame | None,
+                  construction_sites: gpd.GeoDataFrame | None = None,
+                  truck_parking: gpd.GeoDataFrame | None = None,
+                  window: tuple[int, int] | None = None,
+                  config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Muck trucks off their approved corridor, and their stops outside lawful sites (4.4.5).
+
+    Rules: 《城市建筑垃圾管理规定》（建设部令第139号）第十四条 (approved route and time) and
+    第十五条 (no dumping), 扎政办字〔2022〕51号 四（四）5.
+
+    * ``muck_off_route``: moving pings (speed above ``stops.stop_speed_kmh``) of a muck truck
+      outside its corridor (its approved routes buffered by ``muck_off_route.corridor_m``; routes
+      whose ``plate_hash`` is empty apply to every muck truck) and outside dump and construction
+      sites, at least ``min_pings`` per vehicle and day. A muck truck with no approved route at
+      all is off route wherever it drives outside the sites.
+    * ``muck_illegal_dump``: stops of a muck truck farther than ``site_tolerance_m`` from every
+      dump site, construction site and designated truck parking (possible 私拉乱倒).
+
+    A route's ``plate_hash`` is compared with the salted plate digest (the route layer must be
+    written with the same salt).
+    """
+    cfg = _config(config)
+    if not len(pings):
+        return empty_findings()
+    is_muck = _is_muck(pings["vehicle_type"].tolist(), cfg).copy()
+    if routes is not None and "plate_hash" in routes.columns:
+        # a vehicle named on an approved route is a muck truck whatever its recorded type
+        is_muck = is_muck | pings["plate_hash"].isin(
+            set(routes["plate_hash"].dropna().astype(str))).to_numpy()
+    p = pings[is_muck].reset_index(drop=True)
+    if not len(p):
+        return empty_findings()
+    out = []
+    # -- off route
+    ro = cfg["muck_off_route"]
+    corridor_m = float(_v(ro, "corridor_m"))
+    stop_speed = float(_v(cfg, "stops", "stop_speed_kmh"))
+    sites = _union_buffer([dump_sites, construction_sites], 0.0)
+    pw = p if window is None else p[(p["t"] >= window[0]) & (p["t"] < window[1])]
+    moving = pw[pw["speed"] > stop_speed]
+    if len(moving):
+        x, y = moving["x"].to_numpy(float), moving["y"].to_numpy(float)
+        off = np.ones(len(moving), dtype=bool)
+        if sites is not None:
+            off &= ~shapely.intersects_xy(sites, x, y)
+        hashes = moving["plate_hash"].to_numpy()
+        corr_all, corr_by = None, {}
+        if routes is not None and len(routes):
+            r = routes.to_crs(WORKING_CRS) if routes.crs is not None else routes
+            ph = (r["plate_hash"].fillna("").astype(str).str.strip() if "plate_hash" in r
+                  else pd.Series([""] * len(r), index=r.index))
+            corr_all = _union_buffer([r[ph == ""]], corridor_m) if (ph == "").any() else None
+            for key, grp in r[ph != ""].groupby(ph[ph != ""]):
+                corr_by[str(key)] = _union_buffer([grp], corridor_m)
+        for h in np.unique(hashes):
+            sel = np.flatnonzero((hashes == h) & off)
+            if not len(sel):
+                continue
+            inside = np.zeros(len(sel), dtype=bool)
+            for c in (corr_all, corr_by.get(str(h))):
+                if c is not None:
+                    inside |= shapely.intersects_xy(c, x[sel], y[sel])
+            off[sel] = ~inside
+        m = moving.assign(off=off)
+        m = m[m["off"]]
+        min_pings = int(_v(ro, "min_pings"))
+        rows = []
+        if len(m):
+            m = m.assign(day=local_date(m["t"].to_numpy()).astype(str))
+            for (h, day), g in m.groupby(["plate_hash", "day"], sort=True):
+                if len(g) < min_pings:
+                    continue
+                pts = list(zip(g["x"], g["y"]))
+                geom = LineString(pts) if len(pts) > 1 else Point(pts[0])
+                has_route = corr_all is not None or str(h) in corr_by
+                d = 0.0
+                if has_route:
+                    cor = shapely.union_all([c for c in (corr_all, corr_by.get(str(h))) if c is not None])
+                    d = float(shapely.distance(cor, shapely.points(pts)).max())
+                rows.append({"h": h, "day": day, "t0": int(g["t"].min()), "t1": int(g["t"].max()),
+                             "n": len(g), "geom": geom, "dist": d, "has_route": has_route})
+        if rows:
+            out.append(make_findings(
+                check=CHECK, rule="muck_off_route", rule_source=ro["rule_source"],
+                title=["渣土车未按核准路线行驶" if r["has_route"] else "渣土车无核准路线在城区行驶"
+                       for r in rows],
+                task_id=str(ro["task_id"]), feature_ids=[[r["h"]] for r in rows],
+                layer="truck_pings", geometry=[r["geom"] for r in rows],
+                measures=[{"n_pings": r["n"], "max_off_m": r["dist"], "first": local_iso([r["t0"]])[0],
+                           "last": local_iso([r["t1"]])[0], "approved_route": r["has_route"]}
+                          for r in rows],
+                measure_key="max_off_m", measure_unit="m", severity="medium",
+                event_code_old=str(ro.get("event_code_old", "")),
+                event_code_new=str(ro.get("event_code_new", "")),
+                observed_at=[local_iso([r["t0"]])[0] for r in rows],
+                id_extra=[r["day"] for r in rows]))
+    # -- stops outside lawful sites
+    do = cfg["muck_illegal_dump"]
+    tol = float(_v(do, "site_tolerance_m"))
+    stops = detect_stops(p, **_stop_params(cfg))
+    if window is not None and len(stops):
+        stops = stops[(stops["start"] >= window[0]) & (stops["start"] < window[1])]
+    if len(stops):
+        lawful = _union_buffer([dump_sites, construction_sites, truck_parking], tol)
+        sx, sy = stops["x"].to_numpy(float), stops["y"].to_numpy(float)
+        bad = (~shapely.intersects_xy(lawful, sx, sy) if lawful is not None
+               else np.ones(len(stops), dtype=bool))
+        st = stops[bad]
+        if len(st):
+            dist = np.full(len(st), np.nan)
+            dumps = _union_buffer([dump_sites], 0.0)
+            if dumps is not None:
+                dist = shapely.distance(dumps, shapely.points(st["x"], st["y"]))
+            out.append(make_findings(
+                check=CHECK, rule="muck_illegal_dump", rule_source=do["rule_source"],
+                title="渣土车在消纳场和工地以外停留（疑似私拉乱倒）", task_id=str(do["task_id"]),
+                feature_ids=[[h] for h in st["plate_hash"]], layer="truck_pings",
+                geometry=[Point(a, b) for a, b in zip(st["x"], st["y"])],
+                measures=[{"dwell_min": float(r.dwell_min), "n_pings": int(r.n),
+                           "start": local_iso([r.start])[0], "end": local_iso([r.end])[0],
+                           "dist_to_dump_site_m": float(d)}
+                          for r, d in zip(st.itertuples(), dist)],
+                measure_key="dwell_min", measure_unit="min", severity="high",
+                event_code_old=str(do.get("event_code_old", "")),
+                event_code_new=str(do.get("event_code_new", "")),
+                observed_at=local_iso(st["start"].to_numpy()),
+                id_extra=local_iso(st["start"].to_numpy())))
+    return concat_findings(out)
+
+
+def south_corridor(roads: gpd.GeoDataFrame | None,
+                   config: Mapping[str, Any] | None = None) -> Any:
+    """The south entrance corridor (城市南入口 to 交通局道口) as a buffered polygon, or None.
+
+    Roads whose ``name`` contains one of ``zombie_vehicle.corridor.road_name_patterns`` are
+    used; when none matches, the configured ``line_wgs84`` (lon/lat pairs); else None.
+    """
+    cc = _config(config)["zombie_vehicle"]["corridor"]
+    buf = float(cc.get("buffer_m", 60))
+    pats = [str(p) for p in cc.get("road_name_patterns", []) or []]
+    if roads is not None and len(roads) and "name" in roads.columns and pats:
+        names = roads["name"].fillna("").astype(str)
+        sel = names.apply(lambda n: any(p in n for p in pats))
+        if sel.any():
+            return _union_buffer([roads[sel]], buf)
+    line = cc.get("line_wgs84") or []
+    if len(line) >= 2:
+        g = gpd.GeoSeries([LineString(line)], crs="EPSG:4326").to_crs(WORKING_CRS)
+        return _union_buffer([gpd.GeoDataFrame(geometry=g)], buf)
+    return None
+
+
+def zombie_findings(sightings: pd.DataFrame, corridor: Any, *, as_of_end: int | None = None,
+                    window: tuple[int, int] | None = None,
+                    config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Vehicles stationary for more than ``min_days`` on the south entrance corridor (4.4.4).
+
+    Rule: 扎政办字〔2022〕51号 四（四）4 (“僵尸车”), 《道路交通安全法实施条例》第六十三条.
+    ``sightings`` are GPS pings and patrol observations together (any vehicle type). A vehicle is
+    stationary while consecutive sightings stay within ``radius_m`` and are at most
+    ``max_gap_days`` apart; a stationary spell of at least ``min_days`` whose position is in the
+    corridor and which reaches into ``window`` is flagged. The finding id keeps the spell's
+    start, so the same abandoned car keeps its id week after week.
+    """
+    cfg = _config(config)
+    rc = cfg["zombie_vehicle"]
+    if corridor is None or not len(sightings):
+        return empty_findings()
+    s = sightings if as_of_end is None else sightings[sightings["t"] < as_of_end]
+    stops = detect_stops(s, min_dwell_min=float(_v(rc, "min_days")) * 1440,
+                         radius_m=float(_v(rc, "radius_m")),
+                         stop_speed_kmh=float(_v(cfg, "stops", "stop_speed_kmh")),
+                         max_gap_min=float(_v(rc, "max_gap_days")) * 1440)
+    if window is not None and len(stops):
+        stops = stops[stops["end"] >= window[0]]
+    if not len(stops):
+        return empty_findings()
+    inside = shapely.intersects_xy(corridor, stops["x"].to_numpy(float), stops["y"].to_numpy(float))
+    st = stops[inside]
+    if not len(st):
+        return empty_findings()
+    days = st["dwell_min"].to_numpy(float) / 1440
+    high = float(_v(cfg, "severity", "zombie_high_days"))
+    return make_findings(
+        check=CHECK, rule="zombie_vehicle", rule_source=rc["rule_source"],
+        title="南出口重点路段车辆长期停放（疑似“僵尸车”）", task_id=str(rc["task_id"]),
+        feature_ids=[[h] for h in st["plate_hash"]], layer="truck_pings",
+        geometry=[Point(a, b) for a, b in zip(st["x"], st["y"])],
+        measures=[{"days": float(d), "sightings": int(r.n), "first_seen": local_iso([r.start])[0],
+                   "last_seen": local_iso([r.end])[0]} for r, d in zip(st.itertuples(), days)],
+        measure_key="days", measure_unit="d",
+        severity=["high" if d >= high else "medium" for d in days],
+        event_code_old=str(rc.get("event_code_old", "")),
+        event_code_new=str(rc.get("event_code_new", "")),
+        observed_at=local_iso(st["end"].to_numpy()),
+        id_extra=[str(d) for d in local_date(st["start"].to_numpy())])
+
+
+# --------------------------------------------------------------------------------------------
+# parking supply (network distance)
+# --------------------------------------------------------------------------------------------
+
+def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.GeoDataFrame | None,
+                            roads: gpd.GeoDataFrame | None, *,
+                            zones: gpd.GeoDataFrame | None = None,
+                            restricted: gpd.GeoDataFrame | None = None,
+                            config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Logistics points and no-parking zones without designated truck parking nearby (4.4.3).
+
+    Network distances come from :mod:`zlgis.analysis.network` (driving graph from ``roads``,
+    one multi-source Dijkstra from all truck parking points).
+
+    Rule: 扎政办字〔2022〕51号 四（四）3 (划定固定性大货车停放点). A logistics point whose network
+    distance to the nearest truck parking exceeds ``parking_supply.max_network_m`` (or which
+    cannot reach one) is a finding; so is a no-parking zone with no truck parking within
+    ``zone_max_m`` of its edge (trucks turned away need somewhere lawful to go). With
+    ``avoid_restricted_roads`` the network omits restricted segments.
+    """
+    cfg = _config(config)
+    rc = cfg["parking_supply"]
+    out = []
+    max_m = float(_v(rc, "max_network_m"))
+    park = (parking.to_crs(WORKING_CRS) if parking is not None and parking.crs is not None
+            else parking)
+    has_park = park is not None and len(park)
+    public = bool(rc.get("public", False))
+    if logistics is not None and len(logistics):
+        lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
+        d = np.full(len(lg), np.inf)
+        if has_park and roads is not None and len(roads):
+            from .network import StreetGraph, nearest_facility
+
+            rd = roads.to_crs(WORKING_CRS) if roads.crs is not None else roads
+            if bool(_v(rc, "avoid_restricted_roads")) and restricted is not None and len(restricted):
+                avoid = _union_buffer([restricted], 1.0)
+                rd = rd[~shapely.within(rd.geometry.values, avoid)]
+            graph = StreetGraph.from_roads(rd, walk=False)
+            res = nearest_facility(graph, lg.geometry.reset_index(drop=True),
+                                   park.geometry.reset_index(drop=True),
+                                   max_access=float(_v(rc, "snap_m")))
+            d = res["distance_network"].to_numpy(dtype=float)
+        bad = ~(d <= max_m)
+        if bad.any():
+            ids = _ids(lg, "point_id", "L")
+            sel = np.flatnonzero(bad)
+            out.append(make_findings(
+                check=CHECK, rule="parking_supply", rule_source=rc["rule_source"],
+                title=[f"物流点“{_name(lg, i) or ids[i]}”{'附近' if np.isfinite(d[i]) else ''}"
+                       f"{'缺少' if np.isfinite(d[i]) else '无法经道路到达'}大货车固定停放点" for i in sel],
+                task_id=str(rc["task_id"]), feature_ids=[[ids[i]] for i in sel],
+                layer="logistics_points", geometry=[lg.geometry.iloc[i] for i in sel],
+                measures=[{"network_m": float(d[i]) if np.isfinite(d[i]) else np.nan,
+                           "limit_m": max_m, "reachable": bool(np.isfinite(d[i]))} for i in sel],
+                measure_key="network_m", measure_unit="m", severity="medium", public=public,
+                event_code_old=str(rc.get("event_code_old", "")),
+                event_code_new=str(rc.get("event_code_new", ""))))
+    if zones is not None and len(zones):
+        zn = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
+        zmax = float(_v(rc, "zone_max_m"))
+        if has_park:
+            tree = shapely.STRtree(park.geometry.values)
+            zi, pi = tree.query_nearest(zn.geometry.values, return_distance=False, all_matches=False)
+            dz = np.full(len(zn), np.inf)
+            dz[zi] = shapely.distance(zn.geometry.values[zi], park.geometry.values[pi])
+        else:
+            dz = np.full(len(zn), np.inf)
+        sel = np.flatnonzero(~(dz <= zmax))
+        if len(sel):
+            ids = _ids(zn, "zone_id", "Z")
+            out.append(make_findings(
+                check=CHECK, rule="parking_supply", rule_source=rc["rule_source"],
+                title=[f"禁停区“{_name(zn, i) or ids[i]}”周边 {zmax:.0f} 米内无大货车固定停放点"
+                       for i in sel],
+                task_id=str(rc["task_id"]), feature_ids=[[ids[i]] for i in sel],
+                layer="truck_no_parking_zones", geometry=[zn.geometry.iloc[i] for i in sel],
+                measures=[{"nearest_parking_m": float(dz[i]) if np.isfinite(dz[i]) else np.nan,
+                           "limit_m": zmax} for i in sel],
+                measure_key="nearest_parking_m", measure_unit="m", severity="low", public=public,
+                event_code_old=str(rc.get("event_code_old", "")),
+                event_code_new=str(rc.get("event_code_new", ""))))
+    return concat_findings(out)
+
+
+# --------------------------------------------------------------------------------------------
+# the weekly check
+# --------------------------------------------------------------------------------------------
+
+_LAYERS = ("truck_pings", "patrol_observations", "truck_no_parking_zones",
+           "truck_restricted_roads", "truck_parking", "logistics_points", "muck_routes",
+           "dump_sites", "construction_sites", "roads", "grids")
+
+
+def _week(as_of: _dt.date) -> tuple[int, int]:
+    end_local = _dt.datetime.combine(as_of + _dt.timedelta(days=1), _dt.time())
+    start_local = end_local - _dt.timedelta(days=7)
+    epoch = _dt.datetime(1970, 1, 1)
+    return (int((start_local - epoch).total_seconds()) - TZ_OFFSET_S,
+            int((end_local - epoch).total_seconds()) - TZ_OFFSET_S)
+
+
+def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
+              as_of: _dt.date | None = None, salt: str | None = None,
+              config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """All truck rules for the 7 days ending on ``as_of`` (default: the day of the last ping).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    layers : dict of GeoDataFrame, optional
+        From :func:`zlgis.io.load_layers`; layers the catalog names but the dict lacks are loaded.
+        Layers the catalog does not name are skipped (their rules give no findings, noted in
+        ``findings.attrs["notes"]``).
+    as_of : datetime.date, optional
+        Last day of the week checked (Asia/Shanghai). Zombie vehicles look back further.
+    salt : str, optional
+        Plate salt (default ``$ZLGIS_PLATE_SALT``); see :func:`plate_salt`.
+
+    Returns
+    -------
+    GeoDataFrame
+        Findings (:data:`zlgis.findings.FINDING_COLUMNS`) with grids assigned; ``feature_id`` is
+        the plate digest (or the logistics point / zone id for ``parking_supply``).
+    """
+    from ..io import load_layers
+
+    cfg = _config(config)
+    salt = plate_salt(salt, cfg)
+    layers = dict(layers or {})
+    missing = [lid for lid in _LAYERS if lid not in layers and lid in catalog.layers]
+    if missing:
+        layers.update(load_layers(catalog, missing))
+    notes: list[str] = []
+
+    def get(lid: str) -> gpd.GeoDataFrame | None:
+        g = layers.get(lid)
+        if g is None:
+            notes.append(f"图层目录中没有图层 {lid}，相关检查未运行")
+        return g
+
+    raw = get("truck_pings")
+    pings = (prepare_pings(raw, salt=salt, layer="truck_pings", config=cfg) if raw is not None
+             else prepare_pings(gpd.GeoDataFrame({"plate": [], "time": []}, geometry=[],
+                                                 crs=WORKING_CRS), salt=salt, config=cfg))
+    praw = layers.get("patrol_observations")
+    patrol = (prepare_pings(praw, salt=salt, layer="patrol_observations", source="巡查", config=cfg)
+              if praw is not None and len(praw) else None)
+    if as_of is None:
+        ts = [pings["t"].max()] if len(pings) else []
+        if patrol is not None and len(patrol):
+            ts.append(patrol["t"].max())
+        as_of = (pd.Timestamp(int(max(ts)) + TZ_OFFSET_S, unit="s").date() if ts
+                 else _dt.date.today())
+    window = _week(as_of)
+    zones, roads_r = get("truck_no_parking_zones"), get("truck_restricted_roads")
+    out = [
+        no_parking_zone_findings(pings, zones, patrol=patrol, window=window, config=cfg)
+        if zones is not None else empty_findings(),
+        restricted_road_findings(pings, roads_r, window=window, config=cfg)
+        if roads_r is not None else empty_findings(),
+        muck_findings(pings, routes=layers.get("muck_routes"), dump_sites=layers.get("dump_sites"),
+                      construction_sites=layers.get("construction_sites"),
+                      truck_parking=layers.get("truck_parking"), window=window, config=cfg),
+    ]
+    corridor = south_corridor(layers.get("roads"), cfg)
+    if corridor is None:
+        notes.append("未找到南入口至交通局道口路段（道路名称或配置的路线），僵尸车检查未运行")
+    else:
+        sightings = pings if patrol is None else _sort(pd.concat([pings, patrol], ignore_index=True))
+        out.append(zombie_findings(sightings, corridor, as_of_end=window[1], window=window,
+                                   config=cfg))
+    if get("truck_parking") is not None:
+        out.append(parking_supply_findings(layers.get("logistics_points"), layers["truck_parking"],
+                                           layers.get("roads"), zones=zones, restricted=roads_r,
+                                           config=cfg))
+    findings = assign_grids(concat_findings(out), layers.get("grids"))
+    findings.attrs["notes"] = notes
+    findings.attrs["as_of"] = as_of.isoformat()
+    return findings

@@ -1,0 +1,636 @@
+"""Waterlogging (城区易涝点排查整改, campaign task 2.1.8): terrain against the recorded points.
+
+The recorded waterlogging points (易涝积水点) say where water stood last summer; the DEM's
+depressions say where it will stand next time. This module joins the two:
+
+* **roads at risk** - depressions that would put water of ``depth_threshold_cm`` or more (15 cm,
+  the one-lane rule of GB 51222-2017 §3.2 / GB 50014) on a traffic lane become predicted
+  waterlogging road segments (rule ``road_ponding``);
+* **rain scenario** - for a rain depth and a runoff coefficient, the runoff of each depression's
+  contributing area against its storage volume: it fills and spills, or it reaches a lower water
+  level (solved exactly on the DEM cells); roads at risk can be computed for that level too;
+* **recorded points** - matched to the predicted depressions: hit rate, points no depression
+  explains (rule ``recorded_point_unexplained``: likely a drainage fault such as a blocked gully
+  or a broken pipe) and predicted depressions with no record (rule ``survey_candidate``);
+  waterlogging-point density per km2 of built-up area (城市内涝积水点密度); each point's status.
+
+Every number comes from ``zlgis/config/waterlogging.yaml`` with its source. The weekly run calls
+:func:`run_check`.
+
+Examples
+--------
+>>> import numpy as np, geopandas as gpd
+>>> from shapely.geometry import LineString, Point
+>>> from rasterio.transform import from_origin
+>>> from rasterio.crs import CRS
+>>> from zlgis.analysis.terrain import DEM
+>>> z = np.full((20, 20), 10.0); z[8:12, 5:15] = 9.7          # a 30 cm deep trough
+>>> dem = DEM(z, from_origin(0, 100, 5, 5), CRS.from_epsg(4550))
+>>> roads = gpd.GeoDataFrame({"road_id": ["R1"], "name": ["中央街"], "road_class": ["主干路"],
+...     "width": [20.0], "lanes": [4]}, geometry=[LineString([(0, 50), (100, 50)])], crs=4550)
+>>> pts = gpd.GeoDataFrame({"point_id": ["P1"], "status": ["未整改"]},
+...     geometry=[Point(50, 50)], crs=4550)
+>>> res = analyse_waterlogging(dem, roads=roads, points=pts)
+>>> res.roads[["road_id", "max_depth_cm"]].values.tolist()
+[['R1', 30.0]]
+>>> float(res.summary["hit_rate"])
+1.0
+>>> sorted(res.findings["rule"])
+['depression', 'road_ponding']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from ..catalog import Catalog
+from ..config import load_config
+from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from .terrain import DEM, DepressionAnalysis, analyse_depressions, read_dem, region_polygons
+
+__all__ = [
+    "WaterloggingResult",
+    "load_catalog_dem",
+    "reported_depressions",
+    "roads_at_risk",
+    "rain_scenario",
+    "match_recorded_points",
+    "built_up_area_km2",
+    "waterlogging_findings",
+    "analyse_waterlogging",
+    "run_check",
+    "CHECK",
+    "RULES",
+]
+
+CHECK = "waterlogging"
+#: Rule ids of this check and their Chinese titles.
+RULES = {
+    "depression": "地形洼地积水风险",
+    "road_ponding": "道路车道积水深度超过标准（预测）",
+    "recorded_point_unexplained": "积水点无地形洼地解释（疑似排水设施故障）",
+    "survey_candidate": "预测积水洼地尚无积水点记录（建议排查）",
+}
+LANE_RULE_SOURCE = ("GB 51222-2017 城镇内涝防治技术规范 §3.2 / GB 50014 (2014年版) "
+                    "内涝防治设计重现期：道路中一条车道的积水深度不超过15cm")
+TASK_SOURCE = "扎政办字〔2022〕51号 任务2.1.8 城区易涝点排查整改"
+
+
+def _cfg() -> dict[str, Any]:
+    return load_config("waterlogging")
+
+
+@dataclass
+class WaterloggingResult:
+    """Everything :func:`analyse_waterlogging` computes.
+
+    Attributes
+    ----------
+    analysis : DepressionAnalysis
+        Filled surface, ponding depth, labels and all depressions kept.
+    depressions : GeoDataFrame
+        The reported depressions (deep and large enough), ranked, with the rain scenario
+        (``runoff_m3``, ``fill_ratio``, ``spills``, ``scenario_level_m``, ``scenario_depth_cm``)
+        and the matching (``recorded_points``, ``survey_candidate``).
+    roads : GeoDataFrame
+        Predicted waterlogging road segments when every depression is full.
+    scenario_roads : GeoDataFrame
+        The same for the rain scenario's water levels.
+    points : GeoDataFrame
+        Recorded points with ``eliminated``, ``depression_id``, ``distance_m``, ``explained``.
+    scenario_depth : ndarray
+        Water depth (m) of the rain scenario.
+    summary : dict
+        Counts, hit rates, density per km2 of built-up area, rain parameters.
+    findings : GeoDataFrame
+        Findings in the shared schema.
+    """
+
+    analysis: DepressionAnalysis
+    depressions: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    scenario_roads: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame
+    scenario_depth: NDArray[np.float64]
+    summary: dict[str, Any] = field(default_factory=dict)
+    findings: gpd.GeoDataFrame = field(default_factory=empty_findings)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+def load_catalog_dem(catalog: Catalog, layer_id: str = "dem") -> DEM:
+    """Read the catalog's DEM into the working CRS (see :func:`zlgis.analysis.terrain.read_dem`).
+
+    The catalog's ``crs`` of the DEM layer is used when the file carries none.
+    """
+    spec = catalog[layer_id]
+    crs = spec.crs if spec.crs and spec.crs.upper().startswith("EPSG") else None
+    return read_dem(spec.path or "", target_crs=catalog.working_crs, crs=crs, layer=layer_id)
+
+
+def reported_depressions(depressions: gpd.GeoDataFrame, *, min_depth_cm: float | None = None,
+                         min_area_m2: float | None = None) -> gpd.GeoDataFrame:
+    """Depressions deep and large enough to report (``depressions.report_min_depth_cm``, the
+    15 cm lane rule of GB 51222-2017 §3.2, and ``depressions.min_area_m2``)."""
+    cfg = _cfg()["depressions"]
+    dmin = float(cfg["report_min_depth_cm"] if min_depth_cm is None else min_depth_cm) / 100
+    amin = float(cfg["min_area_m2"] if min_area_m2 is None else min_area_m2)
+    keep = (depressions["max_depth_m"] >= dmin - 1e-9) & (depressions["area_m2"] >= amin)
+    return depressions[keep].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Roads at risk
+# --------------------------------------------------------------------------------------------
+
+def _half_carriageway(roads: gpd.GeoDataFrame, cfg: dict[str, Any]) -> NDArray[np.float64]:
+    lane = float(cfg["lane_width_m"])
+    share = float(cfg["carriageway_share_of_width"])
+    n = len(roads)
+    half = np.full(n, lane / 2)
+    if "width" in roads:
+        w = pd.to_numeric(roads["width"], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(w) & (w > 0)
+        half[ok] = np.maximum(w[ok] * share / 2, lane / 2)
+    if "lanes" in roads:
+        ln = pd.to_numeric(roads["lanes"], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(ln) & (ln > 0)
+        half[ok] = ln[ok] * lane / 2
+    return half
+
+
+def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame, *,
+                  depth: NDArray[np.float64] | None = None,
+                  depth_threshold_cm: float | None = None,
+                  depressions: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Road segments where a depression puts water of the threshold depth or more on a lane.
+
+    A road's lanes lie within ``lanes * lane_width / 2`` of its centreline (or a share of the
+    red-line width when the lane count is missing; ``road_ponding`` in ``waterlogging.yaml``).
+    Every DEM cell whose water is at least ``depth_threshold_cm`` deep (default 15 cm, the
+    one-lane rule of GB 51222-2017 §3.2 / GB 50014) and whose centre lies on that carriageway
+    wets the road; the predicted segment is the part of the centreline alongside the deep water.
+    Bridges (``bridge`` true) pass over the water and are skipped.
+
+    Parameters
+    ----------
+    analysis : DepressionAnalysis
+    roads : GeoDataFrame
+        Canonical road fields ``road_id``, ``name``, ``road_class``, ``width``, ``lanes``,
+        ``bridge``; same CRS as the DEM.
+    depth : ndarray, optional
+        Water depth (m) to use instead of the full-depression depth (a rain scenario).
+    depressions : GeoDataFrame, optional
+        Only these depressions count (default: all of ``analysis.depressions``).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``road_id``, ``name``, ``road_class``, ``depression_id``, ``max_depth_cm``,
+        ``wet_length_m``, ``wet_area_m2``, ``half_width_m``; geometry: the wet centreline part.
+    """
+    cfg = _cfg()["road_ponding"]
+    thr = float(cfg["depth_threshold_cm"] if depth_threshold_cm is None
+                else depth_threshold_cm) / 100
+    cols = ["road_id", "name", "road_class", "depression_id", "max_depth_cm", "wet_length_m",
+            "wet_area_m2", "half_width_m"]
+    crs = analysis.dem.crs
+    empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if roads is None or not len(roads):
+        return empty
+    dep = analysis.depressions if depressions is None else depressions
+    d = analysis.depth if depth is None else depth
+    labels = analysis.labels
+    allowed = np.zeros(len(analysis.depressions) + 1, bool)
+    allowed[dep["label"].to_numpy(dtype=int)] = True
+    wet = (d >= thr - 1e-9) & allowed[labels]
+    if not wet.any():
+        return empty
+    r = roads.copy()
+    if r.crs is not None and crs is not None and r.crs != crs:
+        r = r.to_crs(crs)
+    if "bridge" in r:
+        r = r[~r["bridge"].fillna(False).astype(bool)]
+    skip = set(cfg.get("skip_classes") or [])
+    if skip and "road_class" in r:
+        r = r[~r["road_class"].isin(skip)]
+    r = r[r.geometry.notna() & ~r.geometry.is_empty].reset_index(drop=True)
+    if not len(r):
+        return empty
+    half = _half_carriageway(r, cfg)
+    carriage = shapely.buffer(r.geometry.values, half, cap_style="flat")
+    rows, cols_ = np.nonzero(wet)
+    x, y = analysis.dem.xy(rows, cols_)
+    pts = shapely.points(x, y)
+    tree = shapely.STRtree(carriage)
+    ip, ir = tree.query(pts, predicate="intersects")
+    if not len(ip):
+        return empty
+    lab = labels[rows[ip], cols_[ip]]
+    hit = pd.DataFrame({"road": ir, "label": lab, "depth": d[rows[ip], cols_[ip]]})
+    g = hit.groupby(["road", "label"], sort=True)["depth"].agg(["max", "size"]).reset_index()
+    deep_lab = np.where(wet, labels, 0)
+    need = np.unique(g["label"].to_numpy())
+    sub = np.where(np.isin(deep_lab, need), deep_lab, 0)
+    polys = region_polygons(sub, analysis.dem.transform, len(analysis.depressions))
+    dep_ids = analysis.depressions.set_index("label")["depression_id"]
+    out_rows, geoms = [], []
+    min_len = float(cfg.get("min_length_m", 0))
+    for road_i, label, dmax, n in g.itertuples(index=False):
+        seg = shapely.intersection(r.geometry.values[road_i],
+                                   shapely.buffer(polys[label - 1], half[road_i]))
+        seg = shapely.line_merge(seg) if seg.geom_type == "MultiLineString" else seg
+        length = float(shapely.length(seg))
+        if seg.is_empty or length < min_len:
+            continue
+        row = r.iloc[road_i]
+        out_rows.append({
+            "road_id": str(row.get("road_id", road_i)), "name": row.get("name", ""),
+            "road_class": row.get("road_class", ""), "depression_id": dep_ids[label],
+            "max_depth_cm": round(float(dmax) * 100, 1), "wet_length_m": round(length, 1),
+            "wet_area_m2": round(float(n) * analysis.dem.cell_area, 1),
+            "half_width_m": float(half[road_i])})
+        geoms.append(seg)
+    if not out_rows:
+        return empty
+    out = gpd.GeoDataFrame(pd.DataFrame(out_rows, columns=cols), geometry=geoms, crs=crs)
+    return out.sort_values(["max_depth_cm", "road_id"], ascending=[False, True]
+                           ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Rain scenario
+# --------------------------------------------------------------------------------------------
+
+def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
+                  runoff_coefficient: float | None = None,
+                  depressions: gpd.GeoDataFrame | None = None
+                  ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """Which depressions fill and spill under a rain of ``rain_mm`` millimetres.
+
+    Runoff = rain depth x runoff coefficient x contributing area (GB 50014-2021 §3.2.2, the
+    volume form of the rational method). When it reaches the storage volume the depression fills
+    to its spill level and spills; otherwise the water level is the exact level whose volume over
+    the DEM cells equals the runoff. Spilled water is not routed on to the next depression
+    (each depression is judged on its own contributing area).
+
+    Returns
+    -------
+    table : DataFrame
+        Per depression (index aligned with ``depressions``): ``runoff_m3``, ``fill_ratio``,
+        ``spills``, ``scenario_level_m``, ``scenario_depth_cm``.
+    depth : ndarray
+        Water depth (m) of the scenario on the DEM grid.
+
+    Examples
+    --------
+    >>> from rasterio.transform import from_origin
+    >>> from rasterio.crs import CRS
+    >>> from zlgis.analysis.terrain import DEM, analyse_depressions
+    >>> z = np.full((5, 5), 10.0); z[1:4, 1:4] = 9.0; z[2, 2] = 8.0
+    >>> a = analyse_depressions(DEM(z, from_origin(0, 5, 1, 1), CRS.from_epsg(4550)),
+    ...                         min_depth_m=0.01, min_area_m2=1)
+    >>> t, d = rain_scenario(a, rain_mm=100, runoff_coefficient=1.0)
+    >>> round(float(t["runoff_m3"][0]), 2), bool(t["spills"][0]), round(float(t["scenario_level_m"][0]), 3)
+    (2.5, False, 9.167)
+    """
+    cfg = _cfg()["rain"]
+    rain = float(cfg["rain_mm"] if rain_mm is None else rain_mm)
+    coef = float(cfg["runoff_coefficient"] if runoff_coefficient is None else runoff_coefficient)
+    dep = analysis.depressions if depressions is None else depressions
+    z = np.asarray(analysis.dem.elevation, dtype=float)
+    area = analysis.dem.cell_area
+    labels = analysis.labels
+    n_all = len(analysis.depressions)
+    runoff = rain / 1000.0 * coef * dep["contributing_area_m2"].to_numpy(dtype=float)
+    volume = dep["volume_m3"].to_numpy(dtype=float)
+    spills = runoff >= volume
+    level_by_label = np.full(n_all + 1, np.nan)
+    # exact partial levels: cells of each depression sorted by elevation
+    sel = np.flatnonzero(labels.ravel())
+    lab = labels.ravel()[sel]
+    e = z.ravel()[sel]
+    order = np.lexsort((e, lab))
+    lab, e = lab[order], e[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(lab)]))
+    j = np.arange(len(lab)) - starts[group] + 1  # 1-based rank inside the depression
+    csum = np.cumsum(e)
+    s = csum - np.r_[0.0, csum][starts[group]]  # sum of the j lowest elevations
+    vol_at = area * (j * e - s)  # stored volume when the level is at the j-th lowest cell
+    run_by_label = np.zeros(n_all + 1)
+    run_by_label[dep["label"].to_numpy(dtype=int)] = runoff
+    ok = vol_at <= run_by_label[lab]
+    last = pd.Series(np.where(ok, np.arange(len(lab)), -1)).groupby(group).max().to_numpy()
+    glab = lab[starts]
+    jj = j[last]
+    lvl = (run_by_label[glab] / area + s[last]) / jj
+    level_by_label[glab] = lvl
+    spill_level = dep["spill_elev_m"].to_numpy(dtype=float)
+    dl = dep["label"].to_numpy(dtype=int)
+    level = np.where(spills, spill_level, np.minimum(level_by_label[dl], spill_level))
+    level_grid = np.full(n_all + 1, -np.inf)
+    level_grid[dl] = level
+    depth = np.where(labels > 0, np.maximum(level_grid[labels] - z, 0.0), 0.0)
+    depth[~np.isfinite(depth)] = 0.0
+    bottom = dep["bottom_elev_m"].to_numpy(dtype=float)
+    table = pd.DataFrame({
+        "runoff_m3": runoff,
+        "fill_ratio": np.where(volume > 0, np.minimum(runoff / np.where(volume > 0, volume, 1),
+                                                       1.0), 1.0),
+        "spills": spills,
+        "scenario_level_m": level,
+        "scenario_depth_cm": np.round(np.maximum(level - bottom, 0) * 100, 1),
+    }, index=dep.index)
+    return table, depth
+
+
+# --------------------------------------------------------------------------------------------
+# Recorded points
+# --------------------------------------------------------------------------------------------
+
+def _eliminated(points: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    values = set(_cfg()["recorded_points"]["eliminated_status"])
+    if "status" not in points:
+        return np.zeros(len(points), bool)
+    return points["status"].astype(str).isin(values).to_numpy()
+
+
+def match_recorded_points(points: gpd.GeoDataFrame, depressions: gpd.GeoDataFrame, *,
+                          radius_m: float | None = None) -> gpd.GeoDataFrame:
+    """Match recorded waterlogging points to predicted depressions.
+
+    A point is explained by the nearest depression whose polygon lies within ``radius_m``
+    (``recorded_points.match_radius_m``, default 30 m: GPS and sketch error).
+
+    Returns
+    -------
+    GeoDataFrame
+        The points with ``eliminated`` (status 已消除), ``depression_id``, ``distance_m``,
+        ``predicted_depth_cm`` and ``explained``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> deps = gpd.GeoDataFrame({"depression_id": ["D1"], "max_depth_m": [0.4]},
+    ...                         geometry=[box(0, 0, 10, 10)], crs=4550)
+    >>> pts = gpd.GeoDataFrame({"point_id": ["P1", "P2"], "status": ["已消除", "未整改"]},
+    ...                        geometry=[Point(5, 5), Point(100, 100)], crs=4550)
+    >>> match_recorded_points(pts, deps)[["point_id", "explained", "eliminated"]].values.tolist()
+    [['P1', True, True], ['P2', False, False]]
+    """
+    radius = float(_cfg()["recorded_points"]["match_radius_m"] if radius_m is None else radius_m)
+    out = points.copy().reset_index(drop=True)
+    out["eliminated"] = _eliminated(out)
+    out["depression_id"] = None
+    out["distance_m"] = np.nan
+    out["predicted_depth_cm"] = np.nan
+    if len(out) and len(depressions):
+        dep = depressions
+        if dep.crs is not None and out.crs is not None and dep.crs != out.crs:
+            dep = dep.to_crs(out.crs)
+        tree = shapely.STRtree(dep.geometry.values)
+        ip, idep = tree.query(out.geometry.values, predicate="dwithin", distance=radius)
+        if len(ip):
+            dist = shapely.distance(out.geometry.values[ip], dep.geometry.values[idep])
+            m = pd.DataFrame({"p": ip, "d": idep, "dist": dist}).sort_values(["p", "dist", "d"])
+            m = m.drop_duplicates("p")
+            p, di = m["p"].to_numpy(), m["d"].to_numpy()
+            out.loc[p, "depression_id"] = dep["depression_id"].to_numpy()[di]
+            out.loc[p, "distance_m"] = np.round(m["dist"].to_numpy(), 1)
+            out.loc[p, "predicted_depth_cm"] = np.round(
+                dep["max_depth_m"].to_numpy(dtype=float)[di] * 100, 1)
+    out["explained"] = out["depression_id"].notna()
+    return out
+
+
+def built_up_area_km2(buildings: gpd.GeoDataFrame | None, *, cell_m: float | None = None,
+                      boundary: gpd.GeoDataFrame | None = None) -> float:
+    """Built-up area (建成区面积, km2) for the waterlogging-point density.
+
+    The bureau's official figure (``density.built_up_area_km2`` in ``waterlogging.yaml``) wins;
+    otherwise the area of the ``cell_m`` grid cells holding at least one building; without
+    buildings, the area of the boundary.
+
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame(geometry=[box(10, 10, 20, 20), box(30, 30, 40, 40),
+    ...                                box(150, 10, 160, 20)], crs=4550)
+    >>> built_up_area_km2(b, cell_m=100)
+    0.02
+    """
+    cfg = _cfg()["density"]
+    if cfg.get("built_up_area_km2"):
+        return float(cfg["built_up_area_km2"])
+    cell = float(cfg["built_up_cell_m"] if cell_m is None else cell_m)
+    if buildings is not None and len(buildings):
+        pts = shapely.point_on_surface(buildings.geometry.values)
+        xy = shapely.get_coordinates(pts)
+        cells = np.unique(np.floor(xy / cell).astype(np.int64), axis=0)
+        return round(len(cells) * cell * cell / 1e6, 6)
+    if boundary is not None and len(boundary):
+        return float(boundary.geometry.area.sum()) / 1e6
+    return float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# Findings
+# --------------------------------------------------------------------------------------------
+
+def _severity(depth_cm: NDArray[np.float64]) -> list[str]:
+    sev = _cfg()["depressions"]["severity_cm"]
+    return np.where(depth_cm >= sev["high"], "high",
+                    np.where(depth_cm >= sev["medium"], "medium", "low")).tolist()
+
+
+def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
+                          points: gpd.GeoDataFrame, *, grids: gpd.GeoDataFrame | None = None,
+                          crs: Any = None) -> gpd.GeoDataFrame:
+    """Findings of the four rules from reported depressions, roads at risk and matched points.
+
+    * ``depression``: every reported depression (deepest water >= 15 cm, GB 51222-2017 §3.2);
+    * ``road_ponding``: every predicted wet road segment (one-lane rule, GB 51222 / GB 50014);
+    * ``recorded_point_unexplained``: recorded points not eliminated that no depression explains;
+    * ``survey_candidate``: reported depressions with no recorded point.
+    """
+    cfg = _cfg()
+    task = str(cfg["task_id"])
+    frames = []
+    crs = crs or depressions.crs
+    if len(depressions):
+        d = depressions
+        depth_cm = np.round(d["max_depth_m"].to_numpy(dtype=float) * 100, 1)
+        measures = [{"max_depth_cm": dc, "area_m2": a, "volume_m3": v,
+                     "contributing_area_m2": ca, "spill_elev_m": s, "rank": int(rk),
+                     **({"spills": bool(sp), "runoff_m3": ro} if "spills" in d else {})}
+                    for dc, a, v, ca, s, rk, sp, ro in zip(
+                        depth_cm, d["area_m2"], d["volume_m3"], d["contributing_area_m2"],
+                        d["spill_elev_m"], d["rank"],
+                        d["spills"] if "spills" in d else [None] * len(d),
+                        d["runoff_m3"] if "runoff_m3" in d else [None] * len(d))]
+        frames.append(make_findings(
+            check=CHECK, rule="depression", rule_source=LANE_RULE_SOURCE,
+            title=[f"{RULES['depression']}：最大积水深度 {dc:.0f} 厘米，容积 {v:.0f} 立方米"
+                   for dc, v in zip(depth_cm, d["volume_m3"])],
+            task_id=task, feature_ids=[[i] for i in d["depression_id"]], layer="dem",
+            geometry=d.geometry.values, measures=measures, measure_key="max_depth_cm",
+            measure_unit="cm", severity=_severity(depth_cm), public=True, crs=crs))
+        if "survey_candidate" in d:
+            c = d[d["survey_candidate"]]
+            if len(c):
+                cd = np.round(c["max_depth_m"].to_numpy(dtype=float) * 100, 1)
+                frames.append(make_findings(
+                    check=CHECK, rule="survey_candidate",
+                    rule_source=f"{TASK_SOURCE}（建立问题清单）；{LANE_RULE_SOURCE}",
+                    title=[f"{RULES['survey_candidate']}：预测最大积水 {x:.0f} 厘米" for x in cd],
+                    task_id=task, feature_ids=[[i] for i in c["depression_id"]], layer="dem",
+                    geometry=c.geometry.values,
+                    measures=[{"max_depth_cm": x, "volume_m3": v} for x, v in
+                              zip(cd, c["volume_m3"])],
+                    measure_key="max_depth_cm", measure_unit="cm", severity=_severity(cd),
+                    public=False, crs=crs))
+    if len(roads):
+        frames.append(make_findings(
+            check=CHECK, rule="road_ponding", rule_source=LANE_RULE_SOURCE,
+            title=[f"{RULES['road_ponding']}：{n or rid} 积水 {dc:.0f} 厘米，长 {ln:.0f} 米"
+                   for rid, n, dc, ln in zip(roads["road_id"], roads["name"].fillna(""),
+                                             roads["max_depth_cm"], roads["wet_length_m"])],
+            task_id=task, feature_ids=[[r, dd] for r, dd in
+                                       zip(roads["road_id"], roads["depression_id"])],
+            layer="roads", geometry=roads.geometry.values,
+            measures=[{"max_depth_cm": dc, "wet_length_m": ln, "wet_area_m2": wa}
+                      for dc, ln, wa in zip(roads["max_depth_cm"], roads["wet_length_m"],
+                                            roads["wet_area_m2"])],
+            measure_key="max_depth_cm", measure_unit="cm",
+            severity=_severity(roads["max_depth_cm"].to_numpy(dtype=float)), public=True,
+            crs=crs))
+    if len(points):
+        u = points[~points["explained"] & ~points["eliminated"]]
+        if len(u):
+            depth = (pd.to_numeric(u["max_depth_cm"], errors="coerce") if "max_depth_cm" in u
+                     else pd.Series(np.nan, index=u.index))
+            observed = (u["recorded_on"].astype(str).replace({"NaT": "", "None": "", "nan": ""})
+                        if "recorded_on" in u else "")
+            frames.append(make_findings(
+                check=CHECK, rule="recorded_point_unexplained",
+                rule_source=f"{TASK_SOURCE}；地形无洼地而积水，按排水设施（雨水口、管道）故障排查",
+                title=[RULES["recorded_point_unexplained"]] * len(u),
+                task_id=task, feature_ids=[[p] for p in u["point_id"].astype(str)],
+                layer="waterlogging_points", geometry=u.geometry.values,
+                measures=[{"recorded_depth_cm": x, "status": s} for x, s in
+                          zip(depth, u["status"].astype(str) if "status" in u else [""] * len(u))],
+                measure_key="recorded_depth_cm", measure_unit="cm",
+                severity=["high" if x >= 50 else "medium" for x in depth.fillna(0)],
+                public=False, observed_at=list(observed) if len(u) and not isinstance(
+                    observed, str) else "", crs=crs))
+    out = concat_findings(frames) if frames else empty_findings(crs)
+    return assign_grids(out, grids) if grids is not None else out
+
+
+# --------------------------------------------------------------------------------------------
+# The whole analysis
+# --------------------------------------------------------------------------------------------
+
+def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None = None,
+                         points: gpd.GeoDataFrame | None = None,
+                         buildings: gpd.GeoDataFrame | None = None,
+                         grids: gpd.GeoDataFrame | None = None,
+                         rain_mm: float | None = None, runoff_coefficient: float | None = None,
+                         as_of: dt.date | None = None) -> WaterloggingResult:
+    """Run the whole waterlogging analysis on a DEM (or a catalog's DEM) and the layers given.
+
+    ``as_of`` drops recorded points recorded after that day. See the module docstring for an
+    example.
+    """
+    if isinstance(dem, Catalog):
+        dem = load_catalog_dem(dem)
+    analysis = analyse_depressions(dem)
+    rep = reported_depressions(analysis.depressions)
+    scen, sdepth = rain_scenario(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient,
+                                 depressions=rep)
+    rep = pd.concat([rep, scen], axis=1)
+    road_gdf = roads if roads is not None else None
+    wet = roads_at_risk(analysis, road_gdf, depressions=rep) if road_gdf is not None else \
+        roads_at_risk(analysis, None)
+    swet = (roads_at_risk(analysis, road_gdf, depth=sdepth, depressions=rep)
+            if road_gdf is not None else roads_at_risk(analysis, None))
+    if points is None:
+        points = gpd.GeoDataFrame({"point_id": [], "status": []},
+                                  geometry=gpd.GeoSeries([], crs=dem.crs), crs=dem.crs)
+    pts = points
+    if as_of is not None and "recorded_on" in pts and len(pts):
+        rec = pd.to_datetime(pts["recorded_on"], errors="coerce")
+        pts = pts[rec.isna() | (rec.dt.date <= as_of)]
+    matched = match_recorded_points(pts, rep)
+    counts = matched.loc[matched["explained"], "depression_id"].value_counts()
+    rep["recorded_points"] = rep["depression_id"].map(counts).fillna(0).astype(int)
+    rep["survey_candidate"] = rep["recorded_points"] == 0
+    rep["on_road"] = rep["depression_id"].isin(set(wet["depression_id"]))
+    rep = gpd.GeoDataFrame(rep, geometry="geometry", crs=dem.crs)
+    findings = waterlogging_findings(rep, wet, matched, grids=grids, crs=dem.crs)
+    active = ~matched["eliminated"]
+    built = built_up_area_km2(buildings)
+    cfg = _cfg()
+    n_pts = int(len(matched))
+    summary = {
+        "depressions": int(len(rep)),
+        "depressions_all": int(len(analysis.depressions)),
+        "storage_m3": float(rep["volume_m3"].sum()) if len(rep) else 0.0,
+        "spilling": int(rep["spills"].sum()) if len(rep) else 0,
+        "roads_at_risk": int(wet["road_id"].nunique()) if len(wet) else 0,
+        "road_segments": int(len(wet)),
+        "wet_road_length_m": float(wet["wet_length_m"].sum()) if len(wet) else 0.0,
+        "scenario_road_segments": int(len(swet)),
+        "points": n_pts,
+        "points_active": int(active.sum()),
+        "points_eliminated": int(matched["eliminated"].sum()),
+        "points_explained": int(matched["explained"].sum()),
+        "hit_rate": float(matched["explained"].mean()) if n_pts else float("nan"),
+        "unexplained": int((~matched["explained"] & active).sum()),
+        "depressions_recorded": int((rep["recorded_points"] > 0).sum()) if len(rep) else 0,
+        "survey_candidates": int(rep["survey_candidate"].sum()) if len(rep) else 0,
+        "built_up_km2": built,
+        "density_per_km2": (float(active.sum()) / built if built and np.isfinite(built)
+                            else float("nan")),
+        "rain_mm": float(cfg["rain"]["rain_mm"] if rain_mm is None else rain_mm),
+        "runoff_coefficient": float(cfg["rain"]["runoff_coefficient"] if runoff_coefficient
+                                    is None else runoff_coefficient),
+        "voids_filled": int(dem.voids["cells"].sum()) if len(dem.voids) else 0,
+    }
+    return WaterloggingResult(analysis=analysis, depressions=rep, roads=wet, scenario_roads=swet,
+                              points=matched, scenario_depth=sdepth, summary=summary,
+                              findings=findings)
+
+
+def _layer(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], lid: str
+           ) -> gpd.GeoDataFrame | None:
+    if lid in layers:
+        return layers[lid]
+    if lid not in catalog.layers:
+        return None
+    from ..io import load_layers
+
+    return load_layers(catalog, [lid])[lid]
+
+
+def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], *,
+              as_of: dt.date | None = None) -> gpd.GeoDataFrame:
+    """The weekly waterlogging check (task 2.1.8, lead 住建局): findings in the shared schema.
+
+    Uses the catalog's ``dem`` raster and the ``roads``, ``waterlogging_points``, ``buildings``
+    and ``grids`` layers (loaded here when ``layers`` lacks them).
+    """
+    res = analyse_waterlogging(
+        load_catalog_dem(catalog), roads=_layer(catalog, layers, "roads"),
+        points=_layer(catalog, layers, "waterlogging_points"),
+        buildings=None, grids=_layer(catalog, layers, "grids"), as_of=as_of)
+    return res.findings

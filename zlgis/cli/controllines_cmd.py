@@ -1,0 +1,160 @@
+"""``zlgis check controllines``: road red lines and setbacks, green / blue / purple / yellow lines.
+
+Writes into ``--out``: ``findings.gpkg`` (layer ``findings``, working CRS, every finding column)
+and ``findings.csv`` (UTF-8 with BOM for Excel, Chinese headers, geometry as WKT), both
+atomically, and prints a short Chinese summary. Exit codes: 0 no findings, 1 findings,
+2 unreadable input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from . import add_common_options
+from .._progress import Progress
+from ..errors import InputError
+
+__all__ = ["register", "run", "RULE_TITLES", "CSV_HEADERS", "LAYERS", "write_findings"]
+
+#: Chinese names of the rules, for the summary and the CSV.
+RULE_TITLES = {
+    "red_line_encroachment": "建筑压占道路红线",
+    "red_line_setback": "建筑退让道路红线不足",
+    "green_line": "疑似在城市绿线内建设（待核查）",
+    "blue_line": "疑似在城市蓝线内建设（待核查）",
+    "purple_line": "疑似在城市紫线内建设（待核查）",
+    "yellow_line": "疑似在城市黄线内建设（待核查）",
+    "unpermitted_construction": "未取得规划许可的建设",
+}
+
+#: CSV column headers (canonical -> Chinese); ``geometry`` is written as WKT.
+CSV_HEADERS = {
+    "finding_id": "问题编号", "check": "检查", "rule": "规则", "title": "问题描述",
+    "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号", "related_ids": "关联控制线",
+    "measure": "主要量值", "measure_unit": "单位", "measures": "全部量值", "severity": "严重程度",
+    "lead_department": "牵头部门", "coop_departments": "配合部门",
+    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编号",
+    "road_chief": "路长", "public": "可公开", "observed_at": "检查日期", "rule_source": "依据",
+    "geometry": "几何（WKT）",
+}
+
+#: Catalog layers the check reads (those absent from the catalog are skipped).
+LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
+          "purple_lines", "yellow_lines", "grids")
+_REQUIRED = ("buildings", "red_lines")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
+
+
+def register(subparsers: Any, check_subparsers: Any) -> None:
+    """Add ``zlgis check controllines``."""
+    p = check_subparsers.add_parser(
+        "controllines", help="五线管控：压红线、退让红线、绿线/蓝线/紫线/黄线、未批建设",
+        description="检查建筑压占道路红线和退让不足，建筑与工地位于绿线、蓝线、紫线、黄线内"
+                    "（疑似，待核查），以及未取得规划许可的建设。退让距离表为示例值，"
+                    "须按本地规划管理技术规定确认（zlgis/config/controllines.yaml）。")
+    add_common_options(p, json=True)
+    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                   help="检查日期（写入结果的检查日期一栏）")
+    p.set_defaults(func=run)
+
+
+def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
+    """Write ``findings.gpkg`` and ``findings.csv`` (WKT geometry) into ``out``, atomically."""
+    import pandas as pd
+
+    from ..io import atomic_path
+
+    gpkg, csv = out / "findings.gpkg", out / "findings.csv"
+    with atomic_path(gpkg) as tmp:
+        findings.to_file(tmp, layer="findings", driver="GPKG")
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["geometry"] = findings.geometry.to_wkt(rounding_precision=3).to_numpy()
+    table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
+    table["public"] = table["public"].map({True: "是", False: "否"}).fillna("否")
+    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
+    with atomic_path(csv) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return gpkg, csv
+
+
+def _load(catalog: Any, ids: list[str], progress: Progress) -> tuple[dict[str, Any], list[str]]:
+    """Load layers with validation; return the clean layers and Chinese notes on rejected rows."""
+    from ..errors import LayerError, ZlgisError
+    from ..io import read_layer
+
+    layers: dict[str, Any] = {}
+    notes: list[str] = []
+    for lid in ids:
+        spec = catalog[lid]
+        try:
+            loaded = read_layer(catalog, lid, progress=progress)
+        except LayerError:
+            raise
+        except ZlgisError as exc:
+            raise LayerError(f"图层 {lid}（{spec.title}）无法载入：{exc}", layer=lid) from None
+        layers[lid] = loaded.gdf
+        rej = loaded.rejected
+        if rej is not None and len(rej):
+            first = rej.iloc[0]
+            reason = first.get("reject_reason", first.get("reject_code", ""))
+            notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与检查"
+                         f"（如第 {first.get('reject_row', '?')} 行：{reason}）；"
+                         f"详见 zlgis validate")
+    return layers, notes
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the check and write its outputs; return the exit code."""
+    import sys
+
+    from ..analysis.controllines import run_check
+    from ..catalog import Catalog
+
+    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
+    catalog = Catalog.load(args.catalog)
+    missing = [lid for lid in _REQUIRED if lid not in catalog.layers]
+    if missing:
+        raise InputError(f"图层目录缺少控制线检查所需的图层 {', '.join(missing)}",
+                         path=str(catalog.path))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    ids = [lid for lid in LAYERS if lid in catalog.layers]
+    progress.step("读取建筑、工地和五线图层")
+    layers, notes = _load(catalog, ids, progress)
+    progress.step("检查压红线、退让红线和绿线、蓝线、紫线、黄线")
+    findings = run_check(catalog, layers, as_of=args.as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    progress.step(f"写出结果到 {out}")
+    gpkg, csv = write_findings(findings, out)
+    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
+    if getattr(args, "json", False):
+        print(json.dumps({"findings": int(len(findings)), "by_rule": counts,
+                          "buildings": int(len(layers.get("buildings", []))),
+                          "notes": notes, "out": str(out)}, ensure_ascii=False))
+    else:
+        nb = len(layers.get("buildings", []))
+        print(f"五线管控检查：{nb} 栋建筑，共 {len(findings)} 个问题")
+        for rule, title in RULE_TITLES.items():
+            if counts.get(rule):
+                print(f"  {title}：{counts[rule]}")
+        if len(findings):
+            sev = findings["severity"].value_counts().to_dict()
+            print(f"  严重程度：高 {sev.get('high', 0)}，中 {sev.get('medium', 0)}，"
+                  f"低 {sev.get('low', 0)}")
+        print("  注：绿线、蓝线、紫线、黄线内的建设为疑似问题，须现场核查；退让距离为示例值，须按本地规定确认。")
+        print(f"结果已写入 {gpkg} 和 {csv}")
+        for note in notes:
+            print(f"注意：{note}", file=sys.stderr)
+    return 1 if len(findings) else 0

@@ -1,0 +1,105 @@
+"""``zlgis check trucks``: trucks in the city (大车进城) from GPS pings and patrol records.
+
+Writes into ``--out``: ``trucks_findings.gpkg`` (layer ``trucks_findings``, working CRS) and
+``trucks_findings.csv`` (UTF-8 with BOM for Excel, Chinese headers). Plates never appear: the
+findings carry the salted plate digest only. The salt comes from ``$ZLGIS_PLATE_SALT``.
+
+Exit codes: 0 no findings, 1 findings, 2 unreadable input or missing configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import add_common_options
+from .._progress import Progress
+from ..errors import InputError
+
+__all__ = ["register", "run", "RULE_TITLES", "CSV_HEADERS"]
+
+#: Chinese names of the rules, for messages and headers.
+RULE_TITLES = {
+    "no_parking_zone": "禁停区禁停时段停车",
+    "restricted_road": "限行时段驶入限行路段",
+    "muck_off_route": "渣土车偏离核准路线",
+    "muck_illegal_dump": "渣土车疑似私拉乱倒",
+    "zombie_vehicle": "南出口路段僵尸车",
+    "parking_supply": "大货车固定停放点不足",
+}
+
+#: CSV column headers (canonical -> Chinese).
+CSV_HEADERS = {
+    "finding_id": "问题编号", "rule": "规则", "title": "问题描述", "task_id": "任务编号",
+    "feature_id": "车辆摘要或要素编号", "related_ids": "关联要素", "measure": "主要量值",
+    "measure_unit": "单位", "severity": "严重程度", "lead_department": "牵头部门",
+    "coop_departments": "配合部门", "event_code_old": "事件编码（旧）",
+    "event_code_new": "事件编码（新）", "grid_id": "网格编号", "road_chief": "路长",
+    "observed_at": "发现时间", "rule_source": "依据", "measures": "全部量值",
+}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
+
+
+def register(subparsers: Any, check_subparsers: Any) -> None:
+    """Add ``zlgis check trucks``."""
+    p = check_subparsers.add_parser(
+        "trucks", help="大车进城：禁停区、限行路段、渣土车、僵尸车、停放点",
+        description="用货车GPS轨迹和巡查记录检查禁停区、限行路段、渣土车路线与消纳场、"
+                    "南出口僵尸车和大货车停放点。车牌只以加盐摘要输出（环境变量 ZLGIS_PLATE_SALT）。")
+    add_common_options(p, json=True)
+    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                   help="检查周的最后一天（默认：轨迹数据的最后一天），检查截至当天的 7 天")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the check and write its outputs; return the exit code."""
+    import pandas as pd
+
+    from ..analysis.trucks import run_check
+    from ..catalog import Catalog
+    from ..io import atomic_path
+
+    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
+    catalog = Catalog.load(args.catalog)
+    progress.step("读取图层并检查货车轨迹与巡查记录")
+    findings = run_check(catalog, None, as_of=args.as_of)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    progress.step(f"写出结果到 {out}")
+    gpkg = out / "trucks_findings.gpkg"
+    with atomic_path(gpkg) as tmp:
+        findings.to_file(tmp, layer="trucks_findings", driver="GPKG")
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
+    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
+    with atomic_path(out / "trucks_findings.csv") as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
+    notes = list(findings.attrs.get("notes", []))
+    if getattr(args, "json", False):
+        print(json.dumps({"as_of": findings.attrs.get("as_of"), "findings": len(findings),
+                          "by_rule": counts, "notes": notes, "out": str(out)},
+                         ensure_ascii=False))
+    else:
+        print(f"大车进城检查（截至 {findings.attrs.get('as_of')} 的 7 天）：共 {len(findings)} 个问题")
+        for rule, title in RULE_TITLES.items():
+            if counts.get(rule):
+                print(f"  {title}：{counts[rule]}")
+        for n in notes:
+            print(f"  注意：{n}", file=sys.stderr)
+        print(f"结果已写入 {gpkg} 和 {out / 'trucks_findings.csv'}")
+    return 1 if len(findings) else 0

@@ -1,0 +1,167 @@
+"""``zlgis waterlogging``: DEM depressions, roads at risk, rain scenario and the recorded points.
+
+Writes into ``--out`` (every file atomically):
+
+* ``ponding_depth.tif`` - water depth (m) when every depression is full, Cloud-Optimized GeoTIFF;
+* ``scenario_depth.tif`` - water depth (m) of the rain scenario (``--rain-mm``, ``--runoff``);
+* ``depressions.gpkg`` - layers ``depressions`` (ranked, with the scenario), ``roads_at_risk``
+  and ``scenario_roads_at_risk``;
+* ``waterlogging_findings.gpkg`` / ``.csv`` (Chinese headers, UTF-8 with BOM for Excel);
+* ``waterlogging_points.csv`` - each recorded point's status and match;
+* ``waterlogging_summary.json`` - counts, hit rate, density per km2 of built-up area.
+
+Exit codes: 0 no findings, 1 findings, 2 unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from . import add_common_options
+from .._progress import Progress
+from ..errors import InputError
+
+__all__ = ["register", "run", "CSV_HEADERS", "POINT_HEADERS"]
+
+#: Findings CSV headers (canonical -> Chinese).
+CSV_HEADERS = {
+    "finding_id": "问题编号", "rule": "规则", "title": "问题描述", "task_id": "任务编号",
+    "feature_id": "要素编号", "related_ids": "关联要素", "measure": "主要量值",
+    "measure_unit": "单位", "severity": "严重程度", "lead_department": "牵头部门",
+    "coop_departments": "配合部门", "grid_id": "网格编号", "road_chief": "路长",
+    "observed_at": "记录时间", "rule_source": "依据", "measures": "全部量值",
+}
+
+#: Recorded-point CSV headers (canonical -> Chinese).
+POINT_HEADERS = {
+    "point_id": "积水点编号", "name": "积水点名称", "status": "整改状态", "eliminated": "已消除",
+    "recorded_on": "记录日期", "max_depth_cm": "记录积水深度_厘米", "explained": "地形可解释",
+    "depression_id": "对应洼地编号", "distance_m": "距洼地距离_米",
+    "predicted_depth_cm": "预测最大积水深度_厘米",
+}
+
+SEVERITY = {"high": "高", "medium": "中", "low": "低"}
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}”不是数字") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"“{text}”不能为负数")
+    return v
+
+
+def _coef(text: str) -> float:
+    v = _positive(text)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"径流系数“{text}”应在 0 到 1 之间")
+    return v
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
+
+
+def register(subparsers: Any, check_subparsers: Any) -> None:
+    """Add ``zlgis waterlogging``."""
+    p = subparsers.add_parser(
+        "waterlogging", help="城区易涝点：地形洼地、道路积水风险、降雨情景、积水点核对",
+        description="用数字高程模型（DEM）找出地形洼地，预测道路车道积水超过 15 厘米的路段"
+                    "（GB 51222 / GB 50014 一条车道积水深度规定），按降雨量判断洼地是否蓄满外溢，"
+                    "并与已记录的易涝积水点核对（命中率、无法由地形解释的积水点、建议排查的洼地）。")
+    add_common_options(p, json=True)
+    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    p.add_argument("--rain-mm", metavar="N", type=_positive, default=None,
+                   help="降雨情景的雨量（毫米，默认取 waterlogging.yaml）")
+    p.add_argument("--runoff", metavar="C", type=_coef, default=None,
+                   help="综合径流系数 0-1（默认取 waterlogging.yaml）")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+                   help="只计入此日期之前记录的积水点")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the analysis and write its outputs; return the exit code."""
+    import numpy as np
+    import pandas as pd
+
+    from ..analysis.terrain import write_cog
+    from ..analysis.waterlogging import RULES, analyse_waterlogging, load_catalog_dem
+    from ..catalog import Catalog
+    from ..io import atomic_path, load_layers, write_text_atomic
+
+    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
+    catalog = Catalog.load(args.catalog)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    progress.step("读取数字高程模型")
+    dem = load_catalog_dem(catalog)
+    progress.step("读取道路、积水点、建筑和网格图层")
+    ids = [i for i in ("roads", "waterlogging_points", "buildings", "grids") if i in catalog.layers]
+    layers = load_layers(catalog, ids)
+    progress.step("填洼并分析洼地、道路积水和降雨情景")
+    res = analyse_waterlogging(dem, roads=layers.get("roads"),
+                               points=layers.get("waterlogging_points"),
+                               buildings=layers.get("buildings"), grids=layers.get("grids"),
+                               rain_mm=args.rain_mm, runoff_coefficient=args.runoff,
+                               as_of=args.as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    progress.step(f"写出结果到 {out}")
+    nodata = -9999.0
+    for name, depth in (("ponding_depth.tif", res.analysis.depth),
+                        ("scenario_depth.tif", res.scenario_depth)):
+        arr = np.where(np.isfinite(dem.elevation), depth, nodata).astype("float32")
+        write_cog(out / name, arr, dem.transform, dem.crs, nodata=nodata)
+    with atomic_path(out / "depressions.gpkg") as tmp:
+        res.depressions.to_file(tmp, layer="depressions", driver="GPKG")
+        res.roads.to_file(tmp, layer="roads_at_risk", driver="GPKG")
+        res.scenario_roads.to_file(tmp, layer="scenario_roads_at_risk", driver="GPKG")
+    findings = res.findings
+    with atomic_path(out / "waterlogging_findings.gpkg") as tmp:
+        findings.to_file(tmp, layer="waterlogging_findings", driver="GPKG")
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["rule"] = table["rule"].map(lambda r: RULES.get(r, r))
+    table["severity"] = table["severity"].map(lambda s: SEVERITY.get(s, s))
+    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
+    with atomic_path(out / "waterlogging_findings.csv") as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    pts = pd.DataFrame(res.points.drop(columns="geometry"))
+    pts = pts[[c for c in POINT_HEADERS if c in pts.columns]]
+    for col in ("eliminated", "explained"):
+        if col in pts:
+            pts[col] = pts[col].map({True: "是", False: "否"})
+    with atomic_path(out / "waterlogging_points.csv") as tmp:
+        pts.rename(columns=POINT_HEADERS).to_csv(tmp, index=False, encoding="utf-8-sig")
+    summary = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+               for k, v in res.summary.items()}
+    write_text_atomic(out / "waterlogging_summary.json",
+                      json.dumps(summary, ensure_ascii=False, indent=2))
+    s = res.summary
+    if getattr(args, "json", False):
+        print(json.dumps({"findings": len(findings), "out": str(out), **summary},
+                         ensure_ascii=False))
+    else:
+        print(f"城区易涝点分析：洼地 {s['depressions']} 处（总蓄水 {s['storage_m3']:.0f} 立方米），"
+              f"道路积水风险路段 {s['road_segments']} 段（{s['roads_at_risk']} 条道路）")
+        print(f"  降雨 {s['rain_mm']:g} 毫米、径流系数 {s['runoff_coefficient']:g}："
+              f"{s['spilling']} 处洼地蓄满外溢，{s['scenario_road_segments']} 段道路积水超过标准")
+        hit = "—" if not s["points"] else f"{s['hit_rate'] * 100:.0f}%"
+        print(f"  积水点 {s['points']} 个（已消除 {s['points_eliminated']} 个），地形命中率 {hit}，"
+              f"无法由地形解释 {s['unexplained']} 个，建议排查洼地 {s['survey_candidates']} 处")
+        if np.isfinite(s["density_per_km2"]):
+            print(f"  积水点密度：{s['density_per_km2']:.2f} 个/平方公里建成区"
+                  f"（建成区 {s['built_up_km2']:.2f} 平方公里）")
+        if s["voids_filled"]:
+            print(f"  注意：DEM 中 {s['voids_filled']} 个空洞像元已插补")
+        print(f"结果已写入 {out}")
+    return 1 if len(findings) else 0

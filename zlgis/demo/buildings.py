@@ -1,0 +1,568 @@
+"""Buildings, residential compounds and construction sites of the demo city, with planted cases.
+
+Ordinary footprints are generated block by block, vectorised: each block between red lines gets a
+3 x 3 lattice of candidate footprints inside its buildable box (the block land shrunk by the
+largest setback the configured table can require), candidates touching the river, parks or
+control lines are dropped, and ``n_buildings`` are drawn, denser towards the centre. Planted
+cases (red-line encroachment with known depth, setback breaches, buildings inside green, blue,
+purple and yellow lines, unpermitted construction) and near-misses are added on top and written
+to the truth table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import box
+
+from ._common import Frame, Truth
+from .places import Places, block_land, free_block
+from .roads import Lattice, block_boxes
+
+__all__ = ["BuildingSet", "make_buildings", "ordinary_setback", "UNCOVERED_UV"]
+
+#: Residential compounds planted without a toilet within 300 m: local (u, v) and description.
+#: The first sits on the west bank with the only nearby toilet across the river.
+UNCOVERED_UV = [(None, 880.0), (-3300.0, -700.0), (3500.0, 3700.0)]
+#: No other compound within this distance (m) of a planted uncovered compound.
+UNCOVERED_CLEAR_M = 950.0
+
+_SURNAMES = list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎")
+_GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉建国志强海燕宝山巴特尔其木格")
+_COMPOUND_A = ["阳光", "幸福", "兴华", "雅鲁", "锦绣", "金色", "华苑", "翠湖", "龙城", "东方", "盛世",
+               "和谐", "怡景", "绿洲", "秀水", "吉祥", "富源", "福康", "安居", "碧桂", "水岸", "山水",
+               "御景", "名都", "丽景", "康乐", "民安", "铁路", "电业", "教师"]
+_COMPOUND_B = ["小区", "花园", "家园", "嘉园", "雅苑", "名苑", "佳苑", "新城", "公寓", "丽都", "华庭",
+               "苑"]
+
+
+def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Synthetic Chinese personal names."""
+    s = np.array(_SURNAMES, dtype=object)[rng.integers(0, len(_SURNAMES), n)]
+    g1 = np.array(_GIVEN, dtype=object)[rng.integers(0, len(_GIVEN), n)]
+    g2 = np.array(_GIVEN, dtype=object)[rng.integers(0, len(_GIVEN), n)]
+    two = rng.random(n) < 0.6
+    return np.where(two, s + g1 + g2, s + g1)
+
+
+def phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Synthetic mobile numbers (11 digits)."""
+    pre = np.array(["139", "138", "135", "150", "152", "158", "187", "133", "189", "177"])
+    return np.char.add(pre[rng.integers(0, len(pre), n)],
+                       np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)).astype(object)
+
+
+def ordinary_setback(config: dict | None) -> float:
+    """The largest setback (m) the configured table can require of the generated buildings.
+
+    Generated buildings are at most 60 m high, so the high-rise factor is taken up to 75 m.
+    Falls back to 12 m when the control-line configuration is not available.
+    """
+    try:
+        table = config["setbacks"]["table_m"]
+        steps = config["setbacks"]["high_rise_factor"]["steps"]
+        factor = max(float(s["factor"]) for s in steps
+                     if s.get("max_height_m") is not None and float(s["max_height_m"]) <= 75)
+        vals = [float(v) * (factor if k == "high" else 1.0)
+                for cls, row in table.items() if cls != "公路" for k, v in row.items()]
+        return float(np.ceil(max(vals)))
+    except (KeyError, TypeError, ValueError):
+        return 12.0
+
+
+def setback_required(config: dict | None, road_class: str, height: float) -> float:
+    """Required setback (m) for one building height next to one road class (config table)."""
+    try:
+        sb = config["setbacks"]
+        hc = "high"
+        for c in sb["height_classes"]:
+            if c["max_height_m"] is None or height <= float(c["max_height_m"]):
+                hc = c["id"]
+                break
+        val = float(sb["table_m"][road_class][hc])
+        if hc in sb["high_rise_factor"]["applies_to"]:
+            for s in sb["high_rise_factor"]["steps"]:
+                if s["max_height_m"] is None or height <= float(s["max_height_m"]):
+                    val *= float(s["factor"])
+                    break
+        return val
+    except (KeyError, TypeError, ValueError):
+        return 10.0
+
+
+@dataclass
+class BuildingSet:
+    buildings: gpd.GeoDataFrame
+    compounds: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    uncovered: list[dict]
+
+
+def _segment_ok(lat: Lattice, i: int, j: int) -> bool:
+    s = lat.seg
+    m = (s["dir"] == "v") & (s["i0"] == i) & (s["j0"] == j) & s["keep"]
+    return bool(m.any())
+
+
+def _red_line_of(roads: gpd.GeoDataFrame, nx: int, i: int, j: int) -> tuple[str, str]:
+    m = (roads["node_u"] == j * nx + i) & (roads["node_v"] == (j + 1) * nx + i)
+    r = roads[m].iloc[0]
+    return "HX" + str(r["street"])[2:], str(r["road_class"])
+
+
+def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
+                   rng: np.random.Generator, truth: Truth, config: dict | None) -> BuildingSet:
+    f: Frame = lat.frame
+    nx = len(lat.xs)
+    setback = ordinary_setback(config)
+    blocks = block_boxes(lat, setback)
+    used = set(places.reserved) | set(places.landmark_blocks.values())
+
+    # ---- planted red-line cases: west edge of a block on a kept street -------------------
+    planted: list[dict] = []
+
+    def plant_block(u: float, v: float) -> tuple[int, int]:
+        for _ in range(30):
+            i, j = free_block(lat, u, v, used)
+            used.add((i, j))
+            if _segment_ok(lat, i, j) and (i, j) not in places.landmark_blocks.values():
+                return i, j
+        raise RuntimeError("no block for a planted building")
+
+    def add(geom: shapely.Geometry, **attrs: object) -> int:
+        attrs.setdefault("use", "商业")
+        attrs.setdefault("floors", 3)
+        attrs.setdefault("height", 10.5)
+        attrs.setdefault("year", 2020)
+        attrs.setdefault("permit_status", "已批")
+        attrs.setdefault("under_construction", False)
+        attrs["geometry"] = geom
+        planted.append(attrs)
+        return len(planted) - 1
+
+    red_cases = [  # (u, v, offset from the red line (negative = depth into it), kind)
+        (500, 500, -1.5, "enc"), (1300, -1300, -3.0, "enc"), (-1900, -800, -5.0, "enc"),
+        (2300, 2900, -8.0, "enc"), (700, -2100, 4.0, "setback"), (-2300, 2700, 2.5, "setback"),
+        (1900, -1900, None, "exact"), (-1500, 1900, 0.0, "touch"),
+    ]
+    pending_truth = []
+    for u, v, off, kind in red_cases:
+        i, j = plant_block(u, v)
+        line_id, rcls = _red_line_of(roads, nx, i, j)
+        lx0 = lat.xs[i] + lat.col_width[i] / 2
+        ly0 = lat.ys[j] + lat.row_width[j] / 2
+        ly1 = lat.ys[j + 1] - lat.row_width[j + 1] / 2
+        my = np.floor((ly0 + ly1) / 2)
+        height = 10.5
+        if kind == "exact":
+            off = setback_required(config, rcls, height)
+        geom = box(lx0 + off, my - 12, lx0 + off + 18, my + 12)
+        k = add(geom, height=height, floors=3)
+        pending_truth.append((k, kind, off, line_id, rcls))
+
+    # ---- green, blue, purple, yellow -----------------------------------------------------
+    parks = places.parks.set_index("name")
+    que = parks.loc["雀园广场", "geometry"].centroid
+    k_green = add(box(que.x + 20, que.y + 10, que.x + 35, que.y + 20), floors=1, height=4.0)
+    dq = parks.loc["吊桥公园", "geometry"]
+    pt = dq.representative_point()
+    k_service = add(box(pt.x - 6, pt.y - 4, pt.x + 6, pt.y + 4), use="公园服务", floors=1,
+                    height=4.5, line_permit="绿线内配套服务", name="吊桥公园游客服务中心")
+    y_b = f.cy + 2500
+    rx, hw = float(f.river_x(y_b)), float(f.river_half_width(y_b))
+    k_blue = add(box(rx - hw + 6, y_b - 6, rx - hw + 18, y_b + 6), floors=1, height=3.5,
+                 use="其他", name="河道内简易房")
+    pz = places.purple_lines.iloc[0].geometry.bounds
+    pcx, pcy = (pz[0] + pz[2]) / 2, (pz[1] + pz[3]) / 2
+    k_purple = add(box(pcx - 6, pcy - 5, pcx + 6, pcy + 5), floors=2, height=7.0, year=2021)
+    historic = []
+    for name, fp in places.historic_footprints:
+        historic.append(add(fp, use="公共服务", floors=2, height=9.0,
+                            year=int(rng.integers(1903, 1908)), name=name,
+                            line_permit="紫线内修缮批准"))
+    yl = places.yellow_lines.set_index("name")
+    facility = {}
+    from .places import YELLOW_FACILITIES
+    for name, _cat, _uv, has_bldg in YELLOW_FACILITIES:
+        if not has_bldg:
+            continue
+        c = yl.loc[name, "geometry"].centroid
+        facility[name] = add(box(c.x - 15, c.y - 10, c.x + 15, c.y + 10), use="市政设施",
+                             floors=2, height=8.0, year=int(rng.integers(1995, 2020)), name=name,
+                             line_permit="黄线内批准设施")
+    sub = yl.loc["城东110千伏变电站", "geometry"].bounds
+    k_yellow = add(box(sub[0] + 12, sub[1] + 12, sub[0] + 24, sub[1] + 22), floors=1, height=3.8,
+                   name="变电站内商铺")
+
+    # ---- coverage: compounds without a toilet within 300 m --------------------------------
+    uncovered = []
+    for n, (u, v) in enumerate(UNCOVERED_UV):
+        if u is None:
+            # on the west bank: the compound reaches 40 m from the blue line
+            comp = None
+            for dv in (0, 110, -110, 220, -220, 330, -330):
+                j = lat.row_near(v + dv)
+                ly0 = lat.ys[j] + lat.row_width[j] / 2
+                ly1 = lat.ys[j + 1] - lat.row_width[j + 1] / 2
+                yy = np.linspace(ly0, ly1, 8)
+                west_edge = float((f.river_x(yy) - f.river_half_width(yy)).min())
+                s = lat.seg
+                kept = s[(s["dir"] == "v") & (s["j0"] == j) & s["keep"]]["i0"].to_numpy()
+                cand = kept[lat.xs[kept] < west_edge]
+                if not len(cand):
+                    continue
+                i = int(cand.max())
+                x0 = lat.xs[i] + lat.col_width[i] / 2
+                x1 = west_edge - 40
+                if 60 <= x1 - x0 <= 200 and _segment_ok(lat, i, j) and (i, j) not in used:
+                    comp = box(x0, ly0, x1, ly1)
+                    used.add((i, j))
+                    used.add((i + 1, j))
+                    break
+            if comp is None:
+                raise RuntimeError("no riverside block for the uncovered compound")
+            ym = (ly0 + ly1) / 2
+            across = (float(f.river_x(ym) + f.river_half_width(ym)) + 40.0, float(ym))
+            uncovered.append({"geometry": comp, "across": across, "block": (i, j)})
+        else:
+            i, j = free_block(lat, u, v, used, river_clear=400)
+            used.add((i, j))
+            uncovered.append({"geometry": block_land(lat, i, j, 1.0), "across": None,
+                              "block": (i, j)})
+    for uc in uncovered:
+        x0, y0, x1, y1 = uc["geometry"].bounds
+        # two or three residential buildings inside the buildable part
+        ix0, iy0, ix1, iy1 = x0 + setback, y0 + setback, x1 - setback, y1 - setback
+        if uc["across"] is not None:
+            ix1 = x1  # the east side faces the river (already 40 m from the blue line)
+        nb = max(1, int((ix1 - ix0) // 32))
+        ks = []
+        for b in range(min(nb, 3)):
+            bx = ix0 + b * 32
+            ks.append(add(box(bx + 2, iy0 + 2, bx + 26, min(iy0 + 16, iy1)), use="住宅",
+                          floors=6, height=18.5, year=2005))
+        uc["buildings"] = ks
+
+    # ---- construction sites ---------------------------------------------------------------
+    site_rows = []
+    site_uv = [(1700, 3300), (-2800, 3300), (2900, -2000), (-1400, -2600), (3600, 1200),
+               (-3200, 1000), (600, -3900), (-2000, 3900)]
+    for n, (u, v) in enumerate(site_uv):
+        i, j = free_block(lat, u, v, used)
+        used.add((i, j))
+        geom = block_land(lat, i, j, 2.0)
+        ok = n not in (2, 5)
+        site_rows.append({"site_id": f"GD{n + 1:03d}",
+                          "name": ["商住楼项目", "物流仓储项目", "综合楼项目", "农贸市场改造",
+                                   "学校扩建", "厂房项目", "加油站改造", "商业综合体"][n],
+                          "permit_status": "已批" if ok else "未批",
+                          "permit_no": f"建字第150783202200{n + 1:03d}号" if ok else "",
+                          "builder": f"扎兰屯市{['宏达', '兴业', '鑫源', '恒通'][n % 4]}建筑工程有限公司",
+                          "start_date": f"2022-0{3 + n % 4}-1{n % 9}", "geometry": geom})
+    # a temporary site office inside an approved site (a near-miss for unpermitted construction)
+    so = site_rows[0]["geometry"].bounds
+    k_temp = add(box(so[0] + setback + 2, so[1] + setback + 2, so[0] + setback + 14,
+                     so[1] + setback + 8), use="其他", floors=1, height=3.0, year=2022,
+                 permit_status="临时", name="工地临时用房")
+
+    # ---- ordinary candidates --------------------------------------------------------------
+    lm = set(places.landmark_blocks.values())
+    free = ~np.array([(i, j) in used and (i, j) not in lm
+                      for i, j in zip(blocks["i"], blocks["j"])])
+    bl = blocks[free & ((blocks["bx1"] - blocks["bx0"]) > 24) &
+                ((blocks["by1"] - blocks["by0"]) > 18)].reset_index(drop=True)
+    nb = len(bl)
+    a, b = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    cw = ((bl["bx1"] - bl["bx0"]) / 3).to_numpy()
+    ch = ((bl["by1"] - bl["by0"]) / 3).to_numpy()
+    cx0 = bl["bx0"].to_numpy()[:, None] + cw[:, None] * a[None, :]
+    cy0 = bl["by0"].to_numpy()[:, None] + ch[:, None] * b[None, :]
+    shape = (nb, 9)
+    fw = np.clip(cw[:, None] * rng.uniform(0.55, 0.85, shape), 6, None)
+    fh = np.clip(ch[:, None] * rng.uniform(0.5, 0.85, shape), 6, None)
+    fw = np.minimum(fw, cw[:, None] - 5)
+    fh = np.minimum(fh, ch[:, None] - 5)
+    ox = cx0 + 2.5 + rng.random(shape) * np.clip(cw[:, None] - 5 - fw, 0, None)
+    oy = cy0 + 2.5 + rng.random(shape) * np.clip(ch[:, None] - 5 - fh, 0, None)
+    cand_block = np.repeat(np.arange(nb), 9)
+    geoms = shapely.box(ox.ravel(), oy.ravel(), (ox + fw).ravel(), (oy + fh).ravel())
+    ok = (fw.ravel() >= 6) & (fh.ravel() >= 6)
+    # drop candidates near the river, parks and control lines
+    x0, y0, x1, y1 = f.bounds
+    excl = [places.blue_lines.geometry.buffer(40.0).values,
+            places.green_lines.geometry.buffer(5.0).values,
+            places.parks.geometry.buffer(5.0).values,
+            places.purple_lines.geometry.buffer(5.0).values,
+            places.yellow_lines.geometry.buffer(5.0).values,
+            shapely.buffer(np.array([p["geometry"] for p in planted], dtype=object), 6.0)]
+    tree = shapely.STRtree(geoms)
+    for arr in excl:
+        hit = tree.query(np.asarray(arr), predicate="intersects")[1]
+        ok[hit] = False
+    idx = np.flatnonzero(ok)
+    c = shapely.centroid(geoms[idx])
+    px, py = shapely.get_x(c), shapely.get_y(c)
+    r = np.hypot((px - f.cx) / f.half_w, (py - f.cy) / f.half_h)
+    w = np.exp(-(r / 0.75) ** 2) + 0.15
+    n_take = min(f.n_buildings, len(idx))
+    key = np.log(rng.random(len(idx))) / w
+    take = np.sort(idx[np.argpartition(-key, n_take - 1)[:n_take]])
+    g = geoms[take]
+    blk = cand_block[take]
+
+    # ---- compounds: a quarter of the blocks, none near the planted uncovered ones ----------
+    bl_has = np.unique(blk)
+    bcx = ((bl["lx0"] + bl["lx1"]) / 2).to_numpy()
+    bcy = ((bl["ly0"] + bl["ly1"]) / 2).to_numpy()
+    far = np.ones(nb, dtype=bool)
+    for uc in uncovered:
+        cc = uc["geometry"].centroid
+        far &= np.hypot(bcx - cc.x, bcy - cc.y) > UNCOVERED_CLEAR_M
+    landmark = {v: k for k, v in places.landmark_blocks.items()}
+    is_mingyue = np.array([landmark.get((i, j)) == "明月花园" for i, j in zip(bl["i"], bl["j"])])
+    is_landmark = np.array([(i, j) in landmark for i, j in zip(bl["i"], bl["j"])])
+    pick = np.zeros(nb, dtype=bool)
+    pick[bl_has] = rng.random(len(bl_has)) < 0.27
+    pick &= far & ~is_landmark
+    pick |= is_mingyue
+    comp_blocks = np.flatnonzero(pick)
+    # 13 compounds under construction, preferably in 河西
+    district = f.district(bcx, bcy)
+    west = comp_blocks[(district[comp_blocks] == "河西") & ~is_mingyue[comp_blocks]]
+    uc_blocks = rng.choice(west, size=min(13, len(west)), replace=False)
+    if len(uc_blocks) < 13:
+        rest = np.setdiff1d(comp_blocks[~is_mingyue[comp_blocks]], uc_blocks)
+        uc_blocks = np.r_[uc_blocks, rng.choice(rest, 13 - len(uc_blocks), replace=False)]
+    comp_index = -np.ones(nb, dtype=int)
+    comp_index[comp_blocks] = np.arange(len(comp_blocks))
+
+    # ---- attributes of ordinary buildings -------------------------------------------------
+    n = len(g)
+    area = shapely.area(g)
+    cb = comp_index[blk]
+    in_comp = cb >= 0
+    gx, gy = shapely.get_x(shapely.centroid(g)), shapely.get_y(shapely.centroid(g))
+    dist_b = f.district(gx, gy)
+    rr = np.hypot((gx - f.cx) / f.half_w, (gy - f.cy) / f.half_h)
+    use = rng.choice(np.array(["商业", "办公", "公共服务", "工业", "仓储", "其他"], dtype=object), n,
+                     p=[0.42, 0.14, 0.1, 0.14, 0.1, 0.1])
+    use = np.where(in_comp, "住宅", use)
+    old = dist_b == "河东"
+    year = np.where(old, rng.integers(1965, 2021, n), rng.integers(2004, 2022, n))
+    floors = np.where(in_comp,
+                      np.where(year >= 2008, rng.choice([6, 6, 7, 11, 11, 18], n), rng.integers(4, 8, n)),
+                      np.where(np.isin(use, ["工业", "仓储"]), rng.integers(1, 3, n),
+                               np.where(use == "办公", rng.integers(3, 10, n), rng.integers(1, 6, n))))
+    floors = np.where((rr > 0.8) & ~in_comp, np.minimum(floors, 2), floors)
+    per = np.where(np.isin(use, ["工业", "仓储"]), 5.5,
+                   np.where(use == "住宅", 2.9, 3.6))
+    height = np.round(floors * per + rng.uniform(0.3, 1.5, n), 1)
+    pop = np.where(use == "住宅", np.clip(np.round(area * floors * 0.8 / 33), 0, 5000), 0)
+    under = np.isin(cb, comp_index[uc_blocks]) & in_comp
+    year = np.where(under, 2023, year)
+    pop = np.where(under, 0, pop)
+    permit_no = np.char.add(np.char.add("建字第150783", year.astype(str)),
+                            np.char.add(np.char.zfill(np.arange(n).astype(str), 6), "号"))
+    blds = pd.DataFrame({
+        "name": "", "use": use, "floors": floors.astype(int), "height": height,
+        "year": year.astype(int), "permit_status": "已批", "permit_no": permit_no.astype(object),
+        "line_permit": "", "under_construction": under, "population": pop.astype(int),
+        "compound_id": "", "owner_name": "", "owner_phone": ""})
+    priv = (~in_comp) & np.isin(use, ["商业", "仓储", "其他"])
+    blds.loc[priv, "owner_name"] = person_names(rng, int(priv.sum()))
+    blds.loc[priv, "owner_phone"] = phones(rng, int(priv.sum()))
+    # landmark buildings
+    for name, use_l in (("兴华小学", "公共服务"), ("河西新区新客运站", "公共服务"), ("交通局", "办公")):
+        if name not in places.landmark_blocks:
+            continue
+        bi = np.flatnonzero((bl["i"] == places.landmark_blocks[name][0]) &
+                            (bl["j"] == places.landmark_blocks[name][1]))
+        m = np.isin(blk, bi)
+        blds.loc[m, "use"] = use_l
+        blds.loc[m, "name"] = name
+        blds.loc[m, "owner_name"] = ""
+        blds.loc[m, "owner_phone"] = ""
+    # three unpermitted buildings under construction among the ordinary ones
+    cand_unp = np.flatnonzero((~in_comp) & (blds["use"] == "商业").to_numpy())
+    unp = rng.choice(cand_unp, 3, replace=False)
+    blds.loc[unp, ["permit_status", "permit_no", "under_construction", "year"]] = \
+        ["未批", "", True, 2022]
+
+    # ---- planted rows ---------------------------------------------------------------------
+    pl = pd.DataFrame(planted)
+    for col in blds.columns:
+        if col not in pl.columns:
+            pl[col] = "" if blds[col].dtype == object else 0
+    pl["name"] = pl["name"].fillna("")
+    pl["line_permit"] = pl["line_permit"].fillna("")
+    pl["permit_no"] = np.where(pl["permit_status"] == "已批",
+                               [f"建字第150783{int(y)}9{k:05d}号" for k, y in
+                                enumerate(pl["year"])], "")
+    pl["under_construction"] = pl["under_construction"].astype(bool)
+    pl["population"] = 0
+    all_b = pd.concat([blds, pl.drop(columns="geometry")], ignore_index=True)
+    geom_all = np.r_[g, pl["geometry"].to_numpy()]
+    # spatial order for ids: by row band then x
+    cen = shapely.centroid(geom_all)
+    order = np.lexsort((shapely.get_x(cen), np.floor(shapely.get_y(cen) / 500)))
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    all_b["building_id"] = np.char.add("JZ", np.char.zfill((rank + 1).astype(str), 7))
+    planted_ids = all_b["building_id"].to_numpy()[n:]
+
+    # ---- compounds layer ------------------------------------------------------------------
+    comp_rows = []
+    names_used: set[str] = set()
+    for k, bidx in enumerate(comp_blocks):
+        row = bl.iloc[bidx]
+        if is_mingyue[bidx]:
+            nm = "明月花园"
+        else:
+            for _ in range(50):
+                nm = _COMPOUND_A[rng.integers(len(_COMPOUND_A))] + \
+                    _COMPOUND_B[rng.integers(len(_COMPOUND_B))]
+                if nm not in names_used:
+                    break
+                nm = nm + f"{rng.integers(2, 9)}期"
+                if nm not in names_used:
+                    break
+        names_used.add(nm)
+        comp_rows.append({"name": nm, "geometry": box(row["lx0"] + 1, row["ly0"] + 1,
+                                                      row["lx1"] - 1, row["ly1"] - 1),
+                          "under_construction": bool(bidx in uc_blocks)})
+    for n_u, uc in enumerate(uncovered):
+        comp_rows.append({"name": ["滨河雅居", "西山家园", "东岭小区"][n_u],
+                          "geometry": uc["geometry"], "under_construction": False})
+    comps = gpd.GeoDataFrame(comp_rows, crs="EPSG:4550")
+    cc = comps.geometry.centroid
+    order_c = np.lexsort((cc.x.to_numpy(), np.floor(cc.y.to_numpy() / 500)))
+    rank_c = np.empty(len(order_c), dtype=int)
+    rank_c[order_c] = np.arange(len(order_c))
+    comps["compound_id"] = np.char.add("XQ", np.char.zfill((rank_c + 1).astype(str), 5))
+    comps["district"] = f.district(cc.x.to_numpy(), cc.y.to_numpy())
+    # link buildings
+    comp_ids = comps["compound_id"].to_numpy()
+    all_b.loc[np.flatnonzero(in_comp), "compound_id"] = comp_ids[cb[in_comp]]
+    n_comp_std = len(comp_blocks)
+    for n_u, uc in enumerate(uncovered):
+        for kb in uc["buildings"]:
+            all_b.loc[n + kb, "compound_id"] = comp_ids[n_comp_std + n_u]
+        uc["compound_id"] = comp_ids[n_comp_std + n_u]
+    all_b.loc[n + np.array([kb for uc in uncovered for kb in uc["buildings"]]), "population"] = 120
+    popc = all_b.groupby("compound_id")["population"].sum()
+    comps["population"] = comps["compound_id"].map(popc).fillna(0).astype(int)
+    comps["households"] = (comps["population"] / 2.6).round().astype(int)
+    comps.loc[comps["under_construction"], ["population", "households"]] = 0
+    comps["property_company"] = rng.choice(
+        np.array(["扎兰屯市宜居物业服务有限公司", "扎兰屯市兴安物业管理有限公司", "呼伦贝尔市金盾物业有限公司",
+                  "扎兰屯市雅鲁物业服务中心", "无物业（社区代管）"], dtype=object), len(comps))
+    comps["owners_committee"] = rng.random(len(comps)) < 0.35
+    yrs = all_b[all_b["compound_id"] != ""].groupby("compound_id")["year"].max()
+    comps["completion_year"] = comps["compound_id"].map(yrs).fillna(2005).astype(int)
+    comps = comps[["compound_id", "name", "district", "under_construction", "households",
+                   "population", "property_company", "owners_committee", "completion_year",
+                   "geometry"]]
+
+    # sites for the compounds under construction
+    for k, ci in enumerate(np.flatnonzero(comps["under_construction"].to_numpy())):
+        row = comps.iloc[ci]
+        site_rows.append({"site_id": f"GD{len(site_rows) + 1:03d}", "name": f"{row['name']}建设项目",
+                          "permit_status": "已批", "permit_no": f"建字第1507832022{k + 1:04d}号",
+                          "builder": "扎兰屯市城投建设有限公司",
+                          "start_date": f"2022-04-{k + 1:02d}", "geometry": row.geometry})
+    sites = gpd.GeoDataFrame(site_rows, crs="EPSG:4550")
+    sites["line_permit"] = ""
+
+    blds_gdf = gpd.GeoDataFrame(all_b, geometry=geom_all, crs="EPSG:4550")
+    blds_gdf = blds_gdf.iloc[order].reset_index(drop=True)
+    blds_gdf = blds_gdf[["building_id", "name", "use", "floors", "height", "year", "permit_status",
+                         "permit_no", "line_permit", "under_construction", "population",
+                         "compound_id", "owner_name", "owner_phone", "geometry"]]
+
+    # ---- truth ----------------------------------------------------------------------------
+    def bid(k: int) -> str:
+        return str(planted_ids[k])
+
+    def cxy(k: int) -> tuple[float, float]:
+        c = planted[k]["geometry"].centroid
+        return c.x, c.y
+
+    for k, kind, off, line_id, rcls in pending_truth:
+        x, y = cxy(k)
+        if kind == "enc":
+            truth.add("controllines", "red_line_encroachment", "buildings", bid(k),
+                      related_id=line_id, value=-off, x=x, y=y,
+                      note=f"building crosses the red line of a {rcls} by {-off:g} m "
+                           "(value = depth; it is inside the setback by construction)")
+        elif kind == "setback":
+            req = setback_required(config, rcls, 10.5)
+            truth.add("controllines", "red_line_setback", "buildings", bid(k), related_id=line_id,
+                      value=off, x=x, y=y,
+                      note=f"building {off:g} m from the red line of a {rcls}, required "
+                           f"{req:g} m (value = actual distance)")
+        elif kind == "exact":
+            truth.add("controllines", "red_line_setback", "buildings", bid(k), related_id=line_id,
+                      expect="no_flag", value=off, x=x, y=y,
+                      note=f"near-miss: building exactly at the required setback ({off:g} m) "
+                           f"from the red line of a {rcls}")
+            truth.add("controllines", "red_line_encroachment", "buildings", bid(k),
+                      related_id=line_id, expect="no_flag", value=0.0, x=x, y=y,
+                      note="near-miss: building at the setback distance does not cross")
+        else:
+            truth.add("controllines", "red_line_encroachment", "buildings", bid(k),
+                      related_id=line_id, expect="no_flag", value=0.0, x=x, y=y,
+                      note=f"near-miss: building touches the red line of a {rcls} without "
+                           "crossing it")
+            truth.add("controllines", "red_line_setback", "buildings", bid(k), related_id=line_id,
+                      value=0.0, x=x, y=y,
+                      note="building touching the red line is inside the setback "
+                           "(value = actual distance 0 m)")
+    gl = places.green_lines.set_index("name")["line_id"]
+    x, y = cxy(k_green)
+    truth.add("controllines", "green_line", "buildings", bid(k_green), related_id=gl["雀园广场"],
+              x=x, y=y, note="shop built inside the green line of 雀园广场")
+    x, y = cxy(k_service)
+    truth.add("controllines", "green_line", "buildings", bid(k_service),
+              related_id=gl["吊桥公园"], expect="no_flag", x=x, y=y,
+              note="near-miss: park service building with line_permit 绿线内配套服务")
+    x, y = cxy(k_blue)
+    truth.add("controllines", "blue_line", "buildings", bid(k_blue), related_id="LANX001",
+              x=x, y=y, note="shed built inside the blue line of the Yalu River (雅鲁河)")
+    x, y = cxy(k_purple)
+    truth.add("controllines", "purple_line", "buildings", bid(k_purple),
+              related_id=str(places.purple_lines.iloc[0]["line_id"]), x=x, y=y,
+              note="new building (2021) inside the Chinese Eastern Railway historic block")
+    x, y = cxy(historic[0])
+    truth.add("controllines", "purple_line", "buildings", bid(historic[0]),
+              related_id=str(places.purple_lines.iloc[1]["line_id"]), expect="no_flag", x=x, y=y,
+              note="near-miss: protected historic building with line_permit 紫线内修缮批准")
+    yid = places.yellow_lines.set_index("name")["line_id"]
+    x, y = cxy(k_yellow)
+    truth.add("controllines", "yellow_line", "buildings", bid(k_yellow),
+              related_id=yid["城东110千伏变电站"], x=x, y=y,
+              note="shop built inside the yellow line of a substation")
+    kf = facility["城东110千伏变电站"]
+    x, y = cxy(kf)
+    truth.add("controllines", "yellow_line", "buildings", bid(kf),
+              related_id=yid["城东110千伏变电站"], expect="no_flag", x=x, y=y,
+              note="near-miss: approved substation building (line_permit 黄线内批准设施)")
+    for b_i in unp:
+        c = g[b_i].centroid
+        truth.add("controllines", "unpermitted_construction", "buildings",
+                  str(all_b.loc[b_i, "building_id"]), x=c.x, y=c.y,
+                  note="building under construction without a planning permit (未批)")
+    x, y = cxy(k_temp)
+    truth.add("controllines", "unpermitted_construction", "buildings", bid(k_temp),
+              expect="no_flag", x=x, y=y,
+              note="near-miss: site office with a temporary permit (临时)")
+    for s in site_rows:
+        if s["permit_status"] == "未批":
+            c = s["geometry"].centroid
+            truth.add("controllines", "unpermitted_construction", "construction_sites",
+                      s["site_id"], x=c.x, y=c.y, note="construction site without a permit (未批)")
+    return BuildingSet(blds_gdf, comps, sites, uncovered)

@@ -1,0 +1,405 @@
+"""Trucks of the demo city: zones, restricted roads, muck routes, a week of GPS pings, patrols.
+
+The week is Monday 6 June to Sunday 12 June 2022 (local time, Asia/Shanghai). Ordinary trucks
+drive between logistics points and designated parking by day, avoiding restricted roads, and
+stop only at their depots; muck trucks (渣土车) shuttle between construction sites and dump sites
+on their approved routes. Planted on top: stops in no-parking zones inside and outside their
+hours (one zone's window crosses midnight), a heavy truck on a restricted road in its hours, a
+muck truck off its route, a muck-truck stop away from every site (possible illegal dumping), and
+a zombie vehicle standing for two weeks on the south entrance corridor (南入口大街, from the south
+entrance to the 交通局 crossing). Truth rows name the plate; checks compare its salted digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString, Point, box
+
+from ._common import WEEK_START, Frame, Truth
+from .roads import Lattice
+
+__all__ = ["TruckData", "make_trucks"]
+
+_TO_WGS = Transformer.from_crs("EPSG:4550", "EPSG:4326", always_xy=True)
+
+
+@dataclass
+class TruckData:
+    zones: gpd.GeoDataFrame
+    restricted: gpd.GeoDataFrame
+    parking: gpd.GeoDataFrame
+    logistics: gpd.GeoDataFrame
+    muck_routes: gpd.GeoDataFrame
+    dump_sites: gpd.GeoDataFrame
+    pings: pd.DataFrame
+    patrols: pd.DataFrame
+
+
+class _Net:
+    """The truck road graph (no footways) with shortest paths by scipy."""
+
+    def __init__(self, lat: Lattice, roads: gpd.GeoDataFrame) -> None:
+        r = roads[roads["road_class"] != "人行道"]
+        self.lat = lat
+        nx = len(lat.xs)
+        nodes = np.unique(np.r_[r["node_u"], r["node_v"]])
+        self.nodes = nodes
+        self.index = {int(n): k for k, n in enumerate(nodes)}
+        self.x = lat.xs[nodes % nx]
+        self.y = lat.ys[nodes // nx]
+        u = np.searchsorted(nodes, r["node_u"].to_numpy())
+        v = np.searchsorted(nodes, r["node_v"].to_numpy())
+        self.u, self.v = u, v
+        self.length = r.geometry.length.to_numpy()
+        self.road_id = r["road_id"].to_numpy()
+        self.name = r["name"].to_numpy()
+
+    def matrix(self, banned: np.ndarray | None = None) -> csr_matrix:
+        keep = np.ones(len(self.u), dtype=bool) if banned is None else ~banned
+        n = len(self.nodes)
+        return csr_matrix((np.r_[self.length[keep], self.length[keep]],
+                           (np.r_[self.u[keep], self.v[keep]], np.r_[self.v[keep], self.u[keep]])),
+                          shape=(n, n))
+
+    def nearest(self, x: float, y: float) -> int:
+        return int(np.argmin((self.x - x) ** 2 + (self.y - y) ** 2))
+
+    def path(self, m: csr_matrix, a: int, b: int) -> np.ndarray:
+        _, pred = dijkstra(m, indices=a, return_predecessors=True)
+        if a != b and pred[b] < 0:
+            raise RuntimeError("no truck path")
+        out = [b]
+        while out[-1] != a:
+            out.append(int(pred[out[-1]]))
+        return np.array(out[::-1])
+
+    def coords(self, path: np.ndarray) -> np.ndarray:
+        return np.column_stack([self.x[path], self.y[path]])
+
+
+def _t(day: int, hh: float) -> np.datetime64:
+    return WEEK_START + np.timedelta64(int(round((day * 24 + hh) * 3600)), "s")
+
+
+class _Log:
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rows: list[pd.DataFrame] = []
+        self.rng = rng
+
+    def drive(self, plate: str, vtype: str, xy: np.ndarray, t0: np.datetime64,
+              interval_s: float = 60.0, kmh: float = 32.0) -> np.datetime64:
+        seg = np.hypot(*np.diff(xy, axis=0).T)
+        cum = np.r_[0.0, np.cumsum(seg)]
+        total = float(cum[-1])
+        v = kmh / 3.6
+        n = max(2, int(total / (v * interval_s)) + 1)
+        d = np.linspace(0.0, total, n)
+        x = np.interp(d, cum, xy[:, 0])
+        y = np.interp(d, cum, xy[:, 1])
+        dt = d / v
+        speed = np.clip(kmh + self.rng.normal(0, 4, n), 12, 60)
+        t = t0 + (dt * 1000).astype("timedelta64[ms]")
+        self.rows.append(pd.DataFrame({"plate": plate, "vehicle_type": vtype, "t": t, "x": x,
+                                       "y": y, "speed": speed.round(1)}))
+        return t[-1] + np.timedelta64(60, "s")
+
+    def stop(self, plate: str, vtype: str, x: float, y: float, t0: np.datetime64,
+             minutes: float, interval_min: float = 2.0) -> np.datetime64:
+        n = max(2, int(minutes / interval_min) + 1)
+        t = t0 + (np.linspace(0, minutes * 60, n)).astype("timedelta64[s]")
+        self.rows.append(pd.DataFrame({
+            "plate": plate, "vehicle_type": vtype, "t": t,
+            "x": x + self.rng.normal(0, 3, n), "y": y + self.rng.normal(0, 3, n), "speed": 0.0}))
+        return t[-1] + np.timedelta64(60, "s")
+
+
+def _plates(rng: np.random.Generator, n: int) -> list[str]:
+    letters = list("ABCDEFGHJKLMNPQRSTUVWXYZ")
+    out: list[str] = []
+    while len(out) < n:
+        p = "蒙E" + letters[rng.integers(len(letters))] + f"{rng.integers(0, 10000):04d}"
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDataFrame,
+                rng: np.random.Generator, truth: Truth) -> TruckData:
+    f: Frame = lat.frame
+    net = _Net(lat, roads)
+    lm = places.landmark_blocks
+    from .places import block_land
+
+    # ---- no-parking zones -----------------------------------------------------------------
+    cx, cy = f.cx, f.cy
+    xh = block_land(lat, *lm["兴华小学"]).buffer(60, join_style="mitre")
+    ky = block_land(lat, *lm["河西新区新客运站"]).buffer(80, join_style="mitre")
+    yfb = lat.ys[lat.foot_row]  # type: ignore[attr-defined]
+    rx = float(f.river_x(yfb) + f.river_half_width(yfb))
+    zones = gpd.GeoDataFrame([
+        {"zone_id": "JT001", "name": "中央街商业区货车禁停区", "weekday_hours": "07:00-19:00",
+         "weekend_hours": "08:00-20:00", "vehicle_classes": "货车",
+         "geometry": box(cx - 80, cy - 380, cx + 260, cy + 240)},
+        {"zone_id": "JT002", "name": "兴华小学周边货车禁停区",
+         "weekday_hours": "07:00-08:30;11:00-13:30;16:00-18:00", "weekend_hours": "",
+         "vehicle_classes": "货车", "geometry": xh},
+        {"zone_id": "JT003", "name": "老城区步行街货车禁停区", "weekday_hours": "06:00-22:00",
+         "weekend_hours": "06:00-22:00", "vehicle_classes": "大货车",
+         "geometry": box(cx + 900, cy - 1200, cx + 1350, cy - 950)},
+        {"zone_id": "JT004", "name": "河西新区客运站夜间货车禁停区", "weekday_hours": "22:00-06:00",
+         "weekend_hours": "22:00-06:00", "vehicle_classes": "大货车", "geometry": ky},
+        {"zone_id": "JT005", "name": "吊桥公园周边货车禁停区", "weekday_hours": "07:00-21:00",
+         "weekend_hours": "07:00-21:00", "vehicle_classes": "货车",
+         "geometry": box(rx + 10, yfb - 250, rx + 380, yfb + 250)},
+    ], crs="EPSG:4550")
+
+    # ---- restricted roads (edges of whole streets) ----------------------------------------
+    c0 = lat.col_near(0.0)
+    r0 = lat.row_near(0.0)
+    nx = len(lat.xs)
+    e_u, e_v = net.nodes[net.u], net.nodes[net.v]
+    ei, ej = e_u % nx, e_u // nx
+    fi, fj = e_v % nx, e_v // nx
+    ys_e, xs_e = lat.ys[ej], lat.xs[ei]
+    r1 = (ei == c0) & (fi == c0) & (np.abs(ys_e - cy) <= 1500) & (np.abs(lat.ys[fj] - cy) <= 1500)
+    r2 = (ej == r0) & (fj == r0) & (xs_e > f.river_x(cy) + 100) & (lat.xs[fi] <= cx + 2000)
+    r3 = (ej == r0) & (fj == r0) & (lat.xs[fi] < f.river_x(cy) - 100) & (xs_e >= cx - 3000)
+    restricted_rows = []
+    for k, (mask, name, hours, classes) in enumerate([
+            (r1, "中央街（布特哈大街至北段）", "07:00-09:00;17:00-19:00", "重型货车;中型货车"),
+            (r2, "布特哈大街", "07:00-20:00", "大货车"),
+            (r3, "民族西街", "07:00-09:00;17:00-19:00", "重型货车")]):
+        idx = np.flatnonzero(mask)
+        lines = [LineString(net.coords(np.array([net.u[e], net.v[e]]))) for e in idx]
+        merged = shapely.line_merge(shapely.union_all(lines))
+        if merged.geom_type != "LineString":
+            merged = max(merged.geoms, key=lambda g: g.length)
+        restricted_rows.append({"segment_id": f"XX{k + 1:03d}", "name": name, "hours": hours,
+                                "vehicle_classes": classes, "geometry": merged})
+    restricted = gpd.GeoDataFrame(restricted_rows, crs="EPSG:4550")
+    banned = r1 | r2 | r3
+    m_ok = net.matrix(banned)
+
+    # ---- parking, logistics, dump sites ---------------------------------------------------
+    def near_node_xy(u: float, v: float) -> tuple[int, float, float]:
+        n = net.nearest(*f.xy(u, v))
+        return n, float(net.x[n]), float(net.y[n])
+
+    parking_uv = [("城南货车停放场", (1500, -4300), 120), ("河西物流园停车场", (-3000, -3500), 80),
+                  ("城北货车停放场", (1500, 4500), 60), ("东郊货车停放点", (3500, -1000), 40)]
+    parking_rows, parking_nodes = [], []
+    for k, (name, (u, v), cap) in enumerate(parking_uv):
+        n, x, y = near_node_xy(u, v)
+        parking_nodes.append(n)
+        parking_rows.append({"parking_id": f"TC{k + 1:03d}", "name": name, "capacity": cap,
+                             "geometry": Point(x + 25, y + 25)})
+    parking = gpd.GeoDataFrame(parking_rows, crs="EPSG:4550")
+    log_names = ["顺丰速运扎兰屯分拨点", "中国邮政扎兰屯揽投部", "中通快递扎兰屯转运中心", "圆通速递扎兰屯网点",
+                 "韵达快递扎兰屯网点", "京东物流扎兰屯营业部", "德邦物流扎兰屯营业部", "兴安冷链物流中心",
+                 "雅鲁河商贸物流园", "扎兰屯农资配送中心", "绿色食品配送站", "建材批发市场配送点"]
+    log_rows, log_nodes = [], []
+    zone_union = zones.union_all().buffer(150)
+    ang = np.linspace(0, 2 * np.pi, len(log_names), endpoint=False) + 0.3
+    for k, name in enumerate(log_names):
+        rad = 0.55 + 0.25 * rng.random()
+        u, v = rad * f.half_w * np.cos(ang[k]) * 0.9, rad * f.half_h * np.sin(ang[k]) * 0.9
+        n, x, y = near_node_xy(u, v)
+        if zone_union.contains(Point(x, y)):
+            n, x, y = near_node_xy(u * 1.3, v * 1.3)
+        log_nodes.append(n)
+        log_rows.append({"point_id": f"WL{k + 1:03d}", "name": name,
+                         "company": name.replace("扎兰屯", "").split("点")[0] + "（示例）",
+                         "geometry": Point(x - 20, y + 20)})
+    logistics = gpd.GeoDataFrame(log_rows, crs="EPSG:4550")
+    dumps = []
+    for k, geom in enumerate(places.dump_sites):
+        dumps.append({"site_id": f"XN{k + 1:03d}", "name": ["城西建筑垃圾消纳场", "城东建筑垃圾消纳场"][k],
+                      "geometry": geom})
+    dump_sites = gpd.GeoDataFrame(dumps, crs="EPSG:4550")
+
+    log = _Log(rng)
+    plates = _plates(rng, 40)
+    # ---- ordinary trucks -------------------------------------------------------------------
+    depots = log_nodes + parking_nodes
+    depot_xy = [(float(g.x), float(g.y)) for g in logistics.geometry] + \
+               [(float(g.x), float(g.y)) for g in parking.geometry]
+    vtypes = ["重型货车"] * 8 + ["中型货车"] * 8 + ["轻型货车"] * 8
+    for k, vt in enumerate(vtypes):
+        plate = plates[k]
+        home = k % len(parking_nodes) + len(log_nodes)
+        for day in range(7):
+            if rng.random() < 0.15:
+                continue
+            t = _t(day, 9.5 + rng.random())
+            here = home
+            for _trip in range(int(rng.integers(2, 4))):
+                dest = int(rng.integers(0, len(log_nodes)))
+                if dest == here:
+                    continue
+                path = net.path(m_ok, depots[here], depots[dest])
+                xy = np.r_[[depot_xy[here]], net.coords(path), [depot_xy[dest]]]
+                t = log.drive(plate, vt, xy, t, kmh=float(rng.uniform(28, 40)))
+                t = log.stop(plate, vt, *depot_xy[dest], t, float(rng.uniform(20, 50)), 5.0)
+                here = dest
+            path = net.path(m_ok, depots[here], depots[home])
+            xy = np.r_[[depot_xy[here]], net.coords(path), [depot_xy[home]]]
+            t = log.drive(plate, vt, xy, t, kmh=float(rng.uniform(28, 40)))
+            log.stop(plate, vt, *depot_xy[home], t, 10.0, 5.0)
+
+    # ---- muck trucks on approved routes ----------------------------------------------------
+    approved = sites[sites["permit_status"] == "已批"].reset_index(drop=True)
+    route_rows = []
+    muck_plates = plates[24:28]
+    routes_xy = []
+    for k in range(4):
+        s = approved.iloc[k]
+        sc = s.geometry.centroid
+        dc = dump_sites.geometry.iloc[k % 2].centroid
+        a, b = net.nearest(sc.x, sc.y), net.nearest(dc.x, dc.y)
+        path = net.path(m_ok, a, b)
+        xy = net.coords(path)
+        routes_xy.append((path, xy, (sc.x, sc.y), (dc.x, dc.y)))
+        route_rows.append({"route_id": f"LX{k + 1:03d}", "site_id": s["site_id"],
+                           "hours": "08:00-18:00", "plate_hash": "",
+                           "geometry": LineString(xy)})
+    muck_routes = gpd.GeoDataFrame(route_rows, crs="EPSG:4550")
+    for k, plate in enumerate(muck_plates):
+        path, xy, sxy, dxy = routes_xy[k]
+        full = np.r_[[sxy], xy, [dxy]]
+        for day in range(6):
+            t = _t(day, 8.5 + rng.random())
+            for _trip in range(2):
+                t = log.stop(plate, "渣土车", *sxy, t, 20.0, 4.0)
+                t = log.drive(plate, "渣土车", full, t, kmh=30.0)
+                t = log.stop(plate, "渣土车", *dxy, t, 15.0, 4.0)
+                t = log.drive(plate, "渣土车", full[::-1], t, kmh=35.0)
+
+    # ---- planted cases ---------------------------------------------------------------------
+    def trip_to(plate: str, vt: str, x: float, y: float, t: np.datetime64,
+                start: int | None = None, matrix: csr_matrix = m_ok) -> np.datetime64:
+        a = depots[len(log_nodes)] if start is None else start
+        b = net.nearest(x, y)
+        xy = np.r_[net.coords(net.path(matrix, a, b)), [(x, y)]]
+        return log.drive(plate, vt, xy, t)
+
+    z1 = zones.geometry.iloc[0].centroid
+    p_z1, p_mid, p_out, p_road, p_off, p_dump, p_zombie, p_patrol = plates[30:38]
+    # P1: heavy truck parked 40 min in zone JT001 on Tuesday morning (07:00-19:00)
+    t = trip_to(p_z1, "重型货车", z1.x, z1.y, _t(1, 9.9))
+    t1 = _t(1, 10.35)
+    log.stop(p_z1, "重型货车", z1.x, z1.y, t1, 40.0, 2.0)
+    truth.add("trucks", "no_parking_zone", "truck_pings", p_z1, related_id="JT001", value=40.0,
+              x=z1.x, y=z1.y, note="heavy truck stopped 40 min in zone JT001 on Tue 10:21 "
+                                   "(weekday window 07:00-19:00); value = minutes")
+    # P2: stop across midnight in the night zone JT004 (22:00-06:00), Wednesday 23:30-00:20
+    z4 = zones.geometry.iloc[3]
+    z4p = z4.exterior.interpolate(0.1, normalized=True)
+    z4c = z4.centroid
+    zx, zy = (z4p.x * 0.3 + z4c.x * 0.7), (z4p.y * 0.3 + z4c.y * 0.7)
+    trip_to(p_mid, "重型货车", zx, zy, _t(2, 22.9))
+    log.stop(p_mid, "重型货车", zx, zy, _t(2, 23.5), 50.0, 2.0)
+    truth.add("trucks", "no_parking_zone", "truck_pings", p_mid, related_id="JT004", value=50.0,
+              x=zx, y=zy, note="heavy truck stopped Wed 23:30 to Thu 00:20 in zone JT004 whose "
+                               "window 22:00-06:00 crosses midnight")
+    # P3: near-miss, stop in JT001 on Thursday 19:30-20:30 (after its 07:00-19:00 window)
+    trip_to(p_out, "重型货车", z1.x + 40, z1.y - 30, _t(3, 19.2))
+    log.stop(p_out, "重型货车", z1.x + 40, z1.y - 30, _t(3, 19.5), 60.0, 2.0)
+    truth.add("trucks", "no_parking_zone", "truck_pings", p_out, related_id="JT001",
+              expect="no_flag", x=z1.x + 40, y=z1.y - 30,
+              note="near-miss: truck stopped in zone JT001 on Thu 19:30-20:30, outside 07:00-19:00")
+    # P4: heavy truck drives 中央街 (restricted 07:00-09:00) on Monday 07:40
+    line = restricted.geometry.iloc[0]
+    a0 = net.nearest(*line.coords[0])
+    b0 = net.nearest(*line.coords[-1])
+    xy = net.coords(net.path(net.matrix(), a0, b0))
+    log.drive(p_road, "重型货车", xy, _t(0, 7.66), interval_s=30.0, kmh=30.0)
+    mid = line.interpolate(0.5, normalized=True)
+    truth.add("trucks", "restricted_road", "truck_pings", p_road, related_id="XX001",
+              x=mid.x, y=mid.y, note="heavy truck drove 中央街 on Mon 07:40 "
+                                     "(restricted 07:00-09:00 for 重型货车)")
+    # P5: muck truck off its approved route (route LX001 edges banned), Tuesday 14:00
+    path0 = routes_xy[0][0]
+    on_route = np.isin(net.u, path0) & np.isin(net.v, path0)
+    m_off = net.matrix(banned | on_route)
+    sxy, dxy = routes_xy[0][2], routes_xy[0][3]
+    p = net.path(m_off, net.nearest(*sxy), net.nearest(*dxy))
+    t = log.stop(p_off, "渣土车", *sxy, _t(1, 13.6), 20.0, 4.0)
+    log.drive(p_off, "渣土车", np.r_[[sxy], net.coords(p), [dxy]], t, kmh=30.0)
+    far = net.coords(p)
+    dist = shapely.distance(shapely.points(far), muck_routes.union_all())
+    kx = int(np.argmax(dist))
+    truth.add("trucks", "muck_off_route", "truck_pings", p_off, related_id="",
+              x=float(far[kx, 0]), y=float(far[kx, 1]),
+              note=f"muck truck left every approved route on Tue 14:00 (up to {dist.max():.0f} m "
+                   "away)")
+    # P6: muck truck stops 25 min on its approved route, away from every site (illegal dump)
+    path1, xy1, sxy1, dxy1 = routes_xy[1]
+    zu = zones.union_all().buffer(100)
+    mid_k = len(xy1) // 2
+    for cand in [len(xy1) // 2, len(xy1) // 3, 2 * len(xy1) // 3, len(xy1) // 4]:
+        if not zu.contains(Point(*xy1[cand])):
+            mid_k = cand
+            break
+    mx, my = float(xy1[mid_k, 0]), float(xy1[mid_k, 1])
+    t = log.stop(p_dump, "渣土车", *sxy1, _t(2, 15.0), 20.0, 4.0)
+    t = log.drive(p_dump, "渣土车", np.r_[[sxy1], xy1[:mid_k + 1]], t, kmh=30.0)
+    t = log.stop(p_dump, "渣土车", mx, my, t, 25.0, 2.0)
+    log.drive(p_dump, "渣土车", np.r_[xy1[mid_k:], [dxy1]], t, kmh=30.0)
+    truth.add("trucks", "muck_illegal_dump", "truck_pings", p_dump, x=mx, y=my,
+              note="muck truck stopped 25 min on Wed 15:20 away from dump sites, construction "
+                   "sites and truck parking")
+    # P7: zombie vehicle on 南入口大街 (south entrance corridor), 2022-05-30 to 2022-06-12
+    south = roads[roads["name"] == "南入口大街"]
+    zg = south.geometry.iloc[len(south) // 2]
+    zp = zg.interpolate(0.4, normalized=True)
+    zx, zy = zp.x + 7.0, zp.y
+    tz = _t(0, 0.5)
+    n = 7 * 8
+    log.rows.append(pd.DataFrame({"plate": p_zombie, "vehicle_type": "中型货车",
+                                  "t": tz + (np.arange(n) * 3 * 3600).astype("timedelta64[s]"),
+                                  "x": zx + rng.normal(0, 2, n), "y": zy + rng.normal(0, 2, n),
+                                  "speed": 0.0}))
+    truth.add("trucks", "zombie_vehicle", "truck_pings", p_zombie, x=zx, y=zy,
+              note="truck standing on 南入口大街 (south entrance to 交通局 crossing) since "
+                   "2022-05-30: patrol sightings and GPS pings every 3 h all week")
+
+    pings = pd.concat(log.rows, ignore_index=True).sort_values(["t", "plate"], kind="stable")
+    pings = pings.reset_index(drop=True)
+
+    # ---- patrol observations ---------------------------------------------------------------
+    inspectors = ["城管执法一中队", "城管执法二中队", "交警大队一中队", "交警大队二中队"]
+    obs = []
+    for d in ["2022-05-30 09:40", "2022-06-02 15:10", "2022-06-06 10:05", "2022-06-09 14:30",
+              "2022-06-12 09:20"]:
+        obs.append({"time": d, "plate": p_zombie, "vehicle_type": "中型货车", "x": zx + 3, "y": zy,
+                    "inspector": inspectors[2], "note": "南入口大街路边长期停放，车身积灰"})
+    # a truck without GPS seen parked in zone JT003 on Friday morning
+    z3 = zones.geometry.iloc[2].centroid
+    obs.append({"time": "2022-06-10 10:15", "plate": p_patrol, "vehicle_type": "重型货车",
+                "x": z3.x, "y": z3.y, "inspector": inspectors[0], "note": "步行街路口停放大货车"})
+    truth.add("trucks", "no_parking_zone", "patrol_observations", p_patrol, related_id="JT003",
+              x=z3.x, y=z3.y, note="patrol saw a heavy truck parked in zone JT003 on Fri 10:15 "
+                                   "(06:00-22:00)")
+    # lawful sightings at parking and depots
+    for k in range(20):
+        pk = parking.geometry.iloc[k % len(parking)]
+        obs.append({"time": f"2022-06-{6 + k % 7:02d} {8 + k % 9:02d}:{(k * 7) % 60:02d}",
+                    "plate": plates[k % 24], "vehicle_type": vtypes[k % 24],
+                    "x": pk.x + rng.normal(0, 5), "y": pk.y + rng.normal(0, 5),
+                    "inspector": inspectors[k % 4], "note": "停放点内规范停放"})
+    patrols = pd.DataFrame(obs)
+    patrols["obs_id"] = [f"XC{k + 1:05d}" for k in range(len(patrols))]
+    return TruckData(zones, restricted, parking, logistics, muck_routes, dump_sites, pings, patrols)
+
+
+def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:4550 -> WGS84 lon/lat."""
+    return _TO_WGS.transform(np.asarray(x), np.asarray(y))

@@ -1,0 +1,581 @@
+"""Readers for every source format a bureau has, returning raw rows with their source row numbers.
+
+One function, :func:`read_source`, picks the reader from the file: GeoPackage, Shapefile (with
+GBK/GB18030 vs UTF-8 detection when the ``.cpg`` is missing), GeoJSON, FlatGeobuf, GeoParquet,
+DXF drawings (CAD layer names kept in ``cad_layer``; text re-decoded when the drawing's code page
+is wrong), OSM PBF (GDAL's OSM driver) and CSV/XLSX point tables with 经度/纬度 or X/Y columns
+(a title row or a two-row header is recognised).
+
+A reader never validates: it returns every row it could read, the CRS the file states (or
+``None``), and notes about the reading itself (encoding detected, unclosed rings closed, rows
+whose coordinates are not numbers). Files that cannot be read at all raise
+:class:`~zlgis.errors.UnreadableInputError` with a Chinese message naming the file.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "pts.csv"
+>>> _ = p.write_text("编号,经度,纬度\\nA1,122.73,48.01\\nA2,122.74,48.02\\n", encoding="utf-8")
+>>> src = read_source(p)
+>>> src.gdf.columns.tolist(), src.rows.tolist(), src.driver
+(['编号', 'geometry'], [2, 3], 'CSV')
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.errors import GEOSException
+
+from ..errors import UnreadableInputError
+
+__all__ = [
+    "SourceRead",
+    "read_source",
+    "list_source_layers",
+    "count_features",
+    "detect_dbf_encoding",
+    "find_xy_columns",
+    "X_NAMES",
+    "Y_NAMES",
+    "VECTOR_SUFFIXES",
+    "TABLE_SUFFIXES",
+    "RASTER_SUFFIXES",
+]
+
+#: Column names read as longitude / easting and latitude / northing (case-insensitive).
+X_NAMES = ("经度", "东经", "lon", "lng", "long", "longitude", "x", "x坐标", "横坐标", "东坐标",
+           "坐标x", "point_x", "gcj_lng", "gcj02_lng", "bd_lng")
+Y_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "纵坐标", "北坐标", "坐标y", "point_y",
+           "gcj_lat", "gcj02_lat", "bd_lat")
+
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet",
+                   ".dxf", ".pbf", ".osm", ".gml", ".kml", ".sqlite")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
+RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".asc")
+
+_DXF_COLUMNS = ("PaperSpace", "SubClasses", "Linetype", "EntityHandle", "Text")
+
+
+@dataclass
+class SourceRead:
+    """Rows read from one source, before validation.
+
+    Attributes
+    ----------
+    gdf : GeoDataFrame
+        Source columns as found in the file, geometry column ``geometry``, CRS as the file
+        states it (``None`` when it states none).
+    path, layer, driver :
+        Where the rows came from.
+    rows : ndarray of int
+        1-based source row of each gdf row (feature number; line number in CSV/XLSX).
+    notes : list of dict
+        Issues found while reading, each with ``pos`` (position in ``gdf`` or ``None``), ``field``,
+        ``code``, ``message`` and ``action`` (``rejected`` rows are removed by validation).
+    encoding : str or None
+        Text encoding used (detected for Shapefiles without ``.cpg``, CSV and DXF).
+    """
+
+    gdf: gpd.GeoDataFrame
+    path: Path
+    layer: str | None
+    driver: str
+    rows: np.ndarray
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str | None = None
+    xy_columns: tuple[str, str] | None = None
+    wkb: Any = None  # the WKB (pyarrow BinaryArray) the geometries were parsed from, if any
+
+
+def _note(pos: int | None, code: str, message: str, action: str = "warning",
+          field: str | None = None) -> dict[str, Any]:
+    return {"pos": pos, "field": field, "code": code, "message": message, "action": action}
+
+
+# ------------------------------------------------------------------------------------------------
+# entry points
+# ------------------------------------------------------------------------------------------------
+
+def read_source(path: str | Path, layer: str | None = None, *, x: str | None = None,
+                y: str | None = None, encoding: str | None = None, sheet: str | int | None = None,
+                columns: list[str] | None = None) -> SourceRead:
+    """Read one layer of a file into a GeoDataFrame with its source row numbers.
+
+    Parameters
+    ----------
+    path : path-like
+        The file (for a Shapefile, the ``.shp``).
+    layer : str, optional
+        Layer inside a multi-layer file (GeoPackage, OSM PBF); for DXF, ignored (every entity is
+        returned with its CAD layer in ``cad_layer``).
+    x, y : str, optional
+        Coordinate columns of a CSV/XLSX table (default: found by name, e.g. 经度/纬度 or X/Y).
+    encoding : str, optional
+        Force a text encoding (otherwise detected).
+    sheet : str or int, optional
+        Worksheet of an XLSX file (default: the first).
+    columns : list of str, optional
+        Read only these attribute columns (GDAL formats).
+
+    Returns
+    -------
+    SourceRead
+    """
+    path = Path(path)
+    _check_exists(path, layer)
+    suffix = path.suffix.lower()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if suffix in TABLE_SUFFIXES:
+            return _read_table(path, x=x, y=y, encoding=encoding, sheet=sheet)
+        if suffix in (".parquet", ".geoparquet"):
+            return _read_parquet(path, columns)
+        if suffix in RASTER_SUFFIXES:
+            raise UnreadableInputError("这是栅格文件，不是矢量图层（请在图层目录中写 kind: raster）",
+                                       path=str(path), layer=layer)
+        if suffix == ".dxf":
+            return _read_dxf(path, encoding)
+        if suffix == ".shp":
+            return _read_shapefile(path, encoding, columns)
+        return _read_ogr(path, layer, encoding=encoding, columns=columns)
+
+
+def list_source_layers(path: str | Path) -> list[str]:
+    """Names of the vector layers in a file (one name for single-layer formats).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_text("x,y\\n1,2\\n")
+    >>> list_source_layers(p)
+    ['a']
+    """
+    path = Path(path)
+    _check_exists(path, None)
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES or suffix in (".parquet", ".geoparquet", ".shp", ".dxf"):
+        return [path.stem]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
+        raise _unreadable(path, None, exc) from exc
+
+
+def count_features(path: str | Path, layer: str | None = None) -> int:
+    """Number of features (rows) in a layer, without reading geometries where the format allows."""
+    path = Path(path)
+    _check_exists(path, layer)
+    suffix = path.suffix.lower()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if suffix in (".parquet", ".geoparquet"):
+                import pyarrow.parquet as pq
+
+                return int(pq.ParquetFile(path).metadata.num_rows)
+            if suffix in TABLE_SUFFIXES or suffix in (".dxf", ".pbf", ".osm"):
+                return len(read_source(path, layer).gdf)
+            info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+            return int(info["features"])
+    except UnreadableInputError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _unreadable(path, layer, exc) from exc
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------------
+
+def _check_exists(path: Path, layer: str | None) -> None:
+    if not path.exists():
+        raise UnreadableInputError("文件不存在", path=str(path), layer=layer)
+    if path.is_dir():
+        raise UnreadableInputError("这是文件夹，不是数据文件", path=str(path), layer=layer)
+    if path.stat().st_size == 0:
+        raise UnreadableInputError("文件为空（0 字节）", path=str(path), layer=layer)
+
+
+def _unreadable(path: Path, layer: str | None, exc: BaseException) -> UnreadableInputError:
+    text = str(exc)
+    if "not recognized as being in a supported file format" in text or "not recognised" in text:
+        msg = "文件格式无法识别（可能已损坏、不完整或扩展名不对）"
+    elif re.search(r"layer .* (not found|could not be opened)|Layer .* not found", text, re.I):
+        msg = f"文件中没有图层 {layer}"
+    else:
+        msg = "文件无法读取（可能已损坏或不完整）"
+    return UnreadableInputError(msg, path=str(path), layer=layer)
+
+
+def _rows(n: int) -> np.ndarray:
+    return np.arange(1, n + 1, dtype=np.int64)
+
+
+def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
+               columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], Any]:
+    """pyogrio Arrow read; returns (frame, notes, WKB Arrow array or None).
+
+    Geometries are parsed here (not by pyogrio) so that the WKB stays available for the fast
+    validity pre-check, and so that unclosed rings are closed row by row instead of failing the
+    whole read.
+    """
+    kw: dict[str, Any] = {"layer": layer, "encoding": encoding, "columns": columns}
+    try:
+        meta, table = pyogrio.read_arrow(path, **kw)
+    except pyogrio.errors.DataSourceError as exc:
+        if "UTF-8" not in str(exc):
+            raise
+        gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
+        return gdf, [], None
+    geom_col = meta.get("geometry_name") or "wkb_geometry"
+    crs = meta.get("crs")
+    if geom_col in table.column_names:
+        wkb_arr = table.column(geom_col).combine_chunks()
+        table = table.drop_columns([geom_col])
+    else:
+        wkb_arr = None
+    try:
+        df = table.to_pandas(self_destruct=True)
+    except UnicodeDecodeError:
+        gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
+        return gdf, [], None
+    del table
+    if wkb_arr is None:
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), [], None
+    wkb = np.asarray(wkb_arr.to_numpy(zero_copy_only=False), dtype=object)
+    notes: list[dict[str, Any]] = []
+    try:
+        geoms = shapely.from_wkb(wkb)
+    except GEOSException:
+        strict = shapely.from_wkb(wkb, on_invalid="ignore")
+        geoms = shapely.from_wkb(wkb, on_invalid="fix")
+        bad = np.flatnonzero(pd.notna(wkb) & shapely.is_missing(strict))
+        notes = [_note(int(i), "unclosed_ring", "多边形环未闭合，已自动闭合", "repaired")
+                 for i in bad if geoms[i] is not None]
+        notes += [_note(int(i), "unparseable_geometry", "几何无法解析，已剔除", "rejected")
+                  for i in bad if geoms[i] is None]
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs))
+    return gdf, notes, wkb_arr
+
+
+def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
+              columns: list[str] | None = None, driver: str | None = None) -> SourceRead:
+    try:
+        if layer is not None and layer not in set(list_source_layers(path)):
+            raise UnreadableInputError(f"文件中没有图层 {layer}（有：{'、'.join(list_source_layers(path))}）",
+                                       path=str(path), layer=layer)
+        gdf, notes, wkb = _ogr_frame(path, layer, encoding, columns)
+        if driver is None:
+            driver = str(pyogrio.read_info(path, layer=layer).get("driver") or "")
+    except UnreadableInputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
+        raise _unreadable(path, layer, exc) from exc
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    return SourceRead(gdf, path, layer or path.stem, driver, _rows(len(gdf)), notes, encoding,
+                      wkb=wkb)
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapefile
+# ------------------------------------------------------------------------------------------------
+
+def detect_dbf_encoding(dbf: str | Path, sample_bytes: int = 4_000_000) -> str:
+    """Guess the text encoding of a ``.dbf`` without ``.cpg``: ``'UTF-8'`` or ``'GB18030'``.
+
+    Reads the records (not the header) and tries a strict UTF-8 decode first: real GBK text is
+    almost never valid UTF-8. When neither decodes, the language-driver byte or ``'latin-1'``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.dbf"
+    >>> head = bytes([3, 124, 1, 1]) + (1).to_bytes(4, "little") + (65).to_bytes(2, "little")
+    >>> head += (11).to_bytes(2, "little") + bytes(20)
+    >>> field = b"NAME".ljust(11, b"\\0") + b"C" + bytes(4) + bytes([10, 0]) + bytes(14)
+    >>> _ = p.write_bytes(head + field + b"\\r" + b" " + "道路".encode("gbk").ljust(10) + b"\\x1a")
+    >>> detect_dbf_encoding(p)
+    'GB18030'
+    """
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return "UTF-8"
+        header_len = int.from_bytes(head[8:10], "little")
+        fh.seek(header_len)
+        data = fh.read(sample_bytes)
+    ldid = head[29]
+    rec_len = max(int.from_bytes(head[10:12], "little"), 1)
+    data = data[: (len(data) // rec_len) * rec_len] if len(data) > rec_len else data
+    if all(b < 0x80 for b in data):
+        return "UTF-8"
+    try:
+        data.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "GB18030"
+    except UnicodeDecodeError:
+        pass
+    return {0x4D: "CP936", 0x7A: "CP936"}.get(ldid, "latin-1")
+
+
+def _read_shapefile(path: Path, encoding: str | None, columns: list[str] | None) -> SourceRead:
+    missing = [ext for ext in (".shx", ".dbf") if not _sibling(path, ext)]
+    if missing:
+        what = "、".join(missing)
+        raise UnreadableInputError(
+            f"Shapefile 不完整：缺少 {what} 文件（请把同名的 .shp、.shx、.dbf、.prj、.cpg 一起拷贝）",
+            path=str(path))
+    notes: list[dict[str, Any]] = []
+    if encoding is None and not _sibling(path, ".cpg"):
+        dbf = _sibling(path, ".dbf")
+        assert dbf is not None
+        encoding = detect_dbf_encoding(dbf)
+        if encoding != "UTF-8":
+            notes.append(_note(None, "encoding_detected",
+                               f"缺少 .cpg 编码文件，按内容判断属性编码为 {encoding}", "warning"))
+    src = _read_ogr(path, None, encoding=encoding, columns=columns, driver="ESRI Shapefile")
+    src.notes = notes + src.notes
+    src.encoding = encoding
+    return src
+
+
+def _sibling(path: Path, ext: str) -> Path | None:
+    for cand in (path.with_suffix(ext), path.with_suffix(ext.upper())):
+        if cand.exists():
+            return cand
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# GeoParquet
+# ------------------------------------------------------------------------------------------------
+
+def _read_parquet(path: Path, columns: list[str] | None) -> SourceRead:
+    try:
+        gdf = gpd.read_parquet(path, columns=None if columns is None else [*columns, "geometry"])
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+        if isinstance(exc, ValueError) and "geo" in str(exc).lower():
+            raise UnreadableInputError("Parquet 文件没有 GeoParquet 几何元数据（不是 GeoParquet）",
+                                       path=str(path)) from exc
+        raise _unreadable(path, None, exc) from exc
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    return SourceRead(gdf, path, path.stem, "GeoParquet", _rows(len(gdf)))
+
+
+# ------------------------------------------------------------------------------------------------
+# DXF
+# ------------------------------------------------------------------------------------------------
+
+def _dxf_encoding(path: Path) -> str | None:
+    """GDAL decodes DXF text with $DWGCODEPAGE; return a better encoding when it is wrong."""
+    data = path.read_bytes()
+    m = re.search(rb"\$DWGCODEPAGE\s*\r?\n\s*3\s*\r?\n\s*([A-Za-z0-9_]+)", data[:20000])
+    page = m.group(1).decode("ascii", "replace").upper() if m else ""
+    if all(b < 0x80 for b in data):
+        return None
+    try:
+        data.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    if page in ("ANSI_936", "GBK", "GB2312"):
+        return None  # GDAL handles it
+    try:
+        data.decode("gb18030")
+        return "CP936"
+    except UnicodeDecodeError:
+        return None
+
+
+def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
+    enc = encoding or _dxf_encoding(path)
+    try:
+        with pyogrio.set_gdal_config_options({"DXF_ENCODING": enc}) if enc else _null():
+            gdf, notes, _ = _ogr_frame(path, None, None, None)
+    except Exception as exc:  # noqa: BLE001
+        raise _unreadable(path, None, exc) from exc
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    if "Layer" in gdf.columns:
+        gdf = gdf.rename(columns={"Layer": "cad_layer"})
+    if "EntityHandle" in gdf.columns:
+        gdf["cad_handle"] = gdf["EntityHandle"]
+    gdf = gdf.drop(columns=[c for c in _DXF_COLUMNS if c in gdf.columns])
+    return SourceRead(gdf, path, path.stem, "DXF", _rows(len(gdf)), notes, enc)
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# CSV / XLSX point tables
+# ------------------------------------------------------------------------------------------------
+
+def _norm(name: Any) -> str:
+    s = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
+    s = re.sub(r"[\s（(].*?[)）]\s*$", "", s.strip())  # drop a unit suffix such as 经度(度)
+    return s.strip().lower()
+
+
+def find_xy_columns(names: list[Any], x: str | None = None, y: str | None = None
+                    ) -> tuple[int, int] | None:
+    """Positions of the x (longitude/easting) and y columns among ``names``, or ``None``.
+
+    Examples
+    --------
+    >>> find_xy_columns(["编号", "经度（度）", "纬度（度）"])
+    (1, 2)
+    >>> find_xy_columns(["id", "X", "Y"])
+    (1, 2)
+    """
+    normed = [_norm(n) for n in names]
+    xs = (x.lower(),) if x else X_NAMES
+    ys = (y.lower(),) if y else Y_NAMES
+    xi = next((i for i, n in enumerate(normed) if n in xs), None)
+    yi = next((i for i, n in enumerate(normed) if n in ys), None)
+    if xi is None or yi is None or xi == yi:
+        return None
+    return xi, yi
+
+
+def _decode_text(path: Path, encoding: str | None) -> tuple[str, str]:
+    data = path.read_bytes()
+    if encoding:
+        return data.decode(encoding), encoding
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc), ("UTF-8" if enc == "utf-8-sig" else "GB18030")
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableInputError("文本编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", path=str(path))
+
+
+def _read_grid(path: Path, encoding: str | None, sheet: str | int | None
+               ) -> tuple[pd.DataFrame, str | None]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            import io
+
+            text, enc = _decode_text(path, encoding)
+            sep = "\t" if suffix == ".txt" and "\t" in text.split("\n", 1)[0] else ","
+            grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=sep,
+                               skip_blank_lines=False, keep_default_na=False)
+            return grid, enc
+        grid = pd.read_excel(path, header=None, sheet_name=sheet or 0, dtype=object)
+        return grid, None
+    except UnreadableInputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pandas/openpyxl raise many kinds
+        if isinstance(exc, pd.errors.EmptyDataError):
+            raise UnreadableInputError("表格为空，没有表头", path=str(path)) from exc
+        raise UnreadableInputError("表格文件无法读取（可能已损坏或不是 CSV/XLSX）",
+                                   path=str(path)) from exc
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+        return bool(np.isfinite(v))
+    try:
+        return bool(np.isfinite(float(str(v).strip())))
+    except ValueError:
+        return False
+
+
+def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | None,
+                sheet: str | int | None) -> SourceRead:
+    grid, enc = _read_grid(path, encoding, sheet)
+    if grid.empty:
+        raise UnreadableInputError("表格为空，没有表头", path=str(path))
+    # the header row is the first (of the first 10) naming both coordinate columns
+    head_row, xy = None, None
+    for r in range(min(10, len(grid))):
+        xy = find_xy_columns(list(grid.iloc[r]), x, y)
+        if xy:
+            head_row = r
+            break
+    if head_row is None or xy is None:
+        want = f"{x} / {y}" if x and y else "经度/纬度、lon/lat 或 X/Y"
+        raise UnreadableInputError(f"表格中找不到坐标列（应有 {want} 两列表头）", path=str(path))
+    names = [None if _blank(v) else str(v).strip() for v in grid.iloc[head_row]]
+    # a group header above (merged cells: 基本信息 | 坐标 ...) fills the blanks of this row
+    if head_row > 0 and any(n is None for n in names):
+        above = list(grid.iloc[head_row - 1])
+        names = [n if n is not None else (None if _blank(above[i]) else str(above[i]).strip())
+                 for i, n in enumerate(names)]
+    data_start = head_row + 1
+    # a second header row below (units such as 度 / 米, or sub-headers) is skipped
+    if data_start < len(grid):
+        nxt = grid.iloc[data_start]
+        if (not _is_number(nxt.iloc[xy[0]]) and not _is_number(nxt.iloc[xy[1]])
+                and not _blank(nxt.iloc[xy[0]]) and not _blank(nxt.iloc[xy[1]])
+                and not any(_is_number(v) for v in nxt if not _blank(v))):
+            data_start += 1
+    names = [n if n is not None else f"列{i + 1}" for i, n in enumerate(names)]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            seen[n] += 1
+            names[i] = f"{n}_{seen[n]}"
+        else:
+            seen[n] = 0
+    body = grid.iloc[data_start:].copy()
+    body.columns = names
+    rows = np.arange(data_start + 1, len(grid) + 1, dtype=np.int64)
+    filled = ~body.map(_blank).all(axis=1).to_numpy()
+    body, rows = body.loc[filled].reset_index(drop=True), rows[filled]
+    xname, yname = names[xy[0]], names[xy[1]]
+    rawx, rawy = body.pop(xname), body.pop(yname)
+    xv = pd.to_numeric(rawx.map(lambda v: str(v).strip() if isinstance(v, str) else v),
+                       errors="coerce").to_numpy(dtype=float)
+    yv = pd.to_numeric(rawy.map(lambda v: str(v).strip() if isinstance(v, str) else v),
+                       errors="coerce").to_numpy(dtype=float)
+    notes: list[dict[str, Any]] = []
+    for name, raw, val in ((xname, rawx, xv), (yname, rawy, yv)):
+        blank = raw.map(_blank).to_numpy()
+        for i in np.flatnonzero(~np.isfinite(val) & ~blank):
+            notes.append(_note(int(i), "coordinate_not_number",
+                               f"坐标“{raw.iloc[i]}”不是数字，该行已剔除", "rejected", name))
+    both_blank = rawx.map(_blank).to_numpy() | rawy.map(_blank).to_numpy()
+    flagged = {n["pos"] for n in notes}
+    for i in np.flatnonzero(both_blank):
+        if int(i) not in flagged:
+            notes.append(_note(int(i), "null_geometry", "坐标为空，该行已剔除", "rejected",
+                               xname if _blank(rawx.iloc[i]) else yname))
+    ok = np.isfinite(xv) & np.isfinite(yv)
+    geom = np.full(len(body), None, dtype=object)
+    geom[ok] = shapely.points(xv[ok], yv[ok])
+    for c in body.columns:
+        if body[c].dtype == object:
+            body[c] = body[c].map(lambda v: None if _blank(v) else v)
+    gdf = gpd.GeoDataFrame(body, geometry=gpd.GeoSeries(geom), crs=None)
+    driver = "CSV" if path.suffix.lower() in (".csv", ".txt") else "XLSX"
+    return SourceRead(gdf, path, path.stem, driver, rows, notes, enc, (xname, yname))

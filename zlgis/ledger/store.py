@@ -1,0 +1,598 @@
+"""The ledger store: one SQLite file holding the history of every finding, week by week.
+
+The ledger is never rebuilt: each weekly run merges that week's findings into it inside a single
+SQLite transaction, so a run that dies leaves the ledger exactly as the previous run left it.
+A finding keeps its ``finding_id`` across weeks; its status each week is one of
+
+========== ========== ==========================================================
+code       label      meaning
+========== ========== ==========================================================
+new        新发现     found for the first time this week
+open       未整改     still found, within its deadline
+rectified  已整改     no longer found, or reported fixed by staff (Excel import)
+reopened   复发       found again after it had been rectified
+overdue    已逾期     still found after its deadline
+========== ========== ==========================================================
+
+Deadlines come from the rules of ``zlgis/config/ledger.yaml`` (taken from the 2022 campaign
+plan, e.g. illegal buildings over the red line demolished by 2022-10-31, task 1.3.3; street-lamp
+faults repaired within 24 hours, task 2.1.5).
+
+Rerunning a week replaces that week's results (it is recomputed from the week before), so a rerun
+of the same week on the same data gives the same ledger. Weeks older than the latest one cannot be
+rerun (their successors were computed from them).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from shapely.geometry import Point
+>>> from zlgis.findings import make_findings
+>>> f = make_findings(check="controllines", rule="red_line_encroachment",
+...     rule_source="GB 50352-2019 §2.0.6", title="建筑压占道路红线", task_id="1.3.3",
+...     feature_ids=[["B1", "R1"]], layer="buildings", geometry=[Point(0, 0)])
+>>> led = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite")
+>>> r = led.merge(f, week="2022-W35", checks_run=["controllines"])
+>>> led.view()["status"].tolist(), led.view()["deadline"].tolist()
+(['new'], ['2022-10-31'])
+>>> r = led.merge(f.iloc[:0], week="2022-W36", checks_run=["controllines"])
+>>> led.view()["status"].tolist()
+['rectified']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import load_config
+from ..crs import WORKING_CRS
+from ..errors import ConfigError, InputError, LedgerError
+from ..findings import FINDING_COLUMNS
+
+__all__ = [
+    "STATUSES",
+    "LEDGER_COLUMNS",
+    "Ledger",
+    "MergeResult",
+    "status_labels",
+    "status_code",
+    "week_of",
+    "week_end",
+    "parse_week",
+    "deadline_for",
+]
+
+#: Status codes, in the order reports list them.
+STATUSES: tuple[str, ...] = ("new", "open", "reopened", "overdue", "rectified")
+
+#: Columns the ledger adds to the findings columns in :meth:`Ledger.view`.
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "week", "status", "event", "present", "first_seen", "last_seen", "deadline",
+    "reopen_count", "staff_status", "note", "photo",
+)
+
+SCHEMA_VERSION = "1"
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+# --------------------------------------------------------------------------------------- weeks
+def week_of(day: dt.date) -> str:
+    """ISO week label of a date.
+
+    >>> week_of(dt.date(2022, 9, 4))
+    '2022-W35'
+    """
+    iso = day.isocalendar()
+    return f"{iso[0]:04d}-W{iso[1]:02d}"
+
+
+def parse_week(text: str) -> str:
+    """Check an ISO week label (``2022-W35``) and return it normalised.
+
+    >>> parse_week("2022-w5")
+    '2022-W05'
+    """
+    m = re.match(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$", str(text))
+    if not m:
+        raise InputError(f"周次 {text!r} 格式不对，应写成 2022-W35")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        dt.date.fromisocalendar(year, week, 7)
+    except ValueError:
+        raise InputError(f"周次 {text!r} 不存在（{year} 年没有第 {week} 周）") from None
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_end(week: str) -> dt.date:
+    """Last day (Sunday) of an ISO week: the ``as_of`` date of that week's run.
+
+    >>> week_end("2022-W35")
+    datetime.date(2022, 9, 4)
+    """
+    m = _WEEK_RE.match(parse_week(week))
+    assert m is not None
+    return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 7)
+
+
+# ------------------------------------------------------------------------------------ statuses
+def _config() -> dict[str, Any]:
+    cfg = load_config("ledger")
+    for key in ("statuses", "deadlines"):
+        if key not in cfg:
+            raise ConfigError(f"ledger.yaml 缺少 {key} 部分")
+    return cfg
+
+
+def status_labels() -> dict[str, str]:
+    """Chinese label of every status code (from ``ledger.yaml``).
+
+    >>> status_labels()["overdue"]
+    '已逾期'
+    """
+    labels = _config()["statuses"]
+    missing = [s for s in STATUSES if s not in labels]
+    if missing:
+        raise ConfigError(f"ledger.yaml 的 statuses 缺少 {missing}")
+    return {s: str(labels[s]) for s in STATUSES}
+
+
+def status_code(text: Any) -> str | None:
+    """Status code for a label, alias or code as staff may type it; None when unknown.
+
+    >>> status_code(" 已整改 "), status_code("rectified"), status_code("修好了")
+    ('rectified', 'rectified', None)
+    """
+    value = str(text or "").strip()
+    if value in STATUSES:
+        return value
+    for code, label in status_labels().items():
+        if value == label:
+            return code
+    aliases = _config().get("status_aliases") or {}
+    return aliases.get(value)
+
+
+# ----------------------------------------------------------------------------------- deadlines
+def _rule_for(row: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for rule in rules:
+        match = rule.get("match") or {}
+        if all(str(row.get(k, "")) == str(v) for k, v in match.items()):
+            return rule
+    return None
+
+
+def deadline_for(row: dict[str, Any], found_on: dt.date, config: dict[str, Any] | None = None
+                 ) -> str:
+    """Deadline of a finding first found (or found again) in the week ending ``found_on``.
+
+    Returns ISO text: a date (``2022-10-31``) or, for hour rules, a time (``2022-09-02T08:30``).
+
+    >>> deadline_for({"task_id": "1.3.3"}, dt.date(2022, 9, 4))
+    '2022-10-31'
+    >>> deadline_for({"task_id": "2.1.5", "observed_at": "2022-09-01T08:30:00"},
+    ...              dt.date(2022, 9, 4))
+    '2022-09-02T08:30'
+    >>> deadline_for({"task_id": "9.9.9"}, dt.date(2022, 9, 4))
+    '2022-10-04'
+    """
+    deadlines = (config or _config())["deadlines"]
+    rule = _rule_for(row, list(deadlines.get("rules") or [])) or deadlines.get("default") or {}
+    if "date" in rule:
+        return dt.date.fromisoformat(str(rule["date"])).isoformat()
+    if "hours" in rule:
+        start = _parse_time(row.get("observed_at")) or dt.datetime.combine(found_on, dt.time(23, 59))
+        return (start + dt.timedelta(hours=float(rule["hours"]))).strftime("%Y-%m-%dT%H:%M")
+    days = int(rule.get("days", 30))
+    return (found_on + dt.timedelta(days=days)).isoformat()
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=None)
+
+
+def _is_overdue(deadline: str | None, as_of: dt.date) -> bool:
+    if not deadline:
+        return False
+    if "T" in deadline:
+        limit = _parse_time(deadline)
+        return limit is not None and dt.datetime.combine(as_of, dt.time(23, 59, 59)) > limit
+    return as_of > dt.date.fromisoformat(deadline)
+
+
+# -------------------------------------------------------------------------------------- ledger
+_FIELD_SQL = {"measure": "REAL", "public": "INTEGER"}
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS findings (" + ", ".join(
+        [f'"{c}" {_FIELD_SQL.get(c, "TEXT")}' + (" PRIMARY KEY" if c == "finding_id" else "")
+         for c in FINDING_COLUMNS] + ['"geometry" BLOB']) + ")",
+    """CREATE TABLE IF NOT EXISTS history (
+        week TEXT NOT NULL, finding_id TEXT NOT NULL, status TEXT NOT NULL,
+        computed_status TEXT NOT NULL, event TEXT NOT NULL, computed_event TEXT NOT NULL,
+        present INTEGER NOT NULL, deadline TEXT, PRIMARY KEY (week, finding_id))""",
+    "CREATE INDEX IF NOT EXISTS history_id ON history (finding_id)",
+    """CREATE TABLE IF NOT EXISTS runs (
+        week TEXT PRIMARY KEY, as_of TEXT NOT NULL, checks TEXT NOT NULL, n_found INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS staff (
+        finding_id TEXT PRIMARY KEY, staff_status TEXT, note TEXT, photo TEXT,
+        edited_week TEXT)""",
+    """CREATE TABLE IF NOT EXISTS imports (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, week TEXT, file TEXT, sha1 TEXT,
+        n_changed INTEGER)""",
+]
+
+
+@dataclass
+class MergeResult:
+    """What a weekly merge did: counts of events and statuses for the week."""
+
+    week: str
+    as_of: dt.date
+    previous_week: str | None
+    n_found: int
+    events: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+class Ledger:
+    """The ledger file (SQLite). Opening it creates an empty ledger when the file is absent.
+
+    Parameters
+    ----------
+    path : path-like
+        The ledger file (``DIR/ledger.sqlite`` for the weekly run).
+    create : bool
+        Create the file when absent; otherwise a missing file is an error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise LedgerError("台账文件不存在", path=str(self.path))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            self._init_schema(con)
+
+    # ---------------------------------------------------------------------------- plumbing
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"台账文件无法打开：{exc}", path=str(self.path)) from None
+        try:
+            con.execute("PRAGMA journal_mode=DELETE")
+            con.execute("PRAGMA synchronous=FULL")
+            yield con
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"台账文件损坏或不是 zlgis 台账：{exc}", path=str(self.path)) from None
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _init_schema(self, con: sqlite3.Connection) -> None:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for sql in _SCHEMA:
+                con.execute(sql)
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                con.execute("INSERT INTO meta VALUES ('kind', 'zlgis-ledger')")
+            elif row[0] != SCHEMA_VERSION:
+                raise LedgerError(f"台账版本 {row[0]} 与程序版本 {SCHEMA_VERSION} 不符",
+                                  path=str(self.path))
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # ---------------------------------------------------------------------------- queries
+    def weeks(self) -> list[str]:
+        """Weeks merged into the ledger, oldest first."""
+        with self._connect() as con:
+            return [r[0] for r in con.execute("SELECT week FROM runs ORDER BY week")]
+
+    def latest_week(self) -> str | None:
+        """The most recent week merged, or None for an empty ledger."""
+        weeks = self.weeks()
+        return weeks[-1] if weeks else None
+
+    def run_info(self, week: str) -> dict[str, Any] | None:
+        """``as_of``, checks run and number found for a merged week."""
+        with self._connect() as con:
+            row = con.execute("SELECT as_of, checks, n_found FROM runs WHERE week=?",
+                              (week,)).fetchone()
+        if row is None:
+            return None
+        return {"week": week, "as_of": dt.date.fromisoformat(row[0]),
+                "checks": [c for c in row[1].split(";") if c], "n_found": row[2]}
+
+    def view(self, week: str | None = None) -> gpd.GeoDataFrame:
+        """Every finding in the ledger with its status in ``week`` (default: the latest).
+
+        Columns: :data:`~zlgis.findings.FINDING_COLUMNS`, :data:`LEDGER_COLUMNS`, geometry;
+        sorted by ``finding_id``.
+        """
+        week = week or self.latest_week()
+        cols = [f'f."{c}"' for c in FINDING_COLUMNS]
+        sql = f"""
+            WITH agg AS (
+                SELECT finding_id,
+                       MIN(CASE WHEN present = 1 THEN week END) AS first_seen,
+                       MAX(CASE WHEN present = 1 THEN week END) AS last_seen,
+                       SUM(CASE WHEN event = 'reopened' THEN 1 ELSE 0 END) AS reopen_count
+                FROM history WHERE week <= ? GROUP BY finding_id)
+            SELECT {", ".join(cols)}, h.week, h.status, h.event, h.present, a.first_seen,
+                   a.last_seen, h.deadline, a.reopen_count, s.staff_status, s.note, s.photo,
+                   f.geometry
+            FROM history h JOIN findings f ON f.finding_id = h.finding_id
+            JOIN agg a ON a.finding_id = h.finding_id
+            LEFT JOIN staff s ON s.finding_id = h.finding_id
+            WHERE h.week = ? ORDER BY h.finding_id"""
+        with self._connect() as con:
+            rows = con.execute(sql, (week or "", week or "")).fetchall()
+        names = [*FINDING_COLUMNS, *LEDGER_COLUMNS, "geometry"]
+        df = pd.DataFrame(rows, columns=names)
+        geoms = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
+        for c in ("present", "public"):
+            df[c] = df[c].fillna(0).astype(bool)
+        df["reopen_count"] = df["reopen_count"].fillna(0).astype(int)
+        df["measure"] = df["measure"].astype(float)
+        for c in ("staff_status", "note", "photo"):
+            df[c] = df[c].fillna("").astype(str)
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WORKING_CRS).values,
+                                crs=WORKING_CRS)
+
+    def status_counts(self, until: str | None = None) -> pd.DataFrame:
+        """Findings per week and status (rows: weeks up to ``until``; columns: statuses)."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT week, status, COUNT(*) FROM history WHERE week <= ? GROUP BY week, status",
+                (until or "9999",)).fetchall()
+        df = pd.DataFrame(rows, columns=["week", "status", "n"])
+        table = df.pivot_table(index="week", columns="status", values="n", aggfunc="sum",
+                               fill_value=0)
+        return table.reindex(columns=list(STATUSES), fill_value=0).sort_index().astype(int)
+
+    def event_counts(self, week: str) -> dict[str, int]:
+        """Events of a week: new, reopened, rectified, staff_rectified, overdue (newly)."""
+        with self._connect() as con:
+            rows = con.execute("SELECT event, COUNT(*) FROM history WHERE week=? AND event != '' "
+                               "GROUP BY event", (week,)).fetchall()
+        return {e: int(n) for e, n in rows}
+
+    # ------------------------------------------------------------------------------ merge
+    def merge(self, findings: gpd.GeoDataFrame, *, week: str, as_of: dt.date | None = None,
+              checks_run: Iterable[str] | None = None,
+              hook: Callable[[str], None] | None = None) -> MergeResult:
+        """Merge one week's findings into the ledger, in one transaction.
+
+        Parameters
+        ----------
+        findings : GeoDataFrame
+            All findings of the week (columns of :data:`~zlgis.findings.FINDING_COLUMNS`).
+        week : str
+            ISO week label; must not be older than the latest week in the ledger.
+        as_of : datetime.date, optional
+            The date the week's findings describe (default: the week's Sunday).
+        checks_run : iterable of str, optional
+            Checks that ran this week. Only findings of these checks can become rectified; the
+            others keep their status (default: the checks present in ``findings``).
+        hook : callable, optional
+            Called with a stage name inside the transaction (used by the kill test).
+        """
+        week = parse_week(week)
+        as_of = as_of or week_end(week)
+        checks = sorted(set(checks_run) if checks_run is not None
+                        else set(findings["check"].astype(str)))
+        if findings["finding_id"].duplicated().any():
+            dup = findings.loc[findings["finding_id"].duplicated(), "finding_id"].iloc[0]
+            raise LedgerError(f"本周问题编号重复：{dup}", path=str(self.path))
+        cfg = _config()
+        with self._transaction() as con:
+            latest = con.execute("SELECT MAX(week) FROM runs").fetchone()[0]
+            if latest is not None and week < latest:
+                raise LedgerError(f"周次 {week} 早于台账中最近的周次 {latest}，不能重算已被后续"
+                                  f"周次使用的历史；请运行 {latest} 或更晚的周次",
+                                  path=str(self.path))
+            prev_week = con.execute("SELECT MAX(week) FROM runs WHERE week < ?",
+                                    (week,)).fetchone()[0]
+            prev = pd.DataFrame(
+                con.execute("SELECT h.finding_id, h.status, h.deadline, f.\"check\" FROM history h "
+                            "JOIN findings f ON f.finding_id = h.finding_id WHERE h.week = ?",
+                            (prev_week or "",)).fetchall(),
+                columns=["finding_id", "status", "deadline", "check"]).set_index("finding_id")
+            rows = self._compute(findings, prev, as_of, checks, cfg)
+            claims = con.execute("SELECT finding_id FROM staff WHERE staff_status='rectified' "
+                                 "AND edited_week = ?", (week,)).fetchall()
+            claimed = {c[0] for c in claims}
+            rows["status"] = rows["computed_status"]
+            rows["event"] = rows["computed_event"]
+            staff = rows.index.isin(list(claimed)) & (rows["computed_status"] != "rectified")
+            rows.loc[staff, "status"] = "rectified"
+            rows.loc[staff, "event"] = "staff_rectified"
+
+            con.execute("DELETE FROM history WHERE week = ?", (week,))
+            self._write_findings(con, findings)
+            if hook:
+                hook("ledger")
+            con.executemany(
+                "INSERT INTO history (week, finding_id, status, computed_status, event, "
+                "computed_event, present, deadline) VALUES (?,?,?,?,?,?,?,?)",
+                [(week, fid, r.status, r.computed_status, r.event, r.computed_event,
+                  int(r.present), r.deadline) for fid, r in rows.iterrows()])
+            con.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?)",
+                        (week, as_of.isoformat(), ";".join(checks), int(len(findings))))
+            if hook:
+                hook("commit")
+        events = rows.loc[rows["event"] != "", "event"].value_counts()
+        return MergeResult(week=week, as_of=as_of, previous_week=prev_week,
+                           n_found=int(len(findings)),
+                           events={k: int(v) for k, v in events.sort_index().items()},
+                           statuses={s: int((rows["status"] == s).sum()) for s in STATUSES})
+
+    @staticmethod
+    def _compute(findings: gpd.GeoDataFrame, prev: pd.DataFrame, as_of: dt.date,
+                 checks: list[str], cfg: dict[str, Any]) -> pd.DataFrame:
+        found = findings.set_index("finding_id")
+        ids = sorted(set(found.index) | set(prev.index))
+        out = pd.DataFrame(index=pd.Index(ids, name="finding_id"))
+        out["present"] = out.index.isin(found.index)
+        prev_status = prev["status"].reindex(out.index)
+        prev_deadline = prev["deadline"].reindex(out.index)
+        status = np.empty(len(out), dtype=object)
+        event = np.full(len(out), "", dtype=object)
+        deadline = prev_deadline.to_numpy(dtype=object).copy()
+        records = found.drop(columns="geometry").to_dict("index")
+        for i, fid in enumerate(out.index):
+            ps = prev_status.iloc[i]
+            if out["present"].iloc[i]:
+                row = records[fid]
+                if not isinstance(ps, str):
+                    status[i], event[i] = "new", "new"
+                    deadline[i] = deadline_for(row, as_of, cfg)
+                elif ps == "rectified":
+                    status[i], event[i] = "reopened", "reopened"
+                    deadline[i] = deadline_for(row, as_of, cfg)
+                else:
+                    status[i] = "open"
+                    if not isinstance(deadline[i], str) or not deadline[i]:
+                        deadline[i] = deadline_for(row, as_of, cfg)
+                if _is_overdue(deadline[i], as_of):
+                    if event[i] == "" and ps != "overdue":
+                        event[i] = "overdue"
+                    status[i] = "overdue"
+            else:
+                check = prev["check"].get(fid)
+                if ps != "rectified" and check in checks:
+                    status[i], event[i] = "rectified", "rectified"
+                else:  # not checked this week, or already rectified: carried over
+                    status[i] = "open" if ps in ("new", "reopened") else ps
+        out["computed_status"] = status
+        out["computed_event"] = event
+        out["deadline"] = deadline
+        return out
+
+    @staticmethod
+    def _write_findings(con: sqlite3.Connection, findings: gpd.GeoDataFrame) -> None:
+        if not len(findings):
+            return
+        cols = list(FINDING_COLUMNS)
+        df = pd.DataFrame(findings[cols]).copy()
+        df["measure"] = pd.to_numeric(df["measure"], errors="coerce").astype(float)
+        df["public"] = df["public"].fillna(False).astype(bool).astype(int)
+        for c in cols:
+            if c not in ("measure", "public"):
+                df[c] = df[c].fillna("").astype(str)
+        wkb = shapely.to_wkb(np.asarray(findings.geometry.values), hex=False)
+        values = [(*[None if (isinstance(v, float) and not np.isfinite(v)) else v for v in row],
+                   g) for row, g in zip(df.itertuples(index=False, name=None), wkb)]
+        placeholders = ",".join("?" * (len(cols) + 1))
+        names = ",".join(f'"{c}"' for c in [*cols, "geometry"])
+        con.executemany(f"INSERT OR REPLACE INTO findings ({names}) VALUES ({placeholders})",
+                        values)
+
+    # ------------------------------------------------------------------------- staff edits
+    def apply_edits(self, edits: pd.DataFrame, *, export_week: str, source: str = "",
+                    sha1: str = "") -> int:
+        """Apply staff edits (columns ``finding_id``, ``status``, ``note``, ``photo``).
+
+        ``status`` is the status code staff set, or empty when they left it unchanged; only the
+        codes of ``staff_settable`` in ``ledger.yaml`` may be set. ``export_week`` is the week of
+        the sheet staff edited: every id must be in it. The edits go to the latest week in one
+        transaction; any unknown id or forbidden status refuses them all. Returns the number of
+        findings changed.
+        """
+        settable = set(_config().get("staff_settable") or ["rectified", "open"])
+        labels = status_labels()
+        with self._transaction() as con:
+            latest = con.execute("SELECT MAX(week) FROM runs").fetchone()[0]
+            if latest is None:
+                raise LedgerError("台账为空，没有可导入的问题", path=str(self.path))
+            exported = dict(con.execute("SELECT finding_id, status FROM history WHERE week=?",
+                                        (export_week,)).fetchall())
+            if not exported:
+                raise LedgerError(f"台账中没有周次 {export_week}", path=str(self.path))
+            current = dict(con.execute("SELECT finding_id, status FROM history WHERE week=?",
+                                       (latest,)).fetchall())
+            staff = {r[0]: r[1:] for r in con.execute(
+                "SELECT finding_id, staff_status, note, photo FROM staff")}
+            unknown = [f for f in edits["finding_id"] if f not in exported]
+            if unknown:
+                raise LedgerError(f"问题编号 {unknown[0]} 不在 {export_week} 台账中"
+                                  f"（共 {len(unknown)} 个未知编号），台账未作任何修改",
+                                  path=source or None, field="问题编号")
+            changed = 0
+            for r in edits.itertuples(index=False):
+                fid, status = str(r.finding_id), str(r.status or "")
+                note, photo = str(r.note or ""), str(r.photo or "")
+                old = staff.get(fid, (None, "", ""))
+                claim = old[0]
+                if status:
+                    if status not in settable:
+                        raise LedgerError(
+                            f"问题 {fid} 的状态不能人工改为“{labels.get(status, status)}”，"
+                            f"只能填写：{'、'.join(labels[s] for s in sorted(settable))}；"
+                            "台账未作任何修改", path=source or None, field="状态")
+                    claim = status
+                if (claim, note, photo) == (old[0], old[1] or "", old[2] or ""):
+                    continue
+                changed += 1
+                con.execute("INSERT OR REPLACE INTO staff VALUES (?,?,?,?,?)",
+                            (fid, claim, note, photo, latest))
+                if fid not in current:
+                    continue
+                if claim == "rectified" and current[fid] != "rectified":
+                    con.execute("UPDATE history SET status='rectified', event='staff_rectified' "
+                                "WHERE week=? AND finding_id=?", (latest, fid))
+                elif claim == "open":
+                    con.execute("UPDATE history SET status=computed_status, event=computed_event "
+                                "WHERE week=? AND finding_id=?", (latest, fid))
+            con.execute("INSERT INTO imports (week, file, sha1, n_changed) VALUES (?,?,?,?)",
+                        (latest, Path(source).name if source else "", sha1, changed))
+        return changed
+
+    def fingerprint(self) -> str:
+        """A hash of the ledger content (history, findings, staff edits): equal ledgers, equal
+        fingerprints. Used by tests to check a refused import left the ledger unchanged."""
+        import hashlib
+
+        h = hashlib.sha1()
+        with self._connect() as con:
+            for table, order in (("runs", "week"), ("history", "week, finding_id"),
+                                 ("findings", "finding_id"), ("staff", "finding_id")):
+                for row in con.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+                    h.update(repr(row).encode("utf-8"))
+        return h.hexdigest()

@@ -1,0 +1,877 @@
+"""One map builder for every analysis: folium web maps for staff and for the public portal.
+
+:func:`build_map` draws catalog layers, findings and extra analysis layers (service areas,
+uncovered areas, ponding polygons ...) on a basemap, with a Chinese legend, layer control, scale
+bar, fullscreen button, search by name, measuring (internal map) and locate-me (public map).
+:func:`save_map` writes it atomically, with CDN or local (offline) assets.
+
+Profiles
+--------
+``internal``
+    Every field of every layer given, all findings, 12345 cases as points.
+``public``
+    Only layers listed in ``publish.yaml`` (``public.layers``), only their catalog ``public``
+    fields (never fields that look personal: names of people, phones, plates, ID numbers, even if
+    a catalog marks them public), coordinates simplified and rounded (``public.simplify_m``,
+    ``public.coordinate_decimals``), findings only where their ``public`` column is true and with
+    ``public.findings_fields`` only, 12345 cases only as counts per grid cell (small counts shown
+    as "<3"), no buildings.
+
+Safety
+------
+Folium writes popup and tooltip text as raw HTML. zlgis does not use folium's popups: features
+are drawn by a small script that builds popups and tooltips with ``textContent``, so no data
+value is ever parsed as HTML. Layer names, legend entries, the title and attributions are
+HTML-escaped (:mod:`zlgis.publish.escape`), and the data is embedded with :func:`js_json`.
+
+Basemaps
+--------
+``tianditu`` (天地图 ``vec_w`` + ``cva_w``, key from ``$ZLGIS_TIANDITU_KEY``, attribution and
+审图号 at the lower left), ``gaode`` (GCJ-02 tiles: every overlay is shifted with
+:func:`zlgis.crs.wgs84_to_gcj02` so it lines up), ``osm`` and ``none``. The default is 天地图
+when the key is set, else OpenStreetMap.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> from zlgis.catalog import Catalog
+>>> cat = Catalog.load()
+>>> toilets = gpd.GeoDataFrame({"toilet_id": ["T1"], "name": ["中央街公厕"],
+...     "keeper_phone": ["13800000000"]}, geometry=[Point(612000, 5320000)], crs="EPSG:4550")
+>>> m = build_map({"toilets": toilets}, None, catalog=cat, profile="public", basemap="none")
+>>> html = m.get_root().render()
+>>> "中央街公厕" in html, "13800000000" in html
+(True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from ..catalog import Catalog, LayerSpec
+from ..config import department_name, load_config
+from ..crs import wgs84_to_gcj02
+from ..errors import ConfigError
+from ..io.atomic import atomic_path
+from . import assets as _assets
+from .escape import display_value, escape_html, js_json
+from .styles import (PONDING_CLASSES, SEVERITY_COLORS, SEVERITY_LABELS, layer_style,
+                     ponding_class)
+
+__all__ = [
+    "PROFILES",
+    "BASEMAPS",
+    "TIANDITU_KEY_ENV",
+    "default_basemap",
+    "map_layer_ids",
+    "build_map",
+    "save_map",
+    "hotline_counts",
+    "public_fields",
+]
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("internal", "public")
+BASEMAPS = ("tianditu", "gaode", "osm", "none")
+TIANDITU_KEY_ENV = "ZLGIS_TIANDITU_KEY"
+
+#: Field names that are personal whatever a catalog says (dropped from every public map).
+_PERSONAL = re.compile(
+    r"(phone|mobile|tel$|plate|owner|requester|keeper|inspector|worker|chief|id_card|idcard|"
+    r"person|contact|电话|手机|车牌|身份证|产权人|诉求人|联系人|姓名)", re.IGNORECASE)
+
+#: Chinese labels of findings columns.
+FINDING_LABELS: dict[str, str] = {
+    "title": "问题", "check": "检查", "rule": "规则", "severity": "严重程度", "measure": "量值",
+    "rule_source": "依据", "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号",
+    "related_ids": "相关要素", "lead_department": "牵头部门", "coop_departments": "配合部门",
+    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编码",
+    "road_chief": "路长", "observed_at": "发现时间", "finding_id": "问题编号",
+}
+_INTERNAL_FINDING_FIELDS = ("title", "severity", "measure", "rule_source", "task_id", "layer",
+                            "feature_id", "related_ids", "lead_department", "coop_departments",
+                            "grid_id", "road_chief", "observed_at", "event_code_new",
+                            "finding_id")
+
+_CSS = """
+<link rel="icon" href="data:,">
+<style>
+.zlgis-popup{font:13px/1.4 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:300px}
+.zlgis-popup-title{font-weight:bold;margin-bottom:4px}
+.zlgis-popup table{border-collapse:collapse}
+.zlgis-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;white-space:nowrap;
+ vertical-align:top}
+.zlgis-popup td{padding:1px 0;word-break:break-all}
+.zlgis-dot{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 2px #333}
+.zlgis-box{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+.zlgis-title{font-size:15px;font-weight:bold}
+.zlgis-legend{max-height:45vh;overflow-y:auto}
+.zlgis-legend i{display:inline-block;width:14px;height:10px;margin-right:5px;
+ vertical-align:middle;border:2px solid}
+.zlgis-legend i.pt{border-radius:50%;width:10px}
+.zlgis-review{font-size:11px;color:#333}
+@media (max-width:600px){.zlgis-legend{max-height:25vh;font-size:11px}.zlgis-title{font-size:13px}}
+</style>
+"""
+
+# Shared helpers: popups and tooltips are built with textContent (never innerHTML).
+_JS = """
+<script>
+window.zlgis = window.zlgis || {layers: [], search: []};
+zlgis.table = function (title, props, fields) {
+  var div = document.createElement('div'); div.className = 'zlgis-popup';
+  if (title) { var h = document.createElement('div'); h.className = 'zlgis-popup-title';
+    h.textContent = String(title); div.appendChild(h); }
+  var t = document.createElement('table');
+  for (var i = 0; i < fields.length; i++) {
+    var v = props[fields[i][0]];
+    if (v === undefined || v === null || v === '') continue;
+    var tr = document.createElement('tr'), th = document.createElement('th'),
+        td = document.createElement('td');
+    th.textContent = String(fields[i][1]); td.textContent = String(v);
+    tr.appendChild(th); tr.appendChild(td); t.appendChild(tr);
+  }
+  div.appendChild(t); return div;
+};
+zlgis.text = function (s) { var e = document.createElement('span'); e.textContent = String(s);
+  return e; };
+zlgis.layer = function (spec) {
+  var styles = spec.styles;
+  function st(f) { var c = f.properties._c; return styles[c === undefined ? 0 : c]; }
+  var gj = L.geoJSON(spec.data, {
+    style: st,
+    pointToLayer: function (f, ll) {
+      var s = st(f);
+      if (spec.cluster) {
+        var d = document.createElement('div'); d.className = 'zlgis-dot';
+        d.style.width = d.style.height = (2 * s.radius) + 'px'; d.style.background = s.fillColor;
+        return L.marker(ll, {icon: L.divIcon({className: '', html: d,
+          iconSize: [2 * s.radius + 3, 2 * s.radius + 3]})});
+      }
+      return L.circleMarker(ll, s);
+    },
+    onEachFeature: function (f, l) {
+      var p = f.properties;
+      if (spec.fields.length) {
+        l.bindPopup(function () { return zlgis.table(p._t || spec.title, p, spec.fields); },
+                    {maxWidth: 320});
+      }
+      var tip = p._t || (spec.tip ? p[spec.tip] : null);
+      if (tip !== undefined && tip !== null && tip !== '') {
+        l.bindTooltip(function () { return zlgis.text(tip); }, {sticky: true});
+      }
+    }
+  });
+  var out = gj;
+  if (spec.cluster) {
+    out = L.markerClusterGroup({maxClusterRadius: 50, chunkedLoading: true,
+                                showCoverageOnHover: false});
+    out.addLayer(gj);
+  }
+  zlgis.layers.push({title: spec.title, key: spec.key, layer: gj, n: spec.data.features.length});
+  return out;
+};
+</script>
+"""
+
+
+class _GeoLayer(MacroElement):
+    """A GeoJSON layer drawn by ``zlgis.layer`` (text-only popups), added to its parent group."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        zlgis.layer({{ this.spec }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ZlgisLayer"
+        self.spec = js_json(spec)
+
+
+class _Control(MacroElement):
+    """A Leaflet control holding escaped HTML built in Python (title, legend, 审图号)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var c = L.control({position: {{ this.position_js }}});
+          c.onAdd = function () {
+            var d = L.DomUtil.create('div', {{ this.css_js }});
+            d.innerHTML = {{ this.html_js }};
+            L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);
+            return d;
+          };
+          c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, safe_html: str, *, position: str, css: str) -> None:
+        super().__init__()
+        self._name = "ZlgisControl"
+        self.position_js = js_json(position)
+        self.css_js = js_json(css)
+        self.html_js = js_json(safe_html)
+
+
+class _Script(MacroElement):
+    """Raw script body run after the map exists (``{map}`` replaced by the map's JS name)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.code }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "ZlgisScript"
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration helpers
+
+
+def _cfg() -> dict[str, Any]:
+    return load_config("publish")
+
+
+def default_basemap() -> str:
+    """``tianditu`` when ``$ZLGIS_TIANDITU_KEY`` is set, else ``osm``.
+
+    >>> import os
+    >>> os.environ.pop("ZLGIS_TIANDITU_KEY", None) and None
+    >>> default_basemap()
+    'osm'
+    """
+    return "tianditu" if os.environ.get(TIANDITU_KEY_ENV, "").strip() else "osm"
+
+
+def map_layer_ids(profile: str = "internal", catalog: Catalog | None = None) -> list[str]:
+    """Catalog layer ids a map of ``profile`` draws by default (``publish.yaml``).
+
+    >>> "toilets" in map_layer_ids("public"), "buildings" in map_layer_ids("public")
+    (True, False)
+    """
+    _check_profile(profile)
+    ids = list(_cfg()["default_layers"][profile])
+    if catalog is not None:
+        ids = [i for i in ids if i in catalog.layers]
+    return ids
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ConfigError(f"地图类型 {profile!r} 无效，应为 internal（内部）或 public（公开）")
+
+
+def public_fields(spec: LayerSpec) -> list[str]:
+    """Fields of a layer that may appear on the public map: catalog ``public`` minus personal.
+
+    >>> from zlgis.catalog import Catalog
+    >>> public_fields(Catalog.load()["toilets"])
+    ['toilet_id', 'name', 'category', 'open_hours', 'accessible']
+    """
+    return [f for f in spec.public if not _PERSONAL.search(f)]
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry and properties
+
+
+def _to_web(geoms: gpd.GeoSeries, *, simplify_m: float, decimals: int, gcj: bool) -> np.ndarray:
+    """Geometries as lon/lat (optionally GCJ-02) rounded to ``decimals``: an object array."""
+    g = geoms
+    if g.crs is None:
+        raise ConfigError("图层没有坐标系，无法制图")
+    if simplify_m > 0 and not g.crs.is_geographic:
+        g = g.simplify(simplify_m, preserve_topology=True)
+    arr = np.asarray(g.to_crs("EPSG:4326").array, dtype=object)
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        if gcj and len(c):
+            lng, lat = wgs84_to_gcj02(c[:, 0], c[:, 1])
+            c = np.column_stack([lng, lat])
+        return np.round(c, decimals)
+
+    return shapely.transform(arr, fn)
+
+
+def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    feats = []
+    gj = shapely.to_geojson(geoms)
+    for g, p, text in zip(geoms, props, gj):
+        if g is None or shapely.is_empty(g) or text is None:
+            continue
+        feats.append({"type": "Feature", "geometry": json.loads(text), "properties": p})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _field_labels(spec: LayerSpec | None, fields: Sequence[str]) -> list[list[str]]:
+    return [[f, spec.alias(f) if spec is not None else f] for f in fields]
+
+
+def _props(gdf: pd.DataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
+    cols = {f: gdf[f].tolist() for f in fields if f in gdf.columns}
+    out: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
+    for f, values in cols.items():
+        for i, v in enumerate(values):
+            d = display_value(v)
+            if d is not None:
+                out[i][f] = d
+    return out
+
+
+def _style_js(key: str, *, point: bool = False) -> dict[str, Any]:
+    s = layer_style(key)
+    out = {k: v for k, v in s.items() if k != "legend" and v is not None}
+    if point:
+        out.setdefault("radius", 5)
+    return out
+
+
+def _geom_kind(gdf: gpd.GeoDataFrame) -> str:
+    types = set(gdf.geometry.geom_type.dropna().unique())
+    if types and types <= {"Point", "MultiPoint"}:
+        return "point"
+    if types and types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "polygon"
+
+
+# ---------------------------------------------------------------------------------------------
+# 12345 cases as counts
+
+
+def hotline_counts(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None = None, *,
+                   cell_m: float = 500.0) -> gpd.GeoDataFrame:
+    """Number of 12345 cases per grid cell (or per square cell of ``cell_m`` metres).
+
+    Only counts and the cell's public identity are returned: never points or case text.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> cases = gpd.GeoDataFrame({"text": ["a", "b", "c"]},
+    ...     geometry=[Point(10, 10), Point(20, 20), Point(900, 10)], crs="EPSG:4550")
+    >>> hotline_counts(cases, cell_m=500)["count"].tolist()
+    [2, 1]
+    """
+    pts = cases.geometry[~cases.geometry.is_empty & cases.geometry.notna()]
+    if grids is not None and len(grids):
+        pts = pts.to_crs(grids.crs)
+        _, idx = grids.sindex.query(pts.values, predicate="within")
+        counts = np.bincount(idx, minlength=len(grids))
+        keep = counts > 0
+        cols = [c for c in ("grid_id", "grid_name", "community") if c in grids.columns]
+        out = gpd.GeoDataFrame(grids.loc[keep, cols].reset_index(drop=True),
+                               geometry=grids.geometry[keep].reset_index(drop=True),
+                               crs=grids.crs)
+        out["count"] = counts[keep]
+        return out
+    xy = shapely.get_coordinates(pts.values)
+    if not len(xy):
+        return gpd.GeoDataFrame({"count": []}, geometry=[], crs=cases.crs)
+    ij = np.floor(xy / cell_m).astype(np.int64)
+    uniq, counts = np.unique(ij, axis=0, return_counts=True)
+    boxes = shapely.box(uniq[:, 0] * cell_m, uniq[:, 1] * cell_m,
+                        (uniq[:, 0] + 1) * cell_m, (uniq[:, 1] + 1) * cell_m)
+    return gpd.GeoDataFrame({"count": counts}, geometry=boxes, crs=cases.crs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the builder
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog, profile: str, basemap: str) -> None:
+        self.catalog, self.profile, self.basemap = catalog, profile, basemap
+        cfg = _cfg()
+        self.cfg = cfg
+        pcfg = cfg["public"] if profile == "public" else cfg["internal"]
+        self.decimals = int(pcfg["coordinate_decimals"])
+        self.simplify_m = float(pcfg["simplify_m"])
+        self.gcj = basemap == "gaode"
+        self.legend: list[str] = []
+        self.bounds: list[np.ndarray] = []
+        self.search: list[dict[str, Any]] = []
+        self.cluster = False
+
+    @property
+    def public(self) -> bool:
+        return self.profile == "public"
+
+    def web(self, gdf: gpd.GeoDataFrame) -> np.ndarray:
+        geoms = _to_web(gdf.geometry, simplify_m=self.simplify_m, decimals=self.decimals,
+                        gcj=self.gcj)
+        ok = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+        if ok.any():
+            self.bounds.append(shapely.total_bounds(geoms[ok]))
+        return geoms
+
+    def add_legend(self, key: str, label: str, *, point: bool = False,
+                   color: str | None = None) -> None:
+        s = layer_style(key)
+        stroke = color or s.get("color", "#555")
+        fill = color or s.get("fillColor", stroke)
+        cls = ' class="pt"' if point else ""
+        self.legend.append(f'<div><i{cls} style="border-color:{escape_html(stroke)};'
+                           f'background:{escape_html(fill)}"></i>{escape_html(label)}</div>')
+
+    def layer(self, parent: folium.Element, key: str, title: str, gdf: gpd.GeoDataFrame,
+              fields: Sequence[str], spec: LayerSpec | None, *, style_key: str | None = None,
+              classes: tuple[list[dict[str, Any]], np.ndarray] | None = None,
+              cluster: bool = False, tip: str | None = None,
+              labels: Sequence[Sequence[str]] | None = None,
+              row_titles: Sequence[str] | None = None) -> int:
+        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        if not len(gdf):
+            return 0
+        geoms = self.web(gdf)
+        props = _props(gdf, fields)
+        point = _geom_kind(gdf) == "point"
+        if classes is not None:
+            styles, cls = classes
+            for p, c in zip(props, cls):
+                p["_c"] = int(c)
+        else:
+            styles = [_style_js(style_key or key, point=point)]
+        if row_titles is not None:
+            for p, t in zip(props, row_titles):
+                if t:
+                    p["_t"] = t
+        fc = _feature_collection(geoms, props)
+        spec_js = {"key": key, "title": title, "data": fc, "styles": styles,
+                   "fields": [list(x) for x in labels] if labels is not None
+                   else _field_labels(spec, [f for f in fields if f in gdf.columns]),
+                   "tip": tip if tip in gdf.columns else None, "cluster": bool(cluster)}
+        self.cluster |= bool(cluster)
+        _GeoLayer(spec_js).add_to(parent)
+        return len(fc["features"])
+
+    def add_search(self, lid: str, gdf: gpd.GeoDataFrame, field: str, title: str) -> None:
+        if field not in gdf.columns:
+            return
+        sub = gdf[gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        if not len(sub):
+            return
+        names = sub[field].astype(str).str.strip()
+        if lid == "roads":  # one entry per road name, at the middle of its longest segment
+            sub = sub.assign(_n=names.to_numpy(), _len=sub.length.to_numpy())
+            sub = sub[sub["_n"] != ""].sort_values("_len", ascending=False)
+            sub = sub.drop_duplicates("_n")
+            names = sub["_n"]
+            pts = sub.geometry.interpolate(0.5, normalized=True)
+        else:
+            pts = sub.geometry.representative_point()
+        pts = gpd.GeoSeries(pts, crs=gdf.crs)
+        geoms = _to_web(pts, simplify_m=0, decimals=self.decimals, gcj=self.gcj)
+        xy = shapely.get_coordinates(geoms)
+        seen: dict[str, int] = {}
+        for name, (x, y) in zip(names, xy):
+            if not name:
+                continue
+            label = f"{name}（{title}）"
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                label = f"{label} {seen[label]}"
+            self.search.append({"title": label, "loc": [float(y), float(x)]})
+
+
+def _default_title(profile: str) -> str:
+    return "扎兰屯市城市管理公开地图" if profile == "public" else "扎兰屯市城市精细化管理内部地图"
+
+
+def build_map(layers: Mapping[str, gpd.GeoDataFrame],
+              findings: gpd.GeoDataFrame | None = None, *, catalog: Catalog,
+              profile: str = "internal", basemap: str | None = None,
+              extra: Mapping[str, gpd.GeoDataFrame] | None = None, title: str | None = None,
+              service_areas: bool = True) -> folium.Map:
+    """Build the web map of ``layers`` (catalog ids), ``findings`` and ``extra`` layers.
+
+    Parameters
+    ----------
+    layers : mapping of layer id to GeoDataFrame
+        Catalog layers as returned by :func:`zlgis.io.load_layers` (canonical field names).
+        ``grids`` is used to count 12345 cases and drawn on the internal map only.
+    findings : GeoDataFrame, optional
+        A findings table (:data:`zlgis.findings.FINDING_COLUMNS`), drawn by severity with points
+        clustered. The public map keeps only rows whose ``public`` column is true.
+    catalog : Catalog
+        Gives titles, Chinese field labels and the public fields of each layer.
+    profile : {"internal", "public"}
+    basemap : {"tianditu", "gaode", "osm", "none"}, optional
+        Default: :func:`default_basemap`.
+    extra : mapping of name to GeoDataFrame, optional
+        Analysis layers (``toilet_service_areas``, ``uncovered_areas``, ``ponding`` ...; titles
+        and public fields in ``publish.yaml`` ``extras``). Unknown names are drawn with their
+        name as title and, on the public map, without attributes.
+    title : str, optional
+        Map title (Chinese); a default per profile.
+    service_areas : bool
+        Draw indicative straight-line service radii (``publish.yaml``) around toilets and
+        transfer stations when ``extra`` holds no computed service areas for them.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map` (atomic; ``assets="local"`` for offline use).
+
+    Raises
+    ------
+    ConfigError
+        Unknown profile or basemap, or 天地图 requested without ``$ZLGIS_TIANDITU_KEY``.
+    """
+    _check_profile(profile)
+    basemap = basemap or default_basemap()
+    if basemap not in BASEMAPS:
+        raise ConfigError(f"底图 {basemap!r} 无效，应为 {'、'.join(BASEMAPS)} 之一")
+    b = _Builder(catalog, profile, basemap)
+    cfg = b.cfg
+    extra = dict(extra or {})
+
+    m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=True,
+                   prefer_canvas=False, maxZoom=19)
+    names = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
+    m.default_js = _assets.js_links(names)      # instance lists: never the shared class lists
+    m.default_css = _assets.css_links(names)
+    root = m.get_root()
+    root.header.add_child(Element(_CSS), name="zlgis_css")
+    root.header.add_child(Element(_JS), name="zlgis_js")
+    review = _add_basemap(m, basemap, cfg)
+
+    # --- catalog layers -----------------------------------------------------------------------
+    allowed = set(cfg["public"]["layers"]) if b.public else None
+    search_cfg: dict[str, str] = cfg.get("search", {})
+    osm_data = False
+    for lid, gdf in layers.items():
+        if gdf is None or lid == "grids" and b.public:
+            continue
+        spec = catalog.layers.get(lid)
+        if spec is None or spec.kind == "raster":
+            log.warning("layer %s is not in the catalog: not drawn", lid)
+            continue
+        if lid == "hotline_cases":
+            _add_hotline(m, b, gdf, layers.get("grids"), spec)
+            continue
+        if b.public and lid not in allowed:
+            continue
+        if spec.path is not None and spec.path.suffix.lower() in (".pbf", ".osm"):
+            osm_data = True
+        fields = (public_fields(spec) if b.public else
+                  [*[f for f in spec.fields if f in gdf.columns],
+                   *[c for c in gdf.columns if c not in spec.fields and c != gdf.geometry.name
+                     and not str(c).startswith("_")]])
+        fields = [f for f in fields if f in gdf.columns]
+        tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
+        if lid == "roads" and b.public is False and len(gdf) > 20000:
+            log.info("roads: %d segments", len(gdf))
+        fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid != "roads")
+        classes = None
+        if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
+            classes = _ponding_classes(gdf["max_depth_cm"], point=True)
+        n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip)
+        if not n:
+            continue
+        fg.add_to(m)
+        kind = _geom_kind(gdf)
+        if classes is not None:
+            for _, color, label in PONDING_CLASSES:
+                b.add_legend(lid, f"{spec.title}：{label}", point=True, color=color)
+        else:
+            b.add_legend(lid, spec.title, point=kind == "point")
+        sf = search_cfg.get(lid)
+        if sf and sf in fields:
+            b.add_search(lid, gdf, sf, spec.title)
+
+    # --- service areas -------------------------------------------------------------------------
+    if service_areas:
+        have = {k for k in extra if "service" in k}
+        for lid, ekey in (("toilets", "toilet_service_areas"),
+                          ("transfer_stations", "transfer_service_areas")):
+            gdf = layers.get(lid)
+            if gdf is None or not len(gdf) or ekey in have or (b.public and lid not in allowed):
+                continue
+            radius = float(cfg["service_radius_m"][lid]["value"])
+            circles = gdf.geometry.buffer(radius, 16).union_all()
+            sa = gpd.GeoDataFrame(geometry=gpd.GeoSeries([circles], crs=gdf.crs)).explode(
+                ignore_index=True)
+            label = f"{catalog[lid].title}服务范围（{radius:g}米示意）"
+            fg = folium.FeatureGroup(name=escape_html(label), show=False)
+            if b.layer(fg, f"{lid}_service", label, sa, [], None, style_key="service_area"):
+                fg.add_to(m)
+                b.add_legend("service_area", label)
+
+    # --- extra analysis layers -------------------------------------------------------------------
+    for key, gdf in extra.items():
+        if gdf is None or not len(gdf):
+            continue
+        ecfg = cfg.get("extras", {}).get(key, {})
+        etitle = str(ecfg.get("title", key))
+        style_key = str(ecfg.get("style", key))
+        if b.public:
+            fields = [f for f in ecfg.get("public", []) if f in gdf.columns
+                      and not _PERSONAL.search(f)]
+        else:
+            fields = [c for c in gdf.columns if c != gdf.geometry.name]
+        classes = None
+        if style_key == "ponding":
+            depth = _depth_cm(gdf)
+            if depth is not None:
+                classes = _ponding_classes(depth, point=_geom_kind(gdf) == "point")
+        fg = folium.FeatureGroup(name=escape_html(etitle), show=True)
+        if b.layer(fg, key, etitle, gdf, fields, None, style_key=style_key, classes=classes,
+                   labels=[[f, FINDING_LABELS.get(f, f)] for f in fields]):
+            fg.add_to(m)
+            if classes is not None:
+                for _, color, label in PONDING_CLASSES:
+                    b.add_legend(style_key, label, color=color)
+            else:
+                b.add_legend(style_key, etitle)
+
+    # --- findings ---------------------------------------------------------------------------------
+    if findings is not None and len(findings):
+        _add_findings(m, b, findings)
+
+    # --- controls -----------------------------------------------------------------------------
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    fs = folium.plugins.Fullscreen(position="topleft", title="全屏显示", title_cancel="退出全屏",
+                                   force_separate_button=True)
+    fs.default_js, fs.default_css = [], []
+    fs.add_to(m)
+    if profile == "internal":
+        mc = folium.plugins.MeasureControl(position="topleft", primary_length_unit="meters",
+                                           secondary_length_unit="kilometers",
+                                           primary_area_unit="sqmeters",
+                                           secondary_area_unit="hectares", localization="cn")
+        mc.default_js, mc.default_css = [], []
+        mc.add_to(m)
+    else:
+        lc = folium.plugins.LocateControl(position="topleft", strings={
+            "title": "显示我的位置", "popup": "您在此处附近（误差 {distance} 米）",
+            "outsideMapBoundsMsg": "您似乎不在地图范围内"}, flyTo=True, keepCurrentZoomLevel=False,
+            showPopup=False)
+        lc.default_js, lc.default_css = [], []
+        lc.add_to(m)
+    _Script(f"zlgis.map = {m.get_name()};").add_to(m)
+    if b.search:
+        _Script(_search_js(m.get_name(), b.search)).add_to(m)
+    if b.cluster:
+        m.default_js = m.default_js + _assets.js_links(["markercluster"])
+        m.default_css = m.default_css + _assets.css_links(["markercluster"])
+
+    heading = escape_html(title or _default_title(profile))
+    _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
+             css="zlgis-box").add_to(m)
+    if b.legend:
+        _Control('<div style="font-weight:bold">图例</div>' + "".join(b.legend),
+                 position="bottomright", css="zlgis-box zlgis-legend").add_to(m)
+    if review:
+        _Control(f'<div>{escape_html(review)}</div>', position="bottomleft",
+                 css="zlgis-box zlgis-review").add_to(m)
+    if osm_data and basemap != "osm":
+        _Script(f"{m.get_name()}.attributionControl.addAttribution("
+                f"{js_json(escape_html(cfg['osm_attribution']))});").add_to(m)
+    if b.bounds:
+        bb = np.vstack(b.bounds)
+        west, south = bb[:, 0].min(), bb[:, 1].min()
+        east, north = bb[:, 2].max(), bb[:, 3].max()
+        m.location = [float((south + north) / 2), float((west + east) / 2)]
+        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
+    m.zlgis_profile = profile  # type: ignore[attr-defined]
+    m.zlgis_basemap = basemap  # type: ignore[attr-defined]
+    return m
+
+
+def _depth_cm(gdf: gpd.GeoDataFrame) -> pd.Series | None:
+    for col, factor in (("depth_cm", 1.0), ("max_depth_cm", 1.0), ("depth_m", 100.0),
+                        ("max_depth_m", 100.0), ("depth", 100.0)):
+        if col in gdf.columns:
+            return pd.to_numeric(gdf[col], errors="coerce") * factor
+    return None
+
+
+def _ponding_classes(depth_cm: pd.Series, *, point: bool) -> tuple[list[dict[str, Any]],
+                                                                    np.ndarray]:
+    base = _style_js("waterlogging_points" if point else "ponding", point=point)
+    styles = [{**base, "fillColor": color, **({} if point else {"color": color})}
+              for _, color, _ in PONDING_CLASSES]
+    vals = pd.to_numeric(depth_cm, errors="coerce").fillna(0).to_numpy()
+    return styles, np.array([ponding_class(v) for v in vals])
+
+
+def _add_basemap(m: folium.Map, basemap: str, cfg: dict[str, Any]) -> str:
+    """Add the tiles; return the 审图号 text to show at the lower left."""
+    if basemap == "none":
+        return ""
+    bcfg = cfg["basemaps"][basemap]
+    attr = escape_html(bcfg["attribution"])
+    review = str(bcfg.get("review_number") or "")
+    if basemap == "tianditu":
+        key = os.environ.get(TIANDITU_KEY_ENV, "").strip()
+        if not key:
+            raise ConfigError(f"使用天地图底图需要设置环境变量 {TIANDITU_KEY_ENV}（天地图开发者密钥）")
+        if not re.fullmatch(r"[0-9A-Za-z]+", key):
+            raise ConfigError(f"环境变量 {TIANDITU_KEY_ENV} 的天地图密钥格式不正确")
+        for i, lyr in enumerate(bcfg["layers"]):
+            url = (bcfg["url"].replace("{layer}", lyr).replace("{key}", key))
+            folium.TileLayer(tiles=url, attr=attr if i == 0 else " ", name=f"天地图 {lyr}",
+                             subdomains=bcfg["subdomains"], max_zoom=bcfg["max_zoom"],
+                             overlay=i > 0, control=False).add_to(m)
+        return f"{bcfg['attribution']} {review}".strip()
+    folium.TileLayer(tiles=bcfg["url"], attr=attr, name=bcfg["attribution"],
+                     subdomains=bcfg["subdomains"] or "abc", max_zoom=bcfg["max_zoom"],
+                     overlay=False, control=False).add_to(m)
+    return review
+
+
+def _add_hotline(m: folium.Map, b: _Builder, cases: gpd.GeoDataFrame,
+                 grids: gpd.GeoDataFrame | None, spec: LayerSpec) -> None:
+    if not len(cases):
+        return
+    if not b.public:
+        fields = [f for f in spec.fields if f in cases.columns]
+        fg = folium.FeatureGroup(name=escape_html(spec.title), show=False)
+        if b.layer(fg, "hotline_cases", spec.title, cases, fields, spec, cluster=True,
+                   tip="category"):
+            fg.add_to(m)
+            b.add_legend("hotline_cases", spec.title, point=True)
+        return
+    pcfg = b.cfg["public"]
+    counts = hotline_counts(cases, grids, cell_m=float(pcfg["hotline_cell_m"]))
+    if not len(counts):
+        return
+    k = int(pcfg["hotline_min_count"])
+    counts["count_text"] = np.where(counts["count"] < k, f"<{k}",
+                                    counts["count"].astype(str))
+    bins = [k, 10, 30]
+    cls = np.digitize(counts["count"].to_numpy(), bins)
+    palette = ["#fde0ef", "#f1b6da", "#de77ae", "#c51b7d"]
+    styles = [{"color": "#c51b7d", "weight": 0.5, "fillColor": c, "fillOpacity": 0.5}
+              for c in palette]
+    fields = ["grid_name", "community", "count_text"]
+    labels = [["grid_name", "网格"], ["community", "社区"], ["count_text", "工单数"]]
+    title = f"{spec.title}（按网格统计）"
+    fg = folium.FeatureGroup(name=escape_html(title), show=False)
+    if b.layer(fg, "hotline_counts", title, counts, fields, None, classes=(styles, cls),
+               labels=[lab for lab in labels if lab[0] in counts.columns]):
+        fg.add_to(m)
+        b.add_legend("hotline_cases", title, color=palette[2])
+
+
+def _add_findings(m: folium.Map, b: _Builder, findings: gpd.GeoDataFrame) -> None:
+    f = findings
+    if b.public:
+        pub = f["public"] if "public" in f.columns else pd.Series(False, index=f.index)
+        f = f[pub.fillna(False).astype(bool)]
+        fields = [c for c in b.cfg["public"]["findings_fields"] if c in f.columns
+                  and not _PERSONAL.search(c)]
+    else:
+        fields = [c for c in _INTERNAL_FINDING_FIELDS if c in f.columns]
+    if not len(f):
+        return
+    f = f.copy()
+    if "severity" in f.columns:
+        sev = f["severity"].astype(str).where(f["severity"].astype(str).isin(SEVERITY_LABELS),
+                                              "medium")
+    else:
+        sev = pd.Series("medium", index=f.index)
+    f["_sev"] = sev
+    if "severity" in fields:
+        f["severity"] = sev.map(SEVERITY_LABELS)
+    if "measure" in fields and "measure_unit" in f.columns:
+        f["measure"] = [None if d is None else f"{d} {u}".strip() for d, u in
+                        zip(map(display_value, f["measure"]), f["measure_unit"].fillna(""))]
+    for col in ("lead_department", "coop_departments"):
+        if col in fields:
+            f[col] = [("、".join(department_name(c) for c in str(v).split(";") if c)
+                       if isinstance(v, str) else v) for v in f[col]]
+    labels = [[c, FINDING_LABELS.get(c, c)] for c in fields]
+    for s in ("high", "medium", "low"):
+        part = f[f["_sev"] == s]
+        if not len(part):
+            continue
+        name = f"问题（{SEVERITY_LABELS[s]}）"
+        fg = folium.FeatureGroup(name=escape_html(name), show=True)
+        style = {"color": SEVERITY_COLORS[s], "weight": 2, "fillColor": SEVERITY_COLORS[s],
+                 "fillOpacity": 0.45, "radius": 7 if s == "high" else 6}
+        titles = part["title"].tolist() if "title" in part.columns else None
+        nonpt = part[~part.geometry.geom_type.isin(["Point", "MultiPoint"])]
+        if len(nonpt):
+            b.layer(fg, f"findings_{s}_areas", name, nonpt, fields, None,
+                    classes=([style], np.zeros(len(nonpt), dtype=int)), labels=labels,
+                    row_titles=nonpt["title"].tolist() if "title" in nonpt.columns else None)
+        pts = part.copy()
+        pts = pts.set_geometry(pts.geometry.representative_point())
+        b.layer(fg, f"findings_{s}", name, pts, fields, None,
+                classes=([style], np.zeros(len(pts), dtype=int)), labels=labels, cluster=True,
+                row_titles=titles)
+        fg.add_to(m)
+        b.add_legend("finding", name, point=True, color=SEVERITY_COLORS[s])
+
+
+def _search_js(map_name: str, records: list[dict[str, Any]]) -> str:
+    return f"""
+    (function () {{
+      var records = {js_json(records)};
+      zlgis.search = records;
+      var ctl = new L.Control.Search({{
+        sourceData: function (text, cb) {{ cb(records); return {{abort: function () {{}}}}; }},
+        propertyName: 'title', propertyLoc: 'loc', position: 'topleft', initial: false,
+        marker: false, zoom: 17, autoCollapse: true, textPlaceholder: '搜索道路、公园、公厕…',
+        textErr: '未找到', textCancel: '取消',
+        buildTip: function (text) {{ var a = document.createElement('a'); a.href = '#';
+          a.textContent = text; return a; }}
+      }});
+      {map_name}.addControl(ctl);
+    }})();
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# saving
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn") -> Path:
+    """Write ``m`` to ``path`` atomically; with ``assets="local"`` copy the JS/CSS beside it.
+
+    In local mode the files come from the npm packages unpacked by ``scripts/setup_assets.sh``
+    (folder ``zlgis_assets/`` next to the HTML) and the page makes no request outside its
+    folder (the basemap tiles excepted: use ``basemap="none"`` or an intranet tile server).
+
+    Raises
+    ------
+    ConfigError
+        Unknown ``assets`` mode, or local assets not installed.
+    """
+    if assets not in ("cdn", "local"):
+        raise ConfigError(f"资源模式 {assets!r} 无效，应为 cdn 或 local")
+    path = Path(path)
+    html = m.get_root().render()
+    html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1) \
+        if '<meta charset' not in html.lower() else html
+    if assets == "local":
+        html = _assets.localize_html(html, path.parent)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return path

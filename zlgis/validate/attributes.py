@@ -1,0 +1,305 @@
+"""Per-row attribute checks: required fields, types, allowed values, ranges, patterns, ids.
+
+Values are coerced to the catalog types (``str``, ``int``, ``float``, ``bool``, ``date``,
+``datetime``) with vectorised pandas operations. A value that breaks the catalog's schema is
+removed (set to null, reported as a ``warning``); when the field is required the row cannot be
+used and is ``rejected``. Duplicate ids: the first occurrence is kept, later ones rejected.
+
+Dtypes after coercion: ``str`` -> pandas string, ``int`` -> ``int64`` (nullable ``Int64`` when
+some values are missing), ``float`` -> ``float64``, ``bool`` -> ``bool`` (nullable ``boolean``
+when missing), ``date``/``datetime`` -> ``datetime64`` (dates at midnight).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from zlgis.catalog import Catalog
+>>> spec = Catalog.load()["trees"]
+>>> df = pd.DataFrame({"tree_id": ["T1", "T1", "T3"], "grade": ["一级古树", "名木", "灌木"],
+...                    "age": ["300", "x", "5"]})
+>>> res = check_attributes(df, spec)
+>>> res.rejected.tolist(), sorted({p[1] for p in res.problems})
+([False, True, True], ['duplicate_id', 'not_allowed', 'wrong_type'])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import FieldSpec, LayerSpec
+
+__all__ = ["AttributeCheck", "check_attributes", "coerce_series", "TRUE_WORDS", "FALSE_WORDS"]
+
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "√", "对", "已", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "无", "×", "没有", "未", "0.0")
+_TYPE_ZH = {"str": "文本", "int": "整数", "float": "数值", "bool": "是/否", "date": "日期",
+            "datetime": "日期时间"}
+
+
+@dataclass
+class AttributeCheck:
+    """Result of :func:`check_attributes`: coerced frame, rejected mask, problems."""
+
+    frame: pd.DataFrame
+    rejected: np.ndarray
+    problems: list[tuple[np.ndarray, str, list[str] | str, str, str | None]] = field(
+        default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    na = s.isna().to_numpy()
+    if _is_text(s):
+        txt = s if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object else s.astype("str")
+        empty = (txt == "") | txt.str.isspace()
+        na = na | empty.fillna(True).to_numpy(dtype=bool)
+    return na
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Values as pandas strings; integral floats (Excel ids such as 1001.0) without ``.0``."""
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return s
+    if pd.api.types.is_float_dtype(s.dtype):
+        integral = s.notna() & np.isfinite(s) & (s == np.round(s))
+        out = s.astype("str")
+        out[integral] = s[integral].astype("int64").astype("str")
+        return out.where(s.notna())
+    if s.dtype == object:
+        def one(v: Any) -> Any:
+            if isinstance(v, float):
+                return str(int(v)) if v.is_integer() else (None if np.isnan(v) else str(v))
+            return v if v is None or isinstance(v, str) else str(v)
+        return s.map(one).astype("str")
+    return s.astype("str").where(s.notna())
+
+
+def _null_series(n: int, ftype: str, index: pd.Index) -> pd.Series:
+    """An all-missing column of the dtype :func:`coerce_series` gives ``ftype`` (fast)."""
+    import pyarrow as pa
+
+    if ftype == "str":
+        arr: Any = pd.array(pa.nulls(n, pa.large_string()), dtype="str")
+    elif ftype == "int":
+        arr = pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
+    elif ftype == "bool":
+        arr = pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool))
+    elif ftype == "float":
+        arr = np.full(n, np.nan)
+    else:
+        arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    return pd.Series(arr, index=index)
+
+
+def coerce_series(s: pd.Series, ftype: str) -> tuple[pd.Series, np.ndarray]:
+    """Coerce ``s`` to ``ftype``; return (values, mask of non-blank values that failed).
+
+    Examples
+    --------
+    >>> v, bad = coerce_series(pd.Series(["3", "4.0", "x", None]), "int")
+    >>> v.tolist(), bad.tolist()
+    ([3, 4, <NA>, <NA>], [False, False, True, False])
+    """
+    blank = _blank(s)
+    if ftype == "str":
+        out = _as_text(s)
+        if s.dtype == object:
+            out = out.str.strip()
+        if blank.any():
+            out = out.where(~blank)
+        return out, np.zeros(len(s), bool)
+    if ftype in ("int", "float"):
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            num = s.astype("float64")
+        else:
+            txt = _as_text(s).str.strip().str.replace(",", "", regex=False)
+            num = pd.to_numeric(txt, errors="coerce").astype("float64")
+        num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))
+        bad = ~blank & num.isna().to_numpy()
+        if ftype == "int":
+            frac = num.notna().to_numpy() & (num.to_numpy(dtype=float, na_value=0) % 1 != 0)
+            bad |= frac
+            num[frac] = np.nan
+            if num.isna().any():
+                return num.astype("Int64"), bad
+            return num.astype("int64"), bad
+        return num, bad
+    if ftype == "bool":
+        if pd.api.types.is_bool_dtype(s.dtype):
+            return s, np.zeros(len(s), bool)
+        txt = _as_text(s).str.strip().str.lower()
+        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        out[txt.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = True
+        out[txt.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)] = False
+        bad = ~blank & out.isna().to_numpy()
+        return (out.astype(bool) if not out.isna().any() else out), bad
+    if ftype in ("date", "datetime"):
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out = s
+            if getattr(out.dt, "tz", None) is not None:
+                out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        else:
+            txt = _as_text(s).str.strip()
+            txt = txt.str.replace(r"(\d+)年(\d+)月(\d+)日?", r"\1-\2-\3", regex=True)
+            txt = txt.str.replace(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})", r"\1-\2-\3", regex=True)
+            out = pd.to_datetime(txt, errors="coerce", format="mixed")
+            if getattr(out.dt, "tz", None) is not None:
+                out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        out = out.astype("datetime64[ns]")
+        if ftype == "date":
+            out = out.dt.normalize()
+        bad = ~blank & out.isna().to_numpy()
+        return out, bad
+    raise ValueError(f"unknown field type {ftype}")
+
+
+def _display(v: Any) -> str:
+    s = str(v)
+    return s if len(s) <= 40 else s[:37] + "…"
+
+
+def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[str, str] | None = None,
+                     fill_missing: bool = False) -> AttributeCheck:
+    """Coerce and check the catalog fields of ``df`` (canonical column names).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with columns already renamed to canonical names.
+    spec : LayerSpec
+        The catalog entry.
+    source_names : dict, optional
+        Canonical name -> the column name in the source (used in messages).
+    fill_missing : bool
+        Add absent fields as empty columns (CAD drawings carry no attributes) instead of rejecting
+        every row for a missing required field.
+    """
+    names = source_names or {}
+    out = df.copy()
+    n = len(out)
+    rejected = np.zeros(n, dtype=bool)
+    problems: list[tuple[np.ndarray, str, list[str] | str, str, str | None]] = []
+    missing_fields: list[str] = []
+    for fname, f in spec.fields.items():
+        shown = names.get(fname) or spec.alias(fname)
+        if fname not in out.columns:
+            out[fname] = _null_series(n, f.type, out.index)
+            if f.required and not fill_missing:
+                missing_fields.append(fname)
+            continue
+        vals, bad = coerce_series(out[fname], f.type)
+        blank_before = _blank(out[fname])
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            raw = out[fname].to_numpy()
+            act = "rejected" if f.required else "warning"
+            tail = "，该行已剔除" if f.required else "，已置空"
+            problems.append((idx, "wrong_type",
+                             [f"值“{_display(raw[i])}”不是{_TYPE_ZH[f.type]}{tail}" for i in idx],
+                             act, shown))
+            if f.required:
+                rejected[idx] = True
+        vals = _check_domain(vals, f, shown, problems, rejected)
+        if f.required:
+            miss = blank_before & ~rejected
+            if miss.any():
+                problems.append((np.flatnonzero(miss), "missing_value",
+                                 f"必填字段“{shown}”为空，该行已剔除", "rejected", shown))
+                rejected |= miss
+        out[fname] = vals
+    for fname in missing_fields:
+        shown = fname
+        alias_txt = "、".join(spec.fields[fname].aliases) or fname
+        problems.append((np.array([-1]), "missing_field",
+                         f"缺少必填字段 {fname}（可用列名：{alias_txt}），全部 {n} 行未载入",
+                         "rejected", shown))
+        rejected[:] = True
+    # duplicate ids (first kept)
+    idf = spec.id_field
+    if idf and idf in out.columns and n:
+        ids = out[idf]
+        dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy() & ~rejected
+        if dup.any():
+            idx = np.flatnonzero(dup)
+            first = ids[~ids.duplicated(keep="first")]
+            firstpos = pd.Series(np.arange(n)[~ids.duplicated(keep="first").to_numpy()],
+                                 index=first.to_numpy())
+            vals_ = ids.to_numpy()
+            problems.append((idx, "duplicate_id",
+                             [f"编号“{_display(vals_[i])}”重复（与第 {{row:{int(firstpos[vals_[i]])}}} 行相同），"
+                              "该行已剔除" for i in idx], "rejected", names.get(idf) or spec.alias(idf)))
+            rejected |= dup
+    return AttributeCheck(out, rejected, problems, missing_fields)
+
+
+def _check_domain(vals: pd.Series, f: FieldSpec, shown: str,
+                  problems: list[tuple[np.ndarray, str, list[str] | str, str, str | None]],
+                  rejected: np.ndarray) -> pd.Series:
+    act = "rejected" if f.required else "warning"
+    tail = "，该行已剔除" if f.required else "，已置空"
+    present = vals.notna().to_numpy()
+    if f.allowed is not None and present.any():
+        allowed = list(f.allowed)
+        ok = vals.isin(allowed).fillna(False).to_numpy(dtype=bool)
+        bad = present & ~ok
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            raw = vals.to_numpy()
+            allowed_txt = "、".join(str(a) for a in allowed)
+            problems.append((idx, "not_allowed",
+                             [f"值“{_display(raw[i])}”不在允许值（{allowed_txt}）中{tail}" for i in idx],
+                             act, shown))
+            vals = _null_at(vals, idx)
+            if f.required:
+                rejected[idx] = True
+    if (f.min is not None or f.max is not None) and f.type in ("int", "float"):
+        num = vals.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.zeros(len(vals), bool)
+        with np.errstate(invalid="ignore"):
+            if f.min is not None:
+                bad |= num < f.min
+            if f.max is not None:
+                bad |= num > f.max
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            rng = f"{'' if f.min is None else f.min}～{'' if f.max is None else f.max}"
+            problems.append((idx, "out_of_range",
+                             [f"数值 {num[i]:g} 超出范围（{rng}）{tail}" for i in idx], act, shown))
+            vals = _null_at(vals, idx)
+            if f.required:
+                rejected[idx] = True
+    if f.pattern and f.type == "str" and present.any():
+        ok = vals.str.fullmatch(f.pattern).fillna(True).to_numpy(dtype=bool)
+        bad = ~ok
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            raw = vals.to_numpy()
+            problems.append((idx, "pattern_mismatch",
+                             [f"值“{_display(raw[i])}”格式不符（应匹配 {f.pattern}）{tail}"
+                              for i in idx], act, shown))
+            vals = _null_at(vals, idx)
+            if f.required:
+                rejected[idx] = True
+    return vals
+
+
+def _null_at(vals: pd.Series, idx: np.ndarray) -> pd.Series:
+    vals = vals.copy()
+    if vals.dtype == "int64":
+        vals = vals.astype("Int64")
+    elif vals.dtype == bool:
+        vals = vals.astype("boolean")
+    vals.iloc[idx] = pd.NA if vals.dtype != "float64" and not str(vals.dtype).startswith(
+        "datetime") else (np.nan if vals.dtype == "float64" else pd.NaT)
+    return vals
+
+
+_ROW_REF = re.compile(r"\{row:(\d+)\}")

@@ -1,0 +1,284 @@
+"""Validate the rows of one source against its catalog entry and bring them to the working CRS.
+
+Order: rows the reader could not use (notes) -> geometry checks and repair -> coordinate system
+(declared, stated by the file, or inferred; lat/lon swaps; metres declared as degrees; GCJ-02 /
+BD-09 to WGS84) -> attributes (types, domains, required, duplicate ids) -> features outside the
+city boundary. Every input row ends up either in the clean frame or in ``rejected`` with its
+reason: ``rows_in == len(gdf) + len(rejected)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from ..catalog import LayerSpec
+from ..crs import (OBFUSCATED, check_declared_crs, crs_label, infer_crs, is_geographic,
+                   recognise_crs, swapped_lat_lon, to_wgs84)
+from ..errors import CRSError
+from .attributes import _ROW_REF, check_attributes
+from .geometry import check_geometries, wkb_convex_valid
+from .report import concat_issues, empty_issues, make_issues
+
+__all__ = ["ValidationResult", "validate_frame", "Region"]
+
+#: lon/lat box (west, south, east, north)
+Region = tuple[float, float, float, float]
+
+
+@dataclass
+class ValidationResult:
+    """Clean rows in the working CRS, rejected rows with reasons, and the issue report."""
+
+    gdf: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    issues: pd.DataFrame
+    rows: np.ndarray
+    rows_in: int
+    source_crs: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _project_wgs84_geoms(geoms: np.ndarray, crs: Any) -> np.ndarray:
+    if crs is None:
+        return geoms
+    c = pyproj.CRS(crs)
+    if c.is_geographic and c.to_epsg() in (4326, 4490):
+        return geoms
+    tr = pyproj.Transformer.from_crs(c, "EPSG:4326", always_xy=True)
+    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray | None = None,
+                   path: str | None = None, working_crs: str = "EPSG:4550",
+                   notes: list[dict[str, Any]] | None = None, region: Region | None = None,
+                   boundary: shapely.Geometry | None = None, boundary_tolerance: float = 0.0,
+                   crs_override: str | None = None, fill_missing: bool = False,
+                   source_names: dict[str, str] | None = None,
+                   check_region: bool = True, wkb: Any = None) -> ValidationResult:
+    """Validate rows already renamed to canonical field names.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Source rows (CRS as stated by the file, possibly ``None``).
+    spec : LayerSpec
+        Catalog entry (``geometry``, ``crs``, ``fields``, ``id_field``).
+    rows : array of int, optional
+        1-based source row of each gdf row (default 1..n).
+    region : (w, s, e, n), optional
+        Lon/lat box of the city, to judge coordinate systems and lat/lon swaps.
+    boundary : shapely geometry, optional
+        City boundary in the working CRS; features farther than ``boundary_tolerance`` metres
+        outside it are reported (warning).
+    crs_override : str, optional
+        Coordinate system given on the command line; wins over the catalog and the file.
+    fill_missing : bool
+        CAD drawings: absent attribute fields become empty columns instead of rejecting all rows.
+    wkb : pyarrow binary array, optional
+        The WKB the geometries came from; lets simple convex polygons skip the GEOS validity test.
+
+    Raises
+    ------
+    CRSError
+        No CRS and none can be inferred unambiguously, or the coordinates contradict it.
+    """
+    layer = spec.id
+    n = len(gdf)
+    rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows)
+    rejected = np.zeros(n, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    rcode = np.full(n, None, dtype=object)
+    frames: list[pd.DataFrame] = []
+
+    def add(pos: np.ndarray, code: str, msgs: Any, action: str, fld: str | None = None) -> None:
+        pos = np.asarray(pos, dtype=np.int64)
+        rws = [None if p < 0 else rows[p] for p in pos]
+        if isinstance(msgs, list):
+            msgs = [_ROW_REF.sub(lambda m: str(rows[int(m.group(1))]), x) for x in msgs]
+        frames.append(make_issues(layer, path, rows=rws, codes=code, messages=msgs,
+                                  actions=action, fields=fld))
+        if action == "rejected":
+            ok = pos[pos >= 0]
+            new = ok[~rejected[ok]]
+            m = msgs if isinstance(msgs, list) else [msgs] * len(pos)
+            mm = dict(zip(pos.tolist(), m))
+            reason[new] = [mm[int(p)] for p in new]
+            rcode[new] = code
+            if (pos < 0).any():  # whole layer
+                rest = np.flatnonzero(~rejected)
+                reason[rest] = m[0]
+                rcode[rest] = code
+                rejected[:] = True
+            rejected[ok] = True
+
+    for note in notes or []:
+        pos = -1 if note.get("pos") is None else int(note["pos"])
+        add(np.array([pos]), note["code"], [note["message"]], note["action"], note.get("field"))
+
+    if n == 0:
+        add(np.array([-1]), "empty_layer", ["图层没有任何要素（0 行）"], "warning")
+
+    # ---- geometry -------------------------------------------------------------------------
+    geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
+    live = ~rejected
+    known = None
+    if wkb is not None and len(wkb) == n:
+        known = wkb_convex_valid(wkb)[live]
+    gc = check_geometries(geoms[live], spec.geometry, known_valid=known)
+    live_idx = np.flatnonzero(live)
+    geoms[live_idx] = gc.geometries
+    for pos, code, msgs, action in gc.problems:
+        add(live_idx[pos], code, msgs, action)
+
+    # ---- coordinate system ----------------------------------------------------------------
+    declared: str | None = None
+    if crs_override or spec.crs:
+        declared = recognise_crs(crs_override or spec.crs)
+        if declared is None:
+            where = "命令行 --crs" if crs_override else "图层目录的 crs"
+            raise CRSError(f"无法识别{where}：{crs_override or spec.crs}", path=path, layer=layer)
+    file_crs = recognise_crs(gdf.crs) if gdf.crs is not None else None
+    if gdf.crs is not None and file_crs is None:
+        file_crs = gdf.crs.to_wkt()
+    live = ~rejected
+    bounds = (shapely.total_bounds(geoms[live]) if live.any()
+              else np.array([np.nan] * 4))
+    has_coords = bool(np.all(np.isfinite(bounds)))
+    obf = declared if declared in OBFUSCATED else None
+    src_crs: str | None
+    if obf:
+        src_crs = obf
+        if file_crs is not None and not is_geographic(file_crs):
+            geoms[live] = _project_wgs84_geoms(geoms[live], file_crs)
+            bounds = shapely.total_bounds(geoms[live])
+    elif declared:
+        src_crs = declared
+        if file_crs is not None and file_crs != declared:
+            same = _same_crs(file_crs, declared)
+            if not same:
+                by = "命令行 --crs" if crs_override else "图层目录"
+                add(np.array([-1]), "crs_overridden",
+                    [f"文件声明坐标系 {crs_label(file_crs)}，{by}声明 {crs_label(declared)}，"
+                     f"按{by}读取"], "warning")
+    elif file_crs is not None:
+        src_crs = file_crs
+    elif has_coords:
+        try:
+            guess = infer_crs(bounds, region)
+        except CRSError as exc:
+            raise CRSError(exc.message, path=path, layer=layer) from None
+        src_crs = guess.crs
+        add(np.array([-1]), "crs_inferred", [guess.reason], "warning")
+    else:
+        src_crs = None
+
+    if has_coords and src_crs is not None:
+        if is_geographic(src_crs):
+            # lat/lon swapped, row by row (points: their coordinate; others: bbox centre)
+            b = shapely.bounds(geoms[live])
+            cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+            sw = swapped_lat_lon(cx, cy, region) if region is not None else (
+                swapped_lat_lon(cx, cy) & (cy > 90))
+            if sw.any():
+                idx = np.flatnonzero(live)[sw]
+                geoms[idx] = shapely.transform(geoms[idx], lambda xy: xy[:, ::-1])
+                add(idx, "swapped_lat_lon",
+                    [f"经纬度颠倒（经度 {cy[k]:.6f}，纬度 {cx[k]:.6f}），已对调"
+                     for k in np.flatnonzero(sw)], "repaired")
+                bounds = shapely.total_bounds(geoms[live])
+        msg = check_declared_crs(bounds, src_crs if not obf else "EPSG:4326", region,
+                                 strict=check_region)
+        if msg:
+            raise CRSError(msg, path=path, layer=layer)
+
+    # ---- to the working CRS -----------------------------------------------------------------
+    live = ~rejected
+    out_geoms = np.full(n, None, dtype=object)
+    g = geoms[live]
+    if src_crs is not None and len(g):
+        if obf:
+            def shift(xy: np.ndarray) -> np.ndarray:
+                lng, lat = to_wgs84(xy[:, 0], xy[:, 1], obf)
+                return np.column_stack([lng, lat])
+            g = shapely.transform(g, shift)
+            series = gpd.GeoSeries(g, crs="EPSG:4326")
+        else:
+            series = gpd.GeoSeries(g, crs=src_crs)
+        if working_crs and not _same_crs(str(src_crs) if not obf else "EPSG:4326", working_crs):
+            series = series.to_crs(working_crs)
+        g = np.asarray(series.array, dtype=object)
+    out_geoms[live] = g
+
+    # ---- attributes ---------------------------------------------------------------------------
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    ac = check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing)
+    # attribute problems are reported only for rows not already rejected
+    for pos, code, msgs, action, fld in ac.problems:
+        pos = np.asarray(pos)
+        if (pos < 0).any():
+            add(pos, code, msgs if isinstance(msgs, list) else [msgs], action, fld)
+            continue
+        keep = ~rejected[pos]
+        if not keep.any():
+            continue
+        m = [msgs[k] for k in np.flatnonzero(keep)] if isinstance(msgs, list) else msgs
+        add(pos[keep], code, m, action, fld)
+
+    # ---- outside the city boundary (warning, kept) ------------------------------------------
+    live = ~rejected
+    if boundary is not None and live.any() and src_crs is not None:
+        outside = _outside(out_geoms[live], boundary, boundary_tolerance)
+        if outside.any():
+            idx = np.flatnonzero(live)[outside]
+            add(idx, "outside_boundary",
+                f"位于市界之外（超出 {boundary_tolerance:g} 米以上），请核对坐标", "warning")
+
+    keep = ~rejected
+    frame = ac.frame.loc[keep].reset_index(drop=True)
+    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(out_geoms[keep],
+                                                           crs=working_crs if src_crs else None))
+    rej = pd.DataFrame(gdf.drop(columns=gdf.geometry.name).loc[rejected]).reset_index(drop=True)
+    rej.insert(0, "reject_row", rows[rejected])
+    rej.insert(1, "reject_code", rcode[rejected])
+    rej.insert(2, "reject_reason", reason[rejected])
+    issues = concat_issues(frames) if frames else empty_issues()
+    return ValidationResult(clean, rej, issues, rows[keep], n,
+                            None if src_crs is None else str(src_crs))
+
+
+def _same_crs(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return _same_crs_str(a, b)
+    try:
+        return bool(pyproj.CRS(a) == pyproj.CRS(b))
+    except pyproj.exceptions.CRSError:
+        return False
+
+
+@lru_cache(maxsize=256)
+def _same_crs_str(a: str, b: str) -> bool:
+    try:
+        return bool(pyproj.CRS(a) == pyproj.CRS(b))
+    except pyproj.exceptions.CRSError:
+        return False
+
+
+def _outside(geoms: np.ndarray, boundary: shapely.Geometry, tol: float) -> np.ndarray:
+    """Rows farther than ``tol`` outside ``boundary``: bbox-centre fast path, then intersects."""
+    area = boundary.buffer(tol) if tol > 0 else boundary
+    shapely.prepare(area)
+    b = shapely.bounds(geoms)
+    inside = shapely.contains_xy(area, (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+    out = np.zeros(len(geoms), dtype=bool)
+    rest = np.flatnonzero(~inside)
+    if len(rest):
+        out[rest] = ~shapely.intersects(area, geoms[rest])
+    return out

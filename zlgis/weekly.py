@@ -1,0 +1,466 @@
+"""The weekly violations run: load and validate every layer, run every check, update the ledger,
+publish the week's Excel ledger, maps, charts, summary and findings.
+
+This is zlgis's main job (``zlgis weekly`` and ``scripts/weekly_violation_maps.py``). It is safe
+to run from cron:
+
+* a lock file (``fcntl``) refuses a second run on the same ledger while one is running
+  (:class:`~zlgis.errors.LockedError`, exit code 3);
+* a missing or corrupt input layer, or a failing check, stops the run **before** the ledger is
+  touched, naming the layer and why;
+* the ledger is updated in one SQLite transaction; the week's outputs are written into a
+  temporary folder renamed into place at the end (:func:`zlgis.io.atomic.atomic_dir`), so a run
+  killed at any point leaves the ledger and the previous outputs intact;
+* rerunning a week recomputes it from the week before and gives byte-identical outputs (stable
+  ordering, no timestamps inside files).
+
+Outputs, in ``OUT/<week>/`` (week as ``2022-W35``), with the ledger itself at
+``OUT/ledger.sqlite``:
+
+============================== ==================================================================
+``ledger_<week>.xlsx``         the Excel ledger: a sheet per lead department, for staff to fill in
+``map_internal.html``          internal map of every open finding (staff only)
+``map_public.html``            public map: public findings and public fields only (citizens)
+``chart_status_department.png`` counts by status and department
+``chart_trend.png``            counts by status over the weeks
+``summary.html``               one-page summary against last week
+``findings_<week>.gpkg``       the week's ledger (layer ``ledger``) and findings (``findings``)
+============================== ==================================================================
+
+Examples
+--------
+>>> resolve_week(week="2022-W35")
+('2022-W35', datetime.date(2022, 9, 4))
+>>> resolve_week(as_of="2022-09-01")
+('2022-W35', datetime.date(2022, 9, 1))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import shutil
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ._progress import Progress
+from .catalog import Catalog
+from .config import department_name
+from .errors import InputError, LayerError, LockedError, ZlgisError
+from .findings import FINDING_COLUMNS, assign_grids, concat_findings
+from .io.atomic import atomic_dir
+from .ledger.store import STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end, week_of
+
+__all__ = [
+    "WeeklyResult",
+    "OUTPUT_FILES",
+    "KILL_ENV",
+    "resolve_week",
+    "run_lock",
+    "load_inputs",
+    "run_checks",
+    "publish_week",
+    "run_weekly",
+]
+
+#: Environment variable naming a stage at which the run kills itself (SIGKILL), for the kill test.
+KILL_ENV = "ZLGIS_TEST_KILL_AT"
+#: Stages, in order, at which :data:`KILL_ENV` can stop the run.
+STAGES = ("locked", "loaded", "checked", "ledger", "commit", "merged", "publishing", "published")
+
+#: Output file names in the week folder (``{week}`` is replaced).
+OUTPUT_FILES: dict[str, str] = {
+    "excel": "ledger_{week}.xlsx",
+    "map_internal": "map_internal.html",
+    "map_public": "map_public.html",
+    "chart_status": "chart_status_department.png",
+    "chart_trend": "chart_trend.png",
+    "summary": "summary.html",
+    "gpkg": "findings_{week}.gpkg",
+}
+
+LEDGER_NAME = "ledger.sqlite"
+ACTIVE = ("new", "open", "reopened", "overdue")
+
+
+def _kill_point(stage: str) -> None:
+    """Kill this process (SIGKILL) when ``$ZLGIS_TEST_KILL_AT`` names ``stage`` (tests only)."""
+    if os.environ.get(KILL_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class WeeklyResult:
+    """What a weekly run produced."""
+
+    week: str
+    as_of: dt.date
+    folder: Path
+    ledger_path: Path
+    merge: MergeResult
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------ the week
+def resolve_week(week: str | None = None, as_of: str | dt.date | None = None,
+                 today: dt.date | None = None) -> tuple[str, dt.date]:
+    """The week label and ``as_of`` date of a run.
+
+    ``week`` gives that ISO week, checked as of its Sunday; ``as_of`` gives the week holding that
+    date, checked as of that date; neither gives the last completed week (on a Sunday, the
+    current one), which is what a Monday-morning cron job wants.
+    """
+    if week and as_of:
+        raise InputError("--week 与 --as-of 只能指定一个")
+    if week:
+        w = parse_week(week)
+        return w, week_end(w)
+    if as_of:
+        if isinstance(as_of, dt.date):
+            day = as_of
+        else:
+            try:
+                day = dt.date.fromisoformat(str(as_of).strip())
+            except ValueError:
+                raise InputError(f"日期 {as_of!r} 格式不对，应写成 2022-09-04") from None
+        return week_of(day), day
+    today = today or dt.date.today()
+    last_sunday = today - dt.timedelta(days=(today.isoweekday() % 7))
+    return week_of(last_sunday), last_sunday
+
+
+# -------------------------------------------------------------------------------------- lock
+@contextlib.contextmanager
+def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold an exclusive lock for a ledger (``<ledger>.lock``); refuse when another run holds it.
+
+    The lock is an ``fcntl`` lock, released by the kernel when the process dies, so a killed
+    run never leaves a stale lock behind.
+    """
+    lock_path = Path(f"{ledger_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            raise LockedError("另一个每周检查或台账导入正在运行，本次已取消，请稍后再试"
+                              + (f"（运行中的进程：{holder}）" if holder else ""),
+                              path=str(lock_path)) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        yield lock_path
+    finally:
+        fh.close()
+
+
+# ------------------------------------------------------------------------------------ inputs
+def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
+                progress: Progress | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Load and validate every layer of the catalog; stop at the first bad one.
+
+    Vector layers go through :func:`zlgis.io.load_layers`; raster layers (the DEM) are opened
+    to check they are readable. Raises :class:`~zlgis.errors.LayerError` naming the layer and
+    why it could not be used.
+    """
+    from .io import load_layers
+
+    progress = progress or Progress(quiet=True)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for lid in ids or list(catalog.layers):
+        spec = catalog[lid]
+        progress.step(f"读取图层 {spec.title}（{lid}）")
+        if spec.kind == "raster":
+            _check_raster(spec)
+            continue
+        try:
+            layers.update(load_layers(catalog, [lid]))
+        except ZlgisError as exc:
+            raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc}", layer=lid,
+                             path=str(spec.path) if spec.path else None) from exc
+        except Exception as exc:  # noqa: BLE001 - GDAL/pyogrio raise many kinds for bad files
+            raise LayerError(f"图层无法读取（{type(exc).__name__}: {exc}），本周检查已停止，台账"
+                             "未修改", layer=lid, path=str(spec.path) if spec.path else None
+                             ) from exc
+    return layers
+
+
+def _check_raster(spec: Any) -> None:
+    path = spec.path
+    if path is None or not Path(path).exists():
+        raise LayerError("栅格文件不存在，本周检查已停止，台账未修改", layer=spec.id,
+                         path=str(path))
+    try:
+        import rasterio
+
+        with rasterio.open(path) as src:
+            src.read(1, window=((0, min(1, src.height)), (0, min(1, src.width))))
+    except Exception as exc:  # noqa: BLE001
+        raise LayerError(f"栅格文件无法读取（{type(exc).__name__}），本周检查已停止，台账未修改",
+                         layer=spec.id, path=str(path)) from exc
+
+
+# ------------------------------------------------------------------------------------ checks
+CheckFunc = Callable[..., gpd.GeoDataFrame]
+
+
+def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
+               checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
+               progress: Progress | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
+
+    Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
+    checks that ran. A failing check stops the run: a partial set of findings would wrongly
+    mark the missing ones as rectified.
+    """
+    from .analysis import CHECKS, get_check
+
+    progress = progress or Progress(quiet=True)
+    if checks is None:
+        checks = list(CHECKS)
+    funcs: dict[str, CheckFunc] = (dict(checks) if isinstance(checks, Mapping)
+                                   else {name: None for name in checks})  # type: ignore[misc]
+    frames = []
+    for name, fn in funcs.items():
+        progress.step(f"运行检查 {name}")
+        try:
+            if fn is None:
+                if name not in CHECKS:
+                    raise InputError(f"未知的检查 {name}，可用：{'、'.join(CHECKS)}")
+                fn = get_check(name)
+            result = fn(catalog, layers, as_of=as_of)
+        except ZlgisError as exc:
+            raise type(exc)(f"检查 {name} 无法完成，本周检查已停止，台账未修改：{exc.message}",
+                            path=exc.path, layer=exc.layer, row=exc.row, field=exc.field
+                            ) from exc
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must not touch the ledger
+            raise ZlgisError(f"检查 {name} 运行出错（{type(exc).__name__}: {exc}），本周检查已停止，"
+                             "台账未修改") from exc
+        missing = [c for c in FINDING_COLUMNS if c not in result.columns]
+        if missing:
+            raise ZlgisError(f"检查 {name} 的结果缺少字段 {missing}，本周检查已停止，台账未修改")
+        frames.append(result)
+    findings = concat_findings(frames)
+    if len(findings):
+        if findings.crs is not None and str(findings.crs) != catalog.working_crs:
+            findings = findings.to_crs(catalog.working_crs)
+        findings = assign_grids(findings, layers.get("grids"))
+    return findings, list(funcs)
+
+
+# ----------------------------------------------------------------------------------- publish
+def _metrics(ledger: Ledger, week: str | None) -> dict[str, int] | None:
+    if week is None:
+        return None
+    events = ledger.event_counts(week)
+    counts = ledger.status_counts(until=week)
+    row = counts.loc[week] if week in counts.index else pd.Series(0, index=list(STATUSES))
+    return {"new": events.get("new", 0),
+            "rectified": events.get("rectified", 0) + events.get("staff_rectified", 0),
+            "reopened": events.get("reopened", 0),
+            "overdue": int(row.get("overdue", 0)),
+            "active": int(sum(int(row.get(s, 0)) for s in ACTIVE))}
+
+
+def _department_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int]]:
+    df = pd.DataFrame({"dept": view["lead_department"].fillna("").astype(str).str.split(";"),
+                       "status": view["status"].astype(str)}).explode("dept")
+    from .ledger.excel import department_order
+
+    out = []
+    groups = dict(list(df.groupby(df["dept"].fillna(""), sort=True)))
+    for code in sorted(groups, key=department_order):
+        part = groups[code]
+        name = department_name(code) if code else "未分派"
+        counts = part["status"].value_counts().to_dict()
+        out.append((name, {k: int(v) for k, v in counts.items()}, int(len(part))))
+    return out
+
+
+def _map_frame(view: gpd.GeoDataFrame, labels: Mapping[str, str]) -> gpd.GeoDataFrame:
+    """Findings to map: those found this week, with their status label."""
+    shown = view[view["present"]].copy()
+    shown["status_label"] = shown["status"].map(labels)
+    return shown
+
+
+def _write_maps(folder: Path, layers: Mapping[str, gpd.GeoDataFrame], shown: gpd.GeoDataFrame,
+                catalog: Catalog, week: str, files: dict[str, Path]) -> None:
+    """The internal and public maps (:mod:`zlgis.publish.maps`), with the default context layers
+    of each profile; the status is put in front of each finding's title."""
+    from .publish.maps import build_map, map_layer_ids, save_map
+
+    data = shown.copy()
+    data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
+    for profile, key, title in (("internal", "map_internal", f"{week} 城市管理问题（内部）"),
+                                ("public", "map_public", f"{week} 城市管理问题公示")):
+        path = folder / OUTPUT_FILES[key]
+        context = {k: layers[k] for k in map_layer_ids(profile, catalog) if k in layers}
+        m = build_map(context, data, catalog=catalog, profile=profile, title=title)
+        save_map(m, path)
+        _stabilise_html(path)
+        files[key] = path
+
+
+_HEX_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _stabilise_html(path: Path) -> None:
+    """Replace folium's random element ids by sequential ones (identical reruns)."""
+    if not path.exists() or path.suffix != ".html":
+        return
+    text = path.read_text(encoding="utf-8")
+    mapping: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        return mapping.setdefault(m.group(0), f"{len(mapping):032x}")
+
+    new = _HEX_ID.sub(repl, text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+
+
+def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> None:
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2022-01-01T00:00:00.000Z"})
+    try:
+        for name, frame in (("ledger", view), ("findings", shown)):
+            out = frame.copy()
+            for c in out.columns:
+                if c != "geometry" and out[c].dtype == object:
+                    out[c] = out[c].fillna("").astype(str)
+            pyogrio.write_dataframe(out, path, layer=name, driver="GPKG",
+                                    geometry_type="Unknown", append=name != "ledger",
+                                    layer_options={"SPATIAL_INDEX": "NO"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
+                 catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
+    """Write the week's outputs into ``folder`` (normally the temporary folder of the run)."""
+    from .ledger.excel import export_excel
+    from .publish.charts import status_department_chart, trend_chart
+    from .publish.summary import write_summary
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = status_labels()
+    info = ledger.run_info(week)
+    as_of = info["as_of"].isoformat() if info else ""
+    view = ledger.view(week)
+    shown = _map_frame(view, labels)
+    name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
+    files: dict[str, Path] = {}
+    files["excel"] = export_excel(ledger, folder / name["excel"], week=week,
+                                  map_href=name["map_internal"])
+    _kill_point("publishing")
+    files["chart_status"] = status_department_chart(
+        view, folder / name["chart_status"], labels=labels, title=f"{week} 各部门问题数（按状态）")
+    files["chart_trend"] = trend_chart(ledger.status_counts(until=week), folder / name["chart_trend"],
+                                       labels=labels, title="各周问题数变化")
+    _write_gpkg(folder / name["gpkg"], view, shown)
+    files["gpkg"] = folder / name["gpkg"]
+    _write_maps(folder, layers, shown, catalog, week, files)
+    weeks = [w for w in ledger.weeks() if w < week]
+    overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
+    write_summary(
+        folder / name["summary"], week=week, as_of=as_of, metrics=_metrics(ledger, week) or {},
+        previous=_metrics(ledger, weeks[-1] if weeks else None),
+        departments=_department_table(view), status_labels=labels,
+        overdue=[{"finding_id": r.finding_id, "title": r.title, "grid_id": r.grid_id,
+                  "deadline": r.deadline,
+                  "lead": "、".join(department_name(c) for c in str(r.lead_department).split(";")
+                                   if c)} for r in overdue.itertuples()],
+        charts=[(name["chart_status"], "各部门问题数（按状态）"),
+                (name["chart_trend"], "各周问题数变化")],
+        links=[(name["excel"], "Excel 台账（各部门一个工作表，可填写整改情况后导入）"),
+               (name["map_internal"], "内部地图（工作人员使用）"),
+               (name["map_public"], "公众地图（可公开发布）"),
+               (name["gpkg"], "问题数据（GeoPackage，可在 GIS 软件中打开）")])
+    files["summary"] = folder / name["summary"]
+    return files
+
+
+def _recover_outputs(out: Path) -> None:
+    """Tidy the output folder after a killed run: restore a week folder caught mid-rename, drop
+    temporary folders."""
+    for old in out.glob(".*.old"):
+        target = out / old.name[1:-4]
+        if old.is_dir() and not target.exists():
+            os.replace(old, target)
+        elif old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in out.glob(".*.tmp"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -------------------------------------------------------------------------------------- run
+def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
+               week: str | None = None, as_of: str | dt.date | None = None,
+               ledger_path: str | os.PathLike[str] | None = None,
+               checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
+               quiet: bool = True) -> WeeklyResult:
+    """Run the weekly job: load, check, merge into the ledger, publish ``out/<week>/``.
+
+    Parameters
+    ----------
+    catalog : Catalog or path
+        The layer catalog (default: ``$ZLGIS_CATALOG`` or ``layers/catalog.yaml``).
+    out : path-like
+        Output folder; the ledger is ``out/ledger.sqlite`` unless ``ledger_path`` is given.
+    week, as_of : optional
+        The week to run (see :func:`resolve_week`).
+    checks : mapping or sequence, optional
+        Checks to run (names of :data:`zlgis.analysis.CHECKS`, or name -> function); default all.
+
+    Raises
+    ------
+    LockedError
+        Another run or import holds the ledger's lock.
+    LayerError
+        A layer is missing or unreadable (the ledger is not touched).
+    """
+    progress = Progress(quiet=quiet)
+    week, as_of_date = resolve_week(week, as_of)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ledger_path = Path(ledger_path) if ledger_path else out / LEDGER_NAME
+    if not isinstance(catalog, Catalog):
+        catalog = Catalog.load(catalog)
+    with run_lock(ledger_path):
+        _kill_point("locked")
+        _recover_outputs(out)
+        layers = load_inputs(catalog, progress=progress)
+        _kill_point("loaded")
+        findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
+                                   progress=progress)
+        _kill_point("checked")
+        progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")
+        ledger = Ledger(ledger_path)
+        merge = ledger.merge(findings, week=week, as_of=as_of_date, checks_run=ran,
+                             hook=_kill_point)
+        _kill_point("merged")
+        progress.step(f"输出 {out / week}")
+        with atomic_dir(out / week) as tmp:
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
+            files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers)
+        files = {k: out / week / p.name for k, p in files.items()}
+        _kill_point("published")
+    return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,
+                        merge=merge, files=files)
