@@ -1,8 +1,10 @@
 """Benchmark: GPS pings against truck no-parking zones and restricted roads (issue 7).
 
-zlgis: :func:`zlgis.analysis.trucks.pings_in_zones` and :func:`pings_on_restricted_roads` (one
-argsort of x, bbox slices by ``searchsorted``, ``shapely.intersects_xy`` / ``dwithin`` on the
-few candidates, time windows as a minute-of-week mask lookup, vehicle classes as a matrix lookup).
+zlgis: :func:`zlgis.analysis.trucks.pings_in_zones` and :func:`pings_on_restricted_roads`: pings
+bucketed into square cells (one counting sort, :class:`PointGrid`), cells classified per zone
+with vectorised shapely predicates (inside: accepted in bulk; on the edge: ``intersects_xy`` per
+ping), roads as inner/outer buffers with exact ``dwithin`` only in the thin ring between them,
+time windows as a minute-of-week mask lookup, vehicle classes as a matrix lookup.
 
 Baseline: the straightforward approach, per chunk of 1M pings: a GeoDataFrame of points,
 ``geopandas.sjoin`` (``intersects`` for zones, ``dwithin`` for roads), then pandas: local time via
@@ -119,15 +121,13 @@ def _pings(n: int, zones: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, seed: int =
 # ----------------------------------------------------------------------------- zlgis
 
 def _zlgis(x, y, t, vt, zones, roads, scheds_z, scheds_r, mat_z, mat_r, which: str):
-    order = np.argsort(x, kind="stable")
     out = {}
     if which in ("zones", "both"):
         out["zones"] = pings_in_zones(x, y, t, list(zones.geometry.values), scheds_z,
-                                      vtype_codes=vt, class_matrix=mat_z, order=order)
+                                      vtype_codes=vt, class_matrix=mat_z)
     if which in ("roads", "both"):
         out["roads"] = pings_on_restricted_roads(x, y, t, list(roads.geometry.values), scheds_r,
-                                                 TOL, vtype_codes=vt, class_matrix=mat_r,
-                                                 order=order)
+                                                 TOL, vtype_codes=vt, class_matrix=mat_r)
     return out
 
 

@@ -223,12 +223,29 @@ def test_second_run_refused_while_locked(two_weeks):
     assert run_weekly(cat, out, week="2022-W36", checks=CHECKS).week == "2022-W36"
 
 
-def _killed_run(cat: Path, out: Path, week: str, stage: str) -> int:
+def _killed_cli_run(cat: Path, out: Path, week: str, stage: str) -> int:
+    """``zlgis weekly`` in a new interpreter, told to SIGKILL itself at ``stage``."""
     env = {**os.environ, KILL_ENV: stage}
     proc = subprocess.run([sys.executable, "-m", "zlgis", "weekly", "--catalog", str(cat),
                            "--out", str(out), "--week", week, "--checks", "controllines",
                            "--quiet"], env=env, capture_output=True, timeout=180, cwd=ROOT)
     return proc.returncode
+
+
+def _child(cat: str, out: str, week: str, stage: str) -> None:
+    os.environ[KILL_ENV] = stage
+    run_weekly(cat, out, week=week, checks=CHECKS)
+
+
+def _killed_forked_run(cat: Path, out: Path, week: str, stage: str) -> int:
+    """The weekly run in a forked child process (no interpreter start-up), killed at ``stage``."""
+    import multiprocessing
+
+    proc = multiprocessing.get_context("fork").Process(
+        target=_child, args=(str(cat), str(out), week, stage))
+    proc.start()
+    proc.join(180)
+    return proc.exitcode
 
 
 def test_kill_at_any_stage(tmp_path):
@@ -239,7 +256,7 @@ def test_kill_at_any_stage(tmp_path):
     write_city(tmp_path / "city", ["B2", "B3"])
     fp35 = Ledger(out / "ledger.sqlite").fingerprint()
     out35 = hashes(out / "2022-W35")
-    assert _killed_run(cat, out, "2022-W36", "ledger") == -signal.SIGKILL
+    assert _killed_cli_run(cat, out, "2022-W36", "ledger") == -signal.SIGKILL
     assert Ledger(out / "ledger.sqlite").fingerprint() == fp35
     assert Ledger(out / "ledger.sqlite").latest_week() == "2022-W35"
     assert not (out / "2022-W36").exists()
@@ -251,7 +268,7 @@ def test_kill_at_any_stage(tmp_path):
         "B1": "rectified", "B2": "open", "B3": "new"}
     # rerunning W36 killed at each stage leaves ledger and outputs as they were
     for stage in ("loaded", "commit", "merged", "publishing", "published"):
-        assert _killed_run(cat, out, "2022-W36", stage) == -signal.SIGKILL, stage
+        assert _killed_forked_run(cat, out, "2022-W36", stage) == -signal.SIGKILL, stage
         led = Ledger(out / "ledger.sqlite")
         assert led.fingerprint() == fp36, stage
         assert led.weeks() == ["2022-W35", "2022-W36"], stage
@@ -261,3 +278,32 @@ def test_kill_at_any_stage(tmp_path):
     run_weekly(cat, out, week="2022-W36", checks=CHECKS)
     assert hashes(out / "2022-W36") == out36
     assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
+
+
+def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
+    """The whole run on the demo city with every check of zlgis.analysis.CHECKS."""
+    import openpyxl
+
+    from zlgis.analysis import CHECKS as ALL_CHECKS
+    from zlgis.io import load_layers
+
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", "test-salt")
+    out = tmp_path / "out"
+    result = run_weekly(demo_catalog, out, week="2022-W35")
+    v = Ledger(out / "ledger.sqlite").view()
+    assert set(v["check"]) == set(ALL_CHECKS)
+    assert len(v) == result.merge.n_found == result.merge.events["new"]
+    assert (v["lead_department"] != "").all()
+    assert (v["grid_id"] != "").mean() > 0.9
+    # one sheet per lead department, every finding on the sheets of its leads
+    wb = openpyxl.load_workbook(result.files["excel"], read_only=True)
+    rows = {name: wb[name].max_row - 1 for name in wb.sheetnames[2:]}
+    leads = v["lead_department"].str.split(";").explode()
+    from zlgis.config import department_name
+    assert rows == {department_name(c): int(n) for c, n in leads.value_counts().items()}
+    # nothing personal on the public map or in the summary
+    grids = load_layers(demo_catalog, ["grids"])["grids"]
+    names = {n for n in grids["road_chief"].dropna().astype(str) if len(n) >= 2}
+    public = result.files["map_public"].read_text(encoding="utf-8")
+    summary = result.files["summary"].read_text(encoding="utf-8")
+    assert names and not [n for n in names if n in public or n in summary]

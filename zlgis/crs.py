@@ -132,13 +132,19 @@ def bd09_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 
 def wgs84_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """WGS84 -> BD-09."""
-    return gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+    """WGS84 -> BD-09. Points outside China are returned unchanged."""
+    lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+    blng, blat = gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+    out = out_of_china(lng, lat)
+    return np.where(out, lng, blng), np.where(out, lat, blat)
 
 
 def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """BD-09 -> WGS84."""
-    return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+    """BD-09 -> WGS84. Points outside China are returned unchanged."""
+    lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+    wlng, wlat = gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+    out = out_of_china(lng, lat)
+    return np.where(out, lng, wlng), np.where(out, lat, wlat)
 
 
 def to_wgs84(lng: ArrayLike, lat: ArrayLike, system: str) -> tuple[Arr, Arr]:

@@ -44,6 +44,7 @@ import os
 import re
 import shutil
 import signal
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,8 @@ class WeeklyResult:
     ledger_path: Path
     merge: MergeResult
     files: dict[str, Path] = field(default_factory=dict)
+    #: Wall time of each stage in seconds (load, checks, ledger, publish).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------ the week
@@ -443,24 +446,34 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     ledger_path = Path(ledger_path) if ledger_path else out / LEDGER_NAME
     if not isinstance(catalog, Catalog):
         catalog = Catalog.load(catalog)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+        _kill_point(stage)
+
     with run_lock(ledger_path):
         _kill_point("locked")
         _recover_outputs(out)
         layers = load_inputs(catalog, progress=progress)
-        _kill_point("loaded")
+        lap("loaded")
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
                                    progress=progress)
-        _kill_point("checked")
+        lap("checked")
         progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")
         ledger = Ledger(ledger_path)
         merge = ledger.merge(findings, week=week, as_of=as_of_date, checks_run=ran,
                              hook=_kill_point)
-        _kill_point("merged")
+        lap("merged")
         progress.step(f"输出 {out / week}")
         with atomic_dir(out / week) as tmp:
             os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
             files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers)
         files = {k: out / week / p.name for k, p in files.items()}
-        _kill_point("published")
+        lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,
-                        merge=merge, files=files)
+                        merge=merge, files=files, timings=timings)

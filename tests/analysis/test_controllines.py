@@ -386,3 +386,13 @@ def test_severity_rules_from_config():
     assert f.loc[0, "severity"] == "low"
     assert cl.red_line_breaches(buildings([("B1", B(10, 13, 20, 23), 6.0)]),
                                 red_lines([STREET])).loc[0, "severity"] == "high"
+
+
+def test_building_across_a_junction_encroaches_on_both_roads():
+    reds = red_lines([("MAIN", B(-40, -100, 0, 300), "主干路"), ("SIDE", B(-40, 0, 400, 16), "支路")])
+    f = cl.red_line_breaches(buildings([("J", B(-5, 10, 10, 30), 6.0)]), reds)
+    keys = by_key(f)
+    assert set(keys) == {("red_line_encroachment", "J", "MAIN"),
+                         ("red_line_encroachment", "J", "SIDE")}
+    assert measures(keys[("red_line_encroachment", "J", "MAIN")])["area_m2"] == pytest.approx(100.0)
+    assert measures(keys[("red_line_encroachment", "J", "SIDE")])["area_m2"] == pytest.approx(90.0)

@@ -201,6 +201,13 @@ def test_uncovered_clusters_become_findings(town):
     assert all(hit)
     assert (f["grid_id"] != "").all()
     assert (f["measure"] > 300).all()
+    # findings name the residential compounds (the demo city's truth does too)
+    assert set(f["layer"]) == {"residential_compounds"}
+    named = set(f["feature_id"]) | {i for s in f["related_ids"] for i in s.split(";") if i}
+    assert {"CW0", "CW1", "CW2", "CW3"} <= named
+    import json
+    m = [json.loads(x) for x in f["measures"]]
+    assert sum(x["buildings"] for x in m) <= int((~res.demand["covered"]).sum())
     assert len(res.uncovered) >= len(f)
 
 
@@ -212,9 +219,15 @@ def test_density_by_land_use_class(town):
     # the toilet stands on no residential land and in no park
     assert city.loc["R", "toilets"] == 0 and city.loc["R", "status"] == "偏低"
     parks = town["parks"].union_all()
+    # areas are measured on a 10 m lattice: within a few per cent
     assert city.loc["R", "area_km2"] == pytest.approx(
-        town["residential_compounds"].difference(parks).area.sum() / 1e6)
-    assert city.loc["G", "area_km2"] == pytest.approx(town["parks"].area.sum() / 1e6)
+        town["residential_compounds"].difference(parks).area.sum() / 1e6, rel=0.1)
+    assert city.loc["G", "area_km2"] == pytest.approx(town["parks"].area.sum() / 1e6, rel=0.2)
+    east = d[d["district"] == "河东"].set_index("class")
+    west = d[d["district"] == "河西"].set_index("class")
+    assert east.loc["R", "area_km2"] + west.loc["R", "area_km2"] == pytest.approx(
+        city.loc["R", "area_km2"])
+    assert city.loc["ABS", "toilets"] == 0 or city.loc["ABS", "area_km2"] > 0
     assert city.loc["G", "status"] == "偏低"
     assert (d["source"].str.contains("GB/T 50337-2018")).all()
 

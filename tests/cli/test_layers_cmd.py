@@ -119,10 +119,19 @@ def c_gbk_shp_without_cpg(tmp: Path):
 
 
 def c_utf8_shp_without_cpg(tmp: Path):
-    p = write_shp(buildings_frame(), tmp / "utf8.shp", encoding="UTF-8")
+    g = gpd.GeoDataFrame({"编号": ["T1", "T2"], "等级": ["一级古树", "名木"], "树种": ["樟子松", "白桦"]},
+                         geometry=shapely.points([[X0, Y0], [X0 + 9, Y0]]), crs="EPSG:4550")
+    p = write_shp(g, tmp / "utf8.shp", encoding="UTF-8")
     p.with_suffix(".cpg").unlink(missing_ok=True)
-    return (["validate", str(p), "--kind", "buildings"], 0,
-            ["utf8（建筑物）：读入 3 行，载入 3 行", "检查通过，未发现问题"], "")
+    return (["validate", str(p), "--kind", "trees"], 0,
+            ["utf8（古树名木与行道树）：读入 2 行，载入 2 行", "检查通过，未发现问题"], "")
+
+
+def c_utf8_shp_truncated_names(tmp: Path):
+    p = write_shp(buildings_frame(), tmp / "cut.shp", encoding="UTF-8")
+    p.with_suffix(".cpg").unlink(missing_ok=True)
+    return (["validate", str(p)], 2, [],
+            f"错误：文件 {p}：文字编码与UTF-8不符（字段名可能在写出时被截断），请检查 .cpg 编码文件或字段名\n")
 
 
 def c_mixed_types(tmp: Path):
@@ -145,7 +154,7 @@ def c_self_intersection(tmp: Path):
     pyogrio.write_dataframe(g, p, layer="bowtie")
     return (["validate", str(p)], 1,
             ["bowtie：读入 2 行，载入 2 行，修复 1 处",
-             f"文件 {p}，图层 bowtie，第 2 行：几何无效：自相交（位置 {X0 + 5:g} {Y0 + 5:g}），"
+             f"文件 {p}，图层 bowtie，第 2 行：几何无效：自相交（位置 {X0 + 5:.0f} {Y0 + 5:.0f}），"
              "已用 make_valid 修复（已修复）"], "")
 
 
@@ -188,7 +197,7 @@ def c_nan_coordinates(tmp: Path):
     p = tmp / "nan.gpkg"
     pyogrio.write_dataframe(g, p, layer="nan")
     return (["validate", str(p)], 1,
-            [f"文件 {p}，图层 nan，第 2 行：坐标含 NaN 或无穷大（nan {Y0:g}），无法修复（已剔除）"], "")
+            [f"文件 {p}，图层 nan，第 2 行：坐标含 NaN 或无穷大（nan {Y0:.0f}），无法修复（已剔除）"], "")
 
 
 def c_inf_coordinates(tmp: Path):
@@ -197,7 +206,7 @@ def c_inf_coordinates(tmp: Path):
     p = tmp / "inf.gpkg"
     pyogrio.write_dataframe(g, p, layer="inf")
     return (["validate", str(p)], 1,
-            [f"文件 {p}，图层 inf，第 1 行：坐标含 NaN 或无穷大（inf {Y0:g}），无法修复（已剔除）"], "")
+            [f"文件 {p}，图层 inf，第 1 行：坐标含 NaN 或无穷大（inf {Y0:.0f}），无法修复（已剔除）"], "")
 
 
 def c_z_values(tmp: Path):
@@ -229,7 +238,7 @@ def c_missing_crs_lonlat(tmp: Path):
 
 
 def c_missing_crs_projected(tmp: Path):
-    p = write_shp(buildings_frame(), tmp / "noprj.shp")
+    p = write_shp(buildings_frame(), tmp / "noprj.shp", encoding="GBK")
     p.with_suffix(".prj").unlink()
     return (["validate", str(p)], 2, [],
             f"错误：文件 {p}，图层 noprj：文件未声明坐标系，按坐标范围无法唯一判断，可能是："
@@ -244,8 +253,8 @@ def c_missing_crs_projected(tmp: Path):
 def c_zone_prefixed_missing_crs(tmp: Path):
     g = buildings_frame()
     g = g.set_geometry(shapely.transform(g.geometry.array, lambda xy: xy + [41_000_000, 0]))
-    p = tmp / "zone41.geojson"
-    pyogrio.write_dataframe(g.set_crs(None, allow_override=True), p)
+    p = write_shp(g, tmp / "zone41.shp", encoding="GBK")
+    p.with_suffix(".prj").unlink()
     return (["validate", str(p)], 2, [],
             f"错误：文件 {p}，图层 zone41：文件未声明坐标系，按坐标范围无法唯一判断，可能是："
             "EPSG:4529（CGCS2000 3度带高斯-克吕格投影 第41带（东坐标带带号））、"
@@ -314,7 +323,7 @@ def c_dxf_unknown_layers(tmp: Path):
     p = tmp / "plan.dxf"
     pyogrio.write_dataframe(g, p, driver="DXF")
     return (["validate", str(p), "--crs", "EPSG:4550"], 1,
-            ["red_lines：读入 1 行，载入 1 行", "green_lines：读入 1 行，载入 1 行",
+            ["red_lines（道路红线）：读入 1 行，载入 1 行", "green_lines（城市绿线）：读入 1 行，载入 1 行",
              "plan（未登记的 CAD 图层）：读入 1 行，载入 0 行，剔除 1 行",
              f"文件 {p}，图层 plan，第 3 行，字段 图层：CAD 图层“临时标注”未在图层目录的 dxf_layers 中登记"
              f"（已登记：{'、'.join(sorted(_dxf_names()))}），该实体未载入（已剔除）"], "")

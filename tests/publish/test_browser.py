@@ -242,3 +242,33 @@ def test_popup_shows_the_escaped_value(site, browser):
         assert pg.js("window.__xss") is None
     finally:
         pg.close()
+
+
+def test_demo_public_map_renders_offline(demo_catalog, browser, tmp_path):
+    """The demo city's public map: local assets, no request leaves the loopback server."""
+    from zlgis.io import load_layers
+    from zlgis.publish.maps import map_layer_ids
+
+    layers = load_layers(demo_catalog, map_layer_ids("public", demo_catalog))
+    m = build_map(layers, None, catalog=demo_catalog, profile="public", basemap="none")
+    save_map(m, tmp_path / "demo_public.html", assets="local")
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        pg = Page(browser, base, "demo_public.html")
+        try:
+            assert pg.errors == [] and pg.blocked == []
+            drawn = dict(pg.js("zlgis.layers.map(l => [l.key, l.n])"))
+            for lid in ("red_lines", "parks", "toilets", "waterlogging_points",
+                        "truck_no_parking_zones", "hotline_counts"):
+                assert drawn.get(lid, 0) > 0, lid
+            assert drawn["toilets"] == len(layers["toilets"])
+            assert pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length") > 100
+            assert pg.js("window.__xss") is None
+        finally:
+            pg.close()
+    finally:
+        server.shutdown()
+        server.server_close()

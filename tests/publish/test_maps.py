@@ -284,3 +284,78 @@ def test_local_assets_missing_vendor_is_clear_error(catalog, tmp_path):
     with pytest.raises(ConfigError, match="setup_assets"):
         assets_mod.localize_html(m.get_root().render(), tmp_path, vendor=tmp_path / "nowhere")
     assert not (tmp_path / "map.html").exists()
+
+
+# --- the demo city -------------------------------------------------------------------------------
+
+#: Fields whose values identify people or vehicles (scanned for in the public page).
+PERSONAL_FIELDS = {
+    "buildings": ["owner_name", "owner_phone", "permit_no"],
+    "toilets": ["keeper_name", "keeper_phone"],
+    "grids": ["road_chief", "road_chief_phone", "grid_worker"],
+    "hotline_cases": ["case_id", "text", "address", "requester_name", "requester_phone"],
+    "truck_pings": ["plate"],
+    "patrol_observations": ["plate", "inspector", "note"],
+    "muck_routes": ["plate_hash"],
+    "construction_sites": ["builder", "permit_no"],
+    "logistics_points": ["company"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_catalog):
+    from zlgis.io import load_layers
+
+    ids = [lid for lid, s in demo_catalog.layers.items() if s.kind != "raster"]
+    return load_layers(demo_catalog, ids)
+
+
+@pytest.fixture(scope="module")
+def demo_public(demo_catalog, demo_layers, tmp_path_factory):
+    ids = map_layer_ids("public", demo_catalog)
+    m = build_map({k: demo_layers[k] for k in ids}, None, catalog=demo_catalog,
+                  profile="public", basemap="none")
+    path = save_map(m, tmp_path_factory.mktemp("demo") / "public.html", assets="local")
+    return path
+
+
+def test_demo_public_map_has_no_personal_value(demo_catalog, demo_layers, demo_public):
+    html = demo_public.read_text(encoding="utf-8")
+    scanned, leaked = 0, []
+    for lid, fields in PERSONAL_FIELDS.items():
+        gdf = demo_layers.get(lid)
+        if gdf is None:
+            continue
+        for f in fields:
+            if f not in gdf.columns:
+                continue
+            for v in set(gdf[f].dropna().astype(str)):
+                if len(v) < 2:
+                    continue
+                scanned += 1
+                # whole JSON string values; long values (phones, plates, text) also as substrings
+                if f'"{v}"' in html or (len(v) >= 6 and v in html):
+                    leaked.append((lid, f, v))
+    assert scanned > 1000          # the demo really has names, phones and plates to leak
+    assert leaked == []
+    # and no field outside the catalog's public list is sent for any layer
+    for s in layer_specs(html):
+        spec = demo_catalog.layers.get(s["key"])
+        if spec is not None:
+            sent = {k for f in s["data"]["features"] for k in f["properties"] if k[0] != "_"}
+            assert sent <= set(spec.public), s["key"]
+
+
+def test_demo_public_map_size_and_content(demo_catalog, demo_layers, demo_public):
+    size = demo_public.stat().st_size
+    assert size <= 5 * 1024 * 1024
+    specs = {s["key"]: s for s in layer_specs(demo_public.read_text(encoding="utf-8"))}
+    assert "buildings" not in specs
+    for lid in ("toilets", "parks", "red_lines", "waterlogging_points", "truck_no_parking_zones"):
+        assert len(specs[lid]["data"]["features"]) == len(demo_layers[lid]), lid
+    counts = specs["hotline_counts"]["data"]["features"]
+    k = 3
+    shown = [f["properties"]["count_text"] for f in counts]
+    total = sum(int(t) for t in shown if not t.startswith("<"))
+    small = sum(1 for t in shown if t.startswith("<"))
+    assert total + small <= len(demo_layers["hotline_cases"]) <= total + small * (k - 1)

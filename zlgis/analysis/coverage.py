@@ -492,25 +492,22 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
         L = e["length"].to_numpy(float)
         du, dv = res.dist[u], res.dist[v]
         su, sv = res.source[u], res.source[v]
-        geoms = np.asarray(e.geometry.values, dtype=object)
-        pieces, who = [], []
-        from shapely.ops import substring
-
-        reach_u = np.clip(rmax - du, 0, None)
-        reach_v = np.clip(rmax - dv, 0, None)
-        for idx in np.flatnonzero(np.isfinite(du) | np.isfinite(dv)):
-            ru = reach_u[idx] if np.isfinite(du[idx]) else 0.0
-            rv = reach_v[idx] if np.isfinite(dv[idx]) else 0.0
-            if ru + rv >= L[idx] and su[idx] == sv[idx] and su[idx] >= 0:
-                pieces.append(geoms[idx])
-                who.append(owner[su[idx]])
-                continue
-            if ru > 0 and su[idx] >= 0:
-                pieces.append(substring(geoms[idx], 0, min(ru, L[idx])))
-                who.append(owner[su[idx]])
-            if rv > 0 and sv[idx] >= 0:
-                pieces.append(substring(geoms[idx], max(L[idx] - rv, 0), L[idx]))
-                who.append(owner[sv[idx]])
+        geoms = graph._edge_geoms
+        reach_u = np.where(np.isfinite(du), np.clip(rmax - du, 0, None), 0.0)
+        reach_v = np.where(np.isfinite(dv), np.clip(rmax - dv, 0, None), 0.0)
+        whole = (reach_u + reach_v >= L) & (su == sv) & (su >= 0)
+        # partial stretches: [0, reach_u] from u and [L - reach_v, L] from v
+        pu = ~whole & (reach_u > 0) & (su >= 0)
+        pv = ~whole & (reach_v > 0) & (sv >= 0)
+        e_idx = np.r_[np.flatnonzero(pu), np.flatnonzero(pv)]
+        a = np.r_[np.zeros(pu.sum()), np.maximum(L[pv] - reach_v[pv], 0.0)]
+        b = np.r_[np.minimum(reach_u[pu], L[pu]), L[pv]]
+        owner_part = np.r_[su[pu], sv[pv]]
+        pos_len = b - a > 1e-6
+        e_idx, a, b, owner_part = e_idx[pos_len], a[pos_len], b[pos_len], owner_part[pos_len]
+        parts = _substrings(geoms, e_idx, a, b)
+        pieces = list(geoms[whole]) + list(parts)
+        who = list(owner[su[whole]]) + list(owner[owner_part])
         # each facility's own stretch of street (its access path)
         snapped = graph.snap(gpd.GeoSeries(fac_geoms, crs=crs)
                              if (shapely.get_type_id(fac_geoms) == 0).all()
@@ -526,9 +523,13 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
         if not pieces:
             return gpd.GeoDataFrame({"facility": [], "facility_id": [], "radius_m": []},
                                     geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-        polys = shapely.buffer(np.asarray(pieces, dtype=object), buffer, quad_segs=4)
-        frame = gpd.GeoDataFrame({"facility": np.asarray(who, np.int64)}, geometry=polys,
-                                 crs=crs).dissolve(by="facility").reset_index()
+        who_a = np.asarray(who, np.int64)
+        order = np.argsort(who_a, kind="stable")
+        fac_ids, first = np.unique(who_a[order], return_index=True)
+        grouped = np.split(np.asarray(pieces, dtype=object)[order], first[1:])
+        merged = [shapely.union_all(shapely.buffer(shapely.line_merge(
+            shapely.multilinestrings(list(g_))), buffer, quad_segs=4)) for g_ in grouped]
+        frame = gpd.GeoDataFrame({"facility": fac_ids}, geometry=merged, crs=crs)
     fpos = frame["facility"].to_numpy()
     frame["radius_m"] = radius[fpos]
     ids = _ids(facilities, id_field) if id_field and owner is None else None
@@ -537,15 +538,39 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
                             geometry="geometry", crs=crs)
 
 
+def _substrings(geoms: np.ndarray, idx: np.ndarray, a: np.ndarray, b: np.ndarray
+                ) -> np.ndarray:
+    """Parts [a, b] (metres along the line) of ``geoms[idx]``, vectorised for straight edges."""
+    out = np.empty(len(idx), dtype=object)
+    if not len(idx):
+        return out
+    g = geoms[idx]
+    straight = shapely.get_num_coordinates(g) == 2
+    if straight.any():
+        p0 = shapely.line_interpolate_point(g[straight], a[straight])
+        p1 = shapely.line_interpolate_point(g[straight], b[straight])
+        xy = np.stack([np.c_[shapely.get_x(p0), shapely.get_y(p0)],
+                       np.c_[shapely.get_x(p1), shapely.get_y(p1)]], axis=1)
+        out[straight] = shapely.linestrings(xy)
+    if (~straight).any():
+        from shapely.ops import substring
+
+        out[~straight] = [substring(gg, aa, bb) for gg, aa, bb
+                          in zip(g[~straight], a[~straight], b[~straight])]
+    return out
+
+
 def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
                     footprints: np.ndarray | None = None, weight: np.ndarray | None = None,
                     cluster_distance: float | None = None, min_count: int = 1,
-                    id_col: str = "building_id") -> gpd.GeoDataFrame:
+                    id_col: str = "building_id", group: np.ndarray | None = None,
+                    polygon_buffer: float | None = None) -> gpd.GeoDataFrame:
     """Clusters of uncovered demand as polygons (for maps and findings).
 
     Uncovered points closer than ``cluster_distance`` to each other (through their footprints
     when given) form one cluster; its polygon is the union of the members buffered by half
-    that distance.
+    that distance (or by ``polygon_buffer``). Points with the same ``group`` label (e.g. the
+    same residential compound) always belong to one cluster.
 
     Returns
     -------
@@ -571,6 +596,12 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
+    if group is not None:
+        gl = pd.Series(np.asarray(group, dtype=object)[sel])
+        has = gl.notna() & (gl.astype(str) != "")
+        firsts = gl[has].groupby(gl[has].astype(str)).transform(lambda x: x.index[0])
+        i = np.r_[i, firsts.index.to_numpy()]
+        j = np.r_[j, firsts.to_numpy()]
     adj = sp.coo_matrix((np.ones(len(i)), (i, j)), shape=(len(buf), len(buf)))
     _, lab = connected_components(adj, directed=False)
     df = pd.DataFrame({"lab": lab, "id": ids, "w": w})
@@ -579,7 +610,9 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     keep = n[n >= min_count].index.to_numpy()
     if not len(keep):
         return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    polys = [shapely.union_all(buf[lab == k]) for k in keep]
+    pb = cd / 2 if polygon_buffer is None else polygon_buffer
+    pbuf = buf if pb == cd / 2 else shapely.buffer(geoms, pb, quad_segs=4)
+    polys = [shapely.union_all(pbuf[lab == k]) for k in keep]
     members = g["id"].agg(lambda s: ";".join(sorted(s)))
     out = gpd.GeoDataFrame({
         "cluster": [min(members[k].split(";")) for k in keep],
@@ -666,34 +699,61 @@ def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str
                       radius: float, method: str, id_col: str, pop_col: str | None,
                       grids: gpd.GeoDataFrame | None, extra: dict[str, Any] | None = None
                       ) -> gpd.GeoDataFrame:
+    """Findings for clusters of uncovered buildings.
+
+    A cluster is named by the residential compounds its buildings belong to (feature: the first
+    compound id, the others related; layer ``residential_compounds``); buildings outside any
+    compound are named by their smallest building id (layer ``buildings``).
+    """
     if not len(clusters):
         return empty_findings()
-    dist = pd.Series(demand[dist_col].to_numpy(float), index=demand[id_col].astype(str))
-    pop = (pd.Series(demand[pop_col].to_numpy(float), index=demand[id_col].astype(str))
-           if pop_col else None)
-    fids, measures, sev, titles = [], [], [], []
+    key = demand[id_col].astype(str)
+    dist = pd.Series(demand[dist_col].to_numpy(float), index=key)
+    pop = pd.Series(demand[pop_col].to_numpy(float), index=key) if pop_col else None
+    comp = (pd.Series(demand["compound_id"].to_numpy(), index=key)
+            if "compound_id" in demand else None)
+    fids, measures, sev, titles, layers_, extra_ids = [], [], [], [], [], []
     for r in clusters.itertuples():
         mem = r.members.split(";")
         d = dist.reindex(mem).to_numpy(float)
         fin = d[np.isfinite(d)]
-        nearest = float(np.min(fin)) if len(fin) else float("inf")
+        nearest = float(np.min(fin)) if len(fin) else float("nan")
         people = float(pop.reindex(mem).sum()) if pop is not None else float("nan")
-        m = {"n": int(r.n), "nearest_m": nearest if np.isfinite(nearest) else None,
+        comps = []
+        if comp is not None:
+            comps = sorted({str(c) for c in comp.reindex(mem) if isinstance(c, str) and c})
+        m = {"buildings": int(r.n), "nearest_m": nearest,
              "median_m": float(np.median(fin)) if len(fin) else None,
              "population": people, "area_m2": float(r.geometry.area), "radius_m": radius,
-             "method": method, **(extra or {})}
+             "method": method, "compounds": len(comps), "first_building": str(r.cluster),
+             **(extra or {})}
         measures.append(m)
-        fids.append([r.cluster])
+        if comps:
+            fids.append(comps)
+            layers_.append("residential_compounds")
+        else:
+            fids.append([str(r.cluster)])
+            layers_.append(layer)
         far = (not np.isfinite(nearest)) or nearest > 2 * radius
         sev.append("high" if far or (np.isfinite(people) and people >= 500) else "medium")
         titles.append(title.format(n=int(r.n), radius=int(radius),
                                    nearest=("不可达" if not np.isfinite(nearest)
                                             else f"{nearest:.0f}米")))
-    f = make_findings(check=CHECK, rule=rule, rule_source=rule_source, title=titles,
-                      task_id=task_id, feature_ids=fids, layer=layer,
-                      geometry=list(clusters.geometry.values), measures=measures,
-                      measure_key="nearest_m", measure_unit="m", severity=sev, public=False)
-    return assign_grids(f, grids)
+    # two clusters in the same compounds: tell them apart by their first building
+    keys = [tuple(f) for f in fids]
+    dup = pd.Series(keys).duplicated(keep=False).to_numpy()
+    extra_ids = [str(c) if d_ else None for c, d_ in zip(clusters["cluster"], dup)]
+    frames = []
+    for lay in dict.fromkeys(layers_):
+        sel = [i for i, x in enumerate(layers_) if x == lay]
+        frames.append(make_findings(
+            check=CHECK, rule=rule, rule_source=rule_source, title=[titles[i] for i in sel],
+            task_id=task_id, feature_ids=[fids[i] for i in sel], layer=lay,
+            geometry=[clusters.geometry.values[i] for i in sel],
+            measures=[measures[i] for i in sel], measure_key="nearest_m", measure_unit="m",
+            severity=[sev[i] for i in sel], public=False,
+            id_extra=[extra_ids[i] for i in sel]))
+    return assign_grids(concat_findings(frames), grids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,7 +798,8 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     clusters = uncovered_areas(demand, demand["covered"].to_numpy(),
                                footprints=demand["footprint"].to_numpy(),
                                weight=demand["population"].to_numpy(float),
-                               min_count=int(net.get("cluster_min_buildings", 3)))
+                               min_count=int(net.get("cluster_min_buildings", 3)),
+                               group=demand["compound_id"].to_numpy())
     findings = _cluster_findings(
         clusters, rule="toilet_uncovered", rule_source=source,
         title=f"公厕服务盲区：{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
@@ -772,13 +833,48 @@ def _attach(demand: gpd.GeoDataFrame, d: pd.DataFrame, facilities: gpd.GeoDataFr
     return out
 
 
+def _land_use_class(layers: dict[str, gpd.GeoDataFrame], x: np.ndarray, y: np.ndarray
+                    ) -> np.ndarray:
+    """Land-use class of points: ``G`` parks, ``R`` residential compounds, ``ABS`` road land and
+    public / commercial / office plots (footprints + 10 m), ``""`` otherwise (in that priority)."""
+    pts = shapely.points(x, y)
+    out = np.full(len(pts), "", dtype=object)
+
+    def mark(geoms: np.ndarray, label: str, distance: float = 0.0) -> None:
+        free = np.flatnonzero(out == "")
+        if not len(free) or not len(geoms):
+            return
+        tree = shapely.STRtree(geoms)
+        if distance > 0:
+            i, _ = tree.query(pts[free], predicate="dwithin", distance=distance)
+        else:
+            i, _ = tree.query(pts[free], predicate="intersects")
+        out[free[np.unique(i)]] = label
+
+    def arr(lid: str) -> np.ndarray:
+        g = layers.get(lid)
+        return (np.asarray(g.geometry.values, dtype=object) if g is not None and len(g)
+                else np.zeros(0, dtype=object))
+
+    mark(arr("parks"), "G")
+    mark(arr("residential_compounds"), "R")
+    mark(arr("red_lines"), "ABS")
+    b = layers.get("buildings")
+    if b is not None and len(b) and "use" in b:
+        pub = b[b["use"].isin(["商业", "办公", "公共服务", "市政设施"])]
+        mark(np.asarray(pub.geometry.values, dtype=object), "ABS", distance=10.0)
+    return out
+
+
 def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """Toilets per km2 of each land-use class against GB/T 50337-2018 表4.2.2.
 
-    Land-use classes are approximated from the catalog layers: G = parks and squares,
-    R = residential compounds, ABS = road land (red lines) and the plots of public, commercial and
-    office buildings (footprints buffered 10 m), each without the classes before it. A toilet
-    counts for the class whose land it stands on. Per district when grids carry ``district``.
+    Land-use classes are approximated from the catalog layers (a bureau with a land-use layer
+    should use it instead): G = parks and squares, R = residential compounds, ABS = road land
+    (red lines) and the plots of public, commercial and office buildings (footprints buffered
+    10 m), each without the classes before it. Areas are measured on a lattice of sample points
+    (``toilets.density.sample_m`` apart, overlaps counted once); a toilet counts for the class
+    of the land it stands on. Per district when grids carry ``district``.
 
     Returns
     -------
@@ -787,48 +883,48 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
         ``min``, ``max``, ``status`` (偏低 / 符合 / 偏高 / 无此类用地), ``source``.
     """
     cfg = coverage_config()["toilets"]["density"]
+    step = float(cfg.get("sample_m", 10))
     toilets = _need(layers, "toilets")
-    crs = toilets.crs
-    polys: dict[str, Any] = {}
-    parks = layers.get("parks")
-    polys["G"] = shapely.union_all(np.asarray(parks.geometry.values, dtype=object)) \
-        if parks is not None and len(parks) else shapely.Polygon()
-    comp = layers.get("residential_compounds")
-    r = shapely.union_all(np.asarray(comp.geometry.values, dtype=object)) \
-        if comp is not None and len(comp) else shapely.Polygon()
-    polys["R"] = shapely.difference(r, polys["G"])
-    parts = []
-    red = layers.get("red_lines")
-    if red is not None and len(red):
-        parts.append(shapely.union_all(np.asarray(red.geometry.values, dtype=object)))
-    b = layers.get("buildings")
-    if b is not None and len(b) and "use" in b:
-        pub = b[b["use"].isin(["商业", "办公", "公共服务", "市政设施"])]
-        if len(pub):
-            parts.append(shapely.union_all(shapely.buffer(
-                np.asarray(pub.geometry.values, dtype=object), 10, quad_segs=2)))
-    abs_ = shapely.union_all(parts) if parts else shapely.Polygon()
-    polys["ABS"] = shapely.difference(abs_, shapely.union(polys["R"], polys["G"]))
-    districts: dict[str, Any] = {ALL: None}
+    bounds = [g.total_bounds for lid in ("parks", "residential_compounds", "red_lines")
+              if (g := layers.get(lid)) is not None and len(g)]
+    if bounds:
+        bb = np.array(bounds)
+        # lattice offset 0.37 step: sample points rarely fall on drawn boundaries
+        x0, y0 = np.floor(bb[:, :2].min(axis=0) / step) * step + 0.37 * step
+        x1, y1 = bb[:, 2:].max(axis=0)
+        gx, gy = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
+        sx, sy = gx.ravel(), gy.ravel()
+    else:
+        sx = sy = np.zeros(0)
+    cls = _land_use_class(layers, sx, sy)
+    keep = cls != ""
+    sx, sy, cls = sx[keep], sy[keep], cls[keep]
+    tx = toilets.geometry.x.to_numpy()
+    ty = toilets.geometry.y.to_numpy()
+    tcls = _land_use_class(layers, tx, ty)
     grids = layers.get("grids")
+    s_d = np.full(len(sx), "", dtype=object)
+    t_d = np.full(len(tx), "", dtype=object)
     if grids is not None and len(grids) and "district" in grids:
-        for name, sub in grids.groupby("district"):
-            districts[str(name)] = shapely.union_all(np.asarray(sub.geometry.values, dtype=object))
-    pts = np.asarray(toilets.geometry.values, dtype=object)
+        gtree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
+        gd = grids["district"].fillna("").astype(str).to_numpy()
+        for xs_, ys_, outd in ((sx, sy, s_d), (tx, ty, t_d)):
+            i, j = gtree.query(shapely.points(xs_, ys_), predicate="intersects")
+            outd[i] = gd[j]
+    districts = [ALL] + sorted(d for d in set(s_d) | set(t_d) if d)
     rows = []
-    for dname, dpoly in districts.items():
-        for cls, spec in cfg["classes"].items():
-            poly = polys.get(cls, shapely.Polygon())
-            if dpoly is not None:
-                poly = shapely.intersection(poly, dpoly)
-            area = float(shapely.area(poly)) / 1e6
-            shapely.prepare(poly)
-            n = int(shapely.contains(poly, pts).sum()) if len(pts) else 0
+    cell_km2 = step * step / 1e6
+    for dname in districts:
+        sd = np.ones(len(sx), bool) if dname == ALL else s_d == dname
+        td = np.ones(len(tx), bool) if dname == ALL else t_d == dname
+        for c, spec in cfg["classes"].items():
+            area = float(((cls == c) & sd).sum()) * cell_km2
+            n = int(((tcls == c) & td).sum())
             dens = n / area if area > 0 else np.nan
             lo, hi = float(spec["min"]), float(spec["max"])
             status = ("无此类用地" if not area > 0 else "偏低" if dens < lo
                       else "偏高" if dens > hi else "符合")
-            rows.append({"district": dname, "class": cls, "title": spec["title"],
+            rows.append({"district": dname, "class": c, "title": spec["title"],
                          "area_km2": area, "toilets": n, "density_per_km2": dens,
                          "min": lo, "max": hi, "status": status, "source": cfg["source"]})
     return pd.DataFrame(rows)
@@ -906,7 +1002,10 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     clusters = uncovered_areas(demand, demand["covered_max"].to_numpy(),
                                footprints=demand["footprint"].to_numpy(),
                                weight=demand["population"].to_numpy(float),
-                               min_count=int(net.get("cluster_min_buildings", 3)))
+                               min_count=int(net.get("cluster_min_buildings", 3)),
+                               group=demand["compound_id"].to_numpy(),
+                               cluster_distance=float(cfg.get("cluster_distance_m", 300)),
+                               polygon_buffer=float(net.get("cluster_distance_m", 60)) / 2)
     far_dist = d_max["distance"].to_numpy()
     demand["distance_max_rule"] = far_dist
     findings = _cluster_findings(
@@ -1132,7 +1231,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
                                cap_style="square")
         clusters = uncovered_areas(land, l_cov, footprints=cells,
                                    weight=land["area_m2"].to_numpy(float),
-                                   cluster_distance=spacing * 0.5, id_col="compound_id")
+                                   cluster_distance=float(cfg.get("cluster_distance_m", 60)),
+                                   polygon_buffer=0.01, id_col="compound_id")
         clusters = _park_clusters(clusters, land, l_cov)
         findings = _park_findings(clusters, land, spec, method, layers.get("grids"),
                                   str(cfg.get("task_id", "3.1.1")))
@@ -1166,7 +1266,9 @@ def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dic
     if not len(clusters):
         return empty_findings()
     comp_area = land.groupby("compound_id")["area_m2"].sum()
-    min_area = 2 * float(coverage_config()["demand"].get("land_sample_spacing_m", 20)) ** 2
+    min_area = float(coverage_config()["parks"].get("finding_min_area_m2", 0))
+    min_area = max(min_area, 2 * float(coverage_config()["demand"].get(
+        "land_sample_spacing_m", 20)) ** 2)
     clusters = clusters[clusters["weight"] >= min_area]
     if not len(clusters):
         return empty_findings()

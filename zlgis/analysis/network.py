@@ -320,8 +320,42 @@ class StreetGraph:
         return sp.csr_matrix((w, (r, c)), shape=(self.n_nodes, self.n_nodes))
 
     @cached_property
+    def _edge_geoms(self) -> np.ndarray:
+        return np.asarray(self.edges.geometry.values, dtype=object)
+
+    @cached_property
     def _tree(self) -> shapely.STRtree:
-        return shapely.STRtree(self.edges.geometry.values)
+        return shapely.STRtree(self._edge_geoms)
+
+    @cached_property
+    def _segments(self) -> dict[str, np.ndarray]:
+        """Every straight segment of every edge: ends, edge id, offset of its start on the edge."""
+        xy, e = shapely.get_coordinates(self._edge_geoms, return_index=True)
+        same = e[1:] == e[:-1]
+        a = np.flatnonzero(same)
+        ax, ay, bx, by = xy[a, 0], xy[a, 1], xy[a + 1, 0], xy[a + 1, 1]
+        ln = np.hypot(bx - ax, by - ay)
+        edge = e[a]
+        cum = np.cumsum(ln)
+        first = np.r_[True, edge[1:] != edge[:-1]]
+        base = np.maximum.accumulate(np.where(first, np.arange(len(edge)), 0))
+        start = cum - ln - (cum[base] - ln[base])
+        return {"ax": ax, "ay": ay, "bx": bx, "by": by, "len": ln, "edge": edge, "start": start}
+
+    @cached_property
+    def _sample_tree(self) -> tuple[cKDTree, np.ndarray, float]:
+        """KD-tree of points sampled along every segment (no two samples farther than s apart)."""
+        seg = self._segments
+        ln = seg["len"]
+        spacing = float(np.clip(0.5 * np.median(ln), 1.0, 25.0)) if len(ln) else 1.0
+        n = np.ceil(ln / spacing).astype(np.int64) + 1
+        sid = np.repeat(np.arange(len(ln)), n)
+        start = np.r_[0, np.cumsum(n)[:-1]]
+        frac = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(np.maximum(n - 1, 1), n)
+        x = seg["ax"][sid] + frac * (seg["bx"][sid] - seg["ax"][sid])
+        y = seg["ay"][sid] + frac * (seg["by"][sid] - seg["ay"][sid])
+        # actual spacing is len / (n - 1) <= spacing
+        return cKDTree(np.c_[x, y], balanced_tree=False, compact_nodes=False), sid, spacing
 
     @cached_property
     def components(self) -> np.ndarray:
@@ -574,9 +608,15 @@ def _crossings(parts: np.ndarray, crossable: np.ndarray
 
 def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None = None
                 ) -> pd.DataFrame:
-    """Snap points to their nearest edge of ``graph``; see :meth:`StreetGraph.snap`."""
-    if isinstance(points, pd.DataFrame) and not isinstance(points, gpd.GeoDataFrame) and \
-            {"edge", "offset", "access"} <= set(points.columns):
+    """Snap points to their nearest edge of ``graph``; see :meth:`StreetGraph.snap`.
+
+    Exact and vectorised: candidate straight segments come from a KD-tree over points sampled
+    along every segment (at most ``s`` apart); the exact point-to-segment distance is computed for
+    the ``k`` nearest samples' segments. The answer is provably the nearest segment when the
+    k-th sample is farther than the best distance + ``s``/2; the few points where that bound
+    does not hold are snapped with an STRtree nearest-neighbour query instead.
+    """
+    if _is_snapped(points):
         return points  # already snapped
     arr, crs, index = _as_points(points)
     if crs is not None and graph.crs is not None and not _same_crs(crs, graph.crs):
@@ -584,30 +624,64 @@ def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None =
     n = len(arr)
     edge = np.full(n, -1, np.int64)
     access = np.full(n, _INF)
-    if n:
-        kw = {"max_distance": max_distance} if max_distance is not None else {}
-        (pi, ei), dist = graph._tree.query_nearest(arr, return_distance=True, all_matches=False,
-                                                   **kw)
-        edge[pi] = ei
-        access[pi] = dist
-    ok = edge >= 0
-    eg = graph.edges.geometry.values
     offset = np.full(n, np.nan)
     sx = np.full(n, np.nan)
     sy = np.full(n, np.nan)
-    if ok.any():
-        offset[ok] = shapely.line_locate_point(eg[edge[ok]], arr[ok])
-        sp_ = shapely.line_interpolate_point(eg[edge[ok]], offset[ok])
-        sx[ok], sy[ok] = shapely.get_x(sp_), shapely.get_y(sp_)
-    # line_locate_point measures along the geometry; lengths equal geometry length
+    if n:
+        px, py = shapely.get_x(arr), shapely.get_y(arr)
+        seg = graph._segments
+        tree, sample_seg, spacing = graph._sample_tree
+        k = int(min(8, len(sample_seg)))
+        dk, ik = tree.query(np.c_[px, py], k=k)
+        if k == 1:
+            dk, ik = dk[:, None], ik[:, None]
+        cand = sample_seg[ik]                                      # (n, k) segment ids
+        ax, ay, bx, by = (seg["ax"][cand], seg["ay"][cand], seg["bx"][cand], seg["by"][cand])
+        vx, vy = bx - ax, by - ay
+        ll = vx * vx + vy * vy
+        t = np.clip(((px[:, None] - ax) * vx + (py[:, None] - ay) * vy)
+                    / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+        qx, qy = ax + t * vx, ay + t * vy
+        d = np.hypot(px[:, None] - qx, py[:, None] - qy)
+        j = np.argmin(d, axis=1)
+        rows = np.arange(n)
+        best = d[rows, j]
+        sid = cand[rows, j]
+        edge = seg["edge"][sid].astype(np.int64)
+        access = best
+        offset = seg["start"][sid] + t[rows, j] * np.sqrt(ll[rows, j])
+        sx, sy = qx[rows, j], qy[rows, j]
+        unsure = ~(dk[:, -1] > best + spacing / 2) & (k < len(sample_seg))
+        if unsure.any():
+            u = np.flatnonzero(unsure)
+            (pi, ei), dist = graph._tree.query_nearest(arr[u], return_distance=True,
+                                                       all_matches=False)
+            u = u[pi]
+            better = dist < access[u] - 1e-9
+            u, ei, dist = u[better], ei[better], dist[better]
+            if len(u):
+                eg = graph._edge_geoms[ei]
+                edge[u] = ei
+                access[u] = dist
+                offset[u] = shapely.line_locate_point(eg, arr[u])
+                q = shapely.line_interpolate_point(eg, offset[u])
+                sx[u], sy[u] = shapely.get_x(q), shapely.get_y(q)
+        elen = graph.edges["length"].to_numpy(float)
+        offset = np.clip(offset, 0.0, elen[edge])
+        if max_distance is not None:
+            far = access > max_distance
+            edge[far] = -1
+            access[far] = _INF
+            offset[far] = sx[far] = sy[far] = np.nan
+    ok = edge >= 0
     elen = graph.edges["length"].to_numpy(float)
     glen = np.full(n, np.nan)
     glen[ok] = elen[edge[ok]]
-    u = np.full(n, -1, np.int64)
-    v = np.full(n, -1, np.int64)
-    u[ok] = graph.edges["u"].to_numpy()[edge[ok]]
-    v[ok] = graph.edges["v"].to_numpy()[edge[ok]]
-    return pd.DataFrame({"edge": edge, "u": u, "v": v, "offset": offset, "access": access,
+    u_ = np.full(n, -1, np.int64)
+    v_ = np.full(n, -1, np.int64)
+    u_[ok] = graph.edges["u"].to_numpy()[edge[ok]]
+    v_[ok] = graph.edges["v"].to_numpy()[edge[ok]]
+    return pd.DataFrame({"edge": edge, "u": u_, "v": v_, "offset": offset, "access": access,
                          "edge_length": glen, "snap_x": sx, "snap_y": sy}, index=index)
 
 

@@ -357,19 +357,17 @@ def _heap_pop(keys, vals, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _priority_flood(z, closed, w):  # pragma: no cover - compiled
+def _priority_flood(z, closed, w, keys, vals, pit, tr):  # pragma: no cover - compiled
     """Fill ``z`` (padded, flat) in place. ``closed``: 0 open, 1 done, 2 outlet (frame, nodata).
 
-    A 4-ary heap holds the frontier; a stack holds depression cells at the current spill level
-    (Barnes 2014); a second stack finishes cells climbing a slope, whose filled value is their own
-    elevation (Zhou 2016), pushing only those with an open lower neighbour onto the heap.
+    A 4-ary heap (``keys``, ``vals``) holds the frontier; the ``pit`` stack holds depression
+    cells at the current spill level (Barnes 2014); the ``tr`` stack finishes cells climbing a
+    slope, whose filled value is their own elevation (Zhou 2016), and only those with an open
+    lower neighbour that nothing else will reach go onto the heap. The work arrays hold one
+    entry per cell at most (their pages are touched only as far as used).
     """
     n = z.size
     offs = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1], dtype=np.int64)
-    keys = np.empty(1024, np.float64)
-    vals = np.empty(1024, np.int64)
-    pit = np.empty(1024, np.int64)
-    tr = np.empty(1024, np.int64)
     hs = 0
     pn = 0
     for c in range(n):
@@ -378,9 +376,6 @@ def _priority_flood(z, closed, w):  # pragma: no cover - compiled
         for d in offs:
             if closed[c + d] == 2:
                 closed[c] = 1
-                if hs == keys.size:
-                    keys = np.concatenate((keys, np.empty(keys.size, np.float64)))
-                    vals = np.concatenate((vals, np.empty(vals.size, np.int64)))
                 hs = _heap_push(keys, vals, hs, z[c], c)
                 break
     while hs > 0 or pn > 0:
@@ -397,8 +392,6 @@ def _priority_flood(z, closed, w):  # pragma: no cover - compiled
             closed[nb] = 1
             if z[nb] <= lev:
                 z[nb] = lev
-                if pn == pit.size:
-                    pit = np.concatenate((pit, np.empty(pit.size, np.int64)))
                 pit[pn] = nb
                 pn += 1
             else:
@@ -413,18 +406,21 @@ def _priority_flood(z, closed, w):  # pragma: no cover - compiled
                         m = x + d2
                         if closed[m]:
                             continue
-                        if z[m] >= zx:
+                        zm = z[m]
+                        if zm >= zx:
                             closed[m] = 1
-                            if tn == tr.size:
-                                tr = np.concatenate((tr, np.empty(tr.size, np.int64)))
                             tr[tn] = m
                             tn += 1
-                        else:
+                        elif not low:
+                            # x must wait in the heap for its lower open neighbour m, unless a
+                            # closed cell lower than m already waits to reach it (Zhou 2016)
                             low = True
+                            for d3 in offs:
+                                q = m + d3
+                                if closed[q] == 1 and z[q] < zm:
+                                    low = False
+                                    break
                     if low:
-                        if hs == keys.size:
-                            keys = np.concatenate((keys, np.empty(keys.size, np.float64)))
-                            vals = np.concatenate((vals, np.empty(vals.size, np.int64)))
                         hs = _heap_push(keys, vals, hs, zx, x)
     return z
 
@@ -489,7 +485,12 @@ def fill_depressions(elevation: NDArray[Any], nodata: NDArray[np.bool_] | None =
                    else memory_budget_mb)
     with contextlib.ExitStack() as stack:
         z, closed = _padded(arr, nodata, stack, budget)
-        _priority_flood(z.reshape(-1), closed.reshape(-1), z.shape[1])
+        n = z.size
+        idx = np.int32 if n < 2 ** 31 - 16 else np.int64
+        keys = _empty((n,), np.float64, budget, stack)
+        vals, pit, tr = (_empty((n,), idx, budget, stack) for _ in range(3))
+        _priority_flood(z.reshape(-1), closed.reshape(-1), z.shape[1], keys, vals, pit, tr)
+        del keys, vals, pit, tr
         out = np.array(z[1:-1, 1:-1], dtype=np.float64)
         out[closed[1:-1, 1:-1] == 2] = np.nan
     return out
@@ -735,7 +736,8 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     counts = np.bincount(flat_lab, minlength=n + 1)
     vol = np.bincount(flat_lab, weights=depth.ravel(), minlength=n + 1)
     maxd = np.zeros(n + 1)
-    np.maximum.at(maxd, flat_lab, depth.ravel())
+    if n:
+        maxd[1:] = ndimage.maximum(depth, lab, index=np.arange(1, n + 1))
     keep = (maxd >= min_depth_m) & (counts * cell_area >= min_area_m2)
     keep[0] = False
     kept = np.flatnonzero(keep)

@@ -86,6 +86,7 @@ __all__ = [
     "vehicle_class_matches",
     "prepare_pings",
     "detect_stops",
+    "PointGrid",
     "points_in_polygons",
     "points_near_lines",
     "zone_schedules",
@@ -329,15 +330,246 @@ def _stop_params(cfg: Mapping[str, Any]) -> dict[str, float]:
 # fast overlays
 # --------------------------------------------------------------------------------------------
 
+class _Cells:
+    """A lattice of square cells: origin, size, columns and rows."""
+
+    def __init__(self, bounds: Sequence[float], cell: float) -> None:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        self.minx, self.miny, self.c = minx, miny, float(cell)
+        self.ncol = int((maxx - minx) // self.c) + 1
+        self.nrow = int((maxy - miny) // self.c) + 1
+
+    def ids(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
+        cx = ((x - self.minx) // self.c).astype(np.int64)
+        cy = ((y - self.miny) // self.c).astype(np.int64)
+        return cy * self.ncol + cx
+
+    def in_bounds(self, bounds: Sequence[float]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+        """Ids and (slightly grown) boxes of the cells under ``bounds``."""
+        minx, miny, maxx, maxy = bounds
+        c = self.c
+        i0 = max(int((minx - self.minx) // c), 0)
+        i1 = min(int((maxx - self.minx) // c), self.ncol - 1)
+        j0 = max(int((miny - self.miny) // c), 0)
+        j1 = min(int((maxy - self.miny) // c), self.nrow - 1)
+        if i1 < i0 or j1 < j0:
+            return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+        ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
+        ii, jj = ii.ravel(), jj.ravel()
+        eps = 1e-6 * max(c, 1.0)
+        bx0 = self.minx + ii * c - eps
+        by0 = self.miny + jj * c - eps
+        boxes = shapely.box(bx0, by0, bx0 + c + 2 * eps, by0 + c + 2 * eps)
+        return jj * self.ncol + ii, boxes
+
+    def along_pairs(self, line: Any, dist: float
+                    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Pairs (cell id, segment) of cells that may lie within ``dist`` of a segment of ``line``.
+
+        Returns the cell ids and, per pair, the segment's end points ``(ax, ay, bx, by)``. Long
+        segments are cut into pieces of at most four cells only to enumerate their cells; the
+        end points stay those of the original segment.
+        """
+        c = self.c
+        parts = shapely.get_parts(line)
+        coords, part = shapely.get_coordinates(parts, return_index=True)
+        same = part[1:] == part[:-1]
+        seg = np.column_stack([coords[:-1][same], coords[1:][same]])  # ax ay bx by
+        if not len(seg):
+            seg = np.column_stack([coords, coords])
+        length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+        k = np.maximum(np.ceil(length / (4 * c)).astype(np.int64), 1)
+        sid = np.repeat(np.arange(len(seg)), k)
+        f0 = (np.arange(int(k.sum())) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)) / k[sid]
+        f1 = f0 + 1.0 / k[sid]
+        sg = seg[sid]
+        x0 = sg[:, 0] + f0 * (sg[:, 2] - sg[:, 0])
+        x1 = sg[:, 0] + f1 * (sg[:, 2] - sg[:, 0])
+        y0 = sg[:, 1] + f0 * (sg[:, 3] - sg[:, 1])
+        y1 = sg[:, 1] + f1 * (sg[:, 3] - sg[:, 1])
+        lo_x = ((np.minimum(x0, x1) - dist - self.minx) // c).astype(np.int64)
+        hi_x = ((np.maximum(x0, x1) + dist - self.minx) // c).astype(np.int64)
+        lo_y = ((np.minimum(y0, y1) - dist - self.miny) // c).astype(np.int64)
+        hi_y = ((np.maximum(y0, y1) + dist - self.miny) // c).astype(np.int64)
+        ok = (hi_x >= 0) & (lo_x < self.ncol) & (hi_y >= 0) & (lo_y < self.nrow)
+        i0 = np.clip(lo_x, 0, self.ncol - 1)[ok]
+        i1 = np.clip(hi_x, 0, self.ncol - 1)[ok]
+        j0 = np.clip(lo_y, 0, self.nrow - 1)[ok]
+        j1 = np.clip(hi_y, 0, self.nrow - 1)[ok]
+        sid = sid[ok]
+        ni = i1 - i0 + 1
+        n = ni * (j1 - j0 + 1)
+        if not len(n):
+            return np.zeros(0, np.int64), np.zeros((0, 4))
+        rep = np.repeat(np.arange(len(n)), n)
+        kk = np.arange(int(n.sum())) - np.repeat(np.r_[0, np.cumsum(n)[:-1]], n)
+        cells = (j0[rep] + kk // ni[rep]) * self.ncol + i0[rep] + kk % ni[rep]
+        pair = np.unique(np.column_stack([cells, sid[rep]]), axis=0)
+        return pair[:, 0], seg[pair[:, 1]]
+
+    def along(self, line: Any, dist: float) -> NDArray[np.int64]:
+        """Ids of cells that may lie within ``dist`` of ``line``."""
+        return np.unique(self.along_pairs(line, dist)[0])
+
+
+class PointGrid:
+    """Points bucketed into square cells (sorted by cell), for fast overlays.
+
+    A polygon query classifies the cells under its bounding box once with vectorised shapely
+    predicates: points of cells strictly inside the polygon are accepted in bulk, points of
+    cells crossing its edge are tested one by one with ``shapely.intersects_xy``, other cells
+    are skipped. A line query takes the cells along the line (see :meth:`query_line`).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Point coordinates (working CRS, metres).
+    bounds : tuple
+        ``(minx, miny, maxx, maxy)`` of the area of interest; points outside never match.
+    cell : float, optional
+        Cell size in metres (default: about 16 points per cell).
+    subset : ndarray of int, optional
+        Only these points are indexed (the others never match); see :meth:`around`.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = PointGrid(np.array([1.0, 5.0, 50.0]), np.array([1.0, 5.0, 50.0]), (0, 0, 60, 60), 4)
+    >>> sorted(g.query_polygon(box(0, 0, 10, 10)).tolist())
+    [0, 1]
+    """
+
+    def __init__(self, x: NDArray[np.float64], y: NDArray[np.float64],
+                 bounds: Sequence[float], cell: float | None = None,
+                 subset: NDArray[np.intp] | None = None) -> None:
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        if subset is None:
+            xs, ys = self.x, self.y
+        else:
+            subset = np.asarray(subset, dtype=np.intp)
+            xs, ys = self.x[subset], self.y[subset]
+        inb = np.flatnonzero((xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy))
+        if cell is None:  # about 16 points per cell, between 8 m and 1 km
+            area = max((maxx - minx) * (maxy - miny), 1.0)
+            cell = float(np.clip(np.sqrt(area * 16.0 / max(len(inb), 1)), 8.0, 1000.0))
+        self.cells = _Cells(bounds, cell)
+        self.cell = self.cells.c
+        cid = self.cells.ids(xs[inb], ys[inb])
+        srt = np.argsort(cid, kind="stable")
+        self.order = (inb if subset is None else subset[inb])[srt]
+        counts = np.bincount(cid, minlength=self.cells.ncol * self.cells.nrow)
+        self.start = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.start[1:])
+
+    @classmethod
+    def around(cls, x: NDArray[np.float64], y: NDArray[np.float64], geoms: Sequence[Any], *,
+               dist: float = 0.0, cell: float | None = None, coarse: float = 64.0
+               ) -> "PointGrid":
+        """A grid of only the points near ``geoms`` (within ``dist``; polygons or lines).
+
+        One cheap pass drops every point whose coarse cell (``coarse`` metres) touches no
+        geometry, so only the few remaining points are sorted into the fine grid.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        arr = np.asarray([g for g in geoms if g is not None and not shapely.is_empty(g)],
+                         dtype=object)
+        if not len(arr):
+            return cls(x, y, (0.0, 0.0, 0.0, 0.0), 1.0, subset=np.zeros(0, dtype=np.intp))
+        b = shapely.total_bounds(arr)
+        bounds = (b[0] - dist, b[1] - dist, b[2] + dist, b[3] + dist)
+        span = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
+        lat = _Cells(bounds, max(coarse, span / 4096))
+        touched = np.zeros(lat.ncol * lat.nrow + 1, dtype=bool)
+        for g in arr:
+            if shapely.get_type_id(g) in (3, 6) and dist == 0:  # polygons
+                ids, boxes = lat.in_bounds(shapely.bounds(g))
+                shapely.prepare(g)
+                touched[ids[shapely.intersects(g, boxes)]] = True
+            else:
+                touched[lat.along(shapely.boundary(g) if shapely.get_type_id(g) in (3, 6)
+                                  else g, dist)] = True
+                if shapely.get_type_id(g) in (3, 6):  # a grown polygon: its inside too
+                    ids, boxes = lat.in_bounds(shapely.bounds(g))
+                    touched[ids[shapely.intersects(g, boxes)]] = True
+        inb = (x >= bounds[0]) & (x <= bounds[2]) & (y >= bounds[1]) & (y <= bounds[3])
+        cid = np.where(inb, lat.ids(np.where(inb, x, bounds[0]), np.where(inb, y, bounds[1])),
+                       lat.ncol * lat.nrow)
+        subset = np.flatnonzero(touched[cid])
+        return cls(x, y, bounds, cell, subset=subset)
+
+    def _gather(self, cells: NDArray[np.int64]) -> NDArray[np.intp]:
+        s = self.start[cells]
+        n = self.start[cells + 1] - s
+        keep = n > 0
+        s, n = s[keep], n[keep]
+        if not len(s):
+            return np.zeros(0, dtype=np.intp)
+        total = int(n.sum())
+        offs = np.repeat(s - np.r_[0, np.cumsum(n)[:-1]], n)
+        return self.order[offs + np.arange(total)]
+
+    def query_polygon(self, poly: Any) -> NDArray[np.intp]:
+        """Indices of points inside or on the edge of ``poly``."""
+        if poly is None or shapely.is_empty(poly):
+            return np.zeros(0, dtype=np.intp)
+        cells, boxes = self.cells.in_bounds(shapely.bounds(poly))
+        if not len(cells):
+            return np.zeros(0, dtype=np.intp)
+        shapely.prepare(poly)
+        inner = shapely.contains_properly(poly, boxes)
+        edge = ~inner & shapely.intersects(poly, boxes)
+        sure = self._gather(cells[inner])
+        cand = self._gather(cells[edge])
+        hit = cand[shapely.intersects_xy(poly, self.x[cand], self.y[cand])] if len(cand) else cand
+        return np.concatenate([sure, hit])
+
+    def query_line(self, line: Any, tolerance: float) -> NDArray[np.intp]:
+        """Indices of points within ``tolerance`` of ``line`` (``dwithin`` semantics).
+
+        Each point is paired with the segments of the line whose cells hold it, and its
+        distance to them is computed in numpy with the formula GEOS uses (projection onto the
+        segment, clamped to its ends). Points within a hair (1e-9 relative) of the tolerance
+        are decided by shapely's own ``dwithin``, so the answer is exactly shapely's.
+        """
+        if line is None or shapely.is_empty(line):
+            return np.zeros(0, dtype=np.intp)
+        cells, seg = self.cells.along_pairs(line, tolerance * 1.01 + 1e-6)
+        s = self.start[cells]
+        n = self.start[cells + 1] - s
+        keep = n > 0
+        s, n, seg = s[keep], n[keep], seg[keep]
+        if not len(s):
+            return np.zeros(0, dtype=np.intp)
+        rep = np.repeat(np.arange(len(s)), n)
+        pts = self.order[np.repeat(s - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(int(n.sum()))]
+        px, py = self.x[pts], self.y[pts]
+        ax, ay, bx, by = seg[rep, 0], seg[rep, 1], seg[rep, 2], seg[rep, 3]
+        dx, dy = bx - ax, by - ay
+        len2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = ((px - ax) * dx + (py - ay) * dy) / len2
+        r = np.where(len2 > 0, np.clip(r, 0.0, 1.0), 0.0)
+        d = np.hypot(px - (ax + r * dx), py - (ay + r * dy))
+        near = np.abs(d - tolerance) <= 1e-9 * max(tolerance, 1.0)
+        hit = np.unique(pts[(d <= tolerance) & ~near])
+        unsure = np.setdiff1d(np.unique(pts[near]), hit)
+        if len(unsure):
+            ok = shapely.dwithin(line, shapely.points(self.x[unsure], self.y[unsure]), tolerance)
+            hit = np.union1d(hit, unsure[ok])
+        return hit
+
+
 def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons: Sequence[Any],
-                       *, order: NDArray[np.intp] | None = None
+                       *, grid: PointGrid | None = None, cell: float | None = None
                        ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Pairs (point index, polygon index) with the point inside (or on the edge of) the polygon.
 
-    Points are sorted by x once; each polygon takes the x-slice of its bounding box with
-    :func:`numpy.searchsorted`, filters it by y, and tests the rest with
-    :func:`shapely.contains_xy` on the prepared polygon (``intersects`` semantics on the edge:
-    a point on the boundary counts as inside). Pass ``order = np.argsort(x)`` to reuse a sort.
+    Same answer as ``geopandas.sjoin(points, polygons, predicate="intersects")``, computed with a
+    :class:`PointGrid` (built here unless ``grid`` is given; ``cell`` sets its size).
 
     >>> from shapely.geometry import box
     >>> pi, gi = points_in_polygons(np.array([1.0, 5.0, 15.0]), np.array([1.0, 5.0, 5.0]),
@@ -345,29 +577,11 @@ def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons:
     >>> sorted(zip(pi.tolist(), gi.tolist()))
     [(0, 0), (1, 0), (1, 1), (2, 1)]
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if order is None:
-        order = np.argsort(x, kind="stable")
-    xs = x[order]
-    pts_out: list[NDArray[np.intp]] = []
-    poly_out: list[NDArray[np.intp]] = []
+    if grid is None:
+        grid = PointGrid.around(x, y, polygons, cell=cell)
+    pts_out, poly_out = [], []
     for j, poly in enumerate(polygons):
-        if poly is None or shapely.is_empty(poly):
-            continue
-        minx, miny, maxx, maxy = shapely.bounds(poly)
-        lo = np.searchsorted(xs, minx, side="left")
-        hi = np.searchsorted(xs, maxx, side="right")
-        if hi <= lo:
-            continue
-        cand = order[lo:hi]
-        yc = y[cand]
-        cand = cand[(yc >= miny) & (yc <= maxy)]
-        if not len(cand):
-            continue
-        shapely.prepare(poly)
-        inside = shapely.intersects_xy(poly, x[cand], y[cand])
-        hit = cand[inside]
+        hit = grid.query_polygon(poly)
         pts_out.append(hit)
         poly_out.append(np.full(len(hit), j, dtype=np.intp))
     if not pts_out:
@@ -376,15 +590,12 @@ def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons:
 
 
 def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Sequence[Any],
-                      tolerance: float, *, order: NDArray[np.intp] | None = None
-                      ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+                      tolerance: float, *, grid: PointGrid | None = None,
+                      cell: float | None = None) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Pairs (point index, line index) with the point within ``tolerance`` of the line.
 
-    Exact ``dwithin`` semantics, computed cheaply: points are sorted by x once; each line takes
-    the x-slice of its grown bounding box; an outer buffer (slightly larger than the tolerance,
-    so it contains every point within it) and an inner buffer (slightly smaller, so every point
-    in it is within the tolerance) are tested with ``shapely.intersects_xy``; only the thin
-    ring between them is decided by shapely's exact ``dwithin``.
+    Same answer as ``geopandas.sjoin(points, lines, predicate="dwithin", distance=tolerance)``,
+    computed with :meth:`PointGrid.query_line` (default cell: twice the tolerance).
 
     >>> from shapely.geometry import LineString
     >>> pi, li = points_near_lines(np.array([0.0, 5.0, 5.0]), np.array([0.0, 9.0, 16.0]),
@@ -392,43 +603,12 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
     >>> pi.tolist(), li.tolist()
     ([1], [0])
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if order is None:
-        order = np.argsort(x, kind="stable")
-    xs = x[order]
+    if grid is None:
+        grid = PointGrid.around(x, y, lines, dist=tolerance * 1.05 + 1.0,
+                                cell=cell or max(2.0 * tolerance, 8.0))
     pts_out, line_out = [], []
     for j, line in enumerate(lines):
-        if line is None or shapely.is_empty(line):
-            continue
-        minx, miny, maxx, maxy = shapely.bounds(line)
-        grow = tolerance * 1.02 + 1e-6
-        lo = np.searchsorted(xs, minx - grow, side="left")
-        hi = np.searchsorted(xs, maxx + grow, side="right")
-        if hi <= lo:
-            continue
-        cand = order[lo:hi]
-        yc = y[cand]
-        cand = cand[(yc >= miny - grow) & (yc <= maxy + grow)]
-        if not len(cand):
-            continue
-        # chords of a buffer with 16 segments per quarter circle lie within 0.13 % of the radius
-        outer = shapely.buffer(line, tolerance * 1.01 + 1e-6, quad_segs=16)
-        shapely.prepare(outer)
-        cand = cand[shapely.intersects_xy(outer, x[cand], y[cand])]
-        if not len(cand):
-            continue
-        sure = np.zeros(len(cand), dtype=bool)
-        if tolerance > 0:
-            inner = shapely.buffer(line, tolerance * 0.99, quad_segs=16)
-            shapely.prepare(inner)
-            sure = shapely.intersects_xy(inner, x[cand], y[cand])
-        ring = np.flatnonzero(~sure)
-        if len(ring):
-            shapely.prepare(line)
-            sure[ring] = shapely.dwithin(line, shapely.points(x[cand[ring]], y[cand[ring]]),
-                                         tolerance)
-        hit = cand[sure]
+        hit = grid.query_line(line, tolerance)
         pts_out.append(hit)
         line_out.append(np.full(len(hit), j, dtype=np.intp))
     if not pts_out:
@@ -483,7 +663,7 @@ def pings_in_zones(x: NDArray[np.float64], y: NDArray[np.float64], t: NDArray[np
                    zone_geoms: Sequence[Any], schedules: Sequence[WeeklySchedule], *,
                    vtype_codes: NDArray[np.intp] | None = None,
                    class_matrix: NDArray[np.bool_] | None = None,
-                   order: NDArray[np.intp] | None = None
+                   grid: PointGrid | None = None
                    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Pairs (ping, zone) for pings inside a zone during its restricted minutes.
 
@@ -496,7 +676,7 @@ def pings_in_zones(x: NDArray[np.float64], y: NDArray[np.float64], t: NDArray[np
     ...                [WeeklySchedule.from_text("07:00-09:00")])[0].tolist()
     [0]
     """
-    pi, zi = points_in_polygons(x, y, zone_geoms, order=order)
+    pi, zi = points_in_polygons(x, y, zone_geoms, grid=grid)
     if not len(pi):
         return pi, zi
     ok = _time_class_ok(pi, zi, t, schedules, vtype_codes, class_matrix)
@@ -508,7 +688,7 @@ def pings_on_restricted_roads(x: NDArray[np.float64], y: NDArray[np.float64],
                               schedules: Sequence[WeeklySchedule], tolerance: float, *,
                               vtype_codes: NDArray[np.intp] | None = None,
                               class_matrix: NDArray[np.bool_] | None = None,
-                              order: NDArray[np.intp] | None = None
+                              grid: PointGrid | None = None
                               ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Pairs (ping, segment) within ``tolerance`` of a restricted segment in its hours.
 
@@ -517,7 +697,7 @@ def pings_on_restricted_roads(x: NDArray[np.float64], y: NDArray[np.float64],
     ...     [LineString([(0, 0), (10, 0)])], [WeeklySchedule.from_text("07:00-09:00")], 15)[0].tolist()
     [0]
     """
-    pi, si = points_near_lines(x, y, segment_geoms, tolerance, order=order)
+    pi, si = points_near_lines(x, y, segment_geoms, tolerance, grid=grid)
     if not len(pi):
         return pi, si
     ok = _time_class_ok(pi, si, t, schedules, vtype_codes, class_matrix)

@@ -66,6 +66,7 @@ __all__ = [
     "built_up_area_km2",
     "waterlogging_findings",
     "analyse_waterlogging",
+    "ponding_overlay",
     "run_check",
     "CHECK",
     "RULES",
@@ -169,7 +170,7 @@ def _half_carriageway(roads: gpd.GeoDataFrame, cfg: dict[str, Any]) -> NDArray[n
     return half
 
 
-def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame, *,
+def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, *,
                   depth: NDArray[np.float64] | None = None,
                   depth_threshold_cm: float | None = None,
                   depressions: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
@@ -518,7 +519,7 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
         if len(u):
             depth = (pd.to_numeric(u["max_depth_cm"], errors="coerce") if "max_depth_cm" in u
                      else pd.Series(np.nan, index=u.index))
-            observed = (u["recorded_on"].astype(str).replace({"NaT": "", "None": "", "nan": ""})
+            observed = ([str(v)[:10] if pd.notna(v) else "" for v in u["recorded_on"]]
                         if "recorded_on" in u else "")
             frames.append(make_findings(
                 check=CHECK, rule="recorded_point_unexplained",
@@ -529,9 +530,9 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
                 measures=[{"recorded_depth_cm": x, "status": s} for x, s in
                           zip(depth, u["status"].astype(str) if "status" in u else [""] * len(u))],
                 measure_key="recorded_depth_cm", measure_unit="cm",
-                severity=["high" if x >= 50 else "medium" for x in depth.fillna(0)],
-                public=False, observed_at=list(observed) if len(u) and not isinstance(
-                    observed, str) else "", crs=crs))
+                severity=["high" if sv == "high" else "medium"
+                          for sv in _severity(depth.fillna(0).to_numpy(dtype=float))],
+                public=False, observed_at=observed, crs=crs))
     out = concat_findings(frames) if frames else empty_findings(crs)
     return assign_grids(out, grids) if grids is not None else out
 
@@ -558,11 +559,8 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     scen, sdepth = rain_scenario(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient,
                                  depressions=rep)
     rep = pd.concat([rep, scen], axis=1)
-    road_gdf = roads if roads is not None else None
-    wet = roads_at_risk(analysis, road_gdf, depressions=rep) if road_gdf is not None else \
-        roads_at_risk(analysis, None)
-    swet = (roads_at_risk(analysis, road_gdf, depth=sdepth, depressions=rep)
-            if road_gdf is not None else roads_at_risk(analysis, None))
+    wet = roads_at_risk(analysis, roads, depressions=rep)
+    swet = roads_at_risk(analysis, roads, depth=sdepth, depressions=rep)
     if points is None:
         points = gpd.GeoDataFrame({"point_id": [], "status": []},
                                   geometry=gpd.GeoSeries([], crs=dem.crs), crs=dem.crs)
@@ -609,6 +607,45 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     return WaterloggingResult(analysis=analysis, depressions=rep, roads=wet, scenario_roads=swet,
                               points=matched, scenario_depth=sdepth, summary=summary,
                               findings=findings)
+
+
+def ponding_overlay(depth: NDArray[np.float64], dem: DEM, *, max_depth_m: float = 1.5,
+                    cmap: str = "Blues", min_depth_m: float = 0.005
+                    ) -> tuple[NDArray[np.uint8], list[list[float]]]:
+    """Ponding depth as an RGBA image in Web Mercator and its WGS84 bounds, for a web map.
+
+    The grid is warped to EPSG:3857 (nearest cell), so a Leaflet ``ImageOverlay`` placed on
+    ``bounds`` (``[[south, west], [north, east]]``) lines up with the basemap. Dry cells are
+    transparent; depth is coloured from ``min_depth_m`` to ``max_depth_m``.
+
+    >>> from rasterio.transform import from_origin
+    >>> from rasterio.crs import CRS
+    >>> z = np.zeros((20, 20)); z[5:8, 5:8] = 0.4
+    >>> img, bounds = ponding_overlay(z, DEM(z, from_origin(480000, 5320000, 10, 10),
+    ...                                      CRS.from_epsg(4550)))
+    >>> img.shape[2], int(img[..., 3].max()) > 0, 47 < bounds[0][0] < 49
+    (4, True, True)
+    """
+    from matplotlib import colormaps
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    h, w = depth.shape
+    left, top = dem.transform.c, dem.transform.f
+    right, bottom = left + dem.transform.a * w, top + dem.transform.e * h
+    tr, dw, dh = calculate_default_transform(dem.crs, "EPSG:3857", w, h,
+                                             left=left, bottom=bottom, right=right, top=top)
+    out = np.zeros((dh, dw), np.float32)
+    reproject(np.asarray(depth, dtype=np.float32), out, src_transform=dem.transform,
+              src_crs=dem.crs, dst_transform=tr, dst_crs="EPSG:3857",
+              resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=0.0)
+    norm = np.clip(out / max_depth_m, 0, 1)
+    rgba = (colormaps[cmap](0.35 + 0.65 * norm) * 255).astype(np.uint8)
+    rgba[..., 3] = np.where(out >= min_depth_m, 210, 0).astype(np.uint8)
+    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    west, north = to_ll.transform(tr.c, tr.f)
+    east, south = to_ll.transform(tr.c + tr.a * dw, tr.f + tr.e * dh)
+    return rgba, [[float(south), float(west)], [float(north), float(east)]]
 
 
 def _layer(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], lid: str

@@ -264,6 +264,10 @@ def coverage_map(result: Any, *, catalog: Any, layers: dict[str, Any], sites: An
     id_col = {"toilets": "toilet_id", "transfer": "station_id", "parks": "park_id"}[result.topic]
     sa[id_col] = sa["facility_id"]
     fac = result.facilities
+    spec = catalog.layers.get(key) if catalog is not None else None
+    if spec is not None:
+        # personal fields (keepers, phones) add nothing to a coverage map
+        fac = fac[[c for c in fac.columns if c in spec.public or c == "geometry"]]
     if "name" in fac and id_col in fac:
         names = dict(zip(fac[id_col].astype(str), fac["name"].astype(str)))
         sa["name"] = sa[id_col].map(names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,11 @@ def _raster_summary(path: Path, layer_id: str, title: str | None = None) -> dict
             "source_crs": crs, "issues": 0, "status": "clean", "error": None, "raster": info}
 
 
+def _debug(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate catalog layers or one file; print the report; return 0, 1 or 2."""
     from ..io.layers import read_file, read_layer
@@ -161,9 +167,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     continue
                 for res in read_file(path, layer=args.layer, kind=args.kind, crs=args.crs,
                                      catalog=catalog, progress=progress):
-                    summaries.append(_layer_summary(res))
+                    summaries.append(_layer_summary(res, res.title))
                     frames.append(res.issues)
             except ZlgisError as exc:
+                _debug(args)
                 errors.append(str(exc))
                 summaries.append({"layer": args.layer or path.stem, "path": str(path),
                                   "status": "error", "error": str(exc)})
@@ -186,6 +193,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 summaries.append(_layer_summary(res, spec.title))
                 frames.append(res.issues)
             except ZlgisError as exc:
+                _debug(args)
                 errors.append(str(exc))
                 summaries.append({"layer": lid, "title": spec.title,
                                   "path": str(spec.path) if spec.path else None,

@@ -239,12 +239,15 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
         ix0, iy0, ix1, iy1 = x0 + setback, y0 + setback, x1 - setback, y1 - setback
         if uc["across"] is not None:
             ix1 = x1  # the east side faces the river (already 40 m from the blue line)
-        nb = max(1, int((ix1 - ix0) // 32))
+        # four residential buildings (a 2 x 2 lattice), enough for a cluster of dwellings
         ks = []
-        for b in range(min(nb, 3)):
-            bx = ix0 + b * 32
-            ks.append(add(box(bx + 2, iy0 + 2, bx + 26, min(iy0 + 16, iy1)), use="住宅",
-                          floors=6, height=18.5, year=2005))
+        bw = min(18.0, (ix1 - ix0 - 6) / 2)
+        bh = min(12.0, (iy1 - iy0 - 6) / 2)
+        for a in range(2):
+            for b in range(2):
+                bx, by = ix0 + a * (bw + 6), iy0 + b * (bh + 6)
+                ks.append(add(box(bx, by, bx + bw, by + bh), use="住宅", floors=6, height=18.5,
+                              year=2005))
         uc["buildings"] = ks
 
     # ---- construction sites ---------------------------------------------------------------

@@ -104,7 +104,9 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers["street_lamps"] = _fac.street_lamps(lat, roads, bs, places.landmark_blocks,
                                                rng_for(seed, 11))
     layers["heat_stations"] = _fac.heat_stations(bs, rng_for(seed, 12))
-    layers["grids"] = _fac.grids(frame, rng_for(seed, 13))
+    layers["grids"] = _fac.grids(frame, (lat.xs.min() - 100, lat.ys.min() - 100,
+                                         lat.xs.max() + 100, lat.ys.max() + 100),
+                                 rng_for(seed, 13))
     layers["hotline_cases"] = _fac.hotline_cases(bs, roads, rng_for(seed, 14))
     prog.step("生成货车轨迹 …")
     td = make_trucks(lat, roads, places, bs.sites, rng_for(seed, 5), truth)

@@ -25,8 +25,8 @@ from .roads import Lattice
 __all__ = ["toilets", "garbage_points", "transfer_stations", "street_lamps", "heat_stations",
            "trees", "waterlogging_points", "grids", "hotline_cases", "road_graph"]
 
-#: A regular compound must have a toilet within this network distance (m) of a corner node.
-COVERED_M = 200.0
+#: Every other dwelling has a toilet within this walking distance (m) (the check's radius is 300 m).
+COVERED_M = 240.0
 #: No toilet within this straight-line distance (m) of a planted uncovered compound.
 CLEAR_M = 700.0
 
@@ -44,17 +44,48 @@ def road_graph(lat: Lattice, roads: gpd.GeoDataFrame) -> tuple[csr_matrix, np.nd
     return m, nodes, lat.xs[nodes % nx], lat.ys[nodes // nx]
 
 
+def building_access(roads: gpd.GeoDataFrame, nodes: np.ndarray, pts: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Snap points to their nearest road: (snap distance, node u, node v, along to u, along to v).
+
+    Node u/v are positions in ``nodes``.
+    """
+    geoms = roads.geometry.values
+    tree = shapely.STRtree(geoms)
+    p = shapely.points(pts)
+    idx = tree.query_nearest(p, all_matches=False)
+    pi, ri = idx[0], idx[1]
+    order = np.argsort(pi)
+    ri = ri[order]
+    g = geoms[ri]
+    snap = shapely.distance(g, p)
+    t = shapely.line_locate_point(g, p)
+    L = shapely.length(g)
+    u = np.searchsorted(nodes, roads["node_u"].to_numpy()[ri])
+    v = np.searchsorted(nodes, roads["node_v"].to_numpy()[ri])
+    return snap, u, v, t, L - t
+
+
 def toilets(lat: Lattice, roads: gpd.GeoDataFrame, bs: BuildingSet, parks: gpd.GeoDataFrame,
             rng: np.random.Generator, truth: Truth) -> gpd.GeoDataFrame:
-    """Public toilets covering every compound but the planted ones (network distance)."""
+    """Public toilets covering every dwelling but the planted uncovered compounds.
+
+    Coverage is checked the way a walking-distance analysis measures it: from each residential
+    building to its nearest street, along the street to a crossing, over the network to the
+    crossing next to a toilet. Every dwelling outside the planted compounds ends up within
+    ``COVERED_M`` (well inside the 300 m radius); the planted compounds have no toilet within
+    ``CLEAR_M`` in a straight line (the riverside one has one across the river).
+    """
     m, nodes, nx_, ny_ = road_graph(lat, roads)
-    tree = cKDTree(np.column_stack([nx_, ny_]))
-    comps = bs.compounds
+    ntree = cKDTree(np.column_stack([nx_, ny_]))
+    b = bs.buildings
     planted_ids = {uc["compound_id"] for uc in bs.uncovered}
-    is_planted = comps["compound_id"].isin(planted_ids).to_numpy()
-    cen = comps.geometry.centroid
-    cxy = np.column_stack([cen.x, cen.y])
-    _, corner = tree.query(cxy, k=4)
+    res = (b["use"] == "住宅") & ~b["under_construction"].astype(bool) & \
+        ~b["compound_id"].isin(planted_ids)
+    rb = b[res.to_numpy()]
+    bp = shapely.point_on_surface(rb.geometry.values)
+    bxy = np.column_stack([shapely.get_x(bp), shapely.get_y(bp)])
+    snap, bu, bv, tu, tv = building_access(roads, nodes, bxy)
     pxy = np.array([[uc["geometry"].centroid.x, uc["geometry"].centroid.y] for uc in bs.uncovered])
 
     def allowed(ix: np.ndarray) -> np.ndarray:
@@ -62,27 +93,27 @@ def toilets(lat: Lattice, roads: gpd.GeoDataFrame, bs: BuildingSet, parks: gpd.G
         return (d > CLEAR_M).all(axis=1)
 
     chosen: list[int] = []
-    # toilets at park entrances first
     pc = parks.geometry.representative_point()
-    _, pn = tree.query(np.column_stack([pc.x, pc.y]))
+    _, pn = ntree.query(np.column_stack([pc.x, pc.y]))
     chosen += [int(i) for i in np.asarray(pn)[allowed(np.asarray(pn))]]
-    for _ in range(60):
+    offset = 6.0 * np.sqrt(2.0)
+    for _ in range(80):
         if chosen:
-            dist = dijkstra(m, indices=np.unique(chosen), min_only=True, limit=COVERED_M * 1.5)
+            dn = dijkstra(m, indices=np.unique(chosen), min_only=True, limit=COVERED_M * 2)
         else:
-            dist = np.full(len(nodes), np.inf)
-        dc = dist[corner].min(axis=1)
-        need = np.flatnonzero((dc > COVERED_M) & ~is_planted)
+            dn = np.full(len(nodes), np.inf)
+        db = snap + np.minimum(tu + dn[bu], tv + dn[bv]) + offset
+        need = np.flatnonzero(db > COVERED_M)
         if not len(need):
             break
-        cell = np.floor(cxy[need] / 450.0).astype(np.int64)
+        cell = np.floor(bxy[need] / 300.0).astype(np.int64)
         _, first = np.unique(cell[:, 0] * 100_000 + cell[:, 1], return_index=True)
         pick = need[first]
-        cand = corner[pick, 0]
+        cand = np.where(tu[pick] <= tv[pick], bu[pick], bv[pick])
         ok = allowed(cand)
-        chosen += [int(c) for c in cand[ok]]
         if not ok.any():
-            raise RuntimeError("cannot cover a compound with a toilet")
+            raise RuntimeError("cannot cover a dwelling with a toilet")
+        chosen += [int(c) for c in cand[ok]]
     idx = np.unique(chosen)
     # on the sidewalk corner of the crossing
     x = nx_[idx] + rng.choice([-1, 1], len(idx)) * 6.0
@@ -340,9 +371,13 @@ _COMMUNITY = ["阳光", "幸福", "和平", "新华", "光明", "团结", "民�
               "胜利", "东山", "西山", "北山", "南湖", "富民", "兴安", "振兴", "育才"]
 
 
-def grids(frame: Frame, rng: np.random.Generator, cell: float = 600.0) -> gpd.GeoDataFrame:
-    """Management grid cells (网格) per subdistrict and community, with road chiefs (路长)."""
-    x0, y0, x1, y1 = frame.bounds
+def grids(frame: Frame, bounds: tuple[float, float, float, float], rng: np.random.Generator,
+          cell: float = 600.0) -> gpd.GeoDataFrame:
+    """Management grid cells (网格) per subdistrict and community, with road chiefs (路长).
+
+    The cells tile ``bounds`` (the street lattice plus a margin).
+    """
+    x0, y0, x1, y1 = bounds
     gx = np.arange(x0, x1, cell)
     gy = np.arange(y0, y1, cell)
     X, Y = np.meshgrid(gx, gy, indexing="xy")

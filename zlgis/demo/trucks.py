@@ -194,7 +194,9 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
         return n, float(net.x[n]), float(net.y[n])
 
     parking_uv = [("城南货车停放场", (1500, -4300), 120), ("河西物流园停车场", (-3000, -3500), 80),
-                  ("城北货车停放场", (1500, 4500), 60), ("东郊货车停放点", (3500, -1000), 40)]
+                  ("城北货车停放场", (1500, 4500), 60), ("东郊货车停放点", (3500, -1000), 40),
+                  ("城区南部大货车停放点", (1500, -1800), 30), ("城区北部大货车停放点", (1800, 2000), 30),
+                  ("河西南部大货车停放点", (-2600, -1800), 40)]
     parking_rows, parking_nodes = [], []
     for k, (name, (u, v), cap) in enumerate(parking_uv):
         n, x, y = near_node_xy(u, v)
@@ -342,12 +344,15 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
                    "away)")
     # P6: muck truck stops 25 min on its approved route, away from every site (illegal dump)
     path1, xy1, sxy1, dxy1 = routes_xy[1]
-    zu = zones.union_all().buffer(100)
-    mid_k = len(xy1) // 2
-    for cand in [len(xy1) // 2, len(xy1) // 3, 2 * len(xy1) // 3, len(xy1) // 4]:
-        if not zu.contains(Point(*xy1[cand])):
-            mid_k = cand
-            break
+    avoid = shapely.union_all([zones.union_all().buffer(100),
+                               sites.union_all().buffer(100), dump_sites.union_all().buffer(100),
+                               parking.union_all().buffer(100)])
+    order_k = np.argsort(np.abs(np.arange(len(xy1)) - len(xy1) / 2), kind="stable")
+    ok_k = [int(k) for k in order_k if 0 < k < len(xy1) - 1
+            and not avoid.intersects(Point(*xy1[k]))]
+    if not ok_k:
+        raise RuntimeError("no place for the illegal-dump stop")
+    mid_k = ok_k[0]
     mx, my = float(xy1[mid_k, 0]), float(xy1[mid_k, 1])
     t = log.stop(p_dump, "渣土车", *sxy1, _t(2, 15.0), 20.0, 4.0)
     t = log.drive(p_dump, "渣土车", np.r_[[sxy1], xy1[:mid_k + 1]], t, kmh=30.0)
@@ -370,6 +375,8 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     truth.add("trucks", "zombie_vehicle", "truck_pings", p_zombie, x=zx, y=zy,
               note="truck standing on 南入口大街 (south entrance to 交通局 crossing) since "
                    "2022-05-30: patrol sightings and GPS pings every 3 h all week")
+
+    _parking_truth(net, logistics, log_nodes, parking, parking_nodes, zones, truth)
 
     pings = pd.concat(log.rows, ignore_index=True).sort_values(["t", "plate"], kind="stable")
     pings = pings.reset_index(drop=True)
@@ -398,6 +405,44 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     patrols = pd.DataFrame(obs)
     patrols["obs_id"] = [f"XC{k + 1:05d}" for k in range(len(patrols))]
     return TruckData(zones, restricted, parking, logistics, muck_routes, dump_sites, pings, patrols)
+
+
+def _parking_truth(net: _Net, logistics: gpd.GeoDataFrame, log_nodes: list[int],
+                   parking: gpd.GeoDataFrame, parking_nodes: list[int], zones: gpd.GeoDataFrame,
+                   truth: Truth) -> None:
+    """Truth rows for parking supply, measured here with clear margins around the thresholds.
+
+    Logistics points: network distance to the nearest designated parking against 3,000 m
+    (flag above 3,300 m, no_flag below 2,700 m); zones: straight-line distance from the zone's
+    edge to the nearest parking against 2,000 m (flag above 2,300 m, no_flag below 1,700 m).
+    Cases inside the margins are not listed.
+    """
+    d = dijkstra(net.matrix(), indices=np.unique(parking_nodes), min_only=True)
+    lx = logistics.geometry.x.to_numpy()
+    ly = logistics.geometry.y.to_numpy()
+    off_l = np.hypot(lx - net.x[log_nodes], ly - net.y[log_nodes])
+    dist = d[log_nodes] + off_l + 35.0
+    for pid, dd, x, y in zip(logistics["point_id"], dist, lx, ly):
+        if dd > 3300:
+            truth.add("trucks", "parking_supply", "logistics_points", pid, value=float(dd), x=x,
+                      y=y, note=f"logistics point about {dd:.0f} m by road from the nearest "
+                                "designated truck parking (limit 3000 m)")
+        elif dd < 2700:
+            truth.add("trucks", "parking_supply", "logistics_points", pid, expect="no_flag",
+                      value=float(dd), x=x, y=y,
+                      note=f"designated truck parking about {dd:.0f} m by road (limit 3000 m)")
+    pk = parking.union_all()
+    for zid, geom in zip(zones["zone_id"], zones.geometry):
+        dd = float(geom.distance(pk))
+        c = geom.centroid
+        if dd > 2300:
+            truth.add("trucks", "parking_supply", "truck_no_parking_zones", zid, value=dd,
+                      x=c.x, y=c.y, note=f"no designated truck parking within {dd:.0f} m of the "
+                                         "zone (limit 2000 m)")
+        elif dd < 1700:
+            truth.add("trucks", "parking_supply", "truck_no_parking_zones", zid, expect="no_flag",
+                      value=dd, x=c.x, y=c.y,
+                      note=f"designated truck parking {dd:.0f} m from the zone (limit 2000 m)")
 
 
 def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -68,6 +68,8 @@ class LoadedLayer:
     source_crs : str or None
         Coordinate system the source was read in (``gcj02``/``bd09`` included).
     driver, encoding : str or None
+    title : str or None
+        Chinese title of the catalog layer (or of the ``--kind`` it was checked as).
     """
 
     layer_id: str
@@ -80,6 +82,7 @@ class LoadedLayer:
     source_crs: str | None = None
     driver: str | None = None
     encoding: str | None = None
+    title: str | None = None
 
     @property
     def clean(self) -> bool:
@@ -176,10 +179,12 @@ def _select_dxf(src: SourceRead, spec: LayerSpec, catalog: Catalog | None
                       src.encoding), notes
 
 
-def _finish(layer_id: str, res: ValidationResult, src: SourceRead) -> LoadedLayer:
+def _finish(layer_id: str, res: ValidationResult, src: SourceRead,
+            spec: LayerSpec | None = None) -> LoadedLayer:
+    title = spec.title if spec is not None and spec.title != spec.id else None
     return LoadedLayer(layer_id=layer_id, gdf=res.gdf, rows_in=res.rows_in, rejected=res.rejected,
                        issues=res.issues, path=src.path, rows=res.rows, source_crs=res.source_crs,
-                       driver=src.driver, encoding=src.encoding)
+                       driver=src.driver, encoding=src.encoding, title=title)
 
 
 def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
@@ -217,8 +222,13 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     if progress:
         progress.step(f"读取 {spec.title}（{layer_id}）：{spec.path.name}")
     opts = spec.options
-    src = read_source(spec.path, spec.layer, x=opts.get("x"), y=opts.get("y"),
-                      encoding=opts.get("encoding"), sheet=opts.get("sheet"))
+    try:
+        src = read_source(spec.path, spec.layer, x=opts.get("x"), y=opts.get("y"),
+                          encoding=opts.get("encoding"), sheet=opts.get("sheet"))
+    except UnreadableInputError as exc:
+        if exc.layer:
+            raise
+        raise UnreadableInputError(exc.message, path=exc.path, layer=layer_id) from exc
     extra: list[dict[str, Any]] = []
     is_dxf = src.driver == "DXF"
     if is_dxf:
@@ -236,7 +246,7 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
                          fill_missing=is_dxf, source_names=shown,
                          check_region=layer_id != catalog.boundary_layer,
                          wkb=None if is_dxf else src.wkb)
-    return _finish(layer_id, res, src)
+    return _finish(layer_id, res, src, spec)
 
 
 def load_layers(catalog: Catalog, ids: list[str] | None = None, *, quiet: bool = True,
@@ -344,7 +354,7 @@ def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: s
                              notes=src.notes, region=region, crs_override=crs,
                              source_names=shown, fill_missing=src.driver == "DXF",
                              check_region=False, wkb=src.wkb)
-        out.append(_finish(name, res, src))
+        out.append(_finish(name, res, src, spec))
     return out
 
 
@@ -354,7 +364,8 @@ def _read_dxf_file(src: SourceRead, catalog: Catalog, crs: str | None, working: 
         pd.Series([""] * len(src.gdf), dtype="string")
     owner = {n: s.id for s in catalog.layers.values() for n in s.dxf_layers}
     out: list[LoadedLayer] = []
-    lids = cad.map(lambda c: owner.get(c)).to_numpy()
+    lids = np.array([owner.get(c) if isinstance(c, str) else None for c in cad.tolist()],
+                    dtype=object)
     for lid in dict.fromkeys(x for x in lids if x is not None):
         spec = catalog.layers[lid]
         keep = lids == lid
@@ -366,8 +377,8 @@ def _read_dxf_file(src: SourceRead, catalog: Catalog, crs: str | None, working: 
         res = validate_frame(gdf, spec, rows=sub_src.rows, path=str(src.path), working_crs=working,
                              crs_override=crs, fill_missing=True, source_names=shown,
                              check_region=False, region=city_region(catalog))
-        out.append(_finish(lid, res, sub_src))
-    unknown = np.flatnonzero(pd.isna(lids) | (lids == None))  # noqa: E711
+        out.append(_finish(lid, res, sub_src, spec))
+    unknown = np.flatnonzero([x is None for x in lids])
     if len(unknown):
         known = "、".join(sorted(owner)) or "（无）"
         msgs = [f"CAD 图层“{cad.iloc[i]}”未在图层目录的 dxf_layers 中登记（已登记：{known}），该实体未载入"

@@ -282,6 +282,10 @@ def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
             driver = str(pyogrio.read_info(path, layer=layer).get("driver") or "")
     except UnreadableInputError:
         raise
+    except UnicodeDecodeError as exc:
+        raise UnreadableInputError(
+            f"文字编码与{encoding or '文件声明的编码'}不符（字段名可能在写出时被截断），"
+            "请检查 .cpg 编码文件或字段名", path=str(path), layer=layer) from exc
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
         raise _unreadable(path, layer, exc) from exc
     if gdf.geometry.name != "geometry":
@@ -408,11 +412,16 @@ def _dxf_encoding(path: Path) -> str | None:
 
 def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
     enc = encoding or _dxf_encoding(path)
+    prev = pyogrio.get_gdal_config_option("DXF_ENCODING")
     try:
-        with pyogrio.set_gdal_config_options({"DXF_ENCODING": enc}) if enc else _null():
-            gdf, notes, _ = _ogr_frame(path, None, None, None)
+        if enc:
+            pyogrio.set_gdal_config_options({"DXF_ENCODING": enc})
+        gdf, notes, _ = _ogr_frame(path, None, None, None)
     except Exception as exc:  # noqa: BLE001
         raise _unreadable(path, None, exc) from exc
+    finally:
+        if enc:
+            pyogrio.set_gdal_config_options({"DXF_ENCODING": prev})
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
     if "Layer" in gdf.columns:
@@ -421,14 +430,6 @@ def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
         gdf["cad_handle"] = gdf["EntityHandle"]
     gdf = gdf.drop(columns=[c for c in _DXF_COLUMNS if c in gdf.columns])
     return SourceRead(gdf, path, path.stem, "DXF", _rows(len(gdf)), notes, enc)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *a: object) -> None:
-        return None
 
 
 # ------------------------------------------------------------------------------------------------

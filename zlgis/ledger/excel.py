@@ -165,17 +165,23 @@ def _prepare(view: pd.DataFrame, map_href: str) -> pd.DataFrame:
 
 def write_workbook(view: pd.DataFrame, path: str | os.PathLike[str], *, week: str,
                    as_of: str = "", map_href: str = "map_internal.html") -> Path:
-    """Write the Excel ledger of a week's ledger view (see :meth:`Ledger.view`) atomically."""
+    """Write the Excel ledger of a week's ledger view (see :meth:`Ledger.view`) atomically.
+
+    Uses openpyxl's write-only mode (rows streamed, fast and lean for large ledgers).
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     labels = status_labels()
     df = _prepare(view, map_href)
-    wb = Workbook()
-    info = wb.active
-    info.title = _INFO_SHEET
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    info = wb.create_sheet(_INFO_SHEET)
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 90
     rows = [
         ("台账周次", week),
         ("统计截止日期", as_of),
@@ -187,60 +193,69 @@ def write_workbook(view: pd.DataFrame, path: str | os.PathLike[str], *, week: st
         ("状态说明", "；".join(f"{labels[s]}" for s in STATUSES)),
         ("生成程序", "zlgis 每周违规检查"),
     ]
-    for r in rows:
-        info.append(list(r))
-    info.column_dimensions["A"].width = 14
-    info.column_dimensions["B"].width = 90
-    for cell in info["A"]:
-        cell.font = Font(bold=True)
+    for key, value in rows:
+        cell = WriteOnlyCell(info, value=key)
+        cell.font = bold
+        info.append([cell, value])
 
     # 汇总: counts per department and status
     summary = wb.create_sheet(_SUMMARY_SHEET)
-    summary.append(["部门", *[labels[s] for s in STATUSES], "合计"])
+    summary.freeze_panes = "A2"
+    summary.column_dimensions["A"].width = 18
+    head = []
+    for h in ["部门", *[labels[s] for s in STATUSES], "合计"]:
+        cell = WriteOnlyCell(summary, value=h)
+        cell.font = bold
+        head.append(cell)
+    summary.append(head)
     dept_rows = _by_department(df)
     for dept, part in dept_rows:
         counts = [int((part["status"] == s).sum()) for s in STATUSES]
         summary.append([dept, *counts, int(len(part))])
-    summary.freeze_panes = "A2"
-    summary.column_dimensions["A"].width = 18
-    for cell in summary[1]:
-        cell.font = Font(bold=True)
 
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F4E78")
+    header_align = Alignment(vertical="center", wrap_text=True)
     edit_fill = PatternFill("solid", fgColor="FFF2CC")
     link_font = Font(color="0563C1", underline="single")
     used: set[str] = {_INFO_SHEET, _SUMMARY_SHEET}
     status_list = ",".join(labels[s] for s in STATUSES)
+    editable = [j for j, c in enumerate(_COLUMNS) if c.header in EDITABLE_COLUMNS]
+    link_col = EXCEL_COLUMNS.index("地图")
+    last = get_column_letter(len(_COLUMNS))
     for dept, part in dept_rows:
         ws = wb.create_sheet(_sheet_title(dept, used))
-        ws.append(list(EXCEL_COLUMNS))
-        for cell in ws[1]:
-            cell.font, cell.fill = header_font, header_fill
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-        values = part[[c.source for c in _COLUMNS]]
-        for rec in values.itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in rec])
         n = len(part)
-        link_col = EXCEL_COLUMNS.index("地图") + 1
-        for i, href in enumerate(part["map_link"], start=2):
-            cell = ws.cell(i, link_col)
-            cell.value, cell.hyperlink, cell.font = "查看地图", href, link_font
         for j, col in enumerate(_COLUMNS, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = col.width
+            dim = ws.column_dimensions[get_column_letter(j)]
+            dim.width = col.width
             if col.header in _ORIGINAL.values():
-                ws.column_dimensions[get_column_letter(j)].hidden = True
-            if col.header in EDITABLE_COLUMNS:
-                for i in range(2, n + 2):
-                    ws.cell(i, j).fill = edit_fill
+                dim.hidden = True
         ws.freeze_panes = "B2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{n + 1}"
+        ws.auto_filter.ref = f"A1:{last}{n + 1}"
         if n:
             dv = DataValidation(type="list", formula1=f'"{status_list}"', allow_blank=False,
                                 showErrorMessage=True, errorTitle="状态无效",
                                 error=f"请填写：{labels['rectified']} 或 {labels['open']}")
             dv.add(f"B2:B{n + 1}")
-            ws.add_data_validation(dv)
+            ws.data_validations.append(dv)
+        head = []
+        for h in EXCEL_COLUMNS:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font, cell.fill, cell.alignment = header_font, header_fill, header_align
+            head.append(cell)
+        ws.append(head)
+        values = part[[c.source for c in _COLUMNS]]
+        for rec, href in zip(values.itertuples(index=False, name=None), part["map_link"]):
+            row: list[Any] = [_cell(v) for v in rec]
+            for j in editable:
+                cell = WriteOnlyCell(ws, value=row[j])
+                cell.fill = edit_fill
+                row[j] = cell
+            cell = WriteOnlyCell(ws, value="查看地图")
+            cell.hyperlink, cell.font = href, link_font
+            row[link_col] = cell
+            ws.append(row)
     _fix_properties(wb)
     buf = io.BytesIO()
     wb.save(buf)

@@ -102,8 +102,9 @@ def status_department_chart(view: pd.DataFrame, path: str | os.PathLike[str], *,
             ax.text(0.5, 0.5, "本周无问题", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel("问题数")
         ax.set_title(title or "各部门问题数（按状态）")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=5, fontsize=8,
-                  frameon=False)
+        if len(table):
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=5, fontsize=8,
+                      frameon=False)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()

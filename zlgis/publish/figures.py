@@ -91,7 +91,7 @@ def _draw_layer(ax, gdf: gpd.GeoDataFrame, key: str) -> None:
                  zorder=3)
     else:
         face = to_rgba(s.get("fillColor", "#999999"), float(s.get("fillOpacity", 0) or 0))
-        gdf.plot(ax=ax, facecolor=[face], edgecolor=s.get("color", "#555"),
+        gdf.plot(ax=ax, facecolor=face, edgecolor=s.get("color", "#555"),
                  linewidth=max(s.get("weight", 1) * 0.4, 0.3), zorder=2)
 
 

@@ -32,7 +32,8 @@ import pandas as pd
 
 from ..catalog import FieldSpec, LayerSpec
 
-__all__ = ["AttributeCheck", "check_attributes", "coerce_series", "TRUE_WORDS", "FALSE_WORDS"]
+__all__ = ["AttributeCheck", "check_attributes", "coerce_series", "duplicated_first", "TRUE_WORDS",
+           "FALSE_WORDS"]
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "√", "对", "已", "1.0")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "无", "×", "没有", "未", "0.0")
@@ -161,6 +162,17 @@ def coerce_series(s: pd.Series, ftype: str) -> tuple[pd.Series, np.ndarray]:
     raise ValueError(f"unknown field type {ftype}")
 
 
+def duplicated_first(ids: pd.Series) -> np.ndarray:
+    """Rows whose id repeats an earlier row's id (missing ids never count).
+
+    Examples
+    --------
+    >>> duplicated_first(pd.Series(["a", "b", "a", None, None], dtype="str")).tolist()
+    [False, False, True, False, False]
+    """
+    return (ids.duplicated(keep="first") & ids.notna()).to_numpy()
+
+
 def _display(v: Any) -> str:
     s = str(v)
     return s if len(s) <= 40 else s[:37] + "…"
@@ -226,7 +238,7 @@ def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[st
     idf = spec.id_field
     if idf and idf in out.columns and n:
         ids = out[idf]
-        dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy() & ~rejected
+        dup = duplicated_first(ids) & ~rejected
         if dup.any():
             idx = np.flatnonzero(dup)
             first = ids[~ids.duplicated(keep="first")]

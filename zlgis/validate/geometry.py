@@ -114,11 +114,12 @@ def closed_lines_to_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return geoms, conv
 
 
-def wkb_convex_valid(wkb: Any) -> np.ndarray:
+def wkb_convex_valid(wkb: Any, *, return_bounds: bool = False) -> Any:
     """Rows whose WKB is a 2-D single-ring strictly convex polygon (valid by construction).
 
     A closed ring whose turns all go the same way and whose turning angles add up to one full
-    turn is simple, so the polygon is OGC-valid; such rows need no GEOS validity test. Works on
+    turn is simple, so the polygon is OGC-valid; such rows need no GEOS validity test. (With at
+    most four turns, each strictly between 0 and pi, the total can only be one full turn.) Works on
     the raw little-endian WKB bytes (an Arrow binary array), grouped by record length, with numpy
     only. Everything else (holes, multi-parts, concave or degenerate rings, Z) returns False
     and goes to :func:`shapely.is_valid`.
@@ -128,20 +129,26 @@ def wkb_convex_valid(wkb: Any) -> np.ndarray:
     >>> import pyarrow as pa
     >>> arr = pa.array(shapely.to_wkb(shapely.from_wkt(
     ...     ["POLYGON((0 0,1 0,1 1,0 1,0 0))", "POLYGON((0 0,2 2,2 0,0 2,0 0))",
-    ...      "POLYGON((0 0,4 0,4 4,2 1,0 4,0 0))"])))
+    ...      "POLYGON((0 0,4 0,4 4,2 1,0 4,0 0))", "POLYGON((0 0,4 0,5 2,2 4,-1 2,0 0))",
+    ...      "POLYGON((0 0,2 6,4 0,-1 4,5 4,0 0))"])))
     >>> wkb_convex_valid(arr).tolist()
-    [True, False, False]
+    [True, False, False, True, False]
     """
     import pyarrow as pa
 
-    n = len(wkb)
+    n = 0 if wkb is None else len(wkb)
     out = np.zeros(n, dtype=bool)
+    bnds = np.full((n, 4), np.nan) if return_bounds else None
+
+    def result() -> Any:
+        return (out, bnds) if return_bounds else out
+
     if n == 0 or not isinstance(wkb, pa.Array) or not (
             pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)):
-        return out
+        return result()
     bufs = wkb.buffers()
     if bufs[2] is None:
-        return out
+        return result()
     odt = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=odt)[wkb.offset: wkb.offset + n + 1].astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8)
@@ -167,17 +174,29 @@ def wkb_convex_valid(wkb: Any) -> np.ndarray:
             continue
         xy = np.ascontiguousarray(rec[:, 13:]).view("<f8").reshape(len(idx), k, 2)
         with np.errstate(invalid="ignore", over="ignore"):
-            closed = np.all(xy[:, 0] == xy[:, -1], axis=1)
-            e = np.diff(xy, axis=1)                     # k-1 edges
-            nxt = np.roll(e, -1, axis=1)
-            cross = e[..., 0] * nxt[..., 1] - e[..., 1] * nxt[..., 0]
-            dot = e[..., 0] * nxt[..., 0] + e[..., 1] * nxt[..., 1]
-            turn = np.arctan2(cross, dot).sum(axis=1)
-            same = np.all(cross > 0, axis=1) | np.all(cross < 0, axis=1)
-            good = (ok & closed & same & np.all(np.isfinite(xy), axis=(1, 2))
-                    & (np.abs(np.abs(turn) - 2 * np.pi) < 1e-6))
+            closed = (xy[:, 0, 0] == xy[:, -1, 0]) & (xy[:, 0, 1] == xy[:, -1, 1])
+            ex = xy[:, 1:, 0] - xy[:, :-1, 0]            # k-1 edges
+            ey = xy[:, 1:, 1] - xy[:, :-1, 1]
+            # turn at each vertex: edge i -> edge i+1, and the last edge -> the first
+            cross = np.empty_like(ex)
+            cross[:, :-1] = ex[:, :-1] * ey[:, 1:] - ey[:, :-1] * ex[:, 1:]
+            cross[:, -1] = ex[:, -1] * ey[:, 0] - ey[:, -1] * ex[:, 0]
+            same = (cross > 0).all(axis=1) | (cross < 0).all(axis=1)
+            good = ok & closed & same & np.isfinite(cross).all(axis=1)
+            if k - 1 > 4:
+                # k-1 turns, each strictly between 0 and pi: with more than four of them the
+                # ring could wind twice (a pentagram); require a total of exactly one turn
+                dot = np.empty_like(ex)
+                dot[:, :-1] = ex[:, :-1] * ex[:, 1:] + ey[:, :-1] * ey[:, 1:]
+                dot[:, -1] = ex[:, -1] * ex[:, 0] + ey[:, -1] * ey[:, 0]
+                turn = np.abs(np.arctan2(cross, dot).sum(axis=1))
+                good &= np.abs(turn - 2 * np.pi) < 1e-6
         out[idx[good]] = True
-    return out
+        if bnds is not None and good.any():
+            g = xy[good]
+            bnds[idx[good]] = np.column_stack([g[:, :, 0].min(axis=1), g[:, :, 1].min(axis=1),
+                                               g[:, :, 0].max(axis=1), g[:, :, 1].max(axis=1)])
+    return result()
 
 
 def _keep_family(geoms: np.ndarray, family: str) -> np.ndarray:

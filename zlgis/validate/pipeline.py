@@ -130,8 +130,10 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     live = ~rejected
     known = None
+    src_bounds = np.full((n, 4), np.nan)  # bounds of the rows, filled from WKB where known
     if wkb is not None and len(wkb) == n:
-        known = wkb_convex_valid(wkb)[live]
+        kv, src_bounds = wkb_convex_valid(wkb, return_bounds=True)
+        known = kv[live]
     gc = check_geometries(geoms[live], spec.geometry, known_valid=known)
     live_idx = np.flatnonzero(live)
     geoms[live_idx] = gc.geometries
@@ -149,8 +151,10 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     if gdf.crs is not None and file_crs is None:
         file_crs = gdf.crs.to_wkt()
     live = ~rejected
-    bounds = (shapely.total_bounds(geoms[live]) if live.any()
-              else np.array([np.nan] * 4))
+    todo = live & np.isnan(src_bounds[:, 0])
+    if todo.any():
+        src_bounds[todo] = shapely.bounds(geoms[todo])
+    bounds = _total(src_bounds[live])
     has_coords = bool(np.all(np.isfinite(bounds)))
     obf = declared if declared in OBFUSCATED else None
     src_crs: str | None
@@ -158,7 +162,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         src_crs = obf
         if file_crs is not None and not is_geographic(file_crs):
             geoms[live] = _project_wgs84_geoms(geoms[live], file_crs)
-            bounds = shapely.total_bounds(geoms[live])
+            src_bounds[live] = shapely.bounds(geoms[live])
+            bounds = _total(src_bounds[live])
     elif declared:
         src_crs = declared
         if file_crs is not None and file_crs != declared:
@@ -183,7 +188,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     if has_coords and src_crs is not None:
         if is_geographic(src_crs):
             # lat/lon swapped, row by row (points: their coordinate; others: bbox centre)
-            b = shapely.bounds(geoms[live])
+            b = src_bounds[live]
             cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
             sw = swapped_lat_lon(cx, cy, region) if region is not None else (
                 swapped_lat_lon(cx, cy) & (cy > 90))
@@ -193,7 +198,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                 add(idx, "swapped_lat_lon",
                     [f"经纬度颠倒（经度 {cy[k]:.6f}，纬度 {cx[k]:.6f}），已对调"
                      for k in np.flatnonzero(sw)], "repaired")
-                bounds = shapely.total_bounds(geoms[live])
+                src_bounds[idx] = shapely.bounds(geoms[idx])
+                bounds = _total(src_bounds[live])
         msg = check_declared_crs(bounds, src_crs if not obf else "EPSG:4326", region,
                                  strict=check_region)
         if msg:
@@ -214,6 +220,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
             series = gpd.GeoSeries(g, crs=src_crs)
         if working_crs and not _same_crs(str(src_crs) if not obf else "EPSG:4326", working_crs):
             series = series.to_crs(working_crs)
+            src_bounds = None  # moved: bounds must be recomputed
         g = np.asarray(series.array, dtype=object)
     out_geoms[live] = g
 
@@ -235,7 +242,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     # ---- outside the city boundary (warning, kept) ------------------------------------------
     live = ~rejected
     if boundary is not None and live.any() and src_crs is not None:
-        outside = _outside(out_geoms[live], boundary, boundary_tolerance)
+        outside = _outside(out_geoms[live], boundary, boundary_tolerance,
+                           None if src_bounds is None or obf else src_bounds[live])
         if outside.any():
             idx = np.flatnonzero(live)[outside]
             add(idx, "outside_boundary",
@@ -271,11 +279,20 @@ def _same_crs_str(a: str, b: str) -> bool:
         return False
 
 
-def _outside(geoms: np.ndarray, boundary: shapely.Geometry, tol: float) -> np.ndarray:
+def _total(b: np.ndarray) -> np.ndarray:
+    if len(b) == 0 or np.isnan(b[:, 0]).all():
+        return np.array([np.nan] * 4)
+    with np.errstate(invalid="ignore"):
+        return np.array([np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]),
+                         np.nanmax(b[:, 3])])
+
+
+def _outside(geoms: np.ndarray, boundary: shapely.Geometry, tol: float,
+             bounds: np.ndarray | None = None) -> np.ndarray:
     """Rows farther than ``tol`` outside ``boundary``: bbox-centre fast path, then intersects."""
     area = boundary.buffer(tol) if tol > 0 else boundary
     shapely.prepare(area)
-    b = shapely.bounds(geoms)
+    b = shapely.bounds(geoms) if bounds is None else bounds
     inside = shapely.contains_xy(area, (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
     out = np.zeros(len(geoms), dtype=bool)
     rest = np.flatnonzero(~inside)

@@ -1,0 +1,118 @@
+"""Benchmark: the whole weekly run (issue 9) on the demo city and on the 1M-building city.
+
+The issue's yardstick is a budget, not another implementation: the whole weekly run (load and
+validate every layer, all four checks, ledger merge, Excel, maps, charts, summary, GeoPackage)
+on the demo city in at most 60 s on this machine. ``ratio`` is the demo run's wall time over
+that budget (below 1 is within it). The same week is then run again in a fresh process and its
+outputs must be byte-identical (the "same answer" check: reruns are idempotent).
+
+On the 1M-building city (``bench/_common.big_demo_city``) the time per stage and the peak
+memory (resident set) of the run are reported; a watchdog stops the run above 4 GiB.
+
+Each run is a separate process (``python bench/bench_weekly.py --child ...``) so that peak
+memory is the run's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+BUDGET_S = 60.0
+WEEK = "2022-W35"
+MEMORY_LIMIT = 4 * 1024 ** 3
+
+
+def _child(catalog: str, out: str, week: str) -> None:
+    os.environ.setdefault("ZLGIS_PLATE_SALT", "bench-salt")
+    from zlgis.weekly import run_weekly
+
+    t0 = time.perf_counter()
+    r = run_weekly(catalog, out, week=week)
+    total = time.perf_counter() - t0
+    hashes = {p.name: hashlib.sha1(p.read_bytes()).hexdigest()
+              for p in sorted(r.folder.iterdir()) if p.is_file()}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"total_s": round(total, 2), "stages_s": r.timings,
+                      "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+                      "n_found": r.merge.n_found,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                           / 1024, 1),
+                      "hashes": hashes}))
+
+
+def _run(catalog: Path, out: Path, *, timeout: float = 3600) -> dict[str, Any]:
+    """Run the weekly job in a child process; kill it above :data:`MEMORY_LIMIT`."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(catalog), str(out), WEEK],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    t0, peak = time.perf_counter(), 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as fh:
+                rss = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS"))
+            peak = max(peak, rss)
+        except (OSError, StopIteration):
+            pass
+        if peak > MEMORY_LIMIT or time.perf_counter() - t0 > timeout:
+            proc.kill()
+            proc.wait()
+            return {"error": f"stopped: peak {peak / 2**20:.0f} MiB, "
+                             f"{time.perf_counter() - t0:.0f} s"}
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        return {"error": stderr.strip().splitlines()[-1] if stderr.strip() else "failed"}
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    from _common import big_demo_city
+
+    demo = big_demo_city(25_000) / "catalog.yaml"
+    with tempfile.TemporaryDirectory(prefix="bench-weekly-") as tmp:
+        first = _run(demo, Path(tmp) / "out")
+        again = _run(demo, Path(tmp) / "out")
+    if "error" in first:
+        return {"ratio": None, "error": first["error"]}
+    result: dict[str, Any] = {
+        "ratio": round(first["total_s"] / BUDGET_S, 3),
+        "demo_total_s": first["total_s"],
+        "demo_cpu_s": first["cpu_s"],
+        "demo_rerun_s": again.get("total_s"),
+        "demo_stages_s": first["stages_s"],
+        "demo_findings": first["n_found"],
+        "demo_peak_rss_mb": first["peak_rss_mb"],
+        "rerun_identical": first.get("hashes") == again.get("hashes"),
+        "budget_s": BUDGET_S,
+    }
+    if not quick:
+        big = big_demo_city() / "catalog.yaml"
+        with tempfile.TemporaryDirectory(prefix="bench-weekly-big-") as tmp:
+            r = _run(big, Path(tmp) / "out")
+        if "error" in r:
+            result["big_error"] = r["error"]
+        else:
+            result.update({"big_total_s": r["total_s"], "big_cpu_s": r["cpu_s"],
+                           "big_stages_s": r["stages_s"],
+                           "big_findings": r["n_found"], "big_peak_rss_mb": r["peak_rss_mb"]})
+    return result
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        _child(*sys.argv[2:5])
+    else:
+        print(json.dumps(main(quick="--quick" in sys.argv), ensure_ascii=False))

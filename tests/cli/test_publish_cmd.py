@@ -1,0 +1,105 @@
+"""Tests for ``zlgis map`` and ``zlgis publish`` on a small city written in tmp_path."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zlgis.catalog import Catalog
+from zlgis.cli import main
+from zlgis.publish.assets import external_links
+
+
+def _fx():
+    name = "_publish_fixtures"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "publish" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+KEEP = ("red_lines", "parks", "toilets", "waterlogging_points", "truck_no_parking_zones",
+        "grids", "hotline_cases", "roads")
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("city")
+    raw = Catalog.load().raw
+    raw = {**raw, "data_dir": ".", "layers": {k: raw["layers"][k] for k in KEEP}}
+    cat_path = tmp / "catalog.yaml"
+    cat_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    layers = _fx().small_layers(Catalog.load())
+    for lid in KEEP:
+        spec = raw["layers"][lid]["source"]
+        layers[lid].to_file(tmp / spec["path"], layer=spec["layer"])
+    _fx().small_findings().to_file(tmp / "findings.gpkg", layer="findings")
+    return cat_path
+
+
+def test_map_public_local(city, tmp_path, capsys):
+    out = tmp_path / "web" / "public.html"
+    code = main(["--quiet", "map", "--catalog", str(city), "--findings",
+                 str(city.parent / "findings.gpkg"), "--profile", "public", "--basemap", "none",
+                 "--assets", "local", "--out", str(out)])
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert external_links(html) == []
+    assert (out.parent / "zlgis_assets" / "leaflet@1.9.4" / "dist" / "leaflet.js").is_file()
+    assert "吊桥公园公厕" in html and "道路积水超过15厘米" in html
+    assert "建筑压占道路红线" not in html          # finding not marked public
+    assert [v for v in _fx().SECRETS.values() if v in html] == []
+
+
+def test_map_internal_with_findings(city, tmp_path):
+    out = tmp_path / "internal.html"
+    code = main(["map", "--catalog", str(city), "--findings", str(city.parent / "findings.gpkg"),
+                 "--basemap", "osm", "--out", str(out), "--title", "五线管控周报"])
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "建筑压占道路红线" in html and "五线管控周报" in html
+    assert _fx().SECRETS["keeper_phone"] in html
+
+
+def test_publish_writes_maps_figure_and_index(city, tmp_path):
+    out = tmp_path / "portal"
+    code = main(["publish", "--catalog", str(city), "--findings",
+                 str(city.parent / "findings.gpkg"), "--profile", "public", "--basemap", "none",
+                 "--assets", "local", "--out", str(out)])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"map_public.html", "figure_public.png", "index.html", "zlgis_assets"} <= names
+    assert not [n for n in names if n.startswith(".")]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="map_public.html"' in index and 'href="figure_public.png"' in index
+    assert re.search(r"生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", index)
+
+
+def test_bad_findings_file_is_one_chinese_line(city, tmp_path, capsys):
+    bad = tmp_path / "broken.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    code = main(["map", "--catalog", str(city), "--findings", str(bad), "--basemap", "none",
+                 "--out", str(tmp_path / "x.html")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "问题清单无法读取" in err and str(bad) in err and "Traceback" not in err
+    assert not (tmp_path / "x.html").exists()
+    code = main(["map", "--catalog", str(city), "--findings", str(tmp_path / "none.gpkg"),
+                 "--out", str(tmp_path / "x.html")])
+    assert code == 2 and "不存在" in capsys.readouterr().err
+
+
+def test_tianditu_without_key(city, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ZLGIS_TIANDITU_KEY", raising=False)
+    code = main(["map", "--catalog", str(city), "--basemap", "tianditu",
+                 "--out", str(tmp_path / "x.html")])
+    assert code == 2
+    assert "ZLGIS_TIANDITU_KEY" in capsys.readouterr().err

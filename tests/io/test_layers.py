@@ -1,0 +1,241 @@
+"""zlgis.io.layers: catalog layers, any single file, real data, the demo city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyproj
+import pytest
+import rasterio
+import shapely
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zlgis.catalog import DEFAULT_CATALOG, Catalog
+from zlgis.crs import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from zlgis.errors import LayerError
+from zlgis.io import load_layers, read_file, read_layer
+from zlgis.io.readers import RASTER_SUFFIXES, VECTOR_SUFFIXES, TABLE_SUFFIXES
+from zlgis.validate import check_attributes, validate_frame
+
+X0, Y0 = 480_601.0, 5_319_572.0
+LON0, LAT0 = 122.737, 48.011
+
+
+def small_catalog(folder: Path, layers: dict[str, dict]) -> Path:
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["data_dir"] = "."
+    keep = {"boundary": raw["layers"]["boundary"]}
+    for lid, over in layers.items():
+        spec = dict(raw["layers"][lid])
+        spec.update(over)
+        keep[lid] = spec
+    raw["layers"] = keep
+    bnd = gpd.GeoDataFrame({"行政区划代码": ["150783"], "名称": ["扎兰屯市"]},
+                           geometry=[shapely.box(X0 - 5000, Y0 - 5000, X0 + 5000, Y0 + 5000)],
+                           crs="EPSG:4550")
+    pyogrio.write_dataframe(bnd, folder / "boundary.gpkg", layer="boundary")
+    p = folder / "catalog.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+# ------------------------------------------------------------------------------------------------
+# real data
+# ------------------------------------------------------------------------------------------------
+
+def test_every_realdata_file_loads(realdata: Path) -> None:
+    seen = set()
+    for p in sorted(realdata.rglob("*")):
+        suffix = p.suffix.lower()
+        if suffix in RASTER_SUFFIXES:
+            with rasterio.open(p) as ds:
+                assert ds.crs is not None and ds.read(1, window=((0, 10), (0, 10))).size == 100
+            seen.add(p.name)
+        elif suffix in VECTOR_SUFFIXES + TABLE_SUFFIXES:
+            results = read_file(p)
+            assert results, p
+            for res in results:
+                assert res.rows_in == len(res.gdf) + len(res.rejected)
+                assert len(res.gdf) > 0, (p, res.layer_id)
+                assert str(res.gdf.crs) == "EPSG:4550"
+            seen.add(p.name)
+    assert {"150783.json", "Helsinki.osm.pbf", "training_data.gpkg", "rivers.shp",
+            "protected_areas.shp", "srtm_41_19.tif"} <= seen
+
+
+def test_rivers_reports_exactly_its_seven_null_geometries(realdata: Path) -> None:
+    [res] = read_file(realdata / "swellendam" / "rivers.shp")
+    assert res.rows_in == 19 and len(res.gdf) == 12
+    assert res.issues["code"].tolist() == ["null_geometry"] * 7
+    assert res.rejected["reject_code"].tolist() == ["null_geometry"] * 7
+    assert sorted(res.rejected["reject_row"]) == sorted(res.issues["row"].tolist())
+
+
+def test_zhalantun_boundary_gcj02_moves_about_half_a_km(realdata: Path) -> None:
+    p = realdata / "zhalantun-boundary" / "150783.json"
+    [as_gcj] = read_file(p, crs="gcj02")
+    [as_wgs] = read_file(p)
+    assert as_gcj.issues.empty and as_gcj.source_crs == "gcj02"
+    a, b = as_gcj.gdf.geometry.iloc[0], as_wgs.gdf.geometry.iloc[0]
+    shift = a.centroid.distance(b.centroid)
+    assert 400 < shift < 650, shift
+    assert abs(a.area - b.area) / b.area < 1e-3  # moved, not distorted
+    # the converted boundary matches a point-by-point inverse of the GCJ-02 coordinates
+    raw = gpd.read_file(p)
+    lng, lat = shapely.get_coordinates(raw.geometry.array).T
+    wl, wt = gcj02_to_wgs84(lng, lat)
+    x, y = pyproj.Transformer.from_crs(4326, 4550, always_xy=True).transform(wl, wt)
+    got = shapely.get_coordinates(a)
+    assert np.abs(got - np.column_stack([x, y])).max() < 0.01
+
+
+def test_helsinki_pbf_layers(realdata: Path) -> None:
+    res = {r.layer_id: r for r in read_file(realdata / "helsinki" / "Helsinki.osm.pbf")}
+    assert {"points", "lines", "multilinestrings", "multipolygons", "other_relations"} <= set(res)
+    assert res["points"].driver == "OSM"
+    toilets = res["points"].gdf["other_tags"].str.contains('"amenity"=>"toilets"', regex=False)
+    assert int(toilets.sum()) >= 10
+    assert len(res["lines"].gdf) > 2000
+
+
+# ------------------------------------------------------------------------------------------------
+# catalog layers
+# ------------------------------------------------------------------------------------------------
+
+def test_gcj02_and_bd09_catalog_layers(tmp_path: Path) -> None:
+    lng = np.array([LON0, LON0 + 0.01])
+    lat = np.array([LAT0, LAT0 + 0.005])
+    g_lng, g_lat = wgs84_to_gcj02(lng, lat)
+    b_lng, b_lat = wgs84_to_bd09(lng, lat)
+    # the files claim EPSG:4326 although the coordinates are GCJ-02 / BD-09
+    for name, (x, y) in {"toilets": (g_lng, g_lat), "garbage_points": (b_lng, b_lat)}.items():
+        gdf = gpd.GeoDataFrame({"编号": ["P1", "P2"], "名称": ["甲", "乙"]},
+                               geometry=shapely.points(x, y), crs="EPSG:4326")
+        pyogrio.write_dataframe(gdf, tmp_path / f"{name}.gpkg", layer=name)
+    cat = Catalog.load(small_catalog(tmp_path, {"toilets": {}, "garbage_points": {"crs": "bd09"}}))
+    truth = np.column_stack(pyproj.Transformer.from_crs(4326, 4550, always_xy=True)
+                            .transform(lng, lat))
+    for lid in ("toilets", "garbage_points"):
+        res = read_layer(cat, lid)
+        assert res.issues.empty, res.issues
+        got = shapely.get_coordinates(res.gdf.geometry.array)
+        assert np.abs(got - truth).max() < 0.01, lid
+        assert res.source_crs in ("gcj02", "bd09")
+
+
+def test_dxf_catalog_layer_closed_polylines_become_polygons(tmp_path: Path) -> None:
+    ring = [(X0, Y0), (X0 + 50, Y0), (X0 + 50, Y0 + 20), (X0, Y0 + 20), (X0, Y0)]
+    g = gpd.GeoDataFrame({"Layer": ["道路红线", "道路红线", "图框"]},
+                         geometry=[shapely.LineString(ring),
+                                   shapely.LineString([(X0, Y0), (X0 + 10, Y0 + 10)]),
+                                   shapely.LineString(ring)], crs="EPSG:4550")
+    pyogrio.write_dataframe(g, tmp_path / "plan.dxf", driver="DXF")
+    cat = Catalog.load(small_catalog(tmp_path, {"red_lines": {
+        "source": {"path": "plan.dxf"}, "crs": "EPSG:4550"}}))
+    res = read_layer(cat, "red_lines")
+    assert res.rows_in == 2 and len(res.gdf) == 1  # entities on 道路红线 only
+    assert res.gdf.geometry.iloc[0].geom_type == "Polygon"
+    assert res.gdf.geometry.iloc[0].area == pytest.approx(1000)
+    assert res.gdf["line_id"].iloc[0].startswith("DXF-")
+    codes = res.issues.set_index("code")["action"].to_dict()
+    assert codes == {"unknown_dxf_layer": "warning", "wrong_geometry_type": "rejected"}
+    msg = res.issues.loc[res.issues.code == "unknown_dxf_layer", "message"].iloc[0]
+    assert "图框" in msg
+
+
+def test_load_layers_skips_raster_and_names_failing_layer(tmp_path: Path) -> None:
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"树木编号": ["T1"], "保护等级": ["名木"]}, geometry=shapely.points([[X0, Y0]]),
+        crs="EPSG:4550"), tmp_path / "trees.gpkg", layer="trees")
+    cat = Catalog.load(small_catalog(tmp_path, {"trees": {}, "dem": {}, "toilets": {}}))
+    layers = load_layers(cat, ["boundary", "dem", "trees"])
+    assert set(layers) == {"boundary", "trees"}
+    assert layers["trees"].columns.tolist()[:2] == ["tree_id", "grade"]
+    assert str(layers["trees"].crs) == "EPSG:4550"
+    with pytest.raises(LayerError, match="图层 toilets（公共厕所）无法载入") as err:
+        load_layers(cat)
+    assert err.value.layer == "toilets" and err.value.exit_code == 2
+
+
+def test_types_coerced_to_catalog(tmp_path: Path) -> None:
+    p = tmp_path / "lamps.csv"
+    p.write_text("路灯编号,状态,故障报告时间,经度,纬度\nL1,不亮,2022年5月3日,122.73,48.01\n"
+                 "L2,正常,,122.74,48.02\n", encoding="utf-8")
+    [res] = read_file(p, kind="street_lamps", crs="EPSG:4490")
+    assert res.issues.empty
+    assert str(res.gdf["reported_at"].dtype).startswith("datetime64")
+    assert res.gdf["reported_at"].iloc[0].day == 3 and res.gdf["reported_at"].isna().iloc[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# invariant: every row loaded or rejected, whatever the input
+# ------------------------------------------------------------------------------------------------
+
+GEOMS = st.sampled_from([
+    "POLYGON((0 0,10 0,10 10,0 10,0 0))", "POLYGON((0 0,10 10,10 0,0 10,0 0))", None,
+    "POLYGON EMPTY", "POINT(1 1)", "POLYGON((0 0,1 0,1 1,0 0))",
+    "POLYGON Z((0 0 1,5 0 1,5 5 1,0 0 1))", "MULTIPOLYGON(((0 0,3 0,3 3,0 0)))",
+    "LINESTRING(0 0,5 5)", "POLYGON((0 0,10 0,0 10,10 10,0 0))"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(GEOMS, st.sampled_from(["B1", "B2", "B3", None]),
+                          st.sampled_from(["住宅", "别墅", None]),
+                          st.sampled_from([3, 0, 99, None])), min_size=0, max_size=25))
+def test_rows_in_equals_loaded_plus_rejected(rows) -> None:
+    cat = Catalog.load()
+    spec = cat["buildings"]
+    wkt = [r[0] for r in rows]
+    geoms = shapely.from_wkt(np.array(wkt, dtype=object))
+    geoms = shapely.transform(geoms, lambda xy: xy + [X0, Y0], include_z=False) \
+        if len(geoms) else geoms
+    gdf = gpd.GeoDataFrame({"building_id": [r[1] for r in rows], "use": [r[2] for r in rows],
+                            "floors": [r[3] for r in rows], "height": [9.0] * len(rows),
+                            "permit_status": ["已批"] * len(rows)},
+                           geometry=gpd.GeoSeries(geoms), crs="EPSG:4550")
+    res = validate_frame(gdf, spec)
+    assert res.rows_in == len(rows) == len(res.gdf) + len(res.rejected)
+    assert set(res.rejected["reject_row"]).isdisjoint(set(res.rows))
+    assert sorted([*res.rejected["reject_row"], *res.rows]) == list(range(1, len(rows) + 1))
+    # every rejected row has an issue line with its row number
+    rej_rows = set(res.issues.loc[res.issues.action == "rejected", "row"].dropna())
+    assert set(res.rejected["reject_row"]) == rej_rows or res.issues["row"].isna().any()
+    assert shapely.is_valid(res.gdf.geometry.array).all()
+    assert not shapely.has_z(res.gdf.geometry.array).any()
+    assert res.gdf["building_id"].is_unique
+
+
+# ------------------------------------------------------------------------------------------------
+# the demo city
+# ------------------------------------------------------------------------------------------------
+
+def test_demo_city_is_clean(demo_catalog) -> None:
+    bad = {}
+    for lid, spec in demo_catalog.layers.items():
+        if spec.kind == "raster":
+            continue
+        res = read_layer(demo_catalog, lid)
+        assert res.rows_in == len(res.gdf) + len(res.rejected)
+        if not res.issues.empty:
+            bad[lid] = res.issues.head(3).to_dict("records")
+        assert str(res.gdf.crs) == "EPSG:4550"
+        for fname, f in spec.fields.items():
+            assert fname in res.gdf.columns, (lid, fname)
+    assert bad == {}
+
+
+def test_demo_load_layers(demo_catalog) -> None:
+    layers = load_layers(demo_catalog, ["buildings", "toilets", "hotline_cases", "dem"])
+    assert set(layers) == {"buildings", "toilets", "hotline_cases"}
+    b = layers["buildings"]
+    assert b["floors"].dtype == "int64" and b["height"].dtype == "float64"
+    assert b["building_id"].is_unique
+    assert shapely.is_valid(b.geometry.array).all()
+    assert str(layers["hotline_cases"]["received_at"].dtype).startswith("datetime64")
+    check = check_attributes(b.drop(columns="geometry"), demo_catalog["buildings"])
+    assert not check.rejected.any()

@@ -1,0 +1,140 @@
+"""zlgis.io.readers: every source format, encodings, headers, row numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from zlgis.errors import UnreadableInputError
+from zlgis.io.readers import (count_features, detect_dbf_encoding, find_xy_columns,
+                              list_source_layers, read_source)
+
+X0, Y0 = 480_601.0, 5_319_572.0
+NAMES = ["中央路公厕", "河西街道办事处", "雅鲁河湿地公园"]
+
+
+def frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"名称": NAMES, "编号": ["A", "B", "C"]},
+                            geometry=shapely.points([[X0, Y0], [X0 + 10, Y0], [X0 + 20, Y0]]),
+                            crs="EPSG:4550")
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-8"])
+def test_shapefile_without_cpg_has_no_mojibake(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "pts.shp"
+    pyogrio.write_dataframe(frame(), p, encoding=encoding)
+    p.with_suffix(".cpg").unlink(missing_ok=True)
+    assert detect_dbf_encoding(p.with_suffix(".dbf")) == ("GB18030" if encoding == "GBK"
+                                                          else "UTF-8")
+    src = read_source(p)
+    assert src.gdf["名称"].tolist() == NAMES
+    codes = [n["code"] for n in src.notes]
+    assert codes == (["encoding_detected"] if encoding == "GBK" else [])
+
+
+def test_shapefile_with_cpg_trusted(tmp_path: Path) -> None:
+    p = tmp_path / "pts.shp"
+    pyogrio.write_dataframe(frame(), p, encoding="GBK")
+    assert p.with_suffix(".cpg").exists()
+    src = read_source(p)
+    assert src.gdf["名称"].tolist() == NAMES and src.notes == []
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".fgb", ".parquet"])
+def test_vector_formats(tmp_path: Path, suffix: str) -> None:
+    p = tmp_path / f"pts{suffix}"
+    if suffix == ".parquet":
+        frame().to_parquet(p)
+    else:
+        pyogrio.write_dataframe(frame(), p)
+    src = read_source(p)
+    # FlatGeobuf stores features in spatial-index order
+    assert sorted(src.gdf["名称"]) == sorted(NAMES)
+    assert src.rows.tolist() == [1, 2, 3]
+    assert src.gdf.geometry.name == "geometry"
+    assert src.gdf.crs is not None and src.gdf.crs.to_epsg() == 4550
+    assert count_features(p) == 3
+
+
+def test_dxf_layer_names_and_text(tmp_path: Path) -> None:
+    g = gpd.GeoDataFrame({"Layer": ["道路红线", "绿线"]},
+                         geometry=[shapely.LineString([(0, 0), (1, 0), (1, 1), (0, 0)]),
+                                   shapely.LineString([(0, 0), (2, 2)])], crs="EPSG:4550")
+    p = tmp_path / "plan.dxf"
+    pyogrio.write_dataframe(g, p, driver="DXF")
+    src = read_source(p)
+    assert src.driver == "DXF"
+    assert src.gdf["cad_layer"].tolist() == ["道路红线", "绿线"]
+    assert "cad_handle" in src.gdf.columns and "SubClasses" not in src.gdf.columns
+
+
+def test_csv_header_detection_and_rows(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("扎兰屯市点位表,,\n编号,经度（度）,纬度（度）\nA,122.7,48.0\n,,\nB,122.8,48.1\n",
+                 encoding="utf-8")
+    src = read_source(p)
+    assert src.xy_columns == ("经度（度）", "纬度（度）")
+    assert src.rows.tolist() == [3, 5]  # line numbers as a spreadsheet shows them
+    assert src.gdf["编号"].tolist() == ["A", "B"]
+    assert shapely.get_x(src.gdf.geometry.array).tolist() == [122.7, 122.8]
+
+
+def test_xlsx_group_header(tmp_path: Path) -> None:
+    p = tmp_path / "t.xlsx"
+    pd.DataFrame([["基本信息", None, "坐标", None], ["编号", "名称", "X", "Y"],
+                  ["A", "甲", X0, Y0]]).to_excel(p, header=False, index=False)
+    src = read_source(p)
+    assert src.gdf.columns.tolist() == ["编号", "名称", "geometry"]
+    assert src.rows.tolist() == [3]
+    assert src.driver == "XLSX"
+
+
+def test_explicit_xy_columns(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("id,east,north\n1,480601,5319572\n", encoding="utf-8")
+    with pytest.raises(UnreadableInputError, match="找不到坐标列"):
+        read_source(p)
+    src = read_source(p, x="east", y="north")
+    assert shapely.get_y(src.gdf.geometry.array).tolist() == [5319572.0]
+
+
+def test_find_xy_columns() -> None:
+    assert find_xy_columns(["lat", "lng"]) == (1, 0)
+    assert find_xy_columns(["名称", "地址"]) is None
+
+
+def test_unclosed_ring_closed_per_row(tmp_path: Path) -> None:
+    p = tmp_path / "u.geojson"
+    p.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+                 '"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1]]]}}]}')
+    src = read_source(p)
+    assert [n["code"] for n in src.notes] == ["unclosed_ring"]
+    geom = src.gdf.geometry.iloc[0]
+    assert geom.geom_type == "Polygon" and shapely.get_num_coordinates(geom) == 4
+    assert geom.exterior.is_closed and geom.area == 0.5
+
+
+def test_list_layers_and_missing_layer(tmp_path: Path) -> None:
+    p = tmp_path / "m.gpkg"
+    pyogrio.write_dataframe(frame(), p, layer="a")
+    pyogrio.write_dataframe(frame(), p, layer="b", append=False)
+    assert list_source_layers(p) == ["a", "b"]
+    with pytest.raises(UnreadableInputError, match="文件中没有图层 c（有：a、b）"):
+        read_source(p, "c")
+
+
+def test_osm_pbf_through_gdal(realdata: Path) -> None:
+    p = realdata / "helsinki" / "Helsinki.osm.pbf"
+    layers = list_source_layers(p)
+    assert {"points", "lines", "multilinestrings", "multipolygons",
+            "other_relations"} <= set(layers)
+    src = read_source(p, "multipolygons")
+    assert src.driver == "OSM"
+    assert int(src.gdf["building"].notna().sum()) > 400  # 494 buildings, some cut at the edge
+    assert np.isin(shapely.get_type_id(src.gdf.geometry.dropna().array), [3, 6]).all()

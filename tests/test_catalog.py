@@ -1,0 +1,87 @@
+"""The layer catalog: required layers, consistent schemas, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zlgis.catalog import DEFAULT_CATALOG, FIELD_TYPES, REQUIRED_LAYER_IDS, Catalog
+from zlgis.crs import recognise_crs
+from zlgis.errors import CatalogError
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return Catalog.load(DEFAULT_CATALOG)
+
+
+def test_names_every_campaign_layer(cat: Catalog) -> None:
+    assert cat.missing_required() == []
+    assert set(REQUIRED_LAYER_IDS) <= set(cat.layers)
+    assert cat.working_crs == "EPSG:4550"
+
+
+def test_layers_are_consistent(cat: Catalog) -> None:
+    for lid, spec in cat.layers.items():
+        assert spec.title and any("\u4e00" <= ch <= "\u9fff" for ch in spec.title), lid
+        assert set(spec.public) <= set(spec.fields), lid
+        if spec.id_field:
+            assert spec.fields[spec.id_field].required, lid
+        if spec.crs:
+            assert recognise_crs(spec.crs) is not None, (lid, spec.crs)
+        for f in spec.fields.values():
+            assert f.type in FIELD_TYPES
+        # an alias (or canonical name) must point at one field only
+        names = [n for f in spec.fields.values() for n in {f.name, *f.aliases}]
+        dup = {n for n in names if names.count(n) > 1}
+        assert not dup, (lid, dup)
+        for name in spec.fields:
+            assert spec.field_for_alias(name) == name
+
+
+def test_dxf_layer_names_map_to_one_layer(cat: Catalog) -> None:
+    names = [n for s in cat.layers.values() for n in s.dxf_layers]
+    assert len(names) == len(set(names))
+    for cad in ("道路红线", "绿线", "蓝线", "紫线", "黄线"):
+        assert cad in names
+
+
+def test_private_fields_not_public(cat: Catalog) -> None:
+    private = ("phone", "owner_name", "requester", "plate", "keeper_name", "road_chief",
+               "grid_worker", "inspector")
+    for spec in cat.layers.values():
+        for f in spec.public:
+            assert not any(p in f for p in private), (spec.id, f)
+    assert cat["hotline_cases"].public == ()
+
+
+def test_unknown_layer_message(cat: Catalog) -> None:
+    with pytest.raises(CatalogError, match="图层目录中没有图层 nope"):
+        cat["nope"]
+
+
+def test_bad_catalogs(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="图层目录文件不存在"):
+        Catalog.load(tmp_path / "none.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers: [", encoding="utf-8")
+    with pytest.raises(CatalogError, match="无法解析"):
+        Catalog.load(bad)
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["layers"]["toilets"]["geometry"] = "Blob"
+    p = tmp_path / "geom.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="图层 toilets 的几何类型 'Blob' 无效"):
+        Catalog.load(p)
+
+
+def test_data_dir_relative_to_catalog(tmp_path: Path) -> None:
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["data_dir"] = "data"
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    cat = Catalog.load(p)
+    assert cat["roads"].path == (tmp_path / "data" / "roads.gpkg").resolve()
+    assert cat["truck_pings"].options["x"] == "经度"

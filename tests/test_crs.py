@@ -1,0 +1,147 @@
+"""zlgis.crs: GCJ-02/BD-09 conversions against published vectors, CRS recognition and inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zlgis.crs import (bd09_to_wgs84, candidate_crs, check_declared_crs, crs_label,
+                       gcj02_to_wgs84, infer_crs, is_geographic, out_of_china, recognise_crs,
+                       swapped_lat_lon, wgs84_to_bd09, wgs84_to_gcj02)
+from zlgis.errors import CRSError
+
+# published WGS84 -> GCJ-02 pairs (lat, lng) from ../shared/reference/libraries.md
+VECTORS = [
+    ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)),
+    ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)),
+    ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)),
+]
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def metres(lng1, lat1, lng2, lat2) -> np.ndarray:
+    return np.asarray(GEOD.inv(lng1, lat1, lng2, lat2)[2])
+
+
+@pytest.mark.parametrize(("wgs", "gcj"), VECTORS)
+def test_published_vectors(wgs, gcj) -> None:
+    lng, lat = wgs84_to_gcj02(wgs[1], wgs[0])
+    assert round(float(lng), 6) == round(gcj[1], 6)
+    assert round(float(lat), 6) == round(gcj[0], 6)
+
+
+def test_vectorised_and_inverse_within_1cm() -> None:
+    lat = np.array([v[0][0] for v in VECTORS])
+    lng = np.array([v[0][1] for v in VECTORS])
+    glng, glat = wgs84_to_gcj02(lng, lat)
+    assert glng.shape == (3,)
+    back = gcj02_to_wgs84(glng, glat)
+    assert metres(lng, lat, *back).max() < 0.01
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(73.0, 135.0), st.floats(18.0, 53.5))
+def test_round_trips_within_1cm(lng: float, lat: float) -> None:
+    for fwd, inv in ((wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)):
+        back = inv(*fwd(lng, lat))
+        assert metres(lng, lat, *back) < 0.01
+
+
+def test_outside_china_not_shifted() -> None:
+    lng, lat = np.array([24.94, 20.43]), np.array([60.17, -34.02])  # Helsinki, Swellendam
+    assert out_of_china(lng, lat).all()
+    for f in (wgs84_to_gcj02, gcj02_to_wgs84, wgs84_to_bd09, bd09_to_wgs84):
+        x, y = f(lng, lat)
+        assert np.array_equal(x, lng) and np.array_equal(y, lat)
+
+
+def test_offsets_at_zhalantun() -> None:
+    # standards.md section 7: GCJ-02 about 529 m, BD-09 about 1.33 km at Zhalantun
+    g = metres(122.737, 48.011, *wgs84_to_gcj02(122.737, 48.011))
+    b = metres(122.737, 48.011, *wgs84_to_bd09(122.737, 48.011))
+    assert 480 < g < 580
+    assert 1250 < b < 1420
+
+
+@pytest.mark.parametrize(("given_", "expected"), [
+    (4490, "EPSG:4490"), ("EPSG:4326", "EPSG:4326"), ("epsg:3857", "EPSG:3857"),
+    ("EPSG:4550", "EPSG:4550"), (4529, "EPSG:4529"), ("EPSG:2386", "EPSG:2386"),
+    ("EPSG:2365", "EPSG:2365"), ("EPSG:2438", "EPSG:2438"), ("EPSG:2417", "EPSG:2417"),
+    ("GCJ-02", "gcj02"), ("bd09", "bd09"), ("WGS84", "EPSG:4326"), ("CGCS2000", "EPSG:4490"),
+])
+def test_recognise(given_, expected) -> None:
+    assert recognise_crs(given_) == expected
+
+
+@pytest.mark.parametrize(("name", "datum", "a", "rf", "code"), [
+    ("Xian_1980_3_Degree_GK_CM_123E", "D_Xian_1980", 6378140.0, 298.257, "EPSG:2386"),
+    ("Beijing_1954_3_Degree_GK_CM_123E", "D_Beijing_1954", 6378245.0, 298.3, "EPSG:2438"),
+    ("CGCS2000_3_Degree_GK_CM_123E", "D_China_2000", 6378137.0, 298.257222101, "EPSG:4550"),
+])
+def test_recognise_esri_prj(name, datum, a, rf, code) -> None:
+    wkt = (f'PROJCS["{name}",GEOGCS["GCS_{datum[2:]}",DATUM["{datum}",SPHEROID["s",{a},{rf}]],'
+           'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],'
+           'PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],'
+           'PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",123.0],'
+           'PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]')
+    assert recognise_crs(wkt) == code
+
+
+def test_unrecognisable_is_none() -> None:
+    assert recognise_crs("not a crs") is None
+    assert recognise_crs(None) is None
+
+
+def test_labels_and_geographic() -> None:
+    assert crs_label("EPSG:2365").startswith("EPSG:2365（西安80")
+    assert crs_label(None) == "未声明"
+    assert is_geographic("gcj02") and is_geographic("EPSG:4490") and not is_geographic(4550)
+
+
+def test_infer_lonlat_and_web_mercator() -> None:
+    g = infer_crs((122.6, 47.9, 122.8, 48.1))
+    assert g.crs == "EPSG:4326" and "gcj02" in g.reason
+    x, y = pyproj.Transformer.from_crs(4326, 3857, always_xy=True).transform(122.737, 48.011)
+    region = (121.0, 47.0, 124.5, 49.0)
+    assert infer_crs((x - 500, y - 500, x + 500, y + 500), region).crs == "EPSG:3857"
+
+
+def test_infer_refuses_gauss_kruger_and_names_candidates() -> None:
+    with pytest.raises(CRSError) as err:
+        infer_crs((480_000, 5_319_000, 481_000, 5_320_000), (121.0, 47.0, 124.5, 49.0))
+    msg = str(err.value)
+    for code in ("EPSG:4550", "EPSG:2386", "EPSG:2438"):
+        assert code in msg
+    assert err.value.exit_code == 2
+
+
+def test_infer_refuses_nonsense() -> None:
+    with pytest.raises(CRSError, match="不符合任何已知坐标系"):
+        infer_crs((-5e7, -5e7, -4e7, -4e7))
+
+
+def test_candidates_zone_prefixed() -> None:
+    assert candidate_crs((41_480_000, 5_319_000, 41_481_000, 5_320_000)) == [
+        "EPSG:4529", "EPSG:2365", "EPSG:2417", "EPSG:4777"]
+
+
+def test_check_declared() -> None:
+    assert "像是以米为单位的投影坐标" in check_declared_crs((480000, 5319000, 481000, 5320000),
+                                                        "EPSG:4490")
+    assert "像经纬度" in check_declared_crs((122.6, 47.9, 122.8, 48.1), "EPSG:4550")
+    assert check_declared_crs((480000, 5319000, 481000, 5320000), "EPSG:4550",
+                              (121.0, 47.0, 124.5, 49.0)) is None
+    msg = check_declared_crs((41_480_000, 5_319_000, 41_481_000, 5_320_000), "EPSG:4550",
+                             (121.0, 47.0, 124.5, 49.0))
+    assert "EPSG:4529" in msg
+    assert check_declared_crs((41_480_000, 5_319_000, 41_481_000, 5_320_000), "EPSG:4550",
+                              (121.0, 47.0, 124.5, 49.0), strict=False) is None
+
+
+def test_swapped() -> None:
+    x = np.array([48.01, 122.74, 24.9])
+    y = np.array([122.73, 48.0, 60.2])
+    assert swapped_lat_lon(x, y).tolist() == [True, False, False]
