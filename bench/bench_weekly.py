@@ -36,12 +36,33 @@ WEEK = "2022-W35"
 MEMORY_LIMIT = 4 * 1024 ** 3
 
 
+def _rss_mb() -> int:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) // 1024 for line in fh if line.startswith("VmRSS"))
+
+
+def _logged(name: str, fn: Any) -> Any:
+    """Wrap a check to log its time and memory on stderr (the last line tells where a run that
+    was stopped had got to)."""
+    def run(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        print(f"check {name} start rss={_rss_mb()}MB", file=sys.stderr, flush=True)
+        out = fn(*args, **kwargs)
+        print(f"check {name} done {time.perf_counter() - t:.1f}s rss={_rss_mb()}MB "
+              f"peak={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}MB",
+              file=sys.stderr, flush=True)
+        return out
+    return run
+
+
 def _child(catalog: str, out: str, week: str) -> None:
     os.environ.setdefault("ZLGIS_PLATE_SALT", "bench-salt")
+    from zlgis.analysis import CHECKS, get_check
     from zlgis.weekly import run_weekly
 
+    checks = {name: _logged(name, get_check(name)) for name in CHECKS}
     t0 = time.perf_counter()
-    r = run_weekly(catalog, out, week=week)
+    r = run_weekly(catalog, out, week=week, checks=checks)
     total = time.perf_counter() - t0
     hashes = {p.name: hashlib.sha1(p.read_bytes()).hexdigest()
               for p in sorted(r.folder.iterdir()) if p.is_file()}
@@ -69,8 +90,10 @@ def _run(catalog: Path, out: Path, *, timeout: float = 3600) -> dict[str, Any]:
         if peak > MEMORY_LIMIT or time.perf_counter() - t0 > timeout:
             proc.kill()
             proc.wait()
-            return {"error": f"stopped: peak {peak / 2**20:.0f} MiB, "
-                             f"{time.perf_counter() - t0:.0f} s"}
+            _, stderr = proc.communicate()
+            last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+            return {"error": f"stopped above {MEMORY_LIMIT / 2**30:.0f} GiB after "
+                             f"{time.perf_counter() - t0:.0f} s; last: {last}"}
         time.sleep(0.2)
     stdout, stderr = proc.communicate()
     if proc.returncode != 0:

@@ -145,3 +145,18 @@ def test_swapped() -> None:
     x = np.array([48.01, 122.74, 24.9])
     y = np.array([122.73, 48.0, 60.2])
     assert swapped_lat_lon(x, y).tolist() == [True, False, False]
+
+
+def test_candidate_table_matches_epsg_names() -> None:
+    from zlgis.crs import _projected_candidates
+
+    datum = {"45": "CGCS2000", "23": "Xian 1980", "24": "Beijing 1954"}
+    for code, zone, cm in _projected_candidates():
+        name = pyproj.CRS(code).name
+        if zone is not None:
+            assert name.endswith(f"zone {zone}"), (code, name)
+        elif cm is not None and code not in ("EPSG:32651",):
+            assert f"CM {cm:.0f}E" in name, (code, name)
+        short = code.split(":")[1][:2]
+        if short in datum and code not in ("EPSG:4510", "EPSG:4777", "EPSG:4798"):
+            assert name.startswith(datum[short]), (code, name)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import yaml
 from shapely.geometry import box
@@ -197,6 +198,27 @@ def test_bad_layer_stops_before_the_ledger(two_weeks, damage):
     assert not (out / "2022-W36").exists()
 
 
+def test_mostly_rejected_layer_stops_the_run(two_weeks):
+    cat, out = two_weeks
+    fp = Ledger(out / "ledger.sqlite").fingerprint()
+    write_city(cat.parent, ["B1", "B2", "B3", "B4", "B5"])
+    bld = gpd.read_file(cat.parent / "buildings.gpkg")
+    bld.loc[2:, "building_id"] = None  # 4 of 6 rows lose their required id
+    bld.to_file(cat.parent / "buildings.gpkg", layer="buildings")
+    with pytest.raises(LayerError, match=r"6 行中有 4 行未通过校验.*building_id") as err:
+        run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+    assert "图层 buildings" in str(err.value)
+    assert Ledger(out / "ledger.sqlite").fingerprint() == fp
+    # one bad row is reported in the week's validation report, and the run goes on
+    bld = gpd.read_file(cat.parent / "buildings.gpkg")
+    bld["building_id"] = ["B0", "B1", "B2", "B3", "B4", None]
+    bld.to_file(cat.parent / "buildings.gpkg", layer="buildings")
+    r = run_weekly(cat, out, week="2022-W36", checks=CHECKS)
+    report = pd.read_csv(r.files["validation"], encoding="utf-8-sig")
+    bad = report[report["action"] == "rejected"]
+    assert bad[["layer", "row", "field"]].values.tolist() == [["buildings", 6, "building_id"]]
+
+
 def test_bad_layer_cli_message(two_weeks):
     cat, out = two_weeks
     (cat.parent / "red_lines.gpkg").write_bytes(b"not a geopackage")
@@ -296,7 +318,7 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     assert (v["lead_department"] != "").all()
     assert (v["grid_id"] != "").mean() > 0.9
     # one sheet per lead department, every finding on the sheets of its leads
-    wb = openpyxl.load_workbook(result.files["excel"], read_only=True)
+    wb = openpyxl.load_workbook(result.files["excel"])
     rows = {name: wb[name].max_row - 1 for name in wb.sheetnames[2:]}
     leads = v["lead_department"].str.split(";").explode()
     from zlgis.config import department_name

@@ -284,23 +284,20 @@ def is_geographic(crs: Any) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _projected_candidates() -> tuple[tuple[str, int | None], ...]:
-    """(code, zone) of every known projected CRS; zone is the easting prefix (or None)."""
-    codes: list[tuple[str, int | None]] = []
-    for base, datum in _CM3_SERIES:
-        for i in range(0, 21):  # CM 75E .. 135E
-            code = base + i
-            name = pyproj.CRS.from_epsg(code).name
-            if name.startswith(datum) and f"CM {75 + 3 * i}E" in name:
-                codes.append((f"EPSG:{code}", None))
-    codes.append(("EPSG:4798", None))
-    for base, datum in _ZONE3_SERIES:
-        for z in range(25, 46):
-            code = base + z - 25
-            name = pyproj.CRS.from_epsg(code).name
-            if name.startswith(datum) and name.endswith(f"zone {z}"):
-                codes.append((f"EPSG:{code}", z))
-    codes += [("EPSG:4777", 41), ("EPSG:4510", None), ("EPSG:32651", None), ("EPSG:3857", None)]
+def _projected_candidates() -> tuple[tuple[str, int | None, float | None], ...]:
+    """(code, zone, central meridian) of every known projected CRS.
+
+    ``zone`` is the easting prefix of zone-numbered systems (else None); the EPSG series are
+    checked against pyproj's names in tests/test_crs.py.
+    """
+    codes: list[tuple[str, int | None, float | None]] = []
+    for base, _datum in _CM3_SERIES:
+        codes += [(f"EPSG:{base + i}", None, 75.0 + 3 * i) for i in range(21)]
+    codes.append(("EPSG:4798", None, 123.0))
+    for base, _datum in _ZONE3_SERIES:
+        codes += [(f"EPSG:{base + z - 25}", z, 3.0 * z) for z in range(25, 46)]
+    codes += [("EPSG:4777", 41, 123.0), ("EPSG:4510", None, 123.0), ("EPSG:32651", None, 123.0),
+              ("EPSG:3857", None, None)]
     return tuple(codes)
 
 
@@ -342,13 +339,26 @@ def candidate_crs(bounds: ArrayLike, region: tuple[float, float, float, float] =
     if np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90):
         return ["EPSG:4326"] if _in_region(xs, ys, region) else []
     out = []
-    for code, zone in _projected_candidates():
+    # Gauss-Kruger is the same projection around every central meridian: the offset from the
+    # meridian depends only on (easting - false easting, northing), so one transform screens
+    # every CM and zone (datum differences of a few hundred metres do not matter here).
+    gk = _transformer("EPSG:4550")
+    local: dict[int | None, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    for code, zone, cm in _projected_candidates():
         if zone is not None and not np.all(np.floor(xs / 1e6) == zone):
             continue
         if zone is None and code != "EPSG:3857" and not np.all(np.abs(xs - 500_000) < 400_000):
             continue
-        with np.errstate(all="ignore"):
-            lon, lat = _transformer(code).transform(xs, ys, errcheck=False)
+        if cm is None:
+            with np.errstate(all="ignore"):
+                lon, lat = _transformer(code).transform(xs, ys, errcheck=False)
+        else:
+            if zone not in local:
+                with np.errstate(all="ignore"):
+                    lo, la = gk.transform(xs - (zone or 0) * 1e6, ys, errcheck=False)
+                local[zone] = (np.asarray(lo) - 123.0, np.asarray(la))
+            dlon, lat = local[zone]
+            lon = cm + dlon
         if _in_region(np.asarray(lon), np.asarray(lat), region):
             out.append(code)
     return out

@@ -25,6 +25,7 @@ Outputs, in ``OUT/<week>/`` (week as ``2022-W35``), with the ledger itself at
 ``chart_trend.png``            counts by status over the weeks
 ``summary.html``               one-page summary against last week
 ``findings_<week>.gpkg``       the week's ledger (layer ``ledger``) and findings (``findings``)
+``validation_<week>.csv``      rows of the input layers that validation rejected or repaired
 ============================== ==================================================================
 
 Examples
@@ -59,7 +60,8 @@ from .config import department_name
 from .errors import InputError, LayerError, LockedError, ZlgisError
 from .findings import FINDING_COLUMNS, assign_grids, concat_findings
 from .io.atomic import atomic_dir
-from .ledger.store import STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end, week_of
+from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end,
+                           week_of)
 
 __all__ = [
     "WeeklyResult",
@@ -87,6 +89,7 @@ OUTPUT_FILES: dict[str, str] = {
     "chart_trend": "chart_trend.png",
     "summary": "summary.html",
     "gpkg": "findings_{week}.gpkg",
+    "validation": "validation_{week}.csv",
 }
 
 LEDGER_NAME = "ledger.sqlite"
@@ -172,33 +175,56 @@ def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
 
 # ------------------------------------------------------------------------------------ inputs
 def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
-                progress: Progress | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Load and validate every layer of the catalog; stop at the first bad one.
+                progress: Progress | None = None
+                ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
+    """Load and validate every layer of the catalog; stop at the first unusable one.
 
-    Vector layers go through :func:`zlgis.io.load_layers`; raster layers (the DEM) are opened
-    to check they are readable. Raises :class:`~zlgis.errors.LayerError` naming the layer and
-    why it could not be used.
+    Vector layers are read and validated with :func:`zlgis.io.read_layer` (the reader behind
+    :func:`zlgis.io.load_layers`): rows validation rejects are left out and listed in the
+    returned issues table. Raster layers (the DEM) are opened to check they are readable.
+
+    A layer is unusable when it cannot be read, or when validation rejects more than
+    ``safety.max_rejected_share`` of its rows (``ledger.yaml``): running the checks on what is
+    left would mark every breach in the missing rows as rectified.
+
+    Raises
+    ------
+    LayerError
+        Naming the layer and why it could not be used; the ledger has not been touched.
     """
-    from .io import load_layers
+    from .config import load_config
+    from .io import read_layer
+    from .validate.report import concat_issues
 
     progress = progress or Progress(quiet=True)
+    share = float((load_config("ledger").get("safety") or {}).get("max_rejected_share", 0.5))
     layers: dict[str, gpd.GeoDataFrame] = {}
+    issues = []
     for lid in ids or list(catalog.layers):
         spec = catalog[lid]
+        path = str(spec.path) if spec.path else None
         progress.step(f"读取图层 {spec.title}（{lid}）")
         if spec.kind == "raster":
             _check_raster(spec)
             continue
         try:
-            layers.update(load_layers(catalog, [lid]))
+            loaded = read_layer(catalog, lid)
         except ZlgisError as exc:
-            raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc}", layer=lid,
-                             path=str(spec.path) if spec.path else None) from exc
+            raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc.message}", layer=lid,
+                             path=exc.path or path, row=exc.row, field=exc.field) from exc
         except Exception as exc:  # noqa: BLE001 - GDAL/pyogrio raise many kinds for bad files
             raise LayerError(f"图层无法读取（{type(exc).__name__}: {exc}），本周检查已停止，台账"
-                             "未修改", layer=lid, path=str(spec.path) if spec.path else None
-                             ) from exc
-    return layers
+                             "未修改", layer=lid, path=path) from exc
+        rejected = loaded.rows_in - len(loaded.gdf)
+        if loaded.rows_in and rejected > share * loaded.rows_in:
+            reasons = loaded.issues.loc[loaded.issues["action"] == "rejected", "message"]
+            top = reasons.value_counts().index[0] if len(reasons) else "校验未通过"
+            raise LayerError(f"{loaded.rows_in} 行中有 {rejected} 行未通过校验（主要原因：{top}），"
+                             f"超过允许的 {share:.0%}，本周检查已停止，台账未修改", layer=lid,
+                             path=path)
+        layers[lid] = loaded.gdf
+        issues.append(loaded.issues)
+    return layers, concat_issues(issues)
 
 
 def _check_raster(spec: Any) -> None:
@@ -293,6 +319,16 @@ def _department_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int
     return out
 
 
+def _type_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int]]:
+    """Counts by status per problem type (check and rule, named by the first title)."""
+    out = []
+    for (_check, _rule), part in view.groupby(["check", "rule"], sort=True):
+        title = str(part["title"].iloc[0]) if len(part) else str(_rule)
+        counts = part["status"].value_counts().to_dict()
+        out.append((f"{title}（{_rule}）", {k: int(v) for k, v in counts.items()}, int(len(part))))
+    return out
+
+
 def _map_frame(view: gpd.GeoDataFrame, labels: Mapping[str, str]) -> gpd.GeoDataFrame:
     """Findings to map: those found this week, with their status label."""
     shown = view[view["present"]].copy()
@@ -354,8 +390,12 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
 
 
 def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
-                 catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
-    """Write the week's outputs into ``folder`` (normally the temporary folder of the run)."""
+                 catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
+                 issues: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
+
+    ``issues`` is the validation report of the layers (:func:`load_inputs`), written as CSV.
+    """
     from .ledger.excel import export_excel
     from .publish.charts import status_department_chart, trend_chart
     from .publish.summary import write_summary
@@ -374,17 +414,22 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     _kill_point("publishing")
     files["chart_status"] = status_department_chart(
         view, folder / name["chart_status"], labels=labels, title=f"{week} 各部门问题数（按状态）")
-    files["chart_trend"] = trend_chart(ledger.status_counts(until=week), folder / name["chart_trend"],
+    files["chart_trend"] = trend_chart(ledger.status_counts(until=week),
+                                       folder / name["chart_trend"],
                                        labels=labels, title="各周问题数变化")
     _write_gpkg(folder / name["gpkg"], view, shown)
     files["gpkg"] = folder / name["gpkg"]
+    from .validate.report import empty_issues, write_issues
+
+    issues = issues if issues is not None else empty_issues()
+    files["validation"] = write_issues(issues, folder / name["validation"])
     _write_maps(folder, layers, shown, catalog, week, files)
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
         folder / name["summary"], week=week, as_of=as_of, metrics=_metrics(ledger, week) or {},
         previous=_metrics(ledger, weeks[-1] if weeks else None),
-        departments=_department_table(view), status_labels=labels,
+        departments=_department_table(view), by_type=_type_table(view), status_labels=labels,
         overdue=[{"finding_id": r.finding_id, "title": r.title, "grid_id": r.grid_id,
                   "deadline": r.deadline,
                   "lead": "、".join(department_name(c) for c in str(r.lead_department).split(";")
@@ -394,7 +439,8 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
         links=[(name["excel"], "Excel 台账（各部门一个工作表，可填写整改情况后导入）"),
                (name["map_internal"], "内部地图（工作人员使用）"),
                (name["map_public"], "公众地图（可公开发布）"),
-               (name["gpkg"], "问题数据（GeoPackage，可在 GIS 软件中打开）")])
+               (name["gpkg"], "问题数据（GeoPackage，可在 GIS 软件中打开）"),
+               (name["validation"], f"图层校验报告（{len(issues)} 条：已剔除或修复的数据行）")])
     files["summary"] = folder / name["summary"]
     return files
 
@@ -459,7 +505,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     with run_lock(ledger_path):
         _kill_point("locked")
         _recover_outputs(out)
-        layers = load_inputs(catalog, progress=progress)
+        layers, issues = load_inputs(catalog, progress=progress)
         lap("loaded")
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
                                    progress=progress)
@@ -472,7 +518,8 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         progress.step(f"输出 {out / week}")
         with atomic_dir(out / week) as tmp:
             os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
-            files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers)
+            files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
+                                 issues=issues)
         files = {k: out / week / p.name for k, p in files.items()}
         lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,

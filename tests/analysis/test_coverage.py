@@ -317,24 +317,42 @@ def test_land_samples_weights():
 # ----------------------------------------------------------------------------- demo city
 
 def test_demo_city_planted_unserved_areas_found(demo_catalog, demo_truth):
+    from zlgis.findings import concat_findings
     from zlgis.io import load_layers
 
     layers = load_layers(demo_catalog, ["roads", "buildings", "residential_compounds", "toilets",
                                         "transfer_stations", "parks", "grids", "red_lines"])
-    found = run_check(demo_catalog, layers)
     truth = demo_truth[demo_truth["check"] == "coverage"]
     assert len(truth[truth["expect"] == "flag"]), "the demo city plants coverage cases"
+    run = {"toilet_uncovered": cov.toilet_coverage, "park_uncovered": cov.park_coverage,
+           "transfer_uncovered": cov.transfer_coverage,
+           "transfer_station_distance": cov.transfer_coverage}
+    results = {fn: fn(layers, method="network") for fn in {run[r] for r in truth["rule"]}}
+    found = concat_findings([r.findings for r in results.values()])
     for rule, rows in truth.groupby("rule"):
         got = found[found["rule"] == rule]
+        named = set(got["feature_id"]) | {i for s in got["related_ids"] for i in s.split(";")}
         for r in rows.itertuples():
-            ids = set(got["feature_id"]) | {i for s in got["related_ids"] for i in s.split(";")}
-            by_id = r.feature_id in ids
-            by_place = False
+            hit = r.feature_id in named
             if r.x and r.y:
                 p = Point(float(r.x), float(r.y))
-                by_place = bool(len(got)) and bool(got.geometry.distance(p).min() <= 50)
-            hit = by_id or by_place
+                hit = hit or (len(got) and got.geometry.distance(p).min() <= 50)
             if r.expect == "flag":
                 assert hit, f"planted case {r.case_id} ({rule}) not found"
             else:
-                assert not by_id, f"near-miss {r.case_id} ({rule}) wrongly flagged"
+                assert r.feature_id not in named, f"near-miss {r.case_id} ({rule}) flagged"
+    # every other dwelling of the demo city is served by walking: no false alarms
+    toilets = found[found["rule"] == "toilet_uncovered"]
+    planted = set(truth.loc[(truth["rule"] == "toilet_uncovered") & (truth["expect"] == "flag"),
+                            "feature_id"])
+    assert set(toilets["feature_id"]) == planted
+    # the riverside compound is a straight-line near case: by road it is far
+    res = results[cov.toilet_coverage]
+    across = truth[truth["related_id"] != ""]
+    for r in across.itertuples():
+        d = res.demand[res.demand["compound_id"] == r.feature_id]
+        assert (d["distance_network"] > d["distance_straight"] + 300).all()
+        t = layers["toilets"]
+        nearest = t.geometry.distance(d.geometry.iloc[0]).idxmin()
+        assert t.loc[nearest, "toilet_id"] == r.related_id  # just across the river
+        assert d["facility"].iloc[0] != r.related_id  # ... but not the one you walk to

@@ -18,7 +18,8 @@ from shapely.geometry import LineString, Point, box
 from zlgis.analysis import trucks
 from zlgis.analysis.timewindows import to_epoch_seconds
 from zlgis.analysis.trucks import (PointGrid, detect_stops, hash_plates, muck_findings,
-                                   no_parking_zone_findings, parking_supply_findings,
+                                   no_parking_zone_findings, parking_access,
+                                   parking_supply_findings,
                                    plate_salt, points_in_polygons, points_near_lines,
                                    prepare_pings, restricted_road_findings, run_check,
                                    south_corridor, vehicle_class_matches, zombie_findings)
@@ -116,6 +117,14 @@ def test_stop_needs_min_dwell() -> None:
                      stop_speed_kmh=5, max_gap_min=60)
     assert s["plate_hash"].tolist() == [hash_plates(["A1"], SALT)[0]]
     assert s["dwell_min"].tolist() == [10.0]
+
+
+def test_crawling_in_a_jam_is_not_a_stop() -> None:
+    rows = [("JAM", "重型货车", str(pd.Timestamp("2022-08-01 08:00") + pd.Timedelta(seconds=30 * i)),
+             3.0, X0 + 20.0 * i, Y0) for i in range(40)]  # 20 m per 30 s for 20 min
+    s = detect_stops(prepare_pings(pings_gdf(rows)), min_dwell_min=10, radius_m=50,
+                     stop_speed_kmh=5, max_gap_min=60)
+    assert s.empty
 
 
 def test_stop_splits_on_movement_and_gaps() -> None:
@@ -399,6 +408,12 @@ def test_parking_supply_network_distance() -> None:
     assert f.set_index("feature_id").loc["L2", "layer"] == "logistics_points"
     assert f.set_index("feature_id").loc["Z2", "layer"] == "truck_no_parking_zones"
     assert f["public"].all() and set(f["task_id"]) == {"4.4.3"}
+    m2 = json.loads(f.set_index("feature_id").loc["L2", "measures"])
+    assert (m2["nearest_parking"], m2["capacity"]) == ("P1", 50.0)
+    assert m2["straight_m"] == pytest.approx(np.hypot(2000, 510), abs=1)
+    acc = parking_access(logistics, parking, roads)
+    assert acc["reachable"].tolist() == [True, True, False]
+    assert (acc["network_m"] >= acc["straight_m"] - 1e-6)[acc["reachable"]].all()
 
 
 # ------------------------------------------------------------------ the demo city
@@ -413,7 +428,7 @@ def _truth_hash(truth: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo_findings(demo_catalog):
-    return run_check(demo_catalog, None)
+    return run_check(demo_catalog, None, salt=SALT)
 
 
 def test_demo_city_planted_cases_found(demo_findings, demo_truth) -> None:
@@ -424,6 +439,12 @@ def test_demo_city_planted_cases_found(demo_findings, demo_truth) -> None:
     missed = [(r.case_id, r.rule) for r in flags.itertuples() if (r.rule, r.fid) not in found]
     assert not missed
     for r in flags.itertuples():
+        rows = demo_findings[(demo_findings["rule"] == r.rule)
+                             & (demo_findings["feature_id"] == r.fid)]
+        if r.value and r.rule == "no_parking_zone":  # minutes parked, all inside the hours
+            assert rows["measure"].max() == pytest.approx(float(r.value), abs=1.0), r.case_id
+        if r.value and r.rule == "parking_supply":  # network metres (snapping may differ a bit)
+            assert rows["measure"].max() == pytest.approx(float(r.value), rel=0.05), r.case_id
         if r.related_id:
             rows = demo_findings[(demo_findings["rule"] == r.rule)
                                  & (demo_findings["feature_id"] == r.fid)]
@@ -455,7 +476,7 @@ def test_demo_city_findings_are_private(demo_findings, demo_catalog) -> None:
 
 def test_run_check_is_stable(demo_findings, demo_catalog) -> None:
     as_of = dt.date.fromisoformat(demo_findings.attrs["as_of"])
-    again = run_check(demo_catalog, None, as_of=as_of)
+    again = run_check(demo_catalog, None, as_of=as_of, salt=SALT)
     assert sorted(again["finding_id"]) == sorted(demo_findings["finding_id"])
 
 

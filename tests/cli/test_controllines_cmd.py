@@ -67,6 +67,8 @@ def test_writes_gpkg_and_csv_with_wkt_and_chinese_summary(tmp_path, capsys):
     enc = csv[csv["规则"] == "建筑压占道路红线"].iloc[0]
     assert shapely.from_wkt(enc["几何（WKT）"]).area == pytest.approx(30.0)
     assert all(g is not None for g in geoms)
+    assert set(csv["牵头部门"]) == {"自然资源局"} and set(csv["严重程度"]) <= {"高", "中", "低"}
+    assert set(csv.loc[csv["任务编号"] == "1.3.3", "配合部门"]) == {"消防救援大队、街道办事处"}
     # private fields never reach the outputs
     assert not any("王某" in str(v) for v in csv.to_numpy().ravel())
     assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no temporary leftovers

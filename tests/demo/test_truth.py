@@ -180,4 +180,6 @@ def test_week_of_pings(demo_layers):
     assert {"渣土车", "重型货车"} <= set(p["vehicle_type"])
     roads = demo_layers["roads"].union_all()
     moving = p[p["speed_kmh"] > 5]
-    assert (moving.geometry.distance(roads) < 1.0).mean() > 0.95
+    # on the streets, or in the yard of a depot or a site next to one
+    assert (moving.geometry.distance(roads) < 80.0).all()
+    assert (moving.geometry.distance(roads) < 1.0).mean() > 0.75

@@ -183,7 +183,7 @@ GEOMS = st.sampled_from([
     "LINESTRING(0 0,5 5)", "POLYGON((0 0,10 0,0 10,10 10,0 0))"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(GEOMS, st.sampled_from(["B1", "B2", "B3", None]),
                           st.sampled_from(["住宅", "别墅", None]),
                           st.sampled_from([3, 0, 99, None])), min_size=0, max_size=25))

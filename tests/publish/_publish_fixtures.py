@@ -64,7 +64,8 @@ def small_layers(catalog: Catalog, payload: str | Sequence[str] | None = None
     for lid, name, cat in (("green_lines", "雅鲁河滨河绿地", "公园绿地"),
                            ("blue_lines", "雅鲁河", "河流"), ("purple_lines", "老火车站", "历史建筑"),
                            ("yellow_lines", "第一水厂", "供水")):
-        off = {"green_lines": 300, "blue_lines": 600, "purple_lines": -400, "yellow_lines": -800}[lid]
+        off = {"green_lines": 300, "blue_lines": 600, "purple_lines": -400,
+               "yellow_lines": -800}[lid]
         L[lid] = gpd.GeoDataFrame({"line_id": [lid[:2].upper() + "1"], "name": [name],
                                    "category": [cat]},
                                   geometry=[box(x + off, y + 200, x + off + 150, y + 400)], crs=CRS)
@@ -140,7 +141,8 @@ def small_findings(payload: str | None = None) -> gpd.GeoDataFrame:
     x, y = X0, Y0
     a = make_findings(
         check="controllines", rule="red_line_encroachment", rule_source="GB 50352-2019 §2.0.6",
-        title=payload or "建筑压占道路红线", task_id="1.3.3", feature_ids=[["B1", "HX1"], ["B2", "HX1"]],
+        title=payload or "建筑压占道路红线", task_id="1.3.3",
+        feature_ids=[["B1", "HX1"], ["B2", "HX1"]],
         layer="buildings", geometry=[box(x + 70, y + 15, x + 90, y + 20), Point(x + 120, y + 18)],
         measures=[{"area_m2": 100.0}, {"area_m2": 4.0}], measure_key="area_m2",
         measure_unit="m2", severity=["high", "low"], public=[False, False])

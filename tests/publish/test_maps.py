@@ -321,6 +321,12 @@ def demo_public(demo_catalog, demo_layers, tmp_path_factory):
 
 def test_demo_public_map_has_no_personal_value(demo_catalog, demo_layers, demo_public):
     html = demo_public.read_text(encoding="utf-8")
+    # every string literal of the page (JSON values, attributes, text), decoded
+    strings = {json.loads(f'"{m}"') for m in re.findall(r'"((?:[^"\\\n]|\\.)*)"', html)}
+    strings |= set(re.findall(r">([^<>]+)<", html))
+    # phone numbers and plates anywhere in the page, whatever surrounds them
+    embedded = set(re.findall(r"(?<!\d)1\d{10}(?!\d)", html))
+    embedded |= set(re.findall(r"[\u4e00-\u9fa5][A-Z][A-Z0-9]{5,6}", html))
     scanned, leaked = 0, []
     for lid, fields in PERSONAL_FIELDS.items():
         gdf = demo_layers.get(lid)
@@ -333,8 +339,7 @@ def test_demo_public_map_has_no_personal_value(demo_catalog, demo_layers, demo_p
                 if len(v) < 2:
                     continue
                 scanned += 1
-                # whole JSON string values; long values (phones, plates, text) also as substrings
-                if f'"{v}"' in html or (len(v) >= 6 and v in html):
+                if v in strings or v in embedded:
                     leaked.append((lid, f, v))
     assert scanned > 1000          # the demo really has names, phones and plates to leak
     assert leaked == []
@@ -359,3 +364,21 @@ def test_demo_public_map_size_and_content(demo_catalog, demo_layers, demo_public
     total = sum(int(t) for t in shown if not t.startswith("<"))
     small = sum(1 for t in shown if t.startswith("<"))
     assert total + small <= len(demo_layers["hotline_cases"]) <= total + small * (k - 1)
+
+
+def test_page_title_language_and_config_urls(catalog, tmp_path, monkeypatch):
+    import yaml
+
+    m = build_map({}, None, catalog=catalog, basemap="none", title="周报<地图>")
+    html = save_map(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "<title>周报&lt;地图&gt;</title>" in html and '<html lang="zh-CN">' in html
+    # a bureau's edited publish.yaml with a javascript: tile URL is refused
+    from zlgis.config import CONFIG_DIR
+
+    cfg = yaml.safe_load((CONFIG_DIR / "publish.yaml").read_text(encoding="utf-8"))
+    cfg["basemaps"]["osm"]["url"] = "javascript:alert(1)//{z}/{x}/{y}"
+    (tmp_path / "publish.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True),
+                                           encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="瓦片地址"):
+        build_map({}, None, catalog=catalog, basemap="osm")

@@ -29,7 +29,8 @@ def _page(**kw):
                           "lead": "自然资源局", "grid_id": "150783001001001",
                           "deadline": "2022-09-01"}],
                 charts=[("chart_trend.png", "各周问题数变化")],
-                links=[("ledger_2022-W36.xlsx", "Excel 台账")])
+                links=[("ledger_2022-W36.xlsx", "Excel 台账")],
+                by_type=[("建筑压占道路红线（red_line_encroachment）", {"open": 2}, 2)])
     args.update(kw)
     return summary_html(**args)
 
@@ -43,6 +44,7 @@ def test_numbers_against_last_week():
     assert "比上周增加 3" in text                               # overdue 4 vs 1
     assert "与上周持平" in text                                 # rectified 3 vs 3
     assert "逾期未整改问题（1 个）" in text
+    assert "各类问题" in text and "建筑压占道路红线（red_line_encroachment）" in text
 
 
 def test_data_is_escaped_and_no_script():

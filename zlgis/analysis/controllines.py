@@ -50,7 +50,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import json
+import json  # noqa: F401  (the doctests read measures with it)
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -793,7 +793,17 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
     """Findings (rule ``unpermitted_construction``, task 1.3.1) from an inventory.
 
     The nearest control line is a measure, not part of the id: the id stays the same when
-    a line is redrawn.
+    a line is redrawn. Event codes per layer come from ``unpermitted.layers`` (buildings:
+    私搭乱建 01-01 / 06001; construction sites: 无证建设 08016).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame({"building_id": ["B1"], "permit_status": ["未批"]},
+    ...                      geometry=[box(0, 0, 10, 10)], crs="EPSG:4550")
+    >>> g = gpd.GeoDataFrame({"line_id": ["G1"]}, geometry=[box(5, 0, 30, 10)], crs="EPSG:4550")
+    >>> f = unpermitted_findings(unpermitted_construction(b, None, {"green_lines": g}))
+    >>> f.loc[0, ["task_id", "severity", "event_code_new"]].tolist()
+    ['1.3.1', 'high', '06001']
     """
     cfg = load_rules(config)
     ucfg = cfg["unpermitted"]
@@ -931,6 +941,19 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     Uses ``buildings``, ``construction_sites``, ``red_lines``, ``green_lines``, ``blue_lines``,
     ``purple_lines``, ``yellow_lines``; absent layers are skipped. One STRtree over the
     footprints serves every line layer.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame({"building_id": ["B1", "B2"], "height": [6.0, 6.0],
+    ...                       "permit_status": ["已批", "已批"]},
+    ...                      geometry=[box(10, 14, 20, 24), box(10, 60, 20, 70)], crs="EPSG:4550")
+    >>> red = gpd.GeoDataFrame({"line_id": ["R1"], "road_class": ["支路"]},
+    ...                        geometry=[box(0, 0, 100, 16)], crs="EPSG:4550")
+    >>> park = gpd.GeoDataFrame({"line_id": ["G1"]}, geometry=[box(0, 50, 100, 100)],
+    ...                         crs="EPSG:4550")
+    >>> f = check_control_lines({"buildings": b, "red_lines": red, "green_lines": park})
+    >>> sorted(zip(f["rule"], f["feature_id"]))
+    [('green_line', 'B2'), ('red_line_encroachment', 'B1')]
     """
     cfg = load_rules(config)
     ids = {"buildings": "building_id", "construction_sites": "site_id", **(id_fields or {})}

@@ -472,8 +472,8 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
     radius = np.broadcast_to(np.asarray(radius, float), (k,)).astype(float)
     crs = facilities.crs
     if len(fac_geoms) == 0:
-        return gpd.GeoDataFrame({"facility": [], "facility_id": [], "radius_m": []},
-                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+        return gpd.GeoDataFrame({"facility": np.zeros(0, np.int64), "facility_id": [],
+                                 "radius_m": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     if method == "radius":
         polys = shapely.buffer(fac_geoms, radius[owner])
         frame = gpd.GeoDataFrame({"facility": owner}, geometry=polys, crs=crs)
@@ -521,8 +521,9 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
         pieces.extend(list(np.asarray(conn, dtype=object)[okc]))
         who.extend(list(owner[okc]))
         if not pieces:
-            return gpd.GeoDataFrame({"facility": [], "facility_id": [], "radius_m": []},
-                                    geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+            return gpd.GeoDataFrame({"facility": np.zeros(0, np.int64), "facility_id": [],
+                                     "radius_m": []}, geometry=gpd.GeoSeries([], crs=crs),
+                                    crs=crs)
         who_a = np.asarray(who, np.int64)
         order = np.argsort(who_a, kind="stable")
         fac_ids, first = np.unique(who_a[order], return_index=True)

@@ -94,8 +94,12 @@ def _as_points(geoms: Any, crs: Any = None) -> tuple[np.ndarray, Any, pd.Index]:
         arr = np.asarray(geoms, dtype=object)
         index = pd.RangeIndex(len(arr))
     arr = np.asarray(arr, dtype=object)
-    if len(arr) and shapely.is_missing(arr).any():
-        raise InputError("存在空几何，无法计算距离")
+    if len(arr):
+        bad = shapely.is_missing(arr) | shapely.is_empty(arr)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InputError(f"要素 {index[k]} 没有几何，无法计算距离", row=k + 1,
+                             field="geometry")
     kind = shapely.get_type_id(arr)
     if len(arr) and (kind != 0).any():
         arr = np.where(kind == 0, arr, shapely.point_on_surface(arr))
@@ -264,8 +268,6 @@ class StreetGraph:
         Edge geometries are kept when present, straight lines otherwise; both directions of a
         two-way street become one undirected edge.
         """
-        import networkx as nx
-
         crs = G.graph.get("crs")
         _check_crs(crs, "networkx")
         labels = list(G.nodes)
@@ -289,7 +291,6 @@ class StreetGraph:
         edges = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
         nodes = gpd.GeoDataFrame({"x": x, "y": y, "label": labels},
                                  geometry=shapely.points(x, y), crs=crs)
-        del nx
         return cls(nodes=nodes, edges=edges, crs=crs, walk=walk, meta={"source": "networkx"})
 
     # ---------------------------------------------------------------- basic properties
@@ -743,10 +744,15 @@ def _virtual_entries(graph: StreetGraph, snapped: pd.DataFrame, cost: np.ndarray
 
 def _augmented(graph: StreetGraph, snapped: pd.DataFrame, cost: np.ndarray | None
                ) -> tuple[sp.csr_matrix, np.ndarray]:
-    r0, c0, w0 = graph._coo
+    """The street CSR with one extra row per source (virtual nodes have no incoming edges, so
+    the street rows are reused as they are and the new rows are simply appended)."""
+    base = graph.csr
     r, c, w, pos = _virtual_entries(graph, snapped, cost)
-    n = graph.n_nodes + len(snapped)
-    m = sp.csr_matrix((np.r_[w0, w], (np.r_[r0, r], np.r_[c0, c])), shape=(n, n))
+    n0 = graph.n_nodes
+    n = n0 + len(snapped)
+    counts = np.bincount(r - n0, minlength=len(snapped))  # r is sorted (from _dedupe_min)
+    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(counts)]
+    m = sp.csr_matrix((np.r_[base.data, w], np.r_[base.indices, c], indptr), shape=(n, n))
     return m, pos
 
 
@@ -806,8 +812,8 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     DataFrame
         Index of ``demand``; columns ``distance_network`` (m, ``inf`` when unreachable),
         ``facility`` (index label of the serving facility, ``None`` if none), ``distance_straight``
-        and ``facility_straight`` (the nearest facility by straight line), ``access`` (m from the
-        demand point to its street).
+        and ``facility_straight`` (the nearest facility by straight line; NaN / ``None`` when
+        pre-snapped frames are passed), ``access`` (m from the demand point to its street).
 
     Examples
     --------
@@ -859,11 +865,9 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
         fs_[pi] = labels[fi]
         out["distance_straight"] = ds_
         out["facility_straight"] = fs_
-    else:
-        sx = ds["snap_x"].to_numpy()
+    else:  # snapped frames carry no original geometry
         out["distance_straight"] = np.nan
         out["facility_straight"] = None
-        del sx
     return out
 
 

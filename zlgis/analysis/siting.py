@@ -325,7 +325,8 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
 
     With ``k``: the most coverage for ``k`` new toilets. Otherwise the fewest new toilets that
     bring coverage of residential population (building count when there is no population) to
-    ``target`` (default ``toilets.target_share``). Coverage radius 300 m (GB 55013-2021
+    ``target`` (default ``toilets.siting_target_share``: every dwelling the candidates can
+    reach). Coverage radius 300 m (GB 55013-2021
     §5.0.1), by walking distance or straight line.
     """
     cfg = coverage_config()
@@ -372,7 +373,8 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
     reachable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
     tl = float(scfg.get("time_limit_s", 20))
     if k is None:
-        target = float(target if target is not None else tcfg.get("target_share", 0.9))
+        target = float(target if target is not None
+                       else tcfg.get("siting_target_share", tcfg.get("target_share", 0.9)))
         need = max(target * total - w0, 0.0)
         if need > reachable + 1e-9:
             notes.append("候选点无法达到目标覆盖率，按可达到的最大覆盖求解")

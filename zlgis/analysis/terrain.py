@@ -4,8 +4,8 @@ The depression filling is a Priority-Flood (Barnes, Lehman and Mulla 2014, "Prio
 optimal depression-filling and watershed-labeling algorithm for digital elevation models",
 Computers & Geosciences 62) with the two accelerations of Zhou, Sun and Fu (2016, "An efficient
 variant of the Priority-Flood algorithm for filling depressions in raster digital elevation
-models", Computers & Geosciences 90): cells inside a depression go through a plain queue, and
-cells climbing a slope are finished by a stack without touching the priority queue. It is
+models", Computers & Geosciences 90): cells inside a depression go through a plain stack, and
+cells climbing a slope are finished by a plain queue without touching the priority queue. It is
 epsilon-free, so the filled surface is exactly the morphological reconstruction by erosion with
 the border as seed (``skimage.morphology.reconstruction``), with 8-connectivity. The raster edge
 and nodata cells are outlets: a depression touching them drains out.
@@ -361,7 +361,7 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr):  # pragma: no cover - co
     """Fill ``z`` (padded, flat) in place. ``closed``: 0 open, 1 done, 2 outlet (frame, nodata).
 
     A 4-ary heap (``keys``, ``vals``) holds the frontier; the ``pit`` stack holds depression
-    cells at the current spill level (Barnes 2014); the ``tr`` stack finishes cells climbing a
+    cells at the current spill level (Barnes 2014); the ``tr`` queue finishes cells climbing a
     slope, whose filled value is their own elevation (Zhou 2016), and only those with an open
     lower neighbour that nothing else will reach go onto the heap. The work arrays hold one
     entry per cell at most (their pages are touched only as far as used).
@@ -395,11 +395,12 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr):  # pragma: no cover - co
                 pit[pn] = nb
                 pn += 1
             else:
-                tr[0] = nb
-                tn = 1
-                while tn > 0:
-                    tn -= 1
-                    x = tr[tn]
+                tr[0] = nb  # breadth-first: the slope is climbed as a front, which leaves
+                tn = 1      # fewer open lower neighbours behind than a depth-first climb
+                th = 0
+                while th < tn:
+                    x = tr[th]
+                    th += 1
                     zx = z[x]
                     low = False
                     for d2 in offs:

@@ -97,6 +97,7 @@ __all__ = [
     "muck_findings",
     "south_corridor",
     "zombie_findings",
+    "parking_access",
     "parking_supply_findings",
     "run_check",
 ]
@@ -280,7 +281,8 @@ def detect_stops(pings: pd.DataFrame, *, min_dwell_min: float, radius_m: float,
 
     A run continues while the next ping of the same vehicle is within ``radius_m`` of the previous
     one, at most ``max_gap_min`` later, and both are stationary (speed <= ``stop_speed_kmh`` or
-    unknown). The stop lasts from its first to its last stationary ping (conservative: time
+    unknown); a run whose pings spread over more than ``2 * radius_m`` (crawling in a jam) is
+    not a stop. The stop lasts from its first to its last stationary ping (conservative: time
     before the first and after the last ping is not counted). Vectorised; ``pings`` must be
     sorted by ``plate_hash`` and ``t`` (as :func:`prepare_pings` returns them).
 
@@ -307,7 +309,10 @@ def detect_stops(pings: pd.DataFrame, *, min_dwell_min: float, radius_m: float,
     ends = np.r_[starts[1:], n] - 1
     count = ends - starts + 1
     dwell = t[ends] - t[starts]
-    keep = still[starts] & (dwell >= min_dwell_min * 60)
+    # a run that wanders (crawling in a jam: slow steps adding up) is movement, not a stop
+    extent = np.hypot(np.maximum.reduceat(x, starts) - np.minimum.reduceat(x, starts),
+                      np.maximum.reduceat(y, starts) - np.minimum.reduceat(y, starts))
+    keep = still[starts] & (dwell >= min_dwell_min * 60) & (extent <= 2 * radius_m)
     s, e, c = starts[keep], ends[keep], count[keep]
     if not len(s):
         return pd.DataFrame({c_: pd.Series(dtype=object) for c_ in cols})
@@ -329,6 +334,20 @@ def _stop_params(cfg: Mapping[str, Any]) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 # fast overlays
 # --------------------------------------------------------------------------------------------
+
+def _argsort_ids(ids: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Stable argsort of non-negative integer ids by two 16-bit radix passes when they fit.
+
+    >>> _argsort_ids(np.array([70000, 3, 70000, 1])).tolist()
+    [3, 1, 0, 2]
+    """
+    if not len(ids) or ids.max() >= 2 ** 32:
+        return np.argsort(ids, kind="stable")
+    p = np.argsort((ids & 0xFFFF).astype(np.uint16), kind="stable")
+    if ids.max() < 2 ** 16:
+        return p
+    return p[np.argsort((ids[p] >> 16).astype(np.uint16), kind="stable")]
+
 
 class _Cells:
     """A lattice of square cells: origin, size, columns and rows."""
@@ -356,12 +375,17 @@ class _Cells:
         if i1 < i0 or j1 < j0:
             return np.zeros(0, np.int64), np.zeros(0, dtype=object)
         ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
-        ii, jj = ii.ravel(), jj.ravel()
+        ids = jj.ravel() * self.ncol + ii.ravel()
+        return ids, self.boxes(ids)
+
+    def boxes(self, ids: NDArray[np.int64]) -> NDArray[np.object_]:
+        """Boxes of cells, grown by a hair so that points on their edges are inside."""
+        c = self.c
+        ii, jj = ids % self.ncol, ids // self.ncol
         eps = 1e-6 * max(c, 1.0)
         bx0 = self.minx + ii * c - eps
         by0 = self.miny + jj * c - eps
-        boxes = shapely.box(bx0, by0, bx0 + c + 2 * eps, by0 + c + 2 * eps)
-        return jj * self.ncol + ii, boxes
+        return shapely.box(bx0, by0, bx0 + c + 2 * eps, by0 + c + 2 * eps)
 
     def along_pairs(self, line: Any, dist: float
                     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -458,7 +482,7 @@ class PointGrid:
         self.cells = _Cells(bounds, cell)
         self.cell = self.cells.c
         cid = self.cells.ids(xs[inb], ys[inb])
-        srt = np.argsort(cid, kind="stable")
+        srt = _argsort_ids(cid)
         self.order = (inb if subset is None else subset[inb])[srt]
         counts = np.bincount(cid, minlength=self.cells.ncol * self.cells.nrow)
         self.start = np.zeros(len(counts) + 1, dtype=np.int64)
@@ -466,12 +490,13 @@ class PointGrid:
 
     @classmethod
     def around(cls, x: NDArray[np.float64], y: NDArray[np.float64], geoms: Sequence[Any], *,
-               dist: float = 0.0, cell: float | None = None, coarse: float = 64.0
-               ) -> "PointGrid":
+               dist: float = 0.0, cell: float | None = None, min_cell: float = 8.0,
+               coarse: float = 64.0) -> "PointGrid":
         """A grid of only the points near ``geoms`` (within ``dist``; polygons or lines).
 
         One cheap pass drops every point whose coarse cell (``coarse`` metres) touches no
-        geometry, so only the few remaining points are sorted into the fine grid.
+        geometry, so only the remaining points are sorted into the fine grid. The default fine
+        cell holds about 16 of them on average over the touched area (at least ``min_cell``).
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -499,6 +524,9 @@ class PointGrid:
         cid = np.where(inb, lat.ids(np.where(inb, x, bounds[0]), np.where(inb, y, bounds[1])),
                        lat.ncol * lat.nrow)
         subset = np.flatnonzero(touched[cid])
+        if cell is None:
+            area = max(float(touched.sum()), 1.0) * lat.c ** 2
+            cell = float(np.clip(np.sqrt(area * 16.0 / max(len(subset), 1)), min_cell, 1000.0))
         return cls(x, y, bounds, cell, subset=subset)
 
     def _gather(self, cells: NDArray[np.int64]) -> NDArray[np.intp]:
@@ -528,39 +556,39 @@ class PointGrid:
         return np.concatenate([sure, hit])
 
     def query_line(self, line: Any, tolerance: float) -> NDArray[np.intp]:
-        """Indices of points within ``tolerance`` of ``line`` (``dwithin`` semantics).
+        """Indices of points within ``tolerance`` of ``line`` (exact ``dwithin``).
 
-        Each point is paired with the segments of the line whose cells hold it, and its
-        distance to them is computed in numpy with the formula GEOS uses (projection onto the
-        segment, clamped to its ends). Points within a hair (1e-9 relative) of the tolerance
-        are decided by shapely's own ``dwithin``, so the answer is exactly shapely's.
+        Candidates come from the cells along the line. An inner buffer (a little narrower than
+        the tolerance, so all its points are within it) accepts whole cells it contains and
+        single points it holds; an outer buffer (a little wider, so it holds every point within
+        the tolerance) drops the far ones; only the thin ring between the two buffers is decided
+        by shapely's exact ``dwithin``.
         """
         if line is None or shapely.is_empty(line):
             return np.zeros(0, dtype=np.intp)
-        cells, seg = self.cells.along_pairs(line, tolerance * 1.01 + 1e-6)
-        s = self.start[cells]
-        n = self.start[cells + 1] - s
-        keep = n > 0
-        s, n, seg = s[keep], n[keep], seg[keep]
-        if not len(s):
+        cells = self.cells.along(line, tolerance * 1.02 + 1e-6)
+        if not len(cells):
             return np.zeros(0, dtype=np.intp)
-        rep = np.repeat(np.arange(len(s)), n)
-        pts = self.order[np.repeat(s - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(int(n.sum()))]
-        px, py = self.x[pts], self.y[pts]
-        ax, ay, bx, by = seg[rep, 0], seg[rep, 1], seg[rep, 2], seg[rep, 3]
-        dx, dy = bx - ax, by - ay
-        len2 = dx * dx + dy * dy
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = ((px - ax) * dx + (py - ay) * dy) / len2
-        r = np.where(len2 > 0, np.clip(r, 0.0, 1.0), 0.0)
-        d = np.hypot(px - (ax + r * dx), py - (ay + r * dy))
-        near = np.abs(d - tolerance) <= 1e-9 * max(tolerance, 1.0)
-        hit = np.unique(pts[(d <= tolerance) & ~near])
-        unsure = np.setdiff1d(np.unique(pts[near]), hit)
-        if len(unsure):
-            ok = shapely.dwithin(line, shapely.points(self.x[unsure], self.y[unsure]), tolerance)
-            hit = np.union1d(hit, unsure[ok])
-        return hit
+        # chords of a buffer with 16 segments per quarter circle stay within 0.13 % of its radius
+        outer = shapely.buffer(line, tolerance * 1.01 + 1e-6, quad_segs=16)
+        shapely.prepare(outer)
+        full = np.zeros(len(cells), dtype=bool)
+        inner = None
+        if tolerance > 0:
+            inner = shapely.buffer(line, tolerance * 0.99, quad_segs=16)
+            shapely.prepare(inner)
+            full = shapely.contains_properly(inner, self.cells.boxes(cells))
+        sure_all = self._gather(cells[full])
+        cand = self._gather(cells[~full])
+        cand = cand[shapely.intersects_xy(outer, self.x[cand], self.y[cand])]
+        sure = (shapely.intersects_xy(inner, self.x[cand], self.y[cand]) if inner is not None
+                else np.zeros(len(cand), dtype=bool))
+        ring = np.flatnonzero(~sure)
+        if len(ring):
+            shapely.prepare(line)
+            sure[ring] = shapely.dwithin(line, shapely.points(self.x[cand[ring]],
+                                                              self.y[cand[ring]]), tolerance)
+        return np.concatenate([sure_all, cand[sure]])
 
 
 def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons: Sequence[Any],
@@ -595,7 +623,7 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
     """Pairs (point index, line index) with the point within ``tolerance`` of the line.
 
     Same answer as ``geopandas.sjoin(points, lines, predicate="dwithin", distance=tolerance)``,
-    computed with :meth:`PointGrid.query_line` (default cell: twice the tolerance).
+    computed with :meth:`PointGrid.query_line` (cells at least two thirds of the tolerance).
 
     >>> from shapely.geometry import LineString
     >>> pi, li = points_near_lines(np.array([0.0, 5.0, 5.0]), np.array([0.0, 9.0, 16.0]),
@@ -604,8 +632,8 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
     ([1], [0])
     """
     if grid is None:
-        grid = PointGrid.around(x, y, lines, dist=tolerance * 1.05 + 1.0,
-                                cell=cell or max(2.0 * tolerance, 8.0))
+        grid = PointGrid.around(x, y, lines, dist=tolerance * 1.05 + 1.0, cell=cell,
+                                min_cell=max(tolerance * 2 / 3, 4.0))
     pts_out, line_out = [], []
     for j, line in enumerate(lines):
         hit = grid.query_line(line, tolerance)
@@ -784,7 +812,7 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
                     continue
                 seen.add(key)
                 rows.append({"plate_hash": h, "zone": z, "start": int(ptt[p]), "end": int(ptt[p]),
-                             "dwell_min": np.nan, "restricted_min": 0.0, "n": 1, "x": px[p],
+                             "dwell_min": np.nan, "restricted_min": np.nan, "n": 1, "x": px[p],
                              "y": py[p], "source": "巡查"})
     if not rows:
         return empty_findings()
@@ -1117,6 +1145,74 @@ def zombie_findings(sightings: pd.DataFrame, corridor: Any, *, as_of_end: int | 
 # parking supply (network distance)
 # --------------------------------------------------------------------------------------------
 
+def parking_access(logistics: gpd.GeoDataFrame, parking: gpd.GeoDataFrame | None,
+                   roads: gpd.GeoDataFrame | None, *,
+                   restricted: gpd.GeoDataFrame | None = None,
+                   config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Nearest designated truck parking of every logistics point, by road and straight line.
+
+    Network distances come from :mod:`zlgis.analysis.network` (driving graph from ``roads``, one
+    multi-source Dijkstra from all truck parking points). Points farther than
+    ``parking_supply.snap_m`` from every road are unreachable (``inf``). With
+    ``avoid_restricted_roads`` the graph omits the restricted segments.
+
+    Returns
+    -------
+    GeoDataFrame
+        The logistics points (index as given) with ``parking_id``, ``capacity`` (of the parking
+        nearest by road), ``network_m``, ``straight_m`` and ``reachable``.
+
+    Examples
+    --------
+    >>> roads = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1000, 0)])], crs="EPSG:4550")
+    >>> park = gpd.GeoDataFrame({"parking_id": ["P1"], "capacity": [40]},
+    ...                         geometry=[Point(0, 10)], crs="EPSG:4550")
+    >>> lg = gpd.GeoDataFrame({"point_id": ["L1"]}, geometry=[Point(600, -20)], crs="EPSG:4550")
+    >>> parking_access(lg, park, roads)[["point_id", "parking_id", "network_m"]].values.tolist()
+    [['L1', 'P1', 630.0]]
+    """
+    rc = _config(config)["parking_supply"]
+    lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
+    out = lg.copy()
+    n = len(lg)
+    d = np.full(n, np.inf)
+    straight = np.full(n, np.inf)
+    pid = np.full(n, None, dtype=object)
+    cap = np.full(n, np.nan)
+    if parking is not None and len(parking) and n:
+        park = (parking.to_crs(WORKING_CRS) if parking.crs is not None else parking
+                ).reset_index(drop=True)
+        tree = shapely.STRtree(park.geometry.values)
+        li, pj = tree.query_nearest(lg.geometry.values, all_matches=False)
+        straight[li] = shapely.distance(lg.geometry.values[li], park.geometry.values[pj])
+        if roads is not None and len(roads):
+            from .network import StreetGraph, nearest_facility
+
+            rd = roads.to_crs(WORKING_CRS) if roads.crs is not None else roads
+            if bool(_v(rc, "avoid_restricted_roads")) and restricted is not None and len(restricted):
+                avoid = _union_buffer([restricted], 1.0)
+                rd = rd[~shapely.within(rd.geometry.values, avoid)]
+            graph = StreetGraph.from_roads(rd, walk=False)
+            res = nearest_facility(graph, lg.geometry.reset_index(drop=True),
+                                   park.geometry.reset_index(drop=True),
+                                   max_access=float(_v(rc, "snap_m")))
+            d = res["distance_network"].to_numpy(dtype=float)
+            fac = res["facility"].to_numpy()
+            ok = np.array([f is not None and not (isinstance(f, float) and np.isnan(f))
+                           for f in fac])
+            ids = _ids(park, "parking_id", "P")
+            caps = (pd.to_numeric(park["capacity"], errors="coerce").to_numpy(float)
+                    if "capacity" in park.columns else np.full(len(park), np.nan))
+            pid[ok] = [ids[int(f)] for f in fac[ok]]
+            cap[ok] = caps[fac[ok].astype(int)]
+    out["parking_id"] = pid
+    out["capacity"] = cap
+    out["network_m"] = d
+    out["straight_m"] = straight
+    out["reachable"] = np.isfinite(d)
+    return out
+
+
 def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.GeoDataFrame | None,
                             roads: gpd.GeoDataFrame | None, *,
                             zones: gpd.GeoDataFrame | None = None,
@@ -1124,8 +1220,7 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
                             config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Logistics points and no-parking zones without designated truck parking nearby (4.4.3).
 
-    Network distances come from :mod:`zlgis.analysis.network` (driving graph from ``roads``,
-    one multi-source Dijkstra from all truck parking points).
+    Network distances come from :func:`parking_access`.
 
     Rule: 扎政办字〔2022〕51号 四（四）3 (划定固定性大货车停放点). A logistics point whose network
     distance to the nearest truck parking exceeds ``parking_supply.max_network_m`` (or which
@@ -1143,19 +1238,8 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
     public = bool(rc.get("public", False))
     if logistics is not None and len(logistics):
         lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
-        d = np.full(len(lg), np.inf)
-        if has_park and roads is not None and len(roads):
-            from .network import StreetGraph, nearest_facility
-
-            rd = roads.to_crs(WORKING_CRS) if roads.crs is not None else roads
-            if bool(_v(rc, "avoid_restricted_roads")) and restricted is not None and len(restricted):
-                avoid = _union_buffer([restricted], 1.0)
-                rd = rd[~shapely.within(rd.geometry.values, avoid)]
-            graph = StreetGraph.from_roads(rd, walk=False)
-            res = nearest_facility(graph, lg.geometry.reset_index(drop=True),
-                                   park.geometry.reset_index(drop=True),
-                                   max_access=float(_v(rc, "snap_m")))
-            d = res["distance_network"].to_numpy(dtype=float)
+        acc = parking_access(lg, park, roads, restricted=restricted, config=cfg)
+        d = acc["network_m"].to_numpy(dtype=float)
         bad = ~(d <= max_m)
         if bad.any():
             ids = _ids(lg, "point_id", "L")
@@ -1167,6 +1251,9 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
                 task_id=str(rc["task_id"]), feature_ids=[[ids[i]] for i in sel],
                 layer="logistics_points", geometry=[lg.geometry.iloc[i] for i in sel],
                 measures=[{"network_m": float(d[i]) if np.isfinite(d[i]) else np.nan,
+                           "straight_m": float(acc["straight_m"].iloc[i]),
+                           "nearest_parking": acc["parking_id"].iloc[i],
+                           "capacity": float(acc["capacity"].iloc[i]),
                            "limit_m": max_m, "reachable": bool(np.isfinite(d[i]))} for i in sel],
                 measure_key="network_m", measure_unit="m", severity="medium", public=public,
                 event_code_old=str(rc.get("event_code_old", "")),

@@ -42,6 +42,9 @@ CSV_HEADERS = {
     "geometry": "几何（WKT）",
 }
 
+SEVERITY_TITLES = {"high": "高", "medium": "中", "low": "低"}
+UNIT_TITLES = {"m": "米", "m2": "平方米", "ratio": "占比"}
+
 #: Catalog layers the check reads (those absent from the catalog are skipped).
 LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
           "purple_lines", "yellow_lines", "grids")
@@ -73,6 +76,7 @@ def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
     """Write ``findings.gpkg`` and ``findings.csv`` (WKT geometry) into ``out``, atomically."""
     import pandas as pd
 
+    from ..config import department_name
     from ..io import atomic_path
 
     gpkg, csv = out / "findings.gpkg", out / "findings.csv"
@@ -82,6 +86,11 @@ def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
     table["geometry"] = findings.geometry.to_wkt(rounding_precision=3).to_numpy()
     table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
     table["public"] = table["public"].map({True: "是", False: "否"}).fillna("否")
+    table["severity"] = table["severity"].map(lambda v: SEVERITY_TITLES.get(v, v))
+    table["measure_unit"] = table["measure_unit"].map(lambda v: UNIT_TITLES.get(v, v))
+    for col in ("lead_department", "coop_departments"):
+        table[col] = table[col].fillna("").map(
+            lambda v: "、".join(department_name(c) for c in str(v).split(";") if c))
     table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
     with atomic_path(csv) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")

@@ -134,6 +134,12 @@ def _load(catalog: Any, topic: str, progress: Progress) -> tuple[dict[str, Any],
         if rej is not None and len(rej):
             notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与计算；"
                          f"详见 zlgis validate")
+    main = _REQUIRED[topic][0]
+    if not len(layers.get(main, [])):
+        spec = catalog[main]
+        raise InputError(f"图层 {main}（{spec.title}）没有可用的记录，无法计算覆盖"
+                         + (f"；{notes[-1]}" if notes else ""), layer=main,
+                         path=str(spec.path) if spec.path else None)
     return layers, notes
 
 
@@ -218,9 +224,11 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
         html = out / "map.html"
         m = coverage_map(result, catalog=catalog, layers=layers or {},
                          sites=sites.sites if sites is not None else transfer_sites)
+        from ..publish.assets import vendor_ready
         from ..publish.maps import save_map
 
-        save_map(m, html)
+        # offline assets when installed (intranets often block CDNs)
+        save_map(m, html, assets="local" if vendor_ready() else "cdn")
         files["map"] = str(html)
     summary = result.summary()
     if sites is not None:
@@ -275,7 +283,7 @@ def coverage_map(result: Any, *, catalog: Any, layers: dict[str, Any], sites: An
     if len(result.uncovered):
         extra["uncovered_areas"] = _uncovered(result.uncovered)
     if sites is not None and len(sites):
-        extra["proposed_sites"] = sites
+        extra["建议新址"] = sites  # unknown extras are titled by their key
     show = {k: v for k, v in layers.items() if k in (key, "grids") and not k.startswith("__")}
     show[key] = fac
     return build_map(show, result.findings, catalog=catalog, profile=profile, basemap="none",

@@ -23,7 +23,8 @@ from ._common import Frame, Truth
 from .places import Places, block_land, free_block
 from .roads import Lattice, block_boxes
 
-__all__ = ["BuildingSet", "make_buildings", "ordinary_setback", "UNCOVERED_UV"]
+__all__ = ["BuildingSet", "make_buildings", "ordinary_setback", "setback_required",
+           "candidate_footprints", "excluded", "person_names", "phones", "UNCOVERED_UV"]
 
 #: Residential compounds planted without a toilet within 300 m: local (u, v) and description.
 #: The first sits on the west bank with the only nearby toilet across the river.
@@ -72,6 +73,51 @@ def ordinary_setback(config: dict | None) -> float:
         return float(np.ceil(max(vals)))
     except (KeyError, TypeError, ValueError):
         return 12.0
+
+
+def candidate_footprints(boxes: np.ndarray, rw: np.ndarray, rh: np.ndarray, rx: np.ndarray,
+                         ry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate footprints: a 3 x 3 lattice of rectangles inside each buildable box.
+
+    ``boxes`` is (n, 4) (xmin, ymin, xmax, ymax); ``rw``, ``rh`` (n, 9) are the width and depth
+    as a share of the cell, ``rx``, ``ry`` (n, 9) the position of the footprint inside the room
+    the cell leaves. Footprints keep 2.5 m from the cell edges (5 m between neighbours).
+    Returns the (n * 9) rectangles and a mask of those at least 6 x 6 m.
+
+    >>> g, ok = candidate_footprints(np.array([[0.0, 0.0, 90.0, 60.0]]), np.full((1, 9), 0.7),
+    ...                              np.full((1, 9), 0.7), np.zeros((1, 9)), np.zeros((1, 9)))
+    >>> len(g), int(ok.sum()), [round(v, 1) for v in g[0].bounds]
+    (9, 9, [2.5, 2.5, 23.5, 16.5])
+    """
+    x0, y0, x1, y1, ok = candidate_bounds(boxes, rw, rh, rx, ry)
+    return shapely.box(x0, y0, x1, y1), ok
+
+
+def candidate_bounds(boxes: np.ndarray, rw: np.ndarray, rh: np.ndarray, rx: np.ndarray,
+                     ry: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rectangles of :func:`candidate_footprints` as coordinate arrays (and the size mask)."""
+    bx0, by0, bx1, by1 = boxes.T
+    a, b = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    cw = (bx1 - bx0) / 3
+    ch = (by1 - by0) / 3
+    cx0 = bx0[:, None] + cw[:, None] * a[None, :]
+    cy0 = by0[:, None] + ch[:, None] * b[None, :]
+    fw = np.minimum(np.clip(cw[:, None] * rw, 6, None), cw[:, None] - 5)
+    fh = np.minimum(np.clip(ch[:, None] * rh, 6, None), ch[:, None] - 5)
+    ox = cx0 + 2.5 + rx * np.clip(cw[:, None] - 5 - fw, 0, None)
+    oy = cy0 + 2.5 + ry * np.clip(ch[:, None] - 5 - fh, 0, None)
+    return (ox.ravel(), oy.ravel(), (ox + fw).ravel(), (oy + fh).ravel(),
+            (fw.ravel() >= 6) & (fh.ravel() >= 6))
+
+
+def excluded(geoms: np.ndarray, zones: list[np.ndarray]) -> np.ndarray:
+    """Mask of ``geoms`` intersecting any geometry of ``zones`` (one STRtree, vectorised)."""
+    out = np.zeros(len(geoms), dtype=bool)
+    tree = shapely.STRtree(geoms)
+    for arr in zones:
+        out[tree.query(np.asarray(arr), predicate="intersects")[1]] = True
+    return out
 
 
 def setback_required(config: dict | None, road_class: str, height: float) -> float:
@@ -279,44 +325,38 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
     bl = blocks[free & ((blocks["bx1"] - blocks["bx0"]) > 24) &
                 ((blocks["by1"] - blocks["by0"]) > 18)].reset_index(drop=True)
     nb = len(bl)
-    a, b = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
-    a, b = a.ravel(), b.ravel()
-    cw = ((bl["bx1"] - bl["bx0"]) / 3).to_numpy()
-    ch = ((bl["by1"] - bl["by0"]) / 3).to_numpy()
-    cx0 = bl["bx0"].to_numpy()[:, None] + cw[:, None] * a[None, :]
-    cy0 = bl["by0"].to_numpy()[:, None] + ch[:, None] * b[None, :]
-    shape = (nb, 9)
-    fw = np.clip(cw[:, None] * rng.uniform(0.55, 0.85, shape), 6, None)
-    fh = np.clip(ch[:, None] * rng.uniform(0.5, 0.85, shape), 6, None)
-    fw = np.minimum(fw, cw[:, None] - 5)
-    fh = np.minimum(fh, ch[:, None] - 5)
-    ox = cx0 + 2.5 + rng.random(shape) * np.clip(cw[:, None] - 5 - fw, 0, None)
-    oy = cy0 + 2.5 + rng.random(shape) * np.clip(ch[:, None] - 5 - fh, 0, None)
-    cand_block = np.repeat(np.arange(nb), 9)
-    geoms = shapely.box(ox.ravel(), oy.ravel(), (ox + fw).ravel(), (oy + fh).ravel())
-    ok = (fw.ravel() >= 6) & (fh.ravel() >= 6)
-    # drop candidates near the river, parks and control lines
-    x0, y0, x1, y1 = f.bounds
+    rand = rng.uniform(0.55, 0.85, (nb, 9)), rng.uniform(0.5, 0.85, (nb, 9)), \
+        rng.random((nb, 9)), rng.random((nb, 9))
+    boxes = bl[["bx0", "by0", "bx1", "by1"]].to_numpy()
+    # drop candidates near the river, parks and control lines (in chunks: bounded memory)
     excl = [places.blue_lines.geometry.buffer(40.0).values,
             places.green_lines.geometry.buffer(5.0).values,
             places.parks.geometry.buffer(5.0).values,
             places.purple_lines.geometry.buffer(5.0).values,
             places.yellow_lines.geometry.buffer(5.0).values,
             shapely.buffer(np.array([p["geometry"] for p in planted], dtype=object), 6.0)]
-    tree = shapely.STRtree(geoms)
-    for arr in excl:
-        hit = tree.query(np.asarray(arr), predicate="intersects")[1]
-        ok[hit] = False
+    cb = np.empty((nb * 9, 4))
+    ok = np.empty(nb * 9, dtype=bool)
+    chunk = 50_000
+    for s0 in range(0, nb, chunk):
+        s1 = min(nb, s0 + chunk)
+        x0_, y0_, x1_, y1_, ok_ = candidate_bounds(boxes[s0:s1], *(r[s0:s1] for r in rand))
+        g_ = shapely.box(x0_, y0_, x1_, y1_)
+        ok[s0 * 9:s1 * 9] = ok_ & ~excluded(g_, excl)
+        cb[s0 * 9:s1 * 9] = np.column_stack([x0_, y0_, x1_, y1_])
+        del g_
+    cand_block = np.repeat(np.arange(nb), 9)
     idx = np.flatnonzero(ok)
-    c = shapely.centroid(geoms[idx])
-    px, py = shapely.get_x(c), shapely.get_y(c)
+    px = (cb[idx, 0] + cb[idx, 2]) / 2
+    py = (cb[idx, 1] + cb[idx, 3]) / 2
     r = np.hypot((px - f.cx) / f.half_w, (py - f.cy) / f.half_h)
     w = np.exp(-(r / 0.75) ** 2) + 0.15
     n_take = min(f.n_buildings, len(idx))
     key = np.log(rng.random(len(idx))) / w
     take = np.sort(idx[np.argpartition(-key, n_take - 1)[:n_take]])
-    g = geoms[take]
+    g = shapely.box(cb[take, 0], cb[take, 1], cb[take, 2], cb[take, 3])
     blk = cand_block[take]
+    del cb, cand_block
 
     # ---- compounds: a quarter of the blocks, none near the planted uncovered ones ----------
     bl_has = np.unique(blk)

@@ -446,7 +446,7 @@ def hotline_cases(bs: BuildingSet, roads: gpd.GeoDataFrame, rng: np.random.Gener
             "违法建设": "自然资源局", "市容环境": "城管执法局"}
     cats = [_CASES[k][0] for k in kind]
     g = gpd.GeoDataFrame({
-        "case_id": [f"12345-2022-{k + 1:06d}" for k in range(n)],
+        "case_id": "",
         "received_at": pd.to_datetime(received),
         "category": cats, "request_type": [_CASES[k][1] for k in kind], "text": text,
         "address": addr, "requester_name": names, "requester_phone": ph,
@@ -454,4 +454,6 @@ def hotline_cases(bs: BuildingSet, roads: gpd.GeoDataFrame, rng: np.random.Gener
                              p=[0.15, 0.25, 0.6]),
         "department": [dept[cc] for cc in cats],
     }, geometry=shapely.points(x, y), crs="EPSG:4550")
-    return g.sort_values("received_at", kind="stable").reset_index(drop=True)
+    g = g.sort_values("received_at", kind="stable").reset_index(drop=True)
+    g["case_id"] = [f"12345-2022-{k + 1:06d}" for k in range(n)]
+    return g

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import Point, box
 
@@ -49,6 +50,10 @@ YELLOW_FACILITIES = [
 #: Chinese Eastern Railway era buildings (历史建筑) in the historic block near the old station.
 HISTORIC = ["中东铁路俱乐部旧址", "中东铁路避暑旅馆旧址", "中东铁路扎兰屯站站舍旧址", "沙俄监狱旧址"]
 HISTORIC_UV = (1900, 1250)
+
+_GARDEN_NAMES = ["松林", "白桦", "杏花", "丁香", "樟松", "映山红", "柳荫", "榆钱", "金莲", "山丁子",
+                 "稠李", "玫瑰", "芍药", "百合", "兴安", "秀水", "雅鲁", "鹿鸣", "晨曦", "夕照",
+                 "团结", "和平", "育才", "铁路", "河滨", "东山", "西岭", "北苑", "南苑", "中心"]
 
 #: Construction-waste dump sites (建筑垃圾消纳场), local (u, v), at the edge of town.
 DUMP_UV = [(-3600, -4600), (3600, -4700)]
@@ -158,7 +163,7 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
         mx, my = (lx0 + lx1) / 2, (ly0 + ly1) / 2
         hx, hy = (lx1 - lx0) * s / 2, (ly1 - ly0) * s / 2
         geom = box(mx - hx, my - hy, mx + hx, my + hy)
-        parks.append({"park_id": f"GY{n + 1:03d}", "name": name, "category": "口袋公园",
+        parks.append({"park_id": f"GY{n + 1:04d}", "name": name, "category": "口袋公园",
                       "geometry": geom})
 
     # ---- the river and riverside parks ----------------------------------------------------
@@ -183,9 +188,9 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
     road_cut = _road_land(lat, [diaoqiao.bounds, wetland.bounds])
     diaoqiao = diaoqiao.difference(road_cut)
     wetland = wetland.difference(road_cut)
-    parks.append({"park_id": "GY011", "name": "吊桥公园", "category": "综合公园",
+    parks.append({"park_id": "GY0011", "name": "吊桥公园", "category": "综合公园",
                   "geometry": diaoqiao})
-    parks.append({"park_id": "GY012", "name": "雅鲁河国家湿地公园", "category": "湿地公园",
+    parks.append({"park_id": "GY0012", "name": "雅鲁河国家湿地公园", "category": "湿地公园",
                   "geometry": wetland})
 
     parks_gdf = gpd.GeoDataFrame(parks, crs="EPSG:4550")
@@ -194,10 +199,10 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
     c = parks_gdf.geometry.representative_point()
     parks_gdf["district"] = f.district(c.x.to_numpy(), c.y.to_numpy())
     for _, p in parks_gdf.iterrows():
-        greens.append({"line_id": f"LX{len(greens) + 1:03d}", "name": p["name"],
+        greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": p["name"],
                        "category": "公园绿地", "geometry": p.geometry})
     belt = river.buffer(25.0).difference(river).intersection(box(x0, y0, x1, y1))
-    greens.append({"line_id": f"LX{len(greens) + 1:03d}", "name": "雅鲁河滨河绿带",
+    greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": "雅鲁河滨河绿带",
                    "category": "防护绿地", "geometry": belt.difference(road_cut_all(lat))})
 
     # ---- purple lines: the Chinese Eastern Railway block ----------------------------------
@@ -238,6 +243,36 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
         bi, bj = free_block(lat, u, v, taken)
         taken.add((bi, bj))
         landmark_blocks[name] = (bi, bj)  # not reserved: these blocks get buildings
+
+    # ---- neighbourhood parks and gardens (社区公园, 游园) on a staggered lattice of blocks ----
+    n_small = 0
+    small: list[dict] = []
+    for j in range(3, len(lat.ys) - 2, 6):
+        for i in range(2 + 3 * ((j // 6) % 2), len(lat.xs) - 2, 6):
+            if (i, j) in taken:
+                continue
+            bx = np.array([lat.xs[i], lat.xs[i + 1], lat.xs[i], lat.xs[i + 1]])
+            by = np.array([lat.ys[j], lat.ys[j], lat.ys[j + 1], lat.ys[j + 1]])
+            if f.river_distance(bx, by).min() < 150:
+                continue
+            taken.add((i, j))
+            reserved.add((i, j))
+            n_small += 1
+            cat = "社区公园" if n_small % 3 == 0 else "游园"
+            name = f"{_GARDEN_NAMES[n_small % len(_GARDEN_NAMES)]}{cat}"
+            if n_small > len(_GARDEN_NAMES):
+                name = f"{_GARDEN_NAMES[n_small % len(_GARDEN_NAMES)]}{n_small // len(_GARDEN_NAMES) + 1}号{cat}"
+            geom = block_land(lat, i, j, 3.0)
+            small.append({
+                "park_id": f"GY{len(parks_gdf) + len(small) + 1:04d}", "name": name,
+                "category": cat, "geometry": geom, "area_m2": round(geom.area, 1),
+                "district": str(f.district(geom.centroid.x, geom.centroid.y))})
+            greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": name,
+                           "category": "公园绿地", "geometry": geom})
+
+    if small:
+        parks_gdf = pd.concat([parks_gdf, gpd.GeoDataFrame(small, crs="EPSG:4550")],
+                              ignore_index=True)
 
     def gdf(rows: list[dict]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(rows, crs="EPSG:4550")

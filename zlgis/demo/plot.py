@@ -55,8 +55,11 @@ def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool 
 
     Examples
     --------
-    >>> fig = plot_demo_city(ensure_demo_city())  # doctest: +SKIP
-    >>> fig.savefig("demo_city.png", dpi=120)  # doctest: +SKIP
+    Shown, not run (it needs a generated city)::
+
+        from zlgis.demo import ensure_demo_city, plot_demo_city
+        fig = plot_demo_city(ensure_demo_city())
+        fig.savefig("demo_city.png", dpi=120)
     """
     from ..io import load_layers
 
@@ -80,7 +83,7 @@ def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool 
             res = src.res[0] * step
         gy, gx = np.gradient(z.astype(float), res)
         shade = np.clip(0.6 - 4.0 * (gx * 0.7 - gy * 0.7), 0, 1)
-        ax.imshow(z, extent=(x0, x1, y0, y1), cmap="terrain", alpha=0.45, zorder=0,
+        ax.imshow(z, extent=(x0, x1, y0, y1), cmap="YlOrBr", alpha=0.35, zorder=0,
                   vmin=float(np.percentile(z, 1)) - 20, vmax=float(np.percentile(z, 99)) + 30)
         ax.imshow(shade, extent=(x0, x1, y0, y1), cmap="gray", alpha=0.25, zorder=1)
     L["red_lines"].plot(ax=ax, color="#f4d3d0", edgecolor="none", zorder=2)

@@ -242,7 +242,7 @@ def road_layers(lat: Lattice) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     names = np.where(bridge, s["bname"].to_numpy(dtype=object), names)
     # the south entrance corridor on 中央街
     c0 = lat.col_near(0.0)
-    south = is_v & (line == c0) & (my < f.cy - 2700)
+    south = is_v & (line == c0) & (my < f.cy - 2700) & (my > f.cy - 5300)
     names = np.where(south, "南入口大街", names)
     # street key: columns by index, rows by index and side, bridges on their own
     key = np.where(is_v, np.char.add("V", line.astype(str)),

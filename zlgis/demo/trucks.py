@@ -29,6 +29,8 @@ from .roads import Lattice
 __all__ = ["TruckData", "make_trucks"]
 
 _TO_WGS = Transformer.from_crs("EPSG:4550", "EPSG:4326", always_xy=True)
+#: Half extents (m) of the central town where trucks drive, logistics points and parking lie.
+CENTRAL_HALF = (4300.0, 5300.0)
 
 
 @dataclass
@@ -47,7 +49,12 @@ class _Net:
     """The truck road graph (no footways) with shortest paths by scipy."""
 
     def __init__(self, lat: Lattice, roads: gpd.GeoDataFrame) -> None:
-        r = roads[roads["road_class"] != "人行道"]
+        f = lat.frame
+        b = roads.geometry.bounds
+        # trucks drive in the central town (the same window at every city size)
+        central = ((b["minx"] > f.cx - CENTRAL_HALF[0]) & (b["maxx"] < f.cx + CENTRAL_HALF[0]) &
+                   (b["miny"] > f.cy - CENTRAL_HALF[1]) & (b["maxy"] < f.cy + CENTRAL_HALF[1]))
+        r = roads[(roads["road_class"] != "人行道") & central]
         self.lat = lat
         nx = len(lat.xs)
         nodes = np.unique(np.r_[r["node_u"], r["node_v"]])
@@ -212,7 +219,7 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     ang = np.linspace(0, 2 * np.pi, len(log_names), endpoint=False) + 0.3
     for k, name in enumerate(log_names):
         rad = 0.55 + 0.25 * rng.random()
-        u, v = rad * f.half_w * np.cos(ang[k]) * 0.9, rad * f.half_h * np.sin(ang[k]) * 0.9
+        u, v = rad * 4130 * np.cos(ang[k]) * 0.9, rad * 5160 * np.sin(ang[k]) * 0.9
         n, x, y = near_node_xy(u, v)
         if zone_union.contains(Point(x, y)):
             n, x, y = near_node_xy(u * 1.3, v * 1.3)

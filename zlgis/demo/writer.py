@@ -33,8 +33,13 @@ def _typed(df: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
     for name, fs in spec.fields.items():
         col = df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index)
         if fs.type == "str":
-            col = col.astype(object).where(col.notna(), None)
-            col = col.map(lambda v: None if v is None or v == "" else str(v))
+            col = col.astype(object).to_numpy(copy=True)
+            empty = pd.isna(col) | (col == "")
+            col[empty] = None
+            full = ~empty
+            if full.any() and pd.api.types.infer_dtype(col[full], skipna=True) != "string":
+                col[full] = [str(v) for v in col[full]]  # numbers in a text field: their text
+            col = pd.Series(col, index=df.index, dtype=object)
         elif fs.type == "int":
             col = pd.array(pd.to_numeric(col), dtype="Int64") if col.isna().any() else \
                 col.astype(np.int64)

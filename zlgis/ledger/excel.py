@@ -54,8 +54,8 @@ from ..errors import LedgerError, ZlgisError
 from ..io.atomic import atomic_path
 from .store import STATUSES, Ledger, parse_week, status_code, status_labels
 
-__all__ = ["EXCEL_COLUMNS", "EDITABLE_COLUMNS", "department_order", "export_excel", "import_excel", "read_edits",
-           "write_workbook"]
+__all__ = ["EXCEL_COLUMNS", "EDITABLE_COLUMNS", "department_order", "export_excel", "import_excel",
+           "read_edits", "write_workbook"]
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,8 @@ def deadline_for(row: dict[str, Any], found_on: dt.date, config: dict[str, Any] 
     if "date" in rule:
         return dt.date.fromisoformat(str(rule["date"])).isoformat()
     if "hours" in rule:
-        start = _parse_time(row.get("observed_at")) or dt.datetime.combine(found_on, dt.time(23, 59))
+        start = (_parse_time(row.get("observed_at"))
+                 or dt.datetime.combine(found_on, dt.time(23, 59)))
         return (start + dt.timedelta(hours=float(rule["hours"]))).strftime("%Y-%m-%dT%H:%M")
     days = int(rule.get("days", 30))
     return (found_on + dt.timedelta(days=days)).isoformat()

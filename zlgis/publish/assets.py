@@ -113,7 +113,8 @@ def css_links(names: Sequence[str]) -> list[tuple[str, str]]:
     out = []
     for n in _check(names):
         a = ASSETS[n]
-        out += [(f"{n}_css" if i == 0 else f"{n}_css{i}", a.cdn(rel)) for i, rel in enumerate(a.css)]
+        out += [(f"{n}_css" if i == 0 else f"{n}_css{i}", a.cdn(rel))
+                for i, rel in enumerate(a.css)]
     return out
 
 

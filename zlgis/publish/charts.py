@@ -8,7 +8,7 @@ Examples
 >>> import tempfile, pathlib
 >>> import pandas as pd
 >>> counts = pd.DataFrame({"new": [3, 1], "open": [0, 2], "reopened": [0, 0], "overdue": [0, 1],
-...                        "rectified": [0, 1]}, index=pd.Index(["2022-W35", "2022-W36"], name="week"))
+...                        "rectified": [0, 1]}, index=["2022-W35", "2022-W36"])
 >>> p = trend_chart(counts, pathlib.Path(tempfile.mkdtemp()) / "trend.png")
 >>> p.read_bytes()[:4] == b"\\x89PNG"
 True

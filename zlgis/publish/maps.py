@@ -70,7 +70,7 @@ from ..crs import wgs84_to_gcj02
 from ..errors import ConfigError
 from ..io.atomic import atomic_path
 from . import assets as _assets
-from .escape import display_value, escape_html, js_json
+from .escape import display_value, escape_html, js_json, safe_url
 from .styles import (PONDING_CLASSES, SEVERITY_COLORS, SEVERITY_LABELS, layer_style,
                      ponding_class)
 
@@ -153,10 +153,19 @@ zlgis.table = function (title, props, fields) {
 };
 zlgis.text = function (s) { var e = document.createElement('span'); e.textContent = String(s);
   return e; };
-zlgis.layer = function (spec) {
+zlgis.panes = function (map) {
+  // polygons under lines under points, whatever order the layers are added or toggled in
+  if (!map || map.getPane('zlgisPoints')) return;
+  [['zlgisPolygons', 405], ['zlgisLines', 410], ['zlgisPoints', 415]].forEach(function (p) {
+    map.createPane(p[0]).style.zIndex = p[1]; });
+};
+zlgis.layer = function (spec, map) {
+  zlgis.panes(map);
   var styles = spec.styles;
+  var pane = {polygon: 'zlgisPolygons', line: 'zlgisLines', point: 'zlgisPoints'}[spec.kind];
   function st(f) { var c = f.properties._c; return styles[c === undefined ? 0 : c]; }
   var gj = L.geoJSON(spec.data, {
+    pane: map ? pane : 'overlayPane',
     style: st,
     pointToLayer: function (f, ll) {
       var s = st(f);
@@ -166,7 +175,7 @@ zlgis.layer = function (spec) {
         return L.marker(ll, {icon: L.divIcon({className: '', html: d,
           iconSize: [2 * s.radius + 3, 2 * s.radius + 3]})});
       }
-      return L.circleMarker(ll, s);
+      return L.circleMarker(ll, L.extend({pane: map ? pane : 'overlayPane'}, s));
     },
     onEachFeature: function (f, l) {
       var p = f.properties;
@@ -198,14 +207,15 @@ class _GeoLayer(MacroElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        zlgis.layer({{ this.spec }}).addTo({{ this._parent.get_name() }});
+        zlgis.layer({{ this.spec }}, {{ this.map_name }}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], map_name: str) -> None:
         super().__init__()
         self._name = "ZlgisLayer"
         self.spec = js_json(spec)
+        self.map_name = map_name
 
 
 class _Control(MacroElement):
@@ -404,8 +414,9 @@ def hotline_counts(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None = Non
 
 
 class _Builder:
-    def __init__(self, catalog: Catalog, profile: str, basemap: str) -> None:
+    def __init__(self, catalog: Catalog, profile: str, basemap: str, map_name: str) -> None:
         self.catalog, self.profile, self.basemap = catalog, profile, basemap
+        self.map_name = map_name
         cfg = _cfg()
         self.cfg = cfg
         pcfg = cfg["public"] if profile == "public" else cfg["internal"]
@@ -464,9 +475,10 @@ class _Builder:
         spec_js = {"key": key, "title": title, "data": fc, "styles": styles,
                    "fields": [list(x) for x in labels] if labels is not None
                    else _field_labels(spec, [f for f in fields if f in gdf.columns]),
-                   "tip": tip if tip in gdf.columns else None, "cluster": bool(cluster)}
+                   "tip": tip if tip in gdf.columns else None, "cluster": bool(cluster),
+                   "kind": _geom_kind(gdf)}
         self.cluster |= bool(cluster)
-        _GeoLayer(spec_js).add_to(parent)
+        _GeoLayer(spec_js, self.map_name).add_to(parent)
         return len(fc["features"])
 
     def add_search(self, lid: str, gdf: gpd.GeoDataFrame, field: str, title: str) -> None:
@@ -546,12 +558,11 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     basemap = basemap or default_basemap()
     if basemap not in BASEMAPS:
         raise ConfigError(f"底图 {basemap!r} 无效，应为 {'、'.join(BASEMAPS)} 之一")
-    b = _Builder(catalog, profile, basemap)
-    cfg = b.cfg
     extra = dict(extra or {})
-
     m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=True,
                    prefer_canvas=False, maxZoom=19)
+    b = _Builder(catalog, profile, basemap, m.get_name())
+    cfg = b.cfg
     names = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
     m.default_js = _assets.js_links(names)      # instance lists: never the shared class lists
     m.default_css = _assets.css_links(names)
@@ -584,8 +595,6 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
                      and not str(c).startswith("_")]])
         fields = [f for f in fields if f in gdf.columns]
         tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
-        if lid == "roads" and b.public is False and len(gdf) > 20000:
-            log.info("roads: %d segments", len(gdf))
         fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid != "roads")
         classes = None
         if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
@@ -681,6 +690,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         m.default_css = m.default_css + _assets.css_links(["markercluster"])
 
     heading = escape_html(title or _default_title(profile))
+    root.title = heading
     _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
              css="zlgis-box").add_to(m)
     if b.legend:
@@ -725,6 +735,9 @@ def _add_basemap(m: folium.Map, basemap: str, cfg: dict[str, Any]) -> str:
     if basemap == "none":
         return ""
     bcfg = cfg["basemaps"][basemap]
+    if safe_url(str(bcfg.get("url", ""))) is None:
+        raise ConfigError(f"底图 {basemap} 的瓦片地址无效（只允许 http/https）",
+                          path="publish.yaml", field="url")
     attr = escape_html(bcfg["attribution"])
     review = str(bcfg.get("review_number") or "")
     if basemap == "tianditu":
@@ -870,8 +883,14 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn"
     html = m.get_root().render()
     html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1) \
         if '<meta charset' not in html.lower() else html
+    if '<html lang=' not in html:
+        html = html.replace("<html>", '<html lang="zh-CN">', 1)
     if assets == "local":
         html = _assets.localize_html(html, path.parent)
+    max_mb = float(_cfg()["public"].get("max_mb", 5))
+    if getattr(m, "zlgis_profile", None) == "public" and len(html.encode()) > max_mb * 1e6:
+        log.warning("public map %s is %.1f MB (more than %.0f MB): phones may struggle",
+                    path, len(html.encode()) / 1e6, max_mb)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return path

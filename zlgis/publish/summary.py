@@ -63,8 +63,10 @@ def _delta(now: int, before: int | None, *, good_when_down: bool) -> str:
 def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
                  previous: Mapping[str, int] | None,
                  departments: Sequence[tuple[str, Mapping[str, int], int]],
-                 overdue: Sequence[Mapping[str, Any]], status_labels: Mapping[str, str] | None = None,
+                 overdue: Sequence[Mapping[str, Any]],
+                 status_labels: Mapping[str, str] | None = None,
                  charts: Sequence[tuple[str, str]] = (), links: Sequence[tuple[str, str]] = (),
+                 by_type: Sequence[tuple[str, Mapping[str, int], int]] = (),
                  max_rows: int = 30) -> str:
     """Build the summary page.
 
@@ -74,6 +76,7 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
         This week's and last week's numbers (keys of :data:`METRICS`); ``previous`` None for the
         first week.
     departments : sequence of (name, counts by status, total)
+    by_type : sequence of (problem type, counts by status, total), optional
     overdue : sequence of mapping
         Overdue findings to list (``finding_id``, ``title``, ``lead``, ``grid_id``,
         ``deadline``); the first ``max_rows`` are shown.
@@ -98,14 +101,18 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
                      f'<div class="n">{now}</div>{_delta(now, before, good_when_down=good_down)}'
                      "</div>")
     parts.append("</div>")
-    parts.append("<h2>各部门问题</h2><table><tr><th>牵头部门</th>"
-                 + "".join(f"<th>{_e(labels.get(s, s))}</th>" for s in order)
-                 + "<th>合计</th></tr>")
-    for name, counts, total in departments:
-        parts.append(f"<tr><td>{_e(name)}</td>"
-                     + "".join(f'<td class="n">{int(counts.get(s, 0))}</td>' for s in order)
-                     + f'<td class="n">{int(total)}</td></tr>')
-    parts.append("</table>")
+    for heading, first, table in (("各部门问题", "牵头部门", departments),
+                                  ("各类问题", "问题类型", by_type)):
+        if not table:
+            continue
+        parts.append(f"<h2>{heading}</h2><table><tr><th>{first}</th>"
+                     + "".join(f"<th>{_e(labels.get(s, s))}</th>" for s in order)
+                     + "<th>合计</th></tr>")
+        for name, counts, total in table:
+            parts.append(f"<tr><td>{_e(name)}</td>"
+                         + "".join(f'<td class="n">{int(counts.get(s, 0))}</td>' for s in order)
+                         + f'<td class="n">{int(total)}</td></tr>')
+        parts.append("</table>")
     parts.append(f"<h2>逾期未整改问题（{len(overdue)} 个）</h2>")
     if overdue:
         parts.append("<table><tr><th>问题编号</th><th>问题</th><th>牵头部门</th><th>网格</th>"

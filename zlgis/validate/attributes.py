@@ -195,7 +195,7 @@ def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[st
         every row for a missing required field.
     """
     names = source_names or {}
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: columns are replaced, never mutated
     n = len(out)
     rejected = np.zeros(n, dtype=bool)
     problems: list[tuple[np.ndarray, str, list[str] | str, str, str | None]] = []

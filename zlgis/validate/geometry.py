@@ -156,46 +156,59 @@ def wkb_convex_valid(wkb: Any, *, return_bounds: bool = False) -> Any:
     if wkb.null_count:
         valid_bits = np.asarray(wkb.is_valid())
         lengths = np.where(valid_bits, lengths, 0)
-    for length in np.unique(lengths):
+    counts = np.bincount(lengths)
+    for length in np.flatnonzero(counts):
         k = (int(length) - 13) // 16
         if length < 13 + 4 * 16 or (length - 13) % 16:
             continue
-        idx = np.flatnonzero(lengths == length)
+        idx = (np.arange(n) if counts[length] == n else np.flatnonzero(lengths == length))
         starts = offsets[idx]
-        if len(idx) > 1 and np.all(np.diff(starts) == length):
-            rec = data[starts[0]: starts[0] + len(idx) * int(length)].reshape(len(idx), int(length))
+        L = int(length)
+        if len(idx) > 1 and np.all(np.diff(starts) == L) or len(idx) == 1:
+            # one contiguous run: strided views on the buffer, no copy
+            base = int(starts[0])
+            rec = data[base: base + len(idx) * L].reshape(len(idx), L)
+            xy = np.ndarray((len(idx), k, 2), dtype="<f8", buffer=data, offset=base + 13,
+                            strides=(L, 16, 8))
         else:
-            rec = data[starts[:, None] + np.arange(int(length))]
+            rec = data[starts[:, None] + np.arange(L)]
+            xy = np.ascontiguousarray(rec[:, 13:]).view("<f8").reshape(len(idx), k, 2)
         head = rec[:, :13]
         ok = ((head[:, 0] == 1) & (head[:, 1:5].copy().view("<u4")[:, 0] == 3)
               & (head[:, 5:9].copy().view("<u4")[:, 0] == 1)
               & (head[:, 9:13].copy().view("<u4")[:, 0] == k))
         if not ok.any():
             continue
-        xy = np.ascontiguousarray(rec[:, 13:]).view("<f8").reshape(len(idx), k, 2)
+        # column-wise numpy (reductions over a short axis are slow): x[i], y[i] are vertex i
+        x = [xy[:, i, 0] for i in range(k)]
+        y = [xy[:, i, 1] for i in range(k)]
+        m = k - 1  # distinct vertices and edges
         with np.errstate(invalid="ignore", over="ignore"):
-            closed = (xy[:, 0, 0] == xy[:, -1, 0]) & (xy[:, 0, 1] == xy[:, -1, 1])
-            ex = xy[:, 1:, 0] - xy[:, :-1, 0]            # k-1 edges
-            ey = xy[:, 1:, 1] - xy[:, :-1, 1]
-            # turn at each vertex: edge i -> edge i+1, and the last edge -> the first
-            cross = np.empty_like(ex)
-            cross[:, :-1] = ex[:, :-1] * ey[:, 1:] - ey[:, :-1] * ex[:, 1:]
-            cross[:, -1] = ex[:, -1] * ey[:, 0] - ey[:, -1] * ex[:, 0]
-            same = (cross > 0).all(axis=1) | (cross < 0).all(axis=1)
-            good = ok & closed & same & np.isfinite(cross).all(axis=1)
-            if k - 1 > 4:
-                # k-1 turns, each strictly between 0 and pi: with more than four of them the
-                # ring could wind twice (a pentagram); require a total of exactly one turn
-                dot = np.empty_like(ex)
-                dot[:, :-1] = ex[:, :-1] * ex[:, 1:] + ey[:, :-1] * ey[:, 1:]
-                dot[:, -1] = ex[:, -1] * ex[:, 0] + ey[:, -1] * ey[:, 0]
-                turn = np.abs(np.arctan2(cross, dot).sum(axis=1))
-                good &= np.abs(turn - 2 * np.pi) < 1e-6
+            good = ok & (x[0] == x[m]) & (y[0] == y[m])
+            ex = [x[i + 1] - x[i] for i in range(m)]
+            ey = [y[i + 1] - y[i] for i in range(m)]
+            pos = np.ones(len(idx), dtype=bool)
+            neg = np.ones(len(idx), dtype=bool)
+            turn = np.zeros(len(idx)) if m > 4 else None
+            for i in range(m):
+                j = (i + 1) % m
+                c = ex[i] * ey[j] - ey[i] * ex[j]
+                pos &= c > 0
+                neg &= c < 0
+                if turn is not None:
+                    # more than four turns, each strictly between 0 and pi: the ring could wind
+                    # twice (a pentagram), so require a total of exactly one turn
+                    turn += np.arctan2(c, ex[i] * ex[j] + ey[i] * ey[j])
+            good &= pos | neg  # NaN/inf give False on both
+            if turn is not None:
+                good &= np.abs(np.abs(turn) - 2 * np.pi) < 1e-6
         out[idx[good]] = True
         if bnds is not None and good.any():
-            g = xy[good]
-            bnds[idx[good]] = np.column_stack([g[:, :, 0].min(axis=1), g[:, :, 1].min(axis=1),
-                                               g[:, :, 0].max(axis=1), g[:, :, 1].max(axis=1)])
+            gi = idx[good]
+            bnds[gi, 0] = np.minimum.reduce(x[:m])[good]
+            bnds[gi, 1] = np.minimum.reduce(y[:m])[good]
+            bnds[gi, 2] = np.maximum.reduce(x[:m])[good]
+            bnds[gi, 3] = np.maximum.reduce(y[:m])[good]
     return result()
 
 

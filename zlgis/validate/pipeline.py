@@ -225,7 +225,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     out_geoms[live] = g
 
     # ---- attributes ---------------------------------------------------------------------------
-    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
     ac = check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing)
     # attribute problems are reported only for rows not already rejected
     for pos, code, msgs, action, fld in ac.problems:
@@ -250,7 +250,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                 f"位于市界之外（超出 {boundary_tolerance:g} 米以上），请核对坐标", "warning")
 
     keep = ~rejected
-    frame = ac.frame.loc[keep].reset_index(drop=True)
+    frame = (ac.frame if keep.all() else ac.frame.loc[keep]).reset_index(drop=True)
     clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(out_geoms[keep],
                                                            crs=working_crs if src_crs else None))
     rej = pd.DataFrame(gdf.drop(columns=gdf.geometry.name).loc[rejected]).reset_index(drop=True)

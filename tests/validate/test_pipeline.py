@@ -1,0 +1,74 @@
+"""zlgis.validate.pipeline: validate_frame end to end (CRS, swaps, boundary, row bookkeeping)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from zlgis.catalog import Catalog
+from zlgis.errors import CRSError
+from zlgis.validate import validate_frame
+
+CAT = Catalog.load()
+REGION = (121.1, 46.8, 124.3, 49.2)
+X0, Y0 = 480_601.0, 5_319_572.0
+
+
+def toilets(xy, crs=None) -> gpd.GeoDataFrame:
+    n = len(xy)
+    return gpd.GeoDataFrame({"toilet_id": [f"T{i}" for i in range(n)], "name": ["公厕"] * n},
+                            geometry=shapely.points(np.asarray(xy, dtype=float)), crs=crs)
+
+
+def test_swapped_rows_repaired_with_source_rows() -> None:
+    gdf = toilets([[122.73, 48.01], [48.02, 122.74], [122.75, 48.03]], "EPSG:4326")
+    res = validate_frame(gdf, replace(CAT["toilets"], crs=None),
+                         rows=np.array([5, 6, 7]), region=REGION)
+    assert res.issues[["row", "code", "action"]].values.tolist() == [
+        [6, "swapped_lat_lon", "repaired"]]
+    lon_lat = gpd.GeoSeries(res.gdf.geometry, crs=res.gdf.crs).to_crs(4326)
+    assert abs(lon_lat.x.iloc[1] - 122.74) < 1e-9 and abs(lon_lat.y.iloc[1] - 48.02) < 1e-9
+
+
+def test_outside_boundary_is_a_warning() -> None:
+    spec = CAT["trees"]
+    gdf = gpd.GeoDataFrame({"tree_id": ["A", "B"], "grade": ["名木", "名木"]},
+                           geometry=shapely.points([[X0, Y0], [X0 + 9000, Y0]]), crs="EPSG:4550")
+    boundary = shapely.box(X0 - 1000, Y0 - 1000, X0 + 1000, Y0 + 1000)
+    res = validate_frame(gdf, spec, boundary=boundary, boundary_tolerance=200, region=REGION)
+    assert res.issues[["row", "code", "action"]].values.tolist() == [
+        [2, "outside_boundary", "warning"]]
+    assert len(res.gdf) == 2  # kept
+
+
+def test_crs_inferred_and_overridden() -> None:
+    spec = replace(CAT["trees"], crs=None)
+    gdf = gpd.GeoDataFrame({"tree_id": ["A"], "grade": ["名木"]},
+                           geometry=shapely.points([[122.7, 48.0]]))
+    res = validate_frame(gdf, spec, region=REGION)
+    assert res.issues["code"].tolist() == ["crs_inferred"] and res.source_crs == "EPSG:4326"
+    proj = gdf.set_crs("EPSG:4326").to_crs("EPSG:2386")
+    res = validate_frame(proj, spec, crs_override="EPSG:4550", region=REGION)
+    assert res.issues["code"].tolist() == ["crs_overridden"]
+    assert "命令行 --crs" in res.issues["message"].iloc[0]
+
+
+def test_unknown_declared_crs() -> None:
+    spec = replace(CAT["trees"], crs="Mars2000")
+    gdf = gpd.GeoDataFrame({"tree_id": ["A"], "grade": ["名木"]},
+                           geometry=shapely.points([[X0, Y0]]))
+    with pytest.raises(CRSError, match="无法识别图层目录的 crs：Mars2000"):
+        validate_frame(gdf, spec, path="t.gpkg")
+
+
+def test_duplicate_message_points_to_first_source_row() -> None:
+    gdf = toilets([[X0, Y0], [X0 + 5, Y0]], "EPSG:4550")
+    gdf["toilet_id"] = ["T1", "T1"]
+    res = validate_frame(gdf, replace(CAT["toilets"], crs="EPSG:4550"), rows=np.array([10, 12]))
+    [msg] = res.issues["message"].tolist()
+    assert msg == "编号“T1”重复（与第 10 行相同），该行已剔除"
+    assert res.rejected["reject_row"].tolist() == [12]
