@@ -176,10 +176,16 @@ def baseline(layers: dict[str, gpd.GeoDataFrame], cfg: dict[str, Any]) -> pd.Dat
     # encroachment
     ov = gpd.overlay(bld[["building_id", "geometry"]], red, how="intersection",
                      keep_geom_type=True)
-    ov = ov[ov.area > tol_a]
+    ov = ov[ov.area > tol_a].reset_index(drop=True)
+    # depth: the outline of each overlap sampled every 0.5 m, distance to the red-line boundary
     bnd = red.set_index("line_id").boundary
-    depth = [max(shapely.Point(c).distance(bnd[l]) for c in shapely.get_coordinates(g))
-             for g, l in zip(ov.geometry.values, ov["line_id"])]
+    outline = ov.geometry.segmentize(cfg["tolerance"].get("depth_sample_m", 0.5))
+    pts = outline.get_coordinates(index_parts=False)
+    d = gpd.GeoSeries(gpd.points_from_xy(pts["x"], pts["y"]), crs=CRS).distance(
+        bnd.loc[ov["line_id"].to_numpy()[pts.index.to_numpy()]].reset_index(drop=True),
+        align=False)
+    depth = pd.Series(d.to_numpy(), index=pts.index).groupby(level=0).max().reindex(
+        ov.index).to_numpy()
     rows.append(pd.DataFrame({"rule": "red_line_encroachment", "feature_id": ov["building_id"],
                               "related_id": ov["line_id"], "measure": depth}))
     enc_keys = set(zip(ov["building_id"], ov["line_id"]))

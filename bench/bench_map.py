@@ -29,7 +29,7 @@ _READY = """
   let last = -1, stable = 0;
   function tick() {
     const n = document.querySelectorAll(
-      '.leaflet-overlay-pane path, .leaflet-marker-pane > *').length;
+      '.leaflet-map-pane path, .leaflet-marker-pane > *').length;
     if (n > 0 && n === last) { stable++; } else { stable = 0; }
     last = n;
     if (stable >= 2) { resolve([performance.now(), n]); } else { requestAnimationFrame(tick); }

@@ -35,8 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import big_demo_city  # noqa: E402
 
-from zlgis.analysis.timewindows import (WeeklySchedule, parse_windows,  # noqa: E402
-                                        to_epoch_seconds)
+from zlgis.analysis.timewindows import parse_windows, to_epoch_seconds  # noqa: E402
 from zlgis.analysis.trucks import (pings_in_zones, pings_on_restricted_roads,  # noqa: E402
                                    vehicle_class_matches, zone_schedules)
 from zlgis.crs import WORKING_CRS  # noqa: E402

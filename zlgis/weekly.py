@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import os
 import re
 import shutil
@@ -72,6 +73,7 @@ __all__ = [
     "load_inputs",
     "run_checks",
     "publish_week",
+    "map_context",
     "run_weekly",
 ]
 
@@ -336,20 +338,39 @@ def _map_frame(view: gpd.GeoDataFrame, labels: Mapping[str, str]) -> gpd.GeoData
     return shown
 
 
-def _write_maps(folder: Path, layers: Mapping[str, gpd.GeoDataFrame], shown: gpd.GeoDataFrame,
-                catalog: Catalog, week: str, files: dict[str, Path]) -> None:
-    """The internal and public maps (:mod:`zlgis.publish.maps`), with the default context layers
-    of each profile; the status is put in front of each finding's title."""
-    from .publish.maps import build_map, map_layer_ids, save_map
+def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
+                ) -> dict[str, dict[str, gpd.GeoDataFrame]]:
+    """Context layers of the internal and public weekly maps.
+
+    The default layers of each map profile (:func:`zlgis.publish.maps.map_layer_ids`), leaving
+    out layers with more than ``maps.max_context_features`` features (``ledger.yaml``): a
+    citywide road network drawn feature by feature makes a page too heavy for a phone, and the
+    basemap shows the roads anyway.
+    """
+    from .config import load_config
+    from .publish.maps import map_layer_ids
+
+    limit = int((load_config("ledger").get("maps") or {}).get("max_context_features", 50_000))
+    return {profile: {k: layers[k] for k in map_layer_ids(profile, catalog)
+                      if k in layers and len(layers[k]) <= limit}
+            for profile in ("internal", "public")}
+
+
+def _write_maps(folder: Path, context: Mapping[str, Mapping[str, gpd.GeoDataFrame]],
+                shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
+                files: dict[str, Path]) -> None:
+    """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
+    status is put in front of each finding's title."""
+    from .publish.maps import build_map, save_map
 
     data = shown.copy()
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
     for profile, key, title in (("internal", "map_internal", f"{week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{week} 城市管理问题公示")):
         path = folder / OUTPUT_FILES[key]
-        context = {k: layers[k] for k in map_layer_ids(profile, catalog) if k in layers}
-        m = build_map(context, data, catalog=catalog, profile=profile, title=title)
+        m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
         save_map(m, path)
+        del m
         _stabilise_html(path)
         files[key] = path
 
@@ -423,7 +444,7 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     issues = issues if issues is not None else empty_issues()
     files["validation"] = write_issues(issues, folder / name["validation"])
-    _write_maps(folder, layers, shown, catalog, week, files)
+    _write_maps(folder, map_context(layers, catalog), shown, catalog, week, files)
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
@@ -509,6 +530,10 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         lap("loaded")
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
                                    progress=progress)
+        # keep only what the maps draw: the large layers (buildings ...) are freed here
+        context = map_context(layers, catalog)
+        layers = {k: v for part in context.values() for k, v in part.items()}
+        gc.collect()
         lap("checked")
         progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")
         ledger = Ledger(ledger_path)

@@ -12,8 +12,9 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from skimage.morphology import reconstruction
 
-from zlgis.analysis.terrain import (DEM, analyse_depressions, fill_depressions, label_depressions,
-                                    ponding_depth, read_dem, write_cog)
+from zlgis.analysis.terrain import (DEM, analyse_depressions, fill_depressions,
+                                    fill_depressions_tiled, label_depressions, ponding_depth,
+                                    read_dem, write_cog)
 from zlgis.errors import CRSError, InputError, UnreadableInputError
 
 
@@ -133,10 +134,37 @@ def test_identical_on_terrain_with_many_depressions():
     np.testing.assert_array_equal(fill_depressions(z), reference_fill(z))
 
 
-def test_memory_budget_path_gives_the_same_surface():
+def test_memory_budget_switches_to_the_tiled_fill_with_the_same_surface():
     rng = np.random.default_rng(3)
-    z = rng.random((120, 90)) * 10
-    np.testing.assert_array_equal(fill_depressions(z, memory_budget_mb=0.01), fill_depressions(z))
+    z = np.cumsum(rng.normal(size=(300, 200)), axis=1) + rng.random((300, 200)) * 10
+    z[rng.random(z.shape) < 0.02] = np.nan
+    small = fill_depressions(z, memory_budget_mb=0.05)   # 64 x 64 tiles, memory-mapped result
+    assert isinstance(small, np.memmap)
+    np.testing.assert_array_equal(small, fill_depressions(z))
+
+
+@settings(max_examples=120, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 30)),
+              elements=st.floats(0, 8, allow_nan=False, width=32)),
+       st.integers(2, 9), st.integers(0, 2 ** 32 - 1))
+def test_tiled_fill_is_identical_for_any_tile_size(z, tile, seed):
+    rng = np.random.default_rng(seed)
+    if seed % 2:
+        z = np.round(z)                       # many flats and ties across tile edges
+    if seed % 3 == 0:
+        z[rng.random(z.shape) < 0.1] = np.nan
+    np.testing.assert_array_equal(fill_depressions_tiled(z, tile=tile), fill_depressions(z))
+
+
+def test_tiled_fill_of_a_basin_spanning_many_tiles():
+    # one bowl over 9 x 9 tiles: its spill level is found through the tile graph
+    yy, xx = np.mgrid[0:90, 0:90]
+    z = 100 - 50 * np.exp(-((yy - 45) ** 2 + (xx - 45) ** 2) / 900.0)
+    z[0, 45] = 60.0                                 # the only low gap in the rim
+    z[1:45, 45] = np.minimum(z[1:45, 45], 60.0)     # a channel from the gap to the centre
+    f = fill_depressions_tiled(z, tile=10)
+    np.testing.assert_array_equal(f, fill_depressions(z))
+    assert f[45, 45] == 60.0
 
 
 # ---------------------------------------------------------------- depressions

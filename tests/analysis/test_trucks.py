@@ -15,7 +15,6 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from zlgis.analysis import trucks
 from zlgis.analysis.timewindows import to_epoch_seconds
 from zlgis.analysis.trucks import (PointGrid, detect_stops, hash_plates, muck_findings,
                                    no_parking_zone_findings, parking_access,
@@ -159,7 +158,8 @@ def test_point_grid_edges_and_cell_borders(cell) -> None:
     # lattice points fall exactly on cell borders and on polygon edges
     xx, yy = np.meshgrid(np.arange(0, 101, 5.0), np.arange(0, 101, 5.0))
     x, y = xx.ravel(), yy.ravel()
-    polys = [box(10, 10, 50, 50), box(20, 0, 30, 100), shapely.Polygon([(0, 0), (100, 0), (0, 100)])]
+    polys = [box(10, 10, 50, 50), box(20, 0, 30, 100),
+             shapely.Polygon([(0, 0), (100, 0), (0, 100)])]
     grid = PointGrid(x, y, (0, 0, 100, 100), cell)
     pi, gi = points_in_polygons(x, y, polys, grid=grid)
     ref = gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y)),
@@ -340,12 +340,27 @@ def test_muck_off_route_and_illegal_dump() -> None:
     assert set(f["task_id"]) == {"4.4.5"}
 
 
+def test_muck_route_hours() -> None:
+    routes, dumps, sites = muck_layers()
+    routes = routes.assign(hours=["08:00-18:00"])
+    on = [(X0 + 100 * i, Y0 + 10) for i in range(20)]
+    rows = (drive("DAY", "2022-08-01 10:00", on, vtype="渣土车")
+            + drive("NIGHT", "2022-08-01 23:00", on, vtype="渣土车"))
+    f = muck_findings(prepare_pings(pings_gdf(rows)), routes=routes, dump_sites=dumps,
+                      construction_sites=sites)
+    assert f["feature_id"].tolist() == [hash_plates(["NIGHT"], SALT)[0]]
+    assert f["title"].tolist() == ["渣土车在核准时段以外运输"]
+    # the first ping lies on the edge of the construction site (lawful anyway)
+    assert json.loads(f.loc[0, "measures"])["off_hours_pings"] == 19
+
+
 def test_muck_route_per_plate_hash() -> None:
     routes, dumps, sites = muck_layers()
     routes = pd.concat([routes.assign(plate_hash=hash_plates(["MINE"], SALT)),
                         gpd.GeoDataFrame({"route_id": ["R2"], "plate_hash": [
                             hash_plates(["OTHER"], SALT)[0]]},
-                            geometry=[LineString([(X0, Y0 + 400), (X0 + 2000, Y0 + 400)])], crs=CRS)])
+                            geometry=[LineString([(X0, Y0 + 400), (X0 + 2000, Y0 + 400)])],
+                            crs=CRS)])
     off = [(X0 + 100 * i, Y0 + 400) for i in range(20)]
     rows = drive("MINE", "2022-08-01 10:00", off, vtype="渣土车") + drive(
         "OTHER", "2022-08-01 10:00", off, vtype="渣土车")
@@ -494,3 +509,39 @@ def test_crossing_a_restricted_road_is_not_driving_on_it() -> None:
     rows = drive("CROSS", "2022-08-01 08:00", up) + drive("CROSS", "2022-08-01 09:00", up[::-1])
     f = restricted_road_findings(prepare_pings(pings_gdf(rows)), seg_gdf())
     assert f.empty
+
+
+# ------------------------------------------------------------------ real data
+
+def test_road_matching_equals_sjoin_on_real_streets(realdata) -> None:
+    """Real OSM streets (Helsinki): the fast overlays give exactly geopandas' answers."""
+    import pyogrio
+
+    lines = pyogrio.read_dataframe(realdata / "helsinki" / "Helsinki.osm.pbf", layer="lines",
+                                   columns=["highway", "name"])
+    lines = lines[lines["highway"].notna()].to_crs("EPSG:3067").reset_index(drop=True)
+    geoms = np.asarray(lines.geometry.values)
+    rng = np.random.default_rng(5)
+    n = 40_000
+    along = shapely.line_interpolate_point(geoms[rng.integers(0, len(geoms), n // 2)],
+                                           rng.uniform(0, 1, n // 2), normalized=True)
+    minx, miny, maxx, maxy = lines.total_bounds
+    x = np.r_[shapely.get_x(along) + rng.normal(0, 12, n // 2), rng.uniform(minx, maxx, n // 2)]
+    y = np.r_[shapely.get_y(along) + rng.normal(0, 12, n // 2), rng.uniform(miny, maxy, n // 2)]
+    pi, li = points_near_lines(x, y, list(geoms), 15.0)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs="EPSG:3067")
+    ref = gpd.sjoin(pts, lines[["geometry"]], predicate="dwithin", distance=15.0)
+    assert len(pi) > n // 4
+    assert sorted(zip(pi.tolist(), li.tolist())) == sorted(
+        zip(ref.index.tolist(), ref["index_right"].tolist()))
+    # real polygons: the zone overlay against sjoin(intersects)
+    zones = pyogrio.read_dataframe(realdata / "swellendam" / "protected_areas.shp").to_crs(
+        "EPSG:32734")
+    zminx, zminy, zmaxx, zmaxy = zones.total_bounds
+    zx, zy = rng.uniform(zminx, zmaxx, n), rng.uniform(zminy, zmaxy, n)
+    zp, zi = points_in_polygons(zx, zy, list(zones.geometry.values))
+    zref = gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(zx, zy), crs="EPSG:32734"),
+                     zones[["geometry"]], predicate="intersects")
+    assert len(zp) > 0
+    assert sorted(zip(zp.tolist(), zi.tolist())) == sorted(
+        zip(zref.index.tolist(), zref["index_right"].tolist()))

@@ -208,7 +208,9 @@ def demo_findings(demo_catalog):
     from zlgis.io import load_layers
 
     layers = load_layers(demo_catalog, ["roads", "waterlogging_points", "grids"])
-    return get_check("waterlogging")(demo_catalog, layers, as_of=dt.date(2022, 7, 31))
+    check = get_check("waterlogging")
+    assert check is run_check
+    return check(demo_catalog, layers, as_of=dt.date(2022, 7, 31))
 
 
 def _near(f: gpd.GeoDataFrame, x: float, y: float, tol: float = 15.0) -> gpd.GeoDataFrame:
@@ -316,3 +318,13 @@ def test_cli_bad_input_is_one_chinese_line(demo_city, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "空洞" in err and "2500" in err and "第 400 行" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_terrain_without_depressions():
+    z = np.add.outer(np.arange(30), np.arange(30)).astype(float)   # a plane: no depression
+    res = analyse_waterlogging(_dem(z), roads=_roads(), points=_points())
+    assert len(res.depressions) == 0 and len(res.roads) == 0 and res.scenario_depth.max() == 0
+    assert res.summary["hit_rate"] == 0.0 and res.summary["unexplained"] == 3
+    assert set(res.findings["rule"]) == {"recorded_point_unexplained"}
+    empty = analyse_waterlogging(_dem(z))
+    assert len(empty.findings) == 0 and list(empty.findings.columns)[-1] == "geometry"

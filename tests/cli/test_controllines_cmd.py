@@ -114,3 +114,39 @@ def test_clean_city_exits_0(tmp_path, capsys):
     assert code == 0
     assert "共 0 个问题" in capsys.readouterr().out
     assert len(gpd.read_file(tmp_path / "o" / "findings.gpkg")) == 0
+
+
+def test_red_lines_derived_from_road_centrelines(tmp_path, capsys):
+    catalog = _write_city(tmp_path)
+    from shapely.geometry import LineString
+
+    # the street's centreline at y = 8 with a 16 m red-line width: the same red line as R1
+    gpd.GeoDataFrame({"道路编号": ["D1"], "道路等级": ["支路"], "红线宽度": [16.0]},
+                     geometry=[LineString([(X0, Y0 + 8), (X0 + 400, Y0 + 8)])],
+                     crs=CRS).to_file(tmp_path / "roads.gpkg", layer="roads")
+    from zlgis.catalog import Catalog
+
+    cat = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    cat["layers"]["roads"] = Catalog.load().raw["layers"]["roads"]
+    del cat["layers"]["red_lines"]
+    catalog.write_text(yaml.safe_dump(cat, allow_unicode=True), encoding="utf-8")
+    code = main(["check", "controllines", "--catalog", str(catalog), "--out",
+                 str(tmp_path / "o"), "--red-lines-from-roads"])
+    cap = capsys.readouterr()
+    assert code == 1 and "道路红线由道路中心线生成（1 条）" in cap.err
+    f = gpd.read_file(tmp_path / "o" / "findings.gpkg")
+    enc = f[f["rule"] == "red_line_encroachment"]
+    assert enc["feature_id"].tolist() == ["E1"] and enc["related_ids"].tolist() == ["RL-D1"]
+    # the round end caps stick out 8 m past the street ends and change nothing here
+    assert json.loads(enc["measures"].iloc[0])["area_m2"] == pytest.approx(30.0, abs=0.01)
+
+
+def test_catalog_without_red_lines_names_the_way_out(tmp_path, capsys):
+    catalog = _write_city(tmp_path)
+    cat = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    del cat["layers"]["red_lines"]
+    catalog.write_text(yaml.safe_dump(cat, allow_unicode=True), encoding="utf-8")
+    code = main(["check", "controllines", "--catalog", str(catalog), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "red_lines" in err and "--red-lines-from-roads" in err
+    assert "Traceback" not in err

@@ -62,7 +62,8 @@ def test_map_public_local(city, tmp_path, capsys):
 def test_map_internal_with_findings(city, tmp_path):
     out = tmp_path / "internal.html"
     code = main(["map", "--catalog", str(city), "--findings", str(city.parent / "findings.gpkg"),
-                 "--basemap", "osm", "--out", str(out), "--title", "五线管控周报"])
+                 "--profile", "internal", "--basemap", "osm", "--out", str(out),
+                 "--title", "五线管控周报"])
     assert code == 0
     html = out.read_text(encoding="utf-8")
     assert "建筑压占道路红线" in html and "五线管控周报" in html
@@ -87,19 +88,26 @@ def test_bad_findings_file_is_one_chinese_line(city, tmp_path, capsys):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"not a geopackage")
     code = main(["map", "--catalog", str(city), "--findings", str(bad), "--basemap", "none",
-                 "--out", str(tmp_path / "x.html")])
+                 "--profile", "public", "--out", str(tmp_path / "x.html")])
     err = capsys.readouterr().err
     assert code == 2
     assert "问题清单无法读取" in err and str(bad) in err and "Traceback" not in err
     assert not (tmp_path / "x.html").exists()
     code = main(["map", "--catalog", str(city), "--findings", str(tmp_path / "none.gpkg"),
-                 "--out", str(tmp_path / "x.html")])
+                 "--profile", "public", "--out", str(tmp_path / "x.html")])
     assert code == 2 and "不存在" in capsys.readouterr().err
+
+
+def test_profile_is_required(city, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["map", "--catalog", str(city), "--out", str(tmp_path / "x.html")])
+    assert exc.value.code == 2 and "--profile" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_tianditu_without_key(city, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("ZLGIS_TIANDITU_KEY", raising=False)
-    code = main(["map", "--catalog", str(city), "--basemap", "tianditu",
+    code = main(["map", "--catalog", str(city), "--basemap", "tianditu", "--profile", "public",
                  "--out", str(tmp_path / "x.html")])
     assert code == 2
     assert "ZLGIS_TIANDITU_KEY" in capsys.readouterr().err

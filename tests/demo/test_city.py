@@ -285,3 +285,16 @@ def test_boundary_is_the_converted_real_outline(demo_layers, realdata):
     assert shapely.distance(b.geometry.iloc[0].boundary, shapely.points(x, y)).max() < 1.0
     roads = demo_layers["roads"]
     assert b.geometry.iloc[0].contains(shapely.box(*roads.total_bounds))
+
+
+def test_compounds_and_sites_keep_out_of_control_lines(demo_layers, demo_truth):
+    planted = set(demo_truth["feature_id"])
+    for lid, idcol in (("residential_compounds", "compound_id"), ("construction_sites", "site_id")):
+        g = demo_layers[lid]
+        geoms = g.geometry.values
+        for zl in ("blue_lines", "green_lines", "purple_lines", "yellow_lines"):
+            zones = demo_layers[zl].geometry.values
+            zi, gi = shapely.STRtree(geoms).query(zones, predicate="intersects")
+            area = shapely.area(shapely.intersection(geoms[gi], zones[zi]))
+            hit = set(g[idcol].to_numpy()[gi[area > 0.01]])
+            assert hit <= planted, (lid, zl, hit)

@@ -97,3 +97,16 @@ def test_ensure_demo_city_uses_the_existing_folder(demo_city, monkeypatch):
     before = (demo_city / "catalog.yaml").stat().st_mtime_ns
     assert ensure_demo_city() == demo_city / "catalog.yaml"
     assert (demo_city / "catalog.yaml").stat().st_mtime_ns == before
+
+
+def test_benchmark_size_has_a_big_road_graph():
+    """``--buildings 1000000`` lays out a street lattice of more than 200,000 crossings."""
+    import numpy as np
+
+    from zlgis.demo._common import make_frame, rng_for
+    from zlgis.demo.roads import build_lattice
+
+    lat = build_lattice(make_frame(2022, 1_000_000), rng_for(2022, 1))
+    s = lat.seg[lat.seg["keep"]]
+    nodes = np.unique(np.r_[s["j0"] * len(lat.xs) + s["i0"], s["j1"] * len(lat.xs) + s["i1"]])
+    assert len(nodes) >= 200_000

@@ -48,28 +48,32 @@ def small_catalog(folder: Path, layers: dict[str, dict]) -> Path:
 # real data
 # ------------------------------------------------------------------------------------------------
 
-def test_every_realdata_file_loads(realdata: Path) -> None:
-    seen = set()
+@pytest.fixture(scope="module")
+def realdata_loaded(realdata: Path) -> dict[str, list]:
+    """Every vector file of the real data folder read once: file name -> LoadedLayers."""
+    return {p.name: read_file(p) for p in sorted(realdata.rglob("*"))
+            if p.suffix.lower() in VECTOR_SUFFIXES + TABLE_SUFFIXES}
+
+
+def test_every_realdata_file_loads(realdata: Path, realdata_loaded) -> None:
+    seen = set(realdata_loaded)
     for p in sorted(realdata.rglob("*")):
-        suffix = p.suffix.lower()
-        if suffix in RASTER_SUFFIXES:
+        if p.suffix.lower() in RASTER_SUFFIXES:
             with rasterio.open(p) as ds:
                 assert ds.crs is not None and ds.read(1, window=((0, 10), (0, 10))).size == 100
             seen.add(p.name)
-        elif suffix in VECTOR_SUFFIXES + TABLE_SUFFIXES:
-            results = read_file(p)
-            assert results, p
-            for res in results:
-                assert res.rows_in == len(res.gdf) + len(res.rejected)
-                assert len(res.gdf) > 0, (p, res.layer_id)
-                assert str(res.gdf.crs) == "EPSG:4550"
-            seen.add(p.name)
+    for name, results in realdata_loaded.items():
+        assert results, name
+        for res in results:
+            assert res.rows_in == len(res.gdf) + len(res.rejected)
+            assert len(res.gdf) > 0, (name, res.layer_id)
+            assert str(res.gdf.crs) == "EPSG:4550"
     assert {"150783.json", "Helsinki.osm.pbf", "training_data.gpkg", "rivers.shp",
             "protected_areas.shp", "srtm_41_19.tif"} <= seen
 
 
-def test_rivers_reports_exactly_its_seven_null_geometries(realdata: Path) -> None:
-    [res] = read_file(realdata / "swellendam" / "rivers.shp")
+def test_rivers_reports_exactly_its_seven_null_geometries(realdata_loaded) -> None:
+    [res] = realdata_loaded["rivers.shp"]
     assert res.rows_in == 19 and len(res.gdf) == 12
     assert res.issues["code"].tolist() == ["null_geometry"] * 7
     assert res.rejected["reject_code"].tolist() == ["null_geometry"] * 7
@@ -94,8 +98,8 @@ def test_zhalantun_boundary_gcj02_moves_about_half_a_km(realdata: Path) -> None:
     assert np.abs(got - np.column_stack([x, y])).max() < 0.01
 
 
-def test_helsinki_pbf_layers(realdata: Path) -> None:
-    res = {r.layer_id: r for r in read_file(realdata / "helsinki" / "Helsinki.osm.pbf")}
+def test_helsinki_pbf_layers(realdata_loaded) -> None:
+    res = {r.layer_id: r for r in realdata_loaded["Helsinki.osm.pbf"]}
     assert {"points", "lines", "multilinestrings", "multipolygons", "other_relations"} <= set(res)
     assert res["points"].driver == "OSM"
     toilets = res["points"].gdf["other_tags"].str.contains('"amenity"=>"toilets"', regex=False)
@@ -183,13 +187,15 @@ GEOMS = st.sampled_from([
     "LINESTRING(0 0,5 5)", "POLYGON((0 0,10 0,0 10,10 10,0 0))"])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CAT = Catalog.load()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(GEOMS, st.sampled_from(["B1", "B2", "B3", None]),
                           st.sampled_from(["住宅", "别墅", None]),
                           st.sampled_from([3, 0, 99, None])), min_size=0, max_size=25))
 def test_rows_in_equals_loaded_plus_rejected(rows) -> None:
-    cat = Catalog.load()
-    spec = cat["buildings"]
+    spec = CAT["buildings"]
     wkt = [r[0] for r in rows]
     geoms = shapely.from_wkt(np.array(wkt, dtype=object))
     geoms = shapely.transform(geoms, lambda xy: xy + [X0, Y0], include_z=False) \

@@ -113,12 +113,19 @@ def test_map_renders_offline_without_console_errors(site, browser, profile):
     try:
         assert pg.errors == []
         assert pg.blocked == []          # local assets: no request leaves the folder
-        layers = pg.js("zlgis.layers.map(l => [l.key, l.n, zlgis.map.hasLayer(l.layer)])")
+        layers = pg.js("zlgis.layers.map(l => [l.key, l.n, zlgis.map.hasLayer(l.group)])")
         keys = {k for k, n, _ in layers if n > 0}
+        shown = {k for k, n, on in layers if on}
+        assert {"red_lines", "toilets", "parks"} <= shown and "roads" not in shown
         assert {"red_lines", "toilets", "parks", "findings_medium"} <= keys
         # overlays are really drawn: SVG paths and clustered/point markers
-        assert pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length") > 10
+        assert pg.js("document.querySelectorAll('.leaflet-map-pane path').length") > 10
         assert pg.js("document.querySelectorAll('.leaflet-marker-pane > *').length") > 0
+        # points are drawn above lines above polygons (clickable under a zone)
+        z = pg.js("['zlgisPolygons', 'zlgisLines', 'zlgisPoints'].map("
+                  "p => +getComputedStyle(zlgis.map.getPane(p)).zIndex)")
+        assert z[0] < z[1] < z[2]
+        assert pg.js("zlgis.map.getPane('zlgisPoints').querySelectorAll('path').length") >= 3
         # CSS images come from the local copy (Leaflet's layers icon)
         bg = pg.js("getComputedStyle(document.querySelector('.leaflet-control-layers-toggle'))"
                    ".backgroundImage")
@@ -144,8 +151,27 @@ def test_layer_toggle_and_popup(site, browser):
         assert pg.js(on) is False
         box.click()
         assert pg.js(on) is True
-        # click a toilet marker: its popup shows the values as text
-        pg.js("zlgis.layers.find(l => l.key === 'toilets').layer.getLayers()[0].openPopup()")
+        # hidden layers (roads) are built only when first switched on
+        roads = "zlgis.layers.find(l => l.key === 'roads')"
+        assert pg.js(f"{roads}.layer === null")
+        pg.page.locator(".leaflet-control-layers-overlays label",
+                        has_text="道路中心线").locator("input").click()
+        assert pg.js(f"zlgis.map.hasLayer({roads}.layer)") is True
+        assert pg.js(f"{roads}.layer.getLayers().length") == 2
+        # a real click on a toilet that lies inside a park opens the toilet's popup
+        pg.page.mouse.move(200, 790)               # leave the layer list: it collapses
+        pg.page.wait_for_selector(".leaflet-control-layers-expanded", state="detached")
+        pg.js("zlgis.map.setView(zlgis.layers.find(l => l.key === 'toilets').layer"
+              ".getLayers()[0].getLatLng(), 16, {animate: false})")
+        pg.page.wait_for_timeout(500)            # let the clusters settle at the new zoom
+        x, y = pg.page.evaluate("""() => {
+            const t = zlgis.layers.find(l => l.key === 'toilets').layer.getLayers()[0];
+            const p = zlgis.map.latLngToContainerPoint(t.getLatLng());
+            const r = zlgis.map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""")
+        pg.page.mouse.click(x, y)
+        pg.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
         text = pg.js("document.querySelector('.leaflet-popup-content').textContent")
         assert "吊桥公园公厕" in text and "公厕名称" in text
         assert pg.errors == []
@@ -175,9 +201,8 @@ async () => {
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   let opened = 0;
   for (const entry of zlgis.layers) {
-    const group = entry.layer;
-    if (!zlgis.map.hasLayer(group)) { zlgis.map.addLayer(group); }
-    for (const l of group.getLayers()) {
+    if (!zlgis.map.hasLayer(entry.group)) { zlgis.map.addLayer(entry.group); }
+    for (const l of entry.layer.getLayers()) {
       if (l.getPopup && l.getPopup()) {
         // markers inside clusters may not be on the map: open on the map directly
         const ll = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
@@ -265,7 +290,7 @@ def test_demo_public_map_renders_offline(demo_catalog, browser, tmp_path):
                         "truck_no_parking_zones", "hotline_counts"):
                 assert drawn.get(lid, 0) > 0, lid
             assert drawn["toilets"] == len(layers["toilets"])
-            assert pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length") > 100
+            assert pg.js("document.querySelectorAll('.leaflet-map-pane path').length") > 100
             assert pg.js("window.__xss") is None
         finally:
             pg.close()

@@ -240,8 +240,19 @@ def test_extra_layers_profiles(catalog):
     spec = next(s for s in layer_specs(phtml) if s["key"] == "ponding")
     assert [f["properties"]["_c"] for f in spec["data"]["features"]] == [0, 3]
     assert "内部备注" not in phtml and "积水 ≥50 厘米" in phtml
+    assert ["depth_cm", "积水深度（厘米）"] in spec["fields"]
     ihtml = build_map({}, None, catalog=catalog, basemap="none", extra=extra).get_root().render()
     assert "内部备注" in ihtml
+
+
+def test_truck_zone_popup_has_hours(catalog):
+    html = build_map(small_layers(catalog), None, catalog=catalog, profile="public",
+                     basemap="none").get_root().render()
+    zone = next(s for s in layer_specs(html) if s["key"] == "truck_no_parking_zones")
+    assert ["weekday_hours", "工作日禁停时段"] in zone["fields"]
+    assert zone["data"]["features"][0]["properties"]["weekday_hours"] == "07:00-09:00;17:00-19:00"
+    road = next(s for s in layer_specs(html) if s["key"] == "truck_restricted_roads")
+    assert road["data"]["features"][0]["properties"]["hours"] == "07:00-20:00"
 
 
 def test_map_layer_ids(catalog):

@@ -74,3 +74,14 @@ def test_messages_name_the_source_column() -> None:
 def test_duplicated_first() -> None:
     s = pd.Series(["a", None, "a", "b", None, "b"], dtype="str")
     assert duplicated_first(s).tolist() == [False, False, True, False, False, True]
+
+
+def test_arrow_duplicates_agree_with_pandas() -> None:
+    rng = np.random.default_rng(7)
+    vals = rng.integers(0, 5000, 20_000).astype(str).astype(object)
+    vals[rng.integers(0, 20_000, 300)] = None
+    s = pd.Series(vals, dtype="str")
+    from zlgis.validate.attributes import arrow_duplicated_first
+
+    assert np.array_equal(arrow_duplicated_first(s), duplicated_first(s))
+    assert arrow_duplicated_first(pd.Series([1, 2, 1])) is None  # not Arrow strings

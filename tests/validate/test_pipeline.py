@@ -72,3 +72,19 @@ def test_duplicate_message_points_to_first_source_row() -> None:
     [msg] = res.issues["message"].tolist()
     assert msg == "编号“T1”重复（与第 10 行相同），该行已剔除"
     assert res.rejected["reject_row"].tolist() == [12]
+
+
+def test_large_layer_duplicates_found_in_thread() -> None:
+    import pandas as pd
+
+    n = 60_000  # above the size where ids are hashed in a background thread
+    ids = pd.Series([f"T{i}" for i in range(n)], dtype="str")
+    ids.iloc[[100, 59_999]] = ["T7", "T8"]
+    x = X0 + (np.arange(n) % 300) * 10.0
+    y = Y0 + (np.arange(n) // 300) * 10.0
+    gdf = gpd.GeoDataFrame({"tree_id": ids, "grade": ["名木"] * n},
+                           geometry=shapely.points(x, y), crs="EPSG:4550")
+    res = validate_frame(gdf, replace(CAT["trees"], crs="EPSG:4550"))
+    assert res.rejected["reject_row"].tolist() == [101, 60_000]
+    assert res.rejected["reject_code"].tolist() == ["duplicate_id", "duplicate_id"]
+    assert len(res.gdf) == n - 2

@@ -429,7 +429,7 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
                          max_access=float(max_access) if max_access else None)
     dn = r["distance_network"].to_numpy(float)
     fpos = r["facility"].to_numpy()
-    has = np.array([f is not None for f in fpos])
+    has = pd.notna(fpos)
     fac = np.full(n, -1, np.int64)
     fac[has] = owner[np.asarray(fpos[has], np.int64)]
     real = dn.copy()
@@ -762,8 +762,8 @@ def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str
 # --------------------------------------------------------------------------------------------
 
 def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
-                    radius: float | None = None, graph: StreetGraph | None = None
-                    ) -> CoverageResult:
+                    radius: float | None = None, graph: StreetGraph | None = None,
+                    detail: bool = True) -> CoverageResult:
     """Public-toilet coverage (GB 55013-2021 §5.0.1: service radius 300 m).
 
     Share of residential buildings, population and residential land within ``radius`` of a
@@ -773,6 +773,8 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
 
     Layers: ``toilets``, ``buildings`` (and ``roads`` for the network method;
     ``residential_compounds``, ``grids``, ``parks``, ``red_lines`` when present).
+    With ``detail=False`` (the weekly check) only the findings and the building indicators
+    are computed: no land sampling, service areas, grid table or density.
     """
     cfg = coverage_config()["toilets"]
     radius = float(radius if radius is not None else cfg["radius_m"])
@@ -780,7 +782,7 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     if method == "network" and graph is None:
         graph = street_graph(layers)
     demand = residential_buildings(layers)
-    land = land_samples(layers)
+    land = land_samples(layers) if detail else land_samples({})
     d = facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
     demand = _attach(demand, d, toilets, "toilet_id")
     l_cov = None
@@ -793,8 +795,11 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     rows = _indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
                            l_cov=l_cov, method=method, radius=radius, source=source,
                            target=cfg.get("target_share"))
-    sa = service_areas(toilets, radius=radius, method=method, graph=graph)
-    sa["facility_id"] = _ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
+    if detail:
+        sa = service_areas(toilets, radius=radius, method=method, graph=graph)
+        sa["facility_id"] = _ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
+    else:
+        sa = _empty_polygons(toilets.crs)
     net = network_config()
     clusters = uncovered_areas(demand, demand["covered"].to_numpy(),
                                footprints=demand["footprint"].to_numpy(),
@@ -807,13 +812,19 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
         task_id=str(cfg.get("task_id", "4.2.8")), layer="buildings", demand=demand,
         dist_col="distance", radius=radius, method=method, id_col="building_id",
         pop_col="population", grids=layers.get("grids"))
-    density = toilet_density(layers)
     return CoverageResult(
         topic="toilets", method=method, demand=demand, land=land, facilities=toilets,
-        indicators=pd.DataFrame(rows), by_grid=_grid_table(
-            demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        indicators=pd.DataFrame(rows),
+        by_grid=(_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else _empty_polygons(toilets.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters, findings=findings,
-        tables={"density": density}, graph=graph)
+        tables={"density": toilet_density(layers)} if detail else {}, graph=graph)
+
+
+def _empty_polygons(crs: Any, columns: tuple[str, ...] = ("facility", "facility_id",
+                                                          "radius_m")) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs),
+                            crs=crs)
 
 
 def _ids(gdf: gpd.GeoDataFrame, col: str) -> np.ndarray:
@@ -945,7 +956,8 @@ def _station_modes(stations: gpd.GeoDataFrame, cfg: dict[str, Any]) -> np.ndarra
 
 
 def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
-                      graph: StreetGraph | None = None) -> CoverageResult:
+                      graph: StreetGraph | None = None, detail: bool = True
+                      ) -> CoverageResult:
     """Transfer-station coverage by collection mode (CJJ/T 47-2016 §2.2.7).
 
     A residential building is covered when it lies within the service radius of the collection
@@ -970,7 +982,7 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     d_max = facility_distances(demand, serving, radius=mx, method=method, graph=graph)
     demand = _attach(demand, d_std, serving, "station_id")
     demand["covered_max"] = d_max["covered"].to_numpy()
-    land = land_samples(layers)
+    land = land_samples(layers) if detail else land_samples({})
     l_cov = None
     if len(land):
         ld = facility_distances(land, serving, radius=std, method=method, graph=graph)
@@ -986,7 +998,7 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     # per collection mode: share of housing within each mode's radius of a station of that mode
     for mode, spec in cfg["collection_modes"].items():
         sub = serving[modes == mode]
-        if not len(sub):
+        if not len(sub) or not detail:
             continue
         dm = facility_distances(demand, sub, radius=float(spec["radius_m"]), method=method,
                                 graph=graph)
@@ -997,8 +1009,11 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
                                  target=None):
             if r["measure"] == "buildings":
                 rows.append(r)
-    sa = service_areas(serving, radius=std, method=method, graph=graph)
-    sa["facility_id"] = _ids(serving, "station_id")[sa["facility"].to_numpy()]
+    if detail:
+        sa = service_areas(serving, radius=std, method=method, graph=graph)
+        sa["facility_id"] = _ids(serving, "station_id")[sa["facility"].to_numpy()]
+    else:
+        sa = _empty_polygons(stations.crs)
     net = network_config()
     clusters = uncovered_areas(demand, demand["covered_max"].to_numpy(),
                                footprints=demand["footprint"].to_numpy(),
@@ -1020,7 +1035,8 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     return CoverageResult(
         topic="transfer", method=method, demand=demand, land=land, facilities=stations,
         indicators=pd.DataFrame(rows),
-        by_grid=_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        by_grid=(_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else _empty_polygons(stations.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters,
         findings=concat_findings([findings, sb_findings]),
         tables={"setbacks": setbacks}, graph=graph)
@@ -1144,15 +1160,16 @@ def park_access_points(parks: gpd.GeoDataFrame, spacing: float | None = None
 
 
 def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
-                  preset: str | None = None, graph: StreetGraph | None = None
-                  ) -> CoverageResult:
+                  preset: str | None = None, graph: StreetGraph | None = None,
+                  detail: bool = True) -> CoverageResult:
     """Park service-radius coverage of residential land, by two presets.
 
     ``mohurd2021`` (MOHURD 2021 城市体检: parks >= 5000 m2 serve 500 m, 2000-5000 m2 serve 300 m)
     and ``gbt51346`` (GB/T 51346-2019 §4.3.4: park green space and squares 500 m; target > 90 %
     overall, old town 80 %, new districts 100 %). Both are always computed (table ``presets``);
     ``preset`` (default ``parks.default_preset``) drives the indicators, polygons and findings
-    ``park_uncovered`` (clusters of uncovered residential land, by compound).
+    ``park_uncovered`` (clusters of uncovered residential land, by compound). With
+    ``detail=False`` only ``preset`` is computed, without service areas and grid table.
     """
     cfg = coverage_config()["parks"]
     preset = preset or cfg.get("default_preset", "gbt51346")
@@ -1167,6 +1184,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     preset_rows = []
     for name, spec in cfg["presets"].items():
+        if not detail and name != preset:
+            continue
         radii = _park_radii(parks, spec)
         counts = radii > 0
         if method == "network":
@@ -1214,14 +1233,17 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
                            district_targets=dt)
     radii = _park_radii(parks, spec)
     counts = radii > 0
-    if method == "network":
+    if not detail:
+        sa = _empty_polygons(parks.crs)
+    elif method == "network":
         keep = counts[owner]
         sa = service_areas(access[keep], radius=radii, method=method, graph=graph,
                            owner=owner[keep])
     else:
         sa = service_areas(parks[counts], radius=radii[counts], method=method)
         sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
-    sa["facility_id"] = _ids(parks, "park_id")[sa["facility"].to_numpy()]
+    if detail:
+        sa["facility_id"] = _ids(parks, "park_id")[sa["facility"].to_numpy()]
     # uncovered residential land, clustered; the cluster id is its smallest compound id
     clusters = gpd.GeoDataFrame({"cluster": [], "n": [], "weight": [], "members": []},
                                 geometry=gpd.GeoSeries([], crs=parks.crs), crs=parks.crs)
@@ -1240,7 +1262,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     return CoverageResult(
         topic="parks", method=method, demand=demand, land=land, facilities=parks,
         indicators=pd.DataFrame(rows),
-        by_grid=_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers),
+        by_grid=(_grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else _empty_polygons(parks.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters, findings=findings,
         tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
 
@@ -1325,9 +1348,9 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
         layers.update(load_layers(catalog, missing))
     frames = []
     if "toilets" in layers:
-        frames.append(toilet_coverage(layers, method=method).findings)
+        frames.append(toilet_coverage(layers, method=method, detail=False).findings)
     if "transfer_stations" in layers:
-        frames.append(transfer_coverage(layers, method=method).findings)
+        frames.append(transfer_coverage(layers, method=method, detail=False).findings)
     if "parks" in layers:
-        frames.append(park_coverage(layers, method=method).findings)
+        frames.append(park_coverage(layers, method=method, detail=False).findings)
     return concat_findings(frames)

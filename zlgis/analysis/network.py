@@ -850,7 +850,8 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
         dist[over] = _INF
         src[over] = -1
     labels = np.asarray(fac_index, dtype=object)
-    fac = np.where(src >= 0, labels[np.maximum(src, 0)] if k else None, None)
+    # one gather: position -1 (no facility) picks the trailing None
+    fac = np.append(labels, None)[src]
     out = pd.DataFrame({"distance_network": dist, "facility": fac}, index=dem_index)
     out["access"] = ds["access"].to_numpy()
     if dem_arr is not None and fac_arr is not None and k:
@@ -878,34 +879,43 @@ def _is_snapped(obj: Any) -> bool:
 
 def _demand_from_nodes(node_dist: np.ndarray, node_src: np.ndarray, ds: pd.DataFrame
                        ) -> tuple[np.ndarray, np.ndarray]:
-    ok = ds["edge"].to_numpy() >= 0
+    """Per demand point: the better of leaving its edge by ``u`` or by ``v``."""
+    edge = ds["edge"].to_numpy()
     n = len(ds)
+    ok = edge >= 0
+    allok = bool(ok.all())
+    sel = slice(None) if allok else ok
+    u = ds["u"].to_numpy()[sel]
+    v = ds["v"].to_numpy()[sel]
+    off = ds["offset"].to_numpy(float)[sel]
+    L = ds["edge_length"].to_numpy(float)[sel]
+    acc = ds["access"].to_numpy(float)[sel]
+    du = off + node_dist[u]
+    dv = np.maximum(L - off, 0.0) + node_dist[v]
+    use_v = dv < du
+    best = np.minimum(du, dv) + acc
+    s_ = np.where(use_v, node_src[v], node_src[u]).astype(np.int64)
+    s_[~np.isfinite(best)] = -1
+    if allok:
+        return best, s_
     dist = np.full(n, _INF)
     src = np.full(n, -1, np.int64)
-    if not ok.any():
-        return dist, src
-    u = ds["u"].to_numpy()[ok]
-    v = ds["v"].to_numpy()[ok]
-    off = ds["offset"].to_numpy(float)[ok]
-    L = ds["edge_length"].to_numpy(float)[ok]
-    acc = ds["access"].to_numpy(float)[ok]
-    du = acc + off + node_dist[u]
-    dv = acc + np.maximum(L - off, 0.0) + node_dist[v]
-    use_v = dv < du
-    dist[ok] = np.where(use_v, dv, du)
-    src[ok] = np.where(use_v, node_src[v], node_src[u])
-    src[~np.isfinite(dist)] = -1
+    dist[ok], src[ok] = best, s_
     return dist, src
 
 
 def _same_edge(ds: pd.DataFrame, fs: pd.DataFrame, extra: np.ndarray, dist: np.ndarray,
                src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Demand points on the same edge as a facility: the direct way along the edge."""
     fe = fs["edge"].to_numpy()
     okf = fe >= 0
     if not okf.any():
         return dist, src
     de = ds["edge"].to_numpy()
-    hit = np.isin(de, fe[okf]) & (de >= 0)
+    n_edges = int(max(de.max(initial=-1), fe.max(initial=-1))) + 1
+    has = np.zeros(n_edges + 1, bool)
+    has[fe[okf]] = True
+    hit = has[de]  # de == -1 looks at the spare last slot, always False
     if not hit.any():
         return dist, src
     d = pd.DataFrame({"i": np.flatnonzero(hit), "edge": de[hit],

@@ -349,6 +349,16 @@ def _argsort_ids(ids: NDArray[np.int64]) -> NDArray[np.intp]:
     return p[np.argsort((ids[p] >> 16).astype(np.uint16), kind="stable")]
 
 
+def _expand(lo: NDArray[np.int64], n: NDArray[np.int64]
+            ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """For ranges ``[lo, lo + n)``: the range number and the value of every element."""
+    if not len(n):
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    rep = np.repeat(np.arange(len(n)), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.r_[0, np.cumsum(n)[:-1]], n)
+    return rep, lo[rep] + k
+
+
 class _Cells:
     """A lattice of square cells: origin, size, columns and rows."""
 
@@ -363,21 +373,6 @@ class _Cells:
         cy = ((y - self.miny) // self.c).astype(np.int64)
         return cy * self.ncol + cx
 
-    def in_bounds(self, bounds: Sequence[float]
-                  ) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
-        """Ids and (slightly grown) boxes of the cells under ``bounds``."""
-        minx, miny, maxx, maxy = bounds
-        c = self.c
-        i0 = max(int((minx - self.minx) // c), 0)
-        i1 = min(int((maxx - self.minx) // c), self.ncol - 1)
-        j0 = max(int((miny - self.miny) // c), 0)
-        j1 = min(int((maxy - self.miny) // c), self.nrow - 1)
-        if i1 < i0 or j1 < j0:
-            return np.zeros(0, np.int64), np.zeros(0, dtype=object)
-        ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
-        ids = jj.ravel() * self.ncol + ii.ravel()
-        return ids, self.boxes(ids)
-
     def boxes(self, ids: NDArray[np.int64]) -> NDArray[np.object_]:
         """Boxes of cells, grown by a hair so that points on their edges are inside."""
         c = self.c
@@ -387,68 +382,78 @@ class _Cells:
         by0 = self.miny + jj * c - eps
         return shapely.box(bx0, by0, bx0 + c + 2 * eps, by0 + c + 2 * eps)
 
-    def along_pairs(self, line: Any, dist: float
-                    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Pairs (cell id, segment) of cells that may lie within ``dist`` of a segment of ``line``.
+    def _ranges(self, minx: NDArray[np.float64], miny: NDArray[np.float64],
+                maxx: NDArray[np.float64], maxy: NDArray[np.float64]
+                ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+        """(box number, cell id) of every cell under each box (vectorised)."""
+        c = self.c
+        lo_x = np.floor((minx - self.minx) / c).astype(np.int64)
+        hi_x = np.floor((maxx - self.minx) / c).astype(np.int64)
+        lo_y = np.floor((miny - self.miny) / c).astype(np.int64)
+        hi_y = np.floor((maxy - self.miny) / c).astype(np.int64)
+        ok = (hi_x >= 0) & (lo_x < self.ncol) & (hi_y >= 0) & (lo_y < self.nrow)
+        i0 = np.clip(lo_x, 0, self.ncol - 1)
+        i1 = np.clip(hi_x, 0, self.ncol - 1)
+        j0 = np.clip(lo_y, 0, self.nrow - 1)
+        j1 = np.clip(hi_y, 0, self.nrow - 1)
+        ni = np.where(ok, i1 - i0 + 1, 0)
+        n = ni * np.where(ok, j1 - j0 + 1, 0)
+        rep, k = _expand(np.zeros(len(n), dtype=np.int64), n)
+        nir = np.maximum(ni[rep], 1)
+        return rep, (j0[rep] + k // nir) * self.ncol + i0[rep] + k % nir
 
-        Returns the cell ids and, per pair, the segment's end points ``(ax, ay, bx, by)``. Long
-        segments are cut into pieces of at most four cells only to enumerate their cells; the
-        end points stay those of the original segment.
+    def pairs_bbox(self, geoms: NDArray[np.object_], dist: float = 0.0
+                   ) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+        """Unique pairs (cell id, geometry number) of cells under each geometry's bounding box."""
+        b = shapely.bounds(geoms)
+        rep, cells = self._ranges(b[:, 0] - dist, b[:, 1] - dist, b[:, 2] + dist, b[:, 3] + dist)
+        return cells, rep
+
+    def pairs_along(self, lines: NDArray[np.object_], dist: float
+                    ) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+        """Unique pairs (cell id, line number) of cells that may lie within ``dist`` of a line.
+
+        Every segment is cut into pieces of at most four cells, and the cells under each
+        piece's bounding box (grown by ``dist``) are taken.
         """
         c = self.c
-        parts = shapely.get_parts(line)
+        parts, owner = shapely.get_parts(lines, return_index=True)
         coords, part = shapely.get_coordinates(parts, return_index=True)
         same = part[1:] == part[:-1]
-        seg = np.column_stack([coords[:-1][same], coords[1:][same]])  # ax ay bx by
-        if not len(seg):
-            seg = np.column_stack([coords, coords])
-        length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+        a, b = coords[:-1][same], coords[1:][same]
+        line_of = owner[part[:-1][same]]
+        single = np.setdiff1d(np.arange(len(parts)), part[:-1][same])  # one-point parts
+        if len(single):
+            pc = coords[np.isin(part, single)]
+            a, b = np.vstack([a, pc]), np.vstack([b, pc])
+            line_of = np.r_[line_of, owner[part[np.isin(part, single)]]]
+        if not len(a):
+            return np.zeros(0, np.int64), np.zeros(0, np.intp)
+        length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
         k = np.maximum(np.ceil(length / (4 * c)).astype(np.int64), 1)
-        sid = np.repeat(np.arange(len(seg)), k)
-        f0 = (np.arange(int(k.sum())) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)) / k[sid]
-        f1 = f0 + 1.0 / k[sid]
-        sg = seg[sid]
-        x0 = sg[:, 0] + f0 * (sg[:, 2] - sg[:, 0])
-        x1 = sg[:, 0] + f1 * (sg[:, 2] - sg[:, 0])
-        y0 = sg[:, 1] + f0 * (sg[:, 3] - sg[:, 1])
-        y1 = sg[:, 1] + f1 * (sg[:, 3] - sg[:, 1])
-        lo_x = ((np.minimum(x0, x1) - dist - self.minx) // c).astype(np.int64)
-        hi_x = ((np.maximum(x0, x1) + dist - self.minx) // c).astype(np.int64)
-        lo_y = ((np.minimum(y0, y1) - dist - self.miny) // c).astype(np.int64)
-        hi_y = ((np.maximum(y0, y1) + dist - self.miny) // c).astype(np.int64)
-        ok = (hi_x >= 0) & (lo_x < self.ncol) & (hi_y >= 0) & (lo_y < self.nrow)
-        i0 = np.clip(lo_x, 0, self.ncol - 1)[ok]
-        i1 = np.clip(hi_x, 0, self.ncol - 1)[ok]
-        j0 = np.clip(lo_y, 0, self.nrow - 1)[ok]
-        j1 = np.clip(hi_y, 0, self.nrow - 1)[ok]
-        sid = sid[ok]
-        ni = i1 - i0 + 1
-        n = ni * (j1 - j0 + 1)
-        if not len(n):
-            return np.zeros(0, np.int64), np.zeros((0, 4))
-        rep = np.repeat(np.arange(len(n)), n)
-        kk = np.arange(int(n.sum())) - np.repeat(np.r_[0, np.cumsum(n)[:-1]], n)
-        cells = (j0[rep] + kk // ni[rep]) * self.ncol + i0[rep] + kk % ni[rep]
-        pair = np.unique(np.column_stack([cells, sid[rep]]), axis=0)
-        return pair[:, 0], seg[pair[:, 1]]
-
-    def along(self, line: Any, dist: float) -> NDArray[np.int64]:
-        """Ids of cells that may lie within ``dist`` of ``line``."""
-        return np.unique(self.along_pairs(line, dist)[0])
+        sid, step = _expand(np.zeros(len(k), dtype=np.int64), k)
+        f0, f1 = step / k[sid], (step + 1) / k[sid]
+        dx, dy = b[sid, 0] - a[sid, 0], b[sid, 1] - a[sid, 1]
+        x0, x1 = a[sid, 0] + f0 * dx, a[sid, 0] + f1 * dx
+        y0, y1 = a[sid, 1] + f0 * dy, a[sid, 1] + f1 * dy
+        rep, cells = self._ranges(np.minimum(x0, x1) - dist, np.minimum(y0, y1) - dist,
+                                  np.maximum(x0, x1) + dist, np.maximum(y0, y1) + dist)
+        key = np.unique(cells * len(lines) + line_of[sid[rep]])
+        return key // len(lines), (key % len(lines)).astype(np.intp)
 
 
 class PointGrid:
     """Points bucketed into square cells (sorted by cell), for fast overlays.
 
-    A polygon query classifies the cells under its bounding box once with vectorised shapely
-    predicates: points of cells strictly inside the polygon are accepted in bulk, points of
-    cells crossing its edge are tested one by one with ``shapely.intersects_xy``, other cells
-    are skipped. A line query takes the cells along the line (see :meth:`query_line`).
+    Queries work on many features at once: the (cell, feature) pairs are classified with
+    vectorised shapely predicates, so points of cells strictly inside a polygon are accepted in
+    bulk, points of cells crossing its edge are tested with ``shapely.intersects_xy``, and cells
+    outside are skipped. Lines are queried through buffers (see :meth:`query_lines`).
 
     Parameters
     ----------
     x, y : ndarray
-        Point coordinates (working CRS, metres).
+        Point coordinates (a projected CRS, metres).
     bounds : tuple
         ``(minx, miny, maxx, maxy)`` of the area of interest; points outside never match.
     cell : float, optional
@@ -482,8 +487,7 @@ class PointGrid:
         self.cells = _Cells(bounds, cell)
         self.cell = self.cells.c
         cid = self.cells.ids(xs[inb], ys[inb])
-        srt = _argsort_ids(cid)
-        self.order = (inb if subset is None else subset[inb])[srt]
+        self.order = (inb if subset is None else subset[inb])[_argsort_ids(cid)]
         counts = np.bincount(cid, minlength=self.cells.ncol * self.cells.nrow)
         self.start = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=self.start[1:])
@@ -500,8 +504,7 @@ class PointGrid:
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        arr = np.asarray([g for g in geoms if g is not None and not shapely.is_empty(g)],
-                         dtype=object)
+        arr = _valid(geoms)[1]
         if not len(arr):
             return cls(x, y, (0.0, 0.0, 0.0, 0.0), 1.0, subset=np.zeros(0, dtype=np.intp))
         b = shapely.total_bounds(arr)
@@ -509,17 +512,15 @@ class PointGrid:
         span = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
         lat = _Cells(bounds, max(coarse, span / 4096))
         touched = np.zeros(lat.ncol * lat.nrow + 1, dtype=bool)
-        for g in arr:
-            if shapely.get_type_id(g) in (3, 6) and dist == 0:  # polygons
-                ids, boxes = lat.in_bounds(shapely.bounds(g))
-                shapely.prepare(g)
-                touched[ids[shapely.intersects(g, boxes)]] = True
-            else:
-                touched[lat.along(shapely.boundary(g) if shapely.get_type_id(g) in (3, 6)
-                                  else g, dist)] = True
-                if shapely.get_type_id(g) in (3, 6):  # a grown polygon: its inside too
-                    ids, boxes = lat.in_bounds(shapely.bounds(g))
-                    touched[ids[shapely.intersects(g, boxes)]] = True
+        tid = shapely.get_type_id(arr)
+        poly = (tid == 3) | (tid == 6)
+        if poly.any():  # cells meeting the polygon (grown by dist)
+            pg = arr[poly] if dist == 0 else shapely.buffer(arr[poly], dist)
+            cells, gi = lat.pairs_bbox(pg)
+            shapely.prepare(pg)
+            touched[cells[shapely.intersects(pg[gi], lat.boxes(cells))]] = True
+        if (~poly).any():
+            touched[lat.pairs_along(arr[~poly], dist)[0]] = True
         inb = (x >= bounds[0]) & (x <= bounds[2]) & (y >= bounds[1]) & (y <= bounds[3])
         cid = np.where(inb, lat.ids(np.where(inb, x, bounds[0]), np.where(inb, y, bounds[1])),
                        lat.ncol * lat.nrow)
@@ -529,66 +530,86 @@ class PointGrid:
             cell = float(np.clip(np.sqrt(area * 16.0 / max(len(subset), 1)), min_cell, 1000.0))
         return cls(x, y, bounds, cell, subset=subset)
 
-    def _gather(self, cells: NDArray[np.int64]) -> NDArray[np.intp]:
+    def _gather_pairs(self, cells: NDArray[np.int64], feat: NDArray[np.intp]
+                      ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+        """Points of each (cell, feature) pair: point index, feature index, pair number."""
         s = self.start[cells]
         n = self.start[cells + 1] - s
-        keep = n > 0
-        s, n = s[keep], n[keep]
-        if not len(s):
-            return np.zeros(0, dtype=np.intp)
-        total = int(n.sum())
-        offs = np.repeat(s - np.r_[0, np.cumsum(n)[:-1]], n)
-        return self.order[offs + np.arange(total)]
+        pair, pos = _expand(s, n)
+        return self.order[pos], feat[pair], pair
+
+    def query_polygons(self, polygons: Sequence[Any]
+                       ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Pairs (point, polygon number) with the point inside or on the edge of the polygon."""
+        idx, polys = _valid(polygons)
+        if not len(polys):
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        cells, gi = self.cells.pairs_bbox(polys)
+        nonempty = self.start[cells + 1] > self.start[cells]
+        cells, gi = cells[nonempty], gi[nonempty]
+        shapely.prepare(polys)
+        boxes = self.cells.boxes(cells)
+        inner = shapely.contains_properly(polys[gi], boxes)
+        edge = ~inner & shapely.intersects(polys[gi], boxes)
+        p_in, g_in, _ = self._gather_pairs(cells[inner], gi[inner])
+        p_e, g_e, _ = self._gather_pairs(cells[edge], gi[edge])
+        hit = shapely.intersects_xy(polys[g_e], self.x[p_e], self.y[p_e])
+        return np.r_[p_in, p_e[hit]].astype(np.intp), idx[np.r_[g_in, g_e[hit]]]
 
     def query_polygon(self, poly: Any) -> NDArray[np.intp]:
         """Indices of points inside or on the edge of ``poly``."""
-        if poly is None or shapely.is_empty(poly):
-            return np.zeros(0, dtype=np.intp)
-        cells, boxes = self.cells.in_bounds(shapely.bounds(poly))
-        if not len(cells):
-            return np.zeros(0, dtype=np.intp)
-        shapely.prepare(poly)
-        inner = shapely.contains_properly(poly, boxes)
-        edge = ~inner & shapely.intersects(poly, boxes)
-        sure = self._gather(cells[inner])
-        cand = self._gather(cells[edge])
-        hit = cand[shapely.intersects_xy(poly, self.x[cand], self.y[cand])] if len(cand) else cand
-        return np.concatenate([sure, hit])
+        return self.query_polygons([poly])[0]
 
-    def query_line(self, line: Any, tolerance: float) -> NDArray[np.intp]:
-        """Indices of points within ``tolerance`` of ``line`` (exact ``dwithin``).
+    def query_lines(self, lines: Sequence[Any], tolerance: float
+                    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Pairs (point, line number) with the point within ``tolerance`` of the line.
 
-        Candidates come from the cells along the line. An inner buffer (a little narrower than
-        the tolerance, so all its points are within it) accepts whole cells it contains and
-        single points it holds; an outer buffer (a little wider, so it holds every point within
-        the tolerance) drops the far ones; only the thin ring between the two buffers is decided
-        by shapely's exact ``dwithin``.
+        Exact ``dwithin`` semantics: an inner buffer (a little narrower than the tolerance, so
+        all its points are within it) accepts whole cells it contains and the single points it
+        holds; an outer buffer (a little wider, so it holds every point within the tolerance)
+        drops the far ones; only the thin ring between the two is decided by shapely's exact
+        ``dwithin``. Buffers have 16 segments per quarter circle, whose chords stay within
+        0.13 % of the radius.
         """
-        if line is None or shapely.is_empty(line):
-            return np.zeros(0, dtype=np.intp)
-        cells = self.cells.along(line, tolerance * 1.02 + 1e-6)
-        if not len(cells):
-            return np.zeros(0, dtype=np.intp)
-        # chords of a buffer with 16 segments per quarter circle stay within 0.13 % of its radius
-        outer = shapely.buffer(line, tolerance * 1.01 + 1e-6, quad_segs=16)
+        idx, geoms = _valid(lines)
+        if not len(geoms):
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        cells, li = self.cells.pairs_along(geoms, tolerance * 1.02 + 1e-6)
+        nonempty = self.start[cells + 1] > self.start[cells]
+        cells, li = cells[nonempty], li[nonempty]
+        outer = shapely.buffer(geoms, tolerance * 1.01 + 1e-6, quad_segs=16)
         shapely.prepare(outer)
-        full = np.zeros(len(cells), dtype=bool)
-        inner = None
         if tolerance > 0:
-            inner = shapely.buffer(line, tolerance * 0.99, quad_segs=16)
+            inner = shapely.buffer(geoms, tolerance * 0.99, quad_segs=16)
             shapely.prepare(inner)
-            full = shapely.contains_properly(inner, self.cells.boxes(cells))
-        sure_all = self._gather(cells[full])
-        cand = self._gather(cells[~full])
-        cand = cand[shapely.intersects_xy(outer, self.x[cand], self.y[cand])]
-        sure = (shapely.intersects_xy(inner, self.x[cand], self.y[cand]) if inner is not None
-                else np.zeros(len(cand), dtype=bool))
+            full = shapely.contains_properly(inner[li], self.cells.boxes(cells))
+        else:
+            inner, full = None, np.zeros(len(cells), dtype=bool)
+        p_in, l_in, _ = self._gather_pairs(cells[full], li[full])
+        p, lp, _ = self._gather_pairs(cells[~full], li[~full])
+        keep = shapely.intersects_xy(outer[lp], self.x[p], self.y[p])
+        p, lp = p[keep], lp[keep]
+        sure = (shapely.intersects_xy(inner[lp], self.x[p], self.y[p]) if inner is not None
+                else np.zeros(len(p), dtype=bool))
         ring = np.flatnonzero(~sure)
         if len(ring):
-            shapely.prepare(line)
-            sure[ring] = shapely.dwithin(line, shapely.points(self.x[cand[ring]],
-                                                              self.y[cand[ring]]), tolerance)
-        return np.concatenate([sure_all, cand[sure]])
+            shapely.prepare(geoms)
+            sure[ring] = shapely.dwithin(geoms[lp[ring]],
+                                         shapely.points(self.x[p[ring]], self.y[p[ring]]),
+                                         tolerance)
+        return np.r_[p_in, p[sure]].astype(np.intp), idx[np.r_[l_in, lp[sure]]]
+
+    def query_line(self, line: Any, tolerance: float) -> NDArray[np.intp]:
+        """Indices of points within ``tolerance`` of ``line`` (see :meth:`query_lines`)."""
+        return self.query_lines([line], tolerance)[0]
+
+
+def _valid(geoms: Sequence[Any]) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Positions and geometries of the non-missing, non-empty entries."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr)) if len(arr) else np.zeros(0, bool)
+    return np.flatnonzero(ok), arr[ok]
 
 
 def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons: Sequence[Any],
@@ -607,14 +628,7 @@ def points_in_polygons(x: NDArray[np.float64], y: NDArray[np.float64], polygons:
     """
     if grid is None:
         grid = PointGrid.around(x, y, polygons, cell=cell)
-    pts_out, poly_out = [], []
-    for j, poly in enumerate(polygons):
-        hit = grid.query_polygon(poly)
-        pts_out.append(hit)
-        poly_out.append(np.full(len(hit), j, dtype=np.intp))
-    if not pts_out:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    return np.concatenate(pts_out), np.concatenate(poly_out)
+    return grid.query_polygons(polygons)
 
 
 def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Sequence[Any],
@@ -623,7 +637,7 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
     """Pairs (point index, line index) with the point within ``tolerance`` of the line.
 
     Same answer as ``geopandas.sjoin(points, lines, predicate="dwithin", distance=tolerance)``,
-    computed with :meth:`PointGrid.query_line` (cells at least two thirds of the tolerance).
+    computed with :meth:`PointGrid.query_lines` (cells at least two thirds of the tolerance).
 
     >>> from shapely.geometry import LineString
     >>> pi, li = points_near_lines(np.array([0.0, 5.0, 5.0]), np.array([0.0, 9.0, 16.0]),
@@ -634,14 +648,7 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
     if grid is None:
         grid = PointGrid.around(x, y, lines, dist=tolerance * 1.05 + 1.0, cell=cell,
                                 min_cell=max(tolerance * 2 / 3, 4.0))
-    pts_out, line_out = [], []
-    for j, line in enumerate(lines):
-        hit = grid.query_line(line, tolerance)
-        pts_out.append(hit)
-        line_out.append(np.full(len(hit), j, dtype=np.intp))
-    if not pts_out:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    return np.concatenate(pts_out), np.concatenate(line_out)
+    return grid.query_lines(lines, tolerance)
 
 
 def zone_schedules(zones: gpd.GeoDataFrame, *, layer: str = "truck_no_parking_zones",
@@ -721,8 +728,9 @@ def pings_on_restricted_roads(x: NDArray[np.float64], y: NDArray[np.float64],
     """Pairs (ping, segment) within ``tolerance`` of a restricted segment in its hours.
 
     >>> t = to_epoch_seconds(["2022-08-01 07:30", "2022-08-01 07:30"])
+    >>> road, hours = LineString([(0, 0), (10, 0)]), WeeklySchedule.from_text("07:00-09:00")
     >>> pings_on_restricted_roads(np.array([5.0, 5.0]), np.array([1.0, 30.0]), t,
-    ...     [LineString([(0, 0), (10, 0)])], [WeeklySchedule.from_text("07:00-09:00")], 15)[0].tolist()
+    ...                           [road], [hours], 15)[0].tolist()
     [0]
     """
     pi, si = points_near_lines(x, y, segment_geoms, tolerance, grid=grid)
@@ -954,10 +962,11 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
     第十五条 (no dumping), 扎政办字〔2022〕51号 四（四）5.
 
     * ``muck_off_route``: moving pings (speed above ``stops.stop_speed_kmh``) of a muck truck
-      outside its corridor (its approved routes buffered by ``muck_off_route.corridor_m``; routes
-      whose ``plate_hash`` is empty apply to every muck truck) and outside dump and construction
-      sites, at least ``min_pings`` per vehicle and day. A muck truck with no approved route at
-      all is off route wherever it drives outside the sites.
+      outside dump and construction sites and not on an approved route at an approved time
+      (routes buffered by ``muck_off_route.corridor_m``; a route's ``hours`` limit when it may be
+      used, empty = any time; routes whose ``plate_hash`` is empty apply to every muck truck), at
+      least ``min_pings`` per vehicle and day. A muck truck with no approved route at all is off
+      route wherever it drives outside the sites.
     * ``muck_illegal_dump``: stops of a muck truck farther than ``site_tolerance_m`` from every
       dump site, construction site and designated truck parking (possible 私拉乱倒).
 
@@ -989,24 +998,36 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
         if sites is not None:
             off &= ~shapely.intersects_xy(sites, x, y)
         hashes = moving["plate_hash"].to_numpy()
-        corr_all, corr_by = None, {}
+        tm = moving["t"].to_numpy()
+        # corridors: (applies to: "" = every muck truck, else a plate digest), polygon, hours
+        corridors: list[tuple[str, Any, WeeklySchedule | None]] = []
         if routes is not None and len(routes):
-            r = routes.to_crs(WORKING_CRS) if routes.crs is not None else routes
+            r = (routes.to_crs(WORKING_CRS) if routes.crs is not None else routes
+                 ).reset_index(drop=True)
             ph = (r["plate_hash"].fillna("").astype(str).str.strip() if "plate_hash" in r
-                  else pd.Series([""] * len(r), index=r.index))
-            corr_all = _union_buffer([r[ph == ""]], corridor_m) if (ph == "").any() else None
-            for key, grp in r[ph != ""].groupby(ph[ph != ""]):
-                corr_by[str(key)] = _union_buffer([grp], corridor_m)
+                  else pd.Series([""] * len(r)))
+            hrs = (r["hours"].fillna("").astype(str).str.strip() if "hours" in r
+                   else pd.Series([""] * len(r)))
+            for (key, hours), grp in r.groupby([ph, hrs], sort=True):
+                sched = (WeeklySchedule.from_text(hours, layer="muck_routes",
+                                                  row=int(grp.index[0]) + 1, field="hours")
+                         if hours else None)
+                corridors.append((str(key), _union_buffer([grp], corridor_m), sched))
+        on_route = np.zeros(len(moving), dtype=bool)   # inside an applicable corridor
+        in_hours = np.zeros(len(moving), dtype=bool)   # ... at a time its route allows
+        has_route: dict[str, bool] = {}
         for h in np.unique(hashes):
+            mine = [c for c in corridors if c[0] in ("", str(h))]
+            has_route[str(h)] = bool(mine)
             sel = np.flatnonzero((hashes == h) & off)
-            if not len(sel):
-                continue
-            inside = np.zeros(len(sel), dtype=bool)
-            for c in (corr_all, corr_by.get(str(h))):
-                if c is not None:
-                    inside |= shapely.intersects_xy(c, x[sel], y[sel])
-            off[sel] = ~inside
-        m = moving.assign(off=off)
+            for _key, poly, sched in mine:
+                if not len(sel):
+                    break
+                inside = shapely.intersects_xy(poly, x[sel], y[sel])
+                on_route[sel] |= inside
+                in_hours[sel] |= inside & (sched.contains(tm[sel]) if sched is not None else True)
+        off &= ~in_hours
+        m = moving.assign(off=off, off_hours=off & on_route)
         m = m[m["off"]]
         min_pings = int(_v(ro, "min_pings"))
         rows = []
@@ -1017,21 +1038,30 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
                     continue
                 pts = list(zip(g["x"], g["y"]))
                 geom = LineString(pts) if len(pts) > 1 else Point(pts[0])
-                has_route = corr_all is not None or str(h) in corr_by
+                routed = has_route.get(str(h), False)
                 d = 0.0
-                if has_route:
-                    cor = shapely.union_all([c for c in (corr_all, corr_by.get(str(h))) if c is not None])
+                if routed:
+                    cor = shapely.union_all([c[1] for c in corridors if c[0] in ("", str(h))])
                     d = float(shapely.distance(cor, shapely.points(pts)).max())
+                n_hours = int(g["off_hours"].sum())
                 rows.append({"h": h, "day": day, "t0": int(g["t"].min()), "t1": int(g["t"].max()),
-                             "n": len(g), "geom": geom, "dist": d, "has_route": has_route})
+                             "n": len(g), "geom": geom, "dist": d, "has_route": routed,
+                             "off_hours": n_hours})
         if rows:
+            def _title(r: dict[str, Any]) -> str:
+                if not r["has_route"]:
+                    return "渣土车无核准路线在城区行驶"
+                if r["off_hours"] == r["n"]:
+                    return "渣土车在核准时段以外运输"
+                return "渣土车未按核准路线行驶"
+
             out.append(make_findings(
                 check=CHECK, rule="muck_off_route", rule_source=ro["rule_source"],
-                title=["渣土车未按核准路线行驶" if r["has_route"] else "渣土车无核准路线在城区行驶"
-                       for r in rows],
+                title=[_title(r) for r in rows],
                 task_id=str(ro["task_id"]), feature_ids=[[r["h"]] for r in rows],
                 layer="truck_pings", geometry=[r["geom"] for r in rows],
-                measures=[{"n_pings": r["n"], "max_off_m": r["dist"], "first": local_iso([r["t0"]])[0],
+                measures=[{"n_pings": r["n"], "off_hours_pings": r["off_hours"],
+                           "max_off_m": r["dist"], "first": local_iso([r["t0"]])[0],
                            "last": local_iso([r["t1"]])[0], "approved_route": r["has_route"]}
                           for r in rows],
                 measure_key="max_off_m", measure_unit="m", severity="medium",
@@ -1189,7 +1219,8 @@ def parking_access(logistics: gpd.GeoDataFrame, parking: gpd.GeoDataFrame | None
             from .network import StreetGraph, nearest_facility
 
             rd = roads.to_crs(WORKING_CRS) if roads.crs is not None else roads
-            if bool(_v(rc, "avoid_restricted_roads")) and restricted is not None and len(restricted):
+            avoid_restricted = bool(_v(rc, "avoid_restricted_roads"))
+            if avoid_restricted and restricted is not None and len(restricted):
                 avoid = _union_buffer([restricted], 1.0)
                 rd = rd[~shapely.within(rd.geometry.values, avoid)]
             graph = StreetGraph.from_roads(rd, walk=False)
@@ -1263,7 +1294,8 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
         zmax = float(_v(rc, "zone_max_m"))
         if has_park:
             tree = shapely.STRtree(park.geometry.values)
-            zi, pi = tree.query_nearest(zn.geometry.values, return_distance=False, all_matches=False)
+            zi, pi = tree.query_nearest(zn.geometry.values, return_distance=False,
+                                        all_matches=False)
             dz = np.full(len(zn), np.inf)
             dz[zi] = shapely.distance(zn.geometry.values[zi], park.geometry.values[pi])
         else:
@@ -1369,7 +1401,8 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
     if corridor is None:
         notes.append("未找到南入口至交通局道口路段（道路名称或配置的路线），僵尸车检查未运行")
     else:
-        sightings = pings if patrol is None else _sort(pd.concat([pings, patrol], ignore_index=True))
+        sightings = (pings if patrol is None
+                     else _sort(pd.concat([pings, patrol], ignore_index=True)))
         out.append(zombie_findings(sightings, corridor, as_of_end=window[1], window=window,
                                    config=cfg))
     if get("truck_parking") is not None:

@@ -321,22 +321,21 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     sel = np.flatnonzero(labels.ravel())
     lab = labels.ravel()[sel]
     e = z.ravel()[sel]
-    order = np.lexsort((e, lab))
-    lab, e = lab[order], e[order]
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(lab)]))
-    j = np.arange(len(lab)) - starts[group] + 1  # 1-based rank inside the depression
-    csum = np.cumsum(e)
-    s = csum - np.r_[0.0, csum][starts[group]]  # sum of the j lowest elevations
-    vol_at = area * (j * e - s)  # stored volume when the level is at the j-th lowest cell
-    run_by_label = np.zeros(n_all + 1)
-    run_by_label[dep["label"].to_numpy(dtype=int)] = runoff
-    ok = vol_at <= run_by_label[lab]
-    last = pd.Series(np.where(ok, np.arange(len(lab)), -1)).groupby(group).max().to_numpy()
-    glab = lab[starts]
-    jj = j[last]
-    lvl = (run_by_label[glab] / area + s[last]) / jj
-    level_by_label[glab] = lvl
+    if len(lab):
+        order = np.lexsort((e, lab))
+        lab, e = lab[order], e[order]
+        starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+        group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(lab)]))
+        j = np.arange(len(lab)) - starts[group] + 1  # 1-based rank inside the depression
+        csum = np.cumsum(e)
+        s = csum - np.r_[0.0, csum][starts[group]]  # sum of the j lowest elevations
+        vol_at = area * (j * e - s)  # stored volume when the level is at the j-th lowest cell
+        run_by_label = np.zeros(n_all + 1)
+        run_by_label[dep["label"].to_numpy(dtype=int)] = runoff
+        ok = vol_at <= run_by_label[lab]   # always true for the lowest cell (volume 0)
+        last = pd.Series(np.where(ok, np.arange(len(lab)), -1)).groupby(group).max().to_numpy()
+        glab = lab[starts]
+        level_by_label[glab] = (run_by_label[glab] / area + s[last]) / j[last]
     spill_level = dep["spill_elev_m"].to_numpy(dtype=float)
     dl = dep["label"].to_numpy(dtype=int)
     level = np.where(spills, spill_level, np.minimum(level_by_label[dl], spill_level))
@@ -573,8 +572,9 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     rep["recorded_points"] = rep["depression_id"].map(counts).fillna(0).astype(int)
     rep["survey_candidate"] = rep["recorded_points"] == 0
     rep["on_road"] = rep["depression_id"].isin(set(wet["depression_id"]))
-    rep = gpd.GeoDataFrame(rep, geometry="geometry", crs=dem.crs)
-    findings = waterlogging_findings(rep, wet, matched, grids=grids, crs=dem.crs)
+    crs = dem.crs.to_string()  # "EPSG:4550" for the working CRS, as the other checks write it
+    rep = gpd.GeoDataFrame(rep, geometry="geometry", crs=crs)
+    findings = waterlogging_findings(rep, wet, matched, grids=grids, crs=crs)
     active = ~matched["eliminated"]
     built = built_up_area_km2(buildings)
     cfg = _cfg()
@@ -659,13 +659,14 @@ def _layer(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], lid: str
     return load_layers(catalog, [lid])[lid]
 
 
-def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], *,
+def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: dt.date | None = None) -> gpd.GeoDataFrame:
     """The weekly waterlogging check (task 2.1.8, lead 住建局): findings in the shared schema.
 
     Uses the catalog's ``dem`` raster and the ``roads``, ``waterlogging_points``, ``buildings``
     and ``grids`` layers (loaded here when ``layers`` lacks them).
     """
+    layers = layers or {}
     res = analyse_waterlogging(
         load_catalog_dem(catalog), roads=_layer(catalog, layers, "roads"),
         points=_layer(catalog, layers, "waterlogging_points"),

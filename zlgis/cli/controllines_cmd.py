@@ -69,6 +69,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
                    help="检查日期（写入结果的检查日期一栏）")
+    p.add_argument("--red-lines-from-roads", action="store_true",
+                   help="没有道路红线图层时，由道路中心线按红线宽度（或按道路等级的默认宽度）生成红线")
     p.set_defaults(func=run)
 
 
@@ -132,16 +134,29 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
-    missing = [lid for lid in _REQUIRED if lid not in catalog.layers]
+    derive = bool(getattr(args, "red_lines_from_roads", False))
+    required = ("buildings", "roads") if derive else _REQUIRED
+    missing = [lid for lid in required if lid not in catalog.layers]
     if missing:
-        raise InputError(f"图层目录缺少控制线检查所需的图层 {', '.join(missing)}",
+        hint = ("；没有红线图层时可加 --red-lines-from-roads 由道路中心线生成"
+                if missing == ["red_lines"] else "")
+        raise InputError(f"图层目录缺少控制线检查所需的图层 {', '.join(missing)}{hint}",
                          path=str(catalog.path))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError("输出位置已存在且不是文件夹", path=str(out))
-    ids = [lid for lid in LAYERS if lid in catalog.layers]
+    ids = [lid for lid in LAYERS if lid in catalog.layers and not (derive and lid == "red_lines")]
+    if derive:
+        ids.append("roads")
     progress.step("读取建筑、工地和五线图层")
     layers, notes = _load(catalog, ids, progress)
+    if derive:
+        from ..analysis.controllines import red_lines_from_roads
+
+        progress.step("由道路中心线生成道路红线")
+        layers["red_lines"] = red_lines_from_roads(layers.pop("roads"))
+        notes.append(f"道路红线由道路中心线生成（{len(layers['red_lines'])} 条），"
+                     "宽度取道路的红线宽度字段，缺失时按 controllines.yaml 的默认宽度")
     progress.step("检查压红线、退让红线和绿线、蓝线、紫线、黄线")
     findings = run_check(catalog, layers, as_of=args.as_of)
     out.mkdir(parents=True, exist_ok=True)

@@ -47,8 +47,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def _map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--findings", metavar="FILE", default=None,
                    help="问题清单（GeoPackage / GeoJSON / GeoParquet）")
-    p.add_argument("--profile", choices=PROFILES, default="internal",
-                   help="internal 内部版（全部字段）或 public 公开版（仅公开字段）")
+    p.add_argument("--profile", choices=PROFILES, required=True,
+                   help="必填：internal 内部版（全部字段）或 public 公开版（仅公开字段）")
     p.add_argument("--basemap", choices=BASEMAPS, default=None,
                    help="底图：tianditu 天地图（需 ZLGIS_TIANDITU_KEY）、gaode 高德、osm、none；"
                         "默认有天地图密钥时用天地图，否则 OpenStreetMap")

@@ -371,7 +371,16 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
     is_landmark = np.array([(i, j) in landmark for i, j in zip(bl["i"], bl["j"])])
     pick = np.zeros(nb, dtype=bool)
     pick[bl_has] = rng.random(len(bl_has)) < 0.27
-    pick &= far & ~is_landmark
+    # compounds keep clear of the river's blue line and its green belt
+    corners_x = np.stack([bl["lx0"], bl["lx1"], bl["lx0"], bl["lx1"], bcx, bcx], axis=1)
+    corners_y = np.stack([bl["ly0"], bl["ly0"], bl["ly1"], bl["ly1"], bl["ly0"], bl["ly1"]],
+                         axis=1)
+    dry = f.river_distance(corners_x, corners_y).min(axis=1) > 45.0
+    land = shapely.box(bl["lx0"], bl["ly0"], bl["lx1"], bl["ly1"])
+    touched = excluded(land, [places.green_lines.geometry.values,
+                              places.yellow_lines.geometry.values,
+                              places.purple_lines.geometry.values])
+    pick &= far & ~is_landmark & dry & ~touched
     pick |= is_mingyue
     comp_blocks = np.flatnonzero(pick)
     # 13 compounds under construction, preferably in 河西
@@ -459,29 +468,22 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
     planted_ids = all_b["building_id"].to_numpy()[n:]
 
     # ---- compounds layer ------------------------------------------------------------------
-    comp_rows = []
-    names_used: set[str] = set()
-    for k, bidx in enumerate(comp_blocks):
-        row = bl.iloc[bidx]
-        if is_mingyue[bidx]:
-            nm = "明月花园"
-        else:
-            for _ in range(50):
-                nm = _COMPOUND_A[rng.integers(len(_COMPOUND_A))] + \
-                    _COMPOUND_B[rng.integers(len(_COMPOUND_B))]
-                if nm not in names_used:
-                    break
-                nm = nm + f"{rng.integers(2, 9)}期"
-                if nm not in names_used:
-                    break
-        names_used.add(nm)
-        comp_rows.append({"name": nm, "geometry": box(row["lx0"] + 1, row["ly0"] + 1,
-                                                      row["lx1"] - 1, row["ly1"] - 1),
-                          "under_construction": bool(bidx in uc_blocks)})
-    for n_u, uc in enumerate(uncovered):
-        comp_rows.append({"name": ["滨河雅居", "西山家园", "东岭小区"][n_u],
-                          "geometry": uc["geometry"], "under_construction": False})
-    comps = gpd.GeoDataFrame(comp_rows, crs="EPSG:4550")
+    m = len(comp_blocks)
+    base = (np.array(_COMPOUND_A, dtype=object)[rng.integers(0, len(_COMPOUND_A), m)] +
+            np.array(_COMPOUND_B, dtype=object)[rng.integers(0, len(_COMPOUND_B), m)])
+    dup = pd.Series(base).groupby(base).cumcount().to_numpy()
+    names = np.where(dup == 0, base, base + (dup + 1).astype(str).astype(object) + "期")
+    names = np.where(is_mingyue[comp_blocks], "明月花园", names)
+    cbl = bl.iloc[comp_blocks]
+    comp_rows = pd.DataFrame({
+        "name": names,
+        "geometry": shapely.box(cbl["lx0"] + 1, cbl["ly0"] + 1, cbl["lx1"] - 1, cbl["ly1"] - 1),
+        "under_construction": np.isin(comp_blocks, uc_blocks)})
+    extra_c = pd.DataFrame({"name": ["滨河雅居", "西山家园", "东岭小区"][:len(uncovered)],
+                            "geometry": [uc["geometry"] for uc in uncovered],
+                            "under_construction": False})
+    comp_rows = pd.concat([comp_rows, extra_c], ignore_index=True)
+    comps = gpd.GeoDataFrame(comp_rows, geometry="geometry", crs="EPSG:4550")
     cc = comps.geometry.centroid
     order_c = np.lexsort((cc.x.to_numpy(), np.floor(cc.y.to_numpy() / 500)))
     rank_c = np.empty(len(order_c), dtype=int)

@@ -1,4 +1,4 @@
-"""A map figure of the demo city (matplotlib), for the README and the notebooks."""
+"""A map figure of the demo city (matplotlib, without pyplot), for the README and notebooks."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ import os
 from typing import Any
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from ..catalog import Catalog  # noqa: E402
+from ..catalog import Catalog
 
 __all__ = ["plot_demo_city"]
 
@@ -29,9 +26,11 @@ def _cjk() -> None:
     have = {f.name for f in font_manager.fontManager.ttflist}
     for name in _CJK_FONTS:
         if name in have:
-            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
+            if matplotlib.rcParams["font.sans-serif"][:1] != [name]:
+                matplotlib.rcParams["font.sans-serif"] = [name,
+                                                          *matplotlib.rcParams["font.sans-serif"]]
             break
-    plt.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["axes.unicode_minus"] = False
 
 
 def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool = True,
@@ -68,7 +67,8 @@ def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool 
     ids = ["roads", "red_lines", "blue_lines", "parks", "buildings", "green_islands",
            "yellow_lines", "purple_lines"]
     L = load_layers(cat, ids)
-    fig, ax = plt.subplots(figsize=figsize)
+    fig = Figure(figsize=figsize)  # no pyplot: nothing to close in cron jobs
+    ax = fig.subplots()
     if extent is None:
         extent = tuple(L["roads"].total_bounds)
     x0, y0, x1, y1 = extent

@@ -77,7 +77,7 @@ def write_vector(gdf: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> Path:
     src = to_source_frame(gdf, spec)
     with atomic_path(path) as tmp:
         pyogrio.write_dataframe(
-            src, tmp, layer=spec.layer or spec.id, driver="GPKG",
+            src, tmp, layer=spec.layer or spec.id, driver="GPKG", use_arrow=True,
             layer_options={"DESCRIPTION": f"{spec.title}：{SYNTHETIC_NOTE}",
                            "IDENTIFIER": f"{spec.title}（合成示例）"},
             metadata={"SYNTHETIC": "yes", "DESCRIPTION": SYNTHETIC_NOTE})

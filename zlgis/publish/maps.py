@@ -105,6 +105,17 @@ FINDING_LABELS: dict[str, str] = {
     "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编码",
     "road_chief": "路长", "observed_at": "发现时间", "finding_id": "问题编号",
 }
+#: Chinese labels of common columns of analysis layers passed as ``extra``.
+EXTRA_LABELS: dict[str, str] = {
+    "name": "名称", "depth_cm": "积水深度（厘米）", "max_depth_cm": "最大积水深度（厘米）",
+    "max_depth_m": "最大深度（米）", "mean_depth_m": "平均深度（米）", "area_m2": "面积（平方米）",
+    "volume_m3": "容积（立方米）", "depression_id": "洼地编号", "road_id": "道路编号",
+    "facility_id": "设施编号", "toilet_id": "公厕编号", "station_id": "转运站编号",
+    "park_id": "公园编号", "population": "人口", "n": "数量", "count": "数量", "weight": "权重",
+    "cluster": "片区编号", "candidate_id": "候选点编号", "distance_m": "距离（米）",
+    "minutes": "步行时间（分钟）", "runoff_m3": "径流量（立方米）", "fill_ratio": "充满度",
+}
+
 _INTERNAL_FINDING_FIELDS = ("title", "severity", "measure", "rule_source", "task_id", "layer",
                             "feature_id", "related_ids", "lead_department", "coop_departments",
                             "grid_id", "road_chief", "observed_at", "event_code_new",
@@ -159,7 +170,7 @@ zlgis.panes = function (map) {
   [['zlgisPolygons', 405], ['zlgisLines', 410], ['zlgisPoints', 415]].forEach(function (p) {
     map.createPane(p[0]).style.zIndex = p[1]; });
 };
-zlgis.layer = function (spec, map) {
+zlgis.build = function (spec, map) {
   zlgis.panes(map);
   var styles = spec.styles;
   var pane = {polygon: 'zlgisPolygons', line: 'zlgisLines', point: 'zlgisPoints'}[spec.kind];
@@ -195,8 +206,22 @@ zlgis.layer = function (spec, map) {
                                 showCoverageOnHover: false});
     out.addLayer(gj);
   }
-  zlgis.layers.push({title: spec.title, key: spec.key, layer: gj, n: spec.data.features.length});
-  return out;
+  return [gj, out];
+};
+// Register a layer; build its Leaflet objects now if its group is on the map, else the first
+// time the group is switched on (hidden layers cost nothing while the page loads).
+zlgis.layer = function (spec, map, group) {
+  var entry = {title: spec.title, key: spec.key, n: spec.data.features.length, group: group,
+               layer: null};
+  entry.build = function () {
+    if (entry.layer) return;
+    var built = zlgis.build(spec, map);
+    entry.layer = built[0];
+    built[1].addTo(group);
+  };
+  zlgis.layers.push(entry);
+  if (!map || map.hasLayer(group)) { entry.build(); } else { group.once('add', entry.build); }
+  return entry;
 };
 </script>
 """
@@ -207,7 +232,7 @@ class _GeoLayer(MacroElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        zlgis.layer({{ this.spec }}, {{ this.map_name }}).addTo({{ this._parent.get_name() }});
+        zlgis.layer({{ this.spec }}, {{ this.map_name }}, {{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
@@ -650,7 +675,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
                 classes = _ponding_classes(depth, point=_geom_kind(gdf) == "point")
         fg = folium.FeatureGroup(name=escape_html(etitle), show=True)
         if b.layer(fg, key, etitle, gdf, fields, None, style_key=style_key, classes=classes,
-                   labels=[[f, FINDING_LABELS.get(f, f)] for f in fields]):
+                   labels=[[f, EXTRA_LABELS.get(f, FINDING_LABELS.get(f, f))]
+                           for f in fields]):
             fg.add_to(m)
             if classes is not None:
                 for _, color, label in PONDING_CLASSES:
@@ -876,6 +902,15 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn"
     ------
     ConfigError
         Unknown ``assets`` mode, or local assets not installed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from zlgis.catalog import Catalog
+    >>> m = build_map({}, None, catalog=Catalog.load(), basemap="none", title="示例")
+    >>> p = save_map(m, pathlib.Path(tempfile.mkdtemp()) / "map.html")
+    >>> "<title>示例</title>" in p.read_text(encoding="utf-8")
+    True
     """
     if assets not in ("cdn", "local"):
         raise ConfigError(f"资源模式 {assets!r} 无效，应为 cdn 或 local")

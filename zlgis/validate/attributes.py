@@ -32,8 +32,8 @@ import pandas as pd
 
 from ..catalog import FieldSpec, LayerSpec
 
-__all__ = ["AttributeCheck", "check_attributes", "coerce_series", "duplicated_first", "TRUE_WORDS",
-           "FALSE_WORDS"]
+__all__ = ["AttributeCheck", "check_attributes", "coerce_series", "duplicated_first",
+           "arrow_duplicated_first", "TRUE_WORDS", "FALSE_WORDS"]
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "√", "对", "已", "1.0")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "无", "×", "没有", "未", "0.0")
@@ -173,13 +173,46 @@ def duplicated_first(ids: pd.Series) -> np.ndarray:
     return (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
 
+def arrow_duplicated_first(ids: pd.Series) -> np.ndarray | None:
+    """Duplicate flags (first occurrence kept) of an Arrow-backed string column, else ``None``.
+
+    Dictionary-encodes the column in Arrow (no GIL held, so it can run in a thread while the
+    geometry checks run): codes are given in order of first appearance, so a row repeats an
+    earlier id exactly when its code is not larger than every code before it.
+
+    Examples
+    --------
+    >>> arrow_duplicated_first(pd.Series(["a", "b", "a", None, "c", "b"], dtype="str")).tolist()
+    [False, False, True, False, False, True]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(ids.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    if enc.null_count:
+        codes = np.where(np.asarray(enc.is_valid()), codes, -1)
+    codes = codes.astype(np.int64)
+    if len(codes) == 0:
+        return np.zeros(0, dtype=bool)
+    prev_max = np.empty_like(codes)
+    prev_max[0] = -1
+    np.maximum.accumulate(codes[:-1], out=prev_max[1:])
+    return (codes >= 0) & (codes <= prev_max)
+
+
 def _display(v: Any) -> str:
     s = str(v)
     return s if len(s) <= 40 else s[:37] + "…"
 
 
 def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[str, str] | None = None,
-                     fill_missing: bool = False) -> AttributeCheck:
+                     fill_missing: bool = False, id_duplicates: Any = None) -> AttributeCheck:
     """Coerce and check the catalog fields of ``df`` (canonical column names).
 
     Parameters
@@ -193,6 +226,9 @@ def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[st
     fill_missing : bool
         Add absent fields as empty columns (CAD drawings carry no attributes) instead of rejecting
         every row for a missing required field.
+    id_duplicates : array of bool or Future, optional
+        Duplicate-id flags already computed on the raw id column (see
+        :func:`arrow_duplicated_first`); only valid when coercion leaves the ids unchanged.
     """
     names = source_names or {}
     out = df.copy(deep=False)  # copy-on-write: columns are replaced, never mutated
@@ -238,7 +274,11 @@ def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[st
     idf = spec.id_field
     if idf and idf in out.columns and n:
         ids = out[idf]
-        dup = duplicated_first(ids) & ~rejected
+        if id_duplicates is not None:  # computed earlier on the raw Arrow column
+            raw = id_duplicates.result() if hasattr(id_duplicates, "result") else id_duplicates
+            dup = np.asarray(raw, dtype=bool) & ids.notna().to_numpy() & ~rejected
+        else:
+            dup = duplicated_first(ids) & ~rejected
         if dup.any():
             idx = np.flatnonzero(dup)
             first = ids[~ids.duplicated(keep="first")]

@@ -9,6 +9,7 @@ reason: ``rows_in == len(gdf) + len(rejected)``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,11 +24,13 @@ from ..catalog import LayerSpec
 from ..crs import (OBFUSCATED, check_declared_crs, crs_label, infer_crs, is_geographic,
                    recognise_crs, swapped_lat_lon, to_wgs84)
 from ..errors import CRSError
-from .attributes import _ROW_REF, check_attributes
+from .attributes import _ROW_REF, arrow_duplicated_first, check_attributes
 from .geometry import check_geometries, wkb_convex_valid
 from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["ValidationResult", "validate_frame", "Region"]
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zlgis-validate")
 
 #: lon/lat box (west, south, east, north)
 Region = tuple[float, float, float, float]
@@ -118,6 +121,14 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                 rcode[rest] = code
                 rejected[:] = True
             rejected[ok] = True
+
+    # duplicate ids of a large Arrow string id column: hashed in a thread (Arrow releases the
+    # GIL) while the geometry checks run; str coercion leaves such a column unchanged
+    id_dups = None
+    idf = spec.id_field
+    if (idf and idf in gdf.columns and n > 50_000 and idf in spec.fields
+            and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array")):
+        id_dups = _POOL.submit(arrow_duplicated_first, gdf[idf])
 
     for note in notes or []:
         pos = -1 if note.get("pos") is None else int(note["pos"])
@@ -226,7 +237,10 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     # ---- attributes ---------------------------------------------------------------------------
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
-    ac = check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing)
+    if id_dups is not None and id_dups.result() is None:
+        id_dups = None
+    ac = check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing,
+                          id_duplicates=id_dups)
     # attribute problems are reported only for rows not already rejected
     for pos, code, msgs, action, fld in ac.problems:
         pos = np.asarray(pos)

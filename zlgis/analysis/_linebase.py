@@ -1,0 +1,171 @@
+"""Shared pieces of the control-line checks: configuration, severities, input helpers.
+
+Private to :mod:`zlgis.analysis.controllines` and :mod:`zlgis.analysis.setbacks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import load_config
+from ..errors import ConfigError, CRSError, InputError
+
+__all__ = ["CHECK", "LINE_RULES", "load_rules"]
+
+CHECK = "controllines"
+#: zone rule id -> catalog layer of the zone polygons
+LINE_RULES: dict[str, str] = {
+    "green_line": "green_lines",
+    "blue_line": "blue_lines",
+    "purple_line": "purple_lines",
+    "yellow_line": "yellow_lines",
+}
+_LINE_TITLES = {"red_lines": "道路红线", "green_lines": "城市绿线", "blue_lines": "城市蓝线",
+                "purple_lines": "城市紫线", "yellow_lines": "城市黄线"}
+
+
+# --------------------------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------------------------
+def load_rules(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The control-line configuration: ``config`` itself or ``controllines.yaml``.
+
+    >>> load_rules()["tolerance"]["distance_m"]
+    0.01
+    """
+    cfg = dict(config) if config is not None else dict(load_config("controllines"))
+    for key in ("tolerance", "red_line", "setbacks", "zones", "unpermitted", "severity"):
+        if key not in cfg:
+            raise ConfigError(f"控制线配置缺少 {key} 部分", path="controllines.yaml")
+    return cfg
+
+
+def _severity(rule: str, measures: Mapping[str, np.ndarray], n: int,
+              cfg: Mapping[str, Any]) -> np.ndarray:
+    """Severity per finding: the first matching ``{measure, min|max}`` rule wins."""
+    spec = cfg["severity"].get(rule, {})
+    out = np.full(n, spec.get("default", "medium"), dtype=object)
+    done = np.zeros(n, dtype=bool)
+    for r in spec.get("rules", []):
+        values = np.asarray(measures[r["measure"]], dtype=float)
+        hit = np.ones(n, dtype=bool)
+        if "min" in r:
+            hit &= values >= float(r["min"])
+        if "max" in r:
+            hit &= values <= float(r["max"])
+        hit &= ~done & np.isfinite(values)
+        out[hit] = r["severity"]
+        done |= hit
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# input helpers
+# --------------------------------------------------------------------------------------------
+def _ids(gdf: gpd.GeoDataFrame, id_field: str, layer: str) -> np.ndarray:
+    """Feature ids as text; missing or duplicate ids are an :class:`InputError`."""
+    if id_field not in gdf.columns:
+        raise InputError(f"缺少编号字段 {id_field}", layer=layer, field=id_field)
+    ids = gdf[id_field]
+    missing = ids.isna() | (ids.astype(str).str.strip() == "")
+    if missing.any():
+        row = int(np.flatnonzero(missing.to_numpy())[0]) + 1
+        raise InputError("编号为空", layer=layer, row=row, field=id_field)
+    text = np.asarray(ids.astype(str).to_numpy(), dtype=object)
+    index = pd.Index(text, dtype=object)
+    if not index.is_unique:
+        row = int(np.flatnonzero(index.duplicated())[0]) + 1
+        raise InputError(f"编号 {text[row - 1]} 重复", layer=layer, row=row, field=id_field)
+    return text
+
+
+def _geoms(gdf: gpd.GeoDataFrame, crs: Any, layer: str) -> np.ndarray:
+    """Geometry array in ``crs`` (projected); nulls kept as None.
+
+    Validity is not checked here (a full pass costs seconds on a million footprints): overlay
+    inputs are repaired pair by pair with :func:`_valid`.
+    """
+    if gdf.crs is not None and crs is not None and gdf.crs != crs:
+        gdf = gdf.to_crs(crs)
+    return np.asarray(gdf.geometry.values, dtype=object)
+
+
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with invalid polygons repaired (``make_valid``), for overlay operations."""
+    geoms = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    return geoms
+
+
+class _Prep:
+    """Ids, geometries and (lazily) an STRtree of one features layer, shared between rules."""
+
+    def __init__(self, gdf: gpd.GeoDataFrame, id_field: str, layer: str, crs: Any) -> None:
+        self.ids = _ids(gdf, id_field, layer)
+        self.geoms = _geoms(gdf, crs, layer)
+        self._tree: shapely.STRtree | None = None
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geoms)
+        return self._tree
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, layer: str) -> Any:
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        raise CRSError("控制线检查需要以米为单位的投影坐标系（如 EPSG:4550），当前为经纬度",
+                       layer=layer)
+    return gdf.crs
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of overlay results (drop touching points and lines)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    mixed = shapely.get_type_id(geoms) == 7  # GeometryCollection
+    for i in np.flatnonzero(mixed):
+        parts = [p for p in shapely.get_parts(geoms[i]) if shapely.get_type_id(p) in (3, 6)]
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def _numeric(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    if column not in gdf.columns:
+        return np.full(len(gdf), np.nan)
+    return pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _text(gdf: gpd.GeoDataFrame, column: str, default: str = "") -> np.ndarray:
+    if column not in gdf.columns:
+        return np.full(len(gdf), default, dtype=object)
+    return gdf[column].fillna(default).astype(str).to_numpy(dtype=object)
+
+
+
+def _clip_each(big: np.ndarray, small: np.ndarray, pad: np.ndarray | float = 0.0) -> np.ndarray:
+    """``big[i]`` clipped to the box of ``small[i]`` grown by ``pad``, pair by pair.
+
+    GEOS's rectangle clipping is several times faster than a general intersection with a long
+    road or river polygon; the result is only used as a smaller stand-in for ``big[i]`` near
+    ``small[i]``, so polygonal results are made valid.
+    """
+    bounds = shapely.bounds(small)
+    pad = np.broadcast_to(np.asarray(pad, dtype=float), (len(small),))
+    out = np.empty(len(small), dtype=object)
+    clip = shapely.clip_by_rect
+    for i, (g, (x0, y0, x1, y1), p) in enumerate(zip(big, bounds, pad)):
+        out[i] = clip(g, x0 - p, y0 - p, x1 + p, y1 + p)
+    poly = np.isin(shapely.get_type_id(out), (3, 6, 7))
+    if poly.any():
+        out[poly] = _valid(out[poly])
+    return out
