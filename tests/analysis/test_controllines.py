@@ -10,6 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from zlgis.analysis import CHECKS, get_check
@@ -189,3 +191,33 @@ def test_run_check_is_registered_and_assigns_grids():
     inside = f[f["feature_id"].isin(["E", "S"])]
     assert set(inside["grid_id"]) == {"150783001001001"}
     assert set(f["observed_at"]) == {"2022-08-07"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.floats(-20, 110), st.floats(-20, 110), st.floats(1, 30),
+                          st.floats(1, 30)), min_size=1, max_size=25))
+def test_zone_overlaps_match_brute_force(rows):
+    bl = buildings([(f"B{i}", B(x, y, x + w, y + h), 6.0) for i, (x, y, w, h) in enumerate(rows)])
+    f = cl.zone_findings(bl, zone([("G1", PARK)]), "green_line")
+    got = {r.feature_id: json.loads(r.measures)["overlap_m2"] for r in f.itertuples()}
+    want = {b: g.intersection(PARK).area for b, g in zip(bl["building_id"], bl.geometry)}
+    want = {b: a for b, a in want.items() if a > 0.01}
+    assert set(got) == set(want)
+    for b, a in want.items():
+        assert got[b] == pytest.approx(a, abs=1e-3)   # measures are rounded to 1e-3
+
+
+@pytest.mark.parametrize("edit,key", [
+    (lambda c: c["setbacks"].pop("table_m"), "setbacks.table_m"),
+    (lambda c: c["setbacks"]["table_m"]["支路"].pop("high"), "支路.high"),
+    (lambda c: c["tolerance"].update(distance_m="一厘米"), "tolerance.distance_m"),
+    (lambda c: c["zones"]["lines"]["green_line"].pop("rule_source"), "green_line"),
+])
+def test_broken_config_is_a_chinese_config_error(edit, key):
+    from zlgis.errors import ConfigError
+
+    cfg = copy.deepcopy(cl.load_rules())
+    edit(cfg)
+    with pytest.raises(ConfigError) as err:
+        cl.load_rules(cfg)
+    assert key in str(err.value) and "controllines.yaml" in str(err.value)

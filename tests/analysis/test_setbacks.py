@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from zlgis.analysis import setbacks as sb
@@ -257,3 +259,33 @@ def test_building_across_a_junction_encroaches_on_both_roads():
                          ("red_line_encroachment", "J", "SIDE")}
     assert measures(keys[("red_line_encroachment", "J", "MAIN")])["area_m2"] == pytest.approx(100.0)
     assert measures(keys[("red_line_encroachment", "J", "SIDE")])["area_m2"] == pytest.approx(90.0)
+
+
+# ---- property: the vectorised check agrees with a per-building brute force ------------------
+_footprint = st.tuples(st.floats(-30, 430), st.floats(-40, 60), st.floats(2, 25), st.floats(2, 25),
+                       st.sampled_from([3.0, 9.0, 15.0, 30.0, 80.0]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_footprint, min_size=1, max_size=25), st.sampled_from(["支路", "次干路", "主干路"]))
+def test_matches_brute_force(rows, road_class):
+    rows = [(f"B{i}", B(x, y, x + w, y + h), ht) for i, (x, y, w, h, ht) in enumerate(rows)]
+    red_geom = B(0, 0, 400, 16)
+    f = sb.red_line_findings(buildings(rows), red_lines([("R1", red_geom, road_class)]))
+    got = {(r.rule, r.feature_id): r.measure for r in f.itertuples()}
+    want = {}
+    for bid, geom, ht in rows:
+        area = geom.intersection(red_geom).area
+        if area > 0.01:
+            depth = max(shapely.Point(c).distance(red_geom.boundary)
+                                 for c in shapely.get_coordinates(shapely.segmentize(
+                                     geom.intersection(red_geom), 0.5)))
+            want[("red_line_encroachment", bid)] = depth
+            continue
+        req = float(sb.required_setbacks([road_class], np.array([ht]))[0])
+        dist = geom.distance(red_geom)
+        if dist < req - 0.01:
+            want[("red_line_setback", bid)] = req - dist
+    assert set(got) == set(want)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-6)

@@ -141,6 +141,8 @@ def test_candidates_from_public_land():
     assert {"PUB-E", "PUB-W"} <= set(c["ref_id"])
     again = public_land_candidates(t)
     assert list(again["candidate_id"]) == list(c["candidate_id"])
+    only = public_land_candidates(t, sources=["公共建筑"])
+    assert set(only["source"]) == {"公共建筑"} and len(only) == 2
 
 
 def test_site_toilets_target_network_vs_radius():
@@ -197,7 +199,8 @@ def test_rank_transfer_sites_west_district():
     r = rank_transfer_sites(t, district="河西", mode="人力", capacity_tpd=100)
     assert len(r) and (r.geometry.x - X0 > 500).all()
     assert r["rank"].tolist() == list(range(1, len(r) + 1))
-    assert r["feasible"].iloc[0]
+    assert r["feasible"].iloc[0] and r["share_of_best"].iloc[0] == 1.0
+    assert set(r["source"]) <= {"道路用地", "环卫黄线"}  # no parks or schools for garbage
     # ranked by newly served population first
     feas = r[r["feasible"]]
     assert feas["new_population"].is_monotonic_decreasing

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zlgis.analysis.timewindows import (MINUTES_PER_WEEK, TimeWindow, WeeklySchedule, local_date,
+from zlgis.analysis.timewindows import (MINUTES_PER_WEEK, HolidayCalendar, TimeWindow,
+                                        WeeklySchedule, local_date,
                                         local_iso, minute_of_week, parse_windows,
                                         to_epoch_seconds)
 from zlgis.errors import InputError
@@ -182,3 +183,58 @@ def test_time_window_str_round_trip() -> None:
         assert str(w) == text
         assert parse_windows(str(w)) == (w,)
     assert TimeWindow(60, 30).crosses_midnight
+
+
+# ------------------------------------------------------------------ holidays and adjusted workdays
+
+CAL = HolidayCalendar(holidays=[dt.date(2022, 6, 3), "2022-10-03"],
+                      workdays=[dt.date(2022, 10, 8)])
+
+
+def test_holiday_friday_uses_weekend_hours() -> None:
+    s = WeeklySchedule.from_text("07:00-09:00", "10:00-12:00", calendar=CAL)
+    t = secs("2022-06-03 08:00", "2022-06-03 11:00", "2022-06-02 08:00", "2022-06-02 11:00")
+    assert s.contains(t).tolist() == [False, True, True, False]
+    # without the calendar, 3 June 2022 is a plain Friday
+    assert s.with_calendar(None).contains(t).tolist() == [True, False, True, False]
+
+
+def test_adjusted_working_saturday_uses_weekday_hours() -> None:
+    s = WeeklySchedule.from_text("07:00-09:00", "", calendar=CAL)
+    t = secs("2022-10-08 08:00", "2022-10-15 08:00")  # 调休 Saturday, ordinary Saturday
+    assert s.contains(t).tolist() == [True, False]
+
+
+def test_night_window_belongs_to_the_day_it_starts_with_holidays() -> None:
+    # weekday night window; 2 June (Thu) is a working day, 3 June a holiday
+    s = WeeklySchedule.from_text("22:00-06:00", "", calendar=CAL)
+    t = secs("2022-06-03 05:00", "2022-06-03 23:00", "2022-06-04 05:00")
+    assert s.contains(t).tolist() == [True, False, False]
+
+
+def test_calendar_from_config_and_bad_date() -> None:
+    assert HolidayCalendar.from_config({"holidays": [], "workdays": []}) is None
+    cal = HolidayCalendar.from_config({"holidays": ["2022-06-03"], "source": "x"})
+    assert dt.date(2022, 6, 3) in cal.holidays
+    with pytest.raises(InputError):
+        HolidayCalendar(holidays=["6月3日"])
+
+
+def test_calendar_without_holidays_equals_the_weekly_mask() -> None:
+    plain = WeeklySchedule.from_text("07:00-09:00;22:00-06:00", "10:00-01:00")
+    cal = plain.with_calendar(HolidayCalendar(holidays=[dt.date(1999, 1, 1)]))
+    t = int(secs(f"{MONDAY} 00:00")[0]) + np.arange(0, 3 * 7 * 86400, 97)
+    assert (plain.contains(t) == cal.contains(t)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.integers(0, 20 * 86400), length=st.integers(0, 3 * 86400),
+       hours=st.sampled_from(["07:00-09:00;17:00-19:00", "22:00-06:00", "00:00-24:00", ""]),
+       weekend=st.sampled_from([None, "", "21:00-03:00"]))
+def test_calendar_overlap_matches_brute_force(start: int, length: int, hours: str,
+                                              weekend) -> None:
+    s = WeeklySchedule.from_text(hours, weekend, calendar=CAL)
+    t0 = int(secs("2022-05-28 00:00")[0]) + start  # covers 3 June and the days around it
+    t1 = t0 + length
+    brute = int(s.contains(np.arange(t0, t1, dtype=np.int64)).sum()) if length else 0
+    assert int(s.overlap_seconds([t0], [t1])[0]) == brute

@@ -189,6 +189,18 @@ def test_vehicle_classes() -> None:
         True, False, True, False, True]
     assert vehicle_class_matches(types, "全部").tolist() == [True, True, True, False, True]
     assert vehicle_class_matches(types, "渣土车").tolist() == [False, False, True, False, True]
+    assert vehicle_class_matches(types, "禁止所有货车").tolist() == [True, True, True, False, True]
+    assert vehicle_class_matches(types, "重型货车及渣土车").tolist() == [
+        True, False, True, False, True]
+
+
+def test_invalid_zone_polygon_is_repaired() -> None:
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 200, Y0 + 200), (X0 + 200, Y0), (X0, Y0 + 200)])
+    zones = zones_gdf()
+    zones.geometry = [bowtie]
+    rows = parked("IN1", "2022-08-01 07:20", 30, X0 + 150, Y0 + 100)
+    f = no_parking_zone_findings(prepare_pings(pings_gdf(rows)), zones)
+    assert f["related_ids"].tolist() == ["Z1"]
 
 
 # ------------------------------------------------------------------ no-parking zones
@@ -282,6 +294,7 @@ def test_gcj02_patrol_converted_before_overlay(tmp_path: Path) -> None:
     f = no_parking_zone_findings(prepare_pings(pings_gdf([])), zone, patrol=patrol)
     assert f["related_ids"].tolist() == ["ZG"]
     assert json.loads(f.loc[0, "measures"])["source"] == "巡查"
+    assert f.loc[0, "layer"] == "patrol_observations"
     assert f.geometry.iloc[0].distance(true_pt) < 0.5
 
 
@@ -396,6 +409,21 @@ def test_zombie_vehicle_on_corridor() -> None:
     assert f["task_id"].iloc[0] == "4.4.4"
 
 
+def test_configured_corridor_when_no_road_name_matches() -> None:
+    from zlgis.config import load_config
+
+    cfg = json.loads(json.dumps(load_config("trucks")))  # a private copy
+    roads = gpd.GeoDataFrame({"road_id": ["DL1"], "name": ["北环路"]},
+                             geometry=[LineString([(X0, Y0), (X0, Y0 + 3000)])], crs=CRS)
+    assert south_corridor(roads, cfg) is None
+    lonlat = gpd.GeoSeries([Point(X0 + 5000, Y0), Point(X0 + 5000, Y0 + 2000)], crs=CRS).to_crs(
+        "EPSG:4326")
+    cfg["zombie_vehicle"]["corridor"]["line_wgs84"] = [[p.x, p.y] for p in lonlat]
+    corridor = south_corridor(roads, cfg)
+    assert corridor.contains(Point(X0 + 5030, Y0 + 1000))
+    assert not corridor.contains(Point(X0, Y0 + 1000))
+
+
 # ------------------------------------------------------------------ parking supply
 
 def test_parking_supply_network_distance() -> None:
@@ -451,6 +479,8 @@ def test_demo_city_planted_cases_found(demo_findings, demo_truth) -> None:
     flags = t[t["expect"] == "flag"]
     assert len(flags) >= 5 and set(flags["rule"]) >= {"no_parking_zone", "restricted_road"}
     found = set(zip(demo_findings["rule"], demo_findings["feature_id"]))
+    layers = set(zip(demo_findings["rule"], demo_findings["feature_id"], demo_findings["layer"]))
+    assert all((r.rule, r.fid, r.layer) in layers for r in flags.itertuples())
     missed = [(r.case_id, r.rule) for r in flags.itertuples() if (r.rule, r.fid) not in found]
     assert not missed
     for r in flags.itertuples():

@@ -60,6 +60,9 @@ def test_check_trucks_writes_outputs(tmp_path: Path, monkeypatch, capsys) -> Non
     assert code == 1
     summary = json.loads(capsys.readouterr().out)
     assert summary["by_rule"] == {"no_parking_zone": 1}
+    # the layers this small catalog lacks are named, not silently skipped
+    assert any("truck_parking" in n for n in summary["notes"])
+    assert any("僵尸车" in n for n in summary["notes"])
     f = gpd.read_file(out / "trucks_findings.gpkg", layer="trucks_findings")
     assert f["feature_id"].tolist() == [hash_plates(["蒙E11111"], SALT)[0]]
     csv = (out / "trucks_findings.csv").read_text(encoding="utf-8-sig")

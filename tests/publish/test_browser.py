@@ -134,6 +134,9 @@ def test_map_renders_offline_without_console_errors(site, browser, profile):
         assert pg.js(f"document.querySelectorAll('.{tool}').length") == 1
         assert pg.js("document.querySelectorAll('.leaflet-control-search').length") == 1
         assert pg.js("document.querySelector('meta[name=viewport]') !== null")
+        # on a phone-sized screen the legend starts folded, the scale bar is metric only
+        assert pg.js("document.querySelector('details.zlgis-legend-d').open") is False
+        assert pg.js("document.querySelectorAll('.leaflet-control-scale-line').length") == 1
     finally:
         pg.close()
 

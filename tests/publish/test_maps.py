@@ -220,7 +220,9 @@ def test_controls_for_each_profile(catalog):
     for html in (ihtml, phtml):
         assert "L.control.layers" in html and "L.control.fullscreen" in html
         assert "L.Control.Search" in html and "control.scale" in html.replace("L.", "")
-        assert 'name="viewport"' in html
+        assert 'name="viewport"' in html and "imperial: false" in html
+        assert '<details class="zlgis-legend-d"' not in html     # written by a script ...
+        assert "zlgis-legend-d" in html                          # ... as escaped JSON text
     assert "L.Control.Measure" in ihtml and "L.control.locate" not in ihtml
     assert "L.control.locate" in phtml and "L.Control.Measure" not in phtml
     # search records: roads, parks, toilets by name
@@ -367,6 +369,8 @@ def test_demo_public_map_size_and_content(demo_catalog, demo_layers, demo_public
     assert size <= 5 * 1024 * 1024
     specs = {s["key"]: s for s in layer_specs(demo_public.read_text(encoding="utf-8"))}
     assert "buildings" not in specs
+    assert specs["toilets"]["cluster"] is True          # > cluster_min_points: clustered
+    assert specs["parks"]["cluster"] is False
     for lid in ("toilets", "parks", "red_lines", "waterlogging_points", "truck_no_parking_zones"):
         assert len(specs[lid]["data"]["features"]) == len(demo_layers[lid]), lid
     counts = specs["hotline_counts"]["data"]["features"]

@@ -40,10 +40,47 @@ def load_rules(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     0.01
     """
     cfg = dict(config) if config is not None else dict(load_config("controllines"))
-    for key in ("tolerance", "red_line", "setbacks", "zones", "unpermitted", "severity"):
-        if key not in cfg:
-            raise ConfigError(f"控制线配置缺少 {key} 部分", path="controllines.yaml")
+    _validate(cfg)
     return cfg
+
+
+def _validate(cfg: Mapping[str, Any]) -> None:
+    """Check the structure a bureau's edited ``controllines.yaml`` must keep (ConfigError)."""
+    def fail(msg: str) -> None:
+        raise ConfigError(f"控制线配置 controllines.yaml：{msg}", path="controllines.yaml")
+
+    for key in ("tolerance", "red_line", "setbacks", "zones", "unpermitted", "severity"):
+        if not isinstance(cfg.get(key), Mapping):
+            fail(f"缺少 {key} 部分")
+    for key in ("distance_m", "area_m2"):
+        try:
+            if float(cfg["tolerance"][key]) < 0:
+                fail(f"tolerance.{key} 不能为负数")
+        except (KeyError, TypeError, ValueError):
+            fail(f"tolerance.{key} 应为数字")
+    st = cfg["setbacks"]
+    classes = st.get("height_classes")
+    if not isinstance(classes, list) or not classes or not all(
+            isinstance(c, Mapping) and "id" in c for c in classes):
+        fail("setbacks.height_classes 应为含 id 与 max_height_m 的列表")
+    ids = [c["id"] for c in classes]
+    table = st.get("table_m")
+    if not isinstance(table, Mapping) or not table:
+        fail("缺少 setbacks.table_m（道路等级 × 建筑高度分类的退让距离表）")
+    for road_class, row in table.items():
+        for hc in ids:
+            try:
+                if float(row[hc]) < 0:
+                    fail(f"setbacks.table_m.{road_class}.{hc} 不能为负数")
+            except (KeyError, TypeError, ValueError):
+                fail(f"setbacks.table_m.{road_class}.{hc} 应为数字（米）")
+    for rule, spec in (cfg["zones"].get("lines") or {}).items():
+        if not isinstance(spec, Mapping) or not spec.get("rule_source") or not spec.get("title"):
+            fail(f"zones.lines.{rule} 须有 rule_source（依据）与 title（标题）")
+    for rule, spec in cfg["severity"].items():
+        for r in (spec or {}).get("rules", []):
+            if "measure" not in r or "severity" not in r or not ({"min", "max"} & set(r)):
+                fail(f"severity.{rule} 的规则须有 measure、severity 和 min 或 max")
 
 
 def _severity(rule: str, measures: Mapping[str, np.ndarray], n: int,

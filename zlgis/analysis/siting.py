@@ -70,7 +70,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 def public_land_candidates(layers: dict[str, gpd.GeoDataFrame], *,
-                           spacing: float | None = None) -> gpd.GeoDataFrame:
+                           spacing: float | None = None,
+                           sources: tuple[str, ...] | list[str] | None = None
+                           ) -> gpd.GeoDataFrame:
     """Candidate sites on public land.
 
     * ``公园``: points every ``spacing`` m along park outlines;
@@ -79,7 +81,8 @@ def public_land_candidates(layers: dict[str, gpd.GeoDataFrame], *,
     * ``公共建筑``: one point per public building (uses in ``siting.public_building_uses``);
     * ``环卫黄线``: one point per yellow-line polygon of category 环卫.
 
-    Candidates inside blue lines (water) are dropped.
+    Candidates inside blue lines (water) are dropped. ``sources`` limits the kinds (default:
+    all four).
 
     Returns
     -------
@@ -104,30 +107,31 @@ def public_land_candidates(layers: dict[str, gpd.GeoDataFrame], *,
         frames.append(pd.DataFrame({"source": source, "ref_id": refs[own[rep]],
                                     "geometry": pts}))
 
-    parks = layers.get("parks")
+    want = set(sources) if sources is not None else {"公园", "道路用地", "公共建筑", "环卫黄线"}
+    parks = layers.get("parks") if "公园" in want else None
     if parks is not None and len(parks):
         along(np.asarray(parks.geometry.values, dtype=object), _ids(parks, "park_id"), "公园")
-    red = layers.get("red_lines")
-    roads = layers.get("roads")
+    red = layers.get("red_lines") if "道路用地" in want else None
+    roads = layers.get("roads") if "道路用地" in want else None
     if red is not None and len(red):
         along(np.asarray(red.geometry.values, dtype=object), _ids(red, "line_id"), "道路用地")
     elif roads is not None and len(roads):
         along(np.asarray(roads.geometry.values, dtype=object), _ids(roads, "road_id"), "道路用地")
-    b = layers.get("buildings")
+    b = layers.get("buildings") if "公共建筑" in want else None
     if b is not None and len(b) and "use" in b:
         pub = b[b["use"].isin(cfg.get("public_building_uses", []))]
         if len(pub):
             frames.append(pd.DataFrame({
                 "source": "公共建筑", "ref_id": _ids(pub, "building_id"),
                 "geometry": shapely.point_on_surface(np.asarray(pub.geometry.values, dtype=object))}))
-    yl = layers.get("yellow_lines")
+    yl = layers.get("yellow_lines") if "环卫黄线" in want else None
     if yl is not None and len(yl) and "category" in yl:
         env = yl[yl["category"] == "环卫"]
         if len(env):
             frames.append(pd.DataFrame({
                 "source": "环卫黄线", "ref_id": _ids(env, "line_id"),
                 "geometry": shapely.point_on_surface(np.asarray(env.geometry.values, dtype=object))}))
-    crs = next((g.crs for g in (parks, red, roads, b) if g is not None), None)
+    crs = next((g.crs for g in (parks, red, roads, b, yl) if g is not None), None)
     if not frames:
         return gpd.GeoDataFrame({"candidate_id": [], "source": [], "ref_id": []},
                                 geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -470,7 +474,10 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     GeoDataFrame
         ``rank``, ``candidate_id``, ``source``, ``ref_id``, ``in_yellow_line``, ``feasible``,
         ``nearest_building_m``, ``required_m``, ``new_population``, ``population``,
-        ``mean_distance_m``, point geometry.
+        ``share_of_best`` (new population relative to the best candidate), ``mean_distance_m``,
+        point geometry. Sites on land reserved for sanitation (环卫 yellow lines) are flagged
+        ``in_yellow_line`` but not favoured: the ranking says what each site would serve, so a
+        reserved site can be compared with the best one.
     """
     cfg = coverage_config()["transfer"]
     scfg = cfg.get("siting", {})
@@ -482,7 +489,10 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     radius = float(cfg["collection_modes"][mode]["radius_m"])
     if method == "network" and graph is None:
         graph = street_graph(layers, walk=False)
-    cands = public_land_candidates(layers) if candidates is None else candidates.copy()
+    spacing = float(scfg.get("candidate_spacing_m", 250))
+    kinds = scfg.get("candidate_sources", ["道路用地", "环卫黄线"])
+    cands = (public_land_candidates(layers, spacing=spacing, sources=kinds)
+             if candidates is None else candidates.copy())
     cands = _assign_area(cands.reset_index(drop=True), layers)
     cands = cands[cands["district"] == district].reset_index(drop=True)
     demand = residential_buildings(layers)
@@ -490,7 +500,7 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     crs = cands.crs
     cols = ["rank", "candidate_id", "source", "ref_id", "in_yellow_line", "feasible",
             "nearest_building_m", "required_m", "new_population", "population",
-            "mean_distance_m"]
+            "share_of_best", "mean_distance_m"]
     if not len(cands):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs),
                                 crs=crs)
@@ -555,6 +565,8 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     out["new_population"] = newc
     out["population"] = popc
     out["mean_distance_m"] = mean_d
+    best = float(newc.max()) if len(newc) else 0.0
+    out["share_of_best"] = newc / best if best > 0 else np.nan
     out = out.sort_values(["feasible", "new_population", "population", "mean_distance_m",
                            "candidate_id"], ascending=[False, False, False, True, True])
     out.insert(0, "rank", np.arange(1, len(out) + 1))

@@ -34,8 +34,9 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+import datetime as _dt
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,8 @@ from ..errors import InputError
 __all__ = [
     "TimeWindow",
     "WeeklySchedule",
+    "HolidayCalendar",
+    "local_day_numbers",
     "parse_windows",
     "to_epoch_seconds",
     "minute_of_week",
@@ -166,6 +169,79 @@ def _day_mask(windows: Sequence[TimeWindow], day: int, mask: NDArray[np.bool_]) 
             mask[nxt: nxt + w.end] = True
 
 
+def _two_day_mask(windows: Sequence[TimeWindow]) -> NDArray[np.bool_]:
+    """Minutes restricted by windows starting on a day: that day (0-1439) and the next (1440-)."""
+    m = np.zeros(2 * MINUTES_PER_DAY, dtype=bool)
+    for w in windows:
+        if w.end > w.start:
+            m[w.start: w.end] = True
+        else:
+            m[w.start: MINUTES_PER_DAY] = True
+            m[MINUTES_PER_DAY: MINUTES_PER_DAY + w.end] = True
+    return m
+
+
+class HolidayCalendar:
+    """Statutory rest days and adjusted working days (调休), for weekday/weekend windows.
+
+    A zone's 工作日 hours apply on working days and its 周末 hours on rest days. A rest day is a
+    Saturday or Sunday that is not an adjusted working day, or a statutory holiday. Dates are
+    local (Asia/Shanghai) calendar days.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> cal = HolidayCalendar(holidays=[dt.date(2022, 6, 3)], workdays=[dt.date(2022, 10, 8)])
+    >>> days = local_day_numbers(to_epoch_seconds(["2022-06-03 08:00", "2022-10-08 08:00",
+    ...                                            "2022-06-06 08:00"]))
+    >>> cal.rest_day(days).tolist()        # holiday Friday, working Saturday, plain Monday
+    [True, False, False]
+    """
+
+    def __init__(self, holidays: Iterable[Any] = (), workdays: Iterable[Any] = (),
+                 source: str = "") -> None:
+        self.holidays = frozenset(_as_date(d) for d in holidays)
+        self.workdays = frozenset(_as_date(d) for d in workdays)
+        self.source = source
+        epoch = _dt.date(1970, 1, 1)
+        self._hol = np.array(sorted((d - epoch).days for d in self.holidays), dtype=np.int64)
+        self._work = np.array(sorted((d - epoch).days for d in self.workdays), dtype=np.int64)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> "HolidayCalendar | None":
+        """From a config section with ``holidays`` and ``workdays`` lists (None when empty)."""
+        if not section:
+            return None
+        cal = cls(section.get("holidays") or (), section.get("workdays") or (),
+                  str(section.get("source", "")))
+        return cal if (cal.holidays or cal.workdays) else None
+
+    def rest_day(self, days: ArrayLike) -> NDArray[np.bool_]:
+        """True for local day numbers (days since 1970-01-01) that are rest days."""
+        days = np.asarray(days, dtype=np.int64)
+        weekend = (days + _EPOCH_WEEKDAY) % 7 >= 5
+        return (weekend & ~np.isin(days, self._work)) | np.isin(days, self._hol)
+
+    def __repr__(self) -> str:
+        return f"HolidayCalendar({len(self.holidays)} holidays, {len(self.workdays)} workdays)"
+
+
+def _as_date(d: Any) -> _dt.date:
+    if isinstance(d, _dt.datetime):
+        return d.date()
+    if isinstance(d, _dt.date):
+        return d
+    try:
+        return _dt.date.fromisoformat(str(d).strip())
+    except ValueError:
+        raise InputError(f"节假日日期“{d}”格式无效，应为 YYYY-MM-DD", field="calendar") from None
+
+
+def local_day_numbers(t: ArrayLike) -> NDArray[np.int64]:
+    """Local (Asia/Shanghai) day numbers (days since 1970-01-01) of epoch seconds."""
+    return (np.asarray(t, dtype=np.int64) + TZ_OFFSET_S) // 86400
+
+
 @dataclass(frozen=True)
 class WeeklySchedule:
     """Restricted minutes of a week as a boolean mask (Monday 00:00 = minute 0).
@@ -175,25 +251,34 @@ class WeeklySchedule:
     mask : ndarray of bool, shape (10080,)
     text : str
         Human-readable description (kept for outputs and popups).
+    day_masks : ndarray of bool, shape (2, 2880), optional
+        Minutes restricted by the windows starting on a working day (row 0) and a rest day
+        (row 1): that day, then the spill of windows crossing midnight into the next day.
+    calendar : HolidayCalendar, optional
+        Statutory holidays and adjusted working days. Without it Monday-Friday are working
+        days and Saturday-Sunday rest days (the fast minute-of-week path).
     """
 
     mask: NDArray[np.bool_]
     text: str = ""
+    day_masks: NDArray[np.bool_] | None = None
+    calendar: HolidayCalendar | None = None
 
     @classmethod
     def from_windows(cls, weekday: Sequence[TimeWindow],
-                     weekend: Sequence[TimeWindow] | None = None, text: str = ""
-                     ) -> "WeeklySchedule":
+                     weekend: Sequence[TimeWindow] | None = None, text: str = "", *,
+                     calendar: HolidayCalendar | None = None) -> "WeeklySchedule":
         """Build from weekday windows (Mon-Fri) and weekend windows (Sat-Sun; None = weekday's)."""
         weekend = weekday if weekend is None else weekend
         mask = np.zeros(MINUTES_PER_WEEK, dtype=bool)
         for day in range(7):
             _day_mask(weekday if day < 5 else weekend, day, mask)
-        return cls(mask, text)
+        days = np.stack([_two_day_mask(weekday), _two_day_mask(weekend)])
+        return cls(mask, text, days, calendar)
 
     @classmethod
     def from_text(cls, weekday: Any, weekend: Any = None, *, weekend_field: str | None = None,
-                  **where: Any) -> "WeeklySchedule":
+                  calendar: HolidayCalendar | None = None, **where: Any) -> "WeeklySchedule":
         """Parse weekday (and optional weekend) window text; ``weekend=None`` repeats weekday.
 
         ``where`` (path, layer, row, field) names the source in error messages (the weekend
@@ -214,7 +299,7 @@ class WeeklySchedule:
             we = parse_windows(weekend, **{**where, "field": weekend_field or where.get("field")})
             text = (f"工作日 {'、'.join(map(str, wd)) or '不限'}；"
                     f"周末 {'、'.join(map(str, we)) or '不限'}")
-        return cls.from_windows(wd, we, text)
+        return cls.from_windows(wd, we, text, calendar=calendar)
 
     @property
     def restricted_minutes(self) -> int:
@@ -227,15 +312,45 @@ class WeeklySchedule:
 
     def contains(self, t: ArrayLike) -> NDArray[np.bool_]:
         """True where epoch seconds ``t`` fall in a restricted minute (start in, end out)."""
-        return self.mask[minute_of_week(t)]
+        if self.calendar is None or self.day_masks is None:
+            return self.mask[minute_of_week(t)]
+        local = np.asarray(t, dtype=np.int64) + TZ_OFFSET_S
+        day = local // 86400
+        m = (local // 60) % MINUTES_PER_DAY
+        today = self.calendar.rest_day(day).astype(np.intp)
+        yesterday = self.calendar.rest_day(day - 1).astype(np.intp)
+        return self.day_masks[today, m] | self.day_masks[yesterday, MINUTES_PER_DAY + m]
 
     def overlap_seconds(self, start: ArrayLike, end: ArrayLike) -> NDArray[np.int64]:
         """Restricted seconds inside each interval ``[start, end)`` (epoch seconds), vectorised.
 
         A stop that begins before a window and ends inside it overlaps by the part inside.
         """
-        return self._cum_seconds(np.asarray(end, dtype=np.int64)) - self._cum_seconds(
-            np.asarray(start, dtype=np.int64))
+        start = np.asarray(start, dtype=np.int64)
+        end = np.asarray(end, dtype=np.int64)
+        if self.calendar is None or self.day_masks is None:
+            return self._cum_seconds(end) - self._cum_seconds(start)
+        out = np.zeros(len(start), dtype=np.int64)
+        for i, (s0, e0) in enumerate(zip(start.tolist(), end.tolist())):
+            if e0 <= s0:
+                continue
+            d0 = (s0 + TZ_OFFSET_S) // 86400
+            d1 = (e0 + TZ_OFFSET_S) // 86400
+            rest = self.calendar.rest_day(np.arange(d0 - 1, d1 + 1)).astype(np.intp)
+            dm = self.day_masks[rest]
+            mm = (dm[1:, :MINUTES_PER_DAY] | dm[:-1, MINUTES_PER_DAY:]).ravel()  # days d0..d1
+            cum = _cumsum(mm)
+
+            def g(t: int) -> int:
+                mins, sec = divmod(t + TZ_OFFSET_S - d0 * 86400, 60)
+                return int(cum[mins]) * 60 + (int(mm[mins]) * sec if mins < len(mm) else 0)
+
+            out[i] = g(e0) - g(s0)
+        return out
+
+    def with_calendar(self, calendar: HolidayCalendar | None) -> "WeeklySchedule":
+        """The same windows, with working and rest days taken from ``calendar``."""
+        return replace(self, calendar=calendar)
 
     def _cum_seconds(self, t: NDArray[np.int64]) -> NDArray[np.int64]:
         # restricted seconds from the epoch's local Monday 00:00 before t

@@ -169,11 +169,16 @@ def hash_plates(plates: Iterable[Any], salt: str) -> NDArray[np.object_]:
     >>> a == b, a == c, len(a)
     (True, False, 16)
     """
-    codes, uniques = pd.factorize(pd.Series(list(plates), dtype=object).map(normalize_plate))
+    codes, raw = pd.factorize(pd.Series(np.asarray(plates, dtype=object)), use_na_sentinel=False)
     key = salt.encode("utf-8")
-    digests = np.array([hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
-                        for u in uniques], dtype=object)
-    return digests[codes] if len(codes) else np.array([], dtype=object)
+    digest = {}  # normalised plate -> digest: each distinct plate is hashed once
+    out = np.empty(len(raw), dtype=object)
+    for i, r in enumerate(raw):
+        norm = normalize_plate(r)
+        if norm not in digest:
+            digest[norm] = hmac.new(key, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        out[i] = digest[norm]
+    return out[codes] if len(codes) else np.array([], dtype=object)
 
 
 def _tokens(text: Any) -> list[str]:
@@ -194,6 +199,8 @@ def vehicle_class_matches(vehicle_types: Sequence[Any], classes: Any,
     [True, False, True, True]
     >>> vehicle_class_matches(["重型货车", "小型轿车"], "").tolist()
     [True, False]
+    >>> vehicle_class_matches(["重型半挂牵引车", "轻型货车"], "禁止重型货车通行").tolist()
+    [True, False]
     """
     cfg = _config(config)["vehicle_classes"]
     trucks = set(cfg.get("trucks", []))
@@ -212,8 +219,19 @@ def vehicle_class_matches(vehicle_types: Sequence[Any], classes: Any,
             out[i] = True
             continue
         for tok in toks:
-            members = groups.get(tok, [tok])
-            if vt == tok or vt in members or tok in vt or any(m in vt for m in members):
+            if any(a in tok for a in alltok):  # 禁止所有货车
+                out[i] = is_truck
+                break
+            # the token's group, or the groups and types it names (重型货车及半挂车): the
+            # longest names found in it, so that 重型货车 does not also mean 货车
+            known = set(groups) | trucks
+            if tok in known:
+                names = [tok]
+            else:
+                found = [n for n in known if n in tok]
+                names = [n for n in found if not any(n != o and n in o for o in found)]
+            members = [m for n in names for m in groups.get(n, [n])] + [tok]
+            if vt in members or tok in vt or any(m in vt for m in members):
                 out[i] = True
                 break
     return out[codes] if len(codes) else np.zeros(0, dtype=bool)
@@ -744,6 +762,15 @@ def pings_on_restricted_roads(x: NDArray[np.float64], y: NDArray[np.float64],
 # findings per rule
 # --------------------------------------------------------------------------------------------
 
+def _repaired(geoms: Any) -> NDArray[np.object_]:
+    """Geometries with the invalid ones repaired (``shapely.make_valid``)."""
+    arr = np.asarray(geoms, dtype=object).copy()
+    bad = ~shapely.is_valid(arr) & ~shapely.is_missing(arr)
+    if bad.any():
+        arr[bad] = shapely.make_valid(arr[bad])
+    return arr
+
+
 def _ids(gdf: gpd.GeoDataFrame, field: str, prefix: str) -> list[str]:
     if field in gdf.columns:
         return gdf[field].astype(str).tolist()
@@ -778,7 +805,7 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     scheds = zone_schedules(zones)
     zone_ids = _ids(zones, "zone_id", "Z")
     classes = zones["vehicle_classes"].tolist() if "vehicle_classes" in zones else [""] * len(zones)
-    geoms = list(zones.geometry.values)
+    geoms = list(_repaired(zones.geometry.values))
     stops = detect_stops(pings, **_stop_params(cfg))
     if window is not None and len(stops):
         stops = stops[(stops["start"] >= window[0]) & (stops["start"] < window[1])]
@@ -825,26 +852,33 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     if not rows:
         return empty_findings()
     high = float(_v(cfg, "severity", "zone_high_min"))
-    return make_findings(
-        check=CHECK, rule="no_parking_zone", rule_source=rc["rule_source"],
-        title=[f"货车在禁停区“{_name(zones, r['zone']) or zone_ids[r['zone']]}”禁停时段内停放"
-               for r in rows],
-        task_id=str(rc["task_id"]),
-        feature_ids=[[r["plate_hash"], zone_ids[r["zone"]]] for r in rows],
-        layer="truck_pings",
-        geometry=[Point(r["x"], r["y"]) for r in rows],
-        measures=[{"restricted_min": r["restricted_min"], "dwell_min": r["dwell_min"],
-                   "n_pings": r["n"], "start": local_iso([r["start"]])[0],
-                   "end": local_iso([r["end"]])[0], "zone_id": zone_ids[r["zone"]],
-                   "zone_hours": scheds[r["zone"]].text, "source": r["source"],
-                   "patrol_confirmed": bool(r.get("patrol_confirmed", r["source"] == "巡查"))}
-                  for r in rows],
-        measure_key="restricted_min", measure_unit="min",
-        severity=["high" if r["restricted_min"] >= high else "medium" for r in rows],
-        event_code_old=str(rc.get("event_code_old", "")),
-        event_code_new=str(rc.get("event_code_new", "")),
-        observed_at=[local_iso([r["start"]])[0] for r in rows],
-        id_extra=[local_iso([r["start"]])[0] for r in rows])
+    out = []
+    for layer, part in (("truck_pings", [r for r in rows if r["source"] == "GPS"]),
+                        ("patrol_observations", [r for r in rows if r["source"] != "GPS"])):
+        if not part:
+            continue
+        out.append(make_findings(
+            check=CHECK, rule="no_parking_zone", rule_source=rc["rule_source"],
+            title=[f"货车在禁停区“{_name(zones, r['zone']) or zone_ids[r['zone']]}”禁停时段内停放"
+                   for r in part],
+            task_id=str(rc["task_id"]),
+            feature_ids=[[r["plate_hash"], zone_ids[r["zone"]]] for r in part],
+            layer=layer,
+            geometry=[Point(r["x"], r["y"]) for r in part],
+            measures=[{"restricted_min": r["restricted_min"], "dwell_min": r["dwell_min"],
+                       "n_pings": r["n"], "start": local_iso([r["start"]])[0],
+                       "end": local_iso([r["end"]])[0], "zone_id": zone_ids[r["zone"]],
+                       "zone_hours": scheds[r["zone"]].text, "source": r["source"],
+                       "patrol_confirmed": bool(r.get("patrol_confirmed",
+                                                      r["source"] == "巡查"))}
+                      for r in part],
+            measure_key="restricted_min", measure_unit="min",
+            severity=["high" if r["restricted_min"] >= high else "medium" for r in part],
+            event_code_old=str(rc.get("event_code_old", "")),
+            event_code_new=str(rc.get("event_code_new", "")),
+            observed_at=[local_iso([r["start"]])[0] for r in part],
+            id_extra=[local_iso([r["start"]])[0] for r in part]))
+    return concat_findings(out)
 
 
 def restricted_road_findings(pings: pd.DataFrame, segments: gpd.GeoDataFrame, *,

@@ -74,7 +74,8 @@ TABLE_HEADERS = {
         "in_yellow_line": "位于环卫黄线内", "feasible": "间距是否满足",
         "nearest_building_m": "最近建筑距离_米", "required_m": "要求间距_米",
         "new_population": "新增服务人口", "population": "服务人口",
-        "mean_distance_m": "平均距离_米", "x": "X坐标", "y": "Y坐标"}),
+        "share_of_best": "相当于最优候选", "mean_distance_m": "平均距离_米", "x": "X坐标",
+        "y": "Y坐标"}),
 }
 
 #: Catalog layers read (those absent from the catalog are skipped).
@@ -367,3 +368,8 @@ def _print_summary(result: Any, sites: Any, transfer_sites: Any) -> None:
         top = transfer_sites.iloc[0]
         print(f"  河西新区转运站首选候选点 {top['candidate_id']}：新增服务人口 "
               f"{top['new_population']:.0f}，间距{'满足' if top['feasible'] else '不满足'}要求")
+        yl = transfer_sites[transfer_sites["in_yellow_line"]]
+        if len(yl):
+            r = yl.iloc[0]
+            print(f"  环卫黄线内最佳站址 {r['candidate_id']}：排名第 {int(r['rank'])}，新增服务人口 "
+                  f"{r['new_population']:.0f}（相当于首选的 {r['share_of_best']:.0%}）")

@@ -68,6 +68,8 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     prog = _Timed(Progress(quiet))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # the catalog is written last: without it a half-written folder is never taken for a city
+    (out / "catalog.yaml").unlink(missing_ok=True)
     catalog = Catalog.load(catalog_path or DEFAULT_CATALOG)
     try:
         from ..config import load_config

@@ -18,7 +18,8 @@ from shapely.geometry import Point, box
 from ._common import Frame
 from .roads import FOOTBRIDGE_V, NANSHI_BRIDGE_V, Lattice, drop_internal
 
-__all__ = ["Places", "POCKET_PARKS", "place_parks_and_lines"]
+__all__ = ["Places", "POCKET_PARKS", "YELLOW_FACILITIES", "HISTORIC", "LANDMARKS", "DUMP_UV",
+           "place_parks_and_lines", "free_block", "block_land"]
 
 #: The 10 pocket parks of the plan (the first six are named in it): name, local (u, v), area m2.
 #: The areas add up to the plan's 292,000 m2.

@@ -43,10 +43,14 @@ FOOTBRIDGE_V = -1210.0
 
 
 def _cn(n: int) -> str:
+    """Chinese numeral for 1..99 (``_cn(21) == '二十一'``); larger numbers stay Arabic."""
     if n <= 10:
         return _CN_NUM[n - 1]
     if n < 20:
-        return "十" + (_CN_NUM[n - 11] if n > 10 else "")
+        return "十" + _CN_NUM[n - 11]
+    if n < 100:
+        tens, units = divmod(n, 10)
+        return _CN_NUM[tens - 1] + "十" + (_CN_NUM[units - 1] if units else "")
     return str(n)
 
 
@@ -216,8 +220,8 @@ def _names(lat: Lattice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             nw += 1
         else:
             ke += 1
-            row_e[j] = f"东{_cn(ke)}横街" if ke <= 19 else f"东横{ke}街"
-            row_w[j] = f"西{_cn(ke)}横街" if ke <= 19 else f"西横{ke}街"
+            row_e[j] = f"东{_cn(ke)}横街"
+            row_w[j] = f"西{_cn(ke)}横街"
     return col_names, row_e, row_w
 
 

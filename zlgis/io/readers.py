@@ -63,6 +63,8 @@ VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".parquet", ".g
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".asc")
 
+_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile",
+            ".pbf": "OSM", ".osm": "OSM", ".dxf": "DXF"}
 _DXF_COLUMNS = ("PaperSpace", "SubClasses", "Linetype", "EntityHandle", "Text")
 
 
@@ -274,14 +276,19 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
 def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
               columns: list[str] | None = None, driver: str | None = None) -> SourceRead:
     try:
-        if layer is not None and layer not in set(list_source_layers(path)):
-            raise UnreadableInputError(f"文件中没有图层 {layer}（有：{'、'.join(list_source_layers(path))}）",
-                                       path=str(path), layer=layer)
         gdf, notes, wkb = _ogr_frame(path, layer, encoding, columns)
         if driver is None:
-            driver = str(pyogrio.read_info(path, layer=layer).get("driver") or "")
+            driver = _DRIVERS.get(path.suffix.lower()) or str(
+                pyogrio.read_info(path, layer=layer).get("driver") or "")
     except UnreadableInputError:
         raise
+    except pyogrio.errors.DataLayerError as exc:
+        if layer is not None:
+            names = list_source_layers(path)
+            if layer not in names:
+                raise UnreadableInputError(f"文件中没有图层 {layer}（有：{'、'.join(names)}）",
+                                           path=str(path), layer=layer) from exc
+        raise _unreadable(path, layer, exc) from exc
     except UnicodeDecodeError as exc:
         raise UnreadableInputError(
             f"文字编码与{encoding or '文件声明的编码'}不符（字段名可能在写出时被截断），"

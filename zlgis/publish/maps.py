@@ -131,6 +131,9 @@ _CSS = """
  vertical-align:top}
 .zlgis-popup td{padding:1px 0;word-break:break-all}
 .zlgis-dot{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 2px #333}
+.zlgis-cluster{width:30px;height:30px;border-radius:50%;border:2px solid #fff;opacity:.92;
+ box-sizing:border-box;color:#fff;font:bold 12px/26px sans-serif;text-align:center;
+ text-shadow:0 0 2px #000;box-shadow:0 0 3px #333}
 .zlgis-box{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;
  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
 .zlgis-title{font-size:15px;font-weight:bold}
@@ -202,8 +205,14 @@ zlgis.build = function (spec, map) {
   });
   var out = gj;
   if (spec.cluster) {
+    var color = styles[0].fillColor || styles[0].color || '#555';
     out = L.markerClusterGroup({maxClusterRadius: 50, chunkedLoading: true,
-                                showCoverageOnHover: false});
+                                showCoverageOnHover: false,
+                                iconCreateFunction: function (c) {
+      var d = document.createElement('div'); d.className = 'zlgis-cluster';
+      d.style.background = color; d.textContent = String(c.getChildCount());
+      return L.divIcon({html: d, className: '', iconSize: [30, 30]});
+    }});
     out.addLayer(gj);
   }
   return [gj, out];
@@ -584,7 +593,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     if basemap not in BASEMAPS:
         raise ConfigError(f"底图 {basemap!r} 无效，应为 {'、'.join(BASEMAPS)} 之一")
     extra = dict(extra or {})
-    m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=True,
+    m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=False,
                    prefer_canvas=False, maxZoom=19)
     b = _Builder(catalog, profile, basemap, m.get_name())
     cfg = b.cfg
@@ -624,11 +633,13 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         classes = None
         if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
             classes = _ponding_classes(gdf["max_depth_cm"], point=True)
-        n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip)
+        kind = _geom_kind(gdf)
+        cluster = kind == "point" and len(gdf) > int(cfg.get("cluster_min_points", 200))
+        n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip,
+                    cluster=cluster)
         if not n:
             continue
         fg.add_to(m)
-        kind = _geom_kind(gdf)
         if classes is not None:
             for _, color, label in PONDING_CLASSES:
                 b.add_legend(lid, f"{spec.title}：{label}", point=True, color=color)
@@ -708,7 +719,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
             showPopup=False)
         lc.default_js, lc.default_css = [], []
         lc.add_to(m)
-    _Script(f"zlgis.map = {m.get_name()};").add_to(m)
+    _Script(f"zlgis.map = {m.get_name()};\n"
+            f"L.control.scale({{imperial: false, position: 'bottomleft'}}).addTo({m.get_name()});"
+            ).add_to(m)
     if b.search:
         _Script(_search_js(m.get_name(), b.search)).add_to(m)
     if b.cluster:
@@ -720,8 +733,12 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
              css="zlgis-box").add_to(m)
     if b.legend:
-        _Control('<div style="font-weight:bold">图例</div>' + "".join(b.legend),
+        # collapsible: open on wide screens, closed on phones (see the script below)
+        _Control('<details class="zlgis-legend-d" open><summary style="font-weight:bold;'
+                 'cursor:pointer">图例</summary>' + "".join(b.legend) + "</details>",
                  position="bottomright", css="zlgis-box zlgis-legend").add_to(m)
+        _Script("document.querySelectorAll('details.zlgis-legend-d').forEach(function (d) "
+                "{ d.open = window.innerWidth > 600; });").add_to(m)
     if review:
         _Control(f'<div>{escape_html(review)}</div>', position="bottomleft",
                  css="zlgis-box zlgis-review").add_to(m)

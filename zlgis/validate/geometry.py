@@ -262,7 +262,12 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
     if missing.any():
         problems.append((np.flatnonzero(missing), "null_geometry", "几何为空（没有坐标）", "rejected"))
         rejected |= missing
-    empty = ~missing & shapely.is_empty(geoms)
+    empty = np.zeros(n, dtype=bool)
+    test = ~missing if known_valid is None else ~missing & ~known_valid
+    if test.all():
+        empty = shapely.is_empty(geoms)
+    elif test.any():
+        empty[test] = shapely.is_empty(geoms[test])
     if empty.any():
         problems.append((np.flatnonzero(empty), "empty_geometry", "空几何（没有任何顶点）", "rejected"))
         rejected |= empty

@@ -30,7 +30,9 @@ from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["ValidationResult", "validate_frame", "Region"]
 
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zlgis-validate")
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zlgis-validate")
+#: layers at least this large check attributes in a thread while geometries are checked
+_THREAD_MIN_ROWS = 50_000
 
 #: lon/lat box (west, south, east, north)
 Region = tuple[float, float, float, float]
@@ -124,11 +126,18 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     # duplicate ids of a large Arrow string id column: hashed in a thread (Arrow releases the
     # GIL) while the geometry checks run; str coercion leaves such a column unchanged
-    id_dups = None
+    # Large layers: attributes are checked in a worker thread while the geometry checks run on
+    # this one (Arrow, numpy and GEOS release the GIL); duplicate ids of an Arrow string id
+    # column are hashed in a second worker.
+    id_dups: Any = None
+    attr_job: Any = None
     idf = spec.id_field
-    if (idf and idf in gdf.columns and n > 50_000 and idf in spec.fields
-            and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array")):
-        id_dups = _POOL.submit(arrow_duplicated_first, gdf[idf])
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
+    if n >= _THREAD_MIN_ROWS:
+        if (idf and idf in gdf.columns and idf in spec.fields
+                and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array")):
+            id_dups = _POOL.submit(arrow_duplicated_first, gdf[idf])
+        attr_job = _POOL.submit(_attributes, attrs, spec, source_names, fill_missing, id_dups)
 
     for note in notes or []:
         pos = -1 if note.get("pos") is None else int(note["pos"])
@@ -218,7 +227,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     # ---- to the working CRS -----------------------------------------------------------------
     live = ~rejected
-    out_geoms = np.full(n, None, dtype=object)
+    out_geoms = np.empty(n, dtype=object)
     g = geoms[live]
     if src_crs is not None and len(g):
         if obf:
@@ -236,11 +245,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     out_geoms[live] = g
 
     # ---- attributes ---------------------------------------------------------------------------
-    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
-    if id_dups is not None and id_dups.result() is None:
-        id_dups = None
-    ac = check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing,
-                          id_duplicates=id_dups)
+    ac = (attr_job.result() if attr_job is not None
+          else _attributes(attrs, spec, source_names, fill_missing, None))
     # attribute problems are reported only for rows not already rejected
     for pos, code, msgs, action, fld in ac.problems:
         pos = np.asarray(pos)
@@ -283,6 +289,14 @@ def _same_crs(a: Any, b: Any) -> bool:
         return bool(pyproj.CRS(a) == pyproj.CRS(b))
     except pyproj.exceptions.CRSError:
         return False
+
+
+def _attributes(attrs: pd.DataFrame, spec: LayerSpec, source_names: dict[str, str] | None,
+                fill_missing: bool, id_dups: Any) -> Any:
+    if id_dups is not None and id_dups.result() is None:
+        id_dups = None
+    return check_attributes(attrs, spec, source_names=source_names, fill_missing=fill_missing,
+                            id_duplicates=id_dups)
 
 
 @lru_cache(maxsize=256)
