@@ -215,8 +215,10 @@ def test_density_by_land_use_class(town):
     d = res.tables["density"]
     city = d[d["district"] == "全市"].set_index("class")
     assert set(city.index) == {"R", "ABS", "G"}
-    # the toilet stands on no residential land and in no park
-    assert city.loc["R", "toilets"] == 0 and city.loc["R", "status"] == "偏低"
+    # the toilet stands on the sidewalk between two compounds: it serves residential land
+    assert city.loc["R", "toilets"] == 1 and city.loc["G", "toilets"] == 0
+    assert city.loc["R", "density_per_km2"] == pytest.approx(1 / city.loc["R", "area_km2"])
+    assert city.loc["R", "status"] == "偏低"  # 1.7 per km2, below GB/T 50337's 3-5
     parks = town["parks"].union_all()
     # areas are measured on a 10 m lattice: within a few per cent
     assert city.loc["R", "area_km2"] == pytest.approx(

@@ -3,6 +3,7 @@ parking supply, plate privacy, GCJ-02 patrol input and the demo city's planted c
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import textwrap
@@ -380,6 +381,12 @@ def test_muck_route_per_plate_hash() -> None:
     f = muck_findings(prepare_pings(pings_gdf(rows)), routes=gpd.GeoDataFrame(routes, crs=CRS),
                       dump_sites=dumps, construction_sites=sites)
     assert f["feature_id"].tolist() == [hash_plates(["MINE"], SALT)[0]]
+    # the route layer may name the plate itself: it is hashed on reading, with the same result
+    routes["plate_hash"] = ["MINE", "OTHER"]
+    g = muck_findings(prepare_pings(pings_gdf(rows)), routes=gpd.GeoDataFrame(routes, crs=CRS),
+                      dump_sites=dumps, construction_sites=sites)
+    assert g["feature_id"].tolist() == f["feature_id"].tolist()
+    assert "MINE" not in g.to_json()
 
 
 # ------------------------------------------------------------------ zombie vehicles
@@ -412,7 +419,7 @@ def test_zombie_vehicle_on_corridor() -> None:
 def test_configured_corridor_when_no_road_name_matches() -> None:
     from zlgis.config import load_config
 
-    cfg = json.loads(json.dumps(load_config("trucks")))  # a private copy
+    cfg = copy.deepcopy(load_config("trucks"))  # a private copy
     roads = gpd.GeoDataFrame({"road_id": ["DL1"], "name": ["北环路"]},
                              geometry=[LineString([(X0, Y0), (X0, Y0 + 3000)])], crs=CRS)
     assert south_corridor(roads, cfg) is None
@@ -575,3 +582,12 @@ def test_road_matching_equals_sjoin_on_real_streets(realdata) -> None:
     assert len(zp) > 0
     assert sorted(zip(zp.tolist(), zi.tolist())) == sorted(
         zip(zref.index.tolist(), zref["index_right"].tolist()))
+
+
+def test_zone_hours_follow_the_holiday_calendar() -> None:
+    # 3 June 2022 (Friday) is the Dragon Boat Festival holiday in trucks.yaml: weekend hours
+    rows = (parked("HOL", "2022-06-03 07:20", 30, X0 + 50, Y0 + 50)
+            + parked("WORK", "2022-06-02 07:20", 30, X0 + 50, Y0 + 50)
+            + parked("SAT", "2022-10-08 07:20", 30, X0 + 50, Y0 + 50))  # 调休 Saturday
+    f = no_parking_zone_findings(prepare_pings(pings_gdf(rows)), zones_gdf())
+    assert sorted(f["feature_id"]) == sorted(hash_plates(["WORK", "SAT"], SALT))

@@ -287,11 +287,14 @@ def test_cli_writes_cog_gpkg_and_csv(demo_city, tmp_path, capsys):
     assert {"积水点编号", "整改状态", "地形可解释"} <= set(pts.columns)
     summary = json.loads((out / "waterlogging_summary.json").read_text(encoding="utf-8"))
     assert summary["rain_mm"] == 5.0 and summary["runoff_coefficient"] == 0.5
+    html = (out / "waterlogging_map.html").read_text(encoding="utf-8")
+    assert "积水深度（DEM 填洼）" in html and "data:image/png;base64" in html
+    assert "JS004" in html or "北区排水管网堵塞点" in html       # the recorded points are drawn
     assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no temporary files left
 
 
 def test_cli_bad_input_is_one_chinese_line(demo_city, tmp_path, capsys):
-    code = main(["waterlogging", "--catalog", str(tmp_path / "none.yaml"),
+    code = main(["waterlogging", "--no-map", "--catalog", str(tmp_path / "none.yaml"),
                  "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "图层目录文件不存在" in err and "Traceback" not in err

@@ -245,3 +245,36 @@ def test_demo_load_layers(demo_catalog) -> None:
     assert str(layers["hotline_cases"]["received_at"].dtype).startswith("datetime64")
     check = check_attributes(b.drop(columns="geometry"), demo_catalog["buildings"])
     assert not check.rejected.any()
+
+
+def test_large_layer_fast_paths_agree_with_plain_validation(tmp_path: Path) -> None:
+    """>= 50k rows: WKB pre-check and threads give the same answer as the plain checks."""
+    import pandas as pd
+
+    n = 60_000
+    i = np.arange(n)
+    x, y = X0 + (i % 250) * 12.0, Y0 + (i // 250) * 12.0
+    geoms = shapely.box(x, y, x + 8, y + 6)
+    geoms[[10, 20_000]] = [shapely.from_wkt(f"POLYGON(({a} {b},{a + 8} {b + 6},{a + 8} {b},"
+                                             f"{a} {b + 6},{a} {b}))")
+                           for a, b in ((x[10], y[10]), (x[20_000], y[20_000]))]
+    geoms[30_000] = shapely.from_wkt(f"POLYGON(({x[30_000]} {y[30_000]},{x[30_000] + 4} "
+                                     f"{y[30_000] + 9},{x[30_000] + 8} {y[30_000]},"
+                                     f"{x[30_000] + 4} {y[30_000] + 3},{x[30_000]} {y[30_000]}))")
+    ids = pd.Series([f"B{k}" for k in i], dtype="str")
+    ids.iloc[59_000] = "B5"
+    gdf = gpd.GeoDataFrame({"建筑编号": ids, "建筑用途": ["住宅"] * n, "层数": 3, "建筑高度": 9.0,
+                            "审批状态": "已批"}, geometry=geoms, crs="EPSG:4550")
+    p = tmp_path / "big.gpkg"
+    pyogrio.write_dataframe(gdf, p, layer="big")
+    [res] = read_file(p, kind="buildings")
+    plain = validate_frame(gdf.rename(columns={"建筑编号": "building_id", "建筑用途": "use",
+                                              "层数": "floors", "建筑高度": "height",
+                                              "审批状态": "permit_status"}),
+                           CAT["buildings"])
+    cols = ["row", "code", "action"]
+    assert res.issues[cols].values.tolist() == plain.issues[cols].values.tolist() == [
+        [11, "invalid_geometry", "repaired"], [20_001, "invalid_geometry", "repaired"],
+        [59_001, "duplicate_id", "rejected"]]
+    assert len(res.gdf) == n - 1
+    assert shapely.equals_exact(res.gdf.geometry.array, plain.gdf.geometry.array, 0).all()

@@ -78,10 +78,11 @@ def browser():
 class Page:
     """A page with its console errors and blocked (non-loopback) requests."""
 
-    def __init__(self, browser, base: str, name: str) -> None:
+    def __init__(self, browser, base: str, name: str, **options) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []
-        self.page = browser.new_page(viewport={"width": 412, "height": 800})
+        options.setdefault("viewport", {"width": 412, "height": 800})
+        self.page = browser.new_page(**options)
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
                      else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -177,6 +178,36 @@ def test_layer_toggle_and_popup(site, browser):
         pg.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
         text = pg.js("document.querySelector('.leaflet-popup-content').textContent")
         assert "吊桥公园公厕" in text and "公厕名称" in text
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_measuring_on_the_internal_map(site, browser):
+    _, base = site
+    pg = Page(browser, base, "internal.html", viewport={"width": 1000, "height": 800})
+    try:
+        pg.page.hover(".leaflet-control-measure")
+        pg.page.click(".leaflet-control-measure .js-start")
+        for x, y in ((400, 400), (600, 450), (600, 600)):
+            pg.page.mouse.click(x, y)
+        pg.page.click(".leaflet-control-measure .js-finish")
+        text = pg.page.wait_for_selector(".leaflet-popup-content").text_content()
+        assert "面积测量" in text and "平方米" in text and "周长" in text
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
+def test_locate_me_on_the_public_map(site, browser):
+    _, base = site
+    here = {"latitude": 48.0059, "longitude": 122.7447}
+    pg = Page(browser, base, "public.html", geolocation=here, permissions=["geolocation"])
+    try:
+        pg.page.click(".leaflet-control-locate a")
+        pg.page.wait_for_function("zlgis.map.getCenter().distanceTo([48.0059, 122.7447]) < 50",
+                                  timeout=5000)
+        assert pg.js("document.querySelectorAll('.leaflet-control-locate-location').length") > 0
         assert pg.errors == []
     finally:
         pg.close()

@@ -397,3 +397,67 @@ def test_page_title_language_and_config_urls(catalog, tmp_path, monkeypatch):
     monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path))
     with pytest.raises(ConfigError, match="瓦片地址"):
         build_map({}, None, catalog=catalog, basemap="osm")
+
+
+# --- real data -------------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_gaode_realdata_boundary_lines_up_with_gcj02_source(catalog, realdata):
+    """The Zhalantun boundary file is GCJ-02 (as scraped from a Chinese web map). Loaded as WGS84
+    and drawn in Gaode mode, its overlay must fall back on the file's own coordinates; in OSM
+    mode it must sit about 0.5 km away from them."""
+    import shapely
+
+    from zlgis.crs import gcj02_to_wgs84
+
+    src = gpd.read_file(realdata / "zhalantun-boundary" / "150783.json")
+    ring0 = np.asarray(src.geometry.iloc[0].geoms[0].exterior.coords)[0]
+
+    def to_wgs(c):
+        lng, lat = gcj02_to_wgs84(c[:, 0], c[:, 1])
+        return np.column_stack([lng, lat])
+
+    wgs = src.set_geometry(shapely.transform(src.geometry.values, to_wgs)).to_crs(CRS)
+    boundary = gpd.GeoDataFrame({"code": ["150783"], "name": ["扎兰屯市"]},
+                                geometry=wgs.geometry.values, crs=CRS)
+
+    def first_vertex(basemap):
+        html = build_map({"boundary": boundary}, None, catalog=catalog, basemap=basemap,
+                         service_areas=False).get_root().render()
+        spec = next(s for s in layer_specs(html) if s["key"] == "boundary")
+        return coords(spec["data"]["features"][0]["geometry"])[0]
+
+    gaode, osm = first_vertex("gaode"), first_vertex("osm")
+    assert np.allclose(gaode, ring0, atol=2e-6)           # back on the GCJ-02 source
+    _, _, shift = Geod(ellps="WGS84").inv(osm[0], osm[1], gaode[0], gaode[1])
+    assert 400 < shift < 700                                # the GCJ-02 offset at Zhalantun
+
+
+@pytest.mark.realdata
+def test_osm_realdata_gets_attribution_and_no_shift_abroad(catalog, realdata):
+    import pyogrio
+
+    pbf = realdata / "helsinki" / "Helsinki.osm.pbf"
+    pts = pyogrio.read_dataframe(pbf, layer="points")
+    toilets = pts[pts["other_tags"].fillna("").str.contains('"amenity"=>"toilets"')]
+    toilets = gpd.GeoDataFrame({"toilet_id": toilets["osm_id"].astype(str),
+                                "name": toilets["name"].fillna("公厕")},
+                               geometry=toilets.geometry.values, crs=pts.crs)
+    assert len(toilets) == 17
+    spec = dataclasses.replace(catalog["toilets"], path=pbf)
+    cat = dataclasses.replace(catalog, layers={**catalog.layers, "toilets": spec})
+    html = build_map({"toilets": toilets}, None, catalog=cat, basemap="gaode",
+                     service_areas=False).get_root().render()
+    assert "addAttribution" in html and "OpenStreetMap contributors" in html
+    drawn = coords({"coordinates": [f["geometry"]["coordinates"] for f in next(
+        s for s in layer_specs(html) if s["key"] == "toilets")["data"]["features"]]})
+    src = shapely_xy(toilets)
+    # outside China no GCJ-02 shift applies, only rounding to 6 decimals
+    assert np.allclose(np.sort(drawn, axis=0), np.sort(src, axis=0), atol=1e-6)
+
+
+def shapely_xy(gdf):
+    import shapely
+
+    return shapely.get_coordinates(gdf.to_crs("EPSG:4326").geometry.values)

@@ -878,6 +878,35 @@ def _land_use_class(layers: dict[str, gpd.GeoDataFrame], x: np.ndarray, y: np.nd
     return out
 
 
+def _toilet_class(layers: dict[str, gpd.GeoDataFrame], x: np.ndarray, y: np.ndarray,
+                  max_distance: float) -> np.ndarray:
+    """Class of the land a toilet serves: the nearest parcel (park, compound, public plot)
+    within ``max_distance``; a toilet on a sidewalk next to housing serves residential land.
+    Toilets with no parcel nearby take the class of the land they stand on."""
+    pts = shapely.points(x, y)
+    parts, labels = [], []
+    for lid, label in (("parks", "G"), ("residential_compounds", "R")):
+        g = layers.get(lid)
+        if g is not None and len(g):
+            parts.append(np.asarray(g.geometry.values, dtype=object))
+            labels.append(np.full(len(g), label, dtype=object))
+    b = layers.get("buildings")
+    if b is not None and len(b) and "use" in b:
+        pub = b[b["use"].isin(["商业", "办公", "公共服务", "市政设施"])]
+        if len(pub):
+            parts.append(shapely.buffer(np.asarray(pub.geometry.values, dtype=object), 10,
+                                        quad_segs=2))
+            labels.append(np.full(len(pub), "ABS", dtype=object))
+    out = _land_use_class(layers, x, y)
+    if parts and len(pts):
+        geoms = np.concatenate(parts)
+        lab = np.concatenate(labels)
+        (pi, gi), _ = shapely.STRtree(geoms).query_nearest(
+            pts, max_distance=max_distance, return_distance=True, all_matches=False)
+        out[pi] = lab[gi]
+    return out
+
+
 def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """Toilets per km2 of each land-use class against GB/T 50337-2018 表4.2.2.
 
@@ -886,7 +915,9 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     (red lines) and the plots of public, commercial and office buildings (footprints buffered
     10 m), each without the classes before it. Areas are measured on a lattice of sample points
     (``toilets.density.sample_m`` apart, overlaps counted once); a toilet counts for the class
-    of the land it stands on. Per district when grids carry ``district``.
+    of the parcel it serves (the nearest park, compound or public plot within
+    ``toilets.density.parcel_distance_m``: toilets stand on sidewalks), else of the land it
+    stands on. Per district when grids carry ``district``.
 
     Returns
     -------
@@ -913,7 +944,7 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     sx, sy, cls = sx[keep], sy[keep], cls[keep]
     tx = toilets.geometry.x.to_numpy()
     ty = toilets.geometry.y.to_numpy()
-    tcls = _land_use_class(layers, tx, ty)
+    tcls = _toilet_class(layers, tx, ty, float(cfg.get("parcel_distance_m", 50)))
     grids = layers.get("grids")
     s_d = np.full(len(sx), "", dtype=object)
     t_d = np.full(len(tx), "", dtype=object)

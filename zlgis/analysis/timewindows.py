@@ -13,6 +13,9 @@ Conventions (documented once, used everywhere):
   next day. It belongs to the day it *starts*: a weekday window ``22:00-06:00`` on Friday covers
   Friday 22:00 to Saturday 06:00, even when the weekend has no restriction of its own.
 * ``00:00-24:00`` and ``全天`` mean the whole day; an empty text means no restriction.
+* **Working and rest days.** Monday-Friday use the weekday (工作日) windows, Saturday-Sunday the
+  weekend (周末) ones; with a :class:`HolidayCalendar` statutory holidays use the weekend windows
+  and adjusted working days (调休) the weekday ones.
 * **Time zone.** Asia/Shanghai (UTC+8, no daylight saving since 1991). Times without an offset
   are local Asia/Shanghai times; times with an offset (``+08:00``, ``Z``, ``+00:00``) are
   converted to Asia/Shanghai first. Times are handled as integer seconds since the Unix epoch.

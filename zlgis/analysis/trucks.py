@@ -26,7 +26,10 @@ rule                   task   what is flagged
 =====================  =====  ==============================================================
 
 Time windows follow :mod:`zlgis.analysis.timewindows` (inclusive start, exclusive end, Asia/
-Shanghai). All thresholds live in ``zlgis/config/trucks.yaml``.
+Shanghai, windows crossing midnight belong to the day they start, statutory holidays and
+adjusted working days from the calendar in ``trucks.yaml``). All thresholds live in
+``zlgis/config/trucks.yaml``. The overlays (:class:`PointGrid`) give exactly the answers of
+``geopandas.sjoin`` (``intersects`` for zones, ``dwithin`` for roads), several times faster.
 
 **Privacy.** Plates are personal data. They are replaced by a salted HMAC-SHA256 digest
 (:func:`hash_plates`) as soon as pings are prepared; findings carry only the digest as
@@ -75,8 +78,8 @@ from ..config import load_config
 from ..crs import WORKING_CRS
 from ..errors import ConfigError, InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
-from .timewindows import (MINUTES_PER_WEEK, WeeklySchedule, local_date, local_iso,
-                          minute_of_week, to_epoch_seconds, TZ_OFFSET_S)
+from .timewindows import (MINUTES_PER_WEEK, TZ_OFFSET_S, HolidayCalendar, WeeklySchedule,
+                          local_date, local_iso, minute_of_week, to_epoch_seconds)
 
 __all__ = [
     "SALT_ENV",
@@ -671,12 +674,15 @@ def points_near_lines(x: NDArray[np.float64], y: NDArray[np.float64], lines: Seq
 
 def zone_schedules(zones: gpd.GeoDataFrame, *, layer: str = "truck_no_parking_zones",
                    weekday_field: str = "weekday_hours",
-                   weekend_field: str | None = "weekend_hours") -> list[WeeklySchedule]:
+                   weekend_field: str | None = "weekend_hours",
+                   calendar: HolidayCalendar | None = None) -> list[WeeklySchedule]:
     """One :class:`WeeklySchedule` per row (errors name the layer, row and field).
 
     Without a ``weekend_field`` column (restricted roads have one ``hours`` field) the hours
     apply every day. In the weekend column an empty value means no restriction at weekends and
-    ``同工作日`` repeats the weekday hours.
+    ``同工作日`` repeats the weekday hours. With a ``calendar`` (``trucks.yaml`` ``calendar``:
+    statutory holidays and adjusted working days) the weekend hours apply on holidays and the
+    weekday hours on adjusted working Saturdays and Sundays.
     """
     if weekday_field not in zones.columns:
         raise InputError(f"缺少字段 {weekday_field}（限制时段）", layer=layer, field=weekday_field)
@@ -687,7 +693,8 @@ def zone_schedules(zones: gpd.GeoDataFrame, *, layer: str = "truck_no_parking_zo
         if has_we and (we is None or (isinstance(we, float) and np.isnan(we))):
             we = ""
         out.append(WeeklySchedule.from_text(wd, we, layer=layer, row=i + 1,
-                                            field=weekday_field, weekend_field=weekend_field))
+                                            field=weekday_field, weekend_field=weekend_field,
+                                            calendar=calendar))
     return out
 
 
@@ -704,9 +711,16 @@ def _class_matrix(vtypes: NDArray[Any], classes: Sequence[Any],
 def _time_class_ok(pi: NDArray[np.intp], fi: NDArray[np.intp], t: NDArray[np.int64],
                    schedules: Sequence[WeeklySchedule], vtype_codes: NDArray[np.intp] | None,
                    class_matrix: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
-    masks = (np.stack([s.mask for s in schedules]) if len(schedules)
-             else np.zeros((0, MINUTES_PER_WEEK), dtype=bool))
-    ok = masks[fi, minute_of_week(np.asarray(t)[pi])]
+    t = np.asarray(t)
+    if any(s.calendar is not None for s in schedules):  # holidays: one feature at a time
+        ok = np.zeros(len(pi), dtype=bool)
+        for j in np.unique(fi):
+            sel = fi == j
+            ok[sel] = schedules[j].contains(t[pi[sel]])
+    else:  # one lookup in the stacked minute-of-week masks
+        masks = (np.stack([s.mask for s in schedules]) if len(schedules)
+                 else np.zeros((0, MINUTES_PER_WEEK), dtype=bool))
+        ok = masks[fi, minute_of_week(t[pi])]
     if vtype_codes is not None and class_matrix is not None:
         ok &= class_matrix[np.asarray(vtype_codes)[pi], fi]
     return ok
@@ -793,7 +807,9 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     四（四）1-2. A GPS stop (dwell >= ``stops.min_dwell_min``) is flagged when its position is in a
     zone, the zone restricts its vehicle class, and the stop overlaps the zone's restricted
     hours by more than ``no_parking_zone.min_overlap_min`` (a stop that begins before a window
-    and ends inside it counts by the part inside). A patrol sighting is flagged when it is in a
+    and ends inside it counts by the part inside). Weekday and weekend hours follow the
+    holiday calendar of ``trucks.yaml`` (statutory holidays use the weekend hours, adjusted
+    working days the weekday hours). A patrol sighting is flagged when it is in a
     zone at a restricted minute; it is merged into the GPS finding of the same plate, zone and
     day when there is one. ``window`` = (start, end) epoch seconds keeps stops starting in it.
     """
@@ -802,7 +818,7 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     if zones is None or not len(zones):
         return empty_findings()
     zones = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
-    scheds = zone_schedules(zones)
+    scheds = zone_schedules(zones, calendar=HolidayCalendar.from_config(cfg.get("calendar")))
     zone_ids = _ids(zones, "zone_id", "Z")
     classes = zones["vehicle_classes"].tolist() if "vehicle_classes" in zones else [""] * len(zones)
     geoms = list(_repaired(zones.geometry.values))
@@ -984,6 +1000,22 @@ def _union_buffer(gdfs: Iterable[gpd.GeoDataFrame | None], dist: float) -> Any:
     return out
 
 
+_DIGEST = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _route_keys(values: pd.Series, cfg: Mapping[str, Any]) -> list[str]:
+    """Route ``plate_hash`` values as plate digests: digests kept, plates hashed, empty = all."""
+    out = []
+    salt = None
+    for v in values.tolist():
+        v = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        if v and not _DIGEST.match(v):  # a plate typed into the (internal) route layer
+            salt = salt or plate_salt(None, cfg)
+            v = str(hash_plates([v], salt)[0])
+        out.append(v)
+    return out
+
+
 def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
                   dump_sites: gpd.GeoDataFrame | None,
                   construction_sites: gpd.GeoDataFrame | None = None,
@@ -1004,17 +1036,18 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
     * ``muck_illegal_dump``: stops of a muck truck farther than ``site_tolerance_m`` from every
       dump site, construction site and designated truck parking (possible 私拉乱倒).
 
-    A route's ``plate_hash`` is compared with the salted plate digest (the route layer must be
-    written with the same salt).
+    A route's ``plate_hash`` is compared with the salted plate digest: either the digest itself
+    (16 hex digits, written with the same salt) or the plate, which is hashed on reading.
     """
     cfg = _config(config)
     if not len(pings):
         return empty_findings()
     is_muck = _is_muck(pings["vehicle_type"].tolist(), cfg).copy()
-    if routes is not None and "plate_hash" in routes.columns:
+    route_keys = None
+    if routes is not None and len(routes) and "plate_hash" in routes.columns:
+        route_keys = _route_keys(routes["plate_hash"], cfg)
         # a vehicle named on an approved route is a muck truck whatever its recorded type
-        is_muck = is_muck | pings["plate_hash"].isin(
-            set(routes["plate_hash"].dropna().astype(str))).to_numpy()
+        is_muck = is_muck | pings["plate_hash"].isin(set(route_keys) - {""}).to_numpy()
     p = pings[is_muck].reset_index(drop=True)
     if not len(p):
         return empty_findings()
@@ -1038,7 +1071,7 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
         if routes is not None and len(routes):
             r = (routes.to_crs(WORKING_CRS) if routes.crs is not None else routes
                  ).reset_index(drop=True)
-            ph = (r["plate_hash"].fillna("").astype(str).str.strip() if "plate_hash" in r
+            ph = (pd.Series(route_keys) if route_keys is not None
                   else pd.Series([""] * len(r)))
             hrs = (r["hours"].fillna("").astype(str).str.strip() if "hours" in r
                    else pd.Series([""] * len(r)))

@@ -8,7 +8,10 @@ Writes into ``--out`` (every file atomically):
   and ``scenario_roads_at_risk``;
 * ``waterlogging_findings.gpkg`` / ``.csv`` (Chinese headers, UTF-8 with BOM for Excel);
 * ``waterlogging_points.csv`` - each recorded point's status and match;
-* ``waterlogging_summary.json`` - counts, hit rate, density per km2 of built-up area.
+* ``waterlogging_summary.json`` - counts, hit rate, density per km2 of built-up area;
+* ``waterlogging_map.html`` - internal web map: ponding depth as an image overlay, depression
+  polygons, findings and recorded points (``--no-map`` skips it; ``--assets local`` makes it
+  work offline).
 
 Exit codes: 0 no findings, 1 findings, 2 unreadable input.
 """
@@ -25,7 +28,7 @@ from . import add_common_options
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "CSV_HEADERS", "POINT_HEADERS"]
+__all__ = ["register", "run", "waterlogging_map", "CSV_HEADERS", "POINT_HEADERS"]
 
 #: Findings CSV headers (canonical -> Chinese).
 CSV_HEADERS = {
@@ -86,7 +89,37 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                    help="综合径流系数 0-1（默认取 waterlogging.yaml）")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
                    help="只计入此日期之前记录的积水点")
+    p.add_argument("--no-map", action="store_true", help="不生成网页地图")
+    p.add_argument("--assets", choices=("cdn", "local"), default="cdn",
+                   help="地图脚本来源：cdn（默认）或 local（离线，需先运行 scripts/setup_assets.sh）")
     p.set_defaults(func=run)
+
+
+def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str | None = None,
+                     profile: str = "internal") -> Any:
+    """Web map of a :class:`~zlgis.analysis.waterlogging.WaterloggingResult`.
+
+    Ponding depth (full depressions) as an image overlay, depression polygons coloured by their
+    deepest water, the findings by severity and the recorded points; built with
+    :func:`zlgis.publish.maps.build_map`, which escapes every value and keeps only public fields
+    on the public profile.
+    """
+    import folium
+
+    from ..analysis.waterlogging import ponding_overlay
+    from ..publish.maps import build_map
+
+    dep = res.depressions
+    ponding = dep.assign(max_depth_cm=(dep["max_depth_m"] * 100).round(1))[
+        ["max_depth_cm", "area_m2", "geometry"]]
+    layers = {"waterlogging_points": points} if points is not None and len(points) else {}
+    m = build_map(layers, res.findings, catalog=catalog, profile=profile, basemap=basemap,
+                  extra={"ponding": ponding}, title="城区易涝点：地形积水深度与积水点",
+                  service_areas=False)
+    img, bounds = ponding_overlay(res.analysis.depth, res.analysis.dem)
+    folium.raster_layers.ImageOverlay(img, bounds=bounds, name="积水深度（DEM 填洼）",
+                                      opacity=0.85, zindex=400).add_to(m)
+    return m
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,6 +179,12 @@ def run(args: argparse.Namespace) -> int:
                for k, v in res.summary.items()}
     write_text_atomic(out / "waterlogging_summary.json",
                       json.dumps(summary, ensure_ascii=False, indent=2))
+    if not getattr(args, "no_map", False):
+        from ..publish.maps import save_map
+
+        progress.step("生成网页地图")
+        save_map(waterlogging_map(res, catalog, points=layers.get("waterlogging_points")),
+                 out / "waterlogging_map.html", assets=getattr(args, "assets", "cdn"))
     s = res.summary
     if getattr(args, "json", False):
         print(json.dumps({"findings": len(findings), "out": str(out), **summary},

@@ -37,6 +37,8 @@ import shapely
 from shapely.errors import GEOSException
 
 from ..errors import UnreadableInputError
+from ..validate._pool import POOL, THREAD_MIN_ROWS
+from ..validate.geometry import wkb_convex_valid
 
 __all__ = [
     "SourceRead",
@@ -97,6 +99,7 @@ class SourceRead:
     encoding: str | None = None
     xy_columns: tuple[str, str] | None = None
     wkb: Any = None  # the WKB (pyarrow BinaryArray) the geometries were parsed from, if any
+    convex: Any = None  # Future of wkb_convex_valid(wkb, return_bounds=True), large layers only
 
 
 def _note(pos: int | None, code: str, message: str, action: str = "warning",
@@ -257,6 +260,11 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     del table
     if wkb_arr is None:
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), [], None
+
+    convex = None
+    if len(wkb_arr) >= THREAD_MIN_ROWS:
+        # the validity pre-check of simple polygons runs while the geometries are parsed
+        convex = POOL.submit(wkb_convex_valid, wkb_arr, return_bounds=True)
     wkb = np.asarray(wkb_arr.to_numpy(zero_copy_only=False), dtype=object)
     notes: list[dict[str, Any]] = []
     try:
@@ -270,13 +278,14 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
         notes += [_note(int(i), "unparseable_geometry", "几何无法解析，已剔除", "rejected")
                   for i in bad if geoms[i] is None]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs))
-    return gdf, notes, wkb_arr
+    return gdf, notes, (wkb_arr, convex)
 
 
 def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
               columns: list[str] | None = None, driver: str | None = None) -> SourceRead:
     try:
-        gdf, notes, wkb = _ogr_frame(path, layer, encoding, columns)
+        gdf, notes, wkb_info = _ogr_frame(path, layer, encoding, columns)
+        wkb, convex = wkb_info if wkb_info is not None else (None, None)
         if driver is None:
             driver = _DRIVERS.get(path.suffix.lower()) or str(
                 pyogrio.read_info(path, layer=layer).get("driver") or "")
@@ -298,7 +307,7 @@ def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
     return SourceRead(gdf, path, layer or path.stem, driver, _rows(len(gdf)), notes, encoding,
-                      wkb=wkb)
+                      wkb=wkb, convex=convex)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -621,8 +621,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
             continue
         if b.public and lid not in allowed:
             continue
-        if spec.path is not None and spec.path.suffix.lower() in (".pbf", ".osm"):
-            osm_data = True
+        osm_data |= _osm_derived(spec)
         fields = (public_fields(spec) if b.public else
                   [*[f for f in spec.fields if f in gdf.columns],
                    *[c for c in gdf.columns if c not in spec.fields and c != gdf.geometry.name
@@ -754,6 +753,15 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     m.zlgis_profile = profile  # type: ignore[attr-defined]
     m.zlgis_basemap = basemap  # type: ignore[attr-defined]
     return m
+
+
+def _osm_derived(spec: LayerSpec) -> bool:
+    """True when a layer comes from OpenStreetMap (an .osm/.osm.pbf source, or a catalog
+    ``license``/``attribution`` option naming ODbL or OpenStreetMap): it needs the attribution."""
+    if spec.path is not None and spec.path.suffix.lower() in (".pbf", ".osm"):
+        return True
+    note = f"{spec.options.get('license', '')} {spec.options.get('attribution', '')}".lower()
+    return "odbl" in note or "openstreetmap" in note
 
 
 def _depth_cm(gdf: gpd.GeoDataFrame) -> pd.Series | None:

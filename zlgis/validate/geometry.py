@@ -204,11 +204,19 @@ def wkb_convex_valid(wkb: Any, *, return_bounds: bool = False) -> Any:
                 good &= np.abs(np.abs(turn) - 2 * np.pi) < 1e-6
         out[idx[good]] = True
         if bnds is not None and good.any():
-            gi = idx[good]
-            bnds[gi, 0] = np.minimum.reduce(x[:m])[good]
-            bnds[gi, 1] = np.minimum.reduce(y[:m])[good]
-            bnds[gi, 2] = np.maximum.reduce(x[:m])[good]
-            bnds[gi, 3] = np.maximum.reduce(y[:m])[good]
+            cols = []
+            for fn, vs in ((np.minimum, x), (np.minimum, y), (np.maximum, x), (np.maximum, y)):
+                c = fn(vs[0], vs[1])
+                for v in vs[2:m]:
+                    fn(c, v, out=c)
+                cols.append(c)
+            if good.all() and len(idx) == n:
+                for j, c in enumerate(cols):
+                    bnds[:, j] = c
+            else:
+                gi = idx[good]
+                for j, c in enumerate(cols):
+                    bnds[gi, j] = c[good]
     return result()
 
 
@@ -286,28 +294,28 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
         problems.append((np.flatnonzero(zm), "dropped_z", "含 Z/M 值，已去除（按二维处理）",
                          "dropped_z"))
 
-    # geometry type (rows known valid are single polygons)
-    if known_valid is None:
-        fam = geometry_family(geoms)
-    else:
-        fam = np.full(n, "Polygon", dtype=object)
-        other = ~known_valid
-        fam[other] = geometry_family(geoms[other])
+    # geometry type (rows known valid are single polygons: only the others are looked at)
+    other_idx = np.flatnonzero(live if known_valid is None else live & ~known_valid)
+    fam_o = geometry_family(geoms[other_idx])
     family = expected
     if family is None:
-        vals, counts = np.unique(fam[live & (fam != None)].astype(str),  # noqa: E711
+        vals, counts = np.unique(fam_o[fam_o != None].astype(str),  # noqa: E711
                                  return_counts=True)
-        vals_l = [v for v in vals.tolist() if v != "GeometryCollection"]
-        if vals_l:
-            family = max(vals_l, key=lambda v: counts[vals.tolist().index(v)])
+        tally = dict(zip(vals.tolist(), counts.tolist()))
+        n_known = 0 if known_valid is None else int((live & known_valid).sum())
+        if n_known:
+            tally["Polygon"] = tally.get("Polygon", 0) + n_known
+        tally.pop("GeometryCollection", None)
+        if tally:
+            family = max(tally, key=lambda k: tally[k])
     if family is not None:
-        wrong = live & (fam != family)
-        if wrong.any():
-            idx = np.flatnonzero(wrong)
-            msgs = [f"几何类型为{FAMILY_ZH.get(fam[i], fam[i])}（{geoms[i].geom_type}），"
-                    f"本图层应为{FAMILY_ZH[family]}" for i in idx]
+        bad = fam_o != family
+        if bad.any():
+            idx = other_idx[bad]
+            msgs = [f"几何类型为{FAMILY_ZH.get(f, f)}（{geoms[i].geom_type}），"
+                    f"本图层应为{FAMILY_ZH[family]}" for i, f in zip(idx, fam_o[bad])]
             problems.append((idx, "wrong_geometry_type", msgs, "rejected"))
-            rejected |= wrong
+            rejected[idx] = True
 
     # validity: one vectorised call; reasons only for the invalid rows
     live = ~rejected

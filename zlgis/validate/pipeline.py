@@ -9,7 +9,6 @@ reason: ``rows_in == len(gdf) + len(rejected)``.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -25,14 +24,14 @@ from ..crs import (OBFUSCATED, check_declared_crs, crs_label, infer_crs, is_geog
                    recognise_crs, swapped_lat_lon, to_wgs84)
 from ..errors import CRSError
 from .attributes import _ROW_REF, arrow_duplicated_first, check_attributes
+from ._pool import POOL, THREAD_MIN_ROWS
 from .geometry import check_geometries, wkb_convex_valid
 from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["ValidationResult", "validate_frame", "Region"]
 
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zlgis-validate")
-#: layers at least this large check attributes in a thread while geometries are checked
-_THREAD_MIN_ROWS = 50_000
+_POOL = POOL
+_THREAD_MIN_ROWS = THREAD_MIN_ROWS
 
 #: lon/lat box (west, south, east, north)
 Region = tuple[float, float, float, float]
@@ -67,7 +66,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                    boundary: shapely.Geometry | None = None, boundary_tolerance: float = 0.0,
                    crs_override: str | None = None, fill_missing: bool = False,
                    source_names: dict[str, str] | None = None,
-                   check_region: bool = True, wkb: Any = None) -> ValidationResult:
+                   check_region: bool = True, wkb: Any = None,
+                   convex: Any = None) -> ValidationResult:
     """Validate rows already renamed to canonical field names.
 
     Parameters
@@ -89,6 +89,9 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         CAD drawings: absent attribute fields become empty columns instead of rejecting all rows.
     wkb : pyarrow binary array, optional
         The WKB the geometries came from; lets simple convex polygons skip the GEOS validity test.
+    convex : tuple or Future, optional
+        ``wkb_convex_valid(wkb, return_bounds=True)`` already computed (the reader starts it
+        while it parses geometries).
 
     Raises
     ------
@@ -99,8 +102,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     n = len(gdf)
     rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows)
     rejected = np.zeros(n, dtype=bool)
-    reason = np.full(n, None, dtype=object)
-    rcode = np.full(n, None, dtype=object)
+    reason: dict[int, str] = {}  # position -> why the row was rejected (first reason wins)
+    rcode: dict[int, str] = {}
     frames: list[pd.DataFrame] = []
 
     def add(pos: np.ndarray, code: str, msgs: Any, action: str, fld: str | None = None) -> None:
@@ -115,12 +118,13 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
             new = ok[~rejected[ok]]
             m = msgs if isinstance(msgs, list) else [msgs] * len(pos)
             mm = dict(zip(pos.tolist(), m))
-            reason[new] = [mm[int(p)] for p in new]
-            rcode[new] = code
+            for p in new.tolist():
+                reason[p] = mm[p]
+                rcode[p] = code
             if (pos < 0).any():  # whole layer
-                rest = np.flatnonzero(~rejected)
-                reason[rest] = m[0]
-                rcode[rest] = code
+                for p in np.flatnonzero(~rejected).tolist():
+                    reason[p] = m[0]
+                    rcode[p] = code
                 rejected[:] = True
             rejected[ok] = True
 
@@ -150,10 +154,15 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     live = ~rejected
     known = None
-    src_bounds = np.full((n, 4), np.nan)  # bounds of the rows, filled from WKB where known
-    if wkb is not None and len(wkb) == n:
-        kv, src_bounds = wkb_convex_valid(wkb, return_bounds=True)
-        known = kv[live]
+    if convex is not None or (wkb is not None and len(wkb) == n):
+        # bounds of the rows, filled from the WKB where known (NaN elsewhere)
+        if convex is not None:
+            kv, src_bounds = convex.result() if hasattr(convex, "result") else convex
+        else:
+            kv, src_bounds = wkb_convex_valid(wkb, return_bounds=True)
+        known = kv[live] if not live.all() else kv
+    else:
+        src_bounds = np.full((n, 4), np.nan)
     gc = check_geometries(geoms[live], spec.geometry, known_valid=known)
     live_idx = np.flatnonzero(live)
     geoms[live_idx] = gc.geometries
@@ -275,8 +284,9 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                                                            crs=working_crs if src_crs else None))
     rej = pd.DataFrame(gdf.drop(columns=gdf.geometry.name).loc[rejected]).reset_index(drop=True)
     rej.insert(0, "reject_row", rows[rejected])
-    rej.insert(1, "reject_code", rcode[rejected])
-    rej.insert(2, "reject_reason", reason[rejected])
+    rpos = np.flatnonzero(rejected).tolist()
+    rej.insert(1, "reject_code", [rcode[p] for p in rpos])
+    rej.insert(2, "reject_reason", [reason[p] for p in rpos])
     issues = concat_issues(frames) if frames else empty_issues()
     return ValidationResult(clean, rej, issues, rows[keep], n,
                             None if src_crs is None else str(src_crs))
