@@ -374,3 +374,21 @@ def test_real_srtm_swellendam(realdata):
     r, c = dem.rowcol(d["pour_x"], d["pour_y"])
     assert np.all(z[r, c] == d["spill_elev_m"].to_numpy())
     assert np.all(lab[r, c] == 0)
+
+
+def test_pure_python_kernel_matches_the_compiled_one():
+    # the fallback used when numba is missing runs the same code as plain Python
+    from zlgis.analysis import terrain as t
+
+    rng = np.random.default_rng(9)
+    z = np.round(rng.random((12, 15)) * 6)
+    z[3, 4] = np.nan
+    zp = np.pad(np.where(np.isnan(z), 0.0, z), 1)
+    closed = np.pad(np.isnan(z).astype(np.uint8) * 2, 1, constant_values=2)
+    n = zp.size
+    t._priority_flood.py_func(zp.reshape(-1), closed.reshape(-1), zp.shape[1], np.empty(n),
+                              np.empty(n, np.int64), np.empty(n, np.int64),
+                              np.empty(n, np.int64), np.zeros(1, np.int64))
+    out = zp[1:-1, 1:-1].copy()
+    out[np.isnan(z)] = np.nan
+    np.testing.assert_array_equal(out, fill_depressions(z))

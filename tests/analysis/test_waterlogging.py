@@ -283,13 +283,17 @@ def test_cli_writes_cog_gpkg_and_csv(demo_city, tmp_path, capsys):
     csv = pd.read_csv(out / "waterlogging_findings.csv", encoding="utf-8-sig")
     assert len(csv) == len(f) and "问题编号" in csv.columns and "牵头部门" in csv.columns
     assert "道路车道积水深度超过标准（预测）" in set(csv["规则"])
+    assert set(csv["牵头部门"]) == {"住建局"} and set(csv["配合部门"]) == {"街道办事处"}
+    assert set(csv["严重程度"]) <= {"高", "中", "低"} and "厘米" in set(csv["单位"])
     pts = pd.read_csv(out / "waterlogging_points.csv", encoding="utf-8-sig")
     assert {"积水点编号", "整改状态", "地形可解释"} <= set(pts.columns)
     summary = json.loads((out / "waterlogging_summary.json").read_text(encoding="utf-8"))
     assert summary["rain_mm"] == 5.0 and summary["runoff_coefficient"] == 0.5
     html = (out / "waterlogging_map.html").read_text(encoding="utf-8")
-    assert "积水深度（DEM 填洼）" in html and "data:image/png;base64" in html
-    assert "JS004" in html or "北区排水管网堵塞点" in html       # the recorded points are drawn
+    name = "积水深度（DEM 填洼）"
+    assert name in html or json.dumps(name)[1:-1] in html      # the overlay, in the layer list
+    assert "image_overlay_" in html and "data:image/png;base64" in html
+    assert "JS004" in html or json.dumps("JS004")[1:-1] in html  # the recorded points are drawn
     assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no temporary files left
 
 

@@ -90,7 +90,7 @@ def test_toilets_network_with_siting(tmp_path, capsys):
     cat = _town(tmp_path)
     out = tmp_path / "out"
     code = main(["coverage", "toilets", "--catalog", str(cat), "--out", str(out), "--site",
-                 "--quiet"])
+                 "--public-map", "--quiet"])
     assert code == 1  # the west bank is unserved
     text = capsys.readouterr().out
     assert "公厕300米服务覆盖率" in text and "新增选址建议" in text
@@ -115,6 +115,11 @@ def test_toilets_network_with_siting(tmp_path, capsys):
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "东岸公厕<script>" not in html
     assert "13900000000" not in html
+    pub = (out / "map_public.html").read_text(encoding="utf-8")
+    assert "13900000000" not in pub  # no phones
+    assert not [c for c in areas["cluster"] if f'"{c}"' in pub]  # no building ids
+    assert "公厕服务范围" in pub and "服务盲区" in pub
+    assert "coverage-toilet_uncovered" not in pub  # findings stay internal
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["siting"]["after"] >= s["siting"]["before"]
 

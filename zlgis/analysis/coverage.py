@@ -613,7 +613,10 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
         return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     pb = cd / 2 if polygon_buffer is None else polygon_buffer
     pbuf = buf if pb == cd / 2 else shapely.buffer(geoms, pb, quad_segs=4)
-    polys = [shapely.union_all(pbuf[lab == k]) for k in keep]
+    order = np.argsort(lab, kind="stable")
+    starts = np.searchsorted(lab[order], keep)
+    ends = np.searchsorted(lab[order], keep, side="right")
+    polys = [shapely.union_all(pbuf[order[a:b]]) for a, b in zip(starts, ends)]
     members = g["id"].agg(lambda s: ";".join(sorted(s)))
     out = gpd.GeoDataFrame({
         "cluster": [min(members[k].split(";")) for k in keep],

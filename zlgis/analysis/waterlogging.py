@@ -582,11 +582,11 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     summary = {
         "depressions": int(len(rep)),
         "depressions_all": int(len(analysis.depressions)),
-        "storage_m3": float(rep["volume_m3"].sum()) if len(rep) else 0.0,
+        "storage_m3": round(float(rep["volume_m3"].sum()), 1) if len(rep) else 0.0,
         "spilling": int(rep["spills"].sum()) if len(rep) else 0,
         "roads_at_risk": int(wet["road_id"].nunique()) if len(wet) else 0,
         "road_segments": int(len(wet)),
-        "wet_road_length_m": float(wet["wet_length_m"].sum()) if len(wet) else 0.0,
+        "wet_road_length_m": round(float(wet["wet_length_m"].sum()), 1) if len(wet) else 0.0,
         "scenario_road_segments": int(len(swet)),
         "points": n_pts,
         "points_active": int(active.sum()),
@@ -597,8 +597,8 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
         "depressions_recorded": int((rep["recorded_points"] > 0).sum()) if len(rep) else 0,
         "survey_candidates": int(rep["survey_candidate"].sum()) if len(rep) else 0,
         "built_up_km2": built,
-        "density_per_km2": (float(active.sum()) / built if built and np.isfinite(built)
-                            else float("nan")),
+        "density_per_km2": (round(float(active.sum()) / built, 4)
+                            if built and np.isfinite(built) else float("nan")),
         "rain_mm": float(cfg["rain"]["rain_mm"] if rain_mm is None else rain_mm),
         "runoff_coefficient": float(cfg["rain"]["runoff_coefficient"] if runoff_coefficient
                                     is None else runoff_coefficient),

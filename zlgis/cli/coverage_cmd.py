@@ -8,7 +8,9 @@ Writes into ``--out`` (each file atomically):
   serving facility) and ``land`` (residential-land sample points);
 * ``areas.gpkg``: layers ``service_areas`` and ``uncovered_areas`` (and ``sites``);
 * ``findings.gpkg`` and ``findings.csv`` (UTF-8 with BOM, Chinese headers, WKT geometry);
-* ``map.html``: internal map of served and unserved areas (and proposed sites);
+* ``map.html``: internal map of served and unserved areas (and proposed sites); with
+  ``--public-map`` also ``map_public.html`` (catalog public fields only, no findings, no
+  buildings);
 * ``summary.json``.
 
 Exit codes: 0 no findings, 1 findings, 2 unreadable input or configuration.
@@ -107,6 +109,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     p.add_argument("--k", type=int, default=None, metavar="N",
                    help="公厕选址：新增 N 座时覆盖最多（不指定则按目标覆盖率求最少新址）")
     p.add_argument("--no-map", action="store_true", help="不生成 map.html")
+    p.add_argument("--public-map", action="store_true",
+                   help="另生成面向公众的 map_public.html（仅公开字段，无问题清单和建筑）")
     p.set_defaults(func=run)
 
 
@@ -153,7 +157,7 @@ def _xy(frame: Any) -> Any:
 
 def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: Any = None,
                   catalog: Any = None, layers: dict[str, Any] | None = None,
-                  make_map: bool = True) -> dict[str, str]:
+                  make_map: bool = True, public_map: bool = False) -> dict[str, str]:
     """Write every output of a coverage run into ``out`` (atomically, file by file)."""
     import pandas as pd
 
@@ -229,8 +233,14 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
         from ..publish.maps import save_map
 
         # offline assets when installed (intranets often block CDNs)
-        save_map(m, html, assets="local" if vendor_ready() else "cdn")
+        assets = "local" if vendor_ready() else "cdn"
+        save_map(m, html, assets=assets)
         files["map"] = str(html)
+        if public_map:
+            pub = out / "map_public.html"
+            save_map(coverage_map(result, catalog=catalog, layers=layers or {}, sites=None,
+                                  profile="public"), pub, assets=assets)
+            files["map_public"] = str(pub)
     summary = result.summary()
     if sites is not None:
         summary["siting"] = sites.summary()
@@ -285,6 +295,12 @@ def coverage_map(result: Any, *, catalog: Any, layers: dict[str, Any], sites: An
         extra["uncovered_areas"] = _uncovered(result.uncovered)
     if sites is not None and len(sites):
         extra["建议新址"] = sites  # unknown extras are titled by their key
+    if profile == "public":
+        # citizens see where the facilities serve and where they do not; nothing else
+        extra = {k: v for k, v in extra.items() if k in (sa_key, "uncovered_areas")}
+        return build_map({key: fac}, None, catalog=catalog, profile="public", basemap="none",
+                         extra=extra, title=f"{TOPIC_TITLES[result.topic]}服务范围",
+                         service_areas=False)
     show = {k: v for k, v in layers.items() if k in (key, "grids") and not k.startswith("__")}
     show[key] = fac
     return build_map(show, result.findings, catalog=catalog, profile=profile, basemap="none",
@@ -330,7 +346,8 @@ def run(args: argparse.Namespace) -> int:
         result = cov.park_coverage(layers, method=args.method, preset=args.preset)
     progress.step(f"写出结果到 {out}")
     files = write_outputs(result, out, sites=sites, transfer_sites=transfer_sites,
-                          catalog=catalog, layers=layers, make_map=not args.no_map)
+                          catalog=catalog, layers=layers, make_map=not args.no_map,
+                          public_map=args.public_map)
     if getattr(args, "json", False):
         s = result.summary()
         s["files"] = files

@@ -48,6 +48,7 @@ POINT_HEADERS = {
 }
 
 SEVERITY = {"high": "高", "medium": "中", "low": "低"}
+UNITS = {"cm": "厘米", "m": "米", "m2": "平方米", "m3": "立方米"}
 
 
 def _positive(text: str) -> float:
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.terrain import write_cog
     from ..analysis.waterlogging import RULES, analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
+    from ..config import department_name
     from ..io import atomic_path, load_layers, write_text_atomic
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
@@ -165,6 +167,10 @@ def run(args: argparse.Namespace) -> int:
     table = pd.DataFrame(findings.drop(columns="geometry"))
     table["rule"] = table["rule"].map(lambda r: RULES.get(r, r))
     table["severity"] = table["severity"].map(lambda s: SEVERITY.get(s, s))
+    for col in ("lead_department", "coop_departments"):
+        table[col] = table[col].map(
+            lambda v: "、".join(department_name(c) for c in str(v).split(";") if c))
+    table["measure_unit"] = table["measure_unit"].map(lambda u: UNITS.get(u, u))
     table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
     with atomic_path(out / "waterlogging_findings.csv") as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")

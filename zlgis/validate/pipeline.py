@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
+from geopandas.array import GeometryArray
 import numpy as np
 import pandas as pd
 import pyproj
@@ -246,11 +247,14 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
             g = shapely.transform(g, shift)
             series = gpd.GeoSeries(g, crs="EPSG:4326")
         else:
-            series = gpd.GeoSeries(g, crs=src_crs)
+            series = None
         if working_crs and not _same_crs(str(src_crs) if not obf else "EPSG:4326", working_crs):
+            if series is None:
+                series = gpd.GeoSeries(g, crs=src_crs)
             series = series.to_crs(working_crs)
             src_bounds = None  # moved: bounds must be recomputed
-        g = np.asarray(series.array, dtype=object)
+        if series is not None:
+            g = np.asarray(series.array, dtype=object)
     out_geoms[live] = g
 
     # ---- attributes ---------------------------------------------------------------------------
@@ -280,8 +284,10 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     keep = ~rejected
     frame = (ac.frame if keep.all() else ac.frame.loc[keep]).reset_index(drop=True)
-    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(out_geoms[keep],
-                                                           crs=working_crs if src_crs else None))
+    # the geometries are shapely objects or None already: wrap them without re-checking
+    garr = GeometryArray(out_geoms[keep] if not keep.all() else out_geoms,
+                         crs=working_crs if src_crs else None)
+    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr, index=frame.index))
     rej = pd.DataFrame(gdf.drop(columns=gdf.geometry.name).loc[rejected]).reset_index(drop=True)
     rej.insert(0, "reject_row", rows[rejected])
     rpos = np.flatnonzero(rejected).tolist()
