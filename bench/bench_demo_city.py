@@ -27,7 +27,7 @@ from shapely.prepared import prep
 from zlgis.demo._common import make_frame, rng_for
 from zlgis.demo.buildings import candidate_footprints, excluded, ordinary_setback
 from zlgis.demo.places import place_parks_and_lines
-from zlgis.demo.roads import block_boxes, build_lattice, road_layers
+from zlgis.demo.roads import block_boxes, build_lattice
 
 
 def _loop_footprints(boxes, rw, rh, rx, ry, zones) -> list:

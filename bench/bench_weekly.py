@@ -133,6 +133,8 @@ def main(quick: bool = False) -> dict[str, Any]:
         "demo_findings": first["n_found"],
         "demo_peak_rss_mb": first["peak_rss_mb"],
         "rerun_identical": first.get("hashes") == again.get("hashes"),
+        "rerun_differs": sorted(k for k, v in (first.get("hashes") or {}).items()
+                                if (again.get("hashes") or {}).get(k) != v),
         "budget_s": BUDGET_S,
     }
     if not quick:

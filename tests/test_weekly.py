@@ -329,3 +329,50 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     public = result.files["map_public"].read_text(encoding="utf-8")
     summary = result.files["summary"].read_text(encoding="utf-8")
     assert names and not [n for n in names if n in public or n in summary]
+
+
+@pytest.mark.browser
+def test_excel_link_opens_the_finding_on_the_map(history):
+    """The 地图 link of an Excel row (map_internal.html#<finding_id>) zooms to that finding and
+    opens its popup, in headless Chromium with local assets and every outside request blocked."""
+    import functools
+    import http.server
+    import threading
+
+    import openpyxl
+    from playwright.sync_api import sync_playwright
+
+    _, out, _ = history
+    folder = out / "2022-W46"
+    ws = openpyxl.load_workbook(folder / "ledger_2022-W46.xlsx")["自然资源局"]
+    header = [c.value for c in ws[1]]
+    fid = ws.cell(2, 1).value
+    href = ws.cell(2, header.index("地图") + 1).hyperlink.target
+    assert href == f"map_internal.html#{fid}"
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    errors: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base + "/")
+                       else r.abort())
+            page.goto(f"{base}/{href}")
+            page.wait_for_function(f"window.zlgisFocused === {fid!r}", timeout=20000)
+            page.wait_for_selector(".leaflet-popup-content", timeout=10000)
+            popup = page.inner_text(".leaflet-popup-content")
+            zoom = page.evaluate("zlgis.map.getZoom()")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fid in popup and "已逾期" in popup
+    assert zoom >= 18
+    assert not errors

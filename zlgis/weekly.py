@@ -114,7 +114,8 @@ class WeeklyResult:
     ledger_path: Path
     merge: MergeResult
     files: dict[str, Path] = field(default_factory=dict)
-    #: Wall time of each stage in seconds (load, checks, ledger, publish).
+    #: Wall time in seconds of each stage (loaded, checked, merged, published) and of each check
+    #: (``check:<name>``).
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -250,12 +251,14 @@ CheckFunc = Callable[..., gpd.GeoDataFrame]
 
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
-               progress: Progress | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+               progress: Progress | None = None, timings: dict[str, float] | None = None
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
     checks that ran. A failing check stops the run: a partial set of findings would wrongly
-    mark the missing ones as rectified.
+    mark the missing ones as rectified. ``timings``, when given, receives the wall time of each
+    check (key ``check:<name>``).
     """
     from .analysis import CHECKS, get_check
 
@@ -272,7 +275,10 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
                 if name not in CHECKS:
                     raise InputError(f"未知的检查 {name}，可用：{'、'.join(CHECKS)}")
                 fn = get_check(name)
+            t0 = time.perf_counter()
             result = fn(catalog, layers, as_of=as_of)
+            if timings is not None:
+                timings[f"check:{name}"] = round(time.perf_counter() - t0, 3)
         except ZlgisError as exc:
             raise type(exc)(f"检查 {name} 无法完成，本周检查已停止，台账未修改：{exc.message}",
                             path=exc.path, layer=exc.layer, row=exc.row, field=exc.field
@@ -361,21 +367,65 @@ def _write_maps(folder: Path, context: Mapping[str, Mapping[str, gpd.GeoDataFram
                 files: dict[str, Path]) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
     status is put in front of each finding's title."""
+    from .publish.assets import vendor_ready
     from .publish.maps import build_map, save_map
 
+    assets = "local" if vendor_ready() else "cdn"  # offline-safe when the npm assets are set up
     data = shown.copy()
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
     for profile, key, title in (("internal", "map_internal", f"{week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{week} 城市管理问题公示")):
         path = folder / OUTPUT_FILES[key]
         m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
-        save_map(m, path)
+        save_map(m, path, assets=assets)
         del m
+        if profile == "internal":
+            _add_focus_script(path)
         _stabilise_html(path)
         files[key] = path
 
 
-_HEX_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+#: Opens the finding named in the URL fragment (``map_internal.html#<finding_id>``, the link of
+#: every Excel row): zooms to it and opens its popup. The id is only compared, never inserted
+#: into the page.
+_FOCUS_JS = """<script>
+(function () {
+  function focus() {
+    var id = decodeURIComponent((window.location.hash || '').slice(1));
+    if (!id || !window.zlgis || !zlgis.map) return;
+    var hit = null;
+    zlgis.layers.forEach(function (e) {
+      if (hit || !e.key || String(e.key).indexOf('findings_') !== 0) return;
+      e.build();
+      if (!e.layer) return;
+      e.layer.eachLayer(function (l) {
+        var p = l.feature && l.feature.properties;
+        if (!hit && p && p.finding_id === id) hit = l;
+      });
+    });
+    if (!hit) return;
+    var ll = hit.getLatLng ? hit.getLatLng() : hit.getBounds().getCenter();
+    zlgis.map.setView(ll, 19);
+    window.zlgisFocused = id;
+    setTimeout(function () { if (hit.openPopup) hit.openPopup(ll); }, 300);
+  }
+  window.addEventListener('load', focus);
+  window.addEventListener('hashchange', focus);
+})();
+</script>
+"""
+
+
+def _add_focus_script(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    at = text.rfind("</body>")
+    text = text[:at] + _FOCUS_JS + text[at:] if at >= 0 else text + _FOCUS_JS
+    path.write_text(text, encoding="utf-8")
+
+
+#: Folium's random element ids: ``map_<32 hex>``, ``feature_group_<32 hex>`` ... (data values
+#: are never preceded by an identifier and an underscore, so they are left alone).
+_HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-zA-Z_])")
 
 
 def _stabilise_html(path: Path) -> None:
@@ -528,13 +578,15 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         _recover_outputs(out)
         layers, issues = load_inputs(catalog, progress=progress)
         lap("loaded")
+        check_times: dict[str, float] = {}
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
-                                   progress=progress)
+                                   progress=progress, timings=check_times)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(layers, catalog)
         layers = {k: v for part in context.values() for k, v in part.items()}
         gc.collect()
         lap("checked")
+        timings.update(check_times)
         progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")
         ledger = Ledger(ledger_path)
         merge = ledger.merge(findings, week=week, as_of=as_of_date, checks_run=ran,

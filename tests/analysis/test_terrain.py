@@ -392,3 +392,10 @@ def test_pure_python_kernel_matches_the_compiled_one():
     out = zp[1:-1, 1:-1].copy()
     out[np.isnan(z)] = np.nan
     np.testing.assert_array_equal(out, fill_depressions(z))
+
+
+def test_public_names_exist():
+    from zlgis.analysis import terrain, waterlogging
+
+    for mod in (terrain, waterlogging):
+        assert [n for n in mod.__all__ if not hasattr(mod, n)] == []

@@ -153,6 +153,10 @@ def test_match_points_hit_rate_unexplained_and_candidates():
     # a tighter radius loses P2
     m = match_recorded_points(_points(), res.depressions, radius_m=5)
     assert m.set_index("point_id").loc["P2", "explained"] == False  # noqa: E712
+    # points in another CRS are matched in metres all the same
+    m84 = match_recorded_points(_points().to_crs(4326), res.depressions)
+    assert m84["explained"].tolist() == [True, True, False, False]
+    assert m84["distance_m"].iloc[1] == pytest.approx(pts.loc["P2", "distance_m"], abs=0.2)
 
 
 def test_built_up_area_and_density(tmp_path, monkeypatch):
@@ -195,6 +199,7 @@ def test_findings_schema_routing_and_stable_ids():
     assert road["feature_id"] == "R1" and road["related_ids"].startswith("WD-")
     assert road["measure"] == 40.0 and road["measure_unit"] == "cm" and bool(road["public"])
     assert json.loads(road["measures"])["wet_length_m"] > 20
+    assert 0 <= json.loads(road["measures"])["scenario_depth_cm"] <= 40.0
     assert road.geometry.geom_type in ("LineString", "MultiLineString")
     unexplained = fa[fa["rule"] == "recorded_point_unexplained"]
     assert not unexplained["public"].any()
@@ -335,3 +340,30 @@ def test_terrain_without_depressions():
     assert set(res.findings["rule"]) == {"recorded_point_unexplained"}
     empty = analyse_waterlogging(_dem(z))
     assert len(empty.findings) == 0 and list(empty.findings.columns)[-1] == "geometry"
+
+
+def test_rain_cascade_routes_overflow_downstream():
+    # a plane falling east with two dips: the west one overflows into the east one
+    rows, cols = np.mgrid[0:30, 0:60]
+    z = 100.0 - 0.05 * cols
+    z[13:17, 10:14] -= 1.0          # upstream dip (west)
+    z[13:17, 40:44] -= 3.0          # downstream dip (east), deeper: it does not fill
+    a = analyse_depressions(_dem(z), min_depth_m=0.05, min_area_m2=1)
+    d = a.depressions.sort_values("deepest_x").reset_index(drop=True)
+    assert len(d) == 2
+    from zlgis.analysis.waterlogging import downstream_depressions
+
+    down = downstream_depressions(a, d)
+    assert down.tolist() == [d["label"][1], 0]
+    mm = 1.2 * d["volume_m3"][0] / d["contributing_area_m2"][0] * 1000   # upstream just spills
+    flat, _ = rain_scenario(a, rain_mm=mm, runoff_coefficient=1.0, depressions=d, cascade=False)
+    casc, depth = rain_scenario(a, rain_mm=mm, runoff_coefficient=1.0, depressions=d)
+    assert casc["spills"][0] and casc["overflow_m3"][0] == pytest.approx(
+        casc["runoff_m3"][0] - d["volume_m3"][0], abs=0.01)
+    assert casc["downstream"].tolist() == [d["depression_id"][1], ""]
+    assert casc["inflow_m3"][1] == pytest.approx(casc["runoff_m3"][1] + casc["overflow_m3"][0],
+                                                 abs=0.02)
+    assert flat["inflow_m3"][1] == flat["runoff_m3"][1]
+    assert not casc["spills"][1]
+    assert casc["scenario_level_m"][1] > flat["scenario_level_m"][1]
+    assert depth.max() == pytest.approx(casc["scenario_depth_cm"][1] / 100, abs=0.001)

@@ -138,3 +138,17 @@ def test_osm_pbf_through_gdal(realdata: Path) -> None:
     assert src.driver == "OSM"
     assert int(src.gdf["building"].notna().sum()) > 400  # 494 buildings, some cut at the edge
     assert np.isin(shapely.get_type_id(src.gdf.geometry.dropna().array), [3, 6]).all()
+
+
+def test_dxf_in_gbk_code_page(tmp_path: Path) -> None:
+    """Older Chinese CAD drawings store text in GBK: layer names must not come out garbled."""
+    g = gpd.GeoDataFrame({"Layer": ["道路红线", "城市蓝线"]},
+                         geometry=[shapely.LineString([(0, 0), (1, 0), (1, 1), (0, 0)]),
+                                   shapely.LineString([(0, 0), (2, 2)])], crs="EPSG:4550")
+    utf8 = tmp_path / "utf8.dxf"
+    pyogrio.write_dataframe(g, utf8, driver="DXF")
+    p = tmp_path / "gbk.dxf"
+    p.write_bytes(utf8.read_text(encoding="utf-8").encode("gbk"))
+    src = read_source(p)
+    assert src.encoding == "CP936"
+    assert src.gdf["cad_layer"].tolist() == ["道路红线", "城市蓝线"]

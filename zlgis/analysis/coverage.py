@@ -1278,19 +1278,13 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
         sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
     if detail:
         sa["facility_id"] = _ids(parks, "park_id")[sa["facility"].to_numpy()]
-    # uncovered residential land, clustered; the cluster id is its smallest compound id
-    clusters = gpd.GeoDataFrame({"cluster": [], "n": [], "weight": [], "members": []},
-                                geometry=gpd.GeoSeries([], crs=parks.crs), crs=parks.crs)
+    # uncovered residential land: compounds mostly outside every park's reach, clustered
+    clusters = _empty_polygons(parks.crs, ("cluster", "n", "weight", "members"))
     findings = empty_findings()
     if l_cov is not None:
-        spacing = float(coverage_config()["demand"].get("land_sample_spacing_m", 20))
-        cells = shapely.buffer(np.asarray(land.geometry.values, dtype=object), spacing / 2,
-                               cap_style="square")
-        clusters = uncovered_areas(land, l_cov, footprints=cells,
-                                   weight=land["area_m2"].to_numpy(float),
-                                   cluster_distance=float(cfg.get("cluster_distance_m", 60)),
-                                   polygon_buffer=0.01, id_col="compound_id")
-        clusters = _park_clusters(clusters, land, l_cov)
+        clusters = _park_clusters(layers.get("residential_compounds"), land, l_cov,
+                                  share=float(cfg.get("compound_uncovered_share", 0.5)),
+                                  distance=float(cfg.get("cluster_distance_m", 60)))
         findings = _park_findings(clusters, land, spec, method, layers.get("grids"),
                                   str(cfg.get("task_id", "3.1.1")))
     return CoverageResult(
@@ -1302,19 +1296,35 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
         tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
 
 
-def _park_clusters(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, l_cov: np.ndarray
-                   ) -> gpd.GeoDataFrame:
-    """Turn land-sample clusters into compound-level clusters (members = compound ids)."""
-    if not len(clusters):
-        return clusters
-    out = clusters.copy()
-    members = [";".join(sorted(set(m.split(";")))) for m in out["members"]]
-    out["members"] = members
-    out["cluster"] = [m.split(";")[0] for m in members]
-    out["n"] = [len(m.split(";")) for m in members]
-    # keep one cluster per id (two parts of one compound: merged)
-    out = out.dissolve(by="cluster", aggfunc={"n": "max", "weight": "sum",
-                                              "members": "first"}).reset_index()
+def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
+                   l_cov: np.ndarray, *, share: float, distance: float) -> gpd.GeoDataFrame:
+    """Blind areas of park coverage: compounds whose residential land is at least ``share``
+    uncovered, merged when closer than ``distance`` (across a street).
+
+    ``weight`` is the uncovered land (m2, from the land samples), ``members`` the compound ids;
+    the polygon is the union of those compounds.
+    """
+    crs = land.crs
+    empty = _empty_polygons(crs, ("cluster", "n", "weight", "members"))
+    if compounds is None or not len(compounds) or not len(land):
+        return empty
+    t = pd.DataFrame({"cid": land["compound_id"].astype(str).to_numpy(),
+                      "a": land["area_m2"].to_numpy(float),
+                      "u": np.where(l_cov, 0.0, land["area_m2"].to_numpy(float))})
+    g = t.groupby("cid")[["a", "u"]].sum()
+    bad = g[(g["u"] >= share * g["a"]) & (g["u"] > 0)]
+    if not len(bad):
+        return empty
+    comp = compounds.assign(compound_id=_ids(compounds, "compound_id"))
+    comp = comp[comp["compound_id"].isin(bad.index)].drop_duplicates("compound_id")
+    comp = comp.reset_index(drop=True)
+    if not len(comp):
+        return empty
+    out = uncovered_areas(comp, np.zeros(len(comp), bool),
+                          footprints=np.asarray(comp.geometry.values, dtype=object),
+                          weight=bad["u"].reindex(comp["compound_id"]).to_numpy(),
+                          cluster_distance=distance, polygon_buffer=0.01,
+                          id_col="compound_id")
     return out
 
 

@@ -78,7 +78,6 @@ __all__ = [
     "fill_depressions_tiled",
     "ponding_depth",
     "label_depressions",
-    "contributing_labels",
     "analyse_depressions",
     "region_polygons",
     "write_cog",

@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ __all__ = [
     "reported_depressions",
     "roads_at_risk",
     "rain_scenario",
+    "downstream_depressions",
     "match_recorded_points",
     "built_up_area_km2",
     "waterlogging_findings",
@@ -273,23 +275,59 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
 # Rain scenario
 # --------------------------------------------------------------------------------------------
 
+def downstream_depressions(analysis: DepressionAnalysis,
+                           depressions: gpd.GeoDataFrame | None = None) -> NDArray[np.int64]:
+    """Label of the depression each depression overflows into (0: the water leaves).
+
+    From the pour point, the water steps to the lowest neighbour outside the depression whose
+    filled level is below the spill level, then follows the steepest descent (the catchment
+    labels of :func:`~zlgis.analysis.terrain.analyse_depressions`).
+    """
+    dep = analysis.depressions if depressions is None else depressions
+    out = np.zeros(len(dep), np.int64)
+    if not len(dep):
+        return out
+    h, w = analysis.labels.shape
+    cw, ch = analysis.dem.cell_size
+    rows, cols = analysis.dem.rowcol(dep["pour_x"].to_numpy(), dep["pour_y"].to_numpy())
+    for i, (r, c, lab) in enumerate(zip(rows, cols, dep["label"].to_numpy())):
+        if not (0 <= r < h and 0 <= c < w):
+            continue
+        level = analysis.filled[r, c]
+        best, target = 0.0, 0
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr, cc = r + dr, c + dc
+                if (dr or dc) and 0 <= rr < h and 0 <= cc < w and analysis.labels[rr, cc] != lab:
+                    f = analysis.filled[rr, cc]
+                    slope = (level - f) / math.hypot(dr * ch, dc * cw)
+                    if np.isfinite(f) and slope > best:   # steepest way down from the pour point
+                        best, target = slope, int(analysis.catchment[rr, cc])
+        out[i] = 0 if target == lab else target
+    return out
+
+
 def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
                   runoff_coefficient: float | None = None,
-                  depressions: gpd.GeoDataFrame | None = None
+                  depressions: gpd.GeoDataFrame | None = None, cascade: bool = True
                   ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Which depressions fill and spill under a rain of ``rain_mm`` millimetres.
 
     Runoff = rain depth x runoff coefficient x contributing area (GB 50014-2021 §3.2.2, the
-    volume form of the rational method). When it reaches the storage volume the depression fills
-    to its spill level and spills; otherwise the water level is the exact level whose volume over
-    the DEM cells equals the runoff. Spilled water is not routed on to the next depression
-    (each depression is judged on its own contributing area).
+    volume form of the rational method). With ``cascade`` (default) the overflow of a full
+    depression is added to the depression downstream of its pour point
+    (:func:`downstream_depressions`), upstream first. When the inflow reaches the storage volume
+    the depression fills to its spill level and spills; otherwise the water level is the exact
+    level whose volume over the DEM cells equals the inflow. Drainage by sewers during the storm
+    is not modelled (a worst case: blocked gullies).
 
     Returns
     -------
     table : DataFrame
-        Per depression (index aligned with ``depressions``): ``runoff_m3``, ``fill_ratio``,
-        ``spills``, ``scenario_level_m``, ``scenario_depth_cm``.
+        Per depression (index aligned with ``depressions``): ``runoff_m3`` (own catchment),
+        ``inflow_m3`` (with the overflow from upstream), ``fill_ratio``, ``spills``,
+        ``overflow_m3``, ``downstream`` (depression id or empty), ``scenario_level_m``,
+        ``scenario_depth_cm``.
     depth : ndarray
         Water depth (m) of the scenario on the DEM grid.
 
@@ -313,8 +351,18 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     area = analysis.dem.cell_area
     labels = analysis.labels
     n_all = len(analysis.depressions)
-    runoff = rain / 1000.0 * coef * dep["contributing_area_m2"].to_numpy(dtype=float)
+    own = rain / 1000.0 * coef * dep["contributing_area_m2"].to_numpy(dtype=float)
     volume = dep["volume_m3"].to_numpy(dtype=float)
+    runoff = own.copy()
+    overflow = np.zeros(len(dep))
+    down = downstream_depressions(analysis, dep) if cascade else np.zeros(len(dep), np.int64)
+    row_of = {int(lab): i for i, lab in enumerate(dep["label"].to_numpy())}
+    # upstream first: a depression spills at its spill level into lower ground
+    for i in np.argsort(-dep["spill_elev_m"].to_numpy(dtype=float), kind="stable"):
+        overflow[i] = max(runoff[i] - volume[i], 0.0)
+        j = row_of.get(int(down[i]))
+        if j is not None and j != i and overflow[i] > 0:
+            runoff[j] += overflow[i]
     spills = runoff >= volume
     level_by_label = np.full(n_all + 1, np.nan)
     # exact partial levels: cells of each depression sorted by elevation
@@ -344,8 +392,12 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     depth = np.where(labels > 0, np.maximum(level_grid[labels] - z, 0.0), 0.0)
     depth[~np.isfinite(depth)] = 0.0
     bottom = dep["bottom_elev_m"].to_numpy(dtype=float)
+    ids = dep["depression_id"].to_numpy()
     table = pd.DataFrame({
-        "runoff_m3": runoff,
+        "runoff_m3": np.round(own, 2),
+        "inflow_m3": np.round(runoff, 2),
+        "overflow_m3": np.round(overflow, 2),
+        "downstream": [ids[row_of[int(d)]] if int(d) in row_of else "" for d in down],
         "fill_ratio": np.where(volume > 0, np.minimum(runoff / np.where(volume > 0, volume, 1),
                                                        1.0), 1.0),
         "spills": spills,
@@ -397,12 +449,13 @@ def match_recorded_points(points: gpd.GeoDataFrame, depressions: gpd.GeoDataFram
     out["predicted_depth_cm"] = np.nan
     if len(out) and len(depressions):
         dep = depressions
+        geoms = out.geometry
         if dep.crs is not None and out.crs is not None and dep.crs != out.crs:
-            dep = dep.to_crs(out.crs)
+            geoms = geoms.to_crs(dep.crs)      # distances in the depressions' metres
         tree = shapely.STRtree(dep.geometry.values)
-        ip, idep = tree.query(out.geometry.values, predicate="dwithin", distance=radius)
+        ip, idep = tree.query(geoms.values, predicate="dwithin", distance=radius)
         if len(ip):
-            dist = shapely.distance(out.geometry.values[ip], dep.geometry.values[idep])
+            dist = shapely.distance(geoms.values[ip], dep.geometry.values[idep])
             m = pd.DataFrame({"p": ip, "d": idep, "dist": dist}).sort_values(["p", "dist", "d"])
             m = m.drop_duplicates("p")
             p, di = m["p"].to_numpy(), m["d"].to_numpy()
@@ -458,7 +511,8 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
     """Findings of the four rules from reported depressions, roads at risk and matched points.
 
     * ``depression``: every reported depression (deepest water >= 15 cm, GB 51222-2017 §3.2);
-    * ``road_ponding``: every predicted wet road segment (one-lane rule, GB 51222 / GB 50014);
+    * ``road_ponding``: every predicted wet road segment (one-lane rule, GB 51222 / GB 50014),
+      with the rain scenario's depth there when ``roads`` has ``scenario_depth_cm``;
     * ``recorded_point_unexplained``: recorded points not eliminated that no depression explains;
     * ``survey_candidate``: reported depressions with no recorded point.
     """
@@ -507,14 +561,18 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
             task_id=task, feature_ids=[[r, dd] for r, dd in
                                        zip(roads["road_id"], roads["depression_id"])],
             layer="roads", geometry=roads.geometry.values,
-            measures=[{"max_depth_cm": dc, "wet_length_m": ln, "wet_area_m2": wa}
-                      for dc, ln, wa in zip(roads["max_depth_cm"], roads["wet_length_m"],
-                                            roads["wet_area_m2"])],
+            measures=[{"max_depth_cm": dc, "wet_length_m": ln, "wet_area_m2": wa,
+                       **({"scenario_depth_cm": sc} if "scenario_depth_cm" in roads else {})}
+                      for dc, ln, wa, sc in zip(
+                          roads["max_depth_cm"], roads["wet_length_m"], roads["wet_area_m2"],
+                          roads["scenario_depth_cm"] if "scenario_depth_cm" in roads
+                          else [None] * len(roads))],
             measure_key="max_depth_cm", measure_unit="cm",
             severity=_severity(roads["max_depth_cm"].to_numpy(dtype=float)), public=True,
             crs=crs))
     if len(points):
         u = points[~points["explained"] & ~points["eliminated"]]
+        u = u[~u["point_id"].astype(str).duplicated()]   # one finding per point id
         if len(u):
             depth = (pd.to_numeric(u["max_depth_cm"], errors="coerce") if "max_depth_cm" in u
                      else pd.Series(np.nan, index=u.index))
@@ -572,6 +630,10 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     rep["recorded_points"] = rep["depression_id"].map(counts).fillna(0).astype(int)
     rep["survey_candidate"] = rep["recorded_points"] == 0
     rep["on_road"] = rep["depression_id"].isin(set(wet["depression_id"]))
+    if len(wet):  # the rain scenario's depth on each segment at risk (0: below the threshold)
+        sc = swet.set_index(["road_id", "depression_id"])["max_depth_cm"]
+        key = pd.MultiIndex.from_frame(wet[["road_id", "depression_id"]])
+        wet["scenario_depth_cm"] = sc.reindex(key).fillna(0.0).to_numpy()
     crs = dem.crs.to_string()  # "EPSG:4550" for the working CRS, as the other checks write it
     rep = gpd.GeoDataFrame(rep, geometry="geometry", crs=crs)
     findings = waterlogging_findings(rep, wet, matched, grids=grids, crs=crs)

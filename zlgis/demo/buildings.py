@@ -24,7 +24,7 @@ from .places import Places, block_land, free_block
 from .roads import Lattice, block_boxes
 
 __all__ = ["BuildingSet", "make_buildings", "ordinary_setback", "setback_required",
-           "candidate_footprints", "excluded", "person_names", "phones", "UNCOVERED_UV"]
+           "candidate_footprints", "candidate_bounds", "l_shapes", "excluded", "person_names", "phones", "UNCOVERED_UV"]
 
 #: Residential compounds planted without a toilet within 300 m: local (u, v) and description.
 #: The first sits on the west bank with the only nearby toilet across the river.
@@ -109,6 +109,32 @@ def candidate_bounds(boxes: np.ndarray, rw: np.ndarray, rh: np.ndarray, rx: np.n
     oy = cy0 + 2.5 + ry * np.clip(ch[:, None] - 5 - fh, 0, None)
     return (ox.ravel(), oy.ravel(), (ox + fw).ravel(), (oy + fh).ravel(),
             (fw.ravel() >= 6) & (fh.ravel() >= 6))
+
+
+def l_shapes(bounds: np.ndarray, rng: np.random.Generator, share: float = 0.3) -> np.ndarray:
+    """Rectangles from ``bounds`` (n, 4), a ``share`` of the larger ones cut to an L shape.
+
+    The cut removes one corner, so every footprint stays inside its rectangle (setbacks and
+    clearances computed on the rectangles still hold).
+
+    >>> g = l_shapes(np.array([[0.0, 0.0, 20.0, 20.0]]), np.random.default_rng(0), share=1.0)
+    >>> g[0].geom_type, 200 < g[0].area < 400, g[0].bounds
+    ('Polygon', True, (0.0, 0.0, 20.0, 20.0))
+    """
+    x0, y0, x1, y1 = bounds.T
+    g = shapely.box(x0, y0, x1, y1)
+    w, h = x1 - x0, y1 - y0
+    cut = (rng.random(len(g)) < share) & (w >= 14) & (h >= 14)
+    k = np.flatnonzero(cut)
+    if not len(k):
+        return g
+    fx = rng.uniform(0.35, 0.55, len(k)) * w[k]
+    fy = rng.uniform(0.35, 0.55, len(k)) * h[k]
+    corner = rng.integers(0, 4, len(k))
+    cx0 = np.where(corner % 2 == 0, x0[k], x1[k] - fx)
+    cy0 = np.where(corner < 2, y0[k], y1[k] - fy)
+    g[k] = shapely.difference(g[k], shapely.box(cx0, cy0, cx0 + fx, cy0 + fy))
+    return g
 
 
 def excluded(geoms: np.ndarray, zones: list[np.ndarray]) -> np.ndarray:
@@ -354,7 +380,7 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
     n_take = min(f.n_buildings, len(idx))
     key = np.log(rng.random(len(idx))) / w
     take = np.sort(idx[np.argpartition(-key, n_take - 1)[:n_take]])
-    g = shapely.box(cb[take, 0], cb[take, 1], cb[take, 2], cb[take, 3])
+    g = l_shapes(cb[take], rng)
     blk = cand_block[take]
     del cb, cand_block
 

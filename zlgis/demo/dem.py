@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 from skimage.morphology import reconstruction
 
 from ._common import SYNTHETIC_NOTE, Frame, Truth
@@ -38,7 +38,17 @@ UNEXPLAINED_POINT = ("北区排水管网堵塞点", (800, 3300))
 
 
 def terrain(frame: Frame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Elevation (m) of the undisturbed valley surface at absolute ``x``, ``y`` (broadcast)."""
+    """Elevation (m) of the undisturbed valley surface at absolute ``x``, ``y`` (broadcast).
+
+    Examples
+    --------
+    >>> from zlgis.demo._common import make_frame
+    >>> f = make_frame(2022, 25_000)
+    >>> river = float(terrain(f, f.river_x(f.cy), f.cy))
+    >>> east_hills = float(terrain(f, f.cx + 4000, f.cy))
+    >>> round(river), east_hills - river > 40
+    (297, True)
+    """
     d = np.abs(x - frame.river_x(y))
     hw = frame.river_half_width(y)
     h = np.maximum(d - 2400.0, 0.0)
@@ -101,7 +111,7 @@ def write_dem(frame: Frame, path, depressions: list[dict], truth: Truth,
         d["x_low"] = float(xc[cs][k[1]])
         d["y_low"] = float(ytop - DEM_CELL * (rs.start + k[0] + 0.5))
     profile = {"driver": "GTiff", "height": nrows, "width": ncols, "count": 1, "dtype": "float32",
-               "crs": "EPSG:4550", "transform": from_origin(x0, ytop, DEM_CELL, DEM_CELL),
+               "crs": "EPSG:4550", "transform": Affine(DEM_CELL, 0.0, x0, 0.0, -DEM_CELL, ytop),
                "nodata": _NODATA, "tiled": True, "blockxsize": 256, "blockysize": 256,
                "compress": "deflate", "zlevel": 1, "predictor": 3}
     with rasterio.open(path, "w", **profile) as dst:

@@ -376,6 +376,14 @@ def grids(frame: Frame, bounds: tuple[float, float, float, float], rng: np.rando
     """Management grid cells (网格) per subdistrict and community, with road chiefs (路长).
 
     The cells tile ``bounds`` (the street lattice plus a margin).
+
+    Examples
+    --------
+    >>> from zlgis.demo._common import make_frame, rng_for
+    >>> f = make_frame(2022, 25_000)
+    >>> g = grids(f, f.bounds, rng_for(2022, 13))
+    >>> bool(g["grid_id"].str.fullmatch(r"150783[0-9]{9}").all()), sorted(set(g["district"]))
+    (True, ['河东', '河西'])
     """
     x0, y0, x1, y1 = bounds
     gx = np.arange(x0, x1, cell)

@@ -95,7 +95,18 @@ def _classes(k: np.ndarray, spacing: float, half: float) -> np.ndarray:
 
 
 def build_lattice(frame: Frame, rng: np.random.Generator) -> Lattice:
-    """Columns, rows and all segments of the street lattice (vectorised)."""
+    """Columns, rows and all segments of the street lattice (vectorised).
+
+    Examples
+    --------
+    >>> from zlgis.demo._common import make_frame, rng_for
+    >>> lat = build_lattice(make_frame(2022, 25_000), rng_for(2022, 1))
+    >>> roads, red = road_layers(lat)
+    >>> {"南市大桥", "吊桥公园吊桥", "中央街"} <= set(roads["name"])
+    True
+    >>> bool(roads.loc[roads["name"] == "吊桥公园吊桥", "bridge"].all())
+    True
+    """
     ncols = int(2 * frame.half_w // SPACING_X) + 1
     nrows = int(2 * frame.half_h // SPACING_Y) + 1
     c0 = int(round(frame.half_w / SPACING_X))

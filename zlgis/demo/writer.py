@@ -56,7 +56,19 @@ def _typed(df: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
 
 
 def to_source_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Canonical EPSG:4550 layer -> source columns (Chinese aliases) and the declared CRS."""
+    """Canonical EPSG:4550 layer -> source columns (Chinese aliases) and the declared CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from zlgis.catalog import Catalog
+    >>> t = gpd.GeoDataFrame({"toilet_id": ["GC1"], "name": ["中央街公厕"]},
+    ...                      geometry=[Point(480594, 5317348)], crs="EPSG:4550")
+    >>> src = to_source_frame(t, Catalog.load()["toilets"])
+    >>> list(src.columns[:2]), src.crs.to_epsg()   # GCJ-02 lon/lat labelled EPSG:4326
+    (['公厕编号', '公厕名称'], 4326)
+    """
     attrs = _typed(gdf, spec)
     geom = gdf.geometry.values
     crs = (spec.crs or "EPSG:4550")
