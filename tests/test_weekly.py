@@ -62,8 +62,9 @@ def write_city(folder: Path, present: list[str]) -> Path:
 
 
 def hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
+    """SHA-1 of every file under ``folder`` (map assets included)."""
+    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def feature_status(ledger: Ledger, week: str) -> dict[str, str]:

@@ -425,7 +425,7 @@ def _add_focus_script(path: Path) -> None:
 
 #: Folium's random element ids: ``map_<32 hex>``, ``feature_group_<32 hex>`` ... (data values
 #: are never preceded by an identifier and an underscore, so they are left alone).
-_HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-zA-Z_])")
+_HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def _stabilise_html(path: Path) -> None:

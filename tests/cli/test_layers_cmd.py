@@ -131,7 +131,23 @@ def c_utf8_shp_truncated_names(tmp: Path):
     p = write_shp(buildings_frame(), tmp / "cut.shp", encoding="UTF-8")
     p.with_suffix(".cpg").unlink(missing_ok=True)
     return (["validate", str(p)], 2, [],
-            f"错误：文件 {p}：文字编码与UTF-8不符（字段名可能在写出时被截断），请检查 .cpg 编码文件或字段名\n")
+            f"错误：文件 {p}：文字编码与UTF-8不符（.cpg 编码文件可能写错，或字段名在写出时被截断），"
+            "可用 --encoding 指定编码（如 GBK）\n")
+
+
+def c_gbk_shp_wrong_cpg(tmp: Path):
+    p = write_shp(buildings_frame(), tmp / "wrongcpg.shp", encoding="GBK")
+    p.with_suffix(".cpg").write_text("UTF-8")
+    return (["validate", str(p)], 2, [],
+            f"错误：文件 {p}：文字编码与文件声明的编码不符（.cpg 编码文件可能写错，或字段名在写出时被截断），"
+            "可用 --encoding 指定编码（如 GBK）\n")
+
+
+def c_gbk_shp_forced_encoding(tmp: Path):
+    p = write_shp(buildings_frame(), tmp / "forced.shp", encoding="GBK")
+    p.with_suffix(".cpg").write_text("UTF-8")  # a wrong .cpg: the user overrides it
+    return (["validate", str(p), "--kind", "buildings", "--encoding", "GBK"], 0,
+            ["forced（建筑物）：读入 3 行，载入 3 行", "检查通过，未发现问题"], "")
 
 
 def c_mixed_types(tmp: Path):
@@ -564,11 +580,19 @@ def test_layers_lists_counts(city: Path, capsys) -> None:
     assert "buildings" in text and "3 个要素" in text
 
 
+def test_demo_city_validates_clean(demo_catalog, capsys) -> None:
+    rc, out, err = run(capsys, "--quiet", "validate", "--catalog", str(demo_catalog.path))
+    assert (rc, err) == (0, "")
+    assert out.splitlines()[-1] == "检查通过，未发现问题"
+    assert "buildings（建筑物）：读入" in out
+
+
 def test_layer_options_only_with_a_path(city: Path, capsys) -> None:
     rc, out, err = run(capsys, "validate", "buildings", "--kind", "buildings", "--catalog",
                        str(city / "catalog.yaml"))
     assert rc == 2
-    assert err == "错误：--layer 和 --kind 只用于检查单个文件（zlgis validate PATH ...）\n"
+    assert err == ("错误：--layer、--kind 和 --encoding 只用于检查单个文件（zlgis validate PATH ...）"
+                   "；图层目录中的图层请在 source 中写 encoding\n")
 
 
 def test_debug_shows_traceback_quiet_is_silent(tmp_path: Path, capsys) -> None:

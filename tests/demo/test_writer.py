@@ -59,3 +59,21 @@ def test_round_trip_through_the_loader(tmp_path):
     assert {"序号", "车牌号", "定位时间", "速度"} <= set(header)
     got = read_layer(cat, "truck_pings").gdf
     assert got.geometry.iloc[0].distance(Point(480594, 5317348)) < 0.05
+
+
+def test_large_layers_are_written_in_chunks(tmp_path):
+    import shapely
+
+    spec = Catalog.load()["trees"]
+    n = 450
+    g = gpd.GeoDataFrame({"tree_id": [f"S{i}" for i in range(n)], "species": "榆树",
+                          "grade": "行道树", "age": 10},
+                         geometry=shapely.points(np.arange(n) + 480_000.0, np.full(n, 5317e3)),
+                         crs="EPSG:4550")
+    out = write_vector(g, spec, tmp_path / "trees.gpkg", chunk=100)
+    info = pyogrio.read_info(out)
+    assert info["features"] == n
+    assert "合成示例数据" in info["layer_metadata"]["DESCRIPTION"]
+    back = pyogrio.read_dataframe(out)
+    assert back["树木编号"].tolist() == g["tree_id"].tolist()
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary file left behind

@@ -42,6 +42,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     v.add_argument("--kind", metavar="KIND",
                    help="按哪种图层检查：图层目录中的图层编号（如 buildings）、类别或 point/line/polygon")
     v.add_argument("--crs", metavar="CRS", help="源数据坐标系：EPSG 代码（如 4550、EPSG:4326）或 gcj02、bd09")
+    v.add_argument("--encoding", metavar="ENC",
+                   help="属性文字编码（如 GBK、UTF-8；默认按 .cpg 或内容判断），只用于检查单个文件")
     v.add_argument("--report", metavar="FILE", help="把问题清单写入 CSV 或 JSON 文件")
     v.add_argument("--limit", type=int, default=200, metavar="N",
                    help="终端最多显示多少条问题（默认 200，0 为全部）")
@@ -166,7 +168,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     summaries.append(_raster_summary(path, path.stem))
                     continue
                 for res in read_file(path, layer=args.layer, kind=args.kind, crs=args.crs,
-                                     catalog=catalog, progress=progress):
+                                     catalog=catalog, progress=progress,
+                                     encoding=args.encoding):
                     summaries.append(_layer_summary(res, res.title))
                     frames.append(res.issues)
             except ZlgisError as exc:
@@ -175,8 +178,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 summaries.append({"layer": args.layer or path.stem, "path": str(path),
                                   "status": "error", "error": str(exc)})
     else:
-        if args.layer or args.kind:
-            raise CatalogError("--layer 和 --kind 只用于检查单个文件（zlgis validate PATH ...）")
+        if args.layer or args.kind or args.encoding:
+            raise CatalogError("--layer、--kind 和 --encoding 只用于检查单个文件（zlgis validate PATH ...）"
+                               "；图层目录中的图层请在 source 中写 encoding")
         catalog = Catalog.load(args.catalog)
         ids = targets or list(catalog.layers)
         for lid in ids:

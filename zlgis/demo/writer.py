@@ -84,15 +84,20 @@ def to_source_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geom, crs=crs).values, crs=crs)
 
 
-def write_vector(gdf: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> Path:
-    """Write one layer as a GeoPackage (atomically)."""
-    src = to_source_frame(gdf, spec)
+def write_vector(gdf: gpd.GeoDataFrame, spec: LayerSpec, path: Path,
+                 chunk: int = 200_000) -> Path:
+    """Write one layer as a GeoPackage (atomically; large layers in chunks of ``chunk`` rows)."""
     with atomic_path(path) as tmp:
-        pyogrio.write_dataframe(
-            src, tmp, layer=spec.layer or spec.id, driver="GPKG", use_arrow=True,
-            layer_options={"DESCRIPTION": f"{spec.title}：{SYNTHETIC_NOTE}",
-                           "IDENTIFIER": f"{spec.title}（合成示例）"},
-            metadata={"SYNTHETIC": "yes", "DESCRIPTION": SYNTHETIC_NOTE})
+        for start in range(0, max(len(gdf), 1), chunk):
+            src = to_source_frame(gdf.iloc[start:start + chunk], spec)
+            first = start == 0
+            pyogrio.write_dataframe(
+                src, tmp, layer=spec.layer or spec.id, driver="GPKG", use_arrow=True,
+                append=not first,
+                layer_options={"DESCRIPTION": f"{spec.title}：{SYNTHETIC_NOTE}",
+                               "IDENTIFIER": f"{spec.title}（合成示例）"} if first else None,
+                metadata={"SYNTHETIC": "yes", "DESCRIPTION": SYNTHETIC_NOTE} if first else None)
+            del src
     return path
 
 

@@ -313,13 +313,15 @@ def adhoc_spec(name: str, kind: str | None, catalog: Catalog | None) -> LayerSpe
 
 def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: str | None = None,
               crs: str | None = None, catalog: Catalog | None = None,
-              progress: Progress | None = None) -> list[LoadedLayer]:
+              progress: Progress | None = None, encoding: str | None = None
+              ) -> list[LoadedLayer]:
     """Check any single file (every layer in it, or ``layer``) and load it into the working CRS.
 
     For a DXF drawing, each entity's CAD layer is mapped to a catalog layer through the
     catalog's ``dxf_layers``; entities on unknown CAD layers are rejected (``unknown_dxf_layer``).
     ``catalog`` (default: the default catalog) provides schemas for ``kind`` and DXF mapping,
     and the city region used to judge coordinate systems; no boundary check is made.
+    ``encoding`` forces the text encoding (otherwise taken from ``.cpg`` or detected).
 
     Returns
     -------
@@ -342,7 +344,7 @@ def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: s
     for name in names:
         if progress:
             progress.step(f"读取 {path.name}" + (f" 图层 {name}" if len(names) > 1 else ""))
-        src = read_source(path, name if len(names) > 1 or layer else None)
+        src = read_source(path, name if len(names) > 1 or layer else None, encoding=encoding)
         if src.driver == "DXF" and catalog is not None and not kind:
             out.extend(_read_dxf_file(src, catalog, crs, working))
             continue

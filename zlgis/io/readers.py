@@ -300,8 +300,8 @@ def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
         raise _unreadable(path, layer, exc) from exc
     except UnicodeDecodeError as exc:
         raise UnreadableInputError(
-            f"文字编码与{encoding or '文件声明的编码'}不符（字段名可能在写出时被截断），"
-            "请检查 .cpg 编码文件或字段名", path=str(path), layer=layer) from exc
+            f"文字编码与{encoding or '文件声明的编码'}不符（.cpg 编码文件可能写错，或字段名在写出时被截断），"
+            "可用 --encoding 指定编码（如 GBK）", path=str(path), layer=layer) from exc
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
         raise _unreadable(path, layer, exc) from exc
     if gdf.geometry.name != "geometry":

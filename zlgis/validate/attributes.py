@@ -118,6 +118,12 @@ def coerce_series(s: pd.Series, ftype: str) -> tuple[pd.Series, np.ndarray]:
             out = out.where(~blank)
         return out, np.zeros(len(s), bool)
     if ftype in ("int", "float"):
+        nobad = np.zeros(len(s), bool)
+        if ftype == "int" and s.dtype == "int64":
+            return s, nobad  # already integers, no missing values possible
+        if ftype == "float" and s.dtype == "float64" and np.isfinite(
+                s.to_numpy()[~np.isnan(s.to_numpy())]).all():
+            return s, nobad
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             num = s.astype("float64")
         else:

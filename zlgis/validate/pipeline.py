@@ -129,11 +129,9 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                 rejected[:] = True
             rejected[ok] = True
 
-    # duplicate ids of a large Arrow string id column: hashed in a thread (Arrow releases the
-    # GIL) while the geometry checks run; str coercion leaves such a column unchanged
     # Large layers: attributes are checked in a worker thread while the geometry checks run on
     # this one (Arrow, numpy and GEOS release the GIL); duplicate ids of an Arrow string id
-    # column are hashed in a second worker.
+    # column are hashed in a second worker (str coercion leaves such a column unchanged).
     id_dups: Any = None
     attr_job: Any = None
     idf = spec.id_field
