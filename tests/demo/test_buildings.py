@@ -50,7 +50,8 @@ def test_zone_cases_sit_in_their_lines(demo_truth, demo_layers):
         layer = r.rule.replace("_line", "_lines")
         z = demo_layers[layer]
         zone = z.loc[z["line_id"] == r.related_id].geometry.iloc[0]
-        b = demo_layers["buildings"].set_index("building_id").loc[r.feature_id]
+        idcol = "building_id" if r.layer == "buildings" else "site_id"
+        b = demo_layers[r.layer].set_index(idcol).loc[r.feature_id]
         assert b.geometry.intersection(zone).area > 1.0, r.case_id
         exempt = isinstance(b["line_permit"], str) and b["line_permit"] != ""
         assert exempt == (r.expect == "no_flag"), r.case_id

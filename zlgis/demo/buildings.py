@@ -338,6 +338,14 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
                           "permit_no": f"建字第150783202200{n + 1:03d}号" if ok else "",
                           "builder": f"扎兰屯市{['宏达', '兴业', '鑫源', '恒通'][n % 4]}建筑工程有限公司",
                           "start_date": f"2022-0{3 + n % 4}-1{n % 9}", "geometry": geom})
+    # an approved site whose hoarding reaches 8 m into the green line of 知青广场
+    zq = parks.loc["知青广场", "geometry"].bounds
+    zy = (zq[1] + zq[3]) / 2
+    site_in_green = len(site_rows)
+    site_rows.append({"site_id": f"GD{len(site_rows) + 1:03d}", "name": "知青广场东侧商业楼项目",
+                      "permit_status": "已批", "permit_no": "建字第1507832022000901号",
+                      "builder": "扎兰屯市恒通建筑工程有限公司", "start_date": "2022-05-20",
+                      "geometry": box(zq[2] - 8, zy - 15, zq[2] + 20, zy + 15)})
     # a temporary site office inside an approved site (a near-miss for unpermitted construction)
     so = site_rows[0]["geometry"].bounds
     k_temp = add(box(so[0] + setback + 2, so[1] + setback + 2, so[0] + setback + 14,
@@ -631,6 +639,12 @@ def make_buildings(lat: Lattice, places: Places, roads: gpd.GeoDataFrame,
     truth.add("controllines", "unpermitted_construction", "buildings", bid(k_temp),
               expect="no_flag", x=x, y=y,
               note="near-miss: site office with a temporary permit (临时)")
+    gs = site_rows[site_in_green]
+    c = gs["geometry"].centroid
+    truth.add("controllines", "green_line", "construction_sites", gs["site_id"],
+              related_id=gl["知青广场"], x=c.x, y=c.y,
+              note="approved construction site whose hoarding reaches 8 m into the green line "
+                   "of 知青广场")
     for s in site_rows:
         if s["permit_status"] == "未批":
             c = s["geometry"].centroid

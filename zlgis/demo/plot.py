@@ -136,6 +136,7 @@ def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool 
     ax.set_aspect("equal")
     ax.set_title("扎兰屯演示城市（合成示例数据）", fontsize=13)
     ax.set_xlabel("X（米，CGCS2000 / 3度带 CM123E，EPSG:4550）", fontsize=8)
+    ax.set_ylabel("Y（米）", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
