@@ -358,3 +358,18 @@ def test_demo_city_planted_unserved_areas_found(demo_catalog, demo_truth):
         nearest = t.geometry.distance(d.geometry.iloc[0]).idxmin()
         assert t.loc[nearest, "toilet_id"] == r.related_id  # just across the river
         assert d["facility"].iloc[0] != r.related_id  # ... but not the one you walk to
+
+
+def test_uncovered_areas_grid_linking_for_big_gaps(monkeypatch):
+    """City-wide gaps are linked through cells; same clusters as the exact footprint method."""
+    rng = np.random.default_rng(0)
+    pts = np.r_[rng.uniform(0, 500, (300, 2)), rng.uniform(3000, 3500, (300, 2))]
+    g = gpd.GeoDataFrame({"building_id": [f"B{i:04d}" for i in range(600)]},
+                         geometry=shapely.points(pts + [X0, Y0]), crs=CRS)
+    exact = cov.uncovered_areas(g, np.zeros(600, bool), cluster_distance=100)
+    monkeypatch.setattr(cov, "_EXACT_CLUSTER_MAX", 10)
+    cells = cov.uncovered_areas(g, np.zeros(600, bool), cluster_distance=100)
+    assert exact[["cluster", "n"]].values.tolist() == [["B0000", 300], ["B0300", 300]]
+    assert cells[["cluster", "n"]].values.tolist() == exact[["cluster", "n"]].values.tolist()
+    assert all(c.contains(p) for c, p in zip(cells.geometry, [Point(X0 + 250, Y0 + 250),
+                                                              Point(X0 + 3250, Y0 + 3250)]))

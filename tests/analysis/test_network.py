@@ -330,3 +330,20 @@ def test_osm_missing_file(tmp_path):
         StreetGraph.from_osm(tmp_path / "none.osm.pbf")
     with pytest.raises(UnreadableInputError):
         read_osm_points(tmp_path / "none.osm.pbf", amenity="toilets")
+
+
+def test_snap_in_blocks_same_answer(monkeypatch):
+    from zlgis.analysis import network as netmod
+
+    rng = np.random.default_rng(1)
+    lines = [LineString([(0, y), (1000, y + 30)]) for y in range(0, 1000, 90)]
+    lines += [LineString([(x, 0), (x - 20, 1000)]) for x in range(0, 1000, 120)]
+    g = StreetGraph.from_roads(_roads(lines))
+    pts = _pts(*rng.uniform(-50, 1050, (500, 2)))
+    whole = g.snap(pts)
+    monkeypatch.setattr(netmod, "_SNAP_BLOCK", 37)
+    blocks = g.snap(pts)
+    pd.testing.assert_frame_equal(whole, blocks)
+    # exact: the nearest edge really is the nearest (shapely's own distance)
+    d = shapely.distance(np.asarray(pts.values)[:, None], g._edge_geoms[None, :]).min(axis=1)
+    assert np.allclose(whole["access"], d, atol=1e-9)

@@ -51,3 +51,18 @@ def test_every_dwelling_has_a_toilet_by_road_except_the_planted(demo_layers, dem
     in_planted = homes["compound_id"].isin(planted).to_numpy()
     assert (d[~in_planted] <= COVERED_M + 10).all()
     assert (d[in_planted] > 300).all()
+
+
+def test_transfer_gap_in_hexi(demo_layers, demo_truth):
+    """The planted transfer gap lies in 河西, far from the running stations; a site is planned."""
+    t = demo_truth[demo_truth["rule"] == "transfer_uncovered"]
+    assert len(t) >= 1
+    st = demo_layers["transfer_stations"]
+    running = st[st["status"] == "运行"]
+    comps = demo_layers["residential_compounds"].set_index("compound_id")
+    for r in t.itertuples():
+        g = comps.loc[r.feature_id]
+        assert g["district"] == "河西"
+        assert running.distance(g.geometry).min() > 4000
+        assert float(r.value) > 5000
+    assert (st["status"] == "规划").sum() == 1

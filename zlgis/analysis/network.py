@@ -607,6 +607,10 @@ def _crossings(parts: np.ndarray, crossable: np.ndarray
 # snapping and distances
 # --------------------------------------------------------------------------------------------
 
+#: points snapped per block (bounds the temporary (block, 8) arrays to a few hundred MB)
+_SNAP_BLOCK = 200_000
+
+
 def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None = None
                 ) -> pd.DataFrame:
     """Snap points to their nearest edge of ``graph``; see :meth:`StreetGraph.snap`.
@@ -633,26 +637,31 @@ def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None =
         seg = graph._segments
         tree, sample_seg, spacing = graph._sample_tree
         k = int(min(8, len(sample_seg)))
-        dk, ik = tree.query(np.c_[px, py], k=k)
-        if k == 1:
-            dk, ik = dk[:, None], ik[:, None]
-        cand = sample_seg[ik]                                      # (n, k) segment ids
-        ax, ay, bx, by = (seg["ax"][cand], seg["ay"][cand], seg["bx"][cand], seg["by"][cand])
-        vx, vy = bx - ax, by - ay
-        ll = vx * vx + vy * vy
-        t = np.clip(((px[:, None] - ax) * vx + (py[:, None] - ay) * vy)
-                    / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
-        qx, qy = ax + t * vx, ay + t * vy
-        d = np.hypot(px[:, None] - qx, py[:, None] - qy)
-        j = np.argmin(d, axis=1)
-        rows = np.arange(n)
-        best = d[rows, j]
-        sid = cand[rows, j]
-        edge = seg["edge"][sid].astype(np.int64)
-        access = best
-        offset = seg["start"][sid] + t[rows, j] * np.sqrt(ll[rows, j])
-        sx, sy = qx[rows, j], qy[rows, j]
-        unsure = ~(dk[:, -1] > best + spacing / 2) & (k < len(sample_seg))
+        unsure = np.zeros(n, bool)
+        # in blocks, so that the (block, k) work arrays stay small for millions of points
+        for lo in range(0, n, _SNAP_BLOCK):
+            hi = min(lo + _SNAP_BLOCK, n)
+            bx_, by_ = px[lo:hi], py[lo:hi]
+            dk, ik = tree.query(np.c_[bx_, by_], k=k)
+            if k == 1:
+                dk, ik = dk[:, None], ik[:, None]
+            cand = sample_seg[ik]                                  # (block, k) segment ids
+            ax, ay = seg["ax"][cand], seg["ay"][cand]
+            vx, vy = seg["bx"][cand] - ax, seg["by"][cand] - ay
+            ll = vx * vx + vy * vy
+            t = np.clip(((bx_[:, None] - ax) * vx + (by_[:, None] - ay) * vy)
+                        / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+            qx, qy = ax + t * vx, ay + t * vy
+            d = np.hypot(bx_[:, None] - qx, by_[:, None] - qy)
+            j = np.argmin(d, axis=1)
+            rows = np.arange(hi - lo)
+            best = d[rows, j]
+            sid = cand[rows, j]
+            edge[lo:hi] = seg["edge"][sid]
+            access[lo:hi] = best
+            offset[lo:hi] = seg["start"][sid] + t[rows, j] * np.sqrt(ll[rows, j])
+            sx[lo:hi], sy[lo:hi] = qx[rows, j], qy[rows, j]
+            unsure[lo:hi] = ~(dk[:, -1] > best + spacing / 2) & (k < len(sample_seg))
         if unsure.any():
             u = np.flatnonzero(unsure)
             (pi, ei), dist = graph._tree.query_nearest(arr[u], return_distance=True,

@@ -103,6 +103,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers["toilets"] = _fac.toilets(lat, roads, bs, places.parks, rng_for(seed, 9), truth)
     layers["garbage_points"] = _fac.garbage_points(bs, rng_for(seed, 10))
     layers["transfer_stations"] = _fac.transfer_stations(places.yellow_lines)
+    _fac.transfer_truth(lat, roads, layers["transfer_stations"], bs, truth)
     layers["street_lamps"] = _fac.street_lamps(lat, roads, bs, places.landmark_blocks,
                                                rng_for(seed, 11))
     layers["heat_stations"] = _fac.heat_stations(bs, rng_for(seed, 12))

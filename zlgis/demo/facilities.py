@@ -22,7 +22,8 @@ from ._common import Frame, Truth
 from .buildings import BuildingSet, person_names, phones
 from .roads import Lattice
 
-__all__ = ["toilets", "garbage_points", "transfer_stations", "street_lamps", "heat_stations",
+__all__ = ["toilets", "garbage_points", "transfer_stations", "transfer_truth", "street_lamps",
+           "heat_stations", "building_access",
            "trees", "waterlogging_points", "grids", "hotline_cases", "road_graph"]
 
 #: Every other dwelling has a toilet within this walking distance (m) (the check's radius is 300 m).
@@ -193,6 +194,30 @@ def transfer_stations(yellow: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     g = gpd.GeoDataFrame(rows, crs="EPSG:4550")
     g.insert(0, "station_id", [f"ZY{k + 1:03d}" for k in range(len(g))])
     return g
+
+
+def transfer_truth(lat: Lattice, roads: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
+                   bs: BuildingSet, truth: Truth, *, far_m: float = 5_500.0) -> None:
+    """Truth rows for planted compounds far (by road) from every running transfer station.
+
+    The stations collect with small vehicles (CJJ/T 47-2016: 3 km, at most 5 km); a compound
+    more than ``far_m`` by road from the nearest running station is listed as
+    ``transfer_uncovered`` (the gap the planned 河西新区 station is meant to close).
+    """
+    m, nodes, nx_, ny_ = road_graph(lat, roads)
+    tree = cKDTree(np.column_stack([nx_, ny_]))
+    run = stations[stations["status"] == "运行"]
+    _, sn = tree.query(np.column_stack([run.geometry.x, run.geometry.y]))
+    dn = dijkstra(m, indices=np.unique(sn), min_only=True)
+    for uc in bs.uncovered:
+        c = uc["geometry"].centroid
+        dist, k = tree.query([c.x, c.y])
+        d = float(dn[k] + dist)
+        if d > far_m:
+            truth.add("coverage", "transfer_uncovered", "residential_compounds",
+                      uc["compound_id"], value=d, x=c.x, y=c.y,
+                      note=f"compound about {d:.0f} m by road from the nearest running transfer "
+                           "station (beyond the 5 km maximum for small-vehicle collection)")
 
 
 def street_lamps(lat: Lattice, roads: gpd.GeoDataFrame, bs: BuildingSet, landmarks: dict,
