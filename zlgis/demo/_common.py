@@ -30,7 +30,7 @@ CENTRE_LONLAT = (122.74, 47.99)
 #: Text stored in every layer's metadata and in the README of a generated city.
 SYNTHETIC_NOTE = "合成示例数据（非真实数据），由 zlgis demo-data 生成；synthetic demo data"
 #: Monday of the week of truck GPS pings (the week the truck checks look at).
-WEEK_START = np.datetime64("2022-06-06T00:00")
+WEEK_START = np.datetime64("2022-08-29T00:00")  # 2022-W35, the demo weekly run's week
 
 #: Grid spacing of the street lattice (m): columns run north-south, rows west-east.
 SPACING_X = 135.0

@@ -291,7 +291,7 @@ def street_lamps(lat: Lattice, roads: gpd.GeoDataFrame, bs: BuildingSet, landmar
     road_id = np.r_[road_id, np.array(extra_r, dtype=object)]
     status = np.r_[status, np.array(extra_s, dtype=object)]
     reported = np.where(np.isin(status, ["不亮", "损坏"]),
-                        (np.datetime64("2022-06-01T18:00") +
+                        (np.datetime64("2022-08-24T18:00") +
                          rng.integers(0, 11 * 24 * 60, len(x)).astype("timedelta64[m]")),
                         np.datetime64("NaT"))
     g = gpd.GeoDataFrame({"lamp_id": [f"LD{k + 1:05d}" for k in range(len(x))],

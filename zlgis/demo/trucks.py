@@ -1,6 +1,6 @@
 """Trucks of the demo city: zones, restricted roads, muck routes, a week of GPS pings, patrols.
 
-The week is Monday 6 June to Sunday 12 June 2022 (local time, Asia/Shanghai). Ordinary trucks
+The week is Monday 29 August to Sunday 4 September 2022 (2022-W35, inside the campaign's remediation phase) (local time, Asia/Shanghai). Ordinary trucks
 drive between logistics points and designated parking by day, avoiding restricted roads, and
 stop only at their depots; muck trucks (渣土车) shuttle between construction sites and dump sites
 on their approved routes. Planted on top: stops in no-parking zones inside and outside their
@@ -368,7 +368,7 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     truth.add("trucks", "muck_illegal_dump", "truck_pings", p_dump, x=mx, y=my,
               note="muck truck stopped 25 min on Wed 15:20 away from dump sites, construction "
                    "sites and truck parking")
-    # P7: zombie vehicle on 南入口大街 (south entrance corridor), 2022-05-30 to 2022-06-12
+    # P7: zombie vehicle on 南入口大街 (south entrance corridor), 2022-08-22 to 2022-09-04
     south = roads[roads["name"] == "南入口大街"]
     zg = south.geometry.iloc[len(south) // 2]
     zp = zg.interpolate(0.4, normalized=True)
@@ -381,7 +381,7 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
                                   "speed": 0.0}))
     truth.add("trucks", "zombie_vehicle", "truck_pings", p_zombie, x=zx, y=zy,
               note="truck standing on 南入口大街 (south entrance to 交通局 crossing) since "
-                   "2022-05-30: patrol sightings and GPS pings every 3 h all week")
+                   "2022-08-22: patrol sightings and GPS pings every 3 h all week")
 
     _parking_truth(net, logistics, log_nodes, parking, parking_nodes, zones, truth)
 
@@ -391,13 +391,13 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     # ---- patrol observations ---------------------------------------------------------------
     inspectors = ["城管执法一中队", "城管执法二中队", "交警大队一中队", "交警大队二中队"]
     obs = []
-    for d in ["2022-05-30 09:40", "2022-06-02 15:10", "2022-06-06 10:05", "2022-06-09 14:30",
-              "2022-06-12 09:20"]:
+    for d in ["2022-08-22 09:40", "2022-08-25 15:10", "2022-08-29 10:05", "2022-09-01 14:30",
+              "2022-09-04 09:20"]:
         obs.append({"time": d, "plate": p_zombie, "vehicle_type": "中型货车", "x": zx + 3, "y": zy,
                     "inspector": inspectors[2], "note": "南入口大街路边长期停放，车身积灰"})
     # a truck without GPS seen parked in zone JT003 on Friday morning
     z3 = zones.geometry.iloc[2].centroid
-    obs.append({"time": "2022-06-10 10:15", "plate": p_patrol, "vehicle_type": "重型货车",
+    obs.append({"time": "2022-09-02 10:15", "plate": p_patrol, "vehicle_type": "重型货车",
                 "x": z3.x, "y": z3.y, "inspector": inspectors[0], "note": "步行街路口停放大货车"})
     truth.add("trucks", "no_parking_zone", "patrol_observations", p_patrol, related_id="JT003",
               x=z3.x, y=z3.y, note="patrol saw a heavy truck parked in zone JT003 on Fri 10:15 "
@@ -405,7 +405,8 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     # lawful sightings at parking and depots
     for k in range(20):
         pk = parking.geometry.iloc[k % len(parking)]
-        obs.append({"time": f"2022-06-{6 + k % 7:02d} {8 + k % 9:02d}:{(k * 7) % 60:02d}",
+        day = (pd.Timestamp(str(WEEK_START)) + pd.Timedelta(days=k % 7)).strftime("%Y-%m-%d")
+        obs.append({"time": f"{day} {8 + k % 9:02d}:{(k * 7) % 60:02d}",
                     "plate": plates[k % 24], "vehicle_type": vtypes[k % 24],
                     "x": pk.x + rng.normal(0, 5), "y": pk.y + rng.normal(0, 5),
                     "inspector": inspectors[k % 4], "note": "停放点内规范停放"})
