@@ -183,16 +183,12 @@ def _need(layers: dict[str, gpd.GeoDataFrame], lid: str) -> gpd.GeoDataFrame:
 
 
 def street_graph(layers: dict[str, gpd.GeoDataFrame], *, walk: bool = True) -> StreetGraph:
-    """Walking (or driving) graph of the ``roads`` layer, cached on the layers dict."""
-    key = f"__graph_walk_{walk}"
-    roads = _need(layers, "roads")
-    cached = layers.get(key) if isinstance(layers, dict) else None
-    if isinstance(cached, tuple) and cached[0] is roads:
-        return cached[1]
-    g = StreetGraph.from_roads(roads, walk=walk)
-    if isinstance(layers, dict):
-        layers[key] = (roads, g)  # type: ignore[assignment]
-    return g
+    """Walking (or driving) graph of the ``roads`` layer.
+
+    Build it once and pass it as ``graph=`` to the coverage and siting functions when running
+    several of them on the same roads.
+    """
+    return StreetGraph.from_roads(_need(layers, "roads"), walk=walk)
 
 
 def residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -576,7 +572,7 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     when given) form one cluster; its polygon is the union of the members buffered by half
     that distance (or by ``polygon_buffer``). Points with the same ``group`` label (e.g. the
     same residential compound) always belong to one cluster. Above 20,000 uncovered points
-    (a city-wide gap, e.g. transfer stations) points are linked through square cells of side
+    or beyond 120 m (a city-wide gap, e.g. transfer stations) points are linked through square cells of side
     ``cluster_distance`` (same or neighbouring cell) and the polygons are made of those cells,
     which keeps memory and time linear.
 
@@ -602,7 +598,8 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     from scipy.sparse.csgraph import connected_components
 
     m = len(geoms)
-    exact = m <= _EXACT_CLUSTER_MAX
+    # exact pairs only when they stay few: not too many points, not too long a distance
+    exact = m <= _EXACT_CLUSTER_MAX and cd <= 120
     if exact:
         buf = shapely.buffer(geoms, cd / 2, quad_segs=4)
         i, j = shapely.STRtree(buf).query(buf, predicate="intersects")
@@ -755,17 +752,25 @@ def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str
     comp = (pd.Series(demand["compound_id"].to_numpy(), index=key)
             if "compound_id" in demand else None)
     fids, measures, sev, titles, layers_, extra_ids = [], [], [], [], [], []
-    for r in clusters.itertuples():
-        mem = r.members.split(";")
-        d = dist.reindex(mem).to_numpy(float)
-        fin = d[np.isfinite(d)]
-        nearest = float(np.min(fin)) if len(fin) else float("nan")
-        people = float(pop.reindex(mem).sum()) if pop is not None else float("nan")
-        comps = []
-        if comp is not None:
-            comps = sorted({str(c) for c in comp.reindex(mem) if isinstance(c, str) and c})
+    # per-cluster aggregates in one pass (a big city has many clusters)
+    ex = pd.DataFrame({"k": np.arange(len(clusters)),
+                       "id": clusters["members"].str.split(";").to_numpy()}).explode("id")
+    ex["d"] = ex["id"].map(dist.where(np.isfinite(dist)))
+    ex["p"] = ex["id"].map(pop) if pop is not None else np.nan
+    ex["c"] = ex["id"].map(comp) if comp is not None else None
+    agg = ex.groupby("k").agg(nearest=("d", "min"), median=("d", "median"),
+                              people=("p", "sum"))
+    comp_lists = (ex.dropna(subset=["c"]).groupby("k")["c"]
+                  .agg(lambda x: sorted({str(c) for c in x if isinstance(c, str) and c}))
+                  if comp is not None else pd.Series(dtype=object))
+    for k, r in enumerate(clusters.itertuples()):
+        nearest = float(agg["nearest"].iat[k]) if pd.notna(agg["nearest"].iat[k]) \
+            else float("nan")
+        med = float(agg["median"].iat[k]) if pd.notna(agg["median"].iat[k]) else None
+        people = float(agg["people"].iat[k]) if pop is not None else float("nan")
+        comps = list(comp_lists.get(k, [])) if comp is not None else []
         m = {"buildings": int(r.n), "nearest_m": nearest,
-             "median_m": float(np.median(fin)) if len(fin) else None,
+             "median_m": med,
              "population": people, "area_m2": float(r.geometry.area), "radius_m": radius,
              "method": method, "compounds": len(comps), "first_building": str(r.cluster),
              **(extra or {})}
@@ -955,7 +960,8 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     should use it instead): G = parks and squares, R = residential compounds, ABS = road land
     (red lines) and the plots of public, commercial and office buildings (footprints buffered
     10 m), each without the classes before it. Areas are measured on a lattice of sample points
-    (``toilets.density.sample_m`` apart, overlaps counted once); a toilet counts for the class
+    (``toilets.density.sample_m`` apart, coarser if that would exceed about a million points;
+    overlaps counted once); a toilet counts for the class
     of the parcel it serves (the nearest park, compound or public plot within
     ``toilets.density.parcel_distance_m``: toilets stand on sidewalks), else of the land it
     stands on. Per district when grids carry ``district``.
@@ -973,6 +979,9 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
               if (g := layers.get(lid)) is not None and len(g)]
     if bounds:
         bb = np.array(bounds)
+        # at most about a million sample points, whatever the size of the city
+        ext = bb[:, 2:].max(axis=0) - bb[:, :2].min(axis=0)
+        step = max(step, float(np.sqrt(ext[0] * ext[1] / 1e6)))
         # lattice offset 0.37 step: sample points rarely fall on drawn boundaries
         x0, y0 = np.floor(bb[:, :2].min(axis=0) / step) * step + 0.37 * step
         x1, y1 = bb[:, 2:].max(axis=0)
@@ -1379,14 +1388,20 @@ def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dic
     if not len(clusters):
         return empty_findings()
     fids, measures, titles, sev = [], [], [], []
-    dist = land["distance"].to_numpy(float)
-    lab_of = land["compound_id"].astype(str).to_numpy()
-    for r in clusters.itertuples():
+    # nearest reachable distance of the uncovered land and area, per compound, then per
+    # cluster (vectorised: a big city has tens of thousands of clusters)
+    unc = land[~land["covered"].to_numpy()]
+    dist = unc["distance"].where(np.isfinite(unc["distance"]))
+    near_by_comp = dist.groupby(unc["compound_id"].astype(str).to_numpy()).min()
+    ex = pd.DataFrame({"k": np.arange(len(clusters)),
+                       "cid": clusters["members"].str.split(";").to_numpy()}).explode("cid")
+    ex["near"] = ex["cid"].map(near_by_comp)
+    ex["area"] = ex["cid"].map(comp_area)
+    agg = ex.groupby("k").agg(near=("near", "min"), total=("area", "sum"))
+    for k, r in enumerate(clusters.itertuples()):
         mem = r.members.split(";")
-        sel = np.isin(lab_of, mem) & ~land["covered"].to_numpy()
-        fin = dist[sel][np.isfinite(dist[sel])]
-        nearest = float(fin.min()) if len(fin) else float("inf")
-        total = float(comp_area.reindex(mem).sum())
+        nearest = float(agg["near"].iat[k]) if pd.notna(agg["near"].iat[k]) else float("inf")
+        total = float(agg["total"].iat[k])
         measures.append({"uncovered_m2": float(r.weight), "compounds": len(mem),
                          "compound_area_m2": total,
                          "uncovered_share": float(r.weight) / total if total else None,
@@ -1433,11 +1448,13 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
     frames = []
     # walking graph for toilets and parks, then the driving graph for transfer stations:
     # one graph in memory at a time (a 1M-building city's graph takes about 1 GB)
+    walk = street_graph(layers) if method == "network" and (
+        "toilets" in layers or "parks" in layers) else None
     if "toilets" in layers:
-        frames.append(toilet_coverage(layers, method=method, detail=False).findings)
+        frames.append(toilet_coverage(layers, method=method, graph=walk, detail=False).findings)
     if "parks" in layers:
-        frames.append(park_coverage(layers, method=method, detail=False).findings)
-    layers.pop("__graph_walk_True", None)
+        frames.append(park_coverage(layers, method=method, graph=walk, detail=False).findings)
+    del walk
     gc.collect()
     if "transfer_stations" in layers:
         frames.append(transfer_coverage(layers, method=method, detail=False).findings)

@@ -301,7 +301,7 @@ def coverage_map(result: Any, *, catalog: Any, layers: dict[str, Any], sites: An
         return build_map({key: fac}, None, catalog=catalog, profile="public", basemap="none",
                          extra=extra, title=f"{TOPIC_TITLES[result.topic]}服务范围",
                          service_areas=False)
-    show = {k: v for k, v in layers.items() if k in (key, "grids") and not k.startswith("__")}
+    show = {k: v for k, v in layers.items() if k in (key, "grids")}
     show[key] = fac
     return build_map(show, result.findings, catalog=catalog, profile=profile, basemap="none",
                      extra=extra, title=f"{TOPIC_TITLES[result.topic]}服务覆盖", service_areas=False)
