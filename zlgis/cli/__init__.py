@@ -9,14 +9,17 @@ Errors about the user's data are printed in Chinese without a traceback (``--deb
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..errors import ZlgisError
 
-__all__ = ["main", "build_parser", "add_common_options", "COMMAND_MODULES"]
+__all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
+           "COMMAND_MODULES"]
 
 #: Sub-command modules, in the order they appear in ``zlgis --help``.
 COMMAND_MODULES = (
@@ -46,6 +49,45 @@ def add_common_options(parser: argparse.ArgumentParser, *, catalog: bool = True,
                         help="不显示进度信息")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="出错时显示调用栈")
+
+
+def iso_date(text: str) -> dt.date:
+    """``argparse`` type for a YYYY-MM-DD date, with a Chinese error message."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
+
+
+def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
+                 ) -> tuple[dict[str, Any], list[str]]:
+    """Load and validate catalog layers for a command.
+
+    Returns the loaded layers and one Chinese note per layer that had rows rejected by
+    validation (those rows take no part in the analysis). A layer that cannot be read at all
+    raises :class:`~zlgis.errors.LayerError` naming it.
+    """
+    from ..errors import LayerError
+    from ..io import read_layer
+
+    layers: dict[str, Any] = {}
+    notes: list[str] = []
+    for lid in ids:
+        spec = catalog[lid]
+        try:
+            loaded = read_layer(catalog, lid, progress=progress)
+        except LayerError:
+            raise
+        except ZlgisError as exc:
+            raise LayerError(f"图层 {lid}（{spec.title}）无法载入：{exc}", layer=lid) from None
+        layers[lid] = loaded.gdf
+        rej = loaded.rejected
+        if rej is not None and len(rej):
+            first = rej.iloc[0]
+            reason = first.get("reject_reason", first.get("reject_code", ""))
+            notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与分析"
+                         f"（如第 {first.get('reject_row', '?')} 行：{reason}）；详见 zlgis validate")
+    return layers, notes
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,12 +9,11 @@ atomically, and prints a short Chinese summary. Exit codes: 0 no findings, 1 fin
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options
+from . import add_common_options, iso_date, load_checked
 from .._progress import Progress
 from ..errors import InputError
 
@@ -51,12 +50,6 @@ LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_l
 _REQUIRED = ("buildings", "red_lines")
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
-
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
     """Add ``zlgis check controllines``."""
@@ -67,7 +60,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                     "须按本地规划管理技术规定确认（zlgis/config/controllines.yaml）。")
     add_common_options(p, json=True)
     p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
                    help="检查日期（写入结果的检查日期一栏）")
     p.add_argument("--red-lines-from-roads", action="store_true",
                    help="没有道路红线图层时，由道路中心线按红线宽度（或按道路等级的默认宽度）生成红线")
@@ -99,32 +92,6 @@ def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
     return gpkg, csv
 
 
-def _load(catalog: Any, ids: list[str], progress: Progress) -> tuple[dict[str, Any], list[str]]:
-    """Load layers with validation; return the clean layers and Chinese notes on rejected rows."""
-    from ..errors import LayerError, ZlgisError
-    from ..io import read_layer
-
-    layers: dict[str, Any] = {}
-    notes: list[str] = []
-    for lid in ids:
-        spec = catalog[lid]
-        try:
-            loaded = read_layer(catalog, lid, progress=progress)
-        except LayerError:
-            raise
-        except ZlgisError as exc:
-            raise LayerError(f"图层 {lid}（{spec.title}）无法载入：{exc}", layer=lid) from None
-        layers[lid] = loaded.gdf
-        rej = loaded.rejected
-        if rej is not None and len(rej):
-            first = rej.iloc[0]
-            reason = first.get("reject_reason", first.get("reject_code", ""))
-            notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与检查"
-                         f"（如第 {first.get('reject_row', '?')} 行：{reason}）；"
-                         f"详见 zlgis validate")
-    return layers, notes
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     import sys
@@ -149,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if derive:
         ids.append("roads")
     progress.step("读取建筑、工地和五线图层")
-    layers, notes = _load(catalog, ids, progress)
+    layers, notes = load_checked(catalog, ids, progress)
     if derive:
         from ..analysis.controllines import red_lines_from_roads
 

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options
+from . import add_common_options, load_checked
 from .._progress import Progress
 from ..errors import InputError
 
@@ -115,30 +115,12 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 
 def _load(catalog: Any, topic: str, progress: Progress) -> tuple[dict[str, Any], list[str]]:
-    from ..errors import LayerError, ZlgisError
-    from ..io import read_layer
-
     missing = [lid for lid in _REQUIRED[topic] if lid not in catalog.layers]
     if missing:
         raise InputError(f"图层目录缺少{TOPIC_TITLES[topic]}覆盖分析所需的图层 "
                          f"{', '.join(missing)}", path=str(catalog.path))
-    layers: dict[str, Any] = {}
-    notes: list[str] = []
-    for lid in LAYERS:
-        if lid not in catalog.layers:
-            continue
-        spec = catalog[lid]
-        try:
-            loaded = read_layer(catalog, lid, progress=progress)
-        except LayerError:
-            raise
-        except ZlgisError as exc:
-            raise LayerError(f"图层 {lid}（{spec.title}）无法载入：{exc}", layer=lid) from None
-        layers[lid] = loaded.gdf
-        rej = loaded.rejected
-        if rej is not None and len(rej):
-            notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与计算；"
-                         f"详见 zlgis validate")
+    layers, notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
+                                 progress)
     main = _REQUIRED[topic][0]
     if not len(layers.get(main, [])):
         spec = catalog[main]

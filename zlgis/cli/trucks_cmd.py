@@ -10,13 +10,12 @@ Exit codes: 0 no findings, 1 findings, 2 unreadable input or missing configurati
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options
+from . import add_common_options, iso_date
 from .._progress import Progress
 from ..errors import InputError
 
@@ -43,12 +42,6 @@ CSV_HEADERS = {
 }
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
-
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
     """Add ``zlgis check trucks``."""
@@ -58,7 +51,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                     "南出口僵尸车和大货车停放点。车牌只以加盐摘要输出（环境变量 ZLGIS_PLATE_SALT）。")
     add_common_options(p, json=True)
     p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
                    help="检查周的最后一天（默认：轨迹数据的最后一天），检查截至当天的 7 天")
     p.set_defaults(func=run)
 

@@ -19,12 +19,11 @@ Exit codes: 0 no findings, 1 findings, 2 unreadable input.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options
+from . import add_common_options, iso_date
 from .._progress import Progress
 from ..errors import InputError
 
@@ -68,12 +67,6 @@ def _coef(text: str) -> float:
     return v
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
-
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
     """Add ``zlgis waterlogging``."""
@@ -88,7 +81,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                    help="降雨情景的雨量（毫米，默认取 waterlogging.yaml）")
     p.add_argument("--runoff", metavar="C", type=_coef, default=None,
                    help="综合径流系数 0-1（默认取 waterlogging.yaml）")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=_date, default=None,
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
                    help="只计入此日期之前记录的积水点")
     p.add_argument("--no-map", action="store_true", help="不生成网页地图")
     p.add_argument("--assets", choices=("cdn", "local"), default="cdn",
