@@ -328,10 +328,13 @@ def _department_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int
 
 
 def _type_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int]]:
-    """Counts by status per problem type (check and rule, named by the first title)."""
+    """Counts by status per problem type (check and rule, named from ``ledger.yaml``)."""
+    from .config import load_config
+
+    labels = load_config("ledger").get("rule_labels") or {}
     out = []
     for (_check, _rule), part in view.groupby(["check", "rule"], sort=True):
-        title = str(part["title"].iloc[0]) if len(part) else str(_rule)
+        title = str(labels.get(_rule) or (part["title"].iloc[0] if len(part) else _rule))
         counts = part["status"].value_counts().to_dict()
         out.append((f"{title}（{_rule}）", {k: int(v) for k, v in counts.items()}, int(len(part))))
     return out

@@ -55,6 +55,18 @@ from scipy.spatial import cKDTree
 from ..config import load_config
 from ..errors import CRSError, InputError, UnreadableInputError
 
+try:  # numba is a dependency; without it the scipy reference path is used
+    from numba import njit
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only without numba
+    HAVE_NUMBA = False
+
+    def njit(*args: Any, **kwargs: Any) -> Any:
+        if args and callable(args[0]):
+            return args[0]
+        return lambda f: f
+
 __all__ = [
     "StreetGraph",
     "MultiSourceResult",
@@ -733,6 +745,232 @@ class MultiSourceResult:
         return out
 
 
+# --------------------------------------------------------------------------------------------
+# compiled multi-source Dijkstra (numba) and the fused per-demand pass
+# --------------------------------------------------------------------------------------------
+#
+# The kernels work on the street CSR only: facilities are not added as virtual rows, they seed
+# the heap directly (node ``u`` and ``v`` of their edge with access + offset + cost), which is
+# the same search as scipy's on the augmented matrix (a virtual node has no incoming edges, so it
+# is settled first and relaxes exactly those two entries). scipy's
+# ``dijkstra(min_only=True)`` on the augmented matrix stays the reference (``_multi_source_scipy``).
+
+@njit(cache=True, nogil=True)
+def _heap_push(keys, vals, size, k, v):  # pragma: no cover - compiled
+    """Push (k, v) on a 4-ary min-heap held in ``keys``/``vals``; returns the new size."""
+    i = size
+    while i > 0:
+        p = (i - 1) >> 2
+        if keys[p] <= k:
+            break
+        keys[i] = keys[p]
+        vals[i] = vals[p]
+        i = p
+    keys[i] = k
+    vals[i] = v
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def _heap_pop(keys, vals, size):  # pragma: no cover - compiled
+    """Pop the smallest entry; returns (key, value, new size)."""
+    k0 = keys[0]
+    v0 = vals[0]
+    size -= 1
+    k = keys[size]
+    v = vals[size]
+    i = 0
+    while True:
+        c = 4 * i + 1
+        if c >= size:
+            break
+        e = min(c + 4, size)
+        b = c
+        kb = keys[c]
+        for j in range(c + 1, e):
+            if keys[j] < kb:
+                kb = keys[j]
+                b = j
+        if kb >= k:
+            break
+        keys[i] = kb
+        vals[i] = vals[b]
+        i = b
+    if size > 0:
+        keys[i] = k
+        vals[i] = v
+    return k0, v0, size
+
+
+@njit(cache=True, nogil=True)
+def _ms_dijkstra(indptr, indices, data, seed_node, seed_dist, seed_src, limit, n_nodes,
+                 dist, src, pred):  # pragma: no cover - compiled
+    """Multi-source Dijkstra (lazy-deletion 4-ary heap) over a CSR graph.
+
+    ``seed_node[i]`` starts at ``seed_dist[i]`` on behalf of source ``seed_src[i]``. Fills
+    ``dist`` (inf when farther than ``limit``), ``src`` (serving source, -1) and ``pred``
+    (predecessor node; ``n_nodes + source`` for a node entered from its source, -9999).
+    """
+    n = dist.shape[0]
+    for i in range(n):
+        dist[i] = np.inf
+        src[i] = -1
+        pred[i] = -9999
+    cap = seed_node.shape[0] + indices.shape[0] + 1
+    keys = np.empty(cap, np.float64)
+    vals = np.empty(cap, np.int32)
+    size = 0
+    for i in range(seed_node.shape[0]):
+        a = seed_node[i]
+        d = seed_dist[i]
+        if d <= limit and d < dist[a]:
+            dist[a] = d
+            src[a] = seed_src[i]
+            pred[a] = n_nodes + seed_src[i]
+            size = _heap_push(keys, vals, size, d, a)
+    while size > 0:
+        d, a, size = _heap_pop(keys, vals, size)
+        if d > dist[a]:
+            continue  # stale entry
+        s = src[a]
+        for p in range(indptr[a], indptr[a + 1]):
+            b = indices[p]
+            nd = d + data[p]
+            if nd < dist[b] and nd <= limit:
+                dist[b] = nd
+                src[b] = s
+                pred[b] = a
+                size = _heap_push(keys, vals, size, nd, b)
+
+
+@njit(cache=True, nogil=True)
+def _demand_pass(node_dist, node_src, dedge, du, dv, doff, dlen, dacc,
+                 fac_ptr, fac_pos, fac_off, fac_acc, out_dist, out_src):  # pragma: no cover
+    """Per demand point: the better of leaving its edge by ``u`` or ``v``, then any facility
+    on the same edge joined directly along it (``fac_ptr``/``fac_pos``: facilities grouped by
+    edge; ``fac_acc`` includes the facility's cost). Same arithmetic as the numpy version."""
+    has_fac = fac_ptr.shape[0] > 1
+    n_fe = fac_ptr.shape[0] - 1
+    for i in range(dedge.shape[0]):
+        e = dedge[i]
+        if e < 0:
+            out_dist[i] = np.inf
+            out_src[i] = -1
+            continue
+        u = du[i]
+        v = dv[i]
+        t = doff[i]
+        a = dacc[i]
+        x = t + node_dist[u]
+        rest = dlen[i] - t
+        if rest < 0.0:
+            rest = 0.0
+        y = rest + node_dist[v]
+        if y < x:
+            best = y + a
+            s = node_src[v]
+        else:
+            best = x + a
+            s = node_src[u]
+        if not np.isfinite(best):
+            s = -1
+        if has_fac and e < n_fe:
+            for q in range(fac_ptr[e], fac_ptr[e + 1]):
+                j = fac_pos[q]
+                dd = a + abs(t - fac_off[j]) + fac_acc[j]
+                if dd < best:
+                    best = dd
+                    s = j
+        out_dist[i] = best
+        out_src[i] = s
+
+
+def _col(df: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
+    """A column as a contiguous array of ``dtype`` (a view when it already is one)."""
+    return np.ascontiguousarray(df[name].to_numpy(), dtype=dtype)
+
+
+@dataclass
+class _Seeds:
+    """Facilities as heap seeds (node, start distance, source position) and grouped by edge."""
+
+    node: np.ndarray
+    dist: np.ndarray
+    src: np.ndarray
+    edge_ptr: np.ndarray
+    edge_pos: np.ndarray
+    off: np.ndarray
+    acc: np.ndarray
+
+
+def _seeds(graph: StreetGraph, fs: pd.DataFrame, extra: np.ndarray) -> _Seeds:
+    k = len(fs)
+    fe = _col(fs, "edge", np.int64)
+    ok = fe >= 0
+    pos = np.flatnonzero(ok).astype(np.int32)
+    acc_all = _col(fs, "access", np.float64) + extra          # access + cost, as in scipy
+    off_all = np.nan_to_num(_col(fs, "offset", np.float64))
+    acc, off = acc_all[ok], off_all[ok]
+    L = _col(fs, "edge_length", np.float64)[ok]
+    node = np.r_[_col(fs, "u", np.int32)[ok], _col(fs, "v", np.int32)[ok]]
+    dist = np.r_[acc + off, acc + np.maximum(L - off, 0.0)]
+    src = np.r_[pos, pos]
+    if pos.size:
+        n_e = int(fe[ok].max()) + 1
+        order = pos[np.argsort(fe[ok], kind="stable")].astype(np.int32)
+        ptr = np.zeros(n_e + 1, np.int64)
+        np.cumsum(np.bincount(fe[ok], minlength=n_e), out=ptr[1:])
+    else:
+        order = np.zeros(0, np.int32)
+        ptr = np.zeros(1, np.int64)
+    return _Seeds(node, dist, src, ptr, order, np.ascontiguousarray(off_all),
+                  np.ascontiguousarray(acc_all if k else np.zeros(0)))
+
+
+def _csr_arrays(graph: StreetGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """int32 ``indptr``/``indices`` and float64 ``data`` of the street CSR (cached)."""
+    arrs = graph.__dict__.get("_csr_arrays")
+    if arrs is None:
+        m = graph.csr
+        arrs = (np.ascontiguousarray(m.indptr, np.int32) if m.nnz < 2**31 else m.indptr,
+                np.ascontiguousarray(m.indices, np.int32),
+                np.ascontiguousarray(m.data, np.float64))
+        graph.__dict__["_csr_arrays"] = arrs
+    return arrs
+
+
+def _node_pass(graph: StreetGraph, seeds: _Seeds, limit: float | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compiled multi-source Dijkstra: per-node distance, source position, predecessor."""
+    n = graph.n_nodes
+    indptr, indices, data = _csr_arrays(graph)
+    dist = np.empty(n, np.float64)
+    src = np.empty(n, np.int32)
+    pred = np.empty(n, np.int32)
+    _ms_dijkstra(indptr, indices, data, seeds.node, seeds.dist, seeds.src,
+                 _INF if limit is None else float(limit), n, dist, src, pred)
+    return dist, src, pred
+
+
+def _multi_source_scipy(graph: StreetGraph, sources: Any, *, limit: float | None = None,
+                        cost: np.ndarray | None = None) -> MultiSourceResult:
+    """Reference implementation of :func:`multi_source`: scipy's Dijkstra (``min_only``) on the
+    street CSR augmented with one virtual row per source. Kept for tests and as the fallback
+    when numba is unavailable."""
+    snapped = snap_points(graph, sources)
+    m, pos = _augmented(graph, snapped, cost)
+    n = graph.n_nodes
+    idx = n + pos
+    if len(idx) == 0:
+        return MultiSourceResult(np.full(n, _INF), np.full(n, -1, np.int64),
+                                 np.full(n, -9999, np.int32), n)
+    dist, pred, src = dijkstra(m, directed=True, indices=idx, min_only=True,
+                               return_predecessors=True,
+                               limit=_INF if limit is None else float(limit))
+    src = np.where(src[:n] >= n, src[:n] - n, -1).astype(np.int64)
+    return MultiSourceResult(dist[:n], src, pred[:n], n)
+
+
 def _virtual_entries(graph: StreetGraph, snapped: pd.DataFrame, cost: np.ndarray | None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Directed entries virtual source -> both ends of its edge; returns also source positions."""
@@ -781,18 +1019,12 @@ def multi_source(graph: StreetGraph, sources: Any, *, limit: float | None = None
         Extra cost per source (e.g. ``max_radius - radius`` to compare facilities with
         different service radii in one pass).
     """
+    if not HAVE_NUMBA:  # pragma: no cover - numba is a dependency
+        return _multi_source_scipy(graph, sources, limit=limit, cost=cost)
     snapped = snap_points(graph, sources)
-    m, pos = _augmented(graph, snapped, cost)
-    n = graph.n_nodes
-    idx = n + pos
-    if len(idx) == 0:
-        return MultiSourceResult(np.full(n, _INF), np.full(n, -1, np.int64),
-                                 np.full(n, -9999, np.int32), n)
-    dist, pred, src = dijkstra(m, directed=True, indices=idx, min_only=True,
-                               return_predecessors=True,
-                               limit=_INF if limit is None else float(limit))
-    src = np.where(src[:n] >= n, src[:n] - n, -1).astype(np.int64)
-    return MultiSourceResult(dist[:n], src, pred[:n], n)
+    extra = np.zeros(len(snapped)) if cost is None else np.asarray(cost, float)
+    dist, src, pred = _node_pass(graph, _seeds(graph, snapped, extra), limit)
+    return MultiSourceResult(dist, src.astype(np.int64), pred, graph.n_nodes)
 
 
 def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
@@ -846,10 +1078,21 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     ds = snap_points(graph, demand)
     k = len(fs)
     extra = np.zeros(k) if cost is None else np.asarray(cost, float)
-    res = multi_source(graph, fs, limit=limit, cost=extra)
-    dist, src = _demand_from_nodes(res.dist, res.source, ds)
-    # same-edge pairs
-    dist, src = _same_edge(ds, fs, extra, dist, src)
+    if HAVE_NUMBA:
+        # one compiled Dijkstra pass from the facilities, then one compiled pass over the demand
+        # (both edge ends, offsets, access, and facilities on the demand point's own edge)
+        seeds = _seeds(graph, fs, extra)
+        node_dist, node_src, _ = _node_pass(graph, seeds, limit)
+        dist = np.empty(len(ds), np.float64)
+        src = np.empty(len(ds), np.int64)
+        _demand_pass(node_dist, node_src, _col(ds, "edge", np.int64), _col(ds, "u", np.int64),
+                     _col(ds, "v", np.int64), _col(ds, "offset", np.float64),
+                     _col(ds, "edge_length", np.float64), _col(ds, "access", np.float64),
+                     seeds.edge_ptr, seeds.edge_pos, seeds.off, seeds.acc, dist, src)
+    else:  # pragma: no cover - numba is a dependency
+        res = _multi_source_scipy(graph, fs, limit=limit, cost=extra)
+        dist, src = _demand_from_nodes(res.dist, res.source, ds)
+        dist, src = _same_edge(ds, fs, extra, dist, src)
     if max_access is not None:
         far = ds["access"].to_numpy() > max_access
         dist[far] = _INF
