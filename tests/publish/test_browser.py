@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from zlgis.config import load_config
+
 from zlgis.catalog import Catalog
 from zlgis.publish.maps import build_map, save_map
 
@@ -117,7 +119,9 @@ def test_map_renders_offline_without_console_errors(site, browser, profile):
         layers = pg.js("zlgis.layers.map(l => [l.key, l.n, zlgis.map.hasLayer(l.group)])")
         keys = {k for k, n, _ in layers if n > 0}
         shown = {k for k, n, on in layers if on}
-        assert {"red_lines", "toilets", "parks"} <= shown and "roads" not in shown
+        hidden = set(load_config("publish")["hidden_by_default"][profile])
+        assert {"toilets", "parks"} <= shown and "roads" in hidden and not hidden & shown
+        assert ("red_lines" in shown) == (profile == "internal")   # citizens: opt in to red lines
         assert {"red_lines", "toilets", "parks", "findings_medium"} <= keys
         # overlays are really drawn: SVG paths and clustered/point markers
         assert pg.js("document.querySelectorAll('.leaflet-map-pane path').length") > 10

@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from geopandas.array import GeometryArray
 from shapely.errors import GEOSException
 
 from ..errors import UnreadableInputError
-from ..validate._pool import POOL, THREAD_MIN_ROWS
-from ..validate.geometry import wkb_convex_valid
+from .wkb import decode_simple_polygons
 
 __all__ = [
     "SourceRead",
@@ -99,7 +99,7 @@ class SourceRead:
     encoding: str | None = None
     xy_columns: tuple[str, str] | None = None
     wkb: Any = None  # the WKB (pyarrow BinaryArray) the geometries were parsed from, if any
-    convex: Any = None  # Future of wkb_convex_valid(wkb, return_bounds=True), large layers only
+    convex: Any = None  # (convex-valid mask, bounds) from the WKB, see zlgis.io.wkb
 
 
 def _note(pos: int | None, code: str, message: str, action: str = "warning",
@@ -261,23 +261,34 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     if wkb_arr is None:
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), [], None
 
-    convex = None
-    if len(wkb_arr) >= THREAD_MIN_ROWS:
-        # the validity pre-check of simple polygons runs while the geometries are parsed
-        convex = POOL.submit(wkb_convex_valid, wkb_arr, return_bounds=True)
-    wkb = np.asarray(wkb_arr.to_numpy(zero_copy_only=False), dtype=object)
+    # 2-D single-ring polygons (most rows of a polygon layer) are decoded from the Arrow buffer
+    # with numpy, which also gives their bounds and proves the convex ones valid; the rest are
+    # parsed by GEOS from their WKB
+    simple = decode_simple_polygons(wkb_arr)
+    geoms = simple.geoms
+    rest = np.flatnonzero(~simple.decoded & np.asarray(wkb_arr.is_valid()))
     notes: list[dict[str, Any]] = []
-    try:
-        geoms = shapely.from_wkb(wkb)
-    except GEOSException:
-        strict = shapely.from_wkb(wkb, on_invalid="ignore")
-        geoms = shapely.from_wkb(wkb, on_invalid="fix")
-        bad = np.flatnonzero(pd.notna(wkb) & shapely.is_missing(strict))
-        notes = [_note(int(i), "unclosed_ring", "多边形环未闭合，已自动闭合", "repaired")
-                 for i in bad if geoms[i] is not None]
-        notes += [_note(int(i), "unparseable_geometry", "几何无法解析，已剔除", "rejected")
-                  for i in bad if geoms[i] is None]
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs))
+    if len(rest):
+        sub = wkb_arr if len(rest) == len(wkb_arr) else wkb_arr.take(rest)
+        wkb = np.asarray(sub.to_numpy(zero_copy_only=False), dtype=object)
+        try:
+            parsed = shapely.from_wkb(wkb)
+        except GEOSException:
+            strict = shapely.from_wkb(wkb, on_invalid="ignore")
+            parsed = shapely.from_wkb(wkb, on_invalid="fix")
+            bad = np.flatnonzero(pd.notna(wkb) & shapely.is_missing(strict))
+            notes = [_note(int(rest[i]), "unclosed_ring", "多边形环未闭合，已自动闭合", "repaired")
+                     for i in bad if parsed[i] is not None]
+            notes += [_note(int(rest[i]), "unparseable_geometry", "几何无法解析，已剔除",
+                            "rejected") for i in bad if parsed[i] is None]
+        if len(rest) == len(geoms):
+            geoms = parsed
+        else:
+            geoms[rest] = parsed
+    convex = (simple.convex, simple.bounds)
+    # shapely geometries or None already: wrapped without a per-row type check
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(GeometryArray(geoms, crs=crs),
+                                                      index=df.index), copy=False)
     return gdf, notes, (wkb_arr, convex)
 
 

@@ -628,7 +628,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
                      and not str(c).startswith("_")]])
         fields = [f for f in fields if f in gdf.columns]
         tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
-        fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid != "roads")
+        hidden = cfg.get("hidden_by_default", {}).get(b.profile, ["roads"])
+        fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid not in hidden)
         classes = None
         if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
             classes = _ponding_classes(gdf["max_depth_cm"], point=True)
