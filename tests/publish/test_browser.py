@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from zlgis.config import load_config
-
 from zlgis.catalog import Catalog
+from zlgis.config import load_config
 from zlgis.publish.maps import build_map, save_map
 
 pytestmark = pytest.mark.browser
