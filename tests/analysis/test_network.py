@@ -347,3 +347,162 @@ def test_snap_in_blocks_same_answer(monkeypatch):
     # exact: the nearest edge really is the nearest (shapely's own distance)
     d = shapely.distance(np.asarray(pts.values)[:, None], g._edge_geoms[None, :]).min(axis=1)
     assert np.allclose(whole["access"], d, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- compiled kernel
+# The compiled pass (numba bucket queue + fused demand pass) against the scipy reference
+# (``dijkstra(min_only=True)`` on the CSR with virtual facility rows + numpy arithmetic) and
+# against networkx, on random graphs with the awkward cases: unreachable parts, several sources
+# on one node, zero-length and parallel edges, self-loops, demand on a facility's own edge.
+
+def _random_graph(rng, n_nodes, n_edges):
+    """A StreetGraph with random edges (zero-length, parallel, self-loops) and isolated parts."""
+    x, y = rng.uniform(0, 1000, n_nodes), rng.uniform(0, 1000, n_nodes)
+    # nodes [0, n_nodes - 5) connected at random; the last 5 only among themselves or alone
+    main = n_nodes - 5
+    u = rng.integers(0, main, n_edges)
+    v = rng.integers(0, main, n_edges)
+    u = np.r_[u, main, main + 1]
+    v = np.r_[v, main + 1, main + 1]  # a separate pair and a self-loop; main+2.. isolated
+    length = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.3, len(u))
+    length[rng.random(len(u)) < 0.1] = 0.0  # zero-length edges
+    length[:3] = np.round(length[:3])  # some round figures, for exact ties
+    geoms = shapely.linestrings(np.stack([np.c_[x[u], y[u]], np.c_[x[v], y[v]]], axis=1))
+    edges = gpd.GeoDataFrame({"u": u, "v": v, "length": length}, geometry=geoms, crs=CRS)
+    nodes = gpd.GeoDataFrame({"x": x, "y": y}, geometry=shapely.points(x, y), crs=CRS)
+    return StreetGraph(nodes=nodes, edges=edges, crs=CRS)
+
+
+def _snapped(g, rng, n, *, edges=None, offsets=None, unsnapped=0.0):
+    """A pre-snapped frame (as ``snap`` returns) on random or given edges."""
+    e = rng.integers(0, g.n_edges, n) if edges is None else np.asarray(edges)
+    L = g.edges["length"].to_numpy()[e]
+    off = rng.uniform(0, 1, n) * L if offsets is None else np.asarray(offsets, float)
+    acc = rng.uniform(0, 30, n)
+    acc[rng.random(n) < 0.2] = 0.0
+    e = np.where(rng.random(n) < unsnapped, -1, e)
+    ok = e >= 0
+    return pd.DataFrame({
+        "edge": e, "u": np.where(ok, g.edges["u"].to_numpy()[e], -1),
+        "v": np.where(ok, g.edges["v"].to_numpy()[e], -1),
+        "offset": np.where(ok, off, np.nan), "access": np.where(ok, acc, np.inf),
+        "edge_length": np.where(ok, L, np.nan), "snap_x": np.nan, "snap_y": np.nan})
+
+
+def _reference(g, fs, ds, cost=None, limit=None):
+    from zlgis.analysis import network as netmod
+
+    extra = np.zeros(len(fs)) if cost is None else np.asarray(cost, float)
+    ref = netmod._multi_source_scipy(g, fs, limit=limit, cost=extra)
+    d, s = netmod._demand_from_nodes(ref.dist, ref.source, ds)
+    d, s = netmod._same_edge(ds, fs, extra, d, s)
+    if limit is not None:
+        s = np.where(d > limit, -1, s)
+        d = np.where(d > limit, np.inf, d)
+    return ref, d, s
+
+
+def _networkx_nodes(g, fs, extra):
+    """Node distances by networkx on the same graph with one virtual node per facility."""
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(g.n_nodes))
+    for u, v, w in g.edges[["u", "v", "length"]].itertuples(index=False):
+        G.add_edge(int(u), int(v), w=float(w))
+        G.add_edge(int(v), int(u), w=float(w))
+    src = []
+    for j, f in enumerate(fs.itertuples(index=False)):
+        if f.edge < 0:
+            continue
+        a = f.access + extra[j]
+        G.add_edge(("f", j), int(f.u), w=a + f.offset)
+        G.add_edge(("f", j), int(f.v), w=a + max(f.edge_length - f.offset, 0.0))
+        src.append(("f", j))
+    lengths = nx.multi_source_dijkstra_path_length(G, src, weight="w") if src else {}
+    return np.array([lengths.get(i, np.inf) for i in range(g.n_nodes)])
+
+
+def _assert_same(a, b):
+    fa = np.isfinite(a)
+    assert np.array_equal(fa, np.isfinite(b))
+    np.testing.assert_allclose(a[fa], b[fa], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compiled_pass_equals_scipy_reference_and_networkx(seed):
+    rng = np.random.default_rng(seed)
+    g = _random_graph(rng, int(rng.integers(20, 300)), int(rng.integers(20, 600)))
+    k = int(rng.integers(1, 12))
+    fs = _snapped(g, rng, k, unsnapped=0.1)
+    # several sources on one node: copies of one facility, and a facility at an edge end
+    fs = pd.concat([fs, fs.iloc[:1], fs.iloc[:1]], ignore_index=True)
+    fs.loc[len(fs) - 1, "offset"] = 0.0
+    # demand: random, plus points on the facilities' own edges
+    ds = pd.concat([_snapped(g, rng, 400, unsnapped=0.05),
+                    _snapped(g, rng, 2 * len(fs), edges=np.r_[fs["edge"], fs["edge"]].clip(0))],
+                   ignore_index=True)
+    cost = rng.uniform(0, 50, len(fs))
+    for c, lim in [(None, None), (cost, None), (None, 400.0), (cost, 250.0)]:
+        extra = np.zeros(len(fs)) if c is None else c
+        ref, d_ref, s_ref = _reference(g, fs, ds, cost=c, limit=lim)
+        ms = multi_source(g, fs, limit=lim, cost=c)
+        _assert_same(ms.dist, ref.dist)
+        if lim is None:
+            _assert_same(ms.dist, _networkx_nodes(g, fs, extra))
+        # the serving source really is at that distance: its own single-source run agrees
+        for j in np.unique(ms.source[ms.source >= 0]):
+            one = multi_source(g, fs.iloc[[j]], cost=extra[[j]])
+            mine = ms.source == j
+            np.testing.assert_allclose(ms.dist[mine], one.dist[mine], rtol=1e-12)
+        # predecessors: every reached node hangs off its predecessor (or its source's edge)
+        reached = np.flatnonzero(np.isfinite(ms.dist))
+        pred = ms.predecessors[reached]
+        inner = pred < g.n_nodes
+        assert (pred >= 0).all()
+        w = g.csr.toarray()[pred[inner], reached[inner]]
+        np.testing.assert_allclose(ms.dist[pred[inner]] + w, ms.dist[reached[inner]],
+                                   rtol=1e-12, atol=1e-9)
+        assert (ms.source[reached[~inner]] == pred[~inner] - g.n_nodes).all()
+        r = nearest_facility(g, ds, fs, cost=c, limit=lim)
+        d = r["distance_network"].to_numpy()
+        _assert_same(d, d_ref)
+        # the serving facility: identical to the reference unless two facilities tie exactly
+        fac = r["facility"].to_numpy()
+        tie = fac != np.where(s_ref >= 0, s_ref, None)
+        for i in np.flatnonzero(tie):
+            one = nearest_facility(g, ds.iloc[[i]], fs.iloc[[fac[i]]], cost=extra[[fac[i]]])
+            assert one["distance_network"].iloc[0] == pytest.approx(d[i], rel=1e-12)
+        assert tie.mean() < 0.2
+        assert (np.isfinite(d) == r["facility"].notna().to_numpy()).all()
+
+
+def test_compiled_pass_any_bucket_width_same_answer():
+    """The bucket width only changes the speed: tiny buckets (many empty ones) and buckets
+    wider than any distance (pure label correcting) give the reference distances."""
+    rng = np.random.default_rng(11)
+    g = _random_graph(rng, 200, 500)
+    fs = _snapped(g, rng, 6)
+    ds = _snapped(g, rng, 300)
+    _, d_ref, _ = _reference(g, fs, ds)
+    maxw = float(g.edges["length"].max())
+    for delta in [maxw / 5000, 1.0, 1e7]:
+        g.__dict__["_bucket_width"] = (delta, 1 << int(maxw / delta + 3).bit_length())
+        _assert_same(nearest_facility(g, ds, fs)["distance_network"].to_numpy(), d_ref)
+
+
+def test_compiled_pass_edge_cases():
+    g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0)]),
+                                       LineString([(100, 0), (100, 100)]),
+                                       LineString([(500, 0), (600, 0)])]))
+    # no facility at all, and no facility reachable
+    r = nearest_facility(g, _pts((10, 1), (550, 1)), _pts((550, 5)).iloc[:0])
+    assert np.isinf(r["distance_network"]).all() and r["facility"].isna().all()
+    r = nearest_facility(g, _pts((10, 1), (550, 1)), _pts((590, 5)))
+    assert np.isinf(r.loc[0, "distance_network"]) and r.loc[0, "facility"] is None
+    assert r.loc[1, "distance_network"] == pytest.approx(1 + 40 + 5)
+    # two facilities on the same spot and the demand on their edge: the first one serves
+    r = nearest_facility(g, _pts((30, 2)), _pts((70, 0), (70, 0), index=["a", "b"]))
+    assert r.loc[0, "facility"] == "a" and r.loc[0, "distance_network"] == pytest.approx(42)
+    # a negative extra cost is allowed (it only shifts that facility's start)
+    # (facility 1 walks 2 + 70 + 100 = 172 m, less 150: 22 m, closer than facility 0's 32 m)
+    r = nearest_facility(g, _pts((30, 2)), _pts((0, 0), (100, 100)), cost=np.array([0, -150.0]))
+    assert r.loc[0, "facility"] == 1 and r.loc[0, "distance_network"] == pytest.approx(22)

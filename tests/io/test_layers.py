@@ -278,3 +278,74 @@ def test_large_layer_fast_paths_agree_with_plain_validation(tmp_path: Path) -> N
         [59_001, "duplicate_id", "rejected"]]
     assert len(res.gdf) == n - 1
     assert shapely.equals_exact(res.gdf.geometry.array, plain.gdf.geometry.array, 0).all()
+
+
+def test_fast_read_reports_exactly_as_plain_validation(tmp_path: Path) -> None:
+    """Numpy-decoded geometries, WKB bounds, packed duplicate ids and the boundary grid give the
+    same clean rows, rejected rows and report as validating a plain pyogrio read."""
+    import pandas as pd
+
+    from zlgis.io.layers import _rename
+    from zlgis.io.readers import read_source
+
+    n = 60_000  # above the size where attributes and duplicates run in worker threads
+    i = np.arange(n)
+    x, y = X0 + (i % 250) * 12.0, Y0 + (i // 250) * 12.0
+    geoms = shapely.box(x, y, x + 8, y + 6)
+    east = X0 + 250 * 12.0  # the boundary's east edge
+    boundary = shapely.box(X0 - 100, Y0 - 100, east, Y0 + 240 * 12.0 + 100)
+
+    def poly(wkt: str, k: int) -> shapely.Geometry:
+        return shapely.affinity.translate(shapely.from_wkt(wkt), x[k], y[k])
+
+    geoms[1] = poly("POLYGON((0 0,8 0,8 2,2 2,2 6,0 6,0 0))", 1)             # concave, valid
+    geoms[2] = poly("POLYGON((0 0,8 6,8 0,0 6,0 0))", 2)                     # bow-tie
+    geoms[3] = poly("POLYGON((0 0,8 0,8 6,0 6,0 0),(2 2,4 2,4 4,2 2))", 3)  # hole
+    geoms[4] = shapely.multipolygons([poly("POLYGON((0 0,3 0,3 3,0 0))", 4),
+                                      poly("POLYGON((5 0,8 0,8 3,5 0))", 4)])
+    geoms[5] = None
+    geoms[6] = shapely.from_wkt("POLYGON EMPTY")
+    geoms[7] = shapely.polygons([[x[7], y[7]], [np.nan, y[7]], [x[7] + 8, y[7] + 6],
+                                 [x[7], y[7]]])
+    geoms[8] = shapely.box(east + 5000, Y0, east + 5008, Y0 + 6)             # far outside
+    geoms[9] = shapely.box(east - 4, Y0, east + 4, Y0 + 6)                   # straddling
+    # outside, with a zero-width spike reaching 300 m into the city: the repair removes the
+    # spike, so bounds read from the WKB must not be used for this row any more
+    geoms[10] = shapely.from_wkt(
+        f"POLYGON(({east + 50} {Y0},{east + 60} {Y0},{east + 60} {Y0 + 6},{east + 50} {Y0 + 6},"
+        f"{east + 50} {Y0 + 3},{east - 300} {Y0 + 3},{east + 50} {Y0 + 3},{east + 50} {Y0}))")
+    ids = pd.Series([f"B{k}" for k in i], dtype="str")
+    ids.iloc[[20, 21, 22, 23, 59_000, 59_001]] = ["B5", "", None, "B22", "B100", "B9"]
+    floors = np.full(n, 3)
+    floors[[30, 31]] = [99, 0]
+    use = np.full(n, "住宅", dtype=object)
+    use[40] = "飞船"
+    gdf = gpd.GeoDataFrame({"建筑编号": ids, "建筑用途": use, "层数": floors,
+                            "建筑高度": 9.0, "审批状态": "已批"}, geometry=geoms, crs="EPSG:4550")
+    p = tmp_path / "big.gpkg"
+    pyogrio.write_dataframe(gdf, p, layer="big", promote_to_multi=False)
+    spec = CAT["buildings"]
+
+    src = read_source(p, "big")
+    assert src.convex is not None and src.convex[0].sum() > n - 20
+    fast_in, shown = _rename(src.gdf, spec)
+    fast = validate_frame(fast_in, spec, rows=src.rows, path=str(p), notes=src.notes,
+                          boundary=boundary, source_names=shown, wkb=src.wkb,
+                          convex=src.convex)
+    plain_in, shown2 = _rename(pyogrio.read_dataframe(p, layer="big", use_arrow=True), spec)
+    plain = validate_frame(plain_in, spec, path=str(p), boundary=boundary,
+                           source_names=shown2)
+
+    pd.testing.assert_frame_equal(fast.issues, plain.issues)
+    pd.testing.assert_frame_equal(fast.rejected, plain.rejected)
+    pd.testing.assert_frame_equal(pd.DataFrame(fast.gdf.drop(columns="geometry")),
+                                  pd.DataFrame(plain.gdf.drop(columns="geometry")))
+    assert shapely.equals_exact(fast.gdf.geometry.array, plain.gdf.geometry.array, 0).all()
+    assert fast.rows_in == len(fast.gdf) + len(fast.rejected) == n
+    found = set(zip(fast.issues["row"].tolist(), fast.issues["code"].tolist()))
+    assert {(3, "invalid_geometry"), (6, "null_geometry"), (7, "empty_geometry"),
+            (8, "nonfinite_coordinates"), (9, "outside_boundary"), (11, "invalid_geometry"),
+            (11, "outside_boundary"), (21, "duplicate_id"), (22, "missing_value"),
+            (31, "out_of_range"), (41, "not_allowed"), (59_001, "duplicate_id"),
+            (59_002, "duplicate_id")} <= found
+    assert (10, "outside_boundary") not in found and (2, "invalid_geometry") not in found

@@ -152,3 +152,38 @@ def test_dxf_in_gbk_code_page(tmp_path: Path) -> None:
     src = read_source(p)
     assert src.encoding == "CP936"
     assert src.gdf["cad_layer"].tolist() == ["道路红线", "城市蓝线"]
+
+
+@pytest.mark.parametrize("promote", [False, True])
+def test_gpkg_polygons_same_as_pyogrio(tmp_path: Path, promote: bool) -> None:
+    """Numpy-decoded simple polygons and GEOS-parsed others: the same rows as a pyogrio read."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x, y = X0 + rng.uniform(0, 5000, n), Y0 + rng.uniform(0, 5000, n)
+    geoms = shapely.box(x, y, x + rng.uniform(5, 20, n), y + rng.uniform(5, 20, n))
+    geoms[::7] = shapely.Point(X0, Y0).buffer(8)  # another record length
+    geoms[3] = shapely.from_wkt(f"POLYGON(({X0} {Y0},{X0 + 9} {Y0},{X0 + 9} {Y0 + 2},"
+                                f"{X0 + 2} {Y0 + 2},{X0 + 2} {Y0 + 9},{X0} {Y0 + 9},{X0} {Y0}))")
+    geoms[5] = shapely.box(X0, Y0, X0 + 50, Y0 + 50).difference(shapely.box(X0 + 5, Y0 + 5,
+                                                                           X0 + 9, Y0 + 9))
+    geoms[8] = shapely.multipolygons([shapely.box(X0, Y0, X0 + 1, Y0 + 1),
+                                      shapely.box(X0 + 3, Y0, X0 + 4, Y0 + 1)])
+    geoms[9] = None
+    geoms[11] = shapely.from_wkt(f"POLYGON(({X0} {Y0},{X0 + 2} {Y0 + 2},{X0 + 2} {Y0},"
+                                 f"{X0} {Y0 + 2},{X0} {Y0}))")  # bow-tie
+    gdf = gpd.GeoDataFrame({"编号": [f"B{i}" for i in range(n)]}, geometry=geoms,
+                           crs="EPSG:4550")
+    p = tmp_path / "b.gpkg"
+    # promote: a MultiPolygon layer, every polygon stored as a one-part multi-polygon
+    pyogrio.write_dataframe(gdf, p, layer="b", promote_to_multi=promote)
+    src = read_source(p, "b")
+    ref = pyogrio.read_dataframe(p, layer="b", use_arrow=True)
+    got = np.asarray(src.gdf.geometry.array, dtype=object)
+    want = np.asarray(ref.geometry.array, dtype=object)
+    assert [None if g is None else shapely.to_wkb(g) for g in got] == [
+        None if g is None else shapely.to_wkb(g) for g in want]
+    assert src.gdf["编号"].tolist() == ref["编号"].tolist() and src.notes == []
+    convex, bounds = src.convex
+    assert shapely.is_valid(want[convex]).all() and convex.sum() > n // 2
+    known = ~np.isnan(bounds[:, 0])
+    assert np.array_equal(bounds[known], shapely.bounds(want[known]))

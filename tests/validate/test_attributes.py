@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from zlgis.catalog import Catalog
 from zlgis.validate.attributes import check_attributes, coerce_series, duplicated_first
@@ -85,3 +86,70 @@ def test_arrow_duplicates_agree_with_pandas() -> None:
 
     assert np.array_equal(arrow_duplicated_first(s), duplicated_first(s))
     assert arrow_duplicated_first(pd.Series([1, 2, 1])) is None  # not Arrow strings
+
+
+@pytest.mark.parametrize("case", ["short", "nine", "sixteen", "long", "random_bytes"])
+def test_arrow_duplicates_match_pandas_on_tricky_ids(case: str) -> None:
+    """Integer-packed ids and the Arrow-hashing fallback flag exactly pandas' duplicates."""
+    import pyarrow as pa
+
+    from zlgis.validate.attributes import arrow_duplicated_first
+
+    rng = np.random.default_rng(11)
+    tricky = ["", None, "A", "A\x00", "A\x00\x00", "\x00", "a" * 8, "a" * 8 + "b", "a" * 16,
+              "编号1", "编号１", " B1", "B1", "B1 ", "b1"]
+    if case == "short":  # 1..8 bytes: one word
+        pool = ["".join(rng.choice(list("AB0\x00"), rng.integers(1, 9))) for _ in range(300)]
+    elif case == "nine":  # demo-city style JZ0000123 (two words)
+        pool = [f"JZ{i:07d}" for i in rng.integers(0, 400, 300)]
+    elif case == "sixteen":
+        pool = ["".join(rng.choice(list("xyz"), rng.integers(7, 17))) for _ in range(300)]
+    elif case == "long":  # longer than 16 bytes: Arrow hashing
+        pool = [f"ZLT-2022-建筑-{i:06d}" for i in rng.integers(0, 400, 300)]
+    else:  # 16 varied bytes: more than 64 bits vary, Arrow hashing
+        pool = ["".join(chr(c) for c in rng.integers(33, 127, 16)) for _ in range(300)]
+    for vals in (pool + pool[:50], pool + tricky + pool[:50] + tricky):
+        vals = [vals[i] for i in rng.permutation(len(vals))]
+        s = pd.Series(vals, dtype="str")
+        assert np.array_equal(arrow_duplicated_first(s), duplicated_first(s))
+        # sliced and chunked Arrow arrays give the same flags
+        arr = pa.array(vals, type=pa.string())
+        part = pd.Series(pd.arrays.ArrowStringArray(
+            pa.chunked_array([arr.slice(5, 100), arr.slice(105)])), dtype="str")
+        assert np.array_equal(arrow_duplicated_first(part), duplicated_first(part))
+
+
+@pytest.mark.parametrize("ids", [
+    [f"B{i}" for i in range(0, 3000, 7)] + ["B0", "B", "", None, "B1\x00", "B1", "B\x00"],
+    [f"JZ{i:07d}" for i in range(0, 3000, 3)] + ["JZ0000000", None, "JZ000000", "JZ00000000"],
+    [f"JZ-2022-{i:05d}" for i in range(500)] + ["JZ-2021-00001", "JZ-2022-0001", None],
+])
+def test_packed_keys_are_one_to_one(ids: list[str | None]) -> None:
+    import pyarrow as pa
+
+    from zlgis.validate.attributes import _packed_string_keys
+
+    keys = _packed_string_keys(pa.array(ids, type=pa.string()))
+    assert keys is not None
+    ok = np.array([v is not None for v in ids])
+    codes_k = pd.factorize(keys[ok])[0]
+    codes_s = pd.factorize(np.array(ids, dtype=object)[ok])[0]
+    assert np.array_equal(codes_k, codes_s)
+    assert _packed_string_keys(pa.array(["x" * 17, "y"])) is None
+
+
+def test_report_same_with_precomputed_duplicates() -> None:
+    """check_attributes gives the same report with Arrow-computed duplicate flags as without."""
+    from zlgis.validate.attributes import arrow_duplicated_first
+
+    spec = Catalog.load()["buildings"]
+    df = pd.DataFrame({
+        "building_id": pd.Series(["B1", "B2", "B1", "", None, "B2", "B3", "  ", "B3"], dtype="str"),
+        "use": ["住宅"] * 8 + ["飞船"], "floors": [1, 2, 3, 4, 5, 6, 99, 8, 9],
+        "height": [3.0] * 9, "permit_status": ["已批"] * 9})
+    slow = check_attributes(df, spec)
+    fast = check_attributes(df, spec, id_duplicates=arrow_duplicated_first(df["building_id"]))
+    assert np.array_equal(slow.rejected, fast.rejected)
+    assert [(p[0].tolist(), p[1:]) for p in slow.problems] == [
+        (p[0].tolist(), p[1:]) for p in fast.problems]
+    assert "duplicate_id" in {p[1] for p in fast.problems}

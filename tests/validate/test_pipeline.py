@@ -88,3 +88,29 @@ def test_large_layer_duplicates_found_in_thread() -> None:
     assert res.rejected["reject_row"].tolist() == [101, 60_000]
     assert res.rejected["reject_code"].tolist() == ["duplicate_id", "duplicate_id"]
     assert len(res.gdf) == n - 2
+
+
+@pytest.mark.parametrize("tol", [0.0, 150.0])
+def test_outside_grid_prefilter_matches_direct_test(tol: float) -> None:
+    """The inner-cell grid only settles rows the bbox-centre test would find inside anyway."""
+    from zlgis.validate.pipeline import _outside
+
+    ang = np.linspace(0, 2 * np.pi, 61)[:-1]
+    r = np.where(np.arange(60) % 2, 1200.0, 3000.0)
+    star = shapely.Polygon(np.column_stack([X0 + r * np.cos(ang), Y0 + r * np.sin(ang)]))
+    boundary = star.difference(shapely.box(X0 - 300, Y0 - 300, X0 + 300, Y0 + 300))
+    rng = np.random.default_rng(4)
+    m = 6000
+    px, py = X0 + rng.uniform(-3500, 3500, m), Y0 + rng.uniform(-3500, 3500, m)
+    w = rng.uniform(0, 400, m)
+    geoms = np.concatenate([shapely.points(px, py), shapely.box(px, py, px + w, py + w / 3),
+                            shapely.linestrings(np.stack([np.column_stack([px, py]),
+                                                          np.column_stack([px + w, py - w])],
+                                                         axis=1))])
+    area = boundary.buffer(tol) if tol > 0 else boundary
+    b = shapely.bounds(geoms)
+    centre_in = shapely.contains_xy(area, (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+    want = ~centre_in & ~shapely.intersects(area, geoms)
+    got = _outside(geoms, boundary, tol)
+    assert np.array_equal(got, want) and got.any() and (~got).any()
+    assert np.array_equal(_outside(geoms, boundary, tol, b), want)  # cached grid, given bounds

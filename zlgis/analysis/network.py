@@ -8,9 +8,13 @@ the edge's ``u`` end) and the straight ``access`` distance from the point to the
 
 Distances between two snapped points account for both access distances and for the positions
 along the edges, including two points on the same edge. Nearest-facility distances for any
-number of demand points come from one multi-source Dijkstra pass over a CSR matrix
-(:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``): every facility becomes a virtual
-source node joined to both ends of its edge, so no loop over facilities is ever needed.
+number of demand points come from one multi-source shortest-path pass over the CSR street graph:
+every facility seeds both ends of its edge (access + distance along the edge), so no loop over
+facilities is ever needed. The pass is compiled with numba (a bucket queue, see
+:func:`_ms_buckets`) and fused with a second compiled pass that maps every demand point to its
+distance (both edge ends, offsets, access, facilities on the same edge); it gives the same
+distances as :func:`scipy.sparse.csgraph.dijkstra` (``min_only=True``) on the graph with one
+virtual node per facility, which is kept as the reference (and the fallback without numba).
 
 The graph converts to an osmnx-compatible ``networkx.MultiDiGraph`` (:meth:`StreetGraph.to_networkx`,
 through :func:`osmnx.convert.graph_from_gdfs`) and back (:meth:`StreetGraph.from_networkx`).
@@ -756,131 +760,156 @@ class MultiSourceResult:
 # ``dijkstra(min_only=True)`` on the augmented matrix stays the reference (``_multi_source_scipy``).
 
 @njit(cache=True, nogil=True)
-def _heap_push(keys, vals, size, k, v):  # pragma: no cover - compiled
-    """Push (k, v) on a 4-ary min-heap held in ``keys``/``vals``; returns the new size."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 2
-        if keys[p] <= k:
-            break
-        keys[i] = keys[p]
-        vals[i] = vals[p]
-        i = p
-    keys[i] = k
-    vals[i] = v
-    return size + 1
+def _ms_buckets(indptr, indices, data, seed_node, seed_dist, seed_src, order, limit, base,
+                delta, n_buckets, n_nodes, want_pred, dist, src, pred, nxt, ent,
+                key, free):  # pragma: no cover - compiled
+    """Multi-source shortest paths with a circular bucket queue (sequential delta-stepping).
 
-
-@njit(cache=True, nogil=True)
-def _heap_pop(keys, vals, size):  # pragma: no cover - compiled
-    """Pop the smallest entry; returns (key, value, new size)."""
-    k0 = keys[0]
-    v0 = vals[0]
-    size -= 1
-    k = keys[size]
-    v = vals[size]
-    i = 0
-    while True:
-        c = 4 * i + 1
-        if c >= size:
-            break
-        e = min(c + 4, size)
-        b = c
-        kb = keys[c]
-        for j in range(c + 1, e):
-            if keys[j] < kb:
-                kb = keys[j]
-                b = j
-        if kb >= k:
-            break
-        keys[i] = kb
-        vals[i] = vals[b]
-        i = b
-    if size > 0:
-        keys[i] = k
-        vals[i] = v
-    return k0, v0, size
-
-
-@njit(cache=True, nogil=True)
-def _ms_dijkstra(indptr, indices, data, seed_node, seed_dist, seed_src, limit, n_nodes,
-                 dist, src, pred):  # pragma: no cover - compiled
-    """Multi-source Dijkstra (lazy-deletion 4-ary heap) over a CSR graph.
-
-    ``seed_node[i]`` starts at ``seed_dist[i]`` on behalf of source ``seed_src[i]``. Fills
+    Bucket ``i`` holds the nodes labelled with a distance in ``[base + i*delta, base +
+    (i+1)*delta)``; buckets are emptied in order, so when bucket ``i`` is empty every distance
+    below its end is final. Inside a bucket a node may be improved again by an edge shorter than
+    ``delta`` and is then scanned again (label correcting), so the answer is exact for any
+    ``delta`` > 0; ``n_buckets`` must be a power of two above (longest edge) / ``delta`` + 2.
+    Seeds (``order``: seeds sorted by ``seed_dist``) enter when their bucket is reached. Fills
     ``dist`` (inf when farther than ``limit``), ``src`` (serving source, -1) and ``pred``
-    (predecessor node; ``n_nodes + source`` for a node entered from its source, -9999).
+    (predecessor node; ``n_nodes + source`` for a node entered from its source, -9999 otherwise;
+    written only if ``want_pred``). ``nxt``, ``ent``, ``key``, ``free`` are the pool of bucket
+    entries; returns False if it was too small (the caller retries with a larger one).
+
+    The pool arrays are passed in and never reassigned here: growing them inside the kernel
+    made numba reference-count them in the hot loop (twice as slow). Distances are the same
+    floating-point sums as Dijkstra's (the least fixed point of ``d[b] = min(d[a] + w)``).
     """
     n = dist.shape[0]
     for i in range(n):
         dist[i] = np.inf
         src[i] = -1
         pred[i] = -9999
-    cap = seed_node.shape[0] + indices.shape[0] + 1
-    keys = np.empty(cap, np.float64)
-    vals = np.empty(cap, np.int32)
-    size = 0
-    for i in range(seed_node.shape[0]):
-        a = seed_node[i]
-        d = seed_dist[i]
+    head = np.full(n_buckets, -1, np.int32)
+    cap = nxt.shape[0]
+    n_free = 0
+    top = 0          # entries [0, top) have been handed out at least once
+    live = 0
+    inv = 1.0 / delta
+    mask = n_buckets - 1  # a power of two: the bucket of a label is a bit mask, not a division
+    ns = seed_node.shape[0]
+    # label every seed first, as scipy does when it settles the virtual source nodes (so a node
+    # reached equally well from its source and through the graph keeps the source as
+    # predecessor); a seed enters its bucket later only if its label still stands
+    for j in range(ns):
+        a = seed_node[j]
+        d = seed_dist[j]
         if d <= limit and d < dist[a]:
             dist[a] = d
-            src[a] = seed_src[i]
-            pred[a] = n_nodes + seed_src[i]
-            size = _heap_push(keys, vals, size, d, a)
-    while size > 0:
-        d, a, size = _heap_pop(keys, vals, size)
-        if d > dist[a]:
-            continue  # stale entry
-        s = src[a]
-        for p in range(indptr[a], indptr[a + 1]):
-            b = indices[p]
-            nd = d + data[p]
-            if nd < dist[b] and nd <= limit:
-                dist[b] = nd
-                src[b] = s
-                pred[b] = a
-                size = _heap_push(keys, vals, size, nd, b)
+            src[a] = seed_src[j]
+            pred[a] = n_nodes + seed_src[j]
+    si = 0
+    cur = 0
+    while True:
+        if live == 0:  # jump to the next seed
+            if si >= ns or seed_dist[order[si]] > limit:
+                break
+            cur = int((seed_dist[order[si]] - base) * inv)
+        while si < ns:  # seeds of this bucket
+            j = order[si]
+            d = seed_dist[j]
+            if d > limit:
+                si = ns
+                break
+            if int((d - base) * inv) > cur:
+                break
+            si += 1
+            a = seed_node[j]
+            if d == dist[a] and pred[a] == n_nodes + seed_src[j]:  # still its own label
+                if n_free > 0:
+                    n_free -= 1
+                    e = free[n_free]
+                else:
+                    if top == cap:
+                        return False
+                    e = top
+                    top += 1
+                slot = cur & mask
+                ent[e] = a
+                key[e] = d
+                nxt[e] = head[slot]
+                head[slot] = e
+                live += 1
+        slot = cur & mask
+        while head[slot] != -1:
+            e = head[slot]
+            head[slot] = nxt[e]
+            live -= 1
+            a = ent[e]
+            d = key[e]
+            free[n_free] = e
+            n_free += 1
+            if d > dist[a]:
+                continue  # stale
+            s = src[a]
+            for p in range(indptr[a], indptr[a + 1]):
+                b = indices[p]
+                nd = d + data[p]
+                if nd < dist[b] and nd <= limit:
+                    dist[b] = nd
+                    src[b] = s
+                    if want_pred:
+                        pred[b] = a
+                    if n_free > 0:
+                        n_free -= 1
+                        e2 = free[n_free]
+                    else:
+                        if top == cap:
+                            return False
+                        e2 = top
+                        top += 1
+                    s2 = int((nd - base) * inv) & mask
+                    ent[e2] = b
+                    key[e2] = nd
+                    nxt[e2] = head[s2]
+                    head[s2] = e2
+                    live += 1
+        cur += 1
+    return True
 
 
 @njit(cache=True, nogil=True)
-def _demand_pass(node_dist, node_src, dedge, du, dv, doff, dlen, dacc,
+def _demand_pass(node_dist, node_src, dedge, du, dv, doff, dlen, dacc, node_flag,
                  fac_ptr, fac_pos, fac_off, fac_acc, out_dist, out_src):  # pragma: no cover
     """Per demand point: the better of leaving its edge by ``u`` or ``v``, then any facility
     on the same edge joined directly along it (``fac_ptr``/``fac_pos``: facilities grouped by
-    edge; ``fac_acc`` includes the facility's cost). Same arithmetic as the numpy version."""
-    has_fac = fac_ptr.shape[0] > 1
+    edge; ``fac_acc`` includes the facility's cost; ``node_flag`` marks the end nodes of those
+    edges, so the demand's edge id is read only there). Same arithmetic, in the same order, as
+    the numpy version (:func:`_demand_from_nodes` and :func:`_same_edge`); written without
+    data-dependent branches in the main path (the u/v choice is a coin toss for the CPU)."""
     n_fe = fac_ptr.shape[0] - 1
-    for i in range(dedge.shape[0]):
-        e = dedge[i]
-        if e < 0:
+    for i in range(du.shape[0]):
+        u = du[i]
+        if u < 0:  # not snapped
             out_dist[i] = np.inf
             out_src[i] = -1
             continue
-        u = du[i]
         v = dv[i]
         t = doff[i]
         a = dacc[i]
         x = t + node_dist[u]
-        rest = dlen[i] - t
-        if rest < 0.0:
-            rest = 0.0
+        rest = max(dlen[i] - t, 0.0)
         y = rest + node_dist[v]
-        if y < x:
-            best = y + a
-            s = node_src[v]
-        else:
-            best = x + a
-            s = node_src[u]
+        use_v = y < x
+        best = (y if use_v else x) + a
+        w = v if use_v else u
+        s = node_src[w]
         if not np.isfinite(best):
             s = -1
-        if has_fac and e < n_fe:
-            for q in range(fac_ptr[e], fac_ptr[e + 1]):
-                j = fac_pos[q]
-                dd = a + abs(t - fac_off[j]) + fac_acc[j]
-                if dd < best:
-                    best = dd
-                    s = j
+        if node_flag[u]:
+            e = dedge[i]
+            if e < n_fe:
+                for q in range(fac_ptr[e], fac_ptr[e + 1]):
+                    j = fac_pos[q]
+                    dd = a + abs(t - fac_off[j]) + fac_acc[j]
+                    if dd < best:
+                        best = dd
+                        s = j
         out_dist[i] = best
         out_src[i] = s
 
@@ -901,6 +930,7 @@ class _Seeds:
     edge_pos: np.ndarray
     off: np.ndarray
     acc: np.ndarray
+    node_flag: np.ndarray
 
 
 def _seeds(graph: StreetGraph, fs: pd.DataFrame, extra: np.ndarray) -> _Seeds:
@@ -923,8 +953,10 @@ def _seeds(graph: StreetGraph, fs: pd.DataFrame, extra: np.ndarray) -> _Seeds:
     else:
         order = np.zeros(0, np.int32)
         ptr = np.zeros(1, np.int64)
+    flag = np.zeros(graph.n_nodes, np.bool_)
+    flag[node] = True
     return _Seeds(node, dist, src, ptr, order, np.ascontiguousarray(off_all),
-                  np.ascontiguousarray(acc_all if k else np.zeros(0)))
+                  np.ascontiguousarray(acc_all if k else np.zeros(0)), flag)
 
 
 def _csr_arrays(graph: StreetGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -939,17 +971,46 @@ def _csr_arrays(graph: StreetGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return arrs
 
 
-def _node_pass(graph: StreetGraph, seeds: _Seeds, limit: float | None
+def _bucket_width(graph: StreetGraph) -> tuple[float, int]:
+    """Bucket width (the median positive edge length) and number of circular buckets (cached)."""
+    bw = graph.__dict__.get("_bucket_width")
+    if bw is None:
+        w = _csr_arrays(graph)[2]
+        pos = w[w > 0]
+        maxw = float(w.max()) if len(w) else 0.0
+        delta = float(np.median(pos)) if len(pos) else 1.0
+        delta = max(delta, maxw / 2**20, 1e-9)
+        bw = (delta, 1 << int(maxw / delta + 3).bit_length())
+        graph.__dict__["_bucket_width"] = bw
+    return bw
+
+
+def _node_pass(graph: StreetGraph, seeds: _Seeds, limit: float | None, want_pred: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compiled multi-source Dijkstra: per-node distance, source position, predecessor."""
+    """Compiled multi-source search: per-node distance, source position, predecessor (left
+    at -9999 everywhere but at the sources' own edge ends unless ``want_pred``)."""
     n = graph.n_nodes
     indptr, indices, data = _csr_arrays(graph)
+    delta, n_buckets = _bucket_width(graph)
     dist = np.empty(n, np.float64)
     src = np.empty(n, np.int32)
     pred = np.empty(n, np.int32)
-    _ms_dijkstra(indptr, indices, data, seeds.node, seeds.dist, seeds.src,
-                 _INF if limit is None else float(limit), n, dist, src, pred)
-    return dist, src, pred
+    if len(seeds.node) == 0:
+        dist.fill(_INF)
+        src.fill(-1)
+        pred.fill(-9999)
+        return dist, src, pred
+    order = np.argsort(seeds.dist, kind="stable").astype(np.int32)
+    base = float(seeds.dist[order[0]])
+    lim = _INF if limit is None else float(limit)
+    cap = n + len(seeds.node) + 16
+    while True:
+        pool = (np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.float64),
+                np.empty(cap, np.int32))
+        if _ms_buckets(indptr, indices, data, seeds.node, seeds.dist, seeds.src, order, lim,
+                       base, delta, n_buckets, n, want_pred, dist, src, pred, *pool):
+            return dist, src, pred
+        cap *= 4  # pragma: no cover - needs more pending labels than nodes
 
 
 def _multi_source_scipy(graph: StreetGraph, sources: Any, *, limit: float | None = None,
@@ -1082,13 +1143,14 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
         # one compiled Dijkstra pass from the facilities, then one compiled pass over the demand
         # (both edge ends, offsets, access, and facilities on the demand point's own edge)
         seeds = _seeds(graph, fs, extra)
-        node_dist, node_src, _ = _node_pass(graph, seeds, limit)
+        node_dist, node_src, _ = _node_pass(graph, seeds, limit, want_pred=False)
         dist = np.empty(len(ds), np.float64)
         src = np.empty(len(ds), np.int64)
         _demand_pass(node_dist, node_src, _col(ds, "edge", np.int64), _col(ds, "u", np.int64),
                      _col(ds, "v", np.int64), _col(ds, "offset", np.float64),
                      _col(ds, "edge_length", np.float64), _col(ds, "access", np.float64),
-                     seeds.edge_ptr, seeds.edge_pos, seeds.off, seeds.acc, dist, src)
+                     seeds.node_flag, seeds.edge_ptr, seeds.edge_pos, seeds.off, seeds.acc,
+                     dist, src)
     else:  # pragma: no cover - numba is a dependency
         res = _multi_source_scipy(graph, fs, limit=limit, cost=extra)
         dist, src = _demand_from_nodes(res.dist, res.source, ds)
@@ -1104,24 +1166,27 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     labels = np.asarray(fac_index, dtype=object)
     # one gather: position -1 (no facility) picks the trailing None
     fac = np.append(labels, None)[src]
-    out = pd.DataFrame({"distance_network": dist, "facility": fac}, index=dem_index)
-    out["access"] = ds["access"].to_numpy()
+    n_dem = len(dist)
     if dem_arr is not None and fac_arr is not None and k:
         if fac_crs is not None and dem_crs is not None and not _same_crs(fac_crs, dem_crs):
             fac_arr = np.asarray(gpd.GeoSeries(fac_arr, crs=fac_crs).to_crs(dem_crs).values,
                                  dtype=object)
         tree = shapely.STRtree(fac_arr)
         (pi, fi), d = tree.query_nearest(dem_arr, return_distance=True, all_matches=False)
-        ds_ = np.full(len(dem_arr), _INF)
-        fs_ = np.full(len(dem_arr), None, dtype=object)
+        ds_ = np.full(n_dem, _INF)
+        fs_ = np.full(n_dem, None, dtype=object)
         ds_[pi] = d
         fs_[pi] = labels[fi]
-        out["distance_straight"] = ds_
-        out["facility_straight"] = fs_
     else:  # snapped frames carry no original geometry
-        out["distance_straight"] = np.nan
-        out["facility_straight"] = None
-    return out
+        ds_ = np.full(n_dem, np.nan)
+        # all None: say it is object, pandas would otherwise scan 1M values to infer that
+        fs_ = pd.Series(np.full(n_dem, None, dtype=object), index=dem_index, dtype=object,
+                        copy=False)
+    # every column is a fresh array owned by the result: no copy, no consolidation
+    return pd.DataFrame({"distance_network": dist, "facility": fac,
+                         "access": np.array(ds["access"].to_numpy(), dtype=float),
+                         "distance_straight": ds_, "facility_straight": fs_},
+                        index=dem_index, copy=False)
 
 
 def _is_snapped(obj: Any) -> bool:

@@ -231,11 +231,12 @@ def _rows(n: int) -> np.ndarray:
 
 def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
                columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], Any]:
-    """pyogrio Arrow read; returns (frame, notes, WKB Arrow array or None).
+    """pyogrio Arrow read; returns (frame, notes, (WKB Arrow array, (convex, bounds)) or None).
 
-    Geometries are parsed here (not by pyogrio) so that the WKB stays available for the fast
-    validity pre-check, and so that unclosed rings are closed row by row instead of failing the
-    whole read.
+    Geometries are parsed here (not by pyogrio): simple polygons are decoded from the Arrow buffer
+    with numpy (:mod:`zlgis.io.wkb`, which also yields their bounds and proves the convex ones
+    valid for the validation), the rest with GEOS, and unclosed rings are closed row by row
+    instead of failing the whole read.
     """
     kw: dict[str, Any] = {"layer": layer, "encoding": encoding, "columns": columns}
     try:
@@ -288,7 +289,7 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     convex = (simple.convex, simple.bounds)
     # shapely geometries or None already: wrapped without a per-row type check
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(GeometryArray(geoms, crs=crs),
-                                                      index=df.index), copy=False)
+                                                      index=df.index, copy=False), copy=False)
     return gdf, notes, (wkb_arr, convex)
 
 

@@ -1,6 +1,7 @@
 """Fast decoding of the WKB geometry column GDAL returns through Arrow.
 
-Most rows of a building, parcel or zone layer are 2-D polygons with one closed ring. For those,
+Most rows of a building, parcel or zone layer are 2-D polygons with one closed ring (or, in
+layers declared MultiPolygon, multi-polygons of one such part). For those,
 :func:`decode_simple_polygons` reads the coordinates straight from the Arrow buffer with numpy
 (grouped by record length) and builds the shapely polygons with one
 :func:`shapely.from_ragged_array` call per group, which is about twice as fast as parsing the
@@ -8,7 +9,8 @@ same WKB with :func:`shapely.from_wkb`. The same pass yields each row's bounds a
 strictly convex rings valid (see :func:`zlgis.validate.geometry.wkb_convex_valid`), so the
 validation neither recomputes the bounds nor runs GEOS ``is_valid`` on them.
 
-Every other row (points, lines, holes, multi-parts, Z/M, big-endian, unclosed or NaN rings, fewer
+Every other row (points, lines, holes, several parts, Z/M, big-endian, unclosed rings or a NaN
+first point, fewer
 than four points) is left undecoded: the reader parses it with :func:`shapely.from_wkb` exactly as
 before, so unclosed rings and unparseable records are still reported the same way.
 
@@ -35,7 +37,8 @@ from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["SimplePolygons", "decode_simple_polygons"]
 
-_HEAD = 13  # byte order (1) + type (4) + number of rings (4) + number of points (4)
+_HEAD = 13  # Polygon: byte order (1) + type (4) + number of rings (4) + number of points (4)
+_MHEAD = 22  # MultiPolygon of one part: byte order + type + number of parts, then a Polygon's
 
 
 @dataclass
@@ -47,7 +50,8 @@ class SimplePolygons:
     geoms : ndarray of object
         The decoded polygons; ``None`` where ``decoded`` is False.
     decoded : ndarray of bool
-        Rows decoded here (2-D single closed ring polygons, little-endian, at least 4 points).
+        Rows decoded here: 2-D little-endian polygons of one closed ring of at least 4 points,
+        and multi-polygons of one such polygon.
     convex : ndarray of bool
         Decoded rows whose ring is strictly convex: OGC-valid by construction.
     bounds : ndarray (n, 4)
@@ -92,7 +96,7 @@ def _group_rows(lengths: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray
     """Row positions (ascending) of each candidate record length."""
     n = len(lengths)
     cand = [int(L) for L in np.flatnonzero(counts)
-            if L >= _HEAD + 4 * 16 and (L - _HEAD) % 16 == 0]
+            if any(L >= h + 4 * 16 and (L - h) % 16 == 0 for h in (_HEAD, _MHEAD))]
     if not cand:
         return {}
     if len(cand) == 1 and counts[cand[0]] == n:
@@ -105,7 +109,7 @@ def _group_rows(lengths: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray
 
 
 def decode_simple_polygons(wkb: Any) -> SimplePolygons:
-    """Decode the 2-D single-ring polygons of a WKB Arrow array with numpy.
+    """Decode the 2-D single-ring (multi-)polygons of a WKB Arrow array with numpy.
 
     Parameters
     ----------
@@ -137,41 +141,60 @@ def decode_simple_polygons(wkb: Any) -> SimplePolygons:
         lengths = np.where(np.asarray(wkb.is_valid()), lengths, 0)
     counts = np.bincount(lengths)
     for L, idx in _group_rows(lengths, counts).items():
-        k = (L - _HEAD) // 16
+        multi = (L - _HEAD) % 16 != 0  # a length fits one of the two layouts, never both
+        head = _MHEAD if multi else _HEAD
+        k = (L - head) // 16
         starts = offsets[idx]
         if len(idx) == 1 or bool(np.all(np.diff(starts) == L)):
             base = int(starts[0])  # one contiguous run: a view on the buffer, no copy
             rec = data[base: base + len(idx) * L].reshape(len(idx), L)
         else:  # rows scattered between records of other lengths: gather them (a copy)
             rec = as_strided(data, shape=(len(data) - L + 1, L), strides=(1, 1))[starts]
-        ok = ((rec[:, 0] == 1) & (_u32(rec[:, 1:5]) == 3) & (_u32(rec[:, 5:9]) == 1)
-              & (_u32(rec[:, 9:13]) == k))
-        xy = rec[:, _HEAD:].view("<f8").reshape(len(idx), k, 2)  # unaligned view
+        if multi:
+            ok = ((rec[:, 0] == 1) & (_u32(rec[:, 1:5]) == 6) & (_u32(rec[:, 5:9]) == 1)
+                  & (rec[:, 9] == 1) & (_u32(rec[:, 10:14]) == 3) & (_u32(rec[:, 14:18]) == 1)
+                  & (_u32(rec[:, 18:22]) == k))
+        else:
+            ok = ((rec[:, 0] == 1) & (_u32(rec[:, 1:5]) == 3) & (_u32(rec[:, 5:9]) == 1)
+                  & (_u32(rec[:, 9:13]) == k))
+        xy = rec[:, head:].view("<f8").reshape(len(idx), k, 2)  # unaligned view
         with np.errstate(invalid="ignore"):
             ok &= (xy[:, 0, 0] == xy[:, k - 1, 0]) & (xy[:, 0, 1] == xy[:, k - 1, 1])
         if not ok.any():
             continue
         if ok.all():
-            coords, rows = np.ascontiguousarray(xy), idx
+            sel, rows = xy, idx
         else:
-            coords, rows = xy[ok], idx[ok]  # boolean indexing copies
+            sel, rows = xy[ok], idx[ok]  # boolean indexing copies
         m = len(rows)
+        whole = m == n  # every row of the layer: plain assignment instead of scattering
+        coords = np.ascontiguousarray(sel)
+        parts = [np.arange(0, m * k + 1, k, dtype=np.int64), np.arange(m + 1, dtype=np.int64)]
+        if multi:
+            parts.append(parts[1])
         geoms = shapely.from_ragged_array(
-            shapely.GeometryType.POLYGON, coords.reshape(m * k, 2),
-            (np.arange(0, m * k + 1, k, dtype=np.int64), np.arange(m + 1, dtype=np.int64)))
-        out.geoms[rows] = geoms
-        out.decoded[rows] = True
-        x = [coords[:, i, 0] for i in range(k)]
-        y = [coords[:, i, 1] for i in range(k)]
-        out.convex[rows] = _convex(x, y)
-        for j, (fn, vs) in enumerate(((np.minimum, x), (np.minimum, y), (np.maximum, x),
-                                      (np.maximum, y))):
-            c = fn(vs[0], vs[1])
-            for v in vs[2:k - 1]:
-                fn(c, v, out=c)
-            out.bounds[rows, j] = c
-    # rows with NaN/inf coordinates: bounds left to shapely (NaN here)
-    bad = ~np.isfinite(out.bounds).all(axis=1) & out.decoded
-    if bad.any():
-        out.bounds[bad] = np.nan
+            shapely.GeometryType.MULTIPOLYGON if multi else shapely.GeometryType.POLYGON,
+            coords.reshape(m * k, 2), tuple(parts))
+        del coords
+        # vertex-major copy (k, 2, m): every column below is contiguous
+        t = np.ascontiguousarray(sel.transpose(1, 2, 0))
+        x, y = list(t[:, 0]), list(t[:, 1])
+        conv = _convex(x, y)
+        b = np.empty((m, 4))
+        b[:, 0] = t[: k - 1, 0].min(axis=0)
+        b[:, 1] = t[: k - 1, 1].min(axis=0)
+        b[:, 2] = t[: k - 1, 0].max(axis=0)
+        b[:, 3] = t[: k - 1, 1].max(axis=0)
+        # rows with NaN/inf coordinates: bounds left to shapely (NaN here)
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(b[:, 0] + b[:, 1] + b[:, 2] + b[:, 3])
+        if not finite.all():
+            b[~finite] = np.nan
+        if whole:
+            out = SimplePolygons(geoms, np.ones(n, bool), conv, b)
+        else:
+            out.geoms[rows] = geoms
+            out.decoded[rows] = True
+            out.convex[rows] = conv
+            out.bounds[rows] = b
     return out

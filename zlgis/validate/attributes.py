@@ -109,7 +109,11 @@ def coerce_series(s: pd.Series, ftype: str) -> tuple[pd.Series, np.ndarray]:
     >>> v.tolist(), bad.tolist()
     ([3, 4, <NA>, <NA>], [False, False, True, False])
     """
-    blank = _blank(s)
+    return _coerce(s, ftype, _blank(s))
+
+
+def _coerce(s: pd.Series, ftype: str, blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """:func:`coerce_series` with the blank mask of ``s`` already computed."""
     if ftype == "str":
         out = _as_text(s)
         if s.dtype == object:
@@ -179,12 +183,81 @@ def duplicated_first(ids: pd.Series) -> np.ndarray:
     return (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
 
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2 ** 64 - 1] * 10,
+                       dtype=np.uint64)
+
+
+def _packed_string_keys(arr: Any) -> np.ndarray | None:
+    """One ``uint64`` per string of an Arrow string array, equal exactly when the strings are.
+
+    For strings of at most 16 bytes (ids, codes): each string's bytes (zero past its end) are
+    read as two little-endian words; the byte spans that vary in this column and the length are
+    packed side by side. Returns ``None`` when the strings are longer or the varying spans need
+    more than 64 bits (the caller then hashes the strings). Null rows get meaningless keys.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _packed_string_keys(pa.array(["B1", "B22", "B1", "B2"])).tolist()
+    [98, 25701, 98, 100]
+    """
+    import pyarrow as pa
+    from numpy.lib.stride_tricks import as_strided
+
+    n = len(arr)
+    bufs = arr.buffers()
+    odt = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offs = np.frombuffer(bufs[1], dtype=odt)[arr.offset: arr.offset + n + 1].astype(np.int64)
+    lens = np.diff(offs)
+    starts = offs[:-1]
+    if arr.null_count:  # null rows take the first valid row's string (their keys are ignored)
+        valid = np.asarray(arr.is_valid())
+        if not valid.any():
+            return None
+        first = int(np.argmax(valid))
+        lens = np.where(valid, lens, lens[first])
+        starts = np.where(valid, starts, starts[first])
+    if n == 0 or lens.max() > 16:
+        return None
+    width = 8 if lens.max() <= 8 else 16
+    data = np.zeros(0, np.uint8) if bufs[2] is None else np.frombuffer(bufs[2], dtype=np.uint8)
+    pad = np.zeros(len(data) + width, np.uint8)  # so that ``width`` bytes can be read anywhere
+    pad[: len(data)] = data
+    words = as_strided(pad, shape=(len(data) + 1, width), strides=(1, 1))[starts].view("<u8")
+    words[:, 0] &= _BYTE_MASKS[np.minimum(lens, 8)]  # zero the bytes past each string's end
+    if width == 16:
+        words[:, 1] &= _BYTE_MASKS[np.maximum(lens - 8, 0)]
+    varying = np.bitwise_or.reduce(words ^ words[0], axis=0)
+    lmin = int(lens.min())
+    shift = int(lens.max() - lmin).bit_length()
+    spans = []
+    for w, v in enumerate(varying.tolist()):
+        if v:
+            lo = ((v & -v).bit_length() - 1) // 8
+            hi = (v.bit_length() - 1) // 8
+            spans.append((w, lo, hi - lo + 1))
+            shift += 8 * (hi - lo + 1)
+    if shift > 64:
+        return None
+    keys = (lens - lmin).astype(np.uint64)
+    shift = int(lens.max() - lmin).bit_length()
+    for w, lo, nb in spans:
+        part = words[:, w] >> np.uint64(8 * lo)
+        if nb < 8:
+            part &= np.uint64((1 << (8 * nb)) - 1)
+        keys |= part << np.uint64(shift)
+        shift += 8 * nb
+    return keys
+
+
 def arrow_duplicated_first(ids: pd.Series) -> np.ndarray | None:
     """Duplicate flags (first occurrence kept) of an Arrow-backed string column, else ``None``.
 
-    Dictionary-encodes the column in Arrow (no GIL held, so it can run in a thread while the
-    geometry checks run): codes are given in order of first appearance, so a row repeats an
-    earlier id exactly when its code is not larger than every code before it.
+    Short strings (ids of at most 16 bytes) are packed one-to-one into integers
+    (:func:`_packed_string_keys`) and hashed as integers; longer ones are dictionary-encoded in
+    Arrow: codes are given in order of first appearance, so a row repeats an earlier id exactly
+    when its code is not larger than every code before it. Either way no GIL is held for long,
+    so it can run in a thread while the geometry checks run. Missing ids never count.
 
     Examples
     --------
@@ -193,19 +266,28 @@ def arrow_duplicated_first(ids: pd.Series) -> np.ndarray | None:
     """
     import pyarrow as pa
     import pyarrow.compute as pc
+    from pandas.core.algorithms import duplicated
 
     arr = getattr(ids.array, "_pa_array", None)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if len(arr) == 0:
+        return np.zeros(0, dtype=bool)
+    keys = _packed_string_keys(arr)
+    if keys is not None:
+        if not arr.null_count:
+            return duplicated(keys, keep="first")
+        valid = np.asarray(arr.is_valid())
+        out = np.zeros(len(arr), dtype=bool)
+        out[valid] = duplicated(keys[valid], keep="first")
+        return out
     enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
     codes = enc.indices.to_numpy(zero_copy_only=False)
     if enc.null_count:
         codes = np.where(np.asarray(enc.is_valid()), codes, -1)
     codes = codes.astype(np.int64)
-    if len(codes) == 0:
-        return np.zeros(0, dtype=bool)
     prev_max = np.empty_like(codes)
     prev_max[0] = -1
     np.maximum.accumulate(codes[:-1], out=prev_max[1:])
@@ -249,8 +331,8 @@ def check_attributes(df: pd.DataFrame, spec: LayerSpec, *, source_names: dict[st
             if f.required and not fill_missing:
                 missing_fields.append(fname)
             continue
-        vals, bad = coerce_series(out[fname], f.type)
         blank_before = _blank(out[fname])
+        vals, bad = _coerce(out[fname], f.type, blank_before)
         if bad.any():
             idx = np.flatnonzero(bad)
             raw = out[fname].to_numpy()

@@ -91,8 +91,9 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     wkb : pyarrow binary array, optional
         The WKB the geometries came from; lets simple convex polygons skip the GEOS validity test.
     convex : tuple or Future, optional
-        ``wkb_convex_valid(wkb, return_bounds=True)`` already computed (the reader starts it
-        while it parses geometries).
+        ``(convex-valid mask, bounds)`` already computed from the WKB (the reader gets both while
+        it decodes the geometries, see :mod:`zlgis.io.wkb`); bounds are NaN where unknown and
+        are recomputed for rows the geometry checks repair.
 
     Raises
     ------
@@ -152,6 +153,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     # ---- geometry -------------------------------------------------------------------------
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     live = ~rejected
+    all_live = bool(live.all())
     known = None
     if convex is not None or (wkb is not None and len(wkb) == n):
         # bounds of the rows, filled from the WKB where known (NaN elsewhere)
@@ -159,14 +161,20 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
             kv, src_bounds = convex.result() if hasattr(convex, "result") else convex
         else:
             kv, src_bounds = wkb_convex_valid(wkb, return_bounds=True)
-        known = kv[live] if not live.all() else kv
+        src_bounds = src_bounds.copy()  # filled in below; the reader's copy stays as read
+        known = kv if all_live else kv[live]
     else:
         src_bounds = np.full((n, 4), np.nan)
-    gc = check_geometries(geoms[live], spec.geometry, known_valid=known)
-    live_idx = np.flatnonzero(live)
-    geoms[live_idx] = gc.geometries
+    gc = check_geometries(geoms if all_live else geoms[live], spec.geometry, known_valid=known)
+    live_idx = np.arange(n) if all_live else np.flatnonzero(live)
+    if all_live:
+        geoms = gc.geometries  # our copy, or check_geometries' own copy when it repaired rows
+    else:
+        geoms[live_idx] = gc.geometries
     for pos, code, msgs, action in gc.problems:
         add(live_idx[pos], code, msgs, action)
+        if action in ("repaired", "dropped_z"):
+            src_bounds[live_idx[pos]] = np.nan  # geometry changed: bounds recomputed below
 
     # ---- coordinate system ----------------------------------------------------------------
     declared: str | None = None
@@ -179,10 +187,11 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     if gdf.crs is not None and file_crs is None:
         file_crs = gdf.crs.to_wkt()
     live = ~rejected
+    all_live = bool(live.all())
     todo = live & np.isnan(src_bounds[:, 0])
     if todo.any():
         src_bounds[todo] = shapely.bounds(geoms[todo])
-    bounds = _total(src_bounds[live])
+    bounds = _total(src_bounds if all_live else src_bounds[live])
     has_coords = bool(np.all(np.isfinite(bounds)))
     obf = declared if declared in OBFUSCATED else None
     src_crs: str | None
@@ -235,8 +244,8 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     # ---- to the working CRS -----------------------------------------------------------------
     live = ~rejected
-    out_geoms = np.empty(n, dtype=object)
-    g = geoms[live]
+    all_live = bool(live.all())
+    g = geoms if all_live else geoms[live]
     if src_crs is not None and len(g):
         if obf:
             def shift(xy: np.ndarray) -> np.ndarray:
@@ -253,7 +262,11 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
             src_bounds = None  # moved: bounds must be recomputed
         if series is not None:
             g = np.asarray(series.array, dtype=object)
-    out_geoms[live] = g
+    if all_live:
+        out_geoms = g
+    else:
+        out_geoms = np.empty(n, dtype=object)
+        out_geoms[live] = g
 
     # ---- attributes ---------------------------------------------------------------------------
     ac = (attr_job.result() if attr_job is not None
@@ -272,9 +285,11 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
 
     # ---- outside the city boundary (warning, kept) ------------------------------------------
     live = ~rejected
+    all_live = bool(live.all())
     if boundary is not None and live.any() and src_crs is not None:
-        outside = _outside(out_geoms[live], boundary, boundary_tolerance,
-                           None if src_bounds is None or obf else src_bounds[live])
+        lb = None if src_bounds is None or obf else (src_bounds if all_live else src_bounds[live])
+        outside = _outside(out_geoms if all_live else out_geoms[live], boundary,
+                           boundary_tolerance, lb)
         if outside.any():
             idx = np.flatnonzero(live)[outside]
             add(idx, "outside_boundary",
@@ -285,8 +300,11 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     # the geometries are shapely objects or None already: wrap them without re-checking
     garr = GeometryArray(out_geoms[keep] if not keep.all() else out_geoms,
                          crs=working_crs if src_crs else None)
-    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr, index=frame.index))
-    rej = pd.DataFrame(gdf.drop(columns=gdf.geometry.name).loc[rejected]).reset_index(drop=True)
+    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr, index=frame.index, copy=False))
+    attrs_in = gdf.drop(columns=gdf.geometry.name)
+    # no rejected row: an empty slice (a boolean take of nothing still scans Arrow columns)
+    rej = pd.DataFrame(attrs_in.loc[rejected] if rejected.any() else attrs_in.iloc[:0]
+                       ).reset_index(drop=True)
     rej.insert(0, "reject_row", rows[rejected])
     rpos = np.flatnonzero(rejected).tolist()
     rej.insert(1, "reject_code", [rcode[p] for p in rpos])
@@ -329,13 +347,65 @@ def _total(b: np.ndarray) -> np.ndarray:
                          np.nanmax(b[:, 3])])
 
 
-def _outside(geoms: np.ndarray, boundary: shapely.Geometry, tol: float,
-             bounds: np.ndarray | None = None) -> np.ndarray:
-    """Rows farther than ``tol`` outside ``boundary``: bbox-centre fast path, then intersects."""
+_AREA_CACHE: dict[tuple[int, float], tuple[shapely.Geometry, shapely.Geometry, tuple[Any, ...]]] = {}
+_GRID = 128  # cells per side of the inner-cell grid of a boundary
+
+
+def _boundary_area(boundary: shapely.Geometry, tol: float) -> tuple[shapely.Geometry,
+                                                                     tuple[Any, ...]]:
+    """The boundary grown by ``tol`` (prepared) and its grid of cells lying strictly inside it.
+
+    Cached per boundary object (the city boundary is itself cached, so every layer of a run
+    shares one). The grid is a ``_GRID`` x ``_GRID`` raster over the area's bounding box; a cell
+    counts as inner when the cell, grown by a millionth of its size (against rounding when a
+    point is assigned to its cell), lies in the interior of the area.
+    """
+    key = (id(boundary), float(tol))
+    hit = _AREA_CACHE.get(key)
+    if hit is not None and hit[0] is boundary:
+        return hit[1], hit[2]
     area = boundary.buffer(tol) if tol > 0 else boundary
     shapely.prepare(area)
+    x0, y0, x1, y1 = shapely.bounds(area)
+    w, h = (x1 - x0) / _GRID, (y1 - y0) / _GRID
+    if np.isfinite([x0, y0, w, h]).all() and w > 0 and h > 0:
+        ix, iy = np.meshgrid(np.arange(_GRID), np.arange(_GRID))
+        ex, ey = w * 1e-6, h * 1e-6
+        cells = shapely.box((x0 + ix * w - ex).ravel(), (y0 + iy * h - ey).ravel(),
+                            (x0 + (ix + 1) * w + ex).ravel(), (y0 + (iy + 1) * h + ey).ravel())
+        inner = shapely.contains_properly(area, cells)
+        grid: tuple[Any, ...] = (x0, y0, _GRID / (x1 - x0), _GRID / (y1 - y0), inner)
+    else:
+        grid = ()
+    if len(_AREA_CACHE) > 8:
+        _AREA_CACHE.clear()
+    _AREA_CACHE[key] = (boundary, area, grid)
+    return area, grid
+
+
+def _outside(geoms: np.ndarray, boundary: shapely.Geometry, tol: float,
+             bounds: np.ndarray | None = None) -> np.ndarray:
+    """Rows farther than ``tol`` outside ``boundary``.
+
+    A row whose bounding-box centre lies inside the (grown) boundary intersects it; the centres
+    falling in a grid cell strictly inside the boundary are settled with numpy alone, the other
+    centres with a prepared ``contains_xy``, and only the rows whose centre is outside are tested
+    with ``intersects``.
+    """
+    area, grid = _boundary_area(boundary, tol)
     b = shapely.bounds(geoms) if bounds is None else bounds
-    inside = shapely.contains_xy(area, (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    inside = np.zeros(len(geoms), dtype=bool)
+    if grid:
+        x0, y0, sx, sy, inner = grid
+        with np.errstate(invalid="ignore"):
+            fx, fy = (cx - x0) * sx, (cy - y0) * sy
+            ok = (fx >= 0) & (fx < _GRID) & (fy >= 0) & (fy < _GRID)  # False for NaN
+        cell = np.where(ok, fy, 0).astype(np.intp) * _GRID + np.where(ok, fx, 0).astype(np.intp)
+        inside = ok & inner[cell]
+    rest = np.flatnonzero(~inside)
+    if len(rest):
+        inside[rest] = shapely.contains_xy(area, cx[rest], cy[rest])
     out = np.zeros(len(geoms), dtype=bool)
     rest = np.flatnonzero(~inside)
     if len(rest):
