@@ -102,8 +102,9 @@ def main(quick: bool = False) -> dict:
             "zlgis_s": round(t_ours, 3),
             "pyogrio_arrow_s": round(t_base, 3),
             "zlgis_median_s": round(float(np.median(ours_t)), 3),
-            "pyogrio_arrow_median_s": round(float(np.median(base_t)), 3), "n": n, "same_answer": same_rows and same_geoms
-            and same_ids, "issues": int(len(ours.issues)), "generate_s": round(gen_s, 1)}
+            "pyogrio_arrow_median_s": round(float(np.median(base_t)), 3), "n": n,
+            "same_answer": same_rows and same_geoms and same_ids,
+            "issues": int(len(ours.issues)), "generate_s": round(gen_s, 1)}
 
 
 if __name__ == "__main__":

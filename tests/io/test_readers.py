@@ -183,7 +183,8 @@ def test_gpkg_polygons_same_as_pyogrio(tmp_path: Path, promote: bool) -> None:
     assert [None if g is None else shapely.to_wkb(g) for g in got] == [
         None if g is None else shapely.to_wkb(g) for g in want]
     assert src.gdf["编号"].tolist() == ref["编号"].tolist() and src.notes == []
-    convex, bounds = src.convex
+    convex, bounds, decoded = src.convex
+    assert decoded[convex].all() and not decoded[9]
     assert shapely.is_valid(want[convex]).all() and convex.sum() > n // 2
     known = ~np.isnan(bounds[:, 0])
     assert np.array_equal(bounds[known], shapely.bounds(want[known]))

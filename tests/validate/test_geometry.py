@@ -84,3 +84,33 @@ def test_convex_fast_path_bounds_and_types() -> None:
     assert ok.tolist() == [True, False, False]
     assert b[0].tolist() == [0, 0, 4, 3] and np.isnan(b[1:]).all()
     assert wkb_convex_valid(None).tolist() == []
+
+
+def test_known_polygons_still_checked_for_type_and_validity() -> None:
+    """Rows proven to be (valid) 2-D polygons from their WKB skip tests, never the verdict."""
+    from zlgis.io.wkb import decode_simple_polygons
+
+    g = shapely.from_wkt(["POLYGON((0 0,4 0,4 3,0 3,0 0))", "LINESTRING(0 0,1 1)",
+                          "LINESTRING(2 2,3 3)", "POLYGON((0 0,2 2,2 0,0 2,0 0))",
+                          "POLYGON((0 0,4 0,4 1,1 1,1 4,0 4,0 0))", None])
+    dec = decode_simple_polygons(pa.array(shapely.to_wkb(g)))
+    assert dec.decoded.tolist() == [True, False, False, True, True, False]
+    for expected in ("LineString", None, "Polygon"):
+        plain = check_geometries(g, expected)
+        fast = check_geometries(g, expected, known_valid=dec.convex, known_polygons=dec.decoded)
+        assert np.array_equal(plain.rejected, fast.rejected)
+        assert [(p[0].tolist(), p[1:]) for p in plain.problems] == [
+            (p[0].tolist(), p[1:]) for p in fast.problems]
+        assert plain.family == fast.family
+    # a polygon in a line layer is the wrong type even when it is known to be valid
+    res = check_geometries(g, "LineString", known_valid=dec.convex, known_polygons=dec.decoded)
+    wrong = [p for p in res.problems if p[1] == "wrong_geometry_type"]
+    assert wrong and wrong[0][0].tolist() == [0, 3, 4]
+    res = check_geometries(g, None, known_valid=dec.convex, known_polygons=dec.decoded)
+    assert res.family == "Polygon" and res.rejected.tolist() == [False, True, True, False,
+                                                                 False, True]
+    lines = shapely.from_wkt(["LINESTRING(0 0,1 1)", "LINESTRING(2 2,3 3)",
+                              "LINESTRING(4 4,5 5)", "POLYGON((0 0,4 0,4 3,0 3,0 0))"])
+    dec = decode_simple_polygons(pa.array(shapely.to_wkb(lines)))
+    res = check_geometries(lines, None, known_valid=dec.convex, known_polygons=dec.decoded)
+    assert res.family == "LineString" and res.rejected.tolist() == [False] * 3 + [True]

@@ -99,7 +99,7 @@ class SourceRead:
     encoding: str | None = None
     xy_columns: tuple[str, str] | None = None
     wkb: Any = None  # the WKB (pyarrow BinaryArray) the geometries were parsed from, if any
-    convex: Any = None  # (convex-valid mask, bounds) from the WKB, see zlgis.io.wkb
+    convex: Any = None  # (convex-valid, bounds, decoded) from the WKB, see zlgis.io.wkb
 
 
 def _note(pos: int | None, code: str, message: str, action: str = "warning",
@@ -231,7 +231,7 @@ def _rows(n: int) -> np.ndarray:
 
 def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
                columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], Any]:
-    """pyogrio Arrow read; returns (frame, notes, (WKB Arrow array, (convex, bounds)) or None).
+    """pyogrio Arrow read; returns (frame, notes, (WKB, (convex, bounds, decoded)) or None).
 
     Geometries are parsed here (not by pyogrio): simple polygons are decoded from the Arrow buffer
     with numpy (:mod:`zlgis.io.wkb`, which also yields their bounds and proves the convex ones
@@ -286,7 +286,7 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
             geoms = parsed
         else:
             geoms[rest] = parsed
-    convex = (simple.convex, simple.bounds)
+    convex = (simple.convex, simple.bounds, simple.decoded)
     # shapely geometries or None already: wrapped without a per-row type check
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(GeometryArray(geoms, crs=crs),
                                                       index=df.index, copy=False), copy=False)

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["POOL", "THREAD_MIN_ROWS"]
 
-POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zlgis-validate")
+# three: the attribute checks and the duplicate ids of a layer may hold two while the geometry
+# checks split their GEOS validity test with a third
+POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="zlgis-validate")
 #: layers with at least this many rows use the pool
 THREAD_MIN_ROWS = 50_000

@@ -220,6 +220,19 @@ def wkb_convex_valid(wkb: Any, *, return_bounds: bool = False) -> Any:
     return result()
 
 
+def _halves(fn: Any, geoms: np.ndarray) -> np.ndarray:
+    """``fn(geoms)``; on large arrays the first half runs in a worker thread (GEOS releases the
+    GIL, so on a machine with a free core the two halves run at once)."""
+    from ._pool import POOL, THREAD_MIN_ROWS
+
+    if len(geoms) < THREAD_MIN_ROWS:
+        return fn(geoms)
+    h = len(geoms) // 2
+    first = POOL.submit(fn, geoms[:h])
+    second = fn(geoms[h:])
+    return np.concatenate([first.result(), second])
+
+
 def _keep_family(geoms: np.ndarray, family: str) -> np.ndarray:
     """From make_valid results, keep only the parts of the expected family (drop collapses)."""
     out = geoms.copy()
@@ -244,7 +257,8 @@ def _keep_family(geoms: np.ndarray, family: str) -> np.ndarray:
 
 
 def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
-                     known_valid: np.ndarray | None = None) -> GeometryCheck:
+                     known_valid: np.ndarray | None = None,
+                     known_polygons: np.ndarray | None = None) -> GeometryCheck:
     """Check and repair geometries row by row, vectorised.
 
     Parameters
@@ -254,8 +268,12 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
         Expected family (Multi* accepted). ``None``: the most frequent family of the layer; rows
         of another family are rejected as mixed types.
     known_valid : array of bool, optional
-        Rows already known to be valid 2-D geometries (see :func:`wkb_convex_valid`); GEOS
-        validity is tested only on the others.
+        Rows already known to be valid non-empty 2-D polygons (see :func:`wkb_convex_valid`);
+        GEOS validity is tested only on the others.
+    known_polygons : array of bool, optional
+        Rows already known to be non-empty 2-D (multi-)polygons whose validity is not known
+        (decoded from their WKB, see :mod:`zlgis.io.wkb`): the emptiness, Z/M and type tests
+        skip them, the validity test does not.
 
     Returns
     -------
@@ -265,13 +283,18 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
     n = len(geoms)
     rejected = np.zeros(n, dtype=bool)
     problems: list[tuple[np.ndarray, str, list[str] | str, str]] = []
+    if expected is not None and expected != "Polygon":
+        known_valid = known_polygons = None  # polygons here are of the wrong type: look at all
+    # rows known to be non-empty 2-D polygons (valid or not)
+    known = known_valid if known_polygons is None else (
+        known_polygons if known_valid is None else known_polygons | known_valid)
 
     missing = shapely.is_missing(geoms)
     if missing.any():
         problems.append((np.flatnonzero(missing), "null_geometry", "几何为空（没有坐标）", "rejected"))
         rejected |= missing
     empty = np.zeros(n, dtype=bool)
-    test = ~missing if known_valid is None else ~missing & ~known_valid
+    test = ~missing if known is None else ~missing & ~known
     if test.all():
         empty = shapely.is_empty(geoms)
     elif test.any():
@@ -282,7 +305,7 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
 
     # Z / M values: dropped, recorded
     live = ~rejected
-    check = live if known_valid is None else live & ~known_valid
+    check = live if known is None else live & ~known
     zm = np.zeros(n, dtype=bool)
     if check.any():
         zm[check] = shapely.has_z(geoms[check])
@@ -294,20 +317,25 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
         problems.append((np.flatnonzero(zm), "dropped_z", "含 Z/M 值，已去除（按二维处理）",
                          "dropped_z"))
 
-    # geometry type (rows known valid are single polygons: only the others are looked at)
-    other_idx = np.flatnonzero(live if known_valid is None else live & ~known_valid)
+    # geometry type (rows known to be polygons: only the others are looked at)
+    other_idx = np.flatnonzero(live if known is None else live & ~known)
     fam_o = geometry_family(geoms[other_idx])
     family = expected
     if family is None:
         vals, counts = np.unique(fam_o[fam_o != None].astype(str),  # noqa: E711
                                  return_counts=True)
         tally = dict(zip(vals.tolist(), counts.tolist()))
-        n_known = 0 if known_valid is None else int((live & known_valid).sum())
+        n_known = 0 if known is None else int((live & known).sum())
         if n_known:
             tally["Polygon"] = tally.get("Polygon", 0) + n_known
         tally.pop("GeometryCollection", None)
         if tally:
             family = max(tally, key=lambda k: tally[k])
+        if family != "Polygon" and known is not None:
+            # the known polygons are of the wrong type after all: look at every row
+            known_valid = known = None
+            other_idx = np.flatnonzero(live)
+            fam_o = geometry_family(geoms[other_idx])
     if family is not None:
         bad = fam_o != family
         if bad.any():
@@ -322,9 +350,9 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None, *,
     valid = np.ones(n, dtype=bool)
     test = live if known_valid is None else live & ~known_valid
     if test.all():
-        valid = shapely.is_valid(geoms)
+        valid = _halves(shapely.is_valid, geoms)
     elif test.any():
-        valid[test] = shapely.is_valid(geoms[test])
+        valid[test] = _halves(shapely.is_valid, geoms[test])
     bad = np.flatnonzero(~valid)
     if len(bad):
         reasons = shapely.is_valid_reason(geoms[bad])

@@ -91,9 +91,9 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     wkb : pyarrow binary array, optional
         The WKB the geometries came from; lets simple convex polygons skip the GEOS validity test.
     convex : tuple or Future, optional
-        ``(convex-valid mask, bounds)`` already computed from the WKB (the reader gets both while
-        it decodes the geometries, see :mod:`zlgis.io.wkb`); bounds are NaN where unknown and
-        are recomputed for rows the geometry checks repair.
+        ``(convex-valid mask, bounds[, decoded mask])`` already computed from the WKB (the
+        reader gets them while it decodes the geometries, see :mod:`zlgis.io.wkb`); bounds are
+        NaN where unknown and are recomputed for rows the geometry checks repair.
 
     Raises
     ------
@@ -154,18 +154,22 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     live = ~rejected
     all_live = bool(live.all())
-    known = None
+    known = known_poly = None
     if convex is not None or (wkb is not None and len(wkb) == n):
         # bounds of the rows, filled from the WKB where known (NaN elsewhere)
         if convex is not None:
-            kv, src_bounds = convex.result() if hasattr(convex, "result") else convex
+            parts = convex.result() if hasattr(convex, "result") else convex
         else:
-            kv, src_bounds = wkb_convex_valid(wkb, return_bounds=True)
+            parts = wkb_convex_valid(wkb, return_bounds=True)
+        kv, src_bounds = parts[0], parts[1]
         src_bounds = src_bounds.copy()  # filled in below; the reader's copy stays as read
         known = kv if all_live else kv[live]
+        if len(parts) > 2:  # rows decoded as 2-D polygons: only their validity is unknown
+            known_poly = parts[2] if all_live else parts[2][live]
     else:
         src_bounds = np.full((n, 4), np.nan)
-    gc = check_geometries(geoms if all_live else geoms[live], spec.geometry, known_valid=known)
+    gc = check_geometries(geoms if all_live else geoms[live], spec.geometry, known_valid=known,
+                          known_polygons=known_poly)
     live_idx = np.arange(n) if all_live else np.flatnonzero(live)
     if all_live:
         geoms = gc.geometries  # our copy, or check_geometries' own copy when it repaired rows
@@ -347,7 +351,8 @@ def _total(b: np.ndarray) -> np.ndarray:
                          np.nanmax(b[:, 3])])
 
 
-_AREA_CACHE: dict[tuple[int, float], tuple[shapely.Geometry, shapely.Geometry, tuple[Any, ...]]] = {}
+#: (id of boundary, tolerance) -> (boundary, grown prepared area, inner-cell grid)
+_AREA_CACHE: dict[tuple[int, float], tuple[Any, Any, tuple[Any, ...]]] = {}
 _GRID = 128  # cells per side of the inner-cell grid of a boundary
 
 
