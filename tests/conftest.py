@@ -5,11 +5,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# shared test helpers (tests/_*.py) are imported as plain modules
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 REALDATA = Path(os.environ.get("ZLGIS_REALDATA", ROOT.parent / "shared" / "realdata"))
 DEMO_SEED = 2022
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,9 @@ from zlgis.publish.assets import external_links
 
 
 def _fx():
-    name = "_publish_fixtures"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "publish" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    import _publish_fixtures
+
+    return _publish_fixtures
 
 
 KEEP = ("red_lines", "parks", "toilets", "waterlogging_points", "truck_no_parking_zones",

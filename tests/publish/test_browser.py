@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -23,20 +22,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _load_fixtures():
-    import importlib.util
-    import sys
-
-    name = "_publish_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fx = _load_fixtures()
+import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import geopandas as gpd
 import matplotlib.image as mpimg
 import numpy as np
@@ -18,13 +14,9 @@ from zlgis.publish.figures import cjk_font, make_figure, nice_scale_length
 
 
 def _fx():
-    name = "_publish_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    import _publish_fixtures
+
+    return _publish_fixtures
 
 
 def test_cjk_font_is_installed_and_renders_chinese():

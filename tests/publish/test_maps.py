@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -23,21 +22,7 @@ from zlgis.publish.maps import (build_map, default_basemap, hotline_counts, map_
                                 public_fields, save_map)
 
 
-def _load_fixtures():
-    """The shared hand-made layers (tests run with --import-mode=importlib)."""
-    import importlib.util
-    import sys
-
-    name = "_publish_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fx = _load_fixtures()
+import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
 CRS, SECRETS, X0, Y0 = _fx.CRS, _fx.SECRETS, _fx.X0, _fx.Y0
 small_findings, small_layers = _fx.small_findings, _fx.small_layers
 

@@ -58,17 +58,7 @@ from ..config import load_config
 from ..crs import WORKING_CRS
 from ..errors import CRSError, InputError, UnreadableInputError
 
-try:  # numba is a dependency; the fallback keeps the module importable if it breaks
-    from numba import njit
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    HAVE_NUMBA = False
-
-    def njit(*args: Any, **kwargs: Any) -> Any:
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
+from .._numba import HAVE_NUMBA, njit
 
 __all__ = [
     "DEM",

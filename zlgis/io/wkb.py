@@ -7,12 +7,14 @@ layers declared MultiPolygon, multi-polygons of one such part). For those,
 :func:`shapely.from_ragged_array` call per group, which is about twice as fast as parsing the
 same WKB with :func:`shapely.from_wkb`. The same pass yields each row's bounds and proves the
 strictly convex rings valid (see :func:`zlgis.validate.geometry.wkb_convex_valid`), so the
-validation neither recomputes the bounds nor runs GEOS ``is_valid`` on them.
+validation neither recomputes the bounds nor runs GEOS ``is_valid`` on them; for the other
+decoded rows it skips the emptiness, Z/M and type tests (known from the header), never the
+validity test.
 
 Every other row (points, lines, holes, several parts, Z/M, big-endian, unclosed rings or a NaN
-first point, fewer
-than four points) is left undecoded: the reader parses it with :func:`shapely.from_wkb` exactly as
-before, so unclosed rings and unparseable records are still reported the same way.
+first point, fewer than four points) is left undecoded: the reader parses it with
+:func:`shapely.from_wkb` exactly as before, so unclosed rings and unparseable records are still
+reported the same way.
 
 Examples
 --------
@@ -68,35 +70,35 @@ def _u32(cols: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(cols).view("<u4")[:, 0]
 
 
-def _convex(x: list[np.ndarray], y: list[np.ndarray]) -> np.ndarray:
-    """Strictly convex closed rings (vertex columns ``x[i]``, ``y[i]``, last = first)."""
-    m = len(x) - 1  # distinct vertices and edges
+def _convex(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Strictly convex closed rings; ``x``, ``y`` are (vertices, rings), last vertex = first."""
     with np.errstate(invalid="ignore", over="ignore"):
-        ex = [x[i + 1] - x[i] for i in range(m)]
-        ey = [y[i + 1] - y[i] for i in range(m)]
-        pos = np.ones(len(x[0]), dtype=bool)
-        neg = np.ones(len(x[0]), dtype=bool)
-        turn = np.zeros(len(x[0])) if m > 4 else None
-        for i in range(m):
-            j = (i + 1) % m
-            c = ex[i] * ey[j] - ey[i] * ex[j]
-            pos &= c > 0
-            neg &= c < 0
-            if turn is not None:
-                # more than four turns, each strictly between 0 and pi: the ring could wind
-                # twice (a pentagram), so require a total of exactly one turn
-                turn += np.arctan2(c, ex[i] * ex[j] + ey[i] * ey[j])
-        good = pos | neg  # NaN/inf give False on both
-        if turn is not None:
+        ex, ey = np.diff(x, axis=0), np.diff(y, axis=0)  # the m edges of each ring
+        exn, eyn = np.roll(ex, -1, axis=0), np.roll(ey, -1, axis=0)  # the edge after each
+        c = ex * eyn - ey * exn
+        good = (c > 0).all(axis=0) | (c < 0).all(axis=0)  # NaN/inf give False on both
+        if len(ex) > 4:
+            # more than four turns, each strictly between 0 and pi: the ring could wind twice
+            # (a pentagram), so require a total of exactly one turn
+            turn = np.arctan2(c, ex * exn + ey * eyn).sum(axis=0)
             good &= np.abs(np.abs(turn) - 2 * np.pi) < 1e-6
     return good
 
 
+_MIN_GROUP = 16  # rows of one record length worth decoding apart (when there are many lengths)
+
+
 def _group_rows(lengths: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
-    """Row positions (ascending) of each candidate record length."""
+    """Row positions (ascending) of each candidate record length.
+
+    With many distinct lengths, lengths shared by fewer than ``_MIN_GROUP`` rows are left to
+    GEOS: each group costs a few dozen numpy calls, more than parsing a handful of records.
+    """
     n = len(lengths)
     cand = [int(L) for L in np.flatnonzero(counts)
             if any(L >= h + 4 * 16 and (L - h) % 16 == 0 for h in (_HEAD, _MHEAD))]
+    if len(cand) > _MIN_GROUP:
+        cand = [L for L in cand if counts[L] >= _MIN_GROUP]
     if not cand:
         return {}
     if len(cand) == 1 and counts[cand[0]] == n:
@@ -178,8 +180,7 @@ def decode_simple_polygons(wkb: Any) -> SimplePolygons:
         del coords
         # vertex-major copy (k, 2, m): every column below is contiguous
         t = np.ascontiguousarray(sel.transpose(1, 2, 0))
-        x, y = list(t[:, 0]), list(t[:, 1])
-        conv = _convex(x, y)
+        conv = _convex(t[:, 0], t[:, 1])
         b = np.empty((m, 4))
         b[:, 0] = t[: k - 1, 0].min(axis=0)
         b[:, 1] = t[: k - 1, 1].min(axis=0)
