@@ -42,13 +42,14 @@ def test_decoded_rows_are_identical_to_geos() -> None:
     # many record lengths, interleaved: groups are scattered and more than eight
     extra = [shapely.to_wkb(shapely.Point(i, i).buffer(1, quad_segs=q))
              for i, q in enumerate(range(1, 12))]
-    recs = [base[i] for i in rng.integers(0, len(base), 300)] + extra * 3
+    recs = [base[i] for i in rng.integers(0, len(base), 600)] + extra * 20
     recs = [recs[i] for i in rng.permutation(len(recs))]
     arr = pa.array(recs, type=pa.binary())
     ref = shapely.from_wkb(np.array(recs, dtype=object))
     res = decode_simple_polygons(arr)
     d = res.decoded
     assert d.any() and (~d).any()
+    assert len({len(r) for r, ok in zip(recs, d) if ok}) > 8  # many groups, sorted apart
     assert all(shapely.to_wkb(a) == shapely.to_wkb(b) for a, b in zip(res.geoms[d], ref[d]))
     assert all(g is None for g in res.geoms[~d])
     # only 2-D single closed rings (alone or as the one part of a multi-polygon) are decoded
@@ -93,3 +94,11 @@ def test_sliced_and_large_binary_arrays() -> None:
             None if g is None else shapely.to_wkb(g) for g in ref.geoms[2:]]
     assert decode_simple_polygons(None).decoded.tolist() == []
     assert not decode_simple_polygons(pa.array(["x"])).decoded.any()  # not binary
+
+
+def test_rare_lengths_among_many_left_to_geos() -> None:
+    """With many distinct record lengths, lengths of fewer than 16 rows are not decoded."""
+    rings = [shapely.Point(0, 0).buffer(1, quad_segs=q) for q in range(1, 40)]
+    recs = [shapely.to_wkb(g) for g in rings] + [shapely.to_wkb(shapely.box(0, 0, 1, 1))] * 20
+    res = decode_simple_polygons(pa.array(recs))
+    assert res.decoded.tolist() == [False] * 39 + [True] * 20

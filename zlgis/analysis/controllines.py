@@ -6,22 +6,9 @@ setback is an example to be confirmed locally (standards.md §1.2).
 
 Rules
 -----
-``red_line_encroachment``
-    A building footprint overlapping road land (the red-line polygon) by more than the area
-    tolerance (GB 50352-2019 §2.0.6). Touching the line without crossing is not an
-    encroachment. Geometry: the part of the footprint inside road land. Measures: ``area_m2``,
-    ``depth_m`` (how far past the line it reaches: the largest distance from the outline of
-    the encroaching part to the red-line boundary, sampled every 0.5 m), ``share`` of the
-    footprint, ``entirely_inside``.
-``red_line_setback``
-    A building that does not cross the red line but stands closer to it than the setback
-    required for the line's road class and the building's height class (example table in
-    config). Exactly at the required distance is not a breach (``distance < required - tol``).
-    A building near several red lines is judged against each line with that line's own
-    requirement (the stricter road's setback applies to that road) and every breached line is
-    reported, one finding per building and line. Geometry: the part of the footprint inside the
-    setback band (the shortest line when the band part is degenerate). Measures:
-    ``required_m``, ``actual_m``, ``shortfall_m``.
+``red_line_encroachment``, ``red_line_setback``
+    Road red lines (GB 50352-2019 §2.0.6; setback table: examples to confirm locally), see
+    :mod:`zlgis.analysis.setbacks`, whose functions are re-exported here.
 ``green_line`` / ``blue_line`` / ``purple_line`` / ``yellow_line``
     Buildings and construction sites overlapping a zone (holes excluded) by more than the area
     tolerance, reported for review (疑似，待核查) with ``overlap_m2`` and ``share``. Features whose
@@ -30,8 +17,6 @@ Rules
 ``unpermitted_construction``
     Buildings and construction sites without a planning permit, with the nearest control line
     and the distance to it (城乡规划法 第四十条、第六十四条; campaign task 1.3.1).
-
-The red-line rules live in :mod:`zlgis.analysis.setbacks` and are re-exported here.
 
 Performance: one STRtree over the footprints is queried with the (prepared) control-line
 polygons; intersection geometry is computed only for the pairs that breach.
