@@ -70,18 +70,36 @@ def _u32(cols: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(cols).view("<u4")[:, 0]
 
 
+_MAX_CONVEX = 16  # rings of more distinct vertices are left to GEOS ``is_valid`` (as fast)
+
+
 def _convex(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Strictly convex closed rings; ``x``, ``y`` are (vertices, rings), last vertex = first."""
+    """Strictly convex closed rings; ``x``, ``y`` are (vertices, rings), last vertex = first.
+
+    Rings of more than ``_MAX_CONVEX`` distinct vertices are not examined (False).
+    """
+    m = len(x) - 1  # distinct vertices and edges
+    if m > _MAX_CONVEX:
+        return np.zeros(x.shape[1], dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
-        ex, ey = np.diff(x, axis=0), np.diff(y, axis=0)  # the m edges of each ring
-        exn, eyn = np.roll(ex, -1, axis=0), np.roll(ey, -1, axis=0)  # the edge after each
-        c = ex * eyn - ey * exn
-        good = (c > 0).all(axis=0) | (c < 0).all(axis=0)  # NaN/inf give False on both
-        if len(ex) > 4:
+        # one contiguous vector per vertex: no 2-D temporaries
+        ex = [x[i + 1] - x[i] for i in range(m)]
+        ey = [y[i + 1] - y[i] for i in range(m)]
+        c = [ex[i] * ey[(i + 1) % m] - ey[i] * ex[(i + 1) % m] for i in range(m)]
+        pos, neg = c[0] > 0, c[0] < 0
+        for ci in c[1:]:
+            pos &= ci > 0
+            neg &= ci < 0
+        good = pos | neg  # NaN/inf give False on both
+        gi = np.flatnonzero(good) if m > 4 else None
+        if gi is not None and len(gi):
             # more than four turns, each strictly between 0 and pi: the ring could wind twice
             # (a pentagram), so require a total of exactly one turn
-            turn = np.arctan2(c, ex * exn + ey * eyn).sum(axis=0)
-            good &= np.abs(np.abs(turn) - 2 * np.pi) < 1e-6
+            turn = np.zeros(len(gi))
+            for i in range(m):
+                j = (i + 1) % m
+                turn += np.arctan2(c[i][gi], ex[i][gi] * ex[j][gi] + ey[i][gi] * ey[j][gi])
+            good[gi] = np.abs(np.abs(turn) - 2 * np.pi) < 1e-6
     return good
 
 
