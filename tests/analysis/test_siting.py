@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import Point, box
 
 from zlgis.analysis.coverage import facility_distances, street_graph, toilet_coverage
 from zlgis.analysis.siting import (
@@ -25,21 +25,12 @@ from zlgis.analysis.siting import (
 )
 
 CRS = "EPSG:4550"
-X0, Y0 = 480_000.0, 5_319_000.0
+from _river_town import X0, Y0, river_town_streets  # noqa: E402
 
 
 def _town():
     """Two banks of a river (x 450-550) joined by one bridge at y = 800; no toilet yet."""
-    lines, bridge = [], []
-    for x0, x1 in ((0, 400), (600, 1000)):
-        for y in range(0, 801, 100):
-            lines.append(LineString([(X0 + x0, Y0 + y), (X0 + x1, Y0 + y)]))
-            bridge.append(False)
-        for x in range(x0, x1 + 1, 100):
-            lines.append(LineString([(X0 + x, Y0), (X0 + x, Y0 + 800)]))
-            bridge.append(False)
-    lines.append(LineString([(X0 + 400, Y0 + 800), (X0 + 600, Y0 + 800)]))
-    bridge.append(True)
+    lines, bridge = river_town_streets()
     roads = gpd.GeoDataFrame({"road_id": [f"R{i}" for i in range(len(lines))],
                               "road_class": "支路", "bridge": bridge}, geometry=lines, crs=CRS)
     geoms, ids, pop = [], [], []

@@ -9,12 +9,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import yaml
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import Point, box
 
 from zlgis.catalog import Catalog
 from zlgis.cli import main
 
-X0, Y0 = 480_000.0, 5_319_000.0
+from _river_town import X0, Y0, river_town_streets  # noqa: E402
 CRS = "EPSG:4550"
 LAYERS = ("roads", "buildings", "residential_compounds", "grids", "toilets",
           "transfer_stations", "parks")
@@ -28,16 +28,7 @@ def _town(tmp: Path, *, break_toilets: bool = False) -> Path:
     for spec in layers.values():
         spec["crs"] = "EPSG:4550"
     cat = {**raw, "data_dir": ".", "layers": layers}
-    lines, bridge = [], []
-    for x0, x1 in ((0, 400), (600, 1000)):
-        for y in range(0, 801, 100):
-            lines.append(LineString([(X0 + x0, Y0 + y), (X0 + x1, Y0 + y)]))
-            bridge.append(False)
-        for x in range(x0, x1 + 1, 100):
-            lines.append(LineString([(X0 + x, Y0), (X0 + x, Y0 + 800)]))
-            bridge.append(False)
-    lines.append(LineString([(X0 + 400, Y0 + 800), (X0 + 600, Y0 + 800)]))
-    bridge.append(True)
+    lines, bridge = river_town_streets()
     gpd.GeoDataFrame({"道路编号": [f"R{i}" for i in range(len(lines))], "道路等级": "支路",
                       "道路宽度": 20.0, "是否桥梁": bridge}, geometry=lines, crs=CRS).to_file(
         tmp / "roads.gpkg", layer="roads")
