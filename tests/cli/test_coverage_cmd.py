@@ -102,7 +102,7 @@ def test_toilets_network_with_siting(tmp_path, capsys):
     sites = gpd.read_file(out / "areas.gpkg", layer="sites")
     assert len(sites) >= 1
     f = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
-    assert set(f["规则"]) == {"公厕服务盲区"} and (f["牵头部门"] == "housing_construction").all()
+    assert set(f["规则"]) == {"公厕服务盲区"} and (f["牵头部门"] == "住建局").all()  # names, not codes
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "东岸公厕<script>" not in html
     assert "13900000000" not in html

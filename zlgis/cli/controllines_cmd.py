@@ -17,7 +17,7 @@ from . import add_common_options, iso_date, load_checked
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "RULE_TITLES", "CSV_HEADERS", "LAYERS", "write_findings"]
+__all__ = ["register", "run", "RULE_TITLES", "LAYERS", "write_findings"]
 
 #: Chinese names of the rules, for the summary and the CSV.
 RULE_TITLES = {
@@ -30,19 +30,7 @@ RULE_TITLES = {
     "unpermitted_construction": "未取得规划许可的建设",
 }
 
-#: CSV column headers (canonical -> Chinese); ``geometry`` is written as WKT.
-CSV_HEADERS = {
-    "finding_id": "问题编号", "check": "检查", "rule": "规则", "title": "问题描述",
-    "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号", "related_ids": "关联控制线",
-    "measure": "主要量值", "measure_unit": "单位", "measures": "全部量值", "severity": "严重程度",
-    "lead_department": "牵头部门", "coop_departments": "配合部门",
-    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编号",
-    "road_chief": "路长", "public": "可公开", "observed_at": "检查日期", "rule_source": "依据",
-    "geometry": "几何（WKT）",
-}
 
-SEVERITY_TITLES = {"high": "高", "medium": "中", "low": "低"}
-UNIT_TITLES = {"m": "米", "m2": "平方米", "ratio": "占比"}
 
 #: Catalog layers the check reads (those absent from the catalog are skipped).
 LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
@@ -68,28 +56,10 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 
 def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
-    """Write ``findings.gpkg`` and ``findings.csv`` (WKT geometry) into ``out``, atomically."""
-    import pandas as pd
+    """Write ``findings.gpkg`` and ``findings.csv`` (Chinese headers, WKT geometry) into ``out``."""
+    from ..publish.tables import write_findings as write
 
-    from ..config import department_name
-    from ..io import atomic_path
-
-    gpkg, csv = out / "findings.gpkg", out / "findings.csv"
-    with atomic_path(gpkg) as tmp:
-        findings.to_file(tmp, layer="findings", driver="GPKG")
-    table = pd.DataFrame(findings.drop(columns="geometry"))
-    table["geometry"] = findings.geometry.to_wkt(rounding_precision=3).to_numpy()
-    table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
-    table["public"] = table["public"].map({True: "是", False: "否"}).fillna("否")
-    table["severity"] = table["severity"].map(lambda v: SEVERITY_TITLES.get(v, v))
-    table["measure_unit"] = table["measure_unit"].map(lambda v: UNIT_TITLES.get(v, v))
-    for col in ("lead_department", "coop_departments"):
-        table[col] = table[col].fillna("").map(
-            lambda v: "、".join(department_name(c) for c in str(v).split(";") if c))
-    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
-    with atomic_path(csv) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return gpkg, csv
+    return write(findings, out, stem="findings", rule_titles=RULE_TITLES)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..publish.tables import write_findings
 from . import add_common_options, load_checked
 from .._progress import Progress
 from ..errors import InputError
@@ -37,15 +38,6 @@ RULE_TITLES = {
 }
 TOPIC_TITLES = {"toilets": "公共厕所", "transfer": "垃圾转运站", "parks": "公园绿地"}
 
-CSV_HEADERS = {
-    "finding_id": "问题编号", "check": "检查", "rule": "规则", "title": "问题描述",
-    "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号", "related_ids": "关联要素",
-    "measure": "主要量值", "measure_unit": "单位", "measures": "全部量值", "severity": "严重程度",
-    "lead_department": "牵头部门", "coop_departments": "配合部门",
-    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编号",
-    "road_chief": "路长", "public": "可公开", "observed_at": "检查日期", "rule_source": "依据",
-    "geometry": "几何（WKT）",
-}
 GRID_HEADERS = {
     "grid_id": "网格编码", "district": "片区", "buildings": "住宅建筑数",
     "buildings_covered": "覆盖住宅数", "buildings_share": "住宅覆盖率",
@@ -195,16 +187,7 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
     files["areas"] = str(areas)
     # findings
     f = result.findings
-    fg, fc = out / "findings.gpkg", out / "findings.csv"
-    with atomic_path(fg) as tmp:
-        f.to_file(tmp, layer="findings", driver="GPKG")
-    table = pd.DataFrame(f.drop(columns="geometry"))
-    table["geometry"] = f.geometry.to_wkt(rounding_precision=3).to_numpy()
-    table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
-    table["public"] = table["public"].map({True: "是", False: "否"}).fillna("否")
-    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
-    with atomic_path(fc) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    fg, fc = write_findings(f, out, stem="findings", rule_titles=RULE_TITLES)
     files["findings"] = str(fg)
     files["findings_csv"] = str(fc)
     if make_map and catalog is not None:

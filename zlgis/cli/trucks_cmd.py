@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..publish.tables import write_findings
 from . import add_common_options, iso_date
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "RULE_TITLES", "CSV_HEADERS"]
+__all__ = ["register", "run", "RULE_TITLES"]
 
 #: Chinese names of the rules, for messages and headers.
 RULE_TITLES = {
@@ -31,15 +32,6 @@ RULE_TITLES = {
     "parking_supply": "大货车固定停放点不足",
 }
 
-#: CSV column headers (canonical -> Chinese).
-CSV_HEADERS = {
-    "finding_id": "问题编号", "rule": "规则", "title": "问题描述", "task_id": "任务编号",
-    "feature_id": "车辆摘要或要素编号", "related_ids": "关联要素", "measure": "主要量值",
-    "measure_unit": "单位", "severity": "严重程度", "lead_department": "牵头部门",
-    "coop_departments": "配合部门", "event_code_old": "事件编码（旧）",
-    "event_code_new": "事件编码（新）", "grid_id": "网格编号", "road_chief": "路长",
-    "observed_at": "发现时间", "rule_source": "依据", "measures": "全部量值",
-}
 
 
 
@@ -58,11 +50,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
-    import pandas as pd
-
     from ..analysis.trucks import run_check
     from ..catalog import Catalog
-    from ..io import atomic_path
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
@@ -73,14 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("输出位置已存在且不是文件夹", path=str(out))
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    gpkg = out / "trucks_findings.gpkg"
-    with atomic_path(gpkg) as tmp:
-        findings.to_file(tmp, layer="trucks_findings", driver="GPKG")
-    table = pd.DataFrame(findings.drop(columns="geometry"))
-    table["rule"] = table["rule"].map(lambda r: RULE_TITLES.get(r, r))
-    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
-    with atomic_path(out / "trucks_findings.csv") as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    gpkg, csv = write_findings(findings, out, stem="trucks_findings", rule_titles=RULE_TITLES)
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     notes = list(findings.attrs.get("notes", []))
     if getattr(args, "json", False):
@@ -94,5 +76,5 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {title}：{counts[rule]}")
         for n in notes:
             print(f"  注意：{n}", file=sys.stderr)
-        print(f"结果已写入 {gpkg} 和 {out / 'trucks_findings.csv'}")
+        print(f"结果已写入 {gpkg} 和 {csv}")
     return 1 if len(findings) else 0

@@ -23,20 +23,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..publish.tables import write_findings
 from . import add_common_options, iso_date
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "waterlogging_map", "CSV_HEADERS", "POINT_HEADERS"]
+__all__ = ["register", "run", "waterlogging_map", "POINT_HEADERS"]
 
 #: Findings CSV headers (canonical -> Chinese).
-CSV_HEADERS = {
-    "finding_id": "问题编号", "rule": "规则", "title": "问题描述", "task_id": "任务编号",
-    "feature_id": "要素编号", "related_ids": "关联要素", "measure": "主要量值",
-    "measure_unit": "单位", "severity": "严重程度", "lead_department": "牵头部门",
-    "coop_departments": "配合部门", "grid_id": "网格编号", "road_chief": "路长",
-    "observed_at": "记录时间", "rule_source": "依据", "measures": "全部量值",
-}
 
 #: Recorded-point CSV headers (canonical -> Chinese).
 POINT_HEADERS = {
@@ -46,8 +40,6 @@ POINT_HEADERS = {
     "predicted_depth_cm": "预测最大积水深度_厘米",
 }
 
-SEVERITY = {"high": "高", "medium": "中", "low": "低"}
-UNITS = {"cm": "厘米", "m": "米", "m2": "平方米", "m3": "立方米"}
 
 
 def _positive(text: str) -> float:
@@ -124,7 +116,6 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.terrain import write_cog
     from ..analysis.waterlogging import RULES, analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
-    from ..config import department_name
     from ..io import atomic_path, load_layers, write_text_atomic
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
@@ -155,18 +146,7 @@ def run(args: argparse.Namespace) -> int:
         res.roads.to_file(tmp, layer="roads_at_risk", driver="GPKG")
         res.scenario_roads.to_file(tmp, layer="scenario_roads_at_risk", driver="GPKG")
     findings = res.findings
-    with atomic_path(out / "waterlogging_findings.gpkg") as tmp:
-        findings.to_file(tmp, layer="waterlogging_findings", driver="GPKG")
-    table = pd.DataFrame(findings.drop(columns="geometry"))
-    table["rule"] = table["rule"].map(lambda r: RULES.get(r, r))
-    table["severity"] = table["severity"].map(lambda s: SEVERITY.get(s, s))
-    for col in ("lead_department", "coop_departments"):
-        table[col] = table[col].map(
-            lambda v: "、".join(department_name(c) for c in str(v).split(";") if c))
-    table["measure_unit"] = table["measure_unit"].map(lambda u: UNITS.get(u, u))
-    table = table[[c for c in CSV_HEADERS if c in table.columns]].rename(columns=CSV_HEADERS)
-    with atomic_path(out / "waterlogging_findings.csv") as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_findings(findings, out, stem="waterlogging_findings", rule_titles=RULES)
     pts = pd.DataFrame(res.points.drop(columns="geometry"))
     pts = pts[[c for c in POINT_HEADERS if c in pts.columns]]
     for col in ("eliminated", "explained"):
