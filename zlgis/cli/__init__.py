@@ -14,11 +14,13 @@ import importlib
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import ZlgisError
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
+           "output_dir",
            "COMMAND_MODULES"]
 
 #: Sub-command modules, in the order they appear in ``zlgis --help``.
@@ -57,6 +59,18 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期“{text}”格式无效，应为 YYYY-MM-DD") from None
+
+
+def output_dir(path: str) -> Path:
+    """The ``--out`` folder as a path; a file in its place is a usage error (exit 2).
+
+    The folder is not created here: a command creates it only once its inputs have been read,
+    so a run that fails on its data leaves nothing behind.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ZlgisError("输出位置已存在且不是文件夹", path=str(out))
+    return out
 
 
 def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None

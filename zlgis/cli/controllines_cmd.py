@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options, iso_date, load_checked
+from . import add_common_options, iso_date, load_checked, output_dir
 from .._progress import Progress
 from ..errors import InputError
 
@@ -79,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 if missing == ["red_lines"] else "")
         raise InputError(f"图层目录缺少控制线检查所需的图层 {', '.join(missing)}{hint}",
                          path=str(catalog.path))
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    out = output_dir(args.out)
     ids = [lid for lid in LAYERS if lid in catalog.layers and not (derive and lid == "red_lines")]
     if derive:
         ids.append("roads")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..publish.tables import write_findings
-from . import add_common_options, load_checked
+from . import add_common_options, load_checked, output_dir
 from .._progress import Progress
 from ..errors import InputError
 
@@ -282,9 +282,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    out = output_dir(args.out)
     if args.target is not None and not 0 < args.target <= 1:
         raise InputError(f"目标覆盖率 {args.target} 无效，应在 0 到 1 之间")
     if args.k is not None and args.k < 1:

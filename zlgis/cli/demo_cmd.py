@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from . import add_common_options
+from . import add_common_options, output_dir
 from ..errors import InputError, UnreadableInputError
 
 __all__ = ["register", "run"]
@@ -48,9 +47,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..demo import make_demo_city
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UnreadableInputError("输出路径已存在且不是文件夹", path=str(out))
+    out = output_dir(args.out)
     quiet = bool(getattr(args, "quiet", False))
     t0 = time.perf_counter()
     try:

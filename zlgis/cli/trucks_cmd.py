@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from ..publish.tables import write_findings
-from . import add_common_options, iso_date
+from . import add_common_options, iso_date, output_dir
 from .._progress import Progress
-from ..errors import InputError
 
 __all__ = ["register", "run", "RULE_TITLES"]
 
@@ -57,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = Catalog.load(args.catalog)
     progress.step("读取图层并检查货车轨迹与巡查记录")
     findings = run_check(catalog, None, as_of=args.as_of)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    out = output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
     gpkg, csv = write_findings(findings, out, stem="trucks_findings", rule_titles=RULE_TITLES)

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from ..publish.tables import write_findings
-from . import add_common_options, iso_date
+from . import add_common_options, iso_date, output_dir
 from .._progress import Progress
-from ..errors import InputError
 
 __all__ = ["register", "run", "waterlogging_map", "POINT_HEADERS"]
 
@@ -120,9 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError("输出位置已存在且不是文件夹", path=str(out))
+    out = output_dir(args.out)
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)
     progress.step("读取道路、积水点、建筑和网格图层")
