@@ -3,6 +3,8 @@
 Every check that feeds the weekly ledger exposes ``run_check(catalog, layers, *, as_of=None)``
 returning a findings GeoDataFrame (:mod:`zlgis.findings`). :data:`CHECKS` names them; they are
 imported lazily so that one check's optional heavy dependencies do not slow the others.
+Checks registered in the rule registry (:mod:`zlgis.rules`, ``config/rules/<check>.yaml`` with a
+``run:`` adapter) join :data:`CHECKS` in their registry order.
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ CHECKS: dict[str, str] = {
     "waterlogging": "zlgis.analysis.waterlogging:run_check",
     "trucks": "zlgis.analysis.trucks:run_check",
 }
+
+
+def _registered() -> None:
+    from ..rules import checks
+
+    for c in checks(weekly_only=True):
+        CHECKS.setdefault(c.name, c.run)
+
+
+_registered()
 
 
 def get_check(name: str) -> Callable[..., Any]:

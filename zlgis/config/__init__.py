@@ -20,9 +20,21 @@ import yaml
 
 from ..errors import ConfigError
 
-__all__ = ["load_config", "department_name", "task_routing", "CONFIG_DIR"]
+__all__ = ["load_config", "department_name", "task_routing", "read_yaml", "config_override_dir",
+           "CONFIG_DIR"]
 
 CONFIG_DIR = Path(__file__).resolve().parent
+
+
+def config_override_dir() -> Path | None:
+    """The bureau's override folder (``$ZLGIS_CONFIG_DIR``), if set."""
+    override = os.environ.get("ZLGIS_CONFIG_DIR")
+    return Path(override) if override else None
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping (cached by path)."""
+    return _read(str(path))
 
 
 @lru_cache(maxsize=None)
