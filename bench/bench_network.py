@@ -34,7 +34,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zlgis.analysis import network as netmod  # noqa: E402
+from zlgis.analysis import shortest_paths as netmod  # noqa: E402
 from zlgis.analysis.network import StreetGraph, nearest_facility  # noqa: E402
 
 CRS = "EPSG:4550"

@@ -333,7 +333,7 @@ def test_osm_missing_file(tmp_path):
 
 
 def test_snap_in_blocks_same_answer(monkeypatch):
-    from zlgis.analysis import network as netmod
+    from zlgis.analysis import snapping as netmod
 
     rng = np.random.default_rng(1)
     lines = [LineString([(0, y), (1000, y + 30)]) for y in range(0, 1000, 90)]
@@ -390,7 +390,7 @@ def _snapped(g, rng, n, *, edges=None, offsets=None, unsnapped=0.0):
 
 
 def _reference(g, fs, ds, cost=None, limit=None):
-    from zlgis.analysis import network as netmod
+    from zlgis.analysis import shortest_paths as netmod
 
     extra = np.zeros(len(fs)) if cost is None else np.asarray(cost, float)
     ref = netmod._multi_source_scipy(g, fs, limit=limit, cost=extra)

@@ -378,7 +378,7 @@ def test_real_srtm_swellendam(realdata):
 
 def test_pure_python_kernel_matches_the_compiled_one():
     # the fallback used when numba is missing runs the same code as plain Python
-    from zlgis.analysis import terrain as t
+    from zlgis.analysis import fill as t
 
     rng = np.random.default_rng(9)
     z = np.round(rng.random((12, 15)) * 6)
