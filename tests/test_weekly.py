@@ -308,6 +308,7 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     import openpyxl
 
     from zlgis.analysis import CHECKS as ALL_CHECKS
+    from zlgis.rules import rules
     from zlgis.io import load_layers
 
     monkeypatch.setenv("ZLGIS_PLATE_SALT", "test-salt")
@@ -315,6 +316,10 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     result = run_weekly(demo_catalog, out, week="2022-W35")
     v = Ledger(out / "ledger.sqlite").view()
     assert set(v["check"]) == set(ALL_CHECKS)
+    # every registered rule is found on the demo city, except those it does not plant
+    not_planted = {"transfer_station_distance": "the demo's transfer stations keep their distance"}
+    assert set(v["rule"]).isdisjoint(not_planted)
+    assert set(v["rule"]) | set(not_planted) == {r.id for r in rules()}
     assert len(v) == result.merge.n_found == result.merge.events["new"]
     assert (v["lead_department"] != "").all()
     assert (v["grid_id"] != "").mean() > 0.9

@@ -8,8 +8,7 @@ Examples
 --------
 >>> from shapely.geometry import Point
 >>> f = make_findings(
-...     check="controllines", rule="red_line_encroachment", rule_source="GB 50352-2019 §2.0.6",
-...     title="建筑压占道路红线", task_id="1.3.3", feature_ids=[["B1", "R7"]], layer="buildings",
+...     rule="red_line_encroachment", feature_ids=[["B1", "R7"]], layer="buildings",
 ...     geometry=[Point(0, 0)], measures=[{"area_m2": 12.5}], severity=["high"])
 >>> f.loc[0, "finding_id"] == finding_id("controllines", "red_line_encroachment", ["R7", "B1"])
 True
@@ -30,6 +29,8 @@ import pandas as pd
 
 from .config import task_routing
 from .crs import WORKING_CRS
+from .errors import ConfigError
+from .rules import find_rule
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -91,29 +92,84 @@ def _column(value: Any, n: int, default: Any) -> list[Any]:
     return values
 
 
-def make_findings(*, check: str, rule: str, rule_source: str, title: str | Sequence[str],
-                  task_id: str, feature_ids: Sequence[Sequence[Any]], layer: str,
+def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str,
                   geometry: Sequence[Any] | gpd.GeoSeries,
                   measures: Sequence[dict[str, Any]] | None = None,
                   measure_key: str | None = None, measure_unit: str = "",
-                  severity: str | Sequence[str] = "medium", public: bool | Sequence[bool] = False,
-                  event_code_old: str = "", event_code_new: str = "",
+                  title: str | Sequence[str] | None = None,
+                  severity: str | Sequence[str] | None = None,
+                  public: bool | Sequence[bool] | None = None,
                   observed_at: Sequence[str] | str = "", id_extra: Sequence[Any] | None = None,
-                  crs: Any = WORKING_CRS) -> gpd.GeoDataFrame:
-    """Build a findings table for one rule.
+                  crs: Any = WORKING_CRS, check: str | None = None,
+                  rule_source: str | None = None, task_id: str | None = None,
+                  event_code_old: str | None = None,
+                  event_code_new: str | None = None) -> gpd.GeoDataFrame:
+    """Build a findings table for one rule of the rule registry.
+
+    The check, source, campaign task, default title, severity and ``public`` flag and the event
+    codes come from the rule's entry in :mod:`zlgis.rules`; a check passes only what it
+    measured.
 
     Parameters
     ----------
+    rule : str
+        Rule id, registered in ``zlgis/config/rules/<check>.yaml``.
     feature_ids : sequence of sequences
         Per finding, the ids of the features involved; the first is the main feature.
+    layer : str
+        Layer of the main features (also picks the rule's per-layer event codes).
+    geometry : sequence of shapely geometries
+        Per finding, the breach part.
     measures : sequence of dict, optional
-        Per finding, all measures; ``measure_key`` names the main one.
+        Per finding, all measures; ``measure_key`` names the main one, in ``measure_unit``.
+    title : str or sequence of str, optional
+        Per finding, the text staff read (default: the rule's title).
+    severity, public : optional
+        Per finding or one for all (default: the rule's).
+    observed_at : str or sequence of str, optional
+        When the breach was observed (ISO text).
     id_extra : sequence, optional
         Extra per-finding values that make the id unique (e.g. the day of a truck stop).
-    Routing (lead and cooperating departments) comes from the task in ``departments.yaml``.
+    crs : optional
+        CRS of ``geometry`` (the catalog's working CRS).
+    check, rule_source, task_id, event_code_old, event_code_new : str, optional
+        Only for a rule that is not registered (ad-hoc analyses and tests), or to cite the
+        source an option selected (a park-coverage preset); a registered rule's check must
+        match.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns :data:`FINDING_COLUMNS` and ``geometry``. Routing (lead and cooperating
+        departments) comes from the task in ``departments.yaml``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> f = make_findings(rule="red_line_setback", feature_ids=[["B1", "R7"]], layer="buildings",
+    ...                   geometry=[Point(0, 0)], measures=[{"shortfall_m": 1.5}],
+    ...                   measure_key="shortfall_m", measure_unit="m")
+    >>> f.loc[0, ["check", "title", "task_id", "event_code_new"]].tolist()
+    ['controllines', '建筑退让道路红线不足', '1.3.3', '06001']
     """
     n = len(feature_ids)
-    routing = task_routing(task_id)
+    spec = find_rule(rule)
+    if spec is not None:
+        if check is not None and check != spec.check:
+            raise ValueError(f"rule {rule} belongs to check {spec.check}, not {check}")
+        codes = spec.event_codes(layer)
+        check = spec.check
+        rule_source = rule_source if rule_source is not None else spec.source
+        task_id = task_id if task_id is not None else spec.task_id
+        title = title if title is not None else spec.title
+        severity = severity if severity is not None else spec.severity
+        public = public if public is not None else spec.public
+        event_code_old = event_code_old if event_code_old is not None else codes[0]
+        event_code_new = event_code_new if event_code_new is not None else codes[1]
+    elif None in (check, rule_source, task_id, title):
+        raise ConfigError(f"规则 {rule} 未在 zlgis/config/rules/ 中登记（未登记的规则须给出 "
+                          "check、rule_source、task_id 与 title）", field=rule)
+    routing = task_routing(str(task_id))
     measures = list(measures) if measures is not None else [{} for _ in range(n)]
     main = [float(m.get(measure_key, np.nan)) if measure_key else np.nan for m in measures]
     extra = _column(id_extra, n, None)
@@ -135,11 +191,11 @@ def make_findings(*, check: str, rule: str, rule_source: str, title: str | Seque
         "severity": _column(severity, n, "medium"),
         "lead_department": ";".join(routing.get("lead", [])),
         "coop_departments": ";".join(routing.get("coop", [])),
-        "event_code_old": event_code_old,
-        "event_code_new": event_code_new,
+        "event_code_old": event_code_old or "",
+        "event_code_new": event_code_new or "",
         "grid_id": "",
         "road_chief": "",
-        "public": _column(public, n, False),
+        "public": _column(public if public is not None else False, n, False),
         "observed_at": _column(observed_at, n, ""),
     }
     df = pd.DataFrame(data, columns=list(FINDING_COLUMNS), index=pd.RangeIndex(n))

@@ -59,8 +59,10 @@ __all__ = [
     "Check",
     "RULES_DIR",
     "checks",
+    "load_registry",
     "get_check",
     "rule",
+    "find_rule",
     "rules",
     "missing_needs",
     "skip_message",
@@ -70,7 +72,9 @@ RULES_DIR = CONFIG_DIR / "rules"
 SEVERITIES = ("high", "medium", "low")
 CONFIDENCES = ("standard", "plan", "secondary", "example")
 _RULE_KEYS = {"task_ids", "title", "label", "source", "confidence", "severity", "public",
-              "needs", "event_code_old", "event_code_new", "deadline"}
+              "needs", "event_code_old", "event_code_new", "layer_event_codes", "deadline"}
+_DEADLINE_KINDS = ("date", "days", "hours")
+_DEADLINE_NOTES = ("source", "confidence")
 _CHECK_KEYS = {"check", "title", "run", "order", "rules"}
 
 
@@ -91,6 +95,17 @@ class Rule:
     event_code_old: str = ""
     event_code_new: str = ""
     deadline: Mapping[str, Any] | None = None
+    layer_event_codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def event_codes(self, layer: str | None = None) -> tuple[str, str]:
+        """``(event_code_old, event_code_new)`` for findings on ``layer``.
+
+        A rule whose code depends on the layer (an unpermitted building is 私搭乱建, an
+        unpermitted construction site 无证建设) lists the exceptions under ``layer_event_codes``.
+        """
+        codes = self.layer_event_codes.get(layer or "", {})
+        return (str(codes.get("event_code_old", self.event_code_old)),
+                str(codes.get("event_code_new", self.event_code_new)))
 
     @property
     def task_id(self) -> str:
@@ -132,7 +147,8 @@ class Check:
 def _merge(base: dict[str, Any], over: Mapping[str, Any], path: str) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+        # a deadline is one of date/days/hours: an override replaces it whole
+        if key != "deadline" and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(dict(out[key]), value, path)
         else:
             out[key] = value
@@ -158,11 +174,18 @@ def _parse_rule(check: str, rid: str, spec: Any, path: str) -> Rule:
         raise ConfigError(f"规则 {rid} 的 confidence 应为 {'/'.join(CONFIDENCES)}", path=path,
                           field=f"{rid}.confidence")
     deadline = spec.get("deadline")
-    if deadline is not None and (not isinstance(deadline, Mapping)
-                                 or len(deadline) != 1
-                                 or next(iter(deadline)) not in ("date", "days", "hours")):
-        raise ConfigError(f"规则 {rid} 的 deadline 应为 date/days/hours 之一", path=path,
-                          field=f"{rid}.deadline")
+    if deadline is not None and (
+            not isinstance(deadline, Mapping)
+            or len([k for k in deadline if k in _DEADLINE_KINDS]) != 1
+            or set(deadline) - set(_DEADLINE_KINDS) - set(_DEADLINE_NOTES)):
+        raise ConfigError(f"规则 {rid} 的 deadline 应为 date/days/hours 之一（可附 source、confidence）",
+                          path=path, field=f"{rid}.deadline")
+    layer_codes = spec.get("layer_event_codes") or {}
+    if not isinstance(layer_codes, Mapping) or not all(
+            isinstance(v, Mapping) and set(v) <= {"event_code_old", "event_code_new"}
+            for v in layer_codes.values()):
+        raise ConfigError(f"规则 {rid} 的 layer_event_codes 应为 图层 -> {{event_code_old, "
+                          f"event_code_new}}", path=path, field=f"{rid}.layer_event_codes")
     return Rule(
         id=rid, check=check, task_ids=tuple(str(t) for t in spec["task_ids"]),
         title=str(spec["title"]), label=str(spec["label"]), source=str(spec["source"]),
@@ -171,12 +194,13 @@ def _parse_rule(check: str, rid: str, spec: Any, path: str) -> Rule:
         event_code_old=str(spec.get("event_code_old", "") or ""),
         event_code_new=str(spec.get("event_code_new", "") or ""),
         deadline=dict(deadline) if deadline else None,
+        layer_event_codes={str(k): {c: str(x or "") for c, x in v.items()}
+                           for k, v in layer_codes.items()},
     )
 
 
-def _read_check(path: Path) -> Check:
+def _read_check(path: Path, override: Path | None) -> Check:
     data = read_yaml(path)
-    override = config_override_dir()
     if override is not None and (override / "rules" / path.name).exists():
         data = _merge(data, read_yaml(override / "rules" / path.name), str(path))
     unknown = set(data) - _CHECK_KEYS
@@ -192,22 +216,28 @@ def _read_check(path: Path) -> Check:
 
 
 @lru_cache(maxsize=8)
-def _registry(_key: str | None) -> tuple[tuple[Check, ...], dict[str, Rule]]:
-    found = sorted((_read_check(p) for p in sorted(RULES_DIR.glob("*.yaml"))),
+def load_registry(folder: Path = RULES_DIR, override: Path | None = None
+                  ) -> tuple[tuple[Check, ...], dict[str, Rule]]:
+    """Read and check every ``<check>.yaml`` in ``folder`` (with a bureau's ``override`` folder).
+
+    Returns the checks in run order and the rules by id. A malformed file, an unknown key, a
+    rule without task, title, label or source, or a rule id defined twice is a
+    :class:`~zlgis.errors.ConfigError` naming the file and the rule.
+    """
+    found = sorted((_read_check(p, override) for p in sorted(Path(folder).glob("*.yaml"))),
                    key=lambda c: (c.order, c.name))
     by_id: dict[str, Rule] = {}
     for c in found:
         for r in c.rules:
             if r.id in by_id:
                 raise ConfigError(f"规则编号 {r.id} 在 {by_id[r.id].check} 与 {c.name} 中重复定义",
-                                  path=str(RULES_DIR / f"{c.name}.yaml"), field=r.id)
+                                  path=str(Path(folder) / f"{c.name}.yaml"), field=r.id)
             by_id[r.id] = r
     return tuple(found), by_id
 
 
 def _current() -> tuple[tuple[Check, ...], dict[str, Rule]]:
-    override = config_override_dir()
-    return _registry(str(override) if override else None)
+    return load_registry(RULES_DIR, config_override_dir())
 
 
 def checks(*, weekly_only: bool = False) -> tuple[Check, ...]:
@@ -230,6 +260,11 @@ def rule(rule_id: str) -> Rule:
     if rule_id not in by_id:
         raise ConfigError(f"规则 {rule_id} 未在 zlgis/config/rules/ 中登记")
     return by_id[rule_id]
+
+
+def find_rule(rule_id: str) -> Rule | None:
+    """The rule with id ``rule_id``, or None when it is not registered."""
+    return _current()[1].get(rule_id)
 
 
 def rules(check: str | None = None) -> tuple[Rule, ...]:

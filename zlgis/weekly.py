@@ -60,6 +60,7 @@ from .catalog import Catalog
 from .config import department_name
 from .errors import InputError, LayerError, LockedError, ZlgisError
 from .findings import FINDING_COLUMNS, assign_grids, concat_findings
+from .rules import find_rule
 from .io.atomic import atomic_dir
 from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end,
                            week_of)
@@ -328,13 +329,11 @@ def _department_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int
 
 
 def _type_table(view: pd.DataFrame) -> list[tuple[str, dict[str, int], int]]:
-    """Counts by status per problem type (check and rule, named from ``ledger.yaml``)."""
-    from .config import load_config
-
-    labels = load_config("ledger").get("rule_labels") or {}
+    """Counts by status per problem type (check and rule, titled by the rule registry)."""
     out = []
     for (_check, _rule), part in view.groupby(["check", "rule"], sort=True):
-        title = str(labels.get(_rule) or (part["title"].iloc[0] if len(part) else _rule))
+        spec = find_rule(str(_rule))
+        title = spec.title if spec is not None else str(_rule)
         counts = part["status"].value_counts().to_dict()
         out.append((f"{title}（{_rule}）", {k: int(v) for k, v in counts.items()}, int(len(part))))
     return out

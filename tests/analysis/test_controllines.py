@@ -173,7 +173,7 @@ def test_zone_overlaps_match_brute_force(rows):
     (lambda c: c["setbacks"].pop("table_m"), "setbacks.table_m"),
     (lambda c: c["setbacks"]["table_m"]["支路"].pop("high"), "支路.high"),
     (lambda c: c["tolerance"].update(distance_m="一厘米"), "tolerance.distance_m"),
-    (lambda c: c["zones"]["lines"]["green_line"].pop("rule_source"), "green_line"),
+    (lambda c: c["zones"]["lines"]["green_line"].pop("layer"), "green_line"),
 ])
 def test_broken_config_is_a_chinese_config_error(edit, key):
     from zlgis.errors import ConfigError

@@ -14,6 +14,7 @@ from shapely.geometry import LineString, box
 from zlgis.analysis.trucks import hash_plates
 from zlgis.catalog import Catalog
 from zlgis.cli import main
+from zlgis.rules import rule
 
 SALT = "cli-test-salt-123"
 X0, Y0 = 480_000.0, 5_317_000.0
@@ -66,7 +67,7 @@ def test_check_trucks_writes_outputs(tmp_path: Path, monkeypatch, capsys) -> Non
     f = gpd.read_file(out / "trucks_findings.gpkg", layer="trucks_findings")
     assert f["feature_id"].tolist() == [hash_plates(["蒙E11111"], SALT)[0]]
     csv = (out / "trucks_findings.csv").read_text(encoding="utf-8-sig")
-    assert "问题编号" in csv.splitlines()[0] and "禁停区禁停时段停车" in csv
+    assert "问题编号" in csv.splitlines()[0] and rule("no_parking_zone").title in csv
     for blob in (csv, f.to_json()):
         assert "11111" not in blob and "22222" not in blob
 

@@ -14,11 +14,9 @@ from zlgis.findings import concat_findings, make_findings
 from zlgis.ledger import Ledger, deadline_for, parse_week, status_code, week_end, week_of
 
 
-def _found(ids: list[str], *, check: str = "controllines", task: str = "1.3.3",
-           rule: str = "red_line_encroachment", observed: str = "") -> gpd.GeoDataFrame:
-    return make_findings(check=check, rule=rule, rule_source="GB 50352-2019 §2.0.6",
-                         title="建筑压占道路红线", task_id=task,
-                         feature_ids=[[i, "R1"] for i in ids], layer="buildings",
+def _found(ids: list[str], *, rule: str = "red_line_encroachment",
+           observed: str = "") -> gpd.GeoDataFrame:
+    return make_findings(rule=rule, feature_ids=[[i, "R1"] for i in ids], layer="buildings",
                          geometry=[Point(480000 + k, 5316000) for k, _ in enumerate(ids)],
                          observed_at=observed)
 
@@ -48,17 +46,24 @@ def test_weeks_and_labels():
     assert status_code("fixed") is None
 
 
-def test_deadline_rules_from_config():
-    assert deadline_for({"task_id": "1.3.3"}, dt.date(2022, 9, 4)) == "2022-10-31"
-    # 24 hours after the fault was observed (task 2.1.5)
-    assert deadline_for({"task_id": "2.1.5", "observed_at": "2022-09-03T10:00"},
-                        dt.date(2022, 9, 4)) == "2022-09-04T10:00"
+def test_deadlines_come_from_the_rule_registry(tmp_path, monkeypatch):
+    # task 1.3.3: demolition by the end of October 2022 (rules/controllines.yaml)
+    assert deadline_for({"rule": "red_line_encroachment"}, dt.date(2022, 9, 4)) == "2022-10-31"
+    # trucks: one weekly patrol cycle (7 days)
+    assert deadline_for({"rule": "restricted_road"}, dt.date(2022, 9, 4)) == "2022-09-11"
+    # no deadline in the registry, or an unregistered rule: ledger.yaml's default (30 days)
+    assert deadline_for({"rule": "depression"}, dt.date(2022, 9, 4)) == "2022-10-04"
+    assert deadline_for({"rule": "no_such_rule"}, dt.date(2022, 9, 4)) == "2022-10-04"
+    # a bureau gives a rule an hour deadline in its override of the registry file
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "waterlogging.yaml").write_text(
+        "rules:\n  recorded_point_unexplained:\n    deadline: {hours: 24}\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path))
+    row = {"rule": "recorded_point_unexplained", "observed_at": "2022-09-03T10:00"}
+    assert deadline_for(row, dt.date(2022, 9, 4)) == "2022-09-04T10:00"
     # without an observed time: 24 hours after the end of the week
-    assert deadline_for({"task_id": "2.1.5"}, dt.date(2022, 9, 4)) == "2022-09-05T23:59"
-    # a check-level rule and the default
-    assert deadline_for({"check": "trucks", "task_id": "4.4.2"}, dt.date(2022, 9, 4)) \
-        == "2022-09-11"
-    assert deadline_for({"task_id": "2.1.8"}, dt.date(2022, 9, 4)) == "2022-10-04"
+    assert deadline_for({"rule": "recorded_point_unexplained"}, dt.date(2022, 9, 4)) \
+        == "2022-09-05T23:59"
 
 
 def test_status_transitions(led):
@@ -92,10 +97,13 @@ def test_reopened_before_deadline_and_reopen_count(led):
     assert int(led.view().loc[0, "reopen_count"]) == 2
 
 
-def test_hours_deadline_overdue_within_the_week(led):
-    f = _found(["L1"], check="coverage", task="2.1.5", rule="lamp_fault",
-               observed="2022-09-01T08:00")
-    r = led.merge(f, week="2022-W35", checks_run=["coverage"])
+def test_hours_deadline_overdue_within_the_week(led, tmp_path, monkeypatch):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "waterlogging.yaml").write_text(
+        "rules:\n  recorded_point_unexplained:\n    deadline: {hours: 24}\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path))
+    f = _found(["L1"], rule="recorded_point_unexplained", observed="2022-09-01T08:00")
+    r = led.merge(f, week="2022-W35", checks_run=["waterlogging"])
     v = led.view()
     assert v.loc[0, "deadline"] == "2022-09-02T08:00"
     assert v.loc[0, "status"] == "overdue"
@@ -125,8 +133,7 @@ def test_older_week_refused(led):
 
 
 def test_check_not_run_keeps_status(led):
-    both = concat_findings([_found(["A"]), _found(["T"], check="trucks", task="4.4.2",
-                                                  rule="no_parking_zone")])
+    both = concat_findings([_found(["A"]), _found(["T"], rule="no_parking_zone")])
     led.merge(both, week="2022-W35", checks_run=["controllines", "trucks"])
     led.merge(_found(["A"]), week="2022-W36", checks_run=["controllines"])
     st = _status(led)

@@ -1,10 +1,10 @@
 """Analysed: pure functions, layers in, findings out.
 
 Every check that feeds the weekly ledger exposes ``run_check(catalog, layers, *, as_of=None)``
-returning a findings GeoDataFrame (:mod:`zlgis.findings`). :data:`CHECKS` names them; they are
-imported lazily so that one check's optional heavy dependencies do not slow the others.
-Checks registered in the rule registry (:mod:`zlgis.rules`, ``config/rules/<check>.yaml`` with a
-``run:`` adapter) join :data:`CHECKS` in their registry order.
+returning a findings GeoDataFrame (:mod:`zlgis.findings`). :data:`CHECKS` names them, read from
+the rule registry (:mod:`zlgis.rules`: every ``config/rules/<check>.yaml`` with a ``run:``
+adapter, in ``order:``); they are imported lazily so that one check's optional heavy
+dependencies do not slow the others.
 """
 
 from __future__ import annotations
@@ -15,23 +15,15 @@ from typing import Any
 
 __all__ = ["CHECKS", "get_check"]
 
-#: Checks run by the weekly job, in order: name -> "module:function".
-CHECKS: dict[str, str] = {
-    "controllines": "zlgis.analysis.controllines:run_check",
-    "coverage": "zlgis.analysis.coverage:run_check",
-    "waterlogging": "zlgis.analysis.waterlogging:run_check",
-    "trucks": "zlgis.analysis.trucks:run_check",
-}
 
-
-def _registered() -> None:
+def _registered() -> dict[str, str]:
     from ..rules import checks
 
-    for c in checks(weekly_only=True):
-        CHECKS.setdefault(c.name, c.run)
+    return {c.name: c.run for c in checks(weekly_only=True)}
 
 
-_registered()
+#: Checks run by the weekly job, in registry order (``order:``): name -> "module:function".
+CHECKS: dict[str, str] = _registered()
 
 
 def get_check(name: str) -> Callable[..., Any]:

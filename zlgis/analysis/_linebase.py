@@ -49,7 +49,7 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     def fail(msg: str) -> None:
         raise ConfigError(f"控制线配置 controllines.yaml：{msg}", path="controllines.yaml")
 
-    for key in ("tolerance", "red_line", "setbacks", "zones", "unpermitted", "severity"):
+    for key in ("tolerance", "setbacks", "zones", "unpermitted", "severity"):
         if not isinstance(cfg.get(key), Mapping):
             fail(f"缺少 {key} 部分")
     for key in ("distance_m", "area_m2"):
@@ -75,8 +75,8 @@ def _validate(cfg: Mapping[str, Any]) -> None:
             except (KeyError, TypeError, ValueError):
                 fail(f"setbacks.table_m.{road_class}.{hc} 应为数字（米）")
     for rule, spec in (cfg["zones"].get("lines") or {}).items():
-        if not isinstance(spec, Mapping) or not spec.get("rule_source") or not spec.get("title"):
-            fail(f"zones.lines.{rule} 须有 rule_source（依据）与 title（标题）")
+        if not isinstance(spec, Mapping) or not spec.get("layer"):
+            fail(f"zones.lines.{rule} 须有 layer（控制线图层）")
     for rule, spec in cfg["severity"].items():
         for r in (spec or {}).get("rules", []):
             if "measure" not in r or "severity" not in r or not ({"min", "max"} & set(r)):

@@ -48,6 +48,7 @@ import shapely
 
 from ..errors import ConfigError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from ..rules import rule as rule_spec
 from ._linebase import (_LINE_TITLES, CHECK, LINE_RULES, _check_crs, _clip_each, _geoms, _ids,
                         _polygonal, _Prep, _severity, _text, _valid, load_rules)
 from .setbacks import (building_heights, height_classes, red_line_breaches, red_line_findings,
@@ -160,17 +161,15 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     measures = {"overlap_m2": overlap, "share": share}
     sev = _severity(line_kind, measures, len(zi), cfg)
     names = _text(zone, "name")[zi]
+    title = rule_spec(line_kind).title
     return concat_findings([make_findings(
-        check=CHECK, rule=line_kind, rule_source=spec["rule_source"],
-        title=[f"{spec['title']}（{n or zid[j]}，重叠 {a:.1f} 平方米，占 {s:.0%}）"
+        rule=line_kind,
+        title=[f"{title}（{n or zid[j]}，重叠 {a:.1f} 平方米，占 {s:.0%}）"
                for n, j, a, s in zip(names, zi, overlap, share)],
-        task_id=str(zcfg["task_id"]), feature_ids=list(zip(fid[fi], zid[zi])), layer=layer,
-        geometry=parts,
+        feature_ids=list(zip(fid[fi], zid[zi])), layer=layer, geometry=parts,
         measures=[{"overlap_m2": a, "share": s, "status": "疑似，待核查"}
                   for a, s in zip(overlap, share)],
         measure_key="share", measure_unit="ratio", severity=sev,
-        public=bool(zcfg.get("public", False)), event_code_old=str(spec.get("event_code_old", "")),
-        event_code_new=str(spec.get("event_code_new", "")),
         id_extra=None if layer == "buildings" else [layer] * len(zi), crs=crs)])
 
 
@@ -330,18 +329,18 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
     cfg = load_rules(config)
     ucfg = cfg["unpermitted"]
     frames = []
-    for layer, lcfg in (ucfg.get("layers") or {}).items():
+    base = rule_spec("unpermitted_construction").title
+    for layer in ucfg.get("layers") or []:
         sub = inventory[inventory["layer"] == layer]
         if not len(sub):
             continue
         d = sub["nearest_line_m"].to_numpy(dtype=float)
         sev = _severity("unpermitted_construction", {"nearest_line_m": d}, len(sub), cfg)
-        title = [f"{ucfg['title']}（最近控制线：{t or '无'} {i}，距离 {x:.1f} 米）" if np.isfinite(x)
-                 else f"{ucfg['title']}" for t, i, x in
+        title = [f"{base}（最近控制线：{t or '无'} {i}，距离 {x:.1f} 米）" if np.isfinite(x)
+                 else base for t, i, x in
                  zip(sub["nearest_line_title"], sub["nearest_line_id"], d)]
         frames.append(make_findings(
-            check=CHECK, rule="unpermitted_construction", rule_source=ucfg["rule_source"],
-            title=title, task_id=str(ucfg["task_id"]),
+            rule="unpermitted_construction", title=title,
             feature_ids=[[f] for f in sub["feature_id"]], layer=layer,
             geometry=sub.geometry.values,
             measures=[{"area_m2": a, "nearest_line_layer": l, "nearest_line_id": i,
@@ -349,9 +348,6 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
                       for a, l, i, x, p in zip(sub["area_m2"], sub["nearest_line_layer"],
                                                sub["nearest_line_id"], d, sub["permit_status"])],
             measure_key="nearest_line_m", measure_unit="m", severity=sev,
-            public=bool(ucfg.get("public", False)),
-            event_code_old=str((lcfg or {}).get("event_code_old", "")),
-            event_code_new=str((lcfg or {}).get("event_code_new", "")),
             id_extra=None if layer == "buildings" else [layer] * len(sub), crs=inventory.crs))
     return concat_findings(frames) if frames else empty_findings(inventory.crs)
 

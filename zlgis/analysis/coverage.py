@@ -50,6 +50,7 @@ from ..config import load_config
 from ..crs import WORKING_CRS
 from ..errors import InputError, LayerError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from ..rules import rule as rule_spec
 from .network import StreetGraph, nearest_facility, network_config
 
 __all__ = [
@@ -733,8 +734,8 @@ def _grid_table(demand: gpd.GeoDataFrame, d_cov: np.ndarray, land: gpd.GeoDataFr
     return gpd.GeoDataFrame(t, geometry=geom, crs=demand.crs)
 
 
-def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str, title: str,
-                      task_id: str, layer: str, demand: pd.DataFrame, dist_col: str,
+def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
+                      layer: str, demand: pd.DataFrame, dist_col: str,
                       radius: float, method: str, id_col: str, pop_col: str | None,
                       grids: gpd.GeoDataFrame | None, extra: dict[str, Any] | None = None
                       ) -> gpd.GeoDataFrame:
@@ -742,8 +743,10 @@ def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str
 
     A cluster is named by the residential compounds its buildings belong to (feature: the first
     compound id, the others related; layer ``residential_compounds``); buildings outside any
-    compound are named by their smallest building id (layer ``buildings``).
+    compound are named by their smallest building id (layer ``buildings``). ``title`` is the
+    detail after the rule's registered title (format fields ``n``, ``radius``, ``nearest``).
     """
+    title = f"{rule_spec(rule).title}：{title}"
     if not len(clusters):
         return empty_findings()
     key = demand[id_col].astype(str)
@@ -794,11 +797,11 @@ def _cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, rule_source: str
     for lay in dict.fromkeys(layers_):
         sel = [i for i, x in enumerate(layers_) if x == lay]
         frames.append(make_findings(
-            check=CHECK, rule=rule, rule_source=rule_source, title=[titles[i] for i in sel],
-            task_id=task_id, feature_ids=[fids[i] for i in sel], layer=lay,
+            rule=rule, title=[titles[i] for i in sel],
+            feature_ids=[fids[i] for i in sel], layer=lay,
             geometry=[clusters.geometry.values[i] for i in sel],
             measures=[measures[i] for i in sel], measure_key="nearest_m", measure_unit="m",
-            severity=[sev[i] for i in sel], public=False,
+            severity=[sev[i] for i in sel],
             id_extra=[extra_ids[i] for i in sel]))
     return assign_grids(concat_findings(frames), grids)
 
@@ -853,9 +856,9 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
                                min_count=int(net.get("cluster_min_buildings", 3)),
                                group=demand["compound_id"].to_numpy())
     findings = _cluster_findings(
-        clusters, rule="toilet_uncovered", rule_source=source,
-        title=f"公厕服务盲区：{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
-        task_id=str(cfg.get("task_id", "4.2.8")), layer="buildings", demand=demand,
+        clusters, rule="toilet_uncovered",
+        title=f"{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
+        layer="buildings", demand=demand,
         dist_col="distance", radius=radius, method=method, id_col="building_id",
         pop_col="population", grids=layers.get("grids"))
     return CoverageResult(
@@ -1106,9 +1109,9 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     far_dist = d_max["distance"].to_numpy()
     demand["distance_max_rule"] = far_dist
     findings = _cluster_findings(
-        clusters, rule="transfer_uncovered", rule_source=source,
-        title="转运站服务盲区：{n}栋住宅超出转运站最大服务半径（最近{nearest}）",
-        task_id=str(cfg.get("task_id", "4.2.6")), layer="buildings", demand=demand,
+        clusters, rule="transfer_uncovered",
+        title="{n}栋住宅超出转运站最大服务半径（最近{nearest}）",
+        layer="buildings", demand=demand,
         dist_col="distance_max_rule", radius=float(mx.max()) if len(mx) else 0.0,
         method=method, id_col="building_id", pop_col="population",
         grids=layers.get("grids"))
@@ -1192,11 +1195,9 @@ def transfer_setbacks(layers: dict[str, gpd.GeoDataFrame]
     table = pd.DataFrame(rows)
     if not fids:
         return table, empty_findings()
-    f = make_findings(check=CHECK, rule="transfer_station_distance", rule_source=sb["source"],
-                      title=titles, task_id=str(cfg.get("task_id", "4.2.6")),
+    f = make_findings(rule="transfer_station_distance", title=titles,
                       feature_ids=fids, layer="transfer_stations", geometry=geoms,
-                      measures=measures, measure_key="distance_m", measure_unit="m",
-                      severity="high", public=False)
+                      measures=measures, measure_key="distance_m", measure_unit="m")
     return table, assign_grids(f, layers.get("grids"))
 
 
@@ -1332,8 +1333,7 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
         clusters = _park_clusters(layers.get("residential_compounds"), land, l_cov,
                                   share=float(cfg.get("compound_uncovered_share", 0.5)),
                                   distance=float(cfg.get("cluster_distance_m", 60)))
-        findings = _park_findings(clusters, land, spec, method, layers.get("grids"),
-                                  str(cfg.get("task_id", "3.1.1")))
+        findings = _park_findings(clusters, land, spec, method, layers.get("grids"))
     return CoverageResult(
         topic="parks", method=method, demand=demand, land=land, facilities=parks,
         indicators=pd.DataFrame(rows),
@@ -1376,8 +1376,7 @@ def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
 
 
 def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dict[str, Any],
-                   method: str, grids: gpd.GeoDataFrame | None, task_id: str
-                   ) -> gpd.GeoDataFrame:
+                   method: str, grids: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     if not len(clusters):
         return empty_findings()
     comp_area = land.groupby("compound_id")["area_m2"].sum()
@@ -1408,13 +1407,15 @@ def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dic
                          "nearest_m": nearest if np.isfinite(nearest) else None,
                          "method": method, "preset": spec["title"]})
         fids.append(mem)
-        titles.append(f"公园服务盲区：{len(mem)}个小区约{r.weight / 1e4:.2f}公顷居住用地不在公园服务半径内")
+        titles.append(f"{rule_spec('park_uncovered').title}：{len(mem)}个小区约{r.weight / 1e4:.2f}"
+                      "公顷居住用地不在公园服务半径内")
         sev.append("high" if total and r.weight / total > 0.5 else "medium")
-    f = make_findings(check=CHECK, rule="park_uncovered", rule_source=spec["source"],
-                      title=titles, task_id=task_id, feature_ids=fids,
+    # the preset chosen cites its own source (the registry's is the default preset's)
+    f = make_findings(rule="park_uncovered", rule_source=spec["source"],
+                      title=titles, feature_ids=fids,
                       layer="residential_compounds", geometry=list(clusters.geometry.values),
                       measures=measures, measure_key="uncovered_m2", measure_unit="m2",
-                      severity=sev, public=False)
+                      severity=sev)
     return assign_grids(f, grids)
 
 

@@ -44,7 +44,8 @@ import shapely
 
 from ..errors import CRSError, InputError
 from ..findings import concat_findings, empty_findings, make_findings
-from ._linebase import (CHECK, _check_crs, _clip_each, _geoms, _ids, _numeric, _polygonal,
+from ..rules import rule as rule_spec
+from ._linebase import (_check_crs, _clip_each, _geoms, _ids, _numeric, _polygonal,
                         _Prep, _severity, _text, _valid, load_rules)
 
 __all__ = [
@@ -290,20 +291,16 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
         measures = {"area_m2": e_area, "depth_m": depth, "share": share}
         sev = _severity("red_line_encroachment", measures, len(e_li), cfg)
         names = _text(red_lines, "road_name")[e_li]
-        rl = cfg["red_line"]
         frames.append(make_findings(
-            check=CHECK, rule="red_line_encroachment",
-            rule_source=rl["encroachment"]["rule_source"],
-            title=[f"{rl['encroachment']['title']}（{n or lid[j]}，压占 {a:.1f} 平方米，深入 {d:.2f} 米）"
-                   for n, j, a, d in zip(names, e_li, e_area, depth)],
-            task_id=str(rl["task_id"]), feature_ids=list(zip(bid[e_bi], lid[e_li])),
+            rule="red_line_encroachment",
+            title=[f"{rule_spec('red_line_encroachment').title}（{n or lid[j]}，压占 {a:.1f} 平方米，"
+                   f"深入 {d:.2f} 米）" for n, j, a, d in zip(names, e_li, e_area, depth)],
+            feature_ids=list(zip(bid[e_bi], lid[e_li])),
             layer="buildings", geometry=e_parts,
             measures=[{"area_m2": a, "depth_m": d, "share": s, "entirely_inside": bool(i),
                        "road_class": road_class[j]}
                       for a, d, s, i, j in zip(e_area, depth, share, inside, e_li)],
-            measure_key="depth_m", measure_unit="m", severity=sev,
-            public=bool(rl.get("public", False)), event_code_old=str(rl.get("event_code_old", "")),
-            event_code_new=str(rl.get("event_code_new", "")), crs=crs))
+            measure_key="depth_m", measure_unit="m", severity=sev, crs=crs))
 
     # ---- setback ----------------------------------------------------------------------------
     if "red_line_setback" in rules:
@@ -322,20 +319,16 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
             sev = _severity("red_line_setback", measures, len(s_li), cfg)
             names = _text(red_lines, "road_name")[s_li]
             hcls = height_classes(heights[s_bi], cfg)
-            rl = cfg["red_line"]
             frames.append(make_findings(
-                check=CHECK, rule="red_line_setback", rule_source=rl["setback"]["rule_source"],
-                title=[f"{rl['setback']['title']}（{n or lid[j]}，应退 {q:.1f} 米，实退 {a:.2f} 米）"
-                       for n, j, q, a in zip(names, s_li, req, actual)],
-                task_id=str(rl["task_id"]), feature_ids=list(zip(bid[s_bi], lid[s_li])),
+                rule="red_line_setback",
+                title=[f"{rule_spec('red_line_setback').title}（{n or lid[j]}，应退 {q:.1f} 米，"
+                       f"实退 {a:.2f} 米）" for n, j, q, a in zip(names, s_li, req, actual)],
+                feature_ids=list(zip(bid[s_bi], lid[s_li])),
                 layer="buildings", geometry=geom,
                 measures=[{"required_m": q, "actual_m": a, "shortfall_m": s, "road_class": road_class[j],
                            "height_class": h, "height_m": heights[b]}
                           for q, a, s, j, h, b in zip(req, actual, shortfall, s_li, hcls, s_bi)],
-                measure_key="shortfall_m", measure_unit="m", severity=sev,
-                public=bool(rl.get("public", False)),
-                event_code_old=str(rl.get("event_code_old", "")),
-                event_code_new=str(rl.get("event_code_new", "")), crs=crs))
+                measure_key="shortfall_m", measure_unit="m", severity=sev, crs=crs))
     return concat_findings(frames) if frames else empty_findings(crs)
 
 

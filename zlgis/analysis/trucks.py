@@ -874,10 +874,9 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
         if not part:
             continue
         out.append(make_findings(
-            check=CHECK, rule="no_parking_zone", rule_source=rc["rule_source"],
+            rule="no_parking_zone",
             title=[f"货车在禁停区“{_name(zones, r['zone']) or zone_ids[r['zone']]}”禁停时段内停放"
                    for r in part],
-            task_id=str(rc["task_id"]),
             feature_ids=[[r["plate_hash"], zone_ids[r["zone"]]] for r in part],
             layer=layer,
             geometry=[Point(r["x"], r["y"]) for r in part],
@@ -890,8 +889,6 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
                       for r in part],
             measure_key="restricted_min", measure_unit="min",
             severity=["high" if r["restricted_min"] >= high else "medium" for r in part],
-            event_code_old=str(rc.get("event_code_old", "")),
-            event_code_new=str(rc.get("event_code_new", "")),
             observed_at=[local_iso([r["start"]])[0] for r in part],
             id_extra=[local_iso([r["start"]])[0] for r in part]))
     return concat_findings(out)
@@ -964,19 +961,15 @@ def restricted_road_findings(pings: pd.DataFrame, segments: gpd.GeoDataFrame, *,
     if not rows:
         return empty_findings()
     return make_findings(
-        check=CHECK, rule="restricted_road", rule_source=rc["rule_source"],
+        rule="restricted_road",
         title=[f"货车在限行时段驶入限行路段“{_name(segments, r['s']) or seg_ids[r['s']]}”"
                for r in rows],
-        task_id=str(rc["task_id"]),
         feature_ids=[[r["h"], seg_ids[r["s"]]] for r in rows], layer="truck_pings",
         geometry=[r["geom"] for r in rows],
         measures=[{"n_pings": r["n"], "first": local_iso([r["t0"]])[0],
                    "last": local_iso([r["t1"]])[0], "segment_id": seg_ids[r["s"]],
                    "hours": scheds[r["s"]].text, "length_m": r["length_m"]} for r in rows],
         measure_key="n_pings", measure_unit="次",
-        severity="medium",
-        event_code_old=str(rc.get("event_code_old", "")),
-        event_code_new=str(rc.get("event_code_new", "")),
         observed_at=[local_iso([r["t0"]])[0] for r in rows],
         id_extra=[str(local_date([r["t0"]])[0]) for r in rows])
 
@@ -1123,17 +1116,14 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
                 return "渣土车未按核准路线行驶"
 
             out.append(make_findings(
-                check=CHECK, rule="muck_off_route", rule_source=ro["rule_source"],
-                title=[_title(r) for r in rows],
-                task_id=str(ro["task_id"]), feature_ids=[[r["h"]] for r in rows],
+                rule="muck_off_route",
+                title=[_title(r) for r in rows], feature_ids=[[r["h"]] for r in rows],
                 layer="truck_pings", geometry=[r["geom"] for r in rows],
                 measures=[{"n_pings": r["n"], "off_hours_pings": r["off_hours"],
                            "max_off_m": r["dist"], "first": local_iso([r["t0"]])[0],
                            "last": local_iso([r["t1"]])[0], "approved_route": r["has_route"]}
                           for r in rows],
-                measure_key="max_off_m", measure_unit="m", severity="medium",
-                event_code_old=str(ro.get("event_code_old", "")),
-                event_code_new=str(ro.get("event_code_new", "")),
+                measure_key="max_off_m", measure_unit="m",
                 observed_at=[local_iso([r["t0"]])[0] for r in rows],
                 id_extra=[r["day"] for r in rows]))
     # -- stops outside lawful sites
@@ -1154,17 +1144,14 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
             if dumps is not None:
                 dist = shapely.distance(dumps, shapely.points(st["x"], st["y"]))
             out.append(make_findings(
-                check=CHECK, rule="muck_illegal_dump", rule_source=do["rule_source"],
-                title="渣土车在消纳场和工地以外停留（疑似私拉乱倒）", task_id=str(do["task_id"]),
+                rule="muck_illegal_dump",
                 feature_ids=[[h] for h in st["plate_hash"]], layer="truck_pings",
                 geometry=[Point(a, b) for a, b in zip(st["x"], st["y"])],
                 measures=[{"dwell_min": float(r.dwell_min), "n_pings": int(r.n),
                            "start": local_iso([r.start])[0], "end": local_iso([r.end])[0],
                            "dist_to_dump_site_m": float(d)}
                           for r, d in zip(st.itertuples(), dist)],
-                measure_key="dwell_min", measure_unit="min", severity="high",
-                event_code_old=str(do.get("event_code_old", "")),
-                event_code_new=str(do.get("event_code_new", "")),
+                measure_key="dwell_min", measure_unit="min",
                 observed_at=local_iso(st["start"].to_numpy()),
                 id_extra=local_iso(st["start"].to_numpy())))
     return concat_findings(out)
@@ -1224,16 +1211,13 @@ def zombie_findings(sightings: pd.DataFrame, corridor: Any, *, as_of_end: int | 
     days = st["dwell_min"].to_numpy(float) / 1440
     high = float(_v(cfg, "severity", "zombie_high_days"))
     return make_findings(
-        check=CHECK, rule="zombie_vehicle", rule_source=rc["rule_source"],
-        title="南出口重点路段车辆长期停放（疑似“僵尸车”）", task_id=str(rc["task_id"]),
+        rule="zombie_vehicle",
         feature_ids=[[h] for h in st["plate_hash"]], layer="truck_pings",
         geometry=[Point(a, b) for a, b in zip(st["x"], st["y"])],
         measures=[{"days": float(d), "sightings": int(r.n), "first_seen": local_iso([r.start])[0],
                    "last_seen": local_iso([r.end])[0]} for r, d in zip(st.itertuples(), days)],
         measure_key="days", measure_unit="d",
         severity=["high" if d >= high else "medium" for d in days],
-        event_code_old=str(rc.get("event_code_old", "")),
-        event_code_new=str(rc.get("event_code_new", "")),
         observed_at=local_iso(st["end"].to_numpy()),
         id_extra=[str(d) for d in local_date(st["start"].to_numpy())])
 
@@ -1333,7 +1317,6 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
     park = (parking.to_crs(WORKING_CRS) if parking is not None and parking.crs is not None
             else parking)
     has_park = park is not None and len(park)
-    public = bool(rc.get("public", False))
     if logistics is not None and len(logistics):
         lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
         acc = parking_access(lg, park, roads, restricted=restricted, config=cfg)
@@ -1343,19 +1326,18 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
             ids = _ids(lg, "point_id", "L")
             sel = np.flatnonzero(bad)
             out.append(make_findings(
-                check=CHECK, rule="parking_supply", rule_source=rc["rule_source"],
+                rule="parking_supply",
                 title=[f"物流点“{_name(lg, i) or ids[i]}”{'附近' if np.isfinite(d[i]) else ''}"
-                       f"{'缺少' if np.isfinite(d[i]) else '无法经道路到达'}大货车固定停放点" for i in sel],
-                task_id=str(rc["task_id"]), feature_ids=[[ids[i]] for i in sel],
+                       f"{'缺少' if np.isfinite(d[i]) else '无法经道路到达'}大货车固定停放点"
+                       for i in sel],
+                feature_ids=[[ids[i]] for i in sel],
                 layer="logistics_points", geometry=[lg.geometry.iloc[i] for i in sel],
                 measures=[{"network_m": float(d[i]) if np.isfinite(d[i]) else np.nan,
                            "straight_m": float(acc["straight_m"].iloc[i]),
                            "nearest_parking": acc["parking_id"].iloc[i],
                            "capacity": float(acc["capacity"].iloc[i]),
                            "limit_m": max_m, "reachable": bool(np.isfinite(d[i]))} for i in sel],
-                measure_key="network_m", measure_unit="m", severity="medium", public=public,
-                event_code_old=str(rc.get("event_code_old", "")),
-                event_code_new=str(rc.get("event_code_new", ""))))
+                measure_key="network_m", measure_unit="m"))
     if zones is not None and len(zones):
         zn = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
         zmax = float(_v(rc, "zone_max_m"))
@@ -1371,16 +1353,13 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
         if len(sel):
             ids = _ids(zn, "zone_id", "Z")
             out.append(make_findings(
-                check=CHECK, rule="parking_supply", rule_source=rc["rule_source"],
+                rule="parking_supply",
                 title=[f"禁停区“{_name(zn, i) or ids[i]}”周边 {zmax:.0f} 米内无大货车固定停放点"
-                       for i in sel],
-                task_id=str(rc["task_id"]), feature_ids=[[ids[i]] for i in sel],
+                       for i in sel], feature_ids=[[ids[i]] for i in sel],
                 layer="truck_no_parking_zones", geometry=[zn.geometry.iloc[i] for i in sel],
                 measures=[{"nearest_parking_m": float(dz[i]) if np.isfinite(dz[i]) else np.nan,
                            "limit_m": zmax} for i in sel],
-                measure_key="nearest_parking_m", measure_unit="m", severity="low", public=public,
-                event_code_old=str(rc.get("event_code_old", "")),
-                event_code_new=str(rc.get("event_code_new", ""))))
+                measure_key="nearest_parking_m", measure_unit="m", severity="low"))
     return concat_findings(out)
 
 

@@ -55,6 +55,7 @@ from numpy.typing import NDArray
 from ..catalog import Catalog
 from ..config import load_config
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from ..rules import rule as rule_spec
 from .terrain import DEM, DepressionAnalysis, analyse_depressions, read_dem, region_polygons
 
 __all__ = [
@@ -71,20 +72,9 @@ __all__ = [
     "ponding_overlay",
     "run_check",
     "CHECK",
-    "RULES",
 ]
 
 CHECK = "waterlogging"
-#: Rule ids of this check and their Chinese titles.
-RULES = {
-    "depression": "地形洼地积水风险",
-    "road_ponding": "道路车道积水深度超过标准（预测）",
-    "recorded_point_unexplained": "积水点无地形洼地解释（疑似排水设施故障）",
-    "survey_candidate": "预测积水洼地尚无积水点记录（建议排查）",
-}
-LANE_RULE_SOURCE = ("GB 51222-2017 城镇内涝防治技术规范 §3.2 / GB 50014 (2014年版) "
-                    "内涝防治设计重现期：道路中一条车道的积水深度不超过15cm")
-TASK_SOURCE = "扎政办字〔2022〕51号 任务2.1.8 城区易涝点排查整改"
 
 
 def _cfg() -> dict[str, Any]:
@@ -516,8 +506,6 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
     * ``recorded_point_unexplained``: recorded points not eliminated that no depression explains;
     * ``survey_candidate``: reported depressions with no recorded point.
     """
-    cfg = _cfg()
-    task = str(cfg["task_id"])
     frames = []
     crs = crs or depressions.crs
     if len(depressions):
@@ -532,33 +520,33 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
                         d["spills"] if "spills" in d else [None] * len(d),
                         d["runoff_m3"] if "runoff_m3" in d else [None] * len(d))]
         frames.append(make_findings(
-            check=CHECK, rule="depression", rule_source=LANE_RULE_SOURCE,
-            title=[f"{RULES['depression']}：最大积水深度 {dc:.0f} 厘米，容积 {v:.0f} 立方米"
-                   for dc, v in zip(depth_cm, d["volume_m3"])],
-            task_id=task, feature_ids=[[i] for i in d["depression_id"]], layer="dem",
+            rule="depression",
+            title=[f"{rule_spec('depression').title}：最大积水深度 {dc:.0f} 厘米，"
+                   f"容积 {v:.0f} 立方米" for dc, v in zip(depth_cm, d["volume_m3"])],
+            feature_ids=[[i] for i in d["depression_id"]], layer="dem",
             geometry=d.geometry.values, measures=measures, measure_key="max_depth_cm",
-            measure_unit="cm", severity=_severity(depth_cm), public=True, crs=crs))
+            measure_unit="cm", severity=_severity(depth_cm), crs=crs))
         if "survey_candidate" in d:
             c = d[d["survey_candidate"]]
             if len(c):
                 cd = np.round(c["max_depth_m"].to_numpy(dtype=float) * 100, 1)
                 frames.append(make_findings(
-                    check=CHECK, rule="survey_candidate",
-                    rule_source=f"{TASK_SOURCE}（建立问题清单）；{LANE_RULE_SOURCE}",
-                    title=[f"{RULES['survey_candidate']}：预测最大积水 {x:.0f} 厘米" for x in cd],
-                    task_id=task, feature_ids=[[i] for i in c["depression_id"]], layer="dem",
+                    rule="survey_candidate",
+                    title=[f"{rule_spec('survey_candidate').title}：预测最大积水 {x:.0f} 厘米"
+                           for x in cd],
+                    feature_ids=[[i] for i in c["depression_id"]], layer="dem",
                     geometry=c.geometry.values,
                     measures=[{"max_depth_cm": x, "volume_m3": v} for x, v in
                               zip(cd, c["volume_m3"])],
                     measure_key="max_depth_cm", measure_unit="cm", severity=_severity(cd),
-                    public=False, crs=crs))
+                    crs=crs))
     if len(roads):
         frames.append(make_findings(
-            check=CHECK, rule="road_ponding", rule_source=LANE_RULE_SOURCE,
-            title=[f"{RULES['road_ponding']}：{n or rid} 积水 {dc:.0f} 厘米，长 {ln:.0f} 米"
+            rule="road_ponding",
+            title=[f"{rule_spec('road_ponding').title}：{n or rid} 积水 {dc:.0f} 厘米，长 {ln:.0f} 米"
                    for rid, n, dc, ln in zip(roads["road_id"], roads["name"].fillna(""),
                                              roads["max_depth_cm"], roads["wet_length_m"])],
-            task_id=task, feature_ids=[[r, dd] for r, dd in
+            feature_ids=[[r, dd] for r, dd in
                                        zip(roads["road_id"], roads["depression_id"])],
             layer="roads", geometry=roads.geometry.values,
             measures=[{"max_depth_cm": dc, "wet_length_m": ln, "wet_area_m2": wa,
@@ -568,8 +556,7 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
                           roads["scenario_depth_cm"] if "scenario_depth_cm" in roads
                           else [None] * len(roads))],
             measure_key="max_depth_cm", measure_unit="cm",
-            severity=_severity(roads["max_depth_cm"].to_numpy(dtype=float)), public=True,
-            crs=crs))
+            severity=_severity(roads["max_depth_cm"].to_numpy(dtype=float)), crs=crs))
     if len(points):
         u = points[~points["explained"] & ~points["eliminated"]]
         u = u[~u["point_id"].astype(str).duplicated()]   # one finding per point id
@@ -579,17 +566,15 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
             observed = ([str(v)[:10] if pd.notna(v) else "" for v in u["recorded_on"]]
                         if "recorded_on" in u else "")
             frames.append(make_findings(
-                check=CHECK, rule="recorded_point_unexplained",
-                rule_source=f"{TASK_SOURCE}；地形无洼地而积水，按排水设施（雨水口、管道）故障排查",
-                title=[RULES["recorded_point_unexplained"]] * len(u),
-                task_id=task, feature_ids=[[p] for p in u["point_id"].astype(str)],
+                rule="recorded_point_unexplained",
+                feature_ids=[[p] for p in u["point_id"].astype(str)],
                 layer="waterlogging_points", geometry=u.geometry.values,
                 measures=[{"recorded_depth_cm": x, "status": s} for x, s in
                           zip(depth, u["status"].astype(str) if "status" in u else [""] * len(u))],
                 measure_key="recorded_depth_cm", measure_unit="cm",
                 severity=["high" if sv == "high" else "medium"
                           for sv in _severity(depth.fillna(0).to_numpy(dtype=float))],
-                public=False, observed_at=observed, crs=crs))
+                observed_at=observed, crs=crs))
     out = concat_findings(frames) if frames else empty_findings(crs)
     return assign_grids(out, grids) if grids is not None else out
 

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ZlgisError
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
-           "output_dir",
+           "output_dir", "print_rule_counts",
            "COMMAND_MODULES"]
 
 #: Sub-command modules, in the order they appear in ``zlgis --help``.
@@ -102,6 +102,16 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
             notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与分析"
                          f"（如第 {first.get('reject_row', '?')} 行：{reason}）；详见 zlgis validate")
     return layers, notes
+
+
+def print_rule_counts(findings: Any, check: str, *, unit: str = "") -> None:
+    """Print one line per rule of ``check`` with findings: its registered title and count."""
+    from ..rules import rules
+
+    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
+    for r in rules(check):
+        if counts.get(r.id):
+            print(f"  {r.title}：{counts[r.id]}{unit}")
 
 
 def build_parser() -> argparse.ArgumentParser:

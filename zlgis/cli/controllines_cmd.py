@@ -13,22 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options, iso_date, load_checked, output_dir
+from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "RULE_TITLES", "LAYERS", "write_findings"]
+__all__ = ["register", "run", "LAYERS", "write_findings"]
 
-#: Chinese names of the rules, for the summary and the CSV.
-RULE_TITLES = {
-    "red_line_encroachment": "建筑压占道路红线",
-    "red_line_setback": "建筑退让道路红线不足",
-    "green_line": "疑似在城市绿线内建设（待核查）",
-    "blue_line": "疑似在城市蓝线内建设（待核查）",
-    "purple_line": "疑似在城市紫线内建设（待核查）",
-    "yellow_line": "疑似在城市黄线内建设（待核查）",
-    "unpermitted_construction": "未取得规划许可的建设",
-}
 
 
 
@@ -59,7 +49,7 @@ def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
     """Write ``findings.gpkg`` and ``findings.csv`` (Chinese headers, WKT geometry) into ``out``."""
     from ..publish.tables import write_findings as write
 
-    return write(findings, out, stem="findings", rule_titles=RULE_TITLES)
+    return write(findings, out, stem="findings")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         nb = len(layers.get("buildings", []))
         print(f"五线管控检查：{nb} 栋建筑，共 {len(findings)} 个问题")
-        for rule, title in RULE_TITLES.items():
-            if counts.get(rule):
-                print(f"  {title}：{counts[rule]}")
+        print_rule_counts(findings, "controllines")
         if len(findings):
             sev = findings["severity"].value_counts().to_dict()
             print(f"  严重程度：高 {sev.get('high', 0)}，中 {sev.get('medium', 0)}，"

@@ -24,18 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from ..publish.tables import write_findings
-from . import add_common_options, load_checked, output_dir
+from . import add_common_options, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "RULE_TITLES", "LAYERS", "write_outputs"]
+__all__ = ["register", "run", "LAYERS", "write_outputs"]
 
-RULE_TITLES = {
-    "toilet_uncovered": "公厕服务盲区",
-    "transfer_uncovered": "转运站服务盲区",
-    "transfer_station_distance": "转运站与相邻建筑间距不足",
-    "park_uncovered": "公园服务盲区",
-}
 TOPIC_TITLES = {"toilets": "公共厕所", "transfer": "垃圾转运站", "parks": "公园绿地"}
 
 GRID_HEADERS = {
@@ -187,7 +181,7 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
     files["areas"] = str(areas)
     # findings
     f = result.findings
-    fg, fc = write_findings(f, out, stem="findings", rule_titles=RULE_TITLES)
+    fg, fc = write_findings(f, out, stem="findings")
     files["findings"] = str(fg)
     files["findings_csv"] = str(fc)
     if make_map and catalog is not None:
@@ -337,10 +331,7 @@ def _print_summary(result: Any, sites: Any, transfer_sites: Any) -> None:
         parts = [f"{MEASURE_TITLES.get(r.measure, r.measure)} {r.share:.1%}"
                  for r in sub.itertuples() if r.share == r.share]
         print(f"  {name}：" + "，".join(parts))
-    counts = result.findings["rule"].value_counts().to_dict() if len(result.findings) else {}
-    for rule, title in RULE_TITLES.items():
-        if counts.get(rule):
-            print(f"  {title}：{counts[rule]} 处")
+    print_rule_counts(result.findings, "coverage", unit=" 处")
     if sites is not None:
         print(f"  新增选址建议：{len(sites.sites)} 处，覆盖率由 {sites.before:.1%} 提高到 "
               f"{sites.after:.1%}（{'整数规划' if sites.solver == 'cbc' else '贪心算法'}）")

@@ -15,20 +15,11 @@ import sys
 from typing import Any
 
 from ..publish.tables import write_findings
-from . import add_common_options, iso_date, output_dir
+from . import add_common_options, iso_date, output_dir, print_rule_counts
 from .._progress import Progress
 
-__all__ = ["register", "run", "RULE_TITLES"]
+__all__ = ["register", "run"]
 
-#: Chinese names of the rules, for messages and headers.
-RULE_TITLES = {
-    "no_parking_zone": "禁停区禁停时段停车",
-    "restricted_road": "限行时段驶入限行路段",
-    "muck_off_route": "渣土车偏离核准路线",
-    "muck_illegal_dump": "渣土车疑似私拉乱倒",
-    "zombie_vehicle": "南出口路段僵尸车",
-    "parking_supply": "大货车固定停放点不足",
-}
 
 
 
@@ -58,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(findings, out, stem="trucks_findings", rule_titles=RULE_TITLES)
+    gpkg, csv = write_findings(findings, out, stem="trucks_findings")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     notes = list(findings.attrs.get("notes", []))
     if getattr(args, "json", False):
@@ -67,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
                          ensure_ascii=False))
     else:
         print(f"大车进城检查（截至 {findings.attrs.get('as_of')} 的 7 天）：共 {len(findings)} 个问题")
-        for rule, title in RULE_TITLES.items():
-            if counts.get(rule):
-                print(f"  {title}：{counts[rule]}")
+        print_rule_counts(findings, "trucks")
         for n in notes:
             print(f"  注意：{n}", file=sys.stderr)
         print(f"结果已写入 {gpkg} 和 {csv}")

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..analysis.terrain import write_cog
-    from ..analysis.waterlogging import RULES, analyse_waterlogging, load_catalog_dem
+    from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
     from ..io import atomic_path, load_layers, write_text_atomic
 
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         res.roads.to_file(tmp, layer="roads_at_risk", driver="GPKG")
         res.scenario_roads.to_file(tmp, layer="scenario_roads_at_risk", driver="GPKG")
     findings = res.findings
-    write_findings(findings, out, stem="waterlogging_findings", rule_titles=RULES)
+    write_findings(findings, out, stem="waterlogging_findings")
     pts = pd.DataFrame(res.points.drop(columns="geometry"))
     pts = pts[[c for c in POINT_HEADERS if c in pts.columns]]
     for col in ("eliminated", "explained"):

@@ -19,9 +19,8 @@ Examples
 >>> from zlgis.ledger import Ledger
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> led = Ledger(d / "ledger.sqlite")
->>> f = make_findings(check="controllines", rule="red_line_encroachment",
-...     rule_source="GB 50352-2019 §2.0.6", title="建筑压占道路红线", task_id="1.3.3",
-...     feature_ids=[["B1", "R1"]], layer="buildings", geometry=[Point(0, 0)])
+>>> f = make_findings(rule="red_line_encroachment", feature_ids=[["B1", "R1"]],
+...                   layer="buildings", geometry=[Point(0, 0)])
 >>> _ = led.merge(f, week="2022-W35", checks_run=["controllines"])
 >>> path = export_excel(led, d / "ledger.xlsx")
 >>> import openpyxl
@@ -51,6 +50,7 @@ import pandas as pd
 
 from ..config import department_name, load_config
 from ..errors import LedgerError, ZlgisError
+from ..rules import checks
 from ..io.atomic import atomic_path
 from .store import STATUSES, Ledger, parse_week, status_code, status_labels
 
@@ -109,8 +109,6 @@ _INFO_SHEET = "说明"
 _SUMMARY_SHEET = "汇总"
 _UNASSIGNED = "未分派"
 _SEVERITY = {"high": "高", "medium": "中", "low": "低"}
-_CHECKS = {"controllines": "五线管控", "coverage": "设施覆盖", "waterlogging": "内涝积水",
-           "trucks": "大车管理"}
 _STATUS_ORDER = {s: i for i, s in enumerate(("overdue", "reopened", "new", "open", "rectified"))}
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
 _MAX_TEXT = 500
@@ -148,7 +146,7 @@ def _prepare(view: pd.DataFrame, map_href: str) -> pd.DataFrame:
     df = pd.DataFrame(view.drop(columns="geometry")).copy()
     df["status_label"] = df["status"].map(labels).fillna(df["status"])
     df["severity_label"] = df["severity"].map(_SEVERITY).fillna(df["severity"])
-    df["check_label"] = df["check"].map(_CHECKS).fillna(df["check"])
+    df["check_label"] = df["check"].map({c.name: c.title for c in checks()}).fillna(df["check"])
     df["lead_names"] = df["lead_department"].map(_names)
     df["coop_names"] = df["coop_departments"].map(_names)
     if len(view):

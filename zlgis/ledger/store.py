@@ -27,9 +27,8 @@ Examples
 >>> import tempfile, pathlib
 >>> from shapely.geometry import Point
 >>> from zlgis.findings import make_findings
->>> f = make_findings(check="controllines", rule="red_line_encroachment",
-...     rule_source="GB 50352-2019 §2.0.6", title="建筑压占道路红线", task_id="1.3.3",
-...     feature_ids=[["B1", "R1"]], layer="buildings", geometry=[Point(0, 0)])
+>>> f = make_findings(rule="red_line_encroachment", feature_ids=[["B1", "R1"]],
+...                   layer="buildings", geometry=[Point(0, 0)])
 >>> led = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite")
 >>> r = led.merge(f, week="2022-W35", checks_run=["controllines"])
 >>> led.view()["status"].tolist(), led.view()["deadline"].tolist()
@@ -60,6 +59,7 @@ from ..config import load_config
 from ..crs import WORKING_CRS
 from ..errors import ConfigError, InputError, LedgerError
 from ..findings import FINDING_COLUMNS
+from ..rules import find_rule
 
 __all__ = [
     "STATUSES",
@@ -165,38 +165,30 @@ def status_code(text: Any) -> str | None:
 
 
 # ----------------------------------------------------------------------------------- deadlines
-def _rule_for(row: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for rule in rules:
-        match = rule.get("match") or {}
-        if all(str(row.get(k, "")) == str(v) for k, v in match.items()):
-            return rule
-    return None
-
-
 def deadline_for(row: dict[str, Any], found_on: dt.date, config: dict[str, Any] | None = None
                  ) -> str:
     """Deadline of a finding first found (or found again) in the week ending ``found_on``.
 
-    Returns ISO text: a date (``2022-10-31``) or, for hour rules, a time (``2022-09-02T08:30``).
+    The finding's rule gives its deadline in the rule registry (:mod:`zlgis.rules`); rules
+    without one take ``ledger.yaml``'s ``deadlines.default``. Returns ISO text: a date
+    (``2022-10-31``) or, for hour rules, a time (``2022-09-02T08:30``).
 
-    >>> deadline_for({"task_id": "1.3.3"}, dt.date(2022, 9, 4))
+    >>> deadline_for({"rule": "red_line_encroachment"}, dt.date(2022, 9, 4))
     '2022-10-31'
-    >>> deadline_for({"task_id": "2.1.5", "observed_at": "2022-09-01T08:30:00"},
-    ...              dt.date(2022, 9, 4))
-    '2022-09-02T08:30'
-    >>> deadline_for({"task_id": "9.9.9"}, dt.date(2022, 9, 4))
+    >>> deadline_for({"rule": "no_parking_zone"}, dt.date(2022, 9, 4))
+    '2022-09-11'
+    >>> deadline_for({"rule": "depression"}, dt.date(2022, 9, 4))
     '2022-10-04'
     """
-    deadlines = (config or _config())["deadlines"]
-    rule = _rule_for(row, list(deadlines.get("rules") or [])) or deadlines.get("default") or {}
+    spec = find_rule(str(row.get("rule", "")))
+    rule = (spec.deadline if spec is not None else None) or (config or _config())["deadlines"].get("default") or {}
     if "date" in rule:
         return dt.date.fromisoformat(str(rule["date"])).isoformat()
     if "hours" in rule:
         start = (_parse_time(row.get("observed_at"))
                  or dt.datetime.combine(found_on, dt.time(23, 59)))
         return (start + dt.timedelta(hours=float(rule["hours"]))).strftime("%Y-%m-%dT%H:%M")
-    days = int(rule.get("days", 30))
-    return (found_on + dt.timedelta(days=days)).isoformat()
+    return (found_on + dt.timedelta(days=int(rule["days"]))).isoformat()
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

@@ -8,9 +8,8 @@ Examples
 --------
 >>> from shapely.geometry import Point
 >>> from zlgis.findings import make_findings
->>> f = make_findings(check="controllines", rule="red_line_setback", rule_source="示例",
-...                   title="建筑退让道路红线不足", task_id="1.3.3", feature_ids=[["B1", "HX1"]],
-...                   layer="buildings", geometry=[Point(1, 2)], measures=[{"actual_m": 4.0}],
+>>> f = make_findings(rule="red_line_setback", feature_ids=[["B1", "HX1"]], layer="buildings",
+...                   geometry=[Point(1, 2)], measures=[{"actual_m": 4.0}],
 ...                   measure_key="actual_m", measure_unit="m", severity="high")
 >>> t = findings_table(f)
 >>> t.loc[0, "规则"], t.loc[0, "严重程度"], t.loc[0, "单位"], t.loc[0, "牵头部门"], t.loc[0, "几何（WKT）"]
@@ -19,13 +18,13 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from ..config import department_name, load_config
+from ..config import department_name
+from ..rules import rules
 from ..io.atomic import atomic_path
 
 __all__ = ["FINDING_HEADERS", "SEVERITY_LABELS", "UNIT_LABELS", "findings_table",
@@ -50,14 +49,12 @@ def _departments(codes: object) -> str:
     return "、".join(department_name(c) for c in str(codes or "").split(";") if c)
 
 
-def findings_table(findings: gpd.GeoDataFrame,
-                   rule_titles: Mapping[str, str] | None = None) -> pd.DataFrame:
+def findings_table(findings: gpd.GeoDataFrame) -> pd.DataFrame:
     """The findings as a plain table with Chinese headers and values, geometry as WKT.
 
-    Rule ids become titles from ``rule_titles``, else from ``ledger.yaml``'s ``rule_labels``.
+    Rule ids become their titles in the rule registry (:mod:`zlgis.rules`).
     """
-    titles = dict(load_config("ledger").get("rule_labels") or {})
-    titles.update(rule_titles or {})
+    titles = {r.id: r.title for r in rules()}
     table = pd.DataFrame(findings.drop(columns=findings.geometry.name))
     table["geometry"] = findings.geometry.to_wkt(rounding_precision=3).to_numpy()
     table["rule"] = table["rule"].map(lambda r: titles.get(r, r))
@@ -71,13 +68,13 @@ def findings_table(findings: gpd.GeoDataFrame,
         columns=FINDING_HEADERS)
 
 
-def write_findings(findings: gpd.GeoDataFrame, out_dir: str | Path, *, stem: str = "findings",
-                   rule_titles: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+def write_findings(findings: gpd.GeoDataFrame, out_dir: str | Path, *,
+                   stem: str = "findings") -> tuple[Path, Path]:
     """Write ``<stem>.gpkg`` (layer ``stem``) and ``<stem>.csv`` (UTF-8 with BOM), atomically."""
     out = Path(out_dir)
     gpkg, csv = out / f"{stem}.gpkg", out / f"{stem}.csv"
     with atomic_path(gpkg) as tmp:
         findings.to_file(tmp, layer=stem, driver="GPKG")
     with atomic_path(csv) as tmp:
-        findings_table(findings, rule_titles).to_csv(tmp, index=False, encoding="utf-8-sig")
+        findings_table(findings).to_csv(tmp, index=False, encoding="utf-8-sig")
     return gpkg, csv
