@@ -18,6 +18,9 @@ __all__ = [
     "LayerError",
     "LedgerError",
     "LockedError",
+    "StorageError",
+    "storage_error",
+    "os_reason",
 ]
 
 
@@ -76,6 +79,45 @@ class LedgerError(ZlgisError):
     """The ledger or an edited ledger sheet is invalid; the ledger was left unchanged."""
 
     exit_code = 1
+
+
+class StorageError(ZlgisError):
+    """An output or ledger path cannot be written: disk full, read-only, no permission (exit 2).
+
+    Nothing was changed: outputs are written atomically and the ledger in one transaction.
+    """
+
+
+#: Chinese reasons for the errno values a bureau meets on output and ledger paths.
+_ERRNO_REASONS = {
+    "ENOSPC": "磁盘空间不足", "EDQUOT": "磁盘配额已用完", "EROFS": "文件系统为只读",
+    "EACCES": "没有写入权限", "EPERM": "没有写入权限", "EIO": "磁盘读写错误",
+    "ENOENT": "路径不存在", "ENOTDIR": "路径中有一段不是文件夹", "EISDIR": "目标是文件夹",
+    "ENAMETOOLONG": "路径过长", "EMFILE": "打开的文件过多",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The Chinese reason of an ``OSError`` (disk full, read-only, no permission ...).
+
+    >>> import errno
+    >>> os_reason(OSError(errno.EROFS, "Read-only file system"))
+    '文件系统为只读'
+    """
+    import errno as _errno
+
+    return _ERRNO_REASONS.get(_errno.errorcode.get(exc.errno or 0, ""), exc.strerror or str(exc))
+
+
+def storage_error(exc: OSError, path: str | None = None) -> StorageError:
+    """A :class:`StorageError` saying what failed and where, from an ``OSError``.
+
+    >>> import errno
+    >>> str(storage_error(OSError(errno.ENOSPC, "No space left on device", "/srv/out/a.html")))
+    '文件 /srv/out/a.html：写入失败：磁盘空间不足（已有输出和台账未改变）'
+    """
+    where = path or (str(exc.filename) if exc.filename else None)
+    return StorageError(f"写入失败：{os_reason(exc)}（已有输出和台账未改变）", path=where)
 
 
 class LockedError(ZlgisError):

@@ -58,7 +58,8 @@ import pandas as pd
 from ._progress import Progress
 from .catalog import Catalog
 from .config import department_name
-from .errors import InputError, LayerError, LockedError, ZlgisError
+from .errors import (InputError, LayerError, LockedError, StorageError, ZlgisError,
+                     os_reason)
 from .findings import FINDING_COLUMNS, assign_grids, concat_findings
 from .rules import find_rule
 from .io.atomic import atomic_dir
@@ -595,10 +596,15 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                              hook=_kill_point)
         lap("merged")
         progress.step(f"输出 {out / week}")
-        with atomic_dir(out / week) as tmp:
-            os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
-            files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
-                                 issues=issues)
+        try:
+            with atomic_dir(out / week) as tmp:
+                os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
+                files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
+                                     issues=issues)
+        except OSError as exc:
+            raise StorageError(
+                f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"
+                f"未改变；处理后重新运行 {week} 即可得到完整输出", path=str(out / week)) from None
         files = {k: out / week / p.name for k, p in files.items()}
         lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,

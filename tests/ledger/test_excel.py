@@ -105,7 +105,7 @@ def test_round_trip(ledger, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["unknown_id", "bad_status", "computed_status", "removed_column",
-                                  "conflict", "not_a_workbook"])
+                                  "conflict"])
 def test_bad_sheet_refused_ledger_unchanged(ledger, tmp_path, case):
     path = export_excel(ledger, tmp_path / "l.xlsx")
     view = ledger.view().set_index("feature_id")
@@ -114,7 +114,7 @@ def test_bad_sheet_refused_ledger_unchanged(ledger, tmp_path, case):
     _edit(path, "自然资源局", {b1: ("已整改", "ok", "")})
     expect = {"unknown_id": "不在 2022-W35 台账中", "bad_status": "状态“修好了”无效",
               "computed_status": "不能人工改为“复发”", "removed_column": "缺少列“整改说明”",
-              "conflict": "填写不一致", "not_a_workbook": "无法作为 Excel"}[case]
+              "conflict": "填写不一致"}[case]
     if case == "unknown_id":
         wb = openpyxl.load_workbook(path)
         wb["自然资源局"].cell(3, 1).value = "controllines-red_line_encroachment-0000000000000000"
@@ -125,15 +125,13 @@ def test_bad_sheet_refused_ledger_unchanged(ledger, tmp_path, case):
         _edit(path, "公安局", {p1: ("复发", "", "")})
     elif case == "removed_column":
         _edit(path, "公安局", {}, drop_col="整改说明")
-    elif case == "conflict":
+    else:
         _edit(path, "公安局", {p1: ("已整改", "a", "")})
         _edit(path, "城管执法局", {p1: ("未整改", "b", "")})
-    else:
-        path.write_bytes(b"PK\x03\x04 broken")
     fp = ledger.fingerprint()
     with pytest.raises(LedgerError, match=expect) as err:
         import_excel(path, ledger)
-    assert "台账未作任何修改" in str(err.value) or case == "not_a_workbook"
+    assert "台账未作任何修改" in str(err.value)
     assert str(path) in str(err.value)
     assert ledger.fingerprint() == fp
 
@@ -156,3 +154,103 @@ def test_cli_export_and_status(ledger, tmp_path, capsys):
     assert cli_main(["ledger", "status", "--ledger", str(ledger.path)]) == 0
     text = capsys.readouterr().out
     assert "2022-W35\t3\t0\t0\t0\t0" in text
+
+
+def _png(path):
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+
+
+@pytest.mark.parametrize("kind, expect", [
+    ("png", "不是有效的 Excel"), ("text", "不是有效的 Excel"), ("empty", "文件为空"),
+    ("directory", "不是普通文件"), ("broken_zip", "不是有效的 Excel"), ("missing", "文件不存在"),
+])
+def test_unreadable_import_file_exit_2(ledger, tmp_path, capsys, kind, expect):
+    path = tmp_path / "edited.xlsx"
+    if kind == "png":
+        _png(path)
+    elif kind == "text":
+        path.write_text("状态,整改说明\n已整改,ok\n", encoding="utf-8")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "broken_zip":
+        path.write_bytes(b"PK\x03\x04 broken")
+    fp = ledger.fingerprint()
+    assert cli_main(["ledger", "import", str(path), "--ledger", str(ledger.path)]) == 2
+    err = capsys.readouterr().err
+    assert expect in err and str(path) in err and "Traceback" not in err
+    assert ledger.fingerprint() == fp
+
+
+def test_empty_editable_cells_are_empty_and_apostrophe_notes_survive(ledger, tmp_path):
+    path = export_excel(ledger, tmp_path / "l.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["自然资源局"]
+    header, rows = _rows(ws)
+    # nothing exported as a lone apostrophe (an empty note is an empty cell)
+    assert not any(v == "'" for r in rows for v in r.values())
+    assert {r["整改说明"] for r in rows} == {None}
+    view = ledger.view().set_index("feature_id")
+    b1 = view.loc["B1", "finding_id"]
+    _edit(path, "自然资源局", {b1: ("已整改", "'拆除 50% 见照片", "@现场照片")})
+    assert import_excel(path, ledger) == 1
+    row = ledger.view().set_index("finding_id").loc[b1]
+    assert row["note"] == "'拆除 50% 见照片"  # a user's apostrophe is kept
+    assert row["photo"] == "@现场照片"  # stored as text; neutralised again on export
+    again = export_excel(ledger, tmp_path / "again.xlsx")
+    _, rows = _rows(openpyxl.load_workbook(again)["自然资源局"])
+    assert {r["照片编号"] for r in rows if r["问题编号"] == b1} == {"'@现场照片"}
+
+
+def _crafted(path, *, wide=False, bomb=False):
+    """A small xlsx whose sheet reaches column XFD at row 200,000, or whose shared strings
+    expand to about 1.5 GB; both are tiny on disk."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="s" sheetId="1"/></sheets>'
+                   '</workbook>')
+        row = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        if wide:
+            row += '<row r="200000"><c r="XFD200000" t="s"><v>0</v></c></row>'
+        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet><sheetData>{row}</sheetData>"
+                   "</worksheet>")
+        if bomb:
+            with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+                fh.write(b"<sst><si><t>")
+                block = b"A" * (1 << 24)
+                for _ in range(96):
+                    fh.write(block)
+                fh.write(b"</t></si></sst>")
+        else:
+            z.writestr("xl/sharedStrings.xml", "<sst><si><t>x</t></si></sst>")
+
+
+@pytest.mark.parametrize("kind, expect", [("wide", "工作表范围过大（200000 行 × 16384 列"),
+                                          ("bomb", "超过上限")])
+def test_crafted_sheets_refused_quickly_and_lean(ledger, tmp_path, kind, expect):
+    import subprocess
+    import sys
+
+    path = tmp_path / f"{kind}.xlsx"
+    _crafted(path, wide=kind == "wide", bomb=kind == "bomb")
+    assert path.stat().st_size < 2_000_000
+    # in a child process, so that its peak memory is its own
+    code = ("import resource, sys\n"
+            "from zlgis.cli import main\n"
+            "import openpyxl, zlgis.ledger.excel, zlgis.weekly\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "rc = main(['ledger', 'import', sys.argv[1], '--ledger', sys.argv[2]])\n"
+            "print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "sys.exit(rc)\n")
+    fp = ledger.fingerprint()
+    proc = subprocess.run([sys.executable, "-c", code, str(path), str(ledger.path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert expect in proc.stderr and "Traceback" not in proc.stderr
+    before_kib, peak_kib = map(int, proc.stdout.split()[-2:])
+    # refused before parsing: the import itself adds well under 200 MB to the process
+    assert peak_kib - before_kib < 200 * 1024, (before_kib, peak_kib)
+    assert ledger.fingerprint() == fp

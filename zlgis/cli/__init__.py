@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ZlgisError
+from ..errors import ZlgisError, storage_error
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
            "output_dir", "print_rule_counts",
@@ -155,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # disk full, read-only mount, no permission on an output path
+        if args.debug:
+            traceback.print_exc()
+        err = storage_error(exc)
+        print(f"错误：{err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":

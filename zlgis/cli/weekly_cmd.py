@@ -110,12 +110,13 @@ def _ledger_path(args: argparse.Namespace, *, must_exist: bool = True) -> Path:
 
 def _import(args: argparse.Namespace) -> int:
     from ..ledger import Ledger
-    from ..ledger.excel import import_excel
+    from ..ledger.excel import apply_edits, read_edits
     from ..weekly import run_lock
 
     path = _ledger_path(args)
+    week, edits = read_edits(args.file)  # parsed and checked before the lock is taken
     with run_lock(path):
-        n = import_excel(args.file, Ledger(path, create=False))
+        n = apply_edits(args.file, week, edits, Ledger(path, create=False))
     print(f"已导入 {args.file}：{n} 个问题的状态、整改说明或照片编号已更新到台账 {path}")
     return 0
 

@@ -49,9 +49,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import department_name, load_config
-from ..errors import LedgerError, ZlgisError
+from ..errors import LedgerError, UnreadableInputError, ZlgisError
 from ..rules import checks
 from ..io.atomic import atomic_path
+from ..io.tables import neutralise, restore
+from ..io.xlsx_guard import check_xlsx
 from .store import STATUSES, Ledger, parse_week, status_code, status_labels
 
 __all__ = ["EXCEL_COLUMNS", "EDITABLE_COLUMNS", "department_order", "export_excel", "import_excel",
@@ -284,8 +286,7 @@ def _cell(value: Any) -> Any:
         return int(value)
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
-    text = str(value)
-    return "'" + text if text[:1] in "=+-@" and text != "-" else text  # no formula injection
+    return neutralise(str(value))  # no formula injection
 
 
 def _fix_properties(wb: Any) -> None:
@@ -345,8 +346,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") else text
+    return restore(str(value).strip())
 
 
 def read_edits(path: str | os.PathLike[str]) -> tuple[str, pd.DataFrame]:
@@ -360,12 +360,16 @@ def read_edits(path: str | os.PathLike[str]) -> tuple[str, pd.DataFrame]:
 
     path = Path(path)
     if not path.exists():
-        raise LedgerError("文件不存在", path=str(path))
+        raise UnreadableInputError("文件不存在", path=str(path))
+    limits = load_config("ledger")["import_limits"]
+    check_xlsx(path, max_rows=int(limits["max_rows"]), max_columns=int(limits["max_columns"]),
+               max_uncompressed_bytes=int(limits["max_uncompressed_mb"]) * 2**20,
+               max_part_bytes=int(limits["max_part_mb"]) * 2**20)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise LedgerError(f"文件无法作为 Excel 台账读取（{type(exc).__name__}）",
-                          path=str(path)) from None
+        raise UnreadableInputError(f"文件无法作为 Excel 台账读取（{type(exc).__name__}）",
+                                   path=str(path)) from None
     labels = status_labels()
     try:
         if _INFO_SHEET not in wb.sheetnames:
@@ -477,9 +481,16 @@ def import_excel(path: str | os.PathLike[str], ledger: Ledger) -> int:
     """Import staff edits from an Excel ledger into ``ledger``; return the number changed.
 
     All or nothing: a file with a removed column, an unknown id or an invalid status is refused
-    with a :class:`~zlgis.errors.LedgerError` and the ledger is not touched.
+    with a :class:`~zlgis.errors.LedgerError` and the ledger is not touched. The file is read
+    and checked by :func:`read_edits` first; only :func:`apply_edits` needs the ledger's lock.
     """
     week, edits = read_edits(path)
+    return apply_edits(path, week, edits, ledger)
+
+
+def apply_edits(path: str | os.PathLike[str], week: str, edits: pd.DataFrame,
+                ledger: Ledger) -> int:
+    """Apply edits read by :func:`read_edits` from ``path`` to ``ledger`` (all or nothing)."""
     try:
         week = parse_week(week)
     except ZlgisError:

@@ -57,7 +57,7 @@ import shapely
 
 from ..config import load_config
 from ..crs import WORKING_CRS
-from ..errors import ConfigError, InputError, LedgerError
+from ..errors import ConfigError, InputError, LedgerError, StorageError, ZlgisError
 from ..findings import FINDING_COLUMNS
 from ..rules import find_rule
 
@@ -273,15 +273,29 @@ class Ledger:
         try:
             con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
-            raise LedgerError(f"台账文件无法打开：{exc}", path=str(self.path)) from None
+            raise self._error(exc) from None
         try:
             con.execute("PRAGMA journal_mode=DELETE")
             con.execute("PRAGMA synchronous=FULL")
             yield con
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"台账文件损坏或不是 zlgis 台账：{exc}", path=str(self.path)) from None
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
         finally:
             con.close()
+
+    def _error(self, exc: sqlite3.Error) -> ZlgisError:
+        """The user's message for an SQLite error: a full or read-only disk is not corruption."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        reasons = {"SQLITE_FULL": "磁盘空间不足", "SQLITE_IOERR": "磁盘读写错误",
+                   "SQLITE_READONLY": "台账文件或其文件夹为只读", "SQLITE_PERM": "没有写入权限",
+                   "SQLITE_CANTOPEN": "无法打开（文件夹不存在、只读或没有权限）",
+                   "SQLITE_BUSY": "台账正被其他程序占用"}
+        for prefix, reason in reasons.items():
+            if name.startswith(prefix):
+                return StorageError(f"台账写入失败：{reason}（台账未改变）", path=str(self.path))
+        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return LedgerError(f"台账文件损坏或不是 zlgis 台账：{exc}", path=str(self.path))
+        return LedgerError(f"台账操作失败：{exc}", path=str(self.path))
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -290,7 +304,8 @@ class Ledger:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                if con.in_transaction:  # SQLite rolls back by itself on a full disk
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
@@ -307,7 +322,8 @@ class Ledger:
                 raise LedgerError(f"台账版本 {row[0]} 与程序版本 {SCHEMA_VERSION} 不符",
                                   path=str(self.path))
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:
+                con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
 

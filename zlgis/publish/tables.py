@@ -26,6 +26,7 @@ import pandas as pd
 from ..config import department_name
 from ..rules import rules
 from ..io.atomic import atomic_path
+from ..io.tables import write_csv
 
 __all__ = ["FINDING_HEADERS", "SEVERITY_LABELS", "UNIT_LABELS", "findings_table",
            "write_findings"]
@@ -75,6 +76,5 @@ def write_findings(findings: gpd.GeoDataFrame, out_dir: str | Path, *,
     gpkg, csv = out / f"{stem}.gpkg", out / f"{stem}.csv"
     with atomic_path(gpkg) as tmp:
         findings.to_file(tmp, layer=stem, driver="GPKG")
-    with atomic_path(csv) as tmp:
-        findings_table(findings).to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(findings_table(findings), csv)
     return gpkg, csv

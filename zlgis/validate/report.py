@@ -151,14 +151,14 @@ def write_issues(issues: pd.DataFrame, path: str | Path) -> Path:
     '[]'
     """
     from ..io.atomic import atomic_path
+    from ..io.tables import write_csv
 
     path = Path(path)
+    if path.suffix.lower() != ".json":
+        return write_csv(issues, path)
     with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".json":
-            tmp.write_text(json.dumps(issues_records(issues), ensure_ascii=False, indent=None),
-                           encoding="utf-8")
-        else:
-            issues.to_csv(tmp, index=False, encoding="utf-8-sig")
+        tmp.write_text(json.dumps(issues_records(issues), ensure_ascii=False, indent=None),
+                       encoding="utf-8")
     return path
 
 
