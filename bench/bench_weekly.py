@@ -56,7 +56,7 @@ def _logged(name: str, fn: Any) -> Any:
 
 
 def _child(catalog: str, out: str, week: str) -> None:
-    os.environ.setdefault("ZLGIS_PLATE_SALT", "bench-salt")
+    os.environ.setdefault("ZLGIS_PLATE_SALT", "bench-salt-not-for-real-data")
     from zlgis.analysis import CHECKS, get_check
     from zlgis.weekly import run_weekly
 

@@ -278,7 +278,7 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     from zlgis.rules import rules
     from zlgis.io import load_layers
 
-    monkeypatch.setenv("ZLGIS_PLATE_SALT", "test-salt")
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", "weekly-test-salt-2022")
     out = tmp_path / "out"
     result = run_weekly(demo_catalog, out, week="2022-W35")
     v = Ledger(out / "ledger.sqlite").view()

@@ -71,11 +71,25 @@ def zones_gdf(**kw) -> gpd.GeoDataFrame:
 
 def test_salt_is_required(monkeypatch) -> None:
     monkeypatch.delenv("ZLGIS_PLATE_SALT")
+    rules = {"min_length": 16, "min_distinct_characters": 8, "min_character_classes": 2}
     with pytest.raises(ConfigError) as err:
-        plate_salt(config={"plate_salt": None})
-    assert "ZLGIS_PLATE_SALT" in str(err.value)
-    with pytest.raises(ConfigError):
-        plate_salt("short")
+        plate_salt(config={"plate_salt": None, "plate_salt_rules": rules})
+    assert "ZLGIS_PLATE_SALT" in str(err.value) and "至少 16 个字符" in str(err.value)
+
+
+@pytest.mark.parametrize("salt, problem", [
+    (" " * 8, "去掉首尾空白后只有 0 个字符，不同字符只有 0 个，只含 0 类字符"),
+    ("12345678", "去掉首尾空白后只有 8 个字符，只含 1 类字符"),
+    ("1234567812345678", "只含 1 类字符"),
+    ("abababababababab1", "不同字符只有 3 个"),
+    ("short-1", "去掉首尾空白后只有 7 个字符，不同字符只有 7 个"),
+])
+def test_weak_salts_refused(salt, problem) -> None:
+    with pytest.raises(ConfigError) as err:
+        plate_salt(salt)
+    assert str(err.value) == (f"车牌摘要的盐值太弱：{problem}（至少需要 16 个字符、8 个不同字符、"
+                              "2 类字符：字母、数字、其他符号）")
+    assert err.value.exit_code == 2
 
 
 def test_hash_is_salted_stable_and_normalised() -> None:

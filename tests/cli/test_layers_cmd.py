@@ -469,6 +469,32 @@ def c_unknown_catalog_layer(tmp: Path):
             f"错误：文件 {DEFAULT_CATALOG.resolve()}：图层目录中没有图层 nosuchlayer\n")
 
 
+def c_dxf_unknown_entity_only(tmp: Path):
+    p = tmp / "garbage.dxf"
+    p.write_text("0\nSECTION\n2\nENTITIES\n0\nNONSENSE\n", encoding="ascii")
+    return (["validate", str(p)], 2, [],
+            f"错误：文件 {p}：DXF 图纸中没有可读取的图形（ENTITIES 段为空，或其中的实体都无法识别）\n")
+
+
+def c_character_device(tmp: Path):
+    return (["validate", "/dev/urandom"], 2, [],
+            "错误：文件 /dev/urandom：不是普通文件（设备、管道或套接字），不能作为数据读取\n")
+
+
+def c_proc_file(tmp: Path):
+    return (["validate", "/proc/self/environ"], 2, [],
+            "错误：文件 /proc/self/environ：是系统虚拟文件（如 /proc、/sys 下的文件），不是数据文件\n")
+
+
+def c_named_pipe(tmp: Path):
+    import os
+
+    p = tmp / "pipe.gpkg"
+    os.mkfifo(p)
+    return (["validate", str(p)], 2, [],
+            f"错误：文件 {p}：不是普通文件（设备、管道或套接字），不能作为数据读取\n")
+
+
 CASES = {name[2:]: fn for name, fn in list(globals().items()) if name.startswith("c_")}
 
 

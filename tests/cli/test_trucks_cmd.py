@@ -16,7 +16,7 @@ from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.rules import rule
 
-SALT = "cli-test-salt-123"
+SALT = "cli-test-salt-1234567"
 X0, Y0 = 480_000.0, 5_317_000.0
 CRS = "EPSG:4550"
 

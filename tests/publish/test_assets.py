@@ -64,3 +64,34 @@ def test_localize_rewrites_and_refuses_unknown_links(tmp_path):
     with pytest.raises(ConfigError, match="外部资源"):
         localize_html(page + '<script src="https://code.jquery.com/jquery.js"></script>',
                       tmp_path)
+
+
+def test_integrity_hashes_match_the_pinned_files():
+    import base64
+    import hashlib
+
+    from zlgis.publish.assets import INTEGRITY
+
+    got = {}
+    for a in ASSETS.values():
+        for rel in (*a.js, *a.css):
+            digest = hashlib.sha384((VENDOR_DIR / a.package / rel).read_bytes()).digest()
+            got[f"{a.package}/{rel}"] = "sha384-" + base64.b64encode(digest).decode()
+    assert got == INTEGRITY
+
+
+def test_cdn_pages_carry_integrity_and_crossorigin(tmp_path):
+    import folium
+
+    from zlgis.publish.maps import save_map
+
+    m = folium.Map(location=[48.0, 122.7], zoom_start=12, tiles=None)
+    m.default_js = js_links(["leaflet", "markercluster", "fullscreen", "measure", "locate",
+                             "search"])
+    m.default_css = css_links(["leaflet", "markercluster", "fullscreen", "measure", "locate",
+                               "search"])
+    html = save_map(m, tmp_path / "m.html", assets="cdn").read_text(encoding="utf-8")
+    tags = re.findall(r"<(?:script|link)\b[^>]*cdn\.jsdelivr\.net[^>]*>", html)
+    assert len(tags) == 13
+    assert all(re.search(r'integrity="sha384-[A-Za-z0-9+/=]{64}" crossorigin="anonymous"', t)
+               for t in tags), tags

@@ -107,7 +107,6 @@ __all__ = [
 
 #: Environment variable holding the plate salt.
 SALT_ENV = "ZLGIS_PLATE_SALT"
-_MIN_SALT = 8
 _SPLIT = re.compile(r"[;；,，、/|\s]+")
 CHECK = "trucks"
 
@@ -136,20 +135,49 @@ def plate_salt(salt: str | None = None, config: Mapping[str, Any] | None = None)
     Raises
     ------
     ConfigError
-        When no salt of at least 8 characters is set (the weekly run needs the same salt every
-        week, so a random one is never invented).
+        When no salt is set, or it is too short or repetitive (``plate_salt_rules`` in
+        ``trucks.yaml``; the weekly run needs the same salt every week, so a random one is never
+        invented).
 
-    >>> plate_salt("a-long-salt")
-    'a-long-salt'
+    >>> plate_salt("a-long-salt-for-plates")
+    'a-long-salt-for-plates'
     """
-    value = salt or os.environ.get(SALT_ENV) or _config(config).get("plate_salt")
+    cfg = _config(config)
+    value = salt or os.environ.get(SALT_ENV) or cfg.get("plate_salt")
     if not value:
         raise ConfigError(
-            f"未设置车牌摘要的盐值：请设置环境变量 {SALT_ENV}（至少 {_MIN_SALT} 个字符，每周保持不变），"
+            f"未设置车牌摘要的盐值：请设置环境变量 {SALT_ENV}（至少 "
+            f"{cfg['plate_salt_rules']['min_length']} 个字符，每周保持不变），"
             "或在本地覆盖配置 trucks.yaml 中填写 plate_salt；盐值不得写入代码仓库")
-    value = str(value)
-    if len(value) < _MIN_SALT:
-        raise ConfigError(f"车牌摘要的盐值太短（{len(value)} 个字符），至少需要 {_MIN_SALT} 个字符")
+    return check_salt(str(value), cfg["plate_salt_rules"])
+
+
+def check_salt(value: str, rules: Mapping[str, Any]) -> str:
+    """``value`` if it is long and varied enough for plate digests, else a ``ConfigError``.
+
+    >>> rules = {"min_length": 16, "min_distinct_characters": 8, "min_character_classes": 2}
+    >>> check_salt("Zl-2022-ChangeMe-7f3a", rules)
+    'Zl-2022-ChangeMe-7f3a'
+    >>> check_salt("1234567812345678", rules)
+    Traceback (most recent call last):
+    ...
+    zlgis.errors.ConfigError: 车牌摘要的盐值太弱：只含 1 类字符（至少需要 16 个字符、8 个不同字符、2 类字符：字母、数字、其他符号）
+    """
+    text = value.strip()
+    classes = sum(map(any, ([c.isalpha() for c in text], [c.isdigit() for c in text],
+                            [not c.isalnum() for c in text])))
+    n_min, d_min = int(rules["min_length"]), int(rules["min_distinct_characters"])
+    c_min = int(rules["min_character_classes"])
+    problems = []
+    if len(text) < n_min:
+        problems.append(f"去掉首尾空白后只有 {len(text)} 个字符")
+    if len(set(text)) < d_min:
+        problems.append(f"不同字符只有 {len(set(text))} 个")
+    if classes < c_min:
+        problems.append(f"只含 {classes} 类字符")
+    if problems:
+        raise ConfigError(f"车牌摘要的盐值太弱：{'，'.join(problems)}（至少需要 {n_min} 个字符、"
+                          f"{d_min} 个不同字符、{c_min} 类字符：字母、数字、其他符号）")
     return value
 
 

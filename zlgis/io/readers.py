@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,8 +211,15 @@ def _check_exists(path: Path, layer: str | None) -> None:
         raise UnreadableInputError("文件不存在", path=str(path), layer=layer)
     if path.is_dir():
         raise UnreadableInputError("这是文件夹，不是数据文件", path=str(path), layer=layer)
-    if path.stat().st_size == 0:
-        raise UnreadableInputError("文件为空（0 字节）", path=str(path), layer=layer)
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableInputError("不是普通文件（设备、管道或套接字），不能作为数据读取",
+                                   path=str(path), layer=layer)
+    if st.st_size == 0:
+        with open(path, "rb") as fh:
+            virtual = bool(fh.read(1))  # /proc and /sys files report 0 bytes but have content
+        raise UnreadableInputError("是系统虚拟文件（如 /proc、/sys 下的文件），不是数据文件"
+                                   if virtual else "文件为空（0 字节）", path=str(path), layer=layer)
 
 
 def _unreadable(path: Path, layer: str | None, exc: BaseException) -> UnreadableInputError:
@@ -450,6 +458,9 @@ def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
     finally:
         if enc:
             pyogrio.set_gdal_config_options({"DXF_ENCODING": prev})
+    if not len(gdf):
+        raise UnreadableInputError("DXF 图纸中没有可读取的图形（ENTITIES 段为空，或其中的实体都无法识别）",
+                                   path=str(path))
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
     if "Layer" in gdf.columns:

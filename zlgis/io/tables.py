@@ -33,20 +33,23 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
+def _dangerous(text: str) -> bool:
+    core = text.lstrip("'")
+    return core.startswith(FORMULA_PREFIXES) and core != "-" and not _NUMBER.match(core)
+
+
 def neutralise(value: Any) -> Any:
-    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula."""
-    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
-        return value
-    if value == "-" or _NUMBER.match(value):
-        return value
-    return "'" + value
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula.
+
+    Text that already starts with apostrophes before such a character gets one more, so that
+    :func:`restore` gives back exactly what was written.
+    """
+    return "'" + value if isinstance(value, str) and _dangerous(value) else value
 
 
 def restore(value: str) -> str:
     """Undo :func:`neutralise` on text read back from a sheet (only its own apostrophe)."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
+    return value[1:] if value.startswith("'") and _dangerous(value[1:]) else value
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -60,8 +63,10 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV (UTF-8 with BOM, opens in Excel), atomically and neutralised."""
+    """Write ``frame`` as CSV (UTF-8 with BOM, CRLF, opens in Excel), atomically, neutralised."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        # CRLF line ends make the writer quote every field holding a CR or LF: a bare CR would
+        # start a new row in Excel, and a formula behind it would escape neutralising
+        safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path

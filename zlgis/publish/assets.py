@@ -40,6 +40,8 @@ __all__ = [
     "vendor_ready",
     "localize_html",
     "external_links",
+    "INTEGRITY",
+    "with_integrity",
 ]
 
 #: Pinned npm packages (must match scripts/setup_assets.sh).
@@ -50,6 +52,38 @@ ASSET_PACKAGES: dict[str, str] = {
     "leaflet-measure": "2.1.7",
     "leaflet.locatecontrol": "0.79.0",
     "leaflet-search": "2.9.7",
+}
+
+#: Subresource Integrity hashes of the pinned CDN files (``package/path`` -> ``sha384-...``), the
+#: same bytes as the npm packages; a test recomputes them from ``vendor/``. A CDN that served
+#: anything else would be refused by the browser.
+INTEGRITY: dict[str, str] = {
+    "leaflet/dist/leaflet.js":
+        "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH",
+    "leaflet/dist/leaflet.css":
+        "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H",
+    "leaflet.markercluster/dist/leaflet.markercluster.js":
+        "sha384-eXVCORTRlv4FUUgS/xmOyr66XBVraen8ATNLMESp92FKXLAMiKkerixTiBvXriZr",
+    "leaflet.markercluster/dist/MarkerCluster.css":
+        "sha384-pmjIAcz2bAn0xukfxADbZIb3t8oRT9Sv0rvO+BR5Csr6Dhqq+nZs59P0pPKQJkEV",
+    "leaflet.markercluster/dist/MarkerCluster.Default.css":
+        "sha384-wgw+aLYNQ7dlhK47ZPK7FRACiq7ROZwgFNg0m04avm4CaXS+Z9Y7nMu8yNjBKYC+",
+    "leaflet.fullscreen/Control.FullScreen.js":
+        "sha384-x7v1I62R/kj/KTKVdkOISydKyk8O5/CC0zFoK9TvDab7IYP7mBGOGxr4gAifMiZR",
+    "leaflet.fullscreen/Control.FullScreen.css":
+        "sha384-73+xhNp0ojkCt/iDWKlGxfuMbKCt8OcstZj1N30Eo3XQTMu13XLkURBo8SrsLqS4",
+    "leaflet-measure/dist/leaflet-measure.js":
+        "sha384-HAyEAkwXt3KFvyEP2NVwm0rOpcuir5TKowRVG/VTWt+ViPETqBU8MhYTnLQ+mlQp",
+    "leaflet-measure/dist/leaflet-measure.css":
+        "sha384-TF5oBEiVLaOySmJ1uqAGxo2Dc4lVQyklMKjI8feo+IvdVHnByhANagW+qnvoviM0",
+    "leaflet.locatecontrol/dist/L.Control.Locate.min.js":
+        "sha384-XF7O0sxpctKl96bCyBgbgdQbnHDg/ek0LdbWrVUmx/LPh4EDtdIsGculgF93z6wW",
+    "leaflet.locatecontrol/dist/L.Control.Locate.min.css":
+        "sha384-s1weW3rLvQEcQo1OenCYWESkNoaaT6C995dZ4jgUAt+qkjhTNQoN8mhu6ZwQzWNS",
+    "leaflet-search/dist/leaflet-search.min.js":
+        "sha384-C/UzSz5aXmLxJwe/b9I0CIv+cfLcGIXmfl40m9+kyJhlgNxvWT6+WRjCbA8Eflf/",
+    "leaflet-search/dist/leaflet-search.min.css":
+        "sha384-HwVdSdd+jBrK7nRfI6gOIy8rCaDkpIoKXiUMCj/YmwqM8GFSoPQ7Rud61DU/C2ry",
 }
 
 #: Where setup_assets.sh unpacks the npm packages (``$ZLGIS_VENDOR_DIR`` overrides).
@@ -173,6 +207,23 @@ def localize_html(html: str, out_dir: str | os.PathLike[str], *,
     left = external_links(html)
     if left:
         raise ConfigError(f"地图页面仍引用外部资源，无法离线使用：{left[:3]}")
+    return html
+
+
+def with_integrity(html: str) -> str:
+    """Add ``integrity`` and ``crossorigin`` to every pinned CDN ``<script>`` and ``<link>``.
+
+    >>> url = ASSETS["leaflet"].cdn("dist/leaflet.js")
+    >>> with_integrity(f'<script src="{url}"></script>').startswith(
+    ...     f'<script src="{url}" integrity="sha384-')
+    True
+    """
+    for asset in ASSETS.values():
+        for rel in (*asset.js, *asset.css):
+            url = asset.cdn(rel)
+            sri = INTEGRITY[f"{asset.package}/{rel}"]
+            html = re.sub(rf'(<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*"{re.escape(url)}")',
+                          rf'\1 integrity="{sri}" crossorigin="anonymous"', html)
     return html
 
 

@@ -948,6 +948,8 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn"
         html = html.replace("<html>", '<html lang="zh-CN">', 1)
     if assets == "local":
         html = _assets.localize_html(html, path.parent)
+    else:
+        html = _assets.with_integrity(html)
     max_mb = float(_cfg()["public"].get("max_mb", 5))
     if getattr(m, "zlgis_profile", None) == "public" and len(html.encode()) > max_mb * 1e6:
         log.warning("public map %s is %.1f MB (more than %.0f MB): phones may struggle",

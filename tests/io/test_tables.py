@@ -1,0 +1,84 @@
+"""Formula injection: every text cell of every spreadsheet output is neutralised."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import Point
+
+from zlgis.findings import make_findings
+from zlgis.io.tables import FORMULA_PREFIXES, neutralise, restore, write_csv
+from zlgis.ledger import Ledger
+from zlgis.ledger.excel import export_excel
+from zlgis.publish.tables import write_findings
+from zlgis.validate.report import write_issues
+
+PAYLOADS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1",
+            "'=1+1"]
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _safe(cell: str) -> bool:
+    """A cell Excel shows as text: not starting with a formula character (numbers excepted)."""
+    return not cell.startswith(FORMULA_PREFIXES) or cell == "-" or bool(NUMBER.match(cell))
+
+
+@given(st.text())
+def test_round_trip_and_never_a_formula(text: str) -> None:
+    out = neutralise(text)
+    assert restore(out) == text
+    assert _safe(out)
+
+
+def test_numbers_and_plain_text_untouched() -> None:
+    assert [neutralise(v) for v in ("-12.5", "+3", "-", "", "一般文字", 7)] == \
+        ["-12.5", "+3", "-", "", "一般文字", 7]
+
+
+def _payload_findings() -> gpd.GeoDataFrame:
+    n = len(PAYLOADS)
+    return make_findings(check="controllines", rule="red_line_encroachment",
+                         rule_source=PAYLOADS[0], title=PAYLOADS, task_id="1.3.3",
+                         feature_ids=[[p, PAYLOADS[(i + 1) % n] + f"#{i}"]
+                                      for i, p in enumerate(PAYLOADS)],
+                         layer="buildings", geometry=[Point(480000 + i, 5316000) for i in range(n)],
+                         measures=[{"note": p} for p in PAYLOADS], observed_at=PAYLOADS)
+
+
+def _csv_cells(path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [c for row in csv.reader(fh) for c in row]
+
+
+def test_findings_csv_neutralises_every_text_cell(tmp_path) -> None:
+    _, path = write_findings(_payload_findings(), tmp_path)
+    cells = _csv_cells(path)
+    assert all(_safe(c) for c in cells), [c for c in cells if not _safe(c)]
+    # each payload is still there, readable, behind its apostrophe
+    for p in PAYLOADS:
+        assert neutralise(p) in cells
+
+
+def test_validation_report_and_plain_csv_neutralised(tmp_path) -> None:
+    issues = pd.DataFrame({"file": PAYLOADS, "value": PAYLOADS[::-1]})
+    write_issues(issues, tmp_path / "report.csv")
+    write_csv(issues.rename(columns={"file": "=evil()"}), tmp_path / "plain.csv")
+    for name in ("report.csv", "plain.csv"):
+        cells = _csv_cells(tmp_path / name)
+        assert all(_safe(c) for c in cells), name
+
+
+def test_excel_ledger_neutralises_every_text_cell(tmp_path) -> None:
+    led = Ledger(tmp_path / "ledger.sqlite")
+    led.merge(_payload_findings(), week="2022-W35", checks_run=["controllines"])
+    wb = openpyxl.load_workbook(export_excel(led, tmp_path / "l.xlsx"))
+    bad = [(ws.title, c.coordinate, c.value) for ws in wb for row in ws.iter_rows() for c in row
+           if isinstance(c.value, str) and not _safe(c.value) or c.data_type == "f"]
+    assert bad == []
