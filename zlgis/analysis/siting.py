@@ -41,15 +41,9 @@ import scipy.sparse as sp
 import shapely
 
 from ..errors import InputError
-from .coverage import (
-    _assign_area,
-    _ids,
-    coverage_config,
-    facility_distances,
-    residential_buildings,
-    setback_class,
-    street_graph,
-)
+from .coverage_areas import facility_distances, facility_ids
+from .coverage_inputs import assign_area, coverage_config, residential_buildings, street_graph
+from .coverage_transfer import setback_class, station_modes
 from .network import StreetGraph, distance_matrix
 
 __all__ = [
@@ -110,26 +104,26 @@ def public_land_candidates(layers: dict[str, gpd.GeoDataFrame], *,
     want = set(sources) if sources is not None else {"公园", "道路用地", "公共建筑", "环卫黄线"}
     parks = layers.get("parks") if "公园" in want else None
     if parks is not None and len(parks):
-        along(np.asarray(parks.geometry.values, dtype=object), _ids(parks, "park_id"), "公园")
+        along(np.asarray(parks.geometry.values, dtype=object), facility_ids(parks, "park_id"), "公园")
     red = layers.get("red_lines") if "道路用地" in want else None
     roads = layers.get("roads") if "道路用地" in want else None
     if red is not None and len(red):
-        along(np.asarray(red.geometry.values, dtype=object), _ids(red, "line_id"), "道路用地")
+        along(np.asarray(red.geometry.values, dtype=object), facility_ids(red, "line_id"), "道路用地")
     elif roads is not None and len(roads):
-        along(np.asarray(roads.geometry.values, dtype=object), _ids(roads, "road_id"), "道路用地")
+        along(np.asarray(roads.geometry.values, dtype=object), facility_ids(roads, "road_id"), "道路用地")
     b = layers.get("buildings") if "公共建筑" in want else None
     if b is not None and len(b) and "use" in b:
         pub = b[b["use"].isin(cfg.get("public_building_uses", []))]
         if len(pub):
             frames.append(pd.DataFrame({
-                "source": "公共建筑", "ref_id": _ids(pub, "building_id"),
+                "source": "公共建筑", "ref_id": facility_ids(pub, "building_id"),
                 "geometry": shapely.point_on_surface(np.asarray(pub.geometry.values, dtype=object))}))
     yl = layers.get("yellow_lines") if "环卫黄线" in want else None
     if yl is not None and len(yl) and "category" in yl:
         env = yl[yl["category"] == "环卫"]
         if len(env):
             frames.append(pd.DataFrame({
-                "source": "环卫黄线", "ref_id": _ids(env, "line_id"),
+                "source": "环卫黄线", "ref_id": facility_ids(env, "line_id"),
                 "geometry": shapely.point_on_surface(np.asarray(env.geometry.values, dtype=object))}))
     crs = next((g.crs for g in (parks, red, roads, b, yl) if g is not None), None)
     if not frames:
@@ -493,7 +487,7 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     kinds = scfg.get("candidate_sources", ["道路用地", "环卫黄线"])
     cands = (public_land_candidates(layers, spacing=spacing, sources=kinds)
              if candidates is None else candidates.copy())
-    cands = _assign_area(cands.reset_index(drop=True), layers)
+    cands = assign_area(cands.reset_index(drop=True), layers)
     cands = cands[cands["district"] == district].reset_index(drop=True)
     demand = residential_buildings(layers)
     demand = demand[demand["district"] == district].reset_index(drop=True)
@@ -533,9 +527,7 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
         run = stations[stations["status"].isin(cfg.get("serving_status", ["运行"]))] \
             if "status" in stations else stations
         if len(run):
-            from .coverage import _station_modes
-
-            modes = _station_modes(run, cfg)
+            modes = station_modes(run, cfg)
             rr = np.array([cfg["collection_modes"][m]["radius_m"] for m in modes], float)
             served = facility_distances(demand, run, radius=rr, method=method,
                                         graph=graph)["covered"].to_numpy()

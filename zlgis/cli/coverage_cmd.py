@@ -129,7 +129,7 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
     """Write every output of a coverage run into ``out`` (atomically, file by file)."""
     import pandas as pd
 
-    from ..analysis.coverage import HEADERS, MEASURE_TITLES, METHOD_TITLES
+    from ..analysis.coverage_inputs import HEADERS, MEASURE_TITLES, METHOD_TITLES
     from ..io import atomic_path, write_text_atomic
 
     out.mkdir(parents=True, exist_ok=True)
@@ -272,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..analysis import coverage as cov
     from ..analysis import siting
+    from ..analysis.coverage_inputs import METHOD_TITLES
     from ..catalog import Catalog
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
@@ -285,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
     layers, notes = _load(catalog, args.topic, progress)
     if args.method == "network" and "roads" not in layers:
         raise InputError("按路网距离计算需要道路图层 roads", path=str(catalog.path))
-    progress.step(f"计算{TOPIC_TITLES[args.topic]}覆盖（{cov.METHOD_TITLES[args.method]}）")
+    progress.step(f"计算{TOPIC_TITLES[args.topic]}覆盖（{METHOD_TITLES[args.method]}）")
     sites = transfer_sites = None
     if args.topic == "toilets":
         result = cov.toilet_coverage(layers, method=args.method)
@@ -321,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: Any, sites: Any, transfer_sites: Any) -> None:
-    from ..analysis.coverage import ALL, MEASURE_TITLES, METHOD_TITLES
+    from ..analysis.coverage_inputs import ALL, MEASURE_TITLES, METHOD_TITLES
 
     print(f"{TOPIC_TITLES[result.topic]}服务覆盖（{METHOD_TITLES[result.method]}）："
           f"{len(result.facilities)} 处设施，{len(result.demand)} 栋住宅")

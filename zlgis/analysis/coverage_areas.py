@@ -1,0 +1,515 @@
+"""Coverage geometry and tables: distances to facilities, service areas, uncovered areas,
+indicator and grid tables, and findings for clusters of uncovered housing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import InputError
+from ..findings import assign_grids, concat_findings, empty_findings, make_findings
+from ..rules import rule as rule_spec
+from .coverage_inputs import ALL, METHODS, coverage_config
+from .network import StreetGraph, nearest_facility, network_config
+
+__all__ = [
+    "facility_distances",
+    "service_areas",
+    "uncovered_areas",
+    "indicator_rows",
+    "grid_table",
+    "cluster_findings",
+    "empty_polygons",
+    "facility_ids",
+    "attach_facilities",
+]
+
+def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
+                       radius: float | np.ndarray, method: str = "network",
+                       graph: StreetGraph | None = None,
+                       owner: np.ndarray | None = None) -> pd.DataFrame:
+    """Distance from every demand point to its facility and whether it is covered.
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Points (other geometries stand by a representative point).
+    facilities : GeoDataFrame
+        Facility geometries: points, or polygons for the radius method (distance to the outline
+        or 0 inside). For the network method pass access points and ``owner``.
+    radius : float or array
+        Service radius, one value or one per facility (per owner when ``owner`` is given).
+    method : {"radius", "network"}
+    graph : StreetGraph
+        Needed for the network method.
+    owner : array, optional
+        For access points: position of the facility (row of ``radius``) each point belongs to.
+
+    Returns
+    -------
+    DataFrame
+        Index of ``demand``; ``distance_straight``, ``distance_network`` (NaN for the radius
+        method), ``distance`` (by ``method``), ``facility`` (position of the serving facility,
+        -1 when none), ``covered``. With different radii per facility the serving facility is
+        the one with the most slack (``radius - distance``), and ``distance`` is measured to it.
+    """
+    if method not in METHODS:
+        raise InputError(f"未知的计算方法 {method}，应为 radius 或 network")
+    n = len(demand)
+    fac_geoms = np.asarray(facilities.geometry.values, dtype=object)
+    k_owner = len(fac_geoms) if owner is None else int(np.max(owner)) + 1 if len(owner) else 0
+    owner = np.arange(len(fac_geoms)) if owner is None else np.asarray(owner, np.int64)
+    radius = np.broadcast_to(np.asarray(radius, float), (k_owner,)).astype(float)
+    out = pd.DataFrame({"distance_straight": np.full(n, np.inf),
+                        "distance_network": np.full(n, np.nan),
+                        "distance": np.full(n, np.inf),
+                        "facility": np.full(n, -1, np.int64),
+                        "covered": np.zeros(n, bool)}, index=demand.index)
+    if n == 0 or len(fac_geoms) == 0:
+        return out
+    pts = np.asarray(demand.geometry.values, dtype=object)
+    if (shapely.get_type_id(pts) != 0).any():
+        pts = shapely.point_on_surface(pts)
+    tree = shapely.STRtree(fac_geoms)
+    (pi, fi), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    dist_s = np.full(n, np.inf)
+    dist_s[pi] = d
+    near_s = np.full(n, -1, np.int64)
+    near_s[pi] = owner[fi]
+    out["distance_straight"] = dist_s
+    rmax = float(radius.max()) if len(radius) else 0.0
+    if method == "radius":
+        i, j = tree.query(pts, predicate="dwithin", distance=rmax)
+        dd = shapely.distance(pts[i], fac_geoms[j])
+        slack = radius[owner[j]] - dd
+        ok = slack >= 0
+        cov = np.zeros(n, bool)
+        cov[i[ok]] = True
+        best_fac = near_s.copy()
+        best_dist = dist_s.copy()
+        if ok.any():
+            t = pd.DataFrame({"i": i[ok], "f": owner[j[ok]], "d": dd[ok], "s": slack[ok]})
+            t = t.sort_values(["i", "s"], ascending=[True, False]).drop_duplicates("i")
+            best_fac[t["i"].to_numpy()] = t["f"].to_numpy()
+            best_dist[t["i"].to_numpy()] = t["d"].to_numpy()
+        out["distance"] = best_dist
+        out["facility"] = best_fac
+        out["covered"] = cov
+        return out
+    if graph is None:
+        raise InputError("路网距离计算需要道路图层")
+    cost = rmax - radius[owner]
+    max_access = network_config().get("max_access_m")
+    r = nearest_facility(graph, pts, fac_geoms, cost=cost,
+                         max_access=float(max_access) if max_access else None)
+    dn = r["distance_network"].to_numpy(float)
+    fpos = r["facility"].to_numpy()
+    has = pd.notna(fpos)
+    fac = np.full(n, -1, np.int64)
+    fac[has] = owner[np.asarray(fpos[has], np.int64)]
+    real = dn.copy()
+    real[has] = dn[has] - cost[np.asarray(fpos[has], np.int64)]
+    # a demand point inside a facility polygon is served at distance 0
+    inside = dist_s == 0
+    real[inside] = 0.0
+    fac[inside] = near_s[inside]
+    out["distance_network"] = real
+    out["distance"] = real
+    out["facility"] = fac
+    out["covered"] = (dn <= rmax) | inside
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# polygons for maps
+# --------------------------------------------------------------------------------------------
+
+def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
+                  method: str = "network", graph: StreetGraph | None = None,
+                  id_field: str | None = None, owner: np.ndarray | None = None,
+                  buffer: float | None = None) -> gpd.GeoDataFrame:
+    """Service-area polygon of every facility (for maps).
+
+    Radius method: the facility buffered by its radius. Network method: the parts of the
+    streets within the radius (each street stretch assigned to its nearest facility), buffered
+    by ``network.service_area_buffer_m`` — what can really be walked to.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``facility`` (position), ``facility_id``, ``radius_m``, polygon geometry.
+    """
+    cfg = network_config()
+    buffer = float(cfg.get("service_area_buffer_m", 50)) if buffer is None else buffer
+    fac_geoms = np.asarray(facilities.geometry.values, dtype=object)
+    k = len(fac_geoms) if owner is None else (int(np.max(owner)) + 1 if len(owner) else 0)
+    owner = np.arange(len(fac_geoms)) if owner is None else np.asarray(owner, np.int64)
+    radius = np.broadcast_to(np.asarray(radius, float), (k,)).astype(float)
+    crs = facilities.crs
+    if len(fac_geoms) == 0:
+        return gpd.GeoDataFrame({"facility": np.zeros(0, np.int64), "facility_id": [],
+                                 "radius_m": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if method == "radius":
+        polys = shapely.buffer(fac_geoms, radius[owner])
+        frame = gpd.GeoDataFrame({"facility": owner}, geometry=polys, crs=crs)
+        frame = frame.dissolve(by="facility").reset_index()
+    else:
+        if graph is None:
+            raise InputError("路网服务范围需要道路图层")
+        from .network import multi_source
+
+        rmax = float(radius.max())
+        cost = rmax - radius[owner]
+        res = multi_source(graph, fac_geoms, limit=rmax, cost=cost)
+        e = graph.edges
+        u = e["u"].to_numpy()
+        v = e["v"].to_numpy()
+        L = e["length"].to_numpy(float)
+        du, dv = res.dist[u], res.dist[v]
+        su, sv = res.source[u], res.source[v]
+        geoms = graph._edge_geoms
+        reach_u = np.where(np.isfinite(du), np.clip(rmax - du, 0, None), 0.0)
+        reach_v = np.where(np.isfinite(dv), np.clip(rmax - dv, 0, None), 0.0)
+        whole = (reach_u + reach_v >= L) & (su == sv) & (su >= 0)
+        # partial stretches: [0, reach_u] from u and [L - reach_v, L] from v
+        pu = ~whole & (reach_u > 0) & (su >= 0)
+        pv = ~whole & (reach_v > 0) & (sv >= 0)
+        e_idx = np.r_[np.flatnonzero(pu), np.flatnonzero(pv)]
+        a = np.r_[np.zeros(pu.sum()), np.maximum(L[pv] - reach_v[pv], 0.0)]
+        b = np.r_[np.minimum(reach_u[pu], L[pu]), L[pv]]
+        owner_part = np.r_[su[pu], sv[pv]]
+        pos_len = b - a > 1e-6
+        e_idx, a, b, owner_part = e_idx[pos_len], a[pos_len], b[pos_len], owner_part[pos_len]
+        parts = _substrings(geoms, e_idx, a, b)
+        pieces = list(geoms[whole]) + list(parts)
+        who = list(owner[su[whole]]) + list(owner[owner_part])
+        # each facility's own stretch of street (its access path)
+        snapped = graph.snap(gpd.GeoSeries(fac_geoms, crs=crs)
+                             if (shapely.get_type_id(fac_geoms) == 0).all()
+                             else gpd.GeoSeries(shapely.point_on_surface(fac_geoms), crs=crs))
+        conn = shapely.linestrings(
+            np.stack([np.c_[shapely.get_x(shapely.point_on_surface(fac_geoms)),
+                            shapely.get_y(shapely.point_on_surface(fac_geoms))],
+                      np.c_[snapped["snap_x"].to_numpy(), snapped["snap_y"].to_numpy()]],
+                     axis=1))
+        okc = snapped["edge"].to_numpy() >= 0
+        pieces.extend(list(np.asarray(conn, dtype=object)[okc]))
+        who.extend(list(owner[okc]))
+        if not pieces:
+            return gpd.GeoDataFrame({"facility": np.zeros(0, np.int64), "facility_id": [],
+                                     "radius_m": []}, geometry=gpd.GeoSeries([], crs=crs),
+                                    crs=crs)
+        who_a = np.asarray(who, np.int64)
+        order = np.argsort(who_a, kind="stable")
+        fac_ids, first = np.unique(who_a[order], return_index=True)
+        grouped = np.split(np.asarray(pieces, dtype=object)[order], first[1:])
+        merged = [shapely.union_all(shapely.buffer(shapely.line_merge(
+            shapely.multilinestrings(list(g_))), buffer, quad_segs=4)) for g_ in grouped]
+        frame = gpd.GeoDataFrame({"facility": fac_ids}, geometry=merged, crs=crs)
+    fpos = frame["facility"].to_numpy()
+    frame["radius_m"] = radius[fpos]
+    ids = facility_ids(facilities, id_field) if id_field and owner is None else None
+    frame["facility_id"] = ids[fpos] if ids is not None else frame["facility"].astype(str)
+    return gpd.GeoDataFrame(frame[["facility", "facility_id", "radius_m", "geometry"]],
+                            geometry="geometry", crs=crs)
+
+
+def _substrings(geoms: np.ndarray, idx: np.ndarray, a: np.ndarray, b: np.ndarray
+                ) -> np.ndarray:
+    """Parts [a, b] (metres along the line) of ``geoms[idx]``, vectorised for straight edges."""
+    out = np.empty(len(idx), dtype=object)
+    if not len(idx):
+        return out
+    g = geoms[idx]
+    straight = shapely.get_num_coordinates(g) == 2
+    if straight.any():
+        p0 = shapely.line_interpolate_point(g[straight], a[straight])
+        p1 = shapely.line_interpolate_point(g[straight], b[straight])
+        xy = np.stack([np.c_[shapely.get_x(p0), shapely.get_y(p0)],
+                       np.c_[shapely.get_x(p1), shapely.get_y(p1)]], axis=1)
+        out[straight] = shapely.linestrings(xy)
+    if (~straight).any():
+        from shapely.ops import substring
+
+        out[~straight] = [substring(gg, aa, bb) for gg, aa, bb
+                          in zip(g[~straight], a[~straight], b[~straight])]
+    return out
+
+
+#: above this many uncovered points, clusters are linked through grid cells (see below)
+_EXACT_CLUSTER_MAX = 20_000
+
+
+def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
+                    footprints: np.ndarray | None = None, weight: np.ndarray | None = None,
+                    cluster_distance: float | None = None, min_count: int = 1,
+                    id_col: str = "building_id", group: np.ndarray | None = None,
+                    polygon_buffer: float | None = None) -> gpd.GeoDataFrame:
+    """Clusters of uncovered demand as polygons (for maps and findings).
+
+    Uncovered points closer than ``cluster_distance`` to each other (through their footprints
+    when given) form one cluster; its polygon is the union of the members buffered by half
+    that distance (or by ``polygon_buffer``). Points with the same ``group`` label (e.g. the
+    same residential compound) always belong to one cluster. Above 20,000 uncovered points
+    or beyond 120 m (a city-wide gap, e.g. transfer stations) points are linked through square cells of side
+    ``cluster_distance`` (same or neighbouring cell) and the polygons are made of those cells,
+    which keeps memory and time linear.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cluster`` (stable id: smallest member id), ``n``, ``weight``, ``members``
+        (";"-joined ids), ``geometry``.
+    """
+    cfg = network_config()
+    cd = float(cfg.get("cluster_distance_m", 60)) if cluster_distance is None else cluster_distance
+    sel = ~np.asarray(covered, bool)
+    crs = points.crs
+    cols = {"cluster": [], "n": [], "weight": [], "members": []}
+    if not sel.any():
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None
+             else np.asarray(points.geometry.values, dtype=object)[sel])
+    w = np.ones(sel.sum()) if weight is None else np.asarray(weight, float)[sel]
+    ids = points[id_col].astype(str).to_numpy()[sel] if id_col in points else \
+        points.index.astype(str).to_numpy()[sel]
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    m = len(geoms)
+    # exact pairs only when they stay few: not too many points, not too long a distance
+    exact = m <= _EXACT_CLUSTER_MAX and cd <= 120
+    if exact:
+        buf = shapely.buffer(geoms, cd / 2, quad_segs=4)
+        i, j = shapely.STRtree(buf).query(buf, predicate="intersects")
+    else:
+        # many points (a city-wide blind area): link points in the same or a neighbouring
+        # square cell of side ``cd`` (within about 1.4 cd of each other) instead of pairs
+        # of buffered footprints, whose number grows with the square of the density
+        rep = shapely.point_on_surface(geoms)
+        cell_x = np.floor(shapely.get_x(rep) / cd).astype(np.int64)
+        cell_y = np.floor(shapely.get_y(rep) / cd).astype(np.int64)
+        cells, cell_of = np.unique(np.c_[cell_x, cell_y], axis=0, return_inverse=True)
+        cell_of = cell_of.ravel()
+        key = {(int(a), int(b)): k for k, (a, b) in enumerate(cells)}
+        ci, cj = [], []
+        for k, (a, b) in enumerate(cells):
+            for da, db in ((1, 0), (0, 1), (1, 1), (1, -1)):
+                nb = key.get((int(a) + da, int(b) + db))
+                if nb is not None:
+                    ci.append(k)
+                    cj.append(nb)
+        first = np.full(len(cells), -1, np.int64)
+        first[cell_of[::-1]] = np.arange(m)[::-1]  # first point of each cell
+        i = np.r_[np.arange(m), first[np.asarray(ci, np.int64)]]
+        j = np.r_[first[cell_of], first[np.asarray(cj, np.int64)]]
+
+    if group is not None:
+        gl = pd.Series(np.asarray(group, dtype=object)[sel])
+        has = gl.notna() & (gl.astype(str) != "")
+        firsts = gl[has].groupby(gl[has].astype(str)).transform(lambda x: x.index[0])
+        i = np.r_[i, firsts.index.to_numpy()]
+        j = np.r_[j, firsts.to_numpy()]
+    adj = sp.coo_matrix((np.ones(len(i)), (i, j)), shape=(m, m))
+    _, lab = connected_components(adj, directed=False)
+    df = pd.DataFrame({"lab": lab, "id": ids, "w": w})
+    g = df.groupby("lab")
+    n = g.size()
+    keep = n[n >= min_count].index.to_numpy()
+    if not len(keep):
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    pb = cd / 2 if polygon_buffer is None else polygon_buffer
+    if exact:
+        pbuf = buf if pb == cd / 2 else shapely.buffer(geoms, pb, quad_segs=4)
+        item_lab = lab
+    else:  # cheap polygons for a huge blind area: its occupied cells, grown by the buffer
+        x0, y0 = cells[:, 0] * cd, cells[:, 1] * cd
+        pbuf = shapely.buffer(shapely.box(x0, y0, x0 + cd, y0 + cd), min(pb, cd / 2),
+                              join_style="mitre")
+        item_lab = lab[first]  # every point of a cell shares the label of its first point
+    order = np.argsort(item_lab, kind="stable")
+    starts = np.searchsorted(item_lab[order], keep)
+    ends = np.searchsorted(item_lab[order], keep, side="right")
+    polys = [shapely.union_all(pbuf[order[a_:b_]]) for a_, b_ in zip(starts, ends)]
+    members = g["id"].agg(lambda s: ";".join(sorted(s)))
+    out = gpd.GeoDataFrame({
+        "cluster": [min(members[k].split(";")) for k in keep],
+        "n": n.loc[keep].to_numpy(),
+        "weight": g["w"].sum().loc[keep].to_numpy(),
+        "members": members.loc[keep].to_numpy(),
+    }, geometry=polys, crs=crs)
+    return out.sort_values("cluster").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+
+def _shares(frame: pd.DataFrame, covered: np.ndarray, weight: np.ndarray, by: str | None
+            ) -> pd.DataFrame:
+    t = pd.DataFrame({"key": frame[by].to_numpy() if by else ALL,
+                      "c": np.where(covered, weight, 0.0), "w": weight})
+    g = t.groupby("key").sum()
+    g["share"] = np.where(g["w"] > 0, g["c"] / g["w"].where(g["w"] > 0, 1), np.nan)
+    return g
+
+
+def indicator_rows(name: str, *, demand: gpd.GeoDataFrame, land: gpd.GeoDataFrame,
+                    d_cov: np.ndarray, l_cov: np.ndarray | None, method: str, radius: Any,
+                    source: str, target: float | None,
+                    district_targets: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    measures = [("buildings", demand, d_cov, np.ones(len(demand)), "栋"),
+                ("population", demand, d_cov, demand["population"].to_numpy(float), "人")]
+    if l_cov is not None and len(land):
+        measures.append(("land", land, l_cov, land["area_m2"].to_numpy(float), "m2"))
+    for measure, frame, cov, w, unit in measures:
+        if measure == "population" and not np.nansum(w) > 0:
+            if l_cov is not None and len(land) and land["population"].sum() > 0:
+                frame, cov, w = land, l_cov, land["population"].to_numpy(float)
+            else:
+                continue
+        for by in (None, "district"):
+            g = _shares(frame, cov, w, by)
+            for key, r in g.iterrows():
+                tgt = target
+                if by and district_targets and key in district_targets:
+                    tgt = district_targets[key]
+                rows.append({
+                    "indicator": name, "measure": measure, "district": key,
+                    "covered": float(r["c"]), "total": float(r["w"]), "unit": unit,
+                    "share": float(r["share"]) if np.isfinite(r["share"]) else np.nan,
+                    "target": tgt,
+                    "meets": (bool(r["share"] >= tgt) if tgt is not None
+                              and np.isfinite(r["share"]) else None),
+                    "method": method, "radius_m": radius, "source": source,
+                })
+    return rows
+
+
+def grid_table(demand: gpd.GeoDataFrame, d_cov: np.ndarray, land: gpd.GeoDataFrame,
+                l_cov: np.ndarray | None, layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    b = _shares(demand, d_cov, np.ones(len(demand)), "grid_id").rename(
+        columns={"c": "buildings_covered", "w": "buildings", "share": "buildings_share"})
+    p = _shares(demand, d_cov, demand["population"].to_numpy(float), "grid_id").rename(
+        columns={"c": "population_covered", "w": "population", "share": "population_share"})
+    t = b.join(p, how="outer")
+    if l_cov is not None and len(land):
+        la = _shares(land, l_cov, land["area_m2"].to_numpy(float), "grid_id").rename(
+            columns={"c": "land_covered_m2", "w": "land_m2", "share": "land_share"})
+        t = t.join(la, how="outer")
+    t.index.name = "grid_id"
+    t = t.reset_index()
+    grids = layers.get("grids")
+    if grids is not None and len(grids) and "grid_id" in grids:
+        g = grids[["grid_id", "geometry"] + (["district"] if "district" in grids else [])].copy()
+        g["grid_id"] = g["grid_id"].astype(str)
+        out = g.merge(t, on="grid_id", how="inner")
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=grids.crs)
+    cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+    xy = t["grid_id"].str.extract(r"C(-?\d+)_(-?\d+)").astype(float)
+    geom = shapely.box(xy[0] * cell, xy[1] * cell, (xy[0] + 1) * cell, (xy[1] + 1) * cell)
+    return gpd.GeoDataFrame(t, geometry=geom, crs=demand.crs)
+
+
+def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
+                      layer: str, demand: pd.DataFrame, dist_col: str,
+                      radius: float, method: str, id_col: str, pop_col: str | None,
+                      grids: gpd.GeoDataFrame | None, extra: dict[str, Any] | None = None
+                      ) -> gpd.GeoDataFrame:
+    """Findings for clusters of uncovered buildings.
+
+    A cluster is named by the residential compounds its buildings belong to (feature: the first
+    compound id, the others related; layer ``residential_compounds``); buildings outside any
+    compound are named by their smallest building id (layer ``buildings``). ``title`` is the
+    detail after the rule's registered title (format fields ``n``, ``radius``, ``nearest``).
+    """
+    title = f"{rule_spec(rule).title}：{title}"
+    if not len(clusters):
+        return empty_findings()
+    key = demand[id_col].astype(str)
+    dist = pd.Series(demand[dist_col].to_numpy(float), index=key)
+    pop = pd.Series(demand[pop_col].to_numpy(float), index=key) if pop_col else None
+    comp = (pd.Series(demand["compound_id"].to_numpy(), index=key)
+            if "compound_id" in demand else None)
+    fids, measures, sev, titles, layers_, extra_ids = [], [], [], [], [], []
+    # per-cluster aggregates in one pass (a big city has many clusters)
+    ex = pd.DataFrame({"k": np.arange(len(clusters)),
+                       "id": clusters["members"].str.split(";").to_numpy()}).explode("id")
+    ex["d"] = ex["id"].map(dist.where(np.isfinite(dist)))
+    ex["p"] = ex["id"].map(pop) if pop is not None else np.nan
+    ex["c"] = ex["id"].map(comp) if comp is not None else None
+    agg = ex.groupby("k").agg(nearest=("d", "min"), median=("d", "median"),
+                              people=("p", "sum"))
+    comp_lists = (ex.dropna(subset=["c"]).groupby("k")["c"]
+                  .agg(lambda x: sorted({str(c) for c in x if isinstance(c, str) and c}))
+                  if comp is not None else pd.Series(dtype=object))
+    for k, r in enumerate(clusters.itertuples()):
+        nearest = float(agg["nearest"].iat[k]) if pd.notna(agg["nearest"].iat[k]) \
+            else float("nan")
+        med = float(agg["median"].iat[k]) if pd.notna(agg["median"].iat[k]) else None
+        people = float(agg["people"].iat[k]) if pop is not None else float("nan")
+        comps = list(comp_lists.get(k, [])) if comp is not None else []
+        m = {"buildings": int(r.n), "nearest_m": nearest,
+             "median_m": med,
+             "population": people, "area_m2": float(r.geometry.area), "radius_m": radius,
+             "method": method, "compounds": len(comps), "first_building": str(r.cluster),
+             **(extra or {})}
+        measures.append(m)
+        if comps:
+            fids.append(comps)
+            layers_.append("residential_compounds")
+        else:
+            fids.append([str(r.cluster)])
+            layers_.append(layer)
+        far = (not np.isfinite(nearest)) or nearest > 2 * radius
+        sev.append("high" if far or (np.isfinite(people) and people >= 500) else "medium")
+        titles.append(title.format(n=int(r.n), radius=int(radius),
+                                   nearest=("不可达" if not np.isfinite(nearest)
+                                            else f"{nearest:.0f}米")))
+    # two clusters in the same compounds: tell them apart by their first building
+    keys = [tuple(f) for f in fids]
+    dup = pd.Series(keys).duplicated(keep=False).to_numpy()
+    extra_ids = [str(c) if d_ else None for c, d_ in zip(clusters["cluster"], dup)]
+    frames = []
+    for lay in dict.fromkeys(layers_):
+        sel = [i for i, x in enumerate(layers_) if x == lay]
+        frames.append(make_findings(
+            rule=rule, title=[titles[i] for i in sel],
+            feature_ids=[fids[i] for i in sel], layer=lay,
+            geometry=[clusters.geometry.values[i] for i in sel],
+            measures=[measures[i] for i in sel], measure_key="nearest_m", measure_unit="m",
+            severity=[sev[i] for i in sel],
+            id_extra=[extra_ids[i] for i in sel]))
+    return assign_grids(concat_findings(frames), grids)
+
+
+
+
+def empty_polygons(crs: Any, columns: tuple[str, ...] = ("facility", "facility_id",
+                                                          "radius_m")) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs),
+                            crs=crs)
+
+
+def facility_ids(gdf: gpd.GeoDataFrame, col: str) -> np.ndarray:
+    return (gdf[col].astype(str).to_numpy() if col in gdf
+            else gdf.index.astype(str).to_numpy())
+
+
+def attach_facilities(demand: gpd.GeoDataFrame, d: pd.DataFrame, facilities: gpd.GeoDataFrame,
+            id_col: str) -> gpd.GeoDataFrame:
+    out = demand.copy()
+    for c in ("distance", "distance_straight", "distance_network", "covered"):
+        out[c] = d[c].to_numpy()
+    ids = facility_ids(facilities, id_col)
+    f = d["facility"].to_numpy()
+    out["facility"] = np.where(f >= 0, ids[np.maximum(f, 0)] if len(ids) else "", "")
+    speed = float(network_config().get("walking_speed_m_per_min", 75))
+    out["walk_min"] = out["distance"] / speed
+    return out

@@ -1,0 +1,305 @@
+"""Coverage inputs: configuration, the result type, demand (housing, land) and facilities.
+
+Shared by the coverage analyses (:mod:`zlgis.analysis.coverage`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import load_config
+from ..crs import WORKING_CRS
+from ..errors import InputError, LayerError
+from .network import StreetGraph
+
+__all__ = [
+    "coverage_config",
+    "CoverageResult",
+    "need_layer",
+    "street_graph",
+    "residential_buildings",
+    "land_samples",
+    "facility_points",
+    "METHODS",
+    "CHECK",
+    "ALL",
+    "HEADERS",
+    "MEASURE_TITLES",
+    "METHOD_TITLES",
+]
+
+METHODS = ("radius", "network")
+CHECK = "coverage"
+ALL = "全市"
+
+#: Chinese column headers of the coverage tables (what a bureau user reads)
+HEADERS = {
+    "indicator": "指标", "measure": "统计对象", "district": "片区", "grid_id": "网格编码",
+    "covered": "覆盖量", "total": "总量", "share": "覆盖率", "target": "目标值",
+    "meets": "是否达标", "method": "计算方法", "radius_m": "服务半径_米", "source": "依据",
+    "unit": "单位",
+}
+MEASURE_TITLES = {"buildings": "住宅建筑", "population": "人口", "land": "居住用地"}
+METHOD_TITLES = {"radius": "直线半径", "network": "路网距离"}
+
+
+def coverage_config() -> dict[str, Any]:
+    """The whole ``coverage.yaml``."""
+    return load_config("coverage")
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class CoverageResult:
+    """Everything one coverage analysis produces.
+
+    Attributes
+    ----------
+    topic : str
+        ``toilets``, ``transfer`` or ``parks``.
+    method : str
+        ``radius`` or ``network``.
+    demand : GeoDataFrame
+        Residential buildings (points) with ``distance``, ``distance_straight``,
+        ``distance_network``, ``facility``, ``covered``, ``district``, ``grid_id``.
+    land : GeoDataFrame
+        Residential-land sample points with ``area_m2`` and the same distance columns.
+    indicators : DataFrame
+        One row per indicator, measure and district (``share`` covered, ``target``, ``meets``).
+    by_grid : GeoDataFrame
+        Coverage per grid cell (polygons).
+    service_areas, uncovered : GeoDataFrame
+        Polygons for maps.
+    findings : GeoDataFrame
+        Shared findings schema.
+    tables : dict
+        Extra tables (toilet density, transfer setbacks, park presets...).
+    """
+
+    topic: str
+    method: str
+    demand: gpd.GeoDataFrame
+    land: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    by_grid: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    graph: StreetGraph | None = None
+
+    def indicator(self, measure: str = "buildings", district: str = ALL,
+                  indicator: str | None = None) -> float:
+        """Covered share for one measure (``buildings``, ``population``, ``land``)."""
+        t = self.indicators
+        sel = (t["measure"] == measure) & (t["district"] == district)
+        if indicator is not None:
+            sel &= t["indicator"] == indicator
+        if not sel.any():
+            return float("nan")
+        return float(t.loc[sel, "share"].iloc[0])
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (used by the CLI's ``--json``)."""
+        return {
+            "topic": self.topic, "method": self.method,
+            "facilities": int(len(self.facilities)),
+            "residential_buildings": int(len(self.demand)),
+            "uncovered_buildings": int((~self.demand["covered"]).sum()) if len(self.demand) else 0,
+            "findings": int(len(self.findings)),
+            "indicators": [{k: _plain(v) for k, v in r.items()}
+                           for r in self.indicators.to_dict("records")],
+        }
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else round(float(v), 4)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+
+def need_layer(layers: dict[str, gpd.GeoDataFrame], lid: str) -> gpd.GeoDataFrame:
+    if lid not in layers or layers[lid] is None:
+        raise LayerError("覆盖分析需要此图层，但未加载", layer=lid)
+    gdf = layers[lid]
+    if gdf.crs is None:
+        return gdf.set_crs(WORKING_CRS)
+    return gdf
+
+
+def street_graph(layers: dict[str, gpd.GeoDataFrame], *, walk: bool = True) -> StreetGraph:
+    """Walking (or driving) graph of the ``roads`` layer.
+
+    Build it once and pass it as ``graph=`` to the coverage and siting functions when running
+    several of them on the same roads.
+    """
+    return StreetGraph.from_roads(need_layer(layers, "roads"), walk=walk)
+
+
+def residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Residential buildings as points, with ``population``, ``district`` and ``grid_id``.
+
+    Buildings under construction are left out (nobody lives there yet). The footprint is kept
+    in column ``footprint`` (for uncovered-area polygons).
+    """
+    cfg = coverage_config()["demand"]
+    b = need_layer(layers, "buildings")
+    uses = set(cfg.get("residential_uses", ["住宅"]))
+    sel = b["use"].isin(uses) if "use" in b else pd.Series(True, index=b.index)
+    if "under_construction" in b:
+        sel &= ~b["under_construction"].fillna(False).astype(bool)
+    r = b[sel & b.geometry.notna()]
+    ids = (r["building_id"].astype(str) if "building_id" in r
+           else pd.Series(r.index.astype(str), index=r.index))
+    pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
+           else pd.Series(0.0, index=r.index))
+    out = gpd.GeoDataFrame({
+        "building_id": ids.to_numpy(),
+        "population": pop.to_numpy(float),
+        "compound_id": (r["compound_id"].astype(object).to_numpy() if "compound_id" in r
+                        else np.full(len(r), None, dtype=object)),
+        "footprint": r.geometry.values,
+    }, geometry=shapely.point_on_surface(np.asarray(r.geometry.values, dtype=object)),
+        crs=b.crs)
+    return assign_area(out, layers)
+
+
+def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None
+                 ) -> gpd.GeoDataFrame:
+    """Residential land (compounds) as a lattice of points, each carrying its share of area.
+
+    Every compound gets the points of a ``spacing`` lattice that fall inside it, each weighted
+    ``area / n`` so weights add up to the compound area exactly; a compound too small to hold a
+    lattice point is represented by one interior point. Compounds under construction count
+    (they are residential land).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> comp = gpd.GeoDataFrame({"compound_id": ["c"]}, geometry=[box(0, 0, 100, 60)],
+    ...                         crs="EPSG:4550")
+    >>> s = land_samples({"residential_compounds": comp}, spacing=20)
+    >>> len(s), float(s["area_m2"].sum())
+    (15, 6000.0)
+    """
+    cfg = coverage_config()["demand"]
+    spacing = float(spacing or cfg.get("land_sample_spacing_m", 20))
+    comp = layers.get("residential_compounds")
+    if comp is None or not len(comp):
+        return gpd.GeoDataFrame({"compound_id": [], "area_m2": [], "population": []},
+                                geometry=gpd.GeoSeries([], crs=WORKING_CRS), crs=WORKING_CRS)
+    comp = comp[comp.geometry.notna() & ~comp.geometry.is_empty]
+    geoms = np.asarray(comp.geometry.values, dtype=object)
+    b = shapely.bounds(geoms)
+    xs, ys, owner = [], [], []
+    for k in range(len(geoms)):
+        x0 = math.floor(b[k, 0] / spacing) * spacing + spacing / 2
+        y0 = math.floor(b[k, 1] / spacing) * spacing + spacing / 2
+        gx = np.arange(x0, b[k, 2], spacing)
+        gy = np.arange(y0, b[k, 3], spacing)
+        if len(gx) == 0 or len(gy) == 0:
+            inside_x, inside_y = np.zeros(0), np.zeros(0)
+        else:
+            X, Y = np.meshgrid(gx, gy)
+            X, Y = X.ravel(), Y.ravel()
+            shapely.prepare(geoms[k])
+            m = shapely.contains_xy(geoms[k], X, Y)
+            inside_x, inside_y = X[m], Y[m]
+        if len(inside_x) == 0:
+            p = shapely.point_on_surface(geoms[k])
+            inside_x, inside_y = np.array([p.x]), np.array([p.y])
+        xs.append(inside_x)
+        ys.append(inside_y)
+        owner.append(np.full(len(inside_x), k))
+    x, y, own = np.concatenate(xs), np.concatenate(ys), np.concatenate(owner)
+    area = shapely.area(geoms)
+    n = np.bincount(own, minlength=len(geoms))
+    pop = (pd.to_numeric(comp["population"], errors="coerce").fillna(0.0).to_numpy(float)
+           if "population" in comp else np.zeros(len(geoms)))
+    ids = (comp["compound_id"].astype(str).to_numpy() if "compound_id" in comp
+           else comp.index.astype(str).to_numpy())
+    out = gpd.GeoDataFrame({
+        "compound_id": ids[own],
+        "area_m2": area[own] / n[own],
+        "population": pop[own] / n[own],
+        "compound_district": (comp["district"].astype(object).to_numpy()[own]
+                              if "district" in comp else None),
+    }, geometry=shapely.points(x, y), crs=comp.crs)
+    return assign_area(out, layers)
+
+
+def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
+                 ) -> gpd.GeoDataFrame:
+    """Add ``grid_id`` and ``district`` from the grids layer (compounds, then a fallback)."""
+    out = pts.copy()
+    n = len(out)
+    grid = np.full(n, "", dtype=object)
+    district = np.full(n, "", dtype=object)
+    grids = layers.get("grids")
+    arr = np.asarray(out.geometry.values, dtype=object)
+    if grids is not None and len(grids) and n:
+        gi, pi = None, None
+        pi, gi = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object)).query(
+            arr, predicate="within")
+        first = pd.Series(gi, index=pi).groupby(level=0).first()
+        gid = grids["grid_id"].astype(str).to_numpy() if "grid_id" in grids else \
+            grids.index.astype(str).to_numpy()
+        grid[first.index.to_numpy()] = gid[first.to_numpy()]
+        if "district" in grids:
+            gd = grids["district"].fillna("").astype(str).to_numpy()
+            district[first.index.to_numpy()] = gd[first.to_numpy()]
+    comp = layers.get("residential_compounds")
+    missing = district == ""
+    if missing.any() and "compound_district" in out:
+        cd = out["compound_district"].fillna("").astype(str).to_numpy()
+        district[missing] = cd[missing]
+        missing = district == ""
+    if missing.any() and comp is not None and len(comp) and "district" in comp and \
+            "compound_id" in out and "compound_id" in comp:
+        m = dict(zip(comp["compound_id"].astype(str), comp["district"].fillna("").astype(str)))
+        cid = out["compound_id"].astype(str).to_numpy()
+        district[missing] = [m.get(c, "") for c in cid[missing]]
+        missing = district == ""
+    if missing.any() and comp is not None and len(comp) and "district" in comp:
+        # the district of the nearest compound within 1 km (e.g. for candidate sites)
+        (pi, ci), _ = shapely.STRtree(np.asarray(comp.geometry.values, dtype=object)).query_nearest(
+            arr[missing], max_distance=1000.0, return_distance=True, all_matches=False)
+        cd = comp["district"].fillna("").astype(str).to_numpy()
+        idx = np.flatnonzero(missing)
+        district[idx[pi]] = cd[ci]
+    nogrid = grid == ""
+    if nogrid.any() and n:
+        cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+        gx = np.floor(shapely.get_x(arr[nogrid]) / cell).astype(np.int64)
+        gy = np.floor(shapely.get_y(arr[nogrid]) / cell).astype(np.int64)
+        grid[nogrid] = [f"C{a}_{b}" for a, b in zip(gx, gy)]
+    out["grid_id"] = grid
+    out["district"] = np.where(district == "", "未分区", district)
+    if "compound_district" in out:
+        out = out.drop(columns="compound_district")
+    return out
+
+
+def facility_points(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    if gdf.geometry.isna().any():
+        row = int(np.flatnonzero(gdf.geometry.isna().to_numpy())[0])
+        raise InputError("设施缺少坐标", layer=layer, row=row + 1, field="geometry")
+    return gdf
