@@ -48,7 +48,7 @@ Examples
 ...     "time": ["2022-08-01 07:50", "2022-08-01 08:05", "2022-08-01 08:20"],
 ...     "speed_kmh": [0.0, 0.0, 0.0]},
 ...     geometry=[Point(50, 50), Point(52, 50), Point(51, 49)], crs="EPSG:4550")
->>> f = no_parking_zone_findings(prepare_pings(pings, salt="example-salt"), zones)
+>>> f = no_parking_zone_findings(prepare_pings(pings, salt="example-salt-2022"), zones)
 >>> f[["rule", "related_ids", "measure"]].values.tolist()
 [['no_parking_zone', 'Z1', 30.0]]
 >>> "蒙E12345" in f.to_json()
