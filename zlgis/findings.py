@@ -34,12 +34,15 @@ from .rules import find_rule
 
 __all__ = [
     "FINDING_COLUMNS",
+    "FINDING_LABELS",
     "SEVERITIES",
+    "SEVERITY_LABELS",
     "finding_id",
     "make_findings",
     "empty_findings",
     "concat_findings",
     "assign_grids",
+    "findings_frame",
 ]
 
 #: Column order of every findings table (plus ``geometry`` last).
@@ -68,6 +71,20 @@ FINDING_COLUMNS: tuple[str, ...] = (
 )
 
 SEVERITIES = ("high", "medium", "low")
+
+#: What staff read for each severity.
+SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}
+
+#: Chinese names of the findings columns (CSV headers, map popups), in output order.
+FINDING_LABELS: dict[str, str] = {
+    "finding_id": "问题编号", "check": "检查", "rule": "规则", "title": "问题描述",
+    "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号", "related_ids": "关联要素",
+    "measure": "主要量值", "measure_unit": "单位", "measures": "全部量值", "severity": "严重程度",
+    "lead_department": "牵头部门", "coop_departments": "配合部门",
+    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编号",
+    "road_chief": "路长", "public": "可公开", "observed_at": "发现时间", "rule_source": "依据",
+    "geometry": "几何（WKT）",
+}
 
 
 def finding_id(check: str, rule: str, feature_ids: Iterable[Any]) -> str:
@@ -257,3 +274,57 @@ def assign_grids(findings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> 
     out["grid_id"] = grid_col
     out["road_chief"] = chief_col
     return out
+
+
+def _typed(values: pd.Series) -> pd.Series:
+    """A measure column with its type: bool, int, float or text (missing values kept)."""
+    present = values.dropna()
+    if not len(present):
+        return values.astype(float)
+    kinds = {type(v) for v in present}
+    if kinds <= {bool}:
+        return values.astype("boolean")
+    if kinds <= {int}:
+        return values.astype("Int64") if len(present) < len(values) else values.astype("int64")
+    if kinds <= {int, float}:
+        return values.astype(float)
+    return values
+
+
+def findings_frame(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The findings with their measures as typed columns instead of JSON text.
+
+    Every key of the ``measures`` JSON becomes a column (numbers as int or float, flags as
+    boolean, text as text; a finding without that measure gets a missing value). A measure
+    named like a findings column is prefixed ``measure_``. The ``measures`` column is dropped.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        A findings table (:data:`FINDING_COLUMNS`), e.g. from a check's ``run_check``.
+
+    Returns
+    -------
+    GeoDataFrame
+        The same rows, index and geometry; ``measures`` replaced by one column per measure.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> f = make_findings(rule="red_line_encroachment", feature_ids=[["B1", "R1"], ["B2", "R1"]],
+    ...                   layer="buildings", geometry=[Point(0, 0), Point(1, 1)],
+    ...                   measures=[{"area_m2": 12.5, "depth_m": 1.2, "entirely_inside": False},
+    ...                             {"area_m2": 3.0, "depth_m": 0.4}])
+    >>> t = findings_frame(f)
+    >>> t[["feature_id", "area_m2", "depth_m", "entirely_inside"]].values.tolist()
+    [['B1', 12.5, 1.2, False], ['B2', 3.0, 0.4, <NA>]]
+    >>> str(t["area_m2"].dtype), "measures" in t.columns
+    ('float64', False)
+    """
+    parsed = [json.loads(m) if isinstance(m, str) and m else {} for m in findings["measures"]]
+    keys = list(dict.fromkeys(k for m in parsed for k in m))
+    wide = pd.DataFrame({f"measure_{k}" if k in findings.columns else k:
+                         _typed(pd.Series([m.get(k) for m in parsed], index=findings.index,
+                                          dtype=object)) for k in keys}, index=findings.index)
+    out = pd.concat([findings.drop(columns="measures"), wide], axis=1)
+    return gpd.GeoDataFrame(out, geometry=findings.geometry.name, crs=findings.crs)

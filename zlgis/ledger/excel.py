@@ -50,10 +50,11 @@ import pandas as pd
 
 from ..config import department_name, load_config
 from ..errors import LedgerError, UnreadableInputError, ZlgisError
-from ..rules import checks
+from ..findings import SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from ..io.tables import neutralise, restore
 from ..io.xlsx_guard import check_xlsx
+from ..rules import checks
 from .store import STATUSES, Ledger, parse_week, status_code, status_labels
 
 __all__ = ["EXCEL_COLUMNS", "EDITABLE_COLUMNS", "department_order", "export_excel", "import_excel",
@@ -110,7 +111,6 @@ _ORIGINAL = {"状态": "原状态", "整改说明": "原整改说明", "照片�
 _INFO_SHEET = "说明"
 _SUMMARY_SHEET = "汇总"
 _UNASSIGNED = "未分派"
-_SEVERITY = {"high": "高", "medium": "中", "low": "低"}
 _STATUS_ORDER = {s: i for i, s in enumerate(("overdue", "reopened", "new", "open", "rectified"))}
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
 _MAX_TEXT = 500
@@ -147,7 +147,7 @@ def _prepare(view: pd.DataFrame, map_href: str) -> pd.DataFrame:
     labels = status_labels()
     df = pd.DataFrame(view.drop(columns="geometry")).copy()
     df["status_label"] = df["status"].map(labels).fillna(df["status"])
-    df["severity_label"] = df["severity"].map(_SEVERITY).fillna(df["severity"])
+    df["severity_label"] = df["severity"].map(SEVERITY_LABELS).fillna(df["severity"])
     df["check_label"] = df["check"].map({c.name: c.title for c in checks()}).fillna(df["check"])
     df["lead_names"] = df["lead_department"].map(_names)
     df["coop_names"] = df["coop_departments"].map(_names)

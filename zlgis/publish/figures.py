@@ -39,8 +39,9 @@ from ..catalog import Catalog  # noqa: E402
 from ..config import load_config  # noqa: E402
 from ..crs import WORKING_CRS  # noqa: E402
 from ..errors import ConfigError  # noqa: E402
+from ..findings import SEVERITY_LABELS  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402
-from .styles import SEVERITY_COLORS, SEVERITY_LABELS, layer_style  # noqa: E402
+from .styles import SEVERITY_COLORS, layer_style  # noqa: E402
 
 __all__ = ["cjk_font", "make_figure", "nice_scale_length"]
 

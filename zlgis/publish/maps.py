@@ -68,11 +68,11 @@ from ..catalog import Catalog, LayerSpec
 from ..config import department_name, load_config
 from ..crs import wgs84_to_gcj02
 from ..errors import ConfigError
+from ..findings import FINDING_LABELS, SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from . import assets as _assets
 from .escape import display_value, escape_html, js_json, safe_url
-from .styles import (PONDING_CLASSES, SEVERITY_COLORS, SEVERITY_LABELS, layer_style,
-                     ponding_class)
+from .styles import PONDING_CLASSES, SEVERITY_COLORS, layer_style, ponding_class
 
 __all__ = [
     "PROFILES",
@@ -97,14 +97,6 @@ _PERSONAL = re.compile(
     r"(phone|mobile|tel$|plate|owner|requester|keeper|inspector|worker|chief|id_card|idcard|"
     r"person|contact|电话|手机|车牌|身份证|产权人|诉求人|联系人|姓名)", re.IGNORECASE)
 
-#: Chinese labels of findings columns.
-FINDING_LABELS: dict[str, str] = {
-    "title": "问题", "check": "检查", "rule": "规则", "severity": "严重程度", "measure": "量值",
-    "rule_source": "依据", "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号",
-    "related_ids": "相关要素", "lead_department": "牵头部门", "coop_departments": "配合部门",
-    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编码",
-    "road_chief": "路长", "observed_at": "发现时间", "finding_id": "问题编号",
-}
 #: Chinese labels of common columns of analysis layers passed as ``extra``.
 EXTRA_LABELS: dict[str, str] = {
     "name": "名称", "depth_cm": "积水深度（厘米）", "max_depth_cm": "最大积水深度（厘米）",

@@ -8,8 +8,6 @@ Examples
 --------
 >>> layer_style("red_lines")["color"]
 '#e31a1c'
->>> SEVERITY_LABELS["high"]
-'高'
 >>> severity_color("unknown") == SEVERITY_COLORS["medium"]
 True
 """
@@ -22,7 +20,6 @@ __all__ = [
     "CONTROL_LINE_COLORS",
     "CONTROL_LINE_LABELS",
     "SEVERITY_COLORS",
-    "SEVERITY_LABELS",
     "PONDING_CLASSES",
     "LAYER_STYLES",
     "layer_style",
@@ -50,8 +47,6 @@ CONTROL_LINE_LABELS: dict[str, str] = {
 
 #: Fill colour of findings by severity.
 SEVERITY_COLORS: dict[str, str] = {"high": "#b2182b", "medium": "#ef8a62", "low": "#f7c948"}
-#: Chinese label of each severity.
-SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}
 
 #: Ponding depth classes (upper bound in cm, colour, label). 15 cm and 30 cm follow the usual
 #: urban waterlogging thresholds (GB 51222-2017 城镇内涝防治技术标准 §3.2: road ponding deeper

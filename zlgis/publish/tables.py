@@ -24,24 +24,13 @@ import geopandas as gpd
 import pandas as pd
 
 from ..config import department_name
-from ..rules import rules
+from ..findings import FINDING_LABELS, SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from ..io.tables import write_csv
+from ..rules import rules
 
-__all__ = ["FINDING_HEADERS", "SEVERITY_LABELS", "UNIT_LABELS", "findings_table",
-           "write_findings"]
+__all__ = ["UNIT_LABELS", "findings_table", "write_findings"]
 
-#: CSV headers of the findings columns (canonical -> Chinese), in output order.
-FINDING_HEADERS: dict[str, str] = {
-    "finding_id": "问题编号", "check": "检查", "rule": "规则", "title": "问题描述",
-    "task_id": "任务编号", "layer": "图层", "feature_id": "要素编号", "related_ids": "关联要素",
-    "measure": "主要量值", "measure_unit": "单位", "measures": "全部量值", "severity": "严重程度",
-    "lead_department": "牵头部门", "coop_departments": "配合部门",
-    "event_code_old": "事件编码（旧）", "event_code_new": "事件编码（新）", "grid_id": "网格编号",
-    "road_chief": "路长", "public": "可公开", "observed_at": "发现时间", "rule_source": "依据",
-    "geometry": "几何（WKT）",
-}
-SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 UNIT_LABELS = {"m": "米", "m2": "平方米", "m3": "立方米", "cm": "厘米", "km": "千米",
                "min": "分钟", "h": "小时", "ratio": "占比", "share": "占比"}
 
@@ -65,8 +54,8 @@ def findings_table(findings: gpd.GeoDataFrame) -> pd.DataFrame:
     table["measure_unit"] = table["measure_unit"].map(lambda v: UNIT_LABELS.get(v, v))
     for col in ("lead_department", "coop_departments"):
         table[col] = table[col].map(_departments)
-    return table[[c for c in FINDING_HEADERS if c in table.columns]].rename(
-        columns=FINDING_HEADERS)
+    return table[[c for c in FINDING_LABELS if c in table.columns]].rename(
+        columns=FINDING_LABELS)
 
 
 def write_findings(findings: gpd.GeoDataFrame, out_dir: str | Path, *,

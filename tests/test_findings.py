@@ -1,0 +1,60 @@
+"""zlgis/findings.py: make_findings from the rule registry, findings_frame."""
+
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import Point
+
+from zlgis.errors import ConfigError
+from zlgis.findings import FINDING_COLUMNS, concat_findings, findings_frame, make_findings
+from zlgis.rules import rule
+
+
+def test_make_findings_takes_the_rule_from_the_registry():
+    f = make_findings(rule="unpermitted_construction", feature_ids=[["S1"]],
+                      layer="construction_sites", geometry=[Point(0, 0)])
+    r = rule("unpermitted_construction")
+    row = f.iloc[0]
+    assert (row["check"], row["title"], row["rule_source"], row["task_id"]) == \
+        (r.check, r.title, r.source, "1.3.1")
+    # the construction-site code of the rule (无证建设), not the building one
+    assert (row["event_code_old"], row["event_code_new"]) == ("", "08016")
+    assert row["severity"] == r.severity and bool(row["public"]) is r.public
+    assert row["lead_department"] == ";".join(r.lead)
+
+
+def test_make_findings_refuses_a_wrong_check_and_an_unregistered_rule():
+    with pytest.raises(ValueError, match="belongs to check controllines"):
+        make_findings(rule="green_line", check="trucks", feature_ids=[["B1"]], layer="buildings",
+                      geometry=[Point(0, 0)])
+    with pytest.raises(ConfigError, match="规则 lamp_late 未在 zlgis/config/rules/ 中登记"):
+        make_findings(rule="lamp_late", feature_ids=[["L1"]], layer="street_lamps",
+                      geometry=[Point(0, 0)])
+
+
+def test_findings_frame_types_and_missing_measures():
+    a = make_findings(rule="depression", feature_ids=[["D1"], ["D2"]], layer="dem",
+                      geometry=[Point(0, 0), Point(1, 0)],
+                      measures=[{"max_depth_cm": 42.0, "rank": 1, "spills": True},
+                                {"max_depth_cm": 18.5, "rank": 2, "spills": False}])
+    b = make_findings(rule="recorded_point_unexplained", feature_ids=[["P1"]],
+                      layer="waterlogging_points", geometry=[Point(2, 0)],
+                      measures=[{"recorded_depth_cm": None, "status": "未消除"}])
+    f = concat_findings([a, b])
+    t = findings_frame(f)
+    assert list(t.columns[:len(FINDING_COLUMNS) - 1]) == [c for c in FINDING_COLUMNS
+                                                          if c != "measures"]
+    assert t.crs == f.crs and t.index.equals(f.index)
+    by = t.set_index("feature_id")
+    assert str(t["max_depth_cm"].dtype) == "float64" and by.loc["D1", "max_depth_cm"] == 42.0
+    assert str(t["rank"].dtype) == "Int64" and by.loc["D2", "rank"] == 2   # missing for P1
+    assert str(t["spills"].dtype) == "boolean" and by.loc["D1", "spills"]
+    assert by.loc["P1", "status"] == "未消除" and t["recorded_depth_cm"].isna().all()
+
+
+def test_findings_frame_keeps_findings_columns():
+    f = make_findings(rule="no_parking_zone", feature_ids=[["h1", "Z1"]], layer="truck_pings",
+                      geometry=[Point(0, 0)], measures=[{"layer": "巡查", "dwell_min": 12}])
+    t = findings_frame(f)
+    assert t.loc[0, "layer"] == "truck_pings" and t.loc[0, "measure_layer"] == "巡查"
+    assert t.loc[0, "dwell_min"] == 12 and str(t["dwell_min"].dtype) == "int64"
