@@ -51,6 +51,35 @@ def demo_city() -> Path:
     return cache
 
 
+def _init_code_hash() -> str:
+    h = hashlib.sha1()
+    files = [ROOT / "zlgis" / "io" / n for n in ("osm_init.py", "mapping.py", "readers.py")]
+    files += [ROOT / "zlgis" / "config" / "osm.yaml", ROOT / "zlgis" / "catalog.py",
+              ROOT / "layers" / "catalog.yaml"]
+    files += sorted((ROOT / "layers" / "examples").rglob("*.yaml"))
+    for p in files:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def helsinki_catalog(realdata: Path) -> Path:
+    """Catalog of the Helsinki example (``layers/examples/helsinki``): ``zlgis init`` run once on
+    the real OSM extract into a cache folder (keyed by the init code), never into the repo.
+
+    Working CRS EPSG:32635 (UTM 35N), city name 赫尔辛基, layers in ``osm_layers.gpkg``.
+    """
+    from zlgis.io.examples import build_example
+
+    cache = ROOT / ".pytest_cache" / f"example-helsinki-{_init_code_hash()}"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.parent / "example-helsinki.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (cache / "catalog.yaml").exists():
+            build_example("helsinki", cache, realdata=realdata)
+    return cache / "catalog.yaml"
+
+
 @pytest.fixture(scope="session")
 def demo_catalog(demo_city: Path):
     """The demo city's loaded :class:`zlgis.catalog.Catalog`."""

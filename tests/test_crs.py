@@ -160,3 +160,47 @@ def test_candidate_table_matches_epsg_names() -> None:
         short = code.split(":")[1][:2]
         if short in datum and code not in ("EPSG:4510", "EPSG:4777", "EPSG:4798"):
             assert name.startswith(datum[short]), (code, name)
+
+
+# --- the working CRS guard (issue 12) ----------------------------------------------------------
+
+def _catalog_with_crs(tmp_path, helsinki_catalog, crs):
+    from zlgis._yaml import safe_load
+    import yaml
+
+    raw = safe_load(helsinki_catalog.read_text(encoding="utf-8"))
+    raw["working_crs"] = crs
+    raw["data_dir"] = str(helsinki_catalog.parent)
+    p = tmp_path / "catalog.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("crs, message", [
+    ("EPSG:32635x", "工作坐标系 'EPSG:32635x' 无法识别，应为 EPSG 代码（如 EPSG:4550 或 UTM 带号 EPSG:32635）"),
+    ("EPSG:4326", "工作坐标系 EPSG:4326（WGS84 经纬度）是经纬度坐标系，距离和面积需要以米为单位的投影坐标系"
+                  "（如高斯-克吕格或 UTM 投影）"),
+    ("EPSG:4550", "工作坐标系 EPSG:4550（CGCS2000 3度带高斯-克吕格投影 中央经线123°E）的适用范围（经度 "
+                  "121.5°～124.5°，纬度 28.2°～53.6°）不包含城市边界（经度 24.94°～24.95°，纬度 "
+                  "60.16°～60.18°），距离会严重失真；按边界中心应使用 EPSG:32635（WGS 84 / UTM zone 35N）"),
+])
+def test_bad_working_crs_exits_2_with_its_message(tmp_path, helsinki_catalog, capsys, crs,
+                                                   message):
+    from zlgis.cli import main
+
+    p = _catalog_with_crs(tmp_path, helsinki_catalog, crs)
+    code = main(["weekly", "--catalog", str(p), "--week", "2022-W35", "--out",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == f"错误：文件 {p}，字段 working_crs：{message}"
+    assert not (tmp_path / "out" / "ledger.sqlite").exists()
+
+
+def test_local_crs_names_gk_zone_in_china_and_utm_elsewhere():
+    from zlgis.crs import local_crs
+
+    # Zhalantun 122.7E: CGCS2000 3-degree GK CM 123E; Swellendam 20.4E 34S: UTM 34S
+    assert local_crs(122.74, 48.01) == "EPSG:4550"
+    assert local_crs(20.42, -34.02) == "EPSG:32734"
+    assert local_crs(116.4, 39.9) == "EPSG:4548"  # Beijing, CM 117E

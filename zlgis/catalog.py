@@ -10,6 +10,19 @@ Examples
 '公共厕所'
 >>> cat.layers["buildings"].field_for_alias("层数")
 'floors'
+>>> cat.city
+'扎兰屯市'
+
+Beside field aliases, a field may carry ``values:``, a map from source values to the catalog's
+(OSM ``highway: primary`` to 主干路, a bureau's own codes to the catalog's classes; the key
+``"*"`` maps every other non-empty value), and a layer's source may carry ``filter:``, which picks
+the layer's features out of a shared source (``{building: "*"}``: the feature has the tag;
+``{amenity: [toilets]}``: one of these values; ``{cad_layer: 道路红线}``). A mapped value that the
+field's ``allowed`` list does not hold is refused when the catalog is read.
+
+A layer may be derived instead of read: ``source: {derive: red_lines_from_roads, from: roads}``
+makes road red lines from the road centrelines for every command and the weekly run
+(``classes: [主干路, 次干路, 支路]`` limits them to those road classes).
 """
 
 from __future__ import annotations
@@ -21,9 +34,11 @@ from typing import Any
 
 import yaml
 
+from ._yaml import safe_load
 from .errors import CatalogError
 
-__all__ = ["Catalog", "LayerSpec", "FieldSpec", "DEFAULT_CATALOG", "REQUIRED_LAYER_IDS"]
+__all__ = ["Catalog", "LayerSpec", "FieldSpec", "DEFAULT_CATALOG", "REQUIRED_LAYER_IDS",
+           "DERIVATIONS"]
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yaml"
 
@@ -37,6 +52,8 @@ REQUIRED_LAYER_IDS = (
 )
 
 FIELD_TYPES = ("str", "int", "float", "bool", "date", "datetime")
+#: Derived layers a catalog may declare (``source: {derive: NAME, from: LAYER}``).
+DERIVATIONS = ("red_lines_from_roads",)
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon", None)
 
 
@@ -52,6 +69,8 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    #: Source value -> catalog value (``"*"``: every other non-empty value).
+    values: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,10 @@ class LayerSpec:
     public: tuple[str, ...] = ()
     dxf_layers: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    #: Source column -> ``"*"`` (any non-empty value) or the accepted values.
+    filter: dict[str, Any] | None = None
+    #: ``{"derive": name, "from": layer id}`` for a layer computed from another one.
+    derived: dict[str, Any] | None = None
 
     def field_for_alias(self, name: str) -> str | None:
         """Canonical field name for a source column name (canonical name or alias), else None."""
@@ -99,6 +122,11 @@ class Catalog:
     boundary_layer: str | None = "boundary"
     raw: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def city(self) -> str:
+        """The city's name for titles (``city:`` in the catalog, default 扎兰屯市)."""
+        return str(self.raw.get("city") or "扎兰屯市")
+
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> "Catalog":
         """Read a catalog file (default: ``$ZLGIS_CATALOG`` or ``layers/catalog.yaml``)."""
@@ -106,15 +134,22 @@ class Catalog:
         if not path.exists():
             raise CatalogError("图层目录文件不存在", path=str(path))
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise CatalogError(f"图层目录文件无法解析：{exc}", path=str(path)) from None
         if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict):
             raise CatalogError("图层目录缺少 layers 部分", path=str(path))
         data_dir = (path.parent / str(raw.get("data_dir", "."))).resolve()
         layers = {lid: _layer_spec(lid, spec, data_dir, path) for lid, spec in raw["layers"].items()}
-        return cls(path=path.resolve(), data_dir=data_dir,
-                   working_crs=str(raw.get("working_crs", "EPSG:4550")), layers=layers,
+        for spec in layers.values():
+            src = (spec.derived or {}).get("from")
+            if src is not None and src not in layers:
+                raise CatalogError(f"图层 {spec.id} 由图层 {src} 推算，但图层目录中没有图层 {src}",
+                                   path=str(path), layer=spec.id, field="source.from")
+        from .crs import check_working_crs
+
+        working = check_working_crs(str(raw.get("working_crs", "EPSG:4550")), path=str(path))
+        return cls(path=path.resolve(), data_dir=data_dir, working_crs=working, layers=layers,
                    boundary_layer=raw.get("boundary_layer", "boundary"), raw=raw)
 
     def __getitem__(self, layer_id: str) -> LayerSpec:
@@ -150,22 +185,50 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
         ftype = f.get("type", "str")
         if ftype not in FIELD_TYPES:
             raise CatalogError(f"图层 {lid} 字段 {name} 的类型 {ftype!r} 无效", path=str(cat_path))
+        allowed = tuple(f["allowed"]) if f.get("allowed") is not None else None
+        values = f.get("values")
+        if values is not None:
+            if not isinstance(values, dict):
+                raise CatalogError(f"图层 {lid} 字段 {name} 的 values 应为“源数据值: 目录值”的映射",
+                                   path=str(cat_path), layer=lid, field=name)
+            values = {str(k): v for k, v in values.items()}
+            bad = [f"{k} → {v}" for k, v in values.items()
+                   if allowed is not None and v is not None and v not in allowed]
+            if bad:
+                raise CatalogError(
+                    f"图层 {lid} 字段 {name} 的值映射 {'、'.join(bad)} 不在允许值中"
+                    f"（允许：{'、'.join(map(str, allowed))}）", path=str(cat_path), layer=lid,
+                    field=name)
         fields[name] = FieldSpec(
             name=name, type=ftype, required=bool(f.get("required", False)),
-            allowed=tuple(f["allowed"]) if f.get("allowed") is not None else None,
-            aliases=tuple(str(a) for a in f.get("aliases", ())),
-            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"))
+            allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases", ())),
+            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values)
     public = tuple(spec.get("public") or ())
     unknown = [p for p in public if p not in fields]
     if unknown:
         raise CatalogError(f"图层 {lid} 的公开字段 {unknown} 未在 fields 中定义", path=str(cat_path))
     src = spec["source"] if isinstance(spec["source"], dict) else {"path": spec["source"]}
+    filt = src.get("filter")
+    if filt is not None and not (isinstance(filt, dict) and filt):
+        raise CatalogError(f"图层 {lid} 的 filter 应为“源字段: 值”的映射（值为 \"*\" 表示有值即可）",
+                           path=str(cat_path), layer=lid, field="source.filter")
+    derived = None
+    if src.get("derive") is not None:
+        if src["derive"] not in DERIVATIONS or not src.get("from"):
+            raise CatalogError(f"图层 {lid} 的推算方式 {src['derive']!r} 无效，应为"
+                               f" {'、'.join(DERIVATIONS)}，并用 from 指明源图层",
+                               path=str(cat_path), layer=lid, field="source.derive")
+        derived = {"derive": str(src["derive"]), "from": str(src["from"])}
+        if src.get("classes") is not None:
+            derived["classes"] = [str(c) for c in src["classes"]]
     known = {"title", "kind", "source", "geometry", "crs", "id_field", "fields", "public",
              "dxf_layers"}
     options = {k: v for k, v in spec.items() if k not in known}
-    options.update({k: v for k, v in src.items() if k not in ("path", "layer")})
+    options.update({k: v for k, v in src.items()
+                    if k not in ("path", "layer", "filter", "derive", "from", "classes")})
     return LayerSpec(
         id=lid, title=str(spec["title"]), kind=str(spec["kind"]),
         path=(data_dir / src["path"]) if src.get("path") else None, layer=src.get("layer"),
         geometry=geom, crs=spec.get("crs"), id_field=spec.get("id_field"), fields=fields,
-        public=public, dxf_layers=tuple(spec.get("dxf_layers") or ()), options=options)
+        public=public, dxf_layers=tuple(spec.get("dxf_layers") or ()), options=options,
+        filter={str(k): v for k, v in filt.items()} if filt else None, derived=derived)

@@ -49,6 +49,9 @@ __all__ = [
     "infer_crs",
     "check_declared_crs",
     "swapped_lat_lon",
+    "local_crs",
+    "check_working_crs",
+    "check_crs_covers",
 ]
 
 #: CGCS2000 / 3-degree Gauss-Kruger CM 123E, metres (standards.md §7).
@@ -461,3 +464,88 @@ def swapped_lat_lon(x: ArrayLike, y: ArrayLike,
         return (a >= w) & (a <= e) & (b >= s) & (b <= n)
 
     return ~inside(x, y) & inside(y, x)
+
+
+# --------------------------------------------------------------------------------------------
+# The working CRS: the catalog's, projected, covering the city
+# --------------------------------------------------------------------------------------------
+
+def local_crs(lon: float, lat: float) -> str:
+    """The projected CRS a city at (lon, lat) should work in.
+
+    In China the CGCS2000 3-degree Gauss-Kruger zone of the nearest central meridian
+    (standards.md §7), elsewhere the WGS84 UTM zone.
+
+    Examples
+    --------
+    >>> local_crs(122.74, 48.01), local_crs(24.94, 60.17), local_crs(20.44, -34.02)
+    ('EPSG:4550', 'EPSG:32635', 'EPSG:32734')
+    """
+    if not bool(out_of_china(lon, lat)) and 73.5 <= lon <= 135.0:
+        cm = 3 * round(lon / 3)
+        return f"EPSG:{_CM3_SERIES[0][0] + (cm - 75) // 3}"
+    zone = int((lon + 180) // 6) % 60 + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def _parse_crs(crs: Any, what: str, path: str | None) -> pyproj.CRS:
+    try:
+        return pyproj.CRS(crs)
+    except (pyproj.exceptions.CRSError, TypeError, ValueError):
+        raise CRSError(f"{what} {crs!r} 无法识别，应为 EPSG 代码（如 EPSG:4550 或 UTM 带号 "
+                       "EPSG:32635）", path=path, field="working_crs") from None
+
+
+def check_working_crs(crs: Any, *, path: str | None = None) -> str:
+    """Check that ``crs`` can be the working CRS (readable, projected in metres); ``'EPSG:n'``.
+
+    Raises :class:`~zlgis.errors.CRSError` (exit code 2) with a Chinese message otherwise.
+
+    Examples
+    --------
+    >>> check_working_crs("epsg:32635")
+    'EPSG:32635'
+    >>> check_working_crs("EPSG:4326")
+    Traceback (most recent call last):
+    ...
+    zlgis.errors.CRSError: 字段 working_crs：工作坐标系 EPSG:4326（WGS84 经纬度）是经纬度坐标系，距离和面积需要以米为单位的投影坐标系（如高斯-克吕格或 UTM 投影）
+    """
+    c = _parse_crs(crs, "工作坐标系", path)
+    if c.is_geographic or not c.is_projected:
+        raise CRSError(f"工作坐标系 {crs_label(str(crs))}是经纬度坐标系，距离和面积需要以米为单位的投影"
+                       "坐标系（如高斯-克吕格或 UTM 投影）", path=path, field="working_crs")
+    unit = (c.axis_info[0].unit_name if c.axis_info else "metre").lower()
+    if unit not in ("metre", "meter", "m"):
+        raise CRSError(f"工作坐标系 {crs_label(str(crs))}的单位为 {unit}，应为米",
+                       path=path, field="working_crs")
+    code = c.to_epsg()
+    return f"EPSG:{code}" if code else c.to_string()
+
+
+def check_crs_covers(crs: Any, lonlat_bounds: ArrayLike, *, margin_deg: float = 1.5,
+                     path: str | None = None) -> None:
+    """Refuse a working CRS whose area of use (pyproj), widened by ``margin_deg``, does not
+    contain the city boundary's lon/lat box; the message names the zone of the boundary's centre.
+
+    Examples
+    --------
+    >>> check_crs_covers("EPSG:32635", (24.92, 60.16, 24.96, 60.18))
+    >>> check_crs_covers("EPSG:4550", (24.92, 60.16, 24.96, 60.18))
+    Traceback (most recent call last):
+    ...
+    zlgis.errors.CRSError: 字段 working_crs：工作坐标系 EPSG:4550（CGCS2000 3度带高斯-克吕格投影 中央经线123°E）的适用范围（经度 121.5°～124.5°，纬度 28.2°～53.6°）不包含城市边界（经度 24.92°～24.96°，纬度 60.16°～60.18°），距离会严重失真；按边界中心应使用 EPSG:32635（WGS 84 / UTM zone 35N）
+    """
+    w, s, e, n = (float(v) for v in np.asarray(lonlat_bounds, dtype=float))
+    c = _parse_crs(crs, "工作坐标系", path)
+    area = c.area_of_use
+    if area is None:
+        return
+    if (w >= area.west - margin_deg and e <= area.east + margin_deg
+            and s >= area.south - margin_deg and n <= area.north + margin_deg):
+        return
+    right = local_crs((w + e) / 2, (s + n) / 2)
+    raise CRSError(
+        f"工作坐标系 {crs_label(str(crs))}的适用范围（经度 {area.west:.1f}°～{area.east:.1f}°，纬度 "
+        f"{area.south:.1f}°～{area.north:.1f}°）不包含城市边界（经度 {w:.2f}°～{e:.2f}°，纬度 "
+        f"{s:.2f}°～{n:.2f}°），距离会严重失真；按边界中心应使用 {right}（{pyproj.CRS(right).name}）",
+        path=path, field="working_crs")

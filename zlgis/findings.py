@@ -14,13 +14,23 @@ Examples
 True
 >>> list(f.columns) == list(FINDING_COLUMNS) + ["geometry"]
 True
+
+The CRS of a findings table is, in order: the ``crs`` given, the CRS of the geometries given
+(a GeoSeries), the working CRS of the run (:func:`use_crs`, set by the weekly run and every
+command from the catalog), EPSG:4550.
+
+>>> with use_crs("EPSG:32635"):
+...     str(empty_findings().crs)
+'EPSG:32635'
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -33,6 +43,9 @@ from .errors import ConfigError
 from .rules import find_rule
 
 __all__ = [
+    "use_crs",
+    "set_run_crs",
+    "default_crs",
     "FINDING_COLUMNS",
     "FINDING_LABELS",
     "SEVERITIES",
@@ -44,6 +57,30 @@ __all__ = [
     "assign_grids",
     "findings_frame",
 ]
+
+_RUN_CRS: contextvars.ContextVar[Any] = contextvars.ContextVar("zlgis_run_crs", default=None)
+
+
+def default_crs() -> Any:
+    """The working CRS of the current run (:func:`use_crs`), else EPSG:4550."""
+    return _RUN_CRS.get() or WORKING_CRS
+
+
+def set_run_crs(crs: Any) -> None:
+    """Set the working CRS of the current context (a CLI command; ``zlgis.cli.main`` runs each
+    command in a context of its own)."""
+    _RUN_CRS.set(crs)
+
+
+@contextlib.contextmanager
+def use_crs(crs: Any) -> Iterator[None]:
+    """Within the block, findings built without an explicit CRS are labelled ``crs``."""
+    token = _RUN_CRS.set(crs)
+    try:
+        yield
+    finally:
+        _RUN_CRS.reset(token)
+
 
 #: Column order of every findings table (plus ``geometry`` last).
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -117,7 +154,7 @@ def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str
                   severity: str | Sequence[str] | None = None,
                   public: bool | Sequence[bool] | None = None,
                   observed_at: Sequence[str] | str = "", id_extra: Sequence[Any] | None = None,
-                  crs: Any = WORKING_CRS, check: str | None = None,
+                  crs: Any = None, check: str | None = None,
                   rule_source: str | None = None, task_id: str | None = None,
                   event_code_old: str | None = None,
                   event_code_new: str | None = None) -> gpd.GeoDataFrame:
@@ -148,7 +185,7 @@ def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str
     id_extra : sequence, optional
         Extra per-finding values that make the id unique (e.g. the day of a truck stop).
     crs : optional
-        CRS of ``geometry`` (the catalog's working CRS).
+        CRS of ``geometry`` (default: the geometry's own, else :func:`default_crs`).
     check, rule_source, task_id, event_code_old, event_code_new : str, optional
         Only for a rule that is not registered (ad-hoc analyses and tests), or to cite the
         source an option selected (a park-coverage preset); a registered rule's check must
@@ -216,6 +253,8 @@ def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str
         "observed_at": _column(observed_at, n, ""),
     }
     df = pd.DataFrame(data, columns=list(FINDING_COLUMNS), index=pd.RangeIndex(n))
+    if crs is None:
+        crs = getattr(geometry, "crs", None) or default_crs()
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geometry), crs=crs).values, crs=crs)
 
 
@@ -233,23 +272,31 @@ def _plain(m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def empty_findings(crs: Any = WORKING_CRS) -> gpd.GeoDataFrame:
-    """An empty findings table with the right columns."""
+def empty_findings(crs: Any = None) -> gpd.GeoDataFrame:
+    """An empty findings table with the right columns (CRS: ``crs``, else :func:`default_crs`)."""
+    crs = crs if crs is not None else default_crs()
     return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS},
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-def concat_findings(frames: Iterable[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Concatenate findings tables, sorted by ``finding_id``; duplicate ids are an error."""
-    frames = [f for f in frames if len(f)]
+def concat_findings(frames: Iterable[gpd.GeoDataFrame], *, crs: Any = None) -> gpd.GeoDataFrame:
+    """Concatenate findings tables, sorted by ``finding_id``; duplicate ids are an error.
+
+    ``crs`` (default: the first table's) is the CRS of the result; tables in another CRS are
+    converted to it, so checks in different CRSs never fail the concatenation.
+    """
+    frames = list(frames)
+    crs = crs if crs is not None else next((f.crs for f in frames if f.crs is not None), None)
+    frames = [f if f.crs is None or crs is None or f.crs == crs else f.to_crs(crs)
+              for f in frames if len(f)]
     if not frames:
-        return empty_findings()
+        return empty_findings(crs)
     out = pd.concat(frames, ignore_index=True)
     dup = out["finding_id"].duplicated()
     if dup.any():
         raise ValueError(f"duplicate finding ids: {out.loc[dup, 'finding_id'].head().tolist()}")
     out = out.sort_values("finding_id", kind="stable").reset_index(drop=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=frames[0].crs)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs if crs is not None else frames[0].crs)
 
 
 def assign_grids(findings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

@@ -60,7 +60,7 @@ from .catalog import Catalog
 from .config import department_name
 from .errors import (InputError, LayerError, LockedError, StorageError, ZlgisError,
                      os_reason)
-from .findings import FINDING_COLUMNS, assign_grids, concat_findings
+from .findings import FINDING_COLUMNS, assign_grids, concat_findings, use_crs
 from .rules import find_rule
 from .io.atomic import atomic_dir
 from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end,
@@ -119,6 +119,8 @@ class WeeklyResult:
     #: Wall time in seconds of each stage (loaded, checked, merged, published) and of each check
     #: (``check:<name>``).
     timings: dict[str, float] = field(default_factory=dict)
+    #: One Chinese line per rule that was not checked, and why (missing layers or fields).
+    skipped: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------ the week
@@ -187,6 +189,7 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     Vector layers are read and validated with :func:`zlgis.io.read_layer` (the reader behind
     :func:`zlgis.io.load_layers`): rows validation rejects are left out and listed in the
     returned issues table. Raster layers (the DEM) are opened to check they are readable.
+    Derived layers (road red lines from roads) are computed from the loaded ones.
 
     A layer is unusable when it cannot be read, or when validation rejects more than
     ``safety.max_rejected_share`` of its rows (``ledger.yaml``): running the checks on what is
@@ -201,7 +204,10 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     from .io import read_layer
     from .validate.report import concat_issues
 
+    from .io.layers import city_boundary
+
     progress = progress or Progress(quiet=True)
+    city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
     share = float((load_config("ledger").get("safety") or {}).get("max_rejected_share", 0.5))
     layers: dict[str, gpd.GeoDataFrame] = {}
     issues = []
@@ -211,6 +217,8 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         progress.step(f"读取图层 {spec.title}（{lid}）")
         if spec.kind == "raster":
             _check_raster(spec)
+            continue
+        if spec.derived:
             continue
         try:
             loaded = read_layer(catalog, lid)
@@ -229,7 +237,9 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
                              path=path)
         layers[lid] = loaded.gdf
         issues.append(loaded.issues)
-    return layers, concat_issues(issues)
+    from .analysis.derived import derive_layers
+
+    return derive_layers(catalog, layers, ids), concat_issues(issues)
 
 
 def _check_raster(spec: Any) -> None:
@@ -253,16 +263,26 @@ CheckFunc = Callable[..., gpd.GeoDataFrame]
 
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
-               progress: Progress | None = None, timings: dict[str, float] | None = None
-               ) -> tuple[gpd.GeoDataFrame, list[str]]:
+               progress: Progress | None = None, timings: dict[str, float] | None = None,
+               skipped: list[str] | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
     checks that ran. A failing check stops the run: a partial set of findings would wrongly
     mark the missing ones as rectified. ``timings``, when given, receives the wall time of each
-    check (key ``check:<name>``).
+    check (key ``check:<name>``). Rules whose needs (layers, fields) are missing are not run;
+    ``skipped``, when given, receives one Chinese line per such rule
+    (:func:`zlgis.rules.skip_message`). A check none of whose rules can run is left out of the
+    returned names, so the ledger keeps its earlier findings as they were.
     """
     from .analysis import CHECKS, get_check
+    from .rules import rules as registered
+    from .skips import skipped_rules
+
+    available: dict[str, Any] = dict(layers)
+    available.update({lid: None for lid, spec in catalog.layers.items()
+                      if spec.kind == "raster" and spec.path is not None
+                      and Path(spec.path).exists()})
 
     progress = progress or Progress(quiet=True)
     if checks is None:
@@ -270,7 +290,16 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     funcs: dict[str, CheckFunc] = (dict(checks) if isinstance(checks, Mapping)
                                    else {name: None for name in checks})  # type: ignore[misc]
     frames = []
+    ran: list[str] = []
     for name, fn in funcs.items():
+        own = registered(name)
+        cannot = skipped_rules(available, rules=own)
+        if skipped is not None:
+            from .rules import skip_message
+
+            skipped.extend(skip_message(r, miss) for r, miss in cannot)
+        if own and len(cannot) == len(own):
+            continue
         progress.step(f"运行检查 {name}")
         try:
             if fn is None:
@@ -278,7 +307,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
                     raise InputError(f"未知的检查 {name}，可用：{'、'.join(CHECKS)}")
                 fn = get_check(name)
             t0 = time.perf_counter()
-            result = fn(catalog, layers, as_of=as_of)
+            with use_crs(catalog.working_crs):
+                result = fn(catalog, layers, as_of=as_of)
             if timings is not None:
                 timings[f"check:{name}"] = round(time.perf_counter() - t0, 3)
         except ZlgisError as exc:
@@ -292,12 +322,13 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
         if missing:
             raise ZlgisError(f"检查 {name} 的结果缺少字段 {missing}，本周检查已停止，台账未修改")
         frames.append(result)
-    findings = concat_findings(frames)
+        ran.append(name)
+    findings = concat_findings(frames, crs=catalog.working_crs)
     if len(findings):
         if findings.crs is not None and str(findings.crs) != catalog.working_crs:
             findings = findings.to_crs(catalog.working_crs)
         findings = assign_grids(findings, layers.get("grids"))
-    return findings, list(funcs)
+    return findings, ran
 
 
 # ----------------------------------------------------------------------------------- publish
@@ -376,8 +407,9 @@ def _write_maps(folder: Path, context: Mapping[str, Mapping[str, gpd.GeoDataFram
     assets = "local" if vendor_ready() else "cdn"  # offline-safe when the npm assets are set up
     data = shown.copy()
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
-    for profile, key, title in (("internal", "map_internal", f"{week} 城市管理问题（内部）"),
-                                ("public", "map_public", f"{week} 城市管理问题公示")):
+    for profile, key, title in (("internal", "map_internal",
+                                 f"{catalog.city} {week} 城市管理问题（内部）"),
+                                ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
         path = folder / OUTPUT_FILES[key]
         m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
         save_map(m, path, assets=assets)
@@ -465,10 +497,12 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
 
 def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
-                 issues: pd.DataFrame | None = None) -> dict[str, Path]:
+                 issues: pd.DataFrame | None = None,
+                 skipped: Sequence[str] = ()) -> dict[str, Path]:
     """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
 
-    ``issues`` is the validation report of the layers (:func:`load_inputs`), written as CSV.
+    ``issues`` is the validation report of the layers (:func:`load_inputs`), written as CSV;
+    ``skipped`` the lines naming the rules not checked (shown on the summary page).
     """
     from .ledger.excel import export_excel
     from .publish.charts import status_department_chart, trend_chart
@@ -504,6 +538,7 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
         folder / name["summary"], week=week, as_of=as_of, metrics=_metrics(ledger, week) or {},
         previous=_metrics(ledger, weeks[-1] if weeks else None),
         departments=_department_table(view), by_type=_type_table(view), status_labels=labels,
+        city=catalog.city, skipped=skipped,
         overdue=[{"finding_id": r.finding_id, "title": r.title, "grid_id": r.grid_id,
                   "deadline": r.deadline,
                   "lead": "、".join(department_name(c) for c in str(r.lead_department).split(";")
@@ -582,8 +617,9 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         layers, issues = load_inputs(catalog, progress=progress)
         lap("loaded")
         check_times: dict[str, float] = {}
+        skipped: list[str] = []
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
-                                   progress=progress, timings=check_times)
+                                   progress=progress, timings=check_times, skipped=skipped)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(layers, catalog)
         layers = {k: v for part in context.values() for k, v in part.items()}
@@ -600,7 +636,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
             with atomic_dir(out / week) as tmp:
                 os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
                 files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
-                                     issues=issues)
+                                     issues=issues, skipped=skipped)
         except OSError as exc:
             raise StorageError(
                 f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"
@@ -608,4 +644,4 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         files = {k: out / week / p.name for k, p in files.items()}
         lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,
-                        merge=merge, files=files, timings=timings)
+                        merge=merge, files=files, timings=timings, skipped=skipped)

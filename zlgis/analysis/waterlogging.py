@@ -714,6 +714,9 @@ def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,
     and ``grids`` layers (loaded here when ``layers`` lacks them).
     """
     layers = layers or {}
+    spec = catalog.layers.get("dem")
+    if spec is None or spec.path is None:
+        return empty_findings(crs=catalog.working_crs)  # no DEM: the weekly run reports the skip
     res = analyse_waterlogging(
         load_catalog_dem(catalog), roads=_layer(catalog, layers, "roads"),
         points=_layer(catalog, layers, "waterlogging_points"),

@@ -9,6 +9,7 @@ Errors about the user's data are printed in Chinese without a traceback (``--deb
 from __future__ import annotations
 
 import argparse
+import contextvars
 import datetime as dt
 import importlib
 import sys
@@ -27,6 +28,7 @@ __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_check
 COMMAND_MODULES = (
     "layers_cmd",       # zlgis layers, zlgis validate
     "demo_cmd",         # zlgis demo-data
+    "init_cmd",         # zlgis init (catalog and layers from an OSM extract)
     "controllines_cmd", # zlgis check controllines
     "trucks_cmd",       # zlgis check trucks
     "coverage_cmd",     # zlgis coverage
@@ -77,16 +79,24 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
                  ) -> tuple[dict[str, Any], list[str]]:
     """Load and validate catalog layers for a command.
 
+    Derived layers (``source: {derive: ...}``) are computed from their loaded source layer.
     Returns the loaded layers and one Chinese note per layer that had rows rejected by
     validation (those rows take no part in the analysis). A layer that cannot be read at all
     raises :class:`~zlgis.errors.LayerError` naming it.
     """
+    from ..analysis.derived import derive_layers, derived_ids, source_ids
     from ..errors import LayerError
     from ..io import read_layer
 
+    from ..findings import set_run_crs
+    from ..io.layers import city_boundary
+
+    city_boundary(catalog)  # a working CRS that does not cover the city: CRSError, exit 2
+    set_run_crs(catalog.working_crs)  # this command's findings are in the catalog's CRS
+    ids = list(ids)
     layers: dict[str, Any] = {}
     notes: list[str] = []
-    for lid in ids:
+    for lid in source_ids(catalog, ids):
         spec = catalog[lid]
         try:
             loaded = read_layer(catalog, lid, progress=progress)
@@ -101,6 +111,14 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
             reason = first.get("reject_reason", first.get("reject_code", ""))
             notes.append(f"图层 {lid}（{spec.title}）有 {len(rej)} 行未通过校验，未参与分析"
                          f"（如第 {first.get('reject_row', '?')} 行：{reason}）；详见 zlgis validate")
+    layers = derive_layers(catalog, layers, ids)
+    for lid in derived_ids(catalog, ids):
+        src = catalog.layers[lid].derived["from"]
+        if lid in layers:
+            notes.append(f"图层 {lid}（{catalog.layers[lid].title}）由图层 {src} 推算"
+                         f"（{len(layers[lid])} 个要素）")
+        if src not in ids:
+            layers.pop(src, None)
     return layers, notes
 
 
@@ -141,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        # a context of its own: the run's working CRS (zlgis.findings.set_run_crs) ends with it
+        return int(contextvars.copy_context().run(args.func, args) or 0)
     except ZlgisError as exc:
         if args.debug:
             traceback.print_exc()

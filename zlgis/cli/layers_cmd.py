@@ -56,6 +56,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def _count(spec: Any) -> tuple[int | None, str]:
     from ..io.readers import count_features
 
+    if spec.derived:
+        return None, f"由 {spec.derived['from']} 推算"
     if spec.path is None:
         return None, "未给出文件"
     if not spec.path.exists():
@@ -69,6 +71,11 @@ def _count(spec: Any) -> tuple[int | None, str]:
         except Exception:  # noqa: BLE001 - rasterio raises many kinds
             return None, "无法读取"
     try:
+        if spec.filter:
+            from ..io.mapping import apply_filter
+            from ..io.readers import read_source
+
+            return len(apply_filter(read_source(spec.path, spec.layer), spec).gdf), "正常"
         return count_features(spec.path, spec.layer), "正常"
     except ZlgisError:
         return None, "无法读取"
@@ -187,6 +194,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             catalog[lid]  # unknown layer id: CatalogError (exit 2) before any work
         for lid in ids:
             spec = catalog[lid]
+            if spec.derived:
+                continue  # computed from its source layer, which is validated
             try:
                 if spec.kind == "raster":
                     if spec.path is None:

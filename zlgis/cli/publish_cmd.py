@@ -129,7 +129,7 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
         if fig_layers or (fig_findings is not None and len(fig_findings)):
             written.append(make_figure(fig_layers, fig_findings, catalog=catalog,
                                        path=out_dir / f"figure_{profile}.png",
-                                       title=f"扎兰屯市城市管理{label}图"))
+                                       title=f"{catalog.city}城市管理{label}图"))
     rows = []
     for p in written:
         stamp = dt.datetime.fromtimestamp(p.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
@@ -139,10 +139,10 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
     index = (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>扎兰屯市城市管理地图（{label}）</title>"
+        f"<title>{escape_html(catalog.city)}城市管理地图（{label}）</title>"
         "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:1.5em}"
         "li{margin:.4em 0}</style></head><body>"
-        f"<h1>扎兰屯市城市管理地图（{label}）</h1><ul>{''.join(rows)}</ul>"
+        f"<h1>{escape_html(catalog.city)}城市管理地图（{label}）</h1><ul>{''.join(rows)}</ul>"
         f"<p>更新日期：{escape_html(pd.Timestamp.now().strftime('%Y-%m-%d'))}</p></body></html>\n")
     written.append(write_text_atomic(out_dir / "index.html", index))
     return written

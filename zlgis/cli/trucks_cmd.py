@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
+    from ..findings import set_run_crs
+
+    set_run_crs(catalog.working_crs)
     progress.step("读取图层并检查货车轨迹与巡查记录")
     findings = run_check(catalog, None, as_of=args.as_of)
     out = output_dir(args.out)

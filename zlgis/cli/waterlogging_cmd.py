@@ -118,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
+    from ..findings import set_run_crs
+
+    set_run_crs(catalog.working_crs)
     out = output_dir(args.out)
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)

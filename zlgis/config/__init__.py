@@ -1,7 +1,12 @@
 """Rule presets and defaults with their sources, read from YAML files in this folder.
 
-Numbers that are not confirmed for Zhalantun live here, not in code. A bureau overrides any file
-by pointing ``$ZLGIS_CONFIG_DIR`` at a folder holding its own copy of that file.
+Numbers that are not confirmed for Zhalantun live here, not in code. A bureau overrides values
+by pointing ``$ZLGIS_CONFIG_DIR`` at a folder holding ``<name>.yaml`` files with only what it
+changes: they are merged key by key over the shipped defaults (mappings merged, lists and
+scalars replaced), so an override does not go stale when a new version adds keys. A top-level key
+the defaults do not have, or a value whose kind differs from the default's (a mapping for a
+number, text for a number), is refused with a :class:`~zlgis.errors.ConfigError` naming the file
+and key. YAML is read with :func:`zlgis._yaml.safe_load` (``yes``/``no`` stay strings).
 
 Examples
 --------
@@ -18,10 +23,11 @@ from typing import Any
 
 import yaml
 
+from .._yaml import safe_load
 from ..errors import ConfigError
 
 __all__ = ["load_config", "department_name", "task_routing", "read_yaml", "config_override_dir",
-           "CONFIG_DIR"]
+           "merge_config", "CONFIG_DIR"]
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -40,7 +46,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 @lru_cache(maxsize=None)
 def _read(path: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"配置文件无法读取：{exc}", path=path) from None
     if not isinstance(data, dict):
@@ -48,15 +54,84 @@ def _read(path: str) -> dict[str, Any]:
     return data
 
 
-def load_config(name: str) -> dict[str, Any]:
-    """Return the configuration ``name`` (file ``<name>.yaml``), local override first."""
-    override = os.environ.get("ZLGIS_CONFIG_DIR")
-    if override and (Path(override) / f"{name}.yaml").exists():
-        return _read(str(Path(override) / f"{name}.yaml"))
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if value is None:
+        return "null"
+    return "text"
+
+
+_KIND_ZH = {"mapping": "映射", "list": "列表", "bool": "true/false", "number": "数值",
+            "text": "文字", "null": "空值"}
+
+
+def merge_config(base: dict[str, Any], over: dict[str, Any], *, path: str = "",
+                 _prefix: str = "") -> dict[str, Any]:
+    """``over`` merged key by key over ``base`` (a new dict; neither input is changed).
+
+    Mappings are merged recursively; lists and scalars in ``over`` replace those in ``base``.
+    A top-level key missing from ``base`` and a value of another kind than the default's
+    (a ``null`` default accepts anything; numbers accept ``null`` to switch a value off) raise
+    :class:`~zlgis.errors.ConfigError` naming ``path`` and the key.
+
+    Examples
+    --------
+    >>> merge_config({"a": {"x": 1, "y": 2}, "b": [1]}, {"a": {"y": 3}})
+    {'a': {'x': 1, 'y': 3}, 'b': [1]}
+    >>> merge_config({"a": 1}, {"c": 2}, path="over.yaml")
+    Traceback (most recent call last):
+    ...
+    zlgis.errors.ConfigError: 文件 over.yaml，字段 c：未知的配置项 c（默认配置中没有；可用：a）
+    """
+    out = dict(base)
+    for key, value in over.items():
+        name = f"{_prefix}{key}"
+        if key not in base:
+            if not _prefix:
+                raise ConfigError(f"未知的配置项 {name}（默认配置中没有；可用："
+                                  f"{'、'.join(map(str, base))}）", path=path, field=name)
+            out[key] = value
+            continue
+        default = base[key]
+        kd, kv = _kind(default), _kind(value)
+        if isinstance(default, dict) and isinstance(value, dict):
+            out[key] = merge_config(default, value, path=path, _prefix=f"{name}.")
+        elif kd == kv or "null" in (kd, kv):
+            out[key] = value
+        else:
+            raise ConfigError(f"配置项 {name} 应为{_KIND_ZH[kd]}（默认值 {default!r}），"
+                              f"实际为{_KIND_ZH[kv]} {value!r}", path=path, field=name)
+    return out
+
+
+@lru_cache(maxsize=None)
+def _merged(name: str, override: str | None, stamp: float) -> dict[str, Any]:
     path = CONFIG_DIR / f"{name}.yaml"
     if not path.exists():
         raise ConfigError("配置文件不存在", path=str(path))
-    return _read(str(path))
+    base = _read(str(path))
+    if override is None:
+        return base
+    return merge_config(base, _read(override), path=override)
+
+
+def load_config(name: str) -> dict[str, Any]:
+    """The configuration ``name`` (file ``<name>.yaml``), with the bureau's override merged in.
+
+    The override is ``$ZLGIS_CONFIG_DIR/<name>.yaml`` when it exists (see the module docstring).
+    """
+    folder = config_override_dir()
+    over = folder / f"{name}.yaml" if folder else None
+    if over is not None and over.exists():
+        return _merged(name, str(over), over.stat().st_mtime)
+    return _merged(name, None, 0.0)
 
 
 def department_name(code: str) -> str:

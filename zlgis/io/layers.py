@@ -35,11 +35,12 @@ import shapely
 from .._progress import Progress
 from ..catalog import Catalog, LayerSpec
 from ..config import load_config
-from ..crs import _transformer
+from ..crs import _transformer, check_crs_covers
 from ..errors import LayerError, UnreadableInputError, ZlgisError
 from ..validate.geometry import closed_lines_to_polygons
 from ..validate.pipeline import Region, ValidationResult, validate_frame
 from ..validate.report import concat_issues, empty_issues, make_issues
+from .mapping import apply_filter, apply_values
 from .readers import SourceRead, read_source
 
 __all__ = ["LoadedLayer", "read_layer", "load_layers", "read_file", "city_region",
@@ -97,8 +98,26 @@ class LoadedLayer:
 _BOUNDARY_CACHE: dict[tuple[str, float, str], shapely.Geometry | None] = {}
 
 
+def _lonlat_bounds(spec: LayerSpec, geom: shapely.Geometry, catalog: Catalog) -> Any:
+    """Lon/lat box of the boundary, from its source (a working CRS far from the city distorts
+    the converted outline), else from ``geom``."""
+    try:
+        src = read_source(spec.path, spec.layer).gdf
+        crs = src.crs or (spec.crs if spec.crs and str(spec.crs).upper().startswith("EPSG")
+                          else "EPSG:4326" if spec.crs in ("gcj02", "bd09") else None)
+        if crs is not None and len(src):
+            return src.set_crs(crs, allow_override=True).to_crs("EPSG:4326").total_bounds
+    except (ZlgisError, ValueError):
+        pass
+    return _transformer(catalog.working_crs).transform_bounds(*shapely.bounds(geom))
+
+
 def city_boundary(catalog: Catalog) -> shapely.Geometry | None:
-    """The city boundary in the working CRS, from the catalog's boundary layer (cached)."""
+    """The city boundary in the working CRS, from the catalog's boundary layer (cached).
+
+    Raises :class:`~zlgis.errors.CRSError` when the working CRS's area of use does not cover the
+    boundary (:func:`zlgis.crs.check_crs_covers`): every distance would be off.
+    """
     bid = catalog.boundary_layer
     if not bid or bid not in catalog.layers:
         return None
@@ -112,6 +131,10 @@ def city_boundary(catalog: Catalog) -> shapely.Geometry | None:
             geom = shapely.union_all(res.gdf.geometry.array) if len(res.gdf) else None
         except ZlgisError:
             geom = None
+        if geom is not None and not geom.is_empty:
+            margin = float(load_config("validation")["working_crs"]["area_margin_deg"])
+            check_crs_covers(catalog.working_crs, _lonlat_bounds(spec, geom, catalog),
+                             margin_deg=margin, path=str(catalog.path))
         _BOUNDARY_CACHE[key] = geom
     return _BOUNDARY_CACHE[key]
 
@@ -217,6 +240,9 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     if spec.kind == "raster":
         raise UnreadableInputError("栅格图层不按矢量读取，请直接读取 catalog[...].path",
                                    path=str(spec.path), layer=layer_id)
+    if spec.derived:
+        raise UnreadableInputError(f"图层由图层 {spec.derived['from']} 推算，不从文件读取",
+                                   layer=layer_id)
     if spec.path is None:
         raise UnreadableInputError("图层目录没有给出文件路径", layer=layer_id)
     if progress:
@@ -231,9 +257,11 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
         raise UnreadableInputError(exc.message, path=exc.path, layer=layer_id) from exc
     extra: list[dict[str, Any]] = []
     is_dxf = src.driver == "DXF"
-    if is_dxf:
+    if is_dxf and not spec.filter:
         src, extra = _select_dxf(src, spec, catalog)
+    src = apply_filter(src, spec)
     gdf, shown = _rename(src.gdf, spec)
+    gdf = apply_values(gdf, spec)
     boundary = None
     if check_boundary and layer_id != catalog.boundary_layer:
         boundary = city_boundary(catalog)
@@ -254,7 +282,8 @@ def load_layers(catalog: Catalog, ids: list[str] | None = None, *, quiet: bool =
                 **kwargs: Any) -> dict[str, gpd.GeoDataFrame]:
     """Load several layers (default: every vector layer of the catalog) as clean GeoDataFrames.
 
-    Raster layers (``kind: raster``) are skipped. Raises :class:`LayerError` naming the first
+    Raster layers (``kind: raster``) and derived layers (``source: {derive: ...}``, computed by
+    :func:`zlgis.analysis.derived.derive_layers`) are skipped. Raises :class:`LayerError` naming the first
     layer that cannot be read at all; rows rejected by validation are left out silently (use
     :func:`read_layer` for the report).
     """
@@ -262,7 +291,7 @@ def load_layers(catalog: Catalog, ids: list[str] | None = None, *, quiet: bool =
     out: dict[str, gpd.GeoDataFrame] = {}
     for lid in ids or list(catalog.layers):
         spec = catalog[lid]
-        if spec.kind == "raster":
+        if spec.kind == "raster" or spec.derived:
             continue
         try:
             out[lid] = read_layer(catalog, lid, progress=progress, **kwargs).gdf

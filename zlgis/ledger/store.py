@@ -247,6 +247,16 @@ class MergeResult:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
+def _crs_text(crs: Any) -> str | None:
+    if crs is None:
+        return None
+    import pyproj
+
+    c = pyproj.CRS(crs)
+    code = c.to_epsg()
+    return f"EPSG:{code}" if code else c.to_wkt()
+
+
 class Ledger:
     """The ledger file (SQLite). Opening it creates an empty ledger when the file is absent.
 
@@ -381,8 +391,16 @@ class Ledger:
         df["measure"] = df["measure"].astype(float)
         for c in ("staff_status", "note", "photo"):
             df[c] = df[c].fillna("").astype(str)
-        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WORKING_CRS).values,
-                                crs=WORKING_CRS)
+        crs = self.crs
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs).values, crs=crs)
+
+    @property
+    def crs(self) -> str:
+        """The working CRS of the ledger's geometries (set by the first merge; EPSG:4550 for
+        ledgers written before it was recorded)."""
+        with self._connect() as con:
+            row = con.execute("SELECT value FROM meta WHERE key='crs'").fetchone()
+        return row[0] if row else WORKING_CRS
 
     def status_counts(self, until: str | None = None) -> pd.DataFrame:
         """Findings per week and status (rows: weeks up to ``until``; columns: statuses)."""
@@ -430,7 +448,15 @@ class Ledger:
             dup = findings.loc[findings["finding_id"].duplicated(), "finding_id"].iloc[0]
             raise LedgerError(f"本周问题编号重复：{dup}", path=str(self.path))
         cfg = _config()
+        crs = _crs_text(findings.crs)
         with self._transaction() as con:
+            row = con.execute("SELECT value FROM meta WHERE key='crs'").fetchone()
+            if row is None and crs:
+                con.execute("INSERT INTO meta VALUES ('crs', ?)", (crs,))
+            elif row is not None and crs and row[0] != crs:
+                raise LedgerError(f"台账的坐标系为 {row[0]}，本次检查结果为 {crs}：同一台账须使用同一工作"
+                                  "坐标系（请核对图层目录的 working_crs，或另建台账）",
+                                  path=str(self.path))
             latest = con.execute("SELECT MAX(week) FROM runs").fetchone()[0]
             if latest is not None and week < latest:
                 raise LedgerError(f"周次 {week} 早于台账中最近的周次 {latest}，不能重算已被后续"

@@ -1,6 +1,7 @@
 """Static PNG maps for reports: matplotlib, a CJK font, legend, scale bar and north arrow.
 
-Figures are drawn in the working CRS (EPSG:4550, metres), so the scale bar is exact. The CJK
+Figures are drawn in the catalog's working CRS (metres: EPSG:4550 for Zhalantun, the UTM zone
+of a city elsewhere), so the scale bar is exact. The CJK
 font comes from Debian's ``fonts-noto-cjk`` (installed by ``scripts/setup.sh``); the families
 tried are listed in ``publish.yaml`` (``figures.fonts``).
 
@@ -37,7 +38,8 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 
 from ..catalog import Catalog  # noqa: E402
 from ..config import load_config  # noqa: E402
-from ..crs import WORKING_CRS  # noqa: E402
+import pyproj  # noqa: E402
+
 from ..errors import ConfigError  # noqa: E402
 from ..findings import SEVERITY_LABELS  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402
@@ -149,7 +151,7 @@ def make_figure(layers: Mapping[str, gpd.GeoDataFrame],
             for lid, gdf in list(layers.items()) + [(k, v) for k, v in (extra or {}).items()]:
                 if gdf is None or not len(gdf):
                     continue
-                gdf = gdf.to_crs(WORKING_CRS)
+                gdf = gdf.to_crs(catalog.working_crs)
                 spec = catalog.layers.get(lid)
                 ecfg = cfg.get("extras", {}).get(lid, {})
                 key = lid if spec is not None else str(ecfg.get("style", lid))
@@ -168,7 +170,7 @@ def make_figure(layers: Mapping[str, gpd.GeoDataFrame],
                                                            float(s.get("fillOpacity", 0) or 0)),
                                          edgecolor=s.get("color", "#555"), label=label))
             if findings is not None and len(findings):
-                f = findings.to_crs(WORKING_CRS)
+                f = findings.to_crs(catalog.working_crs)
                 sev = f["severity"].astype(str) if "severity" in f else None
                 for s_key, color in SEVERITY_COLORS.items():
                     part = f[sev == s_key] if sev is not None else f.iloc[:0]
@@ -200,7 +202,8 @@ def make_figure(layers: Mapping[str, gpd.GeoDataFrame],
                           framealpha=0.9)
             if title:
                 ax.set_title(title, fontsize=14)
-            ax.text(1.0, -0.01, "坐标系：CGCS2000 3度带高斯-克吕格投影（EPSG:4550）",
+            ax.text(1.0, -0.01, f"坐标系：{pyproj.CRS(catalog.working_crs).name}"
+                    f"（{catalog.working_crs}）",
                     transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")

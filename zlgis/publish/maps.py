@@ -536,8 +536,8 @@ class _Builder:
             self.search.append({"title": label, "loc": [float(y), float(x)]})
 
 
-def _default_title(profile: str) -> str:
-    return "扎兰屯市城市管理公开地图" if profile == "public" else "扎兰屯市城市精细化管理内部地图"
+def _default_title(profile: str, city: str = "扎兰屯市") -> str:
+    return f"{city}城市管理公开地图" if profile == "public" else f"{city}城市精细化管理内部地图"
 
 
 def build_map(layers: Mapping[str, gpd.GeoDataFrame],
@@ -720,7 +720,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         m.default_js = m.default_js + _assets.js_links(["markercluster"])
         m.default_css = m.default_css + _assets.css_links(["markercluster"])
 
-    heading = escape_html(title or _default_title(profile))
+    heading = escape_html(title or _default_title(profile, catalog.city))
     root.title = heading
     _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
              css="zlgis-box").add_to(m)

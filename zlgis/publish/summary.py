@@ -67,7 +67,7 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
                  status_labels: Mapping[str, str] | None = None,
                  charts: Sequence[tuple[str, str]] = (), links: Sequence[tuple[str, str]] = (),
                  by_type: Sequence[tuple[str, Mapping[str, int], int]] = (),
-                 max_rows: int = 30) -> str:
+                 max_rows: int = 30, city: str = "扎兰屯市", skipped: Sequence[str] = ()) -> str:
     """Build the summary page.
 
     Parameters
@@ -81,6 +81,10 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
         Overdue findings to list (``finding_id``, ``title``, ``lead``, ``grid_id``,
         ``deadline``); the first ``max_rows`` are shown.
     charts, links : sequence of (relative path, caption)
+    city : str
+        The city's name for the heading (the catalog's ``city``).
+    skipped : sequence of str
+        Rules not checked this week and why (:func:`zlgis.rules.skip_message`).
     """
     labels = dict(status_labels or {"overdue": "已逾期", "reopened": "复发", "new": "新发现",
                                      "open": "未整改", "rectified": "已整改"})
@@ -89,7 +93,7 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
         "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>城市管理问题周报 {_e(week)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>扎兰屯市城市管理问题周报 · {_e(week)}</h1>",
+        f"<h1>{_e(city)}城市管理问题周报 · {_e(week)}</h1>",
         f'<p class="sub">统计截止 {_e(as_of)}；数据来自每周自动检查与问题台账。</p>',
         '<div class="cards">',
     ]
@@ -101,6 +105,9 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
                      f'<div class="n">{now}</div>{_delta(now, before, good_when_down=good_down)}'
                      "</div>")
     parts.append("</div>")
+    if skipped:
+        parts.append(f"<h2>本周未检查的项目（{len(skipped)} 项）</h2><ul>"
+                     + "".join(f"<li>{_e(s)}</li>" for s in skipped) + "</ul>")
     for heading, first, table in (("各部门问题", "牵头部门", departments),
                                   ("各类问题", "问题类型", by_type)):
         if not table:
