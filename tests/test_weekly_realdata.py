@@ -40,6 +40,13 @@ def test_helsinki_weekly_runs_without_salt_or_traceback(helsinki_week):
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "本周发现问题" in proc.stdout
     assert (week / "summary.html").exists() and (week / "map_public.html").exists()
+    # what did not run, and why, is said in the output and on the summary page
+    summary = (week / "summary.html").read_text(encoding="utf-8")
+    for line in ("未检查：洼地积水（缺少图层 dem）",
+                 "未检查：货车违停（缺少图层 truck_no_parking_zones、truck_pings）",
+                 "未检查：无证建设（缺少字段 buildings.permit_status）"):
+        assert line in proc.stdout.splitlines() and f"<li>{line}</li>" in summary
+    assert "赫尔辛基城市管理问题周报" in summary
 
 
 def test_helsinki_outputs_in_working_crs_inside_boundary(helsinki_week):
