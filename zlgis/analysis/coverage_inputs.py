@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 
 from ..config import load_config
-from ..crs import WORKING_CRS
 from ..errors import InputError, LayerError
+from ..findings import default_crs
 from .network import StreetGraph
 
 __all__ = [
@@ -142,7 +142,7 @@ def need_layer(layers: dict[str, gpd.GeoDataFrame], lid: str) -> gpd.GeoDataFram
         raise LayerError("覆盖分析需要此图层，但未加载", layer=lid)
     gdf = layers[lid]
     if gdf.crs is None:
-        return gdf.set_crs(WORKING_CRS)
+        return gdf.set_crs(default_crs())
     return gdf
 
 
@@ -205,7 +205,7 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     comp = layers.get("residential_compounds")
     if comp is None or not len(comp):
         return gpd.GeoDataFrame({"compound_id": [], "area_m2": [], "population": []},
-                                geometry=gpd.GeoSeries([], crs=WORKING_CRS), crs=WORKING_CRS)
+                                geometry=gpd.GeoSeries([], crs=default_crs()), crs=default_crs())
     comp = comp[comp.geometry.notna() & ~comp.geometry.is_empty]
     geoms = np.asarray(comp.geometry.values, dtype=object)
     b = shapely.bounds(geoms)

@@ -16,12 +16,17 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import LineString, Point
 
-from ..crs import WORKING_CRS
-from ..findings import concat_findings, empty_findings, make_findings
+from ..findings import concat_findings, default_crs, empty_findings, make_findings
 from .timewindows import WeeklySchedule, local_date, local_iso
 from .trucks_overlay import union_buffer
-from .trucks_pings import (config_value, detect_stops, hash_plates, plate_salt, stop_params,
-                           trucks_config)
+from .trucks_pings import (
+    config_value,
+    detect_stops,
+    hash_plates,
+    plate_salt,
+    stop_params,
+    trucks_config,
+)
 
 __all__ = [
     "muck_findings",
@@ -104,7 +109,7 @@ def muck_findings(pings: pd.DataFrame, *, routes: gpd.GeoDataFrame | None,
         # corridors: (applies to: "" = every muck truck, else a plate digest), polygon, hours
         corridors: list[tuple[str, Any, WeeklySchedule | None]] = []
         if routes is not None and len(routes):
-            r = (routes.to_crs(WORKING_CRS) if routes.crs is not None else routes
+            r = (routes.to_crs(default_crs()) if routes.crs is not None else routes
                  ).reset_index(drop=True)
             ph = (pd.Series(route_keys) if route_keys is not None
                   else pd.Series([""] * len(r)))

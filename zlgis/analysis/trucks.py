@@ -65,15 +65,29 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import Catalog
-from ..crs import WORKING_CRS
-from ..findings import assign_grids, concat_findings, empty_findings
+from ..findings import assign_grids, concat_findings, default_crs, empty_findings
 from .muck import muck_findings
 from .timewindows import TZ_OFFSET_S
-from .trucks_overlay import (PointGrid, pings_in_zones, pings_on_restricted_roads,
-                             points_in_polygons, points_near_lines, zone_schedules)
+from .trucks_overlay import (
+    PointGrid,
+    pings_in_zones,
+    pings_on_restricted_roads,
+    points_in_polygons,
+    points_near_lines,
+    zone_schedules,
+)
 from .trucks_parking import parking_access, parking_supply_findings
-from .trucks_pings import (SALT_ENV, detect_stops, hash_plates, normalize_plate, plate_salt,
-                           prepare_pings, sort_pings, trucks_config, vehicle_class_matches)
+from .trucks_pings import (
+    SALT_ENV,
+    detect_stops,
+    hash_plates,
+    normalize_plate,
+    plate_salt,
+    prepare_pings,
+    sort_pings,
+    trucks_config,
+    vehicle_class_matches,
+)
 from .trucks_zombie import south_corridor, zombie_findings
 from .trucks_zones import no_parking_zone_findings, restricted_road_findings
 
@@ -161,7 +175,7 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
     raw = get("truck_pings")
     pings = (prepare_pings(raw, salt=salt, layer="truck_pings", config=cfg) if raw is not None
              else prepare_pings(gpd.GeoDataFrame({"plate": [], "time": []}, geometry=[],
-                                                 crs=WORKING_CRS), salt=salt, config=cfg))
+                                                 crs=default_crs()), salt=salt, config=cfg))
     praw = layers.get("patrol_observations")
     patrol = (prepare_pings(praw, salt=salt, layer="patrol_observations", source="巡查", config=cfg)
               if praw is not None and len(praw) else None)

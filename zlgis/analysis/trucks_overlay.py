@@ -16,8 +16,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from ..crs import WORKING_CRS
 from ..errors import InputError
+from ..findings import default_crs
 from .timewindows import MINUTES_PER_WEEK, HolidayCalendar, WeeklySchedule, minute_of_week
 from .trucks_pings import vehicle_class_matches
 
@@ -456,7 +456,7 @@ def union_buffer(gdfs: Iterable[gpd.GeoDataFrame | None], dist: float) -> Any:
     geoms = []
     for g in gdfs:
         if g is not None and len(g):
-            g = g.to_crs(WORKING_CRS) if g.crs is not None else g
+            g = g.to_crs(default_crs()) if g.crs is not None else g
             geoms.extend(g.geometry.values)
     if not geoms:
         return None

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..crs import WORKING_CRS
-from ..findings import concat_findings, make_findings
+from ..findings import concat_findings, default_crs, make_findings
 from .trucks_overlay import union_buffer
 from .trucks_pings import config_value, feature_name, layer_ids, trucks_config
 
@@ -51,7 +50,7 @@ def parking_access(logistics: gpd.GeoDataFrame, parking: gpd.GeoDataFrame | None
     [['L1', 'P1', 630.0]]
     """
     rc = trucks_config(config)["parking_supply"]
-    lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
+    lg = logistics.to_crs(default_crs()) if logistics.crs is not None else logistics
     out = lg.copy()
     n = len(lg)
     d = np.full(n, np.inf)
@@ -59,7 +58,7 @@ def parking_access(logistics: gpd.GeoDataFrame, parking: gpd.GeoDataFrame | None
     pid = np.full(n, None, dtype=object)
     cap = np.full(n, np.nan)
     if parking is not None and len(parking) and n:
-        park = (parking.to_crs(WORKING_CRS) if parking.crs is not None else parking
+        park = (parking.to_crs(default_crs()) if parking.crs is not None else parking
                 ).reset_index(drop=True)
         tree = shapely.STRtree(park.geometry.values)
         li, pj = tree.query_nearest(lg.geometry.values, all_matches=False)
@@ -67,7 +66,7 @@ def parking_access(logistics: gpd.GeoDataFrame, parking: gpd.GeoDataFrame | None
         if roads is not None and len(roads):
             from .network import StreetGraph, nearest_facility
 
-            rd = roads.to_crs(WORKING_CRS) if roads.crs is not None else roads
+            rd = roads.to_crs(default_crs()) if roads.crs is not None else roads
             avoid_restricted = bool(config_value(rc, "avoid_restricted_roads"))
             if avoid_restricted and restricted is not None and len(restricted):
                 avoid = union_buffer([restricted], 1.0)
@@ -112,11 +111,11 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
     rc = cfg["parking_supply"]
     out = []
     max_m = float(config_value(rc, "max_network_m"))
-    park = (parking.to_crs(WORKING_CRS) if parking is not None and parking.crs is not None
+    park = (parking.to_crs(default_crs()) if parking is not None and parking.crs is not None
             else parking)
     has_park = park is not None and len(park)
     if logistics is not None and len(logistics):
-        lg = logistics.to_crs(WORKING_CRS) if logistics.crs is not None else logistics
+        lg = logistics.to_crs(default_crs()) if logistics.crs is not None else logistics
         acc = parking_access(lg, park, roads, restricted=restricted, config=cfg)
         d = acc["network_m"].to_numpy(dtype=float)
         bad = ~(d <= max_m)
@@ -138,7 +137,7 @@ def parking_supply_findings(logistics: gpd.GeoDataFrame | None, parking: gpd.Geo
                            "limit_m": max_m, "reachable": bool(np.isfinite(d[i]))} for i in sel],
                 measure_key="network_m", measure_unit="m"))
     if zones is not None and len(zones):
-        zn = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
+        zn = zones.to_crs(default_crs()) if zones.crs is not None else zones
         zmax = float(config_value(rc, "zone_max_m"))
         if has_park:
             tree = shapely.STRtree(park.geometry.values)

@@ -21,8 +21,8 @@ import shapely
 from numpy.typing import NDArray
 
 from ..config import load_config
-from ..crs import WORKING_CRS
 from ..errors import ConfigError, InputError
+from ..findings import default_crs
 from .timewindows import to_epoch_seconds
 
 __all__ = [
@@ -226,8 +226,8 @@ def prepare_pings(gdf: gpd.GeoDataFrame, *, salt: str | None = None, layer: str 
     for col in ("plate", "time"):
         if col not in gdf.columns:
             raise InputError(f"缺少字段 {col}（车牌号/时间）", path=path, layer=layer, field=col)
-    if len(gdf) and gdf.crs is not None and not gdf.crs.equals(WORKING_CRS):
-        gdf = gdf.to_crs(WORKING_CRS)
+    if len(gdf) and gdf.crs is not None and not gdf.crs.equals(default_crs()):
+        gdf = gdf.to_crs(default_crs())
     plate = gdf["plate"]
     empty = plate.isna().to_numpy() | (plate.astype(str).str.strip() == "").to_numpy()
     if empty.any():

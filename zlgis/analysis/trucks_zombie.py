@@ -13,8 +13,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
-from ..crs import WORKING_CRS
-from ..findings import empty_findings, make_findings
+from ..findings import default_crs, empty_findings, make_findings
 from .timewindows import local_date, local_iso
 from .trucks_overlay import union_buffer
 from .trucks_pings import config_value, detect_stops, trucks_config
@@ -41,7 +40,7 @@ def south_corridor(roads: gpd.GeoDataFrame | None,
             return union_buffer([roads[sel]], buf)
     line = cc.get("line_wgs84") or []
     if len(line) >= 2:
-        g = gpd.GeoSeries([LineString(line)], crs="EPSG:4326").to_crs(WORKING_CRS)
+        g = gpd.GeoSeries([LineString(line)], crs="EPSG:4326").to_crs(default_crs())
         return union_buffer([gpd.GeoDataFrame(geometry=g)], buf)
     return None
 

@@ -16,13 +16,22 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPoint, Point
 from shapely.ops import substring
 
-from ..crs import WORKING_CRS
-from ..findings import concat_findings, empty_findings, make_findings
+from ..findings import concat_findings, default_crs, empty_findings, make_findings
 from .timewindows import HolidayCalendar, local_date, local_iso
-from .trucks_overlay import (class_matrix, pings_on_restricted_roads, points_in_polygons,
-                             zone_schedules)
-from .trucks_pings import (config_value, detect_stops, feature_name, layer_ids, stop_params,
-                           trucks_config)
+from .trucks_overlay import (
+    class_matrix,
+    pings_on_restricted_roads,
+    points_in_polygons,
+    zone_schedules,
+)
+from .trucks_pings import (
+    config_value,
+    detect_stops,
+    feature_name,
+    layer_ids,
+    stop_params,
+    trucks_config,
+)
 
 __all__ = [
     "no_parking_zone_findings",
@@ -60,7 +69,7 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     rc = cfg["no_parking_zone"]
     if zones is None or not len(zones):
         return empty_findings()
-    zones = zones.to_crs(WORKING_CRS) if zones.crs is not None else zones
+    zones = zones.to_crs(default_crs()) if zones.crs is not None else zones
     scheds = zone_schedules(zones, calendar=HolidayCalendar.from_config(cfg.get("calendar")))
     zone_ids = layer_ids(zones, "zone_id", "Z")
     classes = zones["vehicle_classes"].tolist() if "vehicle_classes" in zones else [""] * len(zones)
@@ -155,7 +164,7 @@ def restricted_road_findings(pings: pd.DataFrame, segments: gpd.GeoDataFrame, *,
     rc = cfg["restricted_road"]
     if segments is None or not len(segments) or not len(pings):
         return empty_findings()
-    segments = segments.to_crs(WORKING_CRS) if segments.crs is not None else segments
+    segments = segments.to_crs(default_crs()) if segments.crs is not None else segments
     p = pings
     if window is not None:
         p = p[(p["t"] >= window[0]) & (p["t"] < window[1])]
