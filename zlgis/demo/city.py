@@ -20,6 +20,7 @@ from ..crs import gcj02_to_wgs84
 from ..errors import CatalogError
 from ..io.atomic import atomic_path, write_text_atomic
 from . import buildings as _b
+from . import compounds as _cmp
 from . import dem as _dem
 from . import facilities as _fac
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
@@ -123,6 +124,8 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     deps = _dem.plant_depressions(frame, lat)
     wl, point_ids = _fac.waterlogging_points(frame, deps, truth, rng_for(seed, 15))
     layers["waterlogging_points"] = wl
+    compounds_truth = Truth()
+    _cmp.add_layers(layers, seed=seed, truth=compounds_truth)
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():
@@ -147,6 +150,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
             raise CatalogError(f"演示数据生成器不认识图层 {lid}", path=str(catalog.path))
         write_vector(layers[lid], spec, out / name)
 
+    _cmp.append_truth(truth, compounds_truth)
     truth_df = pd.DataFrame(truth.rows, columns=list(Truth.COLUMNS))
     with atomic_path(out / "truth.csv") as tmp:
         truth_df.to_csv(tmp, index=False, encoding="utf-8")
