@@ -29,14 +29,15 @@ def test_every_required_plant_is_there(demo_truth):
             "no_parking_zone"} <= set(near["rule"])
 
 
-def test_feature_ids_exist(demo_truth, demo_layers):
+def test_feature_ids_exist(demo_truth, demo_layers, demo_catalog):
     for r in demo_truth.itertuples():
         if r.layer in ("dem", "truck_pings", "patrol_observations"):
             continue
         gdf = demo_layers[r.layer]
         idcol = {"buildings": "building_id", "construction_sites": "site_id",
                  "residential_compounds": "compound_id", "waterlogging_points": "point_id",
-                 "logistics_points": "point_id", "truck_no_parking_zones": "zone_id"}[r.layer]
+                 "logistics_points": "point_id", "truck_no_parking_zones": "zone_id"}.get(
+                     r.layer) or demo_catalog[r.layer].id_field
         assert r.feature_id in set(gdf[idcol]), r.case_id
     pings = demo_layers["truck_pings"]
     patrol = demo_layers["patrol_observations"]

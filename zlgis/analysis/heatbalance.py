@@ -202,7 +202,8 @@ def rebalance(graph: StreetGraph, stations: gpd.GeoDataFrame, companies: gpd.Geo
     Returns
     -------
     (DataFrame, DataFrame)
-        Per station ``station_id, load_m2, company, new_company, changed, source_distance_m``;
+        Per station ``station_id, load_m2, company, new_company, changed, source_distance_m,
+        root`` (the station nearest to its company's heat source);
         per company ``company, capacity_m2, load_before_m2, load_after_m2, margin_m2``.
     """
     from .heating import heating_config
@@ -242,7 +243,8 @@ def rebalance(graph: StreetGraph, stations: gpd.GeoDataFrame, companies: gpd.Geo
     per = pd.DataFrame({"station_id": st["station_id"].astype(str).to_numpy(), "load_m2": load,
                         "company": cur, "new_company": names[assign],
                         "changed": names[assign] != cur,
-                        "source_distance_m": np.round(dist[np.arange(len(st)), assign], 1)})
+                        "source_distance_m": np.round(dist[np.arange(len(st)), assign], 1),
+                        "root": np.isin(np.arange(len(st)), roots)})
     comp = pd.DataFrame({"company": names, "capacity_m2": cap})
     comp["load_before_m2"] = comp["company"].map(per.groupby("company")["load_m2"].sum()).fillna(0.0)
     comp["load_after_m2"] = comp["company"].map(per.groupby("new_company")["load_m2"].sum()).fillna(0.0)

@@ -53,6 +53,7 @@ __all__ = [
     "heated_buildings",
     "check_stations",
     "supply_areas",
+    "supply_areas_networkx",
     "station_loads",
     "station_hazards",
     "complaints_by_station",
@@ -155,6 +156,69 @@ def supply_areas(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
                          "company": np.where(has, comp[p] if len(comp) else None, None),
                          "distance_m": r["distance_network"].to_numpy(float)},
                         index=buildings.index)
+
+
+def supply_areas_networkx(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
+                          graph: StreetGraph, max_access: float | None = None) -> pd.DataFrame:
+    """Reference for :func:`supply_areas`: networkx multi-source Dijkstra on the same graph.
+
+    Stations enter as virtual nodes joined to both ends of their street (access + offset), the
+    search runs with :func:`networkx.multi_source_dijkstra`, and each building takes the better
+    end of its own street (plus the direct way along the street to a station on the same
+    street). Same columns as :func:`supply_areas`; used by the tests and the benchmark.
+    """
+    import networkx as nx
+
+    from .network import snap_points
+
+    if max_access is None:
+        max_access = float(value(heating_config()["supply"]["max_access_m"]))
+    G = nx.Graph()
+    e = graph.edges
+    for u, v, w in zip(e["u"].to_numpy(), e["v"].to_numpy(), e["length"].to_numpy(float)):
+        if not G.has_edge(u, v) or G[u][v]["weight"] > w:
+            G.add_edge(int(u), int(v), weight=float(w))
+    ss = snap_points(graph, gpd.GeoSeries(stations.geometry.values, crs=stations.crs))
+    sources = []
+    for k, r in enumerate(ss.itertuples()):
+        if r.edge < 0:
+            continue
+        node = ("station", k)
+        G.add_edge(node, int(r.u), weight=float(r.access + r.offset))
+        G.add_edge(node, int(r.v), weight=float(r.access + max(r.edge_length - r.offset, 0.0)))
+        sources.append(node)
+    dist, paths = nx.multi_source_dijkstra(G, sources)
+    pts = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    bs = snap_points(graph, pts)
+    n = len(bs)
+    best = np.full(n, np.inf)
+    src = np.full(n, -1, np.int64)
+    for i, r in enumerate(bs.itertuples()):
+        if r.edge < 0 or r.access > max_access:
+            continue
+        for node, along in ((int(r.u), r.offset), (int(r.v), max(r.edge_length - r.offset, 0.0))):
+            if node in dist and dist[node] + along + r.access < best[i]:
+                best[i] = dist[node] + along + r.access
+                src[i] = paths[node][0][1]
+    same = pd.DataFrame({"i": np.arange(n), "edge": bs["edge"].to_numpy(),
+                         "t": bs["offset"].to_numpy(float), "a": bs["access"].to_numpy(float)}
+                        ).merge(pd.DataFrame({"k": np.arange(len(ss)), "edge": ss["edge"].to_numpy(),
+                                              "tk": ss["offset"].to_numpy(float),
+                                              "ak": ss["access"].to_numpy(float)}), on="edge")
+    same = same[same["edge"] >= 0]
+    for r in same.itertuples():
+        d = r.a + abs(r.t - r.tk) + r.ak
+        if r.a <= max_access and d < best[r.i]:
+            best[r.i], src[r.i] = d, r.k
+    sids = stations["station_id"].astype(str).to_numpy()
+    comp = stations["company"].astype(object).to_numpy() if "company" in stations else \
+        np.full(len(stations), "", dtype=object)
+    has = src >= 0
+    return pd.DataFrame({"building_id": buildings["building_id"].to_numpy(),
+                         "heated_m2": buildings["heated_m2"].to_numpy(float),
+                         "station_id": np.where(has, sids[np.maximum(src, 0)], None),
+                         "company": np.where(has, comp[np.maximum(src, 0)], None),
+                         "distance_m": best}, index=buildings.index)
 
 
 def station_loads(stations: gpd.GeoDataFrame, supply: pd.DataFrame, *,
