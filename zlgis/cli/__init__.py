@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "init_cmd",         # zlgis init (catalog and layers from an OSM extract)
     "controllines_cmd", # zlgis check controllines
     "trucks_cmd",       # zlgis check trucks
+    "compounds_cmd",    # zlgis check compounds, heating, water, gas
     "coverage_cmd",     # zlgis coverage
     "waterlogging_cmd", # zlgis waterlogging
     "publish_cmd",      # zlgis map

@@ -1,0 +1,120 @@
+"""Benchmark: heat-station supply areas and capacity for the 1M-building demo city (issue 17).
+
+City: the shared 1M-building demo city in ``/work/team/bench-1m`` when present (made by the
+"speed" engineer), otherwise generated once into ``/work/team/bench-1m-compounds`` (or
+``$ZLGIS_BENCH_1M``); ``--quick`` uses a 25,000-building city in a temporary folder. Loading the
+three layers (buildings, roads, heat stations) is timed and reported separately.
+
+zlgis (timed as a user waits for it once the layers are loaded): the street graph from the roads
+(:meth:`StreetGraph.from_roads`), the heated buildings (footprint x floors), every building's
+station by network distance (:func:`zlgis.analysis.heating.supply_areas`: snapping plus one
+compiled multi-source pass) and the station loads against capacity (:func:`station_loads`).
+Baseline: :func:`zlgis.analysis.heating.supply_areas_networkx` on the *same* street graph
+(networkx graph built from the graph's edges, ``networkx.multi_source_dijkstra`` from the
+stations' virtual nodes, each building taking the better end of its street) and the same
+``station_loads``. Both must give the same station for every building (a building exactly
+half-way between two stations may go either way: counted and reported as ``ties``) and the
+same distances (1e-6 m).
+
+A city generated before issue 17 has no station capacities; then the capacities are set in
+this process to 1.2 x each station's load (said in the output as ``capacity``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from zlgis.analysis.heating import (heated_buildings, station_loads, supply_areas,  # noqa: E402
+                                    supply_areas_networkx)
+from zlgis.analysis.network import StreetGraph  # noqa: E402
+
+SHARED = Path("/work/team/bench-1m")
+OWN = Path(os.environ.get("ZLGIS_BENCH_1M", "/work/team/bench-1m-compounds"))
+
+
+def _city(quick: bool) -> Path:
+    from zlgis.demo import make_demo_city
+
+    if quick:
+        out = Path(tempfile.mkdtemp(prefix="zlgis-heat-bench-"))
+        return make_demo_city(out, n_buildings=25_000).parent
+    for folder in (SHARED, OWN):
+        if (folder / "catalog.yaml").exists():
+            return folder
+    make_demo_city(OWN, n_buildings=1_000_000)
+    return OWN
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    from zlgis.catalog import Catalog
+    from zlgis.io import load_layers
+
+    city = _city(quick)
+    cat = Catalog.load(city / "catalog.yaml")
+    t0 = time.perf_counter()
+    L = load_layers(cat, ["buildings", "roads", "heat_stations"])
+    load_s = time.perf_counter() - t0
+    st = L["heat_stations"]
+    capacity = "layer"
+    if "capacity_m2" not in st or st["capacity_m2"].isna().any():
+        capacity = "1.2 x load (set in the benchmark: city generated before issue 17)"
+
+    def zlgis_path() -> tuple[Any, Any, dict[str, float]]:
+        t = {}
+        a = time.perf_counter()
+        g = StreetGraph.from_roads(L["roads"])
+        t["graph_s"] = time.perf_counter() - a
+        a = time.perf_counter()
+        hb = heated_buildings(L["buildings"])
+        sup = supply_areas(hb, st, graph=g)
+        t["supply_s"] = time.perf_counter() - a
+        a = time.perf_counter()
+        if capacity != "layer":
+            load = sup.groupby("station_id")["heated_m2"].sum()
+            st["capacity_m2"] = st["station_id"].map(load).fillna(1.0).to_numpy() * 1.2
+        loads = station_loads(st, sup)
+        t["loads_s"] = time.perf_counter() - a
+        return g, (hb, sup, loads), t
+
+    # warm-up (numba compile or cache load) on a small slice, outside the timing
+    g0 = StreetGraph.from_roads(L["roads"].iloc[:2000])
+    supply_areas(heated_buildings(L["buildings"].iloc[:200]), st.iloc[:5], graph=g0)
+    t0 = time.perf_counter()
+    g, (hb, sup, loads), parts = zlgis_path()
+    ours_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = supply_areas_networkx(hb, st, graph=g)
+    ref_loads = station_loads(st, ref)
+    base_s = time.perf_counter() - t0
+    same_dist = np.allclose(sup["distance_m"].to_numpy(), ref["distance_m"].to_numpy(),
+                            rtol=0, atol=1e-6, equal_nan=True)
+    differ = (sup["station_id"].fillna("") != ref["station_id"].fillna("")).to_numpy()
+    ties = int(differ.sum())
+    loads_equal = bool(np.allclose(loads["load_m2"], ref_loads["load_m2"], atol=0.01)) if not ties \
+        else None
+    return {
+        "ratio": round(base_s / ours_s, 2),
+        "zlgis_s": round(ours_s, 2), "networkx_s": round(base_s, 2),
+        "zlgis_parts_s": {k: round(v, 2) for k, v in parts.items()},
+        "load_layers_s": round(load_s, 1),
+        "buildings": int(len(L["buildings"])), "heated_buildings": int(len(hb)),
+        "stations": int(len(st)), "graph_nodes": int(g.n_nodes), "graph_edges": int(g.n_edges),
+        "same_distances": bool(same_dist), "station_differs": ties,
+        "same_loads": loads_equal, "overloaded": int(loads["overloaded"].sum()),
+        "capacity": capacity, "city": str(city),
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(main(quick="--quick" in sys.argv), ensure_ascii=False))
