@@ -1,9 +1,104 @@
 """zlgis: GIS toolkit for the planning and city-management bureaus of Zhalantun (扎兰屯市).
 
+``import zlgis as zl`` gives a flat namespace of typed functions that take and return
+GeoDataFrames, Series and arrays with keyword-only options (the table :data:`API` below), the
+rule registry (``zl.rules()``, ``zl.rule(id)``) and small bundled datasets
+(:mod:`zlgis.datasets`). Names are imported on first use, so ``import zlgis`` stays cheap.
+
 The package follows the pipeline: layers in (:mod:`zlgis.io`), validated (:mod:`zlgis.validate`),
 analysed (:mod:`zlgis.analysis`), merged into the ledger (:mod:`zlgis.ledger`), published
 (:mod:`zlgis.publish`). :mod:`zlgis.demo` makes the synthetic demo city.
+
+Examples
+--------
+>>> import zlgis as zl
+>>> layers = zl.datasets.load("district")
+>>> zl.red_line_breaches(layers["buildings"], layers["red_lines"])["feature_id"].tolist()
+['JZ0000569', 'JZ0000370']
 """
 
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+#: The public namespace: name -> "module:attribute". To publish a function, add ONE line here
+#: (next to its topic); see DEVELOPERS.md "The public API".
+API: dict[str, str] = {
+    # reading
+    "read_catalog": "zlgis.api.reading:read_catalog",
+    "load_layers": "zlgis.api.reading:load_layers",
+    "read_file": "zlgis.api.reading:read_file",
+    "validate": "zlgis.api.reading:validate",
+    # control lines
+    "red_line_breaches": "zlgis.api.controllines:red_line_breaches",
+    "setback_breaches": "zlgis.api.controllines:setback_breaches",
+    "zone_overlaps": "zlgis.api.controllines:zone_overlaps",
+    "red_lines_from_roads": "zlgis.api.controllines:red_lines_from_roads",
+    # networks and coverage
+    "street_graph": "zlgis.api.networks:street_graph",
+    "nearest_facility": "zlgis.api.networks:nearest_facility",
+    "coverage": "zlgis.api.networks:coverage",
+    "service_areas": "zlgis.api.networks:service_areas",
+    "site_facilities": "zlgis.api.networks:site_facilities",
+    # terrain
+    "fill_depressions": "zlgis.api.terrain:fill_depressions",
+    "find_depressions": "zlgis.api.terrain:find_depressions",
+    "ponding": "zlgis.api.terrain:ponding",
+    # trucks
+    "truck_stops": "zlgis.api.trucks:truck_stops",
+    "zone_violations": "zlgis.api.trucks:zone_violations",
+    # findings
+    "route": "zlgis.api.findings:route",
+    "assign_grids": "zlgis.api.findings:assign_grids",
+    # rules (the registry)
+    "rules": "zlgis.rules:rules",
+    "rule": "zlgis.rules:rule",
+    # maps
+    "explore": "zlgis.api.maps:explore",
+    "web_map": "zlgis.api.maps:web_map",
+    "figure": "zlgis.api.maps:figure",
+}
+
+#: Submodules reachable as attributes without importing them first.
+_SUBMODULES = ("datasets",)
+
+__all__ = ["__version__", *API, *_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    target = API.get(name)
+    if target is not None:
+        module, attr = target.split(":")
+        value = getattr(importlib.import_module(module), attr)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Namespace(types.ModuleType):
+    """The package module: a submodule never shadows a public function of the same name.
+
+    Importing ``zlgis.rules`` (the registry module) would otherwise set ``zlgis.rules`` to the
+    module and hide the public function ``zl.rules()``. Import registry names with
+    ``from zlgis.rules import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Namespace

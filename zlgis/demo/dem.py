@@ -4,8 +4,9 @@ The surface is ``a * y + g(d)``: it falls gently to the south along the Yalu Riv
 rises with the distance ``d`` from the river (a floor at 4 m/km, then hills on both sides from
 about 2.4 km), with a 3 m deep channel in the river. ``g`` increases strictly with ``d`` and the
 river falls strictly southward, so the surface has no pit of its own: every depression in the
-DEM is a planted one, and its fill depth (computed here by morphological reconstruction, the
-priority-flood result) is written to the truth table.
+DEM is a planted one, and its fill depth (computed here with
+:func:`zlgis.analysis.terrain.fill_depressions`, the exact Priority-Flood fill) is written to the
+truth table.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import rasterio
 from affine import Affine
-from skimage.morphology import reconstruction
 
+from ..analysis.terrain import fill_depressions
 from ._common import SYNTHETIC_NOTE, Frame, Truth
 
 __all__ = ["DEM_CELL", "DEPRESSIONS", "UNEXPLAINED_POINT", "terrain", "write_dem",
@@ -101,9 +102,7 @@ def write_dem(frame: Frame, path, depressions: list[dict], truth: Truth,
         dip = d["depth"] * np.exp(-((xx - d["x"]) ** 2 + (yy - d["y"]) ** 2) / (2 * d["sigma"] ** 2))
         dem[rs, cs] = (dem[rs, cs] - dip).astype(np.float32)
         win = dem[rs, cs].astype(np.float64)
-        seed = win.copy()
-        seed[1:-1, 1:-1] = win.max()
-        filled = reconstruction(seed, win, method="erosion")
+        filled = fill_depressions(win)
         fill = filled - win
         k = np.unravel_index(np.argmax(fill), fill.shape)
         d["fill_depth_m"] = float(fill[k])
