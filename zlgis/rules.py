@@ -255,7 +255,32 @@ def get_check(name: str) -> Check:
 
 
 def rule(rule_id: str) -> Rule:
-    """The rule with id ``rule_id``."""
+    """The rule with id ``rule_id``: its title, label, source, severity, task and departments.
+
+    Parameters
+    ----------
+    rule_id : str
+        The rule id, as in a finding's ``rule`` column.
+
+    Returns
+    -------
+    Rule
+
+    Raises
+    ------
+    ConfigError
+        When no ``config/rules/<check>.yaml`` registers the id.
+
+    Examples
+    --------
+    >>> import zlgis as zl
+    >>> ids = [r.id for r in zl.rules()]
+    >>> all(zl.rule(i).id == i for i in ids)
+    True
+    >>> zl.rule("no_such_rule")
+    Traceback (most recent call last):
+    zlgis.errors.ConfigError: 规则 no_such_rule 未在 zlgis/config/rules/ 中登记
+    """
     by_id = _current()[1]
     if rule_id not in by_id:
         raise ConfigError(f"规则 {rule_id} 未在 zlgis/config/rules/ 中登记")
@@ -268,7 +293,24 @@ def find_rule(rule_id: str) -> Rule | None:
 
 
 def rules(check: str | None = None) -> tuple[Rule, ...]:
-    """Every registered rule (of one check when ``check`` is given), in run order."""
+    """Every registered rule (of one check when ``check`` is given), in run order.
+
+    Parameters
+    ----------
+    check : str, optional
+        A check name (``controllines``, ``coverage`` ...); default every check.
+
+    Returns
+    -------
+    tuple of Rule
+
+    Examples
+    --------
+    >>> import zlgis as zl
+    >>> table = [(r.check, r.id, r.label, r.source) for r in zl.rules()]
+    >>> all(check and rid and label and source for check, rid, label, source in table)
+    True
+    """
     return tuple(r for c in checks() if check in (None, c.name) for r in c.rules)
 
 

@@ -14,7 +14,7 @@ Examples
 >>> len(layers["buildings"]), layers["buildings"].crs.to_epsg()
 (194, 4550)
 >>> zl.datasets.dem("district").shape
-(250, 250)
+(330, 320)
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def load(name: str = "district") -> dict[str, gpd.GeoDataFrame]:
     --------
     >>> layers = load("district")
     >>> sorted(layers)[:4]
-    ['blue_lines', 'boundary', 'buildings', 'garbage_points']
+    ['blue_lines', 'boundary', 'buildings', 'construction_sites']
     """
     return {k: v.copy() for k, v in _load(name).items()}
 
