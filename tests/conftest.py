@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import os
@@ -17,9 +18,54 @@ REALDATA = Path(os.environ.get("ZLGIS_REALDATA", ROOT.parent / "shared" / "reald
 DEMO_SEED = 2022
 
 
+def _imported_modules(start: Path) -> set[Path]:
+    """Every zlgis source file ``start`` imports, directly or not (lazy imports included)."""
+    pkg = ROOT / "zlgis"
+    seen: set[Path] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        here = path.parent.relative_to(ROOT).parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = list(here[:len(here) - node.level + 1]) if node.level else []
+                names = [*base, *(node.module or "").split(".")]
+                targets = [names] + [[*names, a.name] for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name.split(".") for a in node.names]
+            else:
+                continue
+            for parts in targets:
+                parts = [p for p in parts if p]
+                if not parts or parts[0] != "zlgis":
+                    continue
+                for k in range(1, len(parts) + 1):  # packages run their __init__ too
+                    mod = ROOT.joinpath(*parts[:k])
+                    todo += [mod / "__init__.py", mod.with_suffix(".py")]
+    return {p for p in seen if pkg in p.parents}
+
+
+def _demo_inputs() -> list[Path]:
+    """Every file the demo generator reads: its code and all it imports, the configuration,
+    the catalog, and the real boundary it outlines the city with (when present)."""
+    from zlgis.demo.city import REALDATA_BOUNDARY
+
+    files = _imported_modules(ROOT / "zlgis" / "demo" / "city.py")
+    files |= set((ROOT / "zlgis" / "demo").rglob("*.py"))
+    files |= set((ROOT / "zlgis" / "config").rglob("*.yaml"))
+    files |= {ROOT / "layers" / "catalog.yaml"}
+    if REALDATA_BOUNDARY.exists():
+        files.add(REALDATA_BOUNDARY)
+    return sorted(files)
+
+
 def _demo_code_hash() -> str:
     h = hashlib.sha1()
-    for p in sorted((ROOT / "zlgis" / "demo").rglob("*.py")) + [ROOT / "layers" / "catalog.yaml"]:
+    for p in _demo_inputs():
+        h.update(str(p.relative_to(ROOT) if ROOT in p.parents else p.name).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
@@ -36,7 +82,8 @@ def realdata() -> Path:
 def demo_city() -> Path:
     """Folder of the demo city (seed 2022, default size), generated once and cached.
 
-    The cache is keyed by the generator's source, so a change to the generator regenerates it.
+    The cache is keyed by every file the generator reads (:func:`_demo_inputs`), so a change
+    to the generator, anything it imports, the configuration or the catalog regenerates it.
     A file lock makes parallel test workers share one generation.
     """
     from zlgis.demo import make_demo_city

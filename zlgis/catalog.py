@@ -40,7 +40,11 @@ from .errors import CatalogError
 __all__ = ["Catalog", "LayerSpec", "FieldSpec", "DEFAULT_CATALOG", "REQUIRED_LAYER_IDS",
            "DERIVATIONS"]
 
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yaml"
+_REPO_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yaml"
+#: The default catalog: ``layers/catalog.yaml`` of the repository, or, in an installed package,
+#: the copy shipped as ``zlgis/layers/catalog.yaml`` (a symlink to it in the repository).
+DEFAULT_CATALOG = (_REPO_CATALOG if _REPO_CATALOG.exists()
+                   else Path(__file__).resolve().parent / "layers" / "catalog.yaml")
 
 #: Layer ids every catalog must name (the campaign's layer kinds).
 REQUIRED_LAYER_IDS = (

@@ -20,7 +20,10 @@ from pathlib import Path
 __all__ = ["make_demo_city", "ensure_demo_city", "plot_demo_city", "DEFAULT_DEMO_DIR",
            "DEFAULT_SEED"]
 
-DEFAULT_DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+_REPO = Path(__file__).resolve().parents[2]
+#: ``data/demo`` of the repository; for an installed package ``data/demo`` under the current folder.
+DEFAULT_DEMO_DIR = (_REPO / "data" / "demo" if (_REPO / "pyproject.toml").exists()
+                    else Path("data") / "demo")
 DEFAULT_SEED = 2022
 
 
