@@ -20,7 +20,8 @@ def _norm(req: str) -> tuple[str, str]:
 def test_dependencies_in_step() -> None:
     py = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     pip_deps = dict(_norm(r) for r in py["dependencies"])
-    pip_deps.update(_norm(r) for r in py["optional-dependencies"]["test"])
+    for extra in ("test", "docs"):  # what scripts/setup.sh installs
+        pip_deps.update(_norm(r) for r in py["optional-dependencies"][extra])
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = dict(_norm(d) for d in env["dependencies"] if isinstance(d, str))
     conda.pop("python", None)
