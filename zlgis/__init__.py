@@ -34,6 +34,11 @@ API: dict[str, str] = {
     "load_layers": "zlgis.api.reading:load_layers",
     "read_file": "zlgis.api.reading:read_file",
     "validate": "zlgis.api.reading:validate",
+    "demo_city": "zlgis.api.checks:demo_city",
+    # checks (the weekly run's, one at a time) and their numbers
+    "check": "zlgis.api.checks:check",
+    "settings": "zlgis.api.checks:settings",
+    "write_findings": "zlgis.api.checks:write_findings",
     # control lines
     "red_line_breaches": "zlgis.api.controllines:red_line_breaches",
     "setback_breaches": "zlgis.api.controllines:setback_breaches",
@@ -55,6 +60,11 @@ API: dict[str, str] = {
     # findings
     "route": "zlgis.api.findings:route",
     "assign_grids": "zlgis.api.findings:assign_grids",
+    # the weekly run and its ledger
+    "run_weekly": "zlgis.api.ledger:run_weekly",
+    "read_ledger": "zlgis.api.ledger:read_ledger",
+    "ledger_status": "zlgis.api.ledger:ledger_status",
+    "import_ledger": "zlgis.api.ledger:import_ledger",
     # rules (the registry)
     "rules": "zlgis.rules:rules",
     "rule": "zlgis.rules:rule",

@@ -50,7 +50,7 @@ def truck_stops(pings: gpd.GeoDataFrame, *, plate: str = "plate", time: str = "t
     --------
     >>> import zlgis as zl
     >>> pings = zl.datasets.load("district")["truck_pings"]
-    >>> stops = zl.truck_stops(pings, salt="doctest-salt-only")
+    >>> stops = zl.truck_stops(pings, salt="Zl-2022-Doctest-Salt-4b7e")
     >>> bool((stops["dwell_min"] >= 10).all()), "plate" in stops.columns
     (True, False)
     """
@@ -105,7 +105,7 @@ def zone_violations(pings: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, plate: 
     >>> import zlgis as zl
     >>> d = zl.datasets.load("district")
     >>> f = zl.zone_violations(d["truck_pings"], d["truck_no_parking_zones"],
-    ...                        salt="doctest-salt-only")
+    ...                        salt="Zl-2022-Doctest-Salt-4b7e")
     >>> f["rule"].unique().tolist(), sorted(f["related_ids"].unique())
     (['no_parking_zone'], ['JT001'])
     """

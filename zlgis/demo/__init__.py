@@ -70,7 +70,7 @@ def make_demo_city(out_dir: str | os.PathLike[str], *, seed: int = DEFAULT_SEED,
 
 
 def ensure_demo_city(out_dir: str | os.PathLike[str] | None = None, *,
-                     seed: int = DEFAULT_SEED) -> Path:
+                     seed: int = DEFAULT_SEED, n_buildings: int = 25_000) -> Path:
     """Return the demo catalog path, generating the city first when it is absent.
 
     ``$ZLGIS_DEMO_DIR`` overrides the default folder (``data/demo``).
@@ -78,7 +78,7 @@ def ensure_demo_city(out_dir: str | os.PathLike[str] | None = None, *,
     out = Path(out_dir or os.environ.get("ZLGIS_DEMO_DIR") or DEFAULT_DEMO_DIR)
     catalog = out / "catalog.yaml"
     if not catalog.exists():
-        make_demo_city(out, seed=seed)
+        make_demo_city(out, seed=seed, n_buildings=n_buildings)
     return catalog
 
 
