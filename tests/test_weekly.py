@@ -18,8 +18,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-
 from _small_city import GRID_A, GRID_B, write_city
+
 from zlgis.errors import LayerError, LockedError
 from zlgis.ledger import Ledger
 from zlgis.weekly import KILL_ENV, OUTPUT_FILES, resolve_week, run_lock, run_weekly
@@ -275,8 +275,8 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     import openpyxl
 
     from zlgis.analysis import CHECKS as ALL_CHECKS
-    from zlgis.rules import rules
     from zlgis.io import load_layers
+    from zlgis.rules import rules
 
     monkeypatch.setenv("ZLGIS_PLATE_SALT", "weekly-test-salt-2022")
     out = tmp_path / "out"

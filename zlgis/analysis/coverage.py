@@ -43,9 +43,18 @@ import geopandas as gpd
 
 from ..findings import concat_findings
 from .coverage_areas import facility_distances, service_areas, uncovered_areas
-from .coverage_inputs import (ALL, HEADERS, MEASURE_TITLES, METHOD_TITLES, METHODS,
-                              CoverageResult, coverage_config, land_samples,
-                              residential_buildings, street_graph)
+from .coverage_inputs import (
+    ALL,
+    HEADERS,
+    MEASURE_TITLES,
+    METHOD_TITLES,
+    METHODS,
+    CoverageResult,
+    coverage_config,
+    land_samples,
+    residential_buildings,
+    street_graph,
+)
 from .coverage_parks import park_access_points, park_coverage
 from .coverage_toilets import toilet_coverage, toilet_density
 from .coverage_transfer import transfer_coverage, transfer_setbacks

@@ -15,10 +15,24 @@ import shapely
 from ..errors import InputError
 from ..findings import assign_grids, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .coverage_areas import (attach_facilities, empty_polygons, facility_distances, facility_ids,
-                             grid_table, indicator_rows, service_areas, uncovered_areas)
-from .coverage_inputs import (CoverageResult, coverage_config, land_samples, need_layer,
-                              residential_buildings, street_graph)
+from .coverage_areas import (
+    attach_facilities,
+    empty_polygons,
+    facility_distances,
+    facility_ids,
+    grid_table,
+    indicator_rows,
+    service_areas,
+    uncovered_areas,
+)
+from .coverage_inputs import (
+    CoverageResult,
+    coverage_config,
+    land_samples,
+    need_layer,
+    residential_buildings,
+    street_graph,
+)
 from .network import StreetGraph
 
 __all__ = [

@@ -10,11 +10,27 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .coverage_areas import (attach_facilities, cluster_findings, empty_polygons,
-                             facility_distances, facility_ids, grid_table, indicator_rows,
-                             service_areas, uncovered_areas)
-from .coverage_inputs import (ALL, CoverageResult, coverage_config, facility_points, land_samples,
-                              need_layer, residential_buildings, street_graph)
+from .coverage_areas import (
+    attach_facilities,
+    cluster_findings,
+    empty_polygons,
+    facility_distances,
+    facility_ids,
+    grid_table,
+    indicator_rows,
+    service_areas,
+    uncovered_areas,
+)
+from .coverage_inputs import (
+    ALL,
+    CoverageResult,
+    coverage_config,
+    facility_points,
+    land_samples,
+    need_layer,
+    residential_buildings,
+    street_graph,
+)
 from .network import StreetGraph, network_config
 
 __all__ = [

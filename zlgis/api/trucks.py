@@ -57,9 +57,9 @@ def truck_stops(pings: gpd.GeoDataFrame, *, plate: str = "plate", time: str = "t
     import geopandas as gpd
     import pandas as pd
 
-    from ..analysis.trucks import _config, _stop_params, detect_stops
+    from ..analysis.trucks_pings import detect_stops, stop_params, trucks_config
 
-    params = _stop_params(_config())
+    params = stop_params(trucks_config())
     if min_dwell_min is not None:
         params["min_dwell_min"] = float(min_dwell_min)
     if radius_m is not None:
