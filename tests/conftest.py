@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 REALDATA = Path(os.environ.get("ZLGIS_REALDATA", ROOT.parent / "shared" / "realdata"))
 DEMO_SEED = 2022
+# the noding cache of the street graphs (zlgis.analysis.noding) stays inside the test cache
+os.environ.setdefault("ZLGIS_CACHE_DIR", str(ROOT / ".pytest_cache" / "zlgis-cache"))
 
 
 def _imported_modules(start: Path) -> set[Path]:

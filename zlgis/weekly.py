@@ -61,6 +61,7 @@ from .config import department_name
 from .errors import (InputError, LayerError, LockedError, StorageError, ZlgisError,
                      os_reason)
 from .findings import FINDING_COLUMNS, assign_grids, concat_findings, use_crs
+from .analysis.run_cache import run_cache
 from .rules import find_rule
 from .io.atomic import atomic_dir
 from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end,
@@ -261,6 +262,7 @@ def _check_raster(spec: Any) -> None:
 CheckFunc = Callable[..., gpd.GeoDataFrame]
 
 
+@run_cache()  # one run cache around all checks: street graphs, snapped points built once
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
                progress: Progress | None = None, timings: dict[str, float] | None = None,

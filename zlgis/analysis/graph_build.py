@@ -1,4 +1,10 @@
-"""Nodes and edges from road centrelines: explode, node at junctions and crossings, cluster ends."""
+"""Nodes and edges from road centrelines: explode, node at junctions and crossings, cluster ends.
+
+Lines are exploded into parts; junctions are the line ends, the crossings with other lines
+(:mod:`.noding`, for ``noding="crossings"``) or the vertices shared by several lines
+(``noding="shared"``, OSM); junctions closer than the tolerance become one node; an edge runs
+between consecutive junctions of a line.
+"""
 
 from __future__ import annotations
 
@@ -13,80 +19,82 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
-from .noding import crossings
+from .noding import cached_crossings
 
 __all__ = ["build_graph"]
 
 
-def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray, noding: str,
-           tolerance: float, crs: Any, layer: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Nodes and edges from lines; see :meth:`StreetGraph.from_roads`."""
+def _checked_parts(df: gpd.GeoDataFrame, include: np.ndarray, layer: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Single-part lines of every row and their parent row (rows outside ``include`` are not
+    checked: they do not belong to this graph)."""
     geoms = np.asarray(df.geometry.values, dtype=object)
-    if len(geoms) == 0:
+    if not include.any():
         raise InputError("道路图层为空，无法构建路网", layer=layer)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     kind = shapely.get_type_id(geoms)
-    bad = ~missing & ~np.isin(kind, [1, 5])
+    bad = ~missing & ~np.isin(kind, [1, 5]) & include
     if bad.any():
         row = int(df["source_row"].to_numpy()[np.flatnonzero(bad)[0]])
         raise InputError("道路几何应为线（LineString）", layer=layer, row=row + 1,
                          field="geometry")
-    # explode multilines, remember the parent row
+    missing |= ~np.isin(kind, [1, 5])
+    if not (kind[~missing] == 5).any():  # single lines already: no copies
+        return geoms[~missing], np.flatnonzero(~missing)
     parts, parent = shapely.get_parts(geoms[~missing], return_index=True)
-    parent = np.flatnonzero(~missing)[parent]
-    cross = crossable[parent]
+    return parts, np.flatnonzero(~missing)[parent]
+
+
+def _good_lines(parts: np.ndarray) -> np.ndarray:
+    """Lines with at least two distinct consecutive vertices."""
     coords, line = shapely.get_coordinates(parts, return_index=True)
-    # drop repeated consecutive vertices
+    moves = (line[1:] == line[:-1]) & np.any(coords[1:] != coords[:-1], axis=1)
+    return np.bincount(line[1:][moves], minlength=len(parts)) > 0
+
+
+def _vertices(parts: np.ndarray) -> dict[str, np.ndarray]:
+    """Vertices (repeats dropped) with their line, position along it and junction flag (ends)."""
+    coords, line = shapely.get_coordinates(parts, return_index=True)
     dup = np.zeros(len(coords), bool)
     dup[1:] = (line[1:] == line[:-1]) & np.all(coords[1:] == coords[:-1], axis=1)
     coords, line = coords[~dup], line[~dup]
-    n_lines = len(parts)
-    counts = np.bincount(line, minlength=n_lines)
-    good_line = counts >= 2
+    counts = np.bincount(line, minlength=len(parts))
     seg = np.zeros(len(coords))
     same = np.zeros(len(coords), bool)
     same[1:] = line[1:] == line[:-1]
     seg[1:] = np.where(same[1:], np.hypot(*(coords[1:] - coords[:-1]).T), 0.0)
     cum = np.cumsum(seg)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    pos = cum - cum[starts[line]]
     junction = np.zeros(len(coords), bool)
     junction[starts[counts > 0]] = True
-    ends = starts + counts - 1
-    junction[ends[counts > 0]] = True
+    junction[(starts + counts - 1)[counts > 0]] = True
+    return {"line": line, "pos": cum - cum[starts[line]], "xy": coords, "j": junction,
+            "good": counts >= 2}
 
-    if noding == "shared":
-        _, inv, cnt = np.unique(coords, axis=0, return_inverse=True, return_counts=True)
-        junction |= cnt[inv.ravel()] > 1
-        ins_line = np.zeros(0, np.int64)
-        ins_pos = np.zeros(0)
-        ins_xy = np.zeros((0, 2))
-    else:
-        ins_line, ins_pos, ins_xy = crossings(parts, cross & good_line)
 
-    # merge inserted crossing points into the vertex sequence
-    all_line = np.r_[line, ins_line]
-    all_pos = np.r_[pos, ins_pos]
-    all_xy = np.r_[coords, ins_xy]
-    all_j = np.r_[junction, np.ones(len(ins_line), bool)]
+def _merge_inserted(v: dict[str, np.ndarray], ins_line: np.ndarray, ins_pos: np.ndarray,
+                    ins_xy: np.ndarray) -> dict[str, np.ndarray]:
+    """Insert crossing points into the vertex sequence; one vertex per position of a line."""
+    all_line = np.r_[v["line"], ins_line]
+    all_pos = np.r_[v["pos"], ins_pos]
+    all_xy = np.r_[v["xy"], ins_xy]
+    all_j = np.r_[v["j"], np.ones(len(ins_line), bool)]
     order = np.lexsort((~all_j, all_pos, all_line))  # junction first among equal positions
     all_line, all_pos, all_xy, all_j = all_line[order], all_pos[order], all_xy[order], all_j[order]
     same_pos = np.zeros(len(all_line), bool)
     same_pos[1:] = (all_line[1:] == all_line[:-1]) & (np.abs(all_pos[1:] - all_pos[:-1]) < 1e-6)
-    # a duplicate of a junction position inherits nothing; drop duplicates (first is junction)
+    # drop duplicates (the first is a junction); if a later duplicate was one, mark the kept one
     keepv = ~same_pos
-    # if a later duplicate was a junction, mark the kept one
     grp = np.cumsum(keepv) - 1
     jflag = np.zeros(keepv.sum(), bool)
     np.logical_or.at(jflag, grp, all_j)
-    all_line, all_pos, all_xy = all_line[keepv], all_pos[keepv], all_xy[keepv]
-    all_j = jflag
-    valid = good_line[all_line]
-    all_line, all_pos, all_xy, all_j = all_line[valid], all_pos[valid], all_xy[valid], all_j[valid]
+    all_line, all_xy = all_line[keepv], all_xy[keepv]
+    valid = v["good"][all_line]
+    return {"line": all_line[valid], "xy": all_xy[valid], "j": jflag[valid]}
 
-    # nodes: cluster junction vertices within the tolerance
-    jidx = np.flatnonzero(all_j)
-    jxy = all_xy[jidx]
+
+def _nodes(jxy: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cluster junction points within the tolerance: label per point, node x and y."""
     if tolerance > 0 and len(jxy):
         pairs = cKDTree(jxy).query_pairs(tolerance, output_type="ndarray")
         adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
@@ -99,33 +107,66 @@ def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray,
     cnt = np.bincount(lab, minlength=n_nodes)
     nx_ = np.bincount(lab, weights=jxy[:, 0], minlength=n_nodes) / cnt
     ny_ = np.bincount(lab, weights=jxy[:, 1], minlength=n_nodes) / cnt
+    return lab, nx_, ny_
 
-    # edges: consecutive junctions along the same line
-    a = jidx[:-1]
-    b = jidx[1:]
-    same_line = all_line[a] == all_line[b]
+
+def _edges(m: dict[str, np.ndarray], lab: np.ndarray, nx_: np.ndarray, ny_: np.ndarray,
+           tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges between consecutive junctions of a line: u, v, geometry, length, first vertex."""
+    jidx = np.flatnonzero(m["j"])
+    a, b = jidx[:-1], jidx[1:]
+    same_line = m["line"][a] == m["line"][b]
     a, b = a[same_line], b[same_line]
     ua, vb = lab[:-1][same_line], lab[1:][same_line]
     nv = b - a + 1
-    total = int(nv.sum())
     edge_of = np.repeat(np.arange(len(a)), nv)
-    vidx = np.repeat(a - np.r_[0, np.cumsum(nv)[:-1]], nv) + np.arange(total)
-    exy = all_xy[vidx].copy()
+    vidx = np.repeat(a - np.r_[0, np.cumsum(nv)[:-1]], nv) + np.arange(int(nv.sum()))
+    exy = m["xy"][vidx].copy()
     first = np.r_[0, np.cumsum(nv)[:-1]]
-    last = first + nv - 1
     exy[first] = np.c_[nx_[ua], ny_[ua]]
-    exy[last] = np.c_[nx_[vb], ny_[vb]]
+    exy[first + nv - 1] = np.c_[nx_[vb], ny_[vb]]
     egeom = shapely.linestrings(exy, indices=edge_of)
     length = shapely.length(egeom)
     ok = ~((ua == vb) & (length < max(tolerance, 1e-9) * 2))
-    src = parent[all_line[a]]
-    attrs = pd.DataFrame(df[keep].iloc[src].reset_index(drop=True)) if keep else pd.DataFrame(
-        index=range(len(src)))
-    attrs.insert(0, "u", ua)
-    attrs.insert(1, "v", vb)
+    return ua[ok], vb[ok], egeom[ok], length[ok], a[ok]
+
+
+def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray, noding: str,
+                tolerance: float, crs: Any, layer: str, include: np.ndarray | None = None
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Nodes and edges from lines; see :meth:`StreetGraph.from_roads`.
+
+    ``include`` (bool per row, default all) selects the rows of this graph (a travel mode);
+    with ``noding="crossings"`` the crossings are computed (and cached) for every row, so the
+    walking and driving graphs of one road layer share one noding; the result is the same as
+    building from ``df[include]``.
+    """
+    include = np.ones(len(df), bool) if include is None else np.asarray(include, bool)
+    if len(df) == 0:
+        raise InputError("道路图层为空，无法构建路网", layer=layer)
+    parts, parent = _checked_parts(df, include, layer)
+    mine = include[parent]
+    if noding == "shared":
+        parts, parent = parts[mine], parent[mine]
+        v = _vertices(parts)
+        _, inv, cnt = np.unique(v["xy"], axis=0, return_inverse=True, return_counts=True)
+        v["j"] |= cnt[inv.ravel()] > 1
+        ins = (np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 2)))
+    else:
+        cr = cached_crossings(parts, crossable[parent] & _good_lines(parts)).subset(mine)
+        parts, parent = parts[mine], parent[mine]
+        v = _vertices(parts)
+        ins = (cr.line, cr.pos, cr.xy)
+    m = _merge_inserted(v, *ins)
+    lab, nx_, ny_ = _nodes(m["xy"][m["j"]], tolerance)
+    u, w, geom, length, first = _edges(m, lab, nx_, ny_, tolerance)
+    src = parent[m["line"][first]]
+    attrs = (pd.DataFrame(df[keep].iloc[src].reset_index(drop=True)) if keep
+             else pd.DataFrame(index=range(len(src))))
+    attrs.insert(0, "u", u)
+    attrs.insert(1, "v", w)
     attrs.insert(2, "length", length)
-    attrs = attrs[ok].reset_index(drop=True)
-    edges = gpd.GeoDataFrame(attrs, geometry=egeom[ok], crs=crs)
+    edges = gpd.GeoDataFrame(attrs, geometry=geom, crs=crs)
     nodes = gpd.GeoDataFrame({"x": nx_, "y": ny_}, geometry=shapely.points(nx_, ny_), crs=crs)
     if len(edges) == 0:
         raise InputError("道路图层中没有可用的线段", layer=layer)

@@ -25,8 +25,13 @@ from ..errors import InputError, UnreadableInputError
 from ._network_common import check_projected, dedupe_min, network_config
 from .graph_build import build_graph
 from .osm import parse_other_tags
+from .run_cache import active_cache
 
 __all__ = ["StreetGraph"]
+
+#: road attributes carried by the edges
+_ROAD_COLUMNS = ("road_id", "name", "road_class", "width", "bridge", "footway", "district",
+                 "source_row")
 
 
 @dataclass
@@ -92,18 +97,29 @@ class StreetGraph:
         if not isinstance(roads, gpd.GeoDataFrame):
             raise InputError("道路图层应为 GeoDataFrame", layer=layer)
         check_projected(roads.crs, layer)
+        cache = active_cache()
+        if cache is None:
+            return cls._from_roads(roads, walk=walk, tolerance=tolerance, layer=layer)
+        key = ("street_graph", cache.frame_key(roads, ("bridge", *_ROAD_COLUMNS)), walk,
+               tolerance, layer, repr(cfg))
+        return cache.get(key, lambda: cls._from_roads(roads, walk=walk, tolerance=tolerance,
+                                                      layer=layer))
+
+    @classmethod
+    def _from_roads(cls, roads: gpd.GeoDataFrame, *, walk: bool, tolerance: float,
+                    layer: str) -> "StreetGraph":
+        cfg = network_config()
         df = roads.reset_index(drop=True).copy()
         df["source_row"] = np.arange(len(df))
+        include = np.ones(len(df), bool)
         if "road_class" in df:
             key = "walk_exclude_classes" if walk else "drive_exclude_classes"
-            exclude = set(cfg.get(key, []))
-            df = df[~df["road_class"].isin(exclude)]
+            include = ~df["road_class"].isin(set(cfg.get(key, []))).to_numpy()
         bridge = (df["bridge"].fillna(False).astype(bool).to_numpy() if "bridge" in df
                   else np.zeros(len(df), bool))
-        keep = [c for c in ("road_id", "name", "road_class", "width", "bridge", "footway",
-                            "district", "source_row") if c in df]
+        keep = [c for c in _ROAD_COLUMNS if c in df]
         g = build_graph(df, keep, crossable=~bridge, noding="crossings", tolerance=tolerance,
-                   crs=roads.crs, layer=layer)
+                        crs=roads.crs, layer=layer, include=include)
         return cls(nodes=g[0], edges=g[1], crs=roads.crs, walk=walk,
                    meta={"source": "roads", "tolerance": tolerance})
 
