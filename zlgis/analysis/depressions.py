@@ -224,6 +224,31 @@ def _pad(a: np.ndarray, value: Any) -> np.ndarray:
     return np.pad(a, 1, mode="constant", constant_values=value)
 
 
+def _label_stats(lab: np.ndarray, depth: np.ndarray, n: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per label 0..n, in one pass over the labelled cells: cell count, summed depth, maximum
+    depth and the deepest cell (flat index; the first in raster order among equally deep ones).
+
+    >>> lab = np.array([[1, 1, 0], [0, 2, 2]], dtype=np.int32)
+    >>> depth = np.array([[0.2, 0.5, 0.0], [0.0, 0.3, 0.3]])
+    >>> [a.tolist() for a in _label_stats(lab, depth, 2)]
+    [[0, 2, 2], [0.0, 0.7, 0.6], [0.0, 0.5, 0.3], [-1, 1, 4]]
+    """
+    sel = np.flatnonzero(lab.ravel())
+    ls = lab.ravel()[sel]
+    ds = depth.ravel()[sel]
+    counts = np.bincount(ls, minlength=n + 1)
+    counts[0] = 0
+    vol = np.bincount(ls, weights=ds, minlength=n + 1)
+    maxd = np.zeros(n + 1)
+    np.maximum.at(maxd, ls, ds)
+    top = ds == maxd[ls]
+    deepest = np.full(n + 1, -1, np.int64)
+    first = np.unique(ls[top], return_index=True)[1]
+    deepest[ls[top][first]] = sel[top][first]
+    return counts, vol, maxd, deepest
+
+
 def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
                         min_area_m2: float | None = None, filled: NDArray | None = None
                         ) -> DepressionAnalysis:
@@ -265,12 +290,7 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     depth = ponding_depth(z, filled)
     lab, n = label_depressions(depth)
     cell_area = dem.cell_area
-    flat_lab = lab.ravel()
-    counts = np.bincount(flat_lab, minlength=n + 1)
-    vol = np.bincount(flat_lab, weights=depth.ravel(), minlength=n + 1)
-    maxd = np.zeros(n + 1)
-    if n:
-        maxd[1:] = ndimage.maximum(depth, lab, index=np.arange(1, n + 1))
+    counts, vol, maxd, deepest_all = _label_stats(lab, depth, n)
     keep = (maxd >= min_depth_m) & (counts * cell_area >= min_area_m2)
     keep[0] = False
     kept = np.flatnonzero(keep)
@@ -290,13 +310,7 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
         pour = np.full(1, -1, np.int64)
     catch = np.ascontiguousarray(catch, dtype=np.int32)
     contrib = np.bincount(catch.ravel(), minlength=k + 1) * cell_area
-    # deepest cell per label
-    flat = labels.ravel()
-    sel = np.flatnonzero(flat)
-    dsel = depth.ravel()[sel]
-    order = np.lexsort((-dsel, flat[sel]))
-    first = np.unique(flat[sel][order], return_index=True)[1]
-    deepest = sel[order][first]
+    deepest = deepest_all[kept]
     drow, dcol = np.divmod(deepest, w)
     dx, dy = dem.xy(drow, dcol)
     prow, pcol = np.divmod(pour[1:], w + 2) if k else (np.array([]), np.array([]))

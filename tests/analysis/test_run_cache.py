@@ -1,0 +1,64 @@
+"""The per-run cache (zlgis/analysis/run_cache.py): one street graph per mode, snapped once."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from zlgis.analysis import coverage, run_cache, trucks
+from zlgis.analysis.snapping import snap_points
+from zlgis.analysis.street_graph import StreetGraph
+from zlgis.io import load_layers
+
+
+def _lines():
+    lines = [shapely.LineString([(0, y), (500, y)]) for y in range(0, 500, 100)]
+    lines += [shapely.LineString([(x, -10), (x, 410)]) for x in range(0, 500, 100)]
+    return gpd.GeoDataFrame({"road_class": ["支路"] * len(lines)}, geometry=lines,
+                            crs="EPSG:4550")
+
+
+def test_one_graph_per_mode_and_content():
+    roads = _lines()
+    with run_cache.run_cache() as cache:
+        walk = StreetGraph.from_roads(roads)
+        assert StreetGraph.from_roads(roads.copy()) is walk       # same content, same graph
+        drive = StreetGraph.from_roads(roads, walk=False)
+        assert drive is not walk
+        moved = roads.copy()
+        moved.geometry = moved.geometry.translate(0, 1)
+        assert StreetGraph.from_roads(moved) is not walk           # other content, new graph
+        assert cache.hits == 1
+    assert StreetGraph.from_roads(roads) is not walk               # outside a run: no sharing
+
+
+def test_snapping_once_per_graph_same_answer():
+    g = StreetGraph.from_roads(_lines())
+    rng = np.random.default_rng(3)
+    pts = gpd.GeoSeries(shapely.points(rng.uniform(0, 500, (2000, 2))), crs="EPSG:4550")
+    first = snap_points(g, pts)
+    first["edge"] = -5                                             # a caller edits its frame
+    again = snap_points(g, pts.set_axis(np.arange(2000) + 7))      # remembered, new index
+    fresh = snap_points(StreetGraph.from_roads(_lines()), pts)     # a new graph snaps anew
+    assert (again.index == np.arange(2000) + 7).all()
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), fresh.reset_index(drop=True))
+    assert len(g.__dict__["_snap_memo"]) == 1
+
+
+def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):
+    # coverage (walking + driving graphs) and trucks (driving graph) in one run cache, as the
+    # weekly run does, against each check on its own: identical findings
+    layers = load_layers(demo_catalog, ["roads", "buildings", "residential_compounds",
+                                        "toilets", "transfer_stations", "parks", "grids",
+                                        "red_lines"])
+    alone = [coverage.run_check(demo_catalog, layers),
+             trucks.run_check(demo_catalog, layers, salt="test-salt")]
+    with run_cache.run_cache() as cache:
+        shared = [coverage.run_check(demo_catalog, layers),
+                  trucks.run_check(demo_catalog, layers, salt="test-salt")]
+        assert cache.hits == 1   # trucks reuse the driving graph of the transfer stations
+    for a, b in zip(alone, shared):
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
