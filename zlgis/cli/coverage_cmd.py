@@ -23,7 +23,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..publish.tables import write_findings
 from . import add_common_options, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 from ..errors import InputError
@@ -127,6 +126,8 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
                   catalog: Any = None, layers: dict[str, Any] | None = None,
                   make_map: bool = True, public_map: bool = False) -> dict[str, str]:
     """Write every output of a coverage run into ``out`` (atomically, file by file)."""
+    from ..publish.tables import write_findings
+
     import pandas as pd
 
     from ..analysis.coverage_inputs import HEADERS, MEASURE_TITLES, METHOD_TITLES

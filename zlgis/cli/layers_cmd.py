@@ -54,7 +54,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 # ------------------------------------------------------------------------------------------------
 
 def _count(spec: Any) -> tuple[int | None, str]:
-    from ..io.readers import count_features
+    from ..io.feature_count import quick_count, tiff_size
 
     if spec.derived:
         return None, f"由 {spec.derived['from']} 推算"
@@ -63,6 +63,9 @@ def _count(spec: Any) -> tuple[int | None, str]:
     if not spec.path.exists():
         return None, "文件缺失"
     if spec.kind == "raster":
+        size = tiff_size(spec.path)
+        if size is not None:
+            return None, f"栅格 {size[0]}×{size[1]}"
         try:
             import rasterio
 
@@ -70,6 +73,11 @@ def _count(spec: Any) -> tuple[int | None, str]:
                 return None, f"栅格 {ds.width}×{ds.height}"
         except Exception:  # noqa: BLE001 - rasterio raises many kinds
             return None, "无法读取"
+    n = quick_count(spec.path, spec.layer)
+    if n is not None:
+        return n, "正常"
+    from ..io.readers import count_features
+
     try:
         if spec.filter:
             from ..io.mapping import apply_filter

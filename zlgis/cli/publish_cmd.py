@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._progress import Progress
 from ..catalog import Catalog
 from ..errors import UnreadableInputError
-from ..io import load_layers, write_text_atomic
-from ..publish.escape import escape_html
-from ..publish.maps import BASEMAPS, PROFILES, build_map, map_layer_ids, save_map
+from ..publish.styles import BASEMAPS, PROFILES
 from . import add_common_options
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["register", "read_findings", "publish_outputs"]
 
@@ -64,6 +62,8 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
     UnreadableInputError
         Missing or unreadable file (Chinese message naming it).
     """
+    import geopandas as gpd
+
     if not path:
         return None
     path = Path(path)
@@ -85,6 +85,9 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame]]:
+    from ..io import load_layers
+    from ..publish.maps import map_layer_ids
+
     catalog = Catalog.load(args.catalog)
     ids = map_layer_ids(args.profile, catalog)
     available = [i for i in ids if catalog[i].path is not None and catalog[i].path.exists()]
@@ -92,6 +95,8 @@ def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame
 
 
 def run_map(args: argparse.Namespace) -> int:
+    from ..publish.maps import build_map, save_map
+
     progress = Progress(getattr(args, "quiet", False))
     progress.step("读取图层")
     catalog, layers = _load(args)
@@ -112,7 +117,12 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
 
     Every file is written atomically, the index last, so a portal never serves half a map.
     """
+    import pandas as pd
+
+    from ..io import write_text_atomic
+    from ..publish.escape import escape_html
     from ..publish.figures import make_figure
+    from ..publish.maps import build_map, save_map
 
     out_dir = Path(out_dir)
     written: list[Path] = []

@@ -14,7 +14,6 @@ import json
 import sys
 from typing import Any
 
-from ..publish.tables import write_findings
 from . import add_common_options, iso_date, output_dir, print_rule_counts
 from .._progress import Progress
 
@@ -39,6 +38,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
+    from ..publish.tables import write_findings
+
     from ..analysis.trucks import run_check
     from ..catalog import Catalog
 

@@ -22,7 +22,6 @@ import argparse
 import json
 from typing import Any
 
-from ..publish.tables import write_findings
 from . import add_common_options, iso_date, output_dir
 from .._progress import Progress
 
@@ -108,6 +107,8 @@ def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str
 
 def run(args: argparse.Namespace) -> int:
     """Run the analysis and write its outputs; return the exit code."""
+    from ..publish.tables import write_findings
+
     import numpy as np
     import pandas as pd
 

@@ -72,7 +72,8 @@ from ..findings import FINDING_LABELS, SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from . import assets as _assets
 from .escape import display_value, escape_html, js_json, safe_url
-from .styles import PONDING_CLASSES, SEVERITY_COLORS, layer_style, ponding_class
+from .styles import (BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style,
+                     ponding_class)
 
 __all__ = [
     "PROFILES",
@@ -88,8 +89,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PROFILES = ("internal", "public")
-BASEMAPS = ("tianditu", "gaode", "osm", "none")
 TIANDITU_KEY_ENV = "ZLGIS_TIANDITU_KEY"
 
 #: Field names that are personal whatever a catalog says (dropped from every public map).

@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+#: map profiles and base maps (here, not in :mod:`.maps`, so that the CLI can list them without
+#: importing folium)
+PROFILES = ("internal", "public")
+BASEMAPS = ("tianditu", "gaode", "osm", "none")
+
 __all__ = [
     "CONTROL_LINE_COLORS",
     "CONTROL_LINE_LABELS",
