@@ -54,10 +54,10 @@ def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):
                                         "toilets", "transfer_stations", "parks", "grids",
                                         "red_lines"])
     alone = [coverage.run_check(demo_catalog, layers),
-             trucks.run_check(demo_catalog, layers, salt="test-salt")]
+             trucks.run_check(demo_catalog, layers, salt="run-cache-test-Salt#2022")]
     with run_cache.run_cache() as cache:
         shared = [coverage.run_check(demo_catalog, layers),
-                  trucks.run_check(demo_catalog, layers, salt="test-salt")]
+                  trucks.run_check(demo_catalog, layers, salt="run-cache-test-Salt#2022")]
         assert cache.hits == 1   # trucks reuse the driving graph of the transfer stations
     for a, b in zip(alone, shared):
         assert len(a) > 0

@@ -47,11 +47,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_RENDER_LOCK = threading.Lock()
 
 TIANDITU_KEY_ENV = "ZLGIS_TIANDITU_KEY"
 
@@ -908,6 +911,48 @@ def _search_js(map_name: str, records: list[dict[str, Any]]) -> str:
 # saving
 
 
+class _Text(Element):
+    """A rendered snippet kept as text: rendering it returns it (see :func:`_snippets_as_text`)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        # what jinja2 would give back for a template without tags (one trailing newline off)
+        self._text = text[:-1] if text.endswith("\n") else text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+@contextlib.contextmanager
+def _snippets_as_text() -> Iterator[None]:
+    """Render folium elements without compiling their output as templates.
+
+    ``branca.element.MacroElement.render`` wraps each rendered header, html and script snippet
+    (GeoJSON data included, megabytes for a city) in ``Element(snippet)``, which compiles the
+    snippet as a Jinja template only to render it back unchanged: most of a map's save time.
+    Inside this block those snippets are kept as text (:class:`_Text`); each element's own
+    template is still compiled once, at import. The page is the same.
+    """
+    original = MacroElement.render
+
+    def render(self: MacroElement, **kwargs: Any) -> None:
+        figure = self.get_root()
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+    with _RENDER_LOCK:
+        MacroElement.render = render
+        try:
+            yield
+        finally:
+            MacroElement.render = original
+
+
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn") -> Path:
     """Write ``m`` to ``path`` atomically; with ``assets="local"`` copy the JS/CSS beside it.
 
@@ -932,7 +977,8 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn"
     if assets not in ("cdn", "local"):
         raise ConfigError(f"资源模式 {assets!r} 无效，应为 cdn 或 local")
     path = Path(path)
-    html = m.get_root().render()
+    with _snippets_as_text():
+        html = m.get_root().render()
     html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1) \
         if '<meta charset' not in html.lower() else html
     if '<html lang=' not in html:
