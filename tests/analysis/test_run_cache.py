@@ -62,3 +62,20 @@ def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):
     for a, b in zip(alone, shared):
         assert len(a) > 0
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_weekly_checks_share_one_cache(demo_catalog):
+    import datetime as dt
+
+    from zlgis.findings import FINDING_COLUMNS
+    from zlgis.weekly import run_checks
+
+    seen = []
+
+    def check(catalog, layers, *, as_of=None):
+        seen.append(run_cache.active_cache())
+        return gpd.GeoDataFrame(columns=FINDING_COLUMNS, geometry=[], crs="EPSG:4550")
+
+    run_checks(demo_catalog, {}, as_of=dt.date(2022, 9, 4), checks={"one": check, "two": check})
+    assert len(seen) == 2 and seen[0] is not None and seen[0] is seen[1]
+    assert run_cache.active_cache() is None  # closed after the run
