@@ -76,3 +76,53 @@ def test_helsinki_counts(helsinki_week):
     assert 1 <= n.get("toilet_uncovered", 0) <= 20
     # there is no DEM, no truck data and no waterlogging record: those checks find nothing
     assert not set(f["check"]) & {"waterlogging", "trucks"}
+
+
+# --- Swellendam: GeoPackage + Shapefiles + SRTM tile, UTM 34S ------------------------------------
+
+@pytest.fixture(scope="module")
+def swellendam_week(realdata, tmp_path_factory):
+    from zlgis.io.examples import example_catalog
+
+    cat = example_catalog("swellendam")
+    out = tmp_path_factory.mktemp("swellendam-weekly")
+    return _weekly(cat, out), out / "2022-W35", Catalog.load(cat)
+
+
+def test_swellendam_weekly_runs(swellendam_week):
+    proc, week, cat = swellendam_week
+    assert cat.working_crs == "EPSG:32734"  # 20.4E, 34S: UTM zone 34 south
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "未检查：公厕盲区（缺少图层 toilets）" in proc.stdout.splitlines()
+    # no recorded waterlogging points: no survey list (it would be every depression)
+    assert "未检查：建议排查（缺少图层 waterlogging_points）" in proc.stdout.splitlines()
+    summary = (week / "summary.html").read_text(encoding="utf-8")
+    assert "斯韦伦丹城市管理问题周报" in summary
+
+
+def test_swellendam_outputs_in_working_crs_inside_boundary(swellendam_week):
+    _, week, cat = swellendam_week
+    boundary = city_boundary(cat)
+    f = gpd.read_file(week / "findings_2022-W35.gpkg", layer="findings")
+    assert str(f.crs) == "EPSG:32734"
+    inside = shapely.dwithin(f.geometry.values, boundary, 1.0)
+    assert inside.all(), f[~inside][["rule", "feature_id"]]
+
+
+def test_swellendam_counts(swellendam_week):
+    _, week, _ = swellendam_week
+    f = pyogrio.read_dataframe(week / "findings_2022-W35.gpkg", layer="findings",
+                               read_geometry=False)
+    n = f.groupby("rule").size().to_dict()
+    # the buildings standing in Bontebok National Park and Marloth Nature Reserve (rest camps,
+    # farm buildings) fall inside the protected areas used as green lines
+    assert 10 <= n.get("green_line", 0) <= 40
+    # 13 m reserves on residential streets: OSM centrelines traced from imagery are a few metres
+    # off and outbuildings stand on the erf boundary, so about one building in ten of 4,708
+    # reaches into a reserve
+    assert 200 <= n.get("red_line_encroachment", 0) <= 700
+    # SRTM 82 m cells: only depressions at least 2 m deep over 2 cells are reported (pits of
+    # one cell and 1 m are the integer rounding of SRTM heights); a valley town has a few dozen
+    assert 10 <= n.get("depression", 0) <= 60
+    assert "survey_candidate" not in n

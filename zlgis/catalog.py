@@ -22,7 +22,8 @@ field's ``allowed`` list does not hold is refused when the catalog is read.
 
 A layer may be derived instead of read: ``source: {derive: red_lines_from_roads, from: roads}``
 makes road red lines from the road centrelines for every command and the weekly run
-(``classes: [主干路, 次干路, 支路]`` limits them to those road classes).
+(``classes: [主干路, 次干路, 支路]`` limits them to those road classes; ``widths: {支路: 13}``
+sets the red-line width of a class where the road has no width of its own).
 """
 
 from __future__ import annotations
@@ -225,14 +226,18 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
         derived = {"derive": str(src["derive"]), "from": str(src["from"])}
         if src.get("classes") is not None:
             derived["classes"] = [str(c) for c in src["classes"]]
+        if src.get("widths") is not None:
+            derived["widths"] = {str(k): v for k, v in dict(src["widths"]).items()}
     known = {"title", "kind", "source", "geometry", "crs", "id_field", "fields", "public",
              "dxf_layers"}
     options = {k: v for k, v in spec.items() if k not in known}
     options.update({k: v for k, v in src.items()
-                    if k not in ("path", "layer", "filter", "derive", "from", "classes")})
+                    if k not in ("path", "layer", "filter", "derive", "from", "classes",
+                                 "widths")})
     return LayerSpec(
         id=lid, title=str(spec["title"]), kind=str(spec["kind"]),
-        path=(data_dir / src["path"]) if src.get("path") else None, layer=src.get("layer"),
+        path=Path(os.path.normpath(data_dir / src["path"])) if src.get("path") else None,
+        layer=src.get("layer"),
         geometry=geom, crs=spec.get("crs"), id_field=spec.get("id_field"), fields=fields,
         public=public, dxf_layers=tuple(spec.get("dxf_layers") or ()), options=options,
         filter={str(k): v for k, v in filt.items()} if filt else None, derived=derived)

@@ -36,10 +36,12 @@ __all__ = ["derive_layer", "derive_layers", "derived_ids", "source_ids"]
 
 
 def derive_layer(name: str, source: gpd.GeoDataFrame, *,
-                 classes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+                 classes: Iterable[str] | None = None,
+                 widths: Mapping[str, float] | None = None) -> gpd.GeoDataFrame:
     """Compute the derived layer ``name`` from its source layer.
 
-    ``classes``: only features of these classes (``road_class``, or OSM ``highway``) take part.
+    ``classes``: only features of these classes (``road_class``, or OSM ``highway``) take part;
+    ``widths``: red-line width by class, over ``controllines.yaml``'s defaults.
     """
     if name == "red_lines_from_roads":
         from .setbacks import red_lines_from_roads
@@ -48,7 +50,7 @@ def derive_layer(name: str, source: gpd.GeoDataFrame, *,
             col = "highway" if "highway" in source.columns else "road_class"
             if col in source.columns:
                 source = source[source[col].astype(str).isin(set(classes))]
-        return red_lines_from_roads(source)
+        return red_lines_from_roads(source, widths=widths)
     raise ValueError(f"unknown derivation {name!r}")
 
 
@@ -76,5 +78,6 @@ def derive_layers(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
     for lid in derived_ids(catalog, ids):
         d = catalog.layers[lid].derived or {}
         if d["from"] in out:
-            out[lid] = derive_layer(d["derive"], out[d["from"]], classes=d.get("classes"))
+            out[lid] = derive_layer(d["derive"], out[d["from"]], classes=d.get("classes"),
+                                    widths=d.get("widths"))
     return out

@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -54,6 +55,7 @@ from numpy.typing import NDArray
 
 from ..catalog import Catalog
 from ..config import load_config
+from ..errors import InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
 from .terrain import DEM, DepressionAnalysis, analyse_depressions, read_dem, region_polygons
@@ -121,24 +123,89 @@ class WaterloggingResult:
 # Inputs
 # --------------------------------------------------------------------------------------------
 
-def load_catalog_dem(catalog: Catalog, layer_id: str = "dem") -> DEM:
-    """Read the catalog's DEM into the working CRS (see :func:`zlgis.analysis.terrain.read_dem`).
+def load_catalog_dem(catalog: Catalog, layer_id: str = "dem", *,
+                     buffer_m: float | None = None) -> DEM:
+    """Read the catalog's DEM into the working CRS, over the city only.
 
+    The tiles (:func:`zlgis.io.rasters.raster_sources`: one file, a glob or a list; GeoTIFF or
+    SRTM ``.hgt``/``.hgt.zip``) are mosaicked over the boundary's box plus ``buffer_m``
+    (``dem.clip_buffer_m``, waterlogging.yaml), reprojected (:func:`read_dem`), and cells farther
+    than ``buffer_m`` outside the boundary are set to nodata: a 1-degree tile is analysed over
+    the town, not over 100 km of hills. Without a boundary layer the whole raster is used.
     The catalog's ``crs`` of the DEM layer is used when the file carries none.
+
+    Raises
+    ------
+    InputError
+        The DEM covers less of the boundary plus buffer than ``dem.min_coverage``.
     """
+    import tempfile
+
+    from ..io.layers import city_boundary
+    from ..io.rasters import mosaic_window, raster_sources
+
     spec = catalog[layer_id]
     crs = spec.crs if spec.crs and spec.crs.upper().startswith("EPSG") else None
-    return read_dem(spec.path or "", target_crs=catalog.working_crs, crs=crs, layer=layer_id)
+    sources = raster_sources(catalog, layer_id)
+    boundary = city_boundary(catalog)
+    cfg = _cfg()["dem"]
+    if boundary is None:
+        if len(sources) > 1:
+            raise InputError("DEM 有多个瓦片时需要城市边界图层来确定拼接范围", layer=layer_id)
+        return read_dem(sources[0], target_crs=catalog.working_crs, crs=crs, layer=layer_id)
+    buffer_m = float(cfg["clip_buffer_m"] if buffer_m is None else buffer_m)
+    area = shapely.buffer(boundary, buffer_m)
+    with tempfile.TemporaryDirectory(prefix="zlgis-dem-") as tmp:
+        clip, share = mosaic_window(sources, shapely.bounds(area), catalog.working_crs,
+                                    Path(tmp) / "dem.tif", layer=layer_id)
+        need = float(cfg["min_coverage"])
+        if share < need:
+            raise InputError(f"数字高程模型（DEM）没有覆盖城市边界：边界外扩 {buffer_m:g} 米的范围内只有 "
+                             f"{share:.0%} 有高程数据（至少需要 {need:.0%}）；请补充覆盖全市的 DEM 瓦片",
+                             path=str(spec.path), layer=layer_id)
+        dem = read_dem(clip, target_crs=catalog.working_crs, crs=crs, layer=layer_id)
+    dem.path = Path(str(spec.path))
+    h, w = dem.shape
+    from rasterio.features import geometry_mask
+
+    outside = geometry_mask([area], out_shape=(h, w), transform=dem.transform)
+    dem.elevation[outside] = np.nan
+    return dem
 
 
 def reported_depressions(depressions: gpd.GeoDataFrame, *, min_depth_cm: float | None = None,
-                         min_area_m2: float | None = None) -> gpd.GeoDataFrame:
-    """Depressions deep and large enough to report (``depressions.report_min_depth_cm``, the
-    15 cm lane rule of GB 51222-2017 §3.2, and ``depressions.min_area_m2``)."""
+                         min_area_m2: float | None = None, cell_size_m: float | None = None,
+                         boundary: Any = None) -> gpd.GeoDataFrame:
+    """Depressions deep and large enough to report.
+
+    Thresholds (``waterlogging.yaml`` ``depressions``): ``report_min_depth_cm`` (the 15 cm lane
+    rule of GB 51222-2017 §3.2), ``min_area_m2``, ``min_volume_m3``, and on a coarse DEM
+    (``cell_size_m`` at least ``coarse_dem.cell_size_m``: SRTM, ASTER, ALOS) ``coarse_dem``'s
+    depth and cell count. With ``boundary``, only depressions touching it are kept.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> d = gpd.GeoDataFrame({"max_depth_m": [1.0, 3.0, 3.0], "area_m2": [8100.0] * 3,
+    ...     "volume_m3": [8100.0, 24300.0, 24300.0], "n_cells": [1, 3, 3]},
+    ...     geometry=[box(0, 0, 90, 90), box(0, 0, 90, 90), box(900, 0, 990, 90)])
+    >>> len(reported_depressions(d)), len(reported_depressions(d, cell_size_m=90))
+    (3, 2)
+    >>> len(reported_depressions(d, cell_size_m=90, boundary=box(0, 0, 500, 500)))
+    1
+    """
     cfg = _cfg()["depressions"]
     dmin = float(cfg["report_min_depth_cm"] if min_depth_cm is None else min_depth_cm) / 100
     amin = float(cfg["min_area_m2"] if min_area_m2 is None else min_area_m2)
-    keep = (depressions["max_depth_m"] >= dmin - 1e-9) & (depressions["area_m2"] >= amin)
+    keep = ((depressions["max_depth_m"] >= dmin - 1e-9) & (depressions["area_m2"] >= amin)
+            & (depressions["volume_m3"] >= float(cfg.get("min_volume_m3", 0)) - 1e-9))
+    coarse = cfg.get("coarse_dem") or {}
+    if cell_size_m is not None and coarse and cell_size_m >= float(coarse["cell_size_m"]):
+        keep &= depressions["max_depth_m"] >= float(coarse["min_depth_m"]) - 1e-9
+        if "n_cells" in depressions:
+            keep &= depressions["n_cells"] >= int(coarse["min_cells"])
+    if boundary is not None:
+        keep &= depressions.geometry.intersects(boundary).to_numpy()
     return depressions[keep].reset_index(drop=True)
 
 
@@ -536,8 +603,9 @@ def waterlogging_findings(depressions: gpd.GeoDataFrame, roads: gpd.GeoDataFrame
                            for x in cd],
                     feature_ids=[[i] for i in c["depression_id"]], layer="dem",
                     geometry=c.geometry.values,
-                    measures=[{"max_depth_cm": x, "volume_m3": v} for x, v in
-                              zip(cd, c["volume_m3"])],
+                    measures=[{"max_depth_cm": x, "volume_m3": v, "survey_rank": int(r)}
+                              for x, v, r in zip(cd, c["volume_m3"],
+                                                 c.get("survey_rank", pd.Series(0, index=c.index)))],
                     measure_key="max_depth_cm", measure_unit="cm", severity=_severity(cd),
                     crs=crs))
     if len(roads):
@@ -588,16 +656,23 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
                          buildings: gpd.GeoDataFrame | None = None,
                          grids: gpd.GeoDataFrame | None = None,
                          rain_mm: float | None = None, runoff_coefficient: float | None = None,
-                         as_of: dt.date | None = None) -> WaterloggingResult:
+                         as_of: dt.date | None = None,
+                         boundary: Any = None) -> WaterloggingResult:
     """Run the whole waterlogging analysis on a DEM (or a catalog's DEM) and the layers given.
 
-    ``as_of`` drops recorded points recorded after that day. See the module docstring for an
-    example.
+    ``as_of`` drops recorded points recorded after that day; ``boundary`` (working CRS) keeps
+    the depressions touching the city. Survey candidates (depressions with no recorded point)
+    are ranked by volume (``survey_rank``) and capped at ``survey_candidates.max``. See the
+    module docstring for an example.
     """
     if isinstance(dem, Catalog):
+        from ..io.layers import city_boundary
+
+        boundary = city_boundary(dem) if boundary is None else boundary
         dem = load_catalog_dem(dem)
     analysis = analyse_depressions(dem)
-    rep = reported_depressions(analysis.depressions)
+    rep = reported_depressions(analysis.depressions, cell_size_m=float(min(dem.cell_size)),
+                               boundary=boundary)
     scen, sdepth = rain_scenario(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient,
                                  depressions=rep)
     rep = pd.concat([rep, scen], axis=1)
@@ -613,7 +688,13 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     matched = match_recorded_points(pts, rep)
     counts = matched.loc[matched["explained"], "depression_id"].value_counts()
     rep["recorded_points"] = rep["depression_id"].map(counts).fillna(0).astype(int)
-    rep["survey_candidate"] = rep["recorded_points"] == 0
+    unrecorded = (rep["recorded_points"] == 0).to_numpy()
+    order = rep["volume_m3"].to_numpy().argsort(kind="stable")[::-1]
+    rank = np.zeros(len(rep), dtype=int)
+    ranked = order[unrecorded[order]]
+    rank[ranked] = np.arange(1, len(ranked) + 1)
+    rep["survey_rank"] = rank
+    rep["survey_candidate"] = unrecorded & (rank <= int(_cfg()["survey_candidates"]["max"]))
     rep["on_road"] = rep["depression_id"].isin(set(wet["depression_id"]))
     if len(wet):  # the rain scenario's depth on each segment at risk (0: below the threshold)
         sc = swet.set_index(["road_id", "depression_id"])["max_depth_cm"]
@@ -717,8 +798,11 @@ def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,
     spec = catalog.layers.get("dem")
     if spec is None or spec.path is None:
         return empty_findings(crs=catalog.working_crs)  # no DEM: the weekly run reports the skip
+    from ..io.layers import city_boundary
+
     res = analyse_waterlogging(
         load_catalog_dem(catalog), roads=_layer(catalog, layers, "roads"),
         points=_layer(catalog, layers, "waterlogging_points"),
-        buildings=None, grids=_layer(catalog, layers, "grids"), as_of=as_of)
+        buildings=None, grids=_layer(catalog, layers, "grids"), as_of=as_of,
+        boundary=city_boundary(catalog))
     return res.findings

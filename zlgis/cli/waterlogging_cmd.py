@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     from ..findings import set_run_crs
 
     set_run_crs(catalog.working_crs)
+    from ..io.layers import city_boundary
+
     out = output_dir(args.out)
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)
@@ -133,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                                points=layers.get("waterlogging_points"),
                                buildings=layers.get("buildings"), grids=layers.get("grids"),
                                rain_mm=args.rain_mm, runoff_coefficient=args.runoff,
-                               as_of=args.as_of)
+                               as_of=args.as_of, boundary=city_boundary(catalog))
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
     nodata = -9999.0

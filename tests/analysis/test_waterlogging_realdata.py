@@ -1,0 +1,86 @@
+"""Waterlogging on a real SRTM tile: the DEM is mosaicked and clipped to the city plus buffer,
+coarse-DEM pits are not reported, survey candidates are ranked and capped, and a DEM that does
+not cover the city is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+
+from zlgis.analysis.waterlogging import analyse_waterlogging, load_catalog_dem
+from zlgis.catalog import Catalog
+from zlgis.cli import main
+from zlgis.config import load_config
+from zlgis.io.examples import example_catalog
+from zlgis.io.layers import city_boundary
+
+
+@pytest.fixture(scope="module")
+def swellendam(realdata):
+    cat = Catalog.load(example_catalog("swellendam"))
+    return cat, load_catalog_dem(cat), city_boundary(cat)
+
+
+def test_dem_is_processed_over_boundary_plus_buffer_only(swellendam, realdata):
+    cat, dem, boundary = swellendam
+    buffer_m = float(load_config("waterlogging")["dem"]["clip_buffer_m"])
+    area = shapely.buffer(boundary, buffer_m)
+    h, w = dem.shape
+    with rasterio.open(realdata / "swellendam" / "srtm_41_19.tif") as src:
+        full = src.width * src.height
+    # the 837 x 661 tile (69 x 54 km) is cut to the 21 x 9 km study area: about 5 % of it
+    assert h * w < 0.1 * full
+    x0, y0 = dem.transform * (0, 0)
+    x1, y1 = dem.transform * (w, h)
+    cell = max(dem.cell_size)
+    minx, miny, maxx, maxy = shapely.bounds(area)
+    # the window is cut in the tile's own CRS (UTM 33S) and reprojected to UTM 34S, a grid
+    # turned by about 2 degrees (21 km x sin 2 deg = 0.7 km) and snapped to whole cells in both
+    # grids: its box overshoots the area's box by 1.5 km at most
+    tol = 1500.0
+    assert x0 >= minx - tol and x1 <= maxx + tol and y1 >= miny - tol and y0 <= maxy + tol
+    # cells farther than the buffer outside the boundary hold no height
+    rows, cols = np.nonzero(np.isfinite(dem.elevation))
+    xs, ys = rasterio.transform.xy(dem.transform, rows, cols)
+    assert shapely.dwithin(shapely.points(xs, ys), area, cell).all()
+    assert str(dem.crs) == "EPSG:32734"
+
+
+def test_coarse_dem_thresholds_and_survey_cap(swellendam, monkeypatch):
+    import geopandas as gpd
+
+    cat, dem, boundary = swellendam
+    res = analyse_waterlogging(dem, boundary=boundary)
+    rep = res.depressions
+    # SRTM heights are whole metres: every reported pit is at least 2 m deep over 2 cells
+    assert (rep["max_depth_m"] >= 2.0).all() and (rep["n_cells"] >= 2).all()
+    # far more one-cell, 1 m "pits" are found than reported
+    assert res.summary["depressions_all"] > 3 * len(rep)
+    # no recorded point: every reported depression is unrecorded, ranked by volume
+    cap = int(load_config("waterlogging")["survey_candidates"]["max"])
+    cand = rep[rep["survey_candidate"]]
+    assert len(cand) == min(cap, len(rep))
+    top = rep.sort_values("volume_m3", ascending=False).head(len(cand))
+    assert set(cand["depression_id"]) == set(top["depression_id"])
+    assert sorted(cand["survey_rank"]) == list(range(1, len(cand) + 1))
+    assert rep.geometry.intersects(boundary).all()
+
+
+def test_dem_that_does_not_cover_the_boundary_is_refused(realdata, tmp_path, capsys):
+    text = example_catalog("swellendam").read_text(encoding="utf-8")
+    # the boundary moved 1 degree east, beyond the tile's east edge at about 20.9E
+    text = text.replace("source: {path: study_area.geojson}",
+                        f"source: {{path: {tmp_path / 'east.geojson'}}}")
+    src = (example_catalog("swellendam").parent / "study_area.geojson").read_text()
+    (tmp_path / "east.geojson").write_text(src.replace("[20.", "[21."), encoding="utf-8")
+    text = text.replace("../../../../shared/realdata", str(realdata))
+    (tmp_path / "catalog.yaml").write_text(text, encoding="utf-8")
+    code = main(["waterlogging", "--catalog", str(tmp_path / "catalog.yaml"), "--out",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == (
+        f"错误：文件 {realdata / 'swellendam' / 'srtm_41_19.tif'}，图层 dem：数字高程模型（DEM）没有"
+        "覆盖城市边界：边界外扩 500 米的范围内只有 0% 有高程数据（至少需要 98%）；请补充覆盖全市的 DEM 瓦片")
