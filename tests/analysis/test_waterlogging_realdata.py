@@ -62,8 +62,9 @@ def test_coarse_dem_thresholds_and_survey_cap(swellendam, monkeypatch):
     cap = int(load_config("waterlogging")["survey_candidates"]["max"])
     cand = rep[rep["survey_candidate"]]
     assert len(cand) == min(cap, len(rep))
-    top = rep.sort_values("volume_m3", ascending=False).head(len(cand))
-    assert set(cand["depression_id"]) == set(top["depression_id"])
+    rest = rep[~rep["survey_candidate"]]
+    if len(rest):  # the cap keeps the largest volumes (ties in whole-metre SRTM volumes aside)
+        assert cand["volume_m3"].min() >= rest["volume_m3"].max()
     assert sorted(cand["survey_rank"]) == list(range(1, len(cand) + 1))
     assert rep.geometry.intersects(boundary).all()
 
@@ -83,4 +84,4 @@ def test_dem_that_does_not_cover_the_boundary_is_refused(realdata, tmp_path, cap
     assert code == 1
     assert err.strip() == (
         f"错误：文件 {realdata / 'swellendam' / 'srtm_41_19.tif'}，图层 dem：数字高程模型（DEM）没有"
-        "覆盖城市边界：边界外扩 500 米的范围内只有 0% 有高程数据（至少需要 98%）；请补充覆盖全市的 DEM 瓦片")
+        "覆盖城市边界：DEM 与边界外扩 500 米的范围没有重叠（坐标系或瓦片可能不对）；请提供覆盖本市的 DEM 瓦片")

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import glob
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,13 @@ def raster_sources(catalog: Catalog, layer_id: str = "dem") -> list[str]:
 
 def mosaic_window(sources: list[str], bounds: tuple[float, float, float, float],
                   bounds_crs: Any, out: str | os.PathLike[str], *,
-                  layer: str = "dem") -> tuple[Path, float]:
+                  layer: str = "dem") -> tuple[str, float]:
     """Mosaic ``sources`` over ``bounds`` (in ``bounds_crs``) into the GeoTIFF ``out``.
 
-    Returns the file and the share of the window the tiles cover (0 to 1). Tiles must share one
-    CRS; nodata is kept (SRTM int16 voids: -32768).
+    Returns what to read (``out``, or the single source itself when it lies wholly inside the
+    window: nothing is resampled) and the share of the window the tiles cover (0 to 1). The
+    window is snapped to the first tile's cells. Tiles must share one CRS; nodata is kept (SRTM
+    int16 voids: -32768).
     """
     import rasterio
     from rasterio.merge import merge
@@ -91,7 +94,16 @@ def mosaic_window(sources: list[str], bounds: tuple[float, float, float, float],
         os_, on = max(s, bottom), min(n, top)
         covered = (max(0.0, oe - ow) * max(0.0, on - os_)) / max((e - w) * (n - s), 1e-12)
         if covered <= 0:
-            return Path(out), 0.0
+            return str(out), 0.0
+        if (len(datasets) == 1 and not sources[0].startswith("/vsi")
+                and (ow, os_, oe, on) == (left, bottom, right, top)):
+            return sources[0], covered
+        t = datasets[0].transform  # snap the window outwards to whole cells of the first tile
+        rx, ry = abs(t.a), abs(t.e)
+        ow = max(left, t.c + math.floor((ow - t.c) / rx) * rx)
+        oe = min(right, t.c + math.ceil((oe - t.c) / rx) * rx)
+        on = min(top, t.f - math.floor((t.f - on) / ry) * ry)
+        os_ = max(bottom, t.f - math.ceil((t.f - os_) / ry) * ry)
         nodata = datasets[0].nodata
         if nodata is None and datasets[0].dtypes[0] == "int16":
             nodata = -32768
@@ -105,7 +117,7 @@ def mosaic_window(sources: list[str], bounds: tuple[float, float, float, float],
             valid = 1.0
         with rasterio.open(out, "w", **profile) as dst:
             dst.write(arr[:1])
-        return Path(out), covered * valid
+        return str(out), covered * valid
     finally:
         for d in datasets:
             d.close()
