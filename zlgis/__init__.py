@@ -51,6 +51,7 @@ API: dict[str, str] = {
     "service_areas": "zlgis.api.networks:service_areas",
     "site_facilities": "zlgis.api.networks:site_facilities",
     # terrain
+    "read_dem": "zlgis.api.terrain:read_dem",
     "fill_depressions": "zlgis.api.terrain:fill_depressions",
     "find_depressions": "zlgis.api.terrain:find_depressions",
     "ponding": "zlgis.api.terrain:ponding",
@@ -58,6 +59,7 @@ API: dict[str, str] = {
     "truck_stops": "zlgis.api.trucks:truck_stops",
     "zone_violations": "zlgis.api.trucks:zone_violations",
     # findings
+    "findings_frame": "zlgis.findings:findings_frame",
     "route": "zlgis.api.findings:route",
     "assign_grids": "zlgis.api.findings:assign_grids",
     # the weekly run and its ledger

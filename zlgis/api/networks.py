@@ -6,6 +6,7 @@ from all facilities); coverage radii and targets live in ``config/coverage.yaml`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,8 +88,9 @@ def nearest_facility(graph: StreetGraph, demand: gpd.GeoDataFrame,
     return _engine(graph, demand, _labelled(facilities, facility_id), limit=limit)
 
 
-def coverage(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius: float,
-             method: str = "network", graph: StreetGraph | None = None) -> gpd.GeoDataFrame:
+def coverage(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
+             radius: float | Sequence[float], method: str = "network",
+             graph: StreetGraph | None = None) -> gpd.GeoDataFrame:
     """Which demand points a facility serves within ``radius`` (walking or straight line).
 
     Parameters
@@ -97,8 +99,9 @@ def coverage(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius: 
         Dwellings, buildings or sample points.
     facilities : GeoDataFrame
         Toilets, stations, park access points ...
-    radius : float
-        Service radius in metres (the standards' values are in ``coverage.yaml``).
+    radius : float or sequence of float
+        Service radius in metres, one value or one per facility (the standards' values are in
+        ``coverage.yaml``).
     method : {"network", "radius"}
         Walking distance on ``graph``, or straight-line distance.
     graph : StreetGraph, optional
@@ -123,7 +126,8 @@ def coverage(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius: 
     """
     from ..analysis.coverage import facility_distances
 
-    dist = facility_distances(demand, facilities, radius=radius, method=method, graph=graph)
+    dist = facility_distances(demand, facilities, radius=np.asarray(radius, float), method=method,
+                              graph=graph)
     return demand.join(dist)
 
 

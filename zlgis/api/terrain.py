@@ -14,14 +14,48 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from ..analysis.terrain import DEM
+    from ..catalog import Catalog
 
-__all__ = ["fill_depressions", "find_depressions", "ponding"]
+__all__ = ["read_dem", "fill_depressions", "find_depressions", "ponding"]
 
 
 def _dem(dem: DEM | str | os.PathLike[str]) -> DEM:
     from ..analysis.terrain import DEM, read_dem
 
     return dem if isinstance(dem, DEM) else read_dem(dem)
+
+
+def read_dem(source: Catalog | str | os.PathLike[str], *, crs: str | None = None) -> DEM:
+    """Read a DEM (GeoTIFF, SRTM ``.hgt`` ...) into a projected grid in metres.
+
+    Small interior voids are interpolated and reported, large ones refused; the grid is
+    reprojected into the working CRS when needed.
+
+    Parameters
+    ----------
+    source : Catalog or path
+        A catalog (its ``dem`` layer, read into its working CRS) or a raster file.
+    crs : str, optional
+        CRS to assume when the file has none.
+
+    Returns
+    -------
+    zlgis.analysis.terrain.DEM
+        ``elevation`` (2-D float array, NaN outside), ``transform``, ``crs``, ``cell_size``.
+
+    Examples
+    --------
+    >>> import zlgis as zl
+    >>> dem = zl.read_dem(zl.datasets.catalog("district"))
+    >>> dem.shape, dem.crs.to_epsg()
+    ((330, 320), 4550)
+    """
+    from ..analysis.terrain import read_dem as _engine
+    from ..catalog import Catalog
+
+    if isinstance(source, Catalog):
+        return _engine(source["dem"].path, target_crs=source.working_crs, crs=crs)
+    return _engine(source, crs=crs)
 
 
 def fill_depressions(elevation: NDArray[Any], *, nodata: NDArray[Any] | None = None
