@@ -85,3 +85,37 @@ def test_data_dir_relative_to_catalog(tmp_path: Path) -> None:
     cat = Catalog.load(p)
     assert cat["roads"].path == (tmp_path / "data" / "roads.gpkg").resolve()
     assert cat["truck_pings"].options["x"] == "经度"
+
+
+def test_invalid_pattern_refused_at_load(tmp_path: Path, capsys) -> None:
+    from zlgis.cli import main
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["layers"]["grids"]["fields"]["grid_id"]["pattern"] = "^[0-9A-Z{15}$("
+    p = tmp_path / "pattern.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["validate", "--catalog", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"错误：文件 {p}，图层 grids，字段 grid_id：格式（pattern）"
+                          "'^[0-9A-Z{15}$(' 不是有效的正则表达式：")
+    assert "Traceback" not in err
+
+
+def test_python_regex_features_work_in_patterns(tmp_path: Path) -> None:
+    """A lookahead is valid Python regex (RE2 would refuse it): rows are checked, no crash."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from zlgis.validate import validate_frame
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["layers"]["grids"]["fields"]["grid_id"]["pattern"] = r"^(?!000)[0-9]{15}$"
+    p = tmp_path / "look.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    spec = Catalog.load(p)["grids"]
+    gdf = gpd.GeoDataFrame({"grid_id": ["150783001001001", "000783001001001"],
+                            "subdistrict": ["兴华街道"] * 2, "community": ["一社区"] * 2},
+                           geometry=[box(480000, 5316000, 480100, 5316100)] * 2, crs="EPSG:4550")
+    res = validate_frame(gdf, spec, working_crs="EPSG:4550")
+    assert res.gdf["grid_id"].tolist() == ["150783001001001"]
+    assert len(res.rejected) == 1 and "格式不符" in res.issues.to_string()

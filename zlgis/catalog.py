@@ -29,6 +29,7 @@ sets the red-line width of a class where the road has no width of its own).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,13 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
                     f"图层 {lid} 字段 {name} 的值映射 {'、'.join(bad)} 不在允许值中"
                     f"（允许：{'、'.join(map(str, allowed))}）", path=str(cat_path), layer=lid,
                     field=name)
+        pattern = f.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise CatalogError(f"格式（pattern）{pattern!r} 不是有效的正则表达式：{exc}",
+                                   path=str(cat_path), layer=lid, field=name) from None
         fields[name] = FieldSpec(
             name=name, type=ftype, required=bool(f.get("required", False)),
             allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases", ())),

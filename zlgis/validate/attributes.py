@@ -417,7 +417,9 @@ def _check_domain(vals: pd.Series, f: FieldSpec, shown: str,
             if f.required:
                 rejected[idx] = True
     if f.pattern and f.type == "str" and present.any():
-        ok = vals.str.fullmatch(f.pattern).fillna(True).to_numpy(dtype=bool)
+        # object dtype: Python's re, the engine the catalog pattern was checked with (Arrow
+        # strings would use RE2, which rejects some valid patterns)
+        ok = vals.astype(object).str.fullmatch(f.pattern).fillna(True).to_numpy(dtype=bool)
         bad = ~ok
         if bad.any():
             idx = np.flatnonzero(bad)
