@@ -82,3 +82,17 @@ def test_excel_ledger_neutralises_every_text_cell(tmp_path) -> None:
     bad = [(ws.title, c.coordinate, c.value) for ws in wb for row in ws.iter_rows() for c in row
            if isinstance(c.value, str) and not _safe(c.value) or c.data_type == "f"]
     assert bad == []
+
+
+def test_one_csv_writer() -> None:
+    """Every CSV or Excel table zlgis writes goes through :mod:`zlgis.io.tables` (or the
+    Excel ledger's own neutralising cell writer); only the demo city writes raw source files."""
+    import pathlib
+
+    import zlgis
+
+    root = pathlib.Path(zlgis.__file__).parent
+    raw = [str(p.relative_to(root)) for p in root.rglob("*.py")
+           if p.parts[-2] != "demo" and p.name != "tables.py"
+           and re.search(r"\.to_csv\(|(?<!safe_frame\(frame\))\.to_excel\(", p.read_text("utf-8"))]
+    assert raw == []

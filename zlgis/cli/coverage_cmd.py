@@ -132,6 +132,7 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
 
     from ..analysis.coverage_inputs import HEADERS, MEASURE_TITLES, METHOD_TITLES
     from ..io import atomic_path, write_text_atomic
+    from ..io.tables import safe_frame
 
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
@@ -160,7 +161,7 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
     with atomic_path(xlsx) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, frame in sheets:
-                frame.to_excel(xw, sheet_name=name[:31], index=False)
+                safe_frame(frame).to_excel(xw, sheet_name=name[:31], index=False)
     files["xlsx"] = str(xlsx)
     # distances
     gpkg = out / "distances.gpkg"

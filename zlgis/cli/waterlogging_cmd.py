@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
     from ..io import atomic_path, load_layers, write_text_atomic
+    from ..io.tables import write_csv
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
@@ -154,8 +155,7 @@ def run(args: argparse.Namespace) -> int:
     for col in ("eliminated", "explained"):
         if col in pts:
             pts[col] = pts[col].map({True: "是", False: "否"})
-    with atomic_path(out / "waterlogging_points.csv") as tmp:
-        pts.rename(columns=POINT_HEADERS).to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(pts.rename(columns=POINT_HEADERS), out / "waterlogging_points.csv")
     summary = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
                for k, v in res.summary.items()}
     write_text_atomic(out / "waterlogging_summary.json",
