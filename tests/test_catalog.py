@@ -119,3 +119,48 @@ def test_python_regex_features_work_in_patterns(tmp_path: Path) -> None:
     res = validate_frame(gdf, spec, working_crs="EPSG:4550")
     assert res.gdf["grid_id"].tolist() == ["150783001001001"]
     assert len(res.rejected) == 1 and "格式不符" in res.issues.to_string()
+
+
+BOMB = ('lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(f"l{i}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+                  for i in range(8)))
+
+
+@pytest.mark.parametrize("where", ["catalog", "config"])
+def test_yaml_alias_bomb_refused(tmp_path: Path, capsys, monkeypatch, where) -> None:
+    """A "billion laughs" document is refused while it is read (it used to run for 55 s and
+    end in MemoryError when its title was formatted)."""
+    from zlgis.cli import main
+
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    if where == "catalog":
+        p = tmp_path / "bomb.yaml"
+        p.write_text(BOMB + text.replace("title: 行政区界线", "title: *i", 1), encoding="utf-8")
+        argv = ["layers", "--catalog", str(p)]
+    else:
+        cfg = tmp_path / "cfg"
+        cfg.mkdir()
+        p = cfg / "ledger.yaml"
+        p.write_text(BOMB, encoding="utf-8")
+        from zlgis.ledger import Ledger
+
+        Ledger(tmp_path / "ledger.sqlite")
+        monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(cfg))
+        argv = ["ledger", "status", "--ledger", str(tmp_path / "ledger.sqlite")]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert str(p) in err and "文档展开后超过 200000 个节点" in err
+
+
+def test_wrong_types_named(tmp_path: Path, capsys) -> None:
+    from zlgis.cli import main
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["layers"]["toilets"]["fields"]["toilet_id"]["aliases"] = {"a": 1}
+    p = tmp_path / "types.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["layers", "--catalog", str(p)]) == 2
+    assert capsys.readouterr().err == (
+        f"错误：文件 {p}，图层 toilets，字段 fields.toilet_id.aliases：fields.toilet_id.aliases "
+        "应为列表，实际为 {'a': 1}\n")

@@ -10,6 +10,7 @@ import copy
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.exceptions import IllegalCharacterError
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -91,12 +92,12 @@ def test_excel_cells_fuzz_never_a_traceback(exported, tmp_path_factory, status, 
     for col, val in (("状态", status), ("整改说明", note), ("照片编号", photo)):
         try:
             ws.cell(row, header.index(col) + 1).value = val
-        except (ValueError, TypeError):  # openpyxl refuses some values: not what we test
+        except (ValueError, TypeError, IllegalCharacterError):  # openpyxl refuses some values
             return
     if fid is not None:
         try:
             ws.cell(row, header.index("问题编号") + 1).value = fid
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, IllegalCharacterError):
             return
     path = Path(tmp_path_factory.mktemp("x")) / "edited.xlsx"
     try:

@@ -145,6 +145,8 @@ class Catalog:
             raise CatalogError(f"图层目录文件无法解析：{exc}", path=str(path)) from None
         if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict):
             raise CatalogError("图层目录缺少 layers 部分", path=str(path))
+        for key in ("data_dir", "working_crs", "boundary_layer", "city", "name"):
+            _expect(raw.get(key), _TEXT, path=path, layer=None, key=key)
         data_dir = (path.parent / str(raw.get("data_dir", "."))).resolve()
         layers = {lid: _layer_spec(lid, spec, data_dir, path) for lid, spec in raw["layers"].items()}
         for spec in layers.values():
@@ -175,9 +177,59 @@ class Catalog:
         return raw
 
 
+_TEXT = (str,)
+_NUMBER = (int, float)
+_SCALAR = (str, int, float, bool)
+#: Expected types of a layer's keys and of a field's keys (``None`` always allowed where absent
+#: is allowed): a value of another type is refused at load with the key named.
+_LAYER_TYPES: dict[str, tuple[type, ...]] = {
+    "title": _TEXT, "kind": _TEXT, "source": (str, dict), "crs": _TEXT, "id_field": _TEXT,
+    "fields": (dict,), "public": (list,), "dxf_layers": (list,)}
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "type": _TEXT, "required": (bool,), "allowed": (list,), "aliases": (list,),
+    "min": _NUMBER, "max": _NUMBER, "pattern": _TEXT, "values": (dict,)}
+_TYPE_NAMES = {str: "文字", dict: "映射", list: "列表", bool: "true/false", int: "数字",
+               float: "数字"}
+
+
+def _expect(value: Any, types: tuple[type, ...], *, path: Path, layer: str | None,
+            key: str) -> None:
+    """Refuse ``value`` unless it is ``None`` or of ``types`` (booleans are not numbers)."""
+    if value is None:
+        return
+    if isinstance(value, bool) and bool not in types:
+        ok = False
+    else:
+        ok = isinstance(value, types)
+    if not ok:
+        want = "或".join(dict.fromkeys(_TYPE_NAMES[t] for t in types))
+        raise CatalogError(f"{key} 应为{want}，实际为 {value!r}"[:300], path=str(path),
+                           layer=layer, field=key)
+
+
+def _check_types(lid: str, spec: dict[str, Any], cat_path: Path) -> None:
+    for key, types in _LAYER_TYPES.items():
+        _expect(spec.get(key), types, path=cat_path, layer=lid, key=key)
+    for key in ("public", "dxf_layers"):
+        for item in spec.get(key) or ():
+            _expect(item, _TEXT, path=cat_path, layer=lid, key=key)
+    src = spec.get("source")
+    if isinstance(src, dict):
+        for key in ("path", "layer", "derive", "from"):
+            _expect(src.get(key), _TEXT, path=cat_path, layer=lid, key=f"source.{key}")
+    for name, f in (spec.get("fields") or {}).items():
+        _expect(f, (dict,), path=cat_path, layer=lid, key=f"fields.{name}")
+        for key, types in _FIELD_TYPES.items():
+            _expect((f or {}).get(key), types, path=cat_path, layer=lid, key=f"fields.{name}.{key}")
+        for key in ("allowed", "aliases"):
+            for item in (f or {}).get(key) or ():
+                _expect(item, _SCALAR, path=cat_path, layer=lid, key=f"fields.{name}.{key}")
+
+
 def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpec:
     if not isinstance(spec, dict):
         raise CatalogError(f"图层 {lid} 的定义不是映射", path=str(cat_path))
+    _check_types(lid, spec, cat_path)
     for key in ("title", "kind", "source"):
         if key not in spec:
             raise CatalogError(f"图层 {lid} 缺少必填项 {key}", path=str(cat_path))
@@ -214,7 +266,7 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
                                    path=str(cat_path), layer=lid, field=name) from None
         fields[name] = FieldSpec(
             name=name, type=ftype, required=bool(f.get("required", False)),
-            allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases", ())),
+            allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases") or ()),
             min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values)
     public = tuple(spec.get("public") or ())
     unknown = [p for p in public if p not in fields]
