@@ -79,7 +79,7 @@ def test_full_disk_while_publishing_keeps_earlier_weeks(tmp_path, capsys):
         for p in disk.glob("fill*"):
             p.unlink()
         assert main(_weekly(cat, disk, "2022-W36")) in (0, 1)
-        assert (disk / "2022-W36" / "map_public.html").exists()
+        assert (disk / "public" / "2022-W36" / "map_public.html").exists()
 
 
 def test_full_ledger_disk_is_not_called_corrupt(tmp_path, capsys):

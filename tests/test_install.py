@@ -88,8 +88,8 @@ def test_plain_install_runs_demo_data_and_weekly(installed_venv: Path, tmp_path:
     _run([zlgis, "weekly", "--demo", "--week", "2022-W35", "--out", "out", "--quiet"], tmp_path,
          ZLGIS_DEMO_DIR=str(tmp_path / "demo"))
     week = tmp_path / "out" / "2022-W35"
-    for name in ("ledger_2022-W35.xlsx", "map_internal.html", "map_public.html", "summary.html",
-                 "findings_2022-W35.gpkg"):
+    for name in ("ledger_2022-W35.xlsx", "map_internal.html", "summary.html",
+                 "findings_2022-W35.gpkg", "../public/2022-W35/map_public.html"):
         assert (week / name).stat().st_size > 0, name
     # the bundled dataset and the public API work from the installed package too
     code = ("import zlgis as zl; d = zl.datasets.load('district'); "

@@ -22,16 +22,20 @@ from _small_city import GRID_A, GRID_B, write_city
 
 from zlgis.errors import LayerError, LockedError
 from zlgis.ledger import Ledger
-from zlgis.weekly import KILL_ENV, OUTPUT_FILES, resolve_week, run_lock, run_weekly
+from zlgis.weekly import KILL_ENV, OUTPUT_FILES, PUBLIC_DIR, resolve_week, run_lock, run_weekly
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ["controllines"]
 
 
 def hashes(folder: Path) -> dict[str, str]:
-    """SHA-1 of every file under ``folder`` (map assets included)."""
-    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """SHA-1 of every file under ``folder`` (map assets included) and, for a week folder, under
+    its public tree ``../public/<week>``."""
+    trees = [(folder, "")]
+    if (folder.parent / PUBLIC_DIR / folder.name).is_dir():
+        trees.append((folder.parent / PUBLIC_DIR / folder.name, "public/"))
+    return {prefix + str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for root, prefix in trees for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def feature_status(ledger: Ledger, week: str) -> dict[str, str]:
@@ -105,8 +109,15 @@ def test_routing(history):
 def test_outputs_of_a_week(history):
     _, out, _ = history
     folder = out / "2022-W46"
-    names = {v.format(week="2022-W46") for v in OUTPUT_FILES.values()}
+    names = {v.format(week="2022-W46") for k, v in OUTPUT_FILES.items() if k != "map_public"}
     assert names <= {p.name for p in folder.iterdir()}
+    # what may be published lives in its own tree, with nothing internal beside it
+    public_week = out / PUBLIC_DIR / "2022-W46"
+    assert {p.name for p in public_week.iterdir()} == {"map_public.html", "zlgis_assets"}
+    assert not list((out / PUBLIC_DIR).glob("**/*.xlsx")) + list((out / PUBLIC_DIR).glob("**/*.gpkg"))
+    assert "map_public.html" not in {p.name for p in folder.iterdir()}
+    assert 'href="../public/2022-W46/map_public.html"' in \
+        (folder / "summary.html").read_text(encoding="utf-8")
     findings = gpd.read_file(folder / "findings_2022-W46.gpkg", layer="findings")
     assert len(findings) == 3 and set(findings["status"]) == {"overdue"}
     assert findings.crs.to_epsg() == 4550
@@ -114,7 +125,7 @@ def test_outputs_of_a_week(history):
     assert len(led) == 4
     summary = (folder / "summary.html").read_text(encoding="utf-8")
     assert "2022-W46" in summary and "逾期未整改" in summary
-    public = (folder / "map_public.html").read_text(encoding="utf-8")
+    public = (public_week / "map_public.html").read_text(encoding="utf-8")
     assert "张路长" not in public and "李路长" not in public
     # no stale temporary folders left next to the week folders
     assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]

@@ -15,12 +15,13 @@ to run from cron:
   ordering, no timestamps inside files).
 
 Outputs, in ``OUT/<week>/`` (week as ``2022-W35``), with the ledger itself at
-``OUT/ledger.sqlite``:
+``OUT/ledger.sqlite``; what may be published lives apart, in ``OUT/public/<week>/`` (the public
+map and its assets), so that publishing ``OUT/public/`` can never leak an internal file:
 
 ============================== ==================================================================
 ``ledger_<week>.xlsx``         the Excel ledger: a sheet per lead department, for staff to fill in
 ``map_internal.html``          internal map of every open finding (staff only)
-``map_public.html``            public map: public findings and public fields only (citizens)
+``public/<week>/map_public.html`` public map: public findings and public fields only (citizens)
 ``chart_status_department.png`` counts by status and department
 ``chart_trend.png``            counts by status over the weeks
 ``summary.html``               one-page summary against last week
@@ -70,6 +71,7 @@ from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_lab
 __all__ = [
     "WeeklyResult",
     "OUTPUT_FILES",
+    "PUBLIC_DIR",
     "KILL_ENV",
     "resolve_week",
     "run_lock",
@@ -96,6 +98,13 @@ OUTPUT_FILES: dict[str, str] = {
     "gpkg": "findings_{week}.gpkg",
     "validation": "validation_{week}.csv",
 }
+
+#: Folder (under the output folder) of everything that may be published, one sub-folder per
+#: week: the public map and its assets only. Internal files are never written there, so a bureau
+#: can publish ``OUT/public/`` as it is.
+PUBLIC_DIR = "public"
+#: Outputs written into ``OUT/public/<week>/`` instead of ``OUT/<week>/``.
+PUBLIC_OUTPUTS = ("map_public",)
 
 LEDGER_NAME = "ledger.sqlite"
 ACTIVE = ("new", "open", "reopened", "overdue")
@@ -400,7 +409,8 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
             for profile in ("internal", "public")}
 
 
-def _write_maps(folder: Path, context: Mapping[str, Mapping[str, gpd.GeoDataFrame]],
+def _write_maps(folder: Path, public_folder: Path,
+                context: Mapping[str, Mapping[str, gpd.GeoDataFrame]],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
                 files: dict[str, Path]) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
@@ -414,7 +424,7 @@ def _write_maps(folder: Path, context: Mapping[str, Mapping[str, gpd.GeoDataFram
     for profile, key, title in (("internal", "map_internal",
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
-        path = folder / OUTPUT_FILES[key]
+        path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
         m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
         save_map(m, path, assets=assets)
         del m
@@ -501,12 +511,15 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
 
 def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
+                 public_folder: str | os.PathLike[str] | None = None,
                  issues: pd.DataFrame | None = None,
                  skipped: Sequence[str] = ()) -> dict[str, Path]:
     """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
 
-    ``issues`` is the validation report of the layers (:func:`load_inputs`), written as CSV;
-    ``skipped`` the lines naming the rules not checked (shown on the summary page).
+    What may be published (the public map, :data:`PUBLIC_OUTPUTS`) goes into ``public_folder``
+    (``folder/public`` when not given), never beside the internal files. ``issues`` is the
+    validation report of the layers (:func:`load_inputs`), written as CSV; ``skipped`` the lines
+    naming the rules not checked (shown on the summary page).
     """
     from .ledger.excel import export_excel
     from .publish.charts import status_department_chart, trend_chart
@@ -514,6 +527,8 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    public_folder = Path(public_folder) if public_folder is not None else folder / PUBLIC_DIR
+    public_folder.mkdir(parents=True, exist_ok=True)
     labels = status_labels()
     info = ledger.run_info(week)
     as_of = info["as_of"].isoformat() if info else ""
@@ -535,7 +550,7 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     issues = issues if issues is not None else empty_issues()
     files["validation"] = write_issues(issues, folder / name["validation"])
-    _write_maps(folder, map_context(layers, catalog), shown, catalog, week, files)
+    _write_maps(folder, public_folder, map_context(layers, catalog), shown, catalog, week, files)
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
@@ -551,7 +566,8 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                 (name["chart_trend"], "各周问题数变化")],
         links=[(name["excel"], "Excel 台账（各部门一个工作表，可填写整改情况后导入）"),
                (name["map_internal"], "内部地图（工作人员使用）"),
-               (name["map_public"], "公众地图（可公开发布）"),
+               (f"../{PUBLIC_DIR}/{week}/{name['map_public']}",
+                f"公众地图（可公开发布，在 {PUBLIC_DIR}/{week}/ 中）"),
                (name["gpkg"], "问题数据（GeoPackage，可在 GIS 软件中打开）"),
                (name["validation"], f"图层校验报告（{len(issues)} 条：已剔除或修复的数据行）")])
     files["summary"] = folder / name["summary"]
@@ -618,6 +634,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     with run_lock(ledger_path):
         _kill_point("locked")
         _recover_outputs(out)
+        _recover_outputs(out / PUBLIC_DIR)
         layers, issues = load_inputs(catalog, progress=progress)
         lap("loaded")
         check_times: dict[str, float] = {}
@@ -636,16 +653,20 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                              hook=_kill_point)
         lap("merged")
         progress.step(f"输出 {out / week}")
+        public = out / PUBLIC_DIR
         try:
-            with atomic_dir(out / week) as tmp:
-                os.chmod(tmp, 0o755)  # mkdtemp makes it private; the week folder is shared
+            # the public tree is renamed into place after the internal one: each is whole
+            with atomic_dir(public / week) as pub_tmp, atomic_dir(out / week) as tmp:
+                for d in (pub_tmp, tmp):
+                    os.chmod(d, 0o755)  # mkdtemp makes it private; the week folder is shared
                 files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
-                                     issues=issues, skipped=skipped)
+                                     public_folder=pub_tmp, issues=issues, skipped=skipped)
         except OSError as exc:
             raise StorageError(
                 f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"
                 f"未改变；处理后重新运行 {week} 即可得到完整输出", path=str(out / week)) from None
-        files = {k: out / week / p.name for k, p in files.items()}
+        files = {k: (public if k in PUBLIC_OUTPUTS else out) / week / p.name
+                 for k, p in files.items()}
         lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,
                         merge=merge, files=files, timings=timings, skipped=skipped)
