@@ -303,13 +303,15 @@ def confusion_table(truth: pd.Series, predicted: pd.Series) -> tuple[pd.DataFram
 
 
 # ------------------------------------------------------------------------------- routing
-def locate(points: Any, polygons: Any, *, raster_cells: int = 4_000_000) -> np.ndarray:
-    """Index of the polygon holding each point (-1: none); a point on a shared border goes to
-    the polygon listed first, so every point is counted exactly once.
+def locate(points: Any, polygons: Any, *, tolerance: float = 0.05,
+           raster_cells: int = 4_000_000) -> np.ndarray:
+    """Index of the polygon holding each point (-1: none); a point on a shared border (within
+    ``tolerance``, the noise of converted coordinates) goes to the polygon listed first, so
+    every point is counted exactly once and the same way on every run.
 
     Exact and fast for many points: the polygons are burnt into a raster; points in a pixel
-    that no polygon edge touches take the pixel's polygon, the few others are tested exactly
-    with an STRtree.
+    that no polygon edge touches (nor any edge of its 8 neighbours) take the pixel's polygon,
+    the few others are tested exactly with an STRtree.
 
     >>> import shapely
     >>> polys = shapely.box([0, 10], [0, 0], [10, 20], [10, 10])
@@ -318,6 +320,7 @@ def locate(points: Any, polygons: Any, *, raster_cells: int = 4_000_000) -> np.n
     """
     from rasterio.features import rasterize
     from rasterio.transform import from_origin
+    from scipy.ndimage import binary_dilation
 
     pts = np.asarray(points, dtype=object)
     polys = np.asarray(polygons, dtype=object)
@@ -327,7 +330,7 @@ def locate(points: Any, polygons: Any, *, raster_cells: int = 4_000_000) -> np.n
     ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
     xy = shapely.get_coordinates(pts[ok])
     x0, y0, x1, y1 = shapely.total_bounds(polys)
-    res = max(np.sqrt((x1 - x0) * (y1 - y0) / raster_cells), 1e-9)
+    res = max(np.sqrt((x1 - x0) * (y1 - y0) / raster_cells), 2 * tolerance, 1e-9)
     if len(pts) < 20_000:
         idx = np.flatnonzero(ok)
     else:
@@ -339,6 +342,7 @@ def locate(points: Any, polygons: Any, *, raster_cells: int = 4_000_000) -> np.n
                           fill=0, dtype="int32")
         edge = rasterize(((b, 1) for b in shapely.boundary(polys)), out_shape=(h, w),
                          transform=tr, fill=0, all_touched=True, dtype="uint8")
+        edge = binary_dilation(edge > 0, structure=np.ones((3, 3), dtype=bool))
         col = np.floor((xy[:, 0] - x0) / res).astype(np.int64)
         row = np.floor((y1 - xy[:, 1]) / res).astype(np.int64)
         inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
@@ -350,7 +354,8 @@ def locate(points: Any, polygons: Any, *, raster_cells: int = 4_000_000) -> np.n
         out[pos[~amb]] = lab[~amb] - 1
         idx = pos[amb]
     if len(idx):
-        pi, gi = shapely.STRtree(polys).query(pts[idx], predicate="intersects")
+        pi, gi = shapely.STRtree(polys).query(pts[idx], predicate="dwithin",
+                                              distance=tolerance)
         if len(pi):
             first = pd.Series(gi).groupby(pi).min()
             out[idx[first.index.to_numpy()]] = first.to_numpy()
@@ -624,11 +629,16 @@ def prepare_cases(cases: gpd.GeoDataFrame, *, as_of: Any, grids: gpd.GeoDataFram
 
 
 def _point_findings(rule_id: str, df: gpd.GeoDataFrame, **kw: Any) -> gpd.GeoDataFrame:
-    return rule_findings(rule_id, feature_ids=[[c] for c in df["case_id"].astype(str)],
-                         layer="hotline_cases", geometry=df.geometry.values, crs=df.crs,
-                         event_code_old=df["code_old"].to_numpy(),
-                         event_code_new=df["code_new"].to_numpy(),
-                         observed_at=[str(t)[:16] for t in df["received_at"]], **kw)
+    """Findings on cases, routed to each case's own lead and cooperating departments."""
+    f = rule_findings(rule_id, feature_ids=[[c] for c in df["case_id"].astype(str)],
+                      layer="hotline_cases", geometry=df.geometry.values, crs=df.crs,
+                      event_code_old=df["code_old"].to_numpy(),
+                      event_code_new=df["code_new"].to_numpy(),
+                      observed_at=[str(t)[:16] for t in df["received_at"]], **kw)
+    if len(f):
+        f["lead_department"] = df["lead_department"].to_numpy()
+        f["coop_departments"] = df["coop_departments"].to_numpy()
+    return f
 
 
 def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
@@ -661,7 +671,7 @@ def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
         title=[f"{c}案件超期 {h:.0f} 小时未办结" for c, h in zip(od["class_name"],
                                                           od["overdue_h"])]))
     es = p[open_ & (p["escalation_level"].to_numpy() >= 3)]
-    out.append(_point_findings(
+    esc = _point_findings(
         "case_escalation", es,
         measures=[{"level": int(lv), "reason": r, "chain": json.loads(ch)}
                   for lv, r, ch in zip(es["escalation_level"], es["escalation_reason"],
@@ -669,7 +679,13 @@ def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
         measure_key="level", measure_unit="级",
         title=[f"{r}：已升级至第 {lv} 级（{json.loads(ch)[-1]['step']}）"
                for r, lv, ch in zip(es["escalation_reason"], es["escalation_level"],
-                                    es["escalation_chain"])]))
+                                    es["escalation_chain"])])
+    # 部门报到: the escalation is the cooperating departments' to answer
+    esc["lead_department"] = np.where(es["coop_departments"].to_numpy() != "",
+                                      es["coop_departments"].to_numpy(),
+                                      es["lead_department"].to_numpy())
+    esc["coop_departments"] = es["lead_department"].to_numpy()
+    out.append(esc)
     min_cases = int(s["repeat"]["min_cases"])
     grp = p[p["repeat_count"].to_numpy() >= min_cases]
     if len(grp):

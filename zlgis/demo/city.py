@@ -21,6 +21,7 @@ from ..errors import CatalogError
 from ..io.atomic import atomic_path, write_text_atomic
 from . import buildings as _b
 from . import compounds as _cmp
+from . import cases as _cases
 from . import dem as _dem
 from . import facilities as _fac
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
@@ -126,6 +127,8 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers["waterlogging_points"] = wl
     compounds_truth = Truth()
     _cmp.add_layers(layers, seed=seed, truth=compounds_truth)
+    layers["hotline_cases"], case_truth = _cases.extend_cases(layers["hotline_cases"],
+                                                              layers=layers, seed=seed)
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():
@@ -151,6 +154,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
         write_vector(layers[lid], spec, out / name)
 
     _cmp.append_truth(truth, compounds_truth)
+    _cases.add_truth(truth, case_truth)
     truth_df = pd.DataFrame(truth.rows, columns=list(Truth.COLUMNS))
     with atomic_path(out / "truth.csv") as tmp:
         truth_df.to_csv(tmp, index=False, encoding="utf-8")
