@@ -478,8 +478,10 @@ def audit_grids(grids: gpd.GeoDataFrame, *, built_up: Any = None,
             title=[f"网格编码“{ids[i]}”：{problem[i]}" for i in k]))
     # community crossings
     if communities is not None and len(communities) and "community" in g:
-        cm = communities.to_crs(crs).dissolve(by="community")
-        own = cm.geometry.reindex(g["community"].astype(str)).values
+        key = [k for k in ("subdistrict", "community") if k in g and k in communities]
+        cm = communities.to_crs(crs).dissolve(by=key)
+        own = cm.geometry.reindex(pd.MultiIndex.from_frame(g[key].astype(str)) if len(key) > 1
+                                  else g[key[0]].astype(str)).values
         has = ~pd.isna(own)
         outside = np.zeros(len(g))
         outside[has] = shapely.area(shapely.difference(geoms[has], shapely.make_valid(
