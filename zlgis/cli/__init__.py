@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "compounds_cmd",    # zlgis check compounds, heating, water, gas
     "coverage_cmd",     # zlgis coverage
     "waterlogging_cmd", # zlgis waterlogging
+    "grids_cmd",        # zlgis grids, zlgis cases
     "publish_cmd",      # zlgis map
     "weekly_cmd",       # zlgis weekly, zlgis ledger
 )

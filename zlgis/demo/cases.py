@@ -221,7 +221,7 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     px, py = road_pts[rng.integers(0, len(road_pts), 2)].T
     plant("路灯照明", "路灯不亮，请维修。", "兴华路", px[0], py[0], "2022-09-02T08:00",
           closed="2022-09-03T07:00", key="nod0")
-    plant("路灯照明", "路灯闪烁不亮。", "正阳路", px[1], py[1], "2022-09-04T20:00", closed=None,
+    plant("路灯照明", "路灯闪烁不亮。", "正阳路", px[1], py[1], "2022-09-04T10:00", closed=None,
           key="nod1")
     # 4. a case exactly on the border of two grid cells, and one 3 m inside the neighbour
     grids = layers["grids"]
@@ -301,7 +301,7 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
                     ("rep3", "garbage 2022-09-01 09:30, deadline 24 h, still open")):
         add("case_overdue", k, "flag", note)
     add("case_overdue", "nod0", "no_flag", "lamp case closed one hour before its deadline")
-    add("case_overdue", "nod1", "no_flag", "lamp case received 2022-09-04 20:00: not yet due")
+    add("case_overdue", "nod1", "no_flag", "lamp case received 2022-09-04 10:00: not yet due")
     add("grid_border", "border", "flag", "case exactly on the west edge of a grid cell: "
         "assigned to exactly one cell (the first listed)", related=str(grids["grid_id"].iloc[first]))
     add("grid_border", "noborder", "no_flag", "case 3 m inside the neighbouring cell",
@@ -310,5 +310,6 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
         "barbecue: keywords give cooking_fumes")
     add("case_category_mismatch", "typed", "no_flag", "category 占道经营, text mentions a lamp "
         "but also the category's own keywords")
-    both = pd.concat([old, out], ignore_index=True)
+    both = pd.concat([old, out], ignore_index=True).sort_values("received_at", kind="stable")
+    both = both.reset_index(drop=True)
     return gpd.GeoDataFrame(both, geometry="geometry", crs=cases.crs), truth

@@ -108,6 +108,11 @@ EXTRA_LABELS: dict[str, str] = {
     "park_id": "公园编号", "population": "人口", "n": "数量", "count": "数量", "weight": "权重",
     "cluster": "片区编号", "candidate_id": "候选点编号", "distance_m": "距离（米）",
     "minutes": "步行时间（分钟）", "runoff_m3": "径流量（立方米）", "fill_ratio": "充满度",
+    "grid_id": "网格编码", "grid_name": "网格名称", "subdistrict": "街道", "community": "社区",
+    "duties": "管理责任", "roads": "网格内道路", "grid_worker": "网格员", "road_chief": "路长",
+    "road_chief_phone": "路长电话", "segment_id": "路段编号", "road_name": "道路",
+    "road_ids": "道路编号", "length_m": "长度（米）", "start_date": "启用日期",
+    "end_date": "停用日期", "note": "备注",
 }
 
 _INTERNAL_FINDING_FIELDS = ("title", "severity", "measure", "rule_source", "task_id", "layer",
