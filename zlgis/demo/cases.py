@@ -212,16 +212,16 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
               key=f"norep{k}")
     # 3. overdue: open past the deadline at the end of 2022-W35
     ox, oy = road_pts[rng.integers(0, len(road_pts), 3)].T
-    plant("路灯照明", "中央路路灯不亮已经三天。", "中央路", ox[0], oy[0], "2022-09-01T20:00",
+    plant("路灯照明", "中央路路灯不亮已经三天。", "中央路21号", ox[0], oy[0], "2022-09-01T20:00",
           closed=None, key="od0")
-    plant("树木倒伏", "大风后树倒在人行道上，行人绕行。", "铁东路", ox[1], oy[1],
+    plant("树木倒伏", "大风后树倒在人行道上，行人绕行。", "铁东路8号", ox[1], oy[1],
           "2022-09-03T10:00", closed=None, key="od1")
-    plant("违章停车", "车辆乱停放堵住消防通道。", "向阳路", ox[2], oy[2], "2022-09-02T15:00",
+    plant("违章停车", "车辆乱停放堵住消防通道。", "向阳路35号", ox[2], oy[2], "2022-09-02T15:00",
           closed=None, key="od2")
     px, py = road_pts[rng.integers(0, len(road_pts), 2)].T
-    plant("路灯照明", "路灯不亮，请维修。", "兴华路", px[0], py[0], "2022-09-02T08:00",
+    plant("路灯照明", "路灯不亮，请维修。", "兴华路17号", px[0], py[0], "2022-09-02T08:00",
           closed="2022-09-03T07:00", key="nod0")
-    plant("路灯照明", "路灯闪烁不亮。", "正阳路", px[1], py[1], "2022-09-04T10:00", closed=None,
+    plant("路灯照明", "路灯闪烁不亮。", "正阳路3号", px[1], py[1], "2022-09-04T10:00", closed=None,
           key="nod1")
     # 4. a case exactly on the border of two grid cells, and one 3 m inside the neighbour
     grids = layers["grids"]
@@ -234,16 +234,16 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
             break
     first = int(touching.min())
     near_grid = int(touching.max())
-    plant("公厕", "公厕门口下水堵了。", "文化路", bx, by, "2022-09-02T11:00", key="border")
+    plant("公厕", "公厕门口下水堵了。", "文化路52号", bx, by, "2022-09-02T11:00", key="border")
     nbx = bx - 3.0 if shapely.contains(g0[near_grid], shapely.Point(bx - 3, by)) else bx + 3.0
     near_id = str(grids["grid_id"].iloc[int(np.flatnonzero(
         shapely.contains(g0, shapely.Point(nbx, by)))[0])])
-    plant("公厕", "公厕没有手纸。", "文化路", nbx, by, "2022-09-02T11:30", key="noborder")
+    plant("公厕", "公厕没有手纸。", "文化路54号", nbx, by, "2022-09-02T11:30", key="noborder")
     # 5. a mis-typed category the keywords catch; near-miss: a right category naming a lamp
     mx, my = anchors[rng.integers(0, len(anchors), 2)].T
     plant("路灯照明", "楼下夜里露天烧烤，油烟很大，吵到半夜。", "幸福小区3号", mx[0], my[0],
           "2022-09-02T22:00", key="mistyped")
-    plant("占道经营", "路灯下有人摆摊卖菜，占道经营。", "建设路", mx[1], my[1],
+    plant("占道经营", "路灯下有人摆摊卖菜，占道经营。", "建设路44号", mx[1], my[1],
           "2022-09-03T09:00", key="typed")
 
     pl = pd.DataFrame(planted)
