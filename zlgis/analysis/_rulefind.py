@@ -1,36 +1,35 @@
-"""Findings whose title, source, task, severity, codes and ``public`` come from the rule registry."""
+"""Findings of a registered rule whose event codes differ per finding (one per case class)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
-from ..findings import empty_findings, make_findings
-from ..rules import rule
+from ..findings import make_findings
 
 __all__ = ["rule_findings"]
 
 
-def rule_findings(rule_id: str, *, feature_ids: Any, layer: str, geometry: Any, crs: Any,
+def rule_findings(rule_id: str, *, event_code_old: Any = None, event_code_new: Any = None,
                   **kw: Any) -> gpd.GeoDataFrame:
-    """:func:`zlgis.findings.make_findings` for the registered rule ``rule_id``.
+    """:func:`zlgis.findings.make_findings` with per-finding event codes (sequences) allowed.
 
     Examples
     --------
     >>> from shapely.geometry import Point
     >>> f = rule_findings("case_overdue", feature_ids=[["C1"]], layer="hotline_cases",
-    ...                   geometry=[Point(0, 0)], crs="EPSG:4550")
-    >>> f.loc[0, "title"], f.loc[0, "lead_department"]
-    ('案件超过处置时限未办结', 'urban_enforcement')
+    ...                   geometry=[Point(0, 0)], crs="EPSG:4550", event_code_new=["01037"])
+    >>> f.loc[0, ["title", "lead_department", "event_code_new"]].tolist()
+    ['案件超过处置时限未办结', 'urban_enforcement', '01037']
     """
-    r = rule(rule_id)
-    if not len(feature_ids):
-        return empty_findings(crs)
-    kw.setdefault("title", r.title)
-    kw.setdefault("severity", r.severity)
-    kw.setdefault("public", r.public)
-    return make_findings(check=r.check, rule=r.id, rule_source=r.source, task_id=r.task_id,
-                         feature_ids=feature_ids, layer=layer, geometry=geometry,
-                         event_code_old=kw.pop("event_code_old", r.event_code_old),
-                         event_code_new=kw.pop("event_code_new", r.event_code_new), crs=crs, **kw)
+    per_row = {k: v for k, v in (("event_code_old", event_code_old),
+                                 ("event_code_new", event_code_new))
+               if v is not None and not isinstance(v, str)}
+    scalar = {k: v for k, v in (("event_code_old", event_code_old),
+                                ("event_code_new", event_code_new)) if isinstance(v, str)}
+    f = make_findings(rule=rule_id, **scalar, **kw)
+    for col, values in per_row.items():
+        f[col] = np.asarray(values, dtype=object) if len(f) else f[col]
+    return f

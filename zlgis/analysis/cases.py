@@ -641,7 +641,7 @@ def _point_findings(rule_id: str, df: gpd.GeoDataFrame, **kw: Any) -> gpd.GeoDat
     return f
 
 
-def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
+def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any, located: bool = True,
                   config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Findings of the case rules (not hot spots) for the week ending ``as_of``.
 
@@ -649,7 +649,8 @@ def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
     cooperating departments (level 3 or more); ``case_repeat``: a place with at least
     ``repeat.min_cases`` cases, the last within ``repeat.days`` of ``as_of`` (one finding per
     place, id from its first case); ``case_category_mismatch``: received in the last 7 days
-    with a category the keywords contradict.
+    with a category the keywords contradict; ``case_unlocated`` (when ``located``: the cases
+    were placed against grids): received in the last 7 days with coordinates in no grid.
     """
     s = case_settings(config)
     now = end_of(as_of)
@@ -705,6 +706,10 @@ def case_findings(prepared: gpd.GeoDataFrame, *, as_of: Any,
             title=[f"同一地点{n}重复投诉 {len(members[c])} 件" for c, n in
                    zip(firsts["case_id"], firsts["class_name"])]))
     week = pd.to_datetime(p["received_at"]) >= now - pd.Timedelta(days=7)
+    if located:
+        un = p[week.to_numpy() & placed & (p["grid_id"] == "").to_numpy()]
+        out.append(_point_findings("case_unlocated", un,
+                                   measures=[{"class": n} for n in un["class_name"]]))
     mm = p[week.to_numpy() & p["category_mismatch"].to_numpy(bool)]
     out.append(_point_findings(
         "case_category_mismatch", mm,
@@ -736,7 +741,7 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
     if as_of is None:
         as_of = pd.to_datetime(cases["received_at"]).max().date()
     prepared = prepare_cases(cases, as_of=as_of, grids=layers.get("grids"))
-    frames = [case_findings(prepared, as_of=as_of)]
+    frames = [case_findings(prepared, as_of=as_of, located=layers.get("grids") is not None)]
     if "case_hot_spot" in runnable:
         frames.append(hot_spot_findings(prepared, as_of=as_of))
     out = concat_findings(frames)

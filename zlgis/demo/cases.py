@@ -12,8 +12,8 @@ before it, each with a near-miss that must not be flagged (``truth.csv``, check 
   at another address, each 45 days apart);
 * overdue cases still open past their deadline (near-miss: closed an hour before it, and one
   received late on the last day, not yet due);
-* a case exactly on the border of two grid cells (it must go to exactly one; near-miss: 3 m
-  inside the neighbouring cell);
+* a case exactly on the border of two grid cells (it must go to exactly one, ``related_id``),
+  one 3 m inside the neighbouring cell, and one outside every cell (flagged ``case_unlocated``);
 * a mis-typed category the keywords catch (near-miss: a text naming a lamp whose category is
   right).
 
@@ -239,6 +239,10 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     near_id = str(grids["grid_id"].iloc[int(np.flatnonzero(
         shapely.contains(g0, shapely.Point(nbx, by)))[0])])
     plant("公厕", "公厕没有手纸。", "文化路54号", nbx, by, "2022-09-02T11:30", key="noborder")
+    # a case in the city but outside every grid cell (must be flagged: no grid to route it to)
+    gx0, gy0, _, gy1 = shapely.total_bounds(g0)
+    plant("道路积水", "村口道路积水。", "城郊村12号", gx0 - 1500.0, (gy0 + gy1) / 2,
+          "2022-09-03T08:00", key="outside")
     # 5. a mis-typed category the keywords catch; near-miss: a right category naming a lamp
     mx, my = anchors[rng.integers(0, len(anchors), 2)].T
     plant("路灯照明", "楼下夜里露天烧烤，油烟很大，吵到半夜。", "幸福小区3号", mx[0], my[0],
@@ -302,9 +306,11 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
         add("case_overdue", k, "flag", note)
     add("case_overdue", "nod0", "no_flag", "lamp case closed one hour before its deadline")
     add("case_overdue", "nod1", "no_flag", "lamp case received 2022-09-04 10:00: not yet due")
-    add("grid_border", "border", "flag", "case exactly on the west edge of a grid cell: "
-        "assigned to exactly one cell (the first listed)", related=str(grids["grid_id"].iloc[first]))
-    add("grid_border", "noborder", "no_flag", "case 3 m inside the neighbouring cell",
+    add("case_unlocated", "outside", "flag", "case 1.5 km west of every grid cell")
+    add("case_unlocated", "border", "no_flag", "case exactly on the west edge of a grid cell: "
+        "assigned to exactly one cell (related_id, the first listed)",
+        related=str(grids["grid_id"].iloc[first]))
+    add("case_unlocated", "noborder", "no_flag", "case 3 m inside the neighbouring cell",
         related=near_id)
     add("case_category_mismatch", "mistyped", "flag", "category 路灯照明 but the text is about a "
         "barbecue: keywords give cooking_fumes")
