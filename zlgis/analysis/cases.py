@@ -229,12 +229,28 @@ def screen_cases(cases: gpd.GeoDataFrame, *, area: Any = None, layer: str = "hot
 
 # ------------------------------------------------------------------------------- classify
 def _keyword_hits(text: pd.Series, classes: Mapping[str, Any]) -> np.ndarray:
-    """Number of each class's keywords found in each text (n x classes), vectorised in Arrow."""
-    arr = pa.array(text.fillna("").astype(str).to_numpy(), type=pa.large_string())
+    """Number of each class's keywords found in each text (n x classes), vectorised in Arrow.
+
+    One RE2 pass per class finds the texts that name any of its keywords; only the texts that
+    name two classes or more (the ambiguous ones, where the count decides) are counted keyword
+    by keyword.
+    """
+    import re
+
+    arr = pa.array(text.fillna("").astype(str).to_numpy(), type=pa.string())
+    kws = [[str(k) for k in spec.get("keywords", [])] for spec in classes.values()]
     hits = np.zeros((len(text), len(classes)), dtype=np.int16)
-    for j, spec in enumerate(classes.values()):
-        for kw in spec.get("keywords", []):
-            hits[:, j] += pc.match_substring(arr, str(kw)).to_numpy(zero_copy_only=False)
+    for j, words in enumerate(kws):
+        if words:
+            pattern = "|".join(re.escape(w) for w in words)
+            hits[:, j] = pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+    amb = np.flatnonzero((hits > 0).sum(axis=1) > 1)
+    if len(amb):
+        sub = arr.take(pa.array(amb))
+        for j, words in enumerate(kws):
+            if len(words) > 1:
+                hits[amb, j] = sum(pc.match_substring(sub, w).to_numpy(zero_copy_only=False)
+                                   .astype(np.int16) for w in words)
     return hits
 
 
@@ -338,10 +354,13 @@ def locate(points: Any, polygons: Any, *, tolerance: float = 0.05,
         tr = from_origin(x0, y1, res, res)
         # polygons burnt in reverse order so that the first listed wins where centres tie
         order = np.arange(len(polys))[::-1]
-        label = rasterize(zip(polys[order], order + 1), out_shape=(h, w), transform=tr,
+        # GeoJSON dicts from GEOS are much faster for rasterio than __geo_interface__
+        shapes = [json.loads(g) for g in shapely.to_geojson(polys[order])]
+        label = rasterize(zip(shapes, order + 1), out_shape=(h, w), transform=tr,
                           fill=0, dtype="int32")
-        edge = rasterize(((b, 1) for b in shapely.boundary(polys)), out_shape=(h, w),
-                         transform=tr, fill=0, all_touched=True, dtype="uint8")
+        rings = [json.loads(g) for g in shapely.to_geojson(shapely.boundary(polys))]
+        edge = rasterize(((r, 1) for r in rings), out_shape=(h, w), transform=tr, fill=0,
+                         all_touched=True, dtype="uint8")
         edge = binary_dilation(edge > 0, structure=np.ones((3, 3), dtype=bool))
         col = np.floor((xy[:, 0] - x0) / res).astype(np.int64)
         row = np.floor((y1 - xy[:, 1]) / res).astype(np.int64)
@@ -409,13 +428,14 @@ def route_cases(cases: gpd.GeoDataFrame, classes: pd.DataFrame, *,
     classes_cfg = s["classes"]
     task = {k: str(v.get("task_id", "")) for k, v in classes_cfg.items()}
     hours = {k: float(v.get("deadline_hours", np.nan)) for k, v in classes_cfg.items()}
-    lead = {k: ";".join(task_routing(t).get("lead", [])) for k, t in task.items()}
-    coop = {k: ";".join(task_routing(t).get("coop", [])) for k, t in task.items()}
     other_task = "7.1.3"
+    routing = {t: task_routing(t) for t in {*task.values(), other_task}}
+    lead = {k: ";".join(routing[t].get("lead", [])) for k, t in task.items()}
+    coop = {k: ";".join(routing[t].get("coop", [])) for k, t in task.items()}
     cls = out["case_class"]
     out["task_id"] = cls.map(task).fillna(other_task)
-    out["lead_department"] = cls.map(lead).fillna(";".join(task_routing(other_task)["lead"]))
-    out["coop_departments"] = cls.map(coop).fillna(";".join(task_routing(other_task)["coop"]))
+    out["lead_department"] = cls.map(lead).fillna(";".join(routing[other_task]["lead"]))
+    out["coop_departments"] = cls.map(coop).fillna(";".join(routing[other_task]["coop"]))
     out["deadline_hours"] = cls.map(hours).fillna(float(s.get("other_deadline_hours", 120)))
     received = pd.to_datetime(out["received_at"])
     out["deadline"] = received + pd.to_timedelta(out["deadline_hours"], unit="h")
