@@ -37,8 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import WORK  # noqa: E402
 
-from zlgis.analysis.cases import (case_settings, case_times, classify_cases,  # noqa: E402
-                                  route_cases)
+from zlgis.analysis.cases import case_settings, case_times, classify_cases, route_cases  # noqa: E402
 from zlgis.analysis.gridding import communities_from_grids, unit_grids  # noqa: E402
 from zlgis.analysis.hotspots import fdr_mask, gi_star, polygon_weights  # noqa: E402
 
@@ -131,8 +130,8 @@ def _zlgis(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def _baseline(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> dict[str, Any]:
     import esda
-    from scipy import stats
     from libpysal.weights import fuzzy_contiguity
+    from scipy import stats
 
     s = case_settings()
     classes = s["classes"]

@@ -11,9 +11,18 @@ import pandas as pd
 import pytest
 import shapely
 
-from zlgis.analysis.cases import (case_settings, case_times, cases_from_lonlat, classify_cases,
-                                  confusion_table, escalate, find_repeats, locate, route_cases,
-                                  screen_cases)
+from zlgis.analysis.cases import (
+    case_settings,
+    case_times,
+    cases_from_lonlat,
+    classify_cases,
+    confusion_table,
+    escalate,
+    find_repeats,
+    locate,
+    route_cases,
+    screen_cases,
+)
 from zlgis.crs import wgs84_to_bd09, wgs84_to_gcj02
 
 DATA = Path(__file__).resolve().parents[1] / "data"

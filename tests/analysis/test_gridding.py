@@ -8,8 +8,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from zlgis.analysis.gridding import (audit_grids, communities_from_grids, grid_settings,
-                                     grid_table, road_chief_segments, unit_grids)
+from zlgis.analysis.gridding import (
+    audit_grids,
+    communities_from_grids,
+    grid_settings,
+    grid_table,
+    road_chief_segments,
+    unit_grids,
+)
 
 
 @pytest.fixture(scope="module")

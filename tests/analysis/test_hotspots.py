@@ -10,8 +10,15 @@ import pytest
 import shapely
 from scipy import sparse
 
-from zlgis.analysis.hotspots import (emerging_hot_spots, fdr_mask, gi_star, h3_cells,
-                                     h3_weights, hot_spots, polygon_weights)
+from zlgis.analysis.hotspots import (
+    emerging_hot_spots,
+    fdr_mask,
+    gi_star,
+    h3_cells,
+    h3_weights,
+    hot_spots,
+    polygon_weights,
+)
 
 
 def esda_zs(y: np.ndarray, W: sparse.spmatrix) -> np.ndarray:

@@ -78,8 +78,14 @@ def run_make(args: argparse.Namespace) -> int:
     """Generate unit grids, road-chief segments, the duties table and maps."""
     import shapely
 
-    from ..analysis.gridding import (PUBLIC_COLUMNS, audit_grids, communities_from_grids,
-                                     grid_table, road_chief_segments, unit_grids)
+    from ..analysis.gridding import (
+        PUBLIC_COLUMNS,
+        audit_grids,
+        communities_from_grids,
+        grid_table,
+        road_chief_segments,
+        unit_grids,
+    )
     from ..catalog import Catalog
     from ..errors import InputError
     from ..io import atomic_path
@@ -231,8 +237,13 @@ def run_cases(args: argparse.Namespace) -> int:
     """The case pipeline, evaluation and platform export."""
     import pandas as pd
 
-    from ..analysis.cases import (case_findings, classify_cases, confusion_table, prepare_cases,
-                                  screen_cases)
+    from ..analysis.cases import (
+        case_findings,
+        classify_cases,
+        confusion_table,
+        prepare_cases,
+        screen_cases,
+    )
     from ..analysis.evaluation import INDICATORS, evaluate, evaluation_areas
     from ..analysis.hotspots import hot_spot_findings
     from ..catalog import Catalog

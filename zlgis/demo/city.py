@@ -20,8 +20,8 @@ from ..crs import gcj02_to_wgs84
 from ..errors import CatalogError
 from ..io.atomic import atomic_path, write_text_atomic
 from . import buildings as _b
-from . import compounds as _cmp
 from . import cases as _cases
+from . import compounds as _cmp
 from . import dem as _dem
 from . import facilities as _fac
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
