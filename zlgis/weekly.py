@@ -415,10 +415,8 @@ def _write_maps(folder: Path, public_folder: Path,
                 files: dict[str, Path]) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
     status is put in front of each finding's title."""
-    from .publish.assets import vendor_ready
     from .publish.maps import build_map, save_map
 
-    assets = "local" if vendor_ready() else "cdn"  # offline-safe when the npm assets are set up
     data = shown.copy()
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
     for profile, key, title in (("internal", "map_internal",
@@ -426,7 +424,7 @@ def _write_maps(folder: Path, public_folder: Path,
                                 ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
         path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
         m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
-        save_map(m, path, assets=assets)
+        save_map(m, path)  # offline-safe: local assets wherever installed
         del m
         if profile == "internal":
             _add_focus_script(path)

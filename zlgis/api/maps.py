@@ -96,7 +96,7 @@ def web_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame |
             *, catalog: Catalog | str | os.PathLike[str] | None = None,
             profile: str = "internal", basemap: str | None = None,
             extra: Mapping[str, gpd.GeoDataFrame] | None = None, title: str | None = None,
-            path: str | os.PathLike[str] | None = None, assets: str = "cdn") -> folium.Map:
+            path: str | os.PathLike[str] | None = None, assets: str = "auto") -> folium.Map:
     """The web map staff (``internal``) or the city portal (``public``) see.
 
     The public profile keeps only the catalog's public fields and the findings whose rule is
@@ -120,8 +120,9 @@ def web_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame |
         Map title.
     path : str or path-like, optional
         Also save the page there (atomically).
-    assets : {"cdn", "local"}
-        With ``local`` the saved page needs no internet for its scripts.
+    assets : {"auto", "cdn", "local"}
+        With ``local`` the saved page needs no internet for its scripts; ``auto`` is ``local``
+        wherever the map assets are installed, else ``cdn`` (with integrity hashes).
 
     Returns
     -------

@@ -190,17 +190,14 @@ def write_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: 
         html = out / "map.html"
         m = coverage_map(result, catalog=catalog, layers=layers or {},
                          sites=sites.sites if sites is not None else transfer_sites)
-        from ..publish.assets import vendor_ready
         from ..publish.maps import save_map
 
-        # offline assets when installed (intranets often block CDNs)
-        assets = "local" if vendor_ready() else "cdn"
-        save_map(m, html, assets=assets)
+        save_map(m, html)  # offline assets wherever installed (intranets often block CDNs)
         files["map"] = str(html)
         if public_map:
             pub = out / "map_public.html"
             save_map(coverage_map(result, catalog=catalog, layers=layers or {}, sites=None,
-                                  profile="public"), pub, assets=assets)
+                                  profile="public"), pub)
             files["map_public"] = str(pub)
     summary = result.summary()
     if sites is not None:

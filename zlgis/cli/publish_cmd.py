@@ -50,8 +50,9 @@ def _map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--basemap", choices=BASEMAPS, default=None,
                    help="底图：tianditu 天地图（需 ZLGIS_TIANDITU_KEY）、gaode 高德、osm、none；"
                         "默认有天地图密钥时用天地图，否则 OpenStreetMap")
-    p.add_argument("--assets", choices=("cdn", "local"), default="cdn",
-                   help="脚本与样式来源：cdn 或 local（复制到地图旁，无需联网）")
+    p.add_argument("--assets", choices=("auto", "cdn", "local"), default="auto",
+                   help="脚本与样式来源：auto（默认：已安装离线资源时用 local，否则 cdn）、"
+                        "cdn（带完整性校验）或 local（复制到地图旁，无需联网）")
 
 
 def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
@@ -111,7 +112,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
                     findings: gpd.GeoDataFrame | None, out_dir: str | Path, *,
-                    profile: str = "public", basemap: str | None = None, assets: str = "cdn",
+                    profile: str = "public", basemap: str | None = None, assets: str = "auto",
                     figure: bool = True) -> list[Path]:
     """Write the map, a PNG figure and ``index.html`` listing them with dates into ``out_dir``.
 

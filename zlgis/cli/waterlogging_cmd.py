@@ -73,8 +73,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
                    help="只计入此日期之前记录的积水点")
     p.add_argument("--no-map", action="store_true", help="不生成网页地图")
-    p.add_argument("--assets", choices=("cdn", "local"), default="cdn",
-                   help="地图脚本来源：cdn（默认）或 local（离线，需先运行 scripts/setup_assets.sh）")
+    p.add_argument("--assets", choices=("auto", "cdn", "local"), default="auto",
+                   help="地图脚本来源：auto（默认：已安装离线资源时用 local）、cdn 或 local")
     p.set_defaults(func=run)
 
 
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
 
         progress.step("生成网页地图")
         save_map(waterlogging_map(res, catalog, points=layers.get("waterlogging_points")),
-                 out / "waterlogging_map.html", assets=getattr(args, "assets", "cdn"))
+                 out / "waterlogging_map.html", assets=getattr(args, "assets", "auto"))
     s = res.summary
     if getattr(args, "json", False):
         print(json.dumps({"findings": len(findings), "out": str(out), **summary},

@@ -958,8 +958,11 @@ def _snippets_as_text() -> Iterator[None]:
             MacroElement.render = original
 
 
-def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn") -> Path:
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto") -> Path:
     """Write ``m`` to ``path`` atomically; with ``assets="local"`` copy the JS/CSS beside it.
+
+    ``assets="auto"`` (the default) is ``local`` wherever the npm assets are installed, else
+    ``cdn``, whose links carry Subresource Integrity hashes.
 
     In local mode the files come from the npm packages unpacked by ``scripts/setup_assets.sh``
     (folder ``zlgis_assets/`` next to the HTML) and the page makes no request outside its
@@ -979,8 +982,10 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "cdn"
     >>> "<title>示例</title>" in p.read_text(encoding="utf-8")
     True
     """
-    if assets not in ("cdn", "local"):
-        raise ConfigError(f"资源模式 {assets!r} 无效，应为 cdn 或 local")
+    if assets not in ("auto", "cdn", "local"):
+        raise ConfigError(f"资源模式 {assets!r} 无效，应为 auto、cdn 或 local")
+    if assets == "auto":
+        assets = "local" if _assets.vendor_ready() else "cdn"
     path = Path(path)
     with _snippets_as_text():
         html = m.get_root().render()
