@@ -349,11 +349,11 @@ def test_snap_in_blocks_same_answer(monkeypatch):
     assert np.allclose(whole["access"], d, atol=1e-9)
 
 
-# ----------------------------------------------------------------------------- compiled kernel
-# The compiled pass (numba bucket queue + fused demand pass) against the scipy reference
-# (``dijkstra(min_only=True)`` on the CSR with virtual facility rows + numpy arithmetic) and
-# against networkx, on random graphs with the awkward cases: unreachable parts, several sources
-# on one node, zero-length and parallel edges, self-loops, demand on a facility's own edge.
+# ----------------------------------------------------------------------------- multi-source pass
+# The multi-source pass (``dijkstra(min_only=True)`` on the CSR with virtual facility rows +
+# numpy arithmetic per demand point) against networkx and against single-source runs, on random
+# graphs with the awkward cases: unreachable parts, several sources on one node, zero-length and
+# parallel edges, self-loops, demand on a facility's own edge.
 
 def _random_graph(rng, n_nodes, n_edges):
     """A StreetGraph with random edges (zero-length, parallel, self-loops) and isolated parts."""
@@ -393,7 +393,7 @@ def _reference(g, fs, ds, cost=None, limit=None):
     from zlgis.analysis import shortest_paths as netmod
 
     extra = np.zeros(len(fs)) if cost is None else np.asarray(cost, float)
-    ref = netmod._multi_source_scipy(g, fs, limit=limit, cost=extra)
+    ref = netmod._multi_source(g, fs, limit=limit, cost=extra)
     d, s = netmod._demand_from_nodes(ref.dist, ref.source, ds)
     d, s = netmod._same_edge(ds, fs, extra, d, s)
     if limit is not None:
@@ -428,7 +428,7 @@ def _assert_same(a, b):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_compiled_pass_equals_scipy_reference_and_networkx(seed):
+def test_multi_source_pass_equals_networkx(seed):
     rng = np.random.default_rng(seed)
     g = _random_graph(rng, int(rng.integers(20, 300)), int(rng.integers(20, 600)))
     k = int(rng.integers(1, 12))
@@ -475,21 +475,7 @@ def test_compiled_pass_equals_scipy_reference_and_networkx(seed):
         assert (np.isfinite(d) == r["facility"].notna().to_numpy()).all()
 
 
-def test_compiled_pass_any_bucket_width_same_answer():
-    """The bucket width only changes the speed: tiny buckets (many empty ones) and buckets
-    wider than any distance (pure label correcting) give the reference distances."""
-    rng = np.random.default_rng(11)
-    g = _random_graph(rng, 200, 500)
-    fs = _snapped(g, rng, 6)
-    ds = _snapped(g, rng, 300)
-    _, d_ref, _ = _reference(g, fs, ds)
-    maxw = float(g.edges["length"].max())
-    for delta in [maxw / 5000, 1.0, 1e7]:
-        g.__dict__["_bucket_width"] = (delta, 1 << int(maxw / delta + 3).bit_length())
-        _assert_same(nearest_facility(g, ds, fs)["distance_network"].to_numpy(), d_ref)
-
-
-def test_compiled_pass_edge_cases():
+def test_multi_source_pass_edge_cases():
     g = StreetGraph.from_roads(_roads([LineString([(0, 0), (100, 0)]),
                                        LineString([(100, 0), (100, 100)]),
                                        LineString([(500, 0), (600, 0)])]))

@@ -13,12 +13,10 @@ the edge's ``u`` end) and the straight ``access`` distance from the point to the
 Distances between two snapped points account for both access distances and for the positions
 along the edges, including two points on the same edge. Nearest-facility distances for any
 number of demand points come from one multi-source shortest-path pass over the CSR street graph:
-every facility seeds both ends of its edge (access + distance along the edge), so no loop over
-facilities is ever needed. The pass is compiled with numba (a bucket queue, see
-:func:`_ms_buckets`) and fused with a second compiled pass that maps every demand point to its
-distance (both edge ends, offsets, access, facilities on the same edge); it gives the same
-distances as :func:`scipy.sparse.csgraph.dijkstra` (``min_only=True``) on the graph with one
-virtual node per facility, which is kept as the reference (and the fallback without numba).
+every facility enters as a virtual node joined to both ends of its edge (access + distance
+along the edge), so no loop over facilities is ever needed; the pass is
+:func:`scipy.sparse.csgraph.dijkstra` (``min_only=True``), then numpy maps every demand point
+to its distance (both edge ends, offsets, access, facilities on the same edge).
 
 The graph converts to an osmnx-compatible ``networkx.MultiDiGraph`` (:meth:`StreetGraph.to_networkx`,
 through :func:`osmnx.convert.graph_from_gdfs`) and back (:meth:`StreetGraph.from_networkx`).
