@@ -20,8 +20,8 @@ from rasterio.crs import CRS  # noqa: F401  (doctest namespace)
 from rasterio.transform import Affine
 from scipy import ndimage
 
-from ..config import load_config
 from .._numba import njit
+from ..config import load_config
 from .dem_read import DEM
 from .fill import fill_depressions
 

@@ -46,8 +46,13 @@ from __future__ import annotations
 
 from ._network_common import network_config
 from .osm import parse_other_tags, read_osm_points
-from .shortest_paths import (MultiSourceResult, distance_matrix, multi_source, nearest_facility,
-                             network_distance)
+from .shortest_paths import (
+    MultiSourceResult,
+    distance_matrix,
+    multi_source,
+    nearest_facility,
+    network_distance,
+)
 from .snapping import snap_points
 from .street_graph import StreetGraph
 

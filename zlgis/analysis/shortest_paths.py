@@ -25,8 +25,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ._network_common import (INF, as_points, check_projected, dedupe_min, is_snapped,
-                              same_crs)
+from ._network_common import INF, as_points, check_projected, dedupe_min, is_snapped, same_crs
 from .snapping import snap_points
 from .street_graph import StreetGraph
 

@@ -40,8 +40,13 @@ from __future__ import annotations
 from .._numba import HAVE_NUMBA
 from .dem_read import DEM, read_dem
 from .dem_write import write_cog
-from .depressions import (DepressionAnalysis, analyse_depressions, label_depressions,
-                          ponding_depth, region_polygons)
+from .depressions import (
+    DepressionAnalysis,
+    analyse_depressions,
+    label_depressions,
+    ponding_depth,
+    region_polygons,
+)
 from .fill import fill_depressions, fill_depressions_tiled
 
 __all__ = [
