@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "controllines_cmd", # zlgis check controllines
     "trucks_cmd",       # zlgis check trucks
     "compounds_cmd",    # zlgis check compounds, heating, water, gas
+    "lamps_cmd",        # zlgis check lamps
     "coverage_cmd",     # zlgis coverage
     "waterlogging_cmd", # zlgis waterlogging
     "grids_cmd",        # zlgis grids, zlgis cases

@@ -24,6 +24,7 @@ from . import cases as _cases
 from . import compounds as _cmp
 from . import dem as _dem
 from . import facilities as _fac
+from . import municipal as _mun
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
 from .places import place_parks_and_lines
 from .roads import build_lattice, road_layers
@@ -129,6 +130,9 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     _cmp.add_layers(layers, seed=seed, truth=compounds_truth)
     layers["hotline_cases"], case_truth = _cases.extend_cases(layers["hotline_cases"],
                                                               layers=layers, seed=seed)
+    mun_truth = Truth()  # appended after every other truth row (their case ids stay put)
+    layers["lamp_faults"] = _mun.lamp_faults(layers["street_lamps"], roads, _mun.rng_lamps(seed),
+                                             mun_truth)
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():
@@ -155,6 +159,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
 
     _cmp.append_truth(truth, compounds_truth)
     _cases.add_truth(truth, case_truth)
+    _mun.append_truth(truth, mun_truth)
     truth_df = pd.DataFrame(truth.rows, columns=list(Truth.COLUMNS))
     with atomic_path(out / "truth.csv") as tmp:
         truth_df.to_csv(tmp, index=False, encoding="utf-8")

@@ -1,0 +1,151 @@
+"""Demo layers for municipal facilities (issue 14): lamp fault records with planted cases.
+
+Uses its own random stream (seeded from the city seed and ``b"lamps"``) and only reads the
+layers already made, so every other layer, truth row and finding of the city stays identical.
+Planted cases and near-misses go to ``truth.csv`` with check ``lamps``.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._common import Truth
+
+__all__ = ["rng_lamps", "lamp_faults", "append_truth"]
+
+_FAULT_TYPES = np.array(["灯不亮", "灯杆倾斜", "灯具损坏", "线路故障", "白天亮灯"], dtype=object)
+_REPAIRERS = np.array(["路灯所一班", "路灯所二班", "路灯所三班"], dtype=object)
+
+
+def rng_lamps(seed: int) -> np.random.Generator:
+    """The random stream of this module (independent of every other stream of the city)."""
+    return np.random.default_rng([int(seed), zlib.crc32(b"lamps")])
+
+
+def append_truth(truth: Truth, extra: Truth) -> None:
+    """Append ``extra``'s rows to ``truth`` (numbered after the existing ones)."""
+    for r in extra.rows:
+        truth.add(r["check"], r["rule"], r["layer"], r["feature_id"], related_id=r["related_id"],
+                  expect=r["expect"], value=float(r["value"]) if r["value"] else None,
+                  x=float(r["x"]) if r["x"] else None, y=float(r["y"]) if r["y"] else None,
+                  note=r["note"])
+
+
+def _quiet_roads(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, road_class: str,
+                 min_lamps: int = 8) -> list[str]:
+    """Roads of a class whose lamps are all lit, with at least ``min_lamps`` lamps."""
+    bad = set(lamps.loc[lamps["status"] != "正常", "road_id"].astype(str))
+    counts = lamps["road_id"].astype(str).value_counts()
+    cls = roads.set_index("road_id")["road_class"]
+    ok = [r for r, n in counts.items() if n >= min_lamps and r not in bad
+          and cls.get(r) == road_class]
+    # neighbours of a dark road would share its dark lamps' reach: keep well-lit ones only
+    return sorted(ok)
+
+
+def _station(lamps: gpd.GeoDataFrame, road: gpd.GeoSeries, road_id: str) -> list[list[str]]:
+    """The road's lamps grouped in stations (pairs facing each other), ordered along it."""
+    on = lamps[lamps["road_id"] == road_id]
+    m = shapely.line_locate_point(road.geometry, on.geometry.values)
+    key = np.round(m, 0)
+    order = np.argsort(m, kind="stable")
+    groups: dict[float, list[str]] = {}
+    for k in order:
+        groups.setdefault(float(key[k]), []).append(str(on["lamp_id"].iloc[k]))
+    return [g for _, g in sorted(groups.items())]
+
+
+def lamp_faults(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, rng: np.random.Generator,
+                truth: Truth) -> gpd.GeoDataFrame:
+    """Fault records: every dark lamp's open fault, a history of repaired ones, planted cases.
+
+    Planted (as of 2022-09-04, the demo weekly run's last day): repaired after exactly 24 h
+    (near-miss) and after 24 h 1 min (flag); open for 64 h (flag) and for 18 h (near-miss); a
+    record without lamp id next to its lamp (flag, tied by position); a late repair in an earlier
+    week (near-miss); two stations of a main road dark on both sides (dark stretch, flag) and
+    one station of another main road (near-miss: its neighbours still light the centreline).
+    """
+    rows: list[dict] = []
+    pos = lamps.set_index("lamp_id").geometry
+
+    def add(lamp_id: str | None, reported: str, repaired: str | None, *, xy=None,
+            channel: str = "巡查") -> str:
+        fid = f"GZ{len(rows) + 1:05d}"
+        geom = pos[lamp_id] if lamp_id is not None else shapely.Point(xy)
+        rows.append({"fault_id": fid, "lamp_id": lamp_id, "reported_at": pd.Timestamp(reported),
+                     "repaired_at": pd.Timestamp(repaired) if repaired else pd.NaT,
+                     "channel": channel, "case_id": None,
+                     "fault_type": _FAULT_TYPES[rng.integers(len(_FAULT_TYPES))],
+                     "repairer": _REPAIRERS[rng.integers(len(_REPAIRERS))], "geometry": geom})
+        return fid
+
+    # every dark lamp of the lamp layer: an open fault since its report
+    dark = lamps[lamps["reported_at"].notna()].sort_values(["reported_at", "lamp_id"])
+    for lid, t in zip(dark["lamp_id"], dark["reported_at"]):
+        add(str(lid), str(t), None, channel=str(rng.choice(["巡查", "12345热线"])))
+    # history: repaired faults of lit lamps in August (mostly within 24 h)
+    lit = lamps[lamps["status"] == "正常"]
+    hist = lit.iloc[rng.choice(len(lit), 120, replace=False)]
+    start = np.datetime64("2022-08-01T18:00")
+    for lid in hist["lamp_id"]:
+        t = start + np.timedelta64(int(rng.integers(0, 20 * 24 * 60)), "m")
+        h = float(rng.choice([rng.uniform(2, 20), rng.uniform(26, 60)], p=[0.85, 0.15]))
+        add(str(lid), str(t), str(t + np.timedelta64(int(h * 60), "m")))
+
+    main = _quiet_roads(lamps, roads, "主干路")
+    used: set[str] = set()
+
+    def pick_lamp(road: str) -> str:
+        stations = _station(lamps, roads.set_index("road_id").loc[road], road)
+        for st in stations[1:-1]:
+            for lid in st:
+                if lid not in used:
+                    used.add(lid)
+                    return lid
+        raise RuntimeError("no free lamp")
+
+    # faults repaired at exactly 24 h and one minute later; open 64 h and 18 h
+    cases = [
+        ("2022-09-01 20:00", "2022-09-02 20:00", "no_flag", "repaired after exactly 24 h"),
+        ("2022-09-01 20:00", "2022-09-02 20:01", "flag", "repaired after 24 h 1 min"),
+        ("2022-09-02 08:00", None, "flag", "open 64 h at the end of 2022-09-04"),
+        ("2022-09-04 06:00", None, "no_flag", "open 18 h at the end of 2022-09-04"),
+        ("2022-08-15 21:00", "2022-08-18 09:00", "no_flag",
+         "repaired late (60 h) in an earlier week: not this week's finding"),
+    ]
+    for k, (rep, fix, expect, note) in enumerate(cases):
+        lid = pick_lamp(main[k])
+        fid = add(lid, rep, fix)
+        p = pos[lid]
+        truth.add("lamps", "lamp_fault_overdue", "lamp_faults", fid, related_id=lid,
+                  expect=expect, x=p.x, y=p.y, note=note)
+    # a record phoned in without lamp id, 4 m from the lamp: tied by position
+    lid = pick_lamp(main[5])
+    p = pos[lid]
+    fid = add(None, "2022-09-01 07:30", None, xy=(p.x + 4, p.y), channel="12345热线")
+    truth.add("lamps", "lamp_fault_overdue", "lamp_faults", fid, related_id=lid, x=p.x + 4,
+              y=p.y, note="record without lamp id, tied to the lamp 4 m away")
+    # dark stretches: two neighbouring stations dark on both sides (flag), one station (near-miss)
+    for road, n_st, expect in ((main[6], 2, "flag"), (main[7], 1, "no_flag")):
+        stations = _station(lamps, roads.set_index("road_id").loc[road], road)
+        mid = len(stations) // 2
+        for st in stations[mid:mid + n_st]:
+            for lid in st:
+                used.add(lid)
+                add(lid, "2022-09-03 19:00", None)
+        c = pos[stations[mid][0]]
+        truth.add("lamps", "lamp_dark_stretch", "roads", road, expect=expect, x=c.x, y=c.y,
+                  note=f"{n_st} station(s) of lamps dark on both sides of a main road")
+    # the plan's dark spots (3.2.1): the roads of the planned new lamps are dark stretches
+    planned = lamps[lamps["status"] == "规划新增"]
+    for road, part in planned.groupby("road_id", sort=True):
+        c = part.geometry.iloc[0]
+        truth.add("lamps", "lamp_dark_stretch", "roads", str(road), x=c.x, y=c.y,
+                  note="the plan's named dark spot (3.2.1): its lamps are dark, new ones planned")
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=lamps.crs)
+    return out
