@@ -25,8 +25,9 @@ Examples
 >>> s = dark_stretches(roads, lamp_states(lamps))
 >>> s[["road_id", "start_m", "end_m"]].values.tolist()
 [['R1', 38.914, 261.086]]
->>> on_rates(lamp_states(lamps), roads)["city"][["in_service", "lit", "on_rate"]].values.tolist()
-[[3, 2, 0.6667]]
+>>> city = on_rates(lamp_states(lamps), roads)["city"]
+>>> city[["in_service", "lit"]].values.tolist(), city["on_rate"].tolist()
+([[3, 2]], [0.6667])
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from ..config import load_config
 from ..errors import ConfigError
 from ..findings import concat_findings, empty_findings, make_findings
 from ..rules import missing_needs, rule, skip_message
+from .delays import end_of_day as _end_of_day
+from .delays import repair_delays
 from .stretches import unserved_stretches
 
 LAYERS = ("street_lamps", "roads", "lamp_faults", "buildings", "residential_compounds")
@@ -60,7 +63,6 @@ __all__ = [
     "propose_sites",
     "named_spots",
     "fault_delays",
-    "rule_findings",
     "run_check",
 ]
 
@@ -82,10 +84,6 @@ def load_lamp_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"路灯配置 lamps.yaml：dark_stretch.reach_m.{cls} 应为正数（米）",
                               path="lamps.yaml", field=f"dark_stretch.reach_m.{cls}")
     return cfg
-
-
-def _end_of_day(as_of: _dt.date | None) -> pd.Timestamp | None:
-    return None if as_of is None else pd.Timestamp(as_of) + pd.Timedelta(days=1)
 
 
 # --------------------------------------------------------------------------------- lamp state
@@ -437,36 +435,8 @@ def fault_delays(faults: gpd.GeoDataFrame, *, as_of: _dt.date | None = None,
     ['修复时间早于报告时间']
     """
     cfg = load_lamp_config(config)["faults"]
-    limit = float(cfg["max_hours"])
-    f = faults.copy().reset_index(drop=True)
-    rep = pd.to_datetime(f["reported_at"], errors="coerce")
-    fix = (pd.to_datetime(f["repaired_at"], errors="coerce") if "repaired_at" in f
-           else pd.Series(pd.NaT, index=f.index))
-    ids = f["fault_id"].astype(str) if "fault_id" in f else f.index.astype(str)
-    bad_rows = []
-    no_rep = rep.isna()
-    before = fix.notna() & rep.notna() & (fix < rep)
-    for k in np.flatnonzero(no_rep.to_numpy()):
-        bad_rows.append({"layer": layer, "row": int(k) + 1, "id": ids.iloc[k],
-                         "field": "reported_at", "reason": "缺少报告时间"})
-    for k in np.flatnonzero(before.to_numpy()):
-        bad_rows.append({"layer": layer, "row": int(k) + 1, "id": ids.iloc[k],
-                         "field": "repaired_at", "reason": "修复时间早于报告时间"})
-    end = _end_of_day(as_of)
-    keep = ~(no_rep | before)
-    if end is not None:
-        keep &= rep < end
-    f = f[keep.to_numpy()].copy()
-    rep, fix = rep[keep], fix[keep]
-    open_ = fix.isna() | ((fix >= end) if end is not None else False)
-    stop = fix.where(~open_, end if end is not None else pd.NaT)
-    f["reported_at"] = rep
-    f["repaired_at"] = fix.where(~open_)
-    f["open"] = open_.to_numpy(bool)
-    f["hours"] = ((stop - rep).dt.total_seconds() / 3600).round(4).to_numpy()
-    f["overdue"] = (f["hours"] > limit).to_numpy(bool)
-    rejected = pd.DataFrame(bad_rows, columns=["layer", "row", "id", "field", "reason"])
-    return f.reset_index(drop=True), rejected
+    return repair_delays(faults, id_field="fault_id", max_hours=float(cfg["max_hours"]),
+                         as_of=as_of, layer=layer)
 
 
 def faults_from_lamps(lamps: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = None
@@ -522,19 +492,11 @@ def _tie_faults(faults: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame, match_m: floa
 
 
 # ----------------------------------------------------------------------------------- findings
-def rule_findings(rule_id: str, *, feature_ids: list[list[Any]], layer: str, geometry: Any,
-                  measures: list[dict[str, Any]], measure_key: str, measure_unit: str,
-                  crs: Any, observed_at: Any = "", title: Any = None) -> gpd.GeoDataFrame:
-    """Findings of one registered rule (title, source, task, severity and codes from the registry)."""
-    r = rule(rule_id)
-    if not feature_ids:
-        return empty_findings(crs)
-    return make_findings(
-        check=r.check, rule=r.id, rule_source=r.source, title=title if title is not None else r.title,
-        task_id=r.task_id, feature_ids=feature_ids, layer=layer, geometry=geometry,
-        measures=measures, measure_key=measure_key, measure_unit=measure_unit,
-        severity=r.severity, public=r.public, event_code_old=r.event_code_old,
-        event_code_new=r.event_code_new, observed_at=observed_at, crs=crs)
+def _findings(rule_id: str, **kw: Any) -> gpd.GeoDataFrame:
+    """Findings of one registered rule (empty table when there are none)."""
+    if not len(kw["feature_ids"]):
+        return empty_findings(kw["crs"])
+    return make_findings(rule=rule_id, **kw)
 
 
 def _week_start(as_of: _dt.date | None) -> pd.Timestamp | None:
@@ -589,7 +551,7 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
     frames = []
     s = result["stretches"]
     if s is not None and len(s):
-        frames.append(rule_findings(
+        frames.append(_findings(
             "lamp_dark_stretch", layer="roads", crs=crs, geometry=s.geometry.values,
             feature_ids=[[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
                          zip(s["road_id"], s["start_m"], s["end_m"])],
@@ -607,7 +569,7 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
             live = lamps[lamps["in_service"]]
             hull = live.groupby(result["road_key"]).geometry.agg(
                 lambda g: shapely.convex_hull(shapely.union_all(g.values)))
-            frames.append(rule_findings(
+            frames.append(_findings(
                 "lamp_on_rate", layer="roads", crs=crs,
                 geometry=[hull[r] for r in low["road"]],
                 feature_ids=[[r] for r in low["road"]],
@@ -621,7 +583,7 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
         over = f[f["overdue"] & (f["open"] | (start is None)
                                  | (f["repaired_at"] >= start if start is not None else True))]
         if len(over):
-            frames.append(rule_findings(
+            frames.append(_findings(
                 "lamp_fault_overdue", layer="lamp_faults", crs=crs,
                 geometry=over.geometry.values,
                 feature_ids=[[fid, lid] for fid, lid in zip(over["fault_id"], over["lamp_id"])],

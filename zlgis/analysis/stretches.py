@@ -62,7 +62,7 @@ def road_segments(lines: Sequence[Any] | np.ndarray) -> pd.DataFrame:
     line = idx[:-1][same]
     length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
     before = np.cumsum(length) - length
-    start_of_line = np.r_[True, line[1:] != line[:-1]]
+    start_of_line = np.r_[True, line[1:] != line[:-1]][:len(line)]
     group = np.cumsum(start_of_line) - 1
     m0 = before - before[start_of_line][group]
     return pd.DataFrame({"line": line, "x0": a[:, 0], "y0": a[:, 1], "x1": b[:, 0],

@@ -83,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
                                 for lid in problems["layer"]])
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    titles = {r.id: r.title for r in rules("lamps")}
-    gpkg, csv = write_findings(findings, out, stem="lamps_findings", rule_titles=titles)
+    gpkg, csv = write_findings(findings, out, stem="lamps_findings")
     rates = result["rates"]
     with atomic_path(out / "lamps_on_rate.xlsx") as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:

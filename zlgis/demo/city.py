@@ -133,6 +133,10 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     mun_truth = Truth()  # appended after every other truth row (their case ids stay put)
     layers["lamp_faults"] = _mun.lamp_faults(layers["street_lamps"], roads, _mun.rng_lamps(seed),
                                              mun_truth)
+    layers["ancient_trees"] = _mun.ancient_trees(layers["trees"], bs.buildings,
+                                                 _mun.rng_lamps(seed, 1), mun_truth)
+    layers["tree_incidents"] = _mun.tree_incidents(layers["trees"], _mun.rng_lamps(seed, 2),
+                                                   mun_truth)
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():

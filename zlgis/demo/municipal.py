@@ -1,4 +1,6 @@
-"""Demo layers for municipal facilities (issue 14): lamp fault records with planted cases.
+"""Demo layers for municipal facilities and greening (issue 14), with planted cases.
+
+Lamp fault records, the ancient-tree register and fallen-tree reports.
 
 Uses its own random stream (seeded from the city seed and ``b"lamps"``) and only reads the
 layers already made, so every other layer, truth row and finding of the city stays identical.
@@ -16,15 +18,16 @@ import shapely
 
 from ._common import Truth
 
-__all__ = ["rng_lamps", "lamp_faults", "append_truth"]
+__all__ = ["rng_lamps", "lamp_faults", "append_truth", "ancient_trees", "tree_incidents"]
 
 _FAULT_TYPES = np.array(["灯不亮", "灯杆倾斜", "灯具损坏", "线路故障", "白天亮灯"], dtype=object)
 _REPAIRERS = np.array(["路灯所一班", "路灯所二班", "路灯所三班"], dtype=object)
 
 
-def rng_lamps(seed: int) -> np.random.Generator:
-    """The random stream of this module (independent of every other stream of the city)."""
-    return np.random.default_rng([int(seed), zlib.crc32(b"lamps")])
+def rng_lamps(seed: int, part: int = 0) -> np.random.Generator:
+    """Random stream ``part`` of this module (independent of every other stream of the city)."""
+    key = [int(seed), zlib.crc32(b"lamps")] + ([int(part)] if part else [])
+    return np.random.default_rng(key)
 
 
 def append_truth(truth: Truth, extra: Truth) -> None:
@@ -149,3 +152,91 @@ def lamp_faults(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, rng: np.random
                   note="the plan's named dark spot (3.2.1): its lamps are dark, new ones planned")
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=lamps.crs)
     return out
+
+
+def _free_spot(buildings: gpd.GeoDataFrame, others: gpd.GeoDataFrame, rng: np.random.Generator,
+               radius: float, offset: float, taken: list) -> tuple[str, float, float] | None:
+    """A building with open ground east of it: (building id, x, y) of a point ``offset`` m off
+    its east side, with no other building or protected tree within ``radius + 10`` m."""
+    cand = buildings.iloc[rng.permutation(len(buildings))[:400]]
+    for bid, g in zip(cand["building_id"], cand.geometry):
+        minx, miny, maxx, maxy = g.bounds
+        x, y = maxx + offset, (miny + maxy) / 2
+        p = shapely.Point(x, y)
+        near = buildings.sindex.query(p, predicate="dwithin", distance=radius + 10)
+        if len(near) != 1 or g.distance(p) < offset - 0.01:
+            continue
+        if len(others) and len(others.sindex.query(p, predicate="dwithin", distance=radius * 3)):
+            continue
+        if any(np.hypot(x - tx, y - ty) < 200 for tx, ty in taken):
+            continue
+        taken.append((x, y))
+        return str(bid), x, y
+    return None
+
+
+def ancient_trees(trees: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
+                  rng: np.random.Generator, truth: Truth) -> gpd.GeoDataFrame:
+    """The register of graded trees (crown diameters measured), plus two planted trees.
+
+    Planted: a 二级古树 whose protection zone (crown 12 m: radius 6 + 5 = 11 m) overlaps a
+    building standing 9 m from its trunk (flag), and a 三级古树 whose zone ends 1 m short of a
+    building (near-miss).
+    """
+    graded = trees[trees["grade"] != "行道树"]
+    crown = np.round(rng.uniform(6, 18, len(graded)), 1)
+    reg = gpd.GeoDataFrame({
+        "tree_id": graded["tree_id"].to_numpy(), "species": graded["species"].to_numpy(),
+        "grade": graded["grade"].to_numpy(), "age": graded["age"].to_numpy(),
+        "crown_m": crown, "height_m": np.round(crown * rng.uniform(0.9, 1.4, len(graded)), 1),
+        "keeper_unit": "扎兰屯市园林绿化服务中心"}, geometry=graded.geometry.values,
+        crs=trees.crs)
+    taken: list = []
+    extra = []
+    for k, (grade, offset, expect, note) in enumerate((
+            ("二级古树", 9.0, "flag", "crown 12 m + 5 m margin: zone radius 11 m, building 9 m "
+                                      "from the trunk (2 m inside)"),
+            ("三级古树", 12.0, "no_flag", "crown 12 m + 5 m margin: zone radius 11 m, building "
+                                          "12 m from the trunk (1 m outside)"))):
+        spot = _free_spot(buildings, reg, rng, 11.0, offset, taken)
+        if spot is None:
+            continue
+        bid, x, y = spot
+        tid = f"GS{k + 1:03d}"
+        extra.append({"tree_id": tid, "species": "蒙古栎", "grade": grade, "age": 160 + 90 * (k == 0),
+                      "crown_m": 12.0, "height_m": 14.0, "keeper_unit": "所在街道办事处",
+                      "geometry": shapely.Point(x, y)})
+        truth.add("trees", "tree_zone_intrusion", "ancient_trees", tid,
+                  related_id=f"buildings:{bid}", expect=expect, value=(11.0 - offset) if
+                  expect == "flag" else None, x=x, y=y, note=note)
+    if extra:
+        reg = pd.concat([reg, gpd.GeoDataFrame(extra, geometry="geometry", crs=trees.crs)],
+                        ignore_index=True)
+    return gpd.GeoDataFrame(reg, geometry="geometry", crs=trees.crs)
+
+
+def tree_incidents(trees: gpd.GeoDataFrame, rng: np.random.Generator, truth: Truth
+                   ) -> gpd.GeoDataFrame:
+    """Fallen-tree and broken-branch reports after the storm of 2022-09-02 (4 h limit).
+
+    Planted (as of 2022-09-04): cleared after 3 h and after exactly 4 h (near-misses), after
+    6 h (flag), open since 2022-09-03 10:00 (flag) and since 2022-09-04 21:00 (3 h: near-miss).
+    """
+    street = trees[trees["grade"] == "行道树"]
+    pick = street.iloc[rng.choice(len(street), 5, replace=False)]
+    cases = [("2022-09-02 18:00", "2022-09-02 21:00", "no_flag", "cleared after 3 h"),
+             ("2022-09-02 18:00", "2022-09-02 22:00", "no_flag", "cleared after exactly 4 h"),
+             ("2022-09-02 18:30", "2022-09-03 00:30", "flag", "cleared after 6 h"),
+             ("2022-09-03 10:00", None, "flag", "open since 2022-09-03 10:00 (38 h)"),
+             ("2022-09-04 21:00", None, "no_flag", "open 3 h at the end of 2022-09-04")]
+    rows = []
+    for k, ((rep, fix, expect, note), tid, p) in enumerate(zip(cases, pick["tree_id"],
+                                                               pick.geometry)):
+        iid = f"DS{k + 1:04d}"
+        rows.append({"incident_id": iid, "tree_id": str(tid),
+                     "kind": ["倒伏", "风折枝"][k % 2], "reported_at": pd.Timestamp(rep),
+                     "cleared_at": pd.Timestamp(fix) if fix else pd.NaT,
+                     "channel": ["巡查", "12345热线"][k % 2], "geometry": p})
+        truth.add("trees", "fallen_tree_overdue", "tree_incidents", iid, expect=expect,
+                  x=p.x, y=p.y, note=note)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=trees.crs)
