@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from _truth import missed_and_flagged
 
 from zlgis.analysis import lamps as lm
 from zlgis.io import load_layers
@@ -34,22 +35,9 @@ def truth(demo_truth):
     return t
 
 
-def _matches(findings, row):
-    m = (findings["rule"] == row["rule"]) & (findings["feature_id"] == row["feature_id"])
-    if row["related_id"]:
-        m &= findings["related_ids"].str.split(";").map(lambda ids: row["related_id"] in ids)
-    return findings[m]
-
-
-def test_every_planted_case_is_found(truth, findings):
-    missed = [r["case_id"] for _, r in truth[truth["expect"] == "flag"].iterrows()
-              if not len(_matches(findings, r))]
-    assert not missed, f"planted lamp cases not found: {missed}"
-
-
-def test_no_planted_near_miss_is_flagged(truth, findings):
-    near = truth[truth["expect"] == "no_flag"]
-    flagged = [r["case_id"] for _, r in near.iterrows() if len(_matches(findings, r))]
+def test_every_planted_case_is_found_and_no_near_miss_flagged(truth, findings):
+    missed, flagged = missed_and_flagged(truth, findings)
+    assert not missed, f"planted cases not found: {missed}"
     assert not flagged, f"near-misses flagged: {flagged}"
 
 

@@ -624,5 +624,5 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
     out.attrs["notes"] = notes + result["notes"] + [
         f"{p.layer} 第 {p.row} 行（{p.id}）{p.field}：{p.reason}"
         for p in result["problems"].itertuples()]
-    out.attrs["problems"] = result["problems"]
+    out.attrs["problems"] = result["problems"].to_dict("records")
     return out

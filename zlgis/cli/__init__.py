@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "trucks_cmd",       # zlgis check trucks
     "compounds_cmd",    # zlgis check compounds, heating, water, gas
     "lamps_cmd",        # zlgis check lamps
+    "municipal_cmd",    # zlgis check municipal
     "coverage_cmd",     # zlgis coverage
     "waterlogging_cmd", # zlgis waterlogging
     "grids_cmd",        # zlgis grids, zlgis cases

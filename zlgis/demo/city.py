@@ -137,6 +137,18 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
                                                  _mun.rng_lamps(seed, 1), mun_truth)
     layers["tree_incidents"] = _mun.tree_incidents(layers["trees"], _mun.rng_lamps(seed, 2),
                                                    mun_truth)
+    layers["maintenance_zones"] = _mun.maintenance_zones(layers["green_islands"], places.parks,
+                                                         mun_truth)
+    layers["park_facilities"] = _mun.park_facilities(places.parks, _mun.rng_lamps(seed, 3),
+                                                     mun_truth)
+    layers["park_zones"] = _mun.park_zones(places.parks, places.blue_lines, mun_truth)
+    busy = pd.concat([layers[k] for k in ("road_works_permits", "heating_works") if k in layers])
+    permits, layers["road_works"] = _mun.road_works_and_permits(
+        roads, _mun.rng_lamps(seed, 4), mun_truth, busy=busy.geometry if len(busy) else None)
+    # one permit layer: the heating-renewal permits and the other road works' permits
+    layers["road_works_permits"] = pd.concat([layers.get("road_works_permits"), permits],
+                                             ignore_index=True)
+    layers["facility_defects"] = _mun.facility_defects(roads, _mun.rng_lamps(seed, 5), mun_truth)
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():
