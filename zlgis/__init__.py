@@ -58,6 +58,10 @@ API: dict[str, str] = {
     # trucks
     "truck_stops": "zlgis.api.trucks:truck_stops",
     "zone_violations": "zlgis.api.trucks:zone_violations",
+    # municipal facilities and greening
+    "dark_stretches": "zlgis.api.municipal:dark_stretches",
+    "lamp_on_rates": "zlgis.api.municipal:lamp_on_rates",
+    "tree_protection_zones": "zlgis.api.municipal:tree_protection_zones",
     # findings
     "findings_frame": "zlgis.findings:findings_frame",
     "route": "zlgis.api.findings:route",

@@ -7,7 +7,6 @@ import math
 
 import geopandas as gpd
 import pandas as pd
-import pytest
 from shapely.geometry import LineString, Point
 
 from zlgis.analysis import lamps as lm

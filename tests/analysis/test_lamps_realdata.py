@@ -1,44 +1,48 @@
-"""Street lamps on real OSM data: central Helsinki, 586 ``highway=street_lamp`` nodes.
+"""Street lamps on real OSM data: central Helsinki through ``zlgis init`` (the example catalog).
 
-Read directly from the PBF (tests/_helsinki.py) until ``zlgis init`` lands. OSM records no
-lamp state, so every lamp is lit and the on-rate is 100 %; the interest is the dark-stretch
-geometry on real, irregular streets (curved, unsplit OSM ways, lamps on spans over the street).
+586 ``highway=street_lamp`` nodes. OSM records no lamp state, so every lamp counts as lit and
+the on-rate is 100 %; the interest is the dark-stretch geometry on real, irregular streets
+(curved, unsplit OSM ways, lamps hung on spans over the street, footways with their own lamps).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from _helsinki import helsinki
 from zlgis.analysis import lamps as lm
+from zlgis.catalog import Catalog
+from zlgis.io import load_layers
 
 
 @pytest.fixture(scope="module")
-def result(realdata):
-    return lm.analyse(helsinki(realdata))
+def layers(helsinki_catalog):
+    return load_layers(Catalog.load(helsinki_catalog), ["roads", "street_lamps"])
 
 
-def test_helsinki_lamps_are_tied_to_roads_or_listed(realdata, result):
-    layers = helsinki(realdata)
-    # 586 lamps as the README of the extract says; 960 car-road ways
-    assert len(layers["street_lamps"]) == 586 and len(layers["roads"]) == 960
-    # 162 lamps stand more than 30 m from any car road (they light footways, squares and parks):
-    # listed with their reason, never dropped (they still count in the city on-rate)
+@pytest.fixture(scope="module")
+def result(layers):
+    return lm.analyse(layers)
+
+
+def test_helsinki_lamps_are_tied_to_roads_or_listed(layers, result):
+    # 586 lamps as the README of the extract says; 2,459 ways (footways included, 人行道)
+    assert len(layers["street_lamps"]) == 586 and len(layers["roads"]) == 2459
+    # 13 lamps stand more than 30 m from every way (inside squares and parks): listed with
+    # their reason, never dropped (they still count in the city on-rate)
     problems = result["problems"]
-    assert len(problems) == 162 and set(problems["field"]) == {"geometry"}
+    assert len(problems) == 13 and set(problems["field"]) == {"geometry"}
     assert result["rates"]["city"][["in_service", "lit"]].values.tolist() == [[586, 586]]
 
 
 def test_helsinki_dark_stretches(result):
     s = result["stretches"]
-    # the centre is densely lit: 183 car-road ways have lamps of their own, and only 14
-    # stretches (1.3 km) lack a lamp within their class reach, most of them service lanes
-    # (courtyard and yard access, 巷道) whose lamps stand on the buildings, not in OSM
-    assert result["lamps"]["road_id"].nunique() == 183
-    assert len(s) == 14
-    assert s["length_m"].sum() == pytest.approx(1295.4, abs=0.5)
-    by_class = s.groupby("road_class")["length_m"].sum()
-    assert by_class.idxmax() == "巷道"
-    assert (s["length_m"] > 20).all() and (s["length_m"] < 400).all()
+    # the centre is densely lit: 233 ways have lamps of their own, and only 4 stretches
+    # (401 m) of car roads lack a lit lamp within their class reach: three service lanes
+    # (courtyard access, 巷道) whose lamps hang on the walls, not in OSM, and one street
+    assert result["lamps"]["road_id"].nunique() == 233
+    assert len(s) == 4
+    assert s["length_m"].sum() == pytest.approx(401.1, abs=0.5)
+    assert s["road_class"].value_counts().to_dict() == {"巷道": 3, "支路": 1}
+    assert (s["length_m"] > 20).all() and (s["length_m"] < 250).all()
     # proposed sites: at most the class spacing apart along every stretch
-    assert len(result["sites"]) == 56
+    assert len(result["sites"]) == 18

@@ -93,7 +93,8 @@ def lamp_states(lamps: gpd.GeoDataFrame, faults: pd.DataFrame | None = None, *,
     """Lamps with ``in_service`` and ``lit`` at the end of ``as_of``.
 
     A lamp is in service unless its status is a planned one (规划新增); it is lit when its status
-    is a lit one (正常) and no fault of it is open at the end of ``as_of``.
+    is a lit one (正常) and no fault of it is open at the end of ``as_of``. Without a ``status``
+    column every lamp counts as in service and lit.
 
     Parameters
     ----------
@@ -118,7 +119,9 @@ def lamp_states(lamps: gpd.GeoDataFrame, faults: pd.DataFrame | None = None, *,
     """
     cfg = load_lamp_config(config)["status"]
     out = lamps.copy()
-    status = out["status"].astype(str)
+    # a layer without status (an OSM extract) records lamps that exist: in service and lit
+    status = (out["status"].astype(str) if "status" in out
+              else pd.Series(cfg["lit"][0], index=out.index))
     out["in_service"] = ~status.isin(cfg["not_in_service"]).to_numpy()
     lit = status.isin(cfg["lit"]).to_numpy().copy()
     if faults is not None and len(faults):
