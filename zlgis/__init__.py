@@ -60,6 +60,7 @@ API: dict[str, str] = {
     "zone_violations": "zlgis.api.trucks:zone_violations",
     # municipal facilities and greening
     "dark_stretches": "zlgis.api.municipal:dark_stretches",
+    "lamp_sites": "zlgis.api.municipal:lamp_sites",
     "lamp_on_rates": "zlgis.api.municipal:lamp_on_rates",
     "tree_protection_zones": "zlgis.api.municipal:tree_protection_zones",
     # findings

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["dark_stretches", "lamp_on_rates", "tree_protection_zones"]
+__all__ = ["dark_stretches", "lamp_sites", "lamp_on_rates", "tree_protection_zones"]
 
 
 def dark_stretches(roads: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame, *,
@@ -57,6 +57,36 @@ def dark_stretches(roads: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame, *,
         lp["lamp_id"] = [f"L{k + 1}" for k in range(len(lp))]
     states, _ = lm.match_roads(lm.lamp_states(lp), r)
     return lm.dark_stretches(r, states)
+
+
+def lamp_sites(stretches: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Proposed new lamp sites along dark stretches, at most the design spacing apart.
+
+    Parameters
+    ----------
+    stretches : GeoDataFrame
+        From :func:`dark_stretches` (``road_id``, ``road_class``, ``start_m``, ``length_m``).
+
+    Returns
+    -------
+    GeoDataFrame
+        One point per site: ``site_id``, ``road_id``, ``road_class``, ``measure_m``,
+        ``spacing_m`` (the class's design spacing, ``config/lamps.yaml``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import zlgis as zl
+    >>> from shapely.geometry import LineString
+    >>> s = gpd.GeoDataFrame({"road_id": ["R1"], "road_class": ["支路"], "start_m": [0.0],
+    ...                       "end_m": [60.0], "length_m": [60.0]},
+    ...                      geometry=[LineString([(0, 0), (60, 0)])], crs="EPSG:4550")
+    >>> zl.lamp_sites(s)["measure_m"].tolist()
+    [10.0, 30.0, 50.0]
+    """
+    from ..analysis.lamps import propose_sites
+
+    return propose_sites(stretches)
 
 
 def lamp_on_rates(lamps: gpd.GeoDataFrame, *, roads: gpd.GeoDataFrame | None = None,
