@@ -77,6 +77,8 @@ class FieldSpec:
     pattern: str | None = None
     #: Source value -> catalog value (``"*"``: every other non-empty value).
     values: dict[str, Any] | None = None
+    #: Chinese label shown to users (popups, Excel); default the first Chinese alias.
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,15 @@ class LayerSpec:
         return None
 
     def alias(self, name: str) -> str:
-        """The first Chinese alias of a canonical field (what a bureau user calls it)."""
+        """What a bureau user calls a field: its ``title``, else its first Chinese alias, else
+        its first alias (the canonical name when it has none)."""
         f = self.fields.get(name)
-        return f.aliases[0] if f and f.aliases else name
+        if f is None:
+            return name
+        if f.title:
+            return f.title
+        cjk = [a for a in f.aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)]
+        return (cjk or list(f.aliases) or [name])[0]
 
 
 @dataclass
@@ -267,7 +275,8 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
         fields[name] = FieldSpec(
             name=name, type=ftype, required=bool(f.get("required", False)),
             allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases") or ()),
-            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values)
+            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values,
+            title=str(f["title"]) if f.get("title") else None)
     public = tuple(spec.get("public") or ())
     unknown = [p for p in public if p not in fields]
     if unknown:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .rules import Rule, missing_needs, rules, skip_message
 
-__all__ = ["skipped_rules", "skip_lines", "disabled_checks"]
+__all__ = ["skipped_rules", "skip_lines", "disabled_rules", "disabled_checks"]
 
 
 def skipped_rules(layers: Mapping[str, Any], *, checks: Iterable[str] | None = None,
@@ -47,14 +47,20 @@ def skip_lines(layers: Mapping[str, Any], *, checks: Iterable[str] | None = None
     return [skip_message(r, miss) for r, miss in skipped_rules(layers, checks=checks)]
 
 
+def disabled_rules(missing: Iterable[str]) -> dict[str, list[Rule]]:
+    """Missing layer id -> the registered rules that need it."""
+    return {lid: [r for r in rules() if any(n.partition(".")[0] == lid for n in r.needs)]
+            for lid in missing}
+
+
 def disabled_checks(catalog: Any, missing: Iterable[str]) -> list[str]:
     """For each missing layer id, one Chinese line naming the rules it disables."""
     from .catalog import Catalog
 
     default = Catalog.load().layers
     lines = []
-    for lid in missing:
-        hit = [r.label for r in rules() if any(n.partition(".")[0] == lid for n in r.needs)]
+    for lid, hit_rules in disabled_rules(missing).items():
+        hit = [r.label for r in hit_rules]
         spec = catalog.layers.get(lid) or default.get(lid)
         title = spec.title if spec is not None else lid
         if hit:

@@ -644,3 +644,20 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert [(i["row"], i["code"]) for i in data["issues"]] == [(1, "null_geometry")]
     assert res.stderr == ""  # not a TTY: no progress lines
+
+
+def test_layers_marks_what_each_missing_layer_disables(realdata, capsys):
+    """Swellendam has no toilets and no truck data: `zlgis layers` says which checks that
+    disables (from each rule's `needs` in the rule registry)."""
+    import json
+
+    from zlgis.io.examples import example_catalog
+
+    cat = str(example_catalog("swellendam"))
+    assert main(["layers", "--catalog", cat]) == 1  # campaign layers missing
+    out = capsys.readouterr().out
+    assert "  缺少图层 toilets（公共厕所）：以下检查不能运行：公厕盲区" in out.splitlines()
+    main(["layers", "--catalog", cat, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["disables"]["toilets"] == ["toilet_uncovered"]
+    assert "roads" not in data["disables"] and "buildings" not in data["disables"]

@@ -101,9 +101,14 @@ def cmd_layers(args: argparse.Namespace) -> int:
                      "crs": spec.crs, "path": str(spec.path) if spec.path else None,
                      "layer": spec.layer, "features": n, "status": status})
     bad = [r for r in rows if r["status"] in ("文件缺失", "无法读取", "未给出文件")]
+    from ..skips import disabled_checks, disabled_rules
+
+    absent = catalog.missing_required() + [r["id"] for r in bad]
     if getattr(args, "json", False):
         print(json.dumps({"catalog": str(catalog.path), "working_crs": catalog.working_crs,
-                          "layers": rows, "missing_required": catalog.missing_required()},
+                          "layers": rows, "missing_required": catalog.missing_required(),
+                          "disables": {k: [r.id for r in v]
+                                       for k, v in disabled_rules(absent).items() if v}},
                          ensure_ascii=False, indent=1))
     else:
         print(f"图层目录：{catalog.path}（工作坐标系 {catalog.working_crs}）")
@@ -115,6 +120,9 @@ def cmd_layers(args: argparse.Namespace) -> int:
         missing = catalog.missing_required()
         if missing:
             print(f"图层目录缺少活动所需的图层：{'、'.join(missing)}")
+        for line in disabled_checks(catalog, absent):
+            if "不能运行" in line:
+                print(f"  {line}")
         print(f"共 {len(rows)} 个图层" + (f"，{len(bad)} 个文件缺失或无法读取" if bad else ""))
     return 1 if bad or catalog.missing_required() else 0
 

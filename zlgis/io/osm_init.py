@@ -49,6 +49,9 @@ from .readers import read_source
 __all__ = ["InitResult", "init_from_osm", "parse_number", "GPKG_NAME"]
 
 GPKG_NAME = "osm_layers.gpkg"
+#: Chinese titles of fields the default catalog does not name for that layer.
+_TITLES = {"name": "名称", "category": "类别", "species": "树种", "bridge": "桥梁",
+           "road_class": "道路等级", "width": "宽度", "road_id": "道路编号", "road_name": "道路名称"}
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
 _POINT_TAGS = ("amenity", "natural", "highway", "recycling_type", "operator", "species",
@@ -248,7 +251,8 @@ def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
             "name": {"type": "str", "aliases": ["name"]},
             "road_class": _field(base, "roads", "road_class", required=True, aliases=["highway"],
                                  values=dict(roads_cfg["road_class"])),
-            "width": _field(base, "roads", "width", required=True, aliases=["width_m"], min=1),
+            "width": _field(base, "roads", "width", required=True, aliases=["width_m"], min=1,
+                            title="道路宽度"),
             "lanes": _field(base, "roads", "lanes", aliases=["lanes"]),
             "bridge": {"type": "bool", "aliases": ["bridge"]}},
         "public": ["road_id", "name", "road_class", "width"]}
@@ -317,6 +321,12 @@ def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
                        "fields": fields, "public": [id_field, "name"]}
     layers = {k: v for k, v in layers.items()
               if k in ("boundary", "dem", "red_lines") or found.get(k, 0) > 0}
+    for lid, spec in layers.items():  # Chinese field titles for popups and tables
+        known = (base.get(lid) or {}).get("fields") or {}
+        for name, f in (spec.get("fields") or {}).items():
+            aliases = (known.get(name) or {}).get("aliases") or []
+            f.setdefault("title", str(aliases[0]) if aliases else _TITLES.get(
+                name, "编号" if name == spec.get("id_field") else name))
     return {
         "version": 1,
         "name": f"{city}图层目录（由 zlgis init 从 OpenStreetMap 生成）",

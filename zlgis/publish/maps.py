@@ -621,10 +621,12 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         if b.public and lid not in allowed:
             continue
         osm_data |= _osm_derived(spec)
+        # internal popups: the catalog's fields under their Chinese titles; a source's other
+        # columns (OSM tags, GIS housekeeping) only for a layer whose catalog names no field
         fields = (public_fields(spec) if b.public else
-                  [*[f for f in spec.fields if f in gdf.columns],
-                   *[c for c in gdf.columns if c not in spec.fields and c != gdf.geometry.name
-                     and not str(c).startswith("_")]])
+                  [f for f in spec.fields if f in gdf.columns]
+                  or [c for c in gdf.columns if c != gdf.geometry.name
+                      and not str(c).startswith("_")])
         fields = [f for f in fields if f in gdf.columns]
         tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
         hidden = cfg.get("hidden_by_default", {}).get(b.profile, ["roads"])
@@ -999,8 +1001,8 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
         html = _assets.with_integrity(html)
     max_mb = float(_cfg()["public"].get("max_mb", 5))
     if getattr(m, "zlgis_profile", None) == "public" and len(html.encode()) > max_mb * 1e6:
-        log.warning("public map %s is %.1f MB (more than %.0f MB): phones may struggle",
-                    path, len(html.encode()) / 1e6, max_mb)
+        log.warning("公众地图 %s 大小为 %.1f MB，超过 %.0f MB 的上限，手机上可能打开缓慢",
+                    path.name, len(html.encode()) / 1e6, max_mb)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return path
