@@ -79,6 +79,7 @@ __all__ = [
     "run_checks",
     "publish_week",
     "map_context",
+    "map_findings",
     "run_weekly",
 ]
 
@@ -409,6 +410,36 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
             for profile in ("internal", "public")}
 
 
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def map_findings(findings: gpd.GeoDataFrame, limit: int | None = None
+                 ) -> tuple[gpd.GeoDataFrame, int]:
+    """The findings a weekly map draws (at most ``limit``, default ``maps.max_findings_features``
+    of ``ledger.yaml``: the most severe first, then by id) and how many are left to the
+    GeoPackage.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> f = gpd.GeoDataFrame({"finding_id": list("abcd"),
+    ...                       "severity": ["low", "high", "medium", "high"]}, geometry=[None] * 4)
+    >>> part, left = map_findings(f, limit=2)
+    >>> part["finding_id"].tolist(), left
+    (['b', 'd'], 2)
+    """
+    from .config import load_config
+
+    if limit is None:
+        limit = int((load_config("ledger").get("maps") or {}).get("max_findings_features", 3000))
+    if len(findings) <= limit:
+        return findings, 0
+    rank = findings["severity"].map(_SEVERITY_ORDER).fillna(3)
+    order = pd.DataFrame({"r": rank.to_numpy(), "id": findings["finding_id"].astype(str).to_numpy()}
+                         ).sort_values(["r", "id"], kind="stable").index[:limit]
+    return findings.iloc[sorted(order)], len(findings) - limit
+
+
 def _write_maps(folder: Path, public_folder: Path,
                 context: Mapping[str, Mapping[str, gpd.GeoDataFrame]],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
@@ -423,7 +454,11 @@ def _write_maps(folder: Path, public_folder: Path,
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
         path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
-        m = build_map(context[profile], data, catalog=catalog, profile=profile, title=title)
+        part = data if profile == "internal" else data[data["public"].fillna(False).astype(bool)]
+        part, left = map_findings(part)
+        if left:
+            title += f"（图上显示最严重的 {len(part)} 个，另有 {left} 个见问题数据 GeoPackage 和台账）"
+        m = build_map(context[profile], part, catalog=catalog, profile=profile, title=title)
         save_map(m, path)  # offline-safe: local assets wherever installed
         del m
         if profile == "internal":
