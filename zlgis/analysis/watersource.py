@@ -42,7 +42,7 @@ from ..errors import InputError
 from ..findings import assign_grids, concat_findings
 from ._ruled import rule_findings, run_rules, value
 
-__all__ = ["water_config", "zone_levels", "zone_buildings", "zone_sites", "zone_reports",
+__all__ = ["water_config", "river_zones", "zone_levels", "zone_buildings", "zone_sites", "zone_reports",
            "run_check"]
 
 ZONES = "water_source_zones"
@@ -51,6 +51,35 @@ ZONES = "water_source_zones"
 def water_config() -> dict[str, Any]:
     """The ``water.yaml`` presets."""
     return load_config("water")
+
+
+def river_zones(rivers: gpd.GeoDataFrame, *, name: str = "", config: dict[str, Any] | None = None
+                ) -> gpd.GeoDataFrame:
+    """Land protection zones along river centre lines, for a bureau that has none drawn yet.
+
+    Level 1 is every point within ``river_level1_land_m`` of a river line, level 2 within
+    ``river_level2_land_m`` outside level 1 (HJ 338-2018 §6.1; the water area and the lengths
+    upstream and downstream of the intake are for the environment bureau to fix). Rivers
+    without a geometry are left out and counted in ``attrs["skipped"]``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> r = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1000, 0)]), None], crs="EPSG:32734")
+    >>> z = river_zones(r)
+    >>> z["level"].tolist(), z.attrs["skipped"], round(float(z.area.iloc[0]) / 1e4, 1)
+    (['一级', '二级'], 1, 10.8)
+    """
+    d = (config or water_config())["delineation"]
+    ok = rivers.geometry.notna() & ~rivers.geometry.is_empty
+    lines = shapely.union_all(np.asarray(rivers.geometry[ok].values, dtype=object))
+    z1 = shapely.buffer(lines, float(value(d["river_level1_land_m"])))
+    z2 = shapely.difference(shapely.buffer(lines, float(value(d["river_level2_land_m"]))), z1)
+    out = gpd.GeoDataFrame({"zone_id": ["RZ-1", "RZ-2"], "name": [name, name],
+                            "level": ["一级", "二级"], "source_type": ["河流型", "河流型"]},
+                           geometry=[z1, z2], crs=rivers.crs)
+    out.attrs["skipped"] = int((~ok).sum())
+    return out
 
 
 def zone_levels(zones: gpd.GeoDataFrame, *, config: dict[str, Any] | None = None) -> np.ndarray:
