@@ -35,8 +35,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zlgis.analysis.heating import (heated_buildings, station_loads, supply_areas,  # noqa: E402
-                                    supply_areas_networkx)
+from zlgis.analysis.heating import (  # noqa: E402
+    heated_buildings,
+    station_loads,
+    supply_areas,
+    supply_areas_networkx,
+)
 from zlgis.analysis.network import StreetGraph  # noqa: E402
 
 SHARED = Path("/work/team/bench-1m")

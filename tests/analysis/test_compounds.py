@@ -6,8 +6,14 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Polygon, box
 
-from zlgis.analysis.compounds import (compound_ledger, fire_lane_blockages, green_encroachments,
-                                      ledger_findings, subdistrict_shares, target_shares)
+from zlgis.analysis.compounds import (
+    compound_ledger,
+    fire_lane_blockages,
+    green_encroachments,
+    ledger_findings,
+    subdistrict_shares,
+    target_shares,
+)
 from zlgis.errors import InputError
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
@@ -47,7 +46,8 @@ def test_thirteen_audits_hand_checked(demo_catalog, layers, demo_truth):
     """Each of the 13 compounds under construction, for each of the 17 categories: a shortfall
     exactly where one was planted. Hand check: a planted gap has no facility of its category
     within the walking distance *in a straight line* (a lower bound of the walk); every other
-    category has a facility touching the compound (distance 0)."""
+    category has a facility touching the compound (distance 0).
+    """
     from zlgis.analysis.coverage import street_graph
     from zlgis.analysis.lifecircle import lifecircle_audit
 

@@ -6,9 +6,15 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from zlgis.analysis.gas import (check_pipelines, facilities_without_sign, gas_config,
-                                pipeline_clearances, route_outside_reserve, run_check)
 from zlgis.analysis._ruled import value
+from zlgis.analysis.gas import (
+    check_pipelines,
+    facilities_without_sign,
+    gas_config,
+    pipeline_clearances,
+    route_outside_reserve,
+    run_check,
+)
 from zlgis.errors import InputError
 
 CLASSES = list(gas_config()["clearance_m"])

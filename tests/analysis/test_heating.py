@@ -10,9 +10,16 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from zlgis.analysis.heating import (check_stations, complaints_by_station, heated_buildings,
-                                    station_hazards, station_loads, supply_areas,
-                                    supply_areas_networkx, works_against_permits)
+from zlgis.analysis.heating import (
+    check_stations,
+    complaints_by_station,
+    heated_buildings,
+    station_hazards,
+    station_loads,
+    supply_areas,
+    supply_areas_networkx,
+    works_against_permits,
+)
 from zlgis.analysis.network import StreetGraph
 from zlgis.errors import InputError
 

@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .network import StreetGraph, multi_source, nearest_facility, snap_points
 from ._ruled import rule_findings, value
+from .network import StreetGraph, multi_source, nearest_facility, snap_points
 
 __all__ = ["solve_assignment", "is_contiguous", "station_adjacency", "rebalance",
            "rebalance_findings"]

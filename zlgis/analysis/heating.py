@@ -45,8 +45,8 @@ import shapely
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
-from .network import StreetGraph, nearest_facility
 from ._ruled import rule_findings, run_rules, value
+from .network import StreetGraph, nearest_facility
 
 __all__ = [
     "heating_config",

@@ -46,10 +46,10 @@ import shapely
 
 from ..errors import InputError
 from ..findings import concat_findings
+from ._ruled import rule_findings, value
 from .compounds import _check_areas, compounds_config
 from .coverage import facility_distances
 from .network import StreetGraph
-from ._ruled import rule_findings, value
 
 __all__ = ["lifecircle_audit", "premises_audit", "audit_findings"]
 

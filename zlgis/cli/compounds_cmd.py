@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
+from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 
 __all__ = ["register", "run"]
 
@@ -105,8 +105,13 @@ def _compound_tables(layers: dict[str, Any], out: Path) -> None:
 
 def _heating_tables(layers: dict[str, Any], out: Path, as_of: Any) -> None:
     from ..analysis.heatbalance import changed_buildings, rebalance
-    from ..analysis.heating import (complaints_by_station, heated_buildings, station_hazards,
-                                    station_loads, supply_areas)
+    from ..analysis.heating import (
+        complaints_by_station,
+        heated_buildings,
+        station_hazards,
+        station_loads,
+        supply_areas,
+    )
     from ..analysis.network import StreetGraph
 
     st = layers["heat_stations"]

@@ -123,7 +123,6 @@ def _rect_in(geom: Any, w: float, h: float, where: str) -> Any:
 
 def _facilities(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth) -> None:
     c = L["residential_compounds"]
-    b = L["buildings"]
     rows: list[dict[str, Any]] = []
 
     def add(geom: Any, cid: str, cat: str, area: float | None = None, status: str = "已建",
@@ -172,6 +171,20 @@ def _facilities(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth:
         truth.add("compounds", "compound_green_encroached", "residential_compounds", cids[k],
                   related_id=sid, expect=kind,
                   note="shed on compound green" if kind == "flag" else "shed touching the green's edge")
+    _life_circle_facilities(L, rng, truth, add)
+    L["compound_facilities"] = gpd.GeoDataFrame(pd.DataFrame(rows).drop(columns="geometry"),
+                                                geometry=[r["geometry"] for r in rows],
+                                                crs=c.crs)
+
+
+def _life_circle_facilities(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator,
+                            truth: Truth, add: Any) -> None:
+    """Life-circle facilities city-wide and the planned ones of the 13 compounds, with gaps."""
+    c = L["residential_compounds"]
+    b = L["buildings"]
+    uc = c["under_construction"].astype(bool).to_numpy()
+    cids = c["compound_id"].astype(str).to_numpy()
+    cgeom = np.asarray(c.geometry.values)
     # life-circle facilities in public-service (and shop) buildings, away from planted gaps
     target = np.flatnonzero(uc)
     cats = [(lv, lim, cat) for lv, (lim, cl) in LIFE_CATEGORIES.items() for cat in cl]
@@ -231,9 +244,6 @@ def _facilities(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth:
                       expect="flag" if n_ < 9 else "no_flag", value=need_cs,
                       note="convenience premises half the minimum" if n_ < 9 else
                       "convenience premises exactly at the minimum")
-    L["compound_facilities"] = gpd.GeoDataFrame(pd.DataFrame(rows).drop(columns="geometry"),
-                                                geometry=[r["geometry"] for r in rows],
-                                                crs=c.crs)
 
 
 # -------------------------------------------------------------------------------------- heating
