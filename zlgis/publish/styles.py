@@ -71,6 +71,11 @@ LAYER_STYLES: dict[str, dict[str, Any]] = {
     **{lid: {"color": c, "weight": 2.5, "fillColor": c, "fillOpacity": 0.12,
              "dashArray": None, "legend": CONTROL_LINE_LABELS[lid]}
        for lid, c in CONTROL_LINE_COLORS.items()},
+    "water_source_zones": {"color": "#08519c", "weight": 2, "fillColor": "#9ecae1",
+                           "fillOpacity": 0.2, "dashArray": "6 3", "legend": "饮用水水源保护区"},
+    "heat_stations": {"color": "#ffffff", "weight": 1, "fillColor": "#d7301f", "fillOpacity": 1.0,
+                      "radius": 5, "legend": "换热站"},
+    "gas_pipelines": {"color": "#fdae61", "weight": 2.5, "opacity": 0.9, "legend": "燃气管线"},
     "parks": {"color": "#1a9850", "weight": 1, "fillColor": "#66bd63", "fillOpacity": 0.45,
               "legend": "公园与广场"},
     "green_islands": {"color": "#4d9221", "weight": 1, "fillColor": "#a6d96a",
