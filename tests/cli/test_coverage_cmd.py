@@ -163,3 +163,24 @@ def test_output_is_replaced_atomically(tmp_path, topic, capsys):
     main(["coverage", topic, "--catalog", str(cat), "--out", str(out), "--no-map", "--quiet"])
     assert (out / "findings.csv").read_bytes() == first
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_no_residential_buildings_is_said_not_a_traceback(helsinki_catalog, tmp_path, capsys):
+    """A catalog whose value map makes no building a home (every OSM value -> 其他): the
+    command says why there is no coverage figure instead of failing."""
+    import yaml
+
+    from zlgis._yaml import safe_load
+
+    raw = safe_load(helsinki_catalog.read_text(encoding="utf-8"))
+    raw["data_dir"] = str(helsinki_catalog.parent.resolve())
+    raw["layers"]["buildings"]["fields"]["use"]["values"] = {"*": "其他"}
+    cat = tmp_path / "catalog.yaml"
+    cat.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    code = main(["coverage", "toilets", "--method", "radius", "--catalog", str(cat), "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "0 栋住宅" in out
+    assert ("  没有居住建筑（建筑用途为 住宅），无法计算覆盖率：请检查图层目录中 buildings 的用途字段及其值映射"
+            "（values）") in out.splitlines()

@@ -103,6 +103,8 @@ class CoverageResult:
                   indicator: str | None = None) -> float:
         """Covered share for one measure (``buildings``, ``population``, ``land``)."""
         t = self.indicators
+        if t.empty:
+            return float("nan")
         sel = (t["measure"] == measure) & (t["district"] == district)
         if indicator is not None:
             sel &= t["indicator"] == indicator

@@ -322,11 +322,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_summary(result: Any, sites: Any, transfer_sites: Any) -> None:
     from ..analysis.coverage_inputs import ALL, MEASURE_TITLES, METHOD_TITLES
+    from ..config import load_config
 
     print(f"{TOPIC_TITLES[result.topic]}服务覆盖（{METHOD_TITLES[result.method]}）："
           f"{len(result.facilities)} 处设施，{len(result.demand)} 栋住宅")
     ind = result.indicators
-    for name in dict.fromkeys(ind["indicator"]):
+    if ind.empty or "indicator" not in ind:
+        uses = "、".join(load_config("coverage")["demand"].get("residential_uses", ["住宅"]))
+        print(f"  没有居住建筑（建筑用途为 {uses}），无法计算覆盖率：请检查图层目录中 buildings 的"
+              "用途字段及其值映射（values）")
+    for name in dict.fromkeys(ind["indicator"] if "indicator" in ind else []):
         sub = ind[(ind["indicator"] == name) & (ind["district"] == ALL)]
         parts = [f"{MEASURE_TITLES.get(r.measure, r.measure)} {r.share:.1%}"
                  for r in sub.itertuples() if r.share == r.share]
