@@ -63,6 +63,13 @@ API: dict[str, str] = {
     "lamp_sites": "zlgis.api.municipal:lamp_sites",
     "lamp_on_rates": "zlgis.api.municipal:lamp_on_rates",
     "tree_protection_zones": "zlgis.api.municipal:tree_protection_zones",
+    # residential compounds, heating, water sources and gas (issue 17)
+    "compound_ledger": "zlgis.api.utilities:compound_ledger",
+    "lifecircle_audit": "zlgis.api.utilities:lifecircle_audit",
+    "heat_supply": "zlgis.api.utilities:heat_supply",
+    "rebalance_heating": "zlgis.api.utilities:rebalance_heating",
+    "gas_clearances": "zlgis.api.utilities:gas_clearances",
+    "water_zone_buildings": "zlgis.api.utilities:water_zone_buildings",
     # findings
     "findings_frame": "zlgis.findings:findings_frame",
     "route": "zlgis.api.findings:route",

@@ -22,7 +22,7 @@ import geopandas as gpd
 
 from ..findings import empty_findings, make_findings
 
-__all__ = ["value", "rule_findings", "run_rules"]
+__all__ = ["value", "rule_findings", "run_rules", "prepare"]
 
 
 def value(entry: Any) -> Any:
@@ -53,3 +53,18 @@ def run_rules(check: str, layers: Mapping[str, Any]) -> tuple[set[str], list[str
         else:
             ok.add(r.id)
     return ok, notes
+
+
+def prepare(check: str, catalog: Any, layers: Mapping[str, Any] | None, ids: Sequence[str]
+            ) -> tuple[dict[str, Any], set[str], list[str]]:
+    """An adapter's start: load the layers of ``ids`` the caller did not pass (those in the
+    catalog), then the rules of ``check`` that can run and the skip lines of the others."""
+    layers = dict(layers or {})
+    missing = [lid for lid in ids if lid not in layers and catalog is not None
+               and lid in getattr(catalog, "layers", {})]
+    if missing:
+        from ..io import load_layers
+
+        layers.update(load_layers(catalog, missing))
+    ok, notes = run_rules(check, layers)
+    return layers, ok, notes

@@ -45,7 +45,7 @@ import shapely
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
-from ._ruled import rule_findings, run_rules, value
+from ._ruled import prepare, rule_findings, value
 
 __all__ = [
     "compounds_config",
@@ -382,14 +382,7 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
     """
     from .lifecircle import audit_findings
 
-    layers = dict(layers or {})
-    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
-    ok, notes = run_rules("compounds", layers)
+    layers, ok, notes = prepare("compounds", catalog, layers, _LAYERS)
     frames = []
     if "residential_compounds" in layers:
         fac = layers.get(FAC)

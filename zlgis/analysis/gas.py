@@ -40,7 +40,7 @@ import shapely
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
-from ._ruled import rule_findings, run_rules, value
+from ._ruled import prepare, rule_findings, value
 
 __all__ = ["gas_config", "check_pipelines", "pipeline_clearances", "route_outside_reserve",
            "facilities_without_sign", "run_check"]
@@ -152,14 +152,7 @@ _LAYERS = [PIPES, "gas_facilities", "buildings", "red_lines", "yellow_lines", "g
 def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: date | None = None) -> gpd.GeoDataFrame:
     """Gas findings for the weekly run (rules in ``config/rules/gas.yaml``)."""
-    layers = dict(layers or {})
-    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
-    ok, notes = run_rules("gas", layers)
+    layers, ok, notes = prepare("gas", catalog, layers, _LAYERS)
     frames = []
     pipes = layers.get(PIPES)
     if "gas_clearance" in ok:

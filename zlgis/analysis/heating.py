@@ -45,7 +45,7 @@ import shapely
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
-from ._ruled import rule_findings, run_rules, value
+from ._ruled import prepare, rule_findings, value
 from .network import StreetGraph, nearest_facility
 
 __all__ = [
@@ -408,14 +408,7 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
     """
     from .heatbalance import rebalance_findings
 
-    layers = dict(layers or {})
-    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
-    ok, notes = run_rules("heating", layers)
+    layers, ok, notes = prepare("heating", catalog, layers, _LAYERS)
     cfg = heating_config()
     frames = []
     st = layers.get(STATIONS)

@@ -40,7 +40,7 @@ import shapely
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
-from ._ruled import rule_findings, run_rules, value
+from ._ruled import prepare, rule_findings, value
 
 __all__ = ["water_config", "river_zones", "zone_levels", "zone_buildings", "zone_sites", "zone_reports",
            "run_check"]
@@ -175,14 +175,7 @@ _LAYERS = [ZONES, "buildings", "construction_sites", "hotline_cases", "grids"]
 def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: date | None = None) -> gpd.GeoDataFrame:
     """Water-source findings for the weekly run (rules in ``config/rules/water.yaml``)."""
-    layers = dict(layers or {})
-    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
-    ok, notes = run_rules("water", layers)
+    layers, ok, notes = prepare("water", catalog, layers, _LAYERS)
     frames = []
     zones = layers.get(ZONES)
     if zones is not None and ({"water_zone1_building", "water_zone2_polluting"} & ok):
