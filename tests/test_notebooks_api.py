@@ -17,9 +17,6 @@ import pytest
 import zlgis
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-#: Notebooks of checks whose functions have not joined ``zlgis.API`` yet, with the issue that
-#: brings them. The list may only shrink: an entry whose notebook passes fails the test.
-NOT_YET_PUBLIC: dict[str, str] = {}
 
 
 def _code(path: Path) -> str:
@@ -66,8 +63,5 @@ def violations(source: str) -> list[str]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_uses_only_the_public_api(path: Path) -> None:
     found = violations(_code(path))
-    if path.stem in NOT_YET_PUBLIC:
-        assert found, f"{path.name} now uses only the public API: remove it from NOT_YET_PUBLIC"
-        return
     assert "import zlgis as zl" in _code(path)
     assert not found, f"{path.name}: {found}"
