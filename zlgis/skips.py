@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .rules import Rule, missing_needs, rules, skip_message
+from .rules import Rule, missing_needs, skip_message
+from .rules import rules as _all_rules
 
 __all__ = ["skipped_rules", "skip_lines", "disabled_rules", "disabled_checks"]
 
@@ -30,10 +31,8 @@ __all__ = ["skipped_rules", "skip_lines", "disabled_rules", "disabled_checks"]
 def skipped_rules(layers: Mapping[str, Any], *, checks: Iterable[str] | None = None,
                   rules: Iterable[Rule] | None = None) -> list[tuple[Rule, list[str]]]:
     """Rules (of ``checks``, default all registered) whose needs ``layers`` does not meet."""
-    from . import rules as registry
-
     pool = list(rules) if rules is not None else [
-        r for r in registry.rules() if checks is None or r.check in set(checks)]
+        r for r in _all_rules() if checks is None or r.check in set(checks)]
     out = []
     for r in pool:
         miss = missing_needs(r, layers)
@@ -49,7 +48,7 @@ def skip_lines(layers: Mapping[str, Any], *, checks: Iterable[str] | None = None
 
 def disabled_rules(missing: Iterable[str]) -> dict[str, list[Rule]]:
     """Missing layer id -> the registered rules that need it."""
-    return {lid: [r for r in rules() if any(n.partition(".")[0] == lid for n in r.needs)]
+    return {lid: [r for r in _all_rules() if any(n.partition(".")[0] == lid for n in r.needs)]
             for lid in missing}
 
 

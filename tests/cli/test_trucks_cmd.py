@@ -109,3 +109,18 @@ def test_check_trucks_bad_date(tmp_path: Path, bad: str, capsys) -> None:
         main(["check", "trucks", "--out", str(tmp_path), "--as-of", bad])
     assert exc.value.code == 2
     assert "日期" in capsys.readouterr().err
+
+
+def test_city_without_truck_data_needs_no_salt_and_says_why(realdata, tmp_path, capsys,
+                                                            monkeypatch):
+    """Swellendam has no truck layers: no plate salt is asked for, and each truck rule that
+    cannot run is named with the layer it lacks."""
+    from zlgis.io.examples import example_catalog
+
+    monkeypatch.delenv("ZLGIS_PLATE_SALT", raising=False)
+    code = main(["check", "trucks", "--catalog", str(example_catalog("swellendam")), "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert "  未检查：货车违停（缺少图层 truck_no_parking_zones、truck_pings）" in out
+    assert "  未检查：缺少货车停放点（缺少图层 truck_parking）" in out

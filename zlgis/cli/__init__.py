@@ -126,14 +126,20 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
     return layers, notes
 
 
-def print_rule_counts(findings: Any, check: str, *, unit: str = "") -> None:
-    """Print one line per rule of ``check`` with findings: its registered title and count."""
+def print_rule_counts(findings: Any, check: str, *, unit: str = "",
+                      layers: Any = None) -> None:
+    """Print one line per rule of ``check`` with findings: its registered title and count; with
+    ``layers`` (layer id -> frame, or None for a layer known to exist), also one line per rule
+    that could not run and why (:func:`zlgis.skips.skip_lines`)."""
     from ..rules import rules
+    from ..skips import skip_lines
 
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     for r in rules(check):
         if counts.get(r.id):
             print(f"  {r.title}：{counts[r.id]}{unit}")
+    for line in skip_lines(layers, checks=[check]) if layers is not None else ():
+        print(f"  {line}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         nb = len(layers.get("buildings", []))
         print(f"五线管控检查：{nb} 栋建筑，共 {len(findings)} 个问题")
-        print_rule_counts(findings, "controllines")
+        print_rule_counts(findings, "controllines", layers=layers)
         if len(findings):
             sev = findings["severity"].value_counts().to_dict()
             print(f"  严重程度：高 {sev.get('high', 0)}，中 {sev.get('medium', 0)}，"

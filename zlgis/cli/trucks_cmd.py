@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
                          ensure_ascii=False))
     else:
         print(f"大车进城检查（截至 {findings.attrs.get('as_of')} 的 7 天）：共 {len(findings)} 个问题")
-        print_rule_counts(findings, "trucks")
+        print_rule_counts(findings, "trucks",
+                          layers={lid: None for lid in catalog.layers})
         for n in notes:
             print(f"  注意：{n}", file=sys.stderr)
         print(f"结果已写入 {gpkg} 和 {csv}")
