@@ -24,6 +24,13 @@ def test_verbs_write_findings_and_tables(verb, table, demo_catalog, tmp_path, ca
     if table:
         t = pd.read_csv(tmp_path / table, encoding="utf-8-sig")
         assert len(t) > 0 and any("\u4e00" <= c[0] <= "\u9fff" for c in t.columns)
+    if verb == "compounds":
+        for key in ("property_service", "fee_disclosure"):
+            png = (tmp_path / f"subdistrict_{key}.png").read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        shares = gpd.read_file(tmp_path / "subdistrict_shares.gpkg")
+        # the demo city's six subdistricts, each with its share between 0 and 1
+        assert len(shares) == 6 and shares["property_service_share"].between(0, 1).all()
 
 
 def test_station_without_capacity_is_one_message(demo_city, tmp_path, capsys):

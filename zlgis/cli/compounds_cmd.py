@@ -5,7 +5,8 @@ rules that need them are listed as not checked), runs the check's adapter and wr
 ``--out``: ``<check>_findings.gpkg`` / ``.csv`` (Chinese headers) and the check's own tables:
 
 * compounds: ``compound_ledger.csv`` (one row per compound), ``compound_targets.csv`` (the plan's
-  targets as shares), ``subdistrict_shares.gpkg`` (choropleth per subdistrict) and
+  targets as shares), ``subdistrict_shares.gpkg`` and the choropleths
+  ``subdistrict_property_service.png`` / ``subdistrict_fee_disclosure.png`` (per subdistrict) and
   ``lifecircle_audit.csv`` (the 13 compounds under construction, one row per facility);
 * heating: ``heat_station_loads.csv`` (supply area, load, capacity, margin per station),
   ``heat_station_hazards.csv``, ``heating_complaints.csv`` (per station) and, when the
@@ -97,6 +98,13 @@ def _compound_tables(layers: dict[str, Any], out: Path) -> None:
     shares = subdistrict_shares(led, layers.get("grids"))
     with atomic_path(out / "subdistrict_shares.gpkg") as tmp:
         shares.to_file(tmp, layer="subdistrict_shares", driver="GPKG")
+    from ..publish.charts import choropleth_chart
+
+    goals = target_shares(led).set_index("target")["goal"]
+    for key, title in (("property_service", "各街道物业服务覆盖率（目标100%）"),
+                       ("fee_disclosure", "各街道物业收费信息公开率（目标100%）")):
+        choropleth_chart(shares, f"{key}_share", out / f"subdistrict_{key}.png", title=title,
+                         label="subdistrict", goal=float(goals[key]))
     if "compound_facilities" in layers and "roads" in layers:
         a = lifecircle_audit(layers["residential_compounds"], layers["compound_facilities"],
                              graph=street_graph(layers))

@@ -20,12 +20,14 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from ..config import department_name
 from ..io.atomic import atomic_path
 
-__all__ = ["STATUS_COLORS", "cjk_font", "status_department_chart", "trend_chart"]
+__all__ = ["STATUS_COLORS", "cjk_font", "status_department_chart", "trend_chart",
+           "choropleth_chart"]
 
 #: Colour of every status in charts (and maps).
 STATUS_COLORS: dict[str, str] = {
@@ -135,3 +137,43 @@ def trend_chart(counts: pd.DataFrame, path: str | os.PathLike[str], *,
         ax.set_ylim(bottom=0)
         fig.tight_layout()
         return _save(fig, path)
+
+
+def choropleth_chart(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike[str], *,
+                     title: str, label: str = "name", goal: float | None = None) -> Path:
+    """A choropleth of a share (0..1) per area, each area labelled with its name and percentage.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        Polygons (e.g. subdistricts) with ``column`` and ``label``.
+    goal : float, optional
+        The target share; areas below it are outlined in red.
+    """
+    import matplotlib
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    with matplotlib.rc_context(_rc()):
+        fig = _figure(7, 7)
+        ax = fig.add_subplot()
+        norm = Normalize(0.0, 1.0)
+        cmap = colormaps["YlGn"]
+        for geom, v, name in zip(areas.geometry, areas[column], areas[label]):
+            if geom is None or geom.is_empty:
+                continue
+            below = goal is not None and pd.notna(v) and v < goal
+            gpd.GeoSeries([geom]).plot(ax=ax, color=cmap(norm(v)) if pd.notna(v) else "#dddddd",
+                                       edgecolor="#b2182b" if below else "#555555",
+                                       linewidth=1.5 if below else 0.6)
+            p = geom.representative_point()
+            text = f"{name}\n{v:.0%}" if pd.notna(v) else f"{name}\n无数据"
+            ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=8)
+        sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(sm, ax=ax, shrink=0.6, format=matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_title(title)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        fig.tight_layout()
+        return _save(fig, path)
+
