@@ -299,7 +299,8 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
                    "street_tree_gap": "the demo's street trees stand one per segment, not in "
                                       "rows (gaps are tested on Helsinki's real trees)",
                    "green_inventory_mismatch": "the demo draws exactly the plan's 476 islands "
-                                               "and 10 pocket parks (mismatches: hand-made tests)"}
+                                               "and 10 pocket parks (mismatches: hand-made tests)",
+                   "compound_no_garbage_point": "the demo's garbage points serve every compound"}
     assert set(v["rule"]).isdisjoint(not_planted)
     # (checks without a weekly adapter, like the grid audit ``zlgis grids check``, are not run)
     weekly_rules = {r.id for c in checks(weekly_only=True) for r in c.rules}

@@ -70,6 +70,10 @@ API: dict[str, str] = {
     "rebalance_heating": "zlgis.api.utilities:rebalance_heating",
     "gas_clearances": "zlgis.api.utilities:gas_clearances",
     "water_zone_buildings": "zlgis.api.utilities:water_zone_buildings",
+    # sanitation
+    "sweeping_shares": "zlgis.api.sanitation:sweeping_shares",
+    "bin_gaps": "zlgis.api.sanitation:bin_gaps",
+    "frontage_zones": "zlgis.api.sanitation:frontage_zones",
     # findings
     "findings_frame": "zlgis.findings:findings_frame",
     "route": "zlgis.api.findings:route",

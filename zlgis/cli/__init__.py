@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "init_cmd",         # zlgis init (catalog and layers from an OSM extract)
     "controllines_cmd", # zlgis check controllines
     "trucks_cmd",       # zlgis check trucks
+    "sanitation_cmd",   # zlgis check sanitation
     "compounds_cmd",    # zlgis check compounds, heating, water, gas
     "lamps_cmd",        # zlgis check lamps
     "municipal_cmd",    # zlgis check municipal

@@ -28,6 +28,7 @@ from . import municipal as _mun
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
 from .places import place_parks_and_lines
 from .roads import build_lattice, road_layers
+from .sanitation import make_sanitation
 from .trucks import make_trucks
 from .writer import write_points_table, write_vector
 
@@ -149,6 +150,11 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers["road_works_permits"] = pd.concat([layers.get("road_works_permits"), permits],
                                              ignore_index=True)
     layers["facility_defects"] = _mun.facility_defects(roads, _mun.rng_lamps(seed, 5), mun_truth)
+    prog.step("生成市容环卫图层 …")
+    san_truth = Truth()
+    san = make_sanitation(roads, red, places, bs, layers["garbage_points"],
+                          layers["transfer_stations"], frame, seed, san_truth)
+    layers.update(san.layers())
 
     prog.step("写出图层 …")
     for lid, spec in catalog.layers.items():
@@ -164,6 +170,9 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
             p["time"] = pd.to_datetime(p.pop("t")).dt.floor("s")
             write_points_table(p, spec, out / name)
             continue
+        if lid == "sweeper_tracks":
+            write_points_table(san.tracks, spec, out / name)
+            continue
         if lid == "patrol_observations":
             p = td.patrols.copy()
             p["time"] = pd.to_datetime(p["time"])
@@ -176,6 +185,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     _cmp.append_truth(truth, compounds_truth)
     _cases.add_truth(truth, case_truth)
     _mun.append_truth(truth, mun_truth)
+    _cmp.append_truth(truth, san_truth)
     truth_df = pd.DataFrame(truth.rows, columns=list(Truth.COLUMNS))
     with atomic_path(out / "truth.csv") as tmp:
         truth_df.to_csv(tmp, index=False, encoding="utf-8")

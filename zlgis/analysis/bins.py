@@ -1,0 +1,297 @@
+"""Litter bins, garbage points and sorting (plan tasks 4.2.3, 4.7.1, 4.7.2).
+
+* :func:`street_lines` — the streets: segments merged by name into continuous parts, with their
+  street type (商业街 by name list, else the road class);
+* :func:`bin_gaps` — stretches of street longer than the CJJ 27-2012 §3.2.3 spacing for its type
+  without a litter bin (废物箱): 商业街 100 m, 主干路/次干路 200 m, 支路 400 m (upper ends);
+* :func:`bins_to_replace` — old bins the plan orders replaced on 中央街 by 2022-07-26 and on the
+  main and secondary roads by 2022-07-31 (task 4.2.3), with their deadline and days overdue;
+* :func:`garbage_coverage` — per residential compound: nearest garbage point, covered within the
+  70 m service radius (CJJ 27-2012 §3.3), sorted collection (a 分类投放点 within the radius);
+* :func:`hygiene_zones` — zones around transfer stations and garbage pools with the sanitation
+  reports inside them (task 4.2.3 “垃圾池、转运站周边环境卫生”).
+
+All numbers come from ``sanitation.yaml`` (``bins``, ``garbage_points``, ``hygiene_zone``).
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString, Point
+>>> roads = gpd.GeoDataFrame({"road_id": ["a", "b"], "name": ["兴华路", "兴华路"],
+...     "road_class": ["主干路", "主干路"]},
+...     geometry=[LineString([(0, 0), (300, 0)]), LineString([(300, 0), (800, 0)])],
+...     crs="EPSG:4550")
+>>> bins = gpd.GeoDataFrame({"bin_id": ["B1", "B2", "B3"]},
+...     geometry=[Point(100, 8), Point(250, -8), Point(700, 8)], crs="EPSG:4550")
+>>> gaps = bin_gaps(roads, bins)
+>>> gaps[["street", "from_m", "to_m", "max_m"]].values.tolist()
+[['兴华路', 250.0, 700.0, 200.0]]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.ops import substring
+
+from .sweeping import cfg_value, sanitation_config
+
+__all__ = [
+    "bin_gaps",
+    "bins_to_replace",
+    "garbage_coverage",
+    "hygiene_zones",
+    "reports_in_window",
+    "street_lines",
+]
+
+_CLASS_RANK = ["快速路", "主干路", "次干路", "支路", "巷道", "公路", "人行道"]
+
+
+def street_lines(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = None
+                 ) -> gpd.GeoDataFrame:
+    """Streets as continuous parts: segments merged by name (unnamed segments stay alone).
+
+    Columns ``street`` (name, or the road id), ``part``, ``road_class`` (the highest class of
+    its segments), ``street_type`` (``商业街`` when named in ``bins.commercial_streets``, else the
+    class), ``length_m``.
+    """
+    cfg = config or sanitation_config()
+    commercial = set(cfg_value(cfg, "bins", "commercial_streets", []) or [])
+    r = roads[roads.geometry.notna() & ~roads.geometry.is_empty].reset_index(drop=True)
+    name = r["name"].fillna("").astype(str) if "name" in r else pd.Series("", index=r.index)
+    rid = r["road_id"].astype(str) if "road_id" in r else pd.Series(r.index.astype(str))
+    key = np.where(name != "", name, rid)
+    cls = r["road_class"].fillna("").astype(str) if "road_class" in r else pd.Series("", index=r.index)
+    rank = cls.map({c: i for i, c in enumerate(_CLASS_RANK)}).fillna(len(_CLASS_RANK))
+    df = pd.DataFrame({"street": key, "rank": rank.to_numpy(), "cls": cls.to_numpy()})
+    best = df.sort_values("rank", kind="stable").groupby("street")["cls"].first()
+    merged = gpd.GeoSeries(r.geometry.values, crs=r.crs).groupby(key).agg(
+        lambda s: shapely.line_merge(shapely.union_all(s.values)))
+    parts = gpd.GeoSeries(merged.values, index=merged.index, crs=r.crs).explode(index_parts=True)
+    parts = parts[parts.geom_type == "LineString"]
+    out = gpd.GeoDataFrame({"street": parts.index.get_level_values(0),
+                            "part": parts.index.get_level_values(1)},
+                           geometry=parts.values, crs=r.crs).reset_index(drop=True)
+    out["road_class"] = best.reindex(out["street"]).to_numpy()
+    out["street_type"] = np.where(out["street"].isin(commercial), "商业街", out["road_class"])
+    out["length_m"] = out.length.round(1)
+    return out
+
+
+def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
+             streets: gpd.GeoDataFrame | None = None,
+             config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Stretches of street without a litter bin longer than the spacing for the street type.
+
+    A bin serves every street part within ``bins.snap_m`` (a bin at a corner serves both
+    streets). Along each part the gaps run from its start to the first bin, between bins and
+    from the last bin to its end.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per gap too long: ``street``, ``part``, ``street_type``, ``from_m``, ``to_m``,
+        ``gap_m``, ``max_m``, ``bins_before`` / ``bins_after`` (ids, may be empty), geometry
+        the stretch of street.
+    """
+    cfg = config or sanitation_config()
+    spacing = dict(cfg_value(cfg, "bins", "max_spacing_m", {}))
+    snap = float(cfg_value(cfg, "bins", "snap_m", 25))
+    min_len = float(cfg_value(cfg, "bins", "min_street_m", 150))
+    st = streets if streets is not None else street_lines(roads, config=cfg)
+    st = st.reset_index(drop=True)
+    lines = np.asarray(st.geometry.values)
+    pts = np.asarray(bins.geometry.values)
+    col = next((c for c in ("bin_id", "point_id") if c in bins), None)
+    ids = bins[col].astype(str).to_numpy() if col else np.arange(len(bins)).astype(str)
+    tree = shapely.STRtree(lines)
+    # a bin serves every street within reach (a bin at a corner serves both streets)
+    bi, li = tree.query(pts, predicate="dwithin", distance=snap)
+    pos = shapely.line_locate_point(lines[li], pts[bi])
+    at = pd.DataFrame({"part": li, "pos": pos, "bin": ids[bi]}).sort_values(["part", "pos"])
+    rows = []
+    lengths = shapely.length(lines)
+    by_part = {k: g for k, g in at.groupby("part")}
+    for k in range(len(st)):
+        L = float(lengths[k])
+        limit = spacing.get(st.at[k, "street_type"])
+        if limit is None or L < min_len:
+            continue
+        g = by_part.get(k)
+        p = g["pos"].to_numpy() if g is not None else np.zeros(0)
+        b = g["bin"].to_numpy() if g is not None else np.zeros(0, dtype=object)
+        edges = np.r_[0.0, p, L]
+        names = np.r_[[""], b, [""]]
+        gap = np.diff(edges)
+        for j in np.flatnonzero(gap > float(limit)):
+            rows.append({"street": st.at[k, "street"], "part": int(st.at[k, "part"]),
+                         "street_type": st.at[k, "street_type"], "from_m": round(edges[j], 1),
+                         "to_m": round(edges[j + 1], 1), "gap_m": round(gap[j], 1),
+                         "max_m": float(limit), "bins_before": names[j],
+                         "bins_after": names[j + 1],
+                         "geometry": substring(lines[k], edges[j], edges[j + 1])})
+    cols = ["street", "part", "street_type", "from_m", "to_m", "gap_m", "max_m", "bins_before",
+            "bins_after"]
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=roads.crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=roads.crs)
+
+
+def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
+                    as_of: _dt.date, config: Mapping[str, Any] | None = None
+                    ) -> gpd.GeoDataFrame:
+    """Old bins (``status`` 旧桶待更换) past the plan's replacement deadline for their street.
+
+    The street is the bin's ``street`` field, else the nearest road's name; the deadline is the
+    street's own (``中央街``) or its road class's (主干路, 次干路) in ``bins.replace_deadlines``.
+    Bins on other streets have no deadline in the plan and are not listed.
+
+    Returns
+    -------
+    GeoDataFrame
+        The overdue bins with ``street``, ``road_class``, ``deadline``, ``days_overdue``.
+    """
+    cfg = config or sanitation_config()
+    deadlines = {k: _dt.date.fromisoformat(str(v))
+                 for k, v in dict(cfg_value(cfg, "bins", "replace_deadlines", {})).items()}
+    b = bins.reset_index(drop=True).copy()
+    old = b["status"].fillna("").astype(str).eq("旧桶待更换").to_numpy() if "status" in b else \
+        np.zeros(len(b), bool)
+    street = (b["street"].fillna("").astype(str).to_numpy(dtype=object) if "street" in b
+              else np.full(len(b), "", dtype=object))
+    cls = np.full(len(b), "", dtype=object)
+    if roads is not None and len(roads) and len(b):
+        tree = shapely.STRtree(np.asarray(roads.geometry.values))
+        bi, ri = tree.query_nearest(np.asarray(b.geometry.values), all_matches=False)
+        names = roads["name"].fillna("").astype(str).to_numpy() if "name" in roads else None
+        if names is not None:
+            fill = street[bi] == ""
+            street[bi[fill]] = names[ri[fill]]
+        cls[bi] = roads["road_class"].astype(str).to_numpy()[ri]
+        if names is not None:   # a bin on a named street takes that street's class
+            by_name = (pd.Series(roads["road_class"].astype(str).to_numpy(), index=names)
+                       .groupby(level=0).first())
+            known = np.isin(street, by_name.index)
+            cls[known] = by_name.reindex(street[known]).to_numpy()
+    deadline = [deadlines.get(s) or deadlines.get(c) for s, c in zip(street, cls)]
+    due = np.array([d is not None and as_of > d for d in deadline], bool)
+    keep = old & due
+    out = b[keep].copy()
+    out["street"] = street[keep]
+    out["road_class"] = cls[keep]
+    out["deadline"] = [deadline[i].isoformat() for i in np.flatnonzero(keep)]
+    out["days_overdue"] = [(as_of - deadline[i]).days for i in np.flatnonzero(keep)]
+    return out
+
+
+def garbage_coverage(compounds: gpd.GeoDataFrame, points: gpd.GeoDataFrame, *,
+                     config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Per compound (not under construction): nearest garbage point and sorted collection.
+
+    Columns added: ``nearest_point``, ``distance_m`` (from the compound's outline; 0 inside),
+    ``covered`` (a point within ``garbage_points.service_radius_m``), ``sorted`` (a point of a
+    ``sorting_categories`` category within the radius).
+    """
+    cfg = config or sanitation_config()
+    radius = float(cfg_value(cfg, "garbage_points", "service_radius_m", 70))
+    sort_cats = set(cfg_value(cfg, "garbage_points", "sorting_categories", ["分类投放点"]))
+    c = compounds.reset_index(drop=True)
+    if "under_construction" in c:
+        c = c[~c["under_construction"].fillna(False).astype(bool)].reset_index(drop=True)
+    polys = np.asarray(c.geometry.values)
+    pts = np.asarray(points.geometry.values)
+    pid = (points["point_id"].astype(str).to_numpy() if "point_id" in points
+           else np.arange(len(points)).astype(str))
+    out = c.copy()
+    out["nearest_point"] = None
+    out["distance_m"] = np.inf
+    if len(pts) and len(polys):
+        tree = shapely.STRtree(pts)
+        ci, pi = tree.query_nearest(polys, all_matches=False, return_distance=False)
+        out.loc[ci, "nearest_point"] = pid[pi]
+        out.loc[ci, "distance_m"] = shapely.distance(polys[ci], pts[pi]).round(1)
+        cat = (points["category"].fillna("").astype(str).to_numpy() if "category" in points
+               else np.full(len(points), "", dtype=object))
+        sorting = np.isin(cat, list(sort_cats))
+        ci2, pi2 = tree.query(polys, predicate="dwithin", distance=radius)
+        has_sort = np.zeros(len(polys), bool)
+        has_sort[ci2[sorting[pi2]]] = True
+        out["sorted"] = has_sort
+    else:
+        out["sorted"] = False
+    out["covered"] = out["distance_m"].to_numpy(float) <= radius
+    return out
+
+
+def reports_in_window(reports: gpd.GeoDataFrame | None, categories: Any,
+                      window: tuple[pd.Timestamp, pd.Timestamp] | None) -> gpd.GeoDataFrame:
+    """Reports of the given categories received inside ``window`` (start, end), when given."""
+    if reports is None or not len(reports):
+        return gpd.GeoDataFrame(geometry=[], crs=getattr(reports, "crs", None))
+    r = reports[reports["category"].isin(list(categories))] if "category" in reports else \
+        reports.iloc[:0]
+    if window is not None and "received_at" in r:
+        t = pd.to_datetime(r["received_at"], errors="coerce")
+        if getattr(t.dt, "tz", None) is not None:
+            t = t.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        r = r[(t >= window[0]) & (t < window[1])]
+    return r
+
+
+def hygiene_zones(stations: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame | None,
+                  reports: gpd.GeoDataFrame | None, *,
+                  window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                  config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Hygiene zones around transfer stations and garbage pools, with the reports inside.
+
+    Returns
+    -------
+    GeoDataFrame
+        One zone per station or pool: ``facility_id``, ``kind`` (转运站 / 垃圾池), ``radius_m``,
+        ``reports`` (count), ``report_ids`` (";"-joined), geometry the zone.
+    """
+    cfg = config or sanitation_config()
+    radius = dict(cfg_value(cfg, "hygiene_zone", "radius_m", {}))
+    pools_cat = set(cfg_value(cfg, "hygiene_zone", "pool_categories", []))
+    cats = cfg_value(cfg, "hygiene_zone", "report_categories", [])
+    frames = []
+    if stations is not None and len(stations):
+        frames.append(pd.DataFrame({
+            "facility_id": stations["station_id"].astype(str).to_numpy(), "kind": "转运站",
+            "radius_m": float(radius.get("transfer_station", 50)),
+            "geometry": np.asarray(stations.geometry.values)}))
+    if points is not None and len(points) and "category" in points:
+        pools = points[points["category"].isin(list(pools_cat))]
+        frames.append(pd.DataFrame({
+            "facility_id": pools["point_id"].astype(str).to_numpy(), "kind": "垃圾池",
+            "radius_m": float(radius.get("garbage_pool", 20)),
+            "geometry": np.asarray(pools.geometry.values)}))
+    crs = (stations if stations is not None else points).crs if (stations is not None
+                                                                  or points is not None) else None
+    if not frames:
+        return gpd.GeoDataFrame({"facility_id": [], "kind": [], "radius_m": [], "reports": [],
+                                 "report_ids": []}, geometry=[], crs=crs)
+    z = pd.concat(frames, ignore_index=True)
+    zones = gpd.GeoDataFrame(z.drop(columns="geometry"),
+                             geometry=shapely.buffer(z["geometry"].to_numpy(), z["radius_m"]),
+                             crs=crs)
+    r = reports_in_window(reports, cats, window)
+    counts = np.zeros(len(zones), int)
+    rid: list[list[str]] = [[] for _ in range(len(zones))]
+    if len(r):
+        ri, zi = zones.sindex.query(np.asarray(r.geometry.values), predicate="within")
+        ids = r["report_id"].astype(str).to_numpy() if "report_id" in r else \
+            r.index.astype(str).to_numpy()
+        for a, b in zip(ri, zi):
+            counts[b] += 1
+            rid[b].append(ids[a])
+    zones["reports"] = counts
+    zones["report_ids"] = [";".join(sorted(x)) for x in rid]
+    return zones

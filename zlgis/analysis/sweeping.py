@@ -1,0 +1,401 @@
+"""Mechanical sweeping (机械化清扫, plan tasks 4.2.1 and 4.2.4) from sweeper and sprinkler tracks.
+
+The plan asks for mechanical sweeping of at least 60 % of main and secondary roads (4.2.4), with
+中央街 first (4.2.1). 机械化清扫率 is the mechanically swept road area over the road area under
+cleaning (城市建设统计年鉴 columns 机械化清扫面积 / 道路清扫保洁面积); zlgis measures it from the
+vehicles' GPS tracks:
+
+1. :func:`prepare_tracks` checks the fixes (missing values, times out of order, duplicates, two
+   places at one time, position jumps) and lists every row it repairs or sets aside;
+2. :func:`zlgis.analysis.mapmatch.match` puts the fixes on the street edges;
+3. a step between two matched fixes at a sweeping speed, by a sweeping vehicle with its brush
+   down, sweeps the stretch between them; stretches are merged per edge and day (a road swept
+   twice counts once);
+4. :func:`sweeping_coverage` gives the share per day and for the week, by length and by area
+   (length x road width), for the main and secondary roads and for 中央街 apart, the watered share
+   from sprinklers, and the roads never swept.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString, Point
+>>> roads = gpd.GeoDataFrame({"road_id": ["A", "B"], "name": ["中央街", "兴华路"],
+...     "road_class": ["主干路", "次干路"], "width": [40.0, 30.0]},
+...     geometry=[LineString([(0, 0), (1000, 0)]), LineString([(0, 300), (1000, 300)])],
+...     crs="EPSG:4550")
+>>> x = np.arange(0.0, 601.0, 20.0)
+>>> tracks = gpd.GeoDataFrame({"vehicle_id": "SX01", "vehicle_type": "扫路车",
+...     "time": pd.Timestamp("2022-08-29 05:00") + pd.to_timedelta(np.arange(len(x)) * 8, "s")},
+...     geometry=[Point(v, 3.0) for v in x], crs="EPSG:4550")
+>>> res = sweeping_coverage(roads, tracks)
+>>> res.week.set_index("group")["share_length"].round(2).to_dict()
+{'主次干道': 0.3, '中央街': 0.6}
+>>> res.never_swept["road_id"].tolist()
+['B']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import load_config
+from ..errors import InputError
+from .mapmatch import EdgeIndex, match, swept_intervals, union_length
+from .network import StreetGraph
+from .timewindows import TZ_OFFSET_S
+
+__all__ = [
+    "SweepResult",
+    "TrackProblems",
+    "cfg_value",
+    "prepare_tracks",
+    "sanitation_config",
+    "sweeping_coverage",
+    "working_speed",
+]
+
+GROUP_ALL = "主次干道"
+
+
+def sanitation_config() -> dict[str, Any]:
+    """The ``sanitation.yaml`` configuration."""
+    return load_config("sanitation")
+
+
+def cfg_value(cfg: Mapping[str, Any], section: str, key: str, default: Any = None) -> Any:
+    """``cfg[section][key]['value']`` (or the bare value), ``default`` when absent."""
+    v = cfg.get(section, {}).get(key, default)
+    return v.get("value", default) if isinstance(v, Mapping) and "value" in v else v
+
+
+# --------------------------------------------------------------------------------------------
+# track preparation
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class TrackProblems:
+    """Rows of a track layer that were repaired or set aside, one row each, with the reason."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    COLUMNS = ("layer", "row", "vehicle_id", "time", "field", "problem", "action")
+
+    def add(self, layer: str, rows: np.ndarray, vehicle: np.ndarray, time: np.ndarray,
+            fld: str, problem: str | list[str], action: str) -> None:
+        probs = problem if isinstance(problem, list) else [problem] * len(rows)
+        for r, v, t, p in zip(rows, vehicle, time, probs):
+            self.rows.append({"layer": layer, "row": int(r), "vehicle_id": str(v), "time": str(t),
+                              "field": fld, "problem": p, "action": action})
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=list(self.COLUMNS))
+        return df.sort_values(["row", "problem"], kind="stable").reset_index(drop=True)
+
+
+_LABELS = {"layer": "图层", "row": "行号", "vehicle_id": "车辆编号", "time": "定位时间",
+           "field": "字段", "problem": "问题", "action": "处理"}
+
+
+def _epoch(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds (naive times are Asia/Shanghai) and a validity mask."""
+    ts = pd.to_datetime(values, errors="coerce")
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        shift = 0
+    else:
+        shift = TZ_OFFSET_S
+    ok = ts.notna().to_numpy()
+    sec = np.zeros(len(ts), np.int64)
+    sec[ok] = ts[ok].to_numpy().astype("datetime64[s]").astype(np.int64) - shift
+    return sec, ok
+
+
+def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "sweeper_tracks",
+                   config: Mapping[str, Any] | None = None
+                   ) -> tuple[pd.DataFrame, TrackProblems]:
+    """Fixes sorted by vehicle and time, and the list of rows repaired or set aside.
+
+    Rows without a vehicle, a readable time or a position are set aside; a file out of time
+    order is sorted (the rows are listed as repaired); exact duplicates and a second position at
+    the same second are dropped; a fix that needs more than ``tracks.max_speed_kmh`` to reach
+    from both its neighbours (e.g. a point 50 km away) is a position jump and set aside. Nothing
+    is lost: every input row is either in the result or in the problems list.
+
+    Returns
+    -------
+    fixes : DataFrame
+        ``row`` (1-based input row), ``vehicle_id``, ``vcode``, ``vehicle_type``, ``kind``
+        (``sweep``, ``water`` or ``other``), ``working``, ``t`` (epoch s), ``x``, ``y``.
+    problems : TrackProblems
+
+    Raises
+    ------
+    InputError
+        When the layer lacks the ``vehicle_id`` or ``time`` field.
+    """
+    cfg = config or sanitation_config()
+    for col in ("vehicle_id", "time"):
+        if col not in gdf.columns:
+            raise InputError(f"缺少字段 {col}（车辆编号/定位时间）", layer=layer, field=col)
+    if crs is not None and gdf.crs is not None and len(gdf) and not gdf.crs.equals(crs):
+        gdf = gdf.to_crs(crs)
+    probs = TrackProblems()
+    n = len(gdf)
+    rows = np.arange(1, n + 1)
+    veh = gdf["vehicle_id"].astype(object).where(gdf["vehicle_id"].notna(), "")
+    veh = veh.astype(str).str.strip().to_numpy(dtype=object)
+    raw_time = gdf["time"].astype(str).to_numpy(dtype=object)
+    t, t_ok = _epoch(gdf["time"])
+    geom = np.asarray(gdf.geometry.values)
+    g_ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) if n else np.zeros(0, bool)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    x[g_ok], y[g_ok] = shapely.get_x(geom[g_ok]), shapely.get_y(geom[g_ok])
+    g_ok &= np.isfinite(x) & np.isfinite(y)
+    v_ok = veh != ""
+    for mask, fld, msg in ((~v_ok, "vehicle_id", "缺少车辆编号"),
+                           (v_ok & ~t_ok, "time", "定位时间为空或无法识别"),
+                           (v_ok & t_ok & ~g_ok, "geometry", "缺少坐标")):
+        if mask.any():
+            probs.add(layer, rows[mask], veh[mask], raw_time[mask], fld, msg, "未使用")
+    keep = v_ok & t_ok & g_ok
+    vtype = (gdf["vehicle_type"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+             if "vehicle_type" in gdf.columns else np.full(n, "", dtype=object))
+    working = (gdf["working"].astype(object).where(gdf["working"].notna(), True)
+               .astype(bool).to_numpy() if "working" in gdf.columns else np.ones(n, bool))
+    df = pd.DataFrame({"row": rows, "vehicle_id": veh, "vehicle_type": vtype,
+                       "working": working, "t": t, "x": x, "y": y})[keep]
+    # out of order in the file: sorted here, listed as repaired
+    prev = df.groupby("vehicle_id", sort=False)["t"].cummax().shift()
+    same_v = df["vehicle_id"].eq(df["vehicle_id"].shift())
+    back = (same_v & (df["t"] < prev)).to_numpy()
+    if back.any():
+        d = df[back]
+        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
+                  raw_time[d["row"].to_numpy() - 1], "time", "定位时间早于前一行（时间倒序）",
+                  "已按时间重排")
+    df = df.sort_values(["vehicle_id", "t", "row"], kind="stable").reset_index(drop=True)
+    key = df[["vehicle_id", "t"]]
+    dup_t = key.duplicated().to_numpy()
+    same_xy = (np.abs(df["x"].diff()) < 0.5) & (np.abs(df["y"].diff()) < 0.5)
+    exact = dup_t & same_xy.to_numpy()
+    other = dup_t & ~exact
+    for mask, msg in ((exact, "重复定位点（同一车辆、同一时刻、同一位置）"),
+                      (other, "同一时刻出现两个位置")):
+        if mask.any():
+            d = df[mask]
+            probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
+                      raw_time[d["row"].to_numpy() - 1], "time", msg, "已去除")
+    df = df[~dup_t].reset_index(drop=True)
+    # position jumps: too fast from both neighbours (repeat: a jump can hide another)
+    vmax = float(cfg_value(cfg, "tracks", "max_speed_kmh", 120)) / 3.6
+    for _ in range(3):
+        if len(df) < 2:
+            break
+        xv, yv, tv = df["x"].to_numpy(), df["y"].to_numpy(), df["t"].to_numpy()
+        sv = df["vehicle_id"].to_numpy()
+        d = np.hypot(np.diff(xv), np.diff(yv))
+        dt = np.maximum(np.diff(tv), 1)
+        fast = (d / dt > vmax) & (sv[1:] == sv[:-1])
+        before = np.r_[False, fast]
+        after = np.r_[fast, False]
+        first = np.r_[True, sv[1:] != sv[:-1]]
+        last = np.r_[sv[1:] != sv[:-1], True]
+        jump = (before & (after | last)) | (after & first)
+        if not jump.any():
+            break
+        dist_prev = np.r_[0.0, d]
+        dd = df[jump]
+        probs.add(layer, dd["row"].to_numpy(), dd["vehicle_id"].to_numpy(),
+                  raw_time[dd["row"].to_numpy() - 1], "geometry",
+                  [f"位置跳变（距前一点 {v / 1000:.1f} km）" for v in dist_prev[jump]], "未使用")
+        df = df[~jump].reset_index(drop=True)
+    sweep_t = set(cfg_value(cfg, "tracks", "sweeping_types", []))
+    water_t = set(cfg_value(cfg, "tracks", "watering_types", []))
+    df["kind"] = np.where(df["vehicle_type"].isin(sweep_t), "sweep",
+                          np.where(df["vehicle_type"].isin(water_t), "water", "other"))
+    df["vcode"] = pd.factorize(df["vehicle_id"])[0]
+    return df, probs
+
+
+# --------------------------------------------------------------------------------------------
+# coverage
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """What :func:`sweeping_coverage` measured.
+
+    Attributes
+    ----------
+    fixes : DataFrame
+        The prepared fixes with ``edge``, ``road_row`` and ``match_dist`` (-1 / NaN unmatched).
+    problems : DataFrame
+        Rows repaired or set aside (:class:`TrackProblems`), plus fixes farther than the match
+        radius from every street (kept, unmatched).
+    roads : GeoDataFrame
+        The judged roads (main and secondary) with ``swept_m``, ``watered_m``, ``share``.
+    daily, week : DataFrame
+        Shares per day and for the week: ``group`` (主次干道, 中央街), ``share_length``,
+        ``share_area``, ``watered_share``, ``length_m``, ``swept_m``, ``target``.
+    never_swept : GeoDataFrame
+        Judged roads not swept at all in the week.
+    """
+
+    fixes: pd.DataFrame
+    problems: pd.DataFrame
+    roads: gpd.GeoDataFrame
+    daily: pd.DataFrame
+    week: pd.DataFrame
+    never_swept: gpd.GeoDataFrame
+    days: tuple[str, ...] = ()
+
+
+def working_speed(fixes: pd.DataFrame, window_s: float) -> np.ndarray:
+    """Speed (m/s) of each fix: straight distance over the fixes within +-window/2 seconds.
+
+    Single steps between fixes a few seconds apart are dominated by GPS noise; over a minute
+    the noise is small against the distance driven.
+
+    >>> f = pd.DataFrame({"vcode": [0] * 5, "t": [0, 10, 20, 30, 40],
+    ...                   "x": [0.0, 25.0, 50.0, 75.0, 100.0], "y": 0.0})
+    >>> working_speed(f, 20).tolist()
+    [2.5, 2.5, 2.5, 2.5, 2.5]
+    """
+    t = fixes["t"].to_numpy(np.int64)
+    key = fixes["vcode"].to_numpy(np.int64) * (1 << 34) + t
+    half = int(window_s // 2)
+    j = np.searchsorted(key, key - half, "left")
+    k = np.searchsorted(key, key + half, "right") - 1
+    x, y = fixes["x"].to_numpy(), fixes["y"].to_numpy()
+    return np.hypot(x[k] - x[j], y[k] - y[j]) / np.maximum(t[k] - t[j], 1)
+
+
+def _day(t: np.ndarray) -> np.ndarray:
+    return (np.asarray(t, np.int64) + TZ_OFFSET_S) // 86400
+
+
+def _shares(roads: pd.DataFrame, swept: np.ndarray, watered: np.ndarray, target: float,
+            focus: str) -> list[dict[str, Any]]:
+    out = []
+    w = roads["_w"].to_numpy()
+    L = roads["_len"].to_numpy()
+    groups = [(GROUP_ALL, np.ones(len(roads), bool))]
+    if "name" in roads:
+        groups.append((focus, (roads["name"] == focus).to_numpy()))
+    for g, m in groups:
+        tot, area = L[m].sum(), (L[m] * w[m]).sum()
+        out.append({"group": g, "length_m": round(float(tot), 1),
+                    "swept_m": round(float(swept[m].sum()), 1),
+                    "share_length": float(swept[m].sum() / tot) if tot else np.nan,
+                    "share_area": float((swept[m] * w[m]).sum() / area) if area else np.nan,
+                    "watered_share": float(watered[m].sum() / tot) if tot else np.nan,
+                    "target": target})
+    return out
+
+
+def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
+                      as_of: _dt.date | None = None, graph: StreetGraph | None = None,
+                      index: EdgeIndex | None = None, layer: str = "sweeper_tracks",
+                      config: Mapping[str, Any] | None = None) -> SweepResult:
+    """Swept and watered shares of the main and secondary roads per day and for the week.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        Road centrelines with ``road_class`` (and ``name``, ``width``, ``road_id`` when present).
+    tracks : GeoDataFrame
+        GPS fixes with ``vehicle_id``, ``time`` and optionally ``vehicle_type``, ``working``.
+    as_of : datetime.date, optional
+        Last day of the week (default: the day of the last fix).
+    graph, index : optional
+        A driving :class:`StreetGraph` of ``roads`` / its :class:`EdgeIndex`, when already built.
+
+    Returns
+    -------
+    SweepResult
+    """
+    cfg = config or sanitation_config()
+    classes = list(cfg_value(cfg, "sweeping", "road_classes", ["主干路", "次干路"]))
+    focus = str(cfg_value(cfg, "sweeping", "focus_street", "中央街"))
+    target = float(cfg_value(cfg, "sweeping", "target_share", 0.6))
+    vsweep = float(cfg_value(cfg, "tracks", "max_sweep_speed_kmh", 20)) / 3.6
+    fixes, probs = prepare_tracks(tracks, crs=roads.crs, layer=layer, config=cfg)
+    roads = roads.reset_index(drop=True)
+    if index is None:
+        graph = graph or StreetGraph.from_roads(roads, walk=False)
+        index = EdgeIndex.from_graph(graph)
+    m = match(index, fixes["x"].to_numpy(), fixes["y"].to_numpy(), fixes["t"].to_numpy(),
+              fixes["vcode"].to_numpy())
+    fixes["edge"] = m.edge
+    fixes["road_row"] = np.where(m.edge >= 0, index.edge_row[np.maximum(m.edge, 0)], -1)
+    fixes["match_dist"] = m.dist
+    far = m.edge < 0
+    if far.any():
+        d = fixes[far]
+        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
+                  pd.to_datetime(d["t"] + TZ_OFFSET_S, unit="s").astype(str).to_numpy(),
+                  "geometry", f"距道路超过 {index.radius:.0f} 米，未匹配到道路", "保留，未计入")
+    day = _day(fixes["t"].to_numpy())
+    if as_of is None:
+        last = int(day.max()) if len(day) else int(_day(np.array([0]))[0])
+        as_of = (_dt.date(1970, 1, 1) + _dt.timedelta(days=last))
+    end = (as_of - _dt.date(1970, 1, 1)).days
+    days = np.arange(end - 6, end + 1)
+    slow = working_speed(fixes, float(cfg_value(cfg, "tracks", "speed_window_s", 60))) <= vsweep
+    kind = fixes["kind"].to_numpy()
+    working = fixes["working"].to_numpy()
+    ok_sweep = slow & (kind == "sweep") & working
+    ok_water = (kind == "water") & working
+    n_edges = len(index.edge_len)
+
+    intervals = {"sweep": swept_intervals(index, m, ok_sweep),
+                 "water": swept_intervals(index, m, ok_water)}
+    iv_day = {k: day[v["fix"].to_numpy()] for k, v in intervals.items()}
+
+    def per_road(kind: str, day_sel: int | None) -> np.ndarray:
+        iv, dd = intervals[kind], iv_day[kind]
+        keep = np.isin(dd, days) if day_sel is None else dd == day_sel
+        g, L = union_length(iv["edge"].to_numpy()[keep], iv["lo"].to_numpy()[keep],
+                            iv["hi"].to_numpy()[keep])
+        per_edge = np.zeros(n_edges)
+        per_edge[g] = L
+        return np.bincount(index.edge_row, weights=per_edge, minlength=len(roads))
+
+    judged = roads["road_class"].isin(classes).to_numpy() if "road_class" in roads else \
+        np.ones(len(roads), bool)
+    base = roads[judged].copy()
+    base["_len"] = base.geometry.length
+    base["_w"] = (pd.to_numeric(base["width"], errors="coerce").fillna(1.0).to_numpy()
+                  if "width" in base else 1.0)
+    if str(cfg_value(cfg, "sweeping", "share_basis", "area")) != "area":
+        base["_w"] = 1.0
+    swept_w = np.minimum(per_road("sweep", None)[judged], base["_len"].to_numpy())
+    water_w = np.minimum(per_road("water", None)[judged], base["_len"].to_numpy())
+    week = pd.DataFrame(_shares(base, swept_w, water_w, target, focus))
+    week.insert(0, "week_end", as_of.isoformat())
+    daily = []
+    for dnum in days:
+        s = np.minimum(per_road("sweep", int(dnum))[judged], base["_len"].to_numpy())
+        w = np.minimum(per_road("water", int(dnum))[judged], base["_len"].to_numpy())
+        dname = (_dt.date(1970, 1, 1) + _dt.timedelta(days=int(dnum))).isoformat()
+        for r in _shares(base, s, w, target, focus):
+            daily.append({"day": dname, **r})
+    base["swept_m"] = swept_w.round(1)
+    base["watered_m"] = water_w.round(1)
+    base["share"] = (swept_w / base["_len"].to_numpy()).round(3)
+    min_share = float(cfg_value(cfg, "sweeping", "min_swept_share_road", 0.0))
+    never = base[base["share"] <= min_share].drop(columns=["_w"]).rename(columns={"_len": "length_m"})
+    out_roads = base.drop(columns=["_w"]).rename(columns={"_len": "length_m"})
+    return SweepResult(fixes=fixes, problems=probs.frame(), roads=out_roads,
+                       daily=pd.DataFrame(daily), week=week, never_swept=never,
+                       days=tuple((_dt.date(1970, 1, 1) + _dt.timedelta(days=int(d))).isoformat()
+                                  for d in days))
