@@ -363,8 +363,9 @@ def works_against_permits(works: gpd.GeoDataFrame, permits: gpd.GeoDataFrame | N
     wg = np.asarray(works.geometry.values, dtype=object)
     s0 = pd.to_datetime(works["start_date"], errors="coerce")
     s1 = pd.to_datetime(works.get("end_date", s0), errors="coerce").fillna(s0)
-    for i in np.flatnonzero(s0.isna().to_numpy()):
-        raise InputError("供热管网改造工程缺少开工日期", layer="heating_works", row=int(i) + 1,
+    bad = np.flatnonzero(s0.isna().to_numpy())
+    if len(bad):
+        raise InputError("供热管网改造工程缺少开工日期", layer="heating_works", row=int(bad[0]) + 1,
                          field="start_date")
     length = shapely.length(wg)
     rows, rest = [], []
@@ -378,7 +379,8 @@ def works_against_permits(works: gpd.GeoDataFrame, permits: gpd.GeoDataFrame | N
         wi = pj = np.zeros(0, np.int64)
     for k in range(len(works)):
         js = pj[wi == k]
-        valid = [j for j in js if p0[j] <= s0.iloc[k].to_datetime64() and s1.iloc[k].to_datetime64() <= p1[j]]
+        start, end = s0.iloc[k].to_datetime64(), s1.iloc[k].to_datetime64()
+        valid = [j for j in js if p0[j] <= start and end <= p1[j]]
         cover = shapely.union_all(pg[valid]) if valid else None
         inside = shapely.intersection(wg[k], cover) if cover is not None else None
         pm = float(shapely.length(inside)) if inside is not None else 0.0
@@ -473,9 +475,10 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
         frames.append(rule_findings(
             "heating_works_unpermitted", feature_ids=[[x] for x in bad["work_id"]],
             layer="heating_works", geometry=list(bad.geometry.values),
-            measures=[{"length_m": float(a), "permitted_m": float(b), "permit_ids": p}
+            measures=[{"length_m": float(a), "permitted_m": float(b),
+                       "unpermitted_m": round(float(a) - float(b), 1), "permit_ids": p}
                       for a, b, p in zip(bad["length_m"], bad["permitted_m"], bad["permit_ids"])],
-            measure_key="length_m", measure_unit="m",
+            measure_key="unpermitted_m", measure_unit="m",
             crs=layers["heating_works"].crs))
     out = assign_grids(concat_findings(frames), layers.get("grids"))
     out.attrs["notes"] = notes

@@ -132,7 +132,8 @@ def premises_audit(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
     Property management: at least ``min_share_of_floor_area`` of the compound's floor area
     (buildings' footprint x floors) and at least ``min_m2``. Convenience service:
     ``m2_per_100_households``. Premises are the ``compound_facilities`` of those categories with
-    this ``compound_id`` (or inside the compound), summed over ``floor_area_m2``.
+    this ``compound_id``, summed over ``floor_area_m2``; a provided area equal to the required
+    one (both to 0.1 m2) is enough.
 
     Returns
     -------
