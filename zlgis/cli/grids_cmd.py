@@ -14,10 +14,10 @@ codes): ``grids_findings.gpkg`` / ``.csv``; exit 1 when it finds anything.
 ``zlgis cases --out DIR [--as-of D] [--input FILE --crs gcj02|bd09|wgs84]`` classifies, routes,
 times, groups and escalates the cases (the catalog's ``hotline_cases``, or a CSV/Excel export
 of the 12345 system with longitude/latitude columns) and writes ``cases_findings.gpkg/.csv``,
-``cases.csv`` (every case with its class, grid, chief, departments, deadline and times),
-``overdue.csv``, ``case_report.csv`` (every input row with a problem and its reason),
-``platform_cases.csv``, ``platform_findings.csv`` and ``platform.xlsx`` (the platform layout,
-docs/platform_export.md), ``evaluation.xlsx``, ``evaluation_*.png`` choropleths and the one-page
+``platform_cases.csv`` (every case with its class, grid, chief, departments, deadline and
+times), ``platform_findings.csv`` and ``platform.xlsx`` (the platform layout,
+docs/platform_export.md), ``overdue.csv``, ``case_report.csv`` (every input row with a problem
+and its reason), ``evaluation.xlsx``, ``evaluation_*.png`` choropleths and the one-page
 ``evaluation.html``; with ``--labelled FILE`` (columns 诉求内容, 诉求分类, label) also the
 confusion table ``classification.csv``. Exit 1 when rows were rejected or findings were made.
 """
@@ -178,8 +178,7 @@ def run_check_grids(args: argparse.Namespace) -> int:
     progress.step("检查空隙、重叠、面积和编码")
     findings = audit_grids(layers["grids"])
     out.mkdir(parents=True, exist_ok=True)
-    write_findings(findings, out, stem="grids_findings",
-                   rule_titles={r.id: r.title for r in rules("grids")})
+    write_findings(findings, out, stem="grids_findings")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):
         print(json.dumps({"findings": len(findings), "by_rule": counts, "notes": notes},
@@ -289,15 +288,12 @@ def run_cases(args: argparse.Namespace) -> int:
               for by in ("subdistrict", "community", "department")}
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    write_findings(findings, out, stem="cases_findings",
-                   rule_titles={r.id: r.title for r in rules("cases")})
+    write_findings(findings, out, stem="cases_findings")
     with atomic_path(out / "case_report.csv") as tmp:
         report.rename(columns={"file": "文件", "layer": "图层", "row": "行号", "field": "字段",
                                "value": "值", "action": "处理", "reason": "原因"}).to_csv(
             tmp, index=False, encoding="utf-8-sig")
     plat = platform_cases(prepared)
-    with atomic_path(out / "cases.csv") as tmp:
-        plat.to_csv(tmp, index=False, encoding="utf-8-sig")
     from ..publish.platform import CASE_COLUMNS
 
     overdue = plat[plat["state"] == "超期未结"].sort_values("overdue_h", ascending=False)
