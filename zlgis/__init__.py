@@ -74,6 +74,15 @@ API: dict[str, str] = {
     "sweeping_shares": "zlgis.api.sanitation:sweeping_shares",
     "bin_gaps": "zlgis.api.sanitation:bin_gaps",
     "frontage_zones": "zlgis.api.sanitation:frontage_zones",
+    # grids, road chiefs, cases, hot spots and the evaluation (issue 16)
+    "communities": "zlgis.api.grids:communities",
+    "unit_grids": "zlgis.api.grids:unit_grids",
+    "road_chief_segments": "zlgis.api.grids:road_chief_segments",
+    "audit_grids": "zlgis.api.grids:audit_grids",
+    "classify_cases": "zlgis.api.grids:classify_cases",
+    "prepare_cases": "zlgis.api.grids:prepare_cases",
+    "case_hot_spots": "zlgis.api.grids:case_hot_spots",
+    "evaluate_cases": "zlgis.api.grids:evaluate_cases",
     # findings
     "findings_frame": "zlgis.findings:findings_frame",
     "route": "zlgis.api.findings:route",
