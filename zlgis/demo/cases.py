@@ -60,7 +60,9 @@ _SEASON = {  # relative weight per month, Jan..Dec
     "all": [1] * 12,
     "summer": [0, 0, 0, 0, 0.5, 2, 3, 3, 1, 0, 0, 0],
     "warm": [0.2, 0.2, 0.3, 0.6, 1, 1.5, 2, 2, 1.5, 0.8, 0.3, 0.2],
-    "winter": [3, 3, 2, 1, 0, 0, 0, 0, 0, 1, 3, 3],
+    # heating complaints in the cold months only: none in the 180 days before 2022-W35 that the
+    # heating check (issue 17) counts per station, so its demo findings stay as planted
+    "winter": [3, 3, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3],
     "storm": [0, 0, 0.5, 1, 1.5, 1.5, 1.5, 1, 0.5, 0.5, 0, 0],
     "building": [0.2, 0.2, 0.5, 1.5, 2, 2, 2, 2, 2, 1.5, 0.5, 0.2],
 }
