@@ -32,13 +32,28 @@ def value(entry: Any) -> Any:
 
 def rule_findings(rule_id: str, *, feature_ids: Sequence[Sequence[Any]], layer: str,
                   geometry: Sequence[Any], crs: Any = None, **kw: Any) -> gpd.GeoDataFrame:
-    """:func:`zlgis.findings.make_findings` for a registered rule; an empty table when none."""
+    """:func:`zlgis.findings.make_findings` for a registered rule; an empty table when none.
+
+    ``event_code_old`` / ``event_code_new`` may also be one code per finding (a sequence), for
+    rules whose code depends on the feature (the class of a 12345 case).
+
+    >>> from shapely.geometry import Point
+    >>> f = rule_findings("case_overdue", feature_ids=[["C1"]], layer="hotline_cases",
+    ...                   geometry=[Point(0, 0)], crs="EPSG:4550", event_code_new=["01037"])
+    >>> f.loc[0, ["title", "event_code_new"]].tolist()
+    ['案件超过处置时限未办结', '01037']
+    """
     if not len(feature_ids):
         return empty_findings(crs) if crs is not None else empty_findings()
     if crs is not None:
         kw["crs"] = crs
-    return make_findings(rule=rule_id, feature_ids=feature_ids, layer=layer, geometry=geometry,
-                         **kw)
+    per_row = {k: kw.pop(k) for k in ("event_code_old", "event_code_new")
+               if k in kw and kw[k] is not None and not isinstance(kw[k], str)}
+    f = make_findings(rule=rule_id, feature_ids=feature_ids, layer=layer, geometry=geometry,
+                      **kw)
+    for col, codes in per_row.items():
+        f[col] = [str(c) for c in codes]
+    return f
 
 
 def run_rules(check: str, layers: Mapping[str, Any]) -> tuple[set[str], list[str]]:

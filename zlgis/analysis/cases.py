@@ -52,8 +52,7 @@ from scipy.spatial import cKDTree
 from ..config import department_name, load_config, task_routing
 from ..crs import to_wgs84
 from ..findings import concat_findings, empty_findings
-from ..rules import missing_needs, rules, skip_message
-from ._rulefind import rule_findings
+from ._ruled import rule_findings, run_rules
 
 __all__ = [
     "case_settings",
@@ -84,10 +83,6 @@ def end_of(as_of: Any) -> pd.Timestamp:
     if isinstance(as_of, pd.Timestamp | _dt.datetime):
         return pd.Timestamp(as_of)
     return pd.Timestamp(str(as_of)[:10]) + pd.Timedelta(days=1)
-
-
-def _v(x: Any) -> Any:
-    return x["value"] if isinstance(x, Mapping) and "value" in x else x
 
 
 def case_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -749,10 +744,7 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
     from .hotspots import hot_spot_findings
 
     crs = getattr(catalog, "working_crs", "EPSG:4550")
-    notes, runnable = [], []
-    for r in rules("cases"):
-        miss = missing_needs(r, layers)
-        (notes.append(skip_message(r, miss)) if miss else runnable.append(r.id))
+    runnable, notes = run_rules("cases", layers)
     cases = layers.get("hotline_cases")
     if cases is None or not runnable or not len(cases):
         out = empty_findings(crs)

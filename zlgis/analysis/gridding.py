@@ -39,7 +39,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..config import load_config
-from ._rulefind import rule_findings
+from ._ruled import rule_findings
 
 __all__ = [
     "grid_settings",

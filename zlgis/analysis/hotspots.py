@@ -29,7 +29,7 @@ import shapely
 from pyproj import Transformer
 from scipy import sparse, stats
 
-from ._rulefind import rule_findings
+from ._ruled import rule_findings
 
 __all__ = [
     "gi_star",
