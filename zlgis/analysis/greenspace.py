@@ -243,57 +243,45 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *,
             "wetland": wetland_zone(layers, config=cfg)}
 
 
-def _findings(rule_id: str, **kw: Any) -> gpd.GeoDataFrame:
-    if not len(kw["feature_ids"]):
-        return empty_findings(kw["crs"])
-    return make_findings(rule=rule_id, **kw)
-
-
 def findings_from(result: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], *,
                   crs: Any, config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
     """The green-space findings from :func:`analyse`."""
     cfg = load_green_config(config)["inventory"]["items"]
     frames = []
     inv = result["inventory"]
-    if len(inv):
-        off = inv[~(inv["count_ok"] & inv["area_ok"])]
-        geoms = []
-        for key in off["item"]:
-            spec = cfg[key]
-            sel = _filtered(layers[spec["layer"]], spec.get("filter"))
-            geoms.append(shapely.envelope(shapely.union_all(sel.geometry.values)))
-        frames.append(_findings(
-            "green_inventory_mismatch", layer="green_islands", crs=crs, geometry=geoms,
-            feature_ids=[[f"plan:{k}"] for k in off["item"]],
-            title=[f"{t}数量或面积与实施方案不符：{c} 个 / {a:.0f} 平方米（方案 {pc} 个 / {pa:.0f} 平方米）"
-                   for t, c, a, pc, pa in zip(off["title"], off["count"], off["area_m2"],
-                                              off["plan_count"], off["plan_area_m2"])],
-            measures=[{"count": int(c), "plan_count": int(pc), "area_m2": a,
-                       "plan_area_m2": pa, "area_diff": d}
-                      for c, pc, a, pa, d in zip(off["count"], off["plan_count"], off["area_m2"],
-                                                 off["plan_area_m2"], off["area_diff"])],
+    off = inv[~(inv["count_ok"] & inv["area_ok"])] if len(inv) else inv
+    for r in off.itertuples():
+        spec = cfg[r.item]
+        sel = _filtered(layers[spec["layer"]], spec.get("filter"))
+        frames.append(make_findings(
+            rule="green_inventory_mismatch", layer=spec["layer"], crs=crs,
+            geometry=[shapely.envelope(shapely.union_all(sel.geometry.values))],
+            feature_ids=[[f"plan:{r.item}"]],
+            title=[f"{r.title}数量或面积与实施方案不符：{r.count} 个 / {r.area_m2:.0f} 平方米"
+                   f"（方案 {r.plan_count} 个 / {r.plan_area_m2:.0f} 平方米）"],
+            measures=[{"count": int(r.count), "plan_count": int(r.plan_count),
+                       "area_m2": r.area_m2, "plan_area_m2": r.plan_area_m2,
+                       "area_diff": r.area_diff}],
             measure_key="area_diff", measure_unit="ratio"))
     items = result["inventory_items"]
-    if len(items):
-        geoms = []
-        for lay, fid in zip(items["layer"], items["feature_id"]):
-            f = layers[lay]
-            geoms.append(f.geometry.values[np.flatnonzero(f[_ID[lay]].astype(str) == fid)[0]])
-        frames.append(_findings(
-            "green_inventory_mismatch", layer="green_islands", crs=crs, geometry=geoms,
-            feature_ids=[[f] for f in items["feature_id"]],
+    for lay, part in items.groupby("layer", sort=True):
+        f = layers[lay]
+        pos = pd.Index(f[_ID[lay]].astype(str)).get_indexer(part["feature_id"])
+        frames.append(make_findings(
+            rule="green_inventory_mismatch", layer=lay, crs=crs, geometry=f.geometry.values[pos],
+            feature_ids=[[i] for i in part["feature_id"]],
             title=[f"面积字段 {fv:.0f} 平方米与图形面积 {dv:.0f} 平方米不符" for fv, dv in
-                   zip(items["field_m2"].fillna(0), items["drawn_m2"])],
+                   zip(part["field_m2"].fillna(0), part["drawn_m2"])],
             measures=[{"field_m2": fv, "drawn_m2": dv, "diff": d} for fv, dv, d in
-                      zip(items["field_m2"], items["drawn_m2"], items["diff"])],
+                      zip(part["field_m2"], part["drawn_m2"], part["diff"])],
             measure_key="diff", measure_unit="ratio"))
     for lid, a in result["assignment"].items():
         geo = layers[lid].geometry.values
         for rid, mask in (("green_unassigned", a["n_zones"] == 0),
                           ("green_multi_assigned", a["n_zones"] >= 2)):
             m = mask.to_numpy()
-            frames.append(_findings(
-                rid, layer=lid, crs=crs, geometry=geo[m],
+            frames.append(make_findings(
+                rule=rid, layer=lid, crs=crs, geometry=geo[m],
                 feature_ids=[[i] + ([z] if z else []) for i, z in
                              zip(a["item_id"][m], a["zones"][m])],
                 measures=[{"n_zones": int(n)} for n in a["n_zones"][m]],
@@ -301,8 +289,8 @@ def findings_from(result: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFra
     ck = result["checklist"]
     if len(ck):
         miss = ck[~ck["ok"]]
-        frames.append(_findings(
-            "park_facility_missing", layer="parks", crs=crs,
+        frames.append(make_findings(
+            rule="park_facility_missing", layer="parks", crs=crs,
             geometry=[ck.attrs["geometry"]] * len(miss),
             feature_ids=[[ck.attrs["park_id"], k] for k in miss["key"]],
             title=[f"吊桥公园{t}不足：{'未提供图层' if c is None or pd.isna(c) else int(c)}"
@@ -314,8 +302,8 @@ def findings_from(result: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFra
     wz = result["wetland"]
     if len(wz):
         bad = wz[wz["problem"] != ""]
-        frames.append(_findings(
-            "wetland_zone_blue_line", layer="park_zones", crs=crs,
+        frames.append(make_findings(
+            rule="wetland_zone_blue_line", layer="park_zones", crs=crs,
             geometry=bad["geometry"].to_numpy(),
             feature_ids=[[z or f"{p}:无宣教区", p] for z, p in zip(bad["zone_id"], bad["park_id"])],
             title=[f"湿地公园科普宣教区：{p}" for p in bad["problem"]],

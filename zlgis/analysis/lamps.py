@@ -495,13 +495,6 @@ def _tie_faults(faults: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame, match_m: floa
 
 
 # ----------------------------------------------------------------------------------- findings
-def _findings(rule_id: str, **kw: Any) -> gpd.GeoDataFrame:
-    """Findings of one registered rule (empty table when there are none)."""
-    if not len(kw["feature_ids"]):
-        return empty_findings(kw["crs"])
-    return make_findings(rule=rule_id, **kw)
-
-
 def _week_start(as_of: _dt.date | None) -> pd.Timestamp | None:
     return None if as_of is None else pd.Timestamp(as_of) - pd.Timedelta(days=6)
 
@@ -554,8 +547,8 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
     frames = []
     s = result["stretches"]
     if s is not None and len(s):
-        frames.append(_findings(
-            "lamp_dark_stretch", layer="roads", crs=crs, geometry=s.geometry.values,
+        frames.append(make_findings(
+            rule="lamp_dark_stretch", layer="roads", crs=crs, geometry=s.geometry.values,
             feature_ids=[[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
                          zip(s["road_id"], s["start_m"], s["end_m"])],
             measures=[{"length_m": ln, "start_m": a, "end_m": b, "reach_m": rc,
@@ -572,8 +565,8 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
             live = lamps[lamps["in_service"]]
             hull = live.groupby(result["road_key"]).geometry.agg(
                 lambda g: shapely.convex_hull(shapely.union_all(g.values)))
-            frames.append(_findings(
-                "lamp_on_rate", layer="roads", crs=crs,
+            frames.append(make_findings(
+                rule="lamp_on_rate", layer="roads", crs=crs,
                 geometry=[hull[r] for r in low["road"]],
                 feature_ids=[[r] for r in low["road"]],
                 measures=[{"on_rate": o, "lit": int(li), "in_service": int(n),
@@ -586,8 +579,8 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
         over = f[f["overdue"] & (f["open"] | (start is None)
                                  | (f["repaired_at"] >= start if start is not None else True))]
         if len(over):
-            frames.append(_findings(
-                "lamp_fault_overdue", layer="lamp_faults", crs=crs,
+            frames.append(make_findings(
+                rule="lamp_fault_overdue", layer="lamp_faults", crs=crs,
                 geometry=over.geometry.values,
                 feature_ids=[[fid, lid] for fid, lid in zip(over["fault_id"], over["lamp_id"])],
                 measures=[{"hours": h, "open": bool(o)} for h, o in

@@ -249,20 +249,14 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     return out
 
 
-def _findings(rule_id: str, **kw: Any) -> gpd.GeoDataFrame:
-    if not len(kw["feature_ids"]):
-        return empty_findings(kw["crs"])
-    return make_findings(rule=rule_id, **kw)
-
-
 def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
                   crs: Any) -> gpd.GeoDataFrame:
     """The tree findings from :func:`analyse`."""
     frames = []
     it = result.get("intrusions")
     if it is not None and len(it):
-        frames.append(_findings(
-            "tree_zone_intrusion", layer="ancient_trees", crs=crs, geometry=it.geometry.values,
+        frames.append(make_findings(
+            rule="tree_zone_intrusion", layer="ancient_trees", crs=crs, geometry=it.geometry.values,
             feature_ids=[[t, f"{lay}:{f}"] for t, lay, f in
                          zip(it["tree_id"], it["layer"], it["feature_id"])],
             measures=[{"overlap_m2": a, "distance_m": d, "layer": lay} for a, d, lay in
@@ -270,8 +264,8 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
             measure_key="overlap_m2", measure_unit="m2"))
     g = result.get("gaps")
     if g is not None and len(g):
-        frames.append(_findings(
-            "street_tree_gap", layer="roads", crs=crs, geometry=g.geometry.values,
+        frames.append(make_findings(
+            rule="street_tree_gap", layer="roads", crs=crs, geometry=g.geometry.values,
             feature_ids=[[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
                          zip(g["road_id"], g["start_m"], g["end_m"])],
             measures=[{"length_m": ln, "start_m": a, "end_m": b} for ln, a, b in
@@ -283,8 +277,8 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
         over = inc[inc["overdue"] & (inc["open"] | (start is None)
                                      | (inc["cleared_at"] >= start if start is not None else True))]
         if len(over):
-            frames.append(_findings(
-                "fallen_tree_overdue", layer="tree_incidents", crs=crs,
+            frames.append(make_findings(
+                rule="fallen_tree_overdue", layer="tree_incidents", crs=crs,
                 geometry=over.geometry.values,
                 feature_ids=[[i] for i in over["incident_id"].astype(str)],
                 measures=[{"hours": h, "open": bool(o)} for h, o in zip(over["hours"], over["open"])],
