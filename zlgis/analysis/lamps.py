@@ -46,8 +46,8 @@ from ..config import load_config
 from ..errors import ConfigError
 from ..findings import concat_findings, empty_findings, make_findings
 from ..rules import missing_needs, rule, skip_message
+from .delays import PROBLEM_COLUMNS, repair_delays
 from .delays import end_of_day as _end_of_day
-from .delays import repair_delays
 from .stretches import unserved_stretches
 
 LAYERS = ("street_lamps", "roads", "lamp_faults", "buildings", "residential_compounds")
@@ -490,8 +490,7 @@ def _tie_faults(faults: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame, match_m: floa
     geom = f.geometry.values.copy()
     geom[ok] = lamps.geometry.values[pos[ok]]
     f = f.set_geometry(gpd.GeoSeries(geom, crs=lamps.crs).values)
-    return f[ok].reset_index(drop=True), pd.DataFrame(
-        problems, columns=["layer", "row", "id", "field", "reason"])
+    return f[ok].reset_index(drop=True), pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------- findings
@@ -527,7 +526,7 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     if roads is not None:
         lamps, bad = match_roads(lamps, roads, config=cfg)
         bad = bad.assign(layer="street_lamps").rename(columns={"lamp_id": "id"})
-        problems.append(bad[["layer", "row", "id", "field", "reason"]])
+        problems.append(bad[PROBLEM_COLUMNS])
         stretches = dark_stretches(roads, lamps, config=cfg)
         sites = propose_sites(stretches, config=cfg)
         spots = named_spots(layers, stretches, lamps, sites, config=cfg)
@@ -535,7 +534,8 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
         notes.append("没有道路图层 roads：未计算照明盲区与分路亮灯率")
         stretches = sites = spots = None
     rates = on_rates(lamps, roads, config=cfg)
-    return {"lamps": lamps, "rates": rates, "road_key": _road_key(lamps[lamps["in_service"]], roads), "stretches": stretches, "sites": sites,
+    return {"lamps": lamps, "rates": rates, "stretches": stretches, "sites": sites,
+            "road_key": _road_key(lamps[lamps["in_service"]], roads),
             "spots": spots, "faults": faults, "notes": notes,
             "problems": pd.concat([p for p in problems if len(p)] or [problems[0]],
                                   ignore_index=True)}

@@ -16,10 +16,7 @@ import json
 import sys
 from typing import Any
 
-import pandas as pd
-
 from .._progress import Progress
-from ..io.atomic import atomic_path
 from . import add_common_options, iso_date, load_checked, output_dir
 
 __all__ = ["register", "run"]
@@ -50,6 +47,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 
 def _as_of(layers: dict[str, Any]) -> Any:
+    import pandas as pd
+
     for lid, col in (("lamp_faults", "reported_at"), ("street_lamps", "reported_at")):
         g = layers.get(lid)
         if g is not None and col in g and g[col].notna().any():
@@ -59,9 +58,13 @@ def _as_of(layers: dict[str, Any]) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the lamp analyses and write their outputs; return the exit code."""
+    import pandas as pd
+
     from ..analysis.lamps import LAYERS, analyse, findings_from
     from ..catalog import Catalog
     from ..errors import InputError
+    from ..io.atomic import atomic_path
+    from ..io.tables import safe_frame, write_csv
     from ..publish.tables import write_findings
     from ..rules import rules
 
@@ -88,17 +91,14 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(out / "lamps_on_rate.xlsx") as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for sheet, key in (("全市", "city"), ("按片区", "district"), ("按道路", "road")):
-                t = rates[key].rename(columns=_RATE_HEADERS)
-                t.to_excel(xw, sheet_name=sheet, index=False)
+                frame = rates[key].rename(columns=_RATE_HEADERS)
+                safe_frame(frame).to_excel(xw, sheet_name=sheet, index=False)
     if result["stretches"] is not None:
         with atomic_path(out / "lamps_dark_stretches.gpkg") as tmp:
             result["stretches"].to_file(tmp, layer="stretches", driver="GPKG")
             result["sites"].to_file(tmp, layer="proposed_sites", driver="GPKG", mode="a")
-        with atomic_path(out / "lamps_named_spots.csv") as tmp:
-            result["spots"].rename(columns=_SPOT_HEADERS).to_csv(tmp, index=False,
-                                                                 encoding="utf-8-sig")
-    with atomic_path(out / "lamps_problems.csv") as tmp:
-        problems.rename(columns=_PROBLEM_HEADERS).to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(result["spots"].rename(columns=_SPOT_HEADERS), out / "lamps_named_spots.csv")
+    write_csv(problems.rename(columns=_PROBLEM_HEADERS), out / "lamps_problems.csv")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     city = rates["city"].iloc[0]
     if getattr(args, "json", False):

@@ -17,10 +17,7 @@ import json
 import sys
 from typing import Any
 
-import pandas as pd
-
 from .._progress import Progress
-from ..io.atomic import atomic_path
 from . import add_common_options, iso_date, load_checked, output_dir
 
 __all__ = ["register", "run"]
@@ -50,9 +47,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the municipal checks and write their outputs; return the exit code."""
     import datetime as dt
 
+    import pandas as pd
+
     from ..analysis import defects, greenspace, roadworks, trees
+    from ..analysis.delays import PROBLEM_COLUMNS
     from ..catalog import Catalog
     from ..findings import concat_findings
+    from ..io.tables import write_csv
     from ..publish.tables import write_findings
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
@@ -69,11 +70,9 @@ def run(args: argparse.Namespace) -> int:
         f = module.run_check(catalog, layers, as_of=as_of)
         frames.append(f)
         notes += [n for n in f.attrs.get("notes", []) if n.startswith("未检查")]
-        problems.append(pd.DataFrame(f.attrs.get("problems") or [],
-                                     columns=["layer", "row", "id", "field", "reason"]))
+        problems.append(pd.DataFrame(f.attrs.get("problems") or [], columns=PROBLEM_COLUMNS))
     findings = concat_findings(frames)
-    probs = pd.concat([p for p in problems if len(p)] or [pd.DataFrame(
-        columns=["layer", "row", "id", "field", "reason"])], ignore_index=True)
+    probs = pd.concat([p for p in problems if len(p)] or [problems[0]], ignore_index=True)
     probs.insert(0, "file", [str(catalog[lid].path) if lid in catalog.layers else ""
                              for lid in probs["layer"]])
     d = defects.analyse(layers, as_of=as_of)
@@ -84,14 +83,10 @@ def run(args: argparse.Namespace) -> int:
     if d["sample"] is not None:
         s = d["sample"].assign(x=lambda t: t.geometry.x.round(1), y=lambda t: t.geometry.y.round(1))
         cols = [c for c in _SAMPLE_HEADERS if c in s]
-        with atomic_path(out / "reinspection_sample.csv") as tmp:
-            s[cols].rename(columns=_SAMPLE_HEADERS).to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(out / "green_inventory.csv") as tmp:
-        g["inventory"].to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(out / "park_checklist.csv") as tmp:
-        g["checklist"].to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(out / "municipal_problems.csv") as tmp:
-        probs.rename(columns=_PROBLEM_HEADERS).to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(s[cols].rename(columns=_SAMPLE_HEADERS), out / "reinspection_sample.csv")
+    write_csv(g["inventory"], out / "green_inventory.csv")
+    write_csv(g["checklist"], out / "park_checklist.csv")
+    write_csv(probs.rename(columns=_PROBLEM_HEADERS), out / "municipal_problems.csv")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     n_sample = 0 if d["sample"] is None else len(d["sample"])
     if getattr(args, "json", False):
