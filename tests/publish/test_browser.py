@@ -108,7 +108,9 @@ def test_map_renders_offline_without_console_errors(site, browser, profile):
         assert {"toilets", "parks"} <= shown and "roads" in hidden and not hidden & shown
         assert ("red_lines" in shown) == (profile == "internal")   # citizens: opt in to red lines
         assert {"red_lines", "toilets", "parks", "findings_medium"} <= keys
-        # overlays are really drawn: SVG paths and clustered/point markers
+        # overlays are really drawn: SVG paths and clustered/point markers (at the street
+        # zoom, where every layer is legible and drawn)
+        pg.js("zlgis.map.setView([48.0100, 122.7400], 16, {animate: false})")
         assert pg.js("document.querySelectorAll('.leaflet-map-pane path').length") > 10
         assert pg.js("document.querySelectorAll('.leaflet-marker-pane > *').length") > 0
         # points are drawn above lines above polygons (clickable under a zone)

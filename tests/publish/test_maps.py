@@ -269,7 +269,7 @@ def test_save_map_local_assets_offline(catalog, tmp_path):
 
 def test_save_map_cdn_pins_versions(catalog, tmp_path):
     m = build_map(small_layers(catalog), small_findings(), catalog=catalog, basemap="none")
-    html = save_map(m, tmp_path / "map.html").read_text(encoding="utf-8")
+    html = save_map(m, tmp_path / "map.html", assets="cdn").read_text(encoding="utf-8")
     links = external_links(html)
     assert links and all(u.startswith("https://cdn.jsdelivr.net/npm/") for u in links)
     assert "leaflet@1.9.4" in html and "jquery" not in html

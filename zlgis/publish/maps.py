@@ -71,8 +71,10 @@ from ..config import department_name, load_config
 from ..crs import wgs84_to_gcj02
 from ..errors import ConfigError
 from ..findings import FINDING_LABELS, SEVERITY_LABELS
+from ..rules import find_rule
 from ..io.atomic import atomic_path
 from . import assets as _assets
+from .colors import best_text_color
 from .escape import display_value, escape_html, js_json, safe_url
 from .styles import (BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style,
                      ponding_class)
@@ -141,6 +143,18 @@ _CSS = """
  vertical-align:middle;border:2px solid}
 .zlgis-legend i.pt{border-radius:50%;width:10px}
 .zlgis-review{font-size:11px;color:#333}
+.zlgis-glyph{border-radius:4px;border:1.5px solid #fff;box-shadow:0 0 0 1px #333;
+ box-sizing:border-box;font:bold 11px/1 sans-serif;display:flex;align-items:center;
+ justify-content:center}
+.zlgis-glyph.sev-high{box-shadow:0 0 0 2px #000}
+.zlgis-cluster.fac{width:24px;height:24px;font-size:11px;line-height:20px;opacity:.8}
+.zlgis-legend i.gl{width:16px;height:16px;border:1px solid #333;border-radius:3px;
+ font:bold 10px/14px sans-serif;text-align:center;font-style:normal}
+.zlgis-legend .zlgis-z{color:#555;font-size:11px}
+.zlgis-label{white-space:nowrap;font:12px/1 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+ color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;pointer-events:none}
+.zlgis-label span{display:inline-block;transform:translate(-50%,-50%)}
+.zlgis-label.place{font-weight:bold;color:#1a5e20}
 @media (max-width:600px){.zlgis-legend{max-height:25vh;font-size:11px}.zlgis-title{font-size:13px}}
 </style>
 """
@@ -169,8 +183,9 @@ zlgis.text = function (s) { var e = document.createElement('span'); e.textConten
 zlgis.panes = function (map) {
   // polygons under lines under points, whatever order the layers are added or toggled in
   if (!map || map.getPane('zlgisPoints')) return;
-  [['zlgisPolygons', 405], ['zlgisLines', 410], ['zlgisPoints', 415]].forEach(function (p) {
-    map.createPane(p[0]).style.zIndex = p[1]; });
+  [['zlgisPolygons', 405], ['zlgisLines', 410], ['zlgisPoints', 415], ['zlgisLabels', 420]
+  ].forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
+  map.getPane('zlgisLabels').style.pointerEvents = 'none';
 };
 zlgis.build = function (spec, map) {
   zlgis.panes(map);
@@ -182,6 +197,14 @@ zlgis.build = function (spec, map) {
     style: st,
     pointToLayer: function (f, ll) {
       var s = st(f);
+      if (spec.glyph) {   // findings: the rule's number on the severity colour
+        var g = document.createElement('div'), sz = 2 * s.radius + 4;
+        g.className = 'zlgis-glyph sev-' + spec.glyph;
+        g.style.width = g.style.height = sz + 'px'; g.style.background = s.fillColor;
+        g.style.color = s.textColor || '#000';
+        g.textContent = f.properties._g === undefined ? '' : String(f.properties._g);
+        return L.marker(ll, {icon: L.divIcon({className: '', html: g, iconSize: [sz, sz]})});
+      }
       if (spec.cluster) {
         var d = document.createElement('div'); d.className = 'zlgis-dot';
         d.style.width = d.style.height = (2 * s.radius) + 'px'; d.style.background = s.fillColor;
@@ -208,9 +231,11 @@ zlgis.build = function (spec, map) {
     out = L.markerClusterGroup({maxClusterRadius: 50, chunkedLoading: true,
                                 showCoverageOnHover: false,
                                 iconCreateFunction: function (c) {
-      var d = document.createElement('div'); d.className = 'zlgis-cluster';
+      // findings: full-size severity clusters; facilities: smaller, lighter ones
+      var d = document.createElement('div'), sz = spec.glyph ? 30 : 24;
+      d.className = 'zlgis-cluster' + (spec.glyph ? '' : ' fac');
       d.style.background = color; d.textContent = String(c.getChildCount());
-      return L.divIcon({html: d, className: '', iconSize: [30, 30]});
+      return L.divIcon({html: d, className: '', iconSize: [sz, sz]});
     }});
     out.addLayer(gj);
   }
@@ -221,14 +246,45 @@ zlgis.build = function (spec, map) {
 zlgis.layer = function (spec, map, group) {
   var entry = {title: spec.title, key: spec.key, n: spec.data.features.length, group: group,
                layer: null};
+  entry.minZoom = spec.minZoom || 0;
   entry.build = function () {
     if (entry.layer) return;
     var built = zlgis.build(spec, map);
-    entry.layer = built[0];
-    built[1].addTo(group);
+    entry.layer = built[0]; entry.out = built[1];
+    entry.gate();
+    if (map && entry.minZoom) map.on('zoomend', entry.gate);
+  };
+  // drawn only from the zoom where it is legible (the group stays in the layer control)
+  entry.gate = function () {
+    var ok = !map || !entry.minZoom || map.getZoom() >= entry.minZoom;
+    if (ok && !group.hasLayer(entry.out)) group.addLayer(entry.out);
+    if (!ok && group.hasLayer(entry.out)) group.removeLayer(entry.out);
   };
   zlgis.layers.push(entry);
   if (!map || map.hasLayer(group)) { entry.build(); } else { group.once('add', entry.build); }
+  return entry;
+};
+// Road and place names (text only), drawn from spec.minZoom; road names along their road.
+zlgis.labels = function (spec, map, group) {
+  zlgis.panes(map);
+  var layer = L.layerGroup();
+  spec.data.forEach(function (r) {
+    var d = document.createElement('span'); d.textContent = String(r[0]);
+    if (r[3]) d.style.transform = 'translate(-50%,-50%) rotate(' + (+r[3]) + 'deg)';
+    var wrap = document.createElement('div'); wrap.appendChild(d);
+    layer.addLayer(L.marker([r[1], r[2]], {pane: 'zlgisLabels', interactive: false,
+      keyboard: false, icon: L.divIcon({className: 'zlgis-label ' + (r[4] || ''), html: wrap,
+                                        iconSize: [0, 0]})}));
+  });
+  var entry = {title: spec.title, key: spec.key, n: spec.data.length, group: group,
+               layer: layer, out: layer, minZoom: spec.minZoom};
+  entry.gate = function () {
+    var ok = map.getZoom() >= entry.minZoom;
+    if (ok && !group.hasLayer(layer)) group.addLayer(layer);
+    if (!ok && group.hasLayer(layer)) group.removeLayer(layer);
+  };
+  entry.gate(); map.on('zoomend', entry.gate);
+  zlgis.layers.push(entry);
   return entry;
 };
 </script>
@@ -236,19 +292,21 @@ zlgis.layer = function (spec, map, group) {
 
 
 class _GeoLayer(MacroElement):
-    """A GeoJSON layer drawn by ``zlgis.layer`` (text-only popups), added to its parent group."""
+    """A layer drawn by ``zlgis.<fn>`` (``layer``: GeoJSON with text-only popups; ``labels``:
+    names as text), added to its parent group."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        zlgis.layer({{ this.spec }}, {{ this.map_name }}, {{ this._parent.get_name() }});
+        zlgis.{{ this.fn }}({{ this.spec }}, {{ this.map_name }}, {{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, spec: dict[str, Any], map_name: str) -> None:
+    def __init__(self, spec: dict[str, Any], map_name: str, fn: str = "layer") -> None:
         super().__init__()
         self._name = "ZlgisLayer"
         self.spec = js_json(spec)
         self.map_name = map_name
+        self.fn = fn
 
 
 class _Control(MacroElement):
@@ -460,6 +518,8 @@ class _Builder:
         self.bounds: list[np.ndarray] = []
         self.search: list[dict[str, Any]] = []
         self.cluster = False
+        self.finding_bounds: list[np.ndarray] = []
+        self.labels: list[list[Any]] = []
 
     @property
     def public(self) -> bool:
@@ -474,20 +534,31 @@ class _Builder:
         return geoms
 
     def add_legend(self, key: str, label: str, *, point: bool = False,
-                   color: str | None = None) -> None:
+                   color: str | None = None, min_zoom: int = 0) -> None:
         s = layer_style(key)
         stroke = color or s.get("color", "#555")
         fill = color or s.get("fillColor", stroke)
+        if not point and color is None and float(s.get("fillOpacity", 1)) < 0.1:
+            fill = "transparent"        # an outline: the swatch shows the line, not a block
+        dash = ";border-style:dashed" if s.get("dashArray") and not point else ""
         cls = ' class="pt"' if point else ""
+        note = (f' <span class="zlgis-z">（{min_zoom} 级起显示）</span>'
+                if min_zoom else "")
         self.legend.append(f'<div><i{cls} style="border-color:{escape_html(stroke)};'
-                           f'background:{escape_html(fill)}"></i>{escape_html(label)}</div>')
+                           f'background:{escape_html(fill)}{dash}"></i>{escape_html(label)}'
+                           f'{note}</div>')
+
+    def min_zoom(self, key: str) -> int:
+        """Zoom from which layer ``key`` is legible (``publish.yaml`` ``min_zoom``)."""
+        return int((self.cfg.get("min_zoom") or {}).get(key, 0))
 
     def layer(self, parent: folium.Element, key: str, title: str, gdf: gpd.GeoDataFrame,
               fields: Sequence[str], spec: LayerSpec | None, *, style_key: str | None = None,
               classes: tuple[list[dict[str, Any]], np.ndarray] | None = None,
               cluster: bool = False, tip: str | None = None,
               labels: Sequence[Sequence[str]] | None = None,
-              row_titles: Sequence[str] | None = None) -> int:
+              row_titles: Sequence[str] | None = None, min_zoom: int = 0,
+              glyphs: Sequence[Any] | None = None, glyph: str | None = None) -> int:
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
         if not len(gdf):
             return 0
@@ -504,15 +575,34 @@ class _Builder:
             for p, t in zip(props, row_titles):
                 if t:
                     p["_t"] = t
+        if glyphs is not None:
+            for p, g in zip(props, glyphs):
+                p["_g"] = g
         fc = _feature_collection(geoms, props)
         spec_js = {"key": key, "title": title, "data": fc, "styles": styles,
                    "fields": [list(x) for x in labels] if labels is not None
                    else _field_labels(spec, [f for f in fields if f in gdf.columns]),
                    "tip": tip if tip in gdf.columns else None, "cluster": bool(cluster),
-                   "kind": _geom_kind(gdf)}
+                   "kind": _geom_kind(gdf), "minZoom": int(min_zoom), "glyph": glyph}
         self.cluster |= bool(cluster)
         _GeoLayer(spec_js, self.map_name).add_to(parent)
         return len(fc["features"])
+
+    def add_labels(self, lid: str, gdf: gpd.GeoDataFrame, field: str) -> None:
+        """Queue the names of ``gdf`` as map labels (drawn by :func:`_add_labels`)."""
+        road = _geom_kind(gdf) == "line"
+        sub = _label_rows(gdf, field, road=road)
+        if not len(sub):
+            return
+        pts = (sub.geometry.interpolate(0.5, normalized=True) if road
+               else sub.geometry.representative_point())
+        xy = shapely.get_coordinates(_to_web(gpd.GeoSeries(pts, crs=gdf.crs), simplify_m=0,
+                                             decimals=self.decimals, gcj=self.gcj))
+        ang = (_road_angles(sub.geometry, xy[:, 1]) if road and len(xy) == len(sub)
+               else np.zeros(len(xy)))
+        cls = "road" if road else "place"
+        self.labels += [[n, float(y), float(x), float(a), cls]
+                        for n, (x, y), a in zip(sub["_n"], xy, ang)]
 
     def add_search(self, lid: str, gdf: gpd.GeoDataFrame, field: str, title: str) -> None:
         if field not in gdf.columns:
@@ -541,6 +631,28 @@ class _Builder:
             if seen[label] > 1:
                 label = f"{label} {seen[label]}"
             self.search.append({"title": label, "loc": [float(y), float(x)]})
+
+
+def _label_rows(gdf: gpd.GeoDataFrame, field: str, *, road: bool) -> gpd.GeoDataFrame:
+    """One row per name: roads at the middle of their longest segment, places at a point inside."""
+    sub = gdf[gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    names = sub[field].astype(str).str.strip()
+    sub = sub.assign(_n=names.to_numpy())[names.to_numpy() != ""]
+    if road:
+        sub = sub.assign(_len=sub.length.to_numpy()).sort_values("_len", ascending=False)
+    return sub.drop_duplicates("_n")
+
+
+def _road_angles(lines: gpd.GeoSeries, lat: np.ndarray) -> np.ndarray:
+    """Screen angle (degrees, clockwise, within ±90 so text is never upside down) of each line
+    at its middle, in Web Mercator terms (east-west distances scaled by cos(latitude))."""
+    a = lines.interpolate(0.45, normalized=True).to_crs("EPSG:4326")
+    c = lines.interpolate(0.55, normalized=True).to_crs("EPSG:4326")
+    dx = (c.x.to_numpy() - a.x.to_numpy()) * np.cos(np.radians(lat))
+    dy = c.y.to_numpy() - a.y.to_numpy()
+    ang = -np.degrees(np.arctan2(dy, dx))
+    ang = np.where(ang > 90, ang - 180, np.where(ang < -90, ang + 180, ang))
+    return np.round(ang, 1)
 
 
 def _default_title(profile: str, city: str = "扎兰屯市") -> str:
@@ -636,8 +748,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
             classes = _ponding_classes(gdf["max_depth_cm"], point=True)
         kind = _geom_kind(gdf)
         cluster = kind == "point" and len(gdf) > int(cfg.get("cluster_min_points", 200))
+        zmin = b.min_zoom(lid)
         n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip,
-                    cluster=cluster)
+                    cluster=cluster, min_zoom=zmin)
         if not n:
             continue
         fg.add_to(m)
@@ -645,10 +758,14 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
             for _, color, label in PONDING_CLASSES:
                 b.add_legend(lid, f"{spec.title}：{label}", point=True, color=color)
         else:
-            b.add_legend(lid, spec.title, point=kind == "point")
+            b.add_legend(lid, spec.title, point=kind == "point", min_zoom=zmin)
         sf = search_cfg.get(lid)
         if sf and sf in fields:
             b.add_search(lid, gdf, sf, spec.title)
+        lf = (cfg.get("labels") or {}).get("layers", {}).get(lid)
+        if lf and lf in fields:
+            b.add_labels(lid, gdf, lf)
+    _add_labels(m, b)
 
     # --- service areas -------------------------------------------------------------------------
     if service_areas:
@@ -747,11 +864,13 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         _Script(f"{m.get_name()}.attributionControl.addAttribution("
                 f"{js_json(escape_html(cfg['osm_attribution']))});").add_to(m)
     if b.bounds:
-        bb = np.vstack(b.bounds)
+        # the week's findings when there are any, not the mass of the city
+        bb = np.vstack(b.finding_bounds or b.bounds)
         west, south = bb[:, 0].min(), bb[:, 1].min()
         east, north = bb[:, 2].max(), bb[:, 3].max()
         m.location = [float((south + north) / 2), float((west + east) / 2)]
-        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
+        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]],
+                     max_zoom=int(cfg.get("max_start_zoom", 17)), padding=(20, 20))
     m.zlgis_profile = profile  # type: ignore[attr-defined]
     m.zlgis_basemap = basemap  # type: ignore[attr-defined]
     return m
@@ -809,6 +928,19 @@ def _add_basemap(m: folium.Map, basemap: str, cfg: dict[str, Any]) -> str:
                      subdomains=bcfg["subdomains"] or "abc", max_zoom=bcfg["max_zoom"],
                      overlay=False, control=False).add_to(m)
     return review
+
+
+def _add_labels(m: folium.Map, b: _Builder) -> None:
+    """Road and place names as one layer, drawn from the street zoom (``publish.yaml``)."""
+    if not b.labels:
+        return
+    lcfg = b.cfg.get("labels") or {}
+    title = str(lcfg.get("title", "道路与地名注记"))
+    fg = folium.FeatureGroup(name=escape_html(title), show=True)
+    spec = {"key": "labels", "title": title, "data": b.labels,
+            "minZoom": int(lcfg.get("min_zoom", 16))}
+    _GeoLayer(spec, b.map_name, fn="labels").add_to(fg)
+    fg.add_to(m)
 
 
 def _add_hotline(m: folium.Map, b: _Builder, cases: gpd.GeoDataFrame,
@@ -873,27 +1005,62 @@ def _add_findings(m: folium.Map, b: _Builder, findings: gpd.GeoDataFrame) -> Non
             f[col] = [("、".join(department_name(c) for c in str(v).split(";") if c)
                        if isinstance(v, str) else v) for v in f[col]]
     labels = [[c, FINDING_LABELS.get(c, c)] for c in fields]
+    numbers = _rule_numbers(f)
+    f["_g"] = f["rule"].astype(str).map(numbers) if "rule" in f.columns else None
+    first = len(b.bounds)
     for s in ("high", "medium", "low"):
         part = f[f["_sev"] == s]
         if not len(part):
             continue
         name = f"问题（{SEVERITY_LABELS[s]}）"
         fg = folium.FeatureGroup(name=escape_html(name), show=True)
-        style = {"color": SEVERITY_COLORS[s], "weight": 2, "fillColor": SEVERITY_COLORS[s],
-                 "fillOpacity": 0.45, "radius": 7 if s == "high" else 6}
+        color = SEVERITY_COLORS[s]
+        style = {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.45,
+                 "radius": 8 if s == "high" else 7, "textColor": best_text_color(color)}
         titles = part["title"].tolist() if "title" in part.columns else None
         nonpt = part[~part.geometry.geom_type.isin(["Point", "MultiPoint"])]
         if len(nonpt):
             b.layer(fg, f"findings_{s}_areas", name, nonpt, fields, None,
-                    classes=([style], np.zeros(len(nonpt), dtype=int)), labels=labels,
+                    classes=([{**style, "fillOpacity": 0.15}], np.zeros(len(nonpt), dtype=int)),
+                    labels=labels, min_zoom=b.min_zoom("finding_areas"),
                     row_titles=nonpt["title"].tolist() if "title" in nonpt.columns else None)
         pts = part.copy()
         pts = pts.set_geometry(pts.geometry.representative_point())
         b.layer(fg, f"findings_{s}", name, pts, fields, None,
                 classes=([style], np.zeros(len(pts), dtype=int)), labels=labels, cluster=True,
-                row_titles=titles)
+                row_titles=titles, glyphs=pts["_g"].tolist(), glyph=s)
         fg.add_to(m)
-        b.add_legend("finding", name, point=True, color=SEVERITY_COLORS[s])
+        b.add_legend("finding", name, point=True, color=color)
+    b.finding_bounds = b.bounds[first:]
+    b.legend[:0] = _rule_legend(f, numbers)     # what the week found comes first
+
+
+def _rule_numbers(f: pd.DataFrame) -> dict[str, int]:
+    """Number shown on each finding's marker: rules of the week by severity, then by count."""
+    if "rule" not in f.columns:
+        return {}
+    rank = f["_sev"].map({"high": 0, "medium": 1, "low": 2})
+    t = pd.DataFrame({"rule": f["rule"].astype(str), "rank": rank})
+    g = t.groupby("rule")["rank"].agg(["min", "size"]).reset_index()
+    g = g.sort_values(["min", "size", "rule"], ascending=[True, False, True])
+    return {r: i + 1 for i, r in enumerate(g["rule"])}
+
+
+def _rule_legend(f: pd.DataFrame, numbers: Mapping[str, int]) -> list[str]:
+    """Legend lines naming each rule of the week (labels from the rule registry)."""
+    if not numbers:
+        return []
+    out = ['<div style="margin-top:4px;font-weight:bold">问题类型（图上编号）</div>']
+    counts = f["rule"].astype(str).value_counts()
+    for rid, n in numbers.items():
+        r = find_rule(rid)
+        label = r.label if r is not None else rid
+        sev = str(f.loc[f["rule"].astype(str) == rid, "_sev"].iloc[0])
+        color = SEVERITY_COLORS[sev]
+        out.append(f'<div><i class="gl" style="background:{color};color:'
+                   f'{best_text_color(color)}">{n}</i>{escape_html(label)}'
+                   f'（{SEVERITY_LABELS[sev]}，{int(counts[rid])} 处）</div>')
+    return out
 
 
 def _search_js(map_name: str, records: list[dict[str, Any]]) -> str:

@@ -24,6 +24,7 @@ BASEMAPS = ("tianditu", "gaode", "osm", "none")
 __all__ = [
     "CONTROL_LINE_COLORS",
     "CONTROL_LINE_LABELS",
+    "CONTROL_LINE_DASHES",
     "SEVERITY_COLORS",
     "PONDING_CLASSES",
     "LAYER_STYLES",
@@ -50,6 +51,25 @@ CONTROL_LINE_LABELS: dict[str, str] = {
     "yellow_lines": "城市黄线",
 }
 
+#: Dash pattern of each control line (Leaflet ``dashArray``; None is solid). The statutory
+#: colours of red and green lines, and of blue and purple lines, fall within ΔE*76 20 of each
+#: other for deuteranopic readers (:mod:`zlgis.publish.colors`): the green and purple lines are
+#: dashed so that no reader depends on colour alone (WCAG 2.1 §1.4.1).
+CONTROL_LINE_DASHES: dict[str, str | None] = {
+    "red_lines": None,
+    "green_lines": "8 4",
+    "blue_lines": None,
+    "purple_lines": "2 3",
+    "yellow_lines": None,
+}
+
+#: Line weight (px) of each control line: the statutory green and yellow fall below WCAG 2.1
+#: §1.4.11's 3:1 against a light basemap, so they are drawn heavier.
+CONTROL_LINE_WEIGHTS: dict[str, float] = {
+    "red_lines": 1.5, "green_lines": 2.5, "blue_lines": 1.5, "purple_lines": 1.5,
+    "yellow_lines": 2.5,
+}
+
 #: Fill colour of findings by severity.
 SEVERITY_COLORS: dict[str, str] = {"high": "#b2182b", "medium": "#ef8a62", "low": "#f7c948"}
 
@@ -68,8 +88,9 @@ _BASE: dict[str, Any] = {"color": "#555555", "weight": 1.5, "opacity": 0.9,
 
 #: Style per layer id (Leaflet path options plus ``radius`` for points and a ``legend`` label).
 LAYER_STYLES: dict[str, dict[str, Any]] = {
-    **{lid: {"color": c, "weight": 2.5, "fillColor": c, "fillOpacity": 0.12,
-             "dashArray": None, "legend": CONTROL_LINE_LABELS[lid]}
+    **{lid: {"color": c, "weight": CONTROL_LINE_WEIGHTS[lid], "opacity": 1.0, "fillColor": c,
+             "fillOpacity": 0.04,
+             "dashArray": CONTROL_LINE_DASHES[lid], "legend": CONTROL_LINE_LABELS[lid]}
        for lid, c in CONTROL_LINE_COLORS.items()},
     "water_source_zones": {"color": "#08519c", "weight": 2, "fillColor": "#9ecae1",
                            "fillOpacity": 0.2, "dashArray": "6 3", "legend": "饮用水水源保护区"},
