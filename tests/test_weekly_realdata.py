@@ -50,15 +50,20 @@ def test_helsinki_weekly_runs_without_salt_or_traceback(helsinki_week):
     assert "赫尔辛基城市管理问题周报" in summary
 
 
-def test_helsinki_outputs_in_working_crs_inside_boundary(helsinki_week):
-    _, week, cat = helsinki_week
+def _assert_in_crs_inside_boundary(week, cat, crs):
+    """Both layers of the week's GeoPackage are in ``crs`` and every finding lies inside the
+    catalog boundary (within 1 m)."""
     boundary = city_boundary(cat)
     for layer in ("ledger", "findings"):
         f = gpd.read_file(week / "findings_2022-W35.gpkg", layer=layer)
-        assert str(f.crs) == "EPSG:32635"
-        # every finding lies inside the extract's extent (the catalog boundary), within 1 m
+        assert str(f.crs) == crs
         inside = shapely.dwithin(f.geometry.values, boundary, 1.0)
         assert inside.all(), f[~inside][["rule", "feature_id"]]
+
+
+def test_helsinki_outputs_in_working_crs_inside_boundary(helsinki_week):
+    _, week, cat = helsinki_week
+    _assert_in_crs_inside_boundary(week, cat, "EPSG:32635")  # the extract's extent
 
 
 def test_helsinki_counts(helsinki_week):
@@ -104,11 +109,7 @@ def test_swellendam_weekly_runs(swellendam_week):
 
 def test_swellendam_outputs_in_working_crs_inside_boundary(swellendam_week):
     _, week, cat = swellendam_week
-    boundary = city_boundary(cat)
-    f = gpd.read_file(week / "findings_2022-W35.gpkg", layer="findings")
-    assert str(f.crs) == "EPSG:32734"
-    inside = shapely.dwithin(f.geometry.values, boundary, 1.0)
-    assert inside.all(), f[~inside][["rule", "feature_id"]]
+    _assert_in_crs_inside_boundary(week, cat, "EPSG:32734")  # the study area
 
 
 def test_swellendam_counts(swellendam_week):
