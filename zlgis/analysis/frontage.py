@@ -137,6 +137,9 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     bid = (b["building_id"].astype(str).to_numpy() if "building_id" in b
            else b.index.astype(str).to_numpy())
     polys = np.asarray(b.geometry.values)
+    if not len(roads) or not len(polys):
+        empty = gpd.GeoDataFrame({"building_id": [], "area_m2": []}, geometry=[], crs=crs)
+        return empty, gpd.GeoDataFrame({"street": [], "area_m2": []}, geometry=[], crs=crs)
     band = frontage_band(roads, buildings, config=cfg)
     x0, y0, x1, y1 = shapely.bounds(band) if not shapely.is_empty(band) else (0, 0, 0, 0)
     btree = shapely.STRtree(polys)
@@ -157,11 +160,18 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
             shapely.prepare(local)
             near = btree.query(shapely.buffer(box, margin), predicate="intersects")
             near = near[shapely.dwithin(polys[near], local, depth)]
+            if not len(near):
+                continue
             xy, which = _samples(polys[near], step)
             # outline points farther than depth + step from the band never hold any of it
             pts = shapely.points(xy)
             keep = shapely.dwithin(pts, local, depth + step)
             xy, which, pts = xy[keep], which[keep], pts[keep]
+            if len(xy) < 2:      # one sample point (or none): the tile's band is its own
+                if len(xy):
+                    owners.append(near[which[:1]])
+                    pieces.append(np.array([local], dtype=object))
+                continue
             # the diagram's extent holds every sample and the tile; cells are matched to their
             # sample by containment (GEOS's ``ordered`` output can drop cells)
             extent = shapely.box(min(xy[:, 0].min(), tx) - 1, min(xy[:, 1].min(), ty) - 1,
@@ -174,6 +184,8 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
             cells, owner = cells[ci], near[which[pi]]
             hit = shapely.intersects(cells, local)
             cells, owner = cells[hit], owner[hit]
+            if not len(cells):
+                continue
             # cells of one owner share exact Voronoi edges: one coverage union per owner
             uniq, inv = np.unique(owner, return_inverse=True)
             order = np.argsort(inv, kind="stable")

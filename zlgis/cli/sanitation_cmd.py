@@ -68,17 +68,19 @@ def _write_tables(tables: dict[str, Any], path: Path) -> Path:
     import pandas as pd
 
     from ..io.atomic import atomic_path
+    from ..io.tables import safe_frame
 
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for key, (sheet, headers) in TABLE_SHEETS.items():
                 if key in tables:
                     df = tables[key]
-                    df[[c for c in headers if c in df] or list(df.columns)].rename(
-                        columns=headers).to_excel(xw, index=False, sheet_name=sheet)
+                    frame = df[[c for c in headers if c in df] or list(df.columns)].rename(
+                        columns=headers)
+                    safe_frame(frame).to_excel(xw, index=False, sheet_name=sheet)
             if not any(k in tables for k in TABLE_SHEETS):
-                pd.DataFrame({"说明": ["本次检查没有生成统计表（缺少相关图层）"]}).to_excel(
-                    xw, index=False, sheet_name="说明")
+                frame = pd.DataFrame({"说明": ["本次检查没有生成统计表（缺少相关图层）"]})
+                safe_frame(frame).to_excel(xw, index=False, sheet_name="说明")
     return path
 
 

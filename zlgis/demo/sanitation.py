@@ -175,7 +175,7 @@ def _tracks(roads: gpd.GeoDataFrame, rng: np.random.Generator, truth: Truth) -> 
     # planted faults of the terminals: a duplicate, a jump 50 km away, rows out of order
     first = df.index[df["vehicle_id"] == "SX01"][:400]
     dup = df.loc[[first[100]]]
-    df.loc[first[200], "x"] += 50_000.0
+    df.loc[first[200], "x"] -= 50_000.0      # (west: still inside the county boundary)
     blk = first[300:306]
     df.loc[blk] = df.loc[blk[::-1]].to_numpy()
     df = pd.concat([df.iloc[:first[101]], dup, df.iloc[first[101]:]], ignore_index=True)
