@@ -22,7 +22,15 @@ from _small_city import GRID_A, GRID_B, write_city
 
 from zlgis.errors import LayerError, LockedError
 from zlgis.ledger import Ledger
-from zlgis.weekly import KILL_ENV, OUTPUT_FILES, PUBLIC_DIR, resolve_week, run_lock, run_weekly
+from zlgis.weekly import (
+    KILL_ENV,
+    OUTPUT_FILES,
+    PUBLIC_DIR,
+    PUBLIC_OUTPUTS,
+    resolve_week,
+    run_lock,
+    run_weekly,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ["controllines"]
@@ -109,11 +117,13 @@ def test_routing(history):
 def test_outputs_of_a_week(history):
     _, out, _ = history
     folder = out / "2022-W46"
-    names = {v.format(week="2022-W46") for k, v in OUTPUT_FILES.items() if k != "map_public"}
+    names = {v.format(week="2022-W46") for k, v in OUTPUT_FILES.items()
+             if k not in PUBLIC_OUTPUTS}
     assert names <= {p.name for p in folder.iterdir()}
     # what may be published lives in its own tree, with nothing internal beside it
     public_week = out / PUBLIC_DIR / "2022-W46"
-    assert {p.name for p in public_week.iterdir()} == {"map_public.html", "zlgis_assets"}
+    assert {p.name for p in public_week.iterdir()} == {"map_public.html", "zlgis_assets",
+                                                       "portal_data.json"}
     assert not list((out / PUBLIC_DIR).glob("**/*.xlsx")) + list((out / PUBLIC_DIR).glob("**/*.gpkg"))
     assert "map_public.html" not in {p.name for p in folder.iterdir()}
     assert 'href="../public/2022-W46/map_public.html"' in \
@@ -127,6 +137,8 @@ def test_outputs_of_a_week(history):
     assert "2022-W46" in summary and "逾期未整改" in summary
     public = (public_week / "map_public.html").read_text(encoding="utf-8")
     assert "张路长" not in public and "李路长" not in public
+    portal = (public_week / "portal_data.json").read_text(encoding="utf-8")
+    assert "张路长" not in portal and "李路长" not in portal and "road_chief" not in portal
     # no stale temporary folders left next to the week folders
     assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
 

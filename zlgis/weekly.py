@@ -93,6 +93,7 @@ OUTPUT_FILES: dict[str, str] = {
     "excel": "ledger_{week}.xlsx",
     "map_internal": "map_internal.html",
     "map_public": "map_public.html",
+    "portal_data": "portal_data.json",
     "chart_status": "chart_status_department.png",
     "chart_trend": "chart_trend.png",
     "summary": "summary.html",
@@ -105,7 +106,7 @@ OUTPUT_FILES: dict[str, str] = {
 #: can publish ``OUT/public/`` as it is.
 PUBLIC_DIR = "public"
 #: Outputs written into ``OUT/public/<week>/`` instead of ``OUT/<week>/``.
-PUBLIC_OUTPUTS = ("map_public",)
+PUBLIC_OUTPUTS = ("map_public", "portal_data")
 
 LEDGER_NAME = "ledger.sqlite"
 ACTIVE = ("new", "open", "reopened", "overdue")
@@ -465,6 +466,10 @@ def _write_maps(folder: Path, public_folder: Path,
             _add_focus_script(path)
         _stabilise_html(path)
         files[key] = path
+    from .publish.portal import write_portal_data
+
+    files["portal_data"] = write_portal_data(public_folder / OUTPUT_FILES["portal_data"], data,
+                                             context["public"], catalog=catalog, week=week)
 
 
 #: Opens the finding named in the URL fragment (``map_internal.html#<finding_id>``, the link of

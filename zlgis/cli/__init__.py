@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "waterlogging_cmd", # zlgis waterlogging
     "grids_cmd",        # zlgis grids, zlgis cases
     "publish_cmd",      # zlgis map
+    "portal_cmd",       # zlgis portal
     "weekly_cmd",       # zlgis weekly, zlgis ledger
 )
 
