@@ -55,7 +55,7 @@ _TEXTS = {
 def _city() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from zlgis.catalog import Catalog
     from zlgis.demo import make_demo_city
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     out = WORK / "city-25000-2022"
     if not (out / "catalog.yaml").exists():

@@ -145,7 +145,7 @@ def load_city(n_buildings: int) -> tuple[dict[str, gpd.GeoDataFrame], str, float
         from _common import big_demo_city
 
         from zlgis.catalog import Catalog
-        from zlgis.io import load_layers
+        from zlgis.validate import load_layers
 
         folder = big_demo_city(n_buildings)
         t_gen = time.perf_counter() - t0

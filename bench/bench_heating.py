@@ -62,7 +62,7 @@ def _city(quick: bool) -> Path:
 
 def main(quick: bool = False) -> dict[str, Any]:
     from zlgis.catalog import Catalog
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     city = _city(quick)
     cat = Catalog.load(city / "catalog.yaml")

@@ -86,7 +86,7 @@ def _measure(cat_path: Path, rounds: int = 5) -> dict:
     import shapely
 
     from zlgis.catalog import Catalog
-    from zlgis.io import read_layer
+    from zlgis.validate import read_layer
 
     catalog = Catalog.load(cat_path)
     gpkg = catalog["buildings"].path

@@ -94,7 +94,7 @@ def main(quick: bool = False) -> dict:
 
     from zlgis.catalog import Catalog
     from zlgis.demo import ensure_demo_city
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
     from zlgis.publish.assets import VENDOR_DIR
     from zlgis.publish.maps import build_map, map_layer_ids, save_map
 

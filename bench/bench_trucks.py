@@ -84,7 +84,7 @@ def _layers(quick: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     if not quick:
         try:
             from zlgis.catalog import Catalog
-            from zlgis.io import load_layers
+            from zlgis.validate import load_layers
 
             cat = Catalog.load(big_demo_city() / "catalog.yaml")
             ls = load_layers(cat, ["truck_no_parking_zones", "truck_restricted_roads"])

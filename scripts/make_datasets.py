@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from zlgis.catalog import Catalog  # noqa: E402
 from zlgis.demo import DEFAULT_SEED, make_demo_city  # noqa: E402
-from zlgis.io import load_layers  # noqa: E402
+from zlgis.validate import load_layers# noqa: E402
 from zlgis.io.atomic import atomic_path, write_text_atomic  # noqa: E402
 
 OUT = ROOT / "zlgis" / "datasets"

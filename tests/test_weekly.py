@@ -298,8 +298,8 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     import openpyxl
 
     from zlgis.analysis import CHECKS as ALL_CHECKS
-    from zlgis.io import load_layers
     from zlgis.rules import checks
+    from zlgis.validate import load_layers
 
     monkeypatch.setenv("ZLGIS_PLATE_SALT", "weekly-test-salt-2022")
     out = tmp_path / "out"

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from zlgis.catalog import Catalog
-from zlgis.io.layers import city_boundary
+from zlgis.validate import city_boundary
 
 from conftest import ROOT
 

@@ -305,7 +305,7 @@ def _projected_candidates() -> tuple[tuple[str, int | None, float | None], ...]:
 
 
 @lru_cache(maxsize=None)
-def _transformer(src: str) -> pyproj.Transformer:
+def transformer(src: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True)
 
 
@@ -345,7 +345,7 @@ def candidate_crs(bounds: ArrayLike, region: tuple[float, float, float, float] =
     # Gauss-Kruger is the same projection around every central meridian: the offset from the
     # meridian depends only on (easting - false easting, northing), so one transform screens
     # every CM and zone (datum differences of a few hundred metres do not matter here).
-    gk = _transformer("EPSG:4550")
+    gk = transformer("EPSG:4550")
     local: dict[int | None, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     for code, zone, cm in _projected_candidates():
         if zone is not None and not np.all(np.floor(xs / 1e6) == zone):
@@ -354,7 +354,7 @@ def candidate_crs(bounds: ArrayLike, region: tuple[float, float, float, float] =
             continue
         if cm is None:
             with np.errstate(all="ignore"):
-                lon, lat = _transformer(code).transform(xs, ys, errcheck=False)
+                lon, lat = transformer(code).transform(xs, ys, errcheck=False)
         else:
             if zone not in local:
                 with np.errstate(all="ignore"):
@@ -439,7 +439,7 @@ def check_declared_crs(bounds: ArrayLike, declared: str,
                 f"y {ys.min():.4f}～{ys.max():.4f}），可能是 EPSG:4326 或 EPSG:4490")
     if region is not None and strict:
         with np.errstate(all="ignore"):
-            lon, lat = _transformer(declared).transform(xs, ys, errcheck=False)
+            lon, lat = transformer(declared).transform(xs, ys, errcheck=False)
         if not _in_region(np.asarray(lon), np.asarray(lat), region):
             cands = [c for c in candidate_crs(bounds, region) if c != declared]
             if cands:

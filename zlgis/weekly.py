@@ -198,8 +198,8 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
                 ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
     """Load and validate every layer of the catalog; stop at the first unusable one.
 
-    Vector layers are read and validated with :func:`zlgis.io.read_layer` (the reader behind
-    :func:`zlgis.io.load_layers`): rows validation rejects are left out and listed in the
+    Vector layers are read and validated with :func:`zlgis.validate.read_layer` (the reader behind
+    :func:`zlgis.validate.load_layers`): rows validation rejects are left out and listed in the
     returned issues table. Raster layers (the DEM) are opened to check they are readable.
     Derived layers (road red lines from roads) are computed from the loaded ones.
 
@@ -213,10 +213,10 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         Naming the layer and why it could not be used; the ledger has not been touched.
     """
     from .config import load_config
-    from .io import read_layer
+    from .validate import read_layer
     from .validate.report import concat_issues
 
-    from .io.layers import city_boundary
+    from .validate import city_boundary
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)

@@ -15,7 +15,7 @@ AS_OF = dt.date(2022, 9, 4)  # the end of 2022-W35, the demo weekly run's week
 
 @pytest.fixture(scope="module")
 def layers(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     return load_layers(demo_catalog, ["hotline_cases", "grids"])
 

@@ -19,7 +19,7 @@ LAYERS = ("residential_compounds", "compound_facilities", "buildings", "roads", 
 
 @pytest.fixture(scope="module")
 def layers(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     return load_layers(demo_catalog, list(LAYERS))
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from zlgis.analysis import controllines as cl
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 LAYERS = ["buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
           "purple_lines", "yellow_lines", "grids"]

@@ -319,7 +319,7 @@ def test_land_samples_weights():
 
 def test_demo_city_planted_unserved_areas_found(demo_catalog, demo_truth):
     from zlgis.findings import concat_findings
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     layers = load_layers(demo_catalog, ["roads", "buildings", "residential_compounds", "toilets",
                                         "transfer_stations", "parks", "grids", "red_lines"])

@@ -6,7 +6,7 @@ import pytest
 from _truth import missed_and_flagged
 
 from zlgis.analysis import greenspace as gs
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from zlgis.analysis.gridding import (
 
 @pytest.fixture(scope="module")
 def demo(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     return load_layers(demo_catalog, ["grids", "roads", "blue_lines"])
 

@@ -34,7 +34,7 @@ def esda_zs(y: np.ndarray, W: sparse.spmatrix) -> np.ndarray:
 
 
 def test_gi_star_equals_esda_on_h3_weights(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     cases = load_layers(demo_catalog, ["hotline_cases"])["hotline_cases"]
     cells = h3_cells(cases.geometry.values, crs=cases.crs, resolution=9)

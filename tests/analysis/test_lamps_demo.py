@@ -8,7 +8,7 @@ import pytest
 from _truth import missed_and_flagged
 
 from zlgis.analysis import lamps as lm
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 AS_OF = dt.date(2022, 9, 4)  # the last day of the demo weekly run's week (2022-W35)
 

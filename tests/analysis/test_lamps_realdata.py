@@ -11,7 +11,7 @@ import pytest
 
 from zlgis.analysis import lamps as lm
 from zlgis.catalog import Catalog
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import shapely
 from zlgis.analysis.lifecircle import lifecircle_audit
 from zlgis.analysis.network import StreetGraph, read_osm_points
 from zlgis.catalog import Catalog
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 LEVELS = {"block": {"title": "居住街坊", "walk_m": 150, "facilities": {
     "便利店": {"clause": "附录B 表B.0.3"}, "快递送达设施": {"clause": "附录B 表B.0.3"}}}}

@@ -133,7 +133,7 @@ def test_cache_on_disk_keyed_by_content(tmp_path, monkeypatch):
 
 def test_walking_and_driving_graphs_equal_graphs_of_their_own_roads(demo_city):
     from zlgis.catalog import Catalog
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     roads = load_layers(Catalog.load(demo_city / "catalog.yaml"), ["roads"])["roads"]
     roads = roads.copy()

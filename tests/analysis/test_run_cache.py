@@ -10,7 +10,7 @@ import shapely
 from zlgis.analysis import coverage, run_cache, trucks
 from zlgis.analysis.snapping import snap_points
 from zlgis.analysis.street_graph import StreetGraph
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 
 def _lines():

@@ -8,7 +8,7 @@ import pytest
 from _truth import matches, missed_and_flagged
 
 from zlgis.analysis import trees as tr
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 AS_OF = dt.date(2022, 9, 4)
 

@@ -10,7 +10,7 @@ import pytest
 
 from zlgis.analysis import trees as tr
 from zlgis.catalog import Catalog
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 
 def test_helsinki_street_tree_gaps_and_zones(helsinki_catalog):

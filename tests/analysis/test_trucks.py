@@ -288,7 +288,7 @@ def _write_catalog(folder: Path, xlsx: Path) -> Path:
 
 
 def test_gcj02_patrol_converted_before_overlay(tmp_path: Path) -> None:
-    from zlgis.io import read_layer
+    from zlgis.validate import read_layer
 
     lon, lat = 122.738, 48.008  # WGS84, in Zhalantun
     glon, glat = wgs84_to_gcj02(lon, lat)
@@ -491,8 +491,16 @@ def _truth_hash(truth: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def demo_findings(demo_catalog):
-    return run_check(demo_catalog, None, salt=SALT)
+def demo_truck_layers(demo_catalog):
+    from zlgis.analysis.trucks import LAYERS
+    from zlgis.validate import load_layers
+
+    return load_layers(demo_catalog, [lid for lid in LAYERS if lid in demo_catalog.layers])
+
+
+@pytest.fixture(scope="module")
+def demo_findings(demo_catalog, demo_truck_layers):
+    return run_check(demo_catalog, demo_truck_layers, salt=SALT)
 
 
 def test_demo_city_planted_cases_found(demo_findings, demo_truth) -> None:
@@ -540,9 +548,9 @@ def test_demo_city_findings_are_private(demo_findings, demo_catalog) -> None:
     assert demo_findings["finding_id"].is_unique
 
 
-def test_run_check_is_stable(demo_findings, demo_catalog) -> None:
+def test_run_check_is_stable(demo_findings, demo_catalog, demo_truck_layers) -> None:
     as_of = dt.date.fromisoformat(demo_findings.attrs["as_of"])
-    again = run_check(demo_catalog, None, as_of=as_of, salt=SALT)
+    again = run_check(demo_catalog, demo_truck_layers, as_of=as_of, salt=SALT)
     assert sorted(again["finding_id"]) == sorted(demo_findings["finding_id"])
 
 

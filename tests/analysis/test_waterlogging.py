@@ -210,7 +210,7 @@ def test_findings_schema_routing_and_stable_ids():
 
 @pytest.fixture(scope="module")
 def demo_findings(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     layers = load_layers(demo_catalog, ["roads", "waterlogging_points", "grids"])
     check = get_check("waterlogging")
@@ -249,7 +249,7 @@ def test_demo_city_planted_depressions_found(demo_findings, demo_truth):
 
 def test_demo_city_recorded_points_matched(demo_catalog, demo_truth):
     from zlgis.analysis.waterlogging import load_catalog_dem
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     layers = load_layers(demo_catalog, ["waterlogging_points"])
     res = analyse_waterlogging(load_catalog_dem(demo_catalog),

@@ -14,7 +14,7 @@ from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.config import load_config
 from zlgis.io.examples import example_catalog
-from zlgis.io.layers import city_boundary
+from zlgis.validate import city_boundary
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def demo_layers(demo_catalog):
     """Every vector layer of the demo city, loaded (canonical names, EPSG:4550)."""
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     return load_layers(demo_catalog, [lid for lid, s in demo_catalog.layers.items()
                                       if s.kind != "raster"])

@@ -12,7 +12,7 @@ import shapely
 import yaml
 
 from zlgis.catalog import DEFAULT_CATALOG, Catalog
-from zlgis.io import read_layer
+from zlgis.validate import read_layer
 
 
 def test_every_catalog_layer_is_written(demo_city, demo_catalog):

@@ -22,7 +22,7 @@ def test_dem_metadata(dem, demo_catalog):
     assert crs.to_epsg() == 4550
     assert transform.a == 10.0 and transform.e == -10.0
     assert tags.get("SYNTHETIC") == "yes"
-    roads = __import__("zlgis.io", fromlist=["load_layers"]).load_layers(demo_catalog, ["roads"])
+    roads = __import__("zlgis.validate", fromlist=["load_layers"]).load_layers(demo_catalog, ["roads"])
     x0, y0, x1, y1 = roads["roads"].total_bounds
     assert transform.c < x0 and transform.f > y1
     assert transform.c + z.shape[1] * 10 > x1 and transform.f - z.shape[0] * 10 < y0

@@ -8,7 +8,7 @@ from zlgis.demo import plot_demo_city
 
 
 def test_plot_demo_city(demo_catalog, tmp_path):
-    roads = __import__("zlgis.io", fromlist=["load_layers"]).load_layers(
+    roads = __import__("zlgis.validate", fromlist=["load_layers"]).load_layers(
         demo_catalog, ["roads"])["roads"]
     x0, y0, x1, y1 = roads.total_bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2

@@ -15,7 +15,7 @@ from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.demo import ensure_demo_city, make_demo_city
 from zlgis.errors import InputError
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from shapely.geometry import Point
 
 from zlgis.catalog import Catalog
 from zlgis.demo.writer import to_source_frame, write_points_table, write_vector
-from zlgis.io import read_layer
+from zlgis.validate import read_layer
 
 
 def _toilets() -> gpd.GeoDataFrame:

@@ -11,7 +11,7 @@ import yaml
 from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.errors import CatalogError
-from zlgis.io import read_layer
+from zlgis.validate import read_layer
 
 SWELLENDAM_ROADS = """
 version: 1

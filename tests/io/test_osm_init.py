@@ -9,7 +9,7 @@ import pytest
 from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.errors import CRSError
-from zlgis.io import load_layers, read_layer
+from zlgis.validate import load_layers, read_layer
 from zlgis.io.osm_init import init_from_osm
 
 

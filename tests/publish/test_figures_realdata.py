@@ -11,7 +11,7 @@ from PIL import Image
 from scipy import ndimage
 
 from zlgis.catalog import Catalog
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 from zlgis.publish.figures import make_figure
 from zlgis.publish.styles import layer_style
 

@@ -302,7 +302,7 @@ PERSONAL_FIELDS = {
 
 @pytest.fixture(scope="module")
 def demo_layers(demo_catalog):
-    from zlgis.io import load_layers
+    from zlgis.validate import load_layers
 
     ids = [lid for lid, s in demo_catalog.layers.items() if s.kind != "raster"]
     return load_layers(demo_catalog, ids)

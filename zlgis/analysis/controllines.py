@@ -49,8 +49,8 @@ import shapely
 from ..errors import ConfigError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from ._linebase import (_LINE_TITLES, CHECK, LINE_RULES, _check_crs, _clip_each, _geoms, _ids,
-                        _polygonal, _Prep, _severity, _text, _valid, load_rules)
+from .linebase import (LINE_TITLES, CHECK, LINE_RULES, check_crs, clip_each, geoms_of, ids_of,
+                        polygonal, PreparedFeatures, severity_of, text_of, valid_geoms, load_rules)
 from .setbacks import (building_heights, height_classes, red_line_breaches, red_line_findings,
                        red_lines_from_roads, required_setbacks, setback_breaches)
 
@@ -88,7 +88,7 @@ def _exempt_mask(features: gpd.GeoDataFrame, exempt: Sequence[Mapping[str, Any]]
 def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind: str,
                   config: Mapping[str, Any] | None = None, *, layer: str = "buildings",
                   feature_id: str = "building_id", line_id: str = "line_id",
-                  _prep: _Prep | None = None) -> gpd.GeoDataFrame:
+                  _prep: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
     """Features inside a green, blue, purple or yellow line, for review (疑似，待核查).
 
     Parameters
@@ -129,13 +129,13 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
         raise ConfigError(f"控制线配置中没有 {line_kind}", path="controllines.yaml")
     spec = zcfg["lines"][line_kind]
     zone_layer = spec.get("layer", LINE_RULES.get(line_kind, line_kind))
-    crs = _check_crs(features, layer)
+    crs = check_crs(features, layer)
     if not len(features) or not len(zone):
         return empty_findings(crs)
-    prep = _prep if _prep is not None else _Prep(features, feature_id, layer, crs)
+    prep = _prep if _prep is not None else PreparedFeatures(features, feature_id, layer, crs)
     fid, geoms = prep.ids, prep.geoms
-    zid = _ids(zone, line_id, zone_layer)
-    zones = _valid(_geoms(zone, crs, zone_layer))
+    zid = ids_of(zone, line_id, zone_layer)
+    zones = valid_geoms(geoms_of(zone, crs, zone_layer))
     zones = np.where(shapely.is_missing(zones), shapely.Polygon(), zones)
     shapely.prepare(zones)
     tree = prep.tree
@@ -148,9 +148,9 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     parts = geoms[fi].copy()
     partial = ~inside
     if partial.any():
-        small = _valid(geoms[fi[partial]])
-        parts[partial] = _polygonal(shapely.intersection(
-            small, _clip_each(zones[zi[partial]], small, 0.5)))
+        small = valid_geoms(geoms[fi[partial]])
+        parts[partial] = polygonal(shapely.intersection(
+            small, clip_each(zones[zi[partial]], small, 0.5)))
     overlap = shapely.area(parts)
     real = overlap > float(cfg["tolerance"]["area_m2"])
     zi, fi, parts, overlap = zi[real], fi[real], parts[real], overlap[real]
@@ -159,8 +159,8 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     fp = shapely.area(geoms[fi])
     share = np.where(fp > 0, np.minimum(overlap / np.where(fp > 0, fp, 1), 1.0), np.nan)
     measures = {"overlap_m2": overlap, "share": share}
-    sev = _severity(line_kind, measures, len(zi), cfg)
-    names = _text(zone, "name")[zi]
+    sev = severity_of(line_kind, measures, len(zi), cfg)
+    names = text_of(zone, "name")[zi]
     title = rule_spec(line_kind).title
     return concat_findings([make_findings(
         rule=line_kind,
@@ -224,15 +224,15 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
                             ("construction_sites", construction_sites, site_id)):
         if gdf is None or not len(gdf) or field not in gdf.columns:
             continue
-        crs = crs or _check_crs(gdf, layer)
-        ids = _ids(gdf, idf, layer)
+        crs = crs or check_crs(gdf, layer)
+        ids = ids_of(gdf, idf, layer)
         status = gdf[field]
         mask = status.isin(bad_values).to_numpy()
         if ucfg.get("missing_is_unpermitted", False):
             mask |= status.isna().to_numpy()
         if not mask.any():
             continue
-        geoms = _geoms(gdf, crs, layer)[mask]
+        geoms = geoms_of(gdf, crs, layer)[mask]
         rows.append(gpd.GeoDataFrame({
             "layer": layer, "feature_id": ids[mask],
             "permit_status": status[mask].fillna("").astype(str).to_numpy(),
@@ -246,12 +246,12 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
     for lname, lgdf in lines.items():
         if lgdf is None or not len(lgdf):
             continue
-        g = _geoms(lgdf, crs, lname)
+        g = geoms_of(lgdf, crs, lname)
         ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
         lgeoms.append(g[ok])
         llayer.extend([lname] * int(ok.sum()))
         lfield = line_id if isinstance(line_id, str) else line_id.get(lname, "line_id")
-        lids.append(_ids(lgdf, lfield, lname)[ok])
+        lids.append(ids_of(lgdf, lfield, lname)[ok])
     n = len(inv)
     near_layer = np.full(n, "", dtype=object)
     near_id = np.full(n, "", dtype=object)
@@ -271,7 +271,7 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
         near_id[tgt] = key["i"].to_numpy()
         near_d[tgt] = key["dist"].to_numpy()
     inv["nearest_line_layer"] = near_layer
-    inv["nearest_line_title"] = [_LINE_TITLES.get(v, v) for v in near_layer]
+    inv["nearest_line_title"] = [LINE_TITLES.get(v, v) for v in near_layer]
     inv["nearest_line_id"] = near_id
     inv["nearest_line_m"] = near_d
     inv = inv.sort_values(["layer", "feature_id"], kind="stable").reset_index(drop=True)
@@ -335,7 +335,7 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
         if not len(sub):
             continue
         d = sub["nearest_line_m"].to_numpy(dtype=float)
-        sev = _severity("unpermitted_construction", {"nearest_line_m": d}, len(sub), cfg)
+        sev = severity_of("unpermitted_construction", {"nearest_line_m": d}, len(sub), cfg)
         title = [f"{base}（最近控制线：{t or '无'} {i}，距离 {x:.1f} 米）" if np.isfinite(x)
                  else base for t, i, x in
                  zip(sub["nearest_line_title"], sub["nearest_line_id"], d)]
@@ -387,8 +387,8 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     sites = layers.get("construction_sites")
     crs = None
     if bld is not None and len(bld):
-        crs = _check_crs(bld, "buildings")
-        prep = _Prep(bld, ids["buildings"], "buildings", crs)
+        crs = check_crs(bld, "buildings")
+        prep = PreparedFeatures(bld, ids["buildings"], "buildings", crs)
         red = layers.get("red_lines")
         if red is not None and len(red):
             frames.append(red_line_findings(bld, red, cfg, building_id=ids["buildings"],
@@ -400,8 +400,8 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
                                             feature_id=ids["buildings"],
                                             line_id=line_ids[lname], _prep=prep))
     if sites is not None and len(sites) and "construction_sites" in cfg["zones"].get("layers", []):
-        crs = crs or _check_crs(sites, "construction_sites")
-        sprep = _Prep(sites, ids["construction_sites"], "construction_sites", crs)
+        crs = crs or check_crs(sites, "construction_sites")
+        sprep = PreparedFeatures(sites, ids["construction_sites"], "construction_sites", crs)
         for rule, lname in LINE_RULES.items():
             zone = layers.get(lname)
             if zone is not None and len(zone):
@@ -423,7 +423,7 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The weekly-run entry point (``zlgis.analysis.CHECKS["controllines"]``).
 
-    ``layers`` is the dict from :func:`zlgis.io.load_layers`; id fields come from the
+    ``layers`` is the dict from :func:`zlgis.validate.load_layers`; id fields come from the
     catalog; findings get ``grid_id`` and ``road_chief`` from the ``grids`` layer when loaded.
     """
     id_fields: dict[str, str] = {}

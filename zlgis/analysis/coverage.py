@@ -75,6 +75,7 @@ __all__ = [
     "park_coverage",
     "park_access_points",
     "run_check",
+    "LAYERS",
     "METHODS",
     "METHOD_TITLES",
     "MEASURE_TITLES",
@@ -85,7 +86,8 @@ __all__ = [
 CHECK = "coverage"
 
 
-_LAYERS = ["roads", "buildings", "residential_compounds", "toilets", "transfer_stations",
+#: Layers the weekly coverage check reads (those the catalog lacks are skipped).
+LAYERS = ["roads", "buildings", "residential_compounds", "toilets", "transfer_stations",
            "parks", "grids", "red_lines"]
 
 
@@ -97,15 +99,9 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
     (CJJ/T 47-2016 §2.2.7, task 4.2.6), ``transfer_station_distance`` (CJJ/T 47-2016, task
     4.2.6), ``park_uncovered`` (GB/T 51346-2019 §4.3.4 or MOHURD 2021, task 3.1.1); lead
     department 住建局. Coverage is a state, not an event: ``as_of`` is not used.
-    Missing layers are loaded from ``catalog``.
+    ``layers`` holds the loaded layers (:data:`LAYERS` that the catalog has); a topic whose
+    facility layer is absent is not checked.
     """
-    layers = dict(layers)
-    missing = [lid for lid in _LAYERS if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
     import gc
 
     frames = []

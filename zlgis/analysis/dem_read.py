@@ -84,11 +84,11 @@ class DEM:
         return np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
 
 
-def _dem_config() -> dict[str, Any]:
+def dem_config() -> dict[str, Any]:
     return load_config("waterlogging")["dem"]
 
 
-def _empty(shape: tuple[int, ...], dtype: Any, budget_mb: float, stack: contextlib.ExitStack
+def empty_array(shape: tuple[int, ...], dtype: Any, budget_mb: float, stack: contextlib.ExitStack
            ) -> np.ndarray:
     """An uninitialised array, memory-mapped to a temporary file when larger than the budget."""
     nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
@@ -142,7 +142,7 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
     >>> int(dem.voids["cells"].sum()), bool(np.isnan(dem.elevation).any())
     (1, False)
     """
-    cfg = _dem_config()
+    cfg = dem_config()
     max_void_cells = int(cfg["max_void_cells"] if max_void_cells is None else max_void_cells)
     budget = float(cfg["memory_budget_mb"] if memory_budget_mb is None else memory_budget_mb)
     path = Path(path)
@@ -185,7 +185,7 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
                 opts.update(transform=tr, width=w, height=h)
             reader = stack.enter_context(WarpedVRT(src, **opts))
         height, width = reader.height, reader.width
-        z = _empty((height, width), np.float64, budget, stack)
+        z = empty_array((height, width), np.float64, budget, stack)
         strip = max(1, int(8 * 1024 * 1024 // max(width, 1)))  # ~64 MB of float64 per block
         for r0 in range(0, height, strip):
             win = Window(0, r0, width, min(strip, height - r0))

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from .._numba import njit
-from .dem_read import _dem_config, _empty
+from .dem_read import dem_config, empty_array
 
 __all__ = ["fill_depressions", "fill_depressions_tiled"]
 
@@ -179,7 +179,7 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr, lab):  # pragma: no cover
 def _padded(elevation: np.ndarray, nodata: np.ndarray | None,
             stack: contextlib.ExitStack, budget_mb: float) -> tuple[np.ndarray, np.ndarray]:
     h, w = elevation.shape
-    z = _empty((h + 2, w + 2), np.float64, budget_mb, stack)
+    z = empty_array((h + 2, w + 2), np.float64, budget_mb, stack)
     z[0] = z[-1] = 0.0
     z[:, 0] = z[:, -1] = 0.0
     closed = np.zeros((h + 2, w + 2), np.uint8)
@@ -239,19 +239,19 @@ def fill_depressions(elevation: NDArray[Any], nodata: NDArray[np.bool_] | None =
         raise ValueError("elevation must be a 2-D array")
     if arr.size == 0:
         return arr.astype(np.float64)
-    budget = float(_dem_config()["memory_budget_mb"] if memory_budget_mb is None
+    budget = float(dem_config()["memory_budget_mb"] if memory_budget_mb is None
                    else memory_budget_mb)
     if (arr.shape[0] + 2) * (arr.shape[1] + 2) * _BYTES_PER_CELL > budget * 2 ** 20:
         tile = int(min(max(math.sqrt(budget * 2 ** 20 / (4 * _BYTES_PER_TILE_CELL)), 64), 8192))
         with contextlib.ExitStack() as stack:
-            out = _empty(arr.shape, np.float64, budget, stack)
+            out = empty_array(arr.shape, np.float64, budget, stack)
             return fill_depressions_tiled(arr, tile=tile, nodata=nodata, out=out)
     with contextlib.ExitStack() as stack:
         z, closed = _padded(arr, nodata, stack, budget)
         n = z.size
         idx = np.int32 if n < 2 ** 31 - 16 else np.int64
-        keys = _empty((n,), np.float64, budget, stack)
-        vals, pit, tr = (_empty((n,), idx, budget, stack) for _ in range(3))
+        keys = empty_array((n,), np.float64, budget, stack)
+        vals, pit, tr = (empty_array((n,), idx, budget, stack) for _ in range(3))
         _priority_flood(z.reshape(-1), closed.reshape(-1), z.shape[1], keys, vals, pit, tr,
                         np.zeros(1, np.int64))
         del keys, vals, pit, tr

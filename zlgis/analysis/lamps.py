@@ -600,7 +600,7 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
         Findings; ``attrs["notes"]`` lists skipped rules and unused rows,
         ``attrs["problems"]`` the rows not used with their reasons.
     """
-    from ..io import load_layers
+    from ..validate import load_layers
 
     layers = dict(layers or {})
     wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]

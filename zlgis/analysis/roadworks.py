@@ -181,7 +181,7 @@ def findings_from(result: Mapping[str, Any], *, crs: Any) -> gpd.GeoDataFrame:
 def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The road-works rules for the weekly run (skipped when a layer is missing)."""
-    from ..io import load_layers
+    from ..validate import load_layers
 
     layers = dict(layers or {})
     wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]

@@ -45,8 +45,8 @@ import shapely
 from ..errors import CRSError, InputError
 from ..findings import concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from ._linebase import (_check_crs, _clip_each, _geoms, _ids, _numeric, _polygonal,
-                        _Prep, _severity, _text, _valid, load_rules)
+from .linebase import (check_crs, clip_each, geoms_of, ids_of, numeric_of, polygonal,
+                        PreparedFeatures, severity_of, text_of, valid_geoms, load_rules)
 
 __all__ = [
     "building_heights",
@@ -73,8 +73,8 @@ def building_heights(buildings: gpd.GeoDataFrame,
     [12.0, 15.0, nan]
     """
     cfg = load_rules(config)
-    height = _numeric(buildings, "height")
-    floors = _numeric(buildings, "floors")
+    height = numeric_of(buildings, "height")
+    floors = numeric_of(buildings, "floors")
     fh = float(cfg["setbacks"].get("floor_height_m", 3.0))
     return np.where(np.isfinite(height) & (height > 0), height, floors * fh)
 
@@ -158,7 +158,7 @@ def _max_depth(parts: np.ndarray, boundaries: np.ndarray, sample: float = 0.5,
     depth = np.zeros(len(parts))
     if not len(parts):
         return depth
-    local = _clip_each(boundaries, parts, pad)
+    local = clip_each(boundaries, parts, pad)
     if sample and sample > 0:
         parts = shapely.segmentize(parts, sample)
     coords, idx = shapely.get_coordinates(parts, return_index=True)
@@ -183,10 +183,10 @@ def _setback_geometry(bld: np.ndarray, boundaries: np.ndarray, required: np.ndar
     """
     if not len(bld):
         return np.empty(0), np.empty(0, dtype=object)
-    local = _clip_each(boundaries, bld, required + 1.0)
+    local = clip_each(boundaries, bld, required + 1.0)
     actual = shapely.distance(bld, local)
     band = shapely.buffer(local, required, quad_segs=8)
-    parts = _polygonal(shapely.intersection(_valid(bld), band))
+    parts = polygonal(shapely.intersection(valid_geoms(bld), band))
     empty = shapely.is_empty(parts) | (shapely.area(parts) <= 0)
     if empty.any():
         parts[empty] = shapely.shortest_line(bld[empty], local[empty])
@@ -197,7 +197,7 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
                       config: Mapping[str, Any] | None = None, *,
                       building_id: str = "building_id", line_id: str = "line_id",
                       rules: Sequence[str] = ("red_line_encroachment", "red_line_setback"),
-                      _prep: _Prep | None = None) -> gpd.GeoDataFrame:
+                      _prep: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
     """Red-line encroachments and setback breaches of buildings, in one pass.
 
     Parameters
@@ -226,17 +226,17 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     an encroachment; it is a setback breach with ``actual_m`` 0 when a setback is required.
     """
     cfg = load_rules(config)
-    crs = _check_crs(buildings, "buildings")
+    crs = check_crs(buildings, "buildings")
     if not len(buildings) or not len(red_lines):
         return empty_findings(crs)
-    prep = _prep if _prep is not None else _Prep(buildings, building_id, "buildings", crs)
+    prep = _prep if _prep is not None else PreparedFeatures(buildings, building_id, "buildings", crs)
     bid, bld = prep.ids, prep.geoms
-    lid = _ids(red_lines, line_id, "red_lines")
-    red = _valid(_geoms(red_lines, crs, "red_lines"))
+    lid = ids_of(red_lines, line_id, "red_lines")
+    red = valid_geoms(geoms_of(red_lines, crs, "red_lines"))
     red_boundary = shapely.boundary(red)
     tol_d = float(cfg["tolerance"]["distance_m"])
     tol_a = float(cfg["tolerance"]["area_m2"])
-    road_class = _text(red_lines, "road_class")
+    road_class = text_of(red_lines, "road_class")
     heights = building_heights(buildings, cfg)
     st = cfg["setbacks"]
 
@@ -275,8 +275,8 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     frames = []
     # ---- encroachment -----------------------------------------------------------------------
     enc_li, enc_bi = li[inter], bi[inter]
-    parts = _polygonal(shapely.intersection(_valid(bld[enc_bi]),
-                                            _clip_each(red[enc_li], bld[enc_bi], 0.5)))
+    parts = polygonal(shapely.intersection(valid_geoms(bld[enc_bi]),
+                                            clip_each(red[enc_li], bld[enc_bi], 0.5)))
     area = shapely.area(parts)
     real = area > tol_a
     touching = np.zeros(len(li), dtype=bool)
@@ -289,8 +289,8 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
         share = np.where(fp_area > 0, e_area / np.where(fp_area > 0, fp_area, 1), np.nan)
         inside = shapely.contains(red[e_li], bld[e_bi])
         measures = {"area_m2": e_area, "depth_m": depth, "share": share}
-        sev = _severity("red_line_encroachment", measures, len(e_li), cfg)
-        names = _text(red_lines, "road_name")[e_li]
+        sev = severity_of("red_line_encroachment", measures, len(e_li), cfg)
+        names = text_of(red_lines, "road_name")[e_li]
         frames.append(make_findings(
             rule="red_line_encroachment",
             title=[f"{rule_spec('red_line_encroachment').title}（{n or lid[j]}，压占 {a:.1f} 平方米，"
@@ -316,8 +316,8 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
             actual, geom = _setback_geometry(bld[s_bi], red_boundary[s_li], req)
             shortfall = req - actual
             measures = {"required_m": req, "actual_m": actual, "shortfall_m": shortfall}
-            sev = _severity("red_line_setback", measures, len(s_li), cfg)
-            names = _text(red_lines, "road_name")[s_li]
+            sev = severity_of("red_line_setback", measures, len(s_li), cfg)
+            names = text_of(red_lines, "road_name")[s_li]
             hcls = height_classes(heights[s_bi], cfg)
             frames.append(make_findings(
                 rule="red_line_setback",
@@ -420,7 +420,7 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
     [['RL-1', '支路', 16.0]]
     """
     cfg = load_rules(config)
-    _check_crs(roads, "roads")
+    check_crs(roads, "roads")
     if roads.crs is None:
         raise CRSError("道路图层没有坐标系，无法按米计算红线宽度", layer="roads")
     rcfg = cfg.get("red_lines_from_roads", {})
@@ -445,11 +445,11 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
         id_field = next((c for c in ("road_id", "full_id", "osm_id") if c in roads.columns), None)
     rid = (roads[id_field].astype(str).to_numpy() if id_field
            else np.asarray([str(i) for i in roads.index], dtype=object))
-    cls = _text(roads, class_field)
+    cls = text_of(roads, class_field)
     default_w = np.array([np.nan if table.get(c, (None,))[0] is None else float(table[c][0])
                           for c in cls])
     lo, hi = float(rcfg.get("min_width_m", 2)), float(rcfg.get("max_width_m", 120))
-    own = _numeric(roads, width_field)
+    own = numeric_of(roads, width_field)
     own = np.where((own >= lo) & (own <= hi), own, np.nan)
     width = np.where(np.isfinite(own), own, default_w)
     road_class = np.array([table.get(c, (None, c))[1] for c in cls], dtype=object)
@@ -460,7 +460,7 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
     out = gpd.GeoDataFrame({
         "line_id": [f"RL-{r}" for r in rid[keep]],
         "road_id": rid[keep],
-        "road_name": _text(roads, name_col)[keep] if name_col else "",
+        "road_name": text_of(roads, name_col)[keep] if name_col else "",
         "road_class": road_class[keep],
         "width": width[keep],
         "source_class": cls[keep],

@@ -290,7 +290,7 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
 def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The tree rules for the weekly run (rules whose layers are missing are skipped)."""
-    from ..io import load_layers
+    from ..validate import load_layers
 
     layers = dict(layers or {})
     wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]

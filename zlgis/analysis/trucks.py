@@ -113,12 +113,14 @@ __all__ = [
     "parking_access",
     "parking_supply_findings",
     "run_check",
+    "LAYERS",
 ]
 
 CHECK = "trucks"
 
 
-_LAYERS = ("truck_pings", "patrol_observations", "truck_no_parking_zones",
+#: Layers the weekly truck check reads (those the catalog lacks are skipped).
+LAYERS = ("truck_pings", "patrol_observations", "truck_no_parking_zones",
            "truck_restricted_roads", "truck_parking", "logistics_points", "muck_routes",
            "dump_sites", "construction_sites", "roads", "grids")
 
@@ -140,9 +142,8 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
     ----------
     catalog : Catalog
     layers : dict of GeoDataFrame, optional
-        From :func:`zlgis.io.load_layers`; layers the catalog names but the dict lacks are loaded.
-        Layers the catalog does not name are skipped (their rules give no findings, noted in
-        ``findings.attrs["notes"]``).
+        From :func:`zlgis.validate.load_layers` (:data:`LAYERS` that the catalog has). Absent
+        layers are skipped (their rules give no findings, noted in ``findings.attrs["notes"]``).
     as_of : datetime.date, optional
         Last day of the week checked (Asia/Shanghai). Zombie vehicles look back further.
     salt : str, optional
@@ -154,13 +155,8 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
         Findings (:data:`zlgis.findings.FINDING_COLUMNS`) with grids assigned; ``feature_id`` is
         the plate digest (or the logistics point / zone id for ``parking_supply``).
     """
-    from ..io import load_layers
-
     cfg = trucks_config(config)
     layers = dict(layers or {})
-    missing = [lid for lid in _LAYERS if lid not in layers and lid in catalog.layers]
-    if missing:
-        layers.update(load_layers(catalog, missing))
     # plates are only hashed when there are plates: a city without truck data needs no salt
     plates = any(layers.get(lid) is not None for lid in ("truck_pings", "patrol_observations"))
     salt = plate_salt(salt, cfg) if plates else "no-plates-loaded"

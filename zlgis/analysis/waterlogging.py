@@ -142,7 +142,7 @@ def load_catalog_dem(catalog: Catalog, layer_id: str = "dem", *,
     """
     import tempfile
 
-    from ..io.layers import city_boundary
+    from ..validate.load import city_boundary
     from ..io.rasters import mosaic_window, raster_sources
 
     spec = catalog[layer_id]
@@ -666,7 +666,7 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     module docstring for an example.
     """
     if isinstance(dem, Catalog):
-        from ..io.layers import city_boundary
+        from ..validate.load import city_boundary
 
         boundary = city_boundary(dem) if boundary is None else boundary
         dem = load_catalog_dem(dem)
@@ -776,33 +776,21 @@ def ponding_overlay(depth: NDArray[np.float64], dem: DEM, *, max_depth_m: float 
     return rgba, [[float(south), float(west)], [float(north), float(east)]]
 
 
-def _layer(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], lid: str
-           ) -> gpd.GeoDataFrame | None:
-    if lid in layers:
-        return layers[lid]
-    if lid not in catalog.layers:
-        return None
-    from ..io import load_layers
-
-    return load_layers(catalog, [lid])[lid]
-
-
 def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: dt.date | None = None) -> gpd.GeoDataFrame:
     """The weekly waterlogging check (task 2.1.8, lead 住建局): findings in the shared schema.
 
-    Uses the catalog's ``dem`` raster and the ``roads``, ``waterlogging_points``, ``buildings``
-    and ``grids`` layers (loaded here when ``layers`` lacks them).
+    Uses the catalog's ``dem`` raster and the ``roads``, ``waterlogging_points`` and ``grids``
+    layers when ``layers`` holds them.
     """
     layers = layers or {}
     spec = catalog.layers.get("dem")
     if spec is None or spec.path is None:
         return empty_findings(crs=catalog.working_crs)  # no DEM: the weekly run reports the skip
-    from ..io.layers import city_boundary
+    from ..validate.load import city_boundary
 
     res = analyse_waterlogging(
-        load_catalog_dem(catalog), roads=_layer(catalog, layers, "roads"),
-        points=_layer(catalog, layers, "waterlogging_points"),
-        buildings=None, grids=_layer(catalog, layers, "grids"), as_of=as_of,
-        boundary=city_boundary(catalog))
+        load_catalog_dem(catalog), roads=layers.get("roads"),
+        points=layers.get("waterlogging_points"), buildings=None, grids=layers.get("grids"),
+        as_of=as_of, boundary=city_boundary(catalog))
     return res.findings

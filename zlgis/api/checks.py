@@ -108,7 +108,7 @@ def check(name: str, catalog: Catalog | str | os.PathLike[str] | None = None,
     """
     from ..analysis import get_check
     from ..catalog import Catalog
-    from ..io import load_layers
+    from ..validate import load_layers
 
     cat = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
     if layers is None:

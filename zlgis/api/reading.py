@@ -83,7 +83,7 @@ def load_layers(catalog: Catalog | PathLike | None = None, layers: Sequence[str]
     >>> {k: len(v) for k, v in got.items()}
     {'roads': 1367, 'toilets': 42}
     """
-    from ..io import load_layers as _load
+    from ..validate import load_layers as _load
 
     return _load(_catalog(catalog), list(layers) if layers is not None else None, quiet=quiet)
 
@@ -133,7 +133,7 @@ def read_file(path: PathLike, *, layer: str | None = None, kind: str | None = No
 
 def _read(path: PathLike, *, layer: str | None, kind: str | None, crs: str | None,
           encoding: str | None, catalog: Catalog | PathLike | None) -> list:
-    from ..io import read_file as _read_file
+    from ..validate import read_file as _read_file
 
     cat = _catalog(catalog) if catalog is not None else None
     loaded = _read_file(Path(path), layer=layer, kind=kind, crs=crs, catalog=cat,
@@ -175,7 +175,7 @@ def validate(source: Catalog | PathLike | None = None, *, layers: Sequence[str] 
     from ..validate import concat_issues
 
     if isinstance(source, Catalog) or source is None or Path(source).suffix in (".yaml", ".yml"):
-        from ..io import read_layer
+        from ..validate import read_layer
 
         cat = _catalog(source)
         ids = list(layers) if layers is not None else [

@@ -92,10 +92,10 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
     """
     from ..analysis.derived import derive_layers, derived_ids, source_ids
     from ..errors import LayerError
-    from ..io import read_layer
+    from ..validate import read_layer
 
     from ..findings import set_run_crs
-    from ..io.layers import city_boundary
+    from ..validate import city_boundary
 
     city_boundary(catalog)  # a working CRS that does not cover the city: CRSError, exit 2
     set_run_crs(catalog.working_crs)  # this command's findings are in the catalog's CRS

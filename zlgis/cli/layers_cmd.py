@@ -168,7 +168,7 @@ def _debug(args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate catalog layers or one file; print the report; return 0, 1 or 2."""
-    from ..io.layers import read_file, read_layer
+    from ..validate import read_file, read_layer
     from ..validate.report import concat_issues, format_issues, issues_records, write_issues
 
     quiet = getattr(args, "quiet", False)

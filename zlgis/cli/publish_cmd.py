@@ -86,7 +86,7 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame]]:
-    from ..io import load_layers
+    from ..validate import load_layers
     from ..publish.maps import map_layer_ids
 
     catalog = Catalog.load(args.catalog)

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from . import add_common_options, iso_date, output_dir, print_rule_counts
+from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 
 __all__ = ["register", "run"]
@@ -38,24 +38,25 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
-    from ..publish.tables import write_findings
-
-    from ..analysis.trucks import run_check
+    from ..analysis.trucks import LAYERS, run_check
     from ..catalog import Catalog
+    from ..findings import set_run_crs
+    from ..publish.tables import write_findings
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
-    from ..findings import set_run_crs
-
     set_run_crs(catalog.working_crs)
-    progress.step("读取图层并检查货车轨迹与巡查记录")
-    findings = run_check(catalog, None, as_of=args.as_of)
+    progress.step("读取图层")
+    layers, load_notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
+                                      progress)
+    progress.step("检查货车轨迹与巡查记录")
+    findings = run_check(catalog, layers, as_of=args.as_of)
     out = output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
     gpkg, csv = write_findings(findings, out, stem="trucks_findings")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
-    notes = list(findings.attrs.get("notes", []))
+    notes = load_notes + list(findings.attrs.get("notes", []))
     if getattr(args, "json", False):
         print(json.dumps({"as_of": findings.attrs.get("as_of"), "findings": len(findings),
                           "by_rule": counts, "notes": notes, "out": str(out)},

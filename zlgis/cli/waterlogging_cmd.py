@@ -115,15 +115,16 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.terrain import write_cog
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
-    from ..io import atomic_path, load_layers, write_text_atomic
+    from ..io import atomic_path, write_text_atomic
     from ..io.tables import write_csv
+    from ..validate import load_layers
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
     from ..findings import set_run_crs
 
     set_run_crs(catalog.working_crs)
-    from ..io.layers import city_boundary
+    from ..validate import city_boundary
 
     out = output_dir(args.out)
     progress.step("读取数字高程模型")

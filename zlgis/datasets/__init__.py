@@ -84,7 +84,7 @@ def catalog(name: str = "district") -> Catalog:
 
 @lru_cache(maxsize=4)
 def _load(name: str) -> dict[str, gpd.GeoDataFrame]:
-    from ..io import load_layers
+    from ..validate import load_layers
 
     cat = catalog(name)
     return load_layers(cat, [lid for lid, s in cat.layers.items() if s.kind != "raster"])

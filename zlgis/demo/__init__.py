@@ -54,7 +54,7 @@ def make_demo_city(out_dir: str | os.PathLike[str], *, seed: int = DEFAULT_SEED,
     Generating takes about 15 s at the default size, so it is shown, not run::
 
         from zlgis.catalog import Catalog
-        from zlgis.io import load_layers
+        from zlgis.validate import load_layers
         cat = Catalog.load(make_demo_city("out/demo", seed=2022))
         buildings = load_layers(cat, ["buildings"])["buildings"]
 

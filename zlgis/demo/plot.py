@@ -60,7 +60,7 @@ def plot_demo_city(catalog: Catalog | str | os.PathLike[str], *, show_dem: bool 
         fig = plot_demo_city(ensure_demo_city())
         fig.savefig("demo_city.png", dpi=120)
     """
-    from ..io import load_layers
+    from ..validate import load_layers
 
     cat = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
     _cjk()

@@ -1,7 +1,9 @@
 """Layers in: readers for every source format, and atomic writers.
 
-The entry points are :func:`read_layer` (one catalog layer, validated, with its report) and
-:func:`load_layers` (several layers as GeoDataFrames in the working CRS, canonical field names).
+Loading a catalog layer validates it, so the entry points :func:`~zlgis.validate.read_layer`
+(one catalog layer, validated, with its report) and :func:`~zlgis.validate.load_layers`
+(several layers as GeoDataFrames in the working CRS, canonical field names) are in
+:mod:`zlgis.validate`, one layer above the readers.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any
 #: public name -> module that defines it (imported on first use: ``zlgis layers`` and
 #: ``zlgis --help`` must not pay for geopandas and GDAL)
 _LAZY = {
-    "LoadedLayer": "layers", "load_layers": "layers", "read_file": "layers",
-    "read_layer": "layers", "SourceRead": "readers", "read_source": "readers",
+    "SourceRead": "readers", "read_source": "readers",
     "atomic_dir": "atomic", "atomic_path": "atomic", "write_bytes_atomic": "atomic",
     "write_text_atomic": "atomic",
 }
@@ -28,10 +29,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "LoadedLayer",
-    "read_layer",
-    "load_layers",
-    "read_file",
     "read_source",
     "SourceRead",
     "atomic_path",

@@ -669,7 +669,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     Parameters
     ----------
     layers : mapping of layer id to GeoDataFrame
-        Catalog layers as returned by :func:`zlgis.io.load_layers` (canonical field names).
+        Catalog layers as returned by :func:`zlgis.validate.load_layers` (canonical field names).
         ``grids`` is used to count 12345 cases and drawn on the internal map only.
     findings : GeoDataFrame, optional
         A findings table (:data:`zlgis.findings.FINDING_COLUMNS`), drawn by severity with points

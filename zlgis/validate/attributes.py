@@ -444,4 +444,4 @@ def _null_at(vals: pd.Series, idx: np.ndarray) -> pd.Series:
     return vals
 
 
-_ROW_REF = re.compile(r"\{row:(\d+)\}")
+ROW_REF = re.compile(r"\{row:(\d+)\}")

@@ -24,7 +24,7 @@ from ..catalog import LayerSpec
 from ..crs import (OBFUSCATED, check_declared_crs, crs_label, infer_crs, is_geographic,
                    recognise_crs, swapped_lat_lon, to_wgs84)
 from ..errors import CRSError
-from .attributes import _ROW_REF, arrow_duplicated_first, check_attributes
+from .attributes import ROW_REF, arrow_duplicated_first, check_attributes
 from ._pool import POOL, THREAD_MIN_ROWS
 from .geometry import check_geometries, wkb_convex_valid
 from .report import concat_issues, empty_issues, make_issues
@@ -112,7 +112,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         pos = np.asarray(pos, dtype=np.int64)
         rws = [None if p < 0 else rows[p] for p in pos]
         if isinstance(msgs, list):
-            msgs = [_ROW_REF.sub(lambda m: str(rows[int(m.group(1))]), x) for x in msgs]
+            msgs = [ROW_REF.sub(lambda m: str(rows[int(m.group(1))]), x) for x in msgs]
         frames.append(make_issues(layer, path, rows=rws, codes=code, messages=msgs,
                                   actions=action, fields=fld))
         if action == "rejected":

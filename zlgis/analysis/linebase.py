@@ -1,6 +1,6 @@
 """Shared pieces of the control-line checks: configuration, severities, input helpers.
 
-Private to :mod:`zlgis.analysis.controllines` and :mod:`zlgis.analysis.setbacks`.
+Used by :mod:`zlgis.analysis.controllines` and :mod:`zlgis.analysis.setbacks`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ LINE_RULES: dict[str, str] = {
     "purple_line": "purple_lines",
     "yellow_line": "yellow_lines",
 }
-_LINE_TITLES = {"red_lines": "道路红线", "green_lines": "城市绿线", "blue_lines": "城市蓝线",
+LINE_TITLES = {"red_lines": "道路红线", "green_lines": "城市绿线", "blue_lines": "城市蓝线",
                 "purple_lines": "城市紫线", "yellow_lines": "城市黄线"}
 
 
@@ -83,7 +83,7 @@ def _validate(cfg: Mapping[str, Any]) -> None:
                 fail(f"severity.{rule} 的规则须有 measure、severity 和 min 或 max")
 
 
-def _severity(rule: str, measures: Mapping[str, np.ndarray], n: int,
+def severity_of(rule: str, measures: Mapping[str, np.ndarray], n: int,
               cfg: Mapping[str, Any]) -> np.ndarray:
     """Severity per finding: the first matching ``{measure, min|max}`` rule wins."""
     spec = cfg["severity"].get(rule, {})
@@ -105,7 +105,7 @@ def _severity(rule: str, measures: Mapping[str, np.ndarray], n: int,
 # --------------------------------------------------------------------------------------------
 # input helpers
 # --------------------------------------------------------------------------------------------
-def _ids(gdf: gpd.GeoDataFrame, id_field: str, layer: str) -> np.ndarray:
+def ids_of(gdf: gpd.GeoDataFrame, id_field: str, layer: str) -> np.ndarray:
     """Feature ids as text; missing or duplicate ids are an :class:`InputError`."""
     if id_field not in gdf.columns:
         raise InputError(f"缺少编号字段 {id_field}", layer=layer, field=id_field)
@@ -122,18 +122,18 @@ def _ids(gdf: gpd.GeoDataFrame, id_field: str, layer: str) -> np.ndarray:
     return text
 
 
-def _geoms(gdf: gpd.GeoDataFrame, crs: Any, layer: str) -> np.ndarray:
+def geoms_of(gdf: gpd.GeoDataFrame, crs: Any, layer: str) -> np.ndarray:
     """Geometry array in ``crs`` (projected); nulls kept as None.
 
     Validity is not checked here (a full pass costs seconds on a million footprints): overlay
-    inputs are repaired pair by pair with :func:`_valid`.
+    inputs are repaired pair by pair with :func:`valid_geoms`.
     """
     if gdf.crs is not None and crs is not None and gdf.crs != crs:
         gdf = gdf.to_crs(crs)
     return np.asarray(gdf.geometry.values, dtype=object)
 
 
-def _valid(geoms: np.ndarray) -> np.ndarray:
+def valid_geoms(geoms: np.ndarray) -> np.ndarray:
     """``geoms`` with invalid polygons repaired (``make_valid``), for overlay operations."""
     geoms = np.asarray(geoms, dtype=object)
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
@@ -143,12 +143,12 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-class _Prep:
+class PreparedFeatures:
     """Ids, geometries and (lazily) an STRtree of one features layer, shared between rules."""
 
     def __init__(self, gdf: gpd.GeoDataFrame, id_field: str, layer: str, crs: Any) -> None:
-        self.ids = _ids(gdf, id_field, layer)
-        self.geoms = _geoms(gdf, crs, layer)
+        self.ids = ids_of(gdf, id_field, layer)
+        self.geoms = geoms_of(gdf, crs, layer)
         self._tree: shapely.STRtree | None = None
 
     @property
@@ -158,14 +158,14 @@ class _Prep:
         return self._tree
 
 
-def _check_crs(gdf: gpd.GeoDataFrame, layer: str) -> Any:
+def check_crs(gdf: gpd.GeoDataFrame, layer: str) -> Any:
     if gdf.crs is not None and gdf.crs.is_geographic:
         raise CRSError("控制线检查需要以米为单位的投影坐标系（如 EPSG:4550），当前为经纬度",
                        layer=layer)
     return gdf.crs
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
+def polygonal(geoms: np.ndarray) -> np.ndarray:
     """Keep only the polygonal parts of overlay results (drop touching points and lines)."""
     geoms = np.asarray(geoms, dtype=object)
     out = geoms.copy()
@@ -176,20 +176,20 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _numeric(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+def numeric_of(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
     if column not in gdf.columns:
         return np.full(len(gdf), np.nan)
     return pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
 
 
-def _text(gdf: gpd.GeoDataFrame, column: str, default: str = "") -> np.ndarray:
+def text_of(gdf: gpd.GeoDataFrame, column: str, default: str = "") -> np.ndarray:
     if column not in gdf.columns:
         return np.full(len(gdf), default, dtype=object)
     return gdf[column].fillna(default).astype(str).to_numpy(dtype=object)
 
 
 
-def _clip_each(big: np.ndarray, small: np.ndarray, pad: np.ndarray | float = 0.0) -> np.ndarray:
+def clip_each(big: np.ndarray, small: np.ndarray, pad: np.ndarray | float = 0.0) -> np.ndarray:
     """``big[i]`` clipped to the box of ``small[i]`` grown by ``pad``, pair by pair.
 
     GEOS's rectangle clipping is several times faster than a general intersection with a long
@@ -204,5 +204,5 @@ def _clip_each(big: np.ndarray, small: np.ndarray, pad: np.ndarray | float = 0.0
         out[i] = clip(g, x0 - p, y0 - p, x1 + p, y1 + p)
     poly = np.isin(shapely.get_type_id(out), (3, 6, 7))
     if poly.any():
-        out[poly] = _valid(out[poly])
+        out[poly] = valid_geoms(out[poly])
     return out

@@ -1,5 +1,8 @@
 """Load catalog layers: read any source format, validate row by row, convert to the working CRS.
 
+The readers are in :mod:`zlgis.io`; loading is validation's entry point, so a loaded layer is
+always a validated one.
+
 :func:`read_layer` reads one catalog layer and returns a :class:`LoadedLayer` (the clean
 GeoDataFrame, the rejected rows with reasons and the issue report); :func:`load_layers` returns
 clean GeoDataFrames for several layers and raises :class:`~zlgis.errors.LayerError` naming the
@@ -35,13 +38,13 @@ import shapely
 from .._progress import Progress
 from ..catalog import Catalog, LayerSpec
 from ..config import load_config
-from ..crs import _transformer, check_crs_covers
+from ..crs import check_crs_covers, transformer
 from ..errors import LayerError, UnreadableInputError, ZlgisError
-from ..validate.geometry import closed_lines_to_polygons
-from ..validate.pipeline import Region, ValidationResult, validate_frame
-from ..validate.report import concat_issues, empty_issues, make_issues
-from .mapping import apply_filter, apply_values
-from .readers import SourceRead, read_source
+from ..io.mapping import apply_filter, apply_values
+from ..io.readers import SourceRead, read_source
+from .geometry import closed_lines_to_polygons
+from .pipeline import Region, ValidationResult, validate_frame
+from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["LoadedLayer", "read_layer", "load_layers", "read_file", "city_region",
            "city_boundary", "adhoc_spec"]
@@ -109,7 +112,7 @@ def _lonlat_bounds(spec: LayerSpec, geom: shapely.Geometry, catalog: Catalog) ->
             return src.set_crs(crs, allow_override=True).to_crs("EPSG:4326").total_bounds
     except (ZlgisError, ValueError):
         pass
-    return _transformer(catalog.working_crs).transform_bounds(*shapely.bounds(geom))
+    return transformer(catalog.working_crs).transform_bounds(*shapely.bounds(geom))
 
 
 def city_boundary(catalog: Catalog) -> shapely.Geometry | None:
@@ -145,7 +148,7 @@ def city_region(catalog: Catalog | None = None) -> Region:
     if catalog is not None:
         b = city_boundary(catalog)
         if b is not None and not b.is_empty:
-            tr = _transformer(catalog.working_crs)
+            tr = transformer(catalog.working_crs)
             w, s, e, n = tr.transform_bounds(*shapely.bounds(b))
             m = float(cfg["boundary_margin_deg"]["value"])
             return (w - m, s - m, e + m, n + m)
@@ -357,7 +360,7 @@ def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: s
     list of LoadedLayer
         One per layer in the file (per catalog layer for a DXF drawing).
     """
-    from .readers import list_source_layers
+    from ..io.readers import list_source_layers
 
     path = Path(path)
     if catalog is None:

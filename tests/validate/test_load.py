@@ -1,4 +1,4 @@
-"""zlgis.io.layers: catalog layers, any single file, real data, the demo city."""
+"""zlgis.validate.load: catalog layers, any single file, real data, the demo city."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from zlgis.catalog import DEFAULT_CATALOG, Catalog
 from zlgis.crs import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from zlgis.errors import LayerError
-from zlgis.io import load_layers, read_file, read_layer
+from zlgis.validate import load_layers, read_file, read_layer
 from zlgis.io.readers import RASTER_SUFFIXES, VECTOR_SUFFIXES, TABLE_SUFFIXES
 from zlgis.validate import check_attributes, validate_frame
 
@@ -285,7 +285,7 @@ def test_fast_read_reports_exactly_as_plain_validation(tmp_path: Path) -> None:
     same clean rows, rejected rows and report as validating a plain pyogrio read."""
     import pandas as pd
 
-    from zlgis.io.layers import _rename
+    from zlgis.validate.load import _rename
     from zlgis.io.readers import read_source
 
     n = 60_000  # above the size where attributes and duplicates run in worker threads
