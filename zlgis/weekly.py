@@ -44,7 +44,6 @@ import datetime as dt
 import fcntl
 import gc
 import os
-import re
 import shutil
 import signal
 import time
@@ -447,6 +446,7 @@ def _write_maps(folder: Path, public_folder: Path,
                 files: dict[str, Path]) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
     status is put in front of each finding's title."""
+    from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
 
     data = shown.copy()
@@ -463,71 +463,13 @@ def _write_maps(folder: Path, public_folder: Path,
         save_map(m, path)  # offline-safe: local assets wherever installed
         del m
         if profile == "internal":
-            _add_focus_script(path)
-        _stabilise_html(path)
+            add_focus_script(path)
+        stabilise_html(path)
         files[key] = path
     from .publish.portal import write_portal_data
 
     files["portal_data"] = write_portal_data(public_folder / OUTPUT_FILES["portal_data"], data,
                                              context["public"], catalog=catalog, week=week)
-
-
-#: Opens the finding named in the URL fragment (``map_internal.html#<finding_id>``, the link of
-#: every Excel row): zooms to it and opens its popup. The id is only compared, never inserted
-#: into the page.
-_FOCUS_JS = """<script>
-(function () {
-  function focus() {
-    var id = decodeURIComponent((window.location.hash || '').slice(1));
-    if (!id || !window.zlgis || !zlgis.map) return;
-    var hit = null;
-    zlgis.layers.forEach(function (e) {
-      if (hit || !e.key || String(e.key).indexOf('findings_') !== 0) return;
-      e.build();
-      if (!e.layer) return;
-      e.layer.eachLayer(function (l) {
-        var p = l.feature && l.feature.properties;
-        if (!hit && p && p.finding_id === id) hit = l;
-      });
-    });
-    if (!hit) return;
-    var ll = hit.getLatLng ? hit.getLatLng() : hit.getBounds().getCenter();
-    zlgis.map.setView(ll, 19);
-    window.zlgisFocused = id;
-    setTimeout(function () { if (hit.openPopup) hit.openPopup(ll); }, 300);
-  }
-  window.addEventListener('load', focus);
-  window.addEventListener('hashchange', focus);
-})();
-</script>
-"""
-
-
-def _add_focus_script(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    at = text.rfind("</body>")
-    text = text[:at] + _FOCUS_JS + text[at:] if at >= 0 else text + _FOCUS_JS
-    path.write_text(text, encoding="utf-8")
-
-
-#: Folium's random element ids: ``map_<32 hex>``, ``feature_group_<32 hex>`` ... (data values
-#: are never preceded by an identifier and an underscore, so they are left alone).
-_HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-f])")
-
-
-def _stabilise_html(path: Path) -> None:
-    """Replace folium's random element ids by sequential ones (identical reruns)."""
-    if not path.exists() or path.suffix != ".html":
-        return
-    text = path.read_text(encoding="utf-8")
-    mapping: dict[str, str] = {}
-
-    def repl(m: re.Match[str]) -> str:
-        return mapping.setdefault(m.group(0), f"{len(mapping):032x}")
-
-    new = _HEX_ID.sub(repl, text)
-    if new != text:
-        path.write_text(new, encoding="utf-8")
 
 
 def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> None:

@@ -14,7 +14,7 @@ from skimage.morphology import reconstruction
 
 from zlgis.analysis.terrain import (DEM, analyse_depressions, fill_depressions,
                                     fill_depressions_tiled, label_depressions, ponding_depth,
-                                    read_dem, write_cog)
+                                    read_dem)
 from zlgis.errors import CRSError, InputError, UnreadableInputError
 
 
@@ -333,16 +333,6 @@ def test_read_in_blocks_under_a_tiny_memory_budget(tmp_path):
     assert isinstance(a.elevation, np.memmap)
     b = read_dem(p)
     np.testing.assert_array_equal(np.asarray(a.elevation), b.elevation)
-
-
-def test_write_cog(tmp_path):
-    z = np.random.default_rng(1).random((600, 700)).astype("float32")
-    p = write_cog(tmp_path / "depth.tif", z, from_origin(0, 600, 1, 1), "EPSG:4550", nodata=-1)
-    with rasterio.open(p) as src:
-        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-        assert src.overviews(1) and src.crs == CRS.from_epsg(4550)
-        np.testing.assert_array_equal(src.read(1), z)
-    assert [f.name for f in tmp_path.iterdir()] == ["depth.tif"]
 
 
 # ---------------------------------------------------------------- real data

@@ -45,9 +45,6 @@ from ..findings import concat_findings
 from .coverage_areas import facility_distances, service_areas, uncovered_areas
 from .coverage_inputs import (
     ALL,
-    HEADERS,
-    MEASURE_TITLES,
-    METHOD_TITLES,
     METHODS,
     CoverageResult,
     coverage_config,
@@ -77,9 +74,6 @@ __all__ = [
     "run_check",
     "LAYERS",
     "METHODS",
-    "METHOD_TITLES",
-    "MEASURE_TITLES",
-    "HEADERS",
     "ALL",
 ]
 

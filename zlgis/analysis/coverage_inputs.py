@@ -30,24 +30,11 @@ __all__ = [
     "METHODS",
     "CHECK",
     "ALL",
-    "HEADERS",
-    "MEASURE_TITLES",
-    "METHOD_TITLES",
 ]
 
 METHODS = ("radius", "network")
 CHECK = "coverage"
 ALL = "全市"
-
-#: Chinese column headers of the coverage tables (what a bureau user reads)
-HEADERS = {
-    "indicator": "指标", "measure": "统计对象", "district": "片区", "grid_id": "网格编码",
-    "covered": "覆盖量", "total": "总量", "share": "覆盖率", "target": "目标值",
-    "meets": "是否达标", "method": "计算方法", "radius_m": "服务半径_米", "source": "依据",
-    "unit": "单位",
-}
-MEASURE_TITLES = {"buildings": "住宅建筑", "population": "人口", "land": "居住用地"}
-METHOD_TITLES = {"radius": "直线半径", "network": "路网距离"}
 
 
 def coverage_config() -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Terrain: read a DEM, fill its depressions exactly, and describe them as polygons.
 
 This module gathers the terrain API; the code lives in task modules: :mod:`.dem_read` (reading),
-:mod:`.fill` (Priority-Flood), :mod:`.depressions` (measures, pour points, catchments, polygons)
-and :mod:`.dem_write` (Cloud-Optimized GeoTIFF).
+:mod:`.fill` (Priority-Flood) and :mod:`.depressions` (measures, pour points, catchments,
+polygons). Writing rasters is publishing (:mod:`zlgis.publish.rasters`).
 
 The depression filling is a Priority-Flood (Barnes, Lehman and Mulla 2014, "Priority-Flood: an
 optimal depression-filling and watershed-labeling algorithm for digital elevation models",
@@ -39,13 +39,12 @@ from __future__ import annotations
 
 from .._numba import HAVE_NUMBA
 from .dem_read import DEM, read_dem
-from .dem_write import write_cog
 from .depressions import (
-    DepressionAnalysis,
-    analyse_depressions,
-    label_depressions,
-    ponding_depth,
-    region_polygons,
+                          DepressionAnalysis,
+                          analyse_depressions,
+                          label_depressions,
+                          ponding_depth,
+                          region_polygons,
 )
 from .fill import fill_depressions, fill_depressions_tiled
 
@@ -59,6 +58,5 @@ __all__ = [
     "label_depressions",
     "analyse_depressions",
     "region_polygons",
-    "write_cog",
     "HAVE_NUMBA",
 ]

@@ -71,7 +71,6 @@ __all__ = [
     "built_up_area_km2",
     "waterlogging_findings",
     "analyse_waterlogging",
-    "ponding_overlay",
     "run_check",
     "CHECK",
 ]
@@ -142,8 +141,8 @@ def load_catalog_dem(catalog: Catalog, layer_id: str = "dem", *,
     """
     import tempfile
 
-    from ..validate.load import city_boundary
     from ..io.rasters import mosaic_window, raster_sources
+    from ..validate.load import city_boundary
 
     spec = catalog[layer_id]
     crs = spec.crs if spec.crs and spec.crs.upper().startswith("EPSG") else None
@@ -735,45 +734,6 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     return WaterloggingResult(analysis=analysis, depressions=rep, roads=wet, scenario_roads=swet,
                               points=matched, scenario_depth=sdepth, summary=summary,
                               findings=findings)
-
-
-def ponding_overlay(depth: NDArray[np.float64], dem: DEM, *, max_depth_m: float = 1.5,
-                    cmap: str = "Blues", min_depth_m: float = 0.005
-                    ) -> tuple[NDArray[np.uint8], list[list[float]]]:
-    """Ponding depth as an RGBA image in Web Mercator and its WGS84 bounds, for a web map.
-
-    The grid is warped to EPSG:3857 (nearest cell), so a Leaflet ``ImageOverlay`` placed on
-    ``bounds`` (``[[south, west], [north, east]]``) lines up with the basemap. Dry cells are
-    transparent; depth is coloured from ``min_depth_m`` to ``max_depth_m``.
-
-    >>> from rasterio.transform import from_origin
-    >>> from rasterio.crs import CRS
-    >>> z = np.zeros((20, 20)); z[5:8, 5:8] = 0.4
-    >>> img, bounds = ponding_overlay(z, DEM(z, from_origin(480000, 5320000, 10, 10),
-    ...                                      CRS.from_epsg(4550)))
-    >>> img.shape[2], int(img[..., 3].max()) > 0, 47 < bounds[0][0] < 49
-    (4, True, True)
-    """
-    from matplotlib import colormaps
-    from pyproj import Transformer
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    h, w = depth.shape
-    left, top = dem.transform.c, dem.transform.f
-    right, bottom = left + dem.transform.a * w, top + dem.transform.e * h
-    tr, dw, dh = calculate_default_transform(dem.crs, "EPSG:3857", w, h,
-                                             left=left, bottom=bottom, right=right, top=top)
-    out = np.zeros((dh, dw), np.float32)
-    reproject(np.asarray(depth, dtype=np.float32), out, src_transform=dem.transform,
-              src_crs=dem.crs, dst_transform=tr, dst_crs="EPSG:3857",
-              resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=0.0)
-    norm = np.clip(out / max_depth_m, 0, 1)
-    rgba = (colormaps[cmap](0.35 + 0.65 * norm) * 255).astype(np.uint8)
-    rgba[..., 3] = np.where(out >= min_depth_m, 210, 0).astype(np.uint8)
-    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
-    west, north = to_ll.transform(tr.c, tr.f)
-    east, south = to_ll.transform(tr.c + tr.a * dw, tr.f + tr.e * dh)
-    return rgba, [[float(south), float(west)], [float(north), float(east)]]
 
 
 def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
+from ..publish.tables import write_findings
 from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 from ..errors import InputError
 
-__all__ = ["register", "run", "LAYERS", "write_findings"]
-
-
-
+__all__ = ["register", "run", "LAYERS"]
 
 #: Catalog layers the check reads (those absent from the catalog are skipped).
 LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
           "purple_lines", "yellow_lines", "grids")
 _REQUIRED = ("buildings", "red_lines")
-
 
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
@@ -43,13 +39,6 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     p.add_argument("--red-lines-from-roads", action="store_true",
                    help="没有道路红线图层时，由道路中心线按红线宽度（或按道路等级的默认宽度）生成红线")
     p.set_defaults(func=run)
-
-
-def write_findings(findings: Any, out: Path) -> tuple[Path, Path]:
-    """Write ``findings.gpkg`` and ``findings.csv`` (Chinese headers, WKT geometry) into ``out``."""
-    from ..publish.tables import write_findings as write
-
-    return write(findings, out, stem="findings")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     findings = run_check(catalog, layers, as_of=args.as_of)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(findings, out)
+    gpkg, csv = write_findings(findings, out, stem="findings")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):
         print(json.dumps({"findings": int(len(findings)), "by_rule": counts,

@@ -86,8 +86,8 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame]]:
-    from ..validate import load_layers
     from ..publish.maps import map_layer_ids
+    from ..validate import load_layers
 
     catalog = Catalog.load(args.catalog)
     ids = map_layer_ids(args.profile, catalog)

@@ -25,18 +25,7 @@ from typing import Any
 from . import add_common_options, iso_date, output_dir
 from .._progress import Progress
 
-__all__ = ["register", "run", "waterlogging_map", "POINT_HEADERS"]
-
-#: Findings CSV headers (canonical -> Chinese).
-
-#: Recorded-point CSV headers (canonical -> Chinese).
-POINT_HEADERS = {
-    "point_id": "积水点编号", "name": "积水点名称", "status": "整改状态", "eliminated": "已消除",
-    "recorded_on": "记录日期", "max_depth_cm": "记录积水深度_厘米", "explained": "地形可解释",
-    "depression_id": "对应洼地编号", "distance_m": "距洼地距离_米",
-    "predicted_depth_cm": "预测最大积水深度_厘米",
-}
-
+__all__ = ["register", "run"]
 
 
 def _positive(text: str) -> float:
@@ -78,54 +67,19 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str | None = None,
-                     profile: str = "internal") -> Any:
-    """Web map of a :class:`~zlgis.analysis.waterlogging.WaterloggingResult`.
-
-    Ponding depth (full depressions) as an image overlay, depression polygons coloured by their
-    deepest water, the findings by severity and the recorded points; built with
-    :func:`zlgis.publish.maps.build_map`, which escapes every value and keeps only public fields
-    on the public profile.
-    """
-    import folium
-
-    from ..analysis.waterlogging import ponding_overlay
-    from ..publish.maps import build_map
-
-    dep = res.depressions
-    ponding = dep.assign(max_depth_cm=(dep["max_depth_m"] * 100).round(1))[
-        ["max_depth_cm", "area_m2", "geometry"]]
-    layers = {"waterlogging_points": points} if points is not None and len(points) else {}
-    m = build_map(layers, res.findings, catalog=catalog, profile=profile, basemap=basemap,
-                  extra={"ponding": ponding}, title="城区易涝点：地形积水深度与积水点",
-                  service_areas=False)
-    img, bounds = ponding_overlay(res.analysis.depth, res.analysis.dem)
-    folium.raster_layers.ImageOverlay(img, bounds=bounds, name="积水深度（DEM 填洼）",
-                                      opacity=0.85, zindex=400).add_to(m)
-    return m
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the analysis and write its outputs; return the exit code."""
-    from ..publish.tables import write_findings
-
     import numpy as np
-    import pandas as pd
 
-    from ..analysis.terrain import write_cog
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..catalog import Catalog
-    from ..io import atomic_path, write_text_atomic
-    from ..io.tables import write_csv
-    from ..validate import load_layers
+    from ..findings import set_run_crs
+    from ..publish.waterlogging import summary_record, write_waterlogging_outputs
+    from ..validate import city_boundary, load_layers
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
-    from ..findings import set_run_crs
-
     set_run_crs(catalog.working_crs)
-    from ..validate import city_boundary
-
     out = output_dir(args.out)
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)
@@ -138,35 +92,13 @@ def run(args: argparse.Namespace) -> int:
                                buildings=layers.get("buildings"), grids=layers.get("grids"),
                                rain_mm=args.rain_mm, runoff_coefficient=args.runoff,
                                as_of=args.as_of, boundary=city_boundary(catalog))
-    out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    nodata = -9999.0
-    for name, depth in (("ponding_depth.tif", res.analysis.depth),
-                        ("scenario_depth.tif", res.scenario_depth)):
-        arr = np.where(np.isfinite(dem.elevation), depth, nodata).astype("float32")
-        write_cog(out / name, arr, dem.transform, dem.crs, nodata=nodata)
-    with atomic_path(out / "depressions.gpkg") as tmp:
-        res.depressions.to_file(tmp, layer="depressions", driver="GPKG")
-        res.roads.to_file(tmp, layer="roads_at_risk", driver="GPKG")
-        res.scenario_roads.to_file(tmp, layer="scenario_roads_at_risk", driver="GPKG")
+    write_waterlogging_outputs(res, dem, out, catalog=catalog,
+                               points=layers.get("waterlogging_points"),
+                               make_map=not getattr(args, "no_map", False),
+                               assets=getattr(args, "assets", "auto"))
     findings = res.findings
-    write_findings(findings, out, stem="waterlogging_findings")
-    pts = pd.DataFrame(res.points.drop(columns="geometry"))
-    pts = pts[[c for c in POINT_HEADERS if c in pts.columns]]
-    for col in ("eliminated", "explained"):
-        if col in pts:
-            pts[col] = pts[col].map({True: "是", False: "否"})
-    write_csv(pts.rename(columns=POINT_HEADERS), out / "waterlogging_points.csv")
-    summary = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-               for k, v in res.summary.items()}
-    write_text_atomic(out / "waterlogging_summary.json",
-                      json.dumps(summary, ensure_ascii=False, indent=2))
-    if not getattr(args, "no_map", False):
-        from ..publish.maps import save_map
-
-        progress.step("生成网页地图")
-        save_map(waterlogging_map(res, catalog, points=layers.get("waterlogging_points")),
-                 out / "waterlogging_map.html", assets=getattr(args, "assets", "auto"))
+    summary = summary_record(res)
     s = res.summary
     if getattr(args, "json", False):
         print(json.dumps({"findings": len(findings), "out": str(out), **summary},

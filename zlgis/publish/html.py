@@ -1,0 +1,72 @@
+"""Post-processing of saved HTML pages: the finding-focus script and stable element ids.
+
+The weekly maps link every Excel row to ``map_internal.html#<finding_id>``
+(:func:`add_focus_script`), and reruns of a week must give identical files
+(:func:`stabilise_html`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["FOCUS_JS", "add_focus_script", "stabilise_html"]
+
+
+#: Opens the finding named in the URL fragment (``map_internal.html#<finding_id>``, the link of
+#: every Excel row): zooms to it and opens its popup. The id is only compared, never inserted
+#: into the page.
+FOCUS_JS = """<script>
+(function () {
+  function focus() {
+    var id = decodeURIComponent((window.location.hash || '').slice(1));
+    if (!id || !window.zlgis || !zlgis.map) return;
+    var hit = null;
+    zlgis.layers.forEach(function (e) {
+      if (hit || !e.key || String(e.key).indexOf('findings_') !== 0) return;
+      e.build();
+      if (!e.layer) return;
+      e.layer.eachLayer(function (l) {
+        var p = l.feature && l.feature.properties;
+        if (!hit && p && p.finding_id === id) hit = l;
+      });
+    });
+    if (!hit) return;
+    var ll = hit.getLatLng ? hit.getLatLng() : hit.getBounds().getCenter();
+    zlgis.map.setView(ll, 19);
+    window.zlgisFocused = id;
+    setTimeout(function () { if (hit.openPopup) hit.openPopup(ll); }, 300);
+  }
+  window.addEventListener('load', focus);
+  window.addEventListener('hashchange', focus);
+})();
+</script>
+"""
+
+
+def add_focus_script(path: Path) -> None:
+    """Put :data:`FOCUS_JS` before ``</body>`` of the saved map at ``path``."""
+    text = path.read_text(encoding="utf-8")
+    at = text.rfind("</body>")
+    text = text[:at] + FOCUS_JS + text[at:] if at >= 0 else text + FOCUS_JS
+    path.write_text(text, encoding="utf-8")
+
+
+#: Folium's random element ids: ``map_<32 hex>``, ``feature_group_<32 hex>`` ... (data values
+#: are never preceded by an identifier and an underscore, so they are left alone).
+HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stabilise_html(path: Path) -> None:
+    """Replace folium's random element ids by sequential ones (identical reruns)."""
+    if not path.exists() or path.suffix != ".html":
+        return
+    text = path.read_text(encoding="utf-8")
+    mapping: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        return mapping.setdefault(m.group(0), f"{len(mapping):032x}")
+
+    new = HEX_ID.sub(repl, text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
