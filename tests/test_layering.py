@@ -2,8 +2,8 @@
 
 A module never imports a higher layer (lazy imports inside functions count too), and never
 imports another module's private (``_``) names. The base modules (errors, config, rules, crs,
-catalog, findings and the private helpers ``_progress``/``_numba``) may be used by every layer
-and import no layer themselves.
+catalog, findings, skips and the private helpers ``_progress``/``_numba``/``_yaml``) may be used
+by every layer and import no layer themselves. Analysis neither loads layers nor renders.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "zlgis"
 #: rank of each top-level part of the package; a module may import equal or lower ranks
 RANKS = {
     "errors": 0, "config": 0, "rules": 0, "crs": 0, "catalog": 0, "findings": 0,
-    "_progress": 0, "_numba": 0,
+    "_progress": 0, "_numba": 0, "_yaml": 0, "skips": 0,
     "io": 1, "validate": 2, "analysis": 3, "ledger": 4, "publish": 5,
     "demo": 6, "weekly": 6, "api": 6, "datasets": 6, "cli": 7, "__main__": 7, "__init__": 7,
 }
@@ -48,8 +48,11 @@ def _imports(path: Path, root: Path = ROOT) -> list[tuple[int, list[str], list[s
     return out
 
 
-def _part(parts: list[str]) -> str:
-    return parts[1] if len(parts) > 1 else "__init__"
+def _part(parts: list[str], names: list[str] | None = None) -> str:
+    """Top-level part of a module; ``from zlgis import x`` / ``from .. import x`` names ``x``."""
+    if len(parts) > 1:
+        return parts[1]
+    return names[0] if names and names[0] in RANKS else "__init__"
 
 
 def _modules(root: Path = ROOT) -> list[Path]:
@@ -61,9 +64,7 @@ def _upward_imports(root: Path = ROOT) -> list[str]:
     for path in _modules(root):
         here = _part(_module(path, root))
         for line, target, names in _imports(path, root):
-            there = _part(target)
-            if there == "__init__" and names:     # ``from zlgis import x`` or ``from .. import x``
-                there = names[0] if names[0] in RANKS else "__init__"
+            there = _part(target, names)
             if there != here and RANKS[there] > RANKS[here]:
                 bad.append(f"{path.relative_to(root.parent)}:{line} imports {'.'.join(target)}")
     return bad
@@ -92,8 +93,32 @@ def test_lower_layers_never_import_higher_ones():
 def test_base_modules_import_only_base_modules():
     bad = [f"{path.name} imports {'.'.join(t)}" for path in _modules()
            if _part(_module(path)) in BASE
-           for _, t, _n in _imports(path) if _part(t) not in BASE]
+           for _, t, names in _imports(path) if _part(t, names) not in BASE]
     assert bad == []
+
+
+#: What analysis must not import: loaders (the caller passes the layers) and renderers.
+LOADERS = {"load_layers", "read_layer", "read_file"}
+RENDERERS = ("folium", "matplotlib", "branca", "openpyxl")
+
+
+def _analysis_loads_or_renders(root: Path = ROOT) -> list[str]:
+    bad = []
+    for path in sorted((root / "analysis").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = {a.name for a in node.names}
+                mod = node.module or ""
+                if names & LOADERS or mod.split(".")[0] in RENDERERS:
+                    bad.append(f"{path.name}:{node.lineno} {mod} {sorted(names)}")
+            elif isinstance(node, ast.Import):
+                bad += [f"{path.name}:{node.lineno} {a.name}" for a in node.names
+                        if a.name.split(".")[0] in RENDERERS]
+    return bad
+
+
+def test_analysis_neither_loads_layers_nor_renders():
+    assert _analysis_loads_or_renders() == []
 
 
 def test_no_module_imports_private_names_of_another():
@@ -112,5 +137,10 @@ def test_the_checks_catch_violations(tmp_path):
     (pkg / "analysis" / "bad.py").write_text(
         "from ..findings import make_findings\n\n\ndef f():\n"
         "    from ..publish.maps import _colour\n", encoding="utf-8")
+    (pkg / "analysis" / "loads.py").write_text(
+        "def g(catalog):\n    from ..validate import load_layers\n    import matplotlib.pyplot\n",
+        encoding="utf-8")
     assert _upward_imports(pkg) == ["zlgis/analysis/bad.py:5 imports zlgis.publish.maps"]
+    assert _analysis_loads_or_renders(pkg) == ["loads.py:2 validate ['load_layers']",
+                                               "loads.py:3 matplotlib.pyplot"]
     assert _private_imports(pkg) == ["zlgis/analysis/bad.py:5 zlgis.publish.maps: ['_colour']"]

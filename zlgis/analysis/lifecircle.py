@@ -47,7 +47,7 @@ import shapely
 from ..errors import InputError
 from ..findings import concat_findings
 from ._ruled import rule_findings, value
-from .compounds import _check_areas, compounds_config
+from .compounds import check_areas, compounds_config
 from .coverage import facility_distances
 from .network import StreetGraph
 
@@ -142,7 +142,7 @@ def premises_audit(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
     """
     cfg = config or compounds_config()
     comps = _targets(compounds, only_under_construction)
-    _check_areas(comps)
+    check_areas(comps)
     prem = cfg["premises"]
     floor = pd.Series(dtype=float)
     if buildings is not None and len(buildings) and "compound_id" in buildings:

@@ -31,7 +31,7 @@ from . import add_common_options, iso_date, load_checked, output_dir, print_rule
 
 __all__ = ["register", "run"]
 
-#: check -> (module with run_check and _LAYERS, help text, Chinese name)
+#: check -> (module with run_check and LAYERS, help text, Chinese name)
 VERBS = {
     "compounds": ("zlgis.analysis.compounds", "住宅小区：业委会/物管会、物业服务、收费公开、充电桩、"
                   "消防通道、小区绿地；在建小区生活圈配套审计（GB 50180-2018）", "住宅小区检查"),
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
     out = output_dir(args.out)
-    ids = [lid for lid in module._LAYERS if lid in catalog.layers]
+    ids = [lid for lid in module.LAYERS if lid in catalog.layers]
     progress.step("读取图层")
     layers, notes = load_checked(catalog, ids, progress)
     progress.step(f"运行{title}")
