@@ -94,9 +94,9 @@ def main(quick: bool = False) -> dict:
 
     from zlgis.catalog import Catalog
     from zlgis.demo import ensure_demo_city
-    from zlgis.validate import load_layers
     from zlgis.publish.assets import VENDOR_DIR
     from zlgis.publish.maps import build_map, map_layer_ids, save_map
+    from zlgis.validate import load_layers
 
     catalog = Catalog.load(ensure_demo_city())
     ids = map_layer_ids("public", catalog)

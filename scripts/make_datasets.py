@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from zlgis.catalog import Catalog  # noqa: E402
 from zlgis.demo import DEFAULT_SEED, make_demo_city  # noqa: E402
-from zlgis.validate import load_layers# noqa: E402
 from zlgis.io.atomic import atomic_path, write_text_atomic  # noqa: E402
+from zlgis.validate import load_layers  # noqa: E402
 
 OUT = ROOT / "zlgis" / "datasets"
 #: The district: EPSG:4550 bounds of a 3.2 km x 3.3 km rectangle on both banks of the river.

@@ -56,16 +56,22 @@ import geopandas as gpd
 import pandas as pd
 
 from ._progress import Progress
+from .analysis.run_cache import run_cache
 from .catalog import Catalog
 from .config import department_name
-from .errors import (InputError, LayerError, LockedError, StorageError, ZlgisError,
-                     os_reason)
+from .errors import InputError, LayerError, LockedError, StorageError, ZlgisError, os_reason
 from .findings import FINDING_COLUMNS, assign_grids, concat_findings, use_crs
-from .analysis.run_cache import run_cache
-from .rules import find_rule
 from .io.atomic import atomic_dir
-from .ledger.store import (STATUSES, Ledger, MergeResult, parse_week, status_labels, week_end,
-                           week_of)
+from .ledger.store import (
+    STATUSES,
+    Ledger,
+    MergeResult,
+    parse_week,
+    status_labels,
+    week_end,
+    week_of,
+)
+from .rules import find_rule
 
 __all__ = [
     "WeeklyResult",
@@ -212,14 +218,12 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         Naming the layer and why it could not be used; the ledger has not been touched.
     """
     from .config import load_config
-    from .validate import read_layer
+    from .validate import city_boundary, read_layer
     from .validate.report import concat_issues
-
-    from .validate import city_boundary
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
-    share = float((load_config("ledger").get("safety") or {}).get("max_rejected_share", 0.5))
+    share = float(load_config("ledger")["safety"]["max_rejected_share"])
     layers: dict[str, gpd.GeoDataFrame] = {}
     issues = []
     for lid in ids or list(catalog.layers):

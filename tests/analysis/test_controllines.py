@@ -10,15 +10,13 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _line_fixtures import CRS, STREET, X0, Y0, B, buildings, by_key, measures, red_lines, zone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from zlgis.analysis import CHECKS, get_check
 from zlgis.analysis import controllines as cl
-
-from _line_fixtures import CRS, X0, Y0, B, STREET, buildings, by_key, measures, red_lines, zone
-
 
 # ---- zones --------------------------------------------------------------------------------
 PARK = Polygon([(X0, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 100), (X0, Y0 + 100)],

@@ -17,12 +17,24 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from zlgis.analysis.timewindows import to_epoch_seconds
-from zlgis.analysis.trucks import (PointGrid, detect_stops, hash_plates, muck_findings,
-                                   no_parking_zone_findings, parking_access,
-                                   parking_supply_findings,
-                                   plate_salt, points_in_polygons, points_near_lines,
-                                   prepare_pings, restricted_road_findings, run_check,
-                                   south_corridor, vehicle_class_matches, zombie_findings)
+from zlgis.analysis.trucks import (
+    PointGrid,
+    detect_stops,
+    hash_plates,
+    muck_findings,
+    no_parking_zone_findings,
+    parking_access,
+    parking_supply_findings,
+    plate_salt,
+    points_in_polygons,
+    points_near_lines,
+    prepare_pings,
+    restricted_road_findings,
+    run_check,
+    south_corridor,
+    vehicle_class_matches,
+    zombie_findings,
+)
 from zlgis.catalog import Catalog
 from zlgis.crs import WORKING_CRS, wgs84_to_gcj02
 from zlgis.errors import ConfigError, InputError

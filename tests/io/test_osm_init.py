@@ -9,8 +9,8 @@ import pytest
 from zlgis.catalog import Catalog
 from zlgis.cli import main
 from zlgis.errors import CRSError
-from zlgis.validate import load_layers, read_layer
 from zlgis.io.osm_init import init_from_osm
+from zlgis.validate import load_layers, read_layer
 
 
 @pytest.fixture(scope="module")

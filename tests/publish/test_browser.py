@@ -296,8 +296,8 @@ def test_popup_shows_the_escaped_value(site, browser):
 
 def test_demo_public_map_renders_offline(demo_catalog, browser, tmp_path):
     """The demo city's public map: local assets, no request leaves the loopback server."""
-    from zlgis.validate import load_layers
     from zlgis.publish.maps import map_layer_ids
+    from zlgis.validate import load_layers
 
     layers = load_layers(demo_catalog, map_layer_ids("public", demo_catalog))
     m = build_map(layers, None, catalog=demo_catalog, profile="public", basemap="none")

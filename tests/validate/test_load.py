@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 from zlgis.catalog import DEFAULT_CATALOG, Catalog
 from zlgis.crs import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from zlgis.errors import LayerError
-from zlgis.validate import load_layers, read_file, read_layer
-from zlgis.io.readers import RASTER_SUFFIXES, VECTOR_SUFFIXES, TABLE_SUFFIXES
-from zlgis.validate import check_attributes, validate_frame
+from zlgis.io.readers import RASTER_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES
+from zlgis.validate import check_attributes, load_layers, read_file, read_layer, validate_frame
 
 X0, Y0 = 480_601.0, 5_319_572.0
 LON0, LAT0 = 122.737, 48.011
@@ -285,8 +284,8 @@ def test_fast_read_reports_exactly_as_plain_validation(tmp_path: Path) -> None:
     same clean rows, rejected rows and report as validating a plain pyogrio read."""
     import pandas as pd
 
-    from zlgis.validate.load import _rename
     from zlgis.io.readers import read_source
+    from zlgis.validate.load import _rename
 
     n = 60_000  # above the size where attributes and duplicates run in worker threads
     i = np.arange(n)

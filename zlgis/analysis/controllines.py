@@ -49,10 +49,30 @@ import shapely
 from ..errors import ConfigError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .linebase import (LINE_TITLES, CHECK, LINE_RULES, check_crs, clip_each, geoms_of, ids_of,
-                        polygonal, PreparedFeatures, severity_of, text_of, valid_geoms, load_rules)
-from .setbacks import (building_heights, height_classes, red_line_breaches, red_line_findings,
-                       red_lines_from_roads, required_setbacks, setback_breaches)
+from .linebase import (
+    CHECK,
+    LINE_RULES,
+    LINE_TITLES,
+    PreparedFeatures,
+    check_crs,
+    clip_each,
+    geoms_of,
+    ids_of,
+    load_rules,
+    polygonal,
+    severity_of,
+    text_of,
+    valid_geoms,
+)
+from .setbacks import (
+    building_heights,
+    height_classes,
+    red_line_breaches,
+    red_line_findings,
+    red_lines_from_roads,
+    required_setbacks,
+    setback_breaches,
+)
 
 __all__ = [
     "CHECK",
@@ -88,7 +108,7 @@ def _exempt_mask(features: gpd.GeoDataFrame, exempt: Sequence[Mapping[str, Any]]
 def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind: str,
                   config: Mapping[str, Any] | None = None, *, layer: str = "buildings",
                   feature_id: str = "building_id", line_id: str = "line_id",
-                  _prep: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
+                  prepared: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
     """Features inside a green, blue, purple or yellow line, for review (疑似，待核查).
 
     Parameters
@@ -132,7 +152,7 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     crs = check_crs(features, layer)
     if not len(features) or not len(zone):
         return empty_findings(crs)
-    prep = _prep if _prep is not None else PreparedFeatures(features, feature_id, layer, crs)
+    prep = prepared if prepared is not None else PreparedFeatures(features, feature_id, layer, crs)
     fid, geoms = prep.ids, prep.geoms
     zid = ids_of(zone, line_id, zone_layer)
     zones = valid_geoms(geoms_of(zone, crs, zone_layer))
@@ -343,9 +363,9 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
             rule="unpermitted_construction", title=title,
             feature_ids=[[f] for f in sub["feature_id"]], layer=layer,
             geometry=sub.geometry.values,
-            measures=[{"area_m2": a, "nearest_line_layer": l, "nearest_line_id": i,
+            measures=[{"area_m2": a, "nearest_line_layer": nl, "nearest_line_id": i,
                        "nearest_line_m": x, "permit_status": p}
-                      for a, l, i, x, p in zip(sub["area_m2"], sub["nearest_line_layer"],
+                      for a, nl, i, x, p in zip(sub["area_m2"], sub["nearest_line_layer"],
                                                sub["nearest_line_id"], d, sub["permit_status"])],
             measure_key="nearest_line_m", measure_unit="m", severity=sev,
             id_extra=None if layer == "buildings" else [layer] * len(sub), crs=inventory.crs))
@@ -392,13 +412,13 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
         red = layers.get("red_lines")
         if red is not None and len(red):
             frames.append(red_line_findings(bld, red, cfg, building_id=ids["buildings"],
-                                            line_id=line_ids["red_lines"], _prep=prep))
+                                            line_id=line_ids["red_lines"], prepared=prep))
         for rule, lname in LINE_RULES.items():
             zone = layers.get(lname)
             if zone is not None and len(zone) and "buildings" in cfg["zones"].get("layers", []):
                 frames.append(zone_findings(bld, zone, rule, cfg, layer="buildings",
                                             feature_id=ids["buildings"],
-                                            line_id=line_ids[lname], _prep=prep))
+                                            line_id=line_ids[lname], prepared=prep))
     if sites is not None and len(sites) and "construction_sites" in cfg["zones"].get("layers", []):
         crs = crs or check_crs(sites, "construction_sites")
         sprep = PreparedFeatures(sites, ids["construction_sites"], "construction_sites", crs)
@@ -407,7 +427,7 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
             if zone is not None and len(zone):
                 frames.append(zone_findings(sites, zone, rule, cfg, layer="construction_sites",
                                             feature_id=ids["construction_sites"],
-                                            line_id=line_ids[lname], _prep=sprep))
+                                            line_id=line_ids[lname], prepared=sprep))
     lines = {k: layers[k] for k in ("red_lines", *LINE_RULES.values()) if layers.get(k) is not None}
     inv = unpermitted_construction(bld, sites, lines, cfg, building_id=ids["buildings"],
                                    site_id=ids["construction_sites"], line_id=line_ids)

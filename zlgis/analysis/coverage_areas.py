@@ -145,7 +145,7 @@ def service_areas(facilities: gpd.GeoDataFrame, *, radius: float | np.ndarray,
         ``facility`` (position), ``facility_id``, ``radius_m``, polygon geometry.
     """
     cfg = network_config()
-    buffer = float(cfg.get("service_area_buffer_m", 50)) if buffer is None else buffer
+    buffer = float(cfg["service_area_buffer_m"]) if buffer is None else buffer
     fac_geoms = np.asarray(facilities.geometry.values, dtype=object)
     k = len(fac_geoms) if owner is None else (int(np.max(owner)) + 1 if len(owner) else 0)
     owner = np.arange(len(fac_geoms)) if owner is None else np.asarray(owner, np.int64)
@@ -267,7 +267,7 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
         (";"-joined ids), ``geometry``.
     """
     cfg = network_config()
-    cd = float(cfg.get("cluster_distance_m", 60)) if cluster_distance is None else cluster_distance
+    cd = float(cfg["cluster_distance_m"]) if cluster_distance is None else cluster_distance
     sel = ~np.asarray(covered, bool)
     crs = points.crs
     cols = {"cluster": [], "n": [], "weight": [], "members": []}
@@ -411,7 +411,7 @@ def grid_table(demand: gpd.GeoDataFrame, d_cov: np.ndarray, land: gpd.GeoDataFra
         g["grid_id"] = g["grid_id"].astype(str)
         out = g.merge(t, on="grid_id", how="inner")
         return gpd.GeoDataFrame(out, geometry="geometry", crs=grids.crs)
-    cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+    cell = float(coverage_config()["demand"]["fallback_cell_m"])
     xy = t["grid_id"].str.extract(r"C(-?\d+)_(-?\d+)").astype(float)
     geom = shapely.box(xy[0] * cell, xy[1] * cell, (xy[0] + 1) * cell, (xy[1] + 1) * cell)
     return gpd.GeoDataFrame(t, geometry=geom, crs=demand.crs)
@@ -510,6 +510,6 @@ def attach_facilities(demand: gpd.GeoDataFrame, d: pd.DataFrame, facilities: gpd
     ids = facility_ids(facilities, id_col)
     f = d["facility"].to_numpy()
     out["facility"] = np.where(f >= 0, ids[np.maximum(f, 0)] if len(ids) else "", "")
-    speed = float(network_config().get("walking_speed_m_per_min", 75))
+    speed = float(network_config()["walking_speed_m_per_min"])
     out["walk_min"] = out["distance"] / speed
     return out

@@ -190,7 +190,7 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     (15, 6000.0)
     """
     cfg = coverage_config()["demand"]
-    spacing = float(spacing or cfg.get("land_sample_spacing_m", 20))
+    spacing = float(spacing or cfg["land_sample_spacing_m"])
     comp = layers.get("residential_compounds")
     if comp is None or not len(comp):
         return gpd.GeoDataFrame({"compound_id": [], "area_m2": [], "population": []},
@@ -276,7 +276,7 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
         district[idx[pi]] = cd[ci]
     nogrid = grid == ""
     if nogrid.any() and n:
-        cell = float(coverage_config()["demand"].get("fallback_cell_m", 500))
+        cell = float(coverage_config()["demand"]["fallback_cell_m"])
         gx = np.floor(shapely.get_x(arr[nogrid]) / cell).astype(np.int64)
         gy = np.floor(shapely.get_y(arr[nogrid]) / cell).astype(np.int64)
         grid[nogrid] = [f"C{a}_{b}" for a, b in zip(gx, gy)]

@@ -64,7 +64,7 @@ def park_access_points(parks: gpd.GeoDataFrame, spacing: float | None = None
 
     Returns the points and, per point, the position of its park.
     """
-    spacing = float(spacing or coverage_config()["parks"].get("access_spacing_m", 50))
+    spacing = float(spacing or coverage_config()["parks"]["access_spacing_m"])
     rings = shapely.boundary(np.asarray(parks.geometry.values, dtype=object))
     parts, owner = shapely.get_parts(rings, return_index=True)
     lengths = shapely.length(parts)
@@ -132,7 +132,7 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
         preset_rows.append({"preset": name, "title": spec["title"], "source": spec["source"],
                             "parks_counted": int(counts.sum()), "land_share": share,
                             "target": spec.get("target_share"),
-                            "meets": bool(share >= spec.get("target_share", 0))
+                            "meets": bool(share >= spec["target_share"])
                             if np.isfinite(share) else None, "method": method})
     spec = cfg["presets"][preset]
     dd, ld = results[preset]
@@ -166,8 +166,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     findings = empty_findings()
     if l_cov is not None:
         clusters = _park_clusters(layers.get("residential_compounds"), land, l_cov,
-                                  share=float(cfg.get("compound_uncovered_share", 0.5)),
-                                  distance=float(cfg.get("cluster_distance_m", 60)))
+                                  share=float(cfg["compound_uncovered_share"]),
+                                  distance=float(cfg["cluster_distance_m"]))
         findings = _park_findings(clusters, land, spec, method, layers.get("grids"))
     return CoverageResult(
         topic="parks", method=method, demand=demand, land=land, facilities=parks,

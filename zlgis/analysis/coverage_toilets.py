@@ -81,7 +81,7 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     clusters = uncovered_areas(demand, demand["covered"].to_numpy(),
                                footprints=demand["footprint"].to_numpy(),
                                weight=demand["population"].to_numpy(float),
-                               min_count=int(net.get("cluster_min_buildings", 3)),
+                               min_count=int(net["cluster_min_buildings"]),
                                group=demand["compound_id"].to_numpy())
     findings = cluster_findings(
         clusters, rule="toilet_uncovered",
@@ -180,7 +180,7 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
         ``min``, ``max``, ``status`` (偏低 / 符合 / 偏高 / 无此类用地), ``source``.
     """
     cfg = coverage_config()["toilets"]["density"]
-    step = float(cfg.get("sample_m", 10))
+    step = float(cfg["sample_m"])
     toilets = need_layer(layers, "toilets")
     bounds = [g.total_bounds for lid in ("parks", "residential_compounds", "red_lines")
               if (g := layers.get(lid)) is not None and len(g)]
@@ -201,7 +201,7 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     sx, sy, cls = sx[keep], sy[keep], cls[keep]
     tx = toilets.geometry.x.to_numpy()
     ty = toilets.geometry.y.to_numpy()
-    tcls = _toilet_class(layers, tx, ty, float(cfg.get("parcel_distance_m", 50)))
+    tcls = _toilet_class(layers, tx, ty, float(cfg["parcel_distance_m"]))
     grids = layers.get("grids")
     s_d = np.full(len(sx), "", dtype=object)
     t_d = np.full(len(tx), "", dtype=object)

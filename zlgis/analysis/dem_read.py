@@ -194,7 +194,7 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
                 block[block == nodata] = np.nan
             z[r0:r0 + win.height] = block
         transform = reader.transform
-        z, voids = _fill_voids(z, max_void_cells, int(cfg.get("void_search_cells", 50)),
+        z, voids = _fill_voids(z, max_void_cells, int(cfg["void_search_cells"]),
                                path, layer, transform)
         if np.isnan(z).all():
             raise InputError("DEM 中没有任何有效高程值", path=str(path), layer=layer)

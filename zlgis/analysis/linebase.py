@@ -44,47 +44,52 @@ def load_rules(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return cfg
 
 
+def _fail(msg: str) -> None:
+    raise ConfigError(f"控制线配置 controllines.yaml：{msg}", path="controllines.yaml")
+
+
+def _non_negative(value: Any, name: str, unit: str = "") -> None:
+    try:
+        negative = float(value) < 0
+    except (TypeError, ValueError):
+        _fail(f"{name} 应为数字{unit}")
+    if negative:
+        _fail(f"{name} 不能为负数")
+
+
 def _validate(cfg: Mapping[str, Any]) -> None:
     """Check the structure a bureau's edited ``controllines.yaml`` must keep (ConfigError)."""
-    def fail(msg: str) -> None:
-        raise ConfigError(f"控制线配置 controllines.yaml：{msg}", path="controllines.yaml")
-
     for key in ("tolerance", "setbacks", "zones", "unpermitted", "severity"):
         if not isinstance(cfg.get(key), Mapping):
-            fail(f"缺少 {key} 部分")
+            _fail(f"缺少 {key} 部分")
     for key in ("distance_m", "area_m2"):
-        try:
-            if float(cfg["tolerance"][key]) < 0:
-                fail(f"tolerance.{key} 不能为负数")
-        except (KeyError, TypeError, ValueError):
-            fail(f"tolerance.{key} 应为数字")
-    st = cfg["setbacks"]
-    classes = st.get("height_classes")
-    if not isinstance(classes, list) or not classes or not all(
-            isinstance(c, Mapping) and "id" in c for c in classes):
-        fail("setbacks.height_classes 应为含 id 与 max_height_m 的列表")
-    ids = [c["id"] for c in classes]
-    table = st.get("table_m")
-    if not isinstance(table, Mapping) or not table:
-        fail("缺少 setbacks.table_m（道路等级 × 建筑高度分类的退让距离表）")
-    for road_class, row in table.items():
-        for hc in ids:
-            try:
-                if float(row[hc]) < 0:
-                    fail(f"setbacks.table_m.{road_class}.{hc} 不能为负数")
-            except (KeyError, TypeError, ValueError):
-                fail(f"setbacks.table_m.{road_class}.{hc} 应为数字（米）")
+        _non_negative(cfg["tolerance"].get(key), f"tolerance.{key}")
+    _validate_setbacks(cfg["setbacks"])
     for rule, spec in (cfg["zones"].get("lines") or {}).items():
         if not isinstance(spec, Mapping) or not spec.get("layer"):
-            fail(f"zones.lines.{rule} 须有 layer（控制线图层）")
+            _fail(f"zones.lines.{rule} 须有 layer（控制线图层）")
     for rule, spec in cfg["severity"].items():
         for r in (spec or {}).get("rules", []):
             if "measure" not in r or "severity" not in r or not ({"min", "max"} & set(r)):
-                fail(f"severity.{rule} 的规则须有 measure、severity 和 min 或 max")
+                _fail(f"severity.{rule} 的规则须有 measure、severity 和 min 或 max")
+
+
+def _validate_setbacks(st: Mapping[str, Any]) -> None:
+    classes = st.get("height_classes")
+    if not isinstance(classes, list) or not classes or not all(
+            isinstance(c, Mapping) and "id" in c for c in classes):
+        _fail("setbacks.height_classes 应为含 id 与 max_height_m 的列表")
+    table = st.get("table_m")
+    if not isinstance(table, Mapping) or not table:
+        _fail("缺少 setbacks.table_m（道路等级 × 建筑高度分类的退让距离表）")
+    for road_class, row in table.items():
+        for hc in (c["id"] for c in classes):
+            value = row.get(hc) if isinstance(row, Mapping) else None
+            _non_negative(value, f"setbacks.table_m.{road_class}.{hc}", "（米）")
 
 
 def severity_of(rule: str, measures: Mapping[str, np.ndarray], n: int,
-              cfg: Mapping[str, Any]) -> np.ndarray:
+                cfg: Mapping[str, Any]) -> np.ndarray:
     """Severity per finding: the first matching ``{measure, min|max}`` rule wins."""
     spec = cfg["severity"].get(rule, {})
     out = np.full(n, spec.get("default", "medium"), dtype=object)

@@ -45,8 +45,19 @@ import shapely
 from ..errors import CRSError, InputError
 from ..findings import concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .linebase import (check_crs, clip_each, geoms_of, ids_of, numeric_of, polygonal,
-                        PreparedFeatures, severity_of, text_of, valid_geoms, load_rules)
+from .linebase import (
+    PreparedFeatures,
+    check_crs,
+    clip_each,
+    geoms_of,
+    ids_of,
+    load_rules,
+    numeric_of,
+    polygonal,
+    severity_of,
+    text_of,
+    valid_geoms,
+)
 
 __all__ = [
     "building_heights",
@@ -75,7 +86,7 @@ def building_heights(buildings: gpd.GeoDataFrame,
     cfg = load_rules(config)
     height = numeric_of(buildings, "height")
     floors = numeric_of(buildings, "floors")
-    fh = float(cfg["setbacks"].get("floor_height_m", 3.0))
+    fh = float(cfg["setbacks"]["floor_height_m"])
     return np.where(np.isfinite(height) & (height > 0), height, floors * fh)
 
 
@@ -197,7 +208,7 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
                       config: Mapping[str, Any] | None = None, *,
                       building_id: str = "building_id", line_id: str = "line_id",
                       rules: Sequence[str] = ("red_line_encroachment", "red_line_setback"),
-                      _prep: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
+                      prepared: PreparedFeatures | None = None) -> gpd.GeoDataFrame:
     """Red-line encroachments and setback breaches of buildings, in one pass.
 
     Parameters
@@ -229,7 +240,7 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     crs = check_crs(buildings, "buildings")
     if not len(buildings) or not len(red_lines):
         return empty_findings(crs)
-    prep = _prep if _prep is not None else PreparedFeatures(buildings, building_id, "buildings", crs)
+    prep = prepared if prepared is not None else PreparedFeatures(buildings, building_id, "buildings", crs)
     bid, bld = prep.ids, prep.geoms
     lid = ids_of(red_lines, line_id, "red_lines")
     red = valid_geoms(geoms_of(red_lines, crs, "red_lines"))
@@ -284,7 +295,7 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     if "red_line_encroachment" in rules and real.any():
         e_li, e_bi, e_parts, e_area = enc_li[real], enc_bi[real], parts[real], area[real]
         depth = _max_depth(e_parts, red_boundary[e_li],
-                           float(cfg["tolerance"].get("depth_sample_m", 0.5)))
+                           float(cfg["tolerance"]["depth_sample_m"]))
         fp_area = shapely.area(bld[e_bi])
         share = np.where(fp_area > 0, e_area / np.where(fp_area > 0, fp_area, 1), np.nan)
         inside = shapely.contains(red[e_li], bld[e_bi])
@@ -448,7 +459,7 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
     cls = text_of(roads, class_field)
     default_w = np.array([np.nan if table.get(c, (None,))[0] is None else float(table[c][0])
                           for c in cls])
-    lo, hi = float(rcfg.get("min_width_m", 2)), float(rcfg.get("max_width_m", 120))
+    lo, hi = float(rcfg["min_width_m"]), float(rcfg["max_width_m"])
     own = numeric_of(roads, width_field)
     own = np.where((own >= lo) & (own <= hi), own, np.nan)
     width = np.where(np.isfinite(own), own, default_w)

@@ -85,7 +85,7 @@ def public_land_candidates(layers: dict[str, gpd.GeoDataFrame], *,
         park, road, building or line it stands on), point geometry.
     """
     cfg = coverage_config()["siting"]
-    spacing = float(spacing or cfg.get("road_spacing_m", 100))
+    spacing = float(spacing or cfg["road_spacing_m"])
     frames = []
 
     def along(geoms: np.ndarray, refs: np.ndarray, source: str) -> None:
@@ -159,7 +159,7 @@ def aggregate_demand(points: gpd.GeoDataFrame, weight: np.ndarray, covered: np.n
     >>> a.geometry.x.tolist()
     [2.5, 80.0]
     """
-    cell = float(cell or coverage_config()["siting"].get("aggregate_cell_m", 50))
+    cell = float(cell or coverage_config()["siting"]["aggregate_cell_m"])
     arr = np.asarray(points.geometry.values, dtype=object)
     x, y = shapely.get_x(arr), shapely.get_y(arr)
     w = np.asarray(weight, float)
@@ -345,7 +345,7 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
     w_all = pop if pop.sum() > 0 else np.ones(len(demand))
     total = float(w_all.sum()) or 1.0
     w0 = float(w_all[covered].sum())
-    agg = aggregate_demand(demand, w_all, covered, cell=float(scfg.get("aggregate_cell_m", 50)))
+    agg = aggregate_demand(demand, w_all, covered, cell=float(scfg["aggregate_cell_m"]))
     open_ = agg[~agg["covered"].to_numpy() & (agg["weight"].to_numpy() > 0)].reset_index(drop=True)
     cands = public_land_candidates(layers) if candidates is None else candidates.reset_index(
         drop=True)
@@ -356,7 +356,7 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
             np.asarray(cands.geometry.values, dtype=object), predicate="dwithin",
             distance=radius)
         cands = cands.iloc[np.unique(ci)].reset_index(drop=True)
-    maxc = int(scfg.get("max_candidates", 3000))
+    maxc = int(scfg["max_candidates"])
     if len(cands) > maxc:
         notes.append(f"候选点过多，仅保留覆盖潜力最大的{maxc}个")
     A = coverage_sets(cands, open_, radius=radius, method=method, graph=graph) \
@@ -369,10 +369,10 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
     useful = np.asarray(A.sum(axis=1)).ravel() > 0
     cands, A = cands[useful].reset_index(drop=True), A[useful]
     reachable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
-    tl = float(scfg.get("time_limit_s", 20))
+    tl = float(scfg["time_limit_s"])
     if k is None:
         target = float(target if target is not None
-                       else tcfg.get("siting_target_share", tcfg.get("target_share", 0.9)))
+                       else tcfg["siting_target_share"])
         need = max(target * total - w0, 0.0)
         if need > reachable + 1e-9:
             notes.append("候选点无法达到目标覆盖率，按可达到的最大覆盖求解")
@@ -479,11 +479,11 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     mode = mode or scfg.get("mode", cfg.get("default_mode"))
     if mode not in cfg["collection_modes"]:
         raise InputError(f"未知的收集方式 {mode}，可选 {list(cfg['collection_modes'])}")
-    capacity = float(capacity_tpd if capacity_tpd is not None else scfg.get("capacity_tpd", 100))
+    capacity = float(capacity_tpd if capacity_tpd is not None else scfg["capacity_tpd"])
     radius = float(cfg["collection_modes"][mode]["radius_m"])
     if method == "network" and graph is None:
         graph = street_graph(layers, walk=False)
-    spacing = float(scfg.get("candidate_spacing_m", 250))
+    spacing = float(scfg["candidate_spacing_m"])
     kinds = scfg.get("candidate_sources", ["道路用地", "环卫黄线"])
     cands = (public_land_candidates(layers, spacing=spacing, sources=kinds)
              if candidates is None else candidates.copy())

@@ -93,7 +93,7 @@ class StreetGraph:
         """
         cfg = network_config()
         if tolerance is None:
-            tolerance = float(cfg.get("node_tolerance_m", 0.5))
+            tolerance = float(cfg["node_tolerance_m"])
         if not isinstance(roads, gpd.GeoDataFrame):
             raise InputError("道路图层应为 GeoDataFrame", layer=layer)
         check_projected(roads.crs, layer)

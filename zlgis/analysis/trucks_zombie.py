@@ -31,7 +31,7 @@ def south_corridor(roads: gpd.GeoDataFrame | None,
     used; when none matches, the configured ``line_wgs84`` (lon/lat pairs); else None.
     """
     cc = trucks_config(config)["zombie_vehicle"]["corridor"]
-    buf = float(cc.get("buffer_m", 60))
+    buf = float(cc["buffer_m"])
     pats = [str(p) for p in cc.get("road_name_patterns", []) or []]
     if roads is not None and len(roads) and "name" in roads.columns and pats:
         names = roads["name"].fillna("").astype(str)

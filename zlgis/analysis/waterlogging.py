@@ -304,7 +304,7 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     polys = region_polygons(sub, analysis.dem.transform, len(analysis.depressions))
     dep_ids = analysis.depressions.set_index("label")["depression_id"]
     out_rows, geoms = [], []
-    min_len = float(cfg.get("min_length_m", 0))
+    min_len = float(cfg["min_length_m"])
     for road_i, label, dmax, n in g.itertuples(index=False):
         seg = shapely.intersection(r.geometry.values[road_i],
                                    shapely.buffer(polys[label - 1], half[road_i]))

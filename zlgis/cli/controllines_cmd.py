@@ -12,10 +12,10 @@ import argparse
 import json
 from typing import Any
 
-from ..publish.tables import write_findings
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
 from ..errors import InputError
+from ..publish.tables import write_findings
+from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 
 __all__ = ["register", "run", "LAYERS"]
 

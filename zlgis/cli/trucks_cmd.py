@@ -14,8 +14,8 @@ import json
 import sys
 from typing import Any
 
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 from .._progress import Progress
+from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 
 __all__ = ["register", "run"]
 

@@ -22,8 +22,8 @@ import argparse
 import json
 from typing import Any
 
-from . import add_common_options, iso_date, output_dir
 from .._progress import Progress
+from . import add_common_options, iso_date, output_dir
 
 __all__ = ["register", "run"]
 

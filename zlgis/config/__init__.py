@@ -3,10 +3,11 @@
 Numbers that are not confirmed for Zhalantun live here, not in code. A bureau overrides values
 by pointing ``$ZLGIS_CONFIG_DIR`` at a folder holding ``<name>.yaml`` files with only what it
 changes: they are merged key by key over the shipped defaults (mappings merged, lists and
-scalars replaced), so an override does not go stale when a new version adds keys. A top-level key
-the defaults do not have, or a value whose kind differs from the default's (a mapping for a
-number, text for a number), is refused with a :class:`~zlgis.errors.ConfigError` naming the file
-and key. YAML is read with :func:`zlgis._yaml.safe_load` (``yes``/``no`` stay strings).
+scalars replaced), so an override does not go stale when a new version adds keys. The merged
+configuration is checked against the shipped file (:mod:`zlgis.config.schema`): a key the
+defaults do not have (at any depth, outside the tables keyed by data), or a value whose kind
+differs from the default's (a mapping for a number, text for a number), is refused with a
+:class:`~zlgis.errors.ConfigError` naming the file and key. YAML is read with :func:`zlgis._yaml.safe_load` (``yes``/``no`` stay strings).
 
 Examples
 --------
@@ -25,6 +26,7 @@ import yaml
 
 from .._yaml import safe_load
 from ..errors import ConfigError
+from .schema import KIND_ZH, check_config, value_kind
 
 __all__ = ["load_config", "department_name", "task_routing", "read_yaml", "config_override_dir",
            "merge_config", "CONFIG_DIR"]
@@ -52,24 +54,6 @@ def _read(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError("配置文件内容应为映射", path=path)
     return data
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if value is None:
-        return "null"
-    return "text"
-
-
-_KIND_ZH = {"mapping": "映射", "list": "列表", "bool": "true/false", "number": "数值",
-            "text": "文字", "null": "空值"}
 
 
 def merge_config(base: dict[str, Any], over: dict[str, Any], *, path: str = "",
@@ -100,14 +84,14 @@ def merge_config(base: dict[str, Any], over: dict[str, Any], *, path: str = "",
             out[key] = value
             continue
         default = base[key]
-        kd, kv = _kind(default), _kind(value)
+        kd, kv = value_kind(default), value_kind(value)
         if isinstance(default, dict) and isinstance(value, dict):
             out[key] = merge_config(default, value, path=path, _prefix=f"{name}.")
         elif kd == kv or "null" in (kd, kv):
             out[key] = value
         else:
-            raise ConfigError(f"配置项 {name} 应为{_KIND_ZH[kd]}（默认值 {default!r}），"
-                              f"实际为{_KIND_ZH[kv]} {value!r}", path=path, field=name)
+            raise ConfigError(f"配置项 {name} 应为{KIND_ZH[kd]}（默认值 {default!r}），"
+                              f"实际为{KIND_ZH[kv]} {value!r}", path=path, field=name)
     return out
 
 
@@ -119,7 +103,9 @@ def _merged(name: str, override: str | None, stamp: float) -> dict[str, Any]:
     base = _read(str(path))
     if override is None:
         return base
-    return merge_config(base, _read(override), path=override)
+    merged = merge_config(base, _read(override), path=override)
+    check_config(name, merged, base, path=override)
+    return merged
 
 
 def load_config(name: str) -> dict[str, Any]:

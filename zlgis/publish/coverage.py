@@ -18,7 +18,7 @@ from ..io.tables import safe_frame
 from .maps import build_map, save_map
 from .tables import write_findings
 
-__all__ = ["write_coverage_outputs", "coverage_map", "HEADERS", "MEASURE_TITLES",
+__all__ = ["write_coverage_outputs", "coverage_sheets", "coverage_map", "HEADERS", "MEASURE_TITLES",
            "METHOD_TITLES", "TOPIC_TITLES", "GRID_HEADERS", "TABLE_HEADERS"]
 
 #: Chinese column headers of the coverage tables (what a bureau user reads)
@@ -74,18 +74,9 @@ def _xy(frame: Any) -> Any:
     return out
 
 
-def write_coverage_outputs(result: Any, out: Path, *, sites: Any = None, transfer_sites: Any = None,
-                  catalog: Any = None, layers: dict[str, Any] | None = None,
-                  make_map: bool = True, public_map: bool = False) -> dict[str, str]:
-    """Write every output of a coverage run into ``out`` (atomically, file by file).
-
-    ``coverage.xlsx`` (indicators, grid cells and the result's tables with Chinese headers),
-    ``distances.gpkg``, ``areas.gpkg``, ``findings.gpkg``/``.csv``, ``map.html`` (and
-    ``map_public.html``) and ``summary.json``; returns the paths by kind.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    # Excel
+def coverage_sheets(result: Any, *, sites: Any = None, transfer_sites: Any = None
+                    ) -> list[tuple[str, pd.DataFrame]]:
+    """The workbook's sheets (name, table with Chinese headers and values), in order."""
     ind = result.indicators.copy()
     if len(ind):
         ind["measure"] = ind["measure"].map(lambda m: MEASURE_TITLES.get(m, m))
@@ -106,10 +97,40 @@ def write_coverage_outputs(result: Any, out: Path, *, sites: Any = None, transfe
             if t[c].dtype == bool:
                 t[c] = t[c].map({True: "是", False: "否"})
         sheets.append((title, t.rename(columns=headers)))
+    return sheets
+
+
+def _write_maps(result: Any, out: Path, *, catalog: Any, layers: dict[str, Any], sites: Any,
+                transfer_sites: Any, public_map: bool) -> dict[str, str]:
+    # offline assets wherever installed (intranets often block CDNs)
+    html = out / "map.html"
+    save_map(coverage_map(result, catalog=catalog, layers=layers,
+                          sites=sites.sites if sites is not None else transfer_sites), html)
+    files = {"map": str(html)}
+    if public_map:
+        pub = out / "map_public.html"
+        save_map(coverage_map(result, catalog=catalog, layers=layers, sites=None,
+                              profile="public"), pub)
+        files["map_public"] = str(pub)
+    return files
+
+
+def write_coverage_outputs(result: Any, out: Path, *, sites: Any = None,
+                           transfer_sites: Any = None, catalog: Any = None,
+                           layers: dict[str, Any] | None = None, make_map: bool = True,
+                           public_map: bool = False) -> dict[str, str]:
+    """Write every output of a coverage run into ``out`` (atomically, file by file).
+
+    ``coverage.xlsx`` (indicators, grid cells and the result's tables with Chinese headers),
+    ``distances.gpkg``, ``areas.gpkg``, ``findings.gpkg``/``.csv``, ``map.html`` (and
+    ``map_public.html``) and ``summary.json``; returns the paths by kind.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
     xlsx = out / "coverage.xlsx"
     with atomic_path(xlsx) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, frame in sheets:
+            for name, frame in coverage_sheets(result, sites=sites, transfer_sites=transfer_sites):
                 safe_frame(frame).to_excel(xw, sheet_name=name[:31], index=False)
     files["xlsx"] = str(xlsx)
     # distances
@@ -136,16 +157,8 @@ def write_coverage_outputs(result: Any, out: Path, *, sites: Any = None, transfe
     files["findings"] = str(fg)
     files["findings_csv"] = str(fc)
     if make_map and catalog is not None:
-        html = out / "map.html"
-        m = coverage_map(result, catalog=catalog, layers=layers or {},
-                         sites=sites.sites if sites is not None else transfer_sites)
-        save_map(m, html)  # offline assets wherever installed (intranets often block CDNs)
-        files["map"] = str(html)
-        if public_map:
-            pub = out / "map_public.html"
-            save_map(coverage_map(result, catalog=catalog, layers=layers or {}, sites=None,
-                                  profile="public"), pub)
-            files["map_public"] = str(pub)
+        files.update(_write_maps(result, out, catalog=catalog, layers=layers or {}, sites=sites,
+                                 transfer_sites=transfer_sites, public_map=public_map))
     summary = result.summary()
     if sites is not None:
         summary["siting"] = sites.summary()

@@ -76,8 +76,7 @@ from ..io.atomic import atomic_path
 from . import assets as _assets
 from .colors import best_text_color
 from .escape import display_value, escape_html, js_json, safe_url
-from .styles import (BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style,
-                     ponding_class)
+from .styles import BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style, ponding_class
 
 __all__ = [
     "PROFILES",
@@ -747,7 +746,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
             classes = _ponding_classes(gdf["max_depth_cm"], point=True)
         kind = _geom_kind(gdf)
-        cluster = kind == "point" and len(gdf) > int(cfg.get("cluster_min_points", 200))
+        cluster = kind == "point" and len(gdf) > int(cfg["cluster_min_points"])
         zmin = b.min_zoom(lid)
         n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip,
                     cluster=cluster, min_zoom=zmin)
@@ -1166,7 +1165,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
         html = _assets.localize_html(html, path.parent)
     else:
         html = _assets.with_integrity(html)
-    max_mb = float(_cfg()["public"].get("max_mb", 5))
+    max_mb = float(_cfg()["public"]["max_mb"])
     if getattr(m, "zlgis_profile", None) == "public" and len(html.encode()) > max_mb * 1e6:
         log.warning("公众地图 %s 大小为 %.1f MB，超过 %.0f MB 的上限，手机上可能打开缓慢",
                     path.name, len(html.encode()) / 1e6, max_mb)

@@ -11,11 +11,28 @@ helpers (:func:`write_issues`, :func:`format_issues`).
 
 from .attributes import AttributeCheck, check_attributes, coerce_series
 from .geometry import GeometryCheck, check_geometries, closed_lines_to_polygons, reason_zh
-from .load import (LoadedLayer, adhoc_spec, city_boundary, city_region, load_layers, read_file,
-                   read_layer)
+from .load import (
+                   LoadedLayer,
+                   adhoc_spec,
+                   city_boundary,
+                   city_region,
+                   load_layers,
+                   read_file,
+                   read_layer,
+)
 from .pipeline import ValidationResult, validate_frame
-from .report import (ACTIONS, CODES, ISSUE_COLUMNS, concat_issues, empty_issues, format_issues,
-                     issues_records, make_issues, summarize_issues, write_issues)
+from .report import (
+                   ACTIONS,
+                   CODES,
+                   ISSUE_COLUMNS,
+                   concat_issues,
+                   empty_issues,
+                   format_issues,
+                   issues_records,
+                   make_issues,
+                   summarize_issues,
+                   write_issues,
+)
 
 __all__ = [
     "AttributeCheck", "check_attributes", "coerce_series",

@@ -1,0 +1,70 @@
+"""zlgis/config/schema.py: every configuration file is checked at every depth when loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from zlgis.cli import main
+from zlgis.config import CONFIG_DIR, load_config, read_yaml
+from zlgis.config.schema import OPEN, check_config
+from zlgis.errors import ConfigError
+
+
+def _override(tmp_path, monkeypatch, name: str, text: str):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+def test_every_shipped_file_loads_and_names_its_tables(name):
+    cfg = load_config(name)
+    check_config(name, cfg, read_yaml(CONFIG_DIR / f"{name}.yaml"))
+    # every table named in OPEN exists in the shipped file (a renamed key is noticed)
+    for pattern in OPEN.get(name, ()):
+        nodes = [cfg]
+        for part in pattern.split("."):
+            nodes = [v for n in nodes for k, v in n.items() if part in ("*", k)]
+        assert nodes and all(isinstance(n, dict) for n in nodes), pattern
+
+
+def test_misspelt_nested_key_is_refused(tmp_path, monkeypatch):
+    # a nested typo used to fall back silently to the shipped 300 m
+    path = _override(tmp_path, monkeypatch, "coverage", "toilets:\n  radius: 500\n")
+    with pytest.raises(ConfigError) as err:
+        load_config("coverage")
+    assert str(err.value).startswith(f"文件 {path}，字段 toilets.radius：未知的配置项 "
+                                     "toilets.radius（可用：radius_m、")
+
+
+def test_wrong_type_in_a_list_is_refused(tmp_path, monkeypatch):
+    path = _override(tmp_path, monkeypatch, "controllines",
+                     "setbacks:\n  height_classes:\n"
+                     "    - {id: low, title: 低层, max_height_m: 十米}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config("controllines")
+    assert str(err.value) == (f"文件 {path}，字段 setbacks.height_classes[0].max_height_m："
+                              "配置项 setbacks.height_classes[0].max_height_m 应为数值"
+                              "（默认值 10），实际为文字 '十米'")
+
+
+def test_tables_accept_new_entries_of_the_same_shape(tmp_path, monkeypatch):
+    _override(tmp_path, monkeypatch, "controllines",
+              "setbacks:\n  table_m:\n    景观路: {low: 6, multi: 8, high: 8}\n")
+    assert load_config("controllines")["setbacks"]["table_m"]["景观路"]["low"] == 6
+    (tmp_path / "b").mkdir()
+    _override(tmp_path / "b", monkeypatch, "controllines",
+              "setbacks:\n  table_m:\n    景观路: {low: 六米}\n")
+    with pytest.raises(ConfigError, match="setbacks.table_m.景观路.low 应为数值"):
+        load_config("controllines")
+
+
+def test_cli_exits_2_with_one_chinese_line(tmp_path, monkeypatch, capsys, demo_catalog):
+    _override(tmp_path, monkeypatch, "trucks", "stops:\n  radius_m:\n    valu: 60\n")
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", "schema-test-Salt#2022")
+    code = main(["--quiet", "check", "trucks", "--catalog", str(demo_catalog.path),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "字段 stops.radius_m.valu：未知的配置项 stops.radius_m.valu" in err[0]
