@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json  # noqa: F401  (the doctests read measures with it)
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -240,39 +241,78 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     crs = check_crs(buildings, "buildings")
     if not len(buildings) or not len(red_lines):
         return empty_findings(crs)
-    prep = prepared if prepared is not None else PreparedFeatures(buildings, building_id, "buildings", crs)
-    bid, bld = prep.ids, prep.geoms
-    lid = ids_of(red_lines, line_id, "red_lines")
+    prep = prepared if prepared is not None else PreparedFeatures(buildings, building_id,
+                                                                  "buildings", crs)
     red = valid_geoms(geoms_of(red_lines, crs, "red_lines"))
-    red_boundary = shapely.boundary(red)
-    tol_d = float(cfg["tolerance"]["distance_m"])
-    tol_a = float(cfg["tolerance"]["area_m2"])
-    road_class = text_of(red_lines, "road_class")
-    heights = building_heights(buildings, cfg)
-    st = cfg["setbacks"]
+    ctx = _RedLines(cfg=cfg, crs=crs, bid=prep.ids, bld=prep.geoms,
+                    lid=ids_of(red_lines, line_id, "red_lines"), red=red,
+                    boundary=shapely.boundary(red), road_class=text_of(red_lines, "road_class"),
+                    names=text_of(red_lines, "road_name"),
+                    heights=building_heights(buildings, cfg))
+    radius = (_query_radius(ctx) if "red_line_setback" in rules else np.zeros(len(red)))
+    li, bi = _candidate_pairs(prep.tree, red, radius)
+    inter = shapely.intersects(red[li], ctx.bld[bi])
+    # encroachment: the part of a footprint inside road land, above the area tolerance
+    enc_li, enc_bi = li[inter], bi[inter]
+    parts = polygonal(shapely.intersection(valid_geoms(ctx.bld[enc_bi]),
+                                           clip_each(red[enc_li], ctx.bld[enc_bi], 0.5)))
+    area = shapely.area(parts)
+    real = area > float(cfg["tolerance"]["area_m2"])
+    touching = np.zeros(len(li), dtype=bool)
+    touching[np.flatnonzero(inter)[~real]] = True
+    frames = []
+    if "red_line_encroachment" in rules and real.any():
+        frames.append(_encroachments(ctx, enc_li[real], enc_bi[real], parts[real], area[real]))
+    if "red_line_setback" in rules:
+        # a building touching its line without overlapping is judged by the setback rule
+        cand = ~inter | touching
+        frames.append(_setback_breaches(ctx, li[cand], bi[cand]))
+    return concat_findings(frames) if any(len(f) for f in frames) else empty_findings(crs)
 
-    # largest requirement any building could have next to each line: the query radius
-    hclasses = height_classes(heights, cfg)
+
+@dataclass
+class _RedLines:
+    """Buildings and red lines of one :func:`red_line_findings` call, as arrays."""
+
+    cfg: dict[str, Any]
+    crs: Any
+    bid: np.ndarray
+    bld: np.ndarray
+    lid: np.ndarray
+    red: np.ndarray
+    boundary: np.ndarray
+    road_class: np.ndarray
+    names: np.ndarray
+    heights: np.ndarray
+
+
+def _query_radius(ctx: _RedLines) -> np.ndarray:
+    """Per red line, the largest setback any building here could need (the query radius)."""
+    st = ctx.cfg["setbacks"]
+    hclasses = height_classes(ctx.heights, ctx.cfg)
     classes_present = pd.unique(hclasses)
-    qmax = float(_high_rise_factor(heights, hclasses, st).max())
+    qmax = float(_high_rise_factor(ctx.heights, hclasses, st).max())
     table = st["table_m"]
-    radius = np.zeros(len(red))
-    for rcl in pd.unique(road_class):
+    radius = np.zeros(len(ctx.red))
+    for rcl in pd.unique(ctx.road_class):
         if rcl not in table:
-            row = int(np.flatnonzero(road_class == rcl)[0]) + 1
+            row = int(np.flatnonzero(ctx.road_class == rcl)[0]) + 1
             raise InputError(f"道路等级 {rcl!r} 不在退让距离表中（controllines.yaml setbacks.table_m）",
                              layer="red_lines", row=row, field="road_class")
-        radius[road_class == rcl] = max(float(table[rcl][c]) for c in classes_present) * qmax
-    if "red_line_setback" not in rules:
-        radius[:] = 0.0
+        radius[ctx.road_class == rcl] = max(float(table[rcl][c]) for c in classes_present) * qmax
+    return radius
 
-    tree = prep.tree
+
+def _candidate_pairs(tree: shapely.STRtree, red: np.ndarray, radius: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(line, building) pairs meeting the red line grown by its query radius, sorted.
+
+    A prepared "intersects" query on the grown polygons is several times faster than a
+    "dwithin" query; the buffer's chords lie inside the true offset curve, hence the 1 m margin.
+    Every candidate is then tested exactly (intersects, then dwithin at its own requirement).
+    """
     valid_red = ~shapely.is_missing(red) & ~shapely.is_empty(red)
     shapely.prepare(red)
-    # Candidates: footprints meeting the red line grown by the query radius. A prepared
-    # "intersects" query on the grown polygons is several times faster than a "dwithin" query;
-    # the buffer's chords lie inside the true offset curve, hence the 1 m margin. Every
-    # candidate is then tested exactly (intersects, then dwithin at its own requirement).
     sel = np.flatnonzero(valid_red)
     grown = shapely.buffer(red[sel], np.where(radius[sel] > 0, radius[sel] + 1.0, 0.0),
                            quad_segs=4)
@@ -280,67 +320,56 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     li, bi = tree.query(grown, predicate="intersects")
     li = sel[li]
     order = np.lexsort((li, bi))
-    li, bi = li[order], bi[order]
+    return li[order], bi[order]
 
-    inter = shapely.intersects(red[li], bld[bi])
-    frames = []
-    # ---- encroachment -----------------------------------------------------------------------
-    enc_li, enc_bi = li[inter], bi[inter]
-    parts = polygonal(shapely.intersection(valid_geoms(bld[enc_bi]),
-                                            clip_each(red[enc_li], bld[enc_bi], 0.5)))
-    area = shapely.area(parts)
-    real = area > tol_a
-    touching = np.zeros(len(li), dtype=bool)
-    touching[np.flatnonzero(inter)[~real]] = True
-    if "red_line_encroachment" in rules and real.any():
-        e_li, e_bi, e_parts, e_area = enc_li[real], enc_bi[real], parts[real], area[real]
-        depth = _max_depth(e_parts, red_boundary[e_li],
-                           float(cfg["tolerance"]["depth_sample_m"]))
-        fp_area = shapely.area(bld[e_bi])
-        share = np.where(fp_area > 0, e_area / np.where(fp_area > 0, fp_area, 1), np.nan)
-        inside = shapely.contains(red[e_li], bld[e_bi])
-        measures = {"area_m2": e_area, "depth_m": depth, "share": share}
-        sev = severity_of("red_line_encroachment", measures, len(e_li), cfg)
-        names = text_of(red_lines, "road_name")[e_li]
-        frames.append(make_findings(
-            rule="red_line_encroachment",
-            title=[f"{rule_spec('red_line_encroachment').title}（{n or lid[j]}，压占 {a:.1f} 平方米，"
-                   f"深入 {d:.2f} 米）" for n, j, a, d in zip(names, e_li, e_area, depth)],
-            feature_ids=list(zip(bid[e_bi], lid[e_li])),
-            layer="buildings", geometry=e_parts,
-            measures=[{"area_m2": a, "depth_m": d, "share": s, "entirely_inside": bool(i),
-                       "road_class": road_class[j]}
-                      for a, d, s, i, j in zip(e_area, depth, share, inside, e_li)],
-            measure_key="depth_m", measure_unit="m", severity=sev, crs=crs))
 
-    # ---- setback ----------------------------------------------------------------------------
-    if "red_line_setback" in rules:
-        cand = ~inter | touching
-        s_li, s_bi = li[cand], bi[cand]
-        req = required_setbacks(road_class[s_li], heights[s_bi], cfg)
-        limit = req - tol_d
-        ok = limit > 0
-        breach = np.zeros(len(s_li), dtype=bool)
-        breach[ok] = shapely.dwithin(red[s_li[ok]], bld[s_bi[ok]], limit[ok])
-        s_li, s_bi, req = s_li[breach], s_bi[breach], req[breach]
-        if len(s_li):
-            actual, geom = _setback_geometry(bld[s_bi], red_boundary[s_li], req)
-            shortfall = req - actual
-            measures = {"required_m": req, "actual_m": actual, "shortfall_m": shortfall}
-            sev = severity_of("red_line_setback", measures, len(s_li), cfg)
-            names = text_of(red_lines, "road_name")[s_li]
-            hcls = height_classes(heights[s_bi], cfg)
-            frames.append(make_findings(
-                rule="red_line_setback",
-                title=[f"{rule_spec('red_line_setback').title}（{n or lid[j]}，应退 {q:.1f} 米，"
-                       f"实退 {a:.2f} 米）" for n, j, q, a in zip(names, s_li, req, actual)],
-                feature_ids=list(zip(bid[s_bi], lid[s_li])),
-                layer="buildings", geometry=geom,
-                measures=[{"required_m": q, "actual_m": a, "shortfall_m": s, "road_class": road_class[j],
-                           "height_class": h, "height_m": heights[b]}
-                          for q, a, s, j, h, b in zip(req, actual, shortfall, s_li, hcls, s_bi)],
-                measure_key="shortfall_m", measure_unit="m", severity=sev, crs=crs))
-    return concat_findings(frames) if frames else empty_findings(crs)
+def _encroachments(ctx: _RedLines, li: np.ndarray, bi: np.ndarray, parts: np.ndarray,
+                   area: np.ndarray) -> gpd.GeoDataFrame:
+    """Findings ``red_line_encroachment`` of the overlapping (line, building) pairs."""
+    depth = _max_depth(parts, ctx.boundary[li], float(ctx.cfg["tolerance"]["depth_sample_m"]))
+    fp_area = shapely.area(ctx.bld[bi])
+    share = np.where(fp_area > 0, area / np.where(fp_area > 0, fp_area, 1), np.nan)
+    inside = shapely.contains(ctx.red[li], ctx.bld[bi])
+    sev = severity_of("red_line_encroachment", {"area_m2": area, "depth_m": depth, "share": share},
+                      len(li), ctx.cfg)
+    title = rule_spec("red_line_encroachment").title
+    return make_findings(
+        rule="red_line_encroachment",
+        title=[f"{title}（{n or ctx.lid[j]}，压占 {a:.1f} 平方米，深入 {d:.2f} 米）"
+               for n, j, a, d in zip(ctx.names[li], li, area, depth)],
+        feature_ids=list(zip(ctx.bid[bi], ctx.lid[li])), layer="buildings", geometry=parts,
+        measures=[{"area_m2": a, "depth_m": d, "share": s, "entirely_inside": bool(i),
+                   "road_class": ctx.road_class[j]}
+                  for a, d, s, i, j in zip(area, depth, share, inside, li)],
+        measure_key="depth_m", measure_unit="m", severity=sev, crs=ctx.crs)
+
+
+def _setback_breaches(ctx: _RedLines, li: np.ndarray, bi: np.ndarray) -> gpd.GeoDataFrame:
+    """Findings ``red_line_setback`` of the candidate pairs closer than their requirement."""
+    req = required_setbacks(ctx.road_class[li], ctx.heights[bi], ctx.cfg)
+    limit = req - float(ctx.cfg["tolerance"]["distance_m"])
+    ok = limit > 0
+    breach = np.zeros(len(li), dtype=bool)
+    breach[ok] = shapely.dwithin(ctx.red[li[ok]], ctx.bld[bi[ok]], limit[ok])
+    li, bi, req = li[breach], bi[breach], req[breach]
+    if not len(li):
+        return empty_findings(ctx.crs)
+    actual, geom = _setback_geometry(ctx.bld[bi], ctx.boundary[li], req)
+    shortfall = req - actual
+    sev = severity_of("red_line_setback",
+                      {"required_m": req, "actual_m": actual, "shortfall_m": shortfall},
+                      len(li), ctx.cfg)
+    hcls = height_classes(ctx.heights[bi], ctx.cfg)
+    title = rule_spec("red_line_setback").title
+    return make_findings(
+        rule="red_line_setback",
+        title=[f"{title}（{n or ctx.lid[j]}，应退 {q:.1f} 米，实退 {a:.2f} 米）"
+               for n, j, q, a in zip(ctx.names[li], li, req, actual)],
+        feature_ids=list(zip(ctx.bid[bi], ctx.lid[li])), layer="buildings", geometry=geom,
+        measures=[{"required_m": q, "actual_m": a, "shortfall_m": s,
+                   "road_class": ctx.road_class[j], "height_class": h, "height_m": ctx.heights[b]}
+                  for q, a, s, j, h, b in zip(req, actual, shortfall, li, hcls, bi)],
+        measure_key="shortfall_m", measure_unit="m", severity=sev, crs=ctx.crs)
 
 
 def red_line_breaches(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,

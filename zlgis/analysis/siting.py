@@ -474,18 +474,17 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
         reserved site can be compared with the best one.
     """
     cfg = coverage_config()["transfer"]
-    scfg = cfg.get("siting", {})
-    district = district or scfg.get("district", "河西")
-    mode = mode or scfg.get("mode", cfg.get("default_mode"))
+    scfg = cfg["siting"]
+    district = district or scfg["district"]
+    mode = mode or scfg["mode"]
     if mode not in cfg["collection_modes"]:
         raise InputError(f"未知的收集方式 {mode}，可选 {list(cfg['collection_modes'])}")
     capacity = float(capacity_tpd if capacity_tpd is not None else scfg["capacity_tpd"])
     radius = float(cfg["collection_modes"][mode]["radius_m"])
     if method == "network" and graph is None:
         graph = street_graph(layers, walk=False)
-    spacing = float(scfg["candidate_spacing_m"])
-    kinds = scfg.get("candidate_sources", ["道路用地", "环卫黄线"])
-    cands = (public_land_candidates(layers, spacing=spacing, sources=kinds)
+    cands = (public_land_candidates(layers, spacing=float(scfg["candidate_spacing_m"]),
+                                    sources=scfg["candidate_sources"])
              if candidates is None else candidates.copy())
     cands = assign_area(cands.reset_index(drop=True), layers)
     cands = cands[cands["district"] == district].reset_index(drop=True)
@@ -498,59 +497,15 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     if not len(cands):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs),
                                 crs=crs)
-    # feasibility: distance to neighbouring buildings
     need = float(setback_class(capacity)["distance_m"])
-    b = layers.get("buildings")
-    near = np.full(len(cands), np.inf)
-    if b is not None and len(b):
-        ign = cfg["setback"].get("ignore_uses", [])
-        nb = b[~b["use"].isin(ign)] if "use" in b else b
-        (ci, _), dist = shapely.STRtree(np.asarray(nb.geometry.values, dtype=object)).query_nearest(
-            np.asarray(cands.geometry.values, dtype=object), return_distance=True,
-            all_matches=False)
-        near[ci] = dist
-    yl = layers.get("yellow_lines")
-    in_yl = np.zeros(len(cands), bool)
-    if yl is not None and len(yl):
-        env = yl[yl["category"] == "环卫"] if "category" in yl else yl
-        if len(env):
-            i, _ = shapely.STRtree(np.asarray(env.geometry.values, dtype=object)).query(
-                np.asarray(cands.geometry.values, dtype=object), predicate="within")
-            in_yl[np.unique(i)] = True
-    # who is served today
-    stations = layers.get("transfer_stations")
     pop = demand["population"].to_numpy(float)
     if not pop.sum() > 0:
         pop = np.ones(len(demand))
-    served = np.zeros(len(demand), bool)
-    if stations is not None and len(stations) and len(demand):
-        run = stations[stations["status"].isin(cfg.get("serving_status", ["运行"]))] \
-            if "status" in stations else stations
-        if len(run):
-            modes = station_modes(run, cfg)
-            rr = np.array([cfg["collection_modes"][m]["radius_m"] for m in modes], float)
-            served = facility_distances(demand, run, radius=rr, method=method,
-                                        graph=graph)["covered"].to_numpy()
-    if len(demand):
-        if method == "network":
-            D = distance_matrix(graph, cands, demand, limit=radius).tocsr()
-        else:
-            c = np.asarray(cands.geometry.values, dtype=object)
-            p = np.asarray(demand.geometry.values, dtype=object)
-            di, ci = shapely.STRtree(c).query(p, predicate="dwithin", distance=radius)
-            dd = np.maximum(shapely.distance(c[ci], p[di]), 1e-9)
-            D = sp.csr_matrix((dd, (ci, di)), shape=(len(c), len(p)))
-        cov = D.copy()
-        cov.data = np.ones_like(cov.data)
-        popc = np.asarray(cov @ pop).ravel()
-        newc = np.asarray(cov @ (pop * ~served)).ravel()
-        wd = np.asarray(D @ pop).ravel()
-        mean_d = np.where(popc > 0, wd / np.where(popc > 0, popc, 1), np.inf)
-    else:
-        popc = newc = np.zeros(len(cands))
-        mean_d = np.full(len(cands), np.inf)
+    served = _served_today(demand, layers.get("transfer_stations"), cfg, method, graph)
+    popc, newc, mean_d = _candidate_reach(cands, demand, pop, served, radius, method, graph)
+    near = _nearest_building(cands, layers.get("buildings"), cfg["setback"]["ignore_uses"])
     out = cands[["candidate_id", "source", "ref_id", "geometry"]].copy()
-    out["in_yellow_line"] = in_yl
+    out["in_yellow_line"] = _in_sanitation_land(cands, layers.get("yellow_lines"))
     out["feasible"] = near >= need
     out["nearest_building_m"] = near
     out["required_m"] = need
@@ -564,3 +519,68 @@ def rank_transfer_sites(layers: dict[str, gpd.GeoDataFrame], *, district: str | 
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return gpd.GeoDataFrame(out.reset_index(drop=True)[cols + ["geometry"]],
                             geometry="geometry", crs=crs)
+
+
+def _nearest_building(cands: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
+                      ignore_uses: list[str]) -> np.ndarray:
+    """Distance from each candidate to the nearest neighbouring building (the station's own
+    uses ignored); infinite without buildings."""
+    near = np.full(len(cands), np.inf)
+    if buildings is None or not len(buildings):
+        return near
+    nb = buildings[~buildings["use"].isin(ignore_uses)] if "use" in buildings else buildings
+    (ci, _), dist = shapely.STRtree(np.asarray(nb.geometry.values, dtype=object)).query_nearest(
+        np.asarray(cands.geometry.values, dtype=object), return_distance=True, all_matches=False)
+    near[ci] = dist
+    return near
+
+
+def _in_sanitation_land(cands: gpd.GeoDataFrame, yellow: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Whether each candidate lies on land reserved for sanitation (环卫 yellow lines)."""
+    inside = np.zeros(len(cands), bool)
+    if yellow is None or not len(yellow):
+        return inside
+    env = yellow[yellow["category"] == "环卫"] if "category" in yellow else yellow
+    if len(env):
+        i, _ = shapely.STRtree(np.asarray(env.geometry.values, dtype=object)).query(
+            np.asarray(cands.geometry.values, dtype=object), predicate="within")
+        inside[np.unique(i)] = True
+    return inside
+
+
+def _served_today(demand: gpd.GeoDataFrame, stations: gpd.GeoDataFrame | None,
+                  cfg: dict[str, Any], method: str, graph: StreetGraph | None) -> np.ndarray:
+    """Whether a running station serves each dwelling today (its collection mode's radius)."""
+    served = np.zeros(len(demand), bool)
+    if stations is None or not len(stations) or not len(demand):
+        return served
+    run = (stations[stations["status"].isin(cfg["serving_status"])] if "status" in stations
+           else stations)
+    if not len(run):
+        return served
+    rr = np.array([cfg["collection_modes"][m]["radius_m"] for m in station_modes(run, cfg)],
+                  float)
+    return facility_distances(demand, run, radius=rr, method=method,
+                              graph=graph)["covered"].to_numpy()
+
+
+def _candidate_reach(cands: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, pop: np.ndarray,
+                     served: np.ndarray, radius: float, method: str, graph: StreetGraph | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate: population within ``radius``, of it not served today, mean distance."""
+    if not len(demand):
+        return np.zeros(len(cands)), np.zeros(len(cands)), np.full(len(cands), np.inf)
+    if method == "network":
+        D = distance_matrix(graph, cands, demand, limit=radius).tocsr()
+    else:
+        c = np.asarray(cands.geometry.values, dtype=object)
+        p = np.asarray(demand.geometry.values, dtype=object)
+        di, ci = shapely.STRtree(c).query(p, predicate="dwithin", distance=radius)
+        dd = np.maximum(shapely.distance(c[ci], p[di]), 1e-9)
+        D = sp.csr_matrix((dd, (ci, di)), shape=(len(c), len(p)))
+    cov = D.copy()
+    cov.data = np.ones_like(cov.data)
+    popc = np.asarray(cov @ pop).ravel()
+    newc = np.asarray(cov @ (pop * ~served)).ravel()
+    wd = np.asarray(D @ pop).ravel()
+    return popc, newc, np.where(popc > 0, wd / np.where(popc > 0, popc, 1), np.inf)
