@@ -100,59 +100,96 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     CRSError
         No CRS and none can be inferred unambiguously, or the coordinates contradict it.
     """
-    layer = spec.id
     n = len(gdf)
-    rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows)
-    rejected = np.zeros(n, dtype=bool)
-    reason: dict[int, str] = {}  # position -> why the row was rejected (first reason wins)
-    rcode: dict[int, str] = {}
-    frames: list[pd.DataFrame] = []
-
-    def add(pos: np.ndarray, code: str, msgs: Any, action: str, fld: str | None = None) -> None:
-        pos = np.asarray(pos, dtype=np.int64)
-        rws = [None if p < 0 else rows[p] for p in pos]
-        if isinstance(msgs, list):
-            msgs = [ROW_REF.sub(lambda m: str(rows[int(m.group(1))]), x) for x in msgs]
-        frames.append(make_issues(layer, path, rows=rws, codes=code, messages=msgs,
-                                  actions=action, fields=fld))
-        if action == "rejected":
-            ok = pos[pos >= 0]
-            new = ok[~rejected[ok]]
-            m = msgs if isinstance(msgs, list) else [msgs] * len(pos)
-            mm = dict(zip(pos.tolist(), m))
-            for p in new.tolist():
-                reason[p] = mm[p]
-                rcode[p] = code
-            if (pos < 0).any():  # whole layer
-                for p in np.flatnonzero(~rejected).tolist():
-                    reason[p] = m[0]
-                    rcode[p] = code
-                rejected[:] = True
-            rejected[ok] = True
-
+    st = _Run(spec.id, path, np.arange(1, n + 1, dtype=np.int64) if rows is None
+              else np.asarray(rows), np.zeros(n, dtype=bool))
     # Large layers: attributes are checked in a worker thread while the geometry checks run on
     # this one (Arrow, numpy and GEOS release the GIL); duplicate ids of an Arrow string id
     # column are hashed in a second worker (str coercion leaves such a column unchanged).
-    id_dups: Any = None
-    attr_job: Any = None
-    idf = spec.id_field
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
+    attr_job: Any = None
     if n >= _THREAD_MIN_ROWS:
-        if (idf and idf in gdf.columns and idf in spec.fields
-                and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array")):
-            id_dups = _POOL.submit(arrow_duplicated_first, gdf[idf])
+        idf = spec.id_field
+        id_dups = (_POOL.submit(arrow_duplicated_first, gdf[idf])
+                   if (idf and idf in gdf.columns and idf in spec.fields
+                       and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array"))
+                   else None)
         attr_job = _POOL.submit(_attributes, attrs, spec, source_names, fill_missing, id_dups)
-
     for note in notes or []:
         pos = -1 if note.get("pos") is None else int(note["pos"])
-        add(np.array([pos]), note["code"], [note["message"]], note["action"], note.get("field"))
-
+        st.add(np.array([pos]), note["code"], [note["message"]], note["action"], note.get("field"))
     if n == 0:
-        add(np.array([-1]), "empty_layer", ["图层没有任何要素（0 行）"], "warning")
+        st.add(np.array([-1]), "empty_layer", ["图层没有任何要素（0 行）"], "warning")
+    geoms, src_bounds = _check_geometry(st, gdf, spec, wkb, convex)
+    crs = _source_crs(st, gdf, spec, geoms, src_bounds, crs_override, region)
+    if crs.has_coords and crs.src is not None:
+        if is_geographic(crs.src):
+            crs.bounds = _swap_lat_lon(st, geoms, src_bounds, region)
+        msg = check_declared_crs(crs.bounds, crs.src if not crs.obf else "EPSG:4326", region,
+                                 strict=check_region)
+        if msg:
+            raise CRSError(msg, path=path, layer=spec.id)
+    out_geoms, moved = _to_working_crs(st, geoms, crs, working_crs)
+    ac = (attr_job.result() if attr_job is not None
+          else _attributes(attrs, spec, source_names, fill_missing, None))
+    _attribute_problems(st, ac.problems)
+    live = ~st.rejected
+    if boundary is not None and live.any() and crs.src is not None:
+        # outside the city boundary: a warning, the rows are kept
+        lb = None if moved or crs.obf else src_bounds[live]
+        outside = _outside(out_geoms[live], boundary, boundary_tolerance, lb)
+        if outside.any():
+            st.add(np.flatnonzero(live)[outside], "outside_boundary",
+                   f"位于市界之外（超出 {boundary_tolerance:g} 米以上），请核对坐标", "warning")
+    return _result(st, gdf, ac.frame, out_geoms, working_crs, crs.src)
 
-    # ---- geometry -------------------------------------------------------------------------
+
+@dataclass
+class _Run:
+    """What one :func:`validate_frame` call has found so far."""
+
+    layer: str
+    path: str | None
+    rows: np.ndarray
+    rejected: np.ndarray
+    reason: dict[int, str] = field(default_factory=dict)  # position -> why (first reason wins)
+    rcode: dict[int, str] = field(default_factory=dict)
+    frames: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, pos: np.ndarray, code: str, msgs: Any, action: str,
+            fld: str | None = None) -> None:
+        """Report rows ``pos`` (-1: the whole layer); ``rejected`` rows leave the layer."""
+        pos = np.asarray(pos, dtype=np.int64)
+        rows = self.rows
+        rws = [None if p < 0 else rows[p] for p in pos]
+        if isinstance(msgs, list):
+            msgs = [ROW_REF.sub(lambda m: str(rows[int(m.group(1))]), x) for x in msgs]
+        self.frames.append(make_issues(self.layer, self.path, rows=rws, codes=code,
+                                       messages=msgs, actions=action, fields=fld))
+        if action != "rejected":
+            return
+        ok = pos[pos >= 0]
+        new = ok[~self.rejected[ok]]
+        m = msgs if isinstance(msgs, list) else [msgs] * len(pos)
+        mm = dict(zip(pos.tolist(), m))
+        for p in new.tolist():
+            self.reason[p] = mm[p]
+            self.rcode[p] = code
+        if (pos < 0).any():  # whole layer
+            for p in np.flatnonzero(~self.rejected).tolist():
+                self.reason[p] = m[0]
+                self.rcode[p] = code
+            self.rejected[:] = True
+        self.rejected[ok] = True
+
+
+def _check_geometry(st: _Run, gdf: gpd.GeoDataFrame, spec: LayerSpec, wkb: Any, convex: Any
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Geometry checks and repairs of the live rows; returns the geometries and their bounds
+    (NaN where unknown)."""
+    n = len(gdf)
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
-    live = ~rejected
+    live = ~st.rejected
     all_live = bool(live.all())
     known = known_poly = None
     if convex is not None or (wkb is not None and len(wkb) == n):
@@ -176,145 +213,149 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     else:
         geoms[live_idx] = gc.geometries
     for pos, code, msgs, action in gc.problems:
-        add(live_idx[pos], code, msgs, action)
+        st.add(live_idx[pos], code, msgs, action)
         if action in ("repaired", "dropped_z"):
             src_bounds[live_idx[pos]] = np.nan  # geometry changed: bounds recomputed below
+    return geoms, src_bounds
 
-    # ---- coordinate system ----------------------------------------------------------------
+
+@dataclass
+class _SourceCRS:
+    src: str | None        # coordinate system the coordinates are in
+    obf: str | None        # gcj02 / bd09 when the coordinates are obfuscated
+    bounds: np.ndarray     # total bounds of the live rows, in ``src``
+    has_coords: bool
+
+
+def _source_crs(st: _Run, gdf: gpd.GeoDataFrame, spec: LayerSpec, geoms: np.ndarray,
+                src_bounds: np.ndarray, crs_override: str | None, region: Region | None
+                ) -> _SourceCRS:
+    """The coordinate system of the rows: command line, catalog, file, or inferred."""
     declared: str | None = None
     if crs_override or spec.crs:
         declared = recognise_crs(crs_override or spec.crs)
         if declared is None:
             where = "命令行 --crs" if crs_override else "图层目录的 crs"
-            raise CRSError(f"无法识别{where}：{crs_override or spec.crs}", path=path, layer=layer)
+            raise CRSError(f"无法识别{where}：{crs_override or spec.crs}", path=st.path,
+                           layer=st.layer)
     file_crs = recognise_crs(gdf.crs) if gdf.crs is not None else None
     if gdf.crs is not None and file_crs is None:
         file_crs = gdf.crs.to_wkt()
-    live = ~rejected
-    all_live = bool(live.all())
+    live = ~st.rejected
     todo = live & np.isnan(src_bounds[:, 0])
     if todo.any():
         src_bounds[todo] = shapely.bounds(geoms[todo])
-    bounds = _total(src_bounds if all_live else src_bounds[live])
+    bounds = _total(src_bounds[live])
     has_coords = bool(np.all(np.isfinite(bounds)))
     obf = declared if declared in OBFUSCATED else None
-    src_crs: str | None
+    src: str | None = None
     if obf:
-        src_crs = obf
+        src = obf
         if file_crs is not None and not is_geographic(file_crs):
             geoms[live] = _project_wgs84_geoms(geoms[live], file_crs)
             src_bounds[live] = shapely.bounds(geoms[live])
             bounds = _total(src_bounds[live])
     elif declared:
-        src_crs = declared
-        if file_crs is not None and file_crs != declared:
-            same = _same_crs(file_crs, declared)
-            if not same:
-                by = "命令行 --crs" if crs_override else "图层目录"
-                add(np.array([-1]), "crs_overridden",
-                    [f"文件声明坐标系 {crs_label(file_crs)}，{by}声明 {crs_label(declared)}，"
-                     f"按{by}读取"], "warning")
+        src = declared
+        if file_crs is not None and file_crs != declared and not _same_crs(file_crs, declared):
+            by = "命令行 --crs" if crs_override else "图层目录"
+            st.add(np.array([-1]), "crs_overridden",
+                   [f"文件声明坐标系 {crs_label(file_crs)}，{by}声明 {crs_label(declared)}，"
+                    f"按{by}读取"], "warning")
     elif file_crs is not None:
-        src_crs = file_crs
+        src = file_crs
     elif has_coords:
         try:
             guess = infer_crs(bounds, region)
         except CRSError as exc:
-            raise CRSError(exc.message, path=path, layer=layer) from None
-        src_crs = guess.crs
-        add(np.array([-1]), "crs_inferred", [guess.reason], "warning")
-    else:
-        src_crs = None
+            raise CRSError(exc.message, path=st.path, layer=st.layer) from None
+        src = guess.crs
+        st.add(np.array([-1]), "crs_inferred", [guess.reason], "warning")
+    return _SourceCRS(src, obf, bounds, has_coords)
 
-    if has_coords and src_crs is not None:
-        if is_geographic(src_crs):
-            # lat/lon swapped, row by row (points: their coordinate; others: bbox centre)
-            b = src_bounds[live]
-            cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-            sw = swapped_lat_lon(cx, cy, region) if region is not None else (
-                swapped_lat_lon(cx, cy) & (cy > 90))
-            if sw.any():
-                idx = np.flatnonzero(live)[sw]
-                geoms[idx] = shapely.transform(geoms[idx], lambda xy: xy[:, ::-1])
-                add(idx, "swapped_lat_lon",
-                    [f"经纬度颠倒（经度 {cy[k]:.6f}，纬度 {cx[k]:.6f}），已对调"
-                     for k in np.flatnonzero(sw)], "repaired")
-                src_bounds[idx] = shapely.bounds(geoms[idx])
-                bounds = _total(src_bounds[live])
-        msg = check_declared_crs(bounds, src_crs if not obf else "EPSG:4326", region,
-                                 strict=check_region)
-        if msg:
-            raise CRSError(msg, path=path, layer=layer)
 
-    # ---- to the working CRS -----------------------------------------------------------------
-    live = ~rejected
+def _swap_lat_lon(st: _Run, geoms: np.ndarray, src_bounds: np.ndarray, region: Region | None
+                  ) -> np.ndarray:
+    """Swap lat/lon row by row where they are swapped (points: their coordinate; others: bbox
+    centre); returns the new total bounds of the live rows."""
+    live = ~st.rejected
+    b = src_bounds[live]
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    sw = swapped_lat_lon(cx, cy, region) if region is not None else (
+        swapped_lat_lon(cx, cy) & (cy > 90))
+    if sw.any():
+        idx = np.flatnonzero(live)[sw]
+        geoms[idx] = shapely.transform(geoms[idx], lambda xy: xy[:, ::-1])
+        st.add(idx, "swapped_lat_lon",
+               [f"经纬度颠倒（经度 {cy[k]:.6f}，纬度 {cx[k]:.6f}），已对调"
+                for k in np.flatnonzero(sw)], "repaired")
+        src_bounds[idx] = shapely.bounds(geoms[idx])
+    return _total(src_bounds[live])
+
+
+def _to_working_crs(st: _Run, geoms: np.ndarray, crs: _SourceCRS, working_crs: str
+                    ) -> tuple[np.ndarray, bool]:
+    """Live geometries in the working CRS (rejected rows None), and whether they moved."""
+    live = ~st.rejected
     all_live = bool(live.all())
     g = geoms if all_live else geoms[live]
-    if src_crs is not None and len(g):
-        if obf:
+    moved = False
+    if crs.src is not None and len(g):
+        series = None
+        if crs.obf:
+            obf = crs.obf
+
             def shift(xy: np.ndarray) -> np.ndarray:
                 lng, lat = to_wgs84(xy[:, 0], xy[:, 1], obf)
                 return np.column_stack([lng, lat])
-            g = shapely.transform(g, shift)
-            series = gpd.GeoSeries(g, crs="EPSG:4326")
-        else:
-            series = None
-        if working_crs and not _same_crs(str(src_crs) if not obf else "EPSG:4326", working_crs):
+            series = gpd.GeoSeries(shapely.transform(g, shift), crs="EPSG:4326")
+        if working_crs and not _same_crs(str(crs.src) if not crs.obf else "EPSG:4326",
+                                         working_crs):
             if series is None:
-                series = gpd.GeoSeries(g, crs=src_crs)
+                series = gpd.GeoSeries(g, crs=crs.src)
             series = series.to_crs(working_crs)
-            src_bounds = None  # moved: bounds must be recomputed
+            moved = True  # bounds must be recomputed
         if series is not None:
             g = np.asarray(series.array, dtype=object)
     if all_live:
-        out_geoms = g
-    else:
-        out_geoms = np.empty(n, dtype=object)
-        out_geoms[live] = g
+        return g, moved
+    out = np.empty(len(geoms), dtype=object)
+    out[live] = g
+    return out, moved
 
-    # ---- attributes ---------------------------------------------------------------------------
-    ac = (attr_job.result() if attr_job is not None
-          else _attributes(attrs, spec, source_names, fill_missing, None))
-    # attribute problems are reported only for rows not already rejected
-    for pos, code, msgs, action, fld in ac.problems:
+
+def _attribute_problems(st: _Run, problems: list[Any]) -> None:
+    """Report attribute problems, only for rows not already rejected."""
+    for pos, code, msgs, action, fld in problems:
         pos = np.asarray(pos)
         if (pos < 0).any():
-            add(pos, code, msgs if isinstance(msgs, list) else [msgs], action, fld)
+            st.add(pos, code, msgs if isinstance(msgs, list) else [msgs], action, fld)
             continue
-        keep = ~rejected[pos]
+        keep = ~st.rejected[pos]
         if not keep.any():
             continue
         m = [msgs[k] for k in np.flatnonzero(keep)] if isinstance(msgs, list) else msgs
-        add(pos[keep], code, m, action, fld)
+        st.add(pos[keep], code, m, action, fld)
 
-    # ---- outside the city boundary (warning, kept) ------------------------------------------
-    live = ~rejected
-    all_live = bool(live.all())
-    if boundary is not None and live.any() and src_crs is not None:
-        lb = None if src_bounds is None or obf else (src_bounds if all_live else src_bounds[live])
-        outside = _outside(out_geoms if all_live else out_geoms[live], boundary,
-                           boundary_tolerance, lb)
-        if outside.any():
-            idx = np.flatnonzero(live)[outside]
-            add(idx, "outside_boundary",
-                f"位于市界之外（超出 {boundary_tolerance:g} 米以上），请核对坐标", "warning")
 
-    keep = ~rejected
-    frame = (ac.frame if keep.all() else ac.frame.loc[keep]).reset_index(drop=True)
+def _result(st: _Run, gdf: gpd.GeoDataFrame, attr_frame: pd.DataFrame, out_geoms: np.ndarray,
+            working_crs: str, src_crs: str | None) -> ValidationResult:
+    keep = ~st.rejected
+    frame = (attr_frame if keep.all() else attr_frame.loc[keep]).reset_index(drop=True)
     # the geometries are shapely objects or None already: wrap them without re-checking
     garr = GeometryArray(out_geoms[keep] if not keep.all() else out_geoms,
                          crs=working_crs if src_crs else None)
     clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr, index=frame.index, copy=False))
     attrs_in = gdf.drop(columns=gdf.geometry.name)
     # no rejected row: an empty slice (a boolean take of nothing still scans Arrow columns)
-    rej = pd.DataFrame(attrs_in.loc[rejected] if rejected.any() else attrs_in.iloc[:0]
+    rej = pd.DataFrame(attrs_in.loc[st.rejected] if st.rejected.any() else attrs_in.iloc[:0]
                        ).reset_index(drop=True)
-    rej.insert(0, "reject_row", rows[rejected])
-    rpos = np.flatnonzero(rejected).tolist()
-    rej.insert(1, "reject_code", [rcode[p] for p in rpos])
-    rej.insert(2, "reject_reason", [reason[p] for p in rpos])
-    issues = concat_issues(frames) if frames else empty_issues()
-    return ValidationResult(clean, rej, issues, rows[keep], n,
+    rej.insert(0, "reject_row", st.rows[st.rejected])
+    rpos = np.flatnonzero(st.rejected).tolist()
+    rej.insert(1, "reject_code", [st.rcode[p] for p in rpos])
+    rej.insert(2, "reject_reason", [st.reason[p] for p in rpos])
+    issues = concat_issues(st.frames) if st.frames else empty_issues()
+    return ValidationResult(clean, rej, issues, st.rows[keep], len(gdf),
                             None if src_crs is None else str(src_crs))
 
 
