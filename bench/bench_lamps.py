@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zlgis.analysis import lamps as lm  # noqa: E402
 from zlgis.catalog import Catalog  # noqa: E402
-from zlgis.validate import load_layers# noqa: E402
+from zlgis.validate import load_layers  # noqa: E402
 
 SHARED = Path("/work/team/bench-1m")
 OWN = Path("/work/team/bench-1m-lamps")

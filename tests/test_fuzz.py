@@ -10,11 +10,11 @@ import copy
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.exceptions import IllegalCharacterError
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
 from shapely.geometry import Point
 
 from zlgis.catalog import DEFAULT_CATALOG, Catalog

@@ -61,7 +61,10 @@ def test_reinspection_sample_is_spread_and_weighted():
 
 
 def test_demo_city_defects(demo_catalog, demo_truth):
-    f = dfx.run_check(demo_catalog, as_of=AS_OF)
+    from zlgis.validate import load_layers
+
+    layers = load_layers(demo_catalog, [lid for lid in dfx.LAYERS if lid in demo_catalog.layers])
+    f = dfx.run_check(demo_catalog, layers, as_of=AS_OF)
     truth = demo_truth[demo_truth["check"] == "defects"]
     missed, flagged = missed_and_flagged(truth, f)
     assert not missed and not flagged and len(truth) == 4

@@ -11,9 +11,9 @@ from PIL import Image
 from scipy import ndimage
 
 from zlgis.catalog import Catalog
-from zlgis.validate import load_layers
 from zlgis.publish.figures import make_figure
 from zlgis.publish.styles import layer_style
+from zlgis.validate import load_layers
 
 
 def _rgb(hex_colour: str) -> np.ndarray:

@@ -316,12 +316,7 @@ def findings_from(result: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFra
 def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The green-space rules for the weekly run (rules whose layers are missing are skipped)."""
-    from ..validate import load_layers
-
     layers = dict(layers or {})
-    wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]
-    if wanted:
-        layers.update(load_layers(catalog, wanted))
     notes = [skip_message(r, m) for r in (rule(i) for i in (
         "green_inventory_mismatch", "green_unassigned", "green_multi_assigned",
         "park_facility_missing", "wetland_zone_blue_line")) if (m := missing_needs(r, layers))]

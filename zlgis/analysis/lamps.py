@@ -600,12 +600,7 @@ def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = 
         Findings; ``attrs["notes"]`` lists skipped rules and unused rows,
         ``attrs["problems"]`` the rows not used with their reasons.
     """
-    from ..validate import load_layers
-
     layers = dict(layers or {})
-    wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]
-    if wanted:
-        layers.update(load_layers(catalog, wanted))
     notes = []
     for r in (rule("lamp_dark_stretch"), rule("lamp_on_rate"), rule("lamp_fault_overdue")):
         miss = missing_needs(r, layers)

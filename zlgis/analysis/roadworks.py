@@ -181,12 +181,7 @@ def findings_from(result: Mapping[str, Any], *, crs: Any) -> gpd.GeoDataFrame:
 def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The road-works rules for the weekly run (skipped when a layer is missing)."""
-    from ..validate import load_layers
-
     layers = dict(layers or {})
-    wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]
-    if wanted:
-        layers.update(load_layers(catalog, wanted))
     notes = [skip_message(r, m) for r in (rule(i) for i in _RULE.values())
              if (m := missing_needs(r, layers))]
     result = analyse(layers, as_of=as_of,

@@ -290,12 +290,7 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
 def run_check(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
     """The tree rules for the weekly run (rules whose layers are missing are skipped)."""
-    from ..validate import load_layers
-
     layers = dict(layers or {})
-    wanted = [lid for lid in LAYERS if lid in catalog.layers and lid not in layers]
-    if wanted:
-        layers.update(load_layers(catalog, wanted))
     notes = [skip_message(r, m) for r in (rule("tree_zone_intrusion"), rule("street_tree_gap"),
                                           rule("fallen_tree_overdue"))
              if (m := missing_needs(r, layers))]

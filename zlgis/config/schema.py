@@ -81,14 +81,18 @@ def _is_open(keypath: str, open_paths: Sequence[str]) -> bool:
 
 
 def _union(templates: Sequence[Any]) -> Any:
-    """One template for the entries of a table or list: mappings merged, else the first kind."""
+    """One template for the entries of a table or list: mappings merged (at every depth), else
+    the first kind."""
     if not templates:
         return None
     if all(isinstance(t, Mapping) for t in templates):
         out: dict[str, Any] = {}
         for t in templates:
             for k, v in t.items():
-                out[k] = v if out.get(k) is None else out[k]
+                if k not in out or out[k] is None:
+                    out[k] = v
+                elif isinstance(out[k], Mapping) and isinstance(v, Mapping):
+                    out[k] = _union([out[k], v])
         return out
     kinds = {value_kind(t) for t in templates} - {"null"}
     return templates[0] if len(kinds) == 1 else None

@@ -48,23 +48,23 @@ def cjk_font() -> str | None:
     return next((n for n in _CJK_FAMILIES if n in names), None)
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def new_figure(width: float, height: float):  # type: ignore[no-untyped-def]
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=110)
     return fig
 
 
-def _save(fig, path: str | os.PathLike[str]) -> Path:  # type: ignore[no-untyped-def]
+def save_figure(fig, path: str | os.PathLike[str]) -> Path:  # type: ignore[no-untyped-def]
     import matplotlib
 
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(chart_rc()):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", metadata={"Software": None})
     return Path(path)
 
 
-def _rc() -> dict[str, object]:
+def chart_rc() -> dict[str, object]:
     font = cjk_font()
     rc: dict[str, object] = {"svg.hashsalt": "zlgis", "axes.unicode_minus": False}
     if font:
@@ -91,8 +91,8 @@ def status_department_chart(view: pd.DataFrame, path: str | os.PathLike[str], *,
     table = (df.groupby(["dept", "status"]).size().unstack(fill_value=0)
              .reindex(columns=list(_STATUSES), fill_value=0))
     table = table.loc[table.sum(axis=1).sort_values(kind="stable").index] if len(table) else table
-    with matplotlib.rc_context(_rc()):
-        fig = _figure(8, max(3.0, 0.45 * len(table) + 2.0))
+    with matplotlib.rc_context(chart_rc()):
+        fig = new_figure(8, max(3.0, 0.45 * len(table) + 2.0))
         ax = fig.add_subplot()
         left = pd.Series(0, index=table.index, dtype=float)
         for s in _STATUSES:
@@ -110,7 +110,7 @@ def status_department_chart(view: pd.DataFrame, path: str | os.PathLike[str], *,
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def trend_chart(counts: pd.DataFrame, path: str | os.PathLike[str], *,
@@ -119,8 +119,8 @@ def trend_chart(counts: pd.DataFrame, path: str | os.PathLike[str], *,
     import matplotlib
 
     labels = labels or {}
-    with matplotlib.rc_context(_rc()):
-        fig = _figure(8, 4.5)
+    with matplotlib.rc_context(chart_rc()):
+        fig = new_figure(8, 4.5)
         ax = fig.add_subplot()
         x = list(range(len(counts)))
         for s in _STATUSES:
@@ -136,7 +136,7 @@ def trend_chart(counts: pd.DataFrame, path: str | os.PathLike[str], *,
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_ylim(bottom=0)
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def choropleth_chart(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike[str], *,
@@ -154,8 +154,8 @@ def choropleth_chart(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLi
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
-    with matplotlib.rc_context(_rc()):
-        fig = _figure(7, 7)
+    with matplotlib.rc_context(chart_rc()):
+        fig = new_figure(7, 7)
         ax = fig.add_subplot()
         norm = Normalize(0.0, 1.0)
         cmap = colormaps["YlGn"]
@@ -175,5 +175,5 @@ def choropleth_chart(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLi
         ax.set_axis_off()
         ax.set_aspect("equal")
         fig.tight_layout()
-        return _save(fig, path)
+        return save_figure(fig, path)
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..analysis.evaluation import INDICATORS
 from ..io.atomic import write_text_atomic
-from .charts import _figure, _rc, cjk_font
+from .charts import chart_rc, cjk_font, new_figure
 from .escape import escape_html
 
 __all__ = ["choropleth_png", "evaluation_report_html", "write_evaluation_report"]
@@ -42,9 +42,9 @@ def choropleth_png(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike
     vals = pd.to_numeric(areas[column], errors="coerce")
     ok = vals.notna().to_numpy()
     k = int(max(1, min(k, len(np.unique(vals[ok])) if ok.any() else 1)))
-    fig = _figure(7.0, 6.0)
+    fig = new_figure(7.0, 6.0)
     ax = fig.add_subplot(111)
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(chart_rc()):
         if (~ok).any():
             areas[~ok].plot(ax=ax, color="#d9d9d9", edgecolor="white", linewidth=0.4)
         if ok.any():
@@ -69,9 +69,9 @@ def choropleth_png(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike
         ax.set_title(title, fontsize=11, fontfamily=family)
         ax.set_axis_off()
         fig.tight_layout()
-    from .charts import _save
+    from .charts import save_figure
 
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _pct(v: Any) -> str:
