@@ -8,7 +8,7 @@ import json
 import pytest
 
 from zlgis.analysis.sanitation import LAYERS, analyse, run_check
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 AS_OF = dt.date(2022, 9, 4)   # the demo weekly run's week, 2022-W35
 

@@ -10,7 +10,7 @@ import pytest
 from zlgis.analysis.bins import bin_gaps, street_lines
 from zlgis.analysis.streetorder import bus_stop_coverage
 from zlgis.catalog import Catalog
-from zlgis.io import load_layers
+from zlgis.validate import load_layers
 
 
 @pytest.fixture(scope="module")

@@ -70,16 +70,10 @@ def run_rules(check: str, layers: Mapping[str, Any]) -> tuple[set[str], list[str
     return ok, notes
 
 
-def prepare(check: str, catalog: Any, layers: Mapping[str, Any] | None, ids: Sequence[str]
+def prepare(check: str, layers: Mapping[str, Any] | None
             ) -> tuple[dict[str, Any], set[str], list[str]]:
-    """An adapter's start: load the layers of ``ids`` the caller did not pass (those in the
-    catalog), then the rules of ``check`` that can run and the skip lines of the others."""
+    """An adapter's start: the layers passed (the caller loads the module's ``LAYERS``), the
+    rules of ``check`` that can run with them and the skip lines of the others."""
     layers = dict(layers or {})
-    missing = [lid for lid in ids if lid not in layers and catalog is not None
-               and lid in getattr(catalog, "layers", {})]
-    if missing:
-        from ..io import load_layers
-
-        layers.update(load_layers(catalog, missing))
     ok, notes = run_rules(check, layers)
     return layers, ok, notes

@@ -370,7 +370,8 @@ def ledger_findings(ledger: gpd.GeoDataFrame, *, facilities: gpd.GeoDataFrame | 
     return concat_findings(frames)
 
 
-_LAYERS = ["residential_compounds", "compound_facilities", "buildings", "roads", "grids"]
+#: Layers the weekly check reads (those the catalog lacks are skipped).
+LAYERS = ["residential_compounds", "compound_facilities", "buildings", "roads", "grids"]
 
 
 def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
@@ -382,7 +383,7 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
     """
     from .lifecircle import audit_findings
 
-    layers, ok, notes = prepare("compounds", catalog, layers, _LAYERS)
+    layers, ok, notes = prepare("compounds", layers)
     frames = []
     if "residential_compounds" in layers:
         fac = layers.get(FAC)

@@ -146,13 +146,14 @@ def facilities_without_sign(facilities: gpd.GeoDataFrame, *,
     return facilities[facilities["kind"].isin(kinds).to_numpy() & ~has]
 
 
-_LAYERS = [PIPES, "gas_facilities", "buildings", "red_lines", "yellow_lines", "grids"]
+#: Layers the weekly check reads (those the catalog lacks are skipped).
+LAYERS = [PIPES, "gas_facilities", "buildings", "red_lines", "yellow_lines", "grids"]
 
 
 def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: date | None = None) -> gpd.GeoDataFrame:
     """Gas findings for the weekly run (rules in ``config/rules/gas.yaml``)."""
-    layers, ok, notes = prepare("gas", catalog, layers, _LAYERS)
+    layers, ok, notes = prepare("gas", layers)
     frames = []
     pipes = layers.get(PIPES)
     if "gas_clearance" in ok:

@@ -397,7 +397,8 @@ def works_against_permits(works: gpd.GeoDataFrame, permits: gpd.GeoDataFrame | N
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=rest, crs=works.crs)
 
 
-_LAYERS = ["heat_stations", "heating_companies", "heating_works", "road_works_permits",
+#: Layers the weekly check reads (those the catalog lacks are skipped).
+LAYERS = ["heat_stations", "heating_companies", "heating_works", "road_works_permits",
            "buildings", "roads", "hotline_cases", "grids"]
 
 
@@ -410,7 +411,7 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
     """
     from .heatbalance import rebalance_findings
 
-    layers, ok, notes = prepare("heating", catalog, layers, _LAYERS)
+    layers, ok, notes = prepare("heating", layers)
     cfg = heating_config()
     frames = []
     st = layers.get(STATIONS)

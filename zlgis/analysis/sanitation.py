@@ -348,7 +348,7 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     Parameters
     ----------
     layers : dict of GeoDataFrame
-        Canonical layers in the working CRS (:func:`zlgis.io.load_layers`).
+        Canonical layers in the working CRS (:func:`zlgis.validate.load_layers`).
     as_of : datetime.date, optional
         Last day of the week checked.
     only : callable, optional
@@ -390,16 +390,10 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
 
 def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
               as_of: _dt.date | None = None) -> gpd.GeoDataFrame:
-    """The weekly run's adapter: load what the catalog names and :func:`analyse` it.
-
-    Layers the catalog does not name are skipped (``findings.attrs['notes']``).
+    """The weekly run's adapter: :func:`analyse` the layers passed (the caller loads
+    :data:`LAYERS`); absent layers are skipped (``findings.attrs['notes']``).
     """
-    from ..io import load_layers
-
     layers = dict(layers or {})
-    missing = [lid for lid in LAYERS if lid not in layers and lid in catalog.layers]
-    if missing:
-        layers.update(load_layers(catalog, missing))
     res = analyse(layers, as_of=as_of)
     f = res.findings
     f.attrs["notes"] = res.notes

@@ -169,13 +169,14 @@ def zone_reports(zones: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, *,
     return t.reset_index(drop=True)
 
 
-_LAYERS = [ZONES, "buildings", "construction_sites", "hotline_cases", "grids"]
+#: Layers the weekly check reads (those the catalog lacks are skipped).
+LAYERS = [ZONES, "buildings", "construction_sites", "hotline_cases", "grids"]
 
 
 def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame] | None, *,
               as_of: date | None = None) -> gpd.GeoDataFrame:
     """Water-source findings for the weekly run (rules in ``config/rules/water.yaml``)."""
-    layers, ok, notes = prepare("water", catalog, layers, _LAYERS)
+    layers, ok, notes = prepare("water", layers)
     frames = []
     zones = layers.get(ZONES)
     if zones is not None and ({"water_zone1_building", "water_zone2_polluting"} & ok):
