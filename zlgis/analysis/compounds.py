@@ -73,7 +73,7 @@ def _bool(s: pd.Series | None, n: int, index: pd.Index) -> np.ndarray:
     return s.astype("boolean").fillna(False).to_numpy(bool)
 
 
-def _check_areas(compounds: gpd.GeoDataFrame) -> None:
+def check_areas(compounds: gpd.GeoDataFrame) -> None:
     hh = pd.to_numeric(compounds.get("households"), errors="coerce") if "households" in compounds \
         else pd.Series(0, index=compounds.index)
     area = compounds.geometry.area.fillna(0.0).to_numpy()
@@ -132,7 +132,7 @@ def compound_ledger(compounds: gpd.GeoDataFrame, *, facilities: gpd.GeoDataFrame
         A compound with households but no area (row and field named).
     """
     cfg = config or compounds_config()
-    _check_areas(compounds)
+    check_areas(compounds)
     n = len(compounds)
     idx = compounds.index
     owners = _bool(compounds.get("owners_committee"), n, idx)
