@@ -332,16 +332,12 @@ def _encroachments(ctx: _RedLines, li: np.ndarray, bi: np.ndarray, parts: np.nda
     inside = shapely.contains(ctx.red[li], ctx.bld[bi])
     sev = severity_of("red_line_encroachment", {"area_m2": area, "depth_m": depth, "share": share},
                       len(li), ctx.cfg)
-    title = rule_spec("red_line_encroachment").title
-    return make_findings(
-        rule="red_line_encroachment",
-        title=[f"{title}（{n or ctx.lid[j]}，压占 {a:.1f} 平方米，深入 {d:.2f} 米）"
-               for n, j, a, d in zip(ctx.names[li], li, area, depth)],
-        feature_ids=list(zip(ctx.bid[bi], ctx.lid[li])), layer="buildings", geometry=parts,
-        measures=[{"area_m2": a, "depth_m": d, "share": s, "entirely_inside": bool(i),
-                   "road_class": ctx.road_class[j]}
-                  for a, d, s, i, j in zip(area, depth, share, inside, li)],
-        measure_key="depth_m", measure_unit="m", severity=sev, crs=ctx.crs)
+    return _line_findings(
+        ctx, "red_line_encroachment", li, bi, parts,
+        [f"压占 {a:.1f} 平方米，深入 {d:.2f} 米" for a, d in zip(area, depth)],
+        [{"area_m2": a, "depth_m": d, "share": s, "entirely_inside": bool(i),
+          "road_class": ctx.road_class[j]} for a, d, s, i, j in zip(area, depth, share, inside, li)],
+        measure_key="depth_m", severity=sev)
 
 
 def _setback_breaches(ctx: _RedLines, li: np.ndarray, bi: np.ndarray) -> gpd.GeoDataFrame:
@@ -360,16 +356,26 @@ def _setback_breaches(ctx: _RedLines, li: np.ndarray, bi: np.ndarray) -> gpd.Geo
                       {"required_m": req, "actual_m": actual, "shortfall_m": shortfall},
                       len(li), ctx.cfg)
     hcls = height_classes(ctx.heights[bi], ctx.cfg)
-    title = rule_spec("red_line_setback").title
+    return _line_findings(
+        ctx, "red_line_setback", li, bi, geom,
+        [f"应退 {q:.1f} 米，实退 {a:.2f} 米" for q, a in zip(req, actual)],
+        [{"required_m": q, "actual_m": a, "shortfall_m": s, "road_class": ctx.road_class[j],
+          "height_class": h, "height_m": ctx.heights[b]}
+         for q, a, s, j, h, b in zip(req, actual, shortfall, li, hcls, bi)],
+        measure_key="shortfall_m", severity=sev)
+
+
+def _line_findings(ctx: _RedLines, rule_id: str, li: np.ndarray, bi: np.ndarray, geometry: Any,
+                   details: list[str], measures: list[dict[str, Any]], *, measure_key: str,
+                   severity: np.ndarray) -> gpd.GeoDataFrame:
+    """Findings of (red line, building) pairs, titled "<rule title>（<road>，<detail>）"."""
+    title = rule_spec(rule_id).title
     return make_findings(
-        rule="red_line_setback",
-        title=[f"{title}（{n or ctx.lid[j]}，应退 {q:.1f} 米，实退 {a:.2f} 米）"
-               for n, j, q, a in zip(ctx.names[li], li, req, actual)],
-        feature_ids=list(zip(ctx.bid[bi], ctx.lid[li])), layer="buildings", geometry=geom,
-        measures=[{"required_m": q, "actual_m": a, "shortfall_m": s,
-                   "road_class": ctx.road_class[j], "height_class": h, "height_m": ctx.heights[b]}
-                  for q, a, s, j, h, b in zip(req, actual, shortfall, li, hcls, bi)],
-        measure_key="shortfall_m", measure_unit="m", severity=sev, crs=ctx.crs)
+        rule=rule_id,
+        title=[f"{title}（{n or ctx.lid[j]}，{d}）" for n, j, d in zip(ctx.names[li], li, details)],
+        feature_ids=list(zip(ctx.bid[bi], ctx.lid[li])), layer="buildings", geometry=geometry,
+        measures=measures, measure_key=measure_key, measure_unit="m", severity=severity,
+        crs=ctx.crs)
 
 
 def red_line_breaches(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
