@@ -95,28 +95,7 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
                          "restricted_min": ov / 60.0, "n": int(st["n"]), "x": sx[p], "y": sy[p],
                          "source": "GPS"})
     if patrol is not None and len(patrol):
-        pt = patrol
-        if window is not None:
-            pt = pt[(pt["t"] >= window[0]) & (pt["t"] < window[1])]
-        if len(pt):
-            px, py, ptt = pt["x"].to_numpy(float), pt["y"].to_numpy(float), pt["t"].to_numpy()
-            codes, mat = class_matrix(pt["vehicle_type"].to_numpy(), classes, config)
-            pi, zi = points_in_polygons(px, py, geoms)
-            seen = {(r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) for r in rows}
-            for p, z in zip(pi.tolist(), zi.tolist()):
-                if not mat[codes[p], z] or not scheds[z].contains([ptt[p]])[0]:
-                    continue
-                h = pt["plate_hash"].iloc[p]
-                key = (h, z, str(local_date([ptt[p]])[0]))
-                if key in seen:
-                    for r in rows:
-                        if (r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) == key:
-                            r["patrol_confirmed"] = True
-                    continue
-                seen.add(key)
-                rows.append({"plate_hash": h, "zone": z, "start": int(ptt[p]), "end": int(ptt[p]),
-                             "dwell_min": np.nan, "restricted_min": np.nan, "n": 1, "x": px[p],
-                             "y": py[p], "source": "巡查"})
+        _add_patrol_rows(rows, patrol, window, geoms, scheds, classes, config)
     if not rows:
         return empty_findings()
     high = float(config_value(cfg, "severity", "zone_high_min"))
@@ -145,6 +124,37 @@ def no_parking_zone_findings(pings: pd.DataFrame, zones: gpd.GeoDataFrame, *,
             observed_at=[local_iso([r["start"]])[0] for r in part],
             id_extra=[local_iso([r["start"]])[0] for r in part]))
     return concat_findings(out)
+
+
+
+def _add_patrol_rows(rows: list[dict[str, Any]], patrol: pd.DataFrame,
+                     window: tuple[int, int] | None, geoms: list[Any], scheds: list[Any],
+                     classes: list[Any], config: Mapping[str, Any] | None) -> None:
+    """Patrol sightings in a zone at a restricted minute: merged into the GPS row of the same
+    plate, zone and day (``patrol_confirmed``), else added as rows of their own."""
+    pt = patrol
+    if window is not None:
+        pt = pt[(pt["t"] >= window[0]) & (pt["t"] < window[1])]
+    if not len(pt):
+        return
+    px, py, ptt = pt["x"].to_numpy(float), pt["y"].to_numpy(float), pt["t"].to_numpy()
+    codes, mat = class_matrix(pt["vehicle_type"].to_numpy(), classes, config)
+    pi, zi = points_in_polygons(px, py, geoms)
+    seen = {(r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) for r in rows}
+    for p, z in zip(pi.tolist(), zi.tolist()):
+        if not mat[codes[p], z] or not scheds[z].contains([ptt[p]])[0]:
+            continue
+        h = pt["plate_hash"].iloc[p]
+        key = (h, z, str(local_date([ptt[p]])[0]))
+        if key in seen:
+            for r in rows:
+                if (r["plate_hash"], r["zone"], str(local_date([r["start"]])[0])) == key:
+                    r["patrol_confirmed"] = True
+            continue
+        seen.add(key)
+        rows.append({"plate_hash": h, "zone": z, "start": int(ptt[p]), "end": int(ptt[p]),
+                     "dwell_min": np.nan, "restricted_min": np.nan, "n": 1, "x": px[p],
+                     "y": py[p], "source": "巡查"})
 
 
 def restricted_road_findings(pings: pd.DataFrame, segments: gpd.GeoDataFrame, *,
