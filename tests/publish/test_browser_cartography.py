@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from zlgis.analysis import controllines
-from zlgis.io import load_layers
 from zlgis.publish.maps import build_map, map_layer_ids, save_map
 from zlgis.publish.styles import CONTROL_LINE_COLORS
+from zlgis.validate import load_layers
 
 from .test_browser import Page, _Quiet, browser  # noqa: F401  (fixture)
 
