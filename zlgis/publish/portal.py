@@ -264,17 +264,17 @@ def _rule_chart(findings: Sequence[Mapping[str, Any]], path: Path, week: str) ->
         return None
     import matplotlib
 
-    from .charts import _figure, _rc, _save
+    from .charts import chart_rc, new_figure, save_figure
 
     counts = pd.Series([f["rule"] for f in findings]).value_counts().sort_values()
-    with matplotlib.rc_context(_rc()):
-        fig = _figure(7, 0.4 * len(counts) + 1.2)
+    with matplotlib.rc_context(chart_rc()):
+        fig = new_figure(7, 0.4 * len(counts) + 1.2)
         ax = fig.add_subplot()
         ax.barh(counts.index, counts.to_numpy(), color="#0b57a4")
         ax.set_xlabel("问题数")
         ax.set_title(f"{week} 公开问题（按类型）")
         fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     return f"{week} 公开问题数按类型：" + "；".join(
         f"{k} {v} 个" for k, v in counts.sort_values(ascending=False).items())
 
