@@ -97,13 +97,14 @@ def test_cdn_pages_carry_integrity_and_crossorigin(tmp_path):
                for t in tags), tags
 
 
-def test_local_assets_are_the_default_where_installed(tmp_path, capsys):
+def test_local_assets_are_the_default_where_installed(demo_city, tmp_path, capsys):
     """`zlgis map` with no --assets makes a page that works offline (the assets are installed
     here); the CDN is only the fallback where they are not."""
     from zlgis.cli import main
 
     assert vendor_ready()
     out = tmp_path / "m.html"
-    assert main(["map", "--profile", "public", "--basemap", "none", "--out", str(out)]) in (0, 1)
+    assert main(["map", "--catalog", str(demo_city / "catalog.yaml"), "--profile", "public",
+                 "--basemap", "none", "--out", str(out)]) in (0, 1)
     html = out.read_text(encoding="utf-8")
     assert external_links(html) == [] and (tmp_path / "zlgis_assets").is_dir()

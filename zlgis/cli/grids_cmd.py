@@ -89,6 +89,7 @@ def run_make(args: argparse.Namespace) -> int:
     from ..catalog import Catalog
     from ..errors import InputError
     from ..io import atomic_path
+    from ..io.tables import write_csv, write_xlsx
 
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
@@ -121,18 +122,16 @@ def run_make(args: argparse.Namespace) -> int:
                "road_chief_phone": "路长电话", "start_date": "启用日期", "end_date": "停用日期",
                "note": "备注"}
     internal = pd.DataFrame(table.drop(columns="geometry")).rename(columns=headers)
-    with atomic_path(out / "grid_table.xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            internal.to_excel(xw, index=False, sheet_name="网格责任表")
-            if segments is not None:
-                pd.DataFrame(segments.drop(columns="geometry")).rename(columns={
-                    "segment_id": "路段编号", "road_name": "道路", "road_ids": "道路编号",
-                    "subdistrict": "街道", "community": "社区", "length_m": "长度_米",
-                    "road_chief": "路长"}).to_excel(xw, index=False, sheet_name="路长路段")
+    sheets = {"网格责任表": internal}
+    if segments is not None:
+        sheets["路长路段"] = pd.DataFrame(segments.drop(columns="geometry")).rename(columns={
+            "segment_id": "路段编号", "road_name": "道路", "road_ids": "道路编号",
+            "subdistrict": "街道", "community": "社区", "length_m": "长度_米",
+            "road_chief": "路长"})
+    write_xlsx(sheets, out / "grid_table.xlsx")
     public = pd.DataFrame(table[[c for c in PUBLIC_COLUMNS] + ["roads"]]).rename(
         columns=headers)
-    with atomic_path(out / "grid_table_public.csv") as tmp:
-        public.to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(public, out / "grid_table_public.csv")
     if not getattr(args, "no_map", False):
         from ..publish.maps import build_map, save_map
 
@@ -247,7 +246,7 @@ def run_cases(args: argparse.Namespace) -> int:
     from ..analysis.hotspots import hot_spot_findings
     from ..catalog import Catalog
     from ..findings import concat_findings
-    from ..io import atomic_path
+    from ..io.tables import write_csv, write_xlsx
     from ..publish.evaluation import choropleth_png, write_evaluation_report
     from ..publish.platform import platform_cases, platform_findings, write_platform_export
     from ..publish.tables import write_findings
@@ -289,22 +288,18 @@ def run_cases(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
     write_findings(findings, out, stem="cases_findings")
-    with atomic_path(out / "case_report.csv") as tmp:
-        report.rename(columns={"file": "文件", "layer": "图层", "row": "行号", "field": "字段",
-                               "value": "值", "action": "处理", "reason": "原因"}).to_csv(
-            tmp, index=False, encoding="utf-8-sig")
+    write_csv(report.rename(columns={"file": "文件", "layer": "图层", "row": "行号",
+                                     "field": "字段", "value": "值", "action": "处理",
+                                     "reason": "原因"}), out / "case_report.csv")
     plat = platform_cases(prepared)
     from ..publish.platform import CASE_COLUMNS
 
     overdue = plat[plat["state"] == "超期未结"].sort_values("overdue_h", ascending=False)
-    with atomic_path(out / "overdue.csv") as tmp:
-        overdue.rename(columns=CASE_COLUMNS).to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(overdue.rename(columns=CASE_COLUMNS), out / "overdue.csv")
     write_platform_export(out, cases=plat, findings=platform_findings(findings))
-    with atomic_path(out / "evaluation.xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for by, title in (("subdistrict", "街道"), ("community", "社区"),
-                              ("department", "部门")):
-                scores[by].rename(columns=INDICATORS).to_excel(xw, sheet_name=title)
+    write_xlsx({title: scores[by].rename(columns=INDICATORS)
+                for by, title in (("subdistrict", "街道"), ("community", "社区"),
+                                  ("department", "部门"))}, out / "evaluation.xlsx", index=True)
     figures = {}
     if "grids" in layers:
         for by, title in (("subdistrict", "街道"), ("community", "社区")):
@@ -323,8 +318,7 @@ def run_cases(args: argparse.Namespace) -> int:
     if args.labelled:
         sample = read_labelled(args.labelled)
         conf, sc = confusion_table(sample["label"], classify_cases(sample)["case_class"])
-        with atomic_path(out / "classification.csv") as tmp:
-            conf.join(sc).to_csv(tmp, encoding="utf-8-sig")
+        write_csv(conf.join(sc).reset_index(), out / "classification.csv")
     rejected = report[report["action"] == "已剔除"]
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):

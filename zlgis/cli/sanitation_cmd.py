@@ -67,21 +67,17 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def _write_tables(tables: dict[str, Any], path: Path) -> Path:
     import pandas as pd
 
-    from ..io.atomic import atomic_path
-    from ..io.tables import safe_frame
+    from ..io.tables import write_xlsx
 
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for key, (sheet, headers) in TABLE_SHEETS.items():
-                if key in tables:
-                    df = tables[key]
-                    frame = df[[c for c in headers if c in df] or list(df.columns)].rename(
-                        columns=headers)
-                    safe_frame(frame).to_excel(xw, index=False, sheet_name=sheet)
-            if not any(k in tables for k in TABLE_SHEETS):
-                frame = pd.DataFrame({"说明": ["本次检查没有生成统计表（缺少相关图层）"]})
-                safe_frame(frame).to_excel(xw, index=False, sheet_name="说明")
-    return path
+    sheets = {}
+    for key, (sheet, headers) in TABLE_SHEETS.items():
+        if key in tables:
+            df = tables[key]
+            sheets[sheet] = df[[c for c in headers if c in df] or list(df.columns)].rename(
+                columns=headers)
+    if not sheets:
+        sheets["说明"] = pd.DataFrame({"说明": ["本次检查没有生成统计表（缺少相关图层）"]})
+    return write_xlsx(sheets, path)
 
 
 def _site_map(layers: dict[str, Any], findings: Any, catalog: Any, path: Path) -> Path | None:

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 
-__all__ = ["FORMULA_PREFIXES", "neutralise", "restore", "safe_frame", "write_csv"]
+__all__ = ["FORMULA_PREFIXES", "neutralise", "restore", "safe_frame", "write_csv", "write_xlsx"]
 
 #: First characters that make a spreadsheet read a text cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -69,4 +70,22 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         # CRLF line ends make the writer quote every field holding a CR or LF: a bare CR would
         # start a new row in Excel, and a formula behind it would escape neutralising
         safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return path
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
+               index: bool = False) -> Path:
+    """Write one sheet per frame (name -> frame) as ``.xlsx``, atomically and neutralised.
+
+    Each sheet has a frozen, filterable header row. Sheet names are cut to Excel's 31 characters.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, frame in sheets.items():
+                out = safe_frame(frame.reset_index() if index else frame)
+                out.to_excel(xw, index=False, sheet_name=str(name)[:31])
+                ws = xw.sheets[str(name)[:31]]
+                ws.freeze_panes = "A2"
+                ws.auto_filter.ref = ws.dimensions
     return path

@@ -26,7 +26,7 @@ import shapely
 from pyproj import Transformer
 
 from ..config import department_name
-from ..io.atomic import atomic_path
+from ..io.tables import write_csv, write_xlsx
 
 __all__ = ["CASE_COLUMNS", "FINDING_COLUMNS_PLATFORM", "mask_phones", "platform_cases",
            "platform_findings", "write_platform_export"]
@@ -131,19 +131,8 @@ def write_platform_export(out_dir: str | os.PathLike[str], *, cases: pd.DataFram
         sheets["案件"] = cases.rename(columns=CASE_COLUMNS)
     if findings is not None:
         sheets["问题"] = findings.rename(columns=FINDING_COLUMNS_PLATFORM)
-    written = []
-    for name, df in sheets.items():
-        path = out / f"{stem}_{'cases' if name == '案件' else 'findings'}.csv"
-        with atomic_path(path) as tmp:
-            df.to_csv(tmp, index=False, encoding="utf-8-sig")
-        written.append(path)
-    path = out / f"{stem}.xlsx"
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in sheets.items():
-                df.to_excel(xw, index=False, sheet_name=name)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
-                ws.auto_filter.ref = ws.dimensions
+    written = [write_csv(df, out / f"{stem}_{'cases' if name == '案件' else 'findings'}.csv")
+               for name, df in sheets.items()]
+    path = write_xlsx(sheets, out / f"{stem}.xlsx")
     written.append(path)
     return written
