@@ -18,7 +18,6 @@ from shapely.geometry import LineString, Point, box
 
 from zlgis.analysis.timewindows import to_epoch_seconds
 from zlgis.analysis.trucks import (
-    PointGrid,
     detect_stops,
     hash_plates,
     muck_findings,
@@ -180,21 +179,19 @@ def test_points_in_polygons_matches_sjoin() -> None:
         zip(ref.index.tolist(), ref["index_right"].tolist()))
 
 
-@pytest.mark.parametrize("cell", [None, 10.0, 7.0])
-def test_point_grid_edges_and_cell_borders(cell) -> None:
-    # lattice points fall exactly on cell borders and on polygon edges
+def test_points_on_polygon_edges_and_lines() -> None:
+    # lattice points fall exactly on polygon edges and vertices
     xx, yy = np.meshgrid(np.arange(0, 101, 5.0), np.arange(0, 101, 5.0))
     x, y = xx.ravel(), yy.ravel()
     polys = [box(10, 10, 50, 50), box(20, 0, 30, 100),
              shapely.Polygon([(0, 0), (100, 0), (0, 100)])]
-    grid = PointGrid(x, y, (0, 0, 100, 100), cell)
-    pi, gi = points_in_polygons(x, y, polys, grid=grid)
+    pi, gi = points_in_polygons(x, y, polys)
     ref = gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y)),
                     gpd.GeoDataFrame(geometry=polys), predicate="intersects")
     assert sorted(zip(pi.tolist(), gi.tolist())) == sorted(
         zip(ref.index.tolist(), ref["index_right"].tolist()))
     line = LineString([(0, 0), (100, 100), (100, 0)])
-    near = grid.query_line(line, 5.0)
+    near, _ = points_near_lines(x, y, [line], 5.0)
     assert sorted(near.tolist()) == np.flatnonzero(
         shapely.dwithin(line, shapely.points(x, y), 5.0)).tolist()
 

@@ -28,8 +28,9 @@ rule                   task   what is flagged
 Time windows follow :mod:`zlgis.analysis.timewindows` (inclusive start, exclusive end, Asia/
 Shanghai, windows crossing midnight belong to the day they start, statutory holidays and
 adjusted working days from the calendar in ``trucks.yaml``). All thresholds live in
-``zlgis/config/trucks.yaml``. The overlays (:class:`PointGrid`) give exactly the answers of
-``geopandas.sjoin`` (``intersects`` for zones, ``dwithin`` for roads), several times faster.
+``zlgis/config/trucks.yaml``. The overlays (:mod:`zlgis.analysis.trucks_overlay`: bounding-box
+filter + ``shapely.intersects_xy`` per zone, ``STRtree`` ``dwithin`` for roads) give exactly the
+answers of ``geopandas.sjoin`` (``intersects`` for zones, ``dwithin`` for roads).
 
 **Privacy.** Plates are personal data. They are replaced by a salted HMAC-SHA256 digest
 (:func:`hash_plates`) as soon as pings are prepared; findings carry only the digest as
@@ -69,7 +70,6 @@ from ..findings import assign_grids, concat_findings, default_crs, empty_finding
 from .muck import muck_findings
 from .timewindows import TZ_OFFSET_S
 from .trucks_overlay import (
-    PointGrid,
     pings_in_zones,
     pings_on_restricted_roads,
     points_in_polygons,
@@ -99,7 +99,6 @@ __all__ = [
     "vehicle_class_matches",
     "prepare_pings",
     "detect_stops",
-    "PointGrid",
     "points_in_polygons",
     "points_near_lines",
     "zone_schedules",
