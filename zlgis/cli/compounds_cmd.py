@@ -22,12 +22,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._progress import Progress
 from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["register", "run"]
 
@@ -79,6 +80,8 @@ HEADERS = {
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
+    import pandas as pd
+
     from ..io.tables import write_csv
 
     t = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
