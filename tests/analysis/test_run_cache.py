@@ -27,10 +27,13 @@ def test_one_graph_per_mode_and_content():
         assert StreetGraph.from_roads(roads.copy()) is walk       # same content, same graph
         drive = StreetGraph.from_roads(roads, walk=False)
         assert drive is not walk
+        assert StreetGraph.from_roads(roads, walk=False) is drive  # the latest graph is kept
         moved = roads.copy()
         moved.geometry = moved.geometry.translate(0, 1)
         assert StreetGraph.from_roads(moved) is not walk           # other content, new graph
-        assert cache.hits == 1
+        assert cache.hits == 2
+        # one graph at a time: the walking graph was let go when the driving one was built
+        assert StreetGraph.from_roads(roads) is not walk
     assert StreetGraph.from_roads(roads) is not walk               # outside a run: no sharing
 
 

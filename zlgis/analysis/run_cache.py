@@ -6,7 +6,8 @@ built once and handed to every later check asking with the same key. Outside a r
 command, a notebook) :func:`shared` simply builds. The street graphs of
 :meth:`StreetGraph.from_roads <zlgis.analysis.street_graph.StreetGraph.from_roads>` go through
 it, keyed by the road layer's content (:func:`frame_key`) and the travel mode, so coverage,
-trucks and any new check share one walking and one driving graph per run.
+trucks and any new check share the street graph; one graph is kept at a time (a city's graph
+takes hundreds of MB), so checks asking for the same mode one after the other share it.
 
 A new check uses it for its own expensive, read-only intermediates:
 
@@ -47,16 +48,26 @@ class RunCache:
 
     def __init__(self) -> None:
         self._items: dict[Hashable, Any] = {}
+        self._slots: dict[str, Hashable] = {}
         self._keys: dict[int, tuple[Any, str]] = {}
         self.hits = 0
 
-    def get(self, key: Hashable, make: Callable[[], T]) -> T:
-        """The object stored under ``key``, built with ``make()`` the first time."""
+    def get(self, key: Hashable, make: Callable[[], T], *, slot: str | None = None) -> T:
+        """The object stored under ``key``, built with ``make()`` the first time.
+
+        Objects stored with the same ``slot`` replace each other: only the latest is kept
+        (large things such as street graphs: the walking graph is freed once a check builds
+        the driving one, and the next check asking for the driving graph still shares it).
+        """
         if key in self._items:
             self.hits += 1
             return self._items[key]
+        if slot is not None and slot in self._slots:
+            self._items.pop(self._slots.pop(slot), None)
         value = make()
         self._items[key] = value
+        if slot is not None:
+            self._slots[slot] = key
         return value
 
     def frame_key(self, gdf: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -69,6 +80,7 @@ class RunCache:
 
     def clear(self) -> None:
         self._items.clear()
+        self._slots.clear()
         self._keys.clear()
 
 

@@ -30,7 +30,7 @@ __all__ = ["snap_points"]
 #: points snapped per block (bounds the temporary (block, 8) arrays to a few hundred MB)
 _SNAP_BLOCK = 200_000
 #: point sets remembered per graph
-_MEMO_SIZE = 4
+_MEMO_SIZE = 2
 
 
 def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None = None

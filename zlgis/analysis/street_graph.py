@@ -103,7 +103,7 @@ class StreetGraph:
         key = ("street_graph", cache.frame_key(roads, ("bridge", *_ROAD_COLUMNS)), walk,
                tolerance, layer, repr(cfg))
         return cache.get(key, lambda: cls._from_roads(roads, walk=walk, tolerance=tolerance,
-                                                      layer=layer))
+                                                      layer=layer), slot="street_graph")
 
     @classmethod
     def _from_roads(cls, roads: gpd.GeoDataFrame, *, walk: bool, tolerance: float,
