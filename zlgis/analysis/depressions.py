@@ -249,6 +249,20 @@ def _label_stats(lab: np.ndarray, depth: np.ndarray, n: int
     return counts, vol, maxd, deepest
 
 
+def _drainage(z: np.ndarray, filled: np.ndarray, labels: np.ndarray, k: int,
+              cell_size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Catchment label of every cell and the pour point (padded flat index) of every label."""
+    if not k:
+        return np.zeros_like(labels, dtype=np.int32), np.full(1, -1, np.int64)
+    h, w = z.shape
+    zp = _pad(z, np.nan)
+    lp = _pad(labels, 0)
+    cw, ch = cell_size
+    catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch).reshape(h + 2, w + 2)[1:-1, 1:-1]
+    pour = _pour_points(zp.ravel(), _pad(filled, np.nan).ravel(), lp.ravel(), w + 2, k)
+    return np.ascontiguousarray(catch, dtype=np.int32), pour
+
+
 def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
                         min_area_m2: float | None = None, filled: NDArray | None = None
                         ) -> DepressionAnalysis:
@@ -298,17 +312,8 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     remap[kept] = np.arange(1, len(kept) + 1, dtype=np.int32)
     labels = remap[lab]
     k = len(kept)
-    zp = _pad(z, np.nan)
-    lp = _pad(labels, 0)
     h, w = z.shape
-    cw, ch = dem.cell_size
-    if k:
-        catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch).reshape(h + 2, w + 2)[1:-1, 1:-1]
-        pour = _pour_points(zp.ravel(), _pad(filled, np.nan).ravel(), lp.ravel(), w + 2, k)
-    else:
-        catch = np.zeros_like(labels)
-        pour = np.full(1, -1, np.int64)
-    catch = np.ascontiguousarray(catch, dtype=np.int32)
+    catch, pour = _drainage(z, filled, labels, k, dem.cell_size)
     contrib = np.bincount(catch.ravel(), minlength=k + 1) * cell_area
     deepest = deepest_all[kept]
     drow, dcol = np.divmod(deepest, w)

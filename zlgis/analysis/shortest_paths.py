@@ -199,27 +199,33 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     labels = np.asarray(fac_index, dtype=object)
     # one gather: position -1 (no facility) picks the trailing None
     fac = np.append(labels, None)[src]
-    n_dem = len(dist)
-    if dem_arr is not None and fac_arr is not None and k:
-        if fac_crs is not None and dem_crs is not None and not same_crs(fac_crs, dem_crs):
-            fac_arr = np.asarray(gpd.GeoSeries(fac_arr, crs=fac_crs).to_crs(dem_crs).values,
-                                 dtype=object)
-        tree = shapely.STRtree(fac_arr)
-        (pi, fi), d = tree.query_nearest(dem_arr, return_distance=True, all_matches=False)
-        ds_ = np.full(n_dem, INF)
-        fs_ = np.full(n_dem, None, dtype=object)
-        ds_[pi] = d
-        fs_[pi] = labels[fi]
-    else:  # snapped frames carry no original geometry
-        ds_ = np.full(n_dem, np.nan)
-        # all None: say it is object, pandas would otherwise scan 1M values to infer that
-        fs_ = pd.Series(np.full(n_dem, None, dtype=object), index=dem_index, dtype=object,
-                        copy=False)
+    ds_, fs_ = _straight_nearest(dem_arr, dem_crs, dem_index, fac_arr, fac_crs, labels,
+                                 len(dist))
     # every column is a fresh array owned by the result: no copy, no consolidation
     return pd.DataFrame({"distance_network": dist, "facility": fac,
                          "access": np.array(ds["access"].to_numpy(), dtype=float),
                          "distance_straight": ds_, "facility_straight": fs_},
                         index=dem_index, copy=False)
+
+
+def _straight_nearest(dem_arr: Any, dem_crs: Any, dem_index: pd.Index, fac_arr: Any,
+                      fac_crs: Any, labels: np.ndarray, n_dem: int) -> tuple[Any, Any]:
+    """Straight-line distance to, and label of, every demand point's nearest facility."""
+    if dem_arr is None or fac_arr is None or not len(labels):
+        # snapped frames carry no original geometry; all None: say it is object, pandas would
+        # otherwise scan 1M values to infer that
+        return np.full(n_dem, np.nan), pd.Series(np.full(n_dem, None, dtype=object),
+                                                 index=dem_index, dtype=object, copy=False)
+    if fac_crs is not None and dem_crs is not None and not same_crs(fac_crs, dem_crs):
+        fac_arr = np.asarray(gpd.GeoSeries(fac_arr, crs=fac_crs).to_crs(dem_crs).values,
+                             dtype=object)
+    (pi, fi), d = shapely.STRtree(fac_arr).query_nearest(dem_arr, return_distance=True,
+                                                          all_matches=False)
+    ds_ = np.full(n_dem, INF)
+    fs_ = np.full(n_dem, None, dtype=object)
+    ds_[pi] = d
+    fs_[pi] = labels[fi]
+    return ds_, fs_
 
 
 def _demand_from_nodes(node_dist: np.ndarray, node_src: np.ndarray, ds: pd.DataFrame
