@@ -34,6 +34,7 @@ __all__ = [
     "union_buffer",
 ]
 
+
 def _valid(geoms: Sequence[Any]) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
     """Positions and geometries of the non-missing, non-empty entries."""
     arr = np.empty(len(geoms), dtype=object)
