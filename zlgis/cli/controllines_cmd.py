@@ -14,7 +14,6 @@ from typing import Any
 
 from .._progress import Progress
 from ..errors import InputError
-from ..publish.tables import write_findings
 from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
 
 __all__ = ["register", "run", "LAYERS"]
@@ -75,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     findings = run_check(catalog, layers, as_of=args.as_of)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
+    from ..publish.tables import write_findings
+
     gpkg, csv = write_findings(findings, out, stem="findings")
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):
