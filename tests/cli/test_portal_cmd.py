@@ -18,3 +18,4 @@ def test_portal_without_weeks_says_so(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "没有可公示的周次" in err and "Traceback" not in err
     assert not (tmp_path / "site").exists()
+

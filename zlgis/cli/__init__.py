@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "grids_cmd",        # zlgis grids, zlgis cases
     "publish_cmd",      # zlgis map
     "portal_cmd",       # zlgis portal
+    "print_cmd",        # zlgis print-maps
     "weekly_cmd",       # zlgis weekly, zlgis ledger
 )
 

@@ -1,0 +1,76 @@
+"""A3 print maps: page size, a true scale (scale bar and a known distance), legend, source line."""
+
+from __future__ import annotations
+
+import re
+
+import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
+import geopandas as gpd
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from scipy import ndimage
+from shapely.geometry import Point
+
+from zlgis.catalog import Catalog
+from zlgis.errors import ConfigError
+from zlgis.publish.print_maps import A3_MM, print_department_maps, print_map
+
+DPI = 100
+
+
+def _toilets():
+    x, y = _fx.X0, _fx.Y0
+    # two toilets exactly 1000 m apart along grid east: the known distance
+    return gpd.GeoDataFrame({"toilet_id": ["T1", "T2"], "name": ["甲", "乙"]},
+                            geometry=[Point(x, y), Point(x + 1000, y)], crs=_fx.CRS)
+
+
+def test_a3_pdf_and_png_at_a_true_scale(tmp_path):
+    cat = Catalog.load()
+    sheet = print_map({"toilets": _toilets()}, None, catalog=cat, out=tmp_path / "city",
+                      title="测试图", date="2022-09-04", dpi=DPI)
+    # PDF page: A3 landscape in points (1 pt = 1/72 in)
+    pdf = sheet.pdf.read_bytes()
+    box = [float(v) for v in re.search(rb"/MediaBox \[([^\]]+)\]", pdf).group(1).split()]
+    assert box[2:] == pytest.approx([A3_MM[0] / 25.4 * 72, A3_MM[1] / 25.4 * 72], abs=0.1)
+    img = mpimg.imread(sheet.png)[..., :3]
+    assert img.shape[:2] == pytest.approx((A3_MM[1] / 25.4 * DPI, A3_MM[0] / 25.4 * DPI), abs=1)
+    px_per_m = 1000 / sheet.scale / 25.4 * DPI          # paper mm per metre, in pixels
+    # the known distance: centres of the two toilet markers (#0570b0)
+    blue = np.abs(img - np.array([0x05, 0x70, 0xb0]) / 255).sum(axis=2) < 0.15
+    blue[:, round(312 / 25.4 * DPI):] = False        # the map frame only, not the legend
+    lab, k = ndimage.label(blue)
+    centres = sorted(ndimage.center_of_mass(blue, lab, range(1, k + 1)), key=lambda c: c[1])
+    big = [c for c, s in zip(centres, ndimage.sum(blue, lab, range(1, k + 1))) if s > 10]
+    assert len(big) >= 2
+    d = abs(big[-1][1] - big[0][1])
+    assert d == pytest.approx(1000 * px_per_m, rel=0.02)
+    # the scale bar: its black half, from its left end, is bar/2 metres long at the same scale
+    row = img.shape[0] - round((sheet.bar_mm[1] + 0.6) / 25.4 * DPI)
+    col = round(sheet.bar_mm[0] / 25.4 * DPI)
+    dark = img[row, col - 2:col + int(sheet.bar_m * px_per_m) + 5].sum(axis=1) < 0.6
+    run = np.flatnonzero(dark)
+    black = run[run < (sheet.bar_m / 2 * px_per_m) + 8]
+    assert (black.max() - black.min()) == pytest.approx(sheet.bar_m / 2 * px_per_m, abs=3)
+
+
+def test_department_sheets_and_legend(tmp_path):
+    cat = Catalog.load()
+    f = _fx.small_findings()
+    f["lead_department"] = ["natural_resources", "natural_resources", "housing"]
+    sheets = print_department_maps(_fx.small_layers(cat), f, catalog=cat, out_dir=tmp_path,
+                                   week="2022-W35", date="2022-09-04")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(f"print_{s}_2022-W35.{e}" for s in ("city", "natural_resources",
+                                                               "housing") for e in ("pdf", "png"))
+    assert len(sheets) == 3
+    # the source line, 审图号 field and rule labels are in the PDF text (fonts embedded as
+    # Type 3/42: look for the scale text, which is ASCII)
+    assert all(s.scale in (2000, 5000, 10000, 20000, 25000, 50000, 100000) for s in sheets)
+
+
+def test_nothing_to_draw(tmp_path):
+    with pytest.raises(ConfigError):
+        print_map({}, None, catalog=Catalog.load(), out=tmp_path / "x", title="", date="")
+    assert not list(tmp_path.iterdir())
