@@ -225,7 +225,8 @@ def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str
                           "check、rule_source、task_id 与 title）", field=rule)
     routing = task_routing(str(task_id))
     measures = list(measures) if measures is not None else [{} for _ in range(n)]
-    main = [float(m.get(measure_key, np.nan)) if measure_key else np.nan for m in measures]
+    main = [np.nan if not measure_key or m.get(measure_key) is None else float(m[measure_key])
+            for m in measures]  # a measure that could not be computed is empty, not an error
     extra = _column(id_extra, n, None)
     ids = [finding_id(check, rule, [*map(str, fids)] + ([f"@{e}"] if e is not None else []))
            for fids, e in zip(feature_ids, extra)]

@@ -280,7 +280,8 @@ CheckFunc = Callable[..., gpd.GeoDataFrame]
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
                progress: Progress | None = None, timings: dict[str, float] | None = None,
-               skipped: list[str] | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+               skipped: list[str] | None = None,
+               skipped_ids: list[str] | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
@@ -288,8 +289,9 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     mark the missing ones as rectified. ``timings``, when given, receives the wall time of each
     check (key ``check:<name>``). Rules whose needs (layers, fields) are missing are not run;
     ``skipped``, when given, receives one Chinese line per such rule
-    (:func:`zlgis.rules.skip_message`). A check none of whose rules can run is left out of the
-    returned names, so the ledger keeps its earlier findings as they were.
+    (:func:`zlgis.rules.skip_message`) and ``skipped_ids`` their rule ids. A check none of whose
+    rules can run is left out of the returned names, and a skipped rule's earlier findings are
+    passed to the ledger as not checked, so the ledger keeps them as they were.
     """
     from .analysis import CHECKS, get_check
     from .rules import rules as registered
@@ -314,6 +316,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
             from .rules import skip_message
 
             skipped.extend(skip_message(r, miss) for r, miss in cannot)
+        if skipped_ids is not None:
+            skipped_ids.extend(r.id for r, _ in cannot)
         if own and len(cannot) == len(own):
             continue
         progress.step(f"运行检查 {name}")
@@ -623,8 +627,10 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         lap("loaded")
         check_times: dict[str, float] = {}
         skipped: list[str] = []
+        skipped_ids: list[str] = []
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
-                                   progress=progress, timings=check_times, skipped=skipped)
+                                   progress=progress, timings=check_times, skipped=skipped,
+                                   skipped_ids=skipped_ids)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(layers, catalog)
         layers = {k: v for part in context.values() for k, v in part.items()}
@@ -634,7 +640,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")
         ledger = Ledger(ledger_path)
         merge = ledger.merge(findings, week=week, as_of=as_of_date, checks_run=ran,
-                             hook=_kill_point)
+                             rules_skipped=skipped_ids, hook=_kill_point)
         lap("merged")
         progress.step(f"输出 {out / week}")
         public = out / PUBLIC_DIR

@@ -141,6 +141,19 @@ def test_check_not_run_keeps_status(led):
     assert not led.view().set_index("feature_id").loc["T", "present"]
 
 
+def test_skipped_rule_keeps_status_while_its_check_runs(led):
+    """A check runs but one of its rules cannot (its layer is missing this week): that rule's
+    findings are carried over, not marked rectified; the other rule's absent finding is."""
+    both = concat_findings([_found(["A", "B"]), _found(["G"], rule="green_line")])
+    led.merge(both, week="2022-W35", checks_run=["controllines"])
+    led.merge(_found(["A"]), week="2022-W36", checks_run=["controllines"],
+              rules_skipped=["green_line"])
+    assert _status(led) == {"A": "open", "B": "rectified", "G": "open"}
+    # the week after, the layer is back and G is gone: now it is rectified
+    led.merge(_found(["A"]), week="2022-W37", checks_run=["controllines"])
+    assert _status(led)["G"] == "rectified"
+
+
 def test_failed_transaction_leaves_ledger_unchanged(led):
     led.merge(_found(["A", "B"]), week="2022-W35", checks_run=["controllines"])
     fp = led.fingerprint()

@@ -423,6 +423,7 @@ class Ledger:
     # ------------------------------------------------------------------------------ merge
     def merge(self, findings: gpd.GeoDataFrame, *, week: str, as_of: dt.date | None = None,
               checks_run: Iterable[str] | None = None,
+              rules_skipped: Iterable[str] = (),
               hook: Callable[[str], None] | None = None) -> MergeResult:
         """Merge one week's findings into the ledger, in one transaction.
 
@@ -437,6 +438,9 @@ class Ledger:
         checks_run : iterable of str, optional
             Checks that ran this week. Only findings of these checks can become rectified; the
             others keep their status (default: the checks present in ``findings``).
+        rules_skipped : iterable of str
+            Rules of those checks that could not run this week (a layer or field was missing):
+            their findings keep their status too, instead of being marked rectified.
         hook : callable, optional
             Called with a stage name inside the transaction (used by the kill test).
         """
@@ -465,11 +469,12 @@ class Ledger:
             prev_week = con.execute("SELECT MAX(week) FROM runs WHERE week < ?",
                                     (week,)).fetchone()[0]
             prev = pd.DataFrame(
-                con.execute("SELECT h.finding_id, h.status, h.deadline, f.\"check\" FROM history h "
-                            "JOIN findings f ON f.finding_id = h.finding_id WHERE h.week = ?",
-                            (prev_week or "",)).fetchall(),
-                columns=["finding_id", "status", "deadline", "check"]).set_index("finding_id")
-            rows = self._compute(findings, prev, as_of, checks, cfg)
+                con.execute("SELECT h.finding_id, h.status, h.deadline, f.\"check\", f.rule "
+                            "FROM history h JOIN findings f ON f.finding_id = h.finding_id "
+                            "WHERE h.week = ?", (prev_week or "",)).fetchall(),
+                columns=["finding_id", "status", "deadline", "check", "rule"]
+            ).set_index("finding_id")
+            rows = self._compute(findings, prev, as_of, checks, cfg, set(rules_skipped))
             claims = con.execute("SELECT finding_id FROM staff WHERE staff_status='rectified' "
                                  "AND edited_week = ?", (week,)).fetchall()
             claimed = {c[0] for c in claims}
@@ -500,7 +505,8 @@ class Ledger:
 
     @staticmethod
     def _compute(findings: gpd.GeoDataFrame, prev: pd.DataFrame, as_of: dt.date,
-                 checks: list[str], cfg: dict[str, Any]) -> pd.DataFrame:
+                 checks: list[str], cfg: dict[str, Any],
+                 rules_skipped: set[str] = frozenset()) -> pd.DataFrame:  # type: ignore[assignment]
         found = findings.set_index("finding_id")
         ids = sorted(set(found.index) | set(prev.index))
         out = pd.DataFrame(index=pd.Index(ids, name="finding_id"))
@@ -530,8 +536,9 @@ class Ledger:
                         event[i] = "overdue"
                     status[i] = "overdue"
             else:
-                check = prev["check"].get(fid)
-                if ps != "rectified" and check in checks:
+                checked = (prev["check"].get(fid) in checks
+                           and prev["rule"].get(fid) not in rules_skipped)
+                if ps != "rectified" and checked:
                     status[i], event[i] = "rectified", "rectified"
                 else:  # not checked this week, or already rectified: carried over
                     status[i] = "open" if ps in ("new", "reopened") else ps
