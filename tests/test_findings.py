@@ -58,3 +58,21 @@ def test_findings_frame_keeps_findings_columns():
     t = findings_frame(f)
     assert t.loc[0, "layer"] == "truck_pings" and t.loc[0, "measure_layer"] == "巡查"
     assert t.loc[0, "dwell_min"] == 12 and str(t["dwell_min"].dtype) == "int64"
+
+
+def test_assign_grids_puts_a_border_finding_in_exactly_one_cell():
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from zlgis.findings import assign_grids, make_findings
+
+    grids = gpd.GeoDataFrame({"grid_id": ["150783001001002", "150783001001001"],
+                              "road_chief": ["乙", "甲"]},
+                             geometry=[box(100, 0, 200, 100), box(0, 0, 100, 100)],
+                             crs="EPSG:4550")
+    f = make_findings(rule="red_line_encroachment", feature_ids=[["B1"], ["B2"], ["B3"]],
+                      layer="buildings", geometry=[Point(100, 50), Point(150, 50), Point(500, 5)])
+    out = assign_grids(f, grids)
+    # on the shared border: the smaller code; inside: its cell; outside every cell: empty
+    assert out["grid_id"].tolist() == ["150783001001001", "150783001001002", ""]
+    assert out["road_chief"].tolist() == ["甲", "乙", ""]

@@ -303,16 +303,19 @@ def concat_findings(frames: Iterable[gpd.GeoDataFrame], *, crs: Any = None) -> g
 def assign_grids(findings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Fill ``grid_id`` and ``road_chief`` from the grid cell holding each finding.
 
-    A finding is placed by a representative point of its geometry; grids need the canonical
-    columns ``grid_id`` and ``road_chief``. Findings outside every grid keep empty values.
+    A finding is placed by a representative point of its geometry; a point on the border of
+    two cells goes to the one with the smaller ``grid_id`` (so it is never left without a cell).
+    Grids need the canonical columns ``grid_id`` and ``road_chief``. Findings outside every grid
+    keep empty values.
     """
     out = findings.copy()
     if grids is None or not len(grids) or not len(out):
         return out
     pts = gpd.GeoSeries(out.geometry.representative_point(), crs=out.crs).to_crs(grids.crs)
-    idx_pt, idx_grid = grids.sindex.query(pts.values, predicate="within")
-    first = pd.Series(idx_grid, index=idx_pt).groupby(level=0).first()
+    idx_pt, idx_grid = grids.sindex.query(pts.values, predicate="intersects")
     gid = grids["grid_id"].astype(str).to_numpy()
+    pairs = pd.DataFrame({"pt": idx_pt, "grid": idx_grid, "gid": gid[idx_grid]})
+    first = pairs.sort_values(["pt", "gid"]).groupby("pt")["grid"].first()
     chief = (grids["road_chief"].fillna("").astype(str).to_numpy() if "road_chief" in grids
              else np.full(len(grids), "", dtype=object))
     grid_col = np.full(len(out), "", dtype=object)
