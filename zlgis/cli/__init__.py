@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "publish_cmd",      # zlgis map
     "portal_cmd",       # zlgis portal
     "print_cmd",        # zlgis print-maps
+    "export_cmd",       # zlgis export qgis
     "weekly_cmd",       # zlgis weekly, zlgis ledger
 )
 
