@@ -137,6 +137,8 @@ def test_layer_toggle_and_popup(site, browser):
     _, base = site
     pg = Page(browser, base, "internal.html")
     try:
+        # red lines are drawn from zoom 15 (publish.yaml min_zoom): look at the street zoom
+        pg.js("zlgis.map.setView([48.0100, 122.7400], 16, {animate: false})")
         on = "zlgis.map.hasLayer(zlgis.layers.find(l => l.key === 'red_lines').layer)"
         assert pg.js(on) is True
         pg.page.hover(".leaflet-control-layers")

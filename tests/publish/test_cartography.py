@@ -112,3 +112,17 @@ def test_public_labels_only_from_public_layers(catalog):
     assert set(load_config("publish")["labels"]["layers"]) <= allowed
     assert {r[0] for r in lab["data"]} & set(_fx.XSS_CORPUS)   # payload names are labels ...
     assert "<script>window.__xss" not in html                   # ... only inside JSON strings
+
+
+def test_public_roads_only_as_names(catalog):
+    """The basemap draws the streets: the public page carries their names (search, labels),
+    not their geometry; the internal map keeps the layer."""
+    layers = _fx.small_layers(catalog)
+    pub = build_map(layers, None, catalog=catalog, profile="public", basemap="none")
+    html = pub.get_root().render()
+    assert "roads" not in specs(html)
+    assert "布特哈大街" in {r[0] for r in specs(html, "labels")["labels"]["data"]}
+    assert "布特哈大街（道路中心线）" in html.encode().decode("unicode_escape", "ignore") or \
+        "布特哈大街（道路中心线）" in html
+    internal = build_map(layers, None, catalog=catalog, basemap="none").get_root().render()
+    assert "roads" in specs(internal)

@@ -732,6 +732,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         if b.public and lid not in allowed:
             continue
         osm_data |= _osm_derived(spec)
+        if b.public and lid in cfg["public"].get("index_only", []):
+            _index_only(b, lid, gdf, spec, cfg)
+            continue
         # internal popups: the catalog's fields under their Chinese titles; a source's other
         # columns (OSM tags, GIS housekeeping) only for a layer whose catalog names no field
         fields = (public_fields(spec) if b.public else
@@ -927,6 +930,19 @@ def _add_basemap(m: folium.Map, basemap: str, cfg: dict[str, Any]) -> str:
                      subdomains=bcfg["subdomains"] or "abc", max_zoom=bcfg["max_zoom"],
                      overlay=False, control=False).add_to(m)
     return review
+
+
+def _index_only(b: _Builder, lid: str, gdf: gpd.GeoDataFrame, spec: LayerSpec,
+                cfg: Mapping[str, Any]) -> None:
+    """Names of a layer the basemap already draws (``public.index_only``): searchable and
+    labelled, its geometry not embedded in the page."""
+    fields = public_fields(spec)
+    sf = (cfg.get("search") or {}).get(lid)
+    if sf and sf in fields and sf in gdf.columns:
+        b.add_search(lid, gdf, sf, spec.title)
+    lf = (cfg.get("labels") or {}).get("layers", {}).get(lid)
+    if lf and lf in fields and lf in gdf.columns:
+        b.add_labels(lid, gdf, lf)
 
 
 def _add_labels(m: folium.Map, b: _Builder) -> None:
