@@ -32,7 +32,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run_print(args: argparse.Namespace) -> int:
     from ..catalog import Catalog
-    from ..io import load_layers
+    from ..validate import load_layers
     from ..publish.print_maps import print_department_maps
     from .publish_cmd import read_findings
 
