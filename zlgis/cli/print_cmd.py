@@ -32,8 +32,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run_print(args: argparse.Namespace) -> int:
     from ..catalog import Catalog
-    from ..validate import load_layers
     from ..publish.print_maps import print_department_maps
+    from ..validate import load_layers
     from .publish_cmd import read_findings
 
     progress = Progress(getattr(args, "quiet", False))
