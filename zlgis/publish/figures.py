@@ -45,7 +45,7 @@ from ..findings import SEVERITY_LABELS  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402
 from .styles import SEVERITY_COLORS, layer_style  # noqa: E402
 
-__all__ = ["cjk_font", "make_figure", "nice_scale_length"]
+__all__ = ["cjk_font", "draw_layer", "make_figure", "nice_scale_length"]
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +83,8 @@ def nice_scale_length(width_m: float) -> float:
     return float(exp)
 
 
-def _draw_layer(ax, gdf: gpd.GeoDataFrame, key: str) -> None:
+def draw_layer(ax, gdf: gpd.GeoDataFrame, key: str) -> None:
+    """Draw ``gdf`` on ``ax`` in the web map style of ``key`` (points, lines or polygons)."""
     s = layer_style(key)
     kinds = set(gdf.geom_type.dropna())
     if kinds <= {"Point", "MultiPoint"}:
@@ -156,7 +157,7 @@ def make_figure(layers: Mapping[str, gpd.GeoDataFrame],
                 ecfg = cfg.get("extras", {}).get(lid, {})
                 key = lid if spec is not None else str(ecfg.get("style", lid))
                 label = spec.title if spec is not None else str(ecfg.get("title", lid))
-                _draw_layer(ax, gdf, key)
+                draw_layer(ax, gdf, key)
                 drawn += 1
                 s = layer_style(key)
                 if set(gdf.geom_type.dropna()) <= {"Point", "MultiPoint"}:

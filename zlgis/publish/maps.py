@@ -871,8 +871,12 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         west, south = bb[:, 0].min(), bb[:, 1].min()
         east, north = bb[:, 2].max(), bb[:, 3].max()
         m.location = [float((south + north) / 2), float((west + east) / 2)]
-        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]],
-                     max_zoom=int(cfg.get("max_start_zoom", 17)), padding=(20, 20))
+        # not animated: a link's own view (map_internal.html#<finding_id>) set on page load
+        # must not be undone by the end of an opening zoom animation
+        fit = folium.map.FitBounds([[float(south), float(west)], [float(north), float(east)]],
+                                   max_zoom=int(cfg.get("max_start_zoom", 17)), padding=(20, 20))
+        fit.options["animate"] = False
+        fit.add_to(m)
     m.zlgis_profile = profile  # type: ignore[attr-defined]
     m.zlgis_basemap = basemap  # type: ignore[attr-defined]
     return m

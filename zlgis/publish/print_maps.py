@@ -39,7 +39,7 @@ from ..errors import ConfigError
 from ..findings import SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from ..rules import find_rule
-from .figures import _draw_layer, cjk_font, nice_scale_length
+from .figures import cjk_font, draw_layer, nice_scale_length
 from .styles import SEVERITY_COLORS, layer_style
 
 __all__ = ["A3_MM", "PrintSheet", "print_map", "print_department_maps"]
@@ -134,7 +134,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
                                _FRAME[2] / A3_MM[0], _FRAME[3] / A3_MM[1]])
             handles = []
             for lid, g in drawn.items():
-                _draw_layer(ax, g, lid)
+                draw_layer(ax, g, lid)
                 s = layer_style(lid)
                 label = catalog.layers[lid].title if lid in catalog.layers else lid
                 kinds = set(g.geom_type.dropna())
