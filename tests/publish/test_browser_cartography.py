@@ -67,7 +67,7 @@ def test_opening_view_is_not_a_red_block(demo_site, browser):  # noqa: F811
         pg.page.wait_for_timeout(500)
         assert pg.js("zlgis.map.hasLayer(zlgis.layers.find(l => l.key === 'red_lines').layer)")
         street = red_share(pg.page.locator(".folium-map").screenshot())
-        assert 0.003 < street < 0.10
+        assert 0.001 < street < 0.10        # > 1,000 red pixels: the lines are drawn
         # road labels appear at the street zoom
         assert pg.js("document.querySelectorAll('.zlgis-label').length") > 0
         assert pg.errors == [] and pg.blocked == []

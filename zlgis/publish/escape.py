@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -33,7 +34,12 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-__all__ = ["escape_html", "safe_url", "js_json", "display_value"]
+__all__ = ["escape_html", "safe_url", "js_json", "display_value", "PERSONAL_FIELD"]
+
+#: Field names that are personal whatever a catalog says: never on a public map or portal page.
+PERSONAL_FIELD = re.compile(
+    r"(phone|mobile|tel$|plate|owner|requester|keeper|inspector|worker|chief|id_card|idcard|"
+    r"person|contact|电话|手机|车牌|身份证|产权人|诉求人|联系人|姓名)", re.IGNORECASE)
 
 _JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
                "\u2028": "\\u2028", "\u2029": "\\u2029"}

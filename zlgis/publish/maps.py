@@ -75,7 +75,7 @@ from ..rules import find_rule
 from ..io.atomic import atomic_path
 from . import assets as _assets
 from .colors import best_text_color
-from .escape import display_value, escape_html, js_json, safe_url
+from .escape import PERSONAL_FIELD, display_value, escape_html, js_json, safe_url
 from .styles import BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style, ponding_class
 
 __all__ = [
@@ -96,9 +96,7 @@ _RENDER_LOCK = threading.Lock()
 TIANDITU_KEY_ENV = "ZLGIS_TIANDITU_KEY"
 
 #: Field names that are personal whatever a catalog says (dropped from every public map).
-_PERSONAL = re.compile(
-    r"(phone|mobile|tel$|plate|owner|requester|keeper|inspector|worker|chief|id_card|idcard|"
-    r"person|contact|电话|手机|车牌|身份证|产权人|诉求人|联系人|姓名)", re.IGNORECASE)
+_PERSONAL = PERSONAL_FIELD
 
 #: Chinese labels of common columns of analysis layers passed as ``extra``.
 EXTRA_LABELS: dict[str, str] = {

@@ -51,7 +51,7 @@ from ..errors import ConfigError, UnreadableInputError
 from ..findings import SEVERITY_LABELS
 from ..io.atomic import atomic_path
 from ..rules import find_rule
-from .escape import display_value, escape_html
+from .escape import PERSONAL_FIELD, display_value, escape_html
 
 __all__ = ["PORTAL_DATA", "write_portal_data", "build_portal"]
 
@@ -59,9 +59,7 @@ __all__ = ["PORTAL_DATA", "write_portal_data", "build_portal"]
 PORTAL_DATA = "portal_data.json"
 
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
-_PERSONAL = re.compile(
-    r"(phone|mobile|tel$|plate|owner|requester|keeper|inspector|worker|chief|id_card|idcard|"
-    r"person|contact|电话|手机|车牌|身份证|产权人|诉求人|联系人|姓名)", re.IGNORECASE)
+_PERSONAL = PERSONAL_FIELD
 
 
 # ------------------------------------------------------------------------------ weekly side
