@@ -58,13 +58,12 @@ def _as_of(layers: dict[str, Any]) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the lamp analyses and write their outputs; return the exit code."""
-    import pandas as pd
 
     from ..analysis.lamps import LAYERS, analyse, findings_from
     from ..catalog import Catalog
     from ..errors import InputError
     from ..io.atomic import atomic_path
-    from ..io.tables import safe_frame, write_csv
+    from ..io.tables import write_csv, write_xlsx
     from ..publish.tables import write_findings
     from ..rules import rules
 
@@ -88,11 +87,9 @@ def run(args: argparse.Namespace) -> int:
     progress.step(f"写出结果到 {out}")
     gpkg, csv = write_findings(findings, out, stem="lamps_findings")
     rates = result["rates"]
-    with atomic_path(out / "lamps_on_rate.xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for sheet, key in (("全市", "city"), ("按片区", "district"), ("按道路", "road")):
-                frame = rates[key].rename(columns=_RATE_HEADERS)
-                safe_frame(frame).to_excel(xw, sheet_name=sheet, index=False)
+    write_xlsx({sheet: rates[key].rename(columns=_RATE_HEADERS)
+                for sheet, key in (("全市", "city"), ("按片区", "district"), ("按道路", "road"))},
+               out / "lamps_on_rate.xlsx")
     if result["stretches"] is not None:
         with atomic_path(out / "lamps_dark_stretches.gpkg") as tmp:
             result["stretches"].to_file(tmp, layer="stretches", driver="GPKG")

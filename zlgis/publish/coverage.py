@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.atomic import atomic_path, write_text_atomic
-from ..io.tables import safe_frame
+from ..io.tables import write_xlsx
 from .maps import build_map, save_map
 from .tables import write_findings
 
@@ -128,10 +128,7 @@ def write_coverage_outputs(result: Any, out: Path, *, sites: Any = None,
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     xlsx = out / "coverage.xlsx"
-    with atomic_path(xlsx) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, frame in coverage_sheets(result, sites=sites, transfer_sites=transfer_sites):
-                safe_frame(frame).to_excel(xw, sheet_name=name[:31], index=False)
+    write_xlsx(dict(coverage_sheets(result, sites=sites, transfer_sites=transfer_sites)), xlsx)
     files["xlsx"] = str(xlsx)
     # distances
     gpkg = out / "distances.gpkg"
