@@ -2,8 +2,19 @@
 # Set up everything zlgis needs on a Debian machine with Python 3.11: system packages (as root or
 # through sudo), a virtual environment in .venv with zlgis and its test tools, and the map assets
 # from npm. Safe to run again: it only installs what is missing.
+#
+# PostgreSQL with PostGIS (for a ledger or layers on a database server, and their tests) only when
+# asked: `ZLGIS_WITH_POSTGIS=1 bash scripts/setup.sh` or `bash scripts/setup.sh --with-postgis`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+WITH_POSTGIS=${ZLGIS_WITH_POSTGIS:-0}
+for arg in "$@"; do
+  case "$arg" in
+    --with-postgis) WITH_POSTGIS=1 ;;
+    *) echo "setup: unknown option $arg (known: --with-postgis)" >&2; exit 2 ;;
+  esac
+done
 
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
@@ -24,6 +35,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL (Debian's default version) and its PostGIS 3, only when asked.
+if [ "$WITH_POSTGIS" = "1" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  pg_major() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1; }
+  if [ -z "$(pg_major)" ]; then
+    echo "setup: installing PostgreSQL"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      postgresql postgresql-contrib >/dev/null
+  fi
+  postgis_pkg="postgresql-$(pg_major)-postgis-3"
+  if ! dpkg -s "$postgis_pkg" >/dev/null 2>&1; then
+    echo "setup: installing $postgis_pkg"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      "$postgis_pkg" >/dev/null
+  fi
 fi
 
 # Python environment.

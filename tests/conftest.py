@@ -143,3 +143,69 @@ def demo_truth(demo_city: Path):
     import pandas as pd
 
     return pd.read_csv(demo_city / "truth.csv", dtype=str, keep_default_na=False)
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+def _pg_cluster_env() -> dict[str, str]:
+    """``ZLGIS_TEST_PG_URL`` / ``PGPASSFILE`` from the environment, else from the file
+    ``scripts/pg_cluster.sh start`` wrote (``.pg-cluster/env``)."""
+    env = {k: os.environ[k] for k in ("ZLGIS_TEST_PG_URL", "PGPASSFILE") if k in os.environ}
+    state = Path(os.environ.get("ZLGIS_PG_STATE", ROOT / ".pg-cluster")) / "env"
+    if "ZLGIS_TEST_PG_URL" not in env and state.is_file():
+        for line in state.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key in ("ZLGIS_TEST_PG_URL", "PGPASSFILE"):
+                env.setdefault(key, value.strip())
+    return env
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """URL of the test PostgreSQL database (PostGIS installed), without a password: libpq
+    finds it in ``PGPASSFILE``, which this fixture exports for subprocesses too.
+
+    The server is the throwaway cluster of ``scripts/pg_cluster.sh start`` (``.ci/run`` starts
+    it). No server fails the test: it never skips.
+    """
+    env = _pg_cluster_env()
+    if "ZLGIS_TEST_PG_URL" not in env:
+        pytest.fail("no PostgreSQL test server: run `bash scripts/pg_cluster.sh start` "
+                    "(or set ZLGIS_TEST_PG_URL); tests that need it must not skip")
+    os.environ.update(env)
+    import psycopg
+
+    try:
+        with psycopg.connect(env["ZLGIS_TEST_PG_URL"], connect_timeout=10) as con:
+            con.execute("SELECT postgis_version()")
+    except psycopg.Error as exc:
+        pytest.fail(f"PostgreSQL test server not reachable at {env['ZLGIS_TEST_PG_URL']}: "
+                    f"{exc} (run `bash scripts/pg_cluster.sh start`)")
+    return env["ZLGIS_TEST_PG_URL"]
+
+
+@pytest.fixture
+def pg_database(pg_url: str):
+    """URL of a fresh, empty database with PostGIS (cloned from ``zlgis_test_template`` when the
+    cluster has it), dropped after the test; superuser as in :func:`pg_url`."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"zt_{uuid.uuid4().hex[:12]}"
+    admin = pg_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        has_template = con.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                   (pg_url.rsplit("/", 1)[1] + "_template",)).fetchone()
+        template = sql.Identifier(pg_url.rsplit("/", 1)[1] + "_template") if has_template \
+            else sql.Identifier("template1")
+        con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                    template))
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    if not has_template:
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    yield url
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _norm(req: str) -> tuple[str, str]:
-    m = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    m = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*)$", req)  # conda: no extras
     assert m, req
     return m.group(1).lower().replace("_", "-"), re.sub(r"\s+", "", m.group(2))
 
