@@ -53,17 +53,21 @@ def synthetic_city(n_buildings: int, seed: int = 2022) -> dict[str, gpd.GeoDataF
         w = widths[c]
         x = x0 + i * spacing
         red_geoms.append(shapely.box(x - w / 2, y0 - 20, x + w / 2, y0 + nb * spacing + 20))
-        red_cls.append(c); red_w.append(w)
+        red_cls.append(c)
+        red_w.append(w)
         y = y0 + i * spacing
         c2 = classes[(i + 1) % 4]
         w2 = widths[c2]
         red_geoms.append(shapely.box(x0 - 20, y - w2 / 2, x0 + nb * spacing + 20, y + w2 / 2))
-        red_cls.append(c2); red_w.append(w2)
+        red_cls.append(c2)
+        red_w.append(w2)
     # a few curved roads (buffered sine curves)
     for k in range(max(1, nb // 20)):
         t = np.linspace(0, nb * spacing, 400)
         line = shapely.linestrings(x0 + t, y0 + spacing * (20 * k + 10.5) + 25 * np.sin(t / 90))
-        red_geoms.append(shapely.buffer(line, 6.0, quad_segs=8)); red_cls.append("巷道"); red_w.append(12.0)
+        red_geoms.append(shapely.buffer(line, 6.0, quad_segs=8))
+        red_cls.append("巷道")
+        red_w.append(12.0)
     red = gpd.GeoDataFrame({"line_id": [f"R{i:05d}" for i in range(len(red_geoms))],
                             "road_class": red_cls, "width": red_w,
                             "road_name": [f"道路{i}" for i in range(len(red_geoms))]},
@@ -198,7 +202,7 @@ def baseline(layers: dict[str, gpd.GeoDataFrame], cfg: dict[str, Any]) -> pd.Dat
     req = cl.required_setbacks(sj["road_class"].to_numpy(), sj["_h"].to_numpy(), cfg)
     dist = sj.geometry.distance(red.geometry.iloc[sj["index_right"].to_numpy()], align=False)
     keep = (dist.to_numpy() < req - tol_d)
-    keep &= [(b, l) not in enc_keys for b, l in zip(sj["building_id"], sj["line_id"])]
+    keep &= [(b, ln) not in enc_keys for b, ln in zip(sj["building_id"], sj["line_id"])]
     rows.append(pd.DataFrame({"rule": "red_line_setback", "feature_id": sj["building_id"][keep],
                               "related_id": sj["line_id"][keep],
                               "measure": (req - dist.to_numpy())[keep]}))

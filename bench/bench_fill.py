@@ -46,8 +46,8 @@ def _skimage(dem: np.ndarray) -> np.ndarray:
 
 def _pysheds(dem: np.ndarray) -> np.ndarray:
     from affine import Affine
-    from pysheds.sview import Raster, ViewFinder
     from pysheds.sgrid import sGrid
+    from pysheds.sview import Raster, ViewFinder
 
     vf = ViewFinder(affine=Affine(10.0, 0, 0, 0, -10.0, 10.0 * dem.shape[0]), shape=dem.shape,
                     nodata=np.float64(-99999.0))

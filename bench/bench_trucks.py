@@ -39,8 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import big_demo_city  # noqa: E402
 
 from zlgis.analysis.timewindows import parse_windows, to_epoch_seconds  # noqa: E402
-from zlgis.analysis.trucks import (pings_in_zones, pings_on_restricted_roads,  # noqa: E402
-                                   vehicle_class_matches, zone_schedules)
+from zlgis.analysis.trucks import (  # noqa: E402
+    pings_in_zones,
+    pings_on_restricted_roads,
+    vehicle_class_matches,
+    zone_schedules,
+)
 from zlgis.crs import WORKING_CRS  # noqa: E402
 
 VTYPES = np.array(["重型货车", "中型货车", "轻型货车", "渣土车", "重型半挂牵引车"], dtype=object)

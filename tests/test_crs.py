@@ -8,9 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zlgis.crs import (bd09_to_wgs84, candidate_crs, check_declared_crs, crs_label,
-                       gcj02_to_wgs84, infer_crs, is_geographic, out_of_china, recognise_crs,
-                       swapped_lat_lon, wgs84_to_bd09, wgs84_to_gcj02)
+from zlgis.crs import (
+    bd09_to_wgs84,
+    candidate_crs,
+    check_declared_crs,
+    crs_label,
+    gcj02_to_wgs84,
+    infer_crs,
+    is_geographic,
+    out_of_china,
+    recognise_crs,
+    swapped_lat_lon,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 from zlgis.errors import CRSError
 
 # published WGS84 -> GCJ-02 pairs (lat, lng) from ../shared/reference/libraries.md
@@ -165,8 +176,9 @@ def test_candidate_table_matches_epsg_names() -> None:
 # --- the working CRS guard (issue 12) ----------------------------------------------------------
 
 def _catalog_with_crs(tmp_path, helsinki_catalog, crs):
-    from zlgis._yaml import safe_load
     import yaml
+
+    from zlgis._yaml import safe_load
 
     raw = safe_load(helsinki_catalog.read_text(encoding="utf-8"))
     raw["working_crs"] = crs

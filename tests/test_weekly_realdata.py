@@ -11,11 +11,10 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
+from conftest import ROOT
 
 from zlgis.catalog import Catalog
 from zlgis.validate import city_boundary
-
-from conftest import ROOT
 
 
 def _weekly(catalog, out):

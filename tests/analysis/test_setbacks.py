@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _line_fixtures import CRS, STREET, X0, Y0, B, buildings, by_key, measures, red_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
@@ -16,8 +17,6 @@ from zlgis.analysis import setbacks as sb
 from zlgis.analysis.controllines import load_rules
 from zlgis.errors import CRSError, InputError
 from zlgis.findings import FINDING_COLUMNS
-
-from _line_fixtures import CRS, X0, Y0, B, STREET, buildings, by_key, measures, red_lines
 
 
 # ---- red-line encroachment ------------------------------------------------------------------

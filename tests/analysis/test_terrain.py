@@ -12,9 +12,15 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from skimage.morphology import reconstruction
 
-from zlgis.analysis.terrain import (DEM, analyse_depressions, fill_depressions,
-                                    fill_depressions_tiled, label_depressions, ponding_depth,
-                                    read_dem)
+from zlgis.analysis.terrain import (
+    DEM,
+    analyse_depressions,
+    fill_depressions,
+    fill_depressions_tiled,
+    label_depressions,
+    ponding_depth,
+    read_dem,
+)
 from zlgis.errors import CRSError, InputError, UnreadableInputError
 
 

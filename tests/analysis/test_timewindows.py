@@ -10,10 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zlgis.analysis.timewindows import (MINUTES_PER_WEEK, HolidayCalendar, TimeWindow,
-                                        WeeklySchedule, local_date,
-                                        local_iso, minute_of_week, parse_windows,
-                                        to_epoch_seconds)
+from zlgis.analysis.timewindows import (
+    MINUTES_PER_WEEK,
+    HolidayCalendar,
+    TimeWindow,
+    WeeklySchedule,
+    local_date,
+    local_iso,
+    minute_of_week,
+    parse_windows,
+    to_epoch_seconds,
+)
 from zlgis.errors import InputError
 
 MONDAY = "2022-08-01"  # a Monday

@@ -18,9 +18,14 @@ from shapely.geometry import LineString, Point
 
 from zlgis.analysis import get_check
 from zlgis.analysis.terrain import DEM, analyse_depressions
-from zlgis.analysis.waterlogging import (analyse_waterlogging, built_up_area_km2,
-                                         match_recorded_points, rain_scenario, roads_at_risk,
-                                         run_check)
+from zlgis.analysis.waterlogging import (
+    analyse_waterlogging,
+    built_up_area_km2,
+    match_recorded_points,
+    rain_scenario,
+    roads_at_risk,
+    run_check,
+)
 from zlgis.cli import main
 from zlgis.config import CONFIG_DIR, _read
 from zlgis.findings import FINDING_COLUMNS

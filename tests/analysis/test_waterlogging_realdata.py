@@ -49,8 +49,6 @@ def test_dem_is_processed_over_boundary_plus_buffer_only(swellendam, realdata):
 
 
 def test_coarse_dem_thresholds_and_survey_cap(swellendam, monkeypatch):
-    import geopandas as gpd
-
     cat, dem, boundary = swellendam
     res = analyse_waterlogging(dem, boundary=boundary)
     rep = res.depressions

@@ -9,12 +9,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import yaml
+from _river_town import X0, Y0, river_town_streets  # noqa: E402
 from shapely.geometry import Point, box
 
 from zlgis.catalog import Catalog
 from zlgis.cli import main
 
-from _river_town import X0, Y0, river_town_streets  # noqa: E402
 CRS = "EPSG:4550"
 LAYERS = ("roads", "buildings", "residential_compounds", "grids", "toilets",
           "transfer_stations", "parks")

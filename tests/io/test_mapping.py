@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
-import yaml
 
 from zlgis.catalog import Catalog
 from zlgis.cli import main
-from zlgis.errors import CatalogError
 from zlgis.validate import read_layer
 
 SWELLENDAM_ROADS = """

@@ -12,8 +12,13 @@ import pytest
 import shapely
 
 from zlgis.errors import UnreadableInputError
-from zlgis.io.readers import (count_features, detect_dbf_encoding, find_xy_columns,
-                              list_source_layers, read_source)
+from zlgis.io.readers import (
+    count_features,
+    detect_dbf_encoding,
+    find_xy_columns,
+    list_source_layers,
+    read_source,
+)
 
 X0, Y0 = 480_601.0, 5_319_572.0
 NAMES = ["中央路公厕", "河西街道办事处", "雅鲁河湿地公园"]

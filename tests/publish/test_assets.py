@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from zlgis.errors import ConfigError
-from zlgis.publish.assets import (ASSET_PACKAGES, ASSETS, VENDOR_DIR, css_links, external_links,
-                                  js_links, localize_html, vendor_ready)
+from zlgis.publish.assets import (
+    ASSET_PACKAGES,
+    ASSETS,
+    VENDOR_DIR,
+    css_links,
+    external_links,
+    js_links,
+    localize_html,
+    vendor_ready,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "setup_assets.sh"

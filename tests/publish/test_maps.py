@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 
+import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
 import folium
 import geopandas as gpd
 import numpy as np
@@ -18,11 +19,15 @@ from zlgis.crs import wgs84_to_gcj02
 from zlgis.errors import ConfigError
 from zlgis.publish import assets as assets_mod
 from zlgis.publish.assets import external_links
-from zlgis.publish.maps import (build_map, default_basemap, hotline_counts, map_layer_ids,
-                                public_fields, save_map)
+from zlgis.publish.maps import (
+    build_map,
+    default_basemap,
+    hotline_counts,
+    map_layer_ids,
+    public_fields,
+    save_map,
+)
 
-
-import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
 CRS, SECRETS, X0, Y0 = _fx.CRS, _fx.SECRETS, _fx.X0, _fx.Y0
 small_findings, small_layers = _fx.small_findings, _fx.small_layers
 

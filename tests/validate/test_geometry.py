@@ -8,8 +8,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zlgis.validate.geometry import (check_geometries, closed_lines_to_polygons, reason_zh,
-                                     wkb_convex_valid)
+from zlgis.validate.geometry import (
+    check_geometries,
+    closed_lines_to_polygons,
+    reason_zh,
+    wkb_convex_valid,
+)
 
 
 def codes(res) -> dict[str, list[int]]:

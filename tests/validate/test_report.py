@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from zlgis.validate.report import (ISSUE_COLUMNS, concat_issues, empty_issues, format_issues,
-                                   make_issues, summarize_issues, write_issues)
+from zlgis.validate.report import (
+    ISSUE_COLUMNS,
+    concat_issues,
+    empty_issues,
+    format_issues,
+    make_issues,
+    summarize_issues,
+    write_issues,
+)
 
 
 def sample() -> pd.DataFrame:

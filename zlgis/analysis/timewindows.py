@@ -36,9 +36,9 @@ Examples
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-import datetime as _dt
 from dataclasses import dataclass, replace
 from typing import Any
 

@@ -94,10 +94,8 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
     """
     from ..analysis.derived import derive_layers, derived_ids, source_ids
     from ..errors import LayerError
-    from ..validate import read_layer
-
     from ..findings import set_run_crs
-    from ..validate import city_boundary
+    from ..validate import city_boundary, read_layer
 
     city_boundary(catalog)  # a working CRS that does not cover the city: CRSError, exit 2
     set_run_crs(catalog.working_crs)  # this command's findings are in the catalog's CRS

@@ -14,8 +14,8 @@ import sys
 import time
 from typing import Any
 
-from . import add_common_options, output_dir
 from ..errors import InputError, UnreadableInputError
+from . import add_common_options, output_dir
 
 __all__ = ["register", "run"]
 

@@ -437,7 +437,10 @@ def init_from_osm(pbf: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
                 if c != "geometry" and frame[c].dtype == object:
                     frame[c] = frame[c].astype("string")
             frame.to_file(tmp, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
-    rel = (lambda p: os.path.relpath(Path(p).resolve(), out.resolve()))
+
+    def rel(p: str | os.PathLike[str]) -> str:
+        return os.path.relpath(Path(p).resolve(), out.resolve())
+
     raw = _catalog(city=city, working=working, rel_gpkg=GPKG_NAME,
                    boundary=rel(boundary) if boundary else None, dem=[rel(d) for d in dem],
                    cfg=cfg, found=found)

@@ -31,6 +31,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pyproj  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -38,8 +39,6 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 
 from ..catalog import Catalog  # noqa: E402
 from ..config import load_config  # noqa: E402
-import pyproj  # noqa: E402
-
 from ..errors import ConfigError  # noqa: E402
 from ..findings import SEVERITY_LABELS  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402

@@ -14,18 +14,26 @@ from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
-from geopandas.array import GeometryArray
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from geopandas.array import GeometryArray
 
 from ..catalog import LayerSpec
-from ..crs import (OBFUSCATED, check_declared_crs, crs_label, infer_crs, is_geographic,
-                   recognise_crs, swapped_lat_lon, to_wgs84)
+from ..crs import (
+    OBFUSCATED,
+    check_declared_crs,
+    crs_label,
+    infer_crs,
+    is_geographic,
+    recognise_crs,
+    swapped_lat_lon,
+    to_wgs84,
+)
 from ..errors import CRSError
-from .attributes import ROW_REF, arrow_duplicated_first, check_attributes
 from ._pool import POOL, THREAD_MIN_ROWS
+from .attributes import ROW_REF, arrow_duplicated_first, check_attributes
 from .geometry import check_geometries, wkb_convex_valid
 from .report import concat_issues, empty_issues, make_issues
 

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
 __all__ = [
     "ISSUE_COLUMNS",
     "ACTIONS",
