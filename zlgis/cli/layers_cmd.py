@@ -166,92 +166,106 @@ def _debug(args: argparse.Namespace) -> None:
         traceback.print_exc()
 
 
+def _validate_paths(args: argparse.Namespace, catalog: Catalog | None, progress: Progress,
+                    summaries: list[dict[str, Any]], frames: list, errors: list[str]) -> None:
+    """Validate the files named on the command line (rasters are only described)."""
+    from ..validate import read_file
+
+    for t in args.targets:
+        path = Path(t)
+        try:
+            if path.suffix.lower() in _RASTER_SUFFIXES:
+                summaries.append(_raster_summary(path, path.stem))
+                continue
+            for res in read_file(path, layer=args.layer, kind=args.kind, crs=args.crs,
+                                 catalog=catalog, progress=progress,
+                                 encoding=args.encoding):
+                summaries.append(_layer_summary(res, res.title))
+                frames.append(res.issues)
+        except ZlgisError as exc:
+            _debug(args)
+            errors.append(str(exc))
+            summaries.append({"layer": args.layer or path.stem, "path": str(path),
+                              "status": "error", "error": str(exc)})
+
+
+def _validate_catalog(args: argparse.Namespace, catalog: Catalog, progress: Progress,
+                      summaries: list[dict[str, Any]], frames: list, errors: list[str]) -> None:
+    """Validate the catalog's layers (all, or the ids named); derived layers are skipped."""
+    from ..validate import read_layer
+
+    ids = list(args.targets) or list(catalog.layers)
+    for lid in ids:
+        catalog[lid]  # unknown layer id: CatalogError (exit 2) before any work
+    for lid in ids:
+        spec = catalog[lid]
+        if spec.derived:
+            continue  # computed from its source layer, which is validated
+        try:
+            if spec.kind == "raster":
+                if spec.path is None:
+                    raise UnreadableInputError("图层目录没有给出文件路径", layer=lid)
+                summaries.append(_raster_summary(spec.path, lid, spec.title))
+                continue
+            res = read_layer(catalog, lid, crs=args.crs, progress=progress)
+            summaries.append(_layer_summary(res, spec.title))
+            frames.append(res.issues)
+        except ZlgisError as exc:
+            _debug(args)
+            errors.append(str(exc))
+            summaries.append({"layer": lid, "title": spec.title,
+                              "path": str(spec.path) if spec.path else None,
+                              "status": "error", "error": str(exc)})
+
+
+def _summary_line(s: dict[str, Any]) -> str:
+    """One Chinese line on a validated layer (rows read, loaded, rejected, repaired)."""
+    name = f"{s['layer']}（{s['title']}）" if s.get("title") else str(s["layer"])
+    if s.get("raster"):
+        return f"{name}：栅格 {s['raster']}，坐标系 {s['source_crs'] or '未声明'}"
+    parts = [f"读入 {s['rows_in']} 行", f"载入 {s['rows_loaded']} 行"]
+    if s["rows_rejected"]:
+        parts.append(f"剔除 {s['rows_rejected']} 行")
+    if s["repaired"]:
+        parts.append(f"修复 {s['repaired']} 处")
+    if s["warnings"]:
+        parts.append(f"警告 {s['warnings']} 条")
+    return f"{name}：{'，'.join(parts)}"
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate catalog layers or one file; print the report; return 0, 1 or 2."""
-    from ..validate import read_file, read_layer
     from ..validate.report import concat_issues, format_issues, issues_records, write_issues
 
-    quiet = getattr(args, "quiet", False)
-    as_json = getattr(args, "json", False)
-    progress = Progress(quiet=quiet)
+    progress = Progress(quiet=getattr(args, "quiet", False))
     targets = list(args.targets)
-    path_mode = bool(targets) and any(_looks_like_path(t) for t in targets)
     summaries: list[dict[str, Any]] = []
-    frames = []
+    frames: list = []
     errors: list[str] = []
     catalog: Catalog | None = None
-
-    if path_mode:
+    if targets and any(_looks_like_path(t) for t in targets):
         if args.catalog:
             catalog = Catalog.load(args.catalog)
-        for t in targets:
-            path = Path(t)
-            try:
-                if path.suffix.lower() in _RASTER_SUFFIXES:
-                    summaries.append(_raster_summary(path, path.stem))
-                    continue
-                for res in read_file(path, layer=args.layer, kind=args.kind, crs=args.crs,
-                                     catalog=catalog, progress=progress,
-                                     encoding=args.encoding):
-                    summaries.append(_layer_summary(res, res.title))
-                    frames.append(res.issues)
-            except ZlgisError as exc:
-                _debug(args)
-                errors.append(str(exc))
-                summaries.append({"layer": args.layer or path.stem, "path": str(path),
-                                  "status": "error", "error": str(exc)})
+        _validate_paths(args, catalog, progress, summaries, frames, errors)
     else:
         if args.layer or args.kind or args.encoding:
             raise CatalogError("--layer、--kind 和 --encoding 只用于检查单个文件（zlgis validate PATH ...）"
                                "；图层目录中的图层请在 source 中写 encoding")
         catalog = Catalog.load(args.catalog)
-        ids = targets or list(catalog.layers)
-        for lid in ids:
-            catalog[lid]  # unknown layer id: CatalogError (exit 2) before any work
-        for lid in ids:
-            spec = catalog[lid]
-            if spec.derived:
-                continue  # computed from its source layer, which is validated
-            try:
-                if spec.kind == "raster":
-                    if spec.path is None:
-                        raise UnreadableInputError("图层目录没有给出文件路径", layer=lid)
-                    summaries.append(_raster_summary(spec.path, lid, spec.title))
-                    continue
-                res = read_layer(catalog, lid, crs=args.crs, progress=progress)
-                summaries.append(_layer_summary(res, spec.title))
-                frames.append(res.issues)
-            except ZlgisError as exc:
-                _debug(args)
-                errors.append(str(exc))
-                summaries.append({"layer": lid, "title": spec.title,
-                                  "path": str(spec.path) if spec.path else None,
-                                  "status": "error", "error": str(exc)})
+        _validate_catalog(args, catalog, progress, summaries, frames, errors)
 
     issues = concat_issues(frames)
     code = 2 if errors else (1 if len(issues) else 0)
     if args.report:
         write_issues(issues, args.report)
-    if as_json:
+    if getattr(args, "json", False):
         print(json.dumps({"catalog": str(catalog.path) if catalog else None,
                           "layers": summaries, "issues": issues_records(issues),
                           "errors": errors, "exit_code": code}, ensure_ascii=False, indent=1))
     else:
         for s in summaries:
-            if s["status"] == "error":
-                continue
-            name = f"{s['layer']}（{s['title']}）" if s.get("title") else str(s["layer"])
-            if s.get("raster"):
-                print(f"{name}：栅格 {s['raster']}，坐标系 {s['source_crs'] or '未声明'}")
-                continue
-            parts = [f"读入 {s['rows_in']} 行", f"载入 {s['rows_loaded']} 行"]
-            if s["rows_rejected"]:
-                parts.append(f"剔除 {s['rows_rejected']} 行")
-            if s["repaired"]:
-                parts.append(f"修复 {s['repaired']} 处")
-            if s["warnings"]:
-                parts.append(f"警告 {s['warnings']} 条")
-            print(f"{name}：{'，'.join(parts)}")
+            if s["status"] != "error":
+                print(_summary_line(s))
         for line in format_issues(issues, limit=args.limit or None):
             print(line)
         if code == 0:
