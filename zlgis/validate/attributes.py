@@ -112,63 +112,78 @@ def coerce_series(s: pd.Series, ftype: str) -> tuple[pd.Series, np.ndarray]:
     return _coerce(s, ftype, _blank(s))
 
 
+def _coerce_text(s: pd.Series, blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    out = _as_text(s)
+    if s.dtype == object:
+        out = out.str.strip()
+    if blank.any():
+        out = out.where(~blank)
+    return out, np.zeros(len(s), bool)
+
+
+def _coerce_number(s: pd.Series, ftype: str, blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    nobad = np.zeros(len(s), bool)
+    if ftype == "int" and s.dtype == "int64":
+        return s, nobad  # already integers, no missing values possible
+    if ftype == "float" and s.dtype == "float64" and np.isfinite(
+            s.to_numpy()[~np.isnan(s.to_numpy())]).all():
+        return s, nobad
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        txt = _as_text(s).str.strip().str.replace(",", "", regex=False)
+        num = pd.to_numeric(txt, errors="coerce").astype("float64")
+    num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))
+    bad = ~blank & num.isna().to_numpy()
+    if ftype == "int":
+        frac = num.notna().to_numpy() & (num.to_numpy(dtype=float, na_value=0) % 1 != 0)
+        bad |= frac
+        num[frac] = np.nan
+        if num.isna().any():
+            return num.astype("Int64"), bad
+        return num.astype("int64"), bad
+    return num, bad
+
+
+def _coerce_bool(s: pd.Series, blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s, np.zeros(len(s), bool)
+    txt = _as_text(s).str.strip().str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[txt.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = True
+    out[txt.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)] = False
+    bad = ~blank & out.isna().to_numpy()
+    return (out.astype(bool) if not out.isna().any() else out), bad
+
+
+def _coerce_datetime(s: pd.Series, ftype: str,
+                     blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+    else:
+        txt = _as_text(s).str.strip()
+        txt = txt.str.replace(r"(\d+)年(\d+)月(\d+)日?", r"\1-\2-\3", regex=True)
+        txt = txt.str.replace(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})", r"\1-\2-\3", regex=True)
+        out = pd.to_datetime(txt, errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    out = out.astype("datetime64[ns]")
+    if ftype == "date":
+        out = out.dt.normalize()
+    bad = ~blank & out.isna().to_numpy()
+    return out, bad
+
+
 def _coerce(s: pd.Series, ftype: str, blank: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     """:func:`coerce_series` with the blank mask of ``s`` already computed."""
     if ftype == "str":
-        out = _as_text(s)
-        if s.dtype == object:
-            out = out.str.strip()
-        if blank.any():
-            out = out.where(~blank)
-        return out, np.zeros(len(s), bool)
+        return _coerce_text(s, blank)
     if ftype in ("int", "float"):
-        nobad = np.zeros(len(s), bool)
-        if ftype == "int" and s.dtype == "int64":
-            return s, nobad  # already integers, no missing values possible
-        if ftype == "float" and s.dtype == "float64" and np.isfinite(
-                s.to_numpy()[~np.isnan(s.to_numpy())]).all():
-            return s, nobad
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            num = s.astype("float64")
-        else:
-            txt = _as_text(s).str.strip().str.replace(",", "", regex=False)
-            num = pd.to_numeric(txt, errors="coerce").astype("float64")
-        num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))
-        bad = ~blank & num.isna().to_numpy()
-        if ftype == "int":
-            frac = num.notna().to_numpy() & (num.to_numpy(dtype=float, na_value=0) % 1 != 0)
-            bad |= frac
-            num[frac] = np.nan
-            if num.isna().any():
-                return num.astype("Int64"), bad
-            return num.astype("int64"), bad
-        return num, bad
+        return _coerce_number(s, ftype, blank)
     if ftype == "bool":
-        if pd.api.types.is_bool_dtype(s.dtype):
-            return s, np.zeros(len(s), bool)
-        txt = _as_text(s).str.strip().str.lower()
-        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        out[txt.isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)] = True
-        out[txt.isin(FALSE_WORDS).fillna(False).to_numpy(dtype=bool)] = False
-        bad = ~blank & out.isna().to_numpy()
-        return (out.astype(bool) if not out.isna().any() else out), bad
+        return _coerce_bool(s, blank)
     if ftype in ("date", "datetime"):
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out = s
-            if getattr(out.dt, "tz", None) is not None:
-                out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-        else:
-            txt = _as_text(s).str.strip()
-            txt = txt.str.replace(r"(\d+)年(\d+)月(\d+)日?", r"\1-\2-\3", regex=True)
-            txt = txt.str.replace(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})", r"\1-\2-\3", regex=True)
-            out = pd.to_datetime(txt, errors="coerce", format="mixed")
-            if getattr(out.dt, "tz", None) is not None:
-                out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-        out = out.astype("datetime64[ns]")
-        if ftype == "date":
-            out = out.dt.normalize()
-        bad = ~blank & out.isna().to_numpy()
-        return out, bad
+        return _coerce_datetime(s, ftype, blank)
     raise ValueError(f"unknown field type {ftype}")
 
 
