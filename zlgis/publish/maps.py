@@ -71,8 +71,8 @@ from ..config import department_name, load_config
 from ..crs import wgs84_to_gcj02
 from ..errors import ConfigError
 from ..findings import FINDING_LABELS, SEVERITY_LABELS
-from ..rules import find_rule
 from ..io.atomic import atomic_path
+from ..rules import find_rule
 from . import assets as _assets
 from .colors import best_text_color
 from .escape import PERSONAL_FIELD, display_value, escape_html, js_json, safe_url
@@ -704,139 +704,184 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=False,
                    prefer_canvas=False, maxZoom=19)
     b = _Builder(catalog, profile, basemap, m.get_name())
-    cfg = b.cfg
     names = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
     m.default_js = _assets.js_links(names)      # instance lists: never the shared class lists
     m.default_css = _assets.css_links(names)
     root = m.get_root()
     root.header.add_child(Element(_CSS), name="zlgis_css")
     root.header.add_child(Element(_JS), name="zlgis_js")
-    review = _add_basemap(m, basemap, cfg)
+    review = _add_basemap(m, basemap, b.cfg)
+    osm_data = _add_catalog_layers(m, b, layers)
+    _add_labels(m, b)
+    if service_areas:
+        _add_service_radii(m, b, layers, extra)
+    for key, gdf in extra.items():
+        if gdf is not None and len(gdf):
+            _add_extra(m, b, key, gdf)
+    if findings is not None and len(findings):
+        _add_findings(m, b, findings)
+    _add_controls(m, b)
+    heading = escape_html(title or _default_title(profile, catalog.city))
+    root.title = heading
+    _add_boxes(m, b, heading, review)
+    if osm_data and basemap != "osm":
+        _Script(f"{m.get_name()}.attributionControl.addAttribution("
+                f"{js_json(escape_html(b.cfg['osm_attribution']))});").add_to(m)
+    if b.bounds:
+        _fit_view(m, b)
+    m.zlgis_profile = profile  # type: ignore[attr-defined]
+    m.zlgis_basemap = basemap  # type: ignore[attr-defined]
+    return m
 
-    # --- catalog layers -----------------------------------------------------------------------
-    allowed = set(cfg["public"]["layers"]) if b.public else None
-    search_cfg: dict[str, str] = cfg.get("search", {})
+
+
+def _public_layers(b: _Builder) -> set[str] | None:
+    """Catalog layers the public map may draw (None: the internal map draws all)."""
+    return set(b.cfg["public"]["layers"]) if b.public else None
+
+
+def _add_catalog_layers(m: folium.Map, b: _Builder,
+                        layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
+    """Draw the catalog layers the profile allows; True when one of them comes from OSM."""
+    allowed = _public_layers(b)
     osm_data = False
     for lid, gdf in layers.items():
         if gdf is None or lid == "grids" and b.public:
             continue
-        spec = catalog.layers.get(lid)
+        spec = b.catalog.layers.get(lid)
         if spec is None or spec.kind == "raster":
             log.warning("layer %s is not in the catalog: not drawn", lid)
             continue
         if lid == "hotline_cases":
             _add_hotline(m, b, gdf, layers.get("grids"), spec)
             continue
-        if b.public and lid not in allowed:
+        if allowed is not None and lid not in allowed:
             continue
         osm_data |= _osm_derived(spec)
-        if b.public and lid in cfg["public"].get("index_only", []):
-            _index_only(b, lid, gdf, spec, cfg)
+        if b.public and lid in b.cfg["public"].get("index_only", []):
+            _index_only(b, lid, gdf, spec, b.cfg)
             continue
-        # internal popups: the catalog's fields under their Chinese titles; a source's other
-        # columns (OSM tags, GIS housekeeping) only for a layer whose catalog names no field
-        fields = (public_fields(spec) if b.public else
-                  [f for f in spec.fields if f in gdf.columns]
-                  or [c for c in gdf.columns if c != gdf.geometry.name
-                      and not str(c).startswith("_")])
-        fields = [f for f in fields if f in gdf.columns]
-        tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
-        hidden = cfg.get("hidden_by_default", {}).get(b.profile, ["roads"])
-        fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid not in hidden)
-        classes = None
-        if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
-            classes = _ponding_classes(gdf["max_depth_cm"], point=True)
-        kind = _geom_kind(gdf)
-        cluster = kind == "point" and len(gdf) > int(cfg["cluster_min_points"])
-        zmin = b.min_zoom(lid)
-        n = b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip,
-                    cluster=cluster, min_zoom=zmin)
-        if not n:
+        _add_catalog_layer(m, b, lid, gdf, spec)
+    return osm_data
+
+
+def _popup_fields(b: _Builder, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
+    """Fields shown in a catalog layer's popups.
+
+    Public: the catalog's public fields. Internal: the catalog's fields under their Chinese
+    titles; a source's other columns (OSM tags, GIS housekeeping) only for a layer whose
+    catalog names no field.
+    """
+    fields = (public_fields(spec) if b.public else
+              [f for f in spec.fields if f in gdf.columns]
+              or [c for c in gdf.columns if c != gdf.geometry.name
+                  and not str(c).startswith("_")])
+    return [f for f in fields if f in gdf.columns]
+
+
+def _ponding_legend(b: _Builder, key: str, prefix: str = "", *, point: bool = False) -> None:
+    for _, color, label in PONDING_CLASSES:
+        b.add_legend(key, f"{prefix}{label}", point=point, color=color)
+
+
+def _add_catalog_layer(m: folium.Map, b: _Builder, lid: str, gdf: gpd.GeoDataFrame,
+                       spec: LayerSpec) -> None:
+    """One catalog layer: its features, legend entry, search entries and labels."""
+    cfg = b.cfg
+    fields = _popup_fields(b, gdf, spec)
+    tip = "name" if "name" in fields else (spec.id_field if spec.id_field in fields else None)
+    hidden = cfg.get("hidden_by_default", {}).get(b.profile, ["roads"])
+    fg = folium.FeatureGroup(name=escape_html(spec.title), show=lid not in hidden)
+    classes = None
+    if lid == "waterlogging_points" and "max_depth_cm" in gdf.columns:
+        classes = _ponding_classes(gdf["max_depth_cm"], point=True)
+    kind = _geom_kind(gdf)
+    cluster = kind == "point" and len(gdf) > int(cfg["cluster_min_points"])
+    zmin = b.min_zoom(lid)
+    if not b.layer(fg, lid, spec.title, gdf, fields, spec, classes=classes, tip=tip,
+                   cluster=cluster, min_zoom=zmin):
+        return
+    fg.add_to(m)
+    if classes is not None:
+        _ponding_legend(b, lid, f"{spec.title}：", point=True)
+    else:
+        b.add_legend(lid, spec.title, point=kind == "point", min_zoom=zmin)
+    sf = cfg.get("search", {}).get(lid)
+    if sf and sf in fields:
+        b.add_search(lid, gdf, sf, spec.title)
+    lf = (cfg.get("labels") or {}).get("layers", {}).get(lid)
+    if lf and lf in fields:
+        b.add_labels(lid, gdf, lf)
+
+
+def _add_service_radii(m: folium.Map, b: _Builder, layers: Mapping[str, gpd.GeoDataFrame],
+                       extra: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Indicative straight-line service radii around toilets and transfer stations (when
+    ``extra`` holds no computed service areas for them)."""
+    allowed = _public_layers(b)
+    have = {k for k in extra if "service" in k}
+    for lid, ekey in (("toilets", "toilet_service_areas"),
+                      ("transfer_stations", "transfer_service_areas")):
+        gdf = layers.get(lid)
+        if gdf is None or not len(gdf) or ekey in have or (allowed is not None
+                                                          and lid not in allowed):
             continue
+        radius = float(b.cfg["service_radius_m"][lid]["value"])
+        circles = gdf.geometry.buffer(radius, 16).union_all()
+        sa = gpd.GeoDataFrame(geometry=gpd.GeoSeries([circles], crs=gdf.crs)).explode(
+            ignore_index=True)
+        label = f"{b.catalog[lid].title}服务范围（{radius:g}米示意）"
+        fg = folium.FeatureGroup(name=escape_html(label), show=False)
+        if b.layer(fg, f"{lid}_service", label, sa, [], None, style_key="service_area"):
+            fg.add_to(m)
+            b.add_legend("service_area", label)
+
+
+def _add_extra(m: folium.Map, b: _Builder, key: str, gdf: gpd.GeoDataFrame) -> None:
+    """One analysis layer (titles, style and public fields from ``publish.yaml`` ``extras``)."""
+    ecfg = b.cfg.get("extras", {}).get(key, {})
+    etitle = str(ecfg.get("title", key))
+    style_key = str(ecfg.get("style", key))
+    if b.public:
+        fields = [f for f in ecfg.get("public", []) if f in gdf.columns
+                  and not _PERSONAL.search(f)]
+    else:
+        fields = [c for c in gdf.columns if c != gdf.geometry.name]
+    classes = None
+    if style_key == "ponding":
+        depth = _depth_cm(gdf)
+        if depth is not None:
+            classes = _ponding_classes(depth, point=_geom_kind(gdf) == "point")
+    fg = folium.FeatureGroup(name=escape_html(etitle), show=True)
+    if b.layer(fg, key, etitle, gdf, fields, None, style_key=style_key, classes=classes,
+               labels=[[f, EXTRA_LABELS.get(f, FINDING_LABELS.get(f, f))] for f in fields]):
         fg.add_to(m)
         if classes is not None:
-            for _, color, label in PONDING_CLASSES:
-                b.add_legend(lid, f"{spec.title}：{label}", point=True, color=color)
+            _ponding_legend(b, style_key)
         else:
-            b.add_legend(lid, spec.title, point=kind == "point", min_zoom=zmin)
-        sf = search_cfg.get(lid)
-        if sf and sf in fields:
-            b.add_search(lid, gdf, sf, spec.title)
-        lf = (cfg.get("labels") or {}).get("layers", {}).get(lid)
-        if lf and lf in fields:
-            b.add_labels(lid, gdf, lf)
-    _add_labels(m, b)
+            b.add_legend(style_key, etitle)
 
-    # --- service areas -------------------------------------------------------------------------
-    if service_areas:
-        have = {k for k in extra if "service" in k}
-        for lid, ekey in (("toilets", "toilet_service_areas"),
-                          ("transfer_stations", "transfer_service_areas")):
-            gdf = layers.get(lid)
-            if gdf is None or not len(gdf) or ekey in have or (b.public and lid not in allowed):
-                continue
-            radius = float(cfg["service_radius_m"][lid]["value"])
-            circles = gdf.geometry.buffer(radius, 16).union_all()
-            sa = gpd.GeoDataFrame(geometry=gpd.GeoSeries([circles], crs=gdf.crs)).explode(
-                ignore_index=True)
-            label = f"{catalog[lid].title}服务范围（{radius:g}米示意）"
-            fg = folium.FeatureGroup(name=escape_html(label), show=False)
-            if b.layer(fg, f"{lid}_service", label, sa, [], None, style_key="service_area"):
-                fg.add_to(m)
-                b.add_legend("service_area", label)
 
-    # --- extra analysis layers -------------------------------------------------------------------
-    for key, gdf in extra.items():
-        if gdf is None or not len(gdf):
-            continue
-        ecfg = cfg.get("extras", {}).get(key, {})
-        etitle = str(ecfg.get("title", key))
-        style_key = str(ecfg.get("style", key))
-        if b.public:
-            fields = [f for f in ecfg.get("public", []) if f in gdf.columns
-                      and not _PERSONAL.search(f)]
-        else:
-            fields = [c for c in gdf.columns if c != gdf.geometry.name]
-        classes = None
-        if style_key == "ponding":
-            depth = _depth_cm(gdf)
-            if depth is not None:
-                classes = _ponding_classes(depth, point=_geom_kind(gdf) == "point")
-        fg = folium.FeatureGroup(name=escape_html(etitle), show=True)
-        if b.layer(fg, key, etitle, gdf, fields, None, style_key=style_key, classes=classes,
-                   labels=[[f, EXTRA_LABELS.get(f, FINDING_LABELS.get(f, f))]
-                           for f in fields]):
-            fg.add_to(m)
-            if classes is not None:
-                for _, color, label in PONDING_CLASSES:
-                    b.add_legend(style_key, label, color=color)
-            else:
-                b.add_legend(style_key, etitle)
+def _plugin(m: folium.Map, control: Any) -> None:
+    """Add a folium plugin control whose scripts the page already links (no CDN links)."""
+    control.default_js, control.default_css = [], []
+    control.add_to(m)
 
-    # --- findings ---------------------------------------------------------------------------------
-    if findings is not None and len(findings):
-        _add_findings(m, b, findings)
 
-    # --- controls -----------------------------------------------------------------------------
+def _add_controls(m: folium.Map, b: _Builder) -> None:
+    """Layer switcher, full screen, measure (internal) or locate (public), scale, search."""
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    fs = folium.plugins.Fullscreen(position="topleft", title="全屏显示", title_cancel="退出全屏",
-                                   force_separate_button=True)
-    fs.default_js, fs.default_css = [], []
-    fs.add_to(m)
-    if profile == "internal":
-        mc = folium.plugins.MeasureControl(position="topleft", primary_length_unit="meters",
-                                           secondary_length_unit="kilometers",
-                                           primary_area_unit="sqmeters",
-                                           secondary_area_unit="hectares", localization="cn")
-        mc.default_js, mc.default_css = [], []
-        mc.add_to(m)
+    _plugin(m, folium.plugins.Fullscreen(position="topleft", title="全屏显示",
+                                         title_cancel="退出全屏", force_separate_button=True))
+    if b.profile == "internal":
+        _plugin(m, folium.plugins.MeasureControl(
+            position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+            primary_area_unit="sqmeters", secondary_area_unit="hectares", localization="cn"))
     else:
-        lc = folium.plugins.LocateControl(position="topleft", strings={
+        _plugin(m, folium.plugins.LocateControl(position="topleft", strings={
             "title": "显示我的位置", "popup": "您在此处附近（误差 {distance} 米）",
             "outsideMapBoundsMsg": "您似乎不在地图范围内"}, flyTo=True, keepCurrentZoomLevel=False,
-            showPopup=False)
-        lc.default_js, lc.default_css = [], []
-        lc.add_to(m)
+            showPopup=False))
     _Script(f"zlgis.map = {m.get_name()};\n"
             f"L.control.scale({{imperial: false, position: 'bottomleft'}}).addTo({m.get_name()});"
             ).add_to(m)
@@ -846,8 +891,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
         m.default_js = m.default_js + _assets.js_links(["markercluster"])
         m.default_css = m.default_css + _assets.css_links(["markercluster"])
 
-    heading = escape_html(title or _default_title(profile, catalog.city))
-    root.title = heading
+
+def _add_boxes(m: folium.Map, b: _Builder, heading: str, review: str | None) -> None:
+    """The title box, the legend (collapsible) and the basemap's review number."""
     _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
              css="zlgis-box").add_to(m)
     if b.legend:
@@ -860,25 +906,20 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     if review:
         _Control(f'<div>{escape_html(review)}</div>', position="bottomleft",
                  css="zlgis-box zlgis-review").add_to(m)
-    if osm_data and basemap != "osm":
-        _Script(f"{m.get_name()}.attributionControl.addAttribution("
-                f"{js_json(escape_html(cfg['osm_attribution']))});").add_to(m)
-    if b.bounds:
-        # the week's findings when there are any, not the mass of the city
-        bb = np.vstack(b.finding_bounds or b.bounds)
-        west, south = bb[:, 0].min(), bb[:, 1].min()
-        east, north = bb[:, 2].max(), bb[:, 3].max()
-        m.location = [float((south + north) / 2), float((west + east) / 2)]
-        # not animated: a link's own view (map_internal.html#<finding_id>) set on page load
-        # must not be undone by the end of an opening zoom animation
-        fit = folium.map.FitBounds([[float(south), float(west)], [float(north), float(east)]],
-                                   max_zoom=int(cfg.get("max_start_zoom", 17)), padding=(20, 20))
-        fit.options["animate"] = False
-        fit.add_to(m)
-    m.zlgis_profile = profile  # type: ignore[attr-defined]
-    m.zlgis_basemap = basemap  # type: ignore[attr-defined]
-    return m
 
+
+def _fit_view(m: folium.Map, b: _Builder) -> None:
+    """Open on the week's findings when there are any, not on the mass of the city."""
+    bb = np.vstack(b.finding_bounds or b.bounds)
+    west, south = bb[:, 0].min(), bb[:, 1].min()
+    east, north = bb[:, 2].max(), bb[:, 3].max()
+    m.location = [float((south + north) / 2), float((west + east) / 2)]
+    # not animated: a link's own view (map_internal.html#<finding_id>) set on page load
+    # must not be undone by the end of an opening zoom animation
+    fit = folium.map.FitBounds([[float(south), float(west)], [float(north), float(east)]],
+                               max_zoom=int(b.cfg.get("max_start_zoom", 17)), padding=(20, 20))
+    fit.options["animate"] = False
+    fit.add_to(m)
 
 def _osm_derived(spec: LayerSpec) -> bool:
     """True when a layer comes from OpenStreetMap (an .osm/.osm.pbf source, or a catalog
