@@ -598,12 +598,31 @@ def test_layers_lists_counts(city: Path, capsys) -> None:
     counts = {r["id"]: r["features"] for r in data["layers"]}
     assert counts["buildings"] == 3 and counts["toilets"] == 1 and counts["boundary"] == 1
     assert {r["id"]: r["status"] for r in data["layers"]}["dem"] == "栅格 4×4"
-    # the small catalog lacks most campaign layers: exit 1 and the text form names them
-    assert rc == 1
+    # the small catalog lacks most campaign layers: optional (exit 0), the text form names
+    # them and the checks they disable
+    assert rc == 0 and data["exit_code"] == 0 and data["problems"] == []
+    assert data["missing_optional"][:2] == ["roads", "red_lines"]
     rc2, text, _ = run(capsys, "layers", "--catalog", str(city / "catalog.yaml"))
-    assert rc2 == 1
-    assert any(line.startswith("图层目录缺少活动所需的图层：roads、red_lines") for line in text.splitlines())
+    assert rc2 == 0
+    assert any(line.startswith("图层目录未包含以下活动图层（可选，缺少时相关检查不运行）：roads、red_lines")
+               for line in text.splitlines())
+    assert "  缺少图层 red_lines（道路红线）：以下检查不能运行：压占红线" in text
     assert "buildings" in text and "3 个要素" in text
+
+
+def test_layers_exit_1_for_real_problems_only(city: Path, capsys) -> None:
+    """A layer the catalog names whose file is missing, or no boundary layer: exit 1."""
+    (city / "toilets.csv").unlink()
+    rc, out, _ = run(capsys, "layers", "--catalog", str(city / "catalog.yaml"), "--json")
+    data = json.loads(out)
+    assert rc == 1 and data["problems"] == ["toilets"]
+    assert data["disables"]["toilets"] == ["toilet_uncovered"]
+    raw = yaml.safe_load((city / "catalog.yaml").read_text(encoding="utf-8"))
+    raw["layers"] = {k: v for k, v in raw["layers"].items() if k != "boundary"}
+    raw["layers"]["toilets"]["source"] = {"path": "buildings.gpkg"}     # exists again
+    (city / "catalog.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    rc, out, _ = run(capsys, "layers", "--catalog", str(city / "catalog.yaml"))
+    assert rc == 1 and "图层目录没有市界图层 boundary：无法检查范围" in out.splitlines()
 
 
 def test_demo_city_validates_clean(demo_catalog, capsys) -> None:
@@ -654,10 +673,19 @@ def test_layers_marks_what_each_missing_layer_disables(realdata, capsys):
     from zlgis.io.examples import example_catalog
 
     cat = str(example_catalog("swellendam"))
-    assert main(["layers", "--catalog", cat]) == 1  # campaign layers missing
+    assert main(["layers", "--catalog", cat]) == 0  # campaign layers missing: optional
     out = capsys.readouterr().out
     assert "  缺少图层 toilets（公共厕所）：以下检查不能运行：公厕盲区" in out.splitlines()
     main(["layers", "--catalog", cat, "--json"])
     data = json.loads(capsys.readouterr().out)
     assert data["disables"]["toilets"] == ["toilet_uncovered"]
     assert "roads" not in data["disables"] and "buildings" not in data["disables"]
+
+
+def test_layers_exit_0_on_the_helsinki_example(helsinki_catalog, capsys):
+    """A real city (zlgis init on the Helsinki extract) lacks campaign layers (no DEM, no truck
+    data): they are listed with the checks they disable, and the exit code is 0."""
+    assert main(["layers", "--catalog", str(helsinki_catalog), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["problems"] == [] and "truck_no_parking_zones" in data["missing_optional"]
+    assert "no_parking_zone" in data["disables"]["truck_no_parking_zones"]

@@ -77,6 +77,26 @@ def test_publish_writes_maps_figure_and_index(city, tmp_path):
     assert re.search(r"生成于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", index)
 
 
+def test_weekly_findings_file_is_read_from_its_findings_layer(city, tmp_path):
+    """The weekly findings_<week>.gpkg holds the ledger first and the week's findings in layer
+    ``findings``: map and print-maps read ``findings``, not the file's first layer."""
+    from zlgis.cli.publish_cmd import read_findings
+
+    f = _fx().small_findings()
+    path = tmp_path / "findings_2022-W35.gpkg"
+    ledger = f.iloc[:1].copy()
+    ledger["title"] = "台账里的旧问题"
+    ledger.to_file(path, layer="ledger")
+    f.to_file(path, layer="findings")
+    got = read_findings(path)
+    assert sorted(got["title"]) == sorted(f["title"]) and "台账里的旧问题" not in set(got["title"])
+    out = tmp_path / "internal.html"
+    assert main(["--quiet", "map", "--catalog", str(city), "--findings", str(path), "--profile",
+                 "internal", "--basemap", "none", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "建筑压占道路红线" in html and "台账里的旧问题" not in html
+
+
 def test_bad_findings_file_is_one_chinese_line(city, tmp_path, capsys):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"not a geopackage")

@@ -193,3 +193,42 @@ def test_gpkg_polygons_same_as_pyogrio(tmp_path: Path, promote: bool) -> None:
     assert shapely.is_valid(want[convex]).all() and convex.sum() > n // 2
     known = ~np.isnan(bounds[:, 0])
     assert np.array_equal(bounds[known], shapely.bounds(want[known]))
+
+
+
+@pytest.mark.parametrize("driver,suffix", [("GPKG", ".gpkg"), ("FlatGeobuf", ".fgb")])
+def test_datetimes_keep_their_instant(tmp_path: Path, driver: str, suffix: str) -> None:
+    """A date-time written with +08:00, with Z, or without an offset (a local time) comes back
+    as the same instant, and the loader's attribute step turns each into the same local time.
+    GDAL's Arrow stream alone read the offset-less GeoPackage value as UTC (8 h late after
+    conversion to local time) and dropped the FlatGeobuf offsets (Z came back 8 h early)."""
+    from zlgis.validate.attributes import coerce_series
+
+    values = [pd.Timestamp("2022-09-01 10:00", tz="Asia/Shanghai"),     # written +08:00
+              pd.Timestamp("2022-09-01 02:00", tz="UTC"),               # written Z
+              pd.Timestamp("2022-09-01 10:00")]                          # a local time
+    for i, v in enumerate(values):      # one file each: a column holds one kind of value
+        p = tmp_path / f"t{i}{suffix}"
+        pyogrio.write_dataframe(gpd.GeoDataFrame(
+            {"t": pd.Series([v, v + pd.Timedelta(hours=14)])},
+            geometry=shapely.points([[X0, Y0]] * 2), crs="EPSG:4550"), p, driver=driver)
+        got = read_source(p).gdf["t"]
+        if v.tzinfo is not None:
+            assert str(got.dt.tz) == "UTC" and got.iloc[0] == v      # the same instant
+        local, bad = coerce_series(got, "datetime")
+        assert not bad.any()
+        assert local.tolist() == [pd.Timestamp("2022-09-01 10:00"),
+                                  pd.Timestamp("2022-09-02 00:00")], (driver, v)
+
+
+def test_parse_datetimes_mixed_column() -> None:
+    """Text as GDAL hands it over: offsets kept, offset-less values local (UTC+8), bad -> NaT."""
+    from zlgis.io.readers import parse_datetimes
+
+    got = parse_datetimes(pd.Series(["2022-09-01T10:00:00+08:00", "2022-09-01T02:00:00Z",
+                                     "2022-09-01T10:00:00", "2022-09-01T10:00:00.500",
+                                     None, "不是时间"]))
+    want = pd.Timestamp("2022-09-01 02:00", tz="UTC")
+    assert got.iloc[:3].tolist() == [want] * 3
+    assert got.iloc[3] == want + pd.Timedelta(milliseconds=500)
+    assert got.iloc[4:].isna().all()

@@ -1,6 +1,9 @@
 """``zlgis layers`` and ``zlgis validate``.
 
-``zlgis layers [--catalog FILE] [--json]`` lists the catalog with feature counts.
+``zlgis layers [--catalog FILE] [--json]`` lists the catalog with feature counts and the
+campaign layers it does not name, each with the checks that cannot run without it. Exit 1 only
+for a real problem: a layer the catalog names whose file is missing or unreadable, or no boundary
+layer; a campaign layer the city does not have is optional (exit 0).
 ``zlgis validate [LAYER ...] [--catalog FILE] [--json] [--report FILE]`` validates catalog layers;
 ``zlgis validate PATH [--layer NAME] [--kind KIND] [--crs EPSG|gcj02|bd09] [--json]`` checks any
 single file without a catalog entry. Exit codes: 0 clean, 1 problems found, 2 input unreadable.
@@ -90,7 +93,8 @@ def _count(spec: Any) -> tuple[int | None, str]:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    """List the catalog with feature counts; exit 1 when a layer file is missing or unreadable."""
+    """List the catalog with feature counts; exit 1 when a layer the catalog names is missing or
+    unreadable or it has no boundary layer (campaign layers it does not name are optional)."""
     catalog = Catalog.load(args.catalog)
     progress = Progress(quiet=getattr(args, "quiet", False))
     rows = []
@@ -103,12 +107,20 @@ def cmd_layers(args: argparse.Namespace) -> int:
     bad = [r for r in rows if r["status"] in ("文件缺失", "无法读取", "未给出文件")]
     from ..skips import disabled_checks, disabled_rules
 
-    absent = catalog.missing_required() + [r["id"] for r in bad]
+    optional = catalog.missing_required()
+    no_boundary = not catalog.boundary_layer or catalog.boundary_layer not in catalog.layers
+    absent = optional + [r["id"] for r in bad]
+    code = 1 if bad or no_boundary else 0
     if getattr(args, "json", False):
         print(json.dumps({"catalog": str(catalog.path), "working_crs": catalog.working_crs,
-                          "layers": rows, "missing_required": catalog.missing_required(),
+                          "layers": rows, "missing_required": optional,
+                          "missing_optional": [i for i in optional
+                                               if i != catalog.boundary_layer],
+                          "problems": [r["id"] for r in bad] + (
+                              [catalog.boundary_layer or "boundary"] if no_boundary else []),
                           "disables": {k: [r.id for r in v]
-                                       for k, v in disabled_rules(absent).items() if v}},
+                                       for k, v in disabled_rules(absent).items() if v},
+                          "exit_code": code},
                          ensure_ascii=False, indent=1))
     else:
         print(f"图层目录：{catalog.path}（工作坐标系 {catalog.working_crs}）")
@@ -117,14 +129,15 @@ def cmd_layers(args: argparse.Namespace) -> int:
             geom = r["geometry"] or "—"
             print(f"  {r['id']:<24} {r['title']:<12} {geom:<10} {n:<14} {r['status']}  "
                   f"{Path(r['path']).name if r['path'] else ''}")
-        missing = catalog.missing_required()
-        if missing:
-            print(f"图层目录缺少活动所需的图层：{'、'.join(missing)}")
+        if optional:
+            print(f"图层目录未包含以下活动图层（可选，缺少时相关检查不运行）：{'、'.join(optional)}")
         for line in disabled_checks(catalog, absent):
             if "不能运行" in line:
                 print(f"  {line}")
+        if no_boundary:
+            print(f"图层目录没有市界图层 {catalog.boundary_layer or 'boundary'}：无法检查范围")
         print(f"共 {len(rows)} 个图层" + (f"，{len(bad)} 个文件缺失或无法读取" if bad else ""))
-    return 1 if bad or catalog.missing_required() else 0
+    return code
 
 
 # ------------------------------------------------------------------------------------------------

@@ -58,6 +58,9 @@ def _map_options(p: argparse.ArgumentParser) -> None:
 def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
     """Read a findings file (GeoPackage, GeoJSON, GeoParquet); ``None`` when no path is given.
 
+    A file with several layers (the weekly ``findings_<week>.gpkg`` holds ``ledger`` first and
+    ``findings``) is read from its ``findings`` layer, else its only or first layer.
+
     Raises
     ------
     UnreadableInputError
@@ -74,7 +77,10 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
         if path.suffix.lower() == ".parquet":
             gdf = gpd.read_parquet(path)
         else:
-            gdf = gpd.read_file(path)
+            import pyogrio
+
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            gdf = gpd.read_file(path, layer="findings" if "findings" in names else None)
     except Exception as exc:  # noqa: BLE001 - any reader failure is an unreadable input
         raise UnreadableInputError(f"问题清单无法读取：{type(exc).__name__}",
                                    path=str(path)) from None

@@ -237,6 +237,51 @@ def _rows(n: int) -> np.ndarray:
     return np.arange(1, n + 1, dtype=np.int64)
 
 
+#: Time zone of date-times written without an offset (the bureau's local time; UTC+8 all year).
+LOCAL_TZ = "Asia/Shanghai"
+_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def parse_datetimes(text: pd.Series) -> pd.Series:
+    """Date-times as GDAL writes them (ISO 8601 text) to timestamps, keeping their instant.
+
+    Values with an offset (``+08:00``, ``Z``) are instants; values without one are local times
+    (:data:`LOCAL_TZ`), as a bureau writes them. All naive: naive timestamps (local wall-clock
+    times, unchanged); any offset: UTC timestamps (the naive ones localised first). Unparseable
+    text becomes ``NaT`` (the attribute check reports it).
+
+    Examples
+    --------
+    >>> s = parse_datetimes(pd.Series(["2022-09-01T10:00:00+08:00", "2022-09-01T10:00:00", None]))
+    >>> [str(t) for t in s]
+    ['2022-09-01 02:00:00+00:00', '2022-09-01 02:00:00+00:00', 'NaT']
+    """
+    txt = text.astype("string")
+    aware = txt.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
+    if not aware.any():
+        return pd.to_datetime(txt, errors="coerce", format="ISO8601")
+    out = pd.to_datetime(txt.where(aware), errors="coerce", format="ISO8601", utc=True)
+    naive = ~aware & txt.notna().to_numpy(dtype=bool)
+    if naive.any():
+        local = pd.to_datetime(txt.where(naive), errors="coerce", format="ISO8601")
+        out = out.where(aware, local.dt.tz_localize(LOCAL_TZ).dt.tz_convert("UTC"))
+    return out
+
+
+def _parse_datetimes(df: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
+    """Parse the date-time fields GDAL handed over as text (``datetime_as_string``).
+
+    GDAL's Arrow stream labels a GeoPackage date-time written without an offset as UTC (the
+    GeoPackage rule) and drops the offset of FlatGeobuf ones; read as text, each value keeps what
+    was written (:func:`parse_datetimes`).
+    """
+    for name, dtype in zip(meta.get("fields", ()), meta.get("dtypes", ())):
+        if str(dtype).startswith("datetime64") and name in df.columns and \
+                not pd.api.types.is_datetime64_any_dtype(df[name].dtype):
+            df[name] = parse_datetimes(df[name])
+    return df
+
+
 def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
                columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], Any]:
     """pyogrio Arrow read; returns (frame, notes, (WKB, (convex, bounds, decoded)) or None).
@@ -246,14 +291,15 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     valid for the validation), the rest with GEOS, and unclosed rings are closed row by row
     instead of failing the whole read.
     """
-    kw: dict[str, Any] = {"layer": layer, "encoding": encoding, "columns": columns}
+    kw: dict[str, Any] = {"layer": layer, "encoding": encoding, "columns": columns,
+                          "datetime_as_string": True}
     try:
         meta, table = pyogrio.read_arrow(path, **kw)
     except pyogrio.errors.DataSourceError as exc:
         if "UTF-8" not in str(exc):
             raise
         gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
-        return gdf, [], None
+        return _parse_datetimes(gdf, pyogrio.read_info(path, layer=layer)), [], None
     geom_col = meta.get("geometry_name") or "wkb_geometry"
     crs = meta.get("crs")
     if geom_col in table.column_names:
@@ -262,10 +308,10 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     else:
         wkb_arr = None
     try:
-        df = table.to_pandas(self_destruct=True)
+        df = _parse_datetimes(table.to_pandas(self_destruct=True), meta)
     except UnicodeDecodeError:
         gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
-        return gdf, [], None
+        return _parse_datetimes(gdf, meta), [], None
     del table
     if wkb_arr is None:
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), [], None
