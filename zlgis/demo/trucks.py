@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point, box
 
 from ._common import WEEK_START, Frame, Truth
+from .places import Places, block_land
 from .roads import Lattice
 
 __all__ = ["TruckData", "make_trucks"]
@@ -138,20 +139,16 @@ def _plates(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDataFrame,
-                rng: np.random.Generator, truth: Truth) -> TruckData:
-    f: Frame = lat.frame
-    net = _Net(lat, roads)
+def _zones(lat: Lattice, places: Places) -> gpd.GeoDataFrame:
+    """The five no-parking zones (one with a window across midnight)."""
+    f = lat.frame
     lm = places.landmark_blocks
-    from .places import block_land
-
-    # ---- no-parking zones -----------------------------------------------------------------
     cx, cy = f.cx, f.cy
     xh = block_land(lat, *lm["兴华小学"]).buffer(60, join_style="mitre")
     ky = block_land(lat, *lm["河西新区新客运站"]).buffer(80, join_style="mitre")
     yfb = lat.ys[lat.foot_row]  # type: ignore[attr-defined]
     rx = float(f.river_x(yfb) + f.river_half_width(yfb))
-    zones = gpd.GeoDataFrame([
+    return gpd.GeoDataFrame([
         {"zone_id": "JT001", "name": "中央街商业区货车禁停区", "weekday_hours": "07:00-19:00",
          "weekend_hours": "08:00-20:00", "vehicle_classes": "货车",
          "geometry": box(cx - 80, cy - 380, cx + 260, cy + 240)},
@@ -168,7 +165,11 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
          "geometry": box(rx + 10, yfb - 250, rx + 380, yfb + 250)},
     ], crs="EPSG:4550")
 
-    # ---- restricted roads (edges of whole streets) ----------------------------------------
+
+def _restricted_roads(lat: Lattice, net: _Net) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Restricted roads (edges of whole streets) and the mask of the graph's edges on them."""
+    f = lat.frame
+    cx, cy = f.cx, f.cy
     c0 = lat.col_near(0.0)
     r0 = lat.row_near(0.0)
     nx = len(lat.xs)
@@ -191,95 +192,136 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
             merged = max(merged.geoms, key=lambda g: g.length)
         restricted_rows.append({"segment_id": f"XX{k + 1:03d}", "name": name, "hours": hours,
                                 "vehicle_classes": classes, "geometry": merged})
-    restricted = gpd.GeoDataFrame(restricted_rows, crs="EPSG:4550")
-    banned = r1 | r2 | r3
-    m_ok = net.matrix(banned)
+    return gpd.GeoDataFrame(restricted_rows, crs="EPSG:4550"), r1 | r2 | r3
 
-    # ---- parking, logistics, dump sites ---------------------------------------------------
-    def near_node_xy(u: float, v: float) -> tuple[int, float, float]:
-        n = net.nearest(*f.xy(u, v))
-        return n, float(net.x[n]), float(net.y[n])
 
-    parking_uv = [("城南货车停放场", (1500, -4300), 120), ("河西物流园停车场", (-3000, -3500), 80),
-                  ("城北货车停放场", (1500, 4500), 60), ("东郊货车停放点", (3500, -1000), 40),
-                  ("城区南部大货车停放点", (1500, -1800), 30), ("城区北部大货车停放点", (1800, 2000), 30),
-                  ("河西南部大货车停放点", (-2600, -1800), 40)]
+def _near_node_xy(net: _Net, f: Frame, u: float, v: float) -> tuple[int, float, float]:
+    n = net.nearest(*f.xy(u, v))
+    return n, float(net.x[n]), float(net.y[n])
+
+
+_PARKING_UV = [("城南货车停放场", (1500, -4300), 120), ("河西物流园停车场", (-3000, -3500), 80),
+               ("城北货车停放场", (1500, 4500), 60), ("东郊货车停放点", (3500, -1000), 40),
+               ("城区南部大货车停放点", (1500, -1800), 30), ("城区北部大货车停放点", (1800, 2000), 30),
+               ("河西南部大货车停放点", (-2600, -1800), 40)]
+_LOGISTICS_NAMES = ["顺丰速运扎兰屯分拨点", "中国邮政扎兰屯揽投部", "中通快递扎兰屯转运中心",
+                    "圆通速递扎兰屯网点", "韵达快递扎兰屯网点", "京东物流扎兰屯营业部",
+                    "德邦物流扎兰屯营业部", "兴安冷链物流中心", "雅鲁河商贸物流园",
+                    "扎兰屯农资配送中心", "绿色食品配送站", "建材批发市场配送点"]
+
+
+def _parking(net: _Net, f: Frame) -> tuple[gpd.GeoDataFrame, list[int]]:
+    """Designated truck parking and the graph node of each."""
     parking_rows, parking_nodes = [], []
-    for k, (name, (u, v), cap) in enumerate(parking_uv):
-        n, x, y = near_node_xy(u, v)
+    for k, (name, (u, v), cap) in enumerate(_PARKING_UV):
+        n, x, y = _near_node_xy(net, f, u, v)
         parking_nodes.append(n)
         parking_rows.append({"parking_id": f"TC{k + 1:03d}", "name": name, "capacity": cap,
                              "geometry": Point(x + 25, y + 25)})
-    parking = gpd.GeoDataFrame(parking_rows, crs="EPSG:4550")
-    log_names = ["顺丰速运扎兰屯分拨点", "中国邮政扎兰屯揽投部", "中通快递扎兰屯转运中心", "圆通速递扎兰屯网点",
-                 "韵达快递扎兰屯网点", "京东物流扎兰屯营业部", "德邦物流扎兰屯营业部", "兴安冷链物流中心",
-                 "雅鲁河商贸物流园", "扎兰屯农资配送中心", "绿色食品配送站", "建材批发市场配送点"]
+    return gpd.GeoDataFrame(parking_rows, crs="EPSG:4550"), parking_nodes
+
+
+def _logistics(net: _Net, f: Frame, zones: gpd.GeoDataFrame,
+               rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, list[int]]:
+    """Logistics points on a ring around the centre (outside the zones) and their nodes."""
     log_rows, log_nodes = [], []
     zone_union = zones.union_all().buffer(150)
-    ang = np.linspace(0, 2 * np.pi, len(log_names), endpoint=False) + 0.3
-    for k, name in enumerate(log_names):
+    ang = np.linspace(0, 2 * np.pi, len(_LOGISTICS_NAMES), endpoint=False) + 0.3
+    for k, name in enumerate(_LOGISTICS_NAMES):
         rad = 0.55 + 0.25 * rng.random()
         u, v = rad * 4130 * np.cos(ang[k]) * 0.9, rad * 5160 * np.sin(ang[k]) * 0.9
-        n, x, y = near_node_xy(u, v)
+        n, x, y = _near_node_xy(net, f, u, v)
         if zone_union.contains(Point(x, y)):
-            n, x, y = near_node_xy(u * 1.3, v * 1.3)
+            n, x, y = _near_node_xy(net, f, u * 1.3, v * 1.3)
         log_nodes.append(n)
         log_rows.append({"point_id": f"WL{k + 1:03d}", "name": name,
                          "company": name.replace("扎兰屯", "").split("点")[0] + "（示例）",
                          "geometry": Point(x - 20, y + 20)})
-    logistics = gpd.GeoDataFrame(log_rows, crs="EPSG:4550")
+    return gpd.GeoDataFrame(log_rows, crs="EPSG:4550"), log_nodes
+
+
+def _dump_sites(places: Places) -> gpd.GeoDataFrame:
     dumps = []
     for k, geom in enumerate(places.dump_sites):
         dumps.append({"site_id": f"XN{k + 1:03d}", "name": ["城西建筑垃圾消纳场", "城东建筑垃圾消纳场"][k],
                       "geometry": geom})
-    dump_sites = gpd.GeoDataFrame(dumps, crs="EPSG:4550")
+    return gpd.GeoDataFrame(dumps, crs="EPSG:4550")
 
-    log = _Log(rng)
-    plates = _plates(rng, 40)
-    # ---- ordinary trucks -------------------------------------------------------------------
-    depots = log_nodes + parking_nodes
-    depot_xy = [(float(g.x), float(g.y)) for g in logistics.geometry] + \
-               [(float(g.x), float(g.y)) for g in parking.geometry]
-    vtypes = ["重型货车"] * 8 + ["中型货车"] * 8 + ["轻型货车"] * 8
+
+@dataclass
+class _Week:
+    """What the trips of the week drive on and between (shared by the trip and case steps)."""
+
+    net: _Net
+    log: _Log
+    m_ok: csr_matrix
+    banned: np.ndarray
+    depots: list[int]
+    depot_xy: list[tuple[float, float]]
+    n_logistics: int
+    truth: Truth
+
+    def trip_to(self, plate: str, vt: str, x: float, y: float,
+                t: np.datetime64) -> np.datetime64:
+        """Drive from the first parking to (x, y) avoiding restricted roads."""
+        a = self.depots[self.n_logistics]
+        b = self.net.nearest(x, y)
+        xy = np.r_[self.net.coords(self.net.path(self.m_ok, a, b)), [(x, y)]]
+        return self.log.drive(plate, vt, xy, t)
+
+
+def _ordinary_trips(wk: _Week, plates: list[str], vtypes: list[str], n_parking: int,
+                    rng: np.random.Generator) -> None:
+    """Ordinary trucks: depot to logistics points by day, back home at night."""
+    net, log = wk.net, wk.log
     for k, vt in enumerate(vtypes):
         plate = plates[k]
-        home = k % len(parking_nodes) + len(log_nodes)
+        home = k % n_parking + wk.n_logistics
         for day in range(7):
             if rng.random() < 0.15:
                 continue
             t = _t(day, 9.5 + rng.random())
             here = home
             for _trip in range(int(rng.integers(2, 4))):
-                dest = int(rng.integers(0, len(log_nodes)))
+                dest = int(rng.integers(0, wk.n_logistics))
                 if dest == here:
                     continue
-                path = net.path(m_ok, depots[here], depots[dest])
-                xy = np.r_[[depot_xy[here]], net.coords(path), [depot_xy[dest]]]
+                path = net.path(wk.m_ok, wk.depots[here], wk.depots[dest])
+                xy = np.r_[[wk.depot_xy[here]], net.coords(path), [wk.depot_xy[dest]]]
                 t = log.drive(plate, vt, xy, t, kmh=float(rng.uniform(28, 40)))
-                t = log.stop(plate, vt, *depot_xy[dest], t, float(rng.uniform(20, 50)), 5.0)
+                t = log.stop(plate, vt, *wk.depot_xy[dest], t, float(rng.uniform(20, 50)), 5.0)
                 here = dest
-            path = net.path(m_ok, depots[here], depots[home])
-            xy = np.r_[[depot_xy[here]], net.coords(path), [depot_xy[home]]]
+            path = net.path(wk.m_ok, wk.depots[here], wk.depots[home])
+            xy = np.r_[[wk.depot_xy[here]], net.coords(path), [wk.depot_xy[home]]]
             t = log.drive(plate, vt, xy, t, kmh=float(rng.uniform(28, 40)))
-            log.stop(plate, vt, *depot_xy[home], t, 10.0, 5.0)
+            log.stop(plate, vt, *wk.depot_xy[home], t, 10.0, 5.0)
 
-    # ---- muck trucks on approved routes ----------------------------------------------------
+
+def _muck_routes(wk: _Week, sites: gpd.GeoDataFrame,
+                 dump_sites: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[tuple]]:
+    """Approved muck routes from four approved sites to the dump sites (and their paths)."""
+    net = wk.net
     approved = sites[sites["permit_status"] == "已批"].reset_index(drop=True)
     route_rows = []
-    muck_plates = plates[24:28]
     routes_xy = []
     for k in range(4):
         s = approved.iloc[k]
         sc = s.geometry.centroid
         dc = dump_sites.geometry.iloc[k % 2].centroid
         a, b = net.nearest(sc.x, sc.y), net.nearest(dc.x, dc.y)
-        path = net.path(m_ok, a, b)
+        path = net.path(wk.m_ok, a, b)
         xy = net.coords(path)
         routes_xy.append((path, xy, (sc.x, sc.y), (dc.x, dc.y)))
         route_rows.append({"route_id": f"LX{k + 1:03d}", "site_id": s["site_id"],
                            "hours": "08:00-18:00", "plate_hash": "",
                            "geometry": LineString(xy)})
-    muck_routes = gpd.GeoDataFrame(route_rows, crs="EPSG:4550")
+    return gpd.GeoDataFrame(route_rows, crs="EPSG:4550"), routes_xy
+
+
+def _muck_trips(wk: _Week, muck_plates: list[str], routes_xy: list[tuple],
+                rng: np.random.Generator) -> None:
+    """Muck trucks shuttle twice a day on their approved routes, Monday to Saturday."""
+    log = wk.log
     for k, plate in enumerate(muck_plates):
         path, xy, sxy, dxy = routes_xy[k]
         full = np.r_[[sxy], xy, [dxy]]
@@ -291,20 +333,15 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
                 t = log.stop(plate, "渣土车", *dxy, t, 15.0, 4.0)
                 t = log.drive(plate, "渣土车", full[::-1], t, kmh=35.0)
 
-    # ---- planted cases ---------------------------------------------------------------------
-    def trip_to(plate: str, vt: str, x: float, y: float, t: np.datetime64,
-                start: int | None = None, matrix: csr_matrix = m_ok) -> np.datetime64:
-        a = depots[len(log_nodes)] if start is None else start
-        b = net.nearest(x, y)
-        xy = np.r_[net.coords(net.path(matrix, a, b)), [(x, y)]]
-        return log.drive(plate, vt, xy, t)
 
+def _plant_zone_stops(wk: _Week, zones: gpd.GeoDataFrame, p_z1: str, p_mid: str,
+                      p_out: str) -> None:
+    """Stops in no-parking zones: in hours, across midnight, and a near-miss after hours."""
+    log, truth = wk.log, wk.truth
     z1 = zones.geometry.iloc[0].centroid
-    p_z1, p_mid, p_out, p_road, p_off, p_dump, p_zombie, p_patrol = plates[30:38]
     # P1: heavy truck parked 40 min in zone JT001 on Tuesday morning (07:00-19:00)
-    t = trip_to(p_z1, "重型货车", z1.x, z1.y, _t(1, 9.9))
-    t1 = _t(1, 10.35)
-    log.stop(p_z1, "重型货车", z1.x, z1.y, t1, 40.0, 2.0)
+    wk.trip_to(p_z1, "重型货车", z1.x, z1.y, _t(1, 9.9))
+    log.stop(p_z1, "重型货车", z1.x, z1.y, _t(1, 10.35), 40.0, 2.0)
     truth.add("trucks", "no_parking_zone", "truck_pings", p_z1, related_id="JT001", value=40.0,
               x=z1.x, y=z1.y, note="heavy truck stopped 40 min in zone JT001 on Tue 10:21 "
                                    "(weekday window 07:00-19:00); value = minutes")
@@ -313,47 +350,58 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     z4p = z4.exterior.interpolate(0.1, normalized=True)
     z4c = z4.centroid
     zx, zy = (z4p.x * 0.3 + z4c.x * 0.7), (z4p.y * 0.3 + z4c.y * 0.7)
-    trip_to(p_mid, "重型货车", zx, zy, _t(2, 22.9))
+    wk.trip_to(p_mid, "重型货车", zx, zy, _t(2, 22.9))
     log.stop(p_mid, "重型货车", zx, zy, _t(2, 23.5), 50.0, 2.0)
     truth.add("trucks", "no_parking_zone", "truck_pings", p_mid, related_id="JT004", value=50.0,
               x=zx, y=zy, note="heavy truck stopped Wed 23:30 to Thu 00:20 in zone JT004 whose "
                                "window 22:00-06:00 crosses midnight")
     # P3: near-miss, stop in JT001 on Thursday 19:30-20:30 (after its 07:00-19:00 window)
-    trip_to(p_out, "重型货车", z1.x + 40, z1.y - 30, _t(3, 19.2))
+    wk.trip_to(p_out, "重型货车", z1.x + 40, z1.y - 30, _t(3, 19.2))
     log.stop(p_out, "重型货车", z1.x + 40, z1.y - 30, _t(3, 19.5), 60.0, 2.0)
     truth.add("trucks", "no_parking_zone", "truck_pings", p_out, related_id="JT001",
               expect="no_flag", x=z1.x + 40, y=z1.y - 30,
               note="near-miss: truck stopped in zone JT001 on Thu 19:30-20:30, outside 07:00-19:00")
-    # P4: heavy truck drives 中央街 (restricted 07:00-09:00) on Monday 07:40
+
+
+def _plant_restricted_drive(wk: _Week, restricted: gpd.GeoDataFrame, p_road: str) -> None:
+    """P4: a heavy truck drives 中央街 (restricted 07:00-09:00) on Monday 07:40."""
+    net = wk.net
     line = restricted.geometry.iloc[0]
     a0 = net.nearest(*line.coords[0])
     b0 = net.nearest(*line.coords[-1])
     xy = net.coords(net.path(net.matrix(), a0, b0))
-    log.drive(p_road, "重型货车", xy, _t(0, 7.66), interval_s=30.0, kmh=30.0)
+    wk.log.drive(p_road, "重型货车", xy, _t(0, 7.66), interval_s=30.0, kmh=30.0)
     mid = line.interpolate(0.5, normalized=True)
-    truth.add("trucks", "restricted_road", "truck_pings", p_road, related_id="XX001",
-              x=mid.x, y=mid.y, note="heavy truck drove 中央街 on Mon 07:40 "
-                                     "(restricted 07:00-09:00 for 重型货车)")
-    # P5: muck truck off its approved route (route LX001 edges banned), Tuesday 14:00
+    wk.truth.add("trucks", "restricted_road", "truck_pings", p_road, related_id="XX001",
+                 x=mid.x, y=mid.y, note="heavy truck drove 中央街 on Mon 07:40 "
+                                        "(restricted 07:00-09:00 for 重型货车)")
+
+
+def _plant_off_route(wk: _Week, routes_xy: list[tuple], muck_routes: gpd.GeoDataFrame,
+                     p_off: str) -> None:
+    """P5: a muck truck off its route (route LX001's edges banned), Tuesday 14:00."""
+    net = wk.net
     path0 = routes_xy[0][0]
     on_route = np.isin(net.u, path0) & np.isin(net.v, path0)
-    m_off = net.matrix(banned | on_route)
+    m_off = net.matrix(wk.banned | on_route)
     sxy, dxy = routes_xy[0][2], routes_xy[0][3]
     p = net.path(m_off, net.nearest(*sxy), net.nearest(*dxy))
-    t = log.stop(p_off, "渣土车", *sxy, _t(1, 13.6), 20.0, 4.0)
-    log.drive(p_off, "渣土车", np.r_[[sxy], net.coords(p), [dxy]], t, kmh=30.0)
+    t = wk.log.stop(p_off, "渣土车", *sxy, _t(1, 13.6), 20.0, 4.0)
+    wk.log.drive(p_off, "渣土车", np.r_[[sxy], net.coords(p), [dxy]], t, kmh=30.0)
     far = net.coords(p)
     dist = shapely.distance(shapely.points(far), muck_routes.union_all())
     kx = int(np.argmax(dist))
-    truth.add("trucks", "muck_off_route", "truck_pings", p_off, related_id="",
-              x=float(far[kx, 0]), y=float(far[kx, 1]),
-              note=f"muck truck left every approved route on Tue 14:00 (up to {dist.max():.0f} m "
-                   "away)")
-    # P6: muck truck stops 25 min on its approved route, away from every site (illegal dump)
+    wk.truth.add("trucks", "muck_off_route", "truck_pings", p_off, related_id="",
+                 x=float(far[kx, 0]), y=float(far[kx, 1]),
+                 note=f"muck truck left every approved route on Tue 14:00 (up to "
+                      f"{dist.max():.0f} m away)")
+
+
+def _plant_illegal_dump(wk: _Week, routes_xy: list[tuple], avoid: shapely.Geometry,
+                        p_dump: str) -> None:
+    """P6: a muck truck stops 25 min on its route, away from every site (illegal dump)."""
+    log = wk.log
     path1, xy1, sxy1, dxy1 = routes_xy[1]
-    avoid = shapely.union_all([zones.union_all().buffer(100),
-                               sites.union_all().buffer(100), dump_sites.union_all().buffer(100),
-                               parking.union_all().buffer(100)])
     order_k = np.argsort(np.abs(np.arange(len(xy1)) - len(xy1) / 2), kind="stable")
     ok_k = [int(k) for k in order_k if 0 < k < len(xy1) - 1
             and not avoid.intersects(Point(*xy1[k]))]
@@ -365,30 +413,35 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
     t = log.drive(p_dump, "渣土车", np.r_[[sxy1], xy1[:mid_k + 1]], t, kmh=30.0)
     t = log.stop(p_dump, "渣土车", mx, my, t, 25.0, 2.0)
     log.drive(p_dump, "渣土车", np.r_[xy1[mid_k:], [dxy1]], t, kmh=30.0)
-    truth.add("trucks", "muck_illegal_dump", "truck_pings", p_dump, x=mx, y=my,
-              note="muck truck stopped 25 min on Wed 15:20 away from dump sites, construction "
-                   "sites and truck parking")
-    # P7: zombie vehicle on 南入口大街 (south entrance corridor), 2022-08-22 to 2022-09-04
+    wk.truth.add("trucks", "muck_illegal_dump", "truck_pings", p_dump, x=mx, y=my,
+                 note="muck truck stopped 25 min on Wed 15:20 away from dump sites, "
+                      "construction sites and truck parking")
+
+
+def _plant_zombie(wk: _Week, roads: gpd.GeoDataFrame, p_zombie: str,
+                  rng: np.random.Generator) -> tuple[float, float]:
+    """P7: a zombie vehicle on 南入口大街, pinging every 3 h all week; its position."""
     south = roads[roads["name"] == "南入口大街"]
     zg = south.geometry.iloc[len(south) // 2]
     zp = zg.interpolate(0.4, normalized=True)
     zx, zy = zp.x + 7.0, zp.y
     tz = _t(0, 0.5)
     n = 7 * 8
-    log.rows.append(pd.DataFrame({"plate": p_zombie, "vehicle_type": "中型货车",
-                                  "t": tz + (np.arange(n) * 3 * 3600).astype("timedelta64[s]"),
-                                  "x": zx + rng.normal(0, 2, n), "y": zy + rng.normal(0, 2, n),
-                                  "speed": 0.0}))
-    truth.add("trucks", "zombie_vehicle", "truck_pings", p_zombie, x=zx, y=zy,
-              note="truck standing on 南入口大街 (south entrance to 交通局 crossing) since "
-                   "2022-08-22: patrol sightings and GPS pings every 3 h all week")
+    wk.log.rows.append(pd.DataFrame({"plate": p_zombie, "vehicle_type": "中型货车",
+                                     "t": tz + (np.arange(n) * 3 * 3600).astype("timedelta64[s]"),
+                                     "x": zx + rng.normal(0, 2, n), "y": zy + rng.normal(0, 2, n),
+                                     "speed": 0.0}))
+    wk.truth.add("trucks", "zombie_vehicle", "truck_pings", p_zombie, x=zx, y=zy,
+                 note="truck standing on 南入口大街 (south entrance to 交通局 crossing) since "
+                      "2022-08-22: patrol sightings and GPS pings every 3 h all week")
+    return zx, zy
 
-    _parking_truth(net, logistics, log_nodes, parking, parking_nodes, zones, truth)
 
-    pings = pd.concat(log.rows, ignore_index=True).sort_values(["t", "plate"], kind="stable")
-    pings = pings.reset_index(drop=True)
-
-    # ---- patrol observations ---------------------------------------------------------------
+def _patrols(zones: gpd.GeoDataFrame, parking: gpd.GeoDataFrame, plates: list[str],
+             vtypes: list[str], zombie: tuple[str, float, float], p_patrol: str, truth: Truth,
+             rng: np.random.Generator) -> pd.DataFrame:
+    """Patrol observations: the zombie vehicle, a truck without GPS in a zone, lawful ones."""
+    p_zombie, zx, zy = zombie
     inspectors = ["城管执法一中队", "城管执法二中队", "交警大队一中队", "交警大队二中队"]
     obs = []
     for d in ["2022-08-22 09:40", "2022-08-25 15:10", "2022-08-29 10:05", "2022-09-01 14:30",
@@ -412,6 +465,45 @@ def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places, sites: gpd.GeoDat
                     "inspector": inspectors[k % 4], "note": "停放点内规范停放"})
     patrols = pd.DataFrame(obs)
     patrols["obs_id"] = [f"XC{k + 1:05d}" for k in range(len(patrols))]
+    return patrols
+
+
+def make_trucks(lat: Lattice, roads: gpd.GeoDataFrame, places: Places, sites: gpd.GeoDataFrame,
+                rng: np.random.Generator, truth: Truth) -> TruckData:
+    """Zones, restricted roads, parking, logistics, muck routes, a week of pings, patrols."""
+    f: Frame = lat.frame
+    net = _Net(lat, roads)
+    zones = _zones(lat, places)
+    restricted, banned = _restricted_roads(lat, net)
+    parking, parking_nodes = _parking(net, f)
+    logistics, log_nodes = _logistics(net, f, zones, rng)
+    dump_sites = _dump_sites(places)
+
+    log = _Log(rng)
+    plates = _plates(rng, 40)
+    depot_xy = [(float(g.x), float(g.y)) for g in logistics.geometry] + \
+               [(float(g.x), float(g.y)) for g in parking.geometry]
+    wk = _Week(net, log, net.matrix(banned), banned, log_nodes + parking_nodes, depot_xy,
+               len(log_nodes), truth)
+    vtypes = ["重型货车"] * 8 + ["中型货车"] * 8 + ["轻型货车"] * 8
+    _ordinary_trips(wk, plates, vtypes, len(parking_nodes), rng)
+    muck_routes, routes_xy = _muck_routes(wk, sites, dump_sites)
+    _muck_trips(wk, plates[24:28], routes_xy, rng)
+
+    p_z1, p_mid, p_out, p_road, p_off, p_dump, p_zombie, p_patrol = plates[30:38]
+    _plant_zone_stops(wk, zones, p_z1, p_mid, p_out)
+    _plant_restricted_drive(wk, restricted, p_road)
+    _plant_off_route(wk, routes_xy, muck_routes, p_off)
+    avoid = shapely.union_all([zones.union_all().buffer(100),
+                               sites.union_all().buffer(100), dump_sites.union_all().buffer(100),
+                               parking.union_all().buffer(100)])
+    _plant_illegal_dump(wk, routes_xy, avoid, p_dump)
+    zx, zy = _plant_zombie(wk, roads, p_zombie, rng)
+    _parking_truth(net, logistics, log_nodes, parking, parking_nodes, zones, truth)
+
+    pings = pd.concat(log.rows, ignore_index=True).sort_values(["t", "plate"], kind="stable")
+    pings = pings.reset_index(drop=True)
+    patrols = _patrols(zones, parking, plates, vtypes, (p_zombie, zx, zy), p_patrol, truth, rng)
     return TruckData(zones, restricted, parking, logistics, muck_routes, dump_sites, pings, patrols)
 
 
