@@ -131,43 +131,39 @@ def block_land(lat: Lattice, i: int, j: int, inset: float = 0.0) -> shapely.Geom
                lat.xs[i + 1] - cw[i + 1] - inset, lat.ys[j + 1] - rw[j + 1] - inset)
 
 
-def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
-    """Parks (with green lines), the river and lakes (blue lines), purple and yellow lines.
-
-    Pocket parks take 3 x 2 superblocks whose inner streets are removed from the lattice.
-    """
+def _pocket_park(lat: Lattice, n: int, name: str, u: float | None, v: float, area: float,
+                 reserved: set[tuple[int, int]]) -> dict:
+    """A pocket park on a 3 x 2 superblock whose inner streets are removed."""
     f = lat.frame
-    reserved: set[tuple[int, int]] = set()
-    parks, greens = [], []
-    # ---- pocket parks in superblocks ------------------------------------------------------
-    for n, (name, (u, v), area) in enumerate(POCKET_PARKS):
-        if u is None:  # east end of 南市大桥
-            y = f.cy + v
-            u = float(f.river_x(y) + f.river_half_width(y)) - f.cx + 420
-            v = v + 60
-        x, y = f.xy(u, v)
-        i0 = int(np.argmin(np.abs(lat.xs - x) + 1e6 * (lat.col_k % 4 != 0)))
-        j0 = int(np.argmin(np.abs(lat.ys - y) + 1e6 * (lat.row_k % 4 != 0)))
-        i0 = min(i0, len(lat.xs) - 4)
-        j0 = min(j0, len(lat.ys) - 3)
-        cells = {(i0 + a, j0 + b) for a in range(3) for b in range(2)}
-        if cells & reserved:
-            raise RuntimeError(f"pocket park {name} overlaps another place")
-        reserved |= cells
-        drop_internal(lat, i0, j0, 3, 2)
-        cw, rw = lat.col_width / 2, lat.row_width / 2
-        lx0, lx1 = lat.xs[i0] + cw[i0] + 5, lat.xs[i0 + 3] - cw[i0 + 3] - 5
-        ly0, ly1 = lat.ys[j0] + rw[j0] + 5, lat.ys[j0 + 2] - rw[j0 + 2] - 5
-        s = np.sqrt(area / ((lx1 - lx0) * (ly1 - ly0)))
-        if s > 1:
-            raise RuntimeError(f"pocket park {name} does not fit its superblock")
-        mx, my = (lx0 + lx1) / 2, (ly0 + ly1) / 2
-        hx, hy = (lx1 - lx0) * s / 2, (ly1 - ly0) * s / 2
-        geom = box(mx - hx, my - hy, mx + hx, my + hy)
-        parks.append({"park_id": f"GY{n + 1:04d}", "name": name, "category": "口袋公园",
-                      "geometry": geom})
+    if u is None:  # east end of 南市大桥
+        y = f.cy + v
+        u = float(f.river_x(y) + f.river_half_width(y)) - f.cx + 420
+        v = v + 60
+    x, y = f.xy(u, v)
+    i0 = int(np.argmin(np.abs(lat.xs - x) + 1e6 * (lat.col_k % 4 != 0)))
+    j0 = int(np.argmin(np.abs(lat.ys - y) + 1e6 * (lat.row_k % 4 != 0)))
+    i0 = min(i0, len(lat.xs) - 4)
+    j0 = min(j0, len(lat.ys) - 3)
+    cells = {(i0 + a, j0 + b) for a in range(3) for b in range(2)}
+    if cells & reserved:
+        raise RuntimeError(f"pocket park {name} overlaps another place")
+    reserved |= cells
+    drop_internal(lat, i0, j0, 3, 2)
+    cw, rw = lat.col_width / 2, lat.row_width / 2
+    lx0, lx1 = lat.xs[i0] + cw[i0] + 5, lat.xs[i0 + 3] - cw[i0 + 3] - 5
+    ly0, ly1 = lat.ys[j0] + rw[j0] + 5, lat.ys[j0 + 2] - rw[j0 + 2] - 5
+    s = np.sqrt(area / ((lx1 - lx0) * (ly1 - ly0)))
+    if s > 1:
+        raise RuntimeError(f"pocket park {name} does not fit its superblock")
+    mx, my = (lx0 + lx1) / 2, (ly0 + ly1) / 2
+    hx, hy = (lx1 - lx0) * s / 2, (ly1 - ly0) * s / 2
+    return {"park_id": f"GY{n + 1:04d}", "name": name, "category": "口袋公园",
+            "geometry": box(mx - hx, my - hy, mx + hx, my + hy)}
 
-    # ---- the river and riverside parks ----------------------------------------------------
+
+def _river_and_parks(lat: Lattice) -> tuple[list[dict], list[dict], shapely.Geometry]:
+    """Blue lines (the river, a lake, a wetland), the two riverside parks and the river."""
+    f = lat.frame
     x0, y0, x1, y1 = f.bounds
     river = _river_polygon(f, y0 - 600, y1 + 600)
     blues = [{"line_id": "LANX001", "name": "雅鲁河", "category": "河流", "geometry": river}]
@@ -187,26 +183,16 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
                   "geometry": lake_wet})
     # the riverside parks must not cover road land
     road_cut = _road_land(lat, [diaoqiao.bounds, wetland.bounds])
-    diaoqiao = diaoqiao.difference(road_cut)
-    wetland = wetland.difference(road_cut)
-    parks.append({"park_id": "GY0011", "name": "吊桥公园", "category": "综合公园",
-                  "geometry": diaoqiao})
-    parks.append({"park_id": "GY0012", "name": "雅鲁河国家湿地公园", "category": "湿地公园",
-                  "geometry": wetland})
+    parks = [{"park_id": "GY0011", "name": "吊桥公园", "category": "综合公园",
+              "geometry": diaoqiao.difference(road_cut)},
+             {"park_id": "GY0012", "name": "雅鲁河国家湿地公园", "category": "湿地公园",
+              "geometry": wetland.difference(road_cut)}]
+    return blues, parks, river
 
-    parks_gdf = gpd.GeoDataFrame(parks, crs="EPSG:4550")
-    parks_gdf["geometry"] = shapely.make_valid(parks_gdf.geometry.values)
-    parks_gdf["area_m2"] = parks_gdf.area.round(1)
-    c = parks_gdf.geometry.representative_point()
-    parks_gdf["district"] = f.district(c.x.to_numpy(), c.y.to_numpy())
-    for _, p in parks_gdf.iterrows():
-        greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": p["name"],
-                       "category": "公园绿地", "geometry": p.geometry})
-    belt = river.buffer(25.0).difference(river).intersection(box(x0, y0, x1, y1))
-    greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": "雅鲁河滨河绿带",
-                   "category": "防护绿地", "geometry": belt.difference(road_cut_all(lat))})
 
-    # ---- purple lines: the Chinese Eastern Railway block ----------------------------------
+def _purple_lines(lat: Lattice, reserved: set[tuple[int, int]]
+                  ) -> tuple[list[dict], list[tuple[str, shapely.Geometry]]]:
+    """The Chinese Eastern Railway block and its historic buildings (and their footprints)."""
     hi, hj = free_block(lat, *HISTORIC_UV, reserved)
     reserved.add((hi, hj))
     land = block_land(lat, hi, hj, 2.0)
@@ -222,30 +208,25 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
         foot.append((name, fp))
         purples.append({"line_id": f"ZX{k + 2:03d}", "name": name, "category": "历史建筑",
                         "geometry": fp.buffer(6.0, join_style="mitre")})
+    return purples, foot
 
-    # ---- yellow lines ---------------------------------------------------------------------
+
+def _yellow_lines(lat: Lattice, reserved: set[tuple[int, int]],
+                  landmark_blocks: dict[str, tuple[int, int]]) -> list[dict]:
     yellows = []
-    landmark_blocks: dict[str, tuple[int, int]] = {}
     for k, (name, cat, (u, v), _) in enumerate(YELLOW_FACILITIES):
         bi, bj = free_block(lat, u, v, reserved)
         reserved.add((bi, bj))
         landmark_blocks[name] = (bi, bj)
         yellows.append({"line_id": f"HUANGX{k + 1:03d}", "name": name, "category": cat,
                         "geometry": block_land(lat, bi, bj, 4.0)})
-    dumps = []
-    for u, v in DUMP_UV:
-        bi, bj = free_block(lat, u, v, reserved, river_clear=300)
-        reserved.add((bi, bj))
-        dumps.append(block_land(lat, bi, bj, 3.0))
-    taken = set(reserved)
-    for name, (u, v) in LANDMARKS.items():
-        if name in ("南入口", "老一中涵洞"):
-            continue
-        bi, bj = free_block(lat, u, v, taken)
-        taken.add((bi, bj))
-        landmark_blocks[name] = (bi, bj)  # not reserved: these blocks get buildings
+    return yellows
 
-    # ---- neighbourhood parks and gardens (社区公园, 游园) on a staggered lattice of blocks ----
+
+def _small_parks(lat: Lattice, taken: set[tuple[int, int]], reserved: set[tuple[int, int]],
+                 n_parks: int, greens: list[dict]) -> list[dict]:
+    """Neighbourhood parks and gardens (社区公园, 游园) on a staggered lattice of blocks."""
+    f = lat.frame
     n_small = 0
     small: list[dict] = []
     for j in range(3, len(lat.ys) - 2, 6):
@@ -265,21 +246,61 @@ def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
                 name = f"{_GARDEN_NAMES[n_small % len(_GARDEN_NAMES)]}{n_small // len(_GARDEN_NAMES) + 1}号{cat}"
             geom = block_land(lat, i, j, 3.0)
             small.append({
-                "park_id": f"GY{len(parks_gdf) + len(small) + 1:04d}", "name": name,
+                "park_id": f"GY{n_parks + len(small) + 1:04d}", "name": name,
                 "category": cat, "geometry": geom, "area_m2": round(geom.area, 1),
                 "district": str(f.district(geom.centroid.x, geom.centroid.y))})
             greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": name,
                            "category": "公园绿地", "geometry": geom})
+    return small
 
+
+def _gdf(rows: list[dict]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, crs="EPSG:4550")
+
+
+def place_parks_and_lines(lat: Lattice, rng: np.random.Generator) -> Places:
+    """Parks (with green lines), the river and lakes (blue lines), purple and yellow lines.
+
+    Pocket parks take 3 x 2 superblocks whose inner streets are removed from the lattice.
+    """
+    f = lat.frame
+    reserved: set[tuple[int, int]] = set()
+    greens: list[dict] = []
+    parks = [_pocket_park(lat, n, name, u, v, area, reserved)
+             for n, (name, (u, v), area) in enumerate(POCKET_PARKS)]
+    blues, riverside, river = _river_and_parks(lat)
+    parks_gdf = _gdf(parks + riverside)
+    parks_gdf["geometry"] = shapely.make_valid(parks_gdf.geometry.values)
+    parks_gdf["area_m2"] = parks_gdf.area.round(1)
+    c = parks_gdf.geometry.representative_point()
+    parks_gdf["district"] = f.district(c.x.to_numpy(), c.y.to_numpy())
+    for _, p in parks_gdf.iterrows():
+        greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": p["name"],
+                       "category": "公园绿地", "geometry": p.geometry})
+    belt = river.buffer(25.0).difference(river).intersection(box(*f.bounds))
+    greens.append({"line_id": f"LX{len(greens) + 1:04d}", "name": "雅鲁河滨河绿带",
+                   "category": "防护绿地", "geometry": belt.difference(road_cut_all(lat))})
+
+    purples, foot = _purple_lines(lat, reserved)
+    landmark_blocks: dict[str, tuple[int, int]] = {}
+    yellows = _yellow_lines(lat, reserved, landmark_blocks)
+    dumps = []
+    for u, v in DUMP_UV:
+        bi, bj = free_block(lat, u, v, reserved, river_clear=300)
+        reserved.add((bi, bj))
+        dumps.append(block_land(lat, bi, bj, 3.0))
+    taken = set(reserved)
+    for name, (u, v) in LANDMARKS.items():
+        if name in ("南入口", "老一中涵洞"):
+            continue
+        bi, bj = free_block(lat, u, v, taken)
+        taken.add((bi, bj))
+        landmark_blocks[name] = (bi, bj)  # not reserved: these blocks get buildings
+    small = _small_parks(lat, taken, reserved, len(parks_gdf), greens)
     if small:
-        parks_gdf = pd.concat([parks_gdf, gpd.GeoDataFrame(small, crs="EPSG:4550")],
-                              ignore_index=True)
-
-    def gdf(rows: list[dict]) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(rows, crs="EPSG:4550")
-
-    return Places(parks=parks_gdf, green_lines=gdf(greens), blue_lines=gdf(blues),
-                  purple_lines=gdf(purples), yellow_lines=gdf(yellows), reserved=reserved,
+        parks_gdf = pd.concat([parks_gdf, _gdf(small)], ignore_index=True)
+    return Places(parks=parks_gdf, green_lines=_gdf(greens), blue_lines=_gdf(blues),
+                  purple_lines=_gdf(purples), yellow_lines=_gdf(yellows), reserved=reserved,
                   landmark_blocks=landmark_blocks, historic_footprints=foot, dump_sites=dumps)
 
 
