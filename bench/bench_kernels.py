@@ -7,18 +7,18 @@ alternating rounds; both must write the same findings (compared row by row).
 ============================ ======================================= ===========================
 kernel                       command                                 library path
 ============================ ======================================= ===========================
-numpy WKB decoding + convex  ``zlgis check controllines``            GEOS ``shapely.from_wkb`` of
-proofs (``zlgis.io.wkb``)    (loads buildings and line layers)       the Arrow WKB, full
-                                                                     validation
-compiled multi-source search ``zlgis coverage toilets``              ``scipy.sparse.csgraph
-(``shortest_paths``)         (network method)                        .dijkstra(min_only=True)``
 Priority-Flood (``fill``)    ``zlgis waterlogging``                  ``skimage.morphology
                                                                      .reconstruction``
-truck ping grid              ``zlgis check trucks``                  bounding-box filter +
-(``trucks_overlay``)                                                 ``shapely.intersects_xy``
-                                                                     per zone; STRtree
-                                                                     ``dwithin`` for roads
 ============================ ======================================= ===========================
+
+The other kernels of issue 13 item 7 failed the rule and were removed (BENCHMARKS.md): the
+compiled multi-source search, the truck ping grid and the numpy WKB decoder with its convexity
+shortcut. Their code is gone, so the comparison for a removed kernel runs the command in two
+source trees instead: ``$ZLGIS_BENCH_BEFORE_TREE`` (an exported tree of the commit before the
+removal, e.g. ``git archive <commit> | tar -x -C /tmp/before``) against this tree, each round a
+fresh ``python -c`` process per tree (same interpreter, same catalog), alternating;
+``$ZLGIS_BENCH_TREE_ARGS`` gives the command (default ``check controllines``, which loads the
+buildings and every control-line layer). Both must write the same findings.
 
 ``ratio`` of a kernel = best library-path command time / best shipped command time (above 1:
 the kernel makes the command faster). The issue's rule: keep a kernel only where the command
@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -59,29 +58,6 @@ def _patched(module: Any, name: str, value: Any) -> Iterator[None]:
         yield
     finally:
         setattr(module, name, old)
-
-
-@contextlib.contextmanager
-def _geos_wkb() -> Iterator[None]:
-    """Every row parsed by GEOS and fully validated (no numpy decoding, no convexity proofs)."""
-    from zlgis.io import readers, wkb
-
-    def decode_nothing(arr: Any) -> Any:
-        n = 0 if arr is None else len(arr)
-        return wkb.SimplePolygons(np.full(n, None, dtype=object), np.zeros(n, bool),
-                                  np.zeros(n, bool), np.full((n, 4), np.nan))
-
-    with _patched(readers, "decode_simple_polygons", decode_nothing):
-        yield
-
-
-@contextlib.contextmanager
-def _scipy_search() -> Iterator[None]:
-    """Nearest facility by ``scipy.sparse.csgraph.dijkstra`` on the graph with virtual sources."""
-    from zlgis.analysis import shortest_paths
-
-    with _patched(shortest_paths, "HAVE_NUMBA", False):
-        yield
 
 
 def _skimage_fill(elevation: Any, nodata: Any = None, *, memory_budget_mb: Any = None) -> Any:
@@ -110,52 +86,8 @@ def _skimage_flood() -> Iterator[None]:
         yield
 
 
-def _bbox_intersects_xy(x: Any, y: Any, polygons: Any, **_: Any) -> tuple[Any, Any]:
-    """Pings in zones: bounding-box filter, then ``shapely.intersects_xy`` per zone."""
-    pis, gis = [], []
-    for k, poly in enumerate(polygons):
-        if poly is None or shapely.is_empty(poly):
-            continue
-        x0, y0, x1, y1 = poly.bounds
-        cand = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-        shapely.prepare(poly)
-        hit = cand[shapely.intersects_xy(poly, x[cand], y[cand])]
-        pis.append(hit)
-        gis.append(np.full(len(hit), k, dtype=np.intp))
-    if not pis:
-        return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    return np.concatenate(pis).astype(np.intp), np.concatenate(gis)
-
-
-def _strtree_dwithin(x: Any, y: Any, lines: Any, tolerance: float, **_: Any
-                     ) -> tuple[Any, Any]:
-    """Pings near restricted roads: one STRtree of the segments, ``dwithin`` query."""
-    arr = np.empty(len(lines), dtype=object)
-    arr[:] = list(lines)
-    ok = np.flatnonzero(~(shapely.is_missing(arr) | shapely.is_empty(arr)))
-    if not len(ok) or not len(x):
-        return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    tree = shapely.STRtree(arr[ok])
-    pi, li = tree.query(shapely.points(x, y), predicate="dwithin", distance=tolerance)
-    return pi.astype(np.intp), ok[li]
-
-
-@contextlib.contextmanager
-def _shapely_overlay() -> Iterator[None]:
-    from zlgis.analysis import trucks_overlay, trucks_zones
-
-    with _patched(trucks_zones, "points_in_polygons", _bbox_intersects_xy), \
-            _patched(trucks_overlay, "points_near_lines", _strtree_dwithin):
-        yield
-
-
 KERNELS: dict[str, tuple[list[str], Callable[[], Any], str]] = {
-    "wkb_decoding": (["check", "controllines"], _geos_wkb, "GEOS from_wkb + full validation"),
-    "multi_source_search": (["coverage", "toilets", "--method", "network"], _scipy_search,
-                            "scipy.sparse.csgraph.dijkstra"),
     "priority_flood": (["waterlogging"], _skimage_flood, "skimage.morphology.reconstruction"),
-    "ping_grid": (["check", "trucks"], _shapely_overlay,
-                  "bbox filter + shapely.intersects_xy per zone, STRtree dwithin"),
 }
 
 
@@ -186,6 +118,64 @@ def _run(catalog: str, args: list[str], library: Callable[[], Any] | None
         return wall, cpu, _findings(Path(tmp))
 
 
+_TREE_RUN = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from zlgis.cli import main
+t0 = time.perf_counter()
+code = main(sys.argv[4:] + ["--catalog", sys.argv[2], "--out", sys.argv[3], "--quiet"])
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"code": code, "wall": wall, "cpu": time.process_time(),
+                  "rss_mb": ru.ru_maxrss / 1024}))
+"""
+
+
+def _run_tree(tree: str, catalog: str, args: list[str]) -> tuple[float, float, float,
+                                                                  pd.DataFrame]:
+    """The command in a fresh process importing zlgis from ``tree``; (wall, CPU, peak MB,
+    findings). Wall and CPU are counted from ``main()``, so imports are not included."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="zlgis-bench-") as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        res = subprocess.run([sys.executable, "-c", _TREE_RUN, tree, catalog, tmp, *args],
+                             env=env, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise RuntimeError(f"{tree}: {res.stderr[-2000:]}")
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        if r["code"] not in (0, 1):
+            raise RuntimeError(f"{tree}: {args} exited with {r['code']}")
+        return r["wall"], r["cpu"], r["rss_mb"], _findings(Path(tmp))
+
+
+def compare_trees(before: str, catalog: str, args: list[str], rounds: int) -> dict[str, Any]:
+    """A removed kernel: the command with the tree before the removal and with this tree."""
+    this = str(HERE.parent)
+    old, new = [], []
+    same = True
+    for _ in range(rounds):
+        *t_old, f_old = _run_tree(before, catalog, args)
+        *t_new, f_new = _run_tree(this, catalog, args)
+        old.append(t_old)
+        new.append(t_new)
+        same &= f_old.equals(f_new) and len(f_old) > 0
+    if not same:
+        raise AssertionError("the tree before the removal wrote other findings")
+    bw, bc = min(t[0] for t in old), min(t[1] for t in old)
+    aw, ac = min(t[0] for t in new), min(t[1] for t in new)
+    return {"command": "zlgis " + " ".join(args), "before_tree": before,
+            "before_s": round(bw, 2), "after_s": round(aw, 2), "ratio": round(aw / bw, 2),
+            "before_cpu_s": round(bc, 2), "after_cpu_s": round(ac, 2),
+            "ratio_cpu": round(ac / bc, 2),
+            "before_rounds_s": [round(t[0], 2) for t in old],
+            "after_rounds_s": [round(t[0], 2) for t in new],
+            "before_peak_mb": round(max(t[2] for t in old)),
+            "after_peak_mb": round(max(t[2] for t in new)),
+            "findings": len(f_old), "same_findings": same}
+
+
 def main(quick: bool = False) -> dict:
     catalog = os.environ.get("ZLGIS_BENCH_CATALOG")
     if not catalog:
@@ -198,6 +188,10 @@ def main(quick: bool = False) -> dict:
     rounds = 1 if quick else int(os.environ.get("ZLGIS_BENCH_ROUNDS", "3"))
     only = set(filter(None, os.environ.get("ZLGIS_BENCH_KERNELS", "").split(",")))
     out: dict[str, Any] = {"catalog": catalog, "load": os.getloadavg()[0]}
+    before = os.environ.get("ZLGIS_BENCH_BEFORE_TREE")
+    if before and (not only or "removed" in only):
+        args = os.environ.get("ZLGIS_BENCH_TREE_ARGS", "check controllines").split()
+        out["removed_kernel_before_after"] = compare_trees(before, catalog, args, rounds)
     for name, (args, library, label) in KERNELS.items():
         if only and name not in only:
             continue
@@ -220,6 +214,7 @@ def main(quick: bool = False) -> dict:
                      "ratio": round(lw / bw, 2), "kernel_cpu_s": round(bc, 2),
                      "library_cpu_s": round(lc, 2), "ratio_cpu": round(lc / bc, 2),
                      "findings": len(f_ship), "same_findings": same}
+    out["load_end"] = os.getloadavg()[0]
     return out
 
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import shapely
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from zlgis.validate.geometry import (
-    check_geometries,
-    closed_lines_to_polygons,
-    reason_zh,
-    wkb_convex_valid,
-)
+from zlgis.validate.geometry import check_geometries, closed_lines_to_polygons, reason_zh
 
 
 def codes(res) -> dict[str, list[int]]:
@@ -68,53 +60,3 @@ def test_closed_lines_to_polygons() -> None:
     out, conv = closed_lines_to_polygons(g)
     assert conv.tolist() == [True, False, False]
     assert out[0].area == 6.0 and out[1].geom_type == "LineString"
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)), min_size=3, max_size=7))
-def test_convex_fast_path_never_contradicts_geos(pts) -> None:
-    ring = pts + [pts[0]]
-    poly = shapely.polygons(ring)
-    arr = pa.array([shapely.to_wkb(poly)])
-    fast = wkb_convex_valid(arr)[0]
-    if fast:
-        assert shapely.is_valid(poly)
-
-
-def test_convex_fast_path_bounds_and_types() -> None:
-    g = shapely.from_wkt(["POLYGON((0 0,4 0,4 3,0 3,0 0))", "POINT(1 2)",
-                          "POLYGON((0 0,10 0,10 10,0 10,0 0),(1 1,2 1,2 2,1 1))"])
-    ok, b = wkb_convex_valid(pa.array(shapely.to_wkb(g)), return_bounds=True)
-    assert ok.tolist() == [True, False, False]
-    assert b[0].tolist() == [0, 0, 4, 3] and np.isnan(b[1:]).all()
-    assert wkb_convex_valid(None).tolist() == []
-
-
-def test_known_polygons_still_checked_for_type_and_validity() -> None:
-    """Rows proven to be (valid) 2-D polygons from their WKB skip tests, never the verdict."""
-    from zlgis.io.wkb import decode_simple_polygons
-
-    g = shapely.from_wkt(["POLYGON((0 0,4 0,4 3,0 3,0 0))", "LINESTRING(0 0,1 1)",
-                          "LINESTRING(2 2,3 3)", "POLYGON((0 0,2 2,2 0,0 2,0 0))",
-                          "POLYGON((0 0,4 0,4 1,1 1,1 4,0 4,0 0))", None])
-    dec = decode_simple_polygons(pa.array(shapely.to_wkb(g)))
-    assert dec.decoded.tolist() == [True, False, False, True, True, False]
-    for expected in ("LineString", None, "Polygon"):
-        plain = check_geometries(g, expected)
-        fast = check_geometries(g, expected, known_valid=dec.convex, known_polygons=dec.decoded)
-        assert np.array_equal(plain.rejected, fast.rejected)
-        assert [(p[0].tolist(), p[1:]) for p in plain.problems] == [
-            (p[0].tolist(), p[1:]) for p in fast.problems]
-        assert plain.family == fast.family
-    # a polygon in a line layer is the wrong type even when it is known to be valid
-    res = check_geometries(g, "LineString", known_valid=dec.convex, known_polygons=dec.decoded)
-    wrong = [p for p in res.problems if p[1] == "wrong_geometry_type"]
-    assert wrong and wrong[0][0].tolist() == [0, 3, 4]
-    res = check_geometries(g, None, known_valid=dec.convex, known_polygons=dec.decoded)
-    assert res.family == "Polygon" and res.rejected.tolist() == [False, True, True, False,
-                                                                 False, True]
-    lines = shapely.from_wkt(["LINESTRING(0 0,1 1)", "LINESTRING(2 2,3 3)",
-                              "LINESTRING(4 4,5 5)", "POLYGON((0 0,4 0,4 3,0 3,0 0))"])
-    dec = decode_simple_polygons(pa.array(shapely.to_wkb(lines)))
-    res = check_geometries(lines, None, known_valid=dec.convex, known_polygons=dec.decoded)
-    assert res.family == "LineString" and res.rejected.tolist() == [False] * 3 + [True]

@@ -94,7 +94,7 @@ def apply_filter(src: SourceRead, spec: LayerSpec) -> SourceRead:
         if gdf is src.gdf:
             return src
         return SourceRead(gdf, src.path, src.layer, src.driver, src.rows, src.notes,
-                          src.encoding, src.xy_columns, src.wkb, src.convex)
+                          src.encoding, src.xy_columns)
     missing = [k for k in spec.filter if k not in gdf.columns]
     if missing:
         have = [str(c) for c in gdf.columns if c != gdf.geometry.name]

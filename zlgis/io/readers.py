@@ -39,7 +39,6 @@ from geopandas.array import GeometryArray
 from shapely.errors import GEOSException
 
 from ..errors import UnreadableInputError
-from .wkb import decode_simple_polygons
 
 __all__ = [
     "SourceRead",
@@ -99,8 +98,6 @@ class SourceRead:
     notes: list[dict[str, Any]] = field(default_factory=list)
     encoding: str | None = None
     xy_columns: tuple[str, str] | None = None
-    wkb: Any = None  # the WKB (pyarrow BinaryArray) the geometries were parsed from, if any
-    convex: Any = None  # (convex-valid, bounds, decoded) from the WKB, see zlgis.io.wkb
 
 
 def _note(pos: int | None, code: str, message: str, action: str = "warning",
@@ -283,13 +280,11 @@ def _parse_datetimes(df: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
 
 
 def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
-               columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], Any]:
-    """pyogrio Arrow read; returns (frame, notes, (WKB, (convex, bounds, decoded)) or None).
+               columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+    """pyogrio Arrow read, geometries parsed by GEOS (``shapely.from_wkb``); returns (frame, notes).
 
-    Geometries are parsed here (not by pyogrio): simple polygons are decoded from the Arrow buffer
-    with numpy (:mod:`zlgis.io.wkb`, which also yields their bounds and proves the convex ones
-    valid for the validation), the rest with GEOS, and unclosed rings are closed row by row
-    instead of failing the whole read.
+    Geometries are parsed here (not by pyogrio) so that unclosed rings are closed row by row
+    (noted) instead of failing the whole read.
     """
     kw: dict[str, Any] = {"layer": layer, "encoding": encoding, "columns": columns,
                           "datetime_as_string": True}
@@ -299,59 +294,42 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
         if "UTF-8" not in str(exc):
             raise
         gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
-        return _parse_datetimes(gdf, pyogrio.read_info(path, layer=layer)), [], None
+        return _parse_datetimes(gdf, pyogrio.read_info(path, layer=layer)), []
     geom_col = meta.get("geometry_name") or "wkb_geometry"
     crs = meta.get("crs")
+    wkb = None
     if geom_col in table.column_names:
-        wkb_arr = table.column(geom_col).combine_chunks()
+        wkb = table.column(geom_col).to_numpy()
         table = table.drop_columns([geom_col])
-    else:
-        wkb_arr = None
     try:
         df = _parse_datetimes(table.to_pandas(self_destruct=True), meta)
     except UnicodeDecodeError:
         gdf = pyogrio.read_dataframe(path, use_arrow=False, **kw)
-        return _parse_datetimes(gdf, meta), [], None
+        return _parse_datetimes(gdf, meta), []
     del table
-    if wkb_arr is None:
-        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), [], None
-
-    # 2-D single-ring polygons (most rows of a polygon layer) are decoded from the Arrow buffer
-    # with numpy, which also gives their bounds and proves the convex ones valid; the rest are
-    # parsed by GEOS from their WKB
-    simple = decode_simple_polygons(wkb_arr)
-    geoms = simple.geoms
-    rest = np.flatnonzero(~simple.decoded & np.asarray(wkb_arr.is_valid()))
+    if wkb is None:
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), crs=crs)), []
     notes: list[dict[str, Any]] = []
-    if len(rest):
-        sub = wkb_arr if len(rest) == len(wkb_arr) else wkb_arr.take(rest)
-        wkb = np.asarray(sub.to_numpy(zero_copy_only=False), dtype=object)
-        try:
-            parsed = shapely.from_wkb(wkb)
-        except GEOSException:
-            strict = shapely.from_wkb(wkb, on_invalid="ignore")
-            parsed = shapely.from_wkb(wkb, on_invalid="fix")
-            bad = np.flatnonzero(pd.notna(wkb) & shapely.is_missing(strict))
-            notes = [_note(int(rest[i]), "unclosed_ring", "多边形环未闭合，已自动闭合", "repaired")
-                     for i in bad if parsed[i] is not None]
-            notes += [_note(int(rest[i]), "unparseable_geometry", "几何无法解析，已剔除",
-                            "rejected") for i in bad if parsed[i] is None]
-        if len(rest) == len(geoms):
-            geoms = parsed
-        else:
-            geoms[rest] = parsed
-    convex = (simple.convex, simple.bounds, simple.decoded)
+    try:
+        geoms = shapely.from_wkb(wkb)
+    except GEOSException:
+        strict = shapely.from_wkb(wkb, on_invalid="ignore")
+        geoms = shapely.from_wkb(wkb, on_invalid="fix")
+        bad = np.flatnonzero(pd.notna(wkb) & shapely.is_missing(strict))
+        notes = [_note(int(i), "unclosed_ring", "多边形环未闭合，已自动闭合", "repaired")
+                 for i in bad if geoms[i] is not None]
+        notes += [_note(int(i), "unparseable_geometry", "几何无法解析，已剔除", "rejected")
+                  for i in bad if geoms[i] is None]
     # shapely geometries or None already: wrapped without a per-row type check
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(GeometryArray(geoms, crs=crs),
                                                       index=df.index, copy=False), copy=False)
-    return gdf, notes, (wkb_arr, convex)
+    return gdf, notes
 
 
 def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
               columns: list[str] | None = None, driver: str | None = None) -> SourceRead:
     try:
-        gdf, notes, wkb_info = _ogr_frame(path, layer, encoding, columns)
-        wkb, convex = wkb_info if wkb_info is not None else (None, None)
+        gdf, notes = _ogr_frame(path, layer, encoding, columns)
         if driver is None:
             driver = _DRIVERS.get(path.suffix.lower()) or str(
                 pyogrio.read_info(path, layer=layer).get("driver") or "")
@@ -372,8 +350,7 @@ def _read_ogr(path: Path, layer: str | None, *, encoding: str | None = None,
         raise _unreadable(path, layer, exc) from exc
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
-    return SourceRead(gdf, path, layer or path.stem, driver, _rows(len(gdf)), notes, encoding,
-                      wkb=wkb, convex=convex)
+    return SourceRead(gdf, path, layer or path.stem, driver, _rows(len(gdf)), notes, encoding)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -498,7 +475,7 @@ def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
     try:
         if enc:
             pyogrio.set_gdal_config_options({"DXF_ENCODING": enc})
-        gdf, notes, _ = _ogr_frame(path, None, None, None)
+        gdf, notes = _ogr_frame(path, None, None, None)
     except Exception as exc:  # noqa: BLE001
         raise _unreadable(path, None, exc) from exc
     finally:

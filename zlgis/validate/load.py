@@ -275,9 +275,7 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
                          else None,
                          boundary=boundary, boundary_tolerance=tol, crs_override=crs,
                          fill_missing=is_dxf, source_names=shown,
-                         check_region=layer_id != catalog.boundary_layer,
-                         wkb=None if is_dxf else src.wkb,
-                         convex=None if is_dxf else src.convex)
+                         check_region=layer_id != catalog.boundary_layer)
     return _finish(layer_id, res, src, spec)
 
 
@@ -388,7 +386,7 @@ def read_file(path: str | os.PathLike[str], *, layer: str | None = None, kind: s
         res = validate_frame(gdf, spec, rows=src.rows, path=str(path), working_crs=working,
                              notes=src.notes, region=region, crs_override=crs,
                              source_names=shown, fill_missing=src.driver == "DXF",
-                             check_region=False, wkb=src.wkb, convex=src.convex)
+                             check_region=False)
         out.append(_finish(name, res, src, spec))
     return out
 

@@ -34,7 +34,7 @@ from ..crs import (
 from ..errors import CRSError
 from ._pool import POOL, THREAD_MIN_ROWS
 from .attributes import ROW_REF, arrow_duplicated_first, check_attributes
-from .geometry import check_geometries, wkb_convex_valid
+from .geometry import check_geometries
 from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["ValidationResult", "validate_frame", "Region"]
@@ -75,8 +75,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
                    boundary: shapely.Geometry | None = None, boundary_tolerance: float = 0.0,
                    crs_override: str | None = None, fill_missing: bool = False,
                    source_names: dict[str, str] | None = None,
-                   check_region: bool = True, wkb: Any = None,
-                   convex: Any = None) -> ValidationResult:
+                   check_region: bool = True) -> ValidationResult:
     """Validate rows already renamed to canonical field names.
 
     Parameters
@@ -96,12 +95,6 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         Coordinate system given on the command line; wins over the catalog and the file.
     fill_missing : bool
         CAD drawings: absent attribute fields become empty columns instead of rejecting all rows.
-    wkb : pyarrow binary array, optional
-        The WKB the geometries came from; lets simple convex polygons skip the GEOS validity test.
-    convex : tuple or Future, optional
-        ``(convex-valid mask, bounds[, decoded mask])`` already computed from the WKB (the
-        reader gets them while it decodes the geometries, see :mod:`zlgis.io.wkb`); bounds are
-        NaN where unknown and are recomputed for rows the geometry checks repair.
 
     Raises
     ------
@@ -128,7 +121,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         st.add(np.array([pos]), note["code"], [note["message"]], note["action"], note.get("field"))
     if n == 0:
         st.add(np.array([-1]), "empty_layer", ["图层没有任何要素（0 行）"], "warning")
-    geoms, src_bounds = _check_geometry(st, gdf, spec, wkb, convex)
+    geoms, src_bounds = _check_geometry(st, gdf, spec)
     crs = _source_crs(st, gdf, spec, geoms, src_bounds, crs_override, region)
     if crs.has_coords and crs.src is not None:
         if is_geographic(crs.src):
@@ -191,30 +184,16 @@ class _Run:
         self.rejected[ok] = True
 
 
-def _check_geometry(st: _Run, gdf: gpd.GeoDataFrame, spec: LayerSpec, wkb: Any, convex: Any
+def _check_geometry(st: _Run, gdf: gpd.GeoDataFrame, spec: LayerSpec
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Geometry checks and repairs of the live rows; returns the geometries and their bounds
-    (NaN where unknown)."""
+    """Geometry checks (GEOS, every row) and repairs of the live rows; returns the geometries
+    and their bounds (NaN: computed later, in :func:`_source_crs`)."""
     n = len(gdf)
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     live = ~st.rejected
     all_live = bool(live.all())
-    known = known_poly = None
-    if convex is not None or (wkb is not None and len(wkb) == n):
-        # bounds of the rows, filled from the WKB where known (NaN elsewhere)
-        if convex is not None:
-            parts = convex.result() if hasattr(convex, "result") else convex
-        else:
-            parts = wkb_convex_valid(wkb, return_bounds=True)
-        kv, src_bounds = parts[0], parts[1]
-        src_bounds = src_bounds.copy()  # filled in below; the reader's copy stays as read
-        known = kv if all_live else kv[live]
-        if len(parts) > 2:  # rows decoded as 2-D polygons: only their validity is unknown
-            known_poly = parts[2] if all_live else parts[2][live]
-    else:
-        src_bounds = np.full((n, 4), np.nan)
-    gc = check_geometries(geoms if all_live else geoms[live], spec.geometry, known_valid=known,
-                          known_polygons=known_poly)
+    src_bounds = np.full((n, 4), np.nan)
+    gc = check_geometries(geoms if all_live else geoms[live], spec.geometry)
     live_idx = np.arange(n) if all_live else np.flatnonzero(live)
     if all_live:
         geoms = gc.geometries  # our copy, or check_geometries' own copy when it repaired rows
@@ -222,8 +201,6 @@ def _check_geometry(st: _Run, gdf: gpd.GeoDataFrame, spec: LayerSpec, wkb: Any, 
         geoms[live_idx] = gc.geometries
     for pos, code, msgs, action in gc.problems:
         st.add(live_idx[pos], code, msgs, action)
-        if action in ("repaired", "dropped_z"):
-            src_bounds[live_idx[pos]] = np.nan  # geometry changed: bounds recomputed below
     return geoms, src_bounds
 
 
