@@ -57,23 +57,11 @@ def label_depressions(depth: NDArray[np.float64]) -> tuple[NDArray[np.int32], in
 # --------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
-    """Label every cell with the depression its D8 steepest-descent path on ``z`` ends in.
-
-    ``z`` and ``lab`` are padded flat arrays (frame: NaN / 0). Depression cells keep their label.
-    Other cells drain to their steepest lower neighbour; cells on a flat drain, breadth-first,
-    towards the flat's edge where it has a way down (so flats are not dead ends); a cell with no
-    lower neighbour next to the edge or nodata drains out (label 0), as does a pit too small to
-    be a reported depression.
-    """
+def _d8_receivers(z, lab, offs, dist):  # pragma: no cover - compiled
+    """Each cell's steepest lower neighbour: >= 0 receiver; -1 stuck; -2 outlet; -3 invalid;
+    -4 sink (a depression cell)."""
     n = z.size
-    dr = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
-    dc = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
-    offs = dr * w + dc
-    dist = np.empty(8)
-    for k in range(8):
-        dist[k] = math.sqrt((dr[k] * ch) ** 2 + (dc[k] * cw) ** 2)
-    rec = np.full(n, -1, np.int64)  # >= 0 receiver; -1 stuck; -2 outlet; -3 invalid; -4 sink
+    rec = np.full(n, -1, np.int64)
     for c in range(n):
         zc = z[c]
         if not (zc == zc):
@@ -99,7 +87,14 @@ def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
             rec[c] = nxt
         elif edge:
             rec[c] = -2
-    # flats: breadth-first from cells that have a way out into the stuck cells of equal height
+    return rec
+
+
+@njit(cache=True, nogil=True)
+def _drain_flats(z, rec, offs):  # pragma: no cover - compiled
+    """Stuck cells of a flat drain, breadth-first, towards cells of equal height with a way
+    out (``rec`` is updated in place)."""
+    n = z.size
     queue = np.empty(n, np.int64)
     qh = 0
     qt = 0
@@ -123,6 +118,12 @@ def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
                 rec[m] = c
                 queue[qt] = m
                 qt += 1
+
+
+@njit(cache=True, nogil=True)
+def _follow_receivers(rec, lab):  # pragma: no cover - compiled
+    """The label of the sink each cell's receiver path ends in (0: drains out or stuck)."""
+    n = rec.size
     out = np.zeros(n, np.int32)
     done = np.zeros(n, np.uint8)
     path = np.empty(64, np.int64)
@@ -154,6 +155,27 @@ def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
             out[path[i]] = res
             done[path[i]] = 1
     return out
+
+
+@njit(cache=True, nogil=True)
+def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
+    """Label every cell with the depression its D8 steepest-descent path on ``z`` ends in.
+
+    ``z`` and ``lab`` are padded flat arrays (frame: NaN / 0). Depression cells keep their label.
+    Other cells drain to their steepest lower neighbour; cells on a flat drain, breadth-first,
+    towards the flat's edge where it has a way down (so flats are not dead ends); a cell with no
+    lower neighbour next to the edge or nodata drains out (label 0), as does a pit too small to
+    be a reported depression.
+    """
+    dr = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
+    dc = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
+    offs = dr * w + dc
+    dist = np.empty(8)
+    for k in range(8):
+        dist[k] = math.sqrt((dr[k] * ch) ** 2 + (dc[k] * cw) ** 2)
+    rec = _d8_receivers(z, lab, offs, dist)
+    _drain_flats(z, rec, offs)
+    return _follow_receivers(rec, lab)
 
 
 @njit(cache=True, nogil=True)

@@ -88,6 +88,72 @@ def _heap_pop(keys, vals, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _seed_frontier(z, closed, offs, keys, vals, track, lab):  # pragma: no cover - compiled
+    """Put every open cell next to an outlet on the heap (labelled with itself); heap size."""
+    hs = 0
+    for c in range(z.size):
+        if closed[c]:
+            continue
+        for d in offs:
+            if closed[c + d] == 2:
+                closed[c] = 1
+                if track:
+                    lab[c] = c + 1
+                hs = _heap_push(keys, vals, hs, z[c], c)
+                break
+    return hs
+
+
+@njit(cache=True, nogil=True)
+def _pending_reaches(z, closed, offs, m, zx):  # pragma: no cover - compiled
+    """True when a closed cell still waiting at a level <= ``zx`` neighbours cell ``m``."""
+    for d3 in offs:
+        q = m + d3
+        if closed[q] == 1 and z[q] <= zx:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _climb(z, closed, offs, keys, vals, hs, tr, nb, track, lab):  # pragma: no cover - compiled
+    """Finish the cells climbing the slope from ``nb`` (breadth-first); new heap size.
+
+    Their filled value is their own elevation (Zhou 2016); only those with an open lower
+    neighbour that nothing else will reach go onto the heap.
+    """
+    tr[0] = nb  # breadth-first: the slope is climbed as a front, which leaves
+    tn = 1      # fewer open lower neighbours behind than a depth-first climb
+    th = 0
+    while th < tn:
+        x = tr[th]
+        th += 1
+        zx = z[x]
+        closed[x] = 3
+        low = False
+        for d2 in offs:
+            m = x + d2
+            if closed[m]:
+                continue
+            zm = z[m]
+            if zm >= zx:
+                closed[m] = 1
+                if track:
+                    lab[m] = lab[x]
+                tr[tn] = m
+                tn += 1
+            elif not low:
+                # x must wait in the heap for its lower open neighbour m, unless
+                # another closed cell, still waiting to be processed at a level
+                # <= z[x], will reach m (Zhou 2016 test, extended from cells
+                # lower than m to every pending cell no higher than x)
+                low = not _pending_reaches(z, closed, offs, m, zx)
+        if low:
+            closed[x] = 1
+            hs = _heap_push(keys, vals, hs, zx, x)
+    return hs
+
+
+@njit(cache=True, nogil=True)
 def _priority_flood(z, closed, w, keys, vals, pit, tr, lab):  # pragma: no cover - compiled
     """Fill ``z`` (padded, flat) in place.
 
@@ -103,20 +169,9 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr, lab):  # pragma: no cover
     flooded from: label = the seed's flat index + 1 (for the tiled fill).
     """
     track = lab.size == z.size
-    n = z.size
     offs = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1], dtype=np.int64)
-    hs = 0
+    hs = _seed_frontier(z, closed, offs, keys, vals, track, lab)
     pn = 0
-    for c in range(n):
-        if closed[c]:
-            continue
-        for d in offs:
-            if closed[c + d] == 2:
-                closed[c] = 1
-                if track:
-                    lab[c] = c + 1
-                hs = _heap_push(keys, vals, hs, z[c], c)
-                break
     c = -1
     while hs > 0 or pn > 0:
         if c >= 0:
@@ -139,40 +194,7 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr, lab):  # pragma: no cover
                 pit[pn] = nb
                 pn += 1
             else:
-                tr[0] = nb  # breadth-first: the slope is climbed as a front, which leaves
-                tn = 1      # fewer open lower neighbours behind than a depth-first climb
-                th = 0
-                while th < tn:
-                    x = tr[th]
-                    th += 1
-                    zx = z[x]
-                    closed[x] = 3
-                    low = False
-                    for d2 in offs:
-                        m = x + d2
-                        if closed[m]:
-                            continue
-                        zm = z[m]
-                        if zm >= zx:
-                            closed[m] = 1
-                            if track:
-                                lab[m] = lab[x]
-                            tr[tn] = m
-                            tn += 1
-                        elif not low:
-                            # x must wait in the heap for its lower open neighbour m, unless
-                            # another closed cell, still waiting to be processed at a level
-                            # <= z[x], will reach m (Zhou 2016 test, extended from cells
-                            # lower than m to every pending cell no higher than x)
-                            low = True
-                            for d3 in offs:
-                                q = m + d3
-                                if closed[q] == 1 and z[q] <= zx:
-                                    low = False
-                                    break
-                    if low:
-                        closed[x] = 1
-                        hs = _heap_push(keys, vals, hs, zx, x)
+                hs = _climb(z, closed, offs, keys, vals, hs, tr, nb, track, lab)
     return z
 
 
