@@ -150,38 +150,25 @@ def _keep_family(geoms: np.ndarray, family: str) -> np.ndarray:
     return out
 
 
-def check_geometries(geoms: np.ndarray, expected: str | None = None) -> GeometryCheck:
-    """Check and repair geometries row by row, vectorised.
+_Problems = list[tuple[np.ndarray, str, "list[str] | str", str]]
 
-    Parameters
-    ----------
-    geoms : array of shapely geometries (or None)
-    expected : {'Point', 'LineString', 'Polygon'} or None
-        Expected family (Multi* accepted). ``None``: the most frequent family of the layer; rows
-        of another family are rejected as mixed types.
 
-    Returns
-    -------
-    GeometryCheck
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    n = len(geoms)
-    rejected = np.zeros(n, dtype=bool)
-    problems: list[tuple[np.ndarray, str, list[str] | str, str]] = []
-
+def _check_missing(geoms: np.ndarray, rejected: np.ndarray, problems: _Problems) -> None:
+    """Reject null and empty geometries."""
     missing = shapely.is_missing(geoms)
     if missing.any():
         problems.append((np.flatnonzero(missing), "null_geometry", "几何为空（没有坐标）", "rejected"))
         rejected |= missing
-    empty = np.zeros(n, dtype=bool)
+    empty = np.zeros(len(geoms), dtype=bool)
     empty[~missing] = shapely.is_empty(geoms[~missing])
     if empty.any():
         problems.append((np.flatnonzero(empty), "empty_geometry", "空几何（没有任何顶点）", "rejected"))
         rejected |= empty
 
-    # Z / M values: dropped, recorded
-    live = ~rejected
-    zm = np.zeros(n, dtype=bool)
+
+def _drop_zm(geoms: np.ndarray, live: np.ndarray, problems: _Problems) -> np.ndarray:
+    """Z / M values: dropped (on a copy), recorded."""
+    zm = np.zeros(len(geoms), dtype=bool)
     if live.any():
         zm[live] = shapely.has_z(geoms[live])
         if hasattr(shapely, "has_m"):
@@ -191,9 +178,14 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None) -> Geometry
         geoms[zm] = shapely.force_2d(geoms[zm])
         problems.append((np.flatnonzero(zm), "dropped_z", "含 Z/M 值，已去除（按二维处理）",
                          "dropped_z"))
+    return geoms
 
-    # geometry type
-    other_idx = np.flatnonzero(live)
+
+def _check_family(geoms: np.ndarray, expected: str | None, rejected: np.ndarray,
+                  problems: _Problems) -> str | None:
+    """Reject rows of another geometry family than ``expected`` (default: the layer's most
+    frequent one); the family."""
+    other_idx = np.flatnonzero(~rejected)
     fam_o = geometry_family(geoms[other_idx])
     family = expected
     if family is None:
@@ -211,41 +203,72 @@ def check_geometries(geoms: np.ndarray, expected: str | None = None) -> Geometry
                     f"本图层应为{FAMILY_ZH[family]}" for i, f in zip(idx, fam_o[bad])]
             problems.append((idx, "wrong_geometry_type", msgs, "rejected"))
             rejected[idx] = True
+    return family
 
-    # validity: one vectorised call; reasons only for the invalid rows
+
+def _check_validity(geoms: np.ndarray, family: str | None, rejected: np.ndarray,
+                    problems: _Problems) -> np.ndarray:
+    """Validity in one vectorised call; reasons only for the invalid rows. Non-finite
+    coordinates are rejected, other invalid rows repaired by make_valid (rejected when the
+    repair changes their family)."""
     live = ~rejected
-    valid = np.ones(n, dtype=bool)
+    valid = np.ones(len(geoms), dtype=bool)
     if live.all():
         valid = _halves(shapely.is_valid, geoms)
     elif live.any():
         valid[live] = _halves(shapely.is_valid, geoms[live])
     bad = np.flatnonzero(~valid)
-    if len(bad):
-        reasons = shapely.is_valid_reason(geoms[bad])
-        nonfinite = np.array([r.startswith("Invalid Coordinate") for r in reasons], dtype=bool)
-        if nonfinite.any():
-            idx = bad[nonfinite]
-            problems.append((idx, "nonfinite_coordinates",
-                             [f"坐标含 NaN 或无穷大（{r.split('[', 1)[-1].rstrip(']')}），无法修复"
-                              for r in reasons[nonfinite]], "rejected"))
-            rejected[idx] = True
-        fix_idx, fix_reasons = bad[~nonfinite], reasons[~nonfinite]
-        if len(fix_idx):
-            geoms = geoms.copy()
-            fixed = shapely.make_valid(geoms[fix_idx])
-            if family is not None:
-                fixed = _keep_family(fixed, family)
-            ok = ~shapely.is_missing(fixed) & ~shapely.is_empty(fixed)
-            if family is not None:
-                ok &= geometry_family(fixed) == family
-            geoms[fix_idx[ok]] = fixed[ok]
-            if ok.any():
-                problems.append((fix_idx[ok], "invalid_geometry",
-                                 [f"几何无效：{reason_zh(r)}，已用 make_valid 修复"
-                                  for r in fix_reasons[ok]], "repaired"))
-            if (~ok).any():
-                problems.append((fix_idx[~ok], "invalid_geometry",
-                                 [f"几何无效：{reason_zh(r)}，修复后不再是{FAMILY_ZH.get(family)}，已剔除"
-                                  for r in fix_reasons[~ok]], "rejected"))
-                rejected[fix_idx[~ok]] = True
+    if not len(bad):
+        return geoms
+    reasons = shapely.is_valid_reason(geoms[bad])
+    nonfinite = np.array([r.startswith("Invalid Coordinate") for r in reasons], dtype=bool)
+    if nonfinite.any():
+        idx = bad[nonfinite]
+        problems.append((idx, "nonfinite_coordinates",
+                         [f"坐标含 NaN 或无穷大（{r.split('[', 1)[-1].rstrip(']')}），无法修复"
+                          for r in reasons[nonfinite]], "rejected"))
+        rejected[idx] = True
+    fix_idx, fix_reasons = bad[~nonfinite], reasons[~nonfinite]
+    if not len(fix_idx):
+        return geoms
+    geoms = geoms.copy()
+    fixed = shapely.make_valid(geoms[fix_idx])
+    if family is not None:
+        fixed = _keep_family(fixed, family)
+    ok = ~shapely.is_missing(fixed) & ~shapely.is_empty(fixed)
+    if family is not None:
+        ok &= geometry_family(fixed) == family
+    geoms[fix_idx[ok]] = fixed[ok]
+    if ok.any():
+        problems.append((fix_idx[ok], "invalid_geometry",
+                         [f"几何无效：{reason_zh(r)}，已用 make_valid 修复"
+                          for r in fix_reasons[ok]], "repaired"))
+    if (~ok).any():
+        problems.append((fix_idx[~ok], "invalid_geometry",
+                         [f"几何无效：{reason_zh(r)}，修复后不再是{FAMILY_ZH.get(family)}，已剔除"
+                          for r in fix_reasons[~ok]], "rejected"))
+        rejected[fix_idx[~ok]] = True
+    return geoms
+
+def check_geometries(geoms: np.ndarray, expected: str | None = None) -> GeometryCheck:
+    """Check and repair geometries row by row, vectorised.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries (or None)
+    expected : {'Point', 'LineString', 'Polygon'} or None
+        Expected family (Multi* accepted). ``None``: the most frequent family of the layer; rows
+        of another family are rejected as mixed types.
+
+    Returns
+    -------
+    GeometryCheck
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    rejected = np.zeros(len(geoms), dtype=bool)
+    problems: list[tuple[np.ndarray, str, list[str] | str, str]] = []
+    _check_missing(geoms, rejected, problems)
+    geoms = _drop_zm(geoms, ~rejected, problems)
+    family = _check_family(geoms, expected, rejected, problems)
+    geoms = _check_validity(geoms, family, rejected, problems)
     return GeometryCheck(geoms, rejected, problems, family)
