@@ -573,12 +573,14 @@ def _is_number(v: Any) -> bool:
         return False
 
 
-def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | None,
-                sheet: str | int | None) -> SourceRead:
-    grid, enc = _read_grid(path, encoding, sheet)
-    if grid.empty:
-        raise UnreadableInputError("表格为空，没有表头", path=str(path))
-    # the header row is the first (of the first 10) naming both coordinate columns
+def _table_header(grid: pd.DataFrame, x: str | None, y: str | None,
+                  path: Path) -> tuple[list[str], tuple[int, int], int]:
+    """Column names, the (x, y) column positions and the first data row of a table.
+
+    The header row is the first (of the first 10) naming both coordinate columns; a group
+    header above it (merged cells: 基本信息 | 坐标 ...) fills its blanks; a second header row
+    below (units such as 度 / 米, or sub-headers) is skipped; repeated names are numbered.
+    """
     head_row, xy = None, None
     for r in range(min(10, len(grid))):
         xy = find_xy_columns(list(grid.iloc[r]), x, y)
@@ -589,38 +591,31 @@ def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | Non
         want = f"{x} / {y}" if x and y else "经度/纬度、lon/lat 或 X/Y"
         raise UnreadableInputError(f"表格中找不到坐标列（应有 {want} 两列表头）", path=str(path))
     names = [None if _blank(v) else str(v).strip() for v in grid.iloc[head_row]]
-    # a group header above (merged cells: 基本信息 | 坐标 ...) fills the blanks of this row
     if head_row > 0 and any(n is None for n in names):
         above = list(grid.iloc[head_row - 1])
         names = [n if n is not None else (None if _blank(above[i]) else str(above[i]).strip())
                  for i, n in enumerate(names)]
     data_start = head_row + 1
-    # a second header row below (units such as 度 / 米, or sub-headers) is skipped
     if data_start < len(grid):
         nxt = grid.iloc[data_start]
         if (not _is_number(nxt.iloc[xy[0]]) and not _is_number(nxt.iloc[xy[1]])
                 and not _blank(nxt.iloc[xy[0]]) and not _blank(nxt.iloc[xy[1]])
                 and not any(_is_number(v) for v in nxt if not _blank(v))):
             data_start += 1
-    names = [n if n is not None else f"列{i + 1}" for i, n in enumerate(names)]
+    out = [n if n is not None else f"列{i + 1}" for i, n in enumerate(names)]
     seen: dict[str, int] = {}
-    for i, n in enumerate(names):
+    for i, n in enumerate(out):
         if n in seen:
             seen[n] += 1
-            names[i] = f"{n}_{seen[n]}"
+            out[i] = f"{n}_{seen[n]}"
         else:
             seen[n] = 0
-    body = grid.iloc[data_start:].copy()
-    body.columns = names
-    rows = np.arange(data_start + 1, len(grid) + 1, dtype=np.int64)
-    filled = ~body.map(_blank).all(axis=1).to_numpy()
-    body, rows = body.loc[filled].reset_index(drop=True), rows[filled]
-    xname, yname = names[xy[0]], names[xy[1]]
-    rawx, rawy = body.pop(xname), body.pop(yname)
-    xv = pd.to_numeric(rawx.map(lambda v: str(v).strip() if isinstance(v, str) else v),
-                       errors="coerce").to_numpy(dtype=float)
-    yv = pd.to_numeric(rawy.map(lambda v: str(v).strip() if isinstance(v, str) else v),
-                       errors="coerce").to_numpy(dtype=float)
+    return out, xy, data_start
+
+
+def _coordinate_notes(rawx: pd.Series, rawy: pd.Series, xv: np.ndarray, yv: np.ndarray,
+                      xname: str, yname: str) -> list[dict[str, Any]]:
+    """Notes on rows rejected for a coordinate that is not a number or blank."""
     notes: list[dict[str, Any]] = []
     for name, raw, val in ((xname, rawx, xv), (yname, rawy, yv)):
         blank = raw.map(_blank).to_numpy()
@@ -633,6 +628,29 @@ def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | Non
         if int(i) not in flagged:
             notes.append(_note(int(i), "null_geometry", "坐标为空，该行已剔除", "rejected",
                                xname if _blank(rawx.iloc[i]) else yname))
+    return notes
+
+
+def _numbers(raw: pd.Series) -> np.ndarray:
+    return pd.to_numeric(raw.map(lambda v: str(v).strip() if isinstance(v, str) else v),
+                         errors="coerce").to_numpy(dtype=float)
+
+
+def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | None,
+                sheet: str | int | None) -> SourceRead:
+    grid, enc = _read_grid(path, encoding, sheet)
+    if grid.empty:
+        raise UnreadableInputError("表格为空，没有表头", path=str(path))
+    names, xy, data_start = _table_header(grid, x, y, path)
+    body = grid.iloc[data_start:].copy()
+    body.columns = names
+    rows = np.arange(data_start + 1, len(grid) + 1, dtype=np.int64)
+    filled = ~body.map(_blank).all(axis=1).to_numpy()
+    body, rows = body.loc[filled].reset_index(drop=True), rows[filled]
+    xname, yname = names[xy[0]], names[xy[1]]
+    rawx, rawy = body.pop(xname), body.pop(yname)
+    xv, yv = _numbers(rawx), _numbers(rawy)
+    notes = _coordinate_notes(rawx, rawy, xv, yv, xname, yname)
     ok = np.isfinite(xv) & np.isfinite(yv)
     geom = np.full(len(body), None, dtype=object)
     geom[ok] = shapely.points(xv[ok], yv[ok])
