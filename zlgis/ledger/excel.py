@@ -349,16 +349,14 @@ def _text(value: Any) -> str:
     return restore(str(value).strip())
 
 
-def read_edits(path: str | os.PathLike[str]) -> tuple[str, pd.DataFrame]:
-    """Read and validate an edited Excel ledger; return its week and the edits.
+_Record = tuple[str, str, str, str, str, int, bool]
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-    The edits table has one row per finding id: ``finding_id``, ``status`` (code), ``note``,
-    ``photo``. Raises :class:`~zlgis.errors.LedgerError` naming the sheet, row and column of the
-    first problem (and how many there are) when anything is wrong.
-    """
+
+def _open_workbook(path: Path) -> Any:
+    """The workbook read-only, after the size checks of ``ledger.yaml`` ``import_limits``."""
     from openpyxl import load_workbook
 
-    path = Path(path)
     if not path.exists():
         raise UnreadableInputError("文件不存在", path=str(path))
     limits = load_config("ledger")["import_limits"]
@@ -366,64 +364,93 @@ def read_edits(path: str | os.PathLike[str]) -> tuple[str, pd.DataFrame]:
                max_uncompressed_bytes=int(limits["max_uncompressed_mb"]) * 2**20,
                max_part_bytes=int(limits["max_part_mb"]) * 2**20)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise UnreadableInputError(f"文件无法作为 Excel 台账读取（{type(exc).__name__}）",
                                    path=str(path)) from None
-    labels = status_labels()
+
+
+def _ledger_week(wb: Any, path: Path) -> str:
+    """The week written on the info sheet of an exported ledger."""
+    if _INFO_SHEET not in wb.sheetnames:
+        raise LedgerError(f"缺少“{_INFO_SHEET}”工作表，不是 zlgis 导出的台账",
+                          path=str(path))
+    week = ""
+    for row in wb[_INFO_SHEET].iter_rows(min_row=1, max_row=20, values_only=True):
+        if row and _text(row[0]) == "台账周次" and len(row) > 1:
+            week = _text(row[1])
+    if not week:
+        raise LedgerError(f"“{_INFO_SHEET}”工作表中缺少台账周次", path=str(path),
+                          layer=_INFO_SHEET)
+    return week
+
+
+def _row_edit(row: tuple, pos: dict[str, int], name: str, r: int, path: Path,
+              errors: list[LedgerError]) -> _Record | None:
+    """One row's edit (None for an empty or invalid row; problems go to ``errors``)."""
+    fid = _text(row[pos["问题编号"]])
+    stat = _text(row[pos["状态"]])
+    note = _text(row[pos["整改说明"]])
+    photo = _text(row[pos["照片编号"]])
+    orig = tuple(_text(row[pos[_ORIGINAL[c]]]) for c in EDITABLE_COLUMNS)
+    if not any(_text(v) for v in row):
+        return None
+    if (stat, note, photo) == orig:
+        return (fid, "", note, photo, name, r, False)
+    if not fid:
+        errors.append(LedgerError("问题编号为空", path=str(path), layer=name, row=r,
+                                  field="问题编号"))
+        return None
+    code = status_code(stat)
+    if code is None:
+        labels = status_labels()
+        allowed = "、".join(labels[s] for s in STATUSES)
+        errors.append(LedgerError(f"状态“{stat}”无效，应为：{allowed}",
+                                  path=str(path), layer=name, row=r, field="状态"))
+        return None
+    for col, val in (("整改说明", note), ("照片编号", photo)):
+        if len(val) > _MAX_TEXT or _CONTROL_CHARS.search(val):
+            errors.append(LedgerError(f"内容过长（超过 {_MAX_TEXT} 字）或含控制字符",
+                                      path=str(path), layer=name, row=r, field=col))
+    if stat == orig[0]:
+        code = ""  # status unchanged, note or photo edited
+    return (fid, code, note, photo, name, r, True)
+
+
+def _sheet_edits(ws: Any, name: str, path: Path, records: list[_Record],
+                 errors: list[LedgerError]) -> None:
+    """The edits of one findings sheet (a sheet missing a column is one error)."""
+    rows = ws.iter_rows(values_only=True)
+    header = [_text(v) for v in next(rows, ())]
+    missing = [h for h in EXCEL_COLUMNS if h not in header]
+    if missing:
+        errors.append(LedgerError(f"缺少列“{'、'.join(missing)}”（请不要删除或改名列）",
+                                  path=str(path), layer=name, row=1, field=missing[0]))
+        return
+    pos = {h: header.index(h) for h in EXCEL_COLUMNS}
+    for r, row in enumerate(rows, start=2):
+        row = tuple(row) + (None,) * (len(header) - len(row))
+        rec = _row_edit(row, pos, name, r, path, errors)
+        if rec is not None:
+            records.append(rec)
+
+
+def read_edits(path: str | os.PathLike[str]) -> tuple[str, pd.DataFrame]:
+    """Read and validate an edited Excel ledger; return its week and the edits.
+
+    The edits table has one row per finding id: ``finding_id``, ``status`` (code), ``note``,
+    ``photo``. Raises :class:`~zlgis.errors.LedgerError` naming the sheet, row and column of the
+    first problem (and how many there are) when anything is wrong.
+    """
+    path = Path(path)
+    wb = _open_workbook(path)
+    errors: list[LedgerError] = []
+    records: list[_Record] = []
     try:
-        if _INFO_SHEET not in wb.sheetnames:
-            raise LedgerError(f"缺少“{_INFO_SHEET}”工作表，不是 zlgis 导出的台账",
-                              path=str(path))
-        week = ""
-        for row in wb[_INFO_SHEET].iter_rows(min_row=1, max_row=20, values_only=True):
-            if row and _text(row[0]) == "台账周次" and len(row) > 1:
-                week = _text(row[1])
-        if not week:
-            raise LedgerError(f"“{_INFO_SHEET}”工作表中缺少台账周次", path=str(path),
-                              layer=_INFO_SHEET)
-        errors: list[LedgerError] = []
-        records: list[tuple[str, str, str, str, str, int, bool]] = []
+        week = _ledger_week(wb, path)
         for name in wb.sheetnames:
-            if name in (_INFO_SHEET, _SUMMARY_SHEET):
-                continue
-            rows = wb[name].iter_rows(values_only=True)
-            header = [_text(v) for v in next(rows, ())]
-            missing = [h for h in EXCEL_COLUMNS if h not in header]
-            if missing:
-                errors.append(LedgerError(f"缺少列“{'、'.join(missing)}”（请不要删除或改名列）",
-                                          path=str(path), layer=name, row=1, field=missing[0]))
-                continue
-            pos = {h: header.index(h) for h in EXCEL_COLUMNS}
-            for r, row in enumerate(rows, start=2):
-                row = tuple(row) + (None,) * (len(header) - len(row))
-                fid = _text(row[pos["问题编号"]])
-                stat = _text(row[pos["状态"]])
-                note = _text(row[pos["整改说明"]])
-                photo = _text(row[pos["照片编号"]])
-                orig = tuple(_text(row[pos[_ORIGINAL[c]]]) for c in EDITABLE_COLUMNS)
-                if not any(_text(v) for v in row):
-                    continue
-                if (stat, note, photo) == orig:
-                    records.append((fid, "", note, photo, name, r, False))
-                    continue
-                if not fid:
-                    errors.append(LedgerError("问题编号为空", path=str(path), layer=name, row=r,
-                                              field="问题编号"))
-                    continue
-                code = status_code(stat)
-                if code is None:
-                    allowed = "、".join(labels[s] for s in STATUSES)
-                    errors.append(LedgerError(f"状态“{stat}”无效，应为：{allowed}",
-                                              path=str(path), layer=name, row=r, field="状态"))
-                    continue
-                for col, val in (("整改说明", note), ("照片编号", photo)):
-                    if len(val) > _MAX_TEXT or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", val):
-                        errors.append(LedgerError(f"内容过长（超过 {_MAX_TEXT} 字）或含控制字符",
-                                                  path=str(path), layer=name, row=r, field=col))
-                if stat == orig[0]:
-                    code = ""  # status unchanged, note or photo edited
-                records.append((fid, code, note, photo, name, r, True))
+            if name not in (_INFO_SHEET, _SUMMARY_SHEET):
+                _sheet_edits(wb[name], name, path, records, errors)
     finally:
         wb.close()
     _raise_first(errors)
