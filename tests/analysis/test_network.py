@@ -341,7 +341,7 @@ def test_snap_in_blocks_same_answer(monkeypatch):
     g = StreetGraph.from_roads(_roads(lines))
     pts = _pts(*rng.uniform(-50, 1050, (500, 2)))
     whole = g.snap(pts)
-    monkeypatch.setattr(netmod, "_SNAP_BLOCK", 37)
+    monkeypatch.setattr(netmod, "_PAIR_BLOCK", 37)
     blocks = g.snap(pts)
     pd.testing.assert_frame_equal(whole, blocks)
     # exact: the nearest edge really is the nearest (shapely's own distance)

@@ -72,14 +72,26 @@ def same_crs(a: Any, b: Any) -> bool:
 
 
 def dedupe_min(r: np.ndarray, c: np.ndarray, w: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep the smallest weight of each (row, col) pair (CSR construction would sum them)."""
-    order = np.lexsort((w, c, r))
-    r, c, w = r[order], c[order], w[order]
-    first = np.ones(len(r), bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return r[first], c[first], w[first]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the smallest weight of each (row, col) pair (CSR construction would sum them).
 
+    The result is sorted by row, then column.
+    """
+    r, c, w = np.asarray(r, np.int64), np.asarray(c, np.int64), np.asarray(w, float)
+    if not len(r):
+        return r, c, w
+    key = (r - r.min()) * (int(c.max()) - int(c.min()) + 1) + (c - c.min())
+    order = np.argsort(key)
+    key = key[order]
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    w = w[order]
+    if len(starts) < len(w):  # parallel entries: the smallest weight of each pair
+        w = np.minimum.reduceat(w, starts)
+    else:
+        w = w.copy()
+    return r[order][starts], c[order][starts], w
 
 
 def is_snapped(obj: Any) -> bool:

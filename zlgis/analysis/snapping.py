@@ -1,19 +1,25 @@
 """Snap points to the nearest edge of a street graph (edge, offset along it, access distance).
 
-Exact and vectorised: candidate straight segments come from a KD-tree over points sampled along
-every segment (at most ``s`` apart); the exact point-to-segment distance is computed for the
-``k`` nearest samples' segments. The answer is provably the nearest segment when the k-th sample
-is farther than the best distance + ``s``/2; the few points where that bound does not hold are
-snapped with an STRtree nearest-neighbour query instead.
+Exact and vectorised against a uniform grid over the points, in passes of growing radius
+``R``: every straight segment of the graph is paired with the points of the grid cells its
+bounding box grown by ``R`` meets, the distance of every pair is computed with numpy and the
+nearest segment of each point kept (ties go to the lowest segment). A point is settled when its
+best distance is at most ``R`` plus its distance to the border of its cell: every segment not
+paired with it is farther than that. The others go to the next pass with ``R`` doubled (the
+first radius is a quarter of the median segment length); the few left when the passes get
+wide, if any, are settled by an STRtree nearest-edge query. The position along the edge and the
+snapped point are then computed once, on the winning segment.
 
 A graph remembers the last few point sets it snapped (keyed by their coordinates), so the
 demand of a weekly run (residential buildings, land samples) is snapped once per graph and
-shared by every check and radius that asks again.
+shared by every check and radius that asks again; :func:`snap_point_sets` snaps several sets in
+one pass.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -24,106 +30,230 @@ import shapely
 from ._network_common import INF, as_points, is_snapped, same_crs
 from .street_graph import StreetGraph
 
-__all__ = ["snap_points"]
+__all__ = ["snap_points", "snap_point_sets"]
 
-
-#: points snapped per block (bounds the temporary (block, 8) arrays to a few hundred MB)
-_SNAP_BLOCK = 200_000
+#: point-segment pairs computed at a time (bounds the temporary arrays to about 200 MB)
+_PAIR_BLOCK = 2_000_000
 #: point sets remembered per graph
 _MEMO_SIZE = 2
+#: grid passes before the remaining points go to the STRtree
+_MAX_PASSES = 8
+#: cells of the grid at most (the cell grows when the points spread wider)
+_MAX_CELLS = 4_000_000
+_NONE = np.iinfo(np.int64).max
 
 
 def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None = None
                 ) -> pd.DataFrame:
     """Snap points to their nearest edge of ``graph``; see :meth:`StreetGraph.snap`."""
-    if is_snapped(points):
-        return points  # already snapped
-    arr, crs, index = as_points(points)
-    if crs is not None and graph.crs is not None and not same_crs(crs, graph.crs):
-        arr = np.asarray(gpd.GeoSeries(arr, crs=crs).to_crs(graph.crs).values, dtype=object)
-    px, py = shapely.get_x(arr), shapely.get_y(arr)
-    h = hashlib.blake2b(np.ascontiguousarray(px).tobytes(), digest_size=20)
-    h.update(np.ascontiguousarray(py).tobytes())
-    key = (h.hexdigest(), max_distance)
+    return snap_point_sets(graph, [points], max_distance=max_distance)[0]
+
+
+def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
+                    max_distance: float | None = None) -> list[pd.DataFrame]:
+    """Snap several point sets to ``graph`` in one pass (one frame per set, as ``snap``).
+
+    Sets already snapped, or remembered by the graph, are not snapped again; the others are
+    concatenated and snapped together, so a run's demand sets share one grid pass.
+    """
     memo: dict[Any, dict[str, np.ndarray]] = graph.__dict__.setdefault("_snap_memo", {})
-    cols = memo.pop(key, None)
-    if cols is None:
-        cols = _snap(graph, arr, px, py, max_distance)
-    memo[key] = cols  # most recent last
+    out: list[Any] = list(sets)
+    todo = []
+    for i, points in enumerate(sets):
+        if is_snapped(points):
+            continue  # already snapped
+        arr, crs, index = as_points(points)
+        if crs is not None and graph.crs is not None and not same_crs(crs, graph.crs):
+            arr = np.asarray(gpd.GeoSeries(arr, crs=crs).to_crs(graph.crs).values, dtype=object)
+        px, py = shapely.get_x(arr), shapely.get_y(arr)
+        h = hashlib.blake2b(np.ascontiguousarray(px).tobytes(), digest_size=20)
+        h.update(np.ascontiguousarray(py).tobytes())
+        key = (h.hexdigest(), max_distance)
+        todo.append((i, key, index, px, py))
+    fresh = list({t[1]: t for t in todo if t[1] not in memo}.values())
+    if fresh:
+        cols = _snap(graph, np.concatenate([t[3] for t in fresh]),
+                     np.concatenate([t[4] for t in fresh]), max_distance)
+        lo = 0
+        for _, key, _, px, _ in fresh:
+            memo[key] = {k: v[lo:lo + len(px)] for k, v in cols.items()}
+            lo += len(px)
+    for i, key, index, _, _ in todo:
+        cols = memo.pop(key)
+        memo[key] = cols  # most recent last
+        # fresh arrays for every caller: a caller may modify its frame
+        out[i] = pd.DataFrame({k: v.copy() for k, v in cols.items()}, index=index, copy=False)
     while len(memo) > _MEMO_SIZE:
         memo.pop(next(iter(memo)))
-    # fresh arrays for every caller: a caller may modify its frame
-    return pd.DataFrame({k: v.copy() for k, v in cols.items()}, index=index, copy=False)
-
-
-def _nearest_sampled(graph: StreetGraph, px: np.ndarray, py: np.ndarray
-                     ) -> dict[str, np.ndarray]:
-    """Nearest segment among the k nearest samples' segments; ``unsure`` where not proven."""
-    n = len(px)
-    seg = graph._segments
-    tree, sample_seg, spacing = graph._sample_tree
-    k = int(min(8, len(sample_seg)))
-    out = {"edge": np.full(n, -1, np.int64), "access": np.full(n, INF),
-           "offset": np.full(n, np.nan), "snap_x": np.full(n, np.nan),
-           "snap_y": np.full(n, np.nan), "unsure": np.zeros(n, bool)}
-    # in blocks, so that the (block, k) work arrays stay small for millions of points
-    for lo in range(0, n, _SNAP_BLOCK):
-        hi = min(lo + _SNAP_BLOCK, n)
-        bx_, by_ = px[lo:hi], py[lo:hi]
-        dk, ik = tree.query(np.c_[bx_, by_], k=k, workers=-1)
-        if k == 1:
-            dk, ik = dk[:, None], ik[:, None]
-        cand = sample_seg[ik]                                  # (block, k) segment ids
-        ax, ay = seg["ax"][cand], seg["ay"][cand]
-        vx, vy = seg["bx"][cand] - ax, seg["by"][cand] - ay
-        ll = vx * vx + vy * vy
-        t = np.clip(((bx_[:, None] - ax) * vx + (by_[:, None] - ay) * vy)
-                    / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
-        qx, qy = ax + t * vx, ay + t * vy
-        d = np.hypot(bx_[:, None] - qx, by_[:, None] - qy)
-        j = np.argmin(d, axis=1)
-        rows = np.arange(hi - lo)
-        best = d[rows, j]
-        sid = cand[rows, j]
-        out["edge"][lo:hi] = seg["edge"][sid]
-        out["access"][lo:hi] = best
-        out["offset"][lo:hi] = seg["start"][sid] + t[rows, j] * np.sqrt(ll[rows, j])
-        out["snap_x"][lo:hi], out["snap_y"][lo:hi] = qx[rows, j], qy[rows, j]
-        out["unsure"][lo:hi] = ~(dk[:, -1] > best + spacing / 2) & (k < len(sample_seg))
     return out
 
 
-def _snap(graph: StreetGraph, arr: np.ndarray, px: np.ndarray, py: np.ndarray,
-          max_distance: float | None) -> dict[str, np.ndarray]:
-    n = len(arr)
+# -------------------------------------------------------------------------------------------
+# the nearest segment of every point
+
+def _grid(px: np.ndarray, py: np.ndarray, c: float) -> dict[str, Any]:
+    """The points sorted by grid cell (cell side ``c``), with the cells' first point and count."""
+    x0, y0 = float(px.min()), float(py.min())
+    span = max(float(px.max()) - x0, float(py.max()) - y0, c)
+    c = max(c, span / np.sqrt(_MAX_CELLS))
+    fx, fy = (px - x0) / c, (py - y0) / c
+    cx, cy = np.floor(fx), np.floor(fy)
+    nx_, ny_ = int(cx.max()) + 1, int(cy.max()) + 1
+    key = cy.astype(np.int64) * nx_ + cx.astype(np.int64)
+    order = np.argsort(key)
+    count = np.bincount(key, minlength=nx_ * ny_)
+    # distance from the point to the border of its cell
+    margin = np.minimum(np.minimum(fx - cx, cx + 1 - fx), np.minimum(fy - cy, cy + 1 - fy)) * c
+    return {"x0": x0, "y0": y0, "c": c, "nx": nx_, "ny": ny_, "order": order,
+            "x": px[order], "y": py[order], "margin": margin[order], "count": count,
+            "first": np.cumsum(count) - count}
+
+
+def _registrations(seg: dict[str, np.ndarray], g: dict[str, Any], r: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(segment, cell) for every occupied cell met by a segment's bounding box grown by ``r``."""
+    c, nx_, ny_ = g["c"], g["nx"], g["ny"]
+    ix0 = np.clip(np.floor((np.minimum(seg["ax"], seg["bx"]) - r - g["x0"]) / c), 0, nx_)
+    ix1 = np.clip(np.floor((np.maximum(seg["ax"], seg["bx"]) + r - g["x0"]) / c), -1, nx_ - 1)
+    iy0 = np.clip(np.floor((np.minimum(seg["ay"], seg["by"]) - r - g["y0"]) / c), 0, ny_)
+    iy1 = np.clip(np.floor((np.maximum(seg["ay"], seg["by"]) + r - g["y0"]) / c), -1, ny_ - 1)
+    w = np.maximum(ix1 - ix0 + 1, 0).astype(np.int64)
+    h = np.maximum(iy1 - iy0 + 1, 0).astype(np.int64)
+    base = iy0.astype(np.int64) * nx_ + ix0.astype(np.int64)
+    small = (w <= 3) & (h <= 3)
+    sids, keys = [], []
+    for dy in range(3):  # the common case, a few cells: one vectorised step per cell offset
+        for dx in range(3):
+            s = np.flatnonzero(small & (dx < w) & (dy < h))
+            sids.append(s)
+            keys.append(base[s] + (dy * nx_ + dx))
+    big = np.flatnonzero(~small & (w > 0) & (h > 0))
+    if len(big):
+        cnt = w[big] * h[big]
+        s = np.repeat(big, cnt)
+        k = np.arange(len(s)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        sids.append(s)
+        keys.append(base[s] + (k // w[s]) * nx_ + k % w[s])
+    s, k = np.concatenate(sids), np.concatenate(keys)
+    busy = g["count"][k] > 0
+    return s[busy], k[busy]
+
+
+def _pass(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray, r: float
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest segment of every point among those within reach of its cell; settled or not."""
+    n = len(px)
+    g = _grid(px, py, 2.0 * r)
+    rs, key = _registrations(seg, g, r)
+    best = np.full(n, INF)
+    win = np.full(n, _NONE)
+    pc = g["count"][key]
+    ends = np.cumsum(pc)
+    lo = 0
+    while lo < len(rs):  # blocks of registrations with at most _PAIR_BLOCK pairs
+        hi = max(int(np.searchsorted(ends, ends[lo] - pc[lo] + _PAIR_BLOCK, "right")), lo + 1)
+        c_ = pc[lo:hi]
+        cs = np.cumsum(c_)
+        s = np.repeat(rs[lo:hi], c_)
+        p = np.repeat(g["first"][key[lo:hi]] - (cs - c_), c_) + np.arange(cs[-1])
+        d2 = _dist2(seg, s, g["x"][p], g["y"][p])
+        b = np.full(n, INF)
+        np.minimum.at(b, p, d2)
+        top = d2 == b[p]
+        w_ = np.full(n, _NONE)
+        np.minimum.at(w_, p[top], s[top])
+        better = (b < best) | ((b == best) & (w_ < win))
+        best[better], win[better] = b[better], w_[better]
+        lo = hi
+    # (1e-7 m: the cell borders carry rounding errors)
+    settled = best <= np.square(np.maximum(r + g["margin"] - 1e-7, 0.0))
+    out_win = np.empty(n, np.int64)
+    out_ok = np.empty(n, bool)
+    out_win[g["order"]], out_ok[g["order"]] = win, settled
+    return out_win, out_ok
+
+
+def _dist2(seg: dict[str, np.ndarray], s: np.ndarray, x: np.ndarray, y: np.ndarray
+           ) -> np.ndarray:
+    """Squared distance from points to segments (pairwise)."""
+    ax, ay = seg["ax"][s], seg["ay"][s]
+    vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
+    dx, dy = x - ax, y - ay
+    ll = vx * vx + vy * vy
+    t = np.clip((dx * vx + dy * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+    dx -= t * vx
+    dy -= t * vy
+    return dx * dx + dy * dy
+
+
+def _nearest_segment(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
+                     max_distance: float | None) -> np.ndarray:
+    """Index (in ``graph._segments``) of every point's nearest segment; -1 beyond reach."""
+    seg = graph._segments
+    n = len(px)
+    sid = np.full(n, -1, np.int64)
+    if not len(seg["len"]):
+        return sid
+    r = max(float(np.median(seg["len"])) / 3.0, 0.5)
+    todo = np.arange(n)
+    for _ in range(_MAX_PASSES):
+        if not len(todo):
+            return sid
+        win, ok = _pass(seg, px[todo], py[todo], r)
+        sid[todo[ok]] = win[ok]
+        todo = todo[~ok]
+        if max_distance is not None and r >= max_distance:
+            return sid  # the rest are farther than max_distance from every street
+        r *= 2.0
+    if len(todo):
+        sid[todo] = _nearest_by_tree(graph, px[todo], py[todo])
+    return sid
+
+
+def _nearest_by_tree(graph: StreetGraph, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Nearest segment of far points: the STRtree's nearest edges, then their segments."""
+    seg = graph._segments
+    (pi, ei) = graph._tree.query_nearest(shapely.points(px, py), all_matches=True)
+    # every segment of the candidate edges (segments of an edge are consecutive)
+    first = np.searchsorted(seg["edge"], ei, "left")
+    cnt = np.searchsorted(seg["edge"], ei, "right") - first
+    p = np.repeat(pi, cnt)
+    s = np.repeat(first - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    d2 = _dist2(seg, s, px[p], py[p])
+    order = np.lexsort((s, d2, p))
+    p, s = p[order], s[order]
+    head = np.r_[True, p[1:] != p[:-1]]
+    out = np.full(len(px), -1, np.int64)
+    out[p[head]] = s[head]
+    return out
+
+
+def _snap(graph: StreetGraph, px: np.ndarray, py: np.ndarray, max_distance: float | None
+          ) -> dict[str, np.ndarray]:
+    n = len(px)
     elen = graph.edges["length"].to_numpy(float)
+    seg = graph._segments
+    edge, access = np.full(n, -1, np.int64), np.full(n, INF)
+    offset, sx, sy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     if n:
-        s = _nearest_sampled(graph, px, py)
-        edge, access, offset, sx, sy = (s[c] for c in ("edge", "access", "offset", "snap_x",
-                                                        "snap_y"))
-        if s["unsure"].any():
-            u = np.flatnonzero(s["unsure"])
-            (pi, ei), dist = graph._tree.query_nearest(arr[u], return_distance=True,
-                                                       all_matches=False)
-            u = u[pi]
-            better = dist < access[u] - 1e-9
-            u, ei, dist = u[better], ei[better], dist[better]
-            if len(u):
-                eg = graph._edge_geoms[ei]
-                edge[u] = ei
-                access[u] = dist
-                offset[u] = shapely.line_locate_point(eg, arr[u])
-                q = shapely.line_interpolate_point(eg, offset[u])
-                sx[u], sy[u] = shapely.get_x(q), shapely.get_y(q)
-        offset = np.clip(offset, 0.0, elen[edge])
+        sid = _nearest_segment(graph, px, py, max_distance)
+        ok = sid >= 0
+        s = sid[ok]
+        ax, ay = seg["ax"][s], seg["ay"][s]
+        vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
+        ll = vx * vx + vy * vy
+        t = np.clip(((px[ok] - ax) * vx + (py[ok] - ay) * vy) / np.where(ll > 0, ll, 1.0),
+                    0.0, 1.0)
+        qx, qy = ax + t * vx, ay + t * vy
+        edge[ok] = seg["edge"][s]
+        access[ok] = np.hypot(px[ok] - qx, py[ok] - qy)
+        offset[ok] = np.clip(seg["start"][s] + t * np.sqrt(ll), 0.0, elen[edge[ok]])
+        sx[ok], sy[ok] = qx, qy
         if max_distance is not None:
             far = access > max_distance
             edge[far] = -1
             access[far] = INF
             offset[far] = sx[far] = sy[far] = np.nan
-    else:
-        edge, access = np.full(0, -1, np.int64), np.full(0, INF)
-        offset, sx, sy = np.full(0, np.nan), np.full(0, np.nan), np.full(0, np.nan)
     ok = edge >= 0
     glen = np.full(n, np.nan)
     glen[ok] = elen[edge[ok]]

@@ -19,7 +19,6 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from ..errors import InputError, UnreadableInputError
 from ._network_common import check_projected, dedupe_min, network_config
@@ -267,21 +266,6 @@ class StreetGraph:
         base = np.maximum.accumulate(np.where(first, np.arange(len(edge)), 0))
         start = cum - ln - (cum[base] - ln[base])
         return {"ax": ax, "ay": ay, "bx": bx, "by": by, "len": ln, "edge": edge, "start": start}
-
-    @cached_property
-    def _sample_tree(self) -> tuple[cKDTree, np.ndarray, float]:
-        """KD-tree of points sampled along every segment (no two samples farther than s apart)."""
-        seg = self._segments
-        ln = seg["len"]
-        spacing = float(np.clip(0.5 * np.median(ln), 1.0, 25.0)) if len(ln) else 1.0
-        n = np.ceil(ln / spacing).astype(np.int64) + 1
-        sid = np.repeat(np.arange(len(ln)), n)
-        start = np.r_[0, np.cumsum(n)[:-1]]
-        frac = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(np.maximum(n - 1, 1), n)
-        x = seg["ax"][sid] + frac * (seg["bx"][sid] - seg["ax"][sid])
-        y = seg["ay"][sid] + frac * (seg["by"][sid] - seg["ay"][sid])
-        # actual spacing is len / (n - 1) <= spacing
-        return cKDTree(np.c_[x, y], balanced_tree=False, compact_nodes=False), sid, spacing
 
     @cached_property
     def components(self) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Snapping points to the street graph (zlgis/analysis/snapping.py): the grid passes against the
+sampled KD-tree path they replaced, against a brute-force nearest segment and against shapely."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy.spatial import cKDTree
+
+from zlgis.analysis import snapping
+from zlgis.analysis.street_graph import StreetGraph
+
+CRS = "EPSG:4550"
+
+
+def _city(rng, n=14):
+    """Jittered row and column streets with bends, a diagonal and a short cul-de-sac."""
+    lines = []
+    for j in range(n):
+        y = j * 90 + rng.uniform(-20, 20)
+        xs = np.linspace(-10, n * 90, 6)
+        lines.append(shapely.LineString(np.c_[xs, y + rng.uniform(-6, 6, len(xs))]))
+    for i in range(n):
+        x = i * 90 + rng.uniform(-20, 20)
+        lines.append(shapely.LineString([(x, -10), (x + rng.uniform(-9, 9), n * 90)]))
+    lines.append(shapely.LineString([(0, 0), (n * 90, n * 90)]))
+    lines.append(shapely.LineString([(400, 400), (405, 430)]))
+    return StreetGraph.from_roads(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+
+
+def _points(rng, g, n):
+    """Random points, points far outside, street vertices and points exactly on segments."""
+    seg = g._segments
+    xmin, ymin, xmax, ymax = g.edges.total_bounds
+    x = rng.uniform(xmin - 30, xmax + 30, n)
+    y = rng.uniform(ymin - 30, ymax + 30, n)
+    far = np.c_[[xmax + 3000, xmin - 700, xmin], [ymax + 10, ymin - 900, ymax + 5000]]
+    k = rng.integers(0, len(seg["ax"]), 60)
+    t = rng.choice([0.0, 0.5, 1.0, 0.3], 60)
+    on = np.c_[seg["ax"][k] + t * (seg["bx"][k] - seg["ax"][k]),
+               seg["ay"][k] + t * (seg["by"][k] - seg["ay"][k])]
+    xy = np.r_[np.c_[x, y], far, on]
+    return gpd.GeoSeries(shapely.points(xy), crs=CRS)
+
+
+def _sampled_reference(g, px, py):
+    """The previous snapping path: the 8 nearest samples' segments (KD-tree over points sampled
+    along every segment), an STRtree nearest-edge query where that is not provably exact."""
+    seg = g._segments
+    ln = seg["len"]
+    spacing = float(np.clip(0.5 * np.median(ln), 1.0, 25.0))
+    n = np.ceil(ln / spacing).astype(np.int64) + 1
+    sid = np.repeat(np.arange(len(ln)), n)
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    frac = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(np.maximum(n - 1, 1), n)
+    sx = seg["ax"][sid] + frac * (seg["bx"][sid] - seg["ax"][sid])
+    sy = seg["ay"][sid] + frac * (seg["by"][sid] - seg["ay"][sid])
+    dk, ik = cKDTree(np.c_[sx, sy]).query(np.c_[px, py], k=8)
+    cand = sid[ik]
+    ax, ay = seg["ax"][cand], seg["ay"][cand]
+    vx, vy = seg["bx"][cand] - ax, seg["by"][cand] - ay
+    ll = vx * vx + vy * vy
+    t = np.clip(((px[:, None] - ax) * vx + (py[:, None] - ay) * vy) / np.where(ll > 0, ll, 1.0),
+                0.0, 1.0)
+    d = np.hypot(px[:, None] - (ax + t * vx), py[:, None] - (ay + t * vy))
+    j = np.argmin(d, axis=1)
+    rows = np.arange(len(px))
+    access = d[rows, j]
+    edge = seg["edge"][cand[rows, j]]
+    unsure = ~(dk[:, -1] > access + spacing / 2)
+    if unsure.any():
+        u = np.flatnonzero(unsure)
+        (pi, ei), dist = g._tree.query_nearest(shapely.points(px[u], py[u]),
+                                               return_distance=True, all_matches=False)
+        better = dist < access[u[pi]] - 1e-9
+        edge[u[pi][better]], access[u[pi][better]] = ei[better], dist[better]
+    return edge, access
+
+
+def _brute_force(g, px, py):
+    """Nearest segment of every point over all segments (ties: the lowest segment)."""
+    seg = g._segments
+    d2 = np.stack([snapping._dist2(seg, np.full(len(px), s), px, py)
+                   for s in range(len(seg["ax"]))], axis=1)
+    return np.argmin(d2, axis=1)  # first of the minima: the lowest segment
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_same_as_the_sampled_path_and_exact(seed):
+    rng = np.random.default_rng(seed)
+    g = _city(rng)
+    pts = _points(rng, g, 3000)
+    px, py = shapely.get_x(pts.values), shapely.get_y(pts.values)
+    got = g.snap(pts)
+    # the path it replaces: the same access distance everywhere; the same edge unless two
+    # edges are equally near (a junction), where the old path's choice was arbitrary
+    edge, access = _sampled_reference(g, px, py)
+    assert np.allclose(got["access"], access, rtol=0, atol=1e-9)
+    other = got["edge"].to_numpy() != edge
+    assert other.mean() < 0.05
+    d_other = shapely.distance(pts.values[other], g._edge_geoms[edge[other]])
+    assert np.allclose(d_other, got["access"].to_numpy()[other], atol=1e-9)
+    # exact: the nearest segment over all segments, ties to the lowest
+    sid = _brute_force(g, px, py)
+    assert (got["edge"].to_numpy() == g._segments["edge"][sid]).all()
+    # shapely's own distance and position along the edge
+    geoms = g._edge_geoms[got["edge"].to_numpy()]
+    assert np.allclose(got["access"], shapely.distance(pts.values, geoms), atol=1e-9)
+    assert np.allclose(got["offset"], shapely.line_locate_point(geoms, pts.values), atol=1e-6)
+    snapped = shapely.points(got["snap_x"], got["snap_y"])
+    assert np.allclose(shapely.distance(snapped, geoms), 0, atol=1e-6)
+    assert (got["u"].to_numpy() == g.edges["u"].to_numpy()[got["edge"]]).all()
+
+
+def test_blocks_passes_and_tree_fallback_same_answer(monkeypatch):
+    rng = np.random.default_rng(7)
+    g = _city(rng, n=8)
+    pts = _points(rng, g, 800)
+    whole = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), None)
+    # tiny pair blocks; a single grid pass then the STRtree for everything left
+    monkeypatch.setattr(snapping, "_PAIR_BLOCK", 37)
+    monkeypatch.setattr(snapping, "_MAX_PASSES", 1)
+    other = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), None)
+    for k in whole:
+        assert np.array_equal(whole[k], other[k], equal_nan=True), k
+    monkeypatch.setattr(snapping, "_MAX_PASSES", 0)  # the STRtree alone
+    tree = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), None)
+    assert np.allclose(tree["access"], whole["access"], atol=1e-9)
+
+
+def test_max_distance_and_sets_in_one_pass():
+    rng = np.random.default_rng(4)
+    g = _city(rng, n=6)
+    a, b = _points(rng, g, 300), _points(rng, g, 200)
+    b.index = b.index + 1000
+    lim = g.snap(a, max_distance=12.0)
+    free = g.snap(a)
+    far = free["access"].to_numpy() > 12.0
+    assert far.any() and (~far).any()
+    assert (lim["edge"].to_numpy()[far] == -1).all() and np.isinf(lim["access"][far]).all()
+    pd.testing.assert_frame_equal(lim[~far], free[~far])
+    g2 = _city(np.random.default_rng(4), n=6)
+    sa, sb = snapping.snap_point_sets(g2, [a, b])
+    pd.testing.assert_frame_equal(sa, free)
+    pd.testing.assert_frame_equal(sb, g.snap(b))
+    assert list(sb.index) == list(b.index)
+    assert snapping.snap_point_sets(g2, [sa])[0] is sa  # already snapped: as it is
