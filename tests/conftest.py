@@ -209,3 +209,57 @@ def pg_database(pg_url: str):
     with psycopg.connect(admin, autocommit=True) as con:
         con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
+
+
+# --- the weekly run on the real-data examples, once per test session -----------------------------
+
+def _session_dir(tmp_path_factory) -> Path:
+    """A folder shared by every xdist worker of this test session (and by no other session)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _weekly_once(name: str, catalog: Path, tmp_path_factory):
+    """``zlgis weekly`` (a subprocess, no plate salt, week 2022-W35) on an example catalog, run
+    once per test session under a lock and shared read-only by every test and worker.
+
+    Returns ``(proc, week_dir, Catalog)``; ``proc`` has ``returncode``, ``stdout``, ``stderr``.
+    """
+    import json
+    import subprocess
+
+    from zlgis.catalog import Catalog
+
+    root = _session_dir(tmp_path_factory) / f"weekly-{name}"
+    done = root / "proc.json"
+    with open(_session_dir(tmp_path_factory) / f"weekly-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "zlgis", "weekly", "--catalog", str(catalog), "--week",
+                 "2022-W35", "--out", str(root / "out"), "--quiet"],
+                capture_output=True, text=True, cwd=ROOT, timeout=900,
+                env={"PYTHONPATH": str(ROOT), "PATH": "",
+                     "ZLGIS_CACHE_DIR": os.environ["ZLGIS_CACHE_DIR"]})
+            done.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                        "stderr": proc.stderr}), encoding="utf-8")
+    proc = subprocess.CompletedProcess(args=["zlgis", "weekly"],
+                                       **json.loads(done.read_text(encoding="utf-8")))
+    return proc, root / "out" / "2022-W35", Catalog.load(catalog)
+
+
+@pytest.fixture(scope="session")
+def helsinki_week(helsinki_catalog: Path, tmp_path_factory):
+    """The weekly run on the Helsinki example, once per session: ``(proc, week_dir, catalog)``.
+    Read its outputs; copy them before changing anything."""
+    return _weekly_once("helsinki", helsinki_catalog, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def swellendam_week(realdata: Path, tmp_path_factory):
+    """The weekly run on the Swellendam example, once per session: ``(proc, week_dir,
+    catalog)``. Read its outputs; copy them before changing anything."""
+    from zlgis.io.examples import example_catalog
+
+    return _weekly_once("swellendam", example_catalog("swellendam"), tmp_path_factory)

@@ -1,40 +1,20 @@
 """The weekly run end to end on the example cities of real data (layers/examples/), each in its
 own UTM CRS: exit code, no traceback, outputs in the working CRS, findings inside the boundary,
-counts with the reason for each figure."""
+counts with the reason for each figure. The runs are the session fixtures ``helsinki_week`` and
+``swellendam_week`` (tests/conftest.py: one run per catalog per test session, shared)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import geopandas as gpd
 import pyogrio
-import pytest
 import shapely
-from conftest import ROOT
 
-from zlgis.catalog import Catalog
 from zlgis.validate import city_boundary
-
-
-def _weekly(catalog, out):
-    proc = subprocess.run(
-        [sys.executable, "-m", "zlgis", "weekly", "--catalog", str(catalog), "--week",
-         "2022-W35", "--out", str(out), "--quiet"],
-        capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        timeout=600)
-    return proc
-
-
-@pytest.fixture(scope="module")
-def helsinki_week(helsinki_catalog, tmp_path_factory):
-    out = tmp_path_factory.mktemp("helsinki-weekly")
-    return _weekly(helsinki_catalog, out), out / "2022-W35", Catalog.load(helsinki_catalog)
 
 
 def test_helsinki_weekly_runs_without_salt_or_traceback(helsinki_week):
     proc, week, _ = helsinki_week
-    # no truck data: no plate salt is needed (the environment above has none)
+    # no truck data: no plate salt is needed (the run's environment has none, see conftest)
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "本周发现问题" in proc.stdout
@@ -85,15 +65,6 @@ def test_helsinki_counts(helsinki_week):
 
 # --- Swellendam: GeoPackage + Shapefiles + SRTM tile, UTM 34S ------------------------------------
 
-@pytest.fixture(scope="module")
-def swellendam_week(realdata, tmp_path_factory):
-    from zlgis.io.examples import example_catalog
-
-    cat = example_catalog("swellendam")
-    out = tmp_path_factory.mktemp("swellendam-weekly")
-    return _weekly(cat, out), out / "2022-W35", Catalog.load(cat)
-
-
 def test_swellendam_weekly_runs(swellendam_week):
     proc, week, cat = swellendam_week
     assert cat.working_crs == "EPSG:32734"  # 20.4E, 34S: UTM zone 34 south
@@ -127,3 +98,53 @@ def test_swellendam_counts(swellendam_week):
     # one cell and 1 m are the integer rounding of SRTM heights); a valley town has a few dozen
     assert 10 <= n.get("depression", 0) <= 60
     assert "survey_candidate" not in n
+
+
+# --- map size on real data (issue 12 item 7) ------------------------------------------------------
+
+def test_weekly_maps_within_their_size_budget(helsinki_week, swellendam_week):
+    from zlgis.publish.maps import map_budget_mb
+
+    for _, week, _ in (helsinki_week, swellendam_week):
+        for profile, path in (("internal", week / "map_internal.html"),
+                              ("public", week.parent / "public" / week.name / "map_public.html")):
+            assert 0 < path.stat().st_size <= map_budget_mb(profile) * 1e6, (path, profile)
+
+
+def test_layers_over_the_limits_are_aggregated_or_noted(helsinki_week, tmp_path, monkeypatch):
+    """Helsinki's week published again with a bureau's lower limits (ledger.yaml override):
+    the 18 toilets become hexagon counts, the road network is left off, the findings beyond the
+    limit are counted per hexagon, and every one of these carries its Chinese note in the
+    legend of both maps, which stay within their budgets."""
+    import shutil
+
+    from zlgis.ledger.store import Ledger
+    from zlgis.publish.maps import map_budget_mb
+    from zlgis.weekly import load_inputs, publish_week
+
+    _, week, cat = helsinki_week
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "ledger.yaml").write_text(
+        "maps: {max_context_features: 10, max_findings_features: 100}\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "cfg"))
+    shutil.copy(week.parent / "ledger.sqlite", tmp_path / "ledger.sqlite")
+    layers, _ = load_inputs(cat)
+    files = publish_week(Ledger(tmp_path / "ledger.sqlite"), "2022-W35", tmp_path / "out",
+                         catalog=cat, layers=layers, public_folder=tmp_path / "pub")
+    n = pyogrio.read_info(week / "findings_2022-W35.gpkg", layer="findings")["features"]
+    n_roads, n_toilets = len(layers["roads"]), len(layers["toilets"])
+    assert n > 100 and n_roads > 10 and n_toilets > 10
+    # the legend is a JSON string in the page (markup characters as \u escapes; the notes have
+    # none, so they appear as written)
+    internal = files["map_internal"].read_text(encoding="utf-8")
+    for note in (f"公共厕所共 {n_toilets} 个，超过逐个显示的上限 10 个，图上按边长 250 米的六边形汇总个数",
+                 f"道路中心线共 {n_roads:,} 个要素，超过逐个显示的上限 10 个，未在图上显示",
+                 f"本周问题共 {n:,} 个，超过逐个显示的上限 100 个：图上逐个显示最严重的 100 个，"
+                 f"其余 {n - 100:,} 个按边长 250 米的六边形汇总个数"):
+        assert note in internal, note
+    assert "未逐个显示的图层" in internal and f"其余 {n - 100:,} 个问题（按六边形汇总）" in internal
+    assert "公共厕所（按六边形汇总）" in internal
+    public = files["map_public"].read_text(encoding="utf-8")
+    assert "公共厕所（按六边形汇总）" in public and "未逐个显示的图层" in public
+    for profile in ("internal", "public"):
+        assert files[f"map_{profile}"].stat().st_size <= map_budget_mb(profile) * 1e6

@@ -83,6 +83,7 @@ __all__ = [
     "load_inputs",
     "run_checks",
     "publish_week",
+    "MapContext",
     "map_context",
     "map_findings",
     "run_weekly",
@@ -400,22 +401,39 @@ def _map_frame(view: gpd.GeoDataFrame, labels: Mapping[str, str]) -> gpd.GeoData
     return shown
 
 
+class MapContext(dict):
+    """Context layers of one weekly map (layer id -> frame drawn feature by feature), with
+    ``aggregates`` (map title -> hexagon counts of point layers over the size limit) and
+    ``notes`` (one Chinese line per layer aggregated or left off, shown in the legend)."""
+
+    aggregates: dict[str, gpd.GeoDataFrame]
+    notes: list[str]
+
+
 def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
-                ) -> dict[str, dict[str, gpd.GeoDataFrame]]:
+                ) -> dict[str, MapContext]:
     """Context layers of the internal and public weekly maps.
 
-    The default layers of each map profile (:func:`zlgis.publish.maps.map_layer_ids`), leaving
-    out layers with more than ``maps.max_context_features`` features (``ledger.yaml``): a
-    citywide road network drawn feature by feature makes a page too heavy for a phone, and the
-    basemap shows the roads anyway.
+    The default layers of each map profile (:func:`zlgis.publish.maps.map_layer_ids`). A layer
+    with more than ``maps.max_context_features`` features (``ledger.yaml``) is not drawn one by
+    one: a point layer becomes counts per hexagon of ``maps.hexagon_m``, other layers are left
+    off; each carries a note on the map (:func:`zlgis.publish.aggregate.fit_layers`). A
+    citywide road network drawn feature by feature makes a page too heavy for a phone.
     """
     from .config import load_config
+    from .publish.aggregate import fit_layers
     from .publish.maps import map_layer_ids
 
-    limit = int((load_config("ledger").get("maps") or {}).get("max_context_features", 50_000))
-    return {profile: {k: layers[k] for k in map_layer_ids(profile, catalog)
-                      if k in layers and len(layers[k]) <= limit}
-            for profile in ("internal", "public")}
+    cfg = load_config("ledger")["maps"]
+    out: dict[str, MapContext] = {}
+    for profile in ("internal", "public"):
+        kept, aggregates, notes = fit_layers(
+            {k: layers[k] for k in map_layer_ids(profile, catalog) if k in layers}, catalog,
+            limit=int(cfg["max_context_features"]), hexagon_m=float(cfg["hexagon_m"]))
+        ctx = MapContext(kept)
+        ctx.aggregates, ctx.notes = aggregates, notes
+        out[profile] = ctx
+    return out
 
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -439,7 +457,7 @@ def map_findings(findings: gpd.GeoDataFrame, limit: int | None = None
     from .config import load_config
 
     if limit is None:
-        limit = int((load_config("ledger").get("maps") or {}).get("max_findings_features", 3000))
+        limit = int(load_config("ledger")["maps"]["max_findings_features"])
     if len(findings) <= limit:
         return findings, 0
     rank = findings["severity"].map(_SEVERITY_ORDER).fillna(3)
@@ -448,26 +466,48 @@ def map_findings(findings: gpd.GeoDataFrame, limit: int | None = None
     return findings.iloc[sorted(order)], len(findings) - limit
 
 
-def _write_maps(folder: Path, public_folder: Path,
-                context: Mapping[str, Mapping[str, gpd.GeoDataFrame]],
+def _findings_overflow(everything: gpd.GeoDataFrame, part: gpd.GeoDataFrame, left: int
+                      ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """Hexagon counts of the findings a map does not draw one by one, and the note saying so."""
+    from .config import load_config
+    from .publish.aggregate import hexagon_counts
+
+    hexagon_m = float(load_config("ledger")["maps"]["hexagon_m"])
+    rest = everything[~everything.index.isin(part.index)]
+    title = f"其余 {left:,} 个问题（按六边形汇总）"
+    note = (f"本周问题共 {len(everything):,} 个，超过逐个显示的上限 {len(part):,} 个：图上逐个显示"
+            f"最严重的 {len(part):,} 个，其余 {left:,} 个按边长 {hexagon_m:g} 米的六边形汇总个数；"
+            "明细见问题数据 GeoPackage 和 Excel 台账")
+    return {title: hexagon_counts(rest.geometry, hexagon_m)}, [note]
+
+
+def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapContext],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
                 files: dict[str, Path]) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
-    status is put in front of each finding's title."""
+    status is put in front of each finding's title. What is too big to draw one by one is
+    aggregated or left off with a note in the legend (:func:`map_context`)."""
     from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
 
-    data = shown.copy()
+    data = shown.reset_index(drop=True)
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
     for profile, key, title in (("internal", "map_internal",
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
         path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
-        part = data if profile == "internal" else data[data["public"].fillna(False).astype(bool)]
-        part, left = map_findings(part)
+        every = data if profile == "internal" else data[data["public"].fillna(False).astype(bool)]
+        part, left = map_findings(every)
+        ctx = context[profile]
+        aggregates = dict(getattr(ctx, "aggregates", {}))
+        notes = list(getattr(ctx, "notes", []))
         if left:
             title += f"（图上显示最严重的 {len(part)} 个，另有 {left} 个见问题数据 GeoPackage 和台账）"
-        m = build_map(context[profile], part, catalog=catalog, profile=profile, title=title)
+            more, note = _findings_overflow(every, part, left)
+            aggregates.update(more)
+            notes += note
+        m = build_map(ctx, part, catalog=catalog, profile=profile, title=title,
+                      aggregates=aggregates, notes=notes)
         save_map(m, path)  # offline-safe: local assets wherever installed
         del m
         if profile == "internal":
@@ -501,13 +541,15 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
                  public_folder: str | os.PathLike[str] | None = None,
                  issues: pd.DataFrame | None = None,
-                 skipped: Sequence[str] = ()) -> dict[str, Path]:
+                 skipped: Sequence[str] = (),
+                 context: Mapping[str, MapContext] | None = None) -> dict[str, Path]:
     """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
 
     What may be published (the public map, :data:`PUBLIC_OUTPUTS`) goes into ``public_folder``
     (``folder/public`` when not given), never beside the internal files. ``issues`` is the
     validation report of the layers (:func:`load_inputs`), written as CSV; ``skipped`` the lines
-    naming the rules not checked (shown on the summary page).
+    naming the rules not checked (shown on the summary page); ``context`` the maps' context
+    (:func:`map_context`, computed from ``layers`` when not given).
     """
     from .ledger.excel import export_excel
     from .publish.charts import status_department_chart, trend_chart
@@ -538,7 +580,8 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     issues = issues if issues is not None else empty_issues()
     files["validation"] = write_issues(issues, folder / name["validation"])
-    _write_maps(folder, public_folder, map_context(layers, catalog), shown, catalog, week, files)
+    _write_maps(folder, public_folder, context if context is not None
+                else map_context(layers, catalog), shown, catalog, week, files)
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
@@ -650,7 +693,8 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                 for d in (pub_tmp, tmp):
                     os.chmod(d, 0o755)  # mkdtemp makes it private; the week folder is shared
                 files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
-                                     public_folder=pub_tmp, issues=issues, skipped=skipped)
+                                     public_folder=pub_tmp, issues=issues, skipped=skipped,
+                                     context=context)
         except OSError as exc:
             raise StorageError(
                 f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"

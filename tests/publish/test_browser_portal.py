@@ -73,10 +73,41 @@ def _open(browser, base, path):
     return page, errors, blocked
 
 
-@pytest.mark.parametrize("path", ["index.html", "weeks/2022-W35/index.html",
-                                  "weeks/2022-W35/grids/150783001001002.html"])
+#: Text colour and the first opaque background behind it, for every element with its own text.
+_TEXT_COLOURS = """() => {
+  const out = [];
+  const opaque = c => c && c !== 'transparent' && !/rgba\\(.*, 0\\)$/.test(c);
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const st = getComputedStyle(el);
+    if (!own || st.display === 'none' || st.visibility === 'hidden' || el.closest('.skip')) continue;
+    let bg = null;
+    for (let a = el; a && !bg; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor;
+      if (opaque(c)) bg = c;
+    }
+    out.push([el.tagName, st.color, bg || 'rgb(255, 255, 255)']);
+  }
+  return out;
+}"""
+
+
+def _hex(rgb):
+    return "#" + "".join(f"{int(v):02x}" for v in rgb.split("(")[1].split(")")[0].split(",")[:3])
+
+
+@pytest.mark.parametrize("path", ["index.html", "search.html", "weeks/2022-W35/index.html",
+                                  "weeks/2022-W35/grids/150783001001002.html",
+                                  "weeks/2022-W35/subdistricts/*"])
 def test_pages_load_without_console_errors(sites, browser, path):
-    _, base = sites["plain"]
+    """Each kind of page: no console error, no outside request, Chinese, no sideways scrolling
+    on a phone, a skip link first in keyboard order, alt text on every image (which loads),
+    and every text at WCAG AA contrast (4.5:1) on its rendered background."""
+    from zlgis.publish.colors import contrast_ratio
+
+    site, base = sites["plain"]
+    if path.endswith("*"):
+        path = next(site.glob(path)).relative_to(site).as_posix()
     page, errors, blocked = _open(browser, base, path)
     try:
         page.wait_for_timeout(300)
@@ -87,8 +118,17 @@ def test_pages_load_without_console_errors(sites, browser, path):
         # keyboard: the first Tab reaches the skip link
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "跳到正文"
-        # every image has alt text
-        assert page.evaluate("[...document.images].every(i => i.alt.length > 0)")
+        # every image has alt text and is drawn
+        assert page.evaluate("[...document.images].every(i => i.alt.length > 0 && "
+                             "i.naturalWidth > 0)")
+        texts = page.evaluate(_TEXT_COLOURS)
+        assert len(texts) > 5
+        low = [(t, fg, bg) for t, fg, bg in texts if contrast_ratio(_hex(fg), _hex(bg)) < 4.5]
+        assert low == [], low
+        if path == "index.html":      # the trend chart and its table fallback
+            assert page.evaluate("document.querySelector('img[src=\"trend.png\"]').alt"
+                                 ).startswith("各周公开问题数：2022-W35 ")
+            assert page.locator("table caption", has_text="各周公开问题数").count() == 1
         if path.startswith("weeks/2022-W35/index"):
             frame = page.frame_locator("iframe.map")
             frame.locator(".leaflet-container").wait_for(timeout=10000)
@@ -109,6 +149,28 @@ def test_search_finds_a_street(sites, browser):
         page.click("#results li a >> nth=0")
         page.wait_for_load_state("load")
         assert "/weeks/2022-W35/grids/" in page.url and "网格" in page.title()
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_search_by_keyboard_alone(sites, browser):
+    """Tab to the search box, type, Tab to the first grid link, Enter: the grid page opens."""
+    _, base = sites["plain"]
+    page, errors, _ = _open(browser, base, "search.html")
+    try:
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "q":
+                break
+        assert page.evaluate("document.activeElement.id") == "q"
+        page.keyboard.type("中央路")
+        page.wait_for_selector("#results li a")
+        assert page.locator("#status").text_content().startswith("找到")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.tagName") == "A"
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/weeks/2022-W35/grids/*.html")
         assert errors == []
     finally:
         page.close()

@@ -74,3 +74,57 @@ def test_nothing_to_draw(tmp_path):
     with pytest.raises(ConfigError):
         print_map({}, None, catalog=Catalog.load(), out=tmp_path / "x", title="", date="")
     assert not list(tmp_path.iterdir())
+
+
+def test_print_maps_on_real_data_in_utm_with_a_true_scale_bar(helsinki_week, tmp_path):
+    """The Helsinki weekly findings printed in the catalog's UTM 35N: every finding inside the
+    frame, the sheet at its stated scale measured against a distance on the ellipsoid (two
+    toilets), and the scale bar's black half exactly bar/2 at that scale."""
+    import pyogrio
+    import pyproj
+
+    from zlgis.cli import main
+    from zlgis.validate import load_layers
+
+    proc, week, cat = helsinki_week
+    assert proc.returncode in (0, 1), proc.stderr
+    gpkg = week / "findings_2022-W35.gpkg"
+    out = tmp_path / "print"
+    assert main(["print-maps", "--catalog", str(cat.path), "--findings", str(gpkg), "--week",
+                 "2022-W35", "--date", "2022-09-04", "--out", str(out), "--quiet"]) == 0
+    findings = pyogrio.read_dataframe(gpkg, layer="findings")
+    leads = {c for v in findings["lead_department"] for c in str(v).split(";") if c}
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(
+        f"print_{c}_2022-W35.pdf" for c in leads | {"city"})
+
+    toilets = load_layers(cat, ["toilets"])["toilets"]
+    y = toilets.geometry.y
+    north = toilets[y > y.median()]
+    pair = north.iloc[[int(north.geometry.x.argmin()), int(north.geometry.x.argmax())]]
+    ll = pair.to_crs("EPSG:4326").geometry
+    _, _, d_geo = pyproj.Geod(ellps="WGS84").inv(ll.x.iloc[0], ll.y.iloc[0],
+                                                  ll.x.iloc[1], ll.y.iloc[1])
+    assert d_geo > 300
+    sheet = print_map({"toilets": pair}, findings, catalog=cat, out=tmp_path / "city",
+                      title="赫尔辛基", date="2022-09-04", dpi=DPI)
+    assert sheet.crs == "EPSG:32635" == str(findings.crs)
+    x0, y0, x1, y1 = sheet.extent
+    b = findings.total_bounds
+    assert x0 <= b[0] and y0 <= b[1] and b[2] <= x1 and b[3] <= y1      # all findings shown
+    assert x1 - x0 == pytest.approx(300 / 1000 * sheet.scale)          # 300 mm frame at 1:n
+    img = mpimg.imread(sheet.png)[..., :3]
+    px_per_m = 1000 / sheet.scale / 25.4 * DPI
+    blue = np.abs(img - np.array([0x05, 0x70, 0xb0]) / 255).sum(axis=2) < 0.15
+    blue[:, round(312 / 25.4 * DPI):] = False
+    lab, k = ndimage.label(blue)
+    sizes = ndimage.sum(blue, lab, range(1, k + 1))
+    two = np.argsort(sizes)[::-1][:2] + 1
+    (r0, c0), (r1, c1) = ndimage.center_of_mass(blue, lab, two)
+    # UTM's scale factor (0.9996 on the central meridian, 1.0002 at 25E) and pixel rounding
+    assert np.hypot(r1 - r0, c1 - c0) / d_geo == pytest.approx(px_per_m, rel=0.02)
+    row = img.shape[0] - round((sheet.bar_mm[1] + 0.6) / 25.4 * DPI)
+    col = round(sheet.bar_mm[0] / 25.4 * DPI)
+    dark = img[row, col - 2:col + int(sheet.bar_m * px_per_m) + 5].sum(axis=1) < 0.6
+    run = np.flatnonzero(dark)
+    black = run[run < (sheet.bar_m / 2 * px_per_m) + 8]
+    assert (black.max() - black.min()) == pytest.approx(sheet.bar_m / 2 * px_per_m, abs=3)

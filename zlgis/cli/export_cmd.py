@@ -34,7 +34,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def run_qgis(args: argparse.Namespace) -> int:
     from ..catalog import Catalog
     from ..errors import UnreadableInputError
-    from ..publish.qgis import export_qgis
+    from ..publish.qgis import export_qgis, qgis_layer_ids
+    from . import load_checked
 
     progress = Progress(getattr(args, "quiet", False))
     out = output_dir(args.out)
@@ -43,7 +44,13 @@ def run_qgis(args: argparse.Namespace) -> int:
 
         if not Path(args.findings).is_file():
             raise UnreadableInputError("问题文件不存在", path=str(args.findings))
-    path = export_qgis(Catalog.load(args.catalog), out, week=args.week,
-                       findings_gpkg=args.findings)
-    progress.step(f"已写出 QGIS 工程 {path}")
+    catalog = Catalog.load(args.catalog)
+    ids = [i for i in qgis_layer_ids(catalog) if catalog[i].derived or (
+        catalog[i].path is not None and catalog[i].path.exists())]
+    progress.step("读取图层")
+    layers, notes = load_checked(catalog, ids, progress)
+    for note in notes:
+        progress.step(note)
+    path = export_qgis(catalog, out, week=args.week, layers=layers, findings_gpkg=args.findings)
+    progress.step(f"已写出 QGIS 工程 {path}（数据在 {path.parent / 'data'}，可整体移动）")
     return 0

@@ -33,16 +33,20 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def run_print(args: argparse.Namespace) -> int:
     from ..catalog import Catalog
     from ..publish.print_maps import print_department_maps
-    from ..validate import load_layers
+    from . import load_checked
     from .publish_cmd import read_findings
 
     progress = Progress(getattr(args, "quiet", False))
     out = output_dir(args.out)
     catalog = Catalog.load(args.catalog)
-    ids = [i for i in load_config_layers() if i in catalog.layers
-           and catalog[i].path is not None and catalog[i].path.exists()]
+    # layers on disk, and derived ones (red lines from roads) when their source is
+    ids = [i for i in load_config_layers() if i in catalog.layers and (
+        catalog[i].derived or (catalog[i].path is not None and catalog[i].path.exists()))]
     progress.step("读取图层")
-    layers = load_layers(catalog, ids)
+    loaded, notes = load_checked(catalog, ids, progress)
+    layers = {k: loaded[k] for k in ids if k in loaded}      # not the sources of derived ones
+    for note in notes:
+        progress.step(note)
     findings = read_findings(args.findings)
     progress.step("绘制打印图")
     sheets = print_department_maps(layers, findings, catalog=catalog, out_dir=out,

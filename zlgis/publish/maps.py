@@ -87,6 +87,7 @@ __all__ = [
     "build_map",
     "save_map",
     "hotline_counts",
+    "map_budget_mb",
     "public_fields",
 ]
 
@@ -379,6 +380,16 @@ def map_layer_ids(profile: str = "internal", catalog: Catalog | None = None) -> 
     return ids
 
 
+def map_budget_mb(profile: str) -> float:
+    """Size budget (MB) of one map page of ``profile`` (``publish.yaml`` ``<profile>.max_mb``).
+
+    >>> map_budget_mb("public")
+    5.0
+    """
+    _check_profile(profile)
+    return float(_cfg()[profile]["max_mb"])
+
+
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise ConfigError(f"地图类型 {profile!r} 无效，应为 internal（内部）或 public（公开）")
@@ -517,6 +528,7 @@ class _Builder:
         self.cluster = False
         self.finding_bounds: list[np.ndarray] = []
         self.labels: list[list[Any]] = []
+        self.notes: list[str] = []
 
     @property
     def public(self) -> bool:
@@ -660,7 +672,9 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
               findings: gpd.GeoDataFrame | None = None, *, catalog: Catalog,
               profile: str = "internal", basemap: str | None = None,
               extra: Mapping[str, gpd.GeoDataFrame] | None = None, title: str | None = None,
-              service_areas: bool = True) -> folium.Map:
+              service_areas: bool = True,
+              aggregates: Mapping[str, gpd.GeoDataFrame] | None = None,
+              notes: Sequence[str] = ()) -> folium.Map:
     """Build the web map of ``layers`` (catalog ids), ``findings`` and ``extra`` layers.
 
     Parameters
@@ -685,6 +699,12 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     service_areas : bool
         Draw indicative straight-line service radii (``publish.yaml``) around toilets and
         transfer stations when ``extra`` holds no computed service areas for them.
+    aggregates : mapping of title to GeoDataFrame, optional
+        Layers too big to draw one by one, as counts per cell (``count`` column, e.g.
+        :func:`zlgis.publish.aggregate.hexagon_counts`), drawn in count classes.
+    notes : sequence of str
+        Chinese lines shown in the legend under 未逐个显示的图层 (each layer aggregated or left
+        off, :func:`zlgis.publish.aggregate.fit_layers`).
 
     Returns
     -------
@@ -718,8 +738,12 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     for key, gdf in extra.items():
         if gdf is not None and len(gdf):
             _add_extra(m, b, key, gdf)
+    for key, gdf in (aggregates or {}).items():
+        if gdf is not None and len(gdf):
+            _add_counts(m, b, key, gdf)
     if findings is not None and len(findings):
         _add_findings(m, b, findings)
+    b.notes = [str(n) for n in notes]
     _add_controls(m, b)
     heading = escape_html(title or _default_title(profile, catalog.city))
     root.title = heading
@@ -896,10 +920,14 @@ def _add_boxes(m: folium.Map, b: _Builder, heading: str, review: str | None) -> 
     """The title box, the legend (collapsible) and the basemap's review number."""
     _Control(f'<div class="zlgis-title">{heading}</div>', position="topright",
              css="zlgis-box").add_to(m)
-    if b.legend:
+    notes = ""
+    if b.notes:
+        notes = ('<div class="zlgis-notes"><b>未逐个显示的图层</b><ul>'
+                 + "".join(f"<li>{escape_html(n)}</li>" for n in b.notes) + "</ul></div>")
+    if b.legend or notes:
         # collapsible: open on wide screens, closed on phones (see the script below)
         _Control('<details class="zlgis-legend-d" open><summary style="font-weight:bold;'
-                 'cursor:pointer">图例</summary>' + "".join(b.legend) + "</details>",
+                 'cursor:pointer">图例</summary>' + "".join(b.legend) + notes + "</details>",
                  position="bottomright", css="zlgis-box zlgis-legend").add_to(m)
         _Script("document.querySelectorAll('details.zlgis-legend-d').forEach(function (d) "
                 "{ d.open = window.innerWidth > 600; });").add_to(m)
@@ -1033,6 +1061,25 @@ def _add_hotline(m: folium.Map, b: _Builder, cases: gpd.GeoDataFrame,
                labels=[lab for lab in labels if lab[0] in counts.columns]):
         fg.add_to(m)
         b.add_legend("hotline_cases", title, color=palette[2])
+
+
+#: Count classes of aggregated layers (lower bounds) and their fills (light to dark).
+_COUNT_BINS = (1, 5, 20, 100)
+_COUNT_FILLS = ("#fdd49e", "#fc8d59", "#d7301f", "#7f0000")
+
+
+def _add_counts(m: folium.Map, b: _Builder, title: str, counts: gpd.GeoDataFrame) -> None:
+    """A layer too big to draw one by one, as counts per cell in four classes."""
+    cls = np.digitize(counts["count"].to_numpy(), _COUNT_BINS[1:])
+    styles = [{"color": "#7f0000", "weight": 0.5, "fillColor": c, "fillOpacity": 0.6}
+              for c in _COUNT_FILLS]
+    fg = folium.FeatureGroup(name=escape_html(title), show=True)
+    if b.layer(fg, f"counts_{len(b.legend)}", title, counts, ["count"], None,
+               classes=(styles, cls), labels=[["count", "个数"]], tip="count"):
+        fg.add_to(m)
+        for lo, hi, color in zip(_COUNT_BINS, (*_COUNT_BINS[1:], None), _COUNT_FILLS):
+            span = f"{lo}–{hi - 1} 个" if hi else f"{lo} 个以上"
+            b.add_legend("counts", f"{title}：每格 {span}", color=color)
 
 
 def _add_findings(m: folium.Map, b: _Builder, findings: gpd.GeoDataFrame) -> None:
@@ -1224,10 +1271,13 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
         html = _assets.localize_html(html, path.parent)
     else:
         html = _assets.with_integrity(html)
-    max_mb = float(_cfg()["public"]["max_mb"])
-    if getattr(m, "zlgis_profile", None) == "public" and len(html.encode()) > max_mb * 1e6:
-        log.warning("公众地图 %s 大小为 %.1f MB，超过 %.0f MB 的上限，手机上可能打开缓慢",
-                    path.name, len(html.encode()) / 1e6, max_mb)
+    profile = getattr(m, "zlgis_profile", None)
+    if profile in PROFILES:
+        max_mb = map_budget_mb(profile)
+        if len(html.encode()) > max_mb * 1e6:
+            log.warning("%s %s 大小为 %.1f MB，超过 %.0f MB 的上限，手机上可能打开缓慢",
+                        "公众地图" if profile == "public" else "内部地图", path.name,
+                        len(html.encode()) / 1e6, max_mb)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return path

@@ -8,10 +8,13 @@ Two steps keep internal data out of the portal:
    grids they cross. Personal fields (names, phones, plates) never enter it, whatever a catalog
    marks public, and coordinates are rounded as on the public map.
 2. ``zlgis portal`` (:func:`build_portal`) builds the site from that public tree alone: an index
-   of the weeks, a page per week (public map, summary, chart with alt text), per subdistrict and
-   per grid, and a search page (streets and places). Weeks already in the previous site are kept
-   byte for byte (an archive does not change); the site is built in a folder beside the target
-   and swapped in.
+   of the weeks with a trend chart (public findings per week; alt text and a table with the same
+   figures), a page per week (public map, summary, chart with alt text), per subdistrict and per
+   grid, and a search page (streets and places of every week, each with the grid pages of each
+   week it appears in). Weeks already in the previous site are kept byte for byte (an archive
+   does not change: each week keeps its own index entry and place list, ``week.json`` and
+   ``places.json``, for the index and the search); the site is built in a folder beside the
+   target and swapped in (a failed build leaves the previous site as it was).
 
 Every page is Chinese, phone-first (one column, 16 px text, viewport meta), accessible (skip
 link, landmarks, focus outlines, alt text, WCAG AA contrast) and escapes every value
@@ -28,7 +31,7 @@ Examples
 ...     encoding="utf-8")
 >>> site = build_portal(pub, pathlib.Path(tempfile.mkdtemp()) / "site")
 >>> sorted(p.name for p in site.iterdir())
-['assets', 'index.html', 'search.html', 'search.json', 'weeks']
+['assets', 'index.html', 'search.html', 'search.json', 'trend.png', 'weeks']
 """
 
 from __future__ import annotations
@@ -189,10 +192,17 @@ _SEARCH_JS = """
       var li = document.createElement('li'), name = document.createElement('strong');
       name.textContent = r.name; li.appendChild(name);
       li.appendChild(document.createTextNode('（' + r.kind + '）'));
-      r.grids.forEach(function (g) {
-        var a = document.createElement('a'); a.href = r.links[g]; a.textContent = r.titles[g];
-        li.appendChild(document.createTextNode(' ')); li.appendChild(a);
+      var weeks = document.createElement('ul');
+      r.weeks.forEach(function (w) {
+        var item = document.createElement('li');
+        item.appendChild(document.createTextNode(w.week + '：'));
+        w.grids.forEach(function (g) {
+          var a = document.createElement('a'); a.href = g.link; a.textContent = g.title;
+          item.appendChild(a); item.appendChild(document.createTextNode(' '));
+        });
+        weeks.appendChild(item);
       });
+      li.appendChild(weeks);
       out.appendChild(li);
     });
   }
@@ -328,19 +338,92 @@ def _week_site(src: Path, dst: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     body += "<h2>公开问题清单</h2>" + _table(_FHEAD, _finding_rows(findings), "")
     (dst / "index.html").write_text(_page(f"{city} {week} 城市管理问题公示", body, city=city,
                                           root=root), encoding="utf-8")
-    return {"week": week, "n": len(findings), "city": city}
+    entry = _entry(data)
+    # the week's own index entry and search index, archived with its pages
+    (dst / _WEEK_JSON).write_text(json.dumps(entry, ensure_ascii=False, sort_keys=True),
+                                  encoding="utf-8")
+    (dst / _PLACES_JSON).write_text(json.dumps(_places(data), ensure_ascii=False),
+                                    encoding="utf-8")
+    return entry
+
+
+#: Per-week files kept with the week's pages: its index entry and its street/place index.
+_WEEK_JSON, _PLACES_JSON = "week.json", "places.json"
+
+
+def _entry(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Index entry of a week: public findings in all and per severity label."""
+    findings = list(data.get("findings") or [])
+    sev = pd.Series([str(f.get("severity") or "") for f in findings], dtype=object)
+    return {"week": str(data["week"]), "n": len(findings), "city": str(data.get("city") or ""),
+            "severity": {lab: int((sev == lab).sum()) for lab in SEVERITY_LABELS.values()}}
 
 
 def _places(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Streets and places of one week, each with the grid pages it crosses (links from the site
+    root)."""
     week = str(data["week"])
     grids = {str(g.get("grid_id")): g for g in data.get("grids") or []}
     out = []
     for p in data.get("places") or []:
         gs = [g for g in p.get("grids") or [] if g in grids]
-        out.append({"name": str(p["name"]), "kind": str(p.get("kind") or ""), "grids": gs,
-                    "links": {g: f"weeks/{week}/grids/{_slug(g)}.html" for g in gs},
-                    "titles": {g: str(grids[g].get("grid_name") or g) for g in gs}})
+        out.append({"name": str(p["name"]), "kind": str(p.get("kind") or ""),
+                    "grids": [{"title": str(grids[g].get("grid_name") or g),
+                               "link": f"weeks/{week}/grids/{_slug(g)}.html"} for g in gs]})
     return out
+
+
+def _archived(folder: Path, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict]]:
+    """Index entry and places of a week kept from the previous site (its own files when it has
+    them: what its pages show, even if the public tree changed since)."""
+    try:
+        entry = json.loads((folder / _WEEK_JSON).read_text(encoding="utf-8"))
+        places = json.loads((folder / _PLACES_JSON).read_text(encoding="utf-8"))
+        return entry, places
+    except (OSError, ValueError):
+        return _entry(data), _places(data)
+
+
+def _search_index(weeks: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """One entry per street or place over every week (newest week first), each week with the
+    grid pages the name crosses in that week."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for week, places in sorted(weeks, key=lambda w: w[0], reverse=True):
+        for p in places:
+            key = (p["name"], p["kind"])
+            e = merged.setdefault(key, {"name": p["name"], "kind": p["kind"], "weeks": []})
+            e["weeks"].append({"week": week, "grids": p["grids"]})
+    return sorted(merged.values(), key=lambda e: (e["name"], e["kind"]))
+
+
+def _trend(entries: Sequence[Mapping[str, Any]], path: Path) -> str:
+    """The index's trend: chart of public findings per week (alt text naming every figure) and
+    the same figures as a table (the chart's text alternative)."""
+    import matplotlib
+
+    from .charts import chart_rc, new_figure, save_figure
+
+    weeks = [str(e["week"]) for e in entries]
+    counts = [int(e["n"]) for e in entries]
+    with matplotlib.rc_context(chart_rc()):
+        fig = new_figure(max(4.0, 0.5 * len(weeks) + 2), 3.2)
+        ax = fig.add_subplot()
+        ax.plot(range(len(weeks)), counts, marker="o", color="#0b57a4")
+        ax.set_xticks(range(len(weeks)), weeks, rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel("公开问题数")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_title("各周公开问题数")
+        fig.tight_layout()
+    save_figure(fig, path)
+    alt = "各周公开问题数：" + "；".join(f"{w} {n} 个" for w, n in zip(weeks, counts))
+    sevs = list(SEVERITY_LABELS.values())
+    rows = [[e["week"], int(e["n"]), *[int((e.get("severity") or {}).get(s, 0)) for s in sevs]]
+            for e in reversed(entries)]
+    table = _table(("周次", "公开问题", *[f"其中{s}" for s in sevs]), rows, "各周公开问题数（数据表）")
+    return (f'<h2>变化趋势</h2><figure><img src="{path.name}" alt="{escape_html(alt)}">'
+            f'<figcaption class="muted">下表列出图中各周的数字。</figcaption></figure>{table}')
 
 
 def _read_week(folder: Path) -> dict[str, Any]:
@@ -384,6 +467,22 @@ def build_portal(public: str | os.PathLike[str], out: str | os.PathLike[str]) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _build(weeks, out, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)      # the previous site stays as it was
+        raise
+    old = out.parent / f".{out.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def _build(weeks: Sequence[Path], out: Path, tmp: Path) -> None:
+    """Every page of the site into ``tmp`` (weeks already in ``out`` copied unchanged)."""
     (tmp / "weeks").mkdir(parents=True)
     (tmp / "assets").mkdir()
     (tmp / "assets" / "portal.css").write_text(_CSS, encoding="utf-8")
@@ -394,22 +493,24 @@ def build_portal(public: str | os.PathLike[str], out: str | os.PathLike[str]) ->
         old = out / "weeks" / folder.name
         if old.is_dir() and (old / "index.html").is_file():
             shutil.copytree(old, tmp / "weeks" / folder.name)     # the archive stays as it was
-            entry = {"week": folder.name, "n": len(data.get("findings") or []),
-                     "city": data.get("city")}
+            entry, week_places = _archived(old, data)
         else:
             entry = _week_site(folder, tmp / "weeks" / folder.name, data)
+            week_places = _places(data)
         entries.append(entry)
+        places.append((folder.name, week_places))
         city = str(entry.get("city") or city)
-        places = _places(data) or places              # search: the latest week's streets
     items = "".join(f'<li><a href="weeks/{e["week"]}/index.html">{escape_html(e["week"])}</a>'
                     f'：公开问题 {int(e["n"])} 个</li>' for e in reversed(entries))
     body = (f'<p>每周公布城市管理检查发现的问题及整改情况。最新：'
             f'<a href="weeks/{entries[-1]["week"]}/index.html">{escape_html(entries[-1]["week"])}'
-            f'</a></p><p><a href="search.html">按街道或地名查找所在网格</a></p>'
+            f'</a></p><p><a href="search.html">按街道或地名查找所在网格（各周）</a></p>'
+            f'{_trend(entries, tmp / "trend.png")}'
             f'<h2>各周公示</h2><ul class="cards">{items}</ul>')
     (tmp / "index.html").write_text(_page(f"{city}城市管理问题公示", body, city=city, root=""),
                                     encoding="utf-8")
-    (tmp / "search.json").write_text(json.dumps(places, ensure_ascii=False), encoding="utf-8")
+    (tmp / "search.json").write_text(json.dumps(_search_index(places), ensure_ascii=False),
+                                     encoding="utf-8")
     search = ('<label for="q">街道或地名</label>'
               '<input id="q" type="search" autocomplete="off" placeholder="例如：布特哈大街">'
               '<p id="status" role="status" aria-live="polite"></p>'
@@ -417,10 +518,3 @@ def build_portal(public: str | os.PathLike[str], out: str | os.PathLike[str]) ->
               '<script src="assets/search.js"></script>')
     (tmp / "search.html").write_text(_page("查找街道和地名", search, city=city, root=""),
                                      encoding="utf-8")
-    old = out.parent / f".{out.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
-    return out

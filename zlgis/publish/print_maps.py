@@ -54,13 +54,16 @@ _FRAME = (12.0, 22.0, 300.0, 255.0)
 @dataclass(frozen=True)
 class PrintSheet:
     """A written sheet: its files, scale denominator and scale bar (length in metres, left end
-    in sheet millimetres from the lower left corner)."""
+    in sheet millimetres from the lower left corner), the CRS it is drawn in (the catalog's
+    working CRS) and the map frame's extent in it (xmin, ymin, xmax, ymax, metres)."""
 
     pdf: Path
     png: Path
     scale: int
     bar_m: float
     bar_mm: tuple[float, float]
+    crs: str = ""
+    extent: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def _cfg() -> dict:
@@ -93,7 +96,8 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
     title, date : str
         Sheet title; date of the data (source line).
     source : str, optional
-        Source line text (default ``print.source`` of ``publish.yaml``).
+        Source line text (default ``print.source`` of ``publish.yaml`` with the catalog's city,
+        followed by the catalog's ``attribution``, e.g. © OpenStreetMap contributors).
     dpi : int, optional
         PNG resolution (default ``print.dpi``).
 
@@ -200,7 +204,9 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
                 lax.legend(handles=handles, loc="upper left", fontsize=9, title="图例",
                            title_fontsize=12, frameon=False)
             review = str(cfg.get("review_number") or "")
-            src = source or str(cfg["source"])
+            src = source or " ".join(x for x in (
+                str(cfg["source"]).replace("{city}", catalog.city),
+                str(catalog.raw.get("attribution") or "")) if x)
             fig.text(_FRAME[0] / A3_MM[0], 10 / A3_MM[1],
                      f"{src}　数据日期：{date}　坐标系：{pyproj.CRS(crs).name}（{crs}）"
                      f"　{review}", fontsize=9, color="#333", va="center")
@@ -213,7 +219,9 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
     left_mm = _FRAME[0] + (bx - (cx - half_w)) / n * 1000
     bottom_mm = _FRAME[1] + (by - (cy - half_h)) / n * 1000
     return PrintSheet(out.with_suffix(".pdf"), out.with_suffix(".png"), n, bar,
-                      (float(left_mm), float(bottom_mm)))
+                      (float(left_mm), float(bottom_mm)), crs,
+                      (float(cx - half_w), float(cy - half_h), float(cx + half_w),
+                       float(cy + half_h)))
 
 
 def _rule_handles(f: gpd.GeoDataFrame | None) -> list:

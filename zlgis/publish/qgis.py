@@ -1,9 +1,19 @@
 """A QGIS project of the week's layers with the web map's styles, and the styles as QML and SLD.
 
-:func:`export_qgis` writes ``DIR/zlgis_<week>.qgs`` (QGIS 3 project XML, layers read from the
-catalog's GeoPackages and the week's findings GeoPackage by absolute path), and for every layer
-``DIR/styles/<id>.qml`` (QGIS layer style) and ``DIR/styles/<id>.sld`` (OGC SLD 1.1, for other
-GIS). Styles come from :mod:`zlgis.publish.styles`: the five control lines as outlines in their
+:func:`export_qgis` writes a self-contained folder that can be moved or copied as a whole:
+
+* ``DIR/zlgis_<week>.qgs``: QGIS 3 project XML with **relative** paths (``./data/...``), so it
+  opens wherever the folder is;
+* ``DIR/data/layers.gpkg``: the catalog layers as zlgis loaded them (validated, source values
+  mapped, derived layers such as red lines from roads included, in the working CRS), one
+  GeoPackage layer per catalog id, columns under the names a bureau user knows
+  (:meth:`~zlgis.catalog.LayerSpec.alias`, Chinese);
+* ``DIR/data/findings_<week>.gpkg``: a copy of the week's findings GeoPackage (layer
+  ``findings``);
+* for every layer ``DIR/styles/<id>.qml`` (QGIS layer style) and ``DIR/styles/<id>.sld``
+  (OGC SLD 1.1, for other GIS).
+
+Styles come from :mod:`zlgis.publish.styles`: the five control lines as outlines in their
 statutory colours and dashes, facilities as points, findings by rule (registry label) in their
 severity colour; layers with a name field get Chinese labels.
 
@@ -33,7 +43,7 @@ from ..io.atomic import atomic_path
 from ..rules import rules
 from .styles import SEVERITY_COLORS, layer_style
 
-__all__ = ["export_qgis", "qml_style", "sld_style"]
+__all__ = ["export_qgis", "qgis_layer_ids", "qml_style", "sld_style"]
 
 _FONT = "Noto Sans CJK SC"
 _MM_PER_PX = 0.26   # Leaflet pixel widths to millimetres on screen (96 dpi)
@@ -176,22 +186,52 @@ def _srs(crs: str) -> str:
             f"</spatialrefsys></srs>")
 
 
+def _write_layers(layers: Mapping[str, Any], catalog: Catalog, path: Path
+                  ) -> list[tuple[str, str, str, str | None]]:
+    """Write ``layers`` into one GeoPackage (a layer per id, columns under their user names);
+    returns (id, title, geometry type, label column) of each layer written."""
+    import pyogrio
+
+    written = []
+    with atomic_path(path) as tmp:
+        for lid, gdf in layers.items():
+            spec = catalog.layers.get(lid)
+            if gdf is None or not len(gdf) or spec is None:
+                continue
+            gdf = gdf.to_crs(catalog.working_crs)
+            names: dict[str, str] = {}
+            for c in gdf.columns:
+                if c != gdf.geometry.name:
+                    user = spec.alias(str(c))
+                    names[c] = user if user not in names.values() else str(c)
+            out = gdf.rename(columns=names)
+            kinds = set(out.geom_type.dropna())
+            geom = ("Point" if kinds <= {"Point", "MultiPoint"} else "LineString"
+                    if kinds <= {"LineString", "MultiLineString"} else "Polygon")
+            pyogrio.write_dataframe(out, tmp, layer=lid, driver="GPKG",
+                                    promote_to_multi=geom != "Point",
+                                    layer_options={"IDENTIFIER": spec.title})
+            written.append((lid, spec.title, geom, names.get("name")))
+    return written
+
+
 def export_qgis(catalog: Catalog, out: str | os.PathLike[str], *, week: str,
-                findings_gpkg: str | os.PathLike[str] | None = None,
-                layer_ids: list[str] | None = None) -> Path:
-    """Write the week's QGIS project, with QML and SLD styles, into ``out``.
+                layers: Mapping[str, Any], findings_gpkg: str | os.PathLike[str] | None = None
+                ) -> Path:
+    """Write the week's QGIS project, its data and QML and SLD styles into ``out``.
 
     Parameters
     ----------
     catalog : Catalog
-        Layers (GeoPackages on disk) and the working CRS.
+        Layer titles and the working CRS.
     out : path-like
-        Folder; ``zlgis_<week>.qgs`` and ``styles/``.
+        Folder; ``zlgis_<week>.qgs``, ``data/`` and ``styles/``. The project refers to its data
+        by relative paths: the folder can be moved.
     week : str
+    layers : mapping of catalog layer id to GeoDataFrame
+        The layers as loaded (``publish.yaml`` ``qgis.layers``, see :func:`qgis_layer_ids`).
     findings_gpkg : path-like, optional
-        The week's findings GeoPackage (layer ``findings``).
-    layer_ids : list of str, optional
-        Catalog layers (default ``publish.yaml`` ``qgis.layers``).
+        The week's findings GeoPackage (layer ``findings``), copied into ``data/``.
 
     Returns
     -------
@@ -201,31 +241,25 @@ def export_qgis(catalog: Catalog, out: str | os.PathLike[str], *, week: str,
     Raises
     ------
     ConfigError
-        None of the layers is on disk.
+        No layer to add.
     """
-    import pyogrio
+    import shutil
 
     out = Path(out)
     (out / "styles").mkdir(parents=True, exist_ok=True)
-    ids = layer_ids or list(load_config("publish")["qgis"]["layers"])
-    entries = []
-    for lid in ids:
-        spec = catalog.layers.get(lid)
-        if spec is None or spec.path is None or not spec.path.exists() or \
-                spec.path.suffix.lower() != ".gpkg":
-            continue
-        name = spec.layer or str(pyogrio.list_layers(spec.path)[0][0])
-        info = pyogrio.read_info(spec.path, layer=name)
-        columns = [str(c) for c in info["fields"]]
-        # the label field as the source names it (a catalog maps source aliases to "name")
-        label = next((c for c in columns if spec.field_for_alias(c) == "name"), None)
-        entries.append((lid, spec.title, f"{spec.path.resolve()}|layername={name}",
-                        str(info["geometry_type"]), label))
+    (out / "data").mkdir(exist_ok=True)
+    entries = [(lid, title, f"./data/layers.gpkg|layername={lid}", geom, label)
+               for lid, title, geom, label in _write_layers(
+                   {k: layers[k] for k in qgis_layer_ids(catalog) if k in layers}, catalog,
+                   out / "data" / "layers.gpkg")]
     if findings_gpkg is not None and Path(findings_gpkg).exists():
-        entries.append(("findings", f"{week} 问题", f"{Path(findings_gpkg).resolve()}"
-                        "|layername=findings", "Point", None))
+        name = f"findings_{week}.gpkg"
+        with atomic_path(out / "data" / name) as tmp:
+            shutil.copyfile(findings_gpkg, tmp)
+        entries.append(("findings", f"{week} 问题", f"./data/{name}|layername=findings",
+                        "Point", None))
     if not entries:
-        raise ConfigError("没有可加入 QGIS 工程的图层（GeoPackage 文件不存在）")
+        raise ConfigError("没有可加入 QGIS 工程的图层（图层目录中的图层均无数据）")
     tree, maplayers = [], []
     for lid, title, source, geom, label in reversed(entries):     # points drawn on top
         lyr_id = f"{lid}_{uuid.uuid5(uuid.NAMESPACE_URL, source).hex[:12]}"
@@ -249,12 +283,18 @@ def export_qgis(catalog: Catalog, out: str | os.PathLike[str], *, week: str,
            f'<qgis projectname={quoteattr(f"{catalog.city} {week}")} version="3.22.0">'
            f"<title>{_esc(catalog.city)} {week}</title>"
            f"<projectCrs>{_srs(catalog.working_crs)[5:-6]}</projectCrs>"
-           # QGIS reads <projectCrs> only when the project says projections are enabled
+           # QGIS reads <projectCrs> only when the project says projections are enabled;
+           # Paths/Absolute false: data sources are relative to the project file
            '<properties><SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled>'
-           '</SpatialRefSys></properties>'
+           '</SpatialRefSys><Paths><Absolute type="bool">false</Absolute></Paths></properties>'
            f'<layer-tree-group>{"".join(tree)}</layer-tree-group>'
            f'<projectlayers>{"".join(maplayers)}</projectlayers></qgis>\n')
     path = out / f"zlgis_{week}.qgs"
     with atomic_path(path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return path
+
+
+def qgis_layer_ids(catalog: Catalog) -> list[str]:
+    """Catalog layers of the QGIS project (``publish.yaml`` ``qgis.layers``) this catalog has."""
+    return [lid for lid in load_config("publish")["qgis"]["layers"] if lid in catalog.layers]
