@@ -24,6 +24,14 @@ A layer may be derived instead of read: ``source: {derive: red_lines_from_roads,
 makes road red lines from the road centrelines for every command and the weekly run
 (``classes: [主干路, 次干路, 支路]`` limits them to those road classes; ``widths: {支路: 13}``
 sets the red-line width of a class where the road has no width of its own).
+
+A layer may live in a PostgreSQL/PostGIS database instead of a file:
+``source: {url: "postgresql://host:5432/city", table: planning.buildings}`` (a table or a view,
+``schema.table``), or ``{url: ..., query: "SELECT ... FROM ..."}``; ``geometry_column`` picks
+one when the relation has several. The URL names the server and database only: the user and
+password come from the environment (``PGUSER``, ``PGPASSWORD``) or a pgpass file, and a URL
+with a password is refused. Such a layer is read by :mod:`zlgis.io.postgis` and validated like
+any file.
 """
 
 from __future__ import annotations
@@ -101,6 +109,17 @@ class LayerSpec:
     filter: dict[str, Any] | None = None
     #: ``{"derive": name, "from": layer id}`` for a layer computed from another one.
     derived: dict[str, Any] | None = None
+    #: ``{"url", "table" | "query", "geometry_column"}`` for a layer read from PostgreSQL.
+    database: dict[str, Any] | None = None
+
+    @property
+    def source_label(self) -> str | None:
+        """Where the layer is read from, for messages: the file path, or the database URL
+        with the table (or ``查询``)."""
+        if self.database:
+            what = self.database.get("table") or "查询"
+            return f"{self.database['url']}（{what}）"
+        return str(self.path) if self.path is not None else None
 
     def field_for_alias(self, name: str) -> str | None:
         """Canonical field name for a source column name (canonical name or alias), else None."""
@@ -223,7 +242,7 @@ def _check_types(lid: str, spec: dict[str, Any], cat_path: Path) -> None:
             _expect(item, _TEXT, path=cat_path, layer=lid, key=key)
     src = spec.get("source")
     if isinstance(src, dict):
-        for key in ("path", "layer", "derive", "from"):
+        for key in ("path", "layer", "derive", "from", "url"):
             _expect(src.get(key), _TEXT, path=cat_path, layer=lid, key=f"source.{key}")
     for name, f in (spec.get("fields") or {}).items():
         _expect(f, (dict,), path=cat_path, layer=lid, key=f"fields.{name}")
@@ -297,16 +316,69 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
             derived["classes"] = [str(c) for c in src["classes"]]
         if src.get("widths") is not None:
             derived["widths"] = {str(k): v for k, v in dict(src["widths"]).items()}
+    database = _database_source(lid, src, cat_path)
     known = {"title", "kind", "source", "geometry", "crs", "id_field", "fields", "public",
              "dxf_layers"}
     options = {k: v for k, v in spec.items() if k not in known}
     options.update({k: v for k, v in src.items()
                     if k not in ("path", "layer", "filter", "derive", "from", "classes",
-                                 "widths")})
+                                 "widths", *_DB_KEYS)})
     return LayerSpec(
         id=lid, title=str(spec["title"]), kind=str(spec["kind"]),
         path=Path(os.path.normpath(data_dir / src["path"])) if src.get("path") else None,
         layer=src.get("layer"),
         geometry=geom, crs=spec.get("crs"), id_field=spec.get("id_field"), fields=fields,
         public=public, dxf_layers=tuple(spec.get("dxf_layers") or ()), options=options,
-        filter={str(k): v for k, v in filt.items()} if filt else None, derived=derived)
+        filter={str(k): v for k, v in filt.items()} if filt else None, derived=derived,
+        database=database)
+
+
+_DB_KEYS = ("url", "table", "query", "geometry_column")
+_DB_SCHEMES = ("postgresql", "postgres")
+_TABLE_NAME = re.compile(r"^[^.\s\x00]+(\.[^.\s\x00]+)?$")
+
+
+def _database_source(lid: str, src: dict[str, Any], cat_path: Path) -> dict[str, Any] | None:
+    """The PostgreSQL source of a layer (``url`` with ``table`` or ``query``), checked.
+
+    A URL holding a password is refused without repeating it: credentials belong in the
+    environment or a pgpass file, never in a catalog that is copied and shared.
+    """
+    url = src.get("url")
+    if url is None:
+        extra = [k for k in ("table", "query", "geometry_column") if src.get(k) is not None]
+        if extra:
+            raise CatalogError(f"图层 {lid} 的 source 写了 {extra[0]}，但没有数据库地址 url",
+                               path=str(cat_path), layer=lid, field="source.url")
+        return None
+    from urllib.parse import urlsplit
+
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+        scheme = parts.scheme.split("+", 1)[0].lower()
+        password = parts.password
+    except ValueError:
+        scheme, password = "", None
+    if scheme not in _DB_SCHEMES or not parts.hostname and not parts.path.strip("/"):
+        raise CatalogError(f"图层 {lid} 的数据库地址应为 postgresql://主机:端口/数据库",
+                           path=str(cat_path), layer=lid, field="source.url")
+    if password is not None or "password=" in (parts.query or "").lower():
+        raise CatalogError(
+            f"图层 {lid} 的数据库地址含有密码，已拒绝：图层目录中不得写密码，请用环境变量 PGPASSWORD"
+            "（或 PGUSER）或 pgpass 文件（PGPASSFILE）提供", path=str(cat_path), layer=lid,
+            field="source.url")
+    table, query = src.get("table"), src.get("query")
+    if (table is None) == (query is None):
+        raise CatalogError(f"图层 {lid} 的数据库来源须写 table（表或视图，如 public.buildings）"
+                           "或 query（查询语句）之一", path=str(cat_path), layer=lid,
+                           field="source.table")
+    for key in ("table", "query", "geometry_column"):
+        _expect(src.get(key), _TEXT, path=cat_path, layer=lid, key=f"source.{key}")
+    if table is not None and not _TABLE_NAME.match(str(table).strip()):
+        raise CatalogError(f"图层 {lid} 的表名 {table!r} 无效，应为 表名 或 模式.表名",
+                           path=str(cat_path), layer=lid, field="source.table")
+    scheme_url = "postgresql" + text[len(parts.scheme):]
+    return {"url": scheme_url, "table": str(table).strip() if table is not None else None,
+            "query": str(query).strip().rstrip(";") if query is not None else None,
+            "geometry_column": src.get("geometry_column")}

@@ -33,8 +33,8 @@ class ZlgisError(Exception):
                  row: int | None = None, field: str | None = None) -> None:
         self.path, self.layer, self.row, self.field = path, layer, row, field
         where = []
-        if path:
-            where.append(f"文件 {path}")
+        if path:  # a database source (postgresql://...) is not a file
+            where.append(f"{'数据源' if '://' in path else '文件'} {path}")
         if layer:
             where.append(f"图层 {layer}")
         if row is not None:

@@ -61,6 +61,13 @@ def _count(spec: Any) -> tuple[int | None, str]:
 
     if spec.derived:
         return None, f"由 {spec.derived['from']} 推算"
+    if spec.database:
+        from ..io.postgis import count_postgis
+
+        try:
+            return count_postgis(spec.database, layer=spec.id), "正常"
+        except ZlgisError as exc:
+            return None, f"无法读取：{exc.message}"
     if spec.path is None:
         return None, "未给出文件"
     if not spec.path.exists():
@@ -103,8 +110,10 @@ def cmd_layers(args: argparse.Namespace) -> int:
         n, status = _count(spec)
         rows.append({"id": lid, "title": spec.title, "kind": spec.kind, "geometry": spec.geometry,
                      "crs": spec.crs, "path": str(spec.path) if spec.path else None,
-                     "layer": spec.layer, "features": n, "status": status})
-    bad = [r for r in rows if r["status"] in ("文件缺失", "无法读取", "未给出文件")]
+                     "layer": spec.layer, "features": n, "status": status,
+                     "database": spec.source_label if spec.database else None})
+    bad = [r for r in rows if r["status"] in ("文件缺失", "无法读取", "未给出文件")
+           or r["status"].startswith("无法读取：")]
     from ..skips import disabled_checks, disabled_rules
 
     optional = catalog.missing_required()
@@ -128,7 +137,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
             n = "" if r["features"] is None else f"{r['features']} 个要素"
             geom = r["geometry"] or "—"
             print(f"  {r['id']:<24} {r['title']:<12} {geom:<10} {n:<14} {r['status']}  "
-                  f"{Path(r['path']).name if r['path'] else ''}")
+                  f"{r['database'] or (Path(r['path']).name if r['path'] else '')}")
         if optional:
             print(f"图层目录未包含以下活动图层（可选，缺少时相关检查不运行）：{'、'.join(optional)}")
         for line in disabled_checks(catalog, absent):

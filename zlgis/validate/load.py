@@ -105,6 +105,8 @@ def _lonlat_bounds(spec: LayerSpec, geom: shapely.Geometry, catalog: Catalog) ->
     """Lon/lat box of the boundary, from its source (a working CRS far from the city distorts
     the converted outline), else from ``geom``."""
     try:
+        if spec.database:
+            raise ValueError("the lon/lat box of a database boundary comes from geom")
         src = read_source(spec.path, spec.layer).gdf
         crs = src.crs or (spec.crs if spec.crs and str(spec.crs).upper().startswith("EPSG")
                           else "EPSG:4326" if spec.crs in ("gcj02", "bd09") else None)
@@ -125,9 +127,12 @@ def city_boundary(catalog: Catalog) -> shapely.Geometry | None:
     if not bid or bid not in catalog.layers:
         return None
     spec = catalog.layers[bid]
-    if spec.path is None or not spec.path.exists():
+    if spec.database:
+        key = (spec.source_label or "", 0.0, catalog.working_crs)
+    elif spec.path is None or not spec.path.exists():
         return None
-    key = (str(spec.path), spec.path.stat().st_mtime, catalog.working_crs)
+    else:
+        key = (str(spec.path), spec.path.stat().st_mtime, catalog.working_crs)
     if key not in _BOUNDARY_CACHE:
         try:
             res = read_layer(catalog, bid, check_boundary=False)
@@ -213,6 +218,28 @@ def _finish(layer_id: str, res: ValidationResult, src: SourceRead,
                        driver=src.driver, encoding=src.encoding, title=title)
 
 
+def _read_spec(spec: LayerSpec, crs: str | None, progress: Progress | None) -> SourceRead:
+    """The raw rows of a catalog layer: its file, or its PostgreSQL table, view or query."""
+    if spec.database:
+        from ..io.postgis import read_postgis
+
+        if progress:
+            progress.step(f"读取 {spec.title}（{spec.id}）：{spec.source_label}")
+        return read_postgis(spec.database, layer=spec.id, geometry=spec.geometry,
+                            crs=crs or spec.crs)
+    assert spec.path is not None
+    if progress:
+        progress.step(f"读取 {spec.title}（{spec.id}）：{spec.path.name}")
+    opts = spec.options
+    try:
+        return read_source(spec.path, spec.layer, x=opts.get("x"), y=opts.get("y"),
+                           encoding=opts.get("encoding"), sheet=opts.get("sheet"))
+    except UnreadableInputError as exc:
+        if exc.layer:
+            raise
+        raise UnreadableInputError(exc.message, path=exc.path, layer=spec.id) from exc
+
+
 def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
                check_boundary: bool = True, progress: Progress | None = None,
                **kwargs: Any) -> LoadedLayer:
@@ -246,18 +273,9 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     if spec.derived:
         raise UnreadableInputError(f"图层由图层 {spec.derived['from']} 推算，不从文件读取",
                                    layer=layer_id)
-    if spec.path is None:
+    if spec.path is None and not spec.database:
         raise UnreadableInputError("图层目录没有给出文件路径", layer=layer_id)
-    if progress:
-        progress.step(f"读取 {spec.title}（{layer_id}）：{spec.path.name}")
-    opts = spec.options
-    try:
-        src = read_source(spec.path, spec.layer, x=opts.get("x"), y=opts.get("y"),
-                          encoding=opts.get("encoding"), sheet=opts.get("sheet"))
-    except UnreadableInputError as exc:
-        if exc.layer:
-            raise
-        raise UnreadableInputError(exc.message, path=exc.path, layer=layer_id) from exc
+    src = _read_spec(spec, crs, progress)
     extra: list[dict[str, Any]] = []
     is_dxf = src.driver == "DXF"
     if is_dxf and not spec.filter:
@@ -269,7 +287,7 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     if check_boundary and layer_id != catalog.boundary_layer:
         boundary = city_boundary(catalog)
     tol = float(load_config("validation")["outside_boundary"]["tolerance_m"])
-    res = validate_frame(gdf, spec, rows=src.rows, path=str(spec.path),
+    res = validate_frame(gdf, spec, rows=src.rows, path=spec.source_label,
                          working_crs=catalog.working_crs, notes=src.notes + extra,
                          region=city_region(catalog) if layer_id != catalog.boundary_layer
                          else None,
