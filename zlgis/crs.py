@@ -150,24 +150,22 @@ def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     return np.where(out, lng, wlng), np.where(out, lat, wlat)
 
 
+def _convert(lng: ArrayLike, lat: ArrayLike, system: str,
+             table: dict[str, Any]) -> tuple[Arr, Arr]:
+    conv = table.get(system.lower())
+    if conv is not None:
+        return conv(lng, lat)
+    return np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+
+
 def to_wgs84(lng: ArrayLike, lat: ArrayLike, system: str) -> tuple[Arr, Arr]:
     """Convert lon/lat in ``system`` ('gcj02', 'bd09' or 'wgs84') to WGS84."""
-    system = system.lower()
-    if system == "gcj02":
-        return gcj02_to_wgs84(lng, lat)
-    if system == "bd09":
-        return bd09_to_wgs84(lng, lat)
-    return np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+    return _convert(lng, lat, system, {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84})
 
 
 def from_wgs84(lng: ArrayLike, lat: ArrayLike, system: str) -> tuple[Arr, Arr]:
     """Convert WGS84 lon/lat to ``system`` ('gcj02', 'bd09' or 'wgs84')."""
-    system = system.lower()
-    if system == "gcj02":
-        return wgs84_to_gcj02(lng, lat)
-    if system == "bd09":
-        return wgs84_to_bd09(lng, lat)
-    return np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+    return _convert(lng, lat, system, {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09})
 
 
 # --------------------------------------------------------------------------------------------

@@ -347,26 +347,21 @@ def ledger_findings(ledger: gpd.GeoDataFrame, *, facilities: gpd.GeoDataFrame | 
     per_compound("compound_no_charging", (done["charging_points"] <= 0).to_numpy())
     if facilities is not None and len(facilities):
         fl = fire_lane_blockages(facilities, config=cfg)
-        fl = fl[fl["breach"]] if len(fl) else fl
-        if "compound_fire_lane_blocked" in want and len(fl):
-            frames.append(rule_findings(
-                "compound_fire_lane_blocked",
-                feature_ids=[[c, lane, s] for c, lane, s in
-                             zip(fl["compound_id"], fl["lane_id"], fl["structure_id"])],
-                layer=LAYER, geometry=list(fl.geometry.values),
-                measures=[{"clear_width_m": float(w), "lane_width_m": float(lw)}
-                          for w, lw in zip(fl["clear_width_m"], fl["lane_width_m"])],
-                measure_key="clear_width_m", measure_unit="m", crs=ledger.crs))
         ge = green_encroachments(facilities, config=cfg)
-        ge = ge[ge["breach"]] if len(ge) else ge
-        if "compound_green_encroached" in want and len(ge):
-            frames.append(rule_findings(
-                "compound_green_encroached",
-                feature_ids=[[c, g, s] for c, g, s in
-                             zip(ge["compound_id"], ge["green_id"], ge["structure_id"])],
-                layer=LAYER, geometry=list(ge.geometry.values),
-                measures=[{"area_m2": float(a)} for a in ge["area_m2"]],
-                measure_key="area_m2", measure_unit="m2", crs=ledger.crs))
+        for rid, table, other, measures, key, unit in (
+                ("compound_fire_lane_blocked", fl, "lane_id",
+                 lambda b: [{"clear_width_m": float(w), "lane_width_m": float(lw)}
+                            for w, lw in zip(b["clear_width_m"], b["lane_width_m"])],
+                 "clear_width_m", "m"),
+                ("compound_green_encroached", ge, "green_id",
+                 lambda b: [{"area_m2": float(a)} for a in b["area_m2"]], "area_m2", "m2")):
+            br = table[table["breach"]] if len(table) else table
+            if rid in want and len(br):
+                frames.append(rule_findings(
+                    rid, feature_ids=[[c, o, s] for c, o, s in
+                                      zip(br["compound_id"], br[other], br["structure_id"])],
+                    layer=LAYER, geometry=list(br.geometry.values), measures=measures(br),
+                    measure_key=key, measure_unit=unit, crs=ledger.crs))
     return concat_findings(frames)
 
 

@@ -227,6 +227,28 @@ def _pulp_solve(prob: Any, time_limit: float) -> str:
     return pulp.LpStatus[prob.status]
 
 
+def _site_variables(n_c: int, n_d: int) -> tuple[list, list]:
+    """Binary site variables ``x`` (one per candidate) and coverage shares ``y`` (per demand)."""
+    import pulp
+
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_c)]
+    y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(n_d)]
+    return x, y
+
+
+def _solve_covering(prob: Any, A: sp.csc_matrix, x: list, y: list,
+                    time_limit: float) -> tuple[list[int], str]:
+    """Add "a demand is covered only by a chosen site" and solve; (chosen rows, status)."""
+    import pulp
+
+    for i in range(len(y)):
+        rows = A.indices[A.indptr[i]:A.indptr[i + 1]]
+        prob += y[i] <= pulp.lpSum(x[j] for j in rows)
+    status = _pulp_solve(prob, time_limit)
+    chosen = [j for j in range(len(x)) if (x[j].value() or 0) > 0.5]
+    return chosen, status
+
+
 def solve_min_sites(A: sp.csr_matrix, w: np.ndarray, need: float, *,
                     time_limit: float = 20.0) -> tuple[list[int], str]:
     """Fewest sites whose coverage reaches weight ``need`` (integer program, CBC).
@@ -240,16 +262,10 @@ def solve_min_sites(A: sp.csr_matrix, w: np.ndarray, need: float, *,
     w = np.asarray(w, float)
     total = float(w.sum()) or 1.0
     prob = pulp.LpProblem("fewest_sites", pulp.LpMinimize)
-    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_c)]
-    y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(n_d)]
+    x, y = _site_variables(n_c, n_d)
     prob += pulp.lpSum(x) - 0.5 * pulp.lpSum(w[i] / total * y[i] for i in range(n_d))
     prob += pulp.lpSum(w[i] * y[i] for i in range(n_d)) >= need
-    for i in range(n_d):
-        rows = A.indices[A.indptr[i]:A.indptr[i + 1]]
-        prob += y[i] <= pulp.lpSum(x[j] for j in rows)
-    status = _pulp_solve(prob, time_limit)
-    chosen = [j for j in range(n_c) if (x[j].value() or 0) > 0.5]
-    return chosen, status
+    return _solve_covering(prob, A, x, y, time_limit)
 
 
 def solve_max_coverage(A: sp.csr_matrix, w: np.ndarray, k: int, *,
@@ -261,16 +277,10 @@ def solve_max_coverage(A: sp.csr_matrix, w: np.ndarray, k: int, *,
     n_c, n_d = A.shape
     w = np.asarray(w, float)
     prob = pulp.LpProblem("max_coverage", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_c)]
-    y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(n_d)]
+    x, y = _site_variables(n_c, n_d)
     prob += pulp.lpSum(w[i] * y[i] for i in range(n_d))
     prob += pulp.lpSum(x) <= k
-    for i in range(n_d):
-        rows = A.indices[A.indptr[i]:A.indptr[i + 1]]
-        prob += y[i] <= pulp.lpSum(x[j] for j in rows)
-    status = _pulp_solve(prob, time_limit)
-    chosen = [j for j in range(n_c) if (x[j].value() or 0) > 0.5]
-    return chosen, status
+    return _solve_covering(prob, A, x, y, time_limit)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ..errors import ZlgisError, storage_error
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
            "output_dir", "print_rule_counts",
+           "start_command", "load_present", "print_notes",
            "COMMAND_MODULES"]
 
 #: Sub-command modules, in the order they appear in ``zlgis --help``.
@@ -47,10 +48,13 @@ COMMAND_MODULES = (
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, catalog: bool = True,
-                       json: bool = False) -> None:
+                       json: bool = False, out: str | None = None,
+                       as_of: str | None = None) -> None:
     """Options every sub-command takes: ``--catalog``, ``--quiet``, ``--debug`` (and ``--json``).
 
-    ``--quiet`` and ``--debug`` are accepted before or after the sub-command name.
+    ``--quiet`` and ``--debug`` are accepted before or after the sub-command name. ``out`` and
+    ``as_of`` are the help texts of a required ``--out DIR`` and of ``--as-of YYYY-MM-DD``
+    (a :func:`iso_date`, default None), added when given.
     """
     if catalog:
         parser.add_argument("--catalog", metavar="FILE", default=None,
@@ -61,6 +65,26 @@ def add_common_options(parser: argparse.ArgumentParser, *, catalog: bool = True,
                         help="不显示进度信息")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="出错时显示调用栈")
+    if out is not None:
+        parser.add_argument("--out", metavar="DIR", required=True, help=out)
+    if as_of is not None:
+        parser.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
+                            help=as_of)
+
+
+def start_command(args: argparse.Namespace) -> tuple[Any, Any]:
+    """A command's progress line (silent with ``--quiet``) and its catalog (``--catalog``).
+
+    Findings made while the command runs take the catalog's working CRS (``set_run_crs``).
+    """
+    from .._progress import Progress
+    from ..catalog import Catalog
+    from ..findings import set_run_crs
+
+    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
+    catalog = Catalog.load(args.catalog)
+    set_run_crs(catalog.working_crs)
+    return progress, catalog
 
 
 def iso_date(text: str) -> dt.date:
@@ -126,6 +150,22 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
         if src not in ids:
             layers.pop(src, None)
     return layers, notes
+
+
+def load_present(catalog: Any, ids: Iterable[str], progress: Any,
+                 step: str = "读取图层") -> tuple[dict[str, Any], list[str]]:
+    """:func:`load_checked` for those of ``ids`` the catalog has (a check's ``LAYERS``)."""
+    progress.step(step)
+    return load_checked(catalog, [lid for lid in ids if lid in catalog.layers], progress)
+
+
+def print_notes(notes: Iterable[str], problems: Any = None) -> None:
+    """Loading notes and data problems (file, layer, row, id, field, reason) on stderr."""
+    for n in notes:
+        print(f"注意：{n}", file=sys.stderr)
+    for p in () if problems is None else problems.itertuples():
+        print(f"数据问题：文件 {p.file} 图层 {p.layer} 第 {p.row} 行（{p.id}）字段 {p.field}："
+              f"{p.reason}", file=sys.stderr)
 
 
 def print_rule_counts(findings: Any, check: str, *, unit: str = "",

@@ -24,8 +24,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
+from . import (
+    add_common_options,
+    load_checked,
+    output_dir,
+    print_rule_counts,
+    start_command,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,10 +54,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     """Add ``zlgis check compounds``, ``heating``, ``water`` and ``gas``."""
     for name, (_mod, text, _title) in VERBS.items():
         p = check_subparsers.add_parser(name, help=text, description=text + "。")
-        add_common_options(p, json=True)
-        p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-        p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                       help="检查日期（检修是否逾期、统计哪段时间的投诉）")
+        add_common_options(p, json=True, out="输出文件夹",
+                           as_of="检查日期（检修是否逾期、统计哪段时间的投诉）")
         p.set_defaults(func=run, verb=name)
 
 
@@ -149,14 +152,12 @@ def run(args: argparse.Namespace) -> int:
     """Run one check and write its outputs; return the exit code."""
     import importlib
 
-    from ..catalog import Catalog
     from ..publish.tables import write_findings
 
     name = args.verb
     module = importlib.import_module(VERBS[name][0])
     title = VERBS[name][2]
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     ids = [lid for lid in module.LAYERS if lid in catalog.layers]
     progress.step("读取图层")

@@ -12,9 +12,14 @@ import argparse
 import json
 from typing import Any
 
-from .._progress import Progress
 from ..errors import InputError
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
+from . import (
+    add_common_options,
+    load_checked,
+    output_dir,
+    print_rule_counts,
+    start_command,
+)
 
 __all__ = ["register", "run", "LAYERS"]
 
@@ -31,10 +36,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         description="检查建筑压占道路红线和退让不足，建筑与工地位于绿线、蓝线、紫线、黄线内"
                     "（疑似，待核查），以及未取得规划许可的建设。退让距离表为示例值，"
                     "须按本地规划管理技术规定确认（zlgis/config/controllines.yaml）。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="检查日期（写入结果的检查日期一栏）")
+    add_common_options(p, json=True, out="输出文件夹",
+                       as_of="检查日期（写入结果的检查日期一栏）")
     p.add_argument("--red-lines-from-roads", action="store_true",
                    help="没有道路红线图层时，由道路中心线按红线宽度（或按道路等级的默认宽度）生成红线")
     p.set_defaults(func=run)
@@ -45,10 +48,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..analysis.controllines import run_check
-    from ..catalog import Catalog
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     derive = bool(getattr(args, "red_lines_from_roads", False))
     required = ("buildings", "roads") if derive else _REQUIRED
     missing = [lid for lid in required if lid not in catalog.layers]

@@ -24,7 +24,7 @@ from typing import Any
 
 from .._progress import Progress
 from ..errors import InputError
-from . import add_common_options, load_checked, output_dir, print_rule_counts
+from . import add_common_options, load_checked, output_dir, print_rule_counts, start_command
 
 __all__ = ["register", "run", "LAYERS"]
 
@@ -86,11 +86,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..analysis import coverage as cov
     from ..analysis import siting
-    from ..catalog import Catalog
     from ..publish.coverage import METHOD_TITLES, TOPIC_TITLES, write_coverage_outputs
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     if args.target is not None and not 0 < args.target <= 1:
         raise InputError(f"目标覆盖率 {args.target} 无效，应在 0 到 1 之间")

@@ -36,8 +36,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         "demo-data", help="生成合成演示城市（扎兰屯示例图层、高程模型、植入案例）",
         description="生成合成的扎兰屯演示城市：全部图层（GeoPackage，中文字段名）、dem.tif、"
                     "truth.csv（植入的违规案例）和 catalog.yaml。数据为虚构，仅供演示和测试。")
-    add_common_options(p, catalog=False)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    add_common_options(p, catalog=False, out="输出文件夹")
     p.add_argument("--seed", type=int, default=2022, help="随机种子（默认 2022，相同种子生成相同数据）")
     p.add_argument("--buildings", type=_positive, default=25_000, metavar="N",
                    help="普通建筑数量（默认 25000；基准测试可用 1000000）")

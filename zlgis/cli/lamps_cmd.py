@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, load_checked, output_dir
+from . import add_common_options, load_present, output_dir, print_notes, start_command
 
 __all__ = ["register", "run"]
 
@@ -39,10 +37,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                     "（照明盲区，覆盖距离按道路等级，见 zlgis/config/lamps.yaml），在盲区内建议新增"
                     "灯位（含实施方案点名的兴华小学、民族西街、明月花园东墙外），并列出超过24小时"
                     "未修复的路灯故障。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="检查日期（当天结束时的路灯状态；默认：最后一条故障记录的日期）")
+    add_common_options(p, json=True, out="输出文件夹",
+                       as_of="检查日期（当天结束时的路灯状态；默认：最后一条故障记录的日期）")
     p.set_defaults(func=run)
 
 
@@ -60,21 +56,17 @@ def run(args: argparse.Namespace) -> int:
     """Run the lamp analyses and write their outputs; return the exit code."""
 
     from ..analysis.lamps import LAYERS, analyse, findings_from
-    from ..catalog import Catalog
     from ..errors import InputError
     from ..io.atomic import atomic_path
     from ..io.tables import write_csv, write_xlsx
     from ..publish.tables import write_findings
     from ..rules import rules
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     if "street_lamps" not in catalog.layers:
         raise InputError("图层目录缺少路灯图层 street_lamps", path=str(catalog.path))
     out = output_dir(args.out)
-    progress.step("读取路灯、道路和故障记录")
-    layers, notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
-                                 progress)
+    layers, notes = load_present(catalog, LAYERS, progress, "读取路灯、道路和故障记录")
     as_of = args.as_of or _as_of(layers)
     progress.step("计算亮灯率、照明盲区和故障修复时间")
     result = analyse(layers, as_of=as_of)
@@ -119,9 +111,5 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {s.spot}：盲区 {s.dark_stretches} 段 {s.dark_length_m:.0f} 米，"
                       f"规划新增 {s.planned_lamps} 盏，建议 {s.proposed_sites} 处")
         print(f"结果已写入 {gpkg}、{csv} 等（{out}）")
-    for n in notes:
-        print(f"注意：{n}", file=sys.stderr)
-    for p in problems.itertuples():
-        print(f"数据问题：文件 {p.file} 图层 {p.layer} 第 {p.row} 行（{p.id}）字段 {p.field}："
-              f"{p.reason}", file=sys.stderr)
+    print_notes(notes, problems)
     return 1 if len(findings) or len(problems) else 0

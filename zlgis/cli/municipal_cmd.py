@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, load_checked, output_dir
+from . import add_common_options, load_checked, output_dir, print_notes, start_command
 
 __all__ = ["register", "run"]
 
@@ -36,10 +34,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         description="检查占道挖掘施工（无许可、超期、超范围、未恢复）、路面与排水设施病害（超期未修、"
                     "修复后复发，并抽取复查样本）、古树名木保护范围、行道树缺株、倒伏树木清理、绿岛与"
                     "口袋公园台账、养护责任区、吊桥公园配套设施和湿地公园科普宣教区。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="检查日期（默认：今天）")
+    add_common_options(p, json=True, out="输出文件夹",
+                       as_of="检查日期（默认：今天）")
     p.set_defaults(func=run)
 
 
@@ -51,13 +47,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..analysis import defects, greenspace, roadworks, trees
     from ..analysis.delays import PROBLEM_COLUMNS
-    from ..catalog import Catalog
     from ..findings import concat_findings
     from ..io.tables import write_csv
     from ..publish.tables import write_findings
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     ids = sorted({lid for m in (defects, greenspace, roadworks, trees) for lid in m.LAYERS
                   if lid in catalog.layers})
@@ -101,9 +95,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {rule(rid).title}：{n}")
         print(f"  复查抽样：{n_sample} 处")
         print(f"结果已写入 {gpkg}、{csv} 等（{out}）")
-    for n in notes:
-        print(f"注意：{n}", file=sys.stderr)
-    for p in probs.itertuples():
-        print(f"数据问题：文件 {p.file} 图层 {p.layer} 第 {p.row} 行（{p.id}）字段 {p.field}："
-              f"{p.reason}", file=sys.stderr)
+    print_notes(notes, probs)
     return 1 if len(findings) or len(probs) else 0

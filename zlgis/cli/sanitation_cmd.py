@@ -18,7 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
+from . import (
+    add_common_options,
+    load_present,
+    output_dir,
+    print_rule_counts,
+    start_command,
+)
 
 __all__ = ["register", "run", "TABLE_SHEETS"]
 
@@ -57,10 +63,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                     "工地检查记录和市容巡查上报，检查机械化清扫率（主次干道60%，中央街单列）、"
                     "废物箱间隔与更换、门前五包责任区、街面秩序、工地扬尘与六个百分百、"
                     "乱倒建筑垃圾、建成区禽畜和河道水体问题。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="检查周的最后一天（默认：轨迹或上报数据的最后一天），检查截至当天的 7 天")
+    add_common_options(p, json=True, out="输出文件夹",
+                       as_of="检查周的最后一天（默认：轨迹或上报数据的最后一天），检查截至当天的 7 天")
     p.set_defaults(func=run)
 
 
@@ -95,17 +99,12 @@ def _site_map(layers: dict[str, Any], findings: Any, catalog: Any, path: Path) -
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
-    from .._progress import Progress
     from ..analysis.sanitation import LAYERS, analyse
-    from ..catalog import Catalog
     from ..io.tables import write_csv
     from ..publish.tables import write_findings
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
-    progress.step("读取并校验图层")
-    layers, load_notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
-                                      progress)
+    progress, catalog = start_command(args)
+    layers, load_notes = load_present(catalog, LAYERS, progress, "读取并校验图层")
     progress.step("匹配环卫车辆轨迹并检查市容环卫规则")
     res = analyse(layers, as_of=args.as_of)
     out = output_dir(args.out)

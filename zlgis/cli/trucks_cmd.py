@@ -14,8 +14,13 @@ import json
 import sys
 from typing import Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, load_checked, output_dir, print_rule_counts
+from . import (
+    add_common_options,
+    load_present,
+    output_dir,
+    print_rule_counts,
+    start_command,
+)
 
 __all__ = ["register", "run"]
 
@@ -29,26 +34,18 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         "trucks", help="大车进城：禁停区、限行路段、渣土车、僵尸车、停放点",
         description="用货车GPS轨迹和巡查记录检查禁停区、限行路段、渣土车路线与消纳场、"
                     "南出口僵尸车和大货车停放点。车牌只以加盐摘要输出（环境变量 ZLGIS_PLATE_SALT）。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="检查周的最后一天（默认：轨迹数据的最后一天），检查截至当天的 7 天")
+    add_common_options(p, json=True, out="输出文件夹",
+                       as_of="检查周的最后一天（默认：轨迹数据的最后一天），检查截至当天的 7 天")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     from ..analysis.trucks import LAYERS, run_check
-    from ..catalog import Catalog
-    from ..findings import set_run_crs
     from ..publish.tables import write_findings
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
-    set_run_crs(catalog.working_crs)
-    progress.step("读取图层")
-    layers, load_notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
-                                      progress)
+    progress, catalog = start_command(args)
+    layers, load_notes = load_present(catalog, LAYERS, progress)
     progress.step("检查货车轨迹与巡查记录")
     findings = run_check(catalog, layers, as_of=args.as_of)
     out = output_dir(args.out)

@@ -22,8 +22,7 @@ import argparse
 import json
 from typing import Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, output_dir
+from . import add_common_options, iso_date, output_dir, start_command
 
 __all__ = ["register", "run"]
 
@@ -53,8 +52,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         description="用数字高程模型（DEM）找出地形洼地，预测道路车道积水超过 15 厘米的路段"
                     "（GB 51222 / GB 50014 一条车道积水深度规定），按降雨量判断洼地是否蓄满外溢，"
                     "并与已记录的易涝积水点核对（命中率、无法由地形解释的积水点、建议排查的洼地）。")
-    add_common_options(p, json=True)
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    add_common_options(p, json=True, out="输出文件夹")
     p.add_argument("--rain-mm", metavar="N", type=_positive, default=None,
                    help="降雨情景的雨量（毫米，默认取 waterlogging.yaml）")
     p.add_argument("--runoff", metavar="C", type=_coef, default=None,
@@ -72,14 +70,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
-    from ..catalog import Catalog
-    from ..findings import set_run_crs
     from ..publish.waterlogging import summary_record, write_waterlogging_outputs
     from ..validate import city_boundary, load_layers
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
-    set_run_crs(catalog.working_crs)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)

@@ -153,15 +153,8 @@ def add_truth(truth: Truth, rows: list[dict[str, Any]]) -> None:
         truth.add(**r)
 
 
-def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame], seed: int
-                 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
-    """The hotline layer extended to a year of cases with the planted patterns (see module).
-
-    Returns the layer and the truth rows (for :func:`add_truth` once the other checks' rows
-    are in).
-    """
-    rng = np.random.default_rng([int(seed), zlib.crc32(b"cases")])
-    old = _existing(cases, rng)
+def _case_places(layers: dict[str, gpd.GeoDataFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compound anchors, mid-points of the main roads, and the addresses cases name."""
     comps = layers["residential_compounds"]
     anchors = shapely.get_coordinates(comps.geometry.representative_point().values)
     roads = layers["roads"]
@@ -172,23 +165,26 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
         np.array(["道路"], dtype=object)
     road_names = road_names[road_names != ""]
     addresses = np.concatenate([comps["name"].astype(str).to_numpy(), road_names])
-    bg = _background(rng, anchors, road_pts, addresses)
-    # the original period (2022-05-01 .. 2022-06-11) already has its 600 work orders
-    per = (bg["received_at"] >= np.datetime64("2022-05-01")) & \
-        (bg["received_at"] < np.datetime64("2022-06-12")) & (bg["channel"] == "12345")
-    bg = bg[~per].reset_index(drop=True)
-    planted: list[dict[str, Any]] = []
+    return anchors, road_pts, addresses
 
-    def plant(cat: str, text: str, addr: str, x: float, y: float, t: str, *,
-              closed: str | None = "auto", channel: str = "12345", key: str) -> None:
-        planted.append({"category": cat, "request_type": "投诉", "text": text, "address": addr,
-                        "x": x, "y": y, "received_at": np.datetime64(t, "m"), "channel": channel,
-                        "closed": closed, "key": key})
 
+class _Plant(list):
+    """The planted cases (one dict each)."""
+
+    def __call__(self, cat: str, text: str, addr: str, x: float, y: float, t: str, *,
+                 closed: str | None = "auto", channel: str = "12345", key: str) -> None:
+        self.append({"category": cat, "request_type": "投诉", "text": text, "address": addr,
+                     "x": x, "y": y, "received_at": np.datetime64(t, "m"), "channel": channel,
+                     "closed": closed, "key": key})
+
+
+def _plant_hot_spot(plant: _Plant, rng: np.random.Generator, anchors: np.ndarray,
+                    bg: pd.DataFrame) -> None:
+    """1. 30 cooking-fume / barbecue complaints around one compound, 2022-08-08 .. 09-04, and
+    a near-miss of 4 at another place."""
     in_window = (bg["received_at"] >= np.datetime64("2022-07-01")) & \
         (bg["received_at"] < np.datetime64("2022-09-05"))
     fumes = bg[(bg["category"] == "油烟") & in_window][["x", "y"]].to_numpy()
-    # 1. hot spot: 30 cooking-fume / barbecue complaints around one compound, 2022-08-08 .. 09-04
     hx, hy = _far_point(rng, anchors, fumes, 400.0)
     for k in range(30):
         t = np.datetime64("2022-08-08T18:00") + np.timedelta64(int(k * 27 * 24 / 30), "h")
@@ -199,20 +195,27 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     for k in range(4):
         plant("油烟", "饭店油烟直排，味道很大。", "和顺街9号", nx + rng.normal(0, 30),
               ny + rng.normal(0, 30), f"2022-08-{15 + k * 4:02d}T19:00", key=f"cold{k}")
+
+
+def _plant_repeats(plant: _Plant, rng: np.random.Generator, anchors: np.ndarray,
+                   bg: pd.DataFrame) -> None:
+    """2. four exposed-garbage cases at one address within 30 days; near-miss: three cases
+    at one address, each 45 days apart (never two within 30 days)."""
     garbage = bg[bg["category"] == "垃圾清运"][["x", "y"]].to_numpy()
-    # 2. repeat address: four exposed-garbage cases at one address within 30 days
     rx, ry = _far_point(rng, anchors, garbage, 300.0)
     for k, day in enumerate(["2022-08-10", "2022-08-18", "2022-08-26", "2022-09-01"]):
         plant("垃圾清运", "兴安路118号垃圾收集点满溢，又是好几天没人清运。", "兴安路118号",
               rx + rng.normal(0, 8), ry + rng.normal(0, 8), f"{day}T09:30",
               closed=None if k == 3 else "auto", key=f"rep{k}")
-    # near-miss: three cases at one address, each 45 days apart (never two within 30 days)
     busy = np.vstack([garbage, [[rx, ry]]])
     qx, qy = _far_point(rng, anchors, busy, 300.0)
     for k, day in enumerate(["2022-06-07", "2022-07-22", "2022-09-03"]):
         plant("垃圾清运", "雅鲁路166号垃圾箱满了没人清运。", "雅鲁路166号", qx, qy, f"{day}T10:00",
               key=f"norep{k}")
-    # 3. overdue: open past the deadline at the end of 2022-W35
+
+
+def _plant_overdue(plant: _Plant, rng: np.random.Generator, road_pts: np.ndarray) -> None:
+    """3. cases open past their deadline at the end of 2022-W35, and two that are not."""
     ox, oy = road_pts[rng.integers(0, len(road_pts), 3)].T
     plant("路灯照明", "中央路路灯不亮已经三天。", "中央路21号", ox[0], oy[0], "2022-09-01T20:00",
           closed=None, key="od0")
@@ -225,8 +228,11 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
           closed="2022-09-03T07:00", key="nod0")
     plant("路灯照明", "路灯闪烁不亮。", "正阳路3号", px[1], py[1], "2022-09-04T10:00", closed=None,
           key="nod1")
-    # 4. a case exactly on the border of two grid cells, and one 3 m inside the neighbour
-    grids = layers["grids"]
+
+
+def _plant_grid_edges(plant: _Plant, grids: gpd.GeoDataFrame) -> tuple[str, str]:
+    """4. a case exactly on the border of two grid cells, one 3 m inside the neighbour and one
+    outside every cell; the ids of the border case's cell and the neighbour's."""
     g0 = grids.geometry.values
     for mid in range(len(grids) // 2, len(grids)):
         x0, y0, x1, y1 = shapely.bounds(g0[mid])
@@ -245,16 +251,11 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     gx0, gy0, _, gy1 = shapely.total_bounds(g0)
     plant("道路积水", "村口道路积水。", "城郊村12号", gx0 - 1500.0, (gy0 + gy1) / 2,
           "2022-09-03T08:00", key="outside")
-    # 5. a mis-typed category the keywords catch; near-miss: a right category naming a lamp
-    mx, my = anchors[rng.integers(0, len(anchors), 2)].T
-    plant("路灯照明", "楼下夜里露天烧烤，油烟很大，吵到半夜。", "幸福小区3号", mx[0], my[0],
-          "2022-09-02T22:00", key="mistyped")
-    plant("占道经营", "路灯下有人摆摊卖菜，占道经营。", "建设路44号", mx[1], my[1],
-          "2022-09-03T09:00", key="typed")
+    return str(grids["grid_id"].iloc[first]), near_id
 
-    pl = pd.DataFrame(planted)
-    new = pd.concat([bg.assign(closed="auto", key=""), pl], ignore_index=True)
-    new = new.sort_values(["received_at", "key"], kind="stable").reset_index(drop=True)
+
+def _case_table(new: pd.DataFrame, rng: np.random.Generator, crs: Any) -> gpd.GeoDataFrame:
+    """The hotline layer of the cases in ``new`` (ids, response and closing times, requester)."""
     n = len(new)
     received = new["received_at"].to_numpy("datetime64[m]")
     hours = new["category"].map(_HOURS).to_numpy(float)
@@ -272,17 +273,19 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     base = np.where(prefix == "12345", 100_000, 0)
     ids = [f"{p}-{y}-{b + s:06d}" for p, y, b, s in zip(prefix, year, base, serial)]
     status = np.where(closed_at.notna(), "已办结", "办理中")
-    out = gpd.GeoDataFrame({
+    return gpd.GeoDataFrame({
         "case_id": ids, "received_at": pd.to_datetime(received),
         "category": new["category"].to_numpy(), "request_type": new["request_type"].to_numpy(),
         "text": new["text"].to_numpy(), "address": new["address"].to_numpy(),
         "requester_name": person_names(rng, n), "requester_phone": phones(rng, n),
         "status": status, "department": "", "channel": new["channel"].to_numpy(),
         "responded_at": resp_at, "closed_at": closed_at,
-    }, geometry=shapely.points(new["x"].to_numpy(), new["y"].to_numpy()), crs=cases.crs)
-    key = dict(zip(new["key"], out["case_id"]))
-    xy = dict(zip(new["key"], zip(new["x"], new["y"])))
+    }, geometry=shapely.points(new["x"].to_numpy(), new["y"].to_numpy()), crs=crs)
 
+
+def _case_truth(key: dict[str, str], xy: dict[str, tuple[float, float]], border_grid: str,
+                near_id: str) -> list[dict[str, Any]]:
+    """Truth rows of the planted cases (by their keys)."""
     truth: list[dict[str, Any]] = []
 
     def add(rule: str, k: str, expect: str, note: str, related: str = "") -> None:
@@ -310,14 +313,49 @@ def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame]
     add("case_overdue", "nod1", "no_flag", "lamp case received 2022-09-04 10:00: not yet due")
     add("case_unlocated", "outside", "flag", "case 1.5 km west of every grid cell")
     add("case_unlocated", "border", "no_flag", "case exactly on the west edge of a grid cell: "
-        "assigned to exactly one cell (related_id, the first listed)",
-        related=str(grids["grid_id"].iloc[first]))
+        "assigned to exactly one cell (related_id, the first listed)", related=border_grid)
     add("case_unlocated", "noborder", "no_flag", "case 3 m inside the neighbouring cell",
         related=near_id)
     add("case_category_mismatch", "mistyped", "flag", "category 路灯照明 but the text is about a "
         "barbecue: keywords give cooking_fumes")
     add("case_category_mismatch", "typed", "no_flag", "category 占道经营, text mentions a lamp "
         "but also the category's own keywords")
+    return truth
+
+
+def extend_cases(cases: gpd.GeoDataFrame, *, layers: dict[str, gpd.GeoDataFrame], seed: int
+                 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+    """The hotline layer extended to a year of cases with the planted patterns (see module).
+
+    Returns the layer and the truth rows (for :func:`add_truth` once the other checks' rows
+    are in).
+    """
+    rng = np.random.default_rng([int(seed), zlib.crc32(b"cases")])
+    old = _existing(cases, rng)
+    anchors, road_pts, addresses = _case_places(layers)
+    bg = _background(rng, anchors, road_pts, addresses)
+    # the original period (2022-05-01 .. 2022-06-11) already has its 600 work orders
+    per = (bg["received_at"] >= np.datetime64("2022-05-01")) & \
+        (bg["received_at"] < np.datetime64("2022-06-12")) & (bg["channel"] == "12345")
+    bg = bg[~per].reset_index(drop=True)
+    plant = _Plant()
+    _plant_hot_spot(plant, rng, anchors, bg)
+    _plant_repeats(plant, rng, anchors, bg)
+    _plant_overdue(plant, rng, road_pts)
+    border_grid, near_id = _plant_grid_edges(plant, layers["grids"])
+    # 5. a mis-typed category the keywords catch; near-miss: a right category naming a lamp
+    mx, my = anchors[rng.integers(0, len(anchors), 2)].T
+    plant("路灯照明", "楼下夜里露天烧烤，油烟很大，吵到半夜。", "幸福小区3号", mx[0], my[0],
+          "2022-09-02T22:00", key="mistyped")
+    plant("占道经营", "路灯下有人摆摊卖菜，占道经营。", "建设路44号", mx[1], my[1],
+          "2022-09-03T09:00", key="typed")
+
+    new = pd.concat([bg.assign(closed="auto", key=""), pd.DataFrame(plant)], ignore_index=True)
+    new = new.sort_values(["received_at", "key"], kind="stable").reset_index(drop=True)
+    out = _case_table(new, rng, cases.crs)
+    key = dict(zip(new["key"], out["case_id"]))
+    xy = dict(zip(new["key"], zip(new["x"], new["y"])))
+    truth = _case_truth(key, xy, border_grid, near_id)
     both = pd.concat([old, out], ignore_index=True).sort_values("received_at", kind="stable")
     both = both.reset_index(drop=True)
     return gpd.GeoDataFrame(both, geometry="geometry", crs=cases.crs), truth

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,10 +27,10 @@ from . import dem as _dem
 from . import facilities as _fac
 from . import municipal as _mun
 from ._common import SYNTHETIC_NOTE, Frame, Truth, make_frame, rng_for
-from .places import place_parks_and_lines
-from .roads import build_lattice, road_layers
+from .places import Places, place_parks_and_lines
+from .roads import Lattice, build_lattice, road_layers
 from .sanitation import make_sanitation
-from .trucks import make_trucks
+from .trucks import TruckData, make_trucks
 from .writer import write_points_table, write_vector
 
 __all__ = ["generate", "boundary_layer", "REALDATA_BOUNDARY"]
@@ -65,43 +66,18 @@ def boundary_layer(frame: Frame) -> gpd.GeoDataFrame:
                             crs="EPSG:4550")
 
 
-def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
-             quiet: bool = True, catalog_path: str | os.PathLike[str] | None = None) -> Path:
-    """Generate the city into ``out_dir``; ``catalog.yaml`` is written last."""
-    t_start = time.perf_counter()
-    prog = _Timed(Progress(quiet))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    # the catalog is written last: without it a half-written folder is never taken for a city
-    (out / "catalog.yaml").unlink(missing_ok=True)
-    catalog = Catalog.load(catalog_path or DEFAULT_CATALOG)
+def _controllines_config() -> dict | None:
     try:
         from ..config import load_config
-        cl_config = load_config("controllines")
+        return load_config("controllines")
     except Exception:  # noqa: BLE001 - the generator works without the control-line presets
-        cl_config = None
+        return None
 
-    prog.step("生成街道网络 …")
-    frame = make_frame(seed, n_buildings)
-    truth = Truth()
-    lat = build_lattice(frame, rng_for(seed, 1))
-    places = place_parks_and_lines(lat, rng_for(seed, 2))
-    roads, red = road_layers(lat)
-    prog.step(f"道路 {len(roads)} 段；生成建筑 …")
-    bs = _b.make_buildings(lat, places, roads, rng_for(seed, 3), truth, cl_config)
-    prog.step(f"建筑 {len(bs.buildings)} 栋；生成设施 …")
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    layers["boundary"] = boundary_layer(frame)
-    layers["roads"] = roads
-    layers["red_lines"] = red
-    layers["green_lines"] = places.green_lines
-    layers["blue_lines"] = places.blue_lines
-    layers["purple_lines"] = places.purple_lines
-    layers["yellow_lines"] = places.yellow_lines
-    layers["buildings"] = bs.buildings
-    layers["residential_compounds"] = bs.compounds
-    layers["construction_sites"] = bs.sites
-    layers["parks"] = places.parks
+
+def _facility_layers(layers: dict[str, gpd.GeoDataFrame], frame: Frame, lat: Lattice,
+                     roads: gpd.GeoDataFrame, bs: _b.BuildingSet, places: Places, seed: int,
+                     truth: Truth) -> None:
+    """Green islands, trees, toilets, garbage, transfer stations, lamps, heat, grids, 12345."""
     layers["green_islands"] = green_islands(roads, rng_for(seed, 4))
     layers["trees"] = _fac.trees(roads, places.parks, places.purple_lines, rng_for(seed, 8))
     layers["toilets"] = _fac.toilets(lat, roads, bs, places.parks, rng_for(seed, 9), truth)
@@ -115,23 +91,11 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
                                          lat.xs.max() + 100, lat.ys.max() + 100),
                                  rng_for(seed, 13))
     layers["hotline_cases"] = _fac.hotline_cases(bs, roads, rng_for(seed, 14))
-    prog.step("生成货车轨迹 …")
-    td = make_trucks(lat, roads, places, bs.sites, rng_for(seed, 5), truth)
-    layers["truck_no_parking_zones"] = td.zones
-    layers["truck_restricted_roads"] = td.restricted
-    layers["truck_parking"] = td.parking
-    layers["logistics_points"] = td.logistics
-    layers["muck_routes"] = td.muck_routes
-    layers["dump_sites"] = td.dump_sites
-    prog.step("生成高程模型 …")
-    deps = _dem.plant_depressions(frame, lat)
-    wl, point_ids = _fac.waterlogging_points(frame, deps, truth, rng_for(seed, 15))
-    layers["waterlogging_points"] = wl
-    compounds_truth = Truth()
-    _cmp.add_layers(layers, seed=seed, truth=compounds_truth)
-    layers["hotline_cases"], case_truth = _cases.extend_cases(layers["hotline_cases"],
-                                                              layers=layers, seed=seed)
-    mun_truth = Truth()  # appended after every other truth row (their case ids stay put)
+
+
+def _municipal_layers(layers: dict[str, gpd.GeoDataFrame], roads: gpd.GeoDataFrame,
+                      bs: _b.BuildingSet, places: Places, seed: int, mun_truth: Truth) -> None:
+    """Lamp faults, ancient trees, tree incidents, maintenance, parks, road works, defects."""
     layers["lamp_faults"] = _mun.lamp_faults(layers["street_lamps"], roads, _mun.rng_lamps(seed),
                                              mun_truth)
     layers["ancient_trees"] = _mun.ancient_trees(layers["trees"], bs.buildings,
@@ -150,6 +114,88 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers["road_works_permits"] = pd.concat([layers.get("road_works_permits"), permits],
                                              ignore_index=True)
     layers["facility_defects"] = _mun.facility_defects(roads, _mun.rng_lamps(seed, 5), mun_truth)
+
+
+def _point_tables(td: TruckData, tracks: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The point tables written as CSV / Excel: truck pings, sweeper tracks, patrols."""
+    pings = td.pings.rename(columns={"speed": "speed_kmh"}).copy()
+    pings["ping_id"] = [f"P{k + 1:07d}" for k in range(len(pings))]
+    pings["time"] = pd.to_datetime(pings.pop("t")).dt.floor("s")
+    patrols = td.patrols.copy()
+    patrols["time"] = pd.to_datetime(patrols["time"])
+    return {"truck_pings": pings, "sweeper_tracks": tracks, "patrol_observations": patrols}
+
+
+def _write_layers(catalog: Catalog, out: Path, layers: dict[str, gpd.GeoDataFrame],
+                  tables: dict[str, pd.DataFrame], write_dem: Callable[[Path], None]) -> None:
+    """Every catalog layer into ``out`` (the DEM through ``write_dem(path)``)."""
+    for lid, spec in catalog.layers.items():
+        if spec.kind == "raster":
+            if lid == "dem" and spec.path is not None:
+                with atomic_path(out / spec.path.name) as tmp:
+                    write_dem(tmp)
+            continue
+        name = spec.path.name if spec.path is not None else f"{lid}.gpkg"
+        if lid in tables:
+            write_points_table(tables[lid], spec, out / name)
+            continue
+        if lid not in layers:
+            raise CatalogError(f"演示数据生成器不认识图层 {lid}", path=str(catalog.path))
+        write_vector(layers[lid], spec, out / name)
+
+
+def _write_catalog(catalog: Catalog, out: Path, seed: int, n_buildings: int) -> None:
+    raw = catalog.with_data_dir(".")
+    raw["name"] = f"{raw.get('name', '')}（合成示例数据）"
+    text = ("# 扎兰屯演示城市（合成示例数据，非真实数据）图层目录，由 zlgis demo-data 生成\n"
+            f"# seed={seed} buildings={n_buildings}\n"
+            + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    write_text_atomic(out / "catalog.yaml", text)
+
+
+def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
+             quiet: bool = True, catalog_path: str | os.PathLike[str] | None = None) -> Path:
+    """Generate the city into ``out_dir``; ``catalog.yaml`` is written last."""
+    t_start = time.perf_counter()
+    prog = _Timed(Progress(quiet))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # the catalog is written last: without it a half-written folder is never taken for a city
+    (out / "catalog.yaml").unlink(missing_ok=True)
+    catalog = Catalog.load(catalog_path or DEFAULT_CATALOG)
+    cl_config = _controllines_config()
+
+    prog.step("生成街道网络 …")
+    frame = make_frame(seed, n_buildings)
+    truth = Truth()
+    lat = build_lattice(frame, rng_for(seed, 1))
+    places = place_parks_and_lines(lat, rng_for(seed, 2))
+    roads, red = road_layers(lat)
+    prog.step(f"道路 {len(roads)} 段；生成建筑 …")
+    bs = _b.make_buildings(lat, places, roads, rng_for(seed, 3), truth, cl_config)
+    prog.step(f"建筑 {len(bs.buildings)} 栋；生成设施 …")
+    layers: dict[str, gpd.GeoDataFrame] = {
+        "boundary": boundary_layer(frame), "roads": roads, "red_lines": red,
+        "green_lines": places.green_lines, "blue_lines": places.blue_lines,
+        "purple_lines": places.purple_lines, "yellow_lines": places.yellow_lines,
+        "buildings": bs.buildings, "residential_compounds": bs.compounds,
+        "construction_sites": bs.sites, "parks": places.parks}
+    _facility_layers(layers, frame, lat, roads, bs, places, seed, truth)
+    prog.step("生成货车轨迹 …")
+    td = make_trucks(lat, roads, places, bs.sites, rng_for(seed, 5), truth)
+    layers.update({"truck_no_parking_zones": td.zones, "truck_restricted_roads": td.restricted,
+                   "truck_parking": td.parking, "logistics_points": td.logistics,
+                   "muck_routes": td.muck_routes, "dump_sites": td.dump_sites})
+    prog.step("生成高程模型 …")
+    deps = _dem.plant_depressions(frame, lat)
+    wl, point_ids = _fac.waterlogging_points(frame, deps, truth, rng_for(seed, 15))
+    layers["waterlogging_points"] = wl
+    compounds_truth = Truth()
+    _cmp.add_layers(layers, seed=seed, truth=compounds_truth)
+    layers["hotline_cases"], case_truth = _cases.extend_cases(layers["hotline_cases"],
+                                                              layers=layers, seed=seed)
+    mun_truth = Truth()  # appended after every other truth row (their case ids stay put)
+    _municipal_layers(layers, roads, bs, places, seed, mun_truth)
     prog.step("生成市容环卫图层 …")
     san_truth = Truth()
     san = make_sanitation(roads, red, places, bs, layers["garbage_points"],
@@ -157,31 +203,8 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     layers.update(san.layers())
 
     prog.step("写出图层 …")
-    for lid, spec in catalog.layers.items():
-        if spec.kind == "raster":
-            if lid == "dem" and spec.path is not None:
-                with atomic_path(out / spec.path.name) as tmp:
-                    _dem.write_dem(frame, tmp, deps, truth, point_ids)
-            continue
-        name = spec.path.name if spec.path is not None else f"{lid}.gpkg"
-        if lid == "truck_pings":
-            p = td.pings.rename(columns={"speed": "speed_kmh"}).copy()
-            p["ping_id"] = [f"P{k + 1:07d}" for k in range(len(p))]
-            p["time"] = pd.to_datetime(p.pop("t")).dt.floor("s")
-            write_points_table(p, spec, out / name)
-            continue
-        if lid == "sweeper_tracks":
-            write_points_table(san.tracks, spec, out / name)
-            continue
-        if lid == "patrol_observations":
-            p = td.patrols.copy()
-            p["time"] = pd.to_datetime(p["time"])
-            write_points_table(p, spec, out / name)
-            continue
-        if lid not in layers:
-            raise CatalogError(f"演示数据生成器不认识图层 {lid}", path=str(catalog.path))
-        write_vector(layers[lid], spec, out / name)
-
+    _write_layers(catalog, out, layers, _point_tables(td, san.tracks),
+                  lambda path: _dem.write_dem(frame, path, deps, truth, point_ids))
     _cmp.append_truth(truth, compounds_truth)
     _cases.add_truth(truth, case_truth)
     _mun.append_truth(truth, mun_truth)
@@ -193,12 +216,7 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int, n_buildings: int,
     prog.step("写出说明 …")
     write_text_atomic(out / "README.txt", _readme(seed, n_buildings, layers, truth_df, elapsed,
                                                   prog.timings))
-    raw = catalog.with_data_dir(".")
-    raw["name"] = f"{raw.get('name', '')}（合成示例数据）"
-    text = ("# 扎兰屯演示城市（合成示例数据，非真实数据）图层目录，由 zlgis demo-data 生成\n"
-            f"# seed={seed} buildings={n_buildings}\n"
-            + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
-    write_text_atomic(out / "catalog.yaml", text)
+    _write_catalog(catalog, out, seed, n_buildings)
     prog.step(f"完成：{out / 'catalog.yaml'}（{elapsed:.0f} 秒）")
     return out / "catalog.yaml"
 
