@@ -253,6 +253,62 @@ def _check_types(lid: str, spec: dict[str, Any], cat_path: Path) -> None:
                 _expect(item, _SCALAR, path=cat_path, layer=lid, key=f"fields.{name}.{key}")
 
 
+def _field_values(lid: str, name: str, values: Any, allowed: tuple | None,
+                  cat_path: Path) -> dict[str, Any] | None:
+    """A field's ``values`` map (source value -> catalog value), checked against ``allowed``."""
+    if values is None:
+        return None
+    if not isinstance(values, dict):
+        raise CatalogError(f"图层 {lid} 字段 {name} 的 values 应为“源数据值: 目录值”的映射",
+                           path=str(cat_path), layer=lid, field=name)
+    values = {str(k): v for k, v in values.items()}
+    bad = [f"{k} → {v}" for k, v in values.items()
+           if allowed is not None and v is not None and v not in allowed]
+    if bad:
+        raise CatalogError(
+            f"图层 {lid} 字段 {name} 的值映射 {'、'.join(bad)} 不在允许值中"
+            f"（允许：{'、'.join(map(str, allowed))}）", path=str(cat_path), layer=lid,
+            field=name)
+    return values
+
+
+def _field_spec(lid: str, name: str, f: dict[str, Any], cat_path: Path) -> FieldSpec:
+    """One field of a layer: type, allowed values, value map and pattern checked."""
+    ftype = f.get("type", "str")
+    if ftype not in FIELD_TYPES:
+        raise CatalogError(f"图层 {lid} 字段 {name} 的类型 {ftype!r} 无效", path=str(cat_path))
+    allowed = tuple(f["allowed"]) if f.get("allowed") is not None else None
+    values = _field_values(lid, name, f.get("values"), allowed, cat_path)
+    pattern = f.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise CatalogError(f"格式（pattern）{pattern!r} 不是有效的正则表达式：{exc}",
+                               path=str(cat_path), layer=lid, field=name) from None
+    return FieldSpec(
+        name=name, type=ftype, required=bool(f.get("required", False)),
+        allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases") or ()),
+        min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values,
+        title=str(f["title"]) if f.get("title") else None)
+
+
+def _derived_source(lid: str, src: dict[str, Any], cat_path: Path) -> dict[str, Any] | None:
+    """``{"derive", "from", "classes", "widths"}`` of a derived layer (None for a read one)."""
+    if src.get("derive") is None:
+        return None
+    if src["derive"] not in DERIVATIONS or not src.get("from"):
+        raise CatalogError(f"图层 {lid} 的推算方式 {src['derive']!r} 无效，应为"
+                           f" {'、'.join(DERIVATIONS)}，并用 from 指明源图层",
+                           path=str(cat_path), layer=lid, field="source.derive")
+    derived: dict[str, Any] = {"derive": str(src["derive"]), "from": str(src["from"])}
+    if src.get("classes") is not None:
+        derived["classes"] = [str(c) for c in src["classes"]]
+    if src.get("widths") is not None:
+        derived["widths"] = {str(k): v for k, v in dict(src["widths"]).items()}
+    return derived
+
+
 def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpec:
     if not isinstance(spec, dict):
         raise CatalogError(f"图层 {lid} 的定义不是映射", path=str(cat_path))
@@ -264,38 +320,8 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
     if geom not in GEOMETRY_TYPES:
         raise CatalogError(f"图层 {lid} 的几何类型 {geom!r} 无效，应为 {GEOMETRY_TYPES}",
                            path=str(cat_path))
-    fields: dict[str, FieldSpec] = {}
-    for name, f in (spec.get("fields") or {}).items():
-        f = f or {}
-        ftype = f.get("type", "str")
-        if ftype not in FIELD_TYPES:
-            raise CatalogError(f"图层 {lid} 字段 {name} 的类型 {ftype!r} 无效", path=str(cat_path))
-        allowed = tuple(f["allowed"]) if f.get("allowed") is not None else None
-        values = f.get("values")
-        if values is not None:
-            if not isinstance(values, dict):
-                raise CatalogError(f"图层 {lid} 字段 {name} 的 values 应为“源数据值: 目录值”的映射",
-                                   path=str(cat_path), layer=lid, field=name)
-            values = {str(k): v for k, v in values.items()}
-            bad = [f"{k} → {v}" for k, v in values.items()
-                   if allowed is not None and v is not None and v not in allowed]
-            if bad:
-                raise CatalogError(
-                    f"图层 {lid} 字段 {name} 的值映射 {'、'.join(bad)} 不在允许值中"
-                    f"（允许：{'、'.join(map(str, allowed))}）", path=str(cat_path), layer=lid,
-                    field=name)
-        pattern = f.get("pattern")
-        if pattern is not None:
-            try:
-                re.compile(str(pattern))
-            except re.error as exc:
-                raise CatalogError(f"格式（pattern）{pattern!r} 不是有效的正则表达式：{exc}",
-                                   path=str(cat_path), layer=lid, field=name) from None
-        fields[name] = FieldSpec(
-            name=name, type=ftype, required=bool(f.get("required", False)),
-            allowed=allowed, aliases=tuple(str(a) for a in f.get("aliases") or ()),
-            min=f.get("min"), max=f.get("max"), pattern=f.get("pattern"), values=values,
-            title=str(f["title"]) if f.get("title") else None)
+    fields = {name: _field_spec(lid, name, f or {}, cat_path)
+              for name, f in (spec.get("fields") or {}).items()}
     public = tuple(spec.get("public") or ())
     unknown = [p for p in public if p not in fields]
     if unknown:
@@ -305,17 +331,7 @@ def _layer_spec(lid: str, spec: Any, data_dir: Path, cat_path: Path) -> LayerSpe
     if filt is not None and not (isinstance(filt, dict) and filt):
         raise CatalogError(f"图层 {lid} 的 filter 应为“源字段: 值”的映射（值为 \"*\" 表示有值即可）",
                            path=str(cat_path), layer=lid, field="source.filter")
-    derived = None
-    if src.get("derive") is not None:
-        if src["derive"] not in DERIVATIONS or not src.get("from"):
-            raise CatalogError(f"图层 {lid} 的推算方式 {src['derive']!r} 无效，应为"
-                               f" {'、'.join(DERIVATIONS)}，并用 from 指明源图层",
-                               path=str(cat_path), layer=lid, field="source.derive")
-        derived = {"derive": str(src["derive"]), "from": str(src["from"])}
-        if src.get("classes") is not None:
-            derived["classes"] = [str(c) for c in src["classes"]]
-        if src.get("widths") is not None:
-            derived["widths"] = {str(k): v for k, v in dict(src["widths"]).items()}
+    derived = _derived_source(lid, src, cat_path)
     database = _database_source(lid, src, cat_path)
     known = {"title", "kind", "source", "geometry", "crs", "id_field", "fields", "public",
              "dxf_layers"}
