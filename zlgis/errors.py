@@ -19,6 +19,7 @@ __all__ = [
     "LedgerError",
     "LockedError",
     "StorageError",
+    "DatabaseError",
     "storage_error",
     "os_reason",
 ]
@@ -86,6 +87,22 @@ class StorageError(ZlgisError):
 
     Nothing was changed: outputs are written atomically and the ledger in one transaction.
     """
+
+
+class DatabaseError(ZlgisError):
+    """A database server refused the login, cannot be reached, lost the connection or refused an
+    operation (exit 2). ``where`` names the server and database (never a password); the ledger
+    was left unchanged (one transaction).
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+        if where:
+            self.args = (f"{where}：{message}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 #: Chinese reasons for the errno values a bureau meets on output and ledger paths.

@@ -131,7 +131,8 @@ class WeeklyResult:
     week: str
     as_of: dt.date
     folder: Path
-    ledger_path: Path
+    #: The ledger file, or the URL of a PostgreSQL ledger (never with a password).
+    ledger_path: Path | str
     merge: MergeResult
     files: dict[str, Path] = field(default_factory=dict)
     #: Wall time in seconds of each stage (loaded, checked, merged, published) and of each check
@@ -170,6 +171,18 @@ def resolve_week(week: str | None = None, as_of: str | dt.date | None = None,
 
 
 # -------------------------------------------------------------------------------------- lock
+def ledger_target(ledger: str | os.PathLike[str] | None, out: Path) -> Path | str:
+    """The ledger a run uses: ``out/ledger.sqlite`` by default, a file path, or a PostgreSQL URL
+    (checked: no password in it)."""
+    from .io.pgconn import check_url, is_pg_url
+
+    if ledger is None or str(ledger) == "":
+        return out / LEDGER_NAME
+    if is_pg_url(ledger):
+        return check_url(str(ledger), what="台账地址")
+    return Path(ledger)
+
+
 @contextlib.contextmanager
 def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold an exclusive lock for a ledger (``<ledger>.lock``); refuse when another run holds it.
@@ -649,7 +662,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     week, as_of_date = resolve_week(week, as_of)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ledger_path = Path(ledger_path) if ledger_path else out / LEDGER_NAME
+    ledger_path = ledger_target(ledger_path, out)
     if not isinstance(catalog, Catalog):
         catalog = Catalog.load(catalog)
     timings: dict[str, float] = {}
@@ -662,7 +675,8 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         clock = now
         _kill_point(stage)
 
-    with run_lock(ledger_path):
+    # a PostgreSQL ledger serialises its writers itself; the lock then guards the output folder
+    with run_lock(out / "weekly" if isinstance(ledger_path, str) else ledger_path):
         _kill_point("locked")
         _recover_outputs(out)
         _recover_outputs(out / PUBLIC_DIR)

@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "print_cmd",        # zlgis print-maps
     "export_cmd",       # zlgis export qgis
     "weekly_cmd",       # zlgis weekly, zlgis ledger
+    "db_cmd",           # zlgis db init (a shared ledger in PostgreSQL)
 )
 
 

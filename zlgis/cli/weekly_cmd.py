@@ -44,8 +44,9 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     when.add_argument("--week", metavar="2022-W35", help="检查的周次（ISO 周）")
     when.add_argument("--as-of", metavar="DATE", help="检查截止日期（YYYY-MM-DD）")
     p.add_argument("--out", metavar="DIR", required=True, help="输出目录（台账也保存在这里）")
-    p.add_argument("--ledger", metavar="PATH", default=None,
-                   help="台账文件（默认 OUT/ledger.sqlite）")
+    p.add_argument("--ledger", metavar="PATH|URL", default=None,
+                   help="台账文件（默认 OUT/ledger.sqlite），或 PostgreSQL 数据库地址 "
+                        "postgresql://用户名@服务器:端口/数据库名（密码用 PGPASSWORD 或 pgpass 文件）")
     p.add_argument("--checks", metavar="NAMES", default=None,
                    help="只运行这些检查（逗号分隔，默认全部）")
     p.set_defaults(func=_weekly)
@@ -56,20 +57,20 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     imp = lsub.add_parser("import", help="导入工作人员在 Excel 台账中填写的状态、整改说明、照片编号")
     add_common_options(imp, catalog=False)
     imp.add_argument("file", metavar="FILE", help="修改后的 Excel 台账")
-    imp.add_argument("--ledger", metavar="PATH", default="out/ledger.sqlite",
-                     help="台账文件（默认 out/ledger.sqlite）")
+    imp.add_argument("--ledger", metavar="PATH|URL", default="out/ledger.sqlite",
+                     help="台账文件（默认 out/ledger.sqlite）或 postgresql:// 数据库地址")
     imp.set_defaults(func=_import)
     exp = lsub.add_parser("export", help="把台账导出为 Excel（每个牵头部门一个工作表）")
     add_common_options(exp, catalog=False)
     exp.add_argument("file", metavar="FILE", help="输出的 .xlsx 文件")
-    exp.add_argument("--ledger", metavar="PATH", default="out/ledger.sqlite",
-                     help="台账文件（默认 out/ledger.sqlite）")
+    exp.add_argument("--ledger", metavar="PATH|URL", default="out/ledger.sqlite",
+                     help="台账文件（默认 out/ledger.sqlite）或 postgresql:// 数据库地址")
     exp.add_argument("--week", metavar="2022-W35", default=None, help="周次（默认最近一周）")
     exp.set_defaults(func=_export)
     st = lsub.add_parser("status", help="显示台账中各周各状态的问题数")
     add_common_options(st, catalog=False, json=True)
-    st.add_argument("--ledger", metavar="PATH", default="out/ledger.sqlite",
-                    help="台账文件（默认 out/ledger.sqlite）")
+    st.add_argument("--ledger", metavar="PATH|URL", default="out/ledger.sqlite",
+                    help="台账文件（默认 out/ledger.sqlite）或 postgresql:// 数据库地址")
     st.set_defaults(func=_status)
 
 
@@ -102,7 +103,11 @@ def _weekly(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ledger_path(args: argparse.Namespace, *, must_exist: bool = True) -> Path:
+def _ledger_path(args: argparse.Namespace, *, must_exist: bool = True) -> Path | str:
+    from ..io.pgconn import check_url, is_pg_url
+
+    if is_pg_url(args.ledger):
+        return check_url(args.ledger, what="台账地址")
     path = Path(args.ledger)
     if must_exist and not path.exists():
         raise InputError("台账文件不存在（请先运行 zlgis weekly，或用 --ledger 指定）",
@@ -117,8 +122,11 @@ def _import(args: argparse.Namespace) -> int:
 
     path = _ledger_path(args)
     week, edits = read_edits(args.file)  # parsed and checked before the lock is taken
-    with run_lock(path):
+    if isinstance(path, str):  # PostgreSQL: the database serialises concurrent imports
         n = apply_edits(args.file, week, edits, Ledger(path, create=False))
+    else:
+        with run_lock(path):
+            n = apply_edits(args.file, week, edits, Ledger(path, create=False))
     print(f"已导入 {args.file}：{n} 个问题的状态、整改说明或照片编号已更新到台账 {path}")
     return 0
 

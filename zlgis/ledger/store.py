@@ -44,7 +44,6 @@ import contextlib
 import datetime as dt
 import os
 import re
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +56,10 @@ import shapely
 
 from ..config import load_config
 from ..crs import WORKING_CRS
-from ..errors import ConfigError, InputError, LedgerError, StorageError, ZlgisError
+from ..errors import ConfigError, InputError, LedgerError
 from ..findings import FINDING_COLUMNS
 from ..rules import find_rule
+from .db_sqlite import SqliteDB
 
 __all__ = [
     "STATUSES",
@@ -72,6 +72,9 @@ __all__ = [
     "week_end",
     "parse_week",
     "deadline_for",
+    "deadlines_for",
+    "overdue_mask",
+    "open_db",
 ]
 
 #: Status codes, in the order reports list them.
@@ -83,7 +86,6 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "reopen_count", "staff_status", "note", "photo",
 )
 
-SCHEMA_VERSION = "1"
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -212,29 +214,6 @@ def _is_overdue(deadline: str | None, as_of: dt.date) -> bool:
 
 
 # -------------------------------------------------------------------------------------- ledger
-_FIELD_SQL = {"measure": "REAL", "public": "INTEGER"}
-
-_SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS findings (" + ", ".join(
-        [f'"{c}" {_FIELD_SQL.get(c, "TEXT")}' + (" PRIMARY KEY" if c == "finding_id" else "")
-         for c in FINDING_COLUMNS] + ['"geometry" BLOB']) + ")",
-    """CREATE TABLE IF NOT EXISTS history (
-        week TEXT NOT NULL, finding_id TEXT NOT NULL, status TEXT NOT NULL,
-        computed_status TEXT NOT NULL, event TEXT NOT NULL, computed_event TEXT NOT NULL,
-        present INTEGER NOT NULL, deadline TEXT, PRIMARY KEY (week, finding_id))""",
-    "CREATE INDEX IF NOT EXISTS history_id ON history (finding_id)",
-    """CREATE TABLE IF NOT EXISTS runs (
-        week TEXT PRIMARY KEY, as_of TEXT NOT NULL, checks TEXT NOT NULL, n_found INTEGER)""",
-    """CREATE TABLE IF NOT EXISTS staff (
-        finding_id TEXT PRIMARY KEY, staff_status TEXT, note TEXT, photo TEXT,
-        edited_week TEXT)""",
-    """CREATE TABLE IF NOT EXISTS imports (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, week TEXT, file TEXT, sha1 TEXT,
-        n_changed INTEGER)""",
-]
-
-
 @dataclass
 class MergeResult:
     """What a weekly merge did: counts of events and statuses for the week."""
@@ -257,91 +236,51 @@ def _crs_text(crs: Any) -> str | None:
     return f"EPSG:{code}" if code else c.to_wkt()
 
 
+def open_db(target: str | os.PathLike[str], *, create: bool = True) -> Any:
+    """The backend for a ledger target: a ``postgresql://`` URL or an SQLite file path."""
+    from ..io.pgconn import is_pg_url
+
+    if is_pg_url(target):
+        from .db_postgres import PostgresDB
+
+        return PostgresDB(str(target), create=create)
+    return SqliteDB(target, create=create)
+
+
 class Ledger:
-    """The ledger file (SQLite). Opening it creates an empty ledger when the file is absent.
+    """The ledger: an SQLite file (default) or a PostgreSQL database, chosen by ``target``.
 
     Parameters
     ----------
-    path : path-like
-        The ledger file (``DIR/ledger.sqlite`` for the weekly run).
+    target : path-like or str
+        The ledger file (``DIR/ledger.sqlite`` for the weekly run), or the URL of a PostgreSQL
+        database (``postgresql://user@host:5432/dbname``; the password from ``PGPASSWORD`` or
+        the pgpass file). The schema is created (migrated) on first use.
     create : bool
-        Create the file when absent; otherwise a missing file is an error.
+        Create the file (or the schema) when absent; otherwise a missing ledger is an error.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            if not create:
-                raise LedgerError("台账文件不存在", path=str(self.path))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            self._init_schema(con)
+    def __init__(self, target: str | os.PathLike[str], *, create: bool = True) -> None:
+        self._db = open_db(target, create=create)
+        self.kind: str = self._db.kind
+        #: What messages and outputs name: the file path, or the URL (never with a password).
+        self.path: Any = self._db.path
 
-    # ---------------------------------------------------------------------------- plumbing
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        try:
-            con.execute("PRAGMA journal_mode=DELETE")
-            con.execute("PRAGMA synchronous=FULL")
+    def _connect(self) -> Iterator[Any]:
+        with self._db.connect() as con:
             yield con
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        finally:
-            con.close()
-
-    def _error(self, exc: sqlite3.Error) -> ZlgisError:
-        """The user's message for an SQLite error: a full or read-only disk is not corruption."""
-        name = getattr(exc, "sqlite_errorname", "") or ""
-        reasons = {"SQLITE_FULL": "磁盘空间不足", "SQLITE_IOERR": "磁盘读写错误",
-                   "SQLITE_READONLY": "台账文件或其文件夹为只读", "SQLITE_PERM": "没有写入权限",
-                   "SQLITE_CANTOPEN": "无法打开（文件夹不存在、只读或没有权限）",
-                   "SQLITE_BUSY": "台账正被其他程序占用"}
-        for prefix, reason in reasons.items():
-            if name.startswith(prefix):
-                return StorageError(f"台账写入失败：{reason}（台账未改变）", path=str(self.path))
-        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-            return LedgerError(f"台账文件损坏或不是 zlgis 台账：{exc}", path=str(self.path))
-        return LedgerError(f"台账操作失败：{exc}", path=str(self.path))
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                if con.in_transaction:  # SQLite rolls back by itself on a full disk
-                    con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-
-    def _init_schema(self, con: sqlite3.Connection) -> None:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            for sql in _SCHEMA:
-                con.execute(sql)
-            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-                con.execute("INSERT INTO meta VALUES ('kind', 'zlgis-ledger')")
-            elif row[0] != SCHEMA_VERSION:
-                raise LedgerError(f"台账版本 {row[0]} 与程序版本 {SCHEMA_VERSION} 不符",
-                                  path=str(self.path))
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    def _transaction(self) -> Iterator[Any]:
+        with self._db.transaction() as con:
+            yield con
 
     # ---------------------------------------------------------------------------- queries
     def weeks(self) -> list[str]:
         """Weeks merged into the ledger, oldest first."""
         with self._connect() as con:
-            return [r[0] for r in con.execute("SELECT week FROM runs ORDER BY week")]
+            return [r[0] for r in con.q("SELECT week FROM runs ORDER BY week")]
 
     def latest_week(self) -> str | None:
         """The most recent week merged, or None for an empty ledger."""
@@ -351,10 +290,10 @@ class Ledger:
     def run_info(self, week: str) -> dict[str, Any] | None:
         """``as_of``, checks run and number found for a merged week."""
         with self._connect() as con:
-            row = con.execute("SELECT as_of, checks, n_found FROM runs WHERE week=?",
-                              (week,)).fetchone()
-        if row is None:
+            rows = con.q("SELECT as_of, checks, n_found FROM runs WHERE week=?", (week,))
+        if not rows:
             return None
+        row = rows[0]
         return {"week": week, "as_of": dt.date.fromisoformat(row[0]),
                 "checks": [c for c in row[1].split(";") if c], "n_found": row[2]}
 
@@ -375,13 +314,13 @@ class Ledger:
                 FROM history WHERE week <= ? GROUP BY finding_id)
             SELECT {", ".join(cols)}, h.week, h.status, h.event, h.present, a.first_seen,
                    a.last_seen, h.deadline, a.reopen_count, s.staff_status, s.note, s.photo,
-                   f.geometry
+                   {self._db.geom_select}
             FROM history h JOIN findings f ON f.finding_id = h.finding_id
             JOIN agg a ON a.finding_id = h.finding_id
             LEFT JOIN staff s ON s.finding_id = h.finding_id
             WHERE h.week = ? ORDER BY h.finding_id"""
         with self._connect() as con:
-            rows = con.execute(sql, (week or "", week or "")).fetchall()
+            rows = con.q(sql, (week or "", week or ""))
         names = [*FINDING_COLUMNS, *LEDGER_COLUMNS, "geometry"]
         df = pd.DataFrame(rows, columns=names)
         geoms = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
@@ -399,16 +338,16 @@ class Ledger:
         """The working CRS of the ledger's geometries (set by the first merge; EPSG:4550 for
         ledgers written before it was recorded)."""
         with self._connect() as con:
-            row = con.execute("SELECT value FROM meta WHERE key='crs'").fetchone()
-        return row[0] if row else WORKING_CRS
+            value = con.one("SELECT value FROM meta WHERE key='crs'")
+        return value if value else WORKING_CRS
 
     def status_counts(self, until: str | None = None) -> pd.DataFrame:
         """Findings per week and status (rows: weeks up to ``until``; columns: statuses)."""
         with self._connect() as con:
-            rows = con.execute(
-                "SELECT week, status, COUNT(*) FROM history WHERE week <= ? GROUP BY week, status",
-                (until or "9999",)).fetchall()
+            rows = con.q("SELECT week, status, COUNT(*) FROM history WHERE week <= ? "
+                         "GROUP BY week, status", (until or "9999",))
         df = pd.DataFrame(rows, columns=["week", "status", "n"])
+        df["n"] = df["n"].astype(int)
         table = df.pivot_table(index="week", columns="status", values="n", aggfunc="sum",
                                fill_value=0)
         return table.reindex(columns=list(STATUSES), fill_value=0).sort_index().astype(int)
@@ -416,8 +355,8 @@ class Ledger:
     def event_counts(self, week: str) -> dict[str, int]:
         """Events of a week: new, reopened, rectified, staff_rectified, overdue (newly)."""
         with self._connect() as con:
-            rows = con.execute("SELECT event, COUNT(*) FROM history WHERE week=? AND event != '' "
-                               "GROUP BY event", (week,)).fetchall()
+            rows = con.q("SELECT event, COUNT(*) FROM history WHERE week=? AND event != '' "
+                         "GROUP BY event", (week,))
         return {e: int(n) for e, n in rows}
 
     # ------------------------------------------------------------------------------ merge
@@ -454,47 +393,46 @@ class Ledger:
         cfg = _config()
         crs = _crs_text(findings.crs)
         with self._transaction() as con:
-            row = con.execute("SELECT value FROM meta WHERE key='crs'").fetchone()
-            if row is None and crs:
-                con.execute("INSERT INTO meta VALUES ('crs', ?)", (crs,))
-            elif row is not None and crs and row[0] != crs:
-                raise LedgerError(f"台账的坐标系为 {row[0]}，本次检查结果为 {crs}：同一台账须使用同一工作"
-                                  "坐标系（请核对图层目录的 working_crs，或另建台账）",
+            stored_crs = con.one("SELECT value FROM meta WHERE key='crs'")
+            if stored_crs is None and crs:
+                con.run("INSERT INTO meta VALUES ('crs', ?)", (crs,))
+            elif stored_crs is not None and crs and stored_crs != crs:
+                raise LedgerError(f"台账的坐标系为 {stored_crs}，本次检查结果为 {crs}：同一台账须使用"
+                                  "同一工作坐标系（请核对图层目录的 working_crs，或另建台账）",
                                   path=str(self.path))
-            latest = con.execute("SELECT MAX(week) FROM runs").fetchone()[0]
+            latest = con.one("SELECT MAX(week) FROM runs")
             if latest is not None and week < latest:
                 raise LedgerError(f"周次 {week} 早于台账中最近的周次 {latest}，不能重算已被后续"
                                   f"周次使用的历史；请运行 {latest} 或更晚的周次",
                                   path=str(self.path))
-            prev_week = con.execute("SELECT MAX(week) FROM runs WHERE week < ?",
-                                    (week,)).fetchone()[0]
+            prev_week = con.one("SELECT MAX(week) FROM runs WHERE week < ?", (week,))
             prev = pd.DataFrame(
-                con.execute("SELECT h.finding_id, h.status, h.deadline, f.\"check\", f.rule "
-                            "FROM history h JOIN findings f ON f.finding_id = h.finding_id "
-                            "WHERE h.week = ?", (prev_week or "",)).fetchall(),
+                con.q("SELECT h.finding_id, h.status, h.deadline, f.\"check\", f.rule "
+                      "FROM history h JOIN findings f ON f.finding_id = h.finding_id "
+                      "WHERE h.week = ?", (prev_week or "",)),
                 columns=["finding_id", "status", "deadline", "check", "rule"]
             ).set_index("finding_id")
             rows = self._compute(findings, prev, as_of, checks, cfg, set(rules_skipped))
-            claims = con.execute("SELECT finding_id FROM staff WHERE staff_status='rectified' "
-                                 "AND edited_week = ?", (week,)).fetchall()
-            claimed = {c[0] for c in claims}
+            claimed = [c[0] for c in con.q("SELECT finding_id FROM staff WHERE "
+                                           "staff_status='rectified' AND edited_week = ?",
+                                           (week,))]
             rows["status"] = rows["computed_status"]
             rows["event"] = rows["computed_event"]
-            staff = rows.index.isin(list(claimed)) & (rows["computed_status"] != "rectified")
+            staff = rows.index.isin(claimed) & (rows["computed_status"] != "rectified")
             rows.loc[staff, "status"] = "rectified"
             rows.loc[staff, "event"] = "staff_rectified"
 
-            con.execute("DELETE FROM history WHERE week = ?", (week,))
-            self._write_findings(con, findings)
+            con.run("DELETE FROM history WHERE week = ?", (week,))
+            self._db.write_findings(con, findings, stored_crs or crs)
             if hook:
                 hook("ledger")
-            con.executemany(
-                "INSERT INTO history (week, finding_id, status, computed_status, event, "
-                "computed_event, present, deadline) VALUES (?,?,?,?,?,?,?,?)",
-                [(week, fid, r.status, r.computed_status, r.event, r.computed_event,
-                  int(r.present), r.deadline) for fid, r in rows.iterrows()])
-            con.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?)",
-                        (week, as_of.isoformat(), ";".join(checks), int(len(findings))))
+            history = rows.reset_index()
+            history.insert(0, "week", week)
+            history["present"] = history["present"].astype(int)
+            self._db.write_history(con, history)
+            con.run("DELETE FROM runs WHERE week = ?", (week,))
+            con.run("INSERT INTO runs VALUES (?,?,?,?)",
+                    (week, as_of.isoformat(), ";".join(checks), int(len(findings))))
             if hook:
                 hook("commit")
         events = rows.loc[rows["event"] != "", "event"].value_counts()
@@ -507,64 +445,42 @@ class Ledger:
     def _compute(findings: gpd.GeoDataFrame, prev: pd.DataFrame, as_of: dt.date,
                  checks: list[str], cfg: dict[str, Any],
                  rules_skipped: set[str] = frozenset()) -> pd.DataFrame:  # type: ignore[assignment]
-        found = findings.set_index("finding_id")
-        ids = sorted(set(found.index) | set(prev.index))
+        """Status, event and deadline of every finding this week and of every one in ``prev``
+        (the previous week's rows), set-wise (no loop over findings)."""
+        found = pd.DataFrame(findings.drop(columns="geometry")).set_index("finding_id")
+        ids = np.union1d(found.index.to_numpy(dtype=object).astype(str),
+                         prev.index.to_numpy(dtype=object).astype(str))
         out = pd.DataFrame(index=pd.Index(ids, name="finding_id"))
-        out["present"] = out.index.isin(found.index)
-        prev_status = prev["status"].reindex(out.index)
-        prev_deadline = prev["deadline"].reindex(out.index)
-        status = np.empty(len(out), dtype=object)
-        event = np.full(len(out), "", dtype=object)
-        deadline = prev_deadline.to_numpy(dtype=object).copy()
-        records = found.drop(columns="geometry").to_dict("index")
-        for i, fid in enumerate(out.index):
-            ps = prev_status.iloc[i]
-            if out["present"].iloc[i]:
-                row = records[fid]
-                if not isinstance(ps, str):
-                    status[i], event[i] = "new", "new"
-                    deadline[i] = deadline_for(row, as_of, cfg)
-                elif ps == "rectified":
-                    status[i], event[i] = "reopened", "reopened"
-                    deadline[i] = deadline_for(row, as_of, cfg)
-                else:
-                    status[i] = "open"
-                    if not isinstance(deadline[i], str) or not deadline[i]:
-                        deadline[i] = deadline_for(row, as_of, cfg)
-                if _is_overdue(deadline[i], as_of):
-                    if event[i] == "" and ps != "overdue":
-                        event[i] = "overdue"
-                    status[i] = "overdue"
-            else:
-                checked = (prev["check"].get(fid) in checks
-                           and prev["rule"].get(fid) not in rules_skipped)
-                if ps != "rectified" and checked:
-                    status[i], event[i] = "rectified", "rectified"
-                else:  # not checked this week, or already rectified: carried over
-                    status[i] = "open" if ps in ("new", "reopened") else ps
+        present = out.index.isin(found.index)
+        ps = prev["status"].reindex(out.index).to_numpy(dtype=object)
+        has_prev = np.array([isinstance(v, str) for v in ps], dtype=bool)
+        deadline = prev["deadline"].reindex(out.index).to_numpy(dtype=object).copy()
+        is_new = present & ~has_prev
+        is_reopened = present & (ps == "rectified")
+        status = np.where(is_new, "new", np.where(is_reopened, "reopened", "open")).astype(object)
+        event = np.where(is_new, "new", np.where(is_reopened, "reopened", "")).astype(object)
+        no_deadline = np.array([not (isinstance(d, str) and d) for d in deadline], dtype=bool)
+        needs = is_new | is_reopened | (present & no_deadline)
+        if needs.any():
+            rows = found.loc[out.index[needs]]
+            deadline[needs] = deadlines_for(rows, as_of, cfg)
+        overdue = present & overdue_mask(deadline, as_of)
+        event[overdue & (event == "") & (ps != "overdue")] = "overdue"
+        status[overdue] = "overdue"
+        # absent this week: rectified when its check (and rule) ran, else carried over
+        absent = ~present
+        checked = (prev["check"].reindex(out.index).isin(checks).to_numpy()
+                   & ~prev["rule"].reindex(out.index).isin(list(rules_skipped)).to_numpy())
+        rectified = absent & (ps != "rectified") & checked
+        carried = absent & ~rectified
+        status[carried] = np.where(np.isin(ps[carried], ["new", "reopened"]), "open", ps[carried])
+        status[rectified] = "rectified"
+        event[rectified] = "rectified"
+        out["present"] = present
         out["computed_status"] = status
         out["computed_event"] = event
         out["deadline"] = deadline
         return out
-
-    @staticmethod
-    def _write_findings(con: sqlite3.Connection, findings: gpd.GeoDataFrame) -> None:
-        if not len(findings):
-            return
-        cols = list(FINDING_COLUMNS)
-        df = pd.DataFrame(findings[cols]).copy()
-        df["measure"] = pd.to_numeric(df["measure"], errors="coerce").astype(float)
-        df["public"] = df["public"].fillna(False).astype(bool).astype(int)
-        for c in cols:
-            if c not in ("measure", "public"):
-                df[c] = df[c].fillna("").astype(str)
-        wkb = shapely.to_wkb(np.asarray(findings.geometry.values), hex=False)
-        values = [(*[None if (isinstance(v, float) and not np.isfinite(v)) else v for v in row],
-                   g) for row, g in zip(df.itertuples(index=False, name=None), wkb)]
-        placeholders = ",".join("?" * (len(cols) + 1))
-        names = ",".join(f'"{c}"' for c in [*cols, "geometry"])
-        con.executemany(f"INSERT OR REPLACE INTO findings ({names}) VALUES ({placeholders})",
-                        values)
 
     # ------------------------------------------------------------------------- staff edits
     def apply_edits(self, edits: pd.DataFrame, *, export_week: str, source: str = "",
@@ -575,28 +491,31 @@ class Ledger:
         codes of ``staff_settable`` in ``ledger.yaml`` may be set. ``export_week`` is the week of
         the sheet staff edited: every id must be in it. The edits go to the latest week in one
         transaction; any unknown id or forbidden status refuses them all. Returns the number of
-        findings changed.
+        findings changed. On PostgreSQL a department's role may change only its own findings
+        (row-level security): any other refuses the whole import.
         """
         settable = set(_config().get("staff_settable") or ["rectified", "open"])
         labels = status_labels()
         with self._transaction() as con:
-            latest = con.execute("SELECT MAX(week) FROM runs").fetchone()[0]
+            latest = con.one("SELECT MAX(week) FROM runs")
             if latest is None:
                 raise LedgerError("台账为空，没有可导入的问题", path=str(self.path))
-            exported = dict(con.execute("SELECT finding_id, status FROM history WHERE week=?",
-                                        (export_week,)).fetchall())
+            exported = dict(con.q("SELECT finding_id, status FROM history WHERE week=?",
+                                  (export_week,)))
             if not exported:
                 raise LedgerError(f"台账中没有周次 {export_week}", path=str(self.path))
-            current = dict(con.execute("SELECT finding_id, status FROM history WHERE week=?",
-                                       (latest,)).fetchall())
-            staff = {r[0]: r[1:] for r in con.execute(
+            current = dict(con.q("SELECT finding_id, status FROM history WHERE week=?",
+                                 (latest,)))
+            staff = {r[0]: r[1:] for r in con.q(
                 "SELECT finding_id, staff_status, note, photo FROM staff")}
             unknown = [f for f in edits["finding_id"] if f not in exported]
             if unknown:
                 raise LedgerError(f"问题编号 {unknown[0]} 不在 {export_week} 台账中"
                                   f"（共 {len(unknown)} 个未知编号），台账未作任何修改",
                                   path=source or None, field="问题编号")
-            changed = 0
+            upserts: list[tuple] = []
+            to_rectify: list[tuple] = []
+            to_reopen: list[tuple] = []
             for r in edits.itertuples(index=False):
                 fid, status = str(r.finding_id), str(r.status or "")
                 note, photo = str(r.note or ""), str(r.photo or "")
@@ -611,20 +530,24 @@ class Ledger:
                     claim = status
                 if (claim, note, photo) == (old[0], old[1] or "", old[2] or ""):
                     continue
-                changed += 1
-                con.execute("INSERT OR REPLACE INTO staff VALUES (?,?,?,?,?)",
-                            (fid, claim, note, photo, latest))
+                upserts.append((fid, claim, note, photo, latest))
                 if fid not in current:
                     continue
                 if claim == "rectified" and current[fid] != "rectified":
-                    con.execute("UPDATE history SET status='rectified', event='staff_rectified' "
-                                "WHERE week=? AND finding_id=?", (latest, fid))
+                    to_rectify.append((latest, fid))
                 elif claim == "open":
-                    con.execute("UPDATE history SET status=computed_status, event=computed_event "
-                                "WHERE week=? AND finding_id=?", (latest, fid))
-            con.execute("INSERT INTO imports (week, file, sha1, n_changed) VALUES (?,?,?,?)",
-                        (latest, Path(source).name if source else "", sha1, changed))
-        return changed
+                    to_reopen.append((latest, fid))
+            if upserts:
+                self._db.upsert_staff(con, upserts)
+            if to_rectify:
+                con.many("UPDATE history SET status='rectified', event='staff_rectified' "
+                         "WHERE week=? AND finding_id=?", to_rectify)
+            if to_reopen:
+                con.many("UPDATE history SET status=computed_status, event=computed_event "
+                         "WHERE week=? AND finding_id=?", to_reopen)
+            con.run("INSERT INTO imports (week, file, sha1, n_changed) VALUES (?,?,?,?)",
+                    (latest, Path(source).name if source else "", sha1, len(upserts)))
+        return len(upserts)
 
     def fingerprint(self) -> str:
         """A hash of the ledger content (history, findings, staff edits): equal ledgers, equal
@@ -632,9 +555,45 @@ class Ledger:
         import hashlib
 
         h = hashlib.sha1()
+        geom = self._db.geom_select.replace("f.", "")
+        cols = {"findings": ", ".join([f'"{c}"' for c in FINDING_COLUMNS] + [geom])}
         with self._connect() as con:
             for table, order in (("runs", "week"), ("history", "week, finding_id"),
                                  ("findings", "finding_id"), ("staff", "finding_id")):
-                for row in con.execute(f"SELECT * FROM {table} ORDER BY {order}"):
-                    h.update(repr(row).encode("utf-8"))
+                for row in con.q(f"SELECT {cols.get(table, '*')} FROM {table} ORDER BY {order}"):
+                    h.update(repr(tuple(bytes(v) if isinstance(v, memoryview) else v
+                                        for v in row)).encode("utf-8"))
         return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- deadlines, set-wise
+def deadlines_for(rows: pd.DataFrame, found_on: dt.date, config: dict[str, Any]) -> np.ndarray:
+    """:func:`deadline_for` of many findings (``rows``: columns ``rule``, ``observed_at``):
+    one computation per rule, per row only for hour deadlines."""
+    out = np.empty(len(rows), dtype=object)
+    rules = rows["rule"].astype(str).to_numpy()
+    observed = rows["observed_at"].to_numpy(dtype=object) if "observed_at" in rows else \
+        np.full(len(rows), None, dtype=object)
+    for rule_id in np.unique(rules):
+        at = np.flatnonzero(rules == rule_id)
+        spec = find_rule(str(rule_id))
+        rule = (spec.deadline if spec is not None else None) or config["deadlines"].get("default") \
+            or {}
+        if "hours" in rule:
+            out[at] = [deadline_for({"rule": rule_id, "observed_at": observed[i]}, found_on, config)
+                       for i in at]
+        else:
+            out[at] = deadline_for({"rule": rule_id}, found_on, config)
+    return out
+
+
+def overdue_mask(deadlines: np.ndarray, as_of: dt.date) -> np.ndarray:
+    """:func:`_is_overdue` of many deadlines (ISO dates compare as text; times per value)."""
+    text = np.array([d if isinstance(d, str) else "" for d in deadlines], dtype=object)
+    timed = np.array(["T" in d for d in text], dtype=bool)
+    dated = (text != "") & ~timed
+    out = np.zeros(len(text), dtype=bool)
+    out[dated] = as_of.isoformat() > text[dated]
+    if timed.any():
+        out[timed] = [_is_overdue(d, as_of) for d in text[timed]]
+    return out
