@@ -120,6 +120,12 @@ def test_nearest_of_two_facilities_and_same_edge():
     assert r.loc[0, "facility"] == "A" and r.loc[0, "distance_network"] == pytest.approx(38)
     assert r.loc[1, "facility"] == "B" and r.loc[1, "distance_network"] == pytest.approx(5 + 30)
     assert r.loc[2, "facility"] == "B" and r.loc[2, "distance_network"] == pytest.approx(10)
+    # without the straight-line search: the same network answer, no straight columns
+    q = nearest_facility(g, dem, fac, straight=False)
+    assert q["distance_network"].tolist() == r["distance_network"].tolist()
+    assert q["facility"].tolist() == r["facility"].tolist()
+    assert q["distance_straight"].isna().all() and q["facility_straight"].isna().all()
+    assert r["distance_straight"].notna().all()
 
 
 def test_limit_and_unreachable():

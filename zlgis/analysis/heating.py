@@ -143,7 +143,7 @@ def supply_areas(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
     sids = stations["station_id"].astype(str).to_numpy()
     r = nearest_facility(graph, pts, gpd.GeoSeries(stations.geometry.values, crs=stations.crs,
                                                    index=pd.RangeIndex(len(stations))),
-                         max_access=max_access)
+                         max_access=max_access, straight=False)
     pos = r["facility"].to_numpy()
     has = pd.notna(pos)
     p = np.where(has, pos, 0).astype(np.int64)

@@ -136,7 +136,7 @@ def multi_source(graph: StreetGraph, sources: Any, *, limit: float | None = None
 
 def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
                      limit: float | None = None, cost: np.ndarray | None = None,
-                     max_access: float | None = None) -> pd.DataFrame:
+                     max_access: float | None = None, straight: bool = True) -> pd.DataFrame:
     """Nearest facility of every demand point, by network and by straight line.
 
     One multi-source Dijkstra pass from all facilities; demand and facilities are snapped to
@@ -154,6 +154,9 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
         Extra cost per facility added to the network distance (see :func:`multi_source`).
     max_access : float, optional
         Demand farther than this from every street is unreachable (``inf``).
+    straight : bool, default True
+        Also find the nearest facility by straight line (``False``: those two columns are
+        NaN / ``None``, which saves a nearest-neighbour search over all demand points).
 
     Returns
     -------
@@ -161,7 +164,7 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
         Index of ``demand``; columns ``distance_network`` (m, ``inf`` when unreachable),
         ``facility`` (index label of the serving facility, ``None`` if none), ``distance_straight``
         and ``facility_straight`` (the nearest facility by straight line; NaN / ``None`` when
-        pre-snapped frames are passed), ``access`` (m from the demand point to its street).
+        pre-snapped frames are passed or ``straight=False``), ``access`` (m from the demand point to its street).
 
     Examples
     --------
@@ -199,8 +202,8 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     labels = np.asarray(fac_index, dtype=object)
     # one gather: position -1 (no facility) picks the trailing None
     fac = np.append(labels, None)[src]
-    ds_, fs_ = _straight_nearest(dem_arr, dem_crs, dem_index, fac_arr, fac_crs, labels,
-                                 len(dist))
+    ds_, fs_ = _straight_nearest(dem_arr if straight else None, dem_crs, dem_index, fac_arr,
+                                 fac_crs, labels, len(dist))
     # every column is a fresh array owned by the result: no copy, no consolidation
     return pd.DataFrame({"distance_network": dist, "facility": fac,
                          "access": np.array(ds["access"].to_numpy(), dtype=float),
