@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +13,16 @@ WORK = Path(__file__).resolve().parent / "_work"
 
 
 def big_demo_city(n_buildings: int = 1_000_000, seed: int = 2022) -> Path:
-    """Folder of the large demo city (generated once, shared by every benchmark, file-locked)."""
+    """Folder of the large demo city (generated once, shared by every benchmark, file-locked).
+
+    ``$ZLGIS_BENCH_1M`` names a ready 1M-building city (``zlgis demo-data --buildings 1000000``)
+    to use instead of ``bench/_work/city-1000000-2022``.
+    """
     from zlgis.demo import make_demo_city
 
+    given = os.environ.get("ZLGIS_BENCH_1M")
+    if given and n_buildings == 1_000_000 and seed == 2022 and (Path(given) / "catalog.yaml").exists():
+        return Path(given)
     out = WORK / f"city-{n_buildings}-{seed}"
     WORK.mkdir(parents=True, exist_ok=True)
     with open(WORK / f"city-{n_buildings}.lock", "w") as lock:

@@ -1,8 +1,7 @@
 """Benchmark: heat-station supply areas and capacity for the 1M-building demo city (issue 17).
 
-City: the shared 1M-building demo city in ``/work/team/bench-1m`` when present (made by the
-"speed" engineer), otherwise generated once into ``/work/team/bench-1m-compounds`` (or
-``$ZLGIS_BENCH_1M``); ``--quick`` uses a 25,000-building city in a temporary folder. Loading the
+City: the 1M-building demo city of ``bench/_common.big_demo_city`` (``$ZLGIS_BENCH_1M`` when
+set, else generated once into ``bench/_work``); ``--quick`` uses a 25,000-building city in a temporary folder. Loading the
 three layers (buildings, roads, heat stations) is timed and reported separately.
 
 zlgis: the heated buildings (footprint x floors), every building's station by network distance
@@ -24,9 +23,7 @@ this process to 1.2 x each station's load (said in the output as ``capacity``).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,21 +40,11 @@ from zlgis.analysis.heating import (  # noqa: E402
 )
 from zlgis.analysis.network import StreetGraph  # noqa: E402
 
-SHARED = Path("/work/team/bench-1m")
-OWN = Path(os.environ.get("ZLGIS_BENCH_1M", "/work/team/bench-1m-compounds"))
-
 
 def _city(quick: bool) -> Path:
-    from zlgis.demo import make_demo_city
+    from _common import big_demo_city  # type: ignore[import-not-found]
 
-    if quick:
-        out = Path(tempfile.mkdtemp(prefix="zlgis-heat-bench-"))
-        return make_demo_city(out, n_buildings=25_000).parent
-    for folder in (SHARED, OWN):
-        if (folder / "catalog.yaml").exists():
-            return folder
-    make_demo_city(OWN, n_buildings=1_000_000)
-    return OWN
+    return big_demo_city(25_000 if quick else 1_000_000)
 
 
 def main(quick: bool = False) -> dict[str, Any]:

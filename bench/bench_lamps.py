@@ -35,26 +35,11 @@ from zlgis.analysis import lamps as lm  # noqa: E402
 from zlgis.catalog import Catalog  # noqa: E402
 from zlgis.validate import load_layers  # noqa: E402
 
-SHARED = Path("/work/team/bench-1m")
-OWN = Path("/work/team/bench-1m-lamps")
-
 
 def _city(quick: bool) -> Path:
-    if quick:
-        from _common import WORK  # type: ignore[import-not-found]
+    from _common import big_demo_city  # type: ignore[import-not-found]
 
-        out = WORK / "city-25000-2022"
-        if not (out / "catalog.yaml").exists():
-            from zlgis.demo import make_demo_city
-
-            make_demo_city(out, seed=2022, n_buildings=25_000)
-        return out / "catalog.yaml"
-    for d in (SHARED, OWN):
-        if (d / "catalog.yaml").exists():
-            return d / "catalog.yaml"
-    from zlgis.demo import make_demo_city
-
-    return make_demo_city(OWN, seed=2022, n_buildings=1_000_000)
+    return big_demo_city(25_000 if quick else 1_000_000) / "catalog.yaml"
 
 
 def _fill_lamps(roads: gpd.GeoDataFrame, lamps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
