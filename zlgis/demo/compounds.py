@@ -445,24 +445,21 @@ def _water(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Trut
 
 # ------------------------------------------------------------------------------------------ gas
 
-def _gas(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth) -> None:
-    b = L["buildings"]
-    roads = L["roads"]
-    red = L["red_lines"]
-    pipes, facs = [], []
+class _Pipes(list):
+    """Gas pipelines drawn so far (one dict each)."""
 
-    def pipe(geom: Any, pc: str, dia: float, status: str = "在役", phase: str = "一期") -> str:
-        pid = f"RQ{len(pipes) + 1:04d}"
-        pipes.append({"pipe_id": pid, "pressure_class": pc, "diameter_mm": dia, "status": status,
-                      "phase": phase, "material": "PE" if pc.startswith(("低", "中")) else "钢",
-                      "geometry": geom})
+    def __call__(self, geom: Any, pc: str, dia: float, status: str = "在役",
+                 phase: str = "一期") -> str:
+        pid = f"RQ{len(self) + 1:04d}"
+        self.append({"pipe_id": pid, "pressure_class": pc, "diameter_mm": dia, "status": status,
+                     "phase": phase, "material": "PE" if pc.startswith(("低", "中")) else "钢",
+                     "geometry": geom})
         return pid
 
-    # medium-pressure mains along the arterial roads' centre lines
-    main = roads[roads["road_class"] == "主干路"]
-    for g in main.geometry.values[rng.random(len(main)) < 0.5]:
-        pipe(g, "中压A" if rng.random() < 0.3 else "中压B", 200.0)
-    # planted service lines beside buildings: at the clearance (near-miss) and 1 mm..0.5 m inside
+
+def _gas_clearance_plants(pipe: _Pipes, b: gpd.GeoDataFrame, rng: np.random.Generator,
+                          truth: Truth) -> None:
+    """Service lines beside buildings: at the clearance (near-miss) and 1 mm..0.5 m inside."""
     bg = np.asarray(b.geometry.values)
     tree = shapely.STRtree(bg)
     rect = np.flatnonzero((shapely.get_num_coordinates(bg) == 5) & (b["use"] == "住宅").to_numpy())
@@ -486,8 +483,13 @@ def _gas(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth)
         truth.add("gas", "gas_clearance", "buildings", str(b["building_id"].iloc[j]),
                   related_id=pid, expect=expect, value=clearance[pc] - inside,
                   note=f"{pc} pipe {clearance[pc] - inside:.3f} m from the wall (clearance {clearance[pc]} m)")
-    # phase II medium-pressure route along one arterial's red line, with a shortcut across a block
-    rl = red[red["road_class"] == "主干路"]
+
+
+def _gas_phase2_routes(pipe: _Pipes, L: dict[str, gpd.GeoDataFrame], main: gpd.GeoDataFrame,
+                       truth: Truth) -> None:
+    """Phase II medium-pressure routes: along an arterial, a shortcut across a block, and one
+    inside the gas gate station's yellow line."""
+    rl = L["red_lines"][L["red_lines"]["road_class"] == "主干路"]
     rname = rl["road_name"].iloc[0]
     axis = shapely.line_merge(shapely.union_all(np.asarray(
         main[main["name"] == rname].geometry.values)))
@@ -510,10 +512,11 @@ def _gas(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth)
                       "中压A", 300.0, status="规划", phase="二期")
         truth.add("gas", "gas_route_outside_reserve", "gas_pipelines", p_gate, expect="no_flag",
                   note="phase-II route inside the gas gate station's yellow line")
-    gp = gpd.GeoDataFrame(pd.DataFrame(pipes).drop(columns="geometry"),
-                          geometry=[p["geometry"] for p in pipes], crs=b.crs)
-    L["gas_pipelines"] = gp
-    # facilities along the mains
+
+
+def _gas_facilities(gp: gpd.GeoDataFrame, truth: Truth) -> gpd.GeoDataFrame:
+    """Facilities along the mains (four without a sign) and a meter box (needs none)."""
+    facs = []
     kinds = np.array(["调压箱", "阀门井", "标志桩", "凝水缸"], dtype=object)
     for m, (pid, g) in enumerate(zip(gp["pipe_id"], gp.geometry)):
         if m % 3:
@@ -529,5 +532,21 @@ def _gas(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth)
                  "has_sign": False, "geometry": gp.geometry.iloc[0].interpolate(10)})
     truth.add("gas", "gas_facility_no_sign", "gas_facilities", facs[-1]["facility_id"],
               expect="no_flag", note="a meter box needs no pipeline sign")
-    L["gas_facilities"] = gpd.GeoDataFrame(pd.DataFrame(facs).drop(columns="geometry"),
-                                           geometry=[f["geometry"] for f in facs], crs=b.crs)
+    return gpd.GeoDataFrame(pd.DataFrame(facs).drop(columns="geometry"),
+                            geometry=[f["geometry"] for f in facs], crs=gp.crs)
+
+
+def _gas(L: dict[str, gpd.GeoDataFrame], rng: np.random.Generator, truth: Truth) -> None:
+    b = L["buildings"]
+    roads = L["roads"]
+    pipe = _Pipes()
+    # medium-pressure mains along the arterial roads' centre lines
+    main = roads[roads["road_class"] == "主干路"]
+    for g in main.geometry.values[rng.random(len(main)) < 0.5]:
+        pipe(g, "中压A" if rng.random() < 0.3 else "中压B", 200.0)
+    _gas_clearance_plants(pipe, b, rng, truth)
+    _gas_phase2_routes(pipe, L, main, truth)
+    gp = gpd.GeoDataFrame(pd.DataFrame(pipe).drop(columns="geometry"),
+                          geometry=[p["geometry"] for p in pipe], crs=b.crs)
+    L["gas_pipelines"] = gp
+    L["gas_facilities"] = _gas_facilities(gp, truth)

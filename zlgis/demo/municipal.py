@@ -11,6 +11,7 @@ Planted cases and near-misses go to ``truth.csv`` with check ``lamps``.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -68,6 +69,23 @@ def _station(lamps: gpd.GeoDataFrame, road: gpd.GeoSeries, road_id: str) -> list
     return [g for _, g in sorted(groups.items())]
 
 
+def _background_faults(add: Callable[..., str], lamps: gpd.GeoDataFrame,
+                       rng: np.random.Generator) -> None:
+    """Every dark lamp's open fault, and repaired faults of lit lamps in August."""
+    # every dark lamp of the lamp layer: an open fault since its report
+    dark = lamps[lamps["reported_at"].notna()].sort_values(["reported_at", "lamp_id"])
+    for lid, t in zip(dark["lamp_id"], dark["reported_at"]):
+        add(str(lid), str(t), None, channel=str(rng.choice(["巡查", "12345热线"])))
+    # history: repaired faults of lit lamps in August (mostly within 24 h)
+    lit = lamps[lamps["status"] == "正常"]
+    hist = lit.iloc[rng.choice(len(lit), 120, replace=False)]
+    start = np.datetime64("2022-08-01T18:00")
+    for lid in hist["lamp_id"]:
+        t = start + np.timedelta64(int(rng.integers(0, 20 * 24 * 60)), "m")
+        h = float(rng.choice([rng.uniform(2, 20), rng.uniform(26, 60)], p=[0.85, 0.15]))
+        add(str(lid), str(t), str(t + np.timedelta64(int(h * 60), "m")))
+
+
 def lamp_faults(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, rng: np.random.Generator,
                 truth: Truth) -> gpd.GeoDataFrame:
     """Fault records: every dark lamp's open fault, a history of repaired ones, planted cases.
@@ -92,18 +110,7 @@ def lamp_faults(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, rng: np.random
                      "repairer": _REPAIRERS[rng.integers(len(_REPAIRERS))], "geometry": geom})
         return fid
 
-    # every dark lamp of the lamp layer: an open fault since its report
-    dark = lamps[lamps["reported_at"].notna()].sort_values(["reported_at", "lamp_id"])
-    for lid, t in zip(dark["lamp_id"], dark["reported_at"]):
-        add(str(lid), str(t), None, channel=str(rng.choice(["巡查", "12345热线"])))
-    # history: repaired faults of lit lamps in August (mostly within 24 h)
-    lit = lamps[lamps["status"] == "正常"]
-    hist = lit.iloc[rng.choice(len(lit), 120, replace=False)]
-    start = np.datetime64("2022-08-01T18:00")
-    for lid in hist["lamp_id"]:
-        t = start + np.timedelta64(int(rng.integers(0, 20 * 24 * 60)), "m")
-        h = float(rng.choice([rng.uniform(2, 20), rng.uniform(26, 60)], p=[0.85, 0.15]))
-        add(str(lid), str(t), str(t + np.timedelta64(int(h * 60), "m")))
+    _background_faults(add, lamps, rng)
 
     main = _quiet_roads(lamps, roads, "主干路")
     used: set[str] = set()

@@ -488,34 +488,40 @@ def _inspections(sites: gpd.GeoDataFrame, rng: np.random.Generator, truth: Truth
 
 # ------------------------------------------------------------------------------ reports
 
-def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
-             blue: gpd.GeoDataFrame, farmland: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
-             stations: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, frame: Any,
-             rng: np.random.Generator, truth: Truth) -> gpd.GeoDataFrame:
-    """City-management reports of the demo week: planted cases, near-misses, background."""
-    rows: list[dict[str, Any]] = []
+class _Reports:
+    """City-management reports drawn in the demo week (one row each)."""
 
-    def rep(cat: str, x: float, y: float, text: str) -> str:
-        rid = f"SR{len(rows) + 1:05d}"
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.rng = rng
+
+    def __call__(self, cat: str, x: float, y: float, text: str) -> str:
+        rng = self.rng
+        rid = f"SR{len(self.rows) + 1:05d}"
         day = int(rng.integers(0, 7))
         t = WEEK_START + np.timedelta64(day, "D") + np.timedelta64(int(rng.integers(8 * 60,
                                                                                   17 * 60)), "m")
-        rows.append({"report_id": rid, "received_at": t, "category": cat, "source": "巡查",
-                     "text": text, "reporter": "示例巡查员", "status": "待办",
-                     "geometry": Point(x, y)})
+        self.rows.append({"report_id": rid, "received_at": t, "category": cat, "source": "巡查",
+                          "text": text, "reporter": "示例巡查员", "status": "待办",
+                          "geometry": Point(x, y)})
         return rid
 
-    def ring(p: Point, r: float, k: int) -> tuple[float, float]:
-        a = 2 * np.pi * k / 7 + 0.3
-        return p.x + r * np.cos(a), p.y + r * np.sin(a)
 
+def _ring(p: Point, r: float, k: int) -> tuple[float, float]:
+    a = 2 * np.pi * k / 7 + 0.3
+    return p.x + r * np.cos(a), p.y + r * np.sin(a)
+
+
+def _hygiene_reports(rep: _Reports, points: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
+                     truth: Truth) -> None:
+    """Reports around transfer stations and lonely garbage pools (and near-misses)."""
     # hygiene zones: three reports around station ZY001, one around ZY002 (near-miss)
     st = stations.set_index("station_id").geometry
     for k in range(3):
-        rep("暴露垃圾", *ring(st["ZY001"], 25 + 5 * k, k), "转运站周边垃圾散落")
+        rep("暴露垃圾", *_ring(st["ZY001"], 25 + 5 * k, k), "转运站周边垃圾散落")
     truth.add(CHECK, "hygiene_zone_reports", "transfer_stations", "ZY001",
               note="three reports within 50 m of the station in the week")
-    rep("垃圾满溢", *ring(st["ZY002"], 30, 1), "转运站门口垃圾满溢")
+    rep("垃圾满溢", *_ring(st["ZY002"], 30, 1), "转运站门口垃圾满溢")
     truth.add(CHECK, "hygiene_zone_reports", "transfer_stations", "ZY002", expect="no_flag",
               note="one report only")
     pools = points[points["category"].isin(["垃圾房", "收集点"])].reset_index(drop=True)
@@ -529,13 +535,17 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
     lonely = np.flatnonzero((dmin > 120) & far_st)
     p_flag, p_near = pools.iloc[lonely[0]], pools.iloc[lonely[1]]
     for k in range(2):
-        rep("暴露垃圾", *ring(p_flag.geometry, 8 + 3 * k, k), "垃圾房周边垃圾落地")
-        rep("积存垃圾渣土", *ring(p_near.geometry, 35, k + 2), "附近有积存垃圾")
+        rep("暴露垃圾", *_ring(p_flag.geometry, 8 + 3 * k, k), "垃圾房周边垃圾落地")
+        rep("积存垃圾渣土", *_ring(p_near.geometry, 35, k + 2), "附近有积存垃圾")
     truth.add(CHECK, "hygiene_zone_reports", "garbage_points", p_flag["point_id"],
               note="two reports within 20 m of a garbage pool")
     truth.add(CHECK, "hygiene_zone_reports", "garbage_points", p_near["point_id"],
               expect="no_flag", note="two reports 35 m away: outside the 20 m zone")
-    # frontage: a complaint in front of a shop on a main road, one in the carriageway
+
+
+def _frontage_reports(rep: _Reports, roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
+                      truth: Truth) -> None:
+    """A complaint in front of a shop on 中央街, and one in the carriageway (near-miss)."""
     main = roads[(roads["name"] == "中央街") & ~roads["bridge"]]
     shops = buildings[buildings["use"] == "商业"]
     sg = np.asarray(shops.geometry.values)
@@ -543,15 +553,13 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
                                        distance=40)
     btree = shapely.STRtree(np.asarray(buildings.geometry.values))
     bids = buildings["building_id"].to_numpy()
-    done = False
     for a, b in zip(mi, si):
         line, shop = main.geometry.iloc[a], sg[b]
         d = shop.distance(line)
         cw = main["width"].iloc[a] * 0.6 / 2
         if not (cw + 4 < d < cw + 28):
             continue
-        near_on_shop = shapely.ops.nearest_points(shop, line)
-        p0, p1 = near_on_shop
+        p0, p1 = shapely.ops.nearest_points(shop, line)
         f = (d - cw) / 2 / d
         x, y = p0.x + (p1.x - p0.x) * f, p0.y + (p1.y - p0.y) * f
         nb = btree.query_nearest(Point(x, y))
@@ -564,10 +572,13 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
         r2 = rep("门前脏乱", p1.x, p1.y, "路中间有杂物")
         truth.add(CHECK, "frontage_complaint", "buildings", holder, related_id=r2,
                   expect="no_flag", note="in the carriageway: nobody's frontage")
-        done = True
-        break
-    assert done, "no shop found for the frontage plant"
-    # piles: one on a main-road footway, one inside a block
+        return
+    raise AssertionError("no shop found for the frontage plant")
+
+
+def _pile_reports(rep: _Reports, roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame,
+                  truth: Truth) -> None:
+    """Piles: one on a main-road footway, one inside a block."""
     main = roads[(roads["road_class"] == "主干路") & ~roads["bridge"]]
     seg = main.iloc[len(main) // 2]
     hw = seg["width"] / 2
@@ -581,7 +592,12 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
     inside_red = bool(red.intersects(Point(x, y)).any())
     truth.add(CHECK, "pile_in_road_reserve", "city_reports", r2,
               expect="flag" if inside_red else "no_flag", note="pile inside a block")
-    # dumping: river, back lane, farmland; near-miss in a block
+
+
+def _dumping_reports(rep: _Reports, roads: gpd.GeoDataFrame, blue: gpd.GeoDataFrame,
+                     farmland: gpd.GeoDataFrame, cand: gpd.GeoSeries, frame: Any,
+                     truth: Truth) -> None:
+    """Dumping in the river, by a back lane, by farmland; near-miss inside a compound."""
     river = blue[blue["line_id"] == "LANX001"].geometry.iloc[0]
     yy = frame.cy + 900.0
     r1 = rep("倾倒建筑垃圾", float(frame.river_x(yy)), yy, "河道内倾倒建筑垃圾")
@@ -597,7 +613,6 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
     r3 = rep("倾倒建筑垃圾", fb[0] - 10.0, (fb[1] + fb[3]) / 2, "农田边倾倒建筑垃圾")
     truth.add(CHECK, "dumping_report", "city_reports", r3, related_id=farmland["field_id"].iloc[0],
               note="dumped 10 m from farmland")
-    cand = compounds.geometry.representative_point()
     for p in cand:
         far = (river.distance(p) > 120 and lanes.distance(p).min() > 40
                and farmland.distance(p).min() > 80)
@@ -606,7 +621,11 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
             truth.add(CHECK, "dumping_report", "city_reports", r4, expect="no_flag",
                       note="inside a compound, away from water, lanes and farmland")
             break
-    # livestock: in a compound (built-up) and in farmland outside town
+
+
+def _nature_reports(rep: _Reports, blue: gpd.GeoDataFrame, farmland: gpd.GeoDataFrame,
+                    cand: gpd.GeoSeries, frame: Any, truth: Truth) -> None:
+    """Livestock in a compound and on farmland; rubbish on the river, 'black water' off it."""
     p = cand.iloc[len(cand) // 2]
     r1 = rep("散养禽畜", p.x + 3, p.y + 3, "小区内散养鸡鸭")
     truth.add(CHECK, "livestock_in_built_up_area", "city_reports", r1,
@@ -626,11 +645,25 @@ def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoD
     truth.add(CHECK, "water_body_problem", "city_reports", r2,
               expect="flag" if blue.distance(Point(x, yy)).min() <= 30 else "no_flag",
               note="100 m from the river: not a water body")
+
+
+def _reports(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
+             blue: gpd.GeoDataFrame, farmland: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
+             stations: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, frame: Any,
+             rng: np.random.Generator, truth: Truth) -> gpd.GeoDataFrame:
+    """City-management reports of the demo week: planted cases, near-misses, background."""
+    rep = _Reports(rng)
+    _hygiene_reports(rep, points, stations, truth)
+    _frontage_reports(rep, roads, buildings, truth)
+    _pile_reports(rep, roads, red, truth)
+    cand = compounds.geometry.representative_point()
+    _dumping_reports(rep, roads, blue, farmland, cand, frame, truth)
+    _nature_reports(rep, blue, farmland, cand, frame, truth)
     # background reports of other kinds
     b = buildings.geometry.iloc[rng.integers(0, len(buildings), 30)].centroid
     for k, q in enumerate(b):
         rep(["噪音扰民", "井盖缺失", "乱张贴"][k % 3], q.x + 15, q.y, "一般问题")
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=_CRS)
+    out = gpd.GeoDataFrame(rep.rows, geometry="geometry", crs=_CRS)
     out["received_at"] = pd.to_datetime(out["received_at"])
     return out
 
