@@ -148,3 +148,9 @@ def test_layers_over_the_limits_are_aggregated_or_noted(helsinki_week, tmp_path,
     assert "公共厕所（按六边形汇总）" in public and "未逐个显示的图层" in public
     for profile in ("internal", "public"):
         assert files[f"map_{profile}"].stat().st_size <= map_budget_mb(profile) * 1e6
+    # the portal's search still knows the streets the map left off
+    import json
+
+    places = json.loads(files["portal_data"].read_text(encoding="utf-8"))["places"]
+    streets = {p["name"] for p in places if p["kind"] == cat["roads"].title}
+    assert len(streets) > 10 and streets <= set(layers["roads"]["name"].dropna())

@@ -421,6 +421,9 @@ class MapContext(dict):
 
     aggregates: dict[str, gpd.GeoDataFrame]
     notes: list[str]
+    #: Name and geometry of the searchable layers (``publish.yaml`` ``search``) left off the map
+    #: for their size: the portal's street and place search still covers them.
+    search: dict[str, gpd.GeoDataFrame]
 
 
 def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
@@ -445,6 +448,9 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
             limit=int(cfg["max_context_features"]), hexagon_m=float(cfg["hexagon_m"]))
         ctx = MapContext(kept)
         ctx.aggregates, ctx.notes = aggregates, notes
+        ctx.search = {lid: layers[lid][[field, layers[lid].geometry.name]]
+                      for lid, field in (load_config("publish").get("search") or {}).items()
+                      if lid in layers and lid not in kept and field in layers[lid].columns}
         out[profile] = ctx
     return out
 
@@ -529,8 +535,10 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
         files[key] = path
     from .publish.portal import write_portal_data
 
+    public = context["public"]
     files["portal_data"] = write_portal_data(public_folder / OUTPUT_FILES["portal_data"], data,
-                                             context["public"], catalog=catalog, week=week)
+                                             {**getattr(public, "search", {}), **public},
+                                             catalog=catalog, week=week)
 
 
 def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> None:

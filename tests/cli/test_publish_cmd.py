@@ -97,6 +97,26 @@ def test_weekly_findings_file_is_read_from_its_findings_layer(city, tmp_path):
     assert "建筑压占道路红线" in html and "台账里的旧问题" not in html
 
 
+def test_map_layers_over_the_limit_are_aggregated_with_notes(city, tmp_path, monkeypatch):
+    """`zlgis map` and `zlgis publish` apply ledger.yaml's maps.max_context_features too: the
+    toilets (3 points, limit 2) as hexagon counts, the parks' polygons left off, each noted."""
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "ledger.yaml").write_text("maps: {max_context_features: 2}\n",
+                                                  encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "cfg"))
+    out = tmp_path / "internal.html"
+    assert main(["--quiet", "map", "--catalog", str(city), "--profile", "internal",
+                 "--basemap", "none", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "公共厕所共 3 个，超过逐个显示的上限 2 个，图上按边长 250 米的六边形汇总个数" in html
+    assert "公共厕所（按六边形汇总）：每格 1–4 个" in html
+    assert "吊桥公园公厕" not in html                       # the points are not drawn one by one
+    assert main(["--quiet", "publish", "--catalog", str(city), "--profile", "public",
+                 "--basemap", "none", "--no-figure", "--out", str(tmp_path / "pub")]) == 0
+    assert "公共厕所（按六边形汇总）" in (tmp_path / "pub" / "map_public.html").read_text(
+        encoding="utf-8")
+
+
 def test_bad_findings_file_is_one_chinese_line(city, tmp_path, capsys):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"not a geopackage")

@@ -72,3 +72,51 @@ def test_map_carries_counts_and_notes(tmp_path, profile):
     for label in ("每格 1–4 个", "每格 5–19 个", "每格 20–99 个", "每格 100 个以上"):
         assert f"公共厕所（按六边形汇总）：{label}" in html            # legend classes
     assert html.count('"count"') >= len(hexes)                     # one feature per hexagon
+
+
+@pytest.mark.browser
+def test_counts_and_notes_in_chromium(tmp_path):
+    """In headless Chromium (network blocked): no console error, the note readable in the
+    legend, the hexagon layer listed in the layer control and toggling, one shape per hexagon."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM_ARGS, Page, _Quiet
+
+    cat = Catalog.load()
+    hexes = hexagon_counts(_points(400), 250)
+    note = "公共厕所共 400 个，超过逐个显示的上限 1 个，图上按边长 250 米的六边形汇总个数"
+    layers = _fx.small_layers(cat)
+    m = build_map({"parks": layers["parks"]}, None, catalog=cat, basemap="none",
+                  aggregates={"公共厕所（按六边形汇总）": hexes}, notes=[note])
+    save_map(m, tmp_path / "m.html", assets="local")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            pg = Page(b, f"http://127.0.0.1:{server.server_address[1]}", "m.html",
+                      viewport={"width": 1200, "height": 800})
+            try:
+                legend = pg.js("document.querySelector('.zlgis-legend').innerText")
+                assert "未逐个显示的图层" in legend and note in legend
+                key = "zlgis.layers.find(l => l.title === '公共厕所（按六边形汇总）')"
+                assert pg.js(f"{key}.layer.getLayers().length") == len(hexes)
+                on = f"zlgis.map.hasLayer({key}.layer)"
+                assert pg.js(on) is True
+                pg.page.hover(".leaflet-control-layers")
+                box = pg.page.locator(".leaflet-control-layers-overlays label",
+                                      has_text="公共厕所（按六边形汇总）").locator("input")
+                box.click()
+                assert pg.js(on) is False
+                assert pg.errors == [] and pg.blocked == []
+            finally:
+                pg.close()
+                b.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,14 +92,24 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
     return gdf
 
 
-def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame]]:
+def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame],
+                                              dict[str, Any]]:
+    """The catalog, the map's layers within ``maps.max_context_features`` (``ledger.yaml``)
+    and, for the bigger ones, ``aggregates`` and ``notes`` for :func:`build_map`
+    (:func:`zlgis.publish.aggregate.fit_layers`)."""
+    from ..config import load_config
+    from ..publish.aggregate import fit_layers
     from ..publish.maps import map_layer_ids
     from ..validate import load_layers
 
     catalog = Catalog.load(args.catalog)
     ids = map_layer_ids(args.profile, catalog)
     available = [i for i in ids if catalog[i].path is not None and catalog[i].path.exists()]
-    return catalog, load_layers(catalog, available)
+    cfg = load_config("ledger")["maps"]
+    kept, aggregates, notes = fit_layers(load_layers(catalog, available), catalog,
+                                         limit=int(cfg["max_context_features"]),
+                                         hexagon_m=float(cfg["hexagon_m"]))
+    return catalog, kept, {"aggregates": aggregates, "notes": notes}
 
 
 def run_map(args: argparse.Namespace) -> int:
@@ -106,11 +117,11 @@ def run_map(args: argparse.Namespace) -> int:
 
     progress = Progress(getattr(args, "quiet", False))
     progress.step("读取图层")
-    catalog, layers = _load(args)
+    catalog, layers, sized = _load(args)
     findings = read_findings(args.findings)
     progress.step("生成地图")
     m = build_map(layers, findings, catalog=catalog, profile=args.profile,
-                  basemap=args.basemap, title=args.title)
+                  basemap=args.basemap, title=args.title, **sized)
     out = save_map(m, args.out, assets=args.assets)
     progress.step(f"已写出 {out}")
     return 0
@@ -119,10 +130,13 @@ def run_map(args: argparse.Namespace) -> int:
 def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
                     findings: gpd.GeoDataFrame | None, out_dir: str | Path, *,
                     profile: str = "public", basemap: str | None = None, assets: str = "auto",
-                    figure: bool = True) -> list[Path]:
+                    figure: bool = True,
+                    aggregates: dict[str, gpd.GeoDataFrame] | None = None,
+                    notes: Sequence[str] = ()) -> list[Path]:
     """Write the map, a PNG figure and ``index.html`` listing them with dates into ``out_dir``.
 
     Every file is written atomically, the index last, so a portal never serves half a map.
+    ``aggregates`` and ``notes``: layers too big to draw one by one (see :func:`build_map`).
     """
     import pandas as pd
 
@@ -134,7 +148,8 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
     out_dir = Path(out_dir)
     written: list[Path] = []
     label = "公开" if profile == "public" else "内部"
-    m = build_map(layers, findings, catalog=catalog, profile=profile, basemap=basemap)
+    m = build_map(layers, findings, catalog=catalog, profile=profile, basemap=basemap,
+                  aggregates=aggregates, notes=notes)
     written.append(save_map(m, out_dir / f"map_{profile}.html", assets=assets))
     if figure:
         fig_layers = {k: v for k, v in layers.items()
@@ -168,12 +183,12 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
 def run_publish(args: argparse.Namespace) -> int:
     progress = Progress(getattr(args, "quiet", False))
     progress.step("读取图层")
-    catalog, layers = _load(args)
+    catalog, layers, sized = _load(args)
     findings = read_findings(args.findings)
     progress.step("生成地图与图件")
     written = publish_outputs(catalog, layers, findings, args.out, profile=args.profile,
                               basemap=args.basemap, assets=args.assets,
-                              figure=not args.no_figure)
+                              figure=not args.no_figure, **sized)
     for p in written:
         progress.step(f"已写出 {p}")
     return 0
