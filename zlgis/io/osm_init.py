@@ -214,26 +214,35 @@ def _field(base: Mapping[str, Any], layer: str, name: str, **over: Any) -> dict[
     return {k: v for k, v in spec.items() if v is not None}
 
 
-def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
-             dem: list[str], cfg: Mapping[str, Any], found: Mapping[str, int]
-             ) -> dict[str, Any]:
-    base = (safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8")) or {}).get("layers", {})
-    roads_cfg, b_cfg = cfg["roads"], cfg["buildings"]
+class _Layers:
+    """What every generated layer entry needs: the shipped catalog and the shared GeoPackage."""
 
-    def shared(layer: str, filt: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": rel_gpkg, "layer": layer}
+    def __init__(self, base: Mapping[str, Any], rel_gpkg: str) -> None:
+        self.base = base
+        self.rel_gpkg = rel_gpkg
+
+    def shared(self, layer: str, filt: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.rel_gpkg, "layer": layer}
         if filt:
             out["filter"] = {k: list(v) if isinstance(v, (list, tuple)) else v
                              for k, v in filt.items()}
         return out
 
-    def title(lid: str, default: str) -> str:
-        return str((base.get(lid) or {}).get("title") or default)
+    def title(self, lid: str, default: str) -> str:
+        return str((self.base.get(lid) or {}).get("title") or default)
 
+    def category(self, lid: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``category`` field of a facility or area layer (values from its OSM key)."""
+        key = next(iter(spec["filter"]))
+        return _field(self.base, lid, "category", aliases=[key], values=dict(spec["category"]))
+
+
+def _boundary_and_dem(boundary: str | None, dem: list[str],
+                      lay: _Layers) -> dict[str, Any]:
     layers: dict[str, Any] = {}
     layers["boundary"] = {
         "title": "行政区界线" if boundary else "城市范围（OSM 数据范围）", "kind": "boundary",
-        "source": {"path": boundary} if boundary else shared("boundary"),
+        "source": {"path": boundary} if boundary else lay.shared("boundary"),
         "geometry": "Polygon", "id_field": "code",
         "fields": {"code": {"type": "str", "aliases": ["code", "adcode", "id", "osm_id"]},
                    "name": {"type": "str", "aliases": ["name", "名称"]}},
@@ -242,9 +251,16 @@ def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
         layers["dem"] = {"title": "数字高程模型", "kind": "raster",
                          "source": {"path": dem[0], **({"tiles": dem} if len(dem) > 1 else {})},
                          "geometry": None, "fields": {}, "public": []}
+    return layers
+
+
+def _street_layers(cfg: Mapping[str, Any], lay: _Layers) -> dict[str, Any]:
+    """Roads, the red lines derived from them, and buildings."""
+    base, roads_cfg, b_cfg = lay.base, cfg["roads"], cfg["buildings"]
+    layers: dict[str, Any] = {}
     layers["roads"] = {
-        "title": title("roads", "道路中心线"), "kind": "road",
-        "source": shared("roads", {"highway": list(roads_cfg["road_class"])}),
+        "title": lay.title("roads", "道路中心线"), "kind": "road",
+        "source": lay.shared("roads", {"highway": list(roads_cfg["road_class"])}),
         "geometry": "LineString", "id_field": "road_id",
         "fields": {
             "road_id": {"type": "str", "required": True, "aliases": ["osm_id"]},
@@ -266,8 +282,8 @@ def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
                    "width": {"type": "float"}},
         "public": ["line_id", "road_name", "road_class", "width"]}
     layers["buildings"] = {
-        "title": title("buildings", "建筑物"), "kind": "building",
-        "source": shared("buildings"), "geometry": "Polygon", "id_field": "building_id",
+        "title": lay.title("buildings", "建筑物"), "kind": "building",
+        "source": lay.shared("buildings"), "geometry": "Polygon", "id_field": "building_id",
         "fields": {
             "building_id": {"type": "str", "required": True, "aliases": ["osm_id"]},
             "name": {"type": "str", "aliases": ["name"]},
@@ -277,48 +293,68 @@ def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
             "height": _field(base, "buildings", "height", required=True, aliases=["height_m"],
                              max=1000)},
         "public": ["building_id", "use", "floors"]}
-    point_fields = {
-        "toilets": ("toilet_id", {"name": {"type": "str", "aliases": ["name"]}},
-                    ["toilet_id", "name"]),
-        "garbage_points": ("point_id", {"name": {"type": "str", "aliases": ["name"]}},
-                           ["point_id", "name", "category"]),
-        "street_lamps": ("lamp_id", {}, ["lamp_id"]),
-        "trees": ("tree_id", {"species": {"type": "str", "aliases": ["species"]}},
-                  ["tree_id", "species"]),
-        "bus_stops": ("stop_id", {"name": {"type": "str", "aliases": ["name"]}},
-                      ["stop_id", "name"]),
-    }
+    return layers
+
+
+_POINT_FIELDS = {
+    "toilets": ("toilet_id", {"name": {"type": "str", "aliases": ["name"]}},
+                ["toilet_id", "name"]),
+    "garbage_points": ("point_id", {"name": {"type": "str", "aliases": ["name"]}},
+                       ["point_id", "name", "category"]),
+    "street_lamps": ("lamp_id", {}, ["lamp_id"]),
+    "trees": ("tree_id", {"species": {"type": "str", "aliases": ["species"]}},
+              ["tree_id", "species"]),
+    "bus_stops": ("stop_id", {"name": {"type": "str", "aliases": ["name"]}},
+                  ["stop_id", "name"]),
+}
+
+
+def _facility_layers(cfg: Mapping[str, Any], lay: _Layers) -> dict[str, Any]:
+    """Point layers picked out of the shared OSM points."""
+    layers: dict[str, Any] = {}
     for lid, spec in cfg["facilities"].items():
-        id_field, extra, public = point_fields.get(lid, (f"{lid}_id", {}, []))
+        id_field, extra, public = _POINT_FIELDS.get(lid, (f"{lid}_id", {}, []))
         fields: dict[str, Any] = {id_field: {"type": "str", "required": True,
                                              "aliases": ["osm_id"]}, **extra}
         if spec.get("category"):
-            key = next(iter(spec["filter"]))
-            fields["category"] = _field(base, lid, "category", aliases=[key],
-                                        values=dict(spec["category"]))
+            fields["category"] = lay.category(lid, spec)
             if "category" not in public:
                 public = [*public, "category"]
-        layers[lid] = {"title": title(lid, {"bus_stops": "公交站点"}.get(lid, lid)),
-                       "kind": "facility", "source": shared("points", spec["filter"]),
+        layers[lid] = {"title": lay.title(lid, {"bus_stops": "公交站点"}.get(lid, lid)),
+                       "kind": "facility", "source": lay.shared("points", spec["filter"]),
                        "geometry": "Point", "id_field": id_field, "fields": fields,
                        "public": public}
+    return layers
+
+
+def _area_layers(cfg: Mapping[str, Any], lay: _Layers) -> dict[str, Any]:
+    """Polygon layers picked out of the shared OSM areas (blue lines from the water)."""
     area_titles = {"green_areas": "绿地", "residential_land": "居住用地"}
+    layers: dict[str, Any] = {}
     for lid, spec in cfg["areas"].items():
         id_field = {"parks": "park_id", "blue_lines": "line_id",
                     "construction_sites": "site_id"}.get(lid, "area_id")
         fields = {id_field: {"type": "str", "required": True, "aliases": ["osm_id"]},
                   "name": {"type": "str", "aliases": ["name"]}}
         if spec.get("category"):
-            key = next(iter(spec["filter"]))
-            fields["category"] = _field(base, lid, "category", aliases=[key],
-                                        values=dict(spec["category"]))
-        source = shared("water" if lid == "blue_lines" else "areas",
-                        None if lid == "blue_lines" else spec["filter"])
+            fields["category"] = lay.category(lid, spec)
+        source = lay.shared("water" if lid == "blue_lines" else "areas",
+                            None if lid == "blue_lines" else spec["filter"])
         kind = {"blue_lines": "control_line", "construction_sites": "construction",
                 "parks": "park"}.get(lid, "green" if lid == "green_areas" else "landuse")
-        layers[lid] = {"title": title(lid, area_titles.get(lid, lid)), "kind": kind,
+        layers[lid] = {"title": lay.title(lid, area_titles.get(lid, lid)), "kind": kind,
                        "source": source, "geometry": "Polygon", "id_field": id_field,
                        "fields": fields, "public": [id_field, "name"]}
+    return layers
+
+
+def _catalog(*, city: str, working: str, rel_gpkg: str, boundary: str | None,
+             dem: list[str], cfg: Mapping[str, Any], found: Mapping[str, int]
+             ) -> dict[str, Any]:
+    base = (safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8")) or {}).get("layers", {})
+    lay = _Layers(base, rel_gpkg)
+    layers = {**_boundary_and_dem(boundary, dem, lay), **_street_layers(cfg, lay),
+              **_facility_layers(cfg, lay), **_area_layers(cfg, lay)}
     layers = {k: v for k, v in layers.items()
               if k in ("boundary", "dem", "red_lines") or found.get(k, 0) > 0}
     for lid, spec in layers.items():  # Chinese field titles for popups and tables
@@ -347,6 +383,35 @@ def _city_name(points: gpd.GeoDataFrame, default: str) -> str:
             if len(names):
                 return names.iloc[0]
     return default
+
+
+def _found_counts(shared: Mapping[str, gpd.GeoDataFrame],
+                  cfg: Mapping[str, Any]) -> dict[str, int]:
+    """Features each catalog layer would pick out of the shared OSM layers."""
+    found: dict[str, int] = {
+        "roads": int(filter_mask(shared["roads"], {"highway": list(cfg["roads"]["road_class"])}
+                                 ).sum()),
+        "buildings": len(shared["buildings"]),
+        "blue_lines": len(shared["water"])}
+    for group, layer in (("facilities", "points"), ("areas", "areas")):
+        for lid, spec in cfg[group].items():
+            if lid == "blue_lines":
+                continue
+            frame = shared[layer]
+            ok = all(k in frame for k in spec["filter"])
+            found[lid] = int(filter_mask(frame, spec["filter"]).sum()) if ok else 0
+    return found
+
+
+def _write_shared(gpkg: Path, shared: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """The shared OSM layers into one GeoPackage (text columns as strings), atomically."""
+    with atomic_path(gpkg) as tmp:
+        for i, (name, frame) in enumerate(shared.items()):
+            frame = frame.copy()
+            for c in frame.columns:
+                if c != "geometry" and frame[c].dtype == object:
+                    frame[c] = frame[c].astype("string")
+            frame.to_file(tmp, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
 
 
 def init_from_osm(pbf: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
@@ -414,29 +479,12 @@ def init_from_osm(pbf: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
     }
     if not from_file:
         shared["boundary"] = bnd.to_crs(working)
-    found: dict[str, int] = {
-        "roads": int(filter_mask(shared["roads"], {"highway": list(cfg["roads"]["road_class"])}
-                                 ).sum()),
-        "buildings": len(shared["buildings"]),
-        "blue_lines": len(shared["water"])}
-    for group, layer in (("facilities", "points"), ("areas", "areas")):
-        for lid, spec in cfg[group].items():
-            if lid == "blue_lines":
-                continue
-            frame = shared[layer]
-            ok = all(k in frame for k in spec["filter"])
-            found[lid] = int(filter_mask(frame, spec["filter"]).sum()) if ok else 0
+    found = _found_counts(shared, cfg)
 
     out.mkdir(parents=True, exist_ok=True)
     gpkg = out / GPKG_NAME
     progress.step(f"写出 {gpkg.name}")
-    with atomic_path(gpkg) as tmp:
-        for i, (name, frame) in enumerate(shared.items()):
-            frame = frame.copy()
-            for c in frame.columns:
-                if c != "geometry" and frame[c].dtype == object:
-                    frame[c] = frame[c].astype("string")
-            frame.to_file(tmp, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
+    _write_shared(gpkg, shared)
 
     def rel(p: str | os.PathLike[str]) -> str:
         return os.path.relpath(Path(p).resolve(), out.resolve())
