@@ -162,48 +162,72 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
             near = near[shapely.dwithin(polys[near], local, depth)]
             if not len(near):
                 continue
-            xy, which = _samples(polys[near], step)
-            # outline points farther than depth + step from the band never hold any of it
-            pts = shapely.points(xy)
-            keep = shapely.dwithin(pts, local, depth + step)
-            xy, which, pts = xy[keep], which[keep], pts[keep]
-            if len(xy) < 2:      # one sample point (or none): the tile's band is its own
-                if len(xy):
-                    owners.append(near[which[:1]])
-                    pieces.append(np.array([local], dtype=object))
-                continue
-            # the diagram's extent holds every sample and the tile; cells are matched to their
-            # sample by containment (GEOS's ``ordered`` output can drop cells)
-            extent = shapely.box(min(xy[:, 0].min(), tx) - 1, min(xy[:, 1].min(), ty) - 1,
-                                 max(xy[:, 0].max(), tx + tile) + 1,
-                                 max(xy[:, 1].max(), ty + tile) + 1)
-            cells = shapely.get_parts(shapely.get_parts(shapely.voronoi_polygons(
-                shapely.multipoints(xy), extend_to=extent)))
-            cells = cells[shapely.get_type_id(cells) == 3]
-            ci, pi = shapely.STRtree(pts).query(cells, predicate="contains")
-            cells, owner = cells[ci], near[which[pi]]
-            hit = shapely.intersects(cells, local)
-            cells, owner = cells[hit], owner[hit]
-            if not len(cells):
-                continue
-            # cells of one owner share exact Voronoi edges: one coverage union per owner
-            uniq, inv = np.unique(owner, return_inverse=True)
-            order = np.argsort(inv, kind="stable")
-            counts = np.bincount(inv)
-            slot = np.arange(len(inv)) - np.repeat(np.cumsum(counts) - counts, counts)
-            grid = np.full((len(uniq), counts.max()), None, dtype=object)
-            grid[inv[order], slot] = cells[order]
-            try:
-                regions = shapely.coverage_union_all(grid, axis=1)
-            except shapely.errors.GEOSException:   # cells GEOS did not node exactly
-                regions = shapely.union_all(grid, axis=1)
-            z = shapely.intersection(regions, local)
-            ok = shapely.area(z) > 0
-            z, owner = z[ok], uniq[ok]
-            mixed = ~np.isin(shapely.get_type_id(z), (3, 6))
-            z[mixed] = [_poly(g) for g in z[mixed]]
-            owners.append(owner)
-            pieces.append(z)
+            got = _tile_zones(polys, near, local, (tx, ty, tile), step, depth)
+            if got is not None:
+                owners.append(got[0])
+                pieces.append(got[1])
+    zones = _zones_frame(bid, owners, pieces, crs)
+    un = _unheld_frame(unheld_band, roads, cfg, crs)
+    return zones.reset_index(drop=True), un
+
+
+def _tile_zones(polys: np.ndarray, near: np.ndarray, local: Any, tile_box: tuple[float, ...],
+                step: float, depth: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Owners (indexes into ``polys``) and their pieces of one tile's held band ``local``.
+
+    The band is split by the Voronoi diagram of points sampled along the nearby outlines.
+    """
+    tx, ty, tile = tile_box
+    xy, which = _samples(polys[near], step)
+    # outline points farther than depth + step from the band never hold any of it
+    pts = shapely.points(xy)
+    keep = shapely.dwithin(pts, local, depth + step)
+    xy, which, pts = xy[keep], which[keep], pts[keep]
+    if len(xy) < 2:      # one sample point (or none): the tile's band is its own
+        if len(xy):
+            return near[which[:1]], np.array([local], dtype=object)
+        return None
+    # the diagram's extent holds every sample and the tile; cells are matched to their
+    # sample by containment (GEOS's ``ordered`` output can drop cells)
+    extent = shapely.box(min(xy[:, 0].min(), tx) - 1, min(xy[:, 1].min(), ty) - 1,
+                         max(xy[:, 0].max(), tx + tile) + 1,
+                         max(xy[:, 1].max(), ty + tile) + 1)
+    cells = shapely.get_parts(shapely.get_parts(shapely.voronoi_polygons(
+        shapely.multipoints(xy), extend_to=extent)))
+    cells = cells[shapely.get_type_id(cells) == 3]
+    ci, pi = shapely.STRtree(pts).query(cells, predicate="contains")
+    cells, owner = cells[ci], near[which[pi]]
+    hit = shapely.intersects(cells, local)
+    cells, owner = cells[hit], owner[hit]
+    if not len(cells):
+        return None
+    return _owner_regions(cells, owner, local)
+
+
+def _owner_regions(cells: np.ndarray, owner: np.ndarray,
+                   local: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of one owner share exact Voronoi edges: one coverage union per owner, clipped."""
+    uniq, inv = np.unique(owner, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    counts = np.bincount(inv)
+    slot = np.arange(len(inv)) - np.repeat(np.cumsum(counts) - counts, counts)
+    grid = np.full((len(uniq), counts.max()), None, dtype=object)
+    grid[inv[order], slot] = cells[order]
+    try:
+        regions = shapely.coverage_union_all(grid, axis=1)
+    except shapely.errors.GEOSException:   # cells GEOS did not node exactly
+        regions = shapely.union_all(grid, axis=1)
+    z = shapely.intersection(regions, local)
+    ok = shapely.area(z) > 0
+    z, owner = z[ok], uniq[ok]
+    mixed = ~np.isin(shapely.get_type_id(z), (3, 6))
+    z[mixed] = [_poly(g) for g in z[mixed]]
+    return owner, z
+
+
+def _zones_frame(bid: np.ndarray, owners: list[np.ndarray], pieces: list[np.ndarray],
+                 crs: Any) -> gpd.GeoDataFrame:
+    """One zone per unit (pieces from several tiles dissolved), with its area."""
     if pieces:
         zdf = gpd.GeoDataFrame({"building_id": bid[np.concatenate(owners)]},
                                geometry=np.concatenate(pieces), crs=crs)
@@ -215,6 +239,12 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     else:
         zones = gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     zones["area_m2"] = zones.area.round(1)
+    return zones
+
+
+def _unheld_frame(unheld_band: Any, roads: gpd.GeoDataFrame, cfg: Mapping[str, Any],
+                  crs: Any) -> gpd.GeoDataFrame:
+    """The unheld pieces of the band with the streets they front and their area."""
     parts = shapely.get_parts(unheld_band)
     parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts
     un = gpd.GeoDataFrame(geometry=list(parts), crs=crs)
@@ -235,7 +265,7 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     else:
         un["street"] = []
     un["area_m2"] = un.area.round(1)
-    return zones.reset_index(drop=True), un
+    return un
 
 
 def frontage_complaints(zones: gpd.GeoDataFrame, reports: gpd.GeoDataFrame) -> pd.DataFrame:
