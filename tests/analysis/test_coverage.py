@@ -367,9 +367,9 @@ def test_uncovered_areas_grid_linking_for_big_gaps(monkeypatch):
     g = gpd.GeoDataFrame({"building_id": [f"B{i:04d}" for i in range(600)]},
                          geometry=shapely.points(pts + [X0, Y0]), crs=CRS)
     exact = cov.uncovered_areas(g, np.zeros(600, bool), cluster_distance=100)
-    from zlgis.analysis import coverage_areas
+    from zlgis.analysis import coverage_clusters
 
-    monkeypatch.setattr(coverage_areas, "_EXACT_CLUSTER_MAX", 10)
+    monkeypatch.setattr(coverage_clusters, "_EXACT_CLUSTER_MAX", 10)
     cells = cov.uncovered_areas(g, np.zeros(600, bool), cluster_distance=100)
     assert exact[["cluster", "n"]].values.tolist() == [["B0000", 300], ["B0300", 300]]
     assert cells[["cluster", "n"]].values.tolist() == exact[["cluster", "n"]].values.tolist()

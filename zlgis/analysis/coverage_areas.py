@@ -14,6 +14,7 @@ import shapely
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
+from .coverage_clusters import uncovered_areas
 from .coverage_inputs import ALL, METHODS, coverage_config
 from .network import StreetGraph, nearest_facility, network_config
 
@@ -239,111 +240,6 @@ def _substrings(geoms: np.ndarray, idx: np.ndarray, a: np.ndarray, b: np.ndarray
         out[~straight] = [substring(gg, aa, bb) for gg, aa, bb
                           in zip(g[~straight], a[~straight], b[~straight])]
     return out
-
-
-#: above this many uncovered points, clusters are linked through grid cells (see below)
-_EXACT_CLUSTER_MAX = 20_000
-
-
-def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
-                    footprints: np.ndarray | None = None, weight: np.ndarray | None = None,
-                    cluster_distance: float | None = None, min_count: int = 1,
-                    id_col: str = "building_id", group: np.ndarray | None = None,
-                    polygon_buffer: float | None = None) -> gpd.GeoDataFrame:
-    """Clusters of uncovered demand as polygons (for maps and findings).
-
-    Uncovered points closer than ``cluster_distance`` to each other (through their footprints
-    when given) form one cluster; its polygon is the union of the members buffered by half
-    that distance (or by ``polygon_buffer``). Points with the same ``group`` label (e.g. the
-    same residential compound) always belong to one cluster. Above 20,000 uncovered points
-    or beyond 120 m (a city-wide gap, e.g. transfer stations) points are linked through square cells of side
-    ``cluster_distance`` (same or neighbouring cell) and the polygons are made of those cells,
-    which keeps memory and time linear.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``cluster`` (stable id: smallest member id), ``n``, ``weight``, ``members``
-        (";"-joined ids), ``geometry``.
-    """
-    cfg = network_config()
-    cd = float(cfg["cluster_distance_m"]) if cluster_distance is None else cluster_distance
-    sel = ~np.asarray(covered, bool)
-    crs = points.crs
-    cols = {"cluster": [], "n": [], "weight": [], "members": []}
-    if not sel.any():
-        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None
-             else np.asarray(points.geometry.values, dtype=object)[sel])
-    w = np.ones(sel.sum()) if weight is None else np.asarray(weight, float)[sel]
-    ids = points[id_col].astype(str).to_numpy()[sel] if id_col in points else \
-        points.index.astype(str).to_numpy()[sel]
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-
-    m = len(geoms)
-    # exact pairs only when they stay few: not too many points, not too long a distance
-    exact = m <= _EXACT_CLUSTER_MAX and cd <= 120
-    if exact:
-        buf = shapely.buffer(geoms, cd / 2, quad_segs=4)
-        i, j = shapely.STRtree(buf).query(buf, predicate="intersects")
-    else:
-        # many points (a city-wide blind area): link points in the same or a neighbouring
-        # square cell of side ``cd`` (within about 1.4 cd of each other) instead of pairs
-        # of buffered footprints, whose number grows with the square of the density
-        rep = shapely.point_on_surface(geoms)
-        cell_x = np.floor(shapely.get_x(rep) / cd).astype(np.int64)
-        cell_y = np.floor(shapely.get_y(rep) / cd).astype(np.int64)
-        cells, cell_of = np.unique(np.c_[cell_x, cell_y], axis=0, return_inverse=True)
-        cell_of = cell_of.ravel()
-        key = {(int(a), int(b)): k for k, (a, b) in enumerate(cells)}
-        ci, cj = [], []
-        for k, (a, b) in enumerate(cells):
-            for da, db in ((1, 0), (0, 1), (1, 1), (1, -1)):
-                nb = key.get((int(a) + da, int(b) + db))
-                if nb is not None:
-                    ci.append(k)
-                    cj.append(nb)
-        first = np.full(len(cells), -1, np.int64)
-        first[cell_of[::-1]] = np.arange(m)[::-1]  # first point of each cell
-        i = np.r_[np.arange(m), first[np.asarray(ci, np.int64)]]
-        j = np.r_[first[cell_of], first[np.asarray(cj, np.int64)]]
-
-    if group is not None:
-        gl = pd.Series(np.asarray(group, dtype=object)[sel])
-        has = gl.notna() & (gl.astype(str) != "")
-        firsts = gl[has].groupby(gl[has].astype(str)).transform(lambda x: x.index[0])
-        i = np.r_[i, firsts.index.to_numpy()]
-        j = np.r_[j, firsts.to_numpy()]
-    adj = sp.coo_matrix((np.ones(len(i)), (i, j)), shape=(m, m))
-    _, lab = connected_components(adj, directed=False)
-    df = pd.DataFrame({"lab": lab, "id": ids, "w": w})
-    g = df.groupby("lab")
-    n = g.size()
-    keep = n[n >= min_count].index.to_numpy()
-    if not len(keep):
-        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    pb = cd / 2 if polygon_buffer is None else polygon_buffer
-    if exact:
-        pbuf = buf if pb == cd / 2 else shapely.buffer(geoms, pb, quad_segs=4)
-        item_lab = lab
-    else:  # cheap polygons for a huge blind area: its occupied cells, grown by the buffer
-        x0, y0 = cells[:, 0] * cd, cells[:, 1] * cd
-        pbuf = shapely.buffer(shapely.box(x0, y0, x0 + cd, y0 + cd), min(pb, cd / 2),
-                              join_style="mitre")
-        item_lab = lab[first]  # every point of a cell shares the label of its first point
-    order = np.argsort(item_lab, kind="stable")
-    starts = np.searchsorted(item_lab[order], keep)
-    ends = np.searchsorted(item_lab[order], keep, side="right")
-    polys = [shapely.union_all(pbuf[order[a_:b_]]) for a_, b_ in zip(starts, ends)]
-    members = g["id"].agg(lambda s: ";".join(sorted(s)))
-    out = gpd.GeoDataFrame({
-        "cluster": [min(members[k].split(";")) for k in keep],
-        "n": n.loc[keep].to_numpy(),
-        "weight": g["w"].sum().loc[keep].to_numpy(),
-        "members": members.loc[keep].to_numpy(),
-    }, geometry=polys, crs=crs)
-    return out.sort_values("cluster").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

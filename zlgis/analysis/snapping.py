@@ -175,15 +175,22 @@ def _pass(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray, r: float
 
 def _dist2(seg: dict[str, np.ndarray], s: np.ndarray, x: np.ndarray, y: np.ndarray
            ) -> np.ndarray:
-    """Squared distance from points to segments (pairwise)."""
-    ax, ay = seg["ax"][s], seg["ay"][s]
-    vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
-    dx, dy = x - ax, y - ay
-    ll = vx * vx + vy * vy
-    t = np.clip((dx * vx + dy * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
-    dx -= t * vx
-    dy -= t * vy
-    return dx * dx + dy * dy
+    """Squared distance from points to segments (pairwise; in place, few temporaries)."""
+    vx, vy, inv = seg["vx"][s], seg["vy"][s], seg["inv_ll"][s]
+    dx = x - seg["ax"][s]
+    dy = y - seg["ay"][s]
+    t = dx * vx
+    t += dy * vy
+    t *= inv
+    np.clip(t, 0.0, 1.0, out=t)
+    vx *= t
+    vy *= t
+    dx -= vx
+    dy -= vy
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return dx
 
 
 def _nearest_segment(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
@@ -233,33 +240,45 @@ def _snap(graph: StreetGraph, px: np.ndarray, py: np.ndarray, max_distance: floa
     n = len(px)
     elen = graph.edges["length"].to_numpy(float)
     seg = graph._segments
-    edge, access = np.full(n, -1, np.int64), np.full(n, INF)
-    offset, sx, sy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    if n:
-        sid = _nearest_segment(graph, px, py, max_distance)
-        ok = sid >= 0
-        s = sid[ok]
-        ax, ay = seg["ax"][s], seg["ay"][s]
-        vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
-        ll = vx * vx + vy * vy
-        t = np.clip(((px[ok] - ax) * vx + (py[ok] - ay) * vy) / np.where(ll > 0, ll, 1.0),
-                    0.0, 1.0)
-        qx, qy = ax + t * vx, ay + t * vy
-        edge[ok] = seg["edge"][s]
-        access[ok] = np.hypot(px[ok] - qx, py[ok] - qy)
-        offset[ok] = np.clip(seg["start"][s] + t * np.sqrt(ll), 0.0, elen[edge[ok]])
-        sx[ok], sy[ok] = qx, qy
-        if max_distance is not None:
-            far = access > max_distance
-            edge[far] = -1
-            access[far] = INF
-            offset[far] = sx[far] = sy[far] = np.nan
+    sid = _nearest_segment(graph, px, py, max_distance) if n else np.zeros(0, np.int64)
+    ok = sid >= 0
+    allok = bool(ok.all())
+    sel = slice(None) if allok else ok
+    s, x, y = sid[sel], px[sel], py[sel]
+    # the position on the winning segment, as the sampled path computed it
+    ax, ay = seg["ax"][s], seg["ay"][s]
+    vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
+    ll = vx * vx + vy * vy
+    t = np.clip(((x - ax) * vx + (y - ay) * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+    qx, qy = ax + t * vx, ay + t * vy
+    e = seg["edge"][s]
+    cols = {"edge": e, "access": np.hypot(x - qx, y - qy),
+            "offset": np.clip(seg["start"][s] + t * np.sqrt(ll), 0.0, elen[e]),
+            "snap_x": qx, "snap_y": qy}
+    if not allok:
+        full = {"edge": np.full(n, -1, np.int64), "access": np.full(n, INF)}
+        full |= {k: np.full(n, np.nan) for k in ("offset", "snap_x", "snap_y")}
+        for k, v in cols.items():
+            full[k][ok] = v
+        cols = full
+    edge = cols["edge"]
+    if max_distance is not None:
+        far = cols["access"] > max_distance
+        edge[far] = -1
+        cols["access"][far] = INF
+        for k in ("offset", "snap_x", "snap_y"):
+            cols[k][far] = np.nan
     ok = edge >= 0
-    glen = np.full(n, np.nan)
-    glen[ok] = elen[edge[ok]]
-    u_ = np.full(n, -1, np.int64)
-    v_ = np.full(n, -1, np.int64)
-    u_[ok] = graph.edges["u"].to_numpy()[edge[ok]]
-    v_[ok] = graph.edges["v"].to_numpy()[edge[ok]]
-    return {"edge": edge, "u": u_, "v": v_, "offset": offset, "access": access,
-            "edge_length": glen, "snap_x": sx, "snap_y": sy}
+    if ok.all():
+        glen = elen[edge]
+        u_ = graph.edges["u"].to_numpy(np.int64)[edge]
+        v_ = graph.edges["v"].to_numpy(np.int64)[edge]
+    else:
+        glen = np.full(n, np.nan)
+        glen[ok] = elen[edge[ok]]
+        u_ = np.full(n, -1, np.int64)
+        v_ = np.full(n, -1, np.int64)
+        u_[ok] = graph.edges["u"].to_numpy()[edge[ok]]
+        v_[ok] = graph.edges["v"].to_numpy()[edge[ok]]
+    return {"edge": edge, "u": u_, "v": v_, "offset": cols["offset"], "access": cols["access"],
+            "edge_length": glen, "snap_x": cols["snap_x"], "snap_y": cols["snap_y"]}

@@ -254,7 +254,8 @@ class StreetGraph:
 
     @cached_property
     def _segments(self) -> dict[str, np.ndarray]:
-        """Every straight segment of every edge: ends, edge id, offset of its start on the edge."""
+        """Every straight segment of every edge: ends, edge id, offset of its start on the edge,
+        direction and inverse squared length (0 for a zero-length segment)."""
         xy, e = shapely.get_coordinates(self._edge_geoms, return_index=True)
         same = e[1:] == e[:-1]
         a = np.flatnonzero(same)
@@ -265,7 +266,11 @@ class StreetGraph:
         first = np.r_[True, edge[1:] != edge[:-1]]
         base = np.maximum.accumulate(np.where(first, np.arange(len(edge)), 0))
         start = cum - ln - (cum[base] - ln[base])
-        return {"ax": ax, "ay": ay, "bx": bx, "by": by, "len": ln, "edge": edge, "start": start}
+        vx, vy = bx - ax, by - ay
+        ll = vx * vx + vy * vy
+        inv_ll = np.divide(1.0, ll, out=np.zeros_like(ll), where=ll > 0)
+        return {"ax": ax, "ay": ay, "bx": bx, "by": by, "len": ln, "edge": edge, "start": start,
+                "vx": vx, "vy": vy, "inv_ll": inv_ll}
 
     @cached_property
     def components(self) -> np.ndarray:
