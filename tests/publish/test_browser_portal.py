@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import threading
 
 import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
@@ -11,7 +12,7 @@ import pytest
 
 from zlgis.catalog import Catalog
 from zlgis.publish.maps import build_map, save_map
-from zlgis.publish.portal import build_portal
+from zlgis.publish.portal import PORTAL_DATA, build_portal
 
 from .test_browser import CHROMIUM_ARGS, _Quiet  # noqa: F401
 from .test_portal import public_tree
@@ -27,7 +28,12 @@ def _serve(root):
 
 
 def _site(root, payload):
-    tree = public_tree(root / "public", payload=payload)
+    tree = public_tree(root / "public", weeks=("2022-W35", "2022-W36"), payload=payload)
+    # 中央路 is not in the later week's data: the search must still find it in 2022-W35
+    path = tree / "2022-W36" / PORTAL_DATA
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["places"] = [p for p in data["places"] if p["name"] != "中央路"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     cat = Catalog.load()
     m = build_map(_fx.small_layers(cat, payload), _fx.small_findings(), catalog=cat,
                   profile="public", basemap="none")
@@ -144,7 +150,11 @@ def test_search_finds_a_street(sites, browser):
         page.wait_for_selector("#results li")
         items = page.evaluate("[...document.querySelectorAll('#results li')]"
                               ".map(li => li.textContent)")
-        assert any(t.startswith("中央路（道路中心线）") for t in items), items
+        assert any(t.startswith("中央路（道路中心线）2022-W35：") for t in items), items
+        road = next(t for t in items if t.startswith("中央路（道路中心线）"))
+        assert "2022-W36" not in road                   # only in the week that has it
+        park = next(t for t in items if t.startswith("中央路公厕（公共厕所）"))
+        assert park.index("2022-W36：") < park.index("2022-W35：")      # newest week first
         # its grid links lead to the grid pages
         page.click("#results li a >> nth=0")
         page.wait_for_load_state("load")
