@@ -325,6 +325,61 @@ class SitingResult:
                 "greedy": self.greedy, "seconds": round(self.seconds, 2), "notes": self.notes}
 
 
+def _candidate_sets(cands: gpd.GeoDataFrame, open_: gpd.GeoDataFrame, *, radius: float,
+                    method: str, graph: StreetGraph | None, max_candidates: int,
+                    notes: list[str]) -> tuple[gpd.GeoDataFrame, sp.csr_matrix]:
+    """Candidates that reach uncovered demand and their coverage sets (rows: candidates).
+
+    Only candidates within reach of uncovered demand matter (network >= straight distance);
+    above ``max_candidates`` the ones covering the most weight are kept (noted).
+    """
+    w = open_["weight"].to_numpy(float)
+    if len(open_) and len(cands):
+        ci, _ = shapely.STRtree(np.asarray(open_.geometry.values, dtype=object)).query(
+            np.asarray(cands.geometry.values, dtype=object), predicate="dwithin",
+            distance=radius)
+        cands = cands.iloc[np.unique(ci)].reset_index(drop=True)
+    if len(cands) > max_candidates:
+        notes.append(f"候选点过多，仅保留覆盖潜力最大的{max_candidates}个")
+    A = coverage_sets(cands, open_, radius=radius, method=method, graph=graph) \
+        if len(cands) and len(open_) else sp.csr_matrix((len(cands), len(open_)), dtype=bool)
+    if len(cands) > max_candidates:
+        score = A.astype(float) @ w
+        keep = np.sort(np.argsort(-score)[:max_candidates])
+        cands, A = cands.iloc[keep].reset_index(drop=True), A[keep]
+    useful = np.asarray(A.sum(axis=1)).ravel() > 0
+    return cands[useful].reset_index(drop=True), A[useful]
+
+
+def _improve_min_sites(A: sp.csr_matrix, w: np.ndarray, need: float, g_sites: list[int],
+                       tl: float) -> tuple[list[int], str, str]:
+    """The CBC answer when optimal and no worse than the greedy one; (chosen, solver, status)."""
+    solver, status, chosen = "greedy", "not run", g_sites
+    if need > 0 and A.shape[0]:
+        try:
+            chosen_ilp, status = solve_min_sites(A, w, need, time_limit=tl)
+            got = _covered_weight(A, w, chosen_ilp)
+            if status == "Optimal" and got >= need - 1e-6 and len(chosen_ilp) <= len(g_sites):
+                chosen, solver = chosen_ilp, "cbc"
+        except Exception as exc:  # solver missing or failing: keep the greedy answer
+            status = f"solver failed: {exc}"
+    return chosen, solver, status
+
+
+def _improve_max_coverage(A: sp.csr_matrix, w: np.ndarray, k: int, g_sites: list[int],
+                          g_got: float, tl: float) -> tuple[list[int], str, str]:
+    """The CBC answer for ``k`` sites when optimal and covering no less than the greedy one."""
+    solver, status, chosen = "greedy", "not run", g_sites
+    if k > 0 and A.shape[0]:
+        try:
+            chosen_ilp, status = solve_max_coverage(A, w, k, time_limit=tl)
+            if status == "Optimal" and _covered_weight(A, w, chosen_ilp) >= g_got - 1e-6:
+                chosen, solver = chosen_ilp, "cbc"
+        except Exception as exc:  # solver missing or failing: keep the greedy answer
+            status = f"solver failed: {exc}"
+    return chosen, solver, status
+
+
 def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = None,
                  k: int | None = None, method: str = "network", radius: float | None = None,
                  graph: StreetGraph | None = None,
@@ -360,24 +415,9 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
     cands = public_land_candidates(layers) if candidates is None else candidates.reset_index(
         drop=True)
     notes: list[str] = []
-    # only candidates within reach of uncovered demand matter (network >= straight distance)
-    if len(open_) and len(cands):
-        ci, _ = shapely.STRtree(np.asarray(open_.geometry.values, dtype=object)).query(
-            np.asarray(cands.geometry.values, dtype=object), predicate="dwithin",
-            distance=radius)
-        cands = cands.iloc[np.unique(ci)].reset_index(drop=True)
-    maxc = int(scfg["max_candidates"])
-    if len(cands) > maxc:
-        notes.append(f"候选点过多，仅保留覆盖潜力最大的{maxc}个")
-    A = coverage_sets(cands, open_, radius=radius, method=method, graph=graph) \
-        if len(cands) and len(open_) else sp.csr_matrix((len(cands), len(open_)), dtype=bool)
+    cands, A = _candidate_sets(cands, open_, radius=radius, method=method, graph=graph,
+                               max_candidates=int(scfg["max_candidates"]), notes=notes)
     w = open_["weight"].to_numpy(float)
-    if len(cands) > maxc:
-        score = A.astype(float) @ w
-        keep = np.sort(np.argsort(-score)[:maxc])
-        cands, A = cands.iloc[keep].reset_index(drop=True), A[keep]
-    useful = np.asarray(A.sum(axis=1)).ravel() > 0
-    cands, A = cands[useful].reset_index(drop=True), A[useful]
     reachable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
     tl = float(scfg["time_limit_s"])
     if k is None:
@@ -388,25 +428,10 @@ def site_toilets(layers: dict[str, gpd.GeoDataFrame], *, target: float | None = 
             notes.append("候选点无法达到目标覆盖率，按可达到的最大覆盖求解")
             need = reachable
         g_sites, g_got = greedy_sites(A, w, need=need)
-        solver, status, chosen = "greedy", "not run", g_sites
-        if need > 0 and len(cands):
-            try:
-                chosen_ilp, status = solve_min_sites(A, w, need, time_limit=tl)
-                got = _covered_weight(A, w, chosen_ilp)
-                if status == "Optimal" and got >= need - 1e-6 and len(chosen_ilp) <= len(g_sites):
-                    chosen, solver = chosen_ilp, "cbc"
-            except Exception as exc:  # solver missing or failing: keep the greedy answer
-                status = f"solver failed: {exc}"
+        chosen, solver, status = _improve_min_sites(A, w, need, g_sites, tl)
     else:
         g_sites, g_got = greedy_sites(A, w, k=int(k))
-        solver, status, chosen = "greedy", "not run", g_sites
-        if k > 0 and len(cands):
-            try:
-                chosen_ilp, status = solve_max_coverage(A, w, int(k), time_limit=tl)
-                if status == "Optimal" and _covered_weight(A, w, chosen_ilp) >= g_got - 1e-6:
-                    chosen, solver = chosen_ilp, "cbc"
-            except Exception as exc:
-                status = f"solver failed: {exc}"
+        chosen, solver, status = _improve_max_coverage(A, w, int(k), g_sites, g_got, tl)
     chosen = _order_by_gain(A, w, chosen)
     gains, gain_n = _gains(A, w, open_["n"].to_numpy(), chosen)
     sites = cands.iloc[chosen].reset_index(drop=True)
