@@ -118,6 +118,61 @@ def _epoch(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return sec, ok
 
 
+def _sorted_unique(df: pd.DataFrame, raw_time: np.ndarray, probs: TrackProblems,
+                   layer: str) -> pd.DataFrame:
+    """Fixes sorted by vehicle and time (rows out of order listed as repaired), duplicates and
+    second positions at the same second dropped (listed)."""
+    prev = df.groupby("vehicle_id", sort=False)["t"].cummax().shift()
+    same_v = df["vehicle_id"].eq(df["vehicle_id"].shift())
+    back = (same_v & (df["t"] < prev)).to_numpy()
+    if back.any():
+        d = df[back]
+        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
+                  raw_time[d["row"].to_numpy() - 1], "time", "定位时间早于前一行（时间倒序）",
+                  "已按时间重排")
+    df = df.sort_values(["vehicle_id", "t", "row"], kind="stable").reset_index(drop=True)
+    key = df[["vehicle_id", "t"]]
+    dup_t = key.duplicated().to_numpy()
+    same_xy = (np.abs(df["x"].diff()) < 0.5) & (np.abs(df["y"].diff()) < 0.5)
+    exact = dup_t & same_xy.to_numpy()
+    other = dup_t & ~exact
+    for mask, msg in ((exact, "重复定位点（同一车辆、同一时刻、同一位置）"),
+                      (other, "同一时刻出现两个位置")):
+        if mask.any():
+            d = df[mask]
+            probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
+                      raw_time[d["row"].to_numpy() - 1], "time", msg, "已去除")
+    return df[~dup_t].reset_index(drop=True)
+
+
+def _drop_jumps(df: pd.DataFrame, vmax: float, raw_time: np.ndarray, probs: TrackProblems,
+                layer: str) -> pd.DataFrame:
+    """Position jumps: too fast (``vmax`` m/s) from both neighbours, set aside (listed); three
+    passes, as a jump can hide another."""
+    for _ in range(3):
+        if len(df) < 2:
+            break
+        xv, yv, tv = df["x"].to_numpy(), df["y"].to_numpy(), df["t"].to_numpy()
+        sv = df["vehicle_id"].to_numpy()
+        d = np.hypot(np.diff(xv), np.diff(yv))
+        dt = np.maximum(np.diff(tv), 1)
+        fast = (d / dt > vmax) & (sv[1:] == sv[:-1])
+        before = np.r_[False, fast]
+        after = np.r_[fast, False]
+        first = np.r_[True, sv[1:] != sv[:-1]]
+        last = np.r_[sv[1:] != sv[:-1], True]
+        jump = (before & (after | last)) | (after & first)
+        if not jump.any():
+            break
+        dist_prev = np.r_[0.0, d]
+        dd = df[jump]
+        probs.add(layer, dd["row"].to_numpy(), dd["vehicle_id"].to_numpy(),
+                  raw_time[dd["row"].to_numpy() - 1], "geometry",
+                  [f"位置跳变（距前一点 {v / 1000:.1f} km）" for v in dist_prev[jump]], "未使用")
+        df = df[~jump].reset_index(drop=True)
+    return df
+
+
 def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "sweeper_tracks",
                    config: Mapping[str, Any] | None = None
                    ) -> tuple[pd.DataFrame, TrackProblems]:
@@ -173,51 +228,9 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
                .astype(bool).to_numpy() if "working" in gdf.columns else np.ones(n, bool))
     df = pd.DataFrame({"row": rows, "vehicle_id": veh, "vehicle_type": vtype,
                        "working": working, "t": t, "x": x, "y": y})[keep]
-    # out of order in the file: sorted here, listed as repaired
-    prev = df.groupby("vehicle_id", sort=False)["t"].cummax().shift()
-    same_v = df["vehicle_id"].eq(df["vehicle_id"].shift())
-    back = (same_v & (df["t"] < prev)).to_numpy()
-    if back.any():
-        d = df[back]
-        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
-                  raw_time[d["row"].to_numpy() - 1], "time", "定位时间早于前一行（时间倒序）",
-                  "已按时间重排")
-    df = df.sort_values(["vehicle_id", "t", "row"], kind="stable").reset_index(drop=True)
-    key = df[["vehicle_id", "t"]]
-    dup_t = key.duplicated().to_numpy()
-    same_xy = (np.abs(df["x"].diff()) < 0.5) & (np.abs(df["y"].diff()) < 0.5)
-    exact = dup_t & same_xy.to_numpy()
-    other = dup_t & ~exact
-    for mask, msg in ((exact, "重复定位点（同一车辆、同一时刻、同一位置）"),
-                      (other, "同一时刻出现两个位置")):
-        if mask.any():
-            d = df[mask]
-            probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
-                      raw_time[d["row"].to_numpy() - 1], "time", msg, "已去除")
-    df = df[~dup_t].reset_index(drop=True)
-    # position jumps: too fast from both neighbours (repeat: a jump can hide another)
+    df = _sorted_unique(df, raw_time, probs, layer)
     vmax = float(cfg_value(cfg, "tracks", "max_speed_kmh", 120)) / 3.6
-    for _ in range(3):
-        if len(df) < 2:
-            break
-        xv, yv, tv = df["x"].to_numpy(), df["y"].to_numpy(), df["t"].to_numpy()
-        sv = df["vehicle_id"].to_numpy()
-        d = np.hypot(np.diff(xv), np.diff(yv))
-        dt = np.maximum(np.diff(tv), 1)
-        fast = (d / dt > vmax) & (sv[1:] == sv[:-1])
-        before = np.r_[False, fast]
-        after = np.r_[fast, False]
-        first = np.r_[True, sv[1:] != sv[:-1]]
-        last = np.r_[sv[1:] != sv[:-1], True]
-        jump = (before & (after | last)) | (after & first)
-        if not jump.any():
-            break
-        dist_prev = np.r_[0.0, d]
-        dd = df[jump]
-        probs.add(layer, dd["row"].to_numpy(), dd["vehicle_id"].to_numpy(),
-                  raw_time[dd["row"].to_numpy() - 1], "geometry",
-                  [f"位置跳变（距前一点 {v / 1000:.1f} km）" for v in dist_prev[jump]], "未使用")
-        df = df[~jump].reset_index(drop=True)
+    df = _drop_jumps(df, vmax, raw_time, probs, layer)
     sweep_t = set(cfg_value(cfg, "tracks", "sweeping_types", []))
     water_t = set(cfg_value(cfg, "tracks", "watering_types", []))
     df["kind"] = np.where(df["vehicle_type"].isin(sweep_t), "sweep",
