@@ -155,3 +155,17 @@ def small_findings(payload: str | None = None) -> gpd.GeoDataFrame:
     f = concat_findings([a, b])
     f["road_chief"] = SECRETS["road_chief"]
     return f
+
+
+def far_pair(points: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float]:
+    """Two points of the northern half of ``points``, as far apart east-west as possible, and
+    their distance on the WGS84 ellipsoid in metres (independent of any projection)."""
+    import pyproj
+
+    y = points.geometry.y
+    north = points[y > y.median()]
+    pair = north.iloc[[int(north.geometry.x.argmin()), int(north.geometry.x.argmax())]]
+    ll = pair.to_crs("EPSG:4326").geometry
+    _, _, d = pyproj.Geod(ellps="WGS84").inv(ll.x.iloc[0], ll.y.iloc[0], ll.x.iloc[1],
+                                             ll.y.iloc[1])
+    return pair, float(d)

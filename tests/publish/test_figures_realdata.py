@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
+import _publish_fixtures as _fx  # noqa: E402  (tests/ is on sys.path, see conftest)
 import numpy as np
-import pyproj
 from PIL import Image
 from scipy import ndimage
 
@@ -22,14 +22,8 @@ def _rgb(hex_colour: str) -> np.ndarray:
 
 def test_scale_bar_matches_a_geodesic_distance(helsinki_catalog, tmp_path):
     cat = Catalog.load(helsinki_catalog)
-    toilets = load_layers(cat, ["toilets"])["toilets"]
     # two toilets in the northern half, as far apart east-west as possible
-    y = toilets.geometry.y
-    north = toilets[y > y.median()]
-    pair = north.iloc[[int(north.geometry.x.argmin()), int(north.geometry.x.argmax())]]
-    ll = pair.to_crs("EPSG:4326").geometry
-    _, _, d_geo = pyproj.Geod(ellps="WGS84").inv(ll.x.iloc[0], ll.y.iloc[0],
-                                                  ll.x.iloc[1], ll.y.iloc[1])
+    pair, d_geo = _fx.far_pair(load_layers(cat, ["toilets"])["toilets"])
     assert d_geo > 300  # far enough apart to measure to a per cent
     png = make_figure({"toilets": pair}, catalog=cat, path=tmp_path / "f.png", title="",
                       size_in=(8.0, 8.0), dpi=150)

@@ -47,12 +47,18 @@ def test_a3_pdf_and_png_at_a_true_scale(tmp_path):
     d = abs(big[-1][1] - big[0][1])
     assert d == pytest.approx(1000 * px_per_m, rel=0.02)
     # the scale bar: its black half, from its left end, is bar/2 metres long at the same scale
+    assert _black_half_px(img, sheet, px_per_m) == pytest.approx(sheet.bar_m / 2 * px_per_m,
+                                                                 abs=3)
+
+
+def _black_half_px(img, sheet, px_per_m):
+    """Length in pixels of the scale bar's black half, on its middle row, from its left end."""
     row = img.shape[0] - round((sheet.bar_mm[1] + 0.6) / 25.4 * DPI)
     col = round(sheet.bar_mm[0] / 25.4 * DPI)
     dark = img[row, col - 2:col + int(sheet.bar_m * px_per_m) + 5].sum(axis=1) < 0.6
     run = np.flatnonzero(dark)
     black = run[run < (sheet.bar_m / 2 * px_per_m) + 8]
-    assert (black.max() - black.min()) == pytest.approx(sheet.bar_m / 2 * px_per_m, abs=3)
+    return black.max() - black.min()
 
 
 def test_department_sheets_and_legend(tmp_path):
@@ -81,7 +87,6 @@ def test_print_maps_on_real_data_in_utm_with_a_true_scale_bar(helsinki_week, tmp
     frame, the sheet at its stated scale measured against a distance on the ellipsoid (two
     toilets), and the scale bar's black half exactly bar/2 at that scale."""
     import pyogrio
-    import pyproj
 
     from zlgis.cli import main
     from zlgis.validate import load_layers
@@ -97,13 +102,7 @@ def test_print_maps_on_real_data_in_utm_with_a_true_scale_bar(helsinki_week, tmp
     assert sorted(p.name for p in out.glob("*.pdf")) == sorted(
         f"print_{c}_2022-W35.pdf" for c in leads | {"city"})
 
-    toilets = load_layers(cat, ["toilets"])["toilets"]
-    y = toilets.geometry.y
-    north = toilets[y > y.median()]
-    pair = north.iloc[[int(north.geometry.x.argmin()), int(north.geometry.x.argmax())]]
-    ll = pair.to_crs("EPSG:4326").geometry
-    _, _, d_geo = pyproj.Geod(ellps="WGS84").inv(ll.x.iloc[0], ll.y.iloc[0],
-                                                  ll.x.iloc[1], ll.y.iloc[1])
+    pair, d_geo = _fx.far_pair(load_layers(cat, ["toilets"])["toilets"])
     assert d_geo > 300
     sheet = print_map({"toilets": pair}, findings, catalog=cat, out=tmp_path / "city",
                       title="赫尔辛基", date="2022-09-04", dpi=DPI)
@@ -122,9 +121,5 @@ def test_print_maps_on_real_data_in_utm_with_a_true_scale_bar(helsinki_week, tmp
     (r0, c0), (r1, c1) = ndimage.center_of_mass(blue, lab, two)
     # UTM's scale factor (0.9996 on the central meridian, 1.0002 at 25E) and pixel rounding
     assert np.hypot(r1 - r0, c1 - c0) / d_geo == pytest.approx(px_per_m, rel=0.02)
-    row = img.shape[0] - round((sheet.bar_mm[1] + 0.6) / 25.4 * DPI)
-    col = round(sheet.bar_mm[0] / 25.4 * DPI)
-    dark = img[row, col - 2:col + int(sheet.bar_m * px_per_m) + 5].sum(axis=1) < 0.6
-    run = np.flatnonzero(dark)
-    black = run[run < (sheet.bar_m / 2 * px_per_m) + 8]
-    assert (black.max() - black.min()) == pytest.approx(sheet.bar_m / 2 * px_per_m, abs=3)
+    assert _black_half_px(img, sheet, px_per_m) == pytest.approx(sheet.bar_m / 2 * px_per_m,
+                                                                 abs=3)
