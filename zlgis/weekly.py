@@ -442,10 +442,20 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
 
     cfg = load_config("ledger")["maps"]
     out: dict[str, MapContext] = {}
+    ids = {p: [k for k in map_layer_ids(p, catalog) if k in layers] for p in ("internal", "public")}
+    # each layer fitted once, shared by both profiles (hexagon counts of a big layer included)
+    fitted = {lid: fit_layers({lid: layers[lid]}, catalog, limit=int(cfg["max_context_features"]),
+                              hexagon_m=float(cfg["hexagon_m"]))
+              for lid in dict.fromkeys(ids["internal"] + ids["public"])}
     for profile in ("internal", "public"):
-        kept, aggregates, notes = fit_layers(
-            {k: layers[k] for k in map_layer_ids(profile, catalog) if k in layers}, catalog,
-            limit=int(cfg["max_context_features"]), hexagon_m=float(cfg["hexagon_m"]))
+        kept: dict[str, gpd.GeoDataFrame] = {}
+        aggregates: dict[str, gpd.GeoDataFrame] = {}
+        notes: list[str] = []
+        for lid in ids[profile]:
+            k_, a_, n_ = fitted[lid]
+            kept.update(k_)
+            aggregates.update(a_)
+            notes += n_
         ctx = MapContext(kept)
         ctx.aggregates, ctx.notes = aggregates, notes
         ctx.search = {lid: layers[lid][[field, layers[lid].geometry.name]]

@@ -120,3 +120,43 @@ def test_counts_and_notes_in_chromium(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_weekly_map_context_fits_each_layer_once_for_both_profiles(monkeypatch):
+    """The layers both weekly maps draw are fitted once: the public and internal contexts share
+    the same hexagon counts, and each context is what fitting its own layers gives."""
+    from zlgis import weekly
+    from zlgis.config import load_config
+    from zlgis.publish import aggregate
+    from zlgis.publish.maps import map_layer_ids
+
+    cat = Catalog.load()
+    shared = sorted(set(map_layer_ids("internal", cat)) & set(map_layer_ids("public", cat)))
+    assert shared
+    layers = {lid: gpd.GeoDataFrame(geometry=_points(300 + 10 * k, seed=k))
+              for k, lid in enumerate(map_layer_ids("internal", cat)
+                                      + map_layer_ids("public", cat))}
+    cfg = dict(load_config("ledger")["maps"], max_context_features=250)
+    real = load_config
+
+    def config(name):
+        out = real(name)
+        return dict(out, maps=cfg) if name == "ledger" else out
+
+    monkeypatch.setattr("zlgis.config.load_config", config)
+    calls = []
+    fit = aggregate.fit_layers
+    monkeypatch.setattr(aggregate, "fit_layers", lambda ly, *a, **k: calls.append(list(ly))
+                        or fit(ly, *a, **k))
+    ctx = weekly.map_context(layers, cat)
+    assert sorted(sum(calls, [])) == sorted(set(sum(calls, [])))  # every layer fitted once
+    for profile in ("internal", "public"):
+        mine = {k: layers[k] for k in map_layer_ids(profile, cat) if k in layers}
+        kept, agg, notes = fit(mine, cat, limit=250, hexagon_m=float(cfg["hexagon_m"]))
+        c = ctx[profile]
+        assert list(c) == list(kept) and c.notes == notes and list(c.aggregates) == list(agg)
+        for title in agg:
+            assert c.aggregates[title].equals(agg[title])
+    both = set(ctx["internal"].aggregates) & set(ctx["public"].aggregates)
+    assert both
+    assert all(ctx["internal"].aggregates[t] is ctx["public"].aggregates[t] for t in both)
