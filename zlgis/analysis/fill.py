@@ -395,10 +395,52 @@ def fill_depressions_tiled(elevation: Any, *, tile: int = 1024, nodata: Any = No
     """
     h, w = elevation.shape
     tile = max(int(tile), 2)
+    seeds, oceans, pairs = _tile_graph(elevation, nodata, tile)
+    nodes, spill = _spill_levels(seeds, oceans, pairs)
+    if out is None:
+        out = np.empty((h, w), np.float64)
     rows = list(range(0, h, tile))
     cols = list(range(0, w, tile))
     P = (tile + 2) * (tile + 2)
-    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for ti, r0 in enumerate(rows):
+        for tj, c0 in enumerate(cols):
+            r1, c1 = min(r0 + tile, h), min(c0 + tile, w)
+            z, lab, _ = _tile_flood(elevation, nodata, r0, r1, c0, c1)
+            base = (ti * len(cols) + tj) * P
+            inner_lab, inner_z = lab[1:-1, 1:-1], z[1:-1, 1:-1]
+            valid = inner_lab > 0
+            level = np.full(inner_z.shape, -np.inf)
+            level[valid] = spill[np.searchsorted(nodes, inner_lab[valid] + base)]
+            res = np.maximum(inner_z, level)
+            res[~valid] = np.nan
+            out[r0:r1, c0:c1] = res
+    return out
+
+
+_Pairs = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _cross_pairs(pairs: _Pairs, la: np.ndarray, za: np.ndarray, lb: np.ndarray,
+                 zb: np.ndarray) -> None:
+    """Label pairs across a tile edge (8-connected) at the higher of the two cells."""
+    m = len(la)
+    for da, db in ((slice(0, m), slice(0, m)), (slice(0, m - 1), slice(1, m)),
+                   (slice(1, m), slice(0, m - 1))):
+        a, b = la[da], lb[db]
+        ok = (a > 0) & (b > 0)
+        pairs.append((np.minimum(a, b)[ok], np.maximum(a, b)[ok],
+                      np.maximum(za[da], zb[db])[ok]))
+
+
+def _tile_graph(elevation: Any, nodata: Any,
+                tile: int) -> tuple[list[np.ndarray], list[np.ndarray], _Pairs]:
+    """First pass: each tile's seed labels, whether each seed is a true outlet, and the label
+    pairs that touch (inside tiles and across tile edges) with their crossing level."""
+    h, w = elevation.shape
+    rows = list(range(0, h, tile))
+    cols = list(range(0, w, tile))
+    P = (tile + 2) * (tile + 2)
+    pairs: _Pairs = []
     oceans: list[np.ndarray] = []
     seeds: list[np.ndarray] = []
     # tile-edge rows / columns of labels and elevations, for the pairs across tile edges
@@ -430,20 +472,16 @@ def fill_depressions_tiled(elevation: Any, *, tile: int = 1024, nodata: Any = No
                 if c in vcol_lab:
                     vcol_lab[c][r0:r1] = inner_lab[:, c - c0]
                     vcol_z[c][r0:r1] = inner_z[:, c - c0]
-
-    def cross(la: np.ndarray, za: np.ndarray, lb: np.ndarray, zb: np.ndarray) -> None:
-        m = len(la)
-        for da, db in ((slice(0, m), slice(0, m)), (slice(0, m - 1), slice(1, m)),
-                       (slice(1, m), slice(0, m - 1))):
-            a, b = la[da], lb[db]
-            ok = (a > 0) & (b > 0)
-            pairs.append((np.minimum(a, b)[ok], np.maximum(a, b)[ok],
-                          np.maximum(za[da], zb[db])[ok]))
-
     for r in rows[1:]:
-        cross(hrow_lab[r - 1], hrow_z[r - 1], hrow_lab[r], hrow_z[r])
+        _cross_pairs(pairs, hrow_lab[r - 1], hrow_z[r - 1], hrow_lab[r], hrow_z[r])
     for c in cols[1:]:
-        cross(vcol_lab[c - 1], vcol_z[c - 1], vcol_lab[c], vcol_z[c])
+        _cross_pairs(pairs, vcol_lab[c - 1], vcol_z[c - 1], vcol_lab[c], vcol_z[c])
+    return seeds, oceans, pairs
+
+
+def _spill_levels(seeds: list[np.ndarray], oceans: list[np.ndarray],
+                  pairs: _Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted labels and the lowest level at which each reaches a true outlet (minimax)."""
     nodes = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
     order = np.argsort(nodes)
     nodes, ocean = nodes[order], np.concatenate(oceans)[order] if oceans else np.zeros(0, bool)
@@ -464,18 +502,4 @@ def fill_depressions_tiled(elevation: Any, *, tile: int = 1024, nodata: Any = No
     indptr = np.zeros(len(nodes) + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=len(nodes)), out=indptr[1:])
     spill = _minimax(len(nodes), indptr, dst[o].astype(np.int64), ww[o], ocean.astype(np.bool_))
-    if out is None:
-        out = np.empty((h, w), np.float64)
-    for ti, r0 in enumerate(rows):
-        for tj, c0 in enumerate(cols):
-            r1, c1 = min(r0 + tile, h), min(c0 + tile, w)
-            z, lab, _ = _tile_flood(elevation, nodata, r0, r1, c0, c1)
-            base = (ti * len(cols) + tj) * P
-            inner_lab, inner_z = lab[1:-1, 1:-1], z[1:-1, 1:-1]
-            valid = inner_lab > 0
-            level = np.full(inner_z.shape, -np.inf)
-            level[valid] = spill[np.searchsorted(nodes, inner_lab[valid] + base)]
-            res = np.maximum(inner_z, level)
-            res[~valid] = np.nan
-            out[r0:r1, c0:c1] = res
-    return out
+    return nodes, spill
