@@ -254,3 +254,19 @@ def test_crafted_sheets_refused_quickly_and_lean(ledger, tmp_path, kind, expect)
     # refused before parsing: the import itself adds well under 200 MB to the process
     assert peak_kib - before_kib < 200 * 1024, (before_kib, peak_kib)
     assert ledger.fingerprint() == fp
+
+
+def test_streamed_workbook_same_as_openpyxl(ledger, tmp_path):
+    """The streaming writer (the default) gives the workbook openpyxl gives, cell by cell."""
+    from tests._xlsx_content import workbook_content
+    from zlgis.ledger.excel import write_workbook
+
+    view = ledger.view()
+    a = write_workbook(view, tmp_path / "a.xlsx", week="2022-W35", as_of="2022-09-04")
+    b = write_workbook(view, tmp_path / "b.xlsx", week="2022-W35", as_of="2022-09-04",
+                       engine="openpyxl")
+    ca, cb = workbook_content(a), workbook_content(b)
+    assert ca == cb
+    cells = ca["自然资源局"]["cells"]
+    assert cells["B2"][2][4] == "00FFF2CC" and cells["Z2"][3].startswith("map_internal.html#")
+    assert cells["J2"][:2] == ("0", "s")  # the reopen count, as the ledger always wrote it
