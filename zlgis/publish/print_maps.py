@@ -27,6 +27,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -79,6 +80,101 @@ def _pick_scale(bounds: np.ndarray, scales: Sequence[int]) -> int:
     return int(max(scales))
 
 
+def _draw_layers(ax: Any, drawn: Mapping[str, gpd.GeoDataFrame], catalog: Catalog) -> list:
+    """Draw the layers in their web-map styles; their legend handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list = []
+    for lid, g in drawn.items():
+        draw_layer(ax, g, lid)
+        s = layer_style(lid)
+        label = catalog.layers[lid].title if lid in catalog.layers else lid
+        kinds = set(g.geom_type.dropna())
+        if kinds <= {"Point", "MultiPoint"}:
+            handles.append(Line2D([], [], marker="o", linestyle="", label=label,
+                                  markerfacecolor=s.get("fillColor", "#555"),
+                                  markeredgecolor="#333"))
+        elif kinds <= {"LineString", "MultiLineString"}:
+            handles.append(Line2D([], [], color=s.get("color", "#555"), label=label))
+        else:
+            handles.append(Patch(facecolor="none", edgecolor=s.get("color", "#555"),
+                                 label=label,
+                                 linestyle="--" if s.get("dashArray") else "-"))
+    return handles
+
+
+def _draw_findings(ax: Any, f: gpd.GeoDataFrame | None) -> list:
+    """Findings as points by severity; their legend handles."""
+    from matplotlib.lines import Line2D
+
+    if f is None:
+        return []
+    handles = []
+    sev = f["severity"].astype(str) if "severity" in f else pd.Series("medium", index=f.index)
+    pts = f.geometry.representative_point()
+    for key, color in SEVERITY_COLORS.items():
+        part = pts[sev == key]
+        if len(part):
+            ax.scatter(part.x, part.y, s=36 if key == "high" else 24, c=color,
+                       edgecolors="k", linewidths=0.5, zorder=8,
+                       marker="s" if key == "high" else "o")
+            handles.append(Line2D([], [], marker="s" if key == "high" else "o",
+                                  linestyle="", markerfacecolor=color,
+                                  markeredgecolor="k",
+                                  label=f"问题（{SEVERITY_LABELS[key]}）"))
+    return handles
+
+
+def _draw_scale_bar(ax: Any, frame: tuple[float, float, float, float],
+                    n: int) -> tuple[float, float, float]:
+    """A round length drawn in metres, so it is exact at 1:n; (length, x, y) of its start."""
+    from matplotlib.patches import Rectangle
+
+    cx, cy, half_w, half_h = frame
+    bar = nice_scale_length(2 * half_w)
+    bx, by = cx - half_w + 0.04 * 2 * half_w, cy - half_h + 0.04 * 2 * half_h
+    bh = 0.008 * 2 * half_h
+    for i in range(2):
+        ax.add_patch(Rectangle((bx + i * bar / 2, by), bar / 2, bh,
+                               facecolor="k" if i == 0 else "w", edgecolor="k",
+                               linewidth=0.8, zorder=12))
+    label = f"{bar / 1000:g} 千米" if bar >= 1000 else f"{bar:g} 米"
+    ax.text(bx, by + bh * 1.5, "0", ha="center", va="bottom", fontsize=9, zorder=12)
+    ax.text(bx + bar, by + bh * 1.5, label, ha="center", va="bottom", fontsize=9,
+            zorder=12)
+    ax.text(bx, by - bh * 0.8, f"比例尺 1:{n:,}", ha="left", va="top", fontsize=10,
+            zorder=12)
+    return bar, bx, by
+
+
+def _draw_north_arrow(ax: Any, frame: tuple[float, float, float, float]) -> None:
+    """North arrow (grid north of the working CRS) at the upper right of the map frame."""
+    from matplotlib.patches import FancyArrow
+
+    cx, cy, half_w, half_h = frame
+    nx, ny, dy = cx + half_w * 0.9, cy + half_h * 0.78, half_h * 0.12
+    ax.add_patch(FancyArrow(nx, ny, 0, dy, width=half_w * 0.008,
+                            head_width=half_w * 0.035, head_length=dy * 0.45,
+                            length_includes_head=True, color="k", zorder=12))
+    ax.text(nx, ny + dy * 1.05, "北", ha="center", va="bottom", fontsize=13,
+            fontweight="bold", zorder=12)
+
+
+def _draw_margins(fig: Any, title: str, handles: list, source_line: str) -> None:
+    """Title and legend right of the map, source line below it."""
+    right = (_FRAME[0] + _FRAME[2] + 6) / A3_MM[0]
+    fig.text(right, 1 - 14 / A3_MM[1], title, fontsize=20, fontweight="bold",
+             va="top", wrap=True)
+    lax = fig.add_axes([right, 0.12, 1 - right - 0.01, 0.72])
+    lax.axis("off")
+    if handles:
+        lax.legend(handles=handles, loc="upper left", fontsize=9, title="图例",
+                   title_fontsize=12, frameon=False)
+    fig.text(_FRAME[0] / A3_MM[0], 10 / A3_MM[1], source_line, fontsize=9, color="#333",
+             va="center")
+
+
 def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame | None, *,
               catalog: Catalog, out: str | os.PathLike[str], title: str, date: str,
               source: str | None = None, dpi: int | None = None) -> PrintSheet:
@@ -114,8 +210,6 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrow, Patch, Rectangle
 
     cfg = _cfg()
     dpi = int(dpi or cfg["dpi"])
@@ -136,80 +230,21 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
         try:
             ax = fig.add_axes([_FRAME[0] / A3_MM[0], _FRAME[1] / A3_MM[1],
                                _FRAME[2] / A3_MM[0], _FRAME[3] / A3_MM[1]])
-            handles = []
-            for lid, g in drawn.items():
-                draw_layer(ax, g, lid)
-                s = layer_style(lid)
-                label = catalog.layers[lid].title if lid in catalog.layers else lid
-                kinds = set(g.geom_type.dropna())
-                if kinds <= {"Point", "MultiPoint"}:
-                    handles.append(Line2D([], [], marker="o", linestyle="", label=label,
-                                          markerfacecolor=s.get("fillColor", "#555"),
-                                          markeredgecolor="#333"))
-                elif kinds <= {"LineString", "MultiLineString"}:
-                    handles.append(Line2D([], [], color=s.get("color", "#555"), label=label))
-                else:
-                    handles.append(Patch(facecolor="none", edgecolor=s.get("color", "#555"),
-                                         label=label,
-                                         linestyle="--" if s.get("dashArray") else "-"))
-            if f is not None:
-                sev = f["severity"].astype(str) if "severity" in f else pd.Series("medium",
-                                                                                 index=f.index)
-                pts = f.geometry.representative_point()
-                for key, color in SEVERITY_COLORS.items():
-                    part = pts[sev == key]
-                    if len(part):
-                        ax.scatter(part.x, part.y, s=36 if key == "high" else 24, c=color,
-                                   edgecolors="k", linewidths=0.5, zorder=8,
-                                   marker="s" if key == "high" else "o")
-                        handles.append(Line2D([], [], marker="s" if key == "high" else "o",
-                                              linestyle="", markerfacecolor=color,
-                                              markeredgecolor="k",
-                                              label=f"问题（{SEVERITY_LABELS[key]}）"))
+            handles = _draw_layers(ax, drawn, catalog) + _draw_findings(ax, f)
             ax.set_xlim(cx - half_w, cx + half_w)
             ax.set_ylim(cy - half_h, cy + half_h)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_xlabel("")
             ax.set_ylabel("")
-            # scale bar: a round length drawn in metres, so it is exact at 1:n
-            bar = nice_scale_length(2 * half_w)
-            bx, by = cx - half_w + 0.04 * 2 * half_w, cy - half_h + 0.04 * 2 * half_h
-            bh = 0.008 * 2 * half_h
-            for i in range(2):
-                ax.add_patch(Rectangle((bx + i * bar / 2, by), bar / 2, bh,
-                                       facecolor="k" if i == 0 else "w", edgecolor="k",
-                                       linewidth=0.8, zorder=12))
-            label = f"{bar / 1000:g} 千米" if bar >= 1000 else f"{bar:g} 米"
-            ax.text(bx, by + bh * 1.5, "0", ha="center", va="bottom", fontsize=9, zorder=12)
-            ax.text(bx + bar, by + bh * 1.5, label, ha="center", va="bottom", fontsize=9,
-                    zorder=12)
-            ax.text(bx, by - bh * 0.8, f"比例尺 1:{n:,}", ha="left", va="top", fontsize=10,
-                    zorder=12)
-            # north arrow (grid north of the working CRS)
-            nx, ny, dy = cx + half_w * 0.9, cy + half_h * 0.78, half_h * 0.12
-            ax.add_patch(FancyArrow(nx, ny, 0, dy, width=half_w * 0.008,
-                                    head_width=half_w * 0.035, head_length=dy * 0.45,
-                                    length_includes_head=True, color="k", zorder=12))
-            ax.text(nx, ny + dy * 1.05, "北", ha="center", va="bottom", fontsize=13,
-                    fontweight="bold", zorder=12)
-            # title, legend, source line
-            right = (_FRAME[0] + _FRAME[2] + 6) / A3_MM[0]
-            fig.text(right, 1 - 14 / A3_MM[1], title, fontsize=20, fontweight="bold",
-                     va="top", wrap=True)
-            lax = fig.add_axes([right, 0.12, 1 - right - 0.01, 0.72])
-            lax.axis("off")
-            handles += _rule_handles(f)
-            if handles:
-                lax.legend(handles=handles, loc="upper left", fontsize=9, title="图例",
-                           title_fontsize=12, frameon=False)
-            review = str(cfg.get("review_number") or "")
+            bar, bx, by = _draw_scale_bar(ax, (cx, cy, half_w, half_h), n)
+            _draw_north_arrow(ax, (cx, cy, half_w, half_h))
             src = source or " ".join(x for x in (
                 str(cfg["source"]).replace("{city}", catalog.city),
                 str(catalog.raw.get("attribution") or "")) if x)
-            fig.text(_FRAME[0] / A3_MM[0], 10 / A3_MM[1],
-                     f"{src}　数据日期：{date}　坐标系：{pyproj.CRS(crs).name}（{crs}）"
-                     f"　{review}", fontsize=9, color="#333", va="center")
+            _draw_margins(fig, title, handles + _rule_handles(f),
+                          f"{src}　数据日期：{date}　坐标系：{pyproj.CRS(crs).name}（{crs}）"
+                          f"　{str(cfg.get('review_number') or '')}")
             for ext in ("pdf", "png"):
                 with atomic_path(out.with_suffix(f".{ext}")) as tmp:
                     fig.savefig(tmp, format=ext, dpi=dpi, metadata={"CreationDate": None}
