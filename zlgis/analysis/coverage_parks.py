@@ -76,6 +76,53 @@ def park_access_points(parks: gpd.GeoDataFrame, spacing: float | None = None
     return gpd.GeoDataFrame(geometry=pts, crs=parks.crs), owner[rep]
 
 
+def _preset_distances(parks: gpd.GeoDataFrame, spec: dict[str, Any], access: Any,
+                      owner: np.ndarray | None, demand: gpd.GeoDataFrame,
+                      land: gpd.GeoDataFrame, *, method: str, graph: StreetGraph | None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
+    """Distances of demand and land to the parks a preset counts (facility = park index);
+    and how many parks it counts."""
+    radii = _park_radii(parks, spec)
+    counts = radii > 0
+    if method == "network":
+        keep = counts[owner]
+        fac, own = access[keep], np.flatnonzero(counts)
+        remap = np.full(len(parks), -1)
+        remap[own] = np.arange(len(own))
+        o = remap[owner[keep]]
+    else:
+        fac, o = parks[counts], None
+    rr = radii[counts]
+    dd = facility_distances(demand, fac, radius=rr, method=method, graph=graph, owner=o)
+    ld = facility_distances(land, fac, radius=rr, method=method, graph=graph, owner=o) \
+        if len(land) else None
+    idx = np.flatnonzero(counts)
+    for frame in (dd, ld):
+        if frame is not None:
+            f = frame["facility"].to_numpy()
+            frame["facility"] = np.where(f >= 0, idx[np.maximum(f, 0)] if len(idx) else -1,
+                                         -1)
+    return dd, ld, int(counts.sum())
+
+
+def _park_service_areas(parks: gpd.GeoDataFrame, radii: np.ndarray, access: Any,
+                        owner: np.ndarray | None, *, method: str, graph: StreetGraph | None,
+                        detail: bool) -> gpd.GeoDataFrame:
+    """Service areas of the parks with a radius (empty without ``detail``)."""
+    counts = radii > 0
+    if not detail:
+        return empty_polygons(parks.crs)
+    if method == "network":
+        keep = counts[owner]
+        sa = service_areas(access[keep], radius=radii, method=method, graph=graph,
+                           owner=owner[keep])
+    else:
+        sa = service_areas(parks[counts], radius=radii[counts], method=method)
+        sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
+    sa["facility_id"] = facility_ids(parks, "park_id")[sa["facility"].to_numpy()]
+    return sa
+
+
 def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network",
                   preset: str | None = None, graph: StreetGraph | None = None,
                   detail: bool = True) -> CoverageResult:
@@ -103,26 +150,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     for name, spec in cfg["presets"].items():
         if not detail and name != preset:
             continue
-        radii = _park_radii(parks, spec)
-        counts = radii > 0
-        if method == "network":
-            keep = counts[owner]
-            fac, own = access[keep], np.flatnonzero(counts)
-            remap = np.full(len(parks), -1)
-            remap[own] = np.arange(len(own))
-            o = remap[owner[keep]]
-        else:
-            fac, o = parks[counts], None
-        rr = radii[counts]
-        dd = facility_distances(demand, fac, radius=rr, method=method, graph=graph, owner=o)
-        ld = facility_distances(land, fac, radius=rr, method=method, graph=graph, owner=o) \
-            if len(land) else None
-        idx = np.flatnonzero(counts)
-        for frame in (dd, ld):
-            if frame is not None:
-                f = frame["facility"].to_numpy()
-                frame["facility"] = np.where(f >= 0, idx[np.maximum(f, 0)] if len(idx) else -1,
-                                             -1)
+        dd, ld, n_counted = _preset_distances(parks, spec, access, owner, demand, land,
+                                              method=method, graph=graph)
         results[name] = (dd, ld)
         if ld is not None:
             w = land["area_m2"].to_numpy(float)
@@ -130,7 +159,7 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
         else:
             share = np.nan
         preset_rows.append({"preset": name, "title": spec["title"], "source": spec["source"],
-                            "parks_counted": int(counts.sum()), "land_share": share,
+                            "parks_counted": n_counted, "land_share": share,
                             "target": spec.get("target_share"),
                             "meets": bool(share >= spec["target_share"])
                             if np.isfinite(share) else None, "method": method})
@@ -148,19 +177,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
                            radius="按公园规模" if preset == "mohurd2021" else 500,
                            source=spec["source"], target=spec.get("target_share"),
                            district_targets=dt)
-    radii = _park_radii(parks, spec)
-    counts = radii > 0
-    if not detail:
-        sa = empty_polygons(parks.crs)
-    elif method == "network":
-        keep = counts[owner]
-        sa = service_areas(access[keep], radius=radii, method=method, graph=graph,
-                           owner=owner[keep])
-    else:
-        sa = service_areas(parks[counts], radius=radii[counts], method=method)
-        sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
-    if detail:
-        sa["facility_id"] = facility_ids(parks, "park_id")[sa["facility"].to_numpy()]
+    sa = _park_service_areas(parks, _park_radii(parks, spec), access, owner, method=method,
+                             graph=graph, detail=detail)
     # uncovered residential land: compounds mostly outside every park's reach, clustered
     clusters = empty_polygons(parks.crs, ("cluster", "n", "weight", "members"))
     findings = empty_findings()
