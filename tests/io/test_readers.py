@@ -226,3 +226,22 @@ def test_parse_datetimes_mixed_column() -> None:
     assert got.iloc[:3].tolist() == [want] * 3
     assert got.iloc[3] == want + pd.Timedelta(milliseconds=500)
     assert got.iloc[4:].isna().all()
+
+
+def test_column_blank_and_number_tests_match_per_value_ones():
+    """The column-wise blank and number tests of CSV text columns give what the per-value
+    definitions give (whitespace of every kind, full-width space, empty, missing)."""
+    import numpy as np
+    import pandas as pd
+
+    from zlgis.io import readers
+
+    vals = ["1.5", " 2.5", "3.5 ", "\u3000 4", "x", "", " ", "1e3", "-0", "\t7\n", "\x1c8",
+            "9\x1f", "nan", "inf", "１２", " 1 2 ", "\u3000", None]
+    for col in (pd.Series(vals, dtype="str"), pd.Series(vals, dtype=object)):
+        want_blank = np.array([readers._blank(v) for v in col.tolist()])
+        assert (readers._blank_mask(col) == want_blank).all()
+        want = pd.to_numeric(col.map(lambda v: v.strip() if isinstance(v, str) else v),
+                             errors="coerce").to_numpy(dtype=float)
+        assert np.array_equal(readers._numbers(col), want, equal_nan=True)
+    assert readers._blank_mask(pd.Series(vals, dtype="str")).sum() == 4

@@ -564,6 +564,20 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+def _blank_mask(col: pd.Series) -> np.ndarray:
+    """:func:`_blank` of every value of a column. A text column (CSV) is tested with
+    :func:`_blank` only where the text is empty or starts with whitespace (anything else has
+    something left after stripping), so a million-row track file is not tested cell by cell."""
+    if not pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
+        return col.map(_blank).to_numpy(dtype=bool)
+    first = col.str.slice(0, 1)
+    spaces = [c for c in first.dropna().unique() if not str(c).strip()]
+    maybe = (first.isin(spaces) | first.isna()).to_numpy(dtype=bool)
+    out = np.zeros(len(col), dtype=bool)
+    out[maybe] = [_blank(v) for v in col[maybe].tolist()]
+    return out
+
+
 def _is_number(v: Any) -> bool:
     if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
         return bool(np.isfinite(v))
@@ -618,11 +632,11 @@ def _coordinate_notes(rawx: pd.Series, rawy: pd.Series, xv: np.ndarray, yv: np.n
     """Notes on rows rejected for a coordinate that is not a number or blank."""
     notes: list[dict[str, Any]] = []
     for name, raw, val in ((xname, rawx, xv), (yname, rawy, yv)):
-        blank = raw.map(_blank).to_numpy()
+        blank = _blank_mask(raw)
         for i in np.flatnonzero(~np.isfinite(val) & ~blank):
             notes.append(_note(int(i), "coordinate_not_number",
                                f"坐标“{raw.iloc[i]}”不是数字，该行已剔除", "rejected", name))
-    both_blank = rawx.map(_blank).to_numpy() | rawy.map(_blank).to_numpy()
+    both_blank = _blank_mask(rawx) | _blank_mask(rawy)
     flagged = {n["pos"] for n in notes}
     for i in np.flatnonzero(both_blank):
         if int(i) not in flagged:
@@ -632,6 +646,15 @@ def _coordinate_notes(rawx: pd.Series, rawy: pd.Series, xv: np.ndarray, yv: np.n
 
 
 def _numbers(raw: pd.Series) -> np.ndarray:
+    if pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object:
+        # strip only the texts that start or end with whitespace (a text column of a CSV)
+        ends = pd.concat([raw.str.slice(0, 1), raw.str.slice(-1)]).dropna().unique()
+        spaces = [c for c in ends if not str(c).strip()]
+        pad = (raw.str.slice(0, 1).isin(spaces) | raw.str.slice(-1).isin(spaces)).to_numpy()
+        if pad.any():
+            raw = raw.copy()
+            raw[pad] = [v.strip() for v in raw[pad].tolist()]
+        return pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     return pd.to_numeric(raw.map(lambda v: str(v).strip() if isinstance(v, str) else v),
                          errors="coerce").to_numpy(dtype=float)
 
@@ -645,7 +668,10 @@ def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | Non
     body = grid.iloc[data_start:].copy()
     body.columns = names
     rows = np.arange(data_start + 1, len(grid) + 1, dtype=np.int64)
-    filled = ~body.map(_blank).all(axis=1).to_numpy()
+    blank = np.ones((len(body), 0), dtype=bool)
+    if len(body.columns):
+        blank = np.column_stack([_blank_mask(body.iloc[:, j]) for j in range(body.shape[1])])
+    filled = ~blank.all(axis=1)
     body, rows = body.loc[filled].reset_index(drop=True), rows[filled]
     xname, yname = names[xy[0]], names[xy[1]]
     rawx, rawy = body.pop(xname), body.pop(yname)
