@@ -312,9 +312,17 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
                                       "rows (gaps are tested on Helsinki's real trees)",
                    "green_inventory_mismatch": "the demo draws exactly the plan's 476 islands "
                                                "and 10 pocket parks (mismatches: hand-made tests)",
-                   "compound_no_garbage_point": "the demo's garbage points serve every compound"}
+                   "compound_no_garbage_point": "the demo's garbage points serve every compound",
+                   # the demo bureau's grids: 600 m squares, no gap, no overlap, valid codes, no
+                   # community layer (tests/test_weekly_grids.py plants each problem)
+                   "grid_gap": "the demo's grids leave no hole",
+                   "grid_overlap": "the demo's grids do not overlap",
+                   "grid_code": "the demo's grid codes are valid",
+                   "grid_crosses_community": "no community layer to cross"}
     assert set(v["rule"]).isdisjoint(not_planted)
-    # (checks without a weekly adapter, like the grid audit ``zlgis grids check``, are not run)
+    # (checks without a weekly adapter are not run; the grid audit has one: its 600 m cells are
+    # 36 ha each, all above the 4 ha of config/grids.yaml)
+    assert (v["rule"] == "grid_size").sum() == len(load_layers(demo_catalog, ["grids"])["grids"])
     weekly_rules = {r.id for c in checks(weekly_only=True) for r in c.rules}
     assert set(v["rule"]) | set(not_planted) == weekly_rules
     assert len(v) == result.merge.n_found == result.merge.events["new"]

@@ -27,6 +27,22 @@ def test_helsinki_weekly_runs_without_salt_or_traceback(helsinki_week):
                  "未检查：无证建设（缺少字段 buildings.permit_status）"):
         assert line in proc.stdout.splitlines() and f"<li>{line}</li>" in summary
     assert "赫尔辛基城市管理问题周报" in summary
+    _assert_cases_and_grids_skipped(proc.stdout, summary)
+
+
+def _assert_cases_and_grids_skipped(stdout, summary):
+    """A real city has no 12345 cases and no grids: every case and grid rule is skipped with the
+    line naming the missing layer (printed and on the summary page)."""
+    from zlgis.rules import rules
+
+    lines = stdout.splitlines()
+    for line in ("未检查：案件超期（缺少图层 hotline_cases）",
+                 "未检查：未入网格（缺少图层 hotline_cases、grids）",
+                 "未检查：网格空隙（缺少图层 grids）"):
+        assert line in lines and f"<li>{line}</li>" in summary
+    for check in ("cases", "grids"):
+        for r in rules(check):
+            assert [x for x in lines if x.startswith(f"未检查：{r.label}（缺少图层 ")], r.id
 
 
 def _assert_in_crs_inside_boundary(week, cat, crs):
@@ -75,6 +91,7 @@ def test_swellendam_weekly_runs(swellendam_week):
     assert "未检查：建议排查（缺少图层 waterlogging_points）" in proc.stdout.splitlines()
     summary = (week / "summary.html").read_text(encoding="utf-8")
     assert "斯韦伦丹城市管理问题周报" in summary
+    _assert_cases_and_grids_skipped(proc.stdout, summary)
 
 
 def test_swellendam_outputs_in_working_crs_inside_boundary(swellendam_week):

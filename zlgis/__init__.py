@@ -50,14 +50,19 @@ API: dict[str, str] = {
     "coverage": "zlgis.api.networks:coverage",
     "service_areas": "zlgis.api.networks:service_areas",
     "site_facilities": "zlgis.api.networks:site_facilities",
+    "coverage_indicators": "zlgis.api.indicators:coverage_indicators",
+    "toilet_density": "zlgis.api.indicators:toilet_density",
+    "rank_transfer_sites": "zlgis.api.indicators:rank_transfer_sites",
     # terrain
     "read_dem": "zlgis.api.terrain:read_dem",
     "fill_depressions": "zlgis.api.terrain:fill_depressions",
     "find_depressions": "zlgis.api.terrain:find_depressions",
     "ponding": "zlgis.api.terrain:ponding",
+    "rain_scenario": "zlgis.api.terrain:rain_scenario",
     # trucks
     "truck_stops": "zlgis.api.trucks:truck_stops",
     "zone_violations": "zlgis.api.trucks:zone_violations",
+    "in_time_window": "zlgis.api.trucks:in_time_window",
     # municipal facilities and greening
     "dark_stretches": "zlgis.api.municipal:dark_stretches",
     "lamp_sites": "zlgis.api.municipal:lamp_sites",

@@ -329,10 +329,21 @@ def missing_needs(r: Rule, layers: Mapping[str, Any]) -> list[str]:
 
 
 def skip_message(r: Rule, missing: Iterable[str]) -> str:
-    """The Chinese line that says a rule was not checked and why."""
+    """The Chinese line that says a rule was not checked and why.
+
+    A missing layer's fields are not listed again.
+
+    Examples
+    --------
+    >>> skip_message(rule("case_overdue"), ["hotline_cases", "hotline_cases.received_at"])
+    '未检查：案件超期（缺少图层 hotline_cases）'
+    >>> skip_message(rule("case_overdue"), ["hotline_cases.received_at"])
+    '未检查：案件超期（缺少字段 hotline_cases.received_at）'
+    """
     parts = []
+    missing = list(missing)
     layers_ = [m for m in missing if "." not in m]
-    fields_ = [m for m in missing if "." in m]
+    fields_ = [m for m in missing if "." in m and m.partition(".")[0] not in layers_]
     if layers_:
         parts.append("缺少图层 " + "、".join(layers_))
     if fields_:

@@ -71,6 +71,28 @@ def test_cases_on_the_demo_city(demo_city, tmp_path, capsys):
     assert "街道排名" in html and html.count("data:image/png;base64,") == 2
     conf = pd.read_csv(out / "classification.csv", index_col=0)
     assert conf["support"].sum() == len(pd.read_csv(DATA / "labelled_cases.csv"))
+    # the layout is the documented one: every column written is in docs/platform_export.md,
+    # in the table of its file, and every documented column is written
+    documented = platform_doc_columns()
+    found = pd.read_csv(out / "platform_findings.csv", dtype=str, nrows=1)
+    assert set(plat.columns) == documented["platform_cases.csv"]
+    assert set(found.columns) == documented["platform_findings.csv"]
+
+
+def platform_doc_columns() -> dict[str, set[str]]:
+    """Column names per file from the tables of docs/platform_export.md (``a / b`` rows name
+    several columns)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "platform_export.md").read_text(
+        encoding="utf-8")
+    out: dict[str, set[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("## ") and "`" in line:
+            current = line.split("`")[1]
+            out[current] = set()
+        elif current and line.startswith("| ") and not line.startswith(("| 列", "|---")):
+            out[current] |= {c.strip() for c in line.split("|")[1].split("/")}
+    return out
 
 
 def test_cases_from_a_file_with_bad_rows(demo_city, tmp_path, capsys):
@@ -122,3 +144,75 @@ def test_cases_unreadable_file_exits_2(demo_city, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "缺少坐标列“经度”" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------------------------- real data
+def _with_grids_layer(catalog: Path, grids_gpkg: Path, folder: Path) -> Path:
+    """A copy of ``catalog`` whose ``grids`` layer is the unit grids just made (the catalog's
+    grids schema: 15-character codes, subdistrict, community), in the catalog's working CRS."""
+    import yaml
+
+    from zlgis.catalog import DEFAULT_CATALOG
+
+    raw = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))["layers"]["grids"]
+    spec.update(source={"path": str(grids_gpkg), "layer": "unit_grids"},
+                crs=raw["working_crs"])
+    raw["layers"]["grids"] = spec
+    raw["data_dir"] = str((catalog.parent / raw.get("data_dir", ".")).resolve())
+    for lid, lay in raw["layers"].items():
+        src = lay.get("source") or {}
+        if lid != "grids" and src.get("path"):
+            src["path"] = str((Path(raw["data_dir"]) / src["path"]).resolve())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "catalog.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# believable figures: Helsinki's extract is 1 x 1.6 km of dense blocks, almost all built up;
+# Swellendam's 4,708 buildings make a small town (a few km2) and scattered farmsteads
+REAL_CITIES = {"helsinki": {"km2": (0.8, 2.0), "grids": (60, 250)},
+               "swellendam": {"km2": (3.0, 10.0), "grids": (300, 1000)}}
+
+
+@pytest.mark.parametrize("city", sorted(REAL_CITIES))
+def test_grids_made_and_audited_on_the_real_cities(city, request, realdata, tmp_path, capsys):
+    """`zlgis grids make` on an example city without community boundaries (the built-up area
+    from its buildings is one stand-in community), then `zlgis grids check` on the result."""
+    from zlgis.analysis.gridding import grid_settings
+    from zlgis.io.examples import example_catalog
+
+    catalog = (request.getfixturevalue("helsinki_catalog") if city == "helsinki"
+               else example_catalog("swellendam"))
+    out = tmp_path / "make"
+    rc = main(["--quiet", "grids", "make", "--catalog", str(catalog), "--out", str(out),
+               "--no-map", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert rc == 0 and summary["audit_findings"] == 0, summary
+    assert any("没有网格图层 grids" in n for n in summary["notes"])
+    grids = gpd.read_file(out / "unit_grids.gpkg", layer="unit_grids")
+    comm = gpd.read_file(out / "unit_grids.gpkg", layer="communities")
+    lo, hi = REAL_CITIES[city]["km2"]
+    area = shapely.union_all(comm.geometry.values)
+    assert lo < area.area / 1e6 < hi
+    n_lo, n_hi = REAL_CITIES[city]["grids"]
+    assert n_lo < len(grids) < n_hi
+    # every cell within the GB/T 30428.1 size range of config/grids.yaml, about a hectare
+    cfg = grid_settings()
+    a = grids.geometry.area
+    assert a.min() >= cfg["min_area_m2"] and a.max() <= cfg["max_area_m2"]
+    assert 5_000 < a.median() < 20_000
+    # codes: 15 characters, unique
+    assert grids["grid_id"].is_unique and grids["grid_id"].str.fullmatch(r"[0-9]{15}").all()
+    # no gap, no overlap: the cells' areas add up to the built-up area and so does their union
+    union = shapely.union_all(grids.geometry.values)
+    assert a.sum() == pytest.approx(area.area, rel=1e-6)
+    assert union.area == pytest.approx(area.area, rel=1e-6)
+    assert shapely.symmetric_difference(union, area).area < 1.0
+    # the same grids audited as a bureau's grids layer: nothing to report
+    checked = _with_grids_layer(Path(catalog), out / "unit_grids.gpkg", tmp_path / "cat")
+    rc = main(["--quiet", "grids", "check", "--catalog", str(checked), "--out",
+               str(tmp_path / "check"), "--json"])
+    res = json.loads(capsys.readouterr().out)
+    assert rc == 0 and res["findings"] == 0 and res["by_rule"] == {}

@@ -44,6 +44,7 @@ from ._ruled import rule_findings
 __all__ = [
     "grid_settings",
     "communities_from_grids",
+    "built_up_area",
     "unit_grids",
     "grid_codes",
     "road_chief_segments",
@@ -51,6 +52,9 @@ __all__ = [
     "audit_grids",
     "run_audit",
 ]
+
+#: Layers the weekly adapter :func:`run_audit` reads.
+LAYERS = ["grids"]
 
 #: Public columns of the grid table (the rest, staff names and phones, stays internal).
 PUBLIC_COLUMNS = ("grid_id", "grid_name", "subdistrict", "community", "area_m2", "duties")
@@ -84,6 +88,42 @@ def communities_from_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out["geometry"] = shapely.make_valid(out.geometry.values)
     return out[["subdistrict", "community", "subdistrict_code", "community_code", "admin_code",
                 "geometry"]]
+
+
+def built_up_area(buildings: gpd.GeoDataFrame, *, boundary: Any = None,
+                  name: str = "建成区", grow_m: float | None = None) -> gpd.GeoDataFrame:
+    """The built-up area as one stand-in community, for a city without community boundaries.
+
+    The buildings grown by ``grow_m`` (``config/grids.yaml`` ``built_up_from_buildings``),
+    merged, shrunk back by half of it (closing the gaps between blocks) and with their holes
+    filled, inside ``boundary`` when given; parts smaller than the smallest grid
+    (``min_area_m2``) are left out. One row: ``subdistrict`` and ``community`` are ``name``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 20, 20), shapely.box(60, 0, 80, 20),
+    ...                                shapely.box(900, 0, 910, 10)], crs="EPSG:4550")
+    >>> a = built_up_area(b, grow_m=50)
+    >>> len(a), a.geometry.iloc[0].geom_type, round(float(a.area.iloc[0]) / 1e3, 1)
+    (1, 'MultiPolygon', 11.2)
+    """
+    cfg = grid_settings()
+    grow = float(grow_m if grow_m is not None else cfg["built_up_from_buildings"])
+    geoms = shapely.buffer(np.asarray(buildings.geometry.values, dtype=object), grow,
+                           quad_segs=4)
+    area = shapely.buffer(shapely.union_all(geoms), -grow / 2, quad_segs=4)
+    parts = shapely.get_parts(area)
+    area = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
+    if boundary is not None:
+        area = shapely.intersection(area, boundary)
+    # fragments smaller than the smallest grid (cut off by the boundary, or a lone shed) are
+    # not built-up area: a cell there could neither stand alone nor merge with a neighbour
+    parts = shapely.get_parts(shapely.make_valid(area))
+    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    area = shapely.union_all(parts[shapely.area(parts) >= float(cfg["min_area_m2"])])
+    return gpd.GeoDataFrame({"subdistrict": [name], "community": [name]}, geometry=[area],
+                            crs=buildings.crs)
 
 
 def _faces(areas: gpd.GeoDataFrame, lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -501,10 +541,12 @@ def audit_grids(grids: gpd.GeoDataFrame, *, built_up: Any = None,
 
 def run_audit(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *, as_of: Any = None
               ) -> gpd.GeoDataFrame:
-    """Adapter: audit the catalog's ``grids`` layer against the city boundary's built-up part.
+    """Weekly adapter: audit the catalog's ``grids`` layer (gaps, overlaps, sizes, codes).
 
-    Without a ``grids`` layer nothing is checked (an empty table). The built-up area is the
-    grids' own outline (holes are gaps); overlaps, sizes and codes are checked as they are.
+    Registered in ``config/rules/grids.yaml`` (``run:``), so the weekly run calls it whenever the
+    catalog has a grids layer and skips it, with the line naming the missing layer, otherwise.
+    Without grids nothing is checked (an empty table). The built-up area is the grids' own
+    outline (holes are gaps); overlaps, sizes and codes are checked as they are.
     """
     grids = layers.get("grids")
     if grids is None or not len(grids):

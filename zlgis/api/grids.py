@@ -251,8 +251,13 @@ def case_hot_spots(cases: gpd.GeoDataFrame, *, as_of: Any) -> gpd.GeoDataFrame:
     return hot_spot_findings(cases, as_of=as_of)
 
 
-def evaluate_cases(cases: pd.DataFrame, *, by: str, as_of: Any = None) -> pd.DataFrame:
-    """检查考评 scores per ``subdistrict``, ``community`` or ``department`` from prepared cases.
+def evaluate_cases(cases: pd.DataFrame, *, by: str, as_of: Any = None,
+                   ledger: Any = None, grids: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """检查考评 scores per ``subdistrict``, ``community`` or ``department``.
+
+    The case rates come from the prepared cases; the share of the findings ledger closed by
+    the campaign end (2022-10-31) from the ledger of the weekly runs, as it stood at the last
+    run on or before that day (or ``as_of`` if earlier).
 
     Parameters
     ----------
@@ -262,12 +267,17 @@ def evaluate_cases(cases: pd.DataFrame, *, by: str, as_of: Any = None) -> pd.Dat
         The unit scored.
     as_of : date or str, optional
         The moment judged (default: the campaign end, 2022-10-31).
+    ledger : path, Ledger or DataFrame, optional
+        The weekly runs' ledger (``ledger.sqlite`` or a ``Ledger``), or a ledger view already
+        taken (:func:`read_ledger`); without it the score leaves the closure share out.
+    grids : GeoDataFrame, optional
+        Grid cells (``grid_id``, ``subdistrict``, ``community``): the unit of each finding.
 
     Returns
     -------
     DataFrame
         ``cases``, ``due``, ``rectification_rate``, ``on_time_rate``, ``repeat_rate``,
-        ``closed_by_end``, ``score`` (0-100) and ``rank``, best first.
+        ``ledger_findings``, ``closed_by_end``, ``score`` (0-100) and ``rank``, best first.
 
     Examples
     --------
@@ -281,8 +291,24 @@ def evaluate_cases(cases: pd.DataFrame, *, by: str, as_of: Any = None) -> pd.Dat
     ...     geometry=pts, crs=grids.crs)
     >>> p = zl.prepare_cases(cases, as_of="2022-09-04", grids=grids)
     >>> zl.evaluate_cases(p, by="subdistrict", as_of="2022-09-04")["score"].tolist()
-    [100.0, 20.0]
+    [100.0, 25.0]
+    >>> led = pd.DataFrame({"finding_id": ["F1", "F2"], "status": ["rectified", "open"],
+    ...     "grid_id": grids["grid_id"].iloc[:2].tolist(), "lead_department": ["", ""]})
+    >>> s = zl.evaluate_cases(p, by="subdistrict", as_of="2022-09-04", ledger=led, grids=grids)
+    >>> s["closed_by_end"].tolist(), s["score"].tolist()
+    ([1.0, 0.0], [100.0, 20.0])
     """
+    import pandas as pd
+
     from ..analysis.evaluation import evaluate
 
-    return evaluate(cases, by=by, as_of=as_of)
+    if ledger is not None and not isinstance(ledger, pd.DataFrame):
+        from ..analysis.cases import case_settings
+        from ..ledger import Ledger
+        from ..ledger.evaluation import ledger_at
+
+        end = pd.Timestamp(case_settings()["evaluation"]["campaign_end"]).date()
+        day = end if as_of is None else min(end, pd.Timestamp(as_of).date())
+        led = ledger if isinstance(ledger, Ledger) else Ledger(ledger, create=False)
+        ledger = ledger_at(led, day)
+    return evaluate(cases, by=by, as_of=as_of, ledger=ledger, grids=grids)

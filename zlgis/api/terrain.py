@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..analysis.terrain import DEM
     from ..catalog import Catalog
 
-__all__ = ["read_dem", "fill_depressions", "find_depressions", "ponding"]
+__all__ = ["read_dem", "fill_depressions", "find_depressions", "ponding", "rain_scenario"]
 
 
 def _dem(dem: DEM | str | os.PathLike[str]) -> DEM:
@@ -168,3 +168,49 @@ def ponding(dem: DEM | str | os.PathLike[str], roads: gpd.GeoDataFrame, *,
     if rain_mm is not None:
         _, depth = rain_scenario(analysis, rain_mm=rain_mm)
     return roads_at_risk(analysis, roads, depth=depth, depth_threshold_cm=depth_threshold_cm)
+
+
+def rain_scenario(dem: DEM | str | os.PathLike[str], *, rain_mm: float | None = None,
+                  runoff_coefficient: float | None = None) -> gpd.GeoDataFrame:
+    """Which depressions a rain fills and spills over, and how deep the water stands.
+
+    Runoff = rain x runoff coefficient x contributing area (GB 50014-2021 §3.2.2, the volume
+    form of the rational method); a full depression spills over its pour point into the one
+    downstream (upstream first), so a chain of depressions fills like a cascade. Drainage by
+    sewers during the storm is not modelled (the worst case: blocked gullies).
+
+    Parameters
+    ----------
+    dem : DEM or path
+        The terrain.
+    rain_mm : float, optional
+        Rain depth in mm (default ``waterlogging.yaml`` ``rain.rain_mm``).
+    runoff_coefficient : float, optional
+        Share of the rain that runs off (default ``waterlogging.yaml``).
+
+    Returns
+    -------
+    GeoDataFrame
+        The depressions of :func:`find_depressions` with ``runoff_m3`` (own catchment),
+        ``inflow_m3`` (with the overflow from upstream), ``fill_ratio``, ``spills``,
+        ``overflow_m3``, ``downstream`` (the depression it spills into, or empty),
+        ``scenario_level_m`` and ``scenario_depth_cm``.
+
+    Examples
+    --------
+    >>> import zlgis as zl
+    >>> dem = zl.datasets.dem("district")
+    >>> light, heavy = zl.rain_scenario(dem, rain_mm=0.5), zl.rain_scenario(dem, rain_mm=30)
+    >>> bool((light["inflow_m3"] <= heavy["inflow_m3"]).all()), bool(heavy["spills"].all())
+    (True, True)
+    """
+    import pandas as pd
+
+    from ..analysis.terrain import analyse_depressions
+    from ..analysis.waterlogging import rain_scenario as _engine
+
+    analysis = analyse_depressions(_dem(dem))
+    table, _ = _engine(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient)
+    dep = analysis.depressions
+    return dep.join(pd.DataFrame(table, index=dep.index)[[c for c in table.columns
+                                                        if c not in dep.columns]])

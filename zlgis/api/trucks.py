@@ -6,12 +6,14 @@ here carries a plate. Thresholds and hours rules live in ``config/trucks.yaml``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
+    from numpy.typing import NDArray
 
-__all__ = ["truck_stops", "zone_violations"]
+__all__ = ["truck_stops", "zone_violations", "in_time_window"]
 
 
 def _prepared(pings: gpd.GeoDataFrame, *, plate: str, time: str, salt: str | None):
@@ -112,3 +114,43 @@ def zone_violations(pings: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, plate: 
     from ..analysis.trucks import no_parking_zone_findings
 
     return no_parking_zone_findings(_prepared(pings, plate=plate, time=time, salt=salt), zones)
+
+
+def in_time_window(times: Any, *, hours: str, weekend_hours: str | None = None,
+                   holidays: bool = True) -> NDArray[np.bool_]:
+    """Whether each time falls in restricted hours such as a no-parking zone's.
+
+    Windows include their start and exclude their end (07:00-09:00 is 07:00:00 to 08:59:59); a
+    window crossing midnight (22:00-06:00) belongs to the day it starts. Times without an
+    offset are Beijing time (Asia/Shanghai); ``+08:00`` or ``Z`` are converted first.
+
+    Parameters
+    ----------
+    times : sequence of str, datetime or Timestamp
+        The moments to test.
+    hours : str
+        Working-day windows, ``;``-separated (``"07:00-09:00;22:00-06:00"``).
+    weekend_hours : str, optional
+        Windows on rest days: ``None`` repeats ``hours``, ``""`` means unrestricted.
+    holidays : bool
+        Use the statutory holidays and adjusted working days of ``trucks.yaml`` (``calendar``);
+        otherwise Monday-Friday are working days.
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> import zlgis as zl
+    >>> zl.in_time_window(["2022-08-01 07:00", "2022-08-01 09:00", "2022-08-05T23:30:00+08:00",
+    ...                    "2022-08-06 05:00", "2022-08-06 07:30"],
+    ...                   hours="07:00-09:00;22:00-06:00", weekend_hours="").tolist()
+    [True, False, True, True, False]
+    """
+    from ..analysis.timewindows import HolidayCalendar, WeeklySchedule, to_epoch_seconds
+    from ..analysis.trucks_pings import trucks_config
+
+    cal = HolidayCalendar.from_config(trucks_config().get("calendar")) if holidays else None
+    schedule = WeeklySchedule.from_text(hours, weekend_hours, calendar=cal)
+    return schedule.contains(to_epoch_seconds(list(times)))

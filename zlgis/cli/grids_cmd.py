@@ -2,8 +2,10 @@
 
 ``zlgis grids make --out DIR`` writes (atomically):
 
-* ``unit_grids.gpkg`` - layers ``unit_grids`` (万米单元网格 with codes, duties and staff) and
-  ``road_chief_segments``;
+* ``unit_grids.gpkg`` - layers ``unit_grids`` (万米单元网格 with codes, duties and staff),
+  ``road_chief_segments`` and ``communities`` (the areas divided: the bureau's communities
+  dissolved from its ``grids`` layer, or, for a city without one, its built-up area from the
+  buildings as one stand-in community);
 * ``grid_table.xlsx`` (internal, with staff and phones) and ``grid_table_public.csv``
   (public columns only);
 * ``grids_map_internal.html`` / ``grids_map_public.html`` (public fields only on the latter).
@@ -19,7 +21,10 @@ times), ``platform_findings.csv`` and ``platform.xlsx`` (the platform layout,
 docs/platform_export.md), ``overdue.csv``, ``case_report.csv`` (every input row with a problem
 and its reason), ``evaluation.xlsx``, ``evaluation_*.png`` choropleths and the one-page
 ``evaluation.html``; with ``--labelled FILE`` (columns 诉求内容, 诉求分类, label) also the
-confusion table ``classification.csv``. Exit 1 when rows were rejected or findings were made.
+confusion table ``classification.csv``; with ``--ledger ledger.sqlite`` (the weekly runs' ledger)
+the evaluation's share of the findings ledger closed by the campaign end (2022-10-31) is taken
+from the ledger of the last weekly run on or before that day. Exit 1 when rows were rejected or
+findings were made.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                    help="经纬度坐标系：gcj02（高德，默认）、bd09（百度）、wgs84")
     k.add_argument("--labelled", metavar="FILE", default=None,
                    help="人工标注样本（CSV：诉求内容、诉求分类、label），输出混淆矩阵")
+    k.add_argument("--ledger", metavar="FILE", default=None,
+                   help="每周检查的问题台账（ledger.sqlite），用于考评“攻坚期末台账整改比例”")
     k.set_defaults(func=run_cases)
 
 
@@ -81,6 +88,7 @@ def run_make(args: argparse.Namespace) -> int:
     from ..analysis.gridding import (
         PUBLIC_COLUMNS,
         audit_grids,
+        built_up_area,
         communities_from_grids,
         grid_table,
         road_chief_segments,
@@ -94,14 +102,23 @@ def run_make(args: argparse.Namespace) -> int:
     progress = Progress(quiet=bool(getattr(args, "quiet", False)))
     catalog = Catalog.load(args.catalog)
     out = output_dir(args.out)
-    if "grids" not in catalog.layers:
-        raise InputError("图层目录中没有网格图层 grids（需要其中的街道、社区划分）")
-    ids = [i for i in ("grids", "roads", "blue_lines") if i in catalog.layers]
-    progress.step("读取网格、道路和蓝线图层")
+    if "grids" not in catalog.layers and "buildings" not in catalog.layers:
+        raise InputError("图层目录中既没有网格图层 grids（街道、社区划分），也没有建筑图层 buildings"
+                         "（用于确定建成区），无法划分单元网格")
+    ids = [i for i in ("grids", "roads", "blue_lines", "buildings", catalog.boundary_layer)
+           if i in catalog.layers and (i != "buildings" or "grids" not in catalog.layers)]
+    progress.step("读取网格（或建筑）、道路和蓝线图层")
     layers, notes = load_checked(catalog, ids, progress)
-    bureau = layers["grids"]
-    progress.step("按社区边界、道路和河流划分单元网格")
-    comm = communities_from_grids(bureau)
+    bureau = layers.get("grids")
+    progress.step("按社区边界（或建成区）、道路和河流划分单元网格")
+    if bureau is not None:
+        comm = communities_from_grids(bureau)
+    else:
+        # no community boundaries: the built-up area is one stand-in community
+        b = layers.get(catalog.boundary_layer)
+        comm = built_up_area(layers["buildings"], name=catalog.city,
+                             boundary=b.union_all() if b is not None and len(b) else None)
+        notes.append(f"图层目录中没有网格图层 grids（社区边界），按建筑确定建成区，作为一个社区“{catalog.city}”划分")
     grids = unit_grids(comm, roads=layers.get("roads"), rivers=layers.get("blue_lines"))
     segments = (road_chief_segments(layers["roads"], comm, chiefs=bureau)
                 if "roads" in layers else None)
@@ -114,6 +131,8 @@ def run_make(args: argparse.Namespace) -> int:
         table.to_file(tmp, layer="unit_grids", driver="GPKG")
         if segments is not None:
             segments.to_file(tmp, layer="road_chief_segments", driver="GPKG")
+        comm[["subdistrict", "community", "geometry"]].to_file(tmp, layer="communities",
+                                                               driver="GPKG")
     import pandas as pd
 
     headers = {"grid_id": "网格编码", "grid_name": "网格名称", "subdistrict": "街道",
@@ -283,7 +302,9 @@ def run_cases(args: argparse.Namespace) -> int:
     findings = concat_findings([case_findings(prepared, as_of=as_of),
                                 hot_spot_findings(prepared, as_of=as_of)])
     progress.step("考评")
-    scores = {by: evaluate(prepared, by=by, as_of=as_of)
+    ledger, ledger_note = evaluation_ledger(args.ledger, as_of)
+    notes.append(ledger_note)
+    scores = {by: evaluate(prepared, by=by, as_of=as_of, ledger=ledger, grids=layers.get("grids"))
               for by in ("subdistrict", "community", "department")}
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
@@ -314,6 +335,7 @@ def run_cases(args: argparse.Namespace) -> int:
                             totals=totals, figures=figures, sources={
                                 "结案率、按期结案率": "city-management-codes.md（数字化城管考核指标）",
                                 "攻坚期末": "扎政办字〔2022〕51号 五、实施步骤（2022年10月31日）",
+                                "期末台账整改比例": ledger_note,
                                 "处置时限与权重": "zlgis/config/cases.yaml（示例值，需本地确认）"})
     if args.labelled:
         sample = read_labelled(args.labelled)
@@ -337,6 +359,29 @@ def run_cases(args: argparse.Namespace) -> int:
         print(f"案件 {len(prepared)} 件（截至 {as_of}），剔除 {len(rejected)} 行；问题：{text}")
         print(f"结果已写入 {out}")
     return 1 if len(findings) or len(rejected) else 0
+
+
+def evaluation_ledger(path: str | None, as_of: Any) -> tuple[Any, str]:
+    """The findings ledger at the last weekly run on or before the campaign end (or ``as_of``
+    if earlier), and the line saying which week it is (or that there is none)."""
+    if path is None:
+        return None, "未指定问题台账（--ledger），考评不含台账整改比例"
+    import pandas as pd
+
+    from ..analysis.cases import case_settings
+    from ..errors import InputError
+    from ..ledger import Ledger
+    from ..ledger.evaluation import ledger_at, ledger_week_at
+
+    if not Path(path).is_file():
+        raise InputError("问题台账文件不存在", path=str(path))
+    end = pd.Timestamp(case_settings()["evaluation"]["campaign_end"]).date()
+    day = min(end, pd.Timestamp(as_of).date())
+    led = Ledger(path, create=False)
+    week = ledger_week_at(led, day)
+    if week is None:
+        return None, f"问题台账中没有 {day} 及以前的周检查，考评不含台账整改比例"
+    return ledger_at(led, day), f"问题台账 {week} 周（{day} 及以前最后一次周检查）各问题的状态"
 
 
 def read_labelled(path: str) -> Any:

@@ -81,13 +81,15 @@ def _pct(v: Any) -> str:
 def _table(df: pd.DataFrame, label: str, n: int | None = None) -> str:
     rows = df if n is None else df.head(n)
     head = "".join(f"<th>{escape_html(h)}</th>" for h in
-                   [label, "案件", "结案率", "按期结案率", "重复投诉率", "期末结案", "得分"])
+                   [label, "案件", "结案率", "按期结案率", "重复投诉率", "台账问题", "期末台账整改",
+                    "得分"])
     body = []
     for name, r in rows.iterrows():
         unit = " / ".join(map(str, name)) if isinstance(name, tuple) else str(name)
         body.append("<tr>" + "".join(f"<td>{escape_html(v)}</td>" for v in [
             unit, int(r["cases"]), _pct(r["rectification_rate"]), _pct(r["on_time_rate"]),
-            _pct(r["repeat_rate"]), _pct(r["closed_by_end"]), f"{r['score']:.1f}"]) + "</tr>")
+            _pct(r["repeat_rate"]), int(r.get("ledger_findings", 0)), _pct(r["closed_by_end"]),
+            f"{r['score']:.1f}"]) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
