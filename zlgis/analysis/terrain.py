@@ -15,14 +15,13 @@ whose steepest-descent path on the original DEM ends in it).
 Examples
 --------
 >>> import numpy as np
->>> dem = np.array([[5, 5, 5, 5, 5],
-...                 [5, 1, 2, 1, 5],
-...                 [5, 2, 4, 2, 3],
-...                 [5, 5, 5, 5, 5]], dtype=float)
+>>> dem = np.full((5, 6), 9.0)
+>>> dem[1:4, 1:3] = 4.0        # a pit two cells wide, three deep
+>>> dem[2, 4] = 7.0            # a second, one-cell pit
 >>> depth = ponding_depth(dem, fill_depressions(dem))
 >>> lab, n = label_depressions(depth)
 >>> n, float(depth.max()), int((lab > 0).sum())
-(1, 2.0, 5)
+(2, 5.0, 7)
 """
 
 from __future__ import annotations

@@ -249,28 +249,35 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     return out
 
 
+#: Findings made row by row from an :func:`analyse` table: (table, rule, layer, feature ids,
+#: measures, measure key, unit).
+_TABLE_FINDINGS = (
+    ("intrusions", "tree_zone_intrusion", "ancient_trees",
+     lambda it: [[t, f"{lay}:{f}"] for t, lay, f in
+                 zip(it["tree_id"], it["layer"], it["feature_id"])],
+     lambda it: [{"overlap_m2": a, "distance_m": d, "layer": lay} for a, d, lay in
+                 zip(it["overlap_m2"], it["distance_m"], it["layer"])],
+     "overlap_m2", "m2"),
+    ("gaps", "street_tree_gap", "roads",
+     lambda g: [[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
+                zip(g["road_id"], g["start_m"], g["end_m"])],
+     lambda g: [{"length_m": ln, "start_m": a, "end_m": b} for ln, a, b in
+                zip(g["length_m"], g["start_m"], g["end_m"])],
+     "length_m", "m"),
+)
+
+
 def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
                   crs: Any) -> gpd.GeoDataFrame:
     """The tree findings from :func:`analyse`."""
     frames = []
-    it = result.get("intrusions")
-    if it is not None and len(it):
-        frames.append(make_findings(
-            rule="tree_zone_intrusion", layer="ancient_trees", crs=crs, geometry=it.geometry.values,
-            feature_ids=[[t, f"{lay}:{f}"] for t, lay, f in
-                         zip(it["tree_id"], it["layer"], it["feature_id"])],
-            measures=[{"overlap_m2": a, "distance_m": d, "layer": lay} for a, d, lay in
-                      zip(it["overlap_m2"], it["distance_m"], it["layer"])],
-            measure_key="overlap_m2", measure_unit="m2"))
-    g = result.get("gaps")
-    if g is not None and len(g):
-        frames.append(make_findings(
-            rule="street_tree_gap", layer="roads", crs=crs, geometry=g.geometry.values,
-            feature_ids=[[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
-                         zip(g["road_id"], g["start_m"], g["end_m"])],
-            measures=[{"length_m": ln, "start_m": a, "end_m": b} for ln, a, b in
-                      zip(g["length_m"], g["start_m"], g["end_m"])],
-            measure_key="length_m", measure_unit="m"))
+    for key, rid, layer, ids, measures, measure_key, unit in _TABLE_FINDINGS:
+        table = result.get(key)
+        if table is not None and len(table):
+            frames.append(make_findings(
+                rule=rid, layer=layer, crs=crs, geometry=table.geometry.values,
+                feature_ids=ids(table), measures=measures(table), measure_key=measure_key,
+                measure_unit=unit))
     inc = result.get("incidents")
     if inc is not None and len(inc):
         start = None if as_of is None else pd.Timestamp(as_of) - pd.Timedelta(days=6)
