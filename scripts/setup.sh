@@ -19,8 +19,9 @@ done
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-# Debian packages: Chromium for the map tests, a CJK font for figures, Node/npm for map assets.
-APT_PACKAGES=(chromium fonts-noto-cjk nodejs npm python3-venv)
+# Debian packages: Chromium for the map tests, a CJK font for figures, Node/npm for map assets,
+# busybox (its httpd: a plain static server with range requests, for the vector-tile map tests).
+APT_PACKAGES=(chromium fonts-noto-cjk nodejs npm python3-venv busybox)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   case "$pkg" in

@@ -15,6 +15,7 @@ PACKAGES=(
   "leaflet-measure@2.1.7"
   "leaflet.locatecontrol@0.79.0"
   "leaflet-search@2.9.7"
+  "protomaps-leaflet@5.1.0"
 )
 
 mkdir -p "$VENDOR"

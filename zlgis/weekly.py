@@ -434,15 +434,19 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
     with more than ``maps.max_context_features`` features (``ledger.yaml``) is not drawn one by
     one: a point layer becomes counts per hexagon of ``maps.hexagon_m``, other layers are left
     off; each carries a note on the map (:func:`zlgis.publish.aggregate.fit_layers`). A
-    citywide road network drawn feature by feature makes a page too heavy for a phone.
+    citywide road network drawn feature by feature makes a page too heavy for a phone. Layers
+    written as vector tiles (:func:`zlgis.publish.tiles.tile_layer_ids`) are left to them.
     """
     from .config import load_config
     from .publish.aggregate import fit_layers
     from .publish.maps import map_layer_ids
+    from .publish.tiles import tile_layer_ids
 
     cfg = load_config("ledger")["maps"]
+    tiled = set(tile_layer_ids(layers))      # drawn from vector tiles (publish_week)
     out: dict[str, MapContext] = {}
-    ids = {p: [k for k in map_layer_ids(p, catalog) if k in layers] for p in ("internal", "public")}
+    ids = {p: [k for k in map_layer_ids(p, catalog) if k in layers and k not in tiled]
+           for p in ("internal", "public")}
     # each layer fitted once, shared by both profiles (hexagon counts of a big layer included)
     fitted = {lid: fit_layers({lid: layers[lid]}, catalog, limit=int(cfg["max_context_features"]),
                               hexagon_m=float(cfg["hexagon_m"]))
@@ -462,6 +466,23 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
                       for lid, field in (load_config("publish").get("search") or {}).items()
                       if lid in layers and lid not in kept and field in layers[lid].columns}
         out[profile] = ctx
+    return out
+
+
+def _tile_frames(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
+                 ) -> dict[str, gpd.GeoDataFrame]:
+    """The layers written as vector tiles (``publish.yaml`` ``tiles``), cut to the columns the
+    tiles carry (the rest of a 1M-building layer is freed with the other layers)."""
+    from .publish.tiles import tile_config, tile_layer_ids
+
+    cfg = tile_config()["layers"]
+    out = {}
+    for k in tile_layer_ids(layers):
+        spec = catalog.layers.get(k)
+        keep = [c for c in dict.fromkeys([*(cfg[k]["fields"]),
+                                          spec.id_field if spec is not None else ""])
+                if c in layers[k].columns]
+        out[k] = layers[k][[*keep, layers[k].geometry.name]]
     return out
 
 
@@ -512,12 +533,16 @@ def _findings_overflow(everything: gpd.GeoDataFrame, part: gpd.GeoDataFrame, lef
 
 def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapContext],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
-                files: dict[str, Path]) -> None:
-    """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers; the
-    status is put in front of each finding's title. What is too big to draw one by one is
-    aggregated or left off with a note in the legend (:func:`map_context`)."""
+                files: dict[str, Path], tiles: Mapping[str, Sequence[Any]] | None = None
+                ) -> None:
+    """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers and
+    vector-tile layers (``tiles`` per profile, :func:`zlgis.publish.tile_maps.write_week_tiles`);
+    the status is put in front of each finding's title. What is too big to draw one by one is
+    drawn from vector tiles, or aggregated or left off with a note in the legend
+    (:func:`map_context`)."""
     from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
+    from .publish.tile_maps import add_tile_layers
 
     data = shown.reset_index(drop=True)
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
@@ -537,6 +562,7 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
             notes += note
         m = build_map(ctx, part, catalog=catalog, profile=profile, title=title,
                       aggregates=aggregates, notes=notes)
+        add_tile_layers(m, (tiles or {}).get(profile, []))
         save_map(m, path)  # offline-safe: local assets wherever installed
         del m
         if profile == "internal":
@@ -611,8 +637,11 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     issues = issues if issues is not None else empty_issues()
     files["validation"] = write_issues(issues, folder / name["validation"])
+    from .publish.tile_maps import write_week_tiles
+
+    tiles = write_week_tiles(folder, public_folder, layers, catalog=catalog, ledger_view=view)
     _write_maps(folder, public_folder, context if context is not None
-                else map_context(layers, catalog), shown, catalog, week, files)
+                else map_context(layers, catalog), shown, catalog, week, files, tiles=tiles)
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
@@ -708,7 +737,9 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                                    skipped_ids=skipped_ids)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(layers, catalog)
+        big = _tile_frames(layers, catalog)   # big layers go to the maps as vector tiles
         layers = {k: v for part in context.values() for k, v in part.items()}
+        layers.update(big)
         gc.collect()
         lap("checked")
         timings.update(check_times)

@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "grids_cmd",        # zlgis grids, zlgis cases
     "publish_cmd",      # zlgis map
     "portal_cmd",       # zlgis portal
+    "serve_cmd",        # zlgis serve (a folder over HTTP with range requests)
     "print_cmd",        # zlgis print-maps
     "export_cmd",       # zlgis export qgis
     "weekly_cmd",       # zlgis weekly, zlgis ledger

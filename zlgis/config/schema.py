@@ -48,7 +48,7 @@ OPEN: dict[str, tuple[str, ...]] = {
     "osm": ("roads.road_class", "roads.default_width_m", "buildings.use", "facilities",
             "facilities.*.filter", "facilities.*.category", "areas", "areas.*.filter",
             "areas.*.category", "waterway_width_m"),
-    "publish": ("search", "service_radius_m", "extras", "basemaps"),
+    "publish": ("search", "service_radius_m", "extras", "basemaps", "tiles.layers"),
     "trucks": ("vehicle_classes.groups",),
     "water": ("levels",),
 }

@@ -52,6 +52,8 @@ ASSET_PACKAGES: dict[str, str] = {
     "leaflet-measure": "2.1.7",
     "leaflet.locatecontrol": "0.79.0",
     "leaflet-search": "2.9.7",
+    # vector tiles (PMTiles) on canvas, issue 18: zlgis.publish.tile_maps
+    "protomaps-leaflet": "5.1.0",
 }
 
 #: Subresource Integrity hashes of the pinned CDN files (``package/path`` -> ``sha384-...``), the
@@ -84,6 +86,8 @@ INTEGRITY: dict[str, str] = {
         "sha384-C/UzSz5aXmLxJwe/b9I0CIv+cfLcGIXmfl40m9+kyJhlgNxvWT6+WRjCbA8Eflf/",
     "leaflet-search/dist/leaflet-search.min.css":
         "sha384-HwVdSdd+jBrK7nRfI6gOIy8rCaDkpIoKXiUMCj/YmwqM8GFSoPQ7Rud61DU/C2ry",
+    "protomaps-leaflet/dist/protomaps-leaflet.js":
+        "sha384-pAKrddYWxjFAIJwatOtmmtq9ebz3ZwluHCEg3pqOMpOporUofLqz/l5hs+0LAWaH",
 }
 
 #: Where setup_assets.sh unpacks the npm packages (``$ZLGIS_VENDOR_DIR`` overrides).
@@ -122,6 +126,7 @@ ASSETS: dict[str, Asset] = {
                     ("dist/L.Control.Locate.min.css",)),
     "search": Asset("leaflet-search", ("dist/leaflet-search.min.js",),
                     ("dist/leaflet-search.min.css",), ("images",)),
+    "vectortiles": Asset("protomaps-leaflet", ("dist/protomaps-leaflet.js",)),
 }
 
 

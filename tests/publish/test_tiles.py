@@ -1,0 +1,163 @@
+"""zlgis.publish.tiles and tile_maps: PMTiles of big layers (tiles decoded with
+mapbox-vector-tile and read with pmtiles, the libraries' own readers)."""
+
+from __future__ import annotations
+
+import gzip
+
+import _tile_fixtures as _tf  # tests/ is on sys.path (conftest)
+import mapbox_vector_tile
+import numpy as np
+import pytest
+import shapely
+from pmtiles.reader import MmapSource, Reader
+
+import zlgis as zl
+from zlgis.config import load_config
+from zlgis.publish.colors import min_delta_e
+from zlgis.publish.maps import public_fields
+from zlgis.publish.tiles import (
+    WORLD,
+    encode_tile_reference,
+    encode_tiles,
+    read_tile,
+    tile_bounds,
+    tile_fields,
+    write_pmtiles,
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiles")
+    return root, _tf.build_tile_site(root)
+
+
+def _all_tiles(path):
+    with open(path, "rb") as fh:
+        r = Reader(MmapSource(fh))
+        from pmtiles.reader import all_tiles
+
+        for (z, x, y), data in all_tiles(r.get_bytes):
+            yield z, x, y, mapbox_vector_tile.decode(gzip.decompress(data),
+                                                     default_options={"y_coord_down": True})
+
+
+def _features(data: bytes, layer: str) -> list:
+    d = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    feats = d[layer]["features"] if layer in d else []
+    return sorted((str(sorted(f["properties"].items())),
+                   shapely.normalize(shapely.geometry.shape(f["geometry"]))) for f in feats)
+
+
+@pytest.mark.parametrize("lid,z,simplify", [("buildings", 16, 0.0), ("buildings", 15, 0.5),
+                                            ("roads", 13, 0.5), ("roads", 16, 0.0)])
+def test_fast_encoder_equals_mapbox_vector_tile(lid, z, simplify):
+    """Every feature of the busiest tiles decodes the same as the library's own encoder gives
+    (coordinates within one tile unit: the two round at different steps)."""
+    g = zl.datasets.load("district")[lid]
+    fields = [f for f in tile_fields(lid, "internal") if f in g.columns]
+    tiles = encode_tiles(g, z, layer=lid, fields=fields, simplify_px=simplify,
+                         min_size_px=1.0 if simplify else 0.0)
+    assert tiles
+    busiest = sorted(tiles, key=lambda t: -t[3])[:3]
+    for x, y, data, n in busiest:
+        ref = encode_tile_reference(g, z, x, y, layer=lid, fields=fields, simplify_px=simplify,
+                                    min_size_px=1.0 if simplify else 0.0)
+        a, b = _features(data, lid), _features(ref, lid)
+        assert len(a) == len(b) == n
+        for (pa, ga), (pb, gb) in zip(a, b):
+            assert pa == pb
+            assert shapely.equals_exact(ga, gb, 1.01), (ga.wkt[:80], gb.wkt[:80])
+
+
+def test_tiles_are_web_mercator_from_the_working_crs(site):
+    """A building's corners, decoded from its z16 tile and put back through EPSG:3857, lie where
+    the building is (within a tile unit, 4 cm)."""
+    _, info = site
+    b = info["layers"]["buildings"]
+    merc = b.to_crs("EPSG:3857")
+    row = merc.iloc[0]
+    cx, cy = row.geometry.centroid.x, row.geometry.centroid.y
+    size = 2 * WORLD / 2 ** 16
+    x, y = int((cx + WORLD) // size), int((WORLD - cy) // size)
+    path = info["tiles"]["internal"][0].tileset.path
+    feats = read_tile(path, 16, x, y)["buildings"]["features"]
+    mine = [f for f in feats if f["properties"]["building_id"] == str(row["building_id"])]
+    assert len(mine) == 1
+    minx, _, _, maxy = tile_bounds(16, x, y)
+    ring = np.array(mine[0]["geometry"]["coordinates"][0], dtype=float)
+    back = np.column_stack([minx + ring[:, 0] / 4096 * size, maxy - ring[:, 1] / 4096 * size])
+    corners = shapely.get_coordinates(row.geometry.exterior)
+    assert shapely.Polygon(back).hausdorff_distance(shapely.Polygon(corners)) < 0.1
+
+
+def test_zooms_fields_and_status_of_the_internal_buildings(site):
+    _, info = site
+    cfg = load_config("publish")["tiles"]["layers"]["buildings"]
+    t = {x.key: x for x in info["tiles"]["internal"]}["buildings"]
+    with open(t.tileset.path, "rb") as fh:
+        header = Reader(MmapSource(fh)).header()
+    assert (header["min_zoom"], header["max_zoom"]) == (cfg["min_zoom"], cfg["max_zoom"])
+    want = _tf.expected_status(info["layers"]["buildings"])
+    seen = {}
+    for z, _, _, d in _all_tiles(t.tileset.path):
+        for f in d["buildings"]["features"]:
+            p = f["properties"]
+            assert set(p) <= set(cfg["fields"])
+            if z == cfg["max_zoom"]:
+                seen[p["building_id"]] = p["status"]
+    # every building at the last zoom, each with its status (open beats rectified)
+    assert seen == want
+    assert set(seen.values()) == {"none", "open", "rectified", "overdue"}
+
+
+def test_public_tiles_carry_no_non_public_field(site):
+    """Decode every public tile: only the catalog's public fields; no buildings, no status."""
+    _, info = site
+    cat = info["catalog"]
+    pub = info["tiles"]["public"]
+    assert [t.key for t in pub] == ["roads"]          # buildings are not on the public map
+    n = 0
+    for t in pub:
+        allowed = set(public_fields(cat[t.key]))
+        for _, _, _, d in _all_tiles(t.tileset.path):
+            for f in d[t.key]["features"]:
+                assert set(f["properties"]) <= allowed
+                assert "status" not in f["properties"]
+                n += 1
+    assert n > 1000
+
+
+def test_internal_fields_stay_in_the_internal_archive(site):
+    """What the public archive leaves out exists in the internal one (the check above is not
+    vacuous): the road archives differ only in fields the catalog keeps internal."""
+    root, info = site
+    assert not (root / "public" / "tiles" / "buildings.pmtiles").exists()
+    assert (root / "internal" / "tiles" / "buildings.pmtiles").exists()
+    assert tile_fields("buildings", "public", info["catalog"]) is None
+    assert "status" in tile_fields("buildings", "internal")
+
+
+def test_status_colours_are_told_apart():
+    """The four status fills differ for colour-blind readers too (CIEDE2000 >= 10 under
+    protanopia, deuteranopia and tritanopia), and none is the basemap grey-white."""
+    cols = [v["color"] for v in load_config("publish")["tiles"]["status_colors"].values()]
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            assert min_delta_e(a, b) >= 10, (a, b)
+
+
+def test_empty_and_point_layers(tmp_path):
+    import geopandas as gpd
+
+    g = gpd.GeoDataFrame({"n": [1, None]}, geometry=[shapely.Point(612000, 5320000), None],
+                         crs="EPSG:4550")
+    info = write_pmtiles(g, tmp_path / "p.pmtiles", layer="p", fields=["n"], min_zoom=10,
+                         max_zoom=12)
+    assert info.tiles == 3 and info.features == 3
+    f = read_tile(tmp_path / "p.pmtiles", *info.first_tile)["p"]["features"]
+    assert f[0]["properties"] == {"n": "1"} and f[0]["geometry"]["type"] == "Point"
+    empty = write_pmtiles(g.iloc[:0], tmp_path / "e.pmtiles", layer="p", min_zoom=10,
+                          max_zoom=12)
+    assert empty.tiles == 0 and (tmp_path / "e.pmtiles").stat().st_size > 0

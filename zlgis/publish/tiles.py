@@ -1,0 +1,789 @@
+"""Big layers as vector tiles: PMTiles archives of Mapbox Vector Tiles, shown on the weekly maps.
+
+A weekly map embeds every feature it draws in the HTML page; a city's 1M buildings or its whole
+street network would make the page hundreds of megabytes. Layers with more features than
+``publish.yaml`` ``tiles.min_features`` are written instead as a PMTiles archive
+(one file, tiles addressed by byte ranges) next to the map, and drawn by the
+``protomaps-leaflet`` plugin from local assets. The page then needs HTTP with range requests
+(``zlgis serve DIR``, nginx, busybox httpd ...); the small embedded layers still work from a file
+opened on its own.
+
+Writing
+-------
+:func:`write_pmtiles` projects a layer to EPSG:3857, and for every zoom of the layer
+(``tiles.layers.<id>.min_zoom`` .. ``max_zoom``) simplifies it (``simplify_px`` tile pixels),
+leaves off features smaller than ``min_size_px`` below the layer's last zoom, cuts the features
+crossing a tile's edge (plus ``buffer`` units), and encodes each tile. Encoding goes through the
+protobuf schema of ``mapbox-vector-tile`` (``vector_tile_pb2``); the geometry commands of all
+features of a zoom are computed at once with NumPy (:func:`encode_tiles`), which is what makes
+1M buildings fit in a minute. :func:`encode_tile_reference` encodes the same tile with
+``mapbox_vector_tile.encode`` (the library's own Python encoder) and the tests check that both
+decode to the same features; ``bench/bench_tiles.py`` times both.
+
+Profiles
+--------
+The internal archive carries the fields of ``tiles.layers.<id>.fields`` (and the building's
+finding status, :func:`building_status`); the public archive only those of them that the catalog
+(or ``publish.yaml`` ``extras``) marks public, never a personal field, never the status, and
+only for layers the public map may show (``public.layers`` or ``extras``).
+
+Examples
+--------
+>>> import geopandas as gpd, tempfile, pathlib
+>>> from shapely.geometry import box
+>>> gdf = gpd.GeoDataFrame({"building_id": ["B1"], "status": ["open"]},
+...                        geometry=[box(612000, 5320000, 612020, 5320015)], crs="EPSG:4550")
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "b.pmtiles"
+>>> info = write_pmtiles(gdf, out, layer="buildings", fields=["building_id", "status"],
+...                      min_zoom=15, max_zoom=16)
+>>> info.tiles, info.features
+(2, 2)
+>>> sorted(read_tile(out, *info.first_tile)["buildings"]["features"][0]["properties"])
+['building_id', 'status']
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from ..catalog import Catalog
+from ..config import load_config
+from ..errors import ConfigError
+from ..io.atomic import atomic_path
+from .escape import PERSONAL_FIELD, display_value
+
+__all__ = [
+    "TileSet",
+    "tile_config",
+    "tile_layer_ids",
+    "tile_fields",
+    "building_status",
+    "encode_tiles",
+    "encode_tile_reference",
+    "write_pmtiles",
+    "read_tile",
+    "tile_bounds",
+]
+
+#: Half the width of the EPSG:3857 world (m).
+WORLD = 20037508.342789244
+#: MVT geometry commands.
+_MOVE, _LINE, _CLOSE = 1, 2, 7
+_KIND_TYPE = {"point": 1, "line": 2, "polygon": 3}
+
+
+@dataclass(frozen=True)
+class TileSet:
+    """One written archive: where, which layer, zooms, how many tiles and features."""
+
+    path: Path
+    layer: str
+    min_zoom: int
+    max_zoom: int
+    tiles: int
+    features: int
+    fields: tuple[str, ...]
+    bounds: tuple[float, float, float, float]   # lon/lat
+    first_tile: tuple[int, int, int]            # (z, x, y) of the first tile written
+
+
+def tile_config() -> dict[str, Any]:
+    """The ``tiles`` section of ``publish.yaml``."""
+    return load_config("publish")["tiles"]
+
+
+def tile_layer_ids(layers: Mapping[str, gpd.GeoDataFrame], *,
+                   min_features: int | None = None) -> list[str]:
+    """Ids of ``layers`` written as vector tiles: configured in ``tiles.layers`` and with more
+    than ``tiles.min_features`` features.
+
+    >>> import geopandas as gpd
+    >>> big = gpd.GeoDataFrame(geometry=[None] * 3)
+    >>> tile_layer_ids({"buildings": big, "toilets": big}, min_features=2)
+    ['buildings']
+    """
+    cfg = tile_config()
+    limit = int(cfg["min_features"] if min_features is None else min_features)
+    return [k for k, g in layers.items() if k in cfg["layers"] and g is not None
+            and len(g) > limit]
+
+
+def tile_fields(layer_id: str, profile: str, catalog: Catalog | None = None) -> list[str] | None:
+    """Fields of ``layer_id`` written into the archive of ``profile``; None when the public map
+    may not show the layer at all.
+
+    >>> from zlgis.catalog import Catalog
+    >>> tile_fields("buildings", "internal")
+    ['building_id', 'use', 'floors', 'status']
+    >>> tile_fields("roads", "public", Catalog.load())
+    ['road_id', 'name', 'road_class']
+    >>> tile_fields("buildings", "public", Catalog.load()) is None
+    True
+    """
+    cfg = load_config("publish")
+    wanted = list(cfg["tiles"]["layers"][layer_id]["fields"])
+    if profile == "internal":
+        return wanted
+    if catalog is not None and layer_id in catalog.layers:
+        if layer_id not in cfg["public"]["layers"]:
+            return None
+        allowed = set(catalog[layer_id].public)
+    elif layer_id in cfg["extras"]:
+        allowed = set(cfg["extras"][layer_id]["public"])
+    else:
+        return None
+    # the finding status of a building is never public (it is not a catalog field)
+    return [f for f in wanted if f in allowed and not PERSONAL_FIELD.search(f)]
+
+
+def building_status(buildings: pd.DataFrame, ledger_view: pd.DataFrame, *,
+                    id_field: str = "building_id", layer: str = "buildings") -> pd.Series:
+    """Finding status of every building: ``none``, ``open``, ``rectified`` or ``overdue``.
+
+    ``ledger_view`` is :meth:`zlgis.ledger.store.Ledger.view` of the week (or a findings table
+    with ``layer``, ``feature_id`` and ``status``). A building with several findings takes the
+    most urgent: overdue, then open (new, open, reopened), then rectified.
+
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"building_id": ["A", "B", "C", "D"]})
+    >>> v = pd.DataFrame({"layer": ["buildings"] * 4, "feature_id": ["A", "B", "B", "C"],
+    ...                   "status": ["rectified", "new", "overdue", "rectified"]})
+    >>> building_status(b, v).tolist()
+    ['rectified', 'overdue', 'rectified', 'none']
+    """
+    rank = {"rectified": 1, "new": 2, "open": 2, "reopened": 2, "overdue": 3}
+    names = {0: "none", 1: "rectified", 2: "open", 3: "overdue"}
+    v = ledger_view
+    if len(v) and {"layer", "feature_id", "status"} <= set(v.columns):
+        v = v[v["layer"].astype(str) == layer]
+        r = pd.Series(v["status"].astype(str).map(rank).fillna(0).to_numpy(),
+                      index=v["feature_id"].astype(str).to_numpy())
+        best = r.groupby(level=0).max()
+    else:
+        best = pd.Series(dtype=float)
+    ids = buildings[id_field].astype(str)
+    return pd.Series(ids.map(best).fillna(0).astype(int).map(names).to_numpy(),
+                     index=buildings.index, name="status")
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry
+
+
+def _mercator(geoms: gpd.GeoSeries) -> np.ndarray:
+    if geoms.crs is None:
+        raise ConfigError("图层没有坐标系，无法生成矢量瓦片")
+    tr = Transformer.from_crs(geoms.crs, "EPSG:3857", always_xy=True)
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms.array, dtype=object), fn)
+
+
+def _kind(geoms: np.ndarray) -> str:
+    t = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    if t <= {0, 4}:
+        return "point"
+    if t <= {1, 2, 5}:
+        return "line"
+    if t <= {3, 6}:
+        return "polygon"
+    raise ConfigError("矢量瓦片图层的几何类型混杂（点、线、面只能有一种）")
+
+
+def tile_bounds(z: int, x: np.ndarray | int, y: np.ndarray | int
+                ) -> tuple[Any, Any, Any, Any]:
+    """EPSG:3857 bounds ``(minx, miny, maxx, maxy)`` of tile ``z/x/y`` (XYZ, y down).
+
+    >>> [round(v) for v in tile_bounds(0, 0, 0)]
+    [-20037508, -20037508, 20037508, 20037508]
+    """
+    size = 2 * WORLD / (1 << z)
+    minx = -WORLD + np.asarray(x) * size
+    maxy = WORLD - np.asarray(y) * size
+    return minx, maxy - size, minx + size, maxy
+
+
+def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """(feature index, tile x, tile y) of every tile each feature's box (plus buffer) touches."""
+    size = 2 * WORLD / (1 << z)
+    b = shapely.bounds(geoms)
+    n = (1 << z) - 1
+    x0 = np.clip(np.floor((b[:, 0] - buffer_m + WORLD) / size), 0, n).astype(np.int64)
+    x1 = np.clip(np.floor((b[:, 2] + buffer_m + WORLD) / size), 0, n).astype(np.int64)
+    y0 = np.clip(np.floor((WORLD - b[:, 3] - buffer_m) / size), 0, n).astype(np.int64)
+    y1 = np.clip(np.floor((WORLD - b[:, 1] + buffer_m) / size), 0, n).astype(np.int64)
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    count = nx * ny
+    fi = np.repeat(np.arange(len(geoms)), count)
+    k = np.arange(len(fi)) - np.repeat(np.cumsum(count) - count, count)
+    tx = x0[fi] + k % nx[fi]
+    ty = y0[fi] + k // nx[fi]
+    return fi, tx, ty
+
+
+def _clip(geoms: np.ndarray, fi: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int,
+          buffer_m: float) -> np.ndarray:
+    """Geometry of each (feature, tile) pair, cut to the buffered tile where it crosses it."""
+    out = geoms[fi].copy()
+    minx, miny, maxx, maxy = tile_bounds(z, tx, ty)
+    b = shapely.bounds(out)
+    cross = ((b[:, 0] < minx - buffer_m) | (b[:, 1] < miny - buffer_m)
+             | (b[:, 2] > maxx + buffer_m) | (b[:, 3] > maxy + buffer_m))
+    idx = np.flatnonzero(cross)
+    if len(idx):
+        key = tx[idx] * (1 << z) + ty[idx]
+        order = np.argsort(key, kind="stable")
+        idx, key = idx[order], key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        for s, e in zip(starts, np.r_[starts[1:], len(idx)]):
+            part = idx[s:e]
+            i = part[0]
+            out[part] = shapely.clip_by_rect(out[part], minx[i] - buffer_m, miny[i] - buffer_m,
+                                             maxx[i] + buffer_m, maxy[i] + buffer_m)
+    return out
+
+
+def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker for display, only where a geometry has more than 5 points (a house of
+    four corners stays as it is); a polygon it collapses is left to the encoder to drop."""
+    many = np.flatnonzero(shapely.get_num_coordinates(geoms) > 5)
+    if not len(many):
+        return geoms
+    geoms = geoms.copy()
+    geoms[many] = shapely.simplify(geoms[many], tolerance, preserve_topology=False)
+    return geoms
+
+
+def _areas_only(geoms: np.ndarray) -> np.ndarray:
+    """Cut polygons keep their areas only (a cut can leave lines or points on the tile edge)."""
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)
+    if not len(mixed):
+        return geoms
+    geoms = geoms.copy()
+    for i in mixed.tolist():
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[shapely.get_type_id(parts) == 3]
+        geoms[i] = (None if not len(parts) else parts[0] if len(parts) == 1
+                    else shapely.MultiPolygon(list(parts)))
+    return geoms
+
+
+def _zigzag(v: np.ndarray) -> np.ndarray:
+    return (v << 1) ^ (v >> 63)
+
+
+def _drop_repeats(ux: np.ndarray, uy: np.ndarray, grp: np.ndarray, *,
+                  ring: bool) -> np.ndarray:
+    """Mask of the points kept: a point equal to the one before it in its group is dropped (for
+    rings, also the closing point and a last point equal to the first)."""
+    n = len(ux)
+    keep = np.ones(n, dtype=bool)
+    if n == 0:
+        return keep
+    first = np.r_[True, grp[1:] != grp[:-1]]
+    last = np.r_[grp[1:] != grp[:-1], True]
+    same = np.r_[False, (ux[1:] == ux[:-1]) & (uy[1:] == uy[:-1])]
+    keep &= ~(same & ~first)
+    if ring:
+        keep &= ~last                          # the closing point repeats the first
+        # a point before the closing one that fell on the first point
+        start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        keep &= ~((ux == ux[start]) & (uy == uy[start]) & ~first)
+    return keep
+
+
+@dataclass
+class _Encoded:
+    """Geometry commands of all (feature, tile) pairs of one zoom."""
+
+    commands: np.ndarray     # uint32 command stream, pairs one after the other
+    start: np.ndarray        # per pair: first command (len = pairs + 1)
+    ok: np.ndarray           # per pair: anything left to draw
+
+
+def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int, kind: str,
+                       extent: int) -> _Encoded:
+    """MVT geometry commands of every pair, computed at once (tile coordinates, y down)."""
+    npairs = len(geoms)
+    parts, part_pair = shapely.get_parts(geoms, return_index=True)
+    if kind == "polygon":
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+        ring_pair = part_pair[ring_part]
+        exterior = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(ring_part) else \
+            np.zeros(0, dtype=bool)
+    else:
+        rings, ring_pair = parts, part_pair
+        xy, ring_of = shapely.get_coordinates(parts, return_index=True)
+        ring_part = np.arange(len(parts))
+        exterior = np.ones(len(parts), dtype=bool)
+    pair_of = ring_pair[ring_of]
+    minx, _, _, maxy = tile_bounds(z, tx, ty)
+    scale = extent / (2 * WORLD / (1 << z))
+    ux = np.rint((xy[:, 0] - minx[pair_of]) * scale).astype(np.int64)
+    uy = np.rint((maxy[pair_of] - xy[:, 1]) * scale).astype(np.int64)
+    nring = len(rings)
+    if kind == "point":
+        keep = np.ones(len(ux), dtype=bool)
+    else:
+        keep = _drop_repeats(ux, uy, ring_of, ring=kind == "polygon")
+    ux, uy, ring_of = ux[keep], uy[keep], ring_of[keep]
+    npts = np.bincount(ring_of, minlength=nring)
+    need = {"polygon": 3, "line": 2, "point": 1}[kind]
+    ring_ok = npts >= need
+    if kind == "polygon" and len(ux):
+        # surveyor's formula in tile coordinates (y down): exterior rings positive
+        rs = np.r_[0, np.cumsum(npts)[:-1]]
+        nxt = np.arange(len(ux)) + 1
+        ends = rs + npts            # one past the last point of each ring
+        last_of = np.zeros(len(ux), dtype=bool)
+        last_of[(ends - 1)[npts > 0]] = True
+        nxt[last_of] = rs[ring_of[last_of]]
+        cross = ux * uy[nxt] - ux[nxt] * uy
+        area = np.bincount(ring_of, weights=cross.astype(np.float64), minlength=nring)
+        ring_ok &= area != 0
+        # a polygon whose exterior is gone is gone with its holes
+        part_ok = np.zeros(len(parts), dtype=bool)
+        part_ok[ring_part[exterior]] = ring_ok[exterior]
+        ring_ok &= part_ok[ring_part]
+        flip = ring_ok & ((area > 0) != exterior)
+        if flip.any():
+            # reverse the points of those rings in place
+            pos = np.arange(len(ux))
+            r = ring_of
+            rev = flip[r]
+            pos[rev] = rs[r[rev]] + (npts[r[rev]] - 1 - (pos[rev] - rs[r[rev]]))
+            ux, uy = ux[pos], uy[pos]
+    # keep only rings that are drawn
+    pk = ring_ok[ring_of]
+    ux, uy, ring_of = ux[pk], uy[pk], ring_of[pk]
+    kept = np.flatnonzero(ring_ok)
+    remap = np.full(nring, -1)
+    remap[kept] = np.arange(len(kept))
+    ring_of = remap[ring_of]
+    npts = npts[kept]
+    rpair = ring_pair[kept]
+    # deltas from the previous point of the same pair (the cursor starts at 0,0 per feature)
+    ppair = rpair[ring_of] if len(ring_of) else np.zeros(0, dtype=np.int64)
+    newpair = np.r_[True, ppair[1:] != ppair[:-1]] if len(ppair) else np.zeros(0, dtype=bool)
+    dx = np.diff(ux, prepend=0)
+    dy = np.diff(uy, prepend=0)
+    dx[newpair], dy[newpair] = ux[newpair], uy[newpair]
+    zx, zy = _zigzag(dx), _zigzag(dy)
+    if kind == "point":
+        # one MoveTo(n) per pair followed by the points
+        pts_per_pair = np.bincount(rpair, weights=npts, minlength=npairs).astype(np.int64)
+        length = np.where(pts_per_pair > 0, 1 + 2 * pts_per_pair, 0)
+        start = np.r_[0, np.cumsum(length)]
+        out = np.zeros(start[-1], dtype=np.int64)
+        has = pts_per_pair > 0
+        out[start[:-1][has]] = _MOVE | (pts_per_pair[has] << 3)
+        j = np.arange(len(ux)) - (np.r_[0, np.cumsum(pts_per_pair)][ppair])
+        pos = start[ppair] + 1 + 2 * j
+        out[pos], out[pos + 1] = zx, zy
+        return _Encoded(out.astype(np.uint32), start, has)
+    close = 1 if kind == "polygon" else 0
+    rlen = 2 * npts + 2 + close
+    rstart = np.r_[0, np.cumsum(rlen)]
+    out = np.zeros(rstart[-1], dtype=np.int64)
+    out[rstart[:-1]] = _MOVE | (1 << 3)
+    out[rstart[:-1] + 3] = _LINE | ((npts - 1) << 3)
+    if close:
+        out[rstart[1:] - 1] = _CLOSE | (1 << 3)
+    pstart = np.r_[0, np.cumsum(npts)]
+    j = np.arange(len(ux)) - pstart[ring_of]
+    pos = rstart[ring_of] + 1 + 2 * j + (j > 0)
+    out[pos], out[pos + 1] = zx, zy
+    # per pair: its rings are consecutive
+    per_pair = np.bincount(rpair, weights=rlen, minlength=npairs).astype(np.int64)
+    start = np.r_[0, np.cumsum(per_pair)]
+    return _Encoded(out.astype(np.uint32), start, per_pair > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# properties and tiles
+
+
+def _texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.ndarray, list]]:
+    """Per field: codes (-1 for no value) and the text of each distinct value, as maps show it
+    (:func:`display_value`, applied once per distinct value)."""
+    out = []
+    for f in fields:
+        if f not in frame.columns:
+            continue
+        codes, uniques = pd.factorize(frame[f], use_na_sentinel=True)
+        uniques = list(uniques)
+        if all(isinstance(u, str) for u in uniques):
+            shown = [u if u.strip() else None for u in uniques]
+        else:
+            shown = [display_value(u) for u in uniques]
+        gone = np.array([v is None for v in shown] + [True], dtype=bool)
+        out.append((f, np.where(gone[codes], -1, codes).astype(np.int64), shown))
+    return out
+
+
+def _columns(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.ndarray, list]]:
+    """:func:`_texts` with each distinct value as an encoded Layer.values entry."""
+    return [(f, codes, [b"" if v is None else _value_bytes(v) for v in shown])
+            for f, codes, shown in _texts(frame, fields)]
+
+
+def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[str] = (),
+                 extent: int = 4096, buffer: int = 64, simplify_px: float = 0.0,
+                 min_size_px: float = 0.0, mercator: np.ndarray | None = None,
+                 columns: list[tuple[str, np.ndarray, list]] | None = None
+                 ) -> list[tuple[int, int, bytes, int]]:
+    """Every non-empty MVT tile of ``gdf`` at zoom ``z``: ``[(x, y, protobuf, features), ...]``.
+
+    ``simplify_px`` and ``min_size_px`` are in screen pixels (256 per tile); ``buffer`` in tile
+    units (``extent`` per tile). ``mercator`` may pass the geometries already in EPSG:3857 and
+    ``columns`` the encoded properties (both computed once per layer by :func:`write_pmtiles`).
+    Properties are written for ``fields`` (values as shown on maps: :func:`display_value`).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(0, 0)], crs="EPSG:3857")
+    >>> [(x, y, n) for x, y, _, n in encode_tiles(g, 1, layer="p", fields=["n"])]
+    [(0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 1)]
+    """
+    geoms = _mercator(gdf.geometry) if mercator is None else mercator
+    valid = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    size = 2 * WORLD / (1 << z)
+    px = size / 256
+    if min_size_px > 0 and valid.any() and _kind(geoms[valid]) != "point":
+        b = shapely.bounds(geoms)
+        valid &= np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) >= min_size_px * px
+    rows = np.flatnonzero(valid)
+    if not len(rows):
+        return []
+    geoms = geoms[rows]
+    kind = _kind(geoms)
+    if simplify_px > 0 and kind != "point":
+        geoms = _simplify(geoms, simplify_px * px)
+    buffer_m = buffer / extent * size
+    fi, tx, ty = _pairs(geoms, z, buffer_m)
+    clipped = _clip(geoms, fi, tx, ty, z, buffer_m)
+    nonempty = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
+    fi, tx, ty, clipped = fi[nonempty], tx[nonempty], ty[nonempty], clipped[nonempty]
+    if kind == "polygon":
+        clipped = _areas_only(clipped)
+        has = ~shapely.is_missing(clipped)
+        fi, tx, ty, clipped = fi[has], tx[has], ty[has], clipped[has]
+    enc = _geometry_commands(clipped, tx, ty, z, kind, extent)
+    keep = np.flatnonzero(enc.ok)
+    cols = [(f, c[rows], v) for f, c, v in (columns if columns is not None
+                                             else _columns(gdf, fields))]
+    order = keep[np.lexsort((fi[keep], ty[keep], tx[keep]))]
+    if not len(order):
+        return []
+    tkey = tx[order] * (1 << z) + ty[order]
+    first = np.flatnonzero(np.r_[True, tkey[1:] != tkey[:-1]])
+    tile_of = np.cumsum(np.r_[True, tkey[1:] != tkey[:-1]]) - 1
+    return _write_tiles(layer, extent, _KIND_TYPE[kind], enc, order, fi[order], tile_of,
+                        first, tx, ty, cols)
+
+
+# Protocol Buffers wire format of vector_tile.proto (the schema mapbox-vector-tile ships as
+# vector_tile_pb2): Tile.layers = 3; Layer.name = 1, features = 2, keys = 3, values = 4,
+# extent = 5, version = 15; Feature.tags = 2 (packed), type = 3, geometry = 4 (packed);
+# Value.string = 1, double = 3, int = 4, sint = 6, bool = 7. All features of a zoom are written
+# at once with NumPy; tests decode the tiles with mapbox_vector_tile and compare them with
+# encode_tile_reference.
+
+
+def _varints(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Varint bytes of every value (non-negative, < 2**35) and each value's byte count."""
+    v = np.asarray(v, dtype=np.uint64)
+    n = (1 + (v >= 1 << 7).astype(np.int64) + (v >= 1 << 14) + (v >= 1 << 21)
+         + (v >= 1 << 28))
+    idx = np.repeat(np.arange(len(v)), n)
+    k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
+    byte = (v[idx] >> (7 * k).astype(np.uint64)) & np.uint64(0x7F)
+    byte |= (k < n[idx] - 1).astype(np.uint64) << np.uint64(7)
+    return byte.astype(np.uint8), n
+
+
+def _varint(i: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = i & 0x7F
+        i >>= 7
+        if i:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _segment_sums(lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sum of ``lengths`` over consecutive groups of ``counts`` items."""
+    c = np.r_[0, np.cumsum(lengths)]
+    ends = np.cumsum(counts)
+    return c[ends] - c[ends - counts]
+
+
+def _gather(flat: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Concatenation of ``flat[start[i]:start[i] + length[i]]`` over i."""
+    idx = np.repeat(start - (np.cumsum(length) - length), length) + np.arange(length.sum())
+    return flat[idx]
+
+
+def _assemble(pieces: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Records made of ``pieces`` in order: each piece is (flat bytes, length per record)."""
+    lens = np.column_stack([ln for _, ln in pieces])
+    flat_len = lens.ravel()
+    offs = (np.cumsum(flat_len) - flat_len).reshape(lens.shape)
+    out = np.empty(int(flat_len.sum()), dtype=np.uint8)
+    nrec = len(lens)
+    for j, (data, ln) in enumerate(pieces):
+        rec = np.repeat(np.arange(nrec), ln)
+        within = np.arange(len(data)) - np.repeat(np.cumsum(ln) - ln, ln)
+        out[offs[rec, j] + within] = data
+    return out, lens.sum(axis=1)
+
+
+def _value_bytes(text: str) -> bytes:
+    """A Layer.values entry (field 4) holding the string ``text`` (Value.string_value = 1)."""
+    raw = text.encode()
+    n = len(raw)
+    if n < 126:
+        return bytes((0x22, n + 2, 0x0A, n)) + raw
+    body = b"\x0a" + _varint(n) + raw
+    return b"\x22" + _varint(len(body)) + body
+
+
+def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.ndarray,
+                 frows: np.ndarray, tile_of: np.ndarray, first: np.ndarray, tx: np.ndarray,
+                 ty: np.ndarray, cols: Sequence[tuple[str, np.ndarray, list]]
+                 ) -> list[tuple[int, int, bytes, int]]:
+    nf, ntiles = len(order), len(first)
+    # geometry: varint bytes of the command stream, gathered in tile order
+    gbytes, gn = _varints(enc.commands)
+    cum = np.r_[0, np.cumsum(gn)]
+    gstart, gend = cum[enc.start[order]], cum[enc.start[order + 1]]
+    geom = _gather(gbytes, gstart, gend - gstart)
+    glen = gend - gstart
+    # tags: (key, value) per field with a value; value indices local to each tile
+    tagcols, vals_tiles, vals_fields, vals_codes = [], [], [], []
+    offset = np.zeros(ntiles, dtype=np.int64)
+    for k, (_, codes, _) in enumerate(cols):
+        c = codes[frows]
+        has = c >= 0
+        key = tile_of[has] * (len(codes) + 1) + c[has]
+        uniq, inv = np.unique(key, return_inverse=True)
+        ut = uniq // (len(codes) + 1)
+        ufirst = np.searchsorted(ut, np.arange(ntiles))
+        rank = np.arange(len(uniq)) - ufirst[ut]
+        vi = np.full(nf, -1, dtype=np.int64)
+        vi[has] = offset[ut[inv]] + rank[inv]
+        offset += np.bincount(ut, minlength=ntiles)
+        tagcols += [np.where(has, k, -1), vi]
+        vals_tiles.append(ut)
+        vals_fields.append(np.full(len(uniq), k))
+        vals_codes.append(uniq % (len(codes) + 1))
+    if tagcols:
+        t = np.column_stack(tagcols).ravel()
+        ok = t >= 0
+        tbytes, tn = _varints(t[ok])
+        per_feat = ok.reshape(nf, -1).sum(axis=1)
+        tlen = _segment_sums(tn, per_feat)
+    else:
+        tbytes, tlen = np.zeros(0, dtype=np.uint8), np.zeros(nf, dtype=np.int64)
+    tlv, tlvn = _varints(tlen)
+    glv, glvn = _varints(glen)
+    one = np.ones(nf, dtype=np.int64)
+    body_len = 1 + tlvn + tlen + 2 + 1 + glvn + glen
+    blv, blvn = _varints(body_len)
+    feats, flen = _assemble([
+        (np.full(nf, 0x12, dtype=np.uint8), one), (blv, blvn),
+        (np.full(nf, 0x12, dtype=np.uint8), one), (tlv, tlvn), (tbytes, tlen),
+        (np.tile(np.array([0x18, ftype], dtype=np.uint8), nf), 2 * one),
+        (np.full(nf, 0x22, dtype=np.uint8), one), (glv, glvn), (geom, glen)])
+    fcum = np.r_[0, np.cumsum(flen)]
+    nfeat = np.diff(np.r_[first, nf])
+    fends = np.r_[first[1:], nf]
+    # values: per tile, per field, in code order
+    name = layer.encode()
+    head = (b"\x0a" + _varint(len(name)) + name + b"\x28" + _varint(extent) + b"\x78\x02"
+            + b"".join(b"\x1a" + _varint(len(f.encode())) + f.encode() for f, _, _ in cols))
+    vbytes: list[list[bytes]] = [[] for _ in range(ntiles)]
+    if vals_tiles:
+        vt = np.concatenate(vals_tiles)
+        vf = np.concatenate(vals_fields)
+        vc = np.concatenate(vals_codes)
+        enc_vals = [values for _, _, values in cols]
+        o = np.lexsort((vf, vt))     # stable: codes stay in order within a field
+        for t_i, f_i, c_i in zip(vt[o].tolist(), vf[o].tolist(), vc[o].tolist()):
+            vbytes[t_i].append(enc_vals[f_i][c_i])
+    out: list[tuple[int, int, bytes, int]] = []
+    fb = feats.tobytes()
+    for i in range(ntiles):
+        lay = head + b"".join(vbytes[i]) + fb[fcum[first[i]]:fcum[fends[i]]]
+        p = order[first[i]]
+        out.append((int(tx[p]), int(ty[p]), b"\x1a" + _varint(len(lay)) + lay,
+                    int(nfeat[i])))
+    return out
+
+
+def encode_tile_reference(gdf: gpd.GeoDataFrame, z: int, x: int, y: int, *, layer: str,
+                          fields: Sequence[str] = (), extent: int = 4096, buffer: int = 64,
+                          simplify_px: float = 0.0, min_size_px: float = 0.0,
+                          mercator: np.ndarray | None = None) -> bytes:
+    """The same tile as :func:`encode_tiles`, encoded by ``mapbox_vector_tile.encode``.
+
+    The library's own Python path (quantizing, winding order and commands one feature at a
+    time): the reference the tests compare :func:`encode_tiles` with, and the baseline of
+    ``bench/bench_tiles.py``.
+    """
+    import mapbox_vector_tile
+
+    geoms = _mercator(gdf.geometry) if mercator is None else mercator
+    size = 2 * WORLD / (1 << z)
+    px = size / 256
+    valid = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    if min_size_px > 0 and valid.any() and _kind(geoms[valid]) != "point":
+        b = shapely.bounds(geoms)
+        valid &= np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) >= min_size_px * px
+    rows = np.flatnonzero(valid)
+    geoms = geoms[rows]
+    kind = _kind(geoms) if len(geoms) else "point"
+    if simplify_px > 0 and kind != "point":
+        geoms = _simplify(geoms, simplify_px * px)
+    minx, miny, maxx, maxy = tile_bounds(z, x, y)
+    buf = buffer / extent * size
+    box = shapely.box(minx - buf, miny - buf, maxx + buf, maxy + buf)
+    hit = shapely.intersects(geoms, box)
+    texts = _texts(gdf.iloc[rows], fields)
+    props = [{name: shown[c] for name, codes, shown in texts for c in [codes[i]] if c >= 0}
+             for i in np.flatnonzero(hit)]
+    feats = [{"geometry": shapely.clip_by_rect(g, minx - buf, miny - buf, maxx + buf,
+                                               maxy + buf), "properties": p}
+             for g, p in zip(geoms[hit], props)]
+    return mapbox_vector_tile.encode(
+        {"name": layer, "features": feats},
+        default_options={"quantize_bounds": (minx, miny, maxx, maxy), "extents": extent})
+
+
+# ---------------------------------------------------------------------------------------------
+# archives
+
+
+def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: str,
+                  fields: Sequence[str] = (), min_zoom: int, max_zoom: int,
+                  extent: int | None = None, buffer: int | None = None,
+                  simplify_px: float | None = None, min_size_px: float | None = None,
+                  compress: bool | None = None) -> TileSet:
+    """Write ``gdf`` as a PMTiles archive of vector tiles (one MVT layer named ``layer``).
+
+    Options left out come from ``publish.yaml`` ``tiles``. Simplification applies below
+    ``max_zoom`` only (at the last zoom the tile grid, 1/``extent`` of a tile, is the only
+    rounding); features smaller than ``min_size_px`` are left off those zooms too. The archive
+    is written atomically; tiles are gzip-compressed (deterministic: no timestamp).
+    """
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import Writer
+
+    cfg = tile_config()
+    extent = int(cfg["extent"] if extent is None else extent)
+    buffer = int(cfg["buffer"] if buffer is None else buffer)
+    simplify_px = float(cfg["simplify_px"] if simplify_px is None else simplify_px)
+    min_size_px = float(cfg["min_size_px"] if min_size_px is None else min_size_px)
+    compress = bool(cfg["gzip"] if compress is None else compress)
+    if not 0 <= min_zoom <= max_zoom <= 22:
+        raise ConfigError(f"矢量瓦片图层 {layer} 的缩放级别 {min_zoom}-{max_zoom} 无效")
+    merc = _mercator(gdf.geometry)
+    fields = [f for f in fields if f in gdf.columns]
+    columns = _columns(gdf, fields)
+    tiles: list[tuple[int, bytes]] = []
+    nfeat = 0
+    for z in range(min_zoom, max_zoom + 1):
+        last = z == max_zoom
+        for x, y, data, n in encode_tiles(gdf, z, layer=layer, fields=fields, extent=extent,
+                                       buffer=buffer, mercator=merc, columns=columns,
+                                       simplify_px=0.0 if last else simplify_px,
+                                       min_size_px=0.0 if last else min_size_px):
+            tiles.append((zxy_to_tileid(z, x, y), data))
+            nfeat += n
+    tiles.sort(key=lambda t: t[0])
+    ok = merc[~shapely.is_missing(merc) & ~shapely.is_empty(merc)]
+    if len(ok):
+        mb = shapely.total_bounds(ok)
+        b = _to_lonlat(mb.reshape(2, 2)).ravel()
+    else:
+        b = np.array([-180.0, -85.0, 180.0, 85.0])
+    first = _tileid_zxy(tiles[0][0]) if tiles else (min_zoom, 0, 0)
+    header = {"tile_type": TileType.MVT,
+              "tile_compression": Compression.GZIP if compress else Compression.NONE,
+              "min_lon_e7": int(b[0] * 1e7), "min_lat_e7": int(b[1] * 1e7),
+              "max_lon_e7": int(b[2] * 1e7), "max_lat_e7": int(b[3] * 1e7),
+              "center_zoom": max_zoom, "center_lon_e7": int((b[0] + b[2]) / 2 * 1e7),
+              "center_lat_e7": int((b[1] + b[3]) / 2 * 1e7)}
+    metadata = {"name": layer, "format": "pbf", "generator": "zlgis",
+                "vector_layers": [{"id": layer, "minzoom": min_zoom, "maxzoom": max_zoom,
+                                   "fields": {f: "String" for f in fields}}]}
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        w = Writer(fh)
+        for tid, data in tiles:
+            w.write_tile(tid, gzip.compress(data, compresslevel=1, mtime=0) if compress
+                         else data)
+        if not tiles:   # an empty archive still opens: one empty tile at the first zoom
+            w.write_tile(zxy_to_tileid(min_zoom, 0, 0), b"")
+        w.finalize(header, metadata)
+    return TileSet(path=path, layer=layer, min_zoom=min_zoom, max_zoom=max_zoom,
+                   tiles=len(tiles), features=nfeat,
+                   fields=tuple(fields), bounds=tuple(float(v) for v in b),
+                   first_tile=first)
+
+
+def _to_lonlat(c: np.ndarray) -> np.ndarray:
+    lon = c[:, 0] / WORLD * 180.0
+    lat = np.degrees(2 * np.arctan(np.exp(c[:, 1] / WORLD * math.pi)) - math.pi / 2)
+    return np.column_stack([lon, lat])
+
+
+def _tileid_zxy(tid: int) -> tuple[int, int, int]:
+    from pmtiles.tile import tileid_to_zxy
+
+    z, x, y = tileid_to_zxy(tid)
+    return int(z), int(x), int(y)
+
+
+def read_tile(path: str | os.PathLike[str], z: int, x: int, y: int) -> dict[str, Any]:
+    """Decode tile ``z/x/y`` of a PMTiles archive (``{}`` when absent): layers, features and
+    their properties, as ``mapbox_vector_tile.decode`` gives them."""
+    import mapbox_vector_tile
+    from pmtiles.reader import MmapSource, Reader
+
+    with open(path, "rb") as fh:
+        data = Reader(MmapSource(fh)).get(z, x, y)
+    if not data:
+        return {}
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON metadata of a PMTiles archive."""
+    from pmtiles.reader import MmapSource, Reader
+
+    with open(path, "rb") as fh:
+        return json.loads(json.dumps(Reader(MmapSource(fh)).metadata()))
