@@ -301,7 +301,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
     checks that ran. A failing check stops the run: a partial set of findings would wrongly
     mark the missing ones as rectified. ``timings``, when given, receives the wall time of each
-    check (key ``check:<name>``). Rules whose needs (layers, fields) are missing are not run;
+    check (key ``check:<name>``) and the parts a check reports in ``findings.attrs["timings"]``
+    (``controllines:red_lines_sql`` ...). Rules whose needs (layers, fields) are missing are not run;
     ``skipped``, when given, receives one Chinese line per such rule
     (:func:`zlgis.rules.skip_message`) and ``skipped_ids`` their rule ids. A check none of whose
     rules can run is left out of the returned names, and a skipped rule's earlier findings are
@@ -345,6 +346,7 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
                 result = fn(catalog, layers, as_of=as_of)
             if timings is not None:
                 timings[f"check:{name}"] = round(time.perf_counter() - t0, 3)
+                timings.update(result.attrs.get("timings") or {})  # a check's own parts
         except ZlgisError as exc:
             raise type(exc)(f"检查 {name} 无法完成，本周检查已停止，台账未修改：{exc.message}",
                             path=exc.path, layer=exc.layer, row=exc.row, field=exc.field

@@ -1,6 +1,6 @@
 """The demo city with every vector layer in PostGIS (loaded from its files by
 zlgis.io.postgis_write.load_catalog_layers): the weekly run's layers and findings are the same
-as from the files."""
+as from the files, the control-line overlays pushed down into SQL included."""
 
 from __future__ import annotations
 
@@ -70,9 +70,18 @@ def test_demo_weekly_from_postgis_same_findings(demo_catalog, demo_pg, monkeypat
     for lid in file_layers:
         _same_frames(file_layers[lid], pg_layers[lid], lid)
     assert len(file_issues) == len(pg_issues)
-    a, ran_a = run_checks(demo_catalog, file_layers, as_of=WEEK_END)
-    b, ran_b = run_checks(pg_cat, pg_layers, as_of=WEEK_END)
+    times_a: dict[str, float] = {}
+    times_b: dict[str, float] = {}
+    a, ran_a = run_checks(demo_catalog, file_layers, as_of=WEEK_END, timings=times_a)
+    b, ran_b = run_checks(pg_cat, pg_layers, as_of=WEEK_END, timings=times_b)
     assert ran_a == ran_b and len(a) > 500
+    # from the files the control-line overlays run in Python; from PostGIS their spatial joins
+    # run in SQL (one per line layer), and the run records the time of each part
+    assert {"controllines:red_lines", "controllines:zones"} <= set(times_a)
+    assert not any(k.endswith("_sql") or k.endswith("_sql_join") for k in times_a)
+    assert {f"controllines:{x}_sql_join" for x in ("red_lines", "green_lines", "blue_lines",
+                                                   "purple_lines", "yellow_lines")} | {
+        "controllines:red_lines_sql", "controllines:zones_sql"} <= set(times_b)
     a = a.set_index("finding_id").sort_index()
     b = b.set_index("finding_id").sort_index()
     assert a.index.tolist() == b.index.tolist() and a.index.is_unique

@@ -376,15 +376,33 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
 # --------------------------------------------------------------------------------------------
 # the whole check
 # --------------------------------------------------------------------------------------------
+def _near_subsets(bld: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, lname: str,
+                  near: Mapping[str, tuple[np.ndarray, np.ndarray]] | None,
+                  building_id: str, line_id: str, prep: PreparedFeatures
+                  ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, PreparedFeatures | None]:
+    """The buildings and lines of the candidate pairs found in SQL (all of them without)."""
+    if near is None or lname not in near:
+        return bld, lines, prep
+    fids, lids = near[lname]
+    keep_b = bld[building_id].astype(str).isin(set(fids)).to_numpy()
+    keep_l = lines[line_id].astype(str).isin(set(lids)).to_numpy()
+    return bld[keep_b].reset_index(drop=True), lines[keep_l].reset_index(drop=True), None
+
+
 def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
                         config: Mapping[str, Any] | None = None, *,
                         id_fields: Mapping[str, str] | None = None,
-                        observed_at: str = "") -> gpd.GeoDataFrame:
+                        observed_at: str = "",
+                        near: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                        timings: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """Every control-line rule on a dict of layers (catalog ids), one findings table.
 
     Uses ``buildings``, ``construction_sites``, ``red_lines``, ``green_lines``, ``blue_lines``,
     ``purple_lines``, ``yellow_lines``; absent layers are skipped. One STRtree over the
-    footprints serves every line layer.
+    footprints serves every line layer. ``near`` (line layer -> building ids, line ids), from
+    :func:`zlgis.analysis.controllines_pushdown.pushdown_pairs`, limits a line layer's rule to
+    the candidate pairs a spatial join in PostGIS found; ``timings`` receives the seconds of
+    the red-line and zone rules (``controllines:red_lines`` / ``controllines:zones``).
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
@@ -399,6 +417,8 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     >>> sorted(zip(f["rule"], f["feature_id"]))
     [('green_line', 'B2'), ('red_line_encroachment', 'B1')]
     """
+    import time
+
     cfg = load_rules(config)
     ids = {"buildings": "building_id", "construction_sites": "site_id", **(id_fields or {})}
     line_ids = {k: ids.get(k, "line_id") for k in ("red_lines", *LINE_RULES.values())}
@@ -406,19 +426,31 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     bld = layers.get("buildings")
     sites = layers.get("construction_sites")
     crs = None
+    times = {"red_lines": 0.0, "zones": 0.0}
     if bld is not None and len(bld):
         crs = check_crs(bld, "buildings")
         prep = PreparedFeatures(bld, ids["buildings"], "buildings", crs)
         red = layers.get("red_lines")
         if red is not None and len(red):
-            frames.append(red_line_findings(bld, red, cfg, building_id=ids["buildings"],
-                                            line_id=line_ids["red_lines"], prepared=prep))
+            t0 = time.perf_counter()
+            b, r, p = _near_subsets(bld, red, "red_lines", near, ids["buildings"],
+                                    line_ids["red_lines"], prep)
+            frames.append(red_line_findings(b, r, cfg, building_id=ids["buildings"],
+                                            line_id=line_ids["red_lines"], prepared=p))
+            times["red_lines"] += time.perf_counter() - t0
         for rule, lname in LINE_RULES.items():
             zone = layers.get(lname)
             if zone is not None and len(zone) and "buildings" in cfg["zones"].get("layers", []):
-                frames.append(zone_findings(bld, zone, rule, cfg, layer="buildings",
+                t0 = time.perf_counter()
+                b, z, p = _near_subsets(bld, zone, lname, near, ids["buildings"],
+                                        line_ids[lname], prep)
+                frames.append(zone_findings(b, z, rule, cfg, layer="buildings",
                                             feature_id=ids["buildings"],
-                                            line_id=line_ids[lname], prepared=prep))
+                                            line_id=line_ids[lname], prepared=p))
+                times["zones"] += time.perf_counter() - t0
+    if timings is not None:
+        sql = "_sql" if near else ""
+        timings.update({f"controllines:{k}{sql}": round(v, 3) for k, v in times.items()})
     if sites is not None and len(sites) and "construction_sites" in cfg["zones"].get("layers", []):
         crs = crs or check_crs(sites, "construction_sites")
         sprep = PreparedFeatures(sites, ids["construction_sites"], "construction_sites", crs)
@@ -445,6 +477,9 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
 
     ``layers`` is the dict from :func:`zlgis.validate.load_layers`; id fields come from the
     catalog; findings get ``grid_id`` and ``road_chief`` from the ``grids`` layer when loaded.
+    When the buildings and control lines live in PostGIS the spatial joins run there
+    (:mod:`zlgis.analysis.controllines_pushdown`); the seconds of each part are in
+    ``findings.attrs["timings"]``.
     """
     id_fields: dict[str, str] = {}
     for lid in ("buildings", "construction_sites", "red_lines", *LINE_RULES.values()):
@@ -454,9 +489,15 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
             continue
         if getattr(spec, "id_field", None):
             id_fields[lid] = spec.id_field
-    findings = check_control_lines(layers, id_fields=id_fields,
+    from .controllines_pushdown import pushdown_pairs
+
+    timings: dict[str, float] = {}
+    near = pushdown_pairs(catalog, layers, load_rules(), {"buildings": "building_id",
+                                                          **id_fields}, timings)
+    findings = check_control_lines(layers, id_fields=id_fields, near=near, timings=timings,
                                    observed_at=as_of.isoformat() if as_of else "")
     grids = layers.get("grids")
     if grids is not None and len(findings):
         findings = assign_grids(findings, grids)
+    findings.attrs["timings"] = timings  # the weekly run records them
     return findings

@@ -27,6 +27,7 @@ import getpass
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -39,7 +40,7 @@ from ..errors import CRSError, UnreadableInputError
 from .readers import SourceRead
 
 __all__ = ["connect", "read_postgis", "count_postgis", "relation_sql", "source_label",
-           "database_error", "CHUNK_ROWS"]
+           "database_error", "describe_source", "SourceColumns", "CHUNK_ROWS"]
 
 #: Rows fetched per round trip from the server-side cursor.
 CHUNK_ROWS = 50_000
@@ -222,6 +223,30 @@ def _geometry_column(conn: Any, source: Mapping[str, Any], names: list[str], typ
         raise UnreadableInputError(f"{what}有多个几何字段（{cols}），请在图层目录的 source 中用 "
                                    "geometry_column 指定一个", path=label, layer=layer)
     return geo[0]
+
+
+@dataclass(frozen=True)
+class SourceColumns:
+    """Columns of a table, view or query: names, the geometry column, its SRID (0: none)."""
+
+    names: list[str]
+    geometry: str | None
+    srid: int
+
+
+def describe_source(conn: Any, source: Mapping[str, Any], *, geometry: str | None = "Polygon",
+                    layer: str | None = None) -> SourceColumns:
+    """The columns of a source, checked as :func:`read_postgis` checks them (relation exists,
+    one geometry column, its declared type); the SRID is the column's declared one."""
+    label = source_label(source)
+    _check_relation(conn, source, layer, label)
+    names, types, fmods = _describe(conn, source, layer, label)
+    gi = _geometry_column(conn, source, names, types, geometry, layer, label)
+    if gi is None:
+        return SourceColumns(names, None, 0)
+    srid, gtype = _declared(conn, fmods[gi])
+    _check_type(gtype, geometry, layer, label, names[gi])
+    return SourceColumns(names, names[gi], srid)
 
 
 def _declared(conn: Any, fmod: int) -> tuple[int, str]:
