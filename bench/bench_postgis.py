@@ -1,7 +1,7 @@
 """Benchmark: the control-line check with its spatial joins in PostGIS against the Python path.
 
-Data: the 1M-building city (``$ZLGIS_BENCH_1M``, default ``/work/bench-1m``; ``--quick``: the
-25,000-building demo city). Server: ``$ZLGIS_BENCH_PG_URL`` (a database with PostGIS; the
+Data: the 1M-building city (``bench/_common.big_demo_city``, ``$ZLGIS_BENCH_1M`` names a ready
+one; ``--quick``: a 25,000-building demo city). Server: ``$ZLGIS_BENCH_PG_URL`` (a database with PostGIS; the
 password from ``PGPASSWORD`` or ``PGPASSFILE``), e.g. the throwaway cluster of
 ``bash scripts/pg_cluster.sh start`` (its URL is in ``.pg-cluster/env``).
 
@@ -36,14 +36,9 @@ LAYERS = ["buildings", "red_lines", "green_lines", "blue_lines", "purple_lines",
 
 
 def _city(quick: bool) -> Path:
-    if quick:
-        from _common import big_demo_city
+    from _common import big_demo_city
 
-        return big_demo_city(25_000) / "catalog.yaml"
-    city = Path(os.environ.get("ZLGIS_BENCH_1M", "/work/bench-1m"))
-    if not (city / "DONE").exists() and not (city / "catalog.yaml").exists():
-        raise SystemExit(f"bench_postgis: no 1M city at {city} (set ZLGIS_BENCH_1M)")
-    return city / "catalog.yaml"
+    return big_demo_city(25_000 if quick else 1_000_000) / "catalog.yaml"
 
 
 def _load_once(catalog: Any, url: str, schema: str) -> tuple[dict[str, Any], float, bool]:

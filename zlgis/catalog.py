@@ -31,7 +31,8 @@ A layer may live in a PostgreSQL/PostGIS database instead of a file:
 one when the relation has several. The URL names the server and database only: the user and
 password come from the environment (``PGUSER``, ``PGPASSWORD``) or a pgpass file, and a URL
 with a password is refused. Such a layer is read by :mod:`zlgis.io.postgis` and validated like
-any file.
+any file. ``sql_overlays: true`` (top level) runs the control-line joins in the database when
+buildings and lines live there (:mod:`zlgis.analysis.controllines_pushdown`).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ def demo_pg(demo_catalog, pg_url, tmp_path_factory):
             sql.Identifier(name), sql.Identifier(pg_url.rsplit("/", 1)[1] + "_template")))
     url = pg_url.rsplit("/", 1)[0] + "/" + name
     raw = load_catalog_layers(demo_catalog, url, schema="city")
+    raw["sql_overlays"] = True  # the control-line joins in SQL
     path = tmp_path_factory.mktemp("demo-pg") / "catalog.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     yield path, url

@@ -49,7 +49,8 @@ def _catalog(tmp_path: Path, url: str) -> Path:
                        "source": {"url": url, "table": f"city.{lid}"}}
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump({"working_crs": "EPSG:4550", "boundary_layer": None,
-                                    "layers": layers}, allow_unicode=True), encoding="utf-8")
+                                    "sql_overlays": True, "layers": layers},
+                                   allow_unicode=True), encoding="utf-8")
     return path
 
 
@@ -79,3 +80,6 @@ def test_sql_joins_give_the_python_findings(pg_database: str, tmp_path: Path) ->
     assert {"controllines:red_lines_sql_join", "controllines:green_lines_sql_join",
             "controllines:red_lines_sql", "controllines:zones_sql"} <= set(times)
     assert all(v >= 0 for v in times.values())
+    # without sql_overlays the adapter keeps the Python path
+    cat.raw["sql_overlays"] = False
+    assert not any(k.endswith("_sql") for k in run_check(cat, layers).attrs["timings"])

@@ -1,6 +1,8 @@
 """The control-line overlays pushed down into PostGIS, when buildings and lines live there.
 
-When the catalog reads ``buildings`` and a control-line layer (``red_lines``, ``green_lines``,
+Opt-in: a catalog with ``sql_overlays: true`` (top level) and the layers below in PostgreSQL.
+On the 1M-building city the SQL joins are slower than the Python path on the same machine
+(BENCHMARKS.md, "PostGIS"), so the default stays the Python path. When the catalog reads ``buildings`` and a control-line layer (``red_lines``, ``green_lines``,
 ``blue_lines``, ``purple_lines``, ``yellow_lines``) from the same PostgreSQL database in the
 working CRS, the spatial join runs in SQL (:func:`zlgis.io.postgis_overlay.near_pairs`, GiST
 indexes): for each red line the buildings within the largest setback its road class can
@@ -54,13 +56,16 @@ def pushdown_pairs(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame],
                    timings: dict[str, float] | None = None
                    ) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """Candidate (building id, line id) pairs per line layer, from SQL; ``None`` when the
-    buildings are not in a database (or not in the working CRS).
+    catalog does not ask for it (``sql_overlays: true``) or the buildings are not in a database
+    (or not in the working CRS).
 
     Only line layers in the buildings' database and CRS are pushed down; a red-line layer with
     a road class the setback table does not know is left to the Python path (which names it).
     """
     from ..io.postgis_overlay import near_pairs, same_database
 
+    if not (getattr(catalog, "raw", None) or {}).get("sql_overlays"):
+        return None
     specs = getattr(catalog, "layers", {}) or {}
     working = getattr(catalog, "working_crs", None)
     bspec = specs.get("buildings")

@@ -73,50 +73,25 @@ def _user(url: str) -> str:
     return str(user or os.environ.get("PGUSER") or getpass.getuser())
 
 
-def _server(url: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        d = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001
-        d = {}
-    host = d.get("host") or os.environ.get("PGHOST") or "localhost"
-    port = d.get("port") or os.environ.get("PGPORT") or "5432"
-    return f"{host}:{port}"
-
-
 def database_error(exc: BaseException, url: str, *, layer: str | None = None,
                    label: str | None = None, during: str = "connect") -> UnreadableInputError:
     """One Chinese :class:`UnreadableInputError` for a psycopg error (never the password).
 
-    ``during`` is ``connect`` or ``read`` (the connection was lost while rows were fetched).
+    The message is :func:`zlgis.io.pgconn.pg_error`'s (wrong password, unreachable server,
+    missing database ...), but for a connection lost while rows were fetched (``during="read"``).
     """
     import psycopg
 
+    from .pgconn import pg_error
+
     state = getattr(exc, "sqlstate", None) or ""
-    text = _scrub(str(exc))
-    where = label or url
     if during == "read" and (isinstance(exc, psycopg.OperationalError)
                              or state.startswith(("57P", "08"))):
         msg = ("读取过程中与数据库的连接中断（服务器关闭、重启或网络断开），图层未载入，"
                "请在服务器恢复后重新运行")
-    elif state == "28P01" or "password authentication failed" in text:
-        msg = (f"数据库拒绝登录：用户 {_user(url)} 的密码错误（密码取自环境变量 PGPASSWORD "
-               "或 pgpass 文件，图层目录中不写密码）")
-    elif "no password supplied" in text:
-        msg = (f"数据库要求用户 {_user(url)} 的密码，但环境变量 PGPASSWORD 和 pgpass 文件中都没有"
-               "（图层目录中不写密码）")
-    elif state == "28000" or "no pg_hba.conf entry" in text:
-        msg = f"数据库不允许用户 {_user(url)} 从本机登录（服务器的 pg_hba.conf 设置）"
-    elif state == "3D000" or ("database" in text and "does not exist" in text):
-        msg = "数据库不存在（请核对图层目录中数据库地址的库名）"
-    elif isinstance(exc, psycopg.OperationalError) and not state:
-        msg = (f"无法连接数据库服务器 {_server(url)}（服务器未运行、地址或端口错误，或网络不通）")
-    elif state == "42501":
-        msg = f"用户 {_user(url)} 没有读取权限（{_primary(exc)}）"
     else:
-        msg = f"数据库返回错误：{_primary(exc)}"
-    return UnreadableInputError(msg, path=where, layer=layer)
+        msg = pg_error(exc, url).message
+    return UnreadableInputError(_scrub(msg), path=label or url, layer=layer)
 
 
 def _primary(exc: BaseException) -> str:
@@ -136,13 +111,14 @@ def connect(url: str, *, layer: str | None = None, label: str | None = None
     UnreadableInputError
         Wrong password, unknown database, server not reachable (Chinese message, no password).
     """
-    import psycopg
+    from ..errors import DatabaseError
+    from .pgconn import connect as pg_connect
 
-    timeout = int(os.environ.get("PGCONNECT_TIMEOUT") or 10)
     try:
-        conn = psycopg.connect(url, connect_timeout=timeout, application_name="zlgis")
-    except psycopg.Error as exc:
-        raise database_error(exc, url, layer=layer, label=label) from None
+        conn = pg_connect(url, timeout=int(os.environ.get("PGCONNECT_TIMEOUT") or 10))
+    except DatabaseError as exc:
+        raise UnreadableInputError(_scrub(exc.message), path=label or url,
+                                   layer=layer) from None
     try:
         conn.read_only = True
         yield conn
