@@ -60,6 +60,29 @@ def test_route_outside_red_lines_and_yellow_lines():
     assert r["outside_m"].iloc[0] == pytest.approx(40.0)   # 10 m of 50 lie inside the red line
 
 
+def test_route_against_nearby_reserve_same_as_against_the_whole_union():
+    """Each pipe is cut by the union of the reserve polygons near it: the same parts, to the
+    coordinate, as cutting by the union of the whole city's reserve (the path it replaced)."""
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(5)
+    cells = [box(x, y, x + 60 + rng.uniform(0, 40), y + 8 + rng.uniform(0, 6))
+             for x in range(0, 1000, 90) for y in range(0, 1000, 70)]
+    red = gpd.GeoDataFrame({"line_id": [f"R{i}" for i in range(len(cells))]},
+                           geometry=cells, crs="EPSG:4550")
+    lines = [LineString(rng.uniform(0, 1000, (4, 2))) for _ in range(40)]
+    pipes = gpd.GeoDataFrame({"pipe_id": [f"P{i}" for i in range(40)], "phase": ["二期"] * 40},
+                             geometry=lines, crs="EPSG:4550")
+    r = route_outside_reserve(pipes, red, None, config={"route": {
+        "tolerance_m": 0.0, "phase": "二期", "yellow_line_categories": []}})
+    whole = shapely.union_all(np.asarray(red.geometry.values))
+    want = shapely.difference(np.asarray(pipes.geometry.values), whole)
+    assert len(r) == 40
+    assert shapely.equals_exact(np.asarray(r.geometry.values), want, tolerance=0).all()
+    assert r["outside_m"].tolist() == [round(float(x), 1) for x in shapely.length(want)]
+
+
 def test_signs_only_for_kinds_that_need_them():
     f = gpd.GeoDataFrame({"facility_id": ["a", "b", "c"], "kind": ["调压箱", "燃气表箱", "阀门井"],
                           "has_sign": [False, False, True]},

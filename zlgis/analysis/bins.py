@@ -178,7 +178,8 @@ def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
         if names is not None:   # a bin on a named street takes that street's class
             by_name = (pd.Series(roads["road_class"].astype(str).to_numpy(), index=names)
                        .groupby(level=0).first())
-            known = np.isin(street, by_name.index)
+            known = pd.Series(street).isin(by_name.index).to_numpy()  # hashed: np.isin on
+            # object arrays compares every pair (60 s for the 1M city's bins)
             cls[known] = by_name.reindex(street[known]).to_numpy()
     deadline = [deadlines.get(s) or deadlines.get(c) for s, c in zip(street, cls)]
     due = np.array([d is not None and as_of > d for d in deadline], bool)

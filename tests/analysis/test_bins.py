@@ -1,0 +1,30 @@
+"""Litter bins past their replacement deadline (zlgis/analysis/bins.py: bins_to_replace)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+from shapely.geometry import LineString, Point
+
+from zlgis.analysis.bins import bins_to_replace
+
+
+def test_bin_on_a_named_street_takes_that_streets_class():
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["r1", "r2", "r3"], "name": ["兴华路", "", "兴华路"],
+         "road_class": ["主干路", "支路", "支路"]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 50), (100, 50)]),
+                  LineString([(0, 100), (100, 100)])], crs="EPSG:4550")
+    bins = gpd.GeoDataFrame(
+        {"bin_id": ["named", "nearest", "branch", "new"],
+         "status": ["旧桶待更换", "旧桶待更换", "旧桶待更换", "正常"],
+         "street": ["兴华路", "", "", "兴华路"]},
+        geometry=[Point(50, 49), Point(50, 2), Point(50, 51), Point(50, 1)], crs="EPSG:4550")
+    out = bins_to_replace(bins, roads, as_of=dt.date(2022, 8, 15)).set_index("bin_id")
+    # "named" lies nearest the unnamed 支路 but names 兴华路, whose first class is 主干路;
+    # "nearest" takes the nearest road's name and class; "branch" stays on a 支路 (no deadline)
+    assert sorted(out.index) == ["named", "nearest"]
+    assert out.loc["named", "road_class"] == "主干路" and out.loc["named", "street"] == "兴华路"
+    assert out.loc["nearest", "deadline"] == "2022-07-31"
+    assert out.loc["nearest", "days_overdue"] == 15
