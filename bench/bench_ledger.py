@@ -7,7 +7,8 @@
    a Python loop per finding and row-wise inserts), the set-wise merge on SQLite, and on
    PostgreSQL (``COPY`` into a temporary table, one upsert). All three must give the same ledger
    rows.
-2. **Demo weekly run** (25,000 buildings, 2022-W35, every check) with the ledger in SQLite and in
+2. **Demo weekly run** (25,000 buildings, 2022-W35, every check; ``ZLGIS_BENCH_DEMO``: a demo
+   city folder already made) with the ledger in SQLite and in
    PostgreSQL, alternated, same process: the ratio PostgreSQL / SQLite and identical ledger rows.
 
 The server: ``$ZLGIS_TEST_PG_URL`` (+ ``PGPASSFILE``) or ``.pg-cluster/env`` of
@@ -73,6 +74,7 @@ def _old_store() -> Any:
     spec = importlib.util.spec_from_file_location("zlgis.ledger._store_before", path)
     module = importlib.util.module_from_spec(spec)
     module.__package__ = "zlgis.ledger"
+    sys.modules[spec.name] = module  # dataclasses look their module up
     assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
@@ -153,7 +155,8 @@ def bench_weekly(quick: bool, url: str) -> dict[str, Any]:
     from zlgis.weekly import run_weekly
 
     os.environ.setdefault("ZLGIS_PLATE_SALT", "bench-ledger-salt-2022-abcdefgh")
-    city = big_demo_city(n_buildings=25_000)
+    city = Path(os.environ["ZLGIS_BENCH_DEMO"]) if os.environ.get("ZLGIS_BENCH_DEMO") \
+        else big_demo_city(n_buildings=25_000)
     work = Path(tempfile.mkdtemp(prefix="bench-ledger-weekly-"))
     times: dict[str, list[float]] = {"sqlite": [], "postgres": []}
     rows: dict[str, pd.DataFrame] = {}

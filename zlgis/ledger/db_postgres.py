@@ -12,16 +12,15 @@ from ``PGPASSWORD`` or the pgpass file, never from the URL (:mod:`zlgis.io.pgcon
   one after the other, and each import sees the other's rows. Readers never wait.
 - **One transaction per run**: a killed run or a lost connection leaves nothing (the server rolls
   the transaction back).
-- **Bulk writes**: the week's findings are copied (``COPY``, CSV) into a temporary table and
-  upserted in one statement; the history rows are copied straight into ``history``.
+- **Bulk writes**: the week's findings are copied (binary ``COPY``) into a temporary table and
+  upserted in one statement (rows found again unchanged are left alone); the history rows are
+  copied straight into ``history``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -31,7 +30,7 @@ import pandas as pd
 from ..errors import DatabaseError, LedgerError, ZlgisError
 from ..findings import FINDING_COLUMNS
 from ..io.pgconn import check_url, connect, pg_error, redact
-from .db_sqlite import HISTORY_COLUMNS, finding_rows
+from .db_sqlite import HISTORY_COLUMNS, finding_rows, plain_values
 
 __all__ = ["PostgresDB", "migrations", "SCHEMA", "LOCK_KEY", "latest_version"]
 
@@ -87,18 +86,16 @@ class PgConn:
         with self.con.cursor() as cur:
             cur.executemany(self._sql(sql), rows)
 
-    def copy_csv(self, table: str, columns: Sequence[str], frame: pd.DataFrame,
-                 force_null: Sequence[str] = ()) -> None:
-        """``COPY`` a frame into a table as CSV (strings always quoted: '' stays '', never NULL;
-        the ``force_null`` columns read an empty value as NULL)."""
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, header=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="",
-                     lineterminator="\n")
+    def copy_rows(self, table: str, columns: Sequence[str], types: Sequence[str],
+                  rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY`` rows into a table in PostgreSQL's binary format (None is NULL, text is
+        sent as it is: no quoting or escaping to get wrong)."""
         names = ", ".join(f'"{c}"' for c in columns)
-        opts = "FORMAT csv" + (f", FORCE_NULL ({', '.join(force_null)})" if force_null else "")
         with self.con.cursor() as cur:
-            with cur.copy(f"COPY {table} ({names}) FROM STDIN WITH ({opts})") as cp:
-                cp.write(buf.getvalue())
+            with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as cp:
+                cp.set_types(list(types))
+                for row in rows:
+                    cp.write_row(row)
 
 
 class PostgresDB:
@@ -214,20 +211,31 @@ class PostgresDB:
         srid = _srid(crs)
         df = finding_rows(findings)
         geoms = shapely.set_srid(np.asarray(findings.geometry.values), srid)
-        df["geometry"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
         cols = [*FINDING_COLUMNS, "geometry"]
-        conn.run("CREATE TEMP TABLE tmp_findings (LIKE findings) ON COMMIT DROP")
-        conn.copy_csv("tmp_findings", cols, df, force_null=["measure", "geometry"])
+        types = [_PG_TYPES.get(c, "text") for c in FINDING_COLUMNS]
+        conn.run("CREATE TEMP TABLE tmp_findings (" + ", ".join(
+            f'"{c}" {t}' for c, t in zip(cols, [*types, "bytea"])) + ") ON COMMIT DROP")
+        values = [plain_values(df[c]) for c in FINDING_COLUMNS]
+        values.append(shapely.to_wkb(geoms, hex=False, include_srid=True).tolist())
+        conn.copy_rows("tmp_findings", cols, [*types, "bytea"], zip(*values))
         names = ", ".join(f'"{c}"' for c in cols)
-        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c != "finding_id")
-        conn.run(f"INSERT INTO findings ({names}) SELECT {names} FROM tmp_findings "
-                 f"ON CONFLICT (finding_id) DO UPDATE SET {updates}")
+        source = ", ".join([*(f'"{c}"' for c in FINDING_COLUMNS), "ST_GeomFromEWKB(geometry)"])
+        rest = [c for c in cols if c not in ("finding_id", "geometry")]
+        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in [*rest, "geometry"])
+        # rows found again unchanged are not rewritten (no new row versions, no index updates)
+        changed = (f"({', '.join(f'findings.{chr(34)}{c}{chr(34)}' for c in rest)}) IS DISTINCT "
+                   f"FROM ({', '.join(f'EXCLUDED.{chr(34)}{c}{chr(34)}' for c in rest)}) OR "
+                   "ST_AsEWKB(findings.geometry) IS DISTINCT FROM ST_AsEWKB(EXCLUDED.geometry)")
+        conn.run(f"INSERT INTO findings ({names}) SELECT {source} FROM tmp_findings "
+                 f"ON CONFLICT (finding_id) DO UPDATE SET {updates} WHERE {changed}")
 
     def write_history(self, conn: PgConn, rows: pd.DataFrame) -> None:
         """``COPY`` a week's history rows into ``history``."""
-        frame = rows[list(HISTORY_COLUMNS)].copy()
-        frame["present"] = frame["present"].astype(int)
-        conn.copy_csv("history", HISTORY_COLUMNS, frame, force_null=["deadline"])
+        types = ["integer" if c == "present" else "text" for c in HISTORY_COLUMNS]
+        values = [plain_values(rows[c]) for c in HISTORY_COLUMNS]
+        values[HISTORY_COLUMNS.index("present")] = [int(v) for v in
+                                                    values[HISTORY_COLUMNS.index("present")]]
+        conn.copy_rows("history", HISTORY_COLUMNS, types, zip(*values))
 
     def upsert_staff(self, conn: PgConn, rows: list[tuple]) -> None:
         """Insert or replace staff edits ``(finding_id, staff_status, note, photo, week)``."""
@@ -235,6 +243,9 @@ class PostgresDB:
                   "VALUES (?,?,?,?,?) ON CONFLICT (finding_id) DO UPDATE SET "
                   "staff_status = EXCLUDED.staff_status, note = EXCLUDED.note, "
                   "photo = EXCLUDED.photo, edited_week = EXCLUDED.edited_week", rows)
+
+
+_PG_TYPES = {"measure": "double precision", "public": "integer"}
 
 
 def _srid(crs: str | None) -> int:

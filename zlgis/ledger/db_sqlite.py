@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import LedgerError, StorageError, ZlgisError
 from ..findings import FINDING_COLUMNS
 
-__all__ = ["SqliteDB", "Conn", "SCHEMA_VERSION"]
+__all__ = ["SqliteDB", "Conn", "SCHEMA_VERSION", "HISTORY_COLUMNS", "finding_rows", "plain_values"]
 
 SCHEMA_VERSION = "1"
 _FIELD_SQL = {"measure": "REAL", "public": "INTEGER"}
@@ -86,6 +86,16 @@ def finding_rows(findings: Any) -> pd.DataFrame:
         if c not in ("measure", "public"):
             df[c] = df[c].fillna("").astype(str)
     return df
+
+
+def plain_values(column: pd.Series) -> list[Any]:
+    """A column as a list of Python values, None for missing (NaN, None, NA)."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values.tolist()
 
 
 class SqliteDB:
@@ -164,20 +174,17 @@ class SqliteDB:
         import shapely
 
         df = finding_rows(findings)
-        df["geometry"] = shapely.to_wkb(np.asarray(findings.geometry.values), hex=False)
-        df["measure"] = df["measure"].astype(object).where(df["measure"].notna(), None)
-        names = ",".join(f'"{c}"' for c in df.columns)
+        columns = [plain_values(df[c]) for c in df.columns]
+        columns.append(shapely.to_wkb(np.asarray(findings.geometry.values), hex=False))
+        names = ",".join(f'"{c}"' for c in [*df.columns, "geometry"])
         conn.many(f"INSERT OR REPLACE INTO findings ({names}) VALUES "
-                  f"({','.join('?' * len(df.columns))})",
-                  list(df.itertuples(index=False, name=None)))
+                  f"({','.join('?' * len(columns))})", list(zip(*columns)))
 
     def write_history(self, conn: Conn, rows: pd.DataFrame) -> None:
         """Insert a week's history rows (columns :data:`HISTORY_COLUMNS`)."""
         conn.many(f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES "
                   f"({','.join('?' * len(HISTORY_COLUMNS))})",
-                  list(rows[list(HISTORY_COLUMNS)].astype(object)
-                       .where(rows[list(HISTORY_COLUMNS)].notna(), None)
-                       .itertuples(index=False, name=None)))
+                  list(zip(*(plain_values(rows[c]) for c in HISTORY_COLUMNS))))
 
     def upsert_staff(self, conn: Conn, rows: list[tuple]) -> None:
         """Insert or replace staff edits ``(finding_id, staff_status, note, photo, week)``."""

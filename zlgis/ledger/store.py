@@ -418,7 +418,9 @@ class Ledger:
                                            (week,))]
             rows["status"] = rows["computed_status"]
             rows["event"] = rows["computed_event"]
-            staff = rows.index.isin(claimed) & (rows["computed_status"] != "rectified")
+            claimed_set = set(claimed)
+            staff = (np.fromiter((f in claimed_set for f in rows.index), dtype=bool,
+                                 count=len(rows)) & (rows["computed_status"] != "rectified"))
             rows.loc[staff, "status"] = "rectified"
             rows.loc[staff, "event"] = "staff_rectified"
 
@@ -447,14 +449,23 @@ class Ledger:
                  rules_skipped: set[str] = frozenset()) -> pd.DataFrame:  # type: ignore[assignment]
         """Status, event and deadline of every finding this week and of every one in ``prev``
         (the previous week's rows), set-wise (no loop over findings)."""
-        found = pd.DataFrame(findings.drop(columns="geometry")).set_index("finding_id")
-        ids = np.union1d(found.index.to_numpy(dtype=object).astype(str),
-                         prev.index.to_numpy(dtype=object).astype(str))
-        out = pd.DataFrame(index=pd.Index(ids, name="finding_id"))
-        present = out.index.isin(found.index)
-        ps = prev["status"].reindex(out.index).to_numpy(dtype=object)
+        # plain object arrays and dicts: pandas' Arrow-backed strings are slow element-wise
+        found_ids = findings["finding_id"].to_numpy(dtype=object)
+        prev_ids = prev.index.to_numpy(dtype=object)
+        ids = np.array(sorted(set(found_ids) | set(prev_ids)), dtype=object)
+        n = len(ids)
+        at_found = _positions(ids, found_ids)
+        at_prev = _positions(ids, prev_ids)
+        present = at_found >= 0
+
+        def previous(col: str) -> np.ndarray:
+            values = np.full(n, None, dtype=object)
+            has = at_prev >= 0
+            values[has] = prev[col].to_numpy(dtype=object)[at_prev[has]]
+            return values
+
+        ps, deadline = previous("status"), previous("deadline")
         has_prev = np.array([isinstance(v, str) for v in ps], dtype=bool)
-        deadline = prev["deadline"].reindex(out.index).to_numpy(dtype=object).copy()
         is_new = present & ~has_prev
         is_reopened = present & (ps == "rectified")
         status = np.where(is_new, "new", np.where(is_reopened, "reopened", "open")).astype(object)
@@ -462,20 +473,26 @@ class Ledger:
         no_deadline = np.array([not (isinstance(d, str) and d) for d in deadline], dtype=bool)
         needs = is_new | is_reopened | (present & no_deadline)
         if needs.any():
-            rows = found.loc[out.index[needs]]
-            deadline[needs] = deadlines_for(rows, as_of, cfg)
+            rows = at_found[needs]
+            observed = (findings["observed_at"].to_numpy(dtype=object)[rows]
+                        if "observed_at" in findings else np.full(len(rows), None, dtype=object))
+            deadline[needs] = deadlines_for(findings["rule"].to_numpy(dtype=object)[rows],
+                                            observed, as_of, cfg)
         overdue = present & overdue_mask(deadline, as_of)
         event[overdue & (event == "") & (ps != "overdue")] = "overdue"
         status[overdue] = "overdue"
         # absent this week: rectified when its check (and rule) ran, else carried over
         absent = ~present
-        checked = (prev["check"].reindex(out.index).isin(checks).to_numpy()
-                   & ~prev["rule"].reindex(out.index).isin(list(rules_skipped)).to_numpy())
+        run = set(checks)
+        checked = np.fromiter(((c in run) and (r not in rules_skipped)
+                               for c, r in zip(previous("check"), previous("rule"))),
+                              dtype=bool, count=n)
         rectified = absent & (ps != "rectified") & checked
         carried = absent & ~rectified
         status[carried] = np.where(np.isin(ps[carried], ["new", "reopened"]), "open", ps[carried])
         status[rectified] = "rectified"
         event[rectified] = "rectified"
+        out = pd.DataFrame(index=pd.Index(ids, name="finding_id", dtype=object))
         out["present"] = present
         out["computed_status"] = status
         out["computed_event"] = event
@@ -567,13 +584,12 @@ class Ledger:
 
 
 # ---------------------------------------------------------------------- deadlines, set-wise
-def deadlines_for(rows: pd.DataFrame, found_on: dt.date, config: dict[str, Any]) -> np.ndarray:
-    """:func:`deadline_for` of many findings (``rows``: columns ``rule``, ``observed_at``):
-    one computation per rule, per row only for hour deadlines."""
-    out = np.empty(len(rows), dtype=object)
-    rules = rows["rule"].astype(str).to_numpy()
-    observed = rows["observed_at"].to_numpy(dtype=object) if "observed_at" in rows else \
-        np.full(len(rows), None, dtype=object)
+def deadlines_for(rules: np.ndarray, observed: np.ndarray, found_on: dt.date,
+                  config: dict[str, Any]) -> np.ndarray:
+    """:func:`deadline_for` of many findings (their ``rule`` and ``observed_at``): one
+    computation per rule, per finding only for hour deadlines."""
+    out = np.empty(len(rules), dtype=object)
+    rules = np.asarray(rules, dtype=object).astype(str)
     for rule_id in np.unique(rules):
         at = np.flatnonzero(rules == rule_id)
         spec = find_rule(str(rule_id))
@@ -585,6 +601,12 @@ def deadlines_for(rows: pd.DataFrame, found_on: dt.date, config: dict[str, Any])
         else:
             out[at] = deadline_for({"rule": rule_id}, found_on, config)
     return out
+
+
+def _positions(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Position of each id in ``among`` (-1 when absent)."""
+    where = {v: i for i, v in enumerate(among)}
+    return np.fromiter((where.get(v, -1) for v in ids), dtype=np.int64, count=len(ids))
 
 
 def overdue_mask(deadlines: np.ndarray, as_of: dt.date) -> np.ndarray:
