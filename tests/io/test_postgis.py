@@ -30,6 +30,7 @@ ROWS = [("B1", 3, "POLYGON((500000 5300000, 500010 5300000, 500010 5300010, 5000
 
 
 def _catalog(tmp_path: Path, layers: dict[str, dict]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     raw = {"name": "测试", "working_crs": "EPSG:4550", "boundary_layer": None, "layers": {}}
     for lid, source in layers.items():
         raw["layers"][lid] = {"title": "建筑物", "kind": "building", "source": source,
@@ -197,3 +198,64 @@ def test_typed_errors_from_the_reader(city_db: str, tmp_path: Path) -> None:
         read_layer(cat, "two")
     with pytest.raises(UnreadableInputError, match="字段 层数 不是几何类型"):
         read_layer(cat, "col")
+
+
+def test_weekly_run_stops_when_the_server_goes_away(city_db: str, tmp_path: Path,
+                                                    capsys) -> None:
+    """The weekly run reads its layers before touching the ledger: a server lost during the
+    read stops it with exit 2, and the ledger of the previous week stays byte for byte."""
+    out = tmp_path / "out"
+    good = _catalog(tmp_path / "a", {"buildings": {"url": city_db, "table": "planning.bld"}})
+    code = main(["weekly", "--catalog", str(good), "--out", str(out), "--week", "2022-W35",
+                 "--checks", "controllines", "--quiet"])
+    assert code in (0, 1), capsys.readouterr().err
+    ledger = out / "ledger.sqlite"
+    before = ledger.read_bytes()
+    capsys.readouterr()
+    slow = _catalog(tmp_path / "b", {"buildings": {
+        "url": city_db, "query": "SELECT b.* FROM planning.bld b, pg_sleep(30) AS slow"}})
+    result: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: result.update(code=main(
+        ["weekly", "--catalog", str(slow), "--out", str(out), "--week", "2022-W36",
+         "--checks", "controllines", "--quiet"])))
+    worker.start()
+    assert terminate_reader(city_db, "zlgis_read") == 1
+    worker.join(timeout=60)
+    assert result["code"] == 2
+    err = capsys.readouterr().err
+    assert "读取过程中与数据库的连接中断" in err and "台账未修改" in err, err
+    assert "Traceback" not in err and _password() not in err
+    assert ledger.read_bytes() == before
+
+
+def test_db_load_layers_copies_file_layers(pg_database: str, tmp_path: Path, capsys) -> None:
+    """`zlgis db load-layers` copies a file layer into PostGIS and writes a catalog reading it
+    from there: the same validated rows, the same rejected duplicate."""
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.GeoDataFrame({"建筑编号": [r[0] for r in ROWS], "层数": [r[1] for r in ROWS]},
+                           geometry=shapely.from_wkt([r[2] for r in ROWS]), crs="EPSG:4550")
+    gdf.to_file(tmp_path / "bld.gpkg", layer="bld")
+    cat = _catalog(tmp_path, {"t": {"path": "bld.gpkg", "layer": "bld"}})
+    out = tmp_path / "db" / "catalog.yaml"
+    assert main(["db", "load-layers", "--url", pg_database, "--schema", "city",
+                 "--catalog", str(cat), "--out", str(out)]) == 0
+    assert "已导入 t（建筑物）→ city.t" in capsys.readouterr().out
+    db_cat = Catalog.load(out)
+    assert db_cat["t"].database == {"url": pg_database, "table": "city.t", "query": None,
+                                    "geometry_column": None}
+    a, b = read_layer(Catalog.load(cat), "t"), read_layer(db_cat, "t")
+    assert a.gdf.drop(columns="geometry").equals(b.gdf.drop(columns="geometry"))
+    assert a.gdf.geometry.geom_equals_exact(b.gdf.geometry, 0).all()
+    assert a.rejected["reject_code"].tolist() == b.rejected["reject_code"].tolist() == [
+        "duplicate_id"]
+    with psycopg.connect(pg_database) as con:
+        assert con.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'city' "
+                           "AND indexdef LIKE '%gist%'").fetchone()[0] == 1
+    # a password in the URL is refused before anything is written
+    bad = pg_database.replace("//zlgis@", "//zlgis:pw123@")
+    assert main(["db", "load-layers", "--url", bad, "--catalog", str(cat), "--out",
+                 str(tmp_path / "x.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "不要写密码" in err and "pw123" not in err and not (tmp_path / "x.yaml").exists()
