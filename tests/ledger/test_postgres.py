@@ -21,7 +21,7 @@ import pytest
 from shapely.geometry import Point
 
 from zlgis.cli import main as cli_main
-from zlgis.errors import DatabaseError, InputError
+from zlgis.errors import DatabaseError
 from zlgis.findings import FINDING_COLUMNS, concat_findings, make_findings
 from zlgis.ledger import Ledger
 from zlgis.ledger.db_postgres import latest_version, migrations
@@ -329,11 +329,11 @@ def test_wrong_password_clear_message(pg_database, tmp_path):
     assert "密码不对" in proc.stderr and "PGPASSWORD" in proc.stderr
     assert "wrong-secret-123" not in proc.stderr + proc.stdout
     # a password inside the URL is refused before anything is sent
-    with pytest.raises(InputError, match="不要写密码"):
+    with pytest.raises(DatabaseError, match="不要写密码"):
         Ledger(pg_database.replace("//zlgis@", "//zlgis:hunter2@"))
     code = cli_main(["ledger", "status", "--ledger",
                      pg_database.replace("//zlgis@", "//zlgis:hunter2@")])
-    assert code == 1
+    assert code == 2
 
 
 def test_server_unreachable_exit_2(tmp_path, capsys):

@@ -27,7 +27,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import DatabaseError, InputError
+from ..errors import DatabaseError
 
 __all__ = ["is_pg_url", "redact", "check_url", "connect", "pg_error", "PG_SCHEMES"]
 
@@ -59,22 +59,23 @@ def redact(url: str) -> str:
 def check_url(url: str, *, what: str = "数据库地址") -> str:
     """Check a server URL and return it in the form libpq reads (``postgresql://``).
 
-    Refuses a URL with a password, a scheme other than PostgreSQL's, or no database name.
+    Refuses (``DatabaseError``, exit 2) a URL with a password, a scheme other than
+    PostgreSQL's, or no database name.
     """
     text = str(url).strip()
     if not is_pg_url(text):
-        raise InputError(f"{what} {redact(text)!r} 不是 postgresql:// 地址")
+        raise DatabaseError(f"{what} {redact(text)!r} 不是 postgresql:// 地址")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
-        raise InputError(f"{what} {redact(text)} 格式不对，应写成 "
+        raise DatabaseError(f"{what} {redact(text)} 格式不对，应写成 "
                          "postgresql://用户名@服务器:端口/数据库名") from None
     if parts.password is not None:
-        raise InputError(f"{what}中不要写密码（{redact(text)}）：密码请放在 PGPASSWORD 环境变量"
+        raise DatabaseError(f"{what}中不要写密码（{redact(text)}）：密码请放在 PGPASSWORD 环境变量"
                          "或 pgpass 文件（~/.pgpass，权限 600）中")
     if not parts.path.strip("/") and "dbname=" not in parts.query:
-        raise InputError(f"{what} {text} 缺少数据库名，应写成 postgresql://用户名@服务器:端口/数据库名")
+        raise DatabaseError(f"{what} {text} 缺少数据库名，应写成 postgresql://用户名@服务器:端口/数据库名")
     return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
 
 
