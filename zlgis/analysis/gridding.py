@@ -424,6 +424,82 @@ def grid_table(grids: gpd.GeoDataFrame, *, staff: gpd.GeoDataFrame | None = None
     return out
 
 
+def _gap_findings(geoms: np.ndarray, built_up: Any, sliver: float, layer: str,
+                  crs: Any) -> gpd.GeoDataFrame | None:
+    """Gaps: the built-up area (or the holes of the grids' union) not covered by any grid."""
+    union = shapely.union_all(geoms)
+    cover = built_up if built_up is not None else shapely.Polygon(
+        shapely.get_exterior_ring(union)) if shapely.get_type_id(union) == 3 else \
+        shapely.union_all([shapely.Polygon(shapely.get_exterior_ring(p))
+                           for p in shapely.get_parts(union)])
+    gaps = shapely.get_parts(shapely.difference(cover, union))
+    gaps = gaps[shapely.area(gaps) > sliver] if len(gaps) else gaps
+    if not len(gaps):
+        return None
+    xy = shapely.get_coordinates(shapely.point_on_surface(gaps))
+    return rule_findings(
+        "grid_gap", feature_ids=[[f"GAP@{x:.0f},{y:.0f}"] for x, y in xy], layer=layer,
+        geometry=gaps, crs=crs, measures=[{"area_m2": a} for a in shapely.area(gaps)],
+        measure_key="area_m2", measure_unit="m2")
+
+
+def _overlap_findings(geoms: np.ndarray, ids: np.ndarray, sliver: float, layer: str,
+                      crs: Any) -> gpd.GeoDataFrame | None:
+    """Overlaps: pairs of grids sharing more than a sliver of area."""
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    inter = shapely.intersection(geoms[left], geoms[right])
+    ov = shapely.area(inter) > sliver
+    if not ov.any():
+        return None
+    return rule_findings(
+        "grid_overlap", feature_ids=[[ids[a], ids[b]] for a, b in zip(left[ov], right[ov])],
+        layer=layer, geometry=inter[ov], crs=crs,
+        id_extra=[f"{a}-{b}" for a, b in zip(left[ov], right[ov])],
+        measures=[{"area_m2": a} for a in shapely.area(inter[ov])], measure_key="area_m2",
+        measure_unit="m2")
+
+
+def _code_findings(geoms: np.ndarray, ids: np.ndarray, pattern: str, admin: str, layer: str,
+                   crs: Any) -> gpd.GeoDataFrame | None:
+    """Codes: pattern, county prefix, duplicates."""
+    s = pd.Series(ids)
+    problem = np.where(~s.str.fullmatch(pattern.strip("^$")), "编码应为15位数字或大写字母",
+                       np.where(s.str[:6] != admin, f"前6位应为行政区划代码 {admin}",
+                                np.where(s.duplicated(keep=False), "编码重复", "")))
+    k = np.flatnonzero(problem != "")
+    if not len(k):
+        return None
+    return rule_findings(
+        "grid_code", feature_ids=[[ids[i]] for i in k], layer=layer, geometry=geoms[k],
+        crs=crs, id_extra=[str(i) for i in k],
+        measures=[{"problem": problem[i]} for i in k],
+        title=[f"网格编码“{ids[i]}”：{problem[i]}" for i in k])
+
+
+def _crossing_findings(g: gpd.GeoDataFrame, geoms: np.ndarray, ids: np.ndarray,
+                       communities: gpd.GeoDataFrame, sliver: float, layer: str,
+                       crs: Any) -> gpd.GeoDataFrame | None:
+    """Grids whose part outside their own community exceeds a sliver."""
+    key = [k for k in ("subdistrict", "community") if k in g and k in communities]
+    cm = communities.to_crs(crs).dissolve(by=key)
+    own = cm.geometry.reindex(pd.MultiIndex.from_frame(g[key].astype(str)) if len(key) > 1
+                              else g[key[0]].astype(str)).values
+    has = ~pd.isna(own)
+    outside = np.zeros(len(g))
+    outside[has] = shapely.area(shapely.difference(geoms[has], shapely.make_valid(
+        np.asarray(own[has], dtype=object))))
+    k = np.flatnonzero(outside > sliver)
+    if not len(k):
+        return None
+    return rule_findings(
+        "grid_crosses_community", feature_ids=[[ids[i]] for i in k], layer=layer,
+        geometry=geoms[k], crs=crs, id_extra=[str(i) for i in k],
+        measures=[{"outside_m2": outside[i]} for i in k], measure_key="outside_m2",
+        measure_unit="m2")
+
+
 def audit_grids(grids: gpd.GeoDataFrame, *, built_up: Any = None,
                 communities: gpd.GeoDataFrame | None = None, admin_code: str | None = None,
                 min_area_m2: float | None = None, max_area_m2: float | None = None,
@@ -464,35 +540,8 @@ def audit_grids(grids: gpd.GeoDataFrame, *, built_up: Any = None,
     geoms = shapely.make_valid(g.geometry.values)
     ids = g["grid_id"].fillna("").astype(str).to_numpy() if "grid_id" in g else \
         np.array([f"#{k + 1}" for k in range(len(g))], dtype=object)
-    found = []
-    # gaps: the built-up area (or the holes of the grids' union) not covered by any grid
-    union = shapely.union_all(geoms)
-    cover = built_up if built_up is not None else shapely.Polygon(
-        shapely.get_exterior_ring(union)) if shapely.get_type_id(union) == 3 else \
-        shapely.union_all([shapely.Polygon(shapely.get_exterior_ring(p))
-                           for p in shapely.get_parts(union)])
-    gaps = shapely.get_parts(shapely.difference(cover, union))
-    gaps = gaps[shapely.area(gaps) > sliver] if len(gaps) else gaps
-    if len(gaps):
-        c = shapely.point_on_surface(gaps)
-        xy = shapely.get_coordinates(c)
-        found.append(rule_findings(
-            "grid_gap", feature_ids=[[f"GAP@{x:.0f},{y:.0f}"] for x, y in xy], layer=layer,
-            geometry=gaps, crs=crs, measures=[{"area_m2": a} for a in shapely.area(gaps)],
-            measure_key="area_m2", measure_unit="m2"))
-    # overlaps: pairs of grids sharing more than a sliver of area
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    inter = shapely.intersection(geoms[left], geoms[right])
-    ov = shapely.area(inter) > sliver
-    if ov.any():
-        found.append(rule_findings(
-            "grid_overlap", feature_ids=[[ids[a], ids[b]] for a, b in zip(left[ov], right[ov])],
-            layer=layer, geometry=inter[ov], crs=crs,
-            id_extra=[f"{a}-{b}" for a, b in zip(left[ov], right[ov])],
-            measures=[{"area_m2": a} for a in shapely.area(inter[ov])], measure_key="area_m2",
-            measure_unit="m2"))
+    found = [_gap_findings(geoms, built_up, sliver, layer, crs),
+             _overlap_findings(geoms, ids, sliver, layer, crs)]
     # sizes
     area = shapely.area(geoms)
     bad = (area < lo) | (area > hi)
@@ -503,36 +552,10 @@ def audit_grids(grids: gpd.GeoDataFrame, *, built_up: Any = None,
             crs=crs, id_extra=[str(i) for i in k], measure_key="area_m2", measure_unit="m2",
             measures=[{"area_m2": area[i], "min_m2": lo, "max_m2": hi} for i in k],
             title=[f"网格面积 {area[i]:.0f} 平方米，超出 {lo:.0f}–{hi:.0f} 平方米" for i in k]))
-    # codes: pattern, county prefix, duplicates
-    pattern = str(cfg["code_pattern"])
-    s = pd.Series(ids)
-    problem = np.where(~s.str.fullmatch(pattern.strip("^$")), "编码应为15位数字或大写字母",
-                       np.where(s.str[:6] != admin, f"前6位应为行政区划代码 {admin}",
-                                np.where(s.duplicated(keep=False), "编码重复", "")))
-    k = np.flatnonzero(problem != "")
-    if len(k):
-        found.append(rule_findings(
-            "grid_code", feature_ids=[[ids[i]] for i in k], layer=layer, geometry=geoms[k],
-            crs=crs, id_extra=[str(i) for i in k],
-            measures=[{"problem": problem[i]} for i in k],
-            title=[f"网格编码“{ids[i]}”：{problem[i]}" for i in k]))
-    # community crossings
+    found.append(_code_findings(geoms, ids, str(cfg["code_pattern"]), admin, layer, crs))
     if communities is not None and len(communities) and "community" in g:
-        key = [k for k in ("subdistrict", "community") if k in g and k in communities]
-        cm = communities.to_crs(crs).dissolve(by=key)
-        own = cm.geometry.reindex(pd.MultiIndex.from_frame(g[key].astype(str)) if len(key) > 1
-                                  else g[key[0]].astype(str)).values
-        has = ~pd.isna(own)
-        outside = np.zeros(len(g))
-        outside[has] = shapely.area(shapely.difference(geoms[has], shapely.make_valid(
-            np.asarray(own[has], dtype=object))))
-        k = np.flatnonzero(outside > sliver)
-        if len(k):
-            found.append(rule_findings(
-                "grid_crosses_community", feature_ids=[[ids[i]] for i in k], layer=layer,
-                geometry=geoms[k], crs=crs, id_extra=[str(i) for i in k],
-                measures=[{"outside_m2": outside[i]} for i in k], measure_key="outside_m2",
-                measure_unit="m2"))
+        found.append(_crossing_findings(g, geoms, ids, communities, sliver, layer, crs))
+    found = [f for f in found if f is not None]
     from ..findings import concat_findings
 
     return concat_findings(found) if found else rule_findings(

@@ -34,8 +34,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .._progress import Progress
-from . import add_common_options, iso_date, load_checked, output_dir
+from . import add_common_options, iso_date, load_checked, output_dir, start_command
 
 __all__ = ["register", "run_make", "run_check_grids", "run_cases", "read_case_file"]
 
@@ -81,26 +80,72 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 
 # ------------------------------------------------------------------------------- grids
+_GRID_HEADERS = {"grid_id": "网格编码", "grid_name": "网格名称", "subdistrict": "街道",
+                 "community": "社区", "area_m2": "面积_平方米", "duties": "管理责任",
+                 "roads": "网格内道路", "grid_worker": "网格员", "road_chief": "路长",
+                 "road_chief_phone": "路长电话", "start_date": "启用日期", "end_date": "停用日期",
+                 "note": "备注"}
+
+
+def _communities(catalog: Any, layers: dict[str, Any], notes: list[str]) -> Any:
+    """Community boundaries from the bureau's grids, else the built-up area as one community."""
+    from ..analysis.gridding import built_up_area, communities_from_grids
+
+    bureau = layers.get("grids")
+    if bureau is not None:
+        return communities_from_grids(bureau)
+    b = layers.get(catalog.boundary_layer)
+    notes.append(f"图层目录中没有网格图层 grids（社区边界），按建筑确定建成区，作为一个社区“{catalog.city}”划分")
+    return built_up_area(layers["buildings"], name=catalog.city,
+                         boundary=b.union_all() if b is not None and len(b) else None)
+
+
+def _write_grid_tables(out: Path, table: Any, segments: Any, comm: Any) -> None:
+    """unit_grids.gpkg (grids, road-chief segments, communities), the duties workbook and
+    the public CSV."""
+    import pandas as pd
+
+    from ..analysis.gridding import PUBLIC_COLUMNS
+    from ..io import atomic_path
+    from ..io.tables import write_csv, write_xlsx
+
+    with atomic_path(out / "unit_grids.gpkg") as tmp:
+        table.to_file(tmp, layer="unit_grids", driver="GPKG")
+        if segments is not None:
+            segments.to_file(tmp, layer="road_chief_segments", driver="GPKG")
+        comm[["subdistrict", "community", "geometry"]].to_file(tmp, layer="communities",
+                                                               driver="GPKG")
+    internal = pd.DataFrame(table.drop(columns="geometry")).rename(columns=_GRID_HEADERS)
+    sheets = {"网格责任表": internal}
+    if segments is not None:
+        sheets["路长路段"] = pd.DataFrame(segments.drop(columns="geometry")).rename(columns={
+            "segment_id": "路段编号", "road_name": "道路", "road_ids": "道路编号",
+            "subdistrict": "街道", "community": "社区", "length_m": "长度_米",
+            "road_chief": "路长"})
+    write_xlsx(sheets, out / "grid_table.xlsx")
+    public = pd.DataFrame(table[[c for c in PUBLIC_COLUMNS] + ["roads"]]).rename(
+        columns=_GRID_HEADERS)
+    write_csv(public, out / "grid_table_public.csv")
+
+
+def _grid_maps(out: Path, catalog: Any, table: Any, segments: Any, basemap: str | None) -> None:
+    from ..publish.maps import build_map, save_map
+
+    extra = {"unit_grids": table, "road_chief_segments": segments}
+    for profile in ("internal", "public"):
+        m = build_map({}, None, catalog=catalog, profile=profile, basemap=basemap,
+                      extra=extra, title="万米单元网格与路长责任路段", service_areas=False)
+        save_map(m, out / f"grids_map_{profile}.html")
+
+
 def run_make(args: argparse.Namespace) -> int:
     """Generate unit grids, road-chief segments, the duties table and maps."""
     import shapely
 
-    from ..analysis.gridding import (
-        PUBLIC_COLUMNS,
-        audit_grids,
-        built_up_area,
-        communities_from_grids,
-        grid_table,
-        road_chief_segments,
-        unit_grids,
-    )
-    from ..catalog import Catalog
+    from ..analysis.gridding import audit_grids, grid_table, road_chief_segments, unit_grids
     from ..errors import InputError
-    from ..io import atomic_path
-    from ..io.tables import write_csv, write_xlsx
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     if "grids" not in catalog.layers and "buildings" not in catalog.layers:
         raise InputError("图层目录中既没有网格图层 grids（街道、社区划分），也没有建筑图层 buildings"
@@ -111,14 +156,7 @@ def run_make(args: argparse.Namespace) -> int:
     layers, notes = load_checked(catalog, ids, progress)
     bureau = layers.get("grids")
     progress.step("按社区边界（或建成区）、道路和河流划分单元网格")
-    if bureau is not None:
-        comm = communities_from_grids(bureau)
-    else:
-        # no community boundaries: the built-up area is one stand-in community
-        b = layers.get(catalog.boundary_layer)
-        comm = built_up_area(layers["buildings"], name=catalog.city,
-                             boundary=b.union_all() if b is not None and len(b) else None)
-        notes.append(f"图层目录中没有网格图层 grids（社区边界），按建筑确定建成区，作为一个社区“{catalog.city}”划分")
+    comm = _communities(catalog, layers, notes)
     grids = unit_grids(comm, roads=layers.get("roads"), rivers=layers.get("blue_lines"))
     segments = (road_chief_segments(layers["roads"], comm, chiefs=bureau)
                 if "roads" in layers else None)
@@ -127,39 +165,10 @@ def run_make(args: argparse.Namespace) -> int:
                         communities=comm)
     out.mkdir(parents=True, exist_ok=True)
     progress.step(f"写出结果到 {out}")
-    with atomic_path(out / "unit_grids.gpkg") as tmp:
-        table.to_file(tmp, layer="unit_grids", driver="GPKG")
-        if segments is not None:
-            segments.to_file(tmp, layer="road_chief_segments", driver="GPKG")
-        comm[["subdistrict", "community", "geometry"]].to_file(tmp, layer="communities",
-                                                               driver="GPKG")
-    import pandas as pd
-
-    headers = {"grid_id": "网格编码", "grid_name": "网格名称", "subdistrict": "街道",
-               "community": "社区", "area_m2": "面积_平方米", "duties": "管理责任",
-               "roads": "网格内道路", "grid_worker": "网格员", "road_chief": "路长",
-               "road_chief_phone": "路长电话", "start_date": "启用日期", "end_date": "停用日期",
-               "note": "备注"}
-    internal = pd.DataFrame(table.drop(columns="geometry")).rename(columns=headers)
-    sheets = {"网格责任表": internal}
-    if segments is not None:
-        sheets["路长路段"] = pd.DataFrame(segments.drop(columns="geometry")).rename(columns={
-            "segment_id": "路段编号", "road_name": "道路", "road_ids": "道路编号",
-            "subdistrict": "街道", "community": "社区", "length_m": "长度_米",
-            "road_chief": "路长"})
-    write_xlsx(sheets, out / "grid_table.xlsx")
-    public = pd.DataFrame(table[[c for c in PUBLIC_COLUMNS] + ["roads"]]).rename(
-        columns=headers)
-    write_csv(public, out / "grid_table_public.csv")
+    _write_grid_tables(out, table, segments, comm)
     if not getattr(args, "no_map", False):
-        from ..publish.maps import build_map, save_map
-
         progress.step("生成网页地图")
-        extra = {"unit_grids": table, "road_chief_segments": segments}
-        for profile in ("internal", "public"):
-            m = build_map({}, None, catalog=catalog, profile=profile, basemap=args.basemap,
-                          extra=extra, title="万米单元网格与路长责任路段", service_areas=False)
-            save_map(m, out / f"grids_map_{profile}.html")
+        _grid_maps(out, catalog, table, segments, args.basemap)
     area = table.geometry.area
     summary = {"grids": len(table), "communities": len(comm),
                "area_km2": round(float(area.sum()) / 1e6, 3),
@@ -181,13 +190,11 @@ def run_make(args: argparse.Namespace) -> int:
 def run_check_grids(args: argparse.Namespace) -> int:
     """Audit the catalog's grids layer."""
     from ..analysis.gridding import audit_grids
-    from ..catalog import Catalog
     from ..errors import InputError
     from ..publish.tables import write_findings
     from ..rules import rules
 
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
+    progress, catalog = start_command(args)
     out = output_dir(args.out)
     if "grids" not in catalog.layers:
         raise InputError("图层目录中没有网格图层 grids")
@@ -250,77 +257,57 @@ def read_case_file(path: str, catalog: Any, *, lon: str, lat: str, crs: str) -> 
     return cases_from_lonlat(df, lon=lon, lat=lat, system=crs, crs=catalog.working_crs)
 
 
-def run_cases(args: argparse.Namespace) -> int:
-    """The case pipeline, evaluation and platform export."""
-    import pandas as pd
+def _case_source(args: argparse.Namespace, catalog: Any, progress: Any
+                 ) -> tuple[dict[str, Any], list[str], Any, str, str]:
+    """Layers (grids, boundary), loading notes, the raw cases, their source and layer name."""
+    from ..errors import InputError
 
-    from ..analysis.cases import (
-        case_findings,
-        classify_cases,
-        confusion_table,
-        prepare_cases,
-        screen_cases,
-    )
-    from ..analysis.evaluation import INDICATORS, evaluate, evaluation_areas
-    from ..analysis.hotspots import hot_spot_findings
-    from ..catalog import Catalog
-    from ..findings import concat_findings
-    from ..io.tables import write_csv, write_xlsx
-    from ..publish.evaluation import choropleth_png, write_evaluation_report
-    from ..publish.platform import platform_cases, platform_findings, write_platform_export
-    from ..publish.tables import write_findings
-    from ..rules import rules
-
-    progress = Progress(quiet=bool(getattr(args, "quiet", False)))
-    catalog = Catalog.load(args.catalog)
-    out = output_dir(args.out)
     ids = [i for i in ("grids", "boundary") if i in catalog.layers]
     if args.input is None:
         if "hotline_cases" not in catalog.layers:
-            from ..errors import InputError
-
             raise InputError("图层目录中没有案件图层 hotline_cases，请用 --input 指定文件")
         ids.append("hotline_cases")
     progress.step("读取案件、网格和行政区界线")
     layers, notes = load_checked(catalog, ids, progress)
     if args.input is not None:
         raw = read_case_file(args.input, catalog, lon=args.lon, lat=args.lat, crs=args.crs)
-        source, layer = args.input, "input"
-    else:
-        raw = layers["hotline_cases"]
-        source, layer = str(catalog["hotline_cases"].path), "hotline_cases"
-    area = layers["boundary"].union_all() if "boundary" in layers else None
-    cases, report = screen_cases(raw, area=area, layer=layer, path=source)
-    if not len(cases):
-        from ..errors import InputError
+        return layers, notes, raw, args.input, "input"
+    return layers, notes, layers["hotline_cases"], str(catalog["hotline_cases"].path), \
+        "hotline_cases"
 
-        raise InputError("没有可用的案件（全部被剔除，见 case_report.csv）", path=source)
-    as_of = args.as_of or pd.to_datetime(cases["received_at"]).max().date()
-    progress.step("分类、定位网格、派遣、计时、重复投诉和吹哨")
-    prepared = prepare_cases(cases, as_of=as_of, grids=layers.get("grids"))
-    progress.step("热点分析（Gi*，FDR）")
-    findings = concat_findings([case_findings(prepared, as_of=as_of),
-                                hot_spot_findings(prepared, as_of=as_of)])
-    progress.step("考评")
-    ledger, ledger_note = evaluation_ledger(args.ledger, as_of)
-    notes.append(ledger_note)
-    scores = {by: evaluate(prepared, by=by, as_of=as_of, ledger=ledger, grids=layers.get("grids"))
-              for by in ("subdistrict", "community", "department")}
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
+
+def _write_case_tables(out: Path, findings: Any, report: Any, prepared: Any,
+                       scores: dict[str, Any]) -> None:
+    """Findings, the screening report, overdue cases, the platform export, evaluation.xlsx."""
+    from ..analysis.evaluation import INDICATORS
+    from ..io.tables import write_csv, write_xlsx
+    from ..publish.platform import (
+        CASE_COLUMNS,
+        platform_cases,
+        platform_findings,
+        write_platform_export,
+    )
+    from ..publish.tables import write_findings
+
     write_findings(findings, out, stem="cases_findings")
     write_csv(report.rename(columns={"file": "文件", "layer": "图层", "row": "行号",
                                      "field": "字段", "value": "值", "action": "处理",
                                      "reason": "原因"}), out / "case_report.csv")
     plat = platform_cases(prepared)
-    from ..publish.platform import CASE_COLUMNS
-
     overdue = plat[plat["state"] == "超期未结"].sort_values("overdue_h", ascending=False)
     write_csv(overdue.rename(columns=CASE_COLUMNS), out / "overdue.csv")
     write_platform_export(out, cases=plat, findings=platform_findings(findings))
     write_xlsx({title: scores[by].rename(columns=INDICATORS)
                 for by, title in (("subdistrict", "街道"), ("community", "社区"),
                                   ("department", "部门"))}, out / "evaluation.xlsx", index=True)
+
+
+def _write_case_report(out: Path, layers: dict[str, Any], prepared: Any, findings: Any,
+                       scores: dict[str, Any], as_of: Any, ledger_note: str) -> None:
+    """evaluation.html with the score maps by subdistrict and community."""
+    from ..analysis.evaluation import evaluation_areas
+    from ..publish.evaluation import choropleth_png, write_evaluation_report
+
     figures = {}
     if "grids" in layers:
         for by, title in (("subdistrict", "街道"), ("community", "社区")):
@@ -337,10 +324,13 @@ def run_cases(args: argparse.Namespace) -> int:
                                 "攻坚期末": "扎政办字〔2022〕51号 五、实施步骤（2022年10月31日）",
                                 "期末台账整改比例": ledger_note,
                                 "处置时限与权重": "zlgis/config/cases.yaml（示例值，需本地确认）"})
-    if args.labelled:
-        sample = read_labelled(args.labelled)
-        conf, sc = confusion_table(sample["label"], classify_cases(sample)["case_class"])
-        write_csv(conf.join(sc).reset_index(), out / "classification.csv")
+
+
+def _print_cases(args: argparse.Namespace, out: Path, prepared: Any, report: Any,
+                 findings: Any, notes: list[str], as_of: Any) -> int:
+    """The summary (JSON with --json) and the exit code."""
+    from ..rules import rules
+
     rejected = report[report["action"] == "已剔除"]
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):
@@ -359,6 +349,52 @@ def run_cases(args: argparse.Namespace) -> int:
         print(f"案件 {len(prepared)} 件（截至 {as_of}），剔除 {len(rejected)} 行；问题：{text}")
         print(f"结果已写入 {out}")
     return 1 if len(findings) or len(rejected) else 0
+
+
+def run_cases(args: argparse.Namespace) -> int:
+    """The case pipeline, evaluation and platform export."""
+    import pandas as pd
+
+    from ..analysis.cases import (
+        case_findings,
+        classify_cases,
+        confusion_table,
+        prepare_cases,
+        screen_cases,
+    )
+    from ..analysis.evaluation import evaluate
+    from ..analysis.hotspots import hot_spot_findings
+    from ..errors import InputError
+    from ..findings import concat_findings
+    from ..io.tables import write_csv
+
+    progress, catalog = start_command(args)
+    out = output_dir(args.out)
+    layers, notes, raw, source, layer = _case_source(args, catalog, progress)
+    area = layers["boundary"].union_all() if "boundary" in layers else None
+    cases, report = screen_cases(raw, area=area, layer=layer, path=source)
+    if not len(cases):
+        raise InputError("没有可用的案件（全部被剔除，见 case_report.csv）", path=source)
+    as_of = args.as_of or pd.to_datetime(cases["received_at"]).max().date()
+    progress.step("分类、定位网格、派遣、计时、重复投诉和吹哨")
+    prepared = prepare_cases(cases, as_of=as_of, grids=layers.get("grids"))
+    progress.step("热点分析（Gi*，FDR）")
+    findings = concat_findings([case_findings(prepared, as_of=as_of),
+                                hot_spot_findings(prepared, as_of=as_of)])
+    progress.step("考评")
+    ledger, ledger_note = evaluation_ledger(args.ledger, as_of)
+    notes.append(ledger_note)
+    scores = {by: evaluate(prepared, by=by, as_of=as_of, ledger=ledger, grids=layers.get("grids"))
+              for by in ("subdistrict", "community", "department")}
+    out.mkdir(parents=True, exist_ok=True)
+    progress.step(f"写出结果到 {out}")
+    _write_case_tables(out, findings, report, prepared, scores)
+    _write_case_report(out, layers, prepared, findings, scores, as_of, ledger_note)
+    if args.labelled:
+        sample = read_labelled(args.labelled)
+        conf, sc = confusion_table(sample["label"], classify_cases(sample)["case_class"])
+        write_csv(conf.join(sc).reset_index(), out / "classification.csv")
+    return _print_cases(args, out, prepared, report, findings, notes, as_of)
 
 
 def evaluation_ledger(path: str | None, as_of: Any) -> tuple[Any, str]:
