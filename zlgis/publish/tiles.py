@@ -318,10 +318,9 @@ class _Encoded:
     ok: np.ndarray           # per pair: anything left to draw
 
 
-def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int, kind: str,
-                       extent: int) -> _Encoded:
-    """MVT geometry commands of every pair, computed at once (tile coordinates, y down)."""
-    npairs = len(geoms)
+def _rings(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
+    """Rings (parts for lines and points) of every pair: (parts, ring -> part, ring -> pair,
+    coordinates, coordinate -> ring, exterior ring mask)."""
     parts, part_pair = shapely.get_parts(geoms, return_index=True)
     if kind == "polygon":
         rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -330,16 +329,90 @@ def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int
         exterior = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(ring_part) else \
             np.zeros(0, dtype=bool)
     else:
-        rings, ring_pair = parts, part_pair
+        ring_pair = part_pair
         xy, ring_of = shapely.get_coordinates(parts, return_index=True)
         ring_part = np.arange(len(parts))
         exterior = np.ones(len(parts), dtype=bool)
+    return parts, ring_part, ring_pair, xy, ring_of, exterior
+
+
+def _orient_rings(ux: np.ndarray, uy: np.ndarray, ring_of: np.ndarray, npts: np.ndarray,
+                  ring_ok: np.ndarray, ring_part: np.ndarray, exterior: np.ndarray,
+                  nparts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop rings of zero area (and the holes of a dropped exterior); wind exterior rings
+    positive and holes negative in tile coordinates (y down) by reversing their points."""
+    nring = len(npts)
+    # surveyor's formula in tile coordinates (y down): exterior rings positive
+    rs = np.r_[0, np.cumsum(npts)[:-1]]
+    nxt = np.arange(len(ux)) + 1
+    ends = rs + npts            # one past the last point of each ring
+    last_of = np.zeros(len(ux), dtype=bool)
+    last_of[(ends - 1)[npts > 0]] = True
+    nxt[last_of] = rs[ring_of[last_of]]
+    cross = ux * uy[nxt] - ux[nxt] * uy
+    area = np.bincount(ring_of, weights=cross.astype(np.float64), minlength=nring)
+    ring_ok = ring_ok & (area != 0)
+    # a polygon whose exterior is gone is gone with its holes
+    part_ok = np.zeros(nparts, dtype=bool)
+    part_ok[ring_part[exterior]] = ring_ok[exterior]
+    ring_ok &= part_ok[ring_part]
+    flip = ring_ok & ((area > 0) != exterior)
+    if flip.any():
+        # reverse the points of those rings in place
+        pos = np.arange(len(ux))
+        r = ring_of
+        rev = flip[r]
+        pos[rev] = rs[r[rev]] + (npts[r[rev]] - 1 - (pos[rev] - rs[r[rev]]))
+        ux, uy = ux[pos], uy[pos]
+    return ux, uy, ring_ok
+
+
+def _point_commands(zx: np.ndarray, zy: np.ndarray, ppair: np.ndarray, rpair: np.ndarray,
+                    npts: np.ndarray, npairs: int) -> _Encoded:
+    """One MoveTo(n) per pair followed by its points."""
+    pts_per_pair = np.bincount(rpair, weights=npts, minlength=npairs).astype(np.int64)
+    length = np.where(pts_per_pair > 0, 1 + 2 * pts_per_pair, 0)
+    start = np.r_[0, np.cumsum(length)]
+    out = np.zeros(start[-1], dtype=np.int64)
+    has = pts_per_pair > 0
+    out[start[:-1][has]] = _MOVE | (pts_per_pair[has] << 3)
+    j = np.arange(len(zx)) - (np.r_[0, np.cumsum(pts_per_pair)][ppair])
+    pos = start[ppair] + 1 + 2 * j
+    out[pos], out[pos + 1] = zx, zy
+    return _Encoded(out.astype(np.uint32), start, has)
+
+
+def _ring_commands(zx: np.ndarray, zy: np.ndarray, ring_of: np.ndarray, rpair: np.ndarray,
+                   npts: np.ndarray, npairs: int, close: int) -> _Encoded:
+    """MoveTo(1), LineTo(n - 1) (and ClosePath for polygons) per ring; a pair's rings are
+    consecutive."""
+    rlen = 2 * npts + 2 + close
+    rstart = np.r_[0, np.cumsum(rlen)]
+    out = np.zeros(rstart[-1], dtype=np.int64)
+    out[rstart[:-1]] = _MOVE | (1 << 3)
+    out[rstart[:-1] + 3] = _LINE | ((npts - 1) << 3)
+    if close:
+        out[rstart[1:] - 1] = _CLOSE | (1 << 3)
+    pstart = np.r_[0, np.cumsum(npts)]
+    j = np.arange(len(zx)) - pstart[ring_of]
+    pos = rstart[ring_of] + 1 + 2 * j + (j > 0)
+    out[pos], out[pos + 1] = zx, zy
+    per_pair = np.bincount(rpair, weights=rlen, minlength=npairs).astype(np.int64)
+    start = np.r_[0, np.cumsum(per_pair)]
+    return _Encoded(out.astype(np.uint32), start, per_pair > 0)
+
+
+def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int, kind: str,
+                       extent: int) -> _Encoded:
+    """MVT geometry commands of every pair, computed at once (tile coordinates, y down)."""
+    npairs = len(geoms)
+    parts, ring_part, ring_pair, xy, ring_of, exterior = _rings(geoms, kind)
     pair_of = ring_pair[ring_of]
     minx, _, _, maxy = tile_bounds(z, tx, ty)
     scale = extent / (2 * WORLD / (1 << z))
     ux = np.rint((xy[:, 0] - minx[pair_of]) * scale).astype(np.int64)
     uy = np.rint((maxy[pair_of] - xy[:, 1]) * scale).astype(np.int64)
-    nring = len(rings)
+    nring = len(ring_pair)
     if kind == "point":
         keep = np.ones(len(ux), dtype=bool)
     else:
@@ -349,28 +422,8 @@ def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int
     need = {"polygon": 3, "line": 2, "point": 1}[kind]
     ring_ok = npts >= need
     if kind == "polygon" and len(ux):
-        # surveyor's formula in tile coordinates (y down): exterior rings positive
-        rs = np.r_[0, np.cumsum(npts)[:-1]]
-        nxt = np.arange(len(ux)) + 1
-        ends = rs + npts            # one past the last point of each ring
-        last_of = np.zeros(len(ux), dtype=bool)
-        last_of[(ends - 1)[npts > 0]] = True
-        nxt[last_of] = rs[ring_of[last_of]]
-        cross = ux * uy[nxt] - ux[nxt] * uy
-        area = np.bincount(ring_of, weights=cross.astype(np.float64), minlength=nring)
-        ring_ok &= area != 0
-        # a polygon whose exterior is gone is gone with its holes
-        part_ok = np.zeros(len(parts), dtype=bool)
-        part_ok[ring_part[exterior]] = ring_ok[exterior]
-        ring_ok &= part_ok[ring_part]
-        flip = ring_ok & ((area > 0) != exterior)
-        if flip.any():
-            # reverse the points of those rings in place
-            pos = np.arange(len(ux))
-            r = ring_of
-            rev = flip[r]
-            pos[rev] = rs[r[rev]] + (npts[r[rev]] - 1 - (pos[rev] - rs[r[rev]]))
-            ux, uy = ux[pos], uy[pos]
+        ux, uy, ring_ok = _orient_rings(ux, uy, ring_of, npts, ring_ok, ring_part, exterior,
+                                        len(parts))
     # keep only rings that are drawn
     pk = ring_ok[ring_of]
     ux, uy, ring_of = ux[pk], uy[pk], ring_of[pk]
@@ -388,33 +441,8 @@ def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int
     dx[newpair], dy[newpair] = ux[newpair], uy[newpair]
     zx, zy = _zigzag(dx), _zigzag(dy)
     if kind == "point":
-        # one MoveTo(n) per pair followed by the points
-        pts_per_pair = np.bincount(rpair, weights=npts, minlength=npairs).astype(np.int64)
-        length = np.where(pts_per_pair > 0, 1 + 2 * pts_per_pair, 0)
-        start = np.r_[0, np.cumsum(length)]
-        out = np.zeros(start[-1], dtype=np.int64)
-        has = pts_per_pair > 0
-        out[start[:-1][has]] = _MOVE | (pts_per_pair[has] << 3)
-        j = np.arange(len(ux)) - (np.r_[0, np.cumsum(pts_per_pair)][ppair])
-        pos = start[ppair] + 1 + 2 * j
-        out[pos], out[pos + 1] = zx, zy
-        return _Encoded(out.astype(np.uint32), start, has)
-    close = 1 if kind == "polygon" else 0
-    rlen = 2 * npts + 2 + close
-    rstart = np.r_[0, np.cumsum(rlen)]
-    out = np.zeros(rstart[-1], dtype=np.int64)
-    out[rstart[:-1]] = _MOVE | (1 << 3)
-    out[rstart[:-1] + 3] = _LINE | ((npts - 1) << 3)
-    if close:
-        out[rstart[1:] - 1] = _CLOSE | (1 << 3)
-    pstart = np.r_[0, np.cumsum(npts)]
-    j = np.arange(len(ux)) - pstart[ring_of]
-    pos = rstart[ring_of] + 1 + 2 * j + (j > 0)
-    out[pos], out[pos + 1] = zx, zy
-    # per pair: its rings are consecutive
-    per_pair = np.bincount(rpair, weights=rlen, minlength=npairs).astype(np.int64)
-    start = np.r_[0, np.cumsum(per_pair)]
-    return _Encoded(out.astype(np.uint32), start, per_pair > 0)
+        return _point_commands(zx, zy, ppair, rpair, npts, npairs)
+    return _ring_commands(zx, zy, ring_of, rpair, npts, npairs, 1 if kind == "polygon" else 0)
 
 
 # ---------------------------------------------------------------------------------------------
