@@ -393,3 +393,47 @@ def test_sigkill_mid_merge_leaves_ledger(pg_database, tmp_path):
     r = run_weekly(cat, tmp_path / "out", week="2022-W36", checks=["controllines"],
                    ledger_path=pg_database)
     assert r.merge.events == {"new": 1, "rectified": 1}
+
+
+def test_server_going_away_during_weekly_cli(pg_database, tmp_path):
+    """``zlgis weekly --ledger postgresql://...``: while the run waits to write the ledger, its
+    connection is terminated by the server: exit 2, one Chinese line, the ledger unchanged."""
+    import time
+
+    from _small_city import write_city
+
+    from zlgis.ledger.db_postgres import LOCK_KEY
+    from zlgis.weekly import run_weekly
+
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    run_weekly(cat, tmp_path / "out", week="2022-W35", checks=["controllines"],
+               ledger_path=pg_database)
+    write_city(tmp_path / "city", ["B2", "B3"])
+    fp = Ledger(pg_database).fingerprint()
+    with psycopg.connect(pg_database) as holder:  # the run will wait for the writers' lock
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zlgis", "weekly", "--catalog", str(cat), "--out",
+             str(tmp_path / "out"), "--week", "2022-W36", "--checks", "controllines", "--quiet",
+             "--ledger", pg_database], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        killed = 0
+        watch = psycopg.connect(pg_database, autocommit=True)  # fresh activity snapshots
+        for _ in range(1200):
+            killed = watch.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                "application_name='zlgis' AND wait_event_type='Lock' AND "
+                "datname=current_database()").fetchone()[0]
+            if killed or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        watch.close()
+        assert killed == 1
+        holder.rollback()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert err.startswith("错误：") and "数据库连接中断" in err and "台账未改变" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert Ledger(pg_database).fingerprint() == fp
+    assert Ledger(pg_database).weeks() == ["2022-W35"]
+    assert not (tmp_path / "out" / "2022-W36").exists()
