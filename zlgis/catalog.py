@@ -114,6 +114,11 @@ class LayerSpec:
     database: dict[str, Any] | None = None
 
     @property
+    def readable(self) -> bool:
+        """True when the layer has a source to read: a database, or a file that exists."""
+        return bool(self.database) or (self.path is not None and self.path.exists())
+
+    @property
     def source_label(self) -> str | None:
         """Where the layer is read from, for messages: the file path, or the database URL
         with the table (or ``查询``)."""

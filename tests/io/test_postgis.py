@@ -88,6 +88,9 @@ def test_layers_command_lists_database_layers(city_db: str, tmp_path: Path, caps
     assert rows["t"]["features"] == 3 and rows["t"]["status"] == "正常"
     assert rows["t"]["database"] == f"{city_db}（planning.bld）"
     assert rows["gone"]["features"] is None
+    # publish, print and export take database layers as readable sources
+    spec = Catalog.load(cat)["t"]
+    assert spec.readable and spec.path is None
     assert "没有表或视图 planning.nope" in rows["gone"]["status"]
 
 

@@ -45,8 +45,7 @@ def run_qgis(args: argparse.Namespace) -> int:
         if not Path(args.findings).is_file():
             raise UnreadableInputError("问题文件不存在", path=str(args.findings))
     catalog = Catalog.load(args.catalog)
-    ids = [i for i in qgis_layer_ids(catalog) if catalog[i].derived or (
-        catalog[i].path is not None and catalog[i].path.exists())]
+    ids = [i for i in qgis_layer_ids(catalog) if catalog[i].derived or catalog[i].readable]
     progress.step("读取图层")
     layers, notes = load_checked(catalog, ids, progress)
     for note in notes:

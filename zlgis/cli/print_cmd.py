@@ -39,9 +39,9 @@ def run_print(args: argparse.Namespace) -> int:
     progress = Progress(getattr(args, "quiet", False))
     out = output_dir(args.out)
     catalog = Catalog.load(args.catalog)
-    # layers on disk, and derived ones (red lines from roads) when their source is
+    # layers on disk or in a database, and derived ones (red lines from roads) when their source is
     ids = [i for i in load_config_layers() if i in catalog.layers and (
-        catalog[i].derived or (catalog[i].path is not None and catalog[i].path.exists()))]
+        catalog[i].derived or catalog[i].readable)]
     progress.step("读取图层")
     loaded, notes = load_checked(catalog, ids, progress)
     layers = {k: loaded[k] for k in ids if k in loaded}      # not the sources of derived ones

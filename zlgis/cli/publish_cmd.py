@@ -104,7 +104,7 @@ def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame
 
     catalog = Catalog.load(args.catalog)
     ids = map_layer_ids(args.profile, catalog)
-    available = [i for i in ids if catalog[i].path is not None and catalog[i].path.exists()]
+    available = [i for i in ids if catalog[i].readable]
     cfg = load_config("ledger")["maps"]
     kept, aggregates, notes = fit_layers(load_layers(catalog, available), catalog,
                                          limit=int(cfg["max_context_features"]),
