@@ -65,7 +65,8 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
         arr, crs, index = as_points(points)
         if crs is not None and graph.crs is not None and not same_crs(crs, graph.crs):
             arr = np.asarray(gpd.GeoSeries(arr, crs=crs).to_crs(graph.crs).values, dtype=object)
-        px, py = shapely.get_x(arr), shapely.get_y(arr)
+        xy = shapely.get_coordinates(arr)  # one point each (as_points checked them)
+        px, py = xy[:, 0].copy(), xy[:, 1].copy()
         h = hashlib.blake2b(np.ascontiguousarray(px).tobytes(), digest_size=20)
         h.update(np.ascontiguousarray(py).tobytes())
         key = (h.hexdigest(), max_distance)
