@@ -72,8 +72,8 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None
              else np.asarray(points.geometry.values, dtype=object)[sel])
     w = np.ones(sel.sum()) if weight is None else np.asarray(weight, float)[sel]
-    ids = points[id_col].astype(str).to_numpy()[sel] if id_col in points else \
-        points.index.astype(str).to_numpy()[sel]
+    # (only the uncovered rows turned into text: a city's million ids take a second)
+    ids = (points[id_col][sel] if id_col in points else points.index[sel]).astype(str).to_numpy()
     m = len(geoms)
     pb = cd / 2 if polygon_buffer is None else polygon_buffer
     # exact pairs only when they stay few: not too many points, not too long a distance

@@ -26,7 +26,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from ._network_common import INF, as_points, check_projected, dedupe_min, is_snapped, same_crs
-from .snapping import snap_points
+from .snapping import snap_point_sets, snap_points
 from .street_graph import StreetGraph
 
 __all__ = ["MultiSourceResult", "multi_source", "nearest_facility", "distance_matrix",
@@ -184,8 +184,7 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
                                    else (None, None, facilities.index))
     dem_arr, dem_crs, dem_index = (as_points(demand) if not is_snapped(demand)
                                    else (None, None, demand.index))
-    fs = snap_points(graph, facilities)
-    ds = snap_points(graph, demand)
+    fs, ds = snap_point_sets(graph, [facilities, demand])  # one pass for both
     k = len(fs)
     extra = np.zeros(k) if cost is None else np.asarray(cost, float)
     res = _multi_source(graph, fs, limit=limit, cost=extra)
@@ -302,8 +301,7 @@ def distance_matrix(graph: StreetGraph, sources: Any, targets: Any, *, limit: fl
         Shape (n_sources, n_targets); stored entries are the distances <= ``limit``
         (a distance of exactly 0 is stored as 1e-9 m so that it is not dropped).
     """
-    ss = snap_points(graph, sources)
-    ts = snap_points(graph, targets)
+    ss, ts = snap_point_sets(graph, [sources, targets])
     m, pos = _augmented(graph, ss, None)
     n = graph.n_nodes
     tok = np.flatnonzero(ts["edge"].to_numpy() >= 0)
