@@ -15,24 +15,9 @@ import shapely
 from ..errors import InputError
 from ..findings import assign_grids, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .coverage_areas import (
-    attach_facilities,
-    empty_polygons,
-    facility_distances,
-    facility_ids,
-    grid_table,
-    indicator_rows,
-    service_areas,
-    uncovered_areas,
-)
-from .coverage_inputs import (
-    CoverageResult,
-    coverage_config,
-    land_samples,
-    need_layer,
-    residential_buildings,
-    street_graph,
-)
+from . import coverage_areas as areas
+from . import coverage_inputs as inputs
+from .coverage_inputs import CoverageResult
 from .network import StreetGraph
 
 __all__ = [
@@ -64,7 +49,7 @@ def park_access_points(parks: gpd.GeoDataFrame, spacing: float | None = None
 
     Returns the points and, per point, the position of its park.
     """
-    spacing = float(spacing or coverage_config()["parks"]["access_spacing_m"])
+    spacing = float(spacing or inputs.coverage_config()["parks"]["access_spacing_m"])
     rings = shapely.boundary(np.asarray(parks.geometry.values, dtype=object))
     parts, owner = shapely.get_parts(rings, return_index=True)
     lengths = shapely.length(parts)
@@ -93,8 +78,8 @@ def _preset_distances(parks: gpd.GeoDataFrame, spec: dict[str, Any], access: Any
     else:
         fac, o = parks[counts], None
     rr = radii[counts]
-    dd = facility_distances(demand, fac, radius=rr, method=method, graph=graph, owner=o)
-    ld = facility_distances(land, fac, radius=rr, method=method, graph=graph, owner=o) \
+    dd = areas.facility_distances(demand, fac, radius=rr, method=method, graph=graph, owner=o)
+    ld = areas.facility_distances(land, fac, radius=rr, method=method, graph=graph, owner=o) \
         if len(land) else None
     idx = np.flatnonzero(counts)
     for frame in (dd, ld):
@@ -111,15 +96,15 @@ def _park_service_areas(parks: gpd.GeoDataFrame, radii: np.ndarray, access: Any,
     """Service areas of the parks with a radius (empty without ``detail``)."""
     counts = radii > 0
     if not detail:
-        return empty_polygons(parks.crs)
+        return areas.empty_polygons(parks.crs)
     if method == "network":
         keep = counts[owner]
-        sa = service_areas(access[keep], radius=radii, method=method, graph=graph,
-                           owner=owner[keep])
+        sa = areas.service_areas(access[keep], radius=radii, method=method, graph=graph,
+                                 owner=owner[keep])
     else:
-        sa = service_areas(parks[counts], radius=radii[counts], method=method)
+        sa = areas.service_areas(parks[counts], radius=radii[counts], method=method)
         sa["facility"] = np.flatnonzero(counts)[sa["facility"].to_numpy()]
-    sa["facility_id"] = facility_ids(parks, "park_id")[sa["facility"].to_numpy()]
+    sa["facility_id"] = areas.facility_ids(parks, "park_id")[sa["facility"].to_numpy()]
     return sa
 
 
@@ -135,15 +120,15 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     ``park_uncovered`` (clusters of uncovered residential land, by compound). With
     ``detail=False`` only ``preset`` is computed, without service areas and grid table.
     """
-    cfg = coverage_config()["parks"]
+    cfg = inputs.coverage_config()["parks"]
     preset = preset or cfg.get("default_preset", "gbt51346")
     if preset not in cfg["presets"]:
         raise InputError(f"未知的公园覆盖预设 {preset}，可选 {list(cfg['presets'])}")
-    parks = need_layer(layers, "parks")
+    parks = inputs.need_layer(layers, "parks")
     if method == "network" and graph is None:
-        graph = street_graph(layers)
-    demand = residential_buildings(layers)
-    land = land_samples(layers)
+        graph = inputs.street_graph(layers)
+    demand = inputs.residential_buildings(layers)
+    land = inputs.land_samples(layers)
     access, owner = park_access_points(parks) if method == "network" else (parks, None)
     results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     preset_rows = []
@@ -165,22 +150,22 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
                             if np.isfinite(share) else None, "method": method})
     spec = cfg["presets"][preset]
     dd, ld = results[preset]
-    demand = attach_facilities(demand, dd, parks, "park_id")
+    demand = areas.attach_facilities(demand, dd, parks, "park_id")
     l_cov = None
     if ld is not None:
-        land = attach_facilities(land, ld, parks, "park_id")
+        land = areas.attach_facilities(land, ld, parks, "park_id")
         l_cov = land["covered"].to_numpy()
     dt = {k: float(v["target_share"]) for k, v in (cfg.get("district_targets") or {}).items()} \
         if preset == "gbt51346" else None
-    rows = indicator_rows(spec["title"], demand=demand, land=land,
-                           d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
-                           radius="按公园规模" if preset == "mohurd2021" else 500,
-                           source=spec["source"], target=spec.get("target_share"),
-                           district_targets=dt)
+    rows = areas.indicator_rows(spec["title"], demand=demand, land=land,
+                                 d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
+                                 radius="按公园规模" if preset == "mohurd2021" else 500,
+                                 source=spec["source"], target=spec.get("target_share"),
+                                 district_targets=dt)
     sa = _park_service_areas(parks, _park_radii(parks, spec), access, owner, method=method,
                              graph=graph, detail=detail)
     # uncovered residential land: compounds mostly outside every park's reach, clustered
-    clusters = empty_polygons(parks.crs, ("cluster", "n", "weight", "members"))
+    clusters = areas.empty_polygons(parks.crs, ("cluster", "n", "weight", "members"))
     findings = empty_findings()
     if l_cov is not None:
         clusters = _park_clusters(layers.get("residential_compounds"), land, l_cov,
@@ -190,8 +175,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     return CoverageResult(
         topic="parks", method=method, demand=demand, land=land, facilities=parks,
         indicators=pd.DataFrame(rows),
-        by_grid=(grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else empty_polygons(parks.crs, ("grid_id",))),
+        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else areas.empty_polygons(parks.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters, findings=findings,
         tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
 
@@ -205,7 +190,7 @@ def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
     the polygon is the union of those compounds.
     """
     crs = land.crs
-    empty = empty_polygons(crs, ("cluster", "n", "weight", "members"))
+    empty = areas.empty_polygons(crs, ("cluster", "n", "weight", "members"))
     if compounds is None or not len(compounds) or not len(land):
         return empty
     t = pd.DataFrame({"cid": land["compound_id"].astype(str).to_numpy(),
@@ -215,16 +200,16 @@ def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
     bad = g[(g["u"] >= share * g["a"]) & (g["u"] > 0)]
     if not len(bad):
         return empty
-    comp = compounds.assign(compound_id=facility_ids(compounds, "compound_id"))
+    comp = compounds.assign(compound_id=areas.facility_ids(compounds, "compound_id"))
     comp = comp[comp["compound_id"].isin(bad.index)].drop_duplicates("compound_id")
     comp = comp.reset_index(drop=True)
     if not len(comp):
         return empty
-    out = uncovered_areas(comp, np.zeros(len(comp), bool),
-                          footprints=np.asarray(comp.geometry.values, dtype=object),
-                          weight=bad["u"].reindex(comp["compound_id"]).to_numpy(),
-                          cluster_distance=distance, polygon_buffer=0.01,
-                          id_col="compound_id")
+    out = areas.uncovered_areas(comp, np.zeros(len(comp), bool),
+                                footprints=np.asarray(comp.geometry.values, dtype=object),
+                                weight=bad["u"].reindex(comp["compound_id"]).to_numpy(),
+                                cluster_distance=distance, polygon_buffer=0.01,
+                                id_col="compound_id")
     return out
 
 
@@ -233,8 +218,8 @@ def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dic
     if not len(clusters):
         return empty_findings()
     comp_area = land.groupby("compound_id")["area_m2"].sum()
-    min_area = float(coverage_config()["parks"].get("finding_min_area_m2", 0))
-    min_area = max(min_area, 2 * float(coverage_config()["demand"].get(
+    min_area = float(inputs.coverage_config()["parks"].get("finding_min_area_m2", 0))
+    min_area = max(min_area, 2 * float(inputs.coverage_config()["demand"].get(
         "land_sample_spacing_m", 20)) ** 2)
     clusters = clusters[clusters["weight"] >= min_area]
     if not len(clusters):

@@ -10,27 +10,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .coverage_areas import (
-    attach_facilities,
-    cluster_findings,
-    empty_polygons,
-    facility_distances,
-    facility_ids,
-    grid_table,
-    indicator_rows,
-    service_areas,
-    uncovered_areas,
-)
-from .coverage_inputs import (
-    ALL,
-    CoverageResult,
-    coverage_config,
-    facility_points,
-    land_samples,
-    need_layer,
-    residential_buildings,
-    street_graph,
-)
+from . import coverage_areas as areas
+from . import coverage_inputs as inputs
+from .coverage_inputs import ALL, CoverageResult
 from .network import StreetGraph, network_config
 
 __all__ = [
@@ -53,37 +35,37 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     With ``detail=False`` (the weekly check) only the findings and the building indicators
     are computed: no land sampling, service areas, grid table or density.
     """
-    cfg = coverage_config()["toilets"]
+    cfg = inputs.coverage_config()["toilets"]
     radius = float(radius if radius is not None else cfg["radius_m"])
-    toilets = facility_points(need_layer(layers, "toilets"), "toilets")
+    toilets = inputs.facility_points(inputs.need_layer(layers, "toilets"), "toilets")
     if method == "network" and graph is None:
-        graph = street_graph(layers)
-    demand = residential_buildings(layers)
-    land = land_samples(layers) if detail else land_samples({})
-    d = facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
-    demand = attach_facilities(demand, d, toilets, "toilet_id")
+        graph = inputs.street_graph(layers)
+    demand = inputs.residential_buildings(layers)
+    land = inputs.land_samples(layers) if detail else inputs.land_samples({})
+    d = areas.facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
+    demand = areas.attach_facilities(demand, d, toilets, "toilet_id")
     l_cov = None
     if len(land):
-        ld = facility_distances(land, toilets, radius=radius, method=method, graph=graph)
-        land = attach_facilities(land, ld, toilets, "toilet_id")
+        ld = areas.facility_distances(land, toilets, radius=radius, method=method, graph=graph)
+        land = areas.attach_facilities(land, ld, toilets, "toilet_id")
         l_cov = land["covered"].to_numpy()
     source = cfg["source"]
     name = f"公厕{int(radius)}米服务覆盖率"
-    rows = indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
-                           l_cov=l_cov, method=method, radius=radius, source=source,
-                           target=cfg.get("target_share"))
+    rows = areas.indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
+                                 l_cov=l_cov, method=method, radius=radius, source=source,
+                                 target=cfg.get("target_share"))
     if detail:
-        sa = service_areas(toilets, radius=radius, method=method, graph=graph)
-        sa["facility_id"] = facility_ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
+        sa = areas.service_areas(toilets, radius=radius, method=method, graph=graph)
+        sa["facility_id"] = areas.facility_ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
     else:
-        sa = empty_polygons(toilets.crs)
+        sa = areas.empty_polygons(toilets.crs)
     net = network_config()
-    clusters = uncovered_areas(demand, demand["covered"].to_numpy(),
-                               footprints=demand["footprint"].to_numpy(),
-                               weight=demand["population"].to_numpy(float),
-                               min_count=int(net["cluster_min_buildings"]),
-                               group=demand["compound_id"].to_numpy())
-    findings = cluster_findings(
+    clusters = areas.uncovered_areas(demand, demand["covered"].to_numpy(),
+                                     footprints=demand["footprint"].to_numpy(),
+                                     weight=demand["population"].to_numpy(float),
+                                     min_count=int(net["cluster_min_buildings"]),
+                                     group=demand["compound_id"].to_numpy())
+    findings = areas.cluster_findings(
         clusters, rule="toilet_uncovered",
         title=f"{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
         layer="buildings", demand=demand,
@@ -92,8 +74,8 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     return CoverageResult(
         topic="toilets", method=method, demand=demand, land=land, facilities=toilets,
         indicators=pd.DataFrame(rows),
-        by_grid=(grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else empty_polygons(toilets.crs, ("grid_id",))),
+        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else areas.empty_polygons(toilets.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters, findings=findings,
         tables={"density": toilet_density(layers)} if detail else {}, graph=graph)
 
@@ -179,9 +161,9 @@ def toilet_density(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
         ``district``, ``class``, ``title``, ``area_km2``, ``toilets``, ``density_per_km2``,
         ``min``, ``max``, ``status`` (偏低 / 符合 / 偏高 / 无此类用地), ``source``.
     """
-    cfg = coverage_config()["toilets"]["density"]
+    cfg = inputs.coverage_config()["toilets"]["density"]
     step = float(cfg["sample_m"])
-    toilets = need_layer(layers, "toilets")
+    toilets = inputs.need_layer(layers, "toilets")
     bounds = [g.total_bounds for lid in ("parks", "residential_compounds", "red_lines")
               if (g := layers.get(lid)) is not None and len(g)]
     if bounds:

@@ -14,26 +14,9 @@ import pandas as pd
 import shapely
 
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
-from .coverage_areas import (
-    attach_facilities,
-    cluster_findings,
-    empty_polygons,
-    facility_distances,
-    facility_ids,
-    grid_table,
-    indicator_rows,
-    service_areas,
-    uncovered_areas,
-)
-from .coverage_inputs import (
-    CoverageResult,
-    coverage_config,
-    facility_points,
-    land_samples,
-    need_layer,
-    residential_buildings,
-    street_graph,
-)
+from . import coverage_areas as areas
+from . import coverage_inputs as inputs
+from .coverage_inputs import CoverageResult
 from .network import StreetGraph, network_config
 
 __all__ = [
@@ -63,8 +46,8 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     their capacity class give ``transfer_station_distance`` findings (:func:`transfer_setbacks`).
     The network method walks the driving network (collection vehicles use roads).
     """
-    cfg = coverage_config()["transfer"]
-    stations = facility_points(need_layer(layers, "transfer_stations"), "transfer_stations")
+    cfg = inputs.coverage_config()["transfer"]
+    stations = inputs.facility_points(inputs.need_layer(layers, "transfer_stations"), "transfer_stations")
     serving = stations
     if "status" in stations:
         serving = stations[stations["status"].isin(cfg.get("serving_status", ["运行"]))]
@@ -72,55 +55,55 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     std = np.array([cfg["collection_modes"][m]["radius_m"] for m in modes], float)
     mx = np.array([cfg["collection_modes"][m]["max_radius_m"] for m in modes], float)
     if method == "network" and graph is None:
-        graph = street_graph(layers, walk=False)
-    demand = residential_buildings(layers)
-    d_std = facility_distances(demand, serving, radius=std, method=method, graph=graph)
-    d_max = facility_distances(demand, serving, radius=mx, method=method, graph=graph)
-    demand = attach_facilities(demand, d_std, serving, "station_id")
+        graph = inputs.street_graph(layers, walk=False)
+    demand = inputs.residential_buildings(layers)
+    d_std = areas.facility_distances(demand, serving, radius=std, method=method, graph=graph)
+    d_max = areas.facility_distances(demand, serving, radius=mx, method=method, graph=graph)
+    demand = areas.attach_facilities(demand, d_std, serving, "station_id")
     demand["covered_max"] = d_max["covered"].to_numpy()
-    land = land_samples(layers) if detail else land_samples({})
+    land = inputs.land_samples(layers) if detail else inputs.land_samples({})
     l_cov = None
     if len(land):
-        ld = facility_distances(land, serving, radius=std, method=method, graph=graph)
-        land = attach_facilities(land, ld, serving, "station_id")
+        ld = areas.facility_distances(land, serving, radius=std, method=method, graph=graph)
+        land = areas.attach_facilities(land, ld, serving, "station_id")
         l_cov = land["covered"].to_numpy()
     source = cfg["source"]
-    rows = indicator_rows("转运站服务半径覆盖率", demand=demand, land=land,
-                           d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
-                           radius="按收集方式", source=source, target=None)
-    rows += indicator_rows("转运站最大服务半径覆盖率", demand=demand, land=pd.DataFrame(),
-                            d_cov=demand["covered_max"].to_numpy(), l_cov=None, method=method,
-                            radius="按收集方式（最大）", source=source, target=1.0)
+    rows = areas.indicator_rows("转运站服务半径覆盖率", demand=demand, land=land,
+                                 d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
+                                 radius="按收集方式", source=source, target=None)
+    rows += areas.indicator_rows("转运站最大服务半径覆盖率", demand=demand, land=pd.DataFrame(),
+                                  d_cov=demand["covered_max"].to_numpy(), l_cov=None, method=method,
+                                  radius="按收集方式（最大）", source=source, target=1.0)
     # per collection mode: share of housing within each mode's radius of a station of that mode
     for mode, spec in cfg["collection_modes"].items():
         sub = serving[modes == mode]
         if not len(sub) or not detail:
             continue
-        dm = facility_distances(demand, sub, radius=float(spec["radius_m"]), method=method,
-                                graph=graph)
+        dm = areas.facility_distances(demand, sub, radius=float(spec["radius_m"]), method=method,
+                                      graph=graph)
         cov = dm["covered"].to_numpy()
-        for r in indicator_rows(f"{mode}收集转运站{int(spec['radius_m'])}米覆盖率",
-                                 demand=demand, land=pd.DataFrame(), d_cov=cov, l_cov=None,
-                                 method=method, radius=float(spec["radius_m"]), source=source,
-                                 target=None):
+        for r in areas.indicator_rows(f"{mode}收集转运站{int(spec['radius_m'])}米覆盖率",
+                                       demand=demand, land=pd.DataFrame(), d_cov=cov, l_cov=None,
+                                       method=method, radius=float(spec["radius_m"]), source=source,
+                                       target=None):
             if r["measure"] == "buildings":
                 rows.append(r)
     if detail:
-        sa = service_areas(serving, radius=std, method=method, graph=graph)
-        sa["facility_id"] = facility_ids(serving, "station_id")[sa["facility"].to_numpy()]
+        sa = areas.service_areas(serving, radius=std, method=method, graph=graph)
+        sa["facility_id"] = areas.facility_ids(serving, "station_id")[sa["facility"].to_numpy()]
     else:
-        sa = empty_polygons(stations.crs)
+        sa = areas.empty_polygons(stations.crs)
     net = network_config()
-    clusters = uncovered_areas(demand, demand["covered_max"].to_numpy(),
-                               footprints=demand["footprint"].to_numpy(),
-                               weight=demand["population"].to_numpy(float),
-                               min_count=int(net["cluster_min_buildings"]),
-                               group=demand["compound_id"].to_numpy(),
-                               cluster_distance=float(cfg["cluster_distance_m"]),
-                               polygon_buffer=float(net["cluster_distance_m"]) / 2)
+    clusters = areas.uncovered_areas(demand, demand["covered_max"].to_numpy(),
+                                     footprints=demand["footprint"].to_numpy(),
+                                     weight=demand["population"].to_numpy(float),
+                                     min_count=int(net["cluster_min_buildings"]),
+                                     group=demand["compound_id"].to_numpy(),
+                                     cluster_distance=float(cfg["cluster_distance_m"]),
+                                     polygon_buffer=float(net["cluster_distance_m"]) / 2)
     far_dist = d_max["distance"].to_numpy()
     demand["distance_max_rule"] = far_dist
-    findings = cluster_findings(
+    findings = areas.cluster_findings(
         clusters, rule="transfer_uncovered",
         title="{n}栋住宅超出转运站最大服务半径（最近{nearest}）",
         layer="buildings", demand=demand,
@@ -131,8 +114,8 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     return CoverageResult(
         topic="transfer", method=method, demand=demand, land=land, facilities=stations,
         indicators=pd.DataFrame(rows),
-        by_grid=(grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else empty_polygons(stations.crs, ("grid_id",))),
+        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+                 if detail else areas.empty_polygons(stations.crs, ("grid_id",))),
         service_areas=sa, uncovered=clusters,
         findings=concat_findings([findings, sb_findings]),
         tables={"setbacks": setbacks}, graph=graph)
@@ -144,7 +127,7 @@ def setback_class(capacity_tpd: float) -> dict[str, Any]:
     >>> setback_class(100)["distance_m"], setback_class(300)["distance_m"], setback_class(800)["title"]
     (10, 15, '大型')
     """
-    classes = coverage_config()["transfer"]["setback"]["classes"]
+    classes = inputs.coverage_config()["transfer"]["setback"]["classes"]
     cap = float(capacity_tpd) if capacity_tpd is not None and np.isfinite(capacity_tpd) else 0.0
     for c in classes:
         if cap <= float(c["max_tpd"]):
@@ -162,9 +145,9 @@ def transfer_setbacks(layers: dict[str, gpd.GeoDataFrame]
     > 450 t/d 30 m). Findings ``transfer_station_distance`` (task 4.2.6) for every station
     (running, under construction or planned) closer than required.
     """
-    cfg = coverage_config()["transfer"]
+    cfg = inputs.coverage_config()["transfer"]
     sb = cfg["setback"]
-    st = need_layer(layers, "transfer_stations")
+    st = inputs.need_layer(layers, "transfer_stations")
     b = layers.get("buildings")
     rows = []
     fids, geoms, measures, titles = [], [], [], []
@@ -173,8 +156,8 @@ def transfer_setbacks(layers: dict[str, gpd.GeoDataFrame]
     nb = b[~b["use"].isin(sb.get("ignore_uses", []))] if "use" in b else b
     nb_geoms = np.asarray(nb.geometry.values, dtype=object)
     tree = shapely.STRtree(nb_geoms)
-    bid = facility_ids(nb, "building_id")
-    sid = facility_ids(st, "station_id")
+    bid = areas.facility_ids(nb, "building_id")
+    sid = areas.facility_ids(st, "station_id")
     pts = np.asarray(st.geometry.values, dtype=object)
     cap = (pd.to_numeric(st["capacity_tpd"], errors="coerce").to_numpy(float)
            if "capacity_tpd" in st else np.full(len(st), np.nan))

@@ -249,21 +249,17 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     return out
 
 
-#: Findings made row by row from an :func:`analyse` table: (table, rule, layer, feature ids,
-#: measures, measure key, unit).
+#: Findings made row by row from an :func:`analyse` table: (table, rule, layer, feature ids
+#: of a table, measure columns (the first is the measure), unit).
 _TABLE_FINDINGS = (
     ("intrusions", "tree_zone_intrusion", "ancient_trees",
      lambda it: [[t, f"{lay}:{f}"] for t, lay, f in
                  zip(it["tree_id"], it["layer"], it["feature_id"])],
-     lambda it: [{"overlap_m2": a, "distance_m": d, "layer": lay} for a, d, lay in
-                 zip(it["overlap_m2"], it["distance_m"], it["layer"])],
-     "overlap_m2", "m2"),
+     ("overlap_m2", "distance_m", "layer"), "m2"),
     ("gaps", "street_tree_gap", "roads",
      lambda g: [[r, f"{a:.0f}-{b:.0f}"] for r, a, b in
                 zip(g["road_id"], g["start_m"], g["end_m"])],
-     lambda g: [{"length_m": ln, "start_m": a, "end_m": b} for ln, a, b in
-                zip(g["length_m"], g["start_m"], g["end_m"])],
-     "length_m", "m"),
+     ("length_m", "start_m", "end_m"), "m"),
 )
 
 
@@ -271,13 +267,14 @@ def findings_from(result: Mapping[str, Any], *, as_of: _dt.date | None = None,
                   crs: Any) -> gpd.GeoDataFrame:
     """The tree findings from :func:`analyse`."""
     frames = []
-    for key, rid, layer, ids, measures, measure_key, unit in _TABLE_FINDINGS:
+    for key, rid, layer, ids, cols, unit in _TABLE_FINDINGS:
         table = result.get(key)
         if table is not None and len(table):
             frames.append(make_findings(
                 rule=rid, layer=layer, crs=crs, geometry=table.geometry.values,
-                feature_ids=ids(table), measures=measures(table), measure_key=measure_key,
-                measure_unit=unit))
+                feature_ids=ids(table),
+                measures=[dict(zip(cols, row)) for row in zip(*(table[c] for c in cols))],
+                measure_key=cols[0], measure_unit=unit))
     inc = result.get("incidents")
     if inc is not None and len(inc):
         start = None if as_of is None else pd.Timestamp(as_of) - pd.Timedelta(days=6)

@@ -92,16 +92,17 @@ def read_findings(path: str | Path | None) -> gpd.GeoDataFrame | None:
     return gdf
 
 
-def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame],
-                                              dict[str, Any]]:
-    """The catalog, the map's layers within ``maps.max_context_features`` (``ledger.yaml``)
-    and, for the bigger ones, ``aggregates`` and ``notes`` for :func:`build_map`
-    (:func:`zlgis.publish.aggregate.fit_layers`)."""
+def _load(args: argparse.Namespace, progress: Progress
+          ) -> tuple[Catalog, dict[str, gpd.GeoDataFrame], Any, dict[str, Any]]:
+    """The catalog, the map's layers within ``maps.max_context_features`` (``ledger.yaml``),
+    the findings (``--findings``) and, for the bigger layers, ``aggregates`` and ``notes`` for
+    :func:`build_map` (:func:`zlgis.publish.aggregate.fit_layers`)."""
     from ..config import load_config
     from ..publish.aggregate import fit_layers
     from ..publish.maps import map_layer_ids
     from ..validate import load_layers
 
+    progress.step("读取图层")
     catalog = Catalog.load(args.catalog)
     ids = map_layer_ids(args.profile, catalog)
     available = [i for i in ids if catalog[i].readable]
@@ -109,16 +110,15 @@ def _load(args: argparse.Namespace) -> tuple[Catalog, dict[str, gpd.GeoDataFrame
     kept, aggregates, notes = fit_layers(load_layers(catalog, available), catalog,
                                          limit=int(cfg["max_context_features"]),
                                          hexagon_m=float(cfg["hexagon_m"]))
-    return catalog, kept, {"aggregates": aggregates, "notes": notes}
+    return catalog, kept, read_findings(args.findings), {"aggregates": aggregates,
+                                                         "notes": notes}
 
 
 def run_map(args: argparse.Namespace) -> int:
     from ..publish.maps import build_map, save_map
 
     progress = Progress(getattr(args, "quiet", False))
-    progress.step("读取图层")
-    catalog, layers, sized = _load(args)
-    findings = read_findings(args.findings)
+    catalog, layers, findings, sized = _load(args, progress)
     progress.step("生成地图")
     m = build_map(layers, findings, catalog=catalog, profile=args.profile,
                   basemap=args.basemap, title=args.title, **sized)
@@ -182,9 +182,7 @@ def publish_outputs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame],
 
 def run_publish(args: argparse.Namespace) -> int:
     progress = Progress(getattr(args, "quiet", False))
-    progress.step("读取图层")
-    catalog, layers, sized = _load(args)
-    findings = read_findings(args.findings)
+    catalog, layers, findings, sized = _load(args, progress)
     progress.step("生成地图与图件")
     written = publish_outputs(catalog, layers, findings, args.out, profile=args.profile,
                               basemap=args.basemap, assets=args.assets,
