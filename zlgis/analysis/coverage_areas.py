@@ -409,3 +409,33 @@ def attach_facilities(demand: gpd.GeoDataFrame, d: pd.DataFrame, facilities: gpd
     speed = float(network_config()["walking_speed_m_per_min"])
     out["walk_min"] = out["distance"] / speed
     return out
+
+
+def facility_service_areas(facilities: gpd.GeoDataFrame, id_col: str, *,
+                           radius: float | np.ndarray, method: str,
+                           graph: StreetGraph | None, detail: bool) -> gpd.GeoDataFrame:
+    """:func:`service_areas` with each area's ``facility_id`` (empty without ``detail``)."""
+    if not detail:
+        return empty_polygons(facilities.crs)
+    sa = service_areas(facilities, radius=radius, method=method, graph=graph)
+    sa["facility_id"] = facility_ids(facilities, id_col)[sa["facility"].to_numpy()]
+    return sa
+
+
+def uncovered_buildings(demand: gpd.GeoDataFrame, covered: np.ndarray,
+                        **options: Any) -> gpd.GeoDataFrame:
+    """:func:`uncovered_areas` of residential buildings (footprints, population, compound),
+    at least ``network.yaml`` ``cluster_min_buildings`` per cluster."""
+    return uncovered_areas(demand, covered, footprints=demand["footprint"].to_numpy(),
+                           weight=demand["population"].to_numpy(float),
+                           min_count=int(network_config()["cluster_min_buildings"]),
+                           group=demand["compound_id"].to_numpy(), **options)
+
+
+def grid_table_or_empty(demand: gpd.GeoDataFrame, land: gpd.GeoDataFrame,
+                        l_cov: np.ndarray | None, layers: dict[str, gpd.GeoDataFrame], *,
+                        detail: bool, crs: Any) -> gpd.GeoDataFrame:
+    """:func:`grid_table` of the covered buildings (and land), or an empty table."""
+    if not detail:
+        return empty_polygons(crs, ("grid_id",))
+    return grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)

@@ -175,8 +175,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     return CoverageResult(
         topic="parks", method=method, demand=demand, land=land, facilities=parks,
         indicators=pd.DataFrame(rows),
-        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else areas.empty_polygons(parks.crs, ("grid_id",))),
+        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
+                                          crs=parks.crs),
         service_areas=sa, uncovered=clusters, findings=findings,
         tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
 

@@ -13,7 +13,7 @@ import shapely
 from . import coverage_areas as areas
 from . import coverage_inputs as inputs
 from .coverage_inputs import ALL, CoverageResult
-from .network import StreetGraph, network_config
+from .network import StreetGraph
 
 __all__ = [
     "toilet_coverage",
@@ -54,17 +54,9 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     rows = areas.indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
                                  l_cov=l_cov, method=method, radius=radius, source=source,
                                  target=cfg.get("target_share"))
-    if detail:
-        sa = areas.service_areas(toilets, radius=radius, method=method, graph=graph)
-        sa["facility_id"] = areas.facility_ids(toilets, "toilet_id")[sa["facility"].to_numpy()]
-    else:
-        sa = areas.empty_polygons(toilets.crs)
-    net = network_config()
-    clusters = areas.uncovered_areas(demand, demand["covered"].to_numpy(),
-                                     footprints=demand["footprint"].to_numpy(),
-                                     weight=demand["population"].to_numpy(float),
-                                     min_count=int(net["cluster_min_buildings"]),
-                                     group=demand["compound_id"].to_numpy())
+    sa = areas.facility_service_areas(toilets, "toilet_id", radius=radius, method=method,
+                                      graph=graph, detail=detail)
+    clusters = areas.uncovered_buildings(demand, demand["covered"].to_numpy())
     findings = areas.cluster_findings(
         clusters, rule="toilet_uncovered",
         title=f"{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",
@@ -74,8 +66,8 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     return CoverageResult(
         topic="toilets", method=method, demand=demand, land=land, facilities=toilets,
         indicators=pd.DataFrame(rows),
-        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else areas.empty_polygons(toilets.crs, ("grid_id",))),
+        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
+                                          crs=toilets.crs),
         service_areas=sa, uncovered=clusters, findings=findings,
         tables={"density": toilet_density(layers)} if detail else {}, graph=graph)
 

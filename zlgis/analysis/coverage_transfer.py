@@ -88,19 +88,14 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
                                        target=None):
             if r["measure"] == "buildings":
                 rows.append(r)
-    if detail:
-        sa = areas.service_areas(serving, radius=std, method=method, graph=graph)
-        sa["facility_id"] = areas.facility_ids(serving, "station_id")[sa["facility"].to_numpy()]
-    else:
+    sa = areas.facility_service_areas(serving, "station_id", radius=std, method=method,
+                                      graph=graph, detail=detail)
+    if not detail:
         sa = areas.empty_polygons(stations.crs)
     net = network_config()
-    clusters = areas.uncovered_areas(demand, demand["covered_max"].to_numpy(),
-                                     footprints=demand["footprint"].to_numpy(),
-                                     weight=demand["population"].to_numpy(float),
-                                     min_count=int(net["cluster_min_buildings"]),
-                                     group=demand["compound_id"].to_numpy(),
-                                     cluster_distance=float(cfg["cluster_distance_m"]),
-                                     polygon_buffer=float(net["cluster_distance_m"]) / 2)
+    clusters = areas.uncovered_buildings(demand, demand["covered_max"].to_numpy(),
+                                         cluster_distance=float(cfg["cluster_distance_m"]),
+                                         polygon_buffer=float(net["cluster_distance_m"]) / 2)
     far_dist = d_max["distance"].to_numpy()
     demand["distance_max_rule"] = far_dist
     findings = areas.cluster_findings(
@@ -114,8 +109,8 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     return CoverageResult(
         topic="transfer", method=method, demand=demand, land=land, facilities=stations,
         indicators=pd.DataFrame(rows),
-        by_grid=(areas.grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
-                 if detail else areas.empty_polygons(stations.crs, ("grid_id",))),
+        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
+                                          crs=stations.crs),
         service_areas=sa, uncovered=clusters,
         findings=concat_findings([findings, sb_findings]),
         tables={"setbacks": setbacks}, graph=graph)
