@@ -92,3 +92,19 @@ def test_heating_rebalance_on_the_demo(demo_catalog, layers, findings):
     assert per["changed"].any()
     moved = findings["heating"][findings["heating"]["rule"] == "heating_company_transfer"]
     assert set(moved["feature_id"]) == set(per.loc[per["changed"], "station_id"])
+    # the buildings that change company: exactly the buildings served by a moved station, each
+    # from its station's old company to its new one
+    from zlgis.analysis.heatbalance import changed_buildings
+
+    cb = changed_buildings(per, sup)
+    moved_st = per[per["changed"]].set_index("station_id")
+    served = sup[sup["station_id"].isin(moved_st.index)]
+    assert len(cb) == len(served) > 0
+    assert set(cb["building_id"]) == set(served["building_id"])
+    assert (cb["company"].to_numpy() == cb["station_id"].map(moved_st["company"]).to_numpy()).all()
+    assert (cb["new_company"] != cb["company"]).all()
+    # capacity margins: each company's capacity minus the load of the stations it now serves
+    for r in comp.itertuples():
+        after = per.loc[per["new_company"] == r.company, "load_m2"].sum()
+        assert r.load_after_m2 == pytest.approx(after)
+        assert r.margin_m2 == pytest.approx(r.capacity_m2 - after)

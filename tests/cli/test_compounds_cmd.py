@@ -48,3 +48,50 @@ def test_station_without_capacity_is_one_message(demo_city, tmp_path, capsys):
     assert "heat_stations" in err and "第 5 行" in err and "capacity_m2" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "heating_findings.csv").exists()
+
+
+def test_pipeline_without_pressure_class_is_one_message(demo_city, tmp_path, capsys):
+    """A gas pipeline with no pressure class (no clearance can be looked up): exit 1, the one
+    Chinese line naming layer, row, field and pipe, and no findings written."""
+    city = tmp_path / "city"
+    shutil.copytree(demo_city, city)
+    p = city / "gas_pipelines.gpkg"
+    g = gpd.read_file(p)
+    pipe = g.loc[2, "管线编号"]
+    g.loc[2, "压力级制"] = None
+    g.to_file(p, layer="gas_pipelines", driver="GPKG")
+    code = main(["--quiet", "check", "gas", "--catalog", str(city / "catalog.yaml"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == (f"错误：图层 gas_pipelines，第 3 行，字段 pressure_class：燃气管线 {pipe} 缺少"
+                           "压力级制（应为低压、中压B、中压A、次高压B、次高压A之一），无法确定与建筑物的水平净距")
+    assert not (tmp_path / "out" / "gas_findings.csv").exists()
+
+
+def test_compound_with_households_but_no_area_is_named_not_dropped_silently(demo_city, tmp_path,
+                                                                            capsys):
+    """A compound with households whose polygon has no area (its ring collapsed to a line):
+    the run says which row was left out and why, and that compound is in no output; the
+    others are checked (the analysis-level message is tests/analysis/test_compounds.py::
+    test_compound_with_households_but_no_area)."""
+    from shapely.geometry import Polygon
+
+    city = tmp_path / "city"
+    shutil.copytree(demo_city, city)
+    p = city / "residential_compounds.gpkg"
+    c = gpd.read_file(p)
+    cid, households = c.loc[3, "小区编号"], int(c.loc[3, "户数"])
+    assert households > 0
+    x, y = c.geometry.iloc[3].exterior.coords[0]
+    c.loc[3, "geometry"] = Polygon([(x, y), (x + 50, y), (x + 100, y), (x, y)])
+    c.to_file(p, layer="residential_compounds", driver="GPKG")
+    code = main(["--quiet", "check", "compounds", "--catalog", str(city / "catalog.yaml"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "图层 residential_compounds（住宅小区）有 1 行未通过校验，未参与分析（如第 4 行：几何无效：" in err
+    assert "修复后不再是面，已剔除）" in err
+    ledger = pd.read_csv(tmp_path / "out" / "compound_ledger.csv", encoding="utf-8-sig")
+    assert cid not in set(ledger.iloc[:, 0].astype(str))
+    assert len(ledger) == len(c) - 1

@@ -40,3 +40,22 @@ def test_wrong_type_names_file_and_key(tmp_path, monkeypatch):
         load_config("osm")
     assert str(err.value) == (f"文件 {path}，字段 roads.lane_width_m：配置项 roads.lane_width_m 应为数值"
                               "（默认值 3.5），实际为文字 '三米半'")
+
+
+def test_unknown_key_on_the_command_line_is_one_message_exit_2(tmp_path, monkeypatch, capsys,
+                                                               helsinki_catalog):
+    """A bureau override with a typo, met by a command on a real catalog: exit 2, the one
+    Chinese line naming file and key, no traceback, nothing written."""
+    from zlgis.cli import main
+
+    path = tmp_path / "cfg" / "coverage.yaml"
+    path.parent.mkdir()
+    path.write_text("toilet:\n  radius_m: 300\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(path.parent))
+    code = main(["coverage", "toilets", "--catalog", str(helsinki_catalog), "--out",
+                 str(tmp_path / "out"), "--no-map"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == (f"错误：文件 {path}，字段 toilet：未知的配置项 toilet（默认配置中没有；"
+                           "可用：network、toilets、transfer、parks、demand、siting）")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
