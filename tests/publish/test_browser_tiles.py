@@ -164,3 +164,33 @@ def test_opened_as_a_file_keeps_embedded_layers(tile_site, browser):  # noqa: F8
         assert errors == []
     finally:
         page.close()
+
+
+def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):  # noqa: F811
+    """A click on an overdue building opens a popup (text only) with its id and the status as
+    the legend names it."""
+    _, info = tile_site
+    b = info["layers"]["buildings"]
+    want = _tf.expected_status(b)
+    row = next(r for r in b.itertuples() if want[str(r.building_id)] == "overdue")
+    p = shapely.get_coordinates(
+        b.loc[[row.Index]].to_crs("EPSG:4326").geometry.representative_point())[0]
+    pg = Page(browser, zlgis_server, "internal/map.html", viewport={"width": 800, "height": 600})
+    try:
+        pg.js(f"zlgis.map.setView([{p[1]}, {p[0]}], 18, {{animate: false}})")
+        pg.page.wait_for_function(
+            """() => { const e = zlgis.layers.find(l => l.key === 'buildings');
+                 return Object.keys(e.layer._tiles).length > 0 &&
+                   Object.values(e.layer._tiles).every(t => t.loaded); }""", timeout=20000)
+        pg.page.wait_for_timeout(300)
+        xy = pg.js(f"(() => {{ const q = zlgis.map.latLngToContainerPoint([{p[1]}, {p[0]}]);"
+                   " const r = zlgis.map.getContainer().getBoundingClientRect();"
+                   " return [q.x + r.left, q.y + r.top]; })()")
+        pg.page.mouse.click(xy[0], xy[1])
+        pg.page.wait_for_selector(".leaflet-popup-content .zlgis-popup", timeout=5000)
+        text = pg.page.locator(".leaflet-popup-content").inner_text()
+        label = load_config("publish")["tiles"]["status_colors"]["overdue"]["label"]
+        assert str(row.building_id) in text and label in text
+        assert pg.errors == []
+    finally:
+        pg.close()

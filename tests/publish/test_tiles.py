@@ -161,3 +161,30 @@ def test_empty_and_point_layers(tmp_path):
     empty = write_pmtiles(g.iloc[:0], tmp_path / "e.pmtiles", layer="p", min_zoom=10,
                           max_zoom=12)
     assert empty.tiles == 0 and (tmp_path / "e.pmtiles").stat().st_size > 0
+
+
+def test_depressions_go_to_the_internal_archive_only(tmp_path):
+    """The waterlogging map's depressions (an extra layer, no public field) as tiles: internal
+    archive with the configured fields, no public archive written."""
+    import geopandas as gpd
+
+    from zlgis.publish.tile_maps import write_week_tiles
+
+    dep = gpd.GeoDataFrame(
+        {"depression_id": ["D1", "D2"], "max_depth_m": [0.4, 1.25], "area_m2": [900.0, 50.0],
+         "volume_m3": [120.0, 20.0]},
+        geometry=[shapely.box(612000, 5320000, 612030, 5320030),
+                  shapely.box(612100, 5320000, 612110, 5320005)], crs="EPSG:4550")
+    out = write_week_tiles(tmp_path / "in", tmp_path / "pub", {"depressions": dep},
+                           catalog=None, min_features=1, profiles=("internal",))
+    assert out["public"] == [] and not (tmp_path / "pub").exists()
+    (t,) = out["internal"]
+    assert t.title == "地形洼地" and t.fields[0] == ("depression_id", "depression_id")
+    by_zoom: dict[int, set] = {}
+    for z, _, _, d in _all_tiles(t.tileset.path):
+        for f in d["depressions"]["features"]:
+            assert set(f["properties"]) == {"depression_id", "max_depth_m", "area_m2"}
+            by_zoom.setdefault(z, set()).add(f["properties"]["depression_id"])
+    # zooms 13..16; the 10 m depression (15 m in Web Mercator at 48 N) is under a pixel at
+    # zoom 13 (19 m) and left off there
+    assert by_zoom == {13: {"D1"}, 14: {"D1", "D2"}, 15: {"D1", "D2"}, 16: {"D1", "D2"}}

@@ -81,7 +81,12 @@ zlgis.tiles = function (spec, map, group) {
       if (!map.hasLayer(group) || map.getZoom() < spec.minZoom) return;
       var hits = layer.queryTileFeaturesDebug(e.latlng.lng, e.latlng.lat, 4).get('') || [];
       if (!hits.length) return;
-      var p = hits[0].feature.props;
+      var p = L.extend({}, hits[0].feature.props);
+      spec.classes.forEach(function (c) {     // the status as its legend label
+        if (spec.classField && c.value !== null && String(p[spec.classField]) === c.value) {
+          p[spec.classField] = c.label;
+        }
+      });
       L.popup({maxWidth: 320}).setLatLng(e.latlng)
         .setContent(zlgis.table(spec.title, p, spec.fields)).openOn(map);
     });
@@ -129,10 +134,13 @@ def _kind(gdf: gpd.GeoDataFrame) -> str:
 
 
 def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.PathLike[str],
-                     layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog,
+                     layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog | None,
                      ledger_view: pd.DataFrame | None = None,
-                     min_features: int | None = None) -> dict[str, list[TileLayer]]:
-    """Write the archives of the big ``layers`` for both maps; return them per profile.
+                     min_features: int | None = None,
+                     profiles: Sequence[str] = ("internal", "public")
+                     ) -> dict[str, list[TileLayer]]:
+    """Write the archives of the big ``layers`` for the maps of ``profiles``; return them per
+    profile.
 
     ``ledger_view`` (:meth:`zlgis.ledger.store.Ledger.view` of the week) gives the buildings'
     finding status on the internal map. Layers the public map may not show (or with no public
@@ -143,11 +151,13 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
     for lid in tile_layer_ids(layers, min_features=min_features):
         lcfg = cfg["layers"][lid]
         gdf = layers[lid]
-        spec = catalog.layers.get(lid)
+        spec = catalog.layers.get(lid) if catalog is not None else None
         title = spec.title if spec is not None else str(
             (load_extras().get(lid) or {}).get("title", lid))
         kind = _kind(gdf)
         for profile, base in (("internal", Path(folder)), ("public", Path(public_folder))):
+            if profile not in profiles:
+                continue
             fields = tile_fields(lid, profile, catalog)
             if fields is None:
                 continue
@@ -203,7 +213,7 @@ def add_tile_layers(m: folium.Map, layers: Sequence[TileLayer]) -> None:
                                  show=True)
         spec = {"key": t.key, "title": t.title, "url": t.href, "layer": t.tileset.layer,
                 "kind": t.kind, "minZoom": t.tileset.min_zoom, "maxZoom": t.tileset.max_zoom,
-                "classes": [{"value": v, "color": c} for v, c, _ in t.classes],
+                "classes": [{"value": v, "color": c, "label": lab} for v, c, lab in t.classes],
                 "classField": t.class_field, "fields": [list(f) for f in t.fields],
                 "opacity": 0.85, "n": t.tileset.features}
         _TilesLayer(spec, m.get_name()).add_to(fg)

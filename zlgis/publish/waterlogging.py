@@ -20,6 +20,7 @@ from ..io.tables import write_csv
 from .maps import build_map, save_map
 from .rasters import ponding_overlay, write_cog
 from .tables import write_findings
+from .tile_maps import add_tile_layers, write_week_tiles
 
 __all__ = ["write_waterlogging_outputs", "waterlogging_map", "summary_record", "POINT_HEADERS"]
 
@@ -33,21 +34,25 @@ POINT_HEADERS = {
 
 
 def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str | None = None,
-                     profile: str = "internal") -> Any:
+                     profile: str = "internal", tiles: Any = None) -> Any:
     """Web map of a :class:`~zlgis.analysis.waterlogging.WaterloggingResult`.
 
     Ponding depth (full depressions) as an image overlay, depression polygons coloured by their
     deepest water, the findings by severity and the recorded points; built with
     :func:`zlgis.publish.maps.build_map`, which escapes every value and keeps only public fields
-    on the public profile.
+    on the public profile. ``tiles`` (:func:`zlgis.publish.tile_maps.write_week_tiles`) draws
+    the depressions from vector tiles instead of embedding them (a city with more depressions
+    than ``publish.yaml`` ``tiles.min_features``).
     """
     dep = res.depressions
     ponding = dep.assign(max_depth_cm=(dep["max_depth_m"] * 100).round(1))[
         ["max_depth_cm", "area_m2", "geometry"]]
     layers = {"waterlogging_points": points} if points is not None and len(points) else {}
+    tiled = (tiles or {}).get(profile, [])
     m = build_map(layers, res.findings, catalog=catalog, profile=profile, basemap=basemap,
-                  extra={"ponding": ponding}, title="城区易涝点：地形积水深度与积水点",
-                  service_areas=False)
+                  extra={} if tiled else {"ponding": ponding},
+                  title="城区易涝点：地形积水深度与积水点", service_areas=False)
+    add_tile_layers(m, tiled)
     img, bounds = ponding_overlay(res.analysis.depth, res.analysis.dem)
     folium.raster_layers.ImageOverlay(img, bounds=bounds, name="积水深度（DEM 填洼）",
                                       opacity=0.85, zindex=400).add_to(m)
@@ -96,5 +101,8 @@ def write_waterlogging_outputs(res: Any, dem: Any, out: Path, *, catalog: Any = 
                       json.dumps(summary_record(res), ensure_ascii=False, indent=2))
     if make_map:
         files["map"] = out / "waterlogging_map.html"
-        save_map(waterlogging_map(res, catalog, points=points), files["map"], assets=assets)
+        tiles = write_week_tiles(out, out, {"depressions": res.depressions}, catalog=catalog,
+                                 profiles=("internal",))
+        save_map(waterlogging_map(res, catalog, points=points, tiles=tiles), files["map"],
+                 assets=assets)
     return files
