@@ -22,9 +22,57 @@ from ..io.atomic import write_text_atomic
 from .charts import chart_rc, cjk_font, new_figure
 from .escape import escape_html
 
-__all__ = ["choropleth_png", "evaluation_report_html", "write_evaluation_report"]
+__all__ = ["choropleth_classes", "choropleth_png", "evaluation_report_html", "write_evaluation_report"]
 
 _RATES = ("rectification_rate", "on_time_rate", "repeat_rate", "closed_by_end")
+
+
+def choropleth_classes(values: pd.Series, *, k: int = 5, scheme: str = "NaturalBreaks",
+                       rate: bool = False) -> tuple[np.ndarray, list[str]]:
+    """The mapclassify class of every value and the legend's label of every class.
+
+    Parameters
+    ----------
+    values : Series
+        One value per area; missing values get class -1 (drawn grey, legend 无案件).
+    k : int
+        Number of classes (at most the number of distinct values).
+    scheme : str
+        A mapclassify classifier by name (``NaturalBreaks``, ``Quantiles``, ``EqualInterval``...).
+    rate : bool
+        Labels as percentages (rates) rather than whole numbers.
+
+    Returns
+    -------
+    classes : ndarray of int
+        mapclassify's ``yb`` for the areas with a value, -1 for the others.
+    labels : list of str
+        ``lower – upper（count）`` per class, then 无案件 when some area has no value.
+
+    Examples
+    --------
+    >>> classes, labels = choropleth_classes(pd.Series([1.0, 2.0, 9.0, None]), k=2,
+    ...                                      scheme="Quantiles")
+    >>> classes.tolist(), labels
+    ([0, 0, 1, -1], ['1 – 2（2）', '2 – 9（1）', '无案件'])
+    """
+    import mapclassify
+
+    vals = pd.to_numeric(values, errors="coerce")
+    ok = vals.notna().to_numpy()
+    classes = np.full(len(vals), -1, dtype=np.int64)
+    labels: list[str] = []
+    if ok.any():
+        k = int(max(1, min(k, len(np.unique(vals[ok])))))
+        cls = getattr(mapclassify, scheme)(vals[ok].to_numpy(float), k=k)
+        classes[ok] = cls.yb
+        lo = [float(vals[ok].min())] + [float(b) for b in cls.bins[:-1]]
+        fmt = "{:.0%}" if rate else "{:.0f}"
+        labels = [f"{fmt.format(lo[i])} – {fmt.format(float(cls.bins[i]))}（{int(c)}）"
+                  for i, c in enumerate(cls.counts)]
+    if (~ok).any():
+        labels.append("无案件")
+    return classes, labels
 
 
 def choropleth_png(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike[str], *,
@@ -32,45 +80,38 @@ def choropleth_png(areas: gpd.GeoDataFrame, column: str, path: str | os.PathLike
                    cmap: str = "RdYlGn") -> Path:
     """A choropleth of ``column`` classified with mapclassify (``scheme``, ``k`` classes).
 
-    Classes and legend come from ``mapclassify`` (Natural Breaks by default; Quantiles,
-    EqualInterval ... by name). Areas without a value are drawn grey and labelled 无案件.
+    Classes and legend come from :func:`choropleth_classes` (Natural Breaks by default;
+    Quantiles, EqualInterval ... by name). Areas without a value are drawn grey and labelled
+    无案件.
     """
-    import mapclassify
     import matplotlib
+    from matplotlib.patches import Patch
+
+    from .charts import save_figure
 
     family = [f for f in (cjk_font(), "DejaVu Sans") if f]
-    vals = pd.to_numeric(areas[column], errors="coerce")
-    ok = vals.notna().to_numpy()
-    k = int(max(1, min(k, len(np.unique(vals[ok])) if ok.any() else 1)))
+    classes, labels = choropleth_classes(areas[column], k=k, scheme=scheme,
+                                         rate=column in _RATES)
+    ok = classes >= 0
+    n = int(classes.max()) + 1 if ok.any() else 0
+    colors = matplotlib.colormaps[cmap](np.linspace(0.1, 0.9, max(n, 1)))
     fig = new_figure(7.0, 6.0)
     ax = fig.add_subplot(111)
     with matplotlib.rc_context(chart_rc()):
         if (~ok).any():
             areas[~ok].plot(ax=ax, color="#d9d9d9", edgecolor="white", linewidth=0.4)
         if ok.any():
-            cls = getattr(mapclassify, scheme)(vals[ok].to_numpy(float), k=k)
-            colors = matplotlib.colormaps[cmap](np.linspace(0.1, 0.9, len(cls.bins)))
-            areas[ok].plot(ax=ax, color=colors[cls.yb], edgecolor="white", linewidth=0.4)
-            lo = [float(vals[ok].min())] + [float(b) for b in cls.bins[:-1]]
-            from matplotlib.patches import Patch
-
-            fmt = "{:.0%}" if column in _RATES else "{:.0f}"
-            handles = [Patch(color=colors[i], label=f"{fmt.format(lo[i])} – "
-                             f"{fmt.format(float(cls.bins[i]))}（{int(c)}）")
-                       for i, c in enumerate(cls.counts)]
-            if (~ok).any():
-                handles.append(Patch(color="#d9d9d9", label="无案件"))
+            areas[ok].plot(ax=ax, color=colors[classes[ok]], edgecolor="white", linewidth=0.4)
+            handles = [Patch(color=colors[i] if i < n else "#d9d9d9", label=lab)
+                       for i, lab in enumerate(labels)]
             leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                            frameon=True,
-                            prop={"family": family, "size": 7},
+                            frameon=True, prop={"family": family, "size": 7},
                             title=f"{INDICATORS.get(column, column)}（{scheme}）")
             leg.get_title().set_fontfamily(family)
             leg.get_title().set_fontsize(7)
         ax.set_title(title, fontsize=11, fontfamily=family)
         ax.set_axis_off()
         fig.tight_layout()
-    from .charts import save_figure
-
     return save_figure(fig, path)
 
 
