@@ -94,8 +94,8 @@ def test_drainage_kernels_equal_the_library_path():
     from rasterio.crs import CRS
     from rasterio.transform import from_origin
 
-    from zlgis.analysis.depressions import analyse_depressions
     from zlgis.analysis.dem_read import DEM
+    from zlgis.analysis.depressions import analyse_depressions
 
     rng = np.random.default_rng(11)
     for shape, cell in (((90, 120), (10.0, 10.0)), ((70, 50), (5.0, 2.0))):
