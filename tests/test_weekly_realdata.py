@@ -171,3 +171,52 @@ def test_layers_over_the_limits_are_aggregated_or_noted(helsinki_week, tmp_path,
     places = json.loads(files["portal_data"].read_text(encoding="utf-8"))["places"]
     streets = {p["name"] for p in places if p["kind"] == cat["roads"].title}
     assert len(streets) > 10 and streets <= set(layers["roads"]["name"].dropna())
+
+
+# --- names from the catalog, local assets (issue 12 item 6) ---------------------------------------
+
+def _popup_fields(html: str) -> set[tuple[str, str]]:
+    """Every ``[field, title]`` pair the page's layers show in their popups."""
+    import json
+    import re
+
+    pairs = set()
+    for m in re.finditer(r'"fields":(\[\[.*?\]\])', html):
+        pairs |= {tuple(p) for p in json.loads(m.group(1))}
+    return pairs
+
+
+def test_maps_name_the_city_title_fields_and_use_local_assets(helsinki_week, swellendam_week):
+    """Both examples' maps and summary: the catalog's city name (never 扎兰屯), popup fields of
+    catalog layers under the catalog's Chinese titles (no raw OSM/source column names), and
+    every script and style sheet from the local assets folder beside the page."""
+    import re
+
+    for _, week, cat in (helsinki_week, swellendam_week):
+        titles = {}
+        for spec in cat.layers.values():
+            for name in spec.fields:
+                titles.setdefault(name, set()).add(spec.alias(name))
+        findings_cols = set(pyogrio.read_info(week / "findings_2022-W35.gpkg",
+                                              layer="findings")["fields"])
+        pages = {"internal": week / "map_internal.html",
+                 "public": week.parent / "public" / week.name / "map_public.html"}
+        summary = (week / "summary.html").read_text(encoding="utf-8")
+        assert "扎兰屯" not in summary
+        for profile, path in pages.items():
+            html = path.read_text(encoding="utf-8")
+            assert "扎兰屯" not in html, path
+            title = re.search(r"<title>([^<]*)</title>", html).group(1)
+            assert title.startswith(cat.city), title
+            pairs = _popup_fields(html)
+            assert len(pairs) >= 5, (path, pairs)
+            for field, shown in pairs:
+                # a Chinese title, never the raw column name
+                assert shown != field and re.search("[\u4e00-\u9fff]", shown), (path, field)
+                assert field in titles or field in findings_cols, (path, field)
+                if field in titles and field not in findings_cols:
+                    assert shown in titles[field], (path, field, shown)
+            srcs = re.findall(r'<script src="([^"]*)"', html)
+            srcs += re.findall(r'<link rel="stylesheet" href="([^"]*)"', html)
+            assert srcs and all(s.startswith("zlgis_assets/") for s in srcs), (path, srcs)
+            assert all((path.parent / s).is_file() for s in srcs), path
