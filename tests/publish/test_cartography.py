@@ -65,7 +65,7 @@ def test_findings_numbered_by_rule_with_a_legend_naming_rules(catalog):
     assert glyph[2] == {"medium"}               # green_line: three findings
     # the legend names each rule by its registry label, with severity and count, first
     legend = [json.loads(c.html_js) for c in m._children.values()
-              if type(c).__name__ == "_Control" and "图例" in c.html_js][0]
+              if type(c).__name__ == "Control" and "图例" in c.html_js][0]
     assert f'>1</i>{rule("red_line_encroachment").label}（高，2 处）' in legend
     assert f'>2</i>{rule("green_line").label}（中，3 处）' in legend
     assert legend.index("问题类型（图上编号）") < legend.index("公共厕所")
