@@ -49,21 +49,8 @@ import shapely
 from ..errors import ConfigError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .linebase import (
-    CHECK,
-    LINE_RULES,
-    LINE_TITLES,
-    PreparedFeatures,
-    check_crs,
-    clip_each,
-    geoms_of,
-    ids_of,
-    load_rules,
-    polygonal,
-    severity_of,
-    text_of,
-    valid_geoms,
-)
+from . import linebase as lb
+from .linebase import CHECK, LINE_RULES, LINE_TITLES, PreparedFeatures, load_rules
 from .setbacks import (
     building_heights,
     height_classes,
@@ -143,19 +130,19 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     >>> sorted(zip(f["feature_id"], f["measure"]))
     [('half', 0.5), ('in', 1.0)]
     """
-    cfg = load_rules(config)
+    cfg = lb.load_rules(config)
     zcfg = cfg["zones"]
     if line_kind not in zcfg["lines"]:
         raise ConfigError(f"控制线配置中没有 {line_kind}", path="controllines.yaml")
     spec = zcfg["lines"][line_kind]
     zone_layer = spec.get("layer", LINE_RULES.get(line_kind, line_kind))
-    crs = check_crs(features, layer)
+    crs = lb.check_crs(features, layer)
     if not len(features) or not len(zone):
         return empty_findings(crs)
     prep = prepared if prepared is not None else PreparedFeatures(features, feature_id, layer, crs)
     fid, geoms = prep.ids, prep.geoms
-    zid = ids_of(zone, line_id, zone_layer)
-    zones = valid_geoms(geoms_of(zone, crs, zone_layer))
+    zid = lb.ids_of(zone, line_id, zone_layer)
+    zones = lb.valid_geoms(lb.geoms_of(zone, crs, zone_layer))
     zones = np.where(shapely.is_missing(zones), shapely.Polygon(), zones)
     shapely.prepare(zones)
     tree = prep.tree
@@ -168,9 +155,9 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     parts = geoms[fi].copy()
     partial = ~inside
     if partial.any():
-        small = valid_geoms(geoms[fi[partial]])
-        parts[partial] = polygonal(shapely.intersection(
-            small, clip_each(zones[zi[partial]], small, 0.5)))
+        small = lb.valid_geoms(geoms[fi[partial]])
+        parts[partial] = lb.polygonal(shapely.intersection(
+            small, lb.clip_each(zones[zi[partial]], small, 0.5)))
     overlap = shapely.area(parts)
     real = overlap > float(cfg["tolerance"]["area_m2"])
     zi, fi, parts, overlap = zi[real], fi[real], parts[real], overlap[real]
@@ -179,8 +166,8 @@ def zone_findings(features: gpd.GeoDataFrame, zone: gpd.GeoDataFrame, line_kind:
     fp = shapely.area(geoms[fi])
     share = np.where(fp > 0, np.minimum(overlap / np.where(fp > 0, fp, 1), 1.0), np.nan)
     measures = {"overlap_m2": overlap, "share": share}
-    sev = severity_of(line_kind, measures, len(zi), cfg)
-    names = text_of(zone, "name")[zi]
+    sev = lb.severity_of(line_kind, measures, len(zi), cfg)
+    names = lb.text_of(zone, "name")[zi]
     title = rule_spec(line_kind).title
     return concat_findings([make_findings(
         rule=line_kind,
@@ -234,7 +221,7 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
     >>> inv[["feature_id", "nearest_line_id", "nearest_line_m"]].values.tolist()
     [['B1', 'G1', 5.0]]
     """
-    cfg = load_rules(config)
+    cfg = lb.load_rules(config)
     ucfg = cfg["unpermitted"]
     field = ucfg.get("field", "permit_status")
     bad_values = list(ucfg.get("unpermitted_values", ["未批"]))
@@ -244,15 +231,15 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
                             ("construction_sites", construction_sites, site_id)):
         if gdf is None or not len(gdf) or field not in gdf.columns:
             continue
-        crs = crs or check_crs(gdf, layer)
-        ids = ids_of(gdf, idf, layer)
+        crs = crs or lb.check_crs(gdf, layer)
+        ids = lb.ids_of(gdf, idf, layer)
         status = gdf[field]
         mask = status.isin(bad_values).to_numpy()
         if ucfg.get("missing_is_unpermitted", False):
             mask |= status.isna().to_numpy()
         if not mask.any():
             continue
-        geoms = geoms_of(gdf, crs, layer)[mask]
+        geoms = lb.geoms_of(gdf, crs, layer)[mask]
         rows.append(gpd.GeoDataFrame({
             "layer": layer, "feature_id": ids[mask],
             "permit_status": status[mask].fillna("").astype(str).to_numpy(),
@@ -266,12 +253,12 @@ def unpermitted_construction(buildings: gpd.GeoDataFrame | None,
     for lname, lgdf in lines.items():
         if lgdf is None or not len(lgdf):
             continue
-        g = geoms_of(lgdf, crs, lname)
+        g = lb.geoms_of(lgdf, crs, lname)
         ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
         lgeoms.append(g[ok])
         llayer.extend([lname] * int(ok.sum()))
         lfield = line_id if isinstance(line_id, str) else line_id.get(lname, "line_id")
-        lids.append(ids_of(lgdf, lfield, lname)[ok])
+        lids.append(lb.ids_of(lgdf, lfield, lname)[ok])
     n = len(inv)
     near_layer = np.full(n, "", dtype=object)
     near_id = np.full(n, "", dtype=object)
@@ -346,7 +333,7 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
     >>> f.loc[0, ["task_id", "severity", "event_code_new"]].tolist()
     ['1.3.1', 'high', '06001']
     """
-    cfg = load_rules(config)
+    cfg = lb.load_rules(config)
     ucfg = cfg["unpermitted"]
     frames = []
     base = rule_spec("unpermitted_construction").title
@@ -355,7 +342,7 @@ def unpermitted_findings(inventory: gpd.GeoDataFrame,
         if not len(sub):
             continue
         d = sub["nearest_line_m"].to_numpy(dtype=float)
-        sev = severity_of("unpermitted_construction", {"nearest_line_m": d}, len(sub), cfg)
+        sev = lb.severity_of("unpermitted_construction", {"nearest_line_m": d}, len(sub), cfg)
         title = [f"{base}（最近控制线：{t or '无'} {i}，距离 {x:.1f} 米）" if np.isfinite(x)
                  else base for t, i, x in
                  zip(sub["nearest_line_title"], sub["nearest_line_id"], d)]
@@ -419,7 +406,7 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     """
     import time
 
-    cfg = load_rules(config)
+    cfg = lb.load_rules(config)
     ids = {"buildings": "building_id", "construction_sites": "site_id", **(id_fields or {})}
     line_ids = {k: ids.get(k, "line_id") for k in ("red_lines", *LINE_RULES.values())}
     frames: list[gpd.GeoDataFrame] = []
@@ -428,7 +415,7 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
     crs = None
     times = {"red_lines": 0.0, "zones": 0.0}
     if bld is not None and len(bld):
-        crs = check_crs(bld, "buildings")
+        crs = lb.check_crs(bld, "buildings")
         prep = PreparedFeatures(bld, ids["buildings"], "buildings", crs)
         red = layers.get("red_lines")
         if red is not None and len(red):
@@ -452,7 +439,7 @@ def check_control_lines(layers: Mapping[str, gpd.GeoDataFrame],
         sql = "_sql" if near else ""
         timings.update({f"controllines:{k}{sql}": round(v, 3) for k, v in times.items()})
     if sites is not None and len(sites) and "construction_sites" in cfg["zones"].get("layers", []):
-        crs = crs or check_crs(sites, "construction_sites")
+        crs = crs or lb.check_crs(sites, "construction_sites")
         sprep = PreparedFeatures(sites, ids["construction_sites"], "construction_sites", crs)
         for rule, lname in LINE_RULES.items():
             zone = layers.get(lname)
@@ -492,7 +479,7 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame], *,
     from .controllines_pushdown import pushdown_pairs
 
     timings: dict[str, float] = {}
-    near = pushdown_pairs(catalog, layers, load_rules(), {"buildings": "building_id",
+    near = pushdown_pairs(catalog, layers, lb.load_rules(), {"buildings": "building_id",
                                                           **id_fields}, timings)
     findings = check_control_lines(layers, id_fields=id_fields, near=near, timings=timings,
                                    observed_at=as_of.isoformat() if as_of else "")

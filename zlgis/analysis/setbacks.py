@@ -46,19 +46,8 @@ import shapely
 from ..errors import CRSError, InputError
 from ..findings import concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .linebase import (
-    PreparedFeatures,
-    check_crs,
-    clip_each,
-    geoms_of,
-    ids_of,
-    load_rules,
-    numeric_of,
-    polygonal,
-    severity_of,
-    text_of,
-    valid_geoms,
-)
+from . import linebase as lb
+from .linebase import PreparedFeatures
 
 __all__ = [
     "building_heights",
@@ -84,9 +73,9 @@ def building_heights(buildings: gpd.GeoDataFrame,
     >>> building_heights(b).tolist()
     [12.0, 15.0, nan]
     """
-    cfg = load_rules(config)
-    height = numeric_of(buildings, "height")
-    floors = numeric_of(buildings, "floors")
+    cfg = lb.load_rules(config)
+    height = lb.numeric_of(buildings, "height")
+    floors = lb.numeric_of(buildings, "floors")
     fh = float(cfg["setbacks"]["floor_height_m"])
     return np.where(np.isfinite(height) & (height > 0), height, floors * fh)
 
@@ -97,7 +86,7 @@ def height_classes(heights: np.ndarray, config: Mapping[str, Any] | None = None)
     >>> height_classes(np.array([6.0, 18.0, 60.0, np.nan])).tolist()
     ['low', 'multi', 'high', 'low']
     """
-    st = load_rules(config)["setbacks"]
+    st = lb.load_rules(config)["setbacks"]
     heights = np.asarray(heights, dtype=float)
     out = np.full(len(heights), st.get("unknown_height_class", "low"), dtype=object)
     known = np.isfinite(heights)
@@ -134,7 +123,7 @@ def required_setbacks(road_classes: Sequence[str], heights: np.ndarray,
     >>> required_setbacks(["支路", "主干路", "主干路"], np.array([6.0, 6.0, 60.0])).tolist()
     [3.0, 8.0, 12.0]
     """
-    cfg = load_rules(config)
+    cfg = lb.load_rules(config)
     st = cfg["setbacks"]
     heights = np.asarray(heights, dtype=float)
     classes = height_classes(heights, cfg)
@@ -170,7 +159,7 @@ def _max_depth(parts: np.ndarray, boundaries: np.ndarray, sample: float = 0.5,
     depth = np.zeros(len(parts))
     if not len(parts):
         return depth
-    local = clip_each(boundaries, parts, pad)
+    local = lb.clip_each(boundaries, parts, pad)
     if sample and sample > 0:
         parts = shapely.segmentize(parts, sample)
     coords, idx = shapely.get_coordinates(parts, return_index=True)
@@ -195,10 +184,10 @@ def _setback_geometry(bld: np.ndarray, boundaries: np.ndarray, required: np.ndar
     """
     if not len(bld):
         return np.empty(0), np.empty(0, dtype=object)
-    local = clip_each(boundaries, bld, required + 1.0)
+    local = lb.clip_each(boundaries, bld, required + 1.0)
     actual = shapely.distance(bld, local)
     band = shapely.buffer(local, required, quad_segs=8)
-    parts = polygonal(shapely.intersection(valid_geoms(bld), band))
+    parts = lb.polygonal(shapely.intersection(lb.valid_geoms(bld), band))
     empty = shapely.is_empty(parts) | (shapely.area(parts) <= 0)
     if empty.any():
         parts[empty] = shapely.shortest_line(bld[empty], local[empty])
@@ -237,25 +226,25 @@ def red_line_findings(buildings: gpd.GeoDataFrame, red_lines: gpd.GeoDataFrame,
     as a setback breach of it. A building touching the line (overlap area <= tolerance) is not
     an encroachment; it is a setback breach with ``actual_m`` 0 when a setback is required.
     """
-    cfg = load_rules(config)
-    crs = check_crs(buildings, "buildings")
+    cfg = lb.load_rules(config)
+    crs = lb.check_crs(buildings, "buildings")
     if not len(buildings) or not len(red_lines):
         return empty_findings(crs)
     prep = prepared if prepared is not None else PreparedFeatures(buildings, building_id,
                                                                   "buildings", crs)
-    red = valid_geoms(geoms_of(red_lines, crs, "red_lines"))
+    red = lb.valid_geoms(lb.geoms_of(red_lines, crs, "red_lines"))
     ctx = _RedLines(cfg=cfg, crs=crs, bid=prep.ids, bld=prep.geoms,
-                    lid=ids_of(red_lines, line_id, "red_lines"), red=red,
-                    boundary=shapely.boundary(red), road_class=text_of(red_lines, "road_class"),
-                    names=text_of(red_lines, "road_name"),
+                    lid=lb.ids_of(red_lines, line_id, "red_lines"), red=red,
+                    boundary=shapely.boundary(red), road_class=lb.text_of(red_lines, "road_class"),
+                    names=lb.text_of(red_lines, "road_name"),
                     heights=building_heights(buildings, cfg))
     radius = (_query_radius(ctx) if "red_line_setback" in rules else np.zeros(len(red)))
     li, bi = _candidate_pairs(prep.tree, red, radius)
     inter = shapely.intersects(red[li], ctx.bld[bi])
     # encroachment: the part of a footprint inside road land, above the area tolerance
     enc_li, enc_bi = li[inter], bi[inter]
-    parts = polygonal(shapely.intersection(valid_geoms(ctx.bld[enc_bi]),
-                                           clip_each(red[enc_li], ctx.bld[enc_bi], 0.5)))
+    parts = lb.polygonal(shapely.intersection(lb.valid_geoms(ctx.bld[enc_bi]),
+                                              lb.clip_each(red[enc_li], ctx.bld[enc_bi], 0.5)))
     area = shapely.area(parts)
     real = area > float(cfg["tolerance"]["area_m2"])
     touching = np.zeros(len(li), dtype=bool)
@@ -330,8 +319,8 @@ def _encroachments(ctx: _RedLines, li: np.ndarray, bi: np.ndarray, parts: np.nda
     fp_area = shapely.area(ctx.bld[bi])
     share = np.where(fp_area > 0, area / np.where(fp_area > 0, fp_area, 1), np.nan)
     inside = shapely.contains(ctx.red[li], ctx.bld[bi])
-    sev = severity_of("red_line_encroachment", {"area_m2": area, "depth_m": depth, "share": share},
-                      len(li), ctx.cfg)
+    sev = lb.severity_of("red_line_encroachment", {"area_m2": area, "depth_m": depth, "share": share},
+                         len(li), ctx.cfg)
     return _line_findings(
         ctx, "red_line_encroachment", li, bi, parts,
         [f"压占 {a:.1f} 平方米，深入 {d:.2f} 米" for a, d in zip(area, depth)],
@@ -352,9 +341,9 @@ def _setback_breaches(ctx: _RedLines, li: np.ndarray, bi: np.ndarray) -> gpd.Geo
         return empty_findings(ctx.crs)
     actual, geom = _setback_geometry(ctx.bld[bi], ctx.boundary[li], req)
     shortfall = req - actual
-    sev = severity_of("red_line_setback",
-                      {"required_m": req, "actual_m": actual, "shortfall_m": shortfall},
-                      len(li), ctx.cfg)
+    sev = lb.severity_of("red_line_setback",
+                         {"required_m": req, "actual_m": actual, "shortfall_m": shortfall},
+                         len(li), ctx.cfg)
     hcls = height_classes(ctx.heights[bi], ctx.cfg)
     return _line_findings(
         ctx, "red_line_setback", li, bi, geom,
@@ -465,8 +454,8 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
     >>> red[["line_id", "road_class", "width"]].values.tolist()
     [['RL-1', '支路', 16.0]]
     """
-    cfg = load_rules(config)
-    check_crs(roads, "roads")
+    cfg = lb.load_rules(config)
+    lb.check_crs(roads, "roads")
     if roads.crs is None:
         raise CRSError("道路图层没有坐标系，无法按米计算红线宽度", layer="roads")
     rcfg = cfg.get("red_lines_from_roads", {})
@@ -491,11 +480,11 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
         id_field = next((c for c in ("road_id", "full_id", "osm_id") if c in roads.columns), None)
     rid = (roads[id_field].astype(str).to_numpy() if id_field
            else np.asarray([str(i) for i in roads.index], dtype=object))
-    cls = text_of(roads, class_field)
+    cls = lb.text_of(roads, class_field)
     default_w = np.array([np.nan if table.get(c, (None,))[0] is None else float(table[c][0])
                           for c in cls])
     lo, hi = float(rcfg["min_width_m"]), float(rcfg["max_width_m"])
-    own = numeric_of(roads, width_field)
+    own = lb.numeric_of(roads, width_field)
     own = np.where((own >= lo) & (own <= hi), own, np.nan)
     width = np.where(np.isfinite(own), own, default_w)
     road_class = np.array([table.get(c, (None, c))[1] for c in cls], dtype=object)
@@ -506,7 +495,7 @@ def red_lines_from_roads(roads: gpd.GeoDataFrame, widths: Mapping[str, Any] | No
     out = gpd.GeoDataFrame({
         "line_id": [f"RL-{r}" for r in rid[keep]],
         "road_id": rid[keep],
-        "road_name": text_of(roads, name_col)[keep] if name_col else "",
+        "road_name": lb.text_of(roads, name_col)[keep] if name_col else "",
         "road_class": road_class[keep],
         "width": width[keep],
         "source_class": cls[keep],
