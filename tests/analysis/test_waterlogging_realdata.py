@@ -79,7 +79,7 @@ def test_dem_that_does_not_cover_the_boundary_is_refused(realdata, tmp_path, cap
     code = main(["waterlogging", "--catalog", str(tmp_path / "catalog.yaml"), "--out",
                  str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # a bad catalog, not findings (exit 1)
     assert err.strip() == (
         f"错误：文件 {realdata / 'swellendam' / 'srtm_41_19.tif'}，图层 dem：数字高程模型（DEM）没有"
         "覆盖城市边界：DEM 与边界外扩 500 米的范围没有重叠（坐标系或瓦片可能不对）；请提供覆盖本市的 DEM 瓦片")

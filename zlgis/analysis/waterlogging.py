@@ -55,7 +55,7 @@ from numpy.typing import NDArray
 
 from ..catalog import Catalog
 from ..config import load_config
-from ..errors import InputError
+from ..errors import CatalogError, InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
 from .terrain import DEM, DepressionAnalysis, analyse_depressions, read_dem, region_polygons
@@ -135,8 +135,8 @@ def load_catalog_dem(catalog: Catalog, layer_id: str = "dem", *,
 
     Raises
     ------
-    InputError
-        The DEM does not reach the boundary plus buffer at all. (A DEM of the town inside a
+    CatalogError
+        The DEM does not reach the boundary plus buffer at all (exit 2). (A DEM of the town inside a
         county boundary is accepted: the analysis covers what the DEM covers.)
     """
     import tempfile
@@ -159,7 +159,8 @@ def load_catalog_dem(catalog: Catalog, layer_id: str = "dem", *,
         clip, share = mosaic_window(sources, shapely.bounds(area), catalog.working_crs,
                                     Path(tmp) / "dem.tif", layer=layer_id)
         if share <= 0:
-            raise InputError(f"数字高程模型（DEM）没有覆盖城市边界：DEM 与边界外扩 {buffer_m:g} 米的范围"
+            # a catalog mistake (wrong tile or CRS), like the other bad catalogs: exit 2
+            raise CatalogError(f"数字高程模型（DEM）没有覆盖城市边界：DEM 与边界外扩 {buffer_m:g} 米的范围"
                              "没有重叠（坐标系或瓦片可能不对）；请提供覆盖本市的 DEM 瓦片",
                              path=str(spec.path), layer=layer_id)
         dem = read_dem(clip, target_crs=catalog.working_crs, crs=crs, layer=layer_id)
