@@ -68,3 +68,56 @@ def test_cli_exits_2_with_one_chinese_line(tmp_path, monkeypatch, capsys, demo_c
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "字段 stops.radius_m.valu：未知的配置项 stops.radius_m.valu" in err[0]
+
+
+def _numeric_defaults_in_code() -> list[str]:
+    """Numbers written in code as the fallback of a configuration value: ``cfg_value(cfg, s, k,
+    25)`` or ``x.get("snap_m", 25)`` where ``snap_m`` is a key of a shipped configuration file."""
+    import ast
+
+    from zlgis.config import CONFIG_DIR as cfg_dir
+
+    keys: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            keys.update(str(k) for k in node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for path in cfg_dir.glob("*.yaml"):
+        walk(read_yaml(path))
+    bad = []
+    for path in sorted(cfg_dir.parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            where = f"{path.relative_to(cfg_dir.parents[1])}:{node.lineno}"
+            if name == "cfg_value" and len(node.args) + len(node.keywords) > 3:
+                bad.append(f"{where} cfg_value with a default")
+            elif name == "get" and len(node.args) == 2:
+                key, default = node.args
+                if (isinstance(key, ast.Constant) and key.value in keys
+                        and isinstance(default, ast.Constant)
+                        and isinstance(default.value, (int, float))
+                        and not isinstance(default.value, bool) and default.value != 0):
+                    bad.append(f"{where} .get({key.value!r}, {default.value})")
+    return bad
+
+
+def test_numbers_live_only_in_the_configuration():
+    """Issue 13 item 4: no default repeated in code (the code's 35 m matcher radius and start
+    zoom 17 had drifted from the shipped 50 m and 16)."""
+    assert _numeric_defaults_in_code() == []
+
+
+def test_a_missing_sanitation_key_is_a_config_error():
+    from zlgis.analysis.sweeping import cfg_value
+
+    assert cfg_value({"bins": {"snap_m": {"value": 25, "source": "x"}}}, "bins", "snap_m") == 25
+    with pytest.raises(ConfigError, match="缺少 bins.min_street_m"):
+        cfg_value({"bins": {}}, "bins", "min_street_m")

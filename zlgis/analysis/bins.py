@@ -63,7 +63,7 @@ def street_lines(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     class), ``length_m``.
     """
     cfg = config or sanitation_config()
-    commercial = set(cfg_value(cfg, "bins", "commercial_streets", []) or [])
+    commercial = set(cfg_value(cfg, "bins", "commercial_streets") or [])
     r = roads[roads.geometry.notna() & ~roads.geometry.is_empty].reset_index(drop=True)
     name = r["name"].fillna("").astype(str) if "name" in r else pd.Series("", index=r.index)
     rid = r["road_id"].astype(str) if "road_id" in r else pd.Series(r.index.astype(str))
@@ -102,9 +102,9 @@ def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
         the stretch of street.
     """
     cfg = config or sanitation_config()
-    spacing = dict(cfg_value(cfg, "bins", "max_spacing_m", {}))
-    snap = float(cfg_value(cfg, "bins", "snap_m", 25))
-    min_len = float(cfg_value(cfg, "bins", "min_street_m", 150))
+    spacing = dict(cfg_value(cfg, "bins", "max_spacing_m"))
+    snap = float(cfg_value(cfg, "bins", "snap_m"))
+    min_len = float(cfg_value(cfg, "bins", "min_street_m"))
     st = streets if streets is not None else street_lines(roads, config=cfg)
     st = st.reset_index(drop=True)
     lines = np.asarray(st.geometry.values)
@@ -160,7 +160,7 @@ def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
     """
     cfg = config or sanitation_config()
     deadlines = {k: _dt.date.fromisoformat(str(v))
-                 for k, v in dict(cfg_value(cfg, "bins", "replace_deadlines", {})).items()}
+                 for k, v in dict(cfg_value(cfg, "bins", "replace_deadlines")).items()}
     b = bins.reset_index(drop=True).copy()
     old = b["status"].fillna("").astype(str).eq("旧桶待更换").to_numpy() if "status" in b else \
         np.zeros(len(b), bool)
@@ -201,8 +201,8 @@ def garbage_coverage(compounds: gpd.GeoDataFrame, points: gpd.GeoDataFrame, *,
     ``sorting_categories`` category within the radius).
     """
     cfg = config or sanitation_config()
-    radius = float(cfg_value(cfg, "garbage_points", "service_radius_m", 70))
-    sort_cats = set(cfg_value(cfg, "garbage_points", "sorting_categories", ["分类投放点"]))
+    radius = float(cfg_value(cfg, "garbage_points", "service_radius_m"))
+    sort_cats = set(cfg_value(cfg, "garbage_points", "sorting_categories"))
     c = compounds.reset_index(drop=True)
     if "under_construction" in c:
         c = c[~c["under_construction"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -259,20 +259,20 @@ def hygiene_zones(stations: gpd.GeoDataFrame | None, points: gpd.GeoDataFrame | 
         ``reports`` (count), ``report_ids`` (";"-joined), geometry the zone.
     """
     cfg = config or sanitation_config()
-    radius = dict(cfg_value(cfg, "hygiene_zone", "radius_m", {}))
-    pools_cat = set(cfg_value(cfg, "hygiene_zone", "pool_categories", []))
-    cats = cfg_value(cfg, "hygiene_zone", "report_categories", [])
+    radius = dict(cfg_value(cfg, "hygiene_zone", "radius_m"))
+    pools_cat = set(cfg_value(cfg, "hygiene_zone", "pool_categories"))
+    cats = cfg_value(cfg, "hygiene_zone", "report_categories")
     frames = []
     if stations is not None and len(stations):
         frames.append(pd.DataFrame({
             "facility_id": stations["station_id"].astype(str).to_numpy(), "kind": "转运站",
-            "radius_m": float(radius.get("transfer_station", 50)),
+            "radius_m": float(radius["transfer_station"]),
             "geometry": np.asarray(stations.geometry.values)}))
     if points is not None and len(points) and "category" in points:
         pools = points[points["category"].isin(list(pools_cat))]
         frames.append(pd.DataFrame({
             "facility_id": pools["point_id"].astype(str).to_numpy(), "kind": "垃圾池",
-            "radius_m": float(radius.get("garbage_pool", 20)),
+            "radius_m": float(radius["garbage_pool"]),
             "geometry": np.asarray(pools.geometry.values)}))
     crs = (stations if stations is not None else points).crs if (stations is not None
                                                                   or points is not None) else None

@@ -431,7 +431,7 @@ def route_cases(cases: gpd.GeoDataFrame, classes: pd.DataFrame, *,
     out["task_id"] = cls.map(task).fillna(other_task)
     out["lead_department"] = cls.map(lead).fillna(";".join(routing[other_task]["lead"]))
     out["coop_departments"] = cls.map(coop).fillna(";".join(routing[other_task]["coop"]))
-    out["deadline_hours"] = cls.map(hours).fillna(float(s.get("other_deadline_hours", 120)))
+    out["deadline_hours"] = cls.map(hours).fillna(float(s["other_deadline_hours"]))
     received = pd.to_datetime(out["received_at"])
     out["deadline"] = received + pd.to_timedelta(out["deadline_hours"], unit="h")
     out["response_deadline"] = received + pd.Timedelta(hours=float(s["response_hours"]))

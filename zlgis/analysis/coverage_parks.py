@@ -219,8 +219,8 @@ def _park_findings(clusters: gpd.GeoDataFrame, land: gpd.GeoDataFrame, spec: dic
         return empty_findings()
     comp_area = land.groupby("compound_id")["area_m2"].sum()
     min_area = float(inputs.coverage_config()["parks"].get("finding_min_area_m2", 0))
-    min_area = max(min_area, 2 * float(inputs.coverage_config()["demand"].get(
-        "land_sample_spacing_m", 20)) ** 2)
+    min_area = max(min_area, 2 * float(
+        inputs.coverage_config()["demand"]["land_sample_spacing_m"]) ** 2)
     clusters = clusters[clusters["weight"] >= min_area]
     if not len(clusters):
         return empty_findings()

@@ -57,7 +57,7 @@ def carriageways(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     Column ``label`` is the road's name (its id when unnamed).
     """
     cfg = config or sanitation_config()
-    share = float(cfg_value(cfg, "frontage", "carriageway_share", 0.6))
+    share = float(cfg_value(cfg, "frontage", "carriageway_share"))
     r = roads[roads.geometry.notna()].reset_index(drop=True)
     names = r["name"].fillna("").astype(str) if "name" in r else pd.Series("", index=r.index)
     ids = r["road_id"].astype(str) if "road_id" in r else pd.Series(r.index.astype(str))
@@ -71,8 +71,8 @@ def frontage_band(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = 
                   config: Mapping[str, Any] | None = None) -> Any:
     """The frontage band: kerb to ``depth_m`` beyond it, less carriageways and buildings."""
     cfg = config or sanitation_config()
-    depth = float(cfg_value(cfg, "frontage", "depth_m", 30))
-    share = float(cfg_value(cfg, "frontage", "carriageway_share", 0.6))
+    depth = float(cfg_value(cfg, "frontage", "depth_m"))
+    share = float(cfg_value(cfg, "frontage", "carriageway_share"))
     r = roads[roads.geometry.notna()]
     lines = np.asarray(r.geometry.values)
     cw = _widths(r, share)
@@ -127,8 +127,8 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
         ";"-joined: a piece may turn a corner).
     """
     cfg = config or sanitation_config()
-    depth = float(cfg_value(cfg, "frontage", "depth_m", 30))
-    uses = cfg_value(cfg, "frontage", "unit_uses", None)
+    depth = float(cfg_value(cfg, "frontage", "depth_m"))
+    uses = cfg_value(cfg, "frontage", "unit_uses")
     crs = roads.crs
     b = buildings
     if uses is not None and "use" in b:
@@ -255,7 +255,7 @@ def _unheld_frame(unheld_band: Any, roads: gpd.GeoDataFrame, cfg: Mapping[str, A
         rid = (roads["road_id"].astype(str).to_numpy() if "road_id" in roads
                else roads.index.astype(str).to_numpy())
         label = np.where(names != "", names, rid)
-        reach = float(cfg_value(cfg, "frontage", "depth_m", 30)) + _widths(roads, 1.0).max()
+        reach = float(cfg_value(cfg, "frontage", "depth_m")) + _widths(roads, 1.0).max()
         ui, ri = shapely.STRtree(rl).query(np.asarray(un.geometry.values), predicate="dwithin",
                                            distance=reach)
         found = pd.DataFrame({"u": ui, "s": label[ri]}).drop_duplicates()

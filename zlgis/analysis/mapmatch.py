@@ -117,7 +117,7 @@ class EdgeIndex:
                    cell: float | None = None) -> EdgeIndex:
         """Index the edges of a :class:`~zlgis.analysis.network.StreetGraph`."""
         cfg = match_config()
-        radius = float(cfg.get("radius_m", 35.0) if radius is None else radius)
+        radius = float(cfg["radius_m"] if radius is None else radius)
         edges = graph.edges
         geoms = np.asarray(edges.geometry.values)
         coords, which = shapely.get_coordinates(geoms, return_index=True)
@@ -415,12 +415,12 @@ def match(index: EdgeIndex, x: np.ndarray, y: np.ndarray, t: np.ndarray,
     MatchResult
     """
     cfg = match_config()
-    sigma = float(cfg.get("sigma_m", 10.0) if sigma is None else sigma)
-    beta = float(cfg.get("beta_m", 10.0) if beta is None else beta)
-    jump = float(cfg.get("jump_cost", 12.0) if jump_cost is None else jump_cost)
-    turn = float(cfg.get("turn_cost", 3.0) if turn_cost is None else turn_cost)
-    gap = float(cfg.get("max_gap_s", 120.0) if max_gap_s is None else max_gap_s)
-    k = int(cfg.get("candidates", 4) if k is None else k)
+    sigma = float(cfg["sigma_m"] if sigma is None else sigma)
+    beta = float(cfg["beta_m"] if beta is None else beta)
+    jump = float(cfg["jump_cost"] if jump_cost is None else jump_cost)
+    turn = float(cfg["turn_cost"] if turn_cost is None else turn_cost)
+    gap = float(cfg["max_gap_s"] if max_gap_s is None else max_gap_s)
+    k = int(cfg["candidates"] if k is None else k)
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     t = np.asarray(t, dtype=np.int64)

@@ -182,7 +182,7 @@ def _bins(c: _Ctx) -> None:
     if "hygiene_zone_reports" in runnable:
         zones = hygiene_zones(layers.get("transfer_stations"), layers.get("garbage_points"),
                               c.reports, window=c.window, config=cfg)
-        need = int(cfg_value(cfg, "hygiene_zone", "min_reports", 2))
+        need = int(cfg_value(cfg, "hygiene_zone", "min_reports"))
         z = zones[zones["reports"] >= need]
         out.append(make_findings(rule="hygiene_zone_reports",
             feature_ids=[[x.facility_id, *x.report_ids.split(";")] for x in z.itertuples()],
@@ -196,8 +196,8 @@ def _frontage(c: _Ctx) -> None:
     """Rules of frontage."""
     layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
     if c.go("frontage_unheld", "frontage_complaint"):
-        names = list(cfg_value(cfg, "frontage", "streets", []) or [])
-        classes = list(cfg_value(cfg, "frontage", "road_classes", []) or [])
+        names = list(cfg_value(cfg, "frontage", "streets") or [])
+        classes = list(cfg_value(cfg, "frontage", "road_classes") or [])
         if names and "name" in c.roads:
             fr = c.roads[c.roads["name"].isin(names)]
         elif classes and "road_class" in c.roads:
@@ -207,15 +207,14 @@ def _frontage(c: _Ctx) -> None:
         zones, unheld = frontage_zones(fr, layers["buildings"], config=cfg)
         tables["frontage_zones"] = pd.DataFrame(zones.drop(columns="geometry"))
         if "frontage_unheld" in runnable:
-            big = unheld[unheld["area_m2"] >= float(cfg_value(cfg, "frontage", "min_unheld_m2",
-                                                               200))]
+            big = unheld[unheld["area_m2"] >= float(cfg_value(cfg, "frontage", "min_unheld_m2"))]
             groups = list(big.groupby("street"))
             out.append(make_findings(rule="frontage_unheld", feature_ids=[[k] for k, _ in groups], layer="roads",
                 geometry=[_union(g.geometry) for _, g in groups], measure_key="area_m2",
                 measure_unit="m2", measures=[{"area_m2": round(float(g["area_m2"].sum()), 1),
                                               "pieces": len(g)} for _, g in groups]))
         if "frontage_complaint" in runnable:
-            cats = cfg_value(cfg, "frontage", "complaint_categories", [])
+            cats = cfg_value(cfg, "frontage", "complaint_categories")
             rep = reports_in_window(c.reports, cats, c.window).reset_index(drop=True)
             hold = frontage_complaints(zones, rep)
             r = rep.iloc[hold["report"].to_numpy()]
@@ -258,7 +257,7 @@ def _street_order(c: _Ctx) -> None:
         tables["bus_stop_coverage"] = pd.DataFrame({
             "指标": ["住宅小区数", "公交站点500米覆盖率", "目标"],
             "数值": [len(bc), round(float(bc["covered"].mean()), 3) if len(bc) else np.nan,
-                   float(cfg_value(cfg, "street_order", "bus_stop_target_share", 0.9))]})
+                   float(cfg_value(cfg, "street_order", "bus_stop_target_share"))]})
         far = bc[~bc["covered"]]
         out.append(make_findings(rule="compound_far_from_bus_stop",
             feature_ids=[[str(x.compound_id), str(x.nearest_stop or "")] for x in far.itertuples()],
@@ -276,7 +275,7 @@ def _street_order(c: _Ctx) -> None:
                           "days_since_cleaned": float(x.days_since_cleaned)}
                       for x in d.itertuples()]))
     if "pile_in_road_reserve" in runnable:
-        piles = reports_in_window(c.reports, cfg_value(cfg, "street_order", "pile_categories", []),
+        piles = reports_in_window(c.reports, cfg_value(cfg, "street_order", "pile_categories"),
                                   c.window)
         p = reports_in_red_lines(piles, layers["red_lines"])
         out.append(make_findings(rule="pile_in_road_reserve", feature_ids=[[x.report_id, x.line_id] for x in p.itertuples()],
@@ -312,7 +311,7 @@ def _sites_reports(c: _Ctx) -> None:
                               "days_since": float(x.days_since) if x.days_since is not None
                               else np.nan} for x in g.itertuples()]))
     if "dumping_report" in runnable:
-        rep = reports_in_window(c.reports, cfg_value(cfg, "dumping", "categories", []), c.window)
+        rep = reports_in_window(c.reports, cfg_value(cfg, "dumping", "categories"), c.window)
         d = dumping_reports(rep, blue_lines=layers.get("blue_lines"), roads=c.roads,
                             farmland=layers.get("farmland"), config=cfg)
         out.append(make_findings(rule="dumping_report", feature_ids=[[x.report_id, *x.related.split(";")]
@@ -322,7 +321,7 @@ def _sites_reports(c: _Ctx) -> None:
                                         for x in d.itertuples()],
             observed_at=[str(t) for t in d["received_at"]]))
     if "livestock_in_built_up_area" in runnable:
-        rep = reports_in_window(c.reports, cfg_value(cfg, "livestock", "categories", []), c.window)
+        rep = reports_in_window(c.reports, cfg_value(cfg, "livestock", "categories"), c.window)
         lv = livestock_reports(rep, buildings=layers.get("buildings"),
                                built_up=layers.get("built_up_area"), config=cfg)
         out.append(make_findings(rule="livestock_in_built_up_area", feature_ids=[[x.report_id] for x in lv.itertuples()],
@@ -331,7 +330,7 @@ def _sites_reports(c: _Ctx) -> None:
                       for x in lv.itertuples()],
             observed_at=[str(t) for t in lv["received_at"]]))
     if "water_body_problem" in runnable:
-        rep = reports_in_window(c.reports, cfg_value(cfg, "water", "categories", []), c.window)
+        rep = reports_in_window(c.reports, cfg_value(cfg, "water", "categories"), c.window)
         w = water_reports(rep, layers["blue_lines"], config=cfg)
         out.append(make_findings(rule="water_body_problem", feature_ids=[[x.report_id, x.line_id] for x in w.itertuples()],
             layer="city_reports", geometry=list(w.geometry), measure_key="distance_m",

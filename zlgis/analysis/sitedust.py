@@ -65,7 +65,7 @@ def receptors(compounds: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | 
     holds a word of ``dust.receptor_names`` (学校, 医院 ...). Columns ``receptor_id``, ``kind``,
     ``name``."""
     cfg = config or sanitation_config()
-    words = list(cfg_value(cfg, "dust", "receptor_names", []))
+    words = list(cfg_value(cfg, "dust", "receptor_names"))
     frames = []
     if compounds is not None and len(compounds):
         c = compounds
@@ -100,7 +100,7 @@ def sites_near_receptors(sites: gpd.GeoDataFrame, *, compounds: gpd.GeoDataFrame
     (to the nearest).
     """
     cfg = config or sanitation_config()
-    dist = float(cfg_value(cfg, "dust", "receptor_distance_m", 200))
+    dist = float(cfg_value(cfg, "dust", "receptor_distance_m"))
     rec = receptors(compounds, buildings, config=cfg)
     s = sites.reset_index(drop=True)
     if not len(rec) or not len(s):
@@ -132,7 +132,7 @@ def six_measures_ledger(sites: gpd.GeoDataFrame, inspections: pd.DataFrame | Non
         ``days_since`` and ``status`` (合格 / 不合格 / 未检查).
     """
     cfg = config or sanitation_config()
-    max_age = int(cfg_value(cfg, "dust", "inspection_max_age_days", 14))
+    max_age = int(cfg_value(cfg, "dust", "inspection_max_age_days"))
     s = sites.reset_index(drop=True)
     sid = _ids(s, "site_id", "G")
     out = gpd.GeoDataFrame({"site_id": sid,
@@ -177,7 +177,7 @@ def dumping_reports(reports: gpd.GeoDataFrame, *, blue_lines: gpd.GeoDataFrame |
     ``distance_m`` (to the nearest of them).
     """
     cfg = config or sanitation_config()
-    near = dict(cfg_value(cfg, "dumping", "near_m", {}))
+    near = dict(cfg_value(cfg, "dumping", "near_m"))
     r = reports.reset_index(drop=True)
     pts = np.asarray(r.geometry.values)
     hits: list[pd.DataFrame] = []
@@ -211,7 +211,7 @@ def livestock_reports(reports: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame 
     """Reports inside the built-up area: a ``built_up`` polygon, or within
     ``livestock.built_up_buffer_m`` of a building. Adds ``nearest_building_m``."""
     cfg = config or sanitation_config()
-    buf = float(cfg_value(cfg, "livestock", "built_up_buffer_m", 100))
+    buf = float(cfg_value(cfg, "livestock", "built_up_buffer_m"))
     r = reports.reset_index(drop=True)
     pts = np.asarray(r.geometry.values)
     inside = np.zeros(len(r), bool)
@@ -236,7 +236,7 @@ def water_reports(reports: gpd.GeoDataFrame, blue_lines: gpd.GeoDataFrame, *,
     """Water-body reports within ``water.near_m`` of a blue line, with that line's
     ``line_id`` and ``name``, and ``distance_m`` (0 inside)."""
     cfg = config or sanitation_config()
-    d = float(cfg_value(cfg, "water", "near_m", 30))
+    d = float(cfg_value(cfg, "water", "near_m"))
     r = reports.reset_index(drop=True)
     if not len(r) or not len(blue_lines):
         return r.iloc[:0].assign(line_id=[], line_name=[], distance_m=[])

@@ -108,7 +108,7 @@ def stalls_outside_zones(structures: gpd.GeoDataFrame, zones: gpd.GeoDataFrame |
     Adds ``nearest_zone`` and ``distance_m`` (to it; NaN when there are no zones).
     """
     cfg = config or sanitation_config()
-    kinds = list(cfg_value(cfg, "street_order", "stall_types", ["摊点"]))
+    kinds = list(cfg_value(cfg, "street_order", "stall_types"))
     st = structures[structures["type"].isin(kinds)].reset_index(drop=True) if "type" in \
         structures else structures.iloc[:0]
     pts = np.asarray(st.geometry.values)
@@ -137,7 +137,7 @@ def zones_blocking_roads(zones: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *,
         ``zone_id``, ``roads`` (";"-joined names), ``overlap_m2``, geometry the overlap.
     """
     cfg = config or sanitation_config()
-    clearance = float(cfg_value(cfg, "street_order", "zone_clearance_m", 0.0))
+    clearance = float(cfg_value(cfg, "street_order", "zone_clearance_m"))
     cw = carriageways(roads, config=cfg)
     if clearance > 0:
         cw["geometry"] = cw.geometry.buffer(clearance)
@@ -174,8 +174,8 @@ def bus_stop_coverage(compounds: gpd.GeoDataFrame, stops: gpd.GeoDataFrame,
     from .network import StreetGraph, nearest_facility
 
     cfg = config or sanitation_config()
-    radius = float(cfg_value(cfg, "street_order", "bus_stop_radius_m", 500))
-    method = method or str(cfg_value(cfg, "street_order", "bus_stop_method", "network"))
+    radius = float(cfg_value(cfg, "street_order", "bus_stop_radius_m"))
+    method = method or str(cfg_value(cfg, "street_order", "bus_stop_method"))
     c = compounds.reset_index(drop=True)
     if "under_construction" in c:
         c = c[~c["under_construction"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -210,8 +210,8 @@ def furniture_defects(furniture: gpd.GeoDataFrame, *, as_of: _dt.date,
     Adds ``problems`` (Chinese, ";"-joined) and ``days_since_cleaned``.
     """
     cfg = config or sanitation_config()
-    bad = set(cfg_value(cfg, "street_order", "furniture_bad_conditions", []))
-    days = int(cfg_value(cfg, "street_order", "furniture_clean_days", 30))
+    bad = set(cfg_value(cfg, "street_order", "furniture_bad_conditions"))
+    days = int(cfg_value(cfg, "street_order", "furniture_clean_days"))
     f = furniture.reset_index(drop=True).copy()
     cond = f["condition"].fillna("").astype(str) if "condition" in f else pd.Series("", index=f.index)
     since = pd.Series(np.nan, index=f.index)

@@ -47,7 +47,7 @@ import pandas as pd
 import shapely
 
 from ..config import load_config
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from .mapmatch import EdgeIndex, match, swept_intervals, union_length
 from .network import StreetGraph
 from .timewindows import TZ_OFFSET_S
@@ -70,10 +70,18 @@ def sanitation_config() -> dict[str, Any]:
     return load_config("sanitation")
 
 
-def cfg_value(cfg: Mapping[str, Any], section: str, key: str, default: Any = None) -> Any:
-    """``cfg[section][key]['value']`` (or the bare value), ``default`` when absent."""
-    v = cfg.get(section, {}).get(key, default)
-    return v.get("value", default) if isinstance(v, Mapping) and "value" in v else v
+def cfg_value(cfg: Mapping[str, Any], section: str, key: str) -> Any:
+    """``cfg[section][key]['value']`` (or the bare value) of ``sanitation.yaml``.
+
+    There is no default in code: the number lives in the configuration only, and a key missing
+    there is a :class:`~zlgis.errors.ConfigError`.
+    """
+    try:
+        v = cfg[section][key]
+    except (KeyError, TypeError):
+        raise ConfigError(f"配置 sanitation.yaml 缺少 {section}.{key}",
+                          field=f"{section}.{key}") from None
+    return v["value"] if isinstance(v, Mapping) and "value" in v else v
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,10 +237,10 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     df = pd.DataFrame({"row": rows, "vehicle_id": veh, "vehicle_type": vtype,
                        "working": working, "t": t, "x": x, "y": y})[keep]
     df = _sorted_unique(df, raw_time, probs, layer)
-    vmax = float(cfg_value(cfg, "tracks", "max_speed_kmh", 120)) / 3.6
+    vmax = float(cfg_value(cfg, "tracks", "max_speed_kmh")) / 3.6
     df = _drop_jumps(df, vmax, raw_time, probs, layer)
-    sweep_t = set(cfg_value(cfg, "tracks", "sweeping_types", []))
-    water_t = set(cfg_value(cfg, "tracks", "watering_types", []))
+    sweep_t = set(cfg_value(cfg, "tracks", "sweeping_types"))
+    water_t = set(cfg_value(cfg, "tracks", "watering_types"))
     df["kind"] = np.where(df["vehicle_type"].isin(sweep_t), "sweep",
                           np.where(df["vehicle_type"].isin(water_t), "water", "other"))
     df["vcode"] = pd.factorize(df["vehicle_id"])[0]
@@ -337,10 +345,10 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     SweepResult
     """
     cfg = config or sanitation_config()
-    classes = list(cfg_value(cfg, "sweeping", "road_classes", ["主干路", "次干路"]))
-    focus = str(cfg_value(cfg, "sweeping", "focus_street", "中央街"))
-    target = float(cfg_value(cfg, "sweeping", "target_share", 0.6))
-    vsweep = float(cfg_value(cfg, "tracks", "max_sweep_speed_kmh", 20)) / 3.6
+    classes = list(cfg_value(cfg, "sweeping", "road_classes"))
+    focus = str(cfg_value(cfg, "sweeping", "focus_street"))
+    target = float(cfg_value(cfg, "sweeping", "target_share"))
+    vsweep = float(cfg_value(cfg, "tracks", "max_sweep_speed_kmh")) / 3.6
     fixes, probs = prepare_tracks(tracks, crs=roads.crs, layer=layer, config=cfg)
     roads = roads.reset_index(drop=True)
     if index is None:
@@ -363,7 +371,7 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
         as_of = (_dt.date(1970, 1, 1) + _dt.timedelta(days=last))
     end = (as_of - _dt.date(1970, 1, 1)).days
     days = np.arange(end - 6, end + 1)
-    slow = working_speed(fixes, float(cfg_value(cfg, "tracks", "speed_window_s", 60))) <= vsweep
+    slow = working_speed(fixes, float(cfg_value(cfg, "tracks", "speed_window_s"))) <= vsweep
     kind = fixes["kind"].to_numpy()
     working = fixes["working"].to_numpy()
     ok_sweep = slow & (kind == "sweep") & working
@@ -389,7 +397,7 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     base["_len"] = base.geometry.length
     base["_w"] = (pd.to_numeric(base["width"], errors="coerce").fillna(1.0).to_numpy()
                   if "width" in base else 1.0)
-    if str(cfg_value(cfg, "sweeping", "share_basis", "area")) != "area":
+    if str(cfg_value(cfg, "sweeping", "share_basis")) != "area":
         base["_w"] = 1.0
     swept_w = np.minimum(per_road("sweep", None)[judged], base["_len"].to_numpy())
     water_w = np.minimum(per_road("water", None)[judged], base["_len"].to_numpy())
@@ -405,7 +413,7 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     base["swept_m"] = swept_w.round(1)
     base["watered_m"] = water_w.round(1)
     base["share"] = (swept_w / base["_len"].to_numpy()).round(3)
-    min_share = float(cfg_value(cfg, "sweeping", "min_swept_share_road", 0.0))
+    min_share = float(cfg_value(cfg, "sweeping", "min_swept_share_road"))
     never = base[base["share"] <= min_share].drop(columns=["_w"]).rename(columns={"_len": "length_m"})
     out_roads = base.drop(columns=["_w"]).rename(columns={"_len": "length_m"})
     return SweepResult(fixes=fixes, problems=probs.frame(), roads=out_roads,

@@ -702,8 +702,8 @@ def make_sanitation(roads: gpd.GeoDataFrame, red: gpd.GeoDataFrame, places: Any,
 
     cfg = sanitation_config()
     rng = rng_sanitation(seed)
-    spacing = {k: float(v) for k, v in cfg_value(cfg, "bins", "max_spacing_m", {}).items()}
-    commercial = set(cfg_value(cfg, "bins", "commercial_streets", []))
+    spacing = {k: float(v) for k, v in cfg_value(cfg, "bins", "max_spacing_m").items()}
+    commercial = set(cfg_value(cfg, "bins", "commercial_streets"))
     tracks = _tracks(roads, rng, truth)
     bins = _litter_bins(roads, rng, truth, spacing, commercial)
     stops = _bus_stops(roads, bs.compounds, rng, truth)

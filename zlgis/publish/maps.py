@@ -707,7 +707,7 @@ def _fit_view(m: folium.Map, b: _Builder) -> None:
     # not animated: a link's own view (map_internal.html#<finding_id>) set on page load
     # must not be undone by the end of an opening zoom animation
     fit = folium.map.FitBounds([[float(south), float(west)], [float(north), float(east)]],
-                               max_zoom=int(b.cfg.get("max_start_zoom", 17)), padding=(20, 20))
+                               max_zoom=int(b.cfg["max_start_zoom"]), padding=(20, 20))
     fit.options["animate"] = False
     fit.add_to(m)
 
@@ -786,7 +786,7 @@ def _add_labels(m: folium.Map, b: _Builder) -> None:
     title = str(lcfg.get("title", "道路与地名注记"))
     fg = folium.FeatureGroup(name=escape_html(title), show=True)
     spec = {"key": "labels", "title": title, "data": b.labels,
-            "minZoom": int(lcfg.get("min_zoom", 16))}
+            "minZoom": int(lcfg["min_zoom"])}
     GeoLayer(spec, b.map_name, fn="labels").add_to(fg)
     fg.add_to(m)
 
