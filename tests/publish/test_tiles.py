@@ -137,6 +137,10 @@ def test_internal_fields_stay_in_the_internal_archive(site):
     assert (root / "internal" / "tiles" / "buildings.pmtiles").exists()
     assert tile_fields("buildings", "public", info["catalog"]) is None
     assert "status" in tile_fields("buildings", "internal")
+    # the roads carry only public fields in both: the public archive is a copy, written once
+    pub, internal = root / "public" / "tiles" / "roads.pmtiles", \
+        root / "internal" / "tiles" / "roads.pmtiles"
+    assert pub.read_bytes() == internal.read_bytes()
 
 
 def test_status_colours_are_told_apart():

@@ -16,8 +16,9 @@ layer still works.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from ..catalog import Catalog
+from ..io.atomic import atomic_path
 from . import assets as _assets
 from .escape import escape_html, js_json
 from .tiles import (
@@ -148,6 +150,7 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
     """
     cfg = tile_config()
     out: dict[str, list[TileLayer]] = {"internal": [], "public": []}
+    written: dict[tuple[str, tuple[str, ...]], TileSet] = {}
     for lid in tile_layer_ids(layers, min_features=min_features):
         lcfg = cfg["layers"][lid]
         gdf = layers[lid]
@@ -172,8 +175,17 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
                 fields = [f for f in fields if f != "status"]
             path = base / TILES_DIR / f"{lid}.pmtiles"
             path.parent.mkdir(parents=True, exist_ok=True)
-            ts = write_pmtiles(frame, path, layer=lid, fields=fields,
-                               min_zoom=int(lcfg["min_zoom"]), max_zoom=int(lcfg["max_zoom"]))
+            same = written.get((lid, tuple(fields)))
+            if same is not None:
+                # the public archive carries what the internal one does: copy it, not re-encode
+                with atomic_path(path) as tmp:
+                    shutil.copyfile(same.path, tmp)
+                ts = replace(same, path=path)
+            else:
+                ts = write_pmtiles(frame, path, layer=lid, fields=fields,
+                                   min_zoom=int(lcfg["min_zoom"]),
+                                   max_zoom=int(lcfg["max_zoom"]))
+                written[(lid, tuple(fields))] = ts
             if status:
                 classes = tuple((k, str(v["color"]), str(v["label"]))
                                 for k, v in cfg["status_colors"].items())
