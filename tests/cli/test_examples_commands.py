@@ -80,3 +80,25 @@ def test_commands_without_their_layer_say_which(helsinki_catalog, tmp_path, caps
                       str(tmp_path / "cases")], capsys)
     assert code == 1
     assert out.err.strip() == "错误：图层目录中没有案件图层 hotline_cases，请用 --input 指定文件"
+
+
+def test_swellendam_waterlogging_map_is_offline_and_named(tmp_path, capsys):
+    """The SRTM example through ``zlgis waterlogging``: its map uses the local assets (it was
+    CDN-only and blank offline) and the catalog's city name."""
+    import re
+
+    from zlgis.catalog import Catalog
+    from zlgis.io.examples import example_catalog
+
+    cat = Catalog.load(example_catalog("swellendam"))
+    code, _ = _run(["waterlogging", "--catalog", str(cat.path), "--out", str(tmp_path)], capsys)
+    assert code in (0, 1)
+    pages = list(tmp_path.glob("*.html"))
+    assert len(pages) == 1
+    html = pages[0].read_text(encoding="utf-8")
+    srcs = re.findall(r'<script src="([^"]*)"', html)
+    srcs += re.findall(r'<link rel="stylesheet" href="([^"]*)"', html)
+    assert srcs and all(s.startswith("zlgis_assets/") for s in srcs), srcs
+    assert all((tmp_path / s).is_file() for s in srcs)
+    assert cat.city in re.search(r"<title>([^<]*)</title>", html).group(1)
+    assert "扎兰屯" not in html

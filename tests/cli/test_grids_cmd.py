@@ -34,6 +34,7 @@ def test_grids_make_on_the_demo_city(demo_city, tmp_path, capsys):
     assert not [p for p in internal["路长电话"].head(200) if p in html]
     assert not [n for n in set(internal["网格员"].head(200)) if len(n) >= 2 and n in html]
     assert grids["grid_id"].iloc[0] in html
+    assert "<title>扎兰屯市万米单元网格与路长责任路段</title>" in html   # the catalog's city name
 
 
 def test_grids_check_finds_the_demo_grids_too_large(demo_city, tmp_path, capsys):

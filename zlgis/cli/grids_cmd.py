@@ -134,7 +134,7 @@ def _grid_maps(out: Path, catalog: Any, table: Any, segments: Any, basemap: str 
     extra = {"unit_grids": table, "road_chief_segments": segments}
     for profile in ("internal", "public"):
         m = build_map({}, None, catalog=catalog, profile=profile, basemap=basemap,
-                      extra=extra, title="万米单元网格与路长责任路段", service_areas=False)
+                      extra=extra, title=f"{catalog.city}万米单元网格与路长责任路段", service_areas=False)
         save_map(m, out / f"grids_map_{profile}.html")
 
 

@@ -210,9 +210,9 @@ def coverage_map(result: Any, *, catalog: Any, layers: dict[str, Any], sites: An
         # citizens see where the facilities serve and where they do not; nothing else
         extra = {k: v for k, v in extra.items() if k in (sa_key, "uncovered_areas")}
         return build_map({key: fac}, None, catalog=catalog, profile="public", basemap="none",
-                         extra=extra, title=f"{TOPIC_TITLES[result.topic]}服务范围",
+                         extra=extra, title=f"{catalog.city}{TOPIC_TITLES[result.topic]}服务范围",
                          service_areas=False)
     show = {k: v for k, v in layers.items() if k in (key, "grids")}
     show[key] = fac
     return build_map(show, result.findings, catalog=catalog, profile=profile, basemap="none",
-                     extra=extra, title=f"{TOPIC_TITLES[result.topic]}服务覆盖", service_areas=False)
+                     extra=extra, title=f"{catalog.city}{TOPIC_TITLES[result.topic]}服务覆盖", service_areas=False)

@@ -51,7 +51,7 @@ def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str
     tiled = (tiles or {}).get(profile, [])
     m = build_map(layers, res.findings, catalog=catalog, profile=profile, basemap=basemap,
                   extra={} if tiled else {"ponding": ponding},
-                  title="城区易涝点：地形积水深度与积水点", service_areas=False)
+                  title=f"{catalog.city}城区易涝点：地形积水深度与积水点", service_areas=False)
     add_tile_layers(m, tiled)
     img, bounds = ponding_overlay(res.analysis.depth, res.analysis.dem)
     folium.raster_layers.ImageOverlay(img, bounds=bounds, name="积水深度（DEM 填洼）",
