@@ -20,10 +20,10 @@ _LINK = Style(color="0563C1", underline=True)
 def _sheets():
     texts = ["plain", "a & b < c > d", " leading", "trailing ", "   ", "", None, "中文说明",
              "'=SUM(A1)", 'quote " and \' apostrophe', "tab\there", "line\nbreak",
-             "bell\x07gone", "x" * 300]
+             "bell\x07gone", "x" * 300, "y" * 40_000]
     n = len(texts)
     numbers = [0.1 + 0.2, 1e20, -0.0, float("nan"), float("inf"), 3, np.int64(7),
-               np.float64(2.5), True, np.bool_(False), 123456789012345678, 1e-7, None, 42]
+               np.float64(2.5), True, np.bool_(False), 123456789012345678, 1e-7, None, 42, 0]
     links = [f"map.html#id-{i}&x=<{i}>" if i % 3 else "" for i in range(n)]
     return [
         Sheet("说明", [Column(["周次", "", "总数"], width=14, style=_BOLD),
@@ -58,7 +58,8 @@ def test_same_content_as_openpyxl(tmp_path):
     assert ws["cells"]["C3"][3] == "map.html#id-1&x=<1>" and ws["cells"]["C2"][3] is None
     assert ws["cells"]["B3"][2][3:5] == ("solid", "00FFF2CC")
     assert ws["cells"]["A1"][2] == (True, "00FFFFFF", None, "solid", "001F4E78", "center", True)
-    assert ws["dims"]["D"] == (12, True) and ws["freeze"] == "B2" and ws["filter"] == "A1:E15"
+    assert ws["cells"]["A16"][0] == "y" * 32_767  # cut at Excel's limit, as openpyxl cuts
+    assert ws["dims"]["D"] == (12, True) and ws["freeze"] == "B2" and ws["filter"] == "A1:E16"
     assert ws["names"] == [] or ws["names"]  # defined names are compared, whatever openpyxl keeps
     assert ca["空表"]["filter"] == "A1:A1" and ca["汇总"]["freeze"] == "A2"
 
@@ -70,7 +71,7 @@ def test_reproducible_bytes_and_defined_filter_names(tmp_path):
     with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
         book = z.read("xl/workbook.xml").decode()
         assert {i.date_time for i in z.infolist()} == {(2022, 1, 1, 0, 0, 0)}
-    assert "'部门 ''A'''!$A$1:$E$15" in book and "'空表'!$A$1:$A$1" in book
+    assert "'部门 ''A'''!$A$1:$E$16" in book and "'空表'!$A$1:$A$1" in book
 
 
 def test_rows_stream_in_chunks(tmp_path, monkeypatch):

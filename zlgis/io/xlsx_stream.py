@@ -17,7 +17,8 @@ are reproducible: fixed document properties and zip timestamps.
 
 Values are written as given: ``str``, ``int``, ``float``, ``bool`` (numpy scalars too) or
 ``None``; NaN and infinities are empty cells. Characters XML cannot carry (control characters
-other than tab, newline, carriage return) are dropped. Callers neutralise formula-like text
+other than tab, newline, carriage return) are dropped; a text is cut at Excel's 32,767
+characters, as openpyxl cuts it. Callers neutralise formula-like text
 themselves (:func:`zlgis.io.tables.neutralise`).
 
 Examples
@@ -61,6 +62,7 @@ _HYPERLINK = f"{_REL}/hyperlink"
 _FIXED_TIME = (2022, 1, 1, 0, 0, 0)
 _CHUNK_ROWS = 20_000
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAX_TEXT = 32_767  # characters in a cell (Excel's limit; openpyxl cuts there too)
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def _cell_body(value: Any) -> tuple[str, str] | None:
     if isinstance(value, str):
         if value == "":
             return "inlineStr", ""
-        text = _clean(value)
+        text = _clean(value)[:_MAX_TEXT]
         stripped = text.strip()
         space = ' xml:space="preserve"' if stripped and stripped != text else ""
         return "inlineStr", f"<is><t{space}>{escape(text)}</t></is>"
