@@ -347,3 +347,23 @@ def test_fast_read_reports_exactly_as_plain_validation(tmp_path: Path) -> None:
             (31, "out_of_range"), (41, "not_allowed"), (59_001, "duplicate_id"),
             (59_002, "duplicate_id")} <= found
     assert (10, "outside_boundary") not in found and (2, "invalid_geometry") not in found
+
+
+def test_catalog_filter_picks_a_cad_layer(tmp_path: Path) -> None:
+    """``filter: {cad_layer: [...]}`` (README) picks a layer's entities out of a shared CAD
+    drawing by its CAD layer name (issue 12 item 2): the green lines of a bureau's drawing whose layer is
+    called GREEN-PLAN, the rest of the drawing left to other catalog layers."""
+    ring = [(X0, Y0), (X0 + 50, Y0), (X0 + 50, Y0 + 20), (X0, Y0 + 20), (X0, Y0)]
+    moved = [(x + 100, y) for x, y in ring]
+    g = gpd.GeoDataFrame({"Layer": ["GREEN-PLAN", "ROADS", "GREEN-PLAN"]},
+                         geometry=[shapely.LineString(ring), shapely.LineString(moved),
+                                   shapely.LineString(moved)], crs="EPSG:4550")
+    pyogrio.write_dataframe(g, tmp_path / "plan.dxf", driver="DXF")
+    cat = Catalog.load(small_catalog(tmp_path, {"green_lines": {
+        "source": {"path": "plan.dxf", "filter": {"cad_layer": ["GREEN-PLAN"]}},
+        "crs": "EPSG:4550"}}))
+    res = read_layer(cat, "green_lines")
+    assert res.rows_in == 2 and len(res.gdf) == 2
+    assert (res.gdf.geometry.geom_type == "Polygon").all()
+    assert res.gdf.geometry.area.tolist() == pytest.approx([1000, 1000])
+    assert res.gdf["line_id"].str.startswith("DXF-").all()   # the entity handles

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,17 +198,23 @@ def _select_dxf(src: SourceRead, spec: LayerSpec, catalog: Catalog | None
                           "message": f"CAD 图层“{name}”（{cnt} 个实体）未在图层目录的 dxf_layers 中登记，已忽略",
                           "action": "warning"})
     keep = cad.isin(names).to_numpy() if names else np.ones(len(gdf), bool)
-    sub = gdf.loc[keep].reset_index(drop=True)
-    if spec.geometry == "Polygon":
-        geoms, _ = closed_lines_to_polygons(np.asarray(sub.geometry.array, dtype=object))
-        sub = sub.set_geometry(gpd.GeoSeries(geoms, crs=sub.crs))
-    if spec.id_field and spec.id_field not in sub.columns and "cad_handle" in sub.columns:
-        sub[spec.id_field] = "DXF-" + sub["cad_handle"].astype("string")
+    sub = _dxf_entities(gdf.loc[keep].reset_index(drop=True), spec)
     newpos = np.cumsum(keep) - 1
     kept_notes = [nt if nt.get("pos") is None else dict(nt, pos=int(newpos[nt["pos"]]))
                   for nt in src.notes if nt.get("pos") is None or keep[nt["pos"]]]
     return SourceRead(sub, src.path, src.layer, src.driver, src.rows[keep], kept_notes,
                       src.encoding), notes
+
+
+def _dxf_entities(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """A catalog layer's CAD entities as features: closed polylines become polygons for a
+    polygon layer, and the entity handle is the id when the drawing has no id field."""
+    if spec.geometry == "Polygon":
+        geoms, _ = closed_lines_to_polygons(np.asarray(gdf.geometry.array, dtype=object))
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs))
+    if spec.id_field and spec.id_field not in gdf.columns and "cad_handle" in gdf.columns:
+        gdf[spec.id_field] = "DXF-" + gdf["cad_handle"].astype("string")
+    return gdf
 
 
 def _finish(layer_id: str, res: ValidationResult, src: SourceRead,
@@ -281,6 +288,8 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     if is_dxf and not spec.filter:
         src, extra = _select_dxf(src, spec, catalog)
     src = apply_filter(src, spec)
+    if is_dxf and spec.filter:  # CAD entities picked by `filter: {cad_layer: ...}`
+        src = dataclasses.replace(src, gdf=_dxf_entities(src.gdf.reset_index(drop=True), spec))
     gdf, shown = _rename(src.gdf, spec)
     gdf = apply_values(gdf, spec)
     boundary = None
