@@ -121,3 +121,31 @@ def test_a_missing_sanitation_key_is_a_config_error():
     assert cfg_value({"bins": {"snap_m": {"value": 25, "source": "x"}}}, "bins", "snap_m") == 25
     with pytest.raises(ConfigError, match="缺少 bins.min_street_m"):
         cfg_value({"bins": {}}, "bins", "min_street_m")
+
+
+def test_library_defaults_come_from_the_configuration(tmp_path, monkeypatch):
+    """Keyword defaults of hot_spots / emerging_hot_spots (FDR) and hotline_counts (cell size)
+    are read from cases.yaml / publish.yaml, so a bureau's override changes them."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+    from scipy import sparse
+
+    from zlgis.analysis.hotspots import hot_spots
+    from zlgis.publish.maps import hotline_counts
+
+    cases = gpd.GeoDataFrame(geometry=[shapely.Point(10, 10), shapely.Point(900, 10)],
+                             crs="EPSG:4550")
+    rng = np.random.default_rng(0)
+    cells = rng.integers(0, 30, 400)
+    cells[:60] = 7
+    W = sparse.identity(30, format="csr") + sparse.eye(30, k=1, format="csr") \
+        + sparse.eye(30, k=-1, format="csr")
+    shipped = hot_spots(cells, universe=np.arange(30), W=W)
+    assert shipped["hot"].tolist() == hot_spots(cells, universe=np.arange(30), W=W,
+                                                alpha=0.05)["hot"].tolist()
+    assert len(hotline_counts(cases)) == 2                     # 500 m cells
+    _override(tmp_path, monkeypatch, "cases", "hotspots:\n  alpha:\n    value: 1.0e-12\n")
+    (tmp_path / "publish.yaml").write_text("public:\n  hotline_cell_m: 2000\n", encoding="utf-8")
+    assert shipped["hot"].any() and not hot_spots(cells, universe=np.arange(30), W=W)["hot"].any()
+    assert len(hotline_counts(cases)) == 1                     # one 2 km cell

@@ -163,16 +163,27 @@ def _study_cells(all_cells: np.ndarray, k: int = 1) -> np.ndarray:
     return np.array(sorted(ring), dtype=np.int64)
 
 
+def _alpha(alpha: float | None) -> float:
+    """``alpha``, or the false discovery rate of ``cases.yaml`` (``hotspots.alpha``)."""
+    if alpha is not None:
+        return float(alpha)
+    from .cases import case_settings
+
+    return float(case_settings()["hotspots"]["alpha"])
+
+
 def hot_spots(cells: np.ndarray, values: np.ndarray | None = None, *, universe: np.ndarray,
-              W: sparse.spmatrix, alpha: float = 0.05) -> pd.DataFrame:
+              W: sparse.spmatrix, alpha: float | None = None) -> pd.DataFrame:
     """Gi* of the counts of ``cells`` (one entry per case) over ``universe`` with FDR.
 
     Returns
     -------
     DataFrame
         One row per cell of ``universe``: ``cell``, ``count``, ``z``, ``p`` (one-sided, upper
-        tail), ``hot`` (z > 0 and significant at FDR ``alpha``).
+        tail), ``hot`` (z > 0 and significant at FDR ``alpha``; default ``hotspots.alpha`` of
+        ``cases.yaml``).
     """
+    alpha = _alpha(alpha)
     pos = pd.Index(universe)
     k = pos.get_indexer(cells)
     w = np.ones(len(k)) if values is None else np.asarray(values, dtype=float)
@@ -194,7 +205,8 @@ def _mann_kendall(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def emerging_hot_spots(cells: np.ndarray, weeks: np.ndarray, *, universe: np.ndarray,
-                       W: sparse.spmatrix, n_weeks: int, alpha: float = 0.05) -> pd.DataFrame:
+                       W: sparse.spmatrix, n_weeks: int, alpha: float | None = None
+                       ) -> pd.DataFrame:
     """Week-by-week Gi* of each cell and its emerging hot-spot category.
 
     ``weeks`` gives each case's week index (0 = oldest, ``n_weeks - 1`` = the last week).
@@ -203,6 +215,7 @@ def emerging_hot_spots(cells: np.ndarray, weeks: np.ndarray, *, universe: np.nda
     and the last, with a rising / no / falling Mann-Kendall trend of z at ``alpha``),
     零星热点 (hot in the last week, on and off before), 历史热点 (hot before, not in the last week).
     """
+    alpha = _alpha(alpha)
     pos = pd.Index(universe)
     k = pos.get_indexer(cells)
     ok = (k >= 0) & (weeks >= 0) & (weeks < n_weeks)

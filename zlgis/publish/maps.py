@@ -236,8 +236,9 @@ def _geom_kind(gdf: gpd.GeoDataFrame) -> str:
 
 
 def hotline_counts(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None = None, *,
-                   cell_m: float = 500.0) -> gpd.GeoDataFrame:
-    """Number of 12345 cases per grid cell (or per square cell of ``cell_m`` metres).
+                   cell_m: float | None = None) -> gpd.GeoDataFrame:
+    """Number of 12345 cases per grid cell (or per square cell of ``cell_m`` metres; default
+    ``public.hotline_cell_m`` of ``publish.yaml``).
 
     Only counts and the cell's public identity are returned: never points or case text.
 
@@ -248,6 +249,8 @@ def hotline_counts(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None = Non
     >>> hotline_counts(cases, cell_m=500)["count"].tolist()
     [2, 1]
     """
+    if cell_m is None:
+        cell_m = float(_cfg()["public"]["hotline_cell_m"])
     pts = cases.geometry[~cases.geometry.is_empty & cases.geometry.notna()]
     if grids is not None and len(grids):
         pts = pts.to_crs(grids.crs)
