@@ -62,6 +62,9 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     protocol_version = "HTTP/1.1"     # keep-alive: a map asks for many tiles
+    # headers and body go out in two writes: without TCP_NODELAY a kept-alive connection waits
+    # for the client's delayed ACK (about 40 ms) on some responses
+    disable_nagle_algorithm = True
     quiet = False
     _range: tuple[int, int] | None = None
 
