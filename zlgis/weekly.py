@@ -140,6 +140,9 @@ class WeeklyResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: One Chinese line per rule that was not checked, and why (missing layers or fields).
     skipped: list[str] = field(default_factory=list)
+    #: One Chinese line per big layer drawn from vector tiles instead of embedded in the maps
+    #: (``publish.yaml`` ``tiles.min_features``), naming its archives.
+    tiled: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------ the week
@@ -535,13 +538,13 @@ def _findings_overflow(everything: gpd.GeoDataFrame, part: gpd.GeoDataFrame, lef
 
 def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapContext],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
-                files: dict[str, Path], tiles: Mapping[str, Sequence[Any]] | None = None
-                ) -> None:
+                files: dict[str, Path], tiles: Mapping[str, Sequence[Any]] | None = None,
+                names: Mapping[str, Mapping[str, gpd.GeoDataFrame]] | None = None) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers and
-    vector-tile layers (``tiles`` per profile, :func:`zlgis.publish.tile_maps.write_week_tiles`);
-    the status is put in front of each finding's title. What is too big to draw one by one is
-    drawn from vector tiles, or aggregated or left off with a note in the legend
-    (:func:`map_context`)."""
+    vector-tile layers (``tiles`` per profile, :func:`zlgis.publish.tile_maps.write_week_tiles`;
+    their names, ``names`` per profile, stay searchable and labelled on the page); the status is
+    put in front of each finding's title. What is too big to draw one by one is drawn from
+    vector tiles, or aggregated or left off with a note in the legend (:func:`map_context`)."""
     from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
     from .publish.tile_maps import add_tile_layers
@@ -563,7 +566,7 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
             aggregates.update(more)
             notes += note
         m = build_map(ctx, part, catalog=catalog, profile=profile, title=title,
-                      aggregates=aggregates, notes=notes)
+                      aggregates=aggregates, notes=notes, names=(names or {}).get(profile))
         add_tile_layers(m, (tiles or {}).get(profile, []))
         save_map(m, path)  # offline-safe: local assets wherever installed
         del m
@@ -601,14 +604,17 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  public_folder: str | os.PathLike[str] | None = None,
                  issues: pd.DataFrame | None = None,
                  skipped: Sequence[str] = (),
-                 context: Mapping[str, MapContext] | None = None) -> dict[str, Path]:
+                 context: Mapping[str, MapContext] | None = None,
+                 tiled: list[str] | None = None) -> dict[str, Path]:
     """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
 
     What may be published (the public map, :data:`PUBLIC_OUTPUTS`) goes into ``public_folder``
     (``folder/public`` when not given), never beside the internal files. ``issues`` is the
     validation report of the layers (:func:`load_inputs`), written as CSV; ``skipped`` the lines
     naming the rules not checked (shown on the summary page); ``context`` the maps' context
-    (:func:`map_context`, computed from ``layers`` when not given).
+    (:func:`map_context`, computed from ``layers`` when not given). The layers written as vector
+    tiles are listed on the summary page and, one Chinese line each, appended to ``tiled``; their
+    archives are in the returned files as ``tiles:<layer>`` and ``tiles_public:<layer>``.
     """
     from .ledger.excel import export_excel
     from .publish.charts import status_department_chart, trend_chart
@@ -643,14 +649,18 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
 
     tiles = write_week_tiles(folder, public_folder, layers, catalog=catalog, ledger_view=view)
     _write_maps(folder, public_folder, context if context is not None
-                else map_context(layers, catalog), shown, catalog, week, files, tiles=tiles)
+                else map_context(layers, catalog), shown, catalog, week, files, tiles=tiles,
+                names={p: {t.key: layers[t.key] for t in ts} for p, ts in tiles.items()})
+    lines = _tile_lines(tiles, week, files)
+    if tiled is not None:
+        tiled += lines
     weeks = [w for w in ledger.weeks() if w < week]
     overdue = view[view["status"] == "overdue"].sort_values(["deadline", "finding_id"])
     write_summary(
         folder / name["summary"], week=week, as_of=as_of, metrics=_metrics(ledger, week) or {},
         previous=_metrics(ledger, weeks[-1] if weeks else None),
         departments=_department_table(view), by_type=_type_table(view), status_labels=labels,
-        city=catalog.city, skipped=skipped,
+        city=catalog.city, skipped=skipped, tiled=lines,
         overdue=[{"finding_id": r.finding_id, "title": r.title, "grid_id": r.grid_id,
                   "deadline": r.deadline,
                   "lead": "、".join(department_name(c) for c in str(r.lead_department).split(";")
@@ -665,6 +675,25 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                (name["validation"], f"图层校验报告（{len(issues)} 条：已剔除或修复的数据行）")])
     files["summary"] = folder / name["summary"]
     return files
+
+
+def _tile_lines(tiles: Mapping[str, Sequence[Any]], week: str, files: dict[str, Path]
+                ) -> list[str]:
+    """One Chinese line per layer written as vector tiles (its size, the threshold and its
+    archives, relative to the output folder); the archives go into ``files``."""
+    from .publish.tiles import tile_config
+
+    limit = int(tile_config()["min_features"])
+    where: dict[str, list[str]] = {}
+    first: dict[str, Any] = {}
+    for profile, prefix, label in (("internal", f"{week}/", "内部地图"),
+                                   ("public", f"{PUBLIC_DIR}/{week}/", "公众地图")):
+        for t in tiles.get(profile, []):
+            first.setdefault(t.key, t)
+            files[f"tiles{'' if profile == 'internal' else '_public'}:{t.key}"] = t.tileset.path
+            where.setdefault(t.key, []).append(f"{label} {prefix}{t.href}")
+    return [f"{t.title}（{t.features:,} 个要素，超过 {limit:,} 个）未嵌入地图页面，以矢量瓦片显示："
+            f"{'；'.join(where[k])}" for k, t in first.items()]
 
 
 def _recover_outputs(out: Path) -> None:
@@ -725,6 +754,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         _kill_point(stage)
 
     # a PostgreSQL ledger serialises its writers itself; the lock then guards the output folder
+    tiled: list[str] = []
     with run_lock(out / "weekly" if isinstance(ledger_path, str) else ledger_path):
         _kill_point("locked")
         _recover_outputs(out)
@@ -759,13 +789,15 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                     os.chmod(d, 0o755)  # mkdtemp makes it private; the week folder is shared
                 files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
                                      public_folder=pub_tmp, issues=issues, skipped=skipped,
-                                     context=context)
+                                     context=context, tiled=tiled)
         except OSError as exc:
             raise StorageError(
                 f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"
                 f"未改变；处理后重新运行 {week} 即可得到完整输出", path=str(out / week)) from None
-        files = {k: (public if k in PUBLIC_OUTPUTS else out) / week / p.name
-                 for k, p in files.items()}
+        moved = ((Path(pub_tmp), public / week), (Path(tmp), out / week))
+        files = {k: next(dst / p.relative_to(src) for src, dst in moved
+                         if p.is_relative_to(src)) for k, p in files.items()}
         lap("published")
     return WeeklyResult(week=week, as_of=as_of_date, folder=out / week, ledger_path=ledger_path,
-                        merge=merge, files=files, timings=timings, skipped=skipped)
+                        merge=merge, files=files, timings=timings, skipped=skipped,
+                        tiled=tiled)

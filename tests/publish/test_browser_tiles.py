@@ -5,6 +5,7 @@ its embedded layers and says why the tiles are missing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -46,10 +47,9 @@ def _wait_port(port: int, proc: subprocess.Popen) -> None:
     raise AssertionError("server did not start")
 
 
-@pytest.fixture(scope="module")
-def zlgis_server(tile_site):
+@contextlib.contextmanager
+def _zlgis_serve(root: Path):
     """``zlgis serve ROOT --port 0`` as a user runs it; yields its base URL."""
-    root, _ = tile_site
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "zlgis", "serve", str(root), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -62,6 +62,12 @@ def zlgis_server(tile_site):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def zlgis_server(tile_site):
+    with _zlgis_serve(tile_site[0]) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +88,8 @@ def busybox_server(tile_site):
         proc.wait(10)
 
 
-_PIXELS = """(colors) => {
-  const e = zlgis.layers.find(l => l.key === 'buildings');
+_PIXELS = """(colors, key) => {
+  const e = zlgis.layers.find(l => l.key === (key || 'buildings'));
   const out = {}; Object.keys(colors).forEach(k => out[k] = 0);
   const rgb = Object.entries(colors).map(([k, c]) => [k, [1, 3, 5].map(i =>
     parseInt(c.slice(i, i + 2), 16))]);
@@ -102,18 +108,30 @@ _PIXELS = """(colors) => {
 }"""
 
 
-def _status_pixels(base: str, browser, info) -> dict[str, int]:  # noqa: F811
-    b = info["layers"]["buildings"].to_crs("EPSG:4326")
-    c = shapely.centroid(shapely.union_all(b.geometry.values))
-    pg = Page(browser, base, "internal/map.html", viewport={"width": 1400, "height": 1400})
+_LOADED = """(key) => { const e = zlgis.layers.find(l => l.key === key);
+  return e && e.layer && Object.keys(e.layer._tiles).length > 0 &&
+    Object.values(e.layer._tiles).every(t => t.loaded); }"""
+
+
+def tile_pixels(pg: Page, colors: dict[str, str], key: str = "buildings") -> dict[str, int]:
+    """Pixels of each colour on the canvases of the tile layer ``key``, once its tiles are
+    drawn (the page's view set by the caller)."""
+    pg.page.wait_for_function(_LOADED, arg=key, timeout=20000)
+    pg.page.wait_for_timeout(300)
+    return pg.page.evaluate(f"([c, k]) => ({_PIXELS})(c, k)", [colors, key])
+
+
+def centre(gdf) -> shapely.Point:
+    return shapely.centroid(shapely.union_all(gdf.to_crs("EPSG:4326").geometry.values))
+
+
+def _status_pixels(base: str, browser, info, page: str = "internal/map.html"  # noqa: F811
+                   ) -> dict[str, int]:
+    c = centre(info["layers"]["buildings"])
+    pg = Page(browser, base, page, viewport={"width": 1400, "height": 1400})
     try:
         pg.js(f"zlgis.map.setView([{c.y}, {c.x}], 16, {{animate: false}})")
-        pg.page.wait_for_function(
-            """() => { const e = zlgis.layers.find(l => l.key === 'buildings');
-                 return e && e.layer && Object.keys(e.layer._tiles).length > 0 &&
-                   Object.values(e.layer._tiles).every(t => t.loaded); }""", timeout=20000)
-        pg.page.wait_for_timeout(300)
-        counts = pg.js(f"({_PIXELS})({COLORS!r})".replace("'", '"'))
+        counts = tile_pixels(pg, COLORS)
         assert pg.errors == [], pg.errors
         assert pg.blocked == []
         return counts
@@ -134,10 +152,11 @@ def test_public_map_has_no_buildings_and_draws_roads(zlgis_server, tile_site, br
     try:
         keys = pg.js("zlgis.layers.filter(l => l.tiles).map(l => l.key)")
         assert keys == ["roads"]
-        pg.page.wait_for_function(
-            """() => { const e = zlgis.layers.find(l => l.key === 'roads');
-                 return Object.keys(e.layer._tiles).length > 0 &&
-                   Object.values(e.layer._tiles).every(t => t.loaded); }""", timeout=20000)
+        # hidden at start like the embedded roads (publish.yaml hidden_by_default); toggled on
+        roads = "zlgis.layers.find(l => l.key === 'roads')"
+        assert pg.js(f"zlgis.map.hasLayer({roads}.group)") is False
+        pg.js(f"zlgis.map.addLayer({roads}.group)")
+        pg.page.wait_for_function(_LOADED, arg="roads", timeout=20000)
         assert pg.errors == [] and pg.blocked == []
     finally:
         pg.close()
@@ -194,3 +213,79 @@ def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):
         assert pg.errors == []
     finally:
         pg.close()
+
+
+# --- the weekly run's maps with big layers as tiles (bureau override, tests/_tile_fixtures.py)
+
+@pytest.fixture(scope="module")
+def weekly_site(tmp_path_factory):
+    """``run_weekly`` on the district with buildings and roads over the tile threshold."""
+    root = tmp_path_factory.mktemp("weekly_tiles_browser")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZLGIS_CONFIG_DIR", str(_tf.write_override(root / "cfg")))
+        result = _tf.tiled_weekly(root / "out", "2022-W35")
+    return root / "out", result
+
+
+def test_weekly_internal_map_draws_building_tiles(weekly_site, browser):  # noqa: F811
+    """Through ``zlgis serve OUT``: the week's internal map draws every building from its
+    archive, the three with an open red-line finding in the open colour and no other status;
+    the roads archive is hidden at start like the embedded roads and draws when switched on."""
+    out, result = weekly_site
+    assert len(result.tiled) == 2
+    b = __import__("zlgis").datasets.load("district")["buildings"]
+    c = centre(b)
+    with _zlgis_serve(out) as base:
+        pg = Page(browser, base, "2022-W35/map_internal.html",
+                  viewport={"width": 1400, "height": 1400})
+        try:
+            pg.js(f"zlgis.map.setView([{c.y}, {c.x}], 15, {{animate: false}})")
+            counts = tile_pixels(pg, COLORS)
+            assert counts["open"] > 20 and counts["none"] > 1000, counts
+            assert counts["overdue"] == 0 and counts["rectified"] == 0, counts
+            assert pg.js("zlgis.layers.find(l => l.key === 'buildings').n") == len(b)
+            roads = "zlgis.layers.find(l => l.key === 'roads')"
+            assert pg.js(f"zlgis.map.hasLayer({roads}.group)") is False
+            pg.js(f"zlgis.map.addLayer({roads}.group)")
+            line = load_config("publish")["tiles"]["line_color"]
+            assert tile_pixels(pg, {"road": line}, "roads")["road"] > 1000
+            # the weekly map has the OSM basemap (no Tianditu key): its tiles are the only
+            # requests that leave the server, blocked here, and their failures the only errors
+            osm = load_config("publish")["basemaps"]["osm"]["url"].split("{")[0]
+            assert pg.blocked and all(u.startswith(osm) for u in pg.blocked), pg.blocked
+            assert set(pg.errors) == {"Failed to load resource: net::ERR_FAILED"}, pg.errors
+        finally:
+            pg.close()
+
+
+def test_waterlogging_map_draws_depression_tiles(tmp_path, browser):  # noqa: F811
+    """``zlgis waterlogging`` with the depressions over the tile threshold (a bureau override),
+    served by ``zlgis serve``: the depressions are drawn from their archive in their colour."""
+    import geopandas as gpd
+
+    out = tmp_path / "out"
+    proc = _tf.waterlogging_command(out, _tf.write_override(tmp_path / "cfg",
+                                                            _tf.DEPRESSION_OVERRIDE))
+    assert proc.returncode in (0, 1), proc.stderr
+    dep = gpd.read_file(out / "depressions.gpkg", layer="depressions")
+    c = centre(dep.iloc[[int(dep.area.argmax())]])
+    colour = load_config("publish")["tiles"]["depression_color"]
+    with _zlgis_serve(out) as base:
+        pg = Page(browser, base, "waterlogging_map.html", viewport={"width": 800, "height": 600})
+        try:
+            assert pg.js("zlgis.layers.filter(l => l.tiles).map(l => [l.key, l.n])") == \
+                [["depressions", 2]]
+            pg.js(f"zlgis.map.setView([{c.y}, {c.x}], 16, {{animate: false}})")
+            # a depression of about 3,900 m2 is about 1,500 px at zoom 16 (1.6 m per px)
+            assert tile_pixels(pg, {"dep": colour}, "depressions")["dep"] > 500
+            # the layer control lists the depth image and the tile layer (the image was added
+            # after the control, whose script then stopped on it: no control, a page error)
+            overlays = pg.js("Array.from(document.querySelectorAll("
+                             "'.leaflet-control-layers-overlays label')).map(e => e.textContent)")
+            assert any("积水深度（DEM 填洼）" in t for t in overlays), overlays
+            assert any("地形洼地" in t for t in overlays), overlays
+            osm = load_config("publish")["basemaps"]["osm"]["url"].split("{")[0]
+            assert all(u.startswith(osm) for u in pg.blocked), pg.blocked
+            assert set(pg.errors) <= {"Failed to load resource: net::ERR_FAILED"}, pg.errors
+        finally:
+            pg.close()

@@ -192,3 +192,49 @@ def test_depressions_go_to_the_internal_archive_only(tmp_path):
     # zooms 13..16; the 10 m depression (15 m in Web Mercator at 48 N) is under a pixel at
     # zoom 13 (19 m) and left off there
     assert by_zoom == {13: {"D1"}, 14: {"D1", "D2"}, 15: {"D1", "D2"}, 16: {"D1", "D2"}}
+
+
+@pytest.fixture(scope="module")
+def waterlogging_site(tmp_path_factory):
+    """``zlgis waterlogging`` on the district with ``tiles.min_features`` at 1 (a bureau
+    override): its two depressions are drawn from tiles, as a city's thousands are."""
+    root = tmp_path_factory.mktemp("waterlogging_tiles")
+    proc = _tf.waterlogging_command(
+        root / "out", _tf.write_override(root / "cfg", _tf.DEPRESSION_OVERRIDE))
+    assert proc.returncode in (0, 1), proc.stderr      # 1: findings
+    return root / "out", proc
+
+
+def test_waterlogging_map_draws_depressions_from_tiles(waterlogging_site):
+    import json
+    import re
+
+    import geopandas as gpd
+
+    out, proc = waterlogging_site
+    dep = gpd.read_file(out / "depressions.gpkg", layer="depressions")
+    assert len(dep) == 2
+    assert [p.name for p in (out / "tiles").iterdir()] == ["depressions.pmtiles"]
+    assert ("洼地 2 处超过 1 处，未嵌入地图页面，以矢量瓦片显示：tiles/depressions.pmtiles"
+            in proc.stdout)
+    html = (out / "waterlogging_map.html").read_text(encoding="utf-8")
+    specs = [json.loads(s) for s in re.findall(r"zlgis\.tiles\((\{.*?\}), map_", html)]
+    assert [(s["key"], s["url"], s["n"]) for s in specs] == \
+        [("depressions", "tiles/depressions.pmtiles", 2)]
+    assert 'src="zlgis_assets/protomaps-leaflet@' in html
+    assert '"key":"ponding"' not in html            # not embedded as well
+    ids = {f["properties"]["depression_id"]
+           for z, _, _, d in _all_tiles(out / "tiles" / "depressions.pmtiles")
+           for f in d["depressions"]["features"] if z == 16}
+    assert ids == set(dep["depression_id"].astype(str))
+
+
+def test_waterlogging_map_embeds_depressions_below_the_threshold(tmp_path):
+    """The same command with the shipped threshold (50,000): no archive, the depressions are in
+    the page (the check above is not vacuous)."""
+    proc = _tf.waterlogging_command(tmp_path / "out", _tf.write_override(
+        tmp_path / "cfg", {"tiles": {"min_features": 50000}}))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert not (tmp_path / "out" / "tiles").exists() and "矢量瓦片" not in proc.stdout
+    html = (tmp_path / "out" / "waterlogging_map.html").read_text(encoding="utf-8")
+    assert '"key":"ponding"' in html and "zlgis.tiles(" not in html

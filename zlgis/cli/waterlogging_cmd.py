@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
+    from ..publish.tiles import tile_config
     from ..publish.waterlogging import summary_record, write_waterlogging_outputs
     from ..validate import city_boundary, load_layers
 
@@ -87,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
                                rain_mm=args.rain_mm, runoff_coefficient=args.runoff,
                                as_of=args.as_of, boundary=city_boundary(catalog))
     progress.step(f"写出结果到 {out}")
-    write_waterlogging_outputs(res, dem, out, catalog=catalog,
-                               points=layers.get("waterlogging_points"),
-                               make_map=not getattr(args, "no_map", False),
-                               assets=getattr(args, "assets", "auto"))
+    files = write_waterlogging_outputs(res, dem, out, catalog=catalog,
+                                       points=layers.get("waterlogging_points"),
+                                       make_map=not getattr(args, "no_map", False),
+                                       assets=getattr(args, "assets", "auto"))
     findings = res.findings
     summary = summary_record(res)
     s = res.summary
@@ -110,5 +111,9 @@ def run(args: argparse.Namespace) -> int:
                   f"（建成区 {s['built_up_km2']:.2f} 平方公里）")
         if s["voids_filled"]:
             print(f"  注意：DEM 中 {s['voids_filled']} 个空洞像元已插补")
+        if "tiles:depressions" in files:
+            print(f"  洼地 {len(res.depressions):,} 处超过 {tile_config()['min_features']:,} 处，"
+                  f"未嵌入地图页面，以矢量瓦片显示：{files['tiles:depressions'].relative_to(out)}"
+                  "（需通过网页服务查看地图，如 zlgis serve 输出文件夹）")
         print(f"结果已写入 {out}")
     return 1 if len(findings) else 0

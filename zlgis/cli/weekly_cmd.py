@@ -98,7 +98,7 @@ def _weekly(args: argparse.Namespace) -> int:
           f"新发现 {ev.get('new', 0)}，整改 {ev.get('rectified', 0) + ev.get('staff_rectified', 0)}，"
           f"复发 {ev.get('reopened', 0)}，逾期 {m.statuses.get('overdue', 0)}。"
           f"输出：{result.folder}；台账：{result.ledger_path}")
-    for line in result.skipped:
+    for line in result.skipped + result.tiled:
         print(line)
     return 0
 

@@ -91,6 +91,7 @@ __all__ = [
     "default_basemap",
     "map_layer_ids",
     "build_map",
+    "layer_control_last",
     "save_map",
     "hotline_counts",
     "map_budget_mb",
@@ -439,7 +440,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
               extra: Mapping[str, gpd.GeoDataFrame] | None = None, title: str | None = None,
               service_areas: bool = True,
               aggregates: Mapping[str, gpd.GeoDataFrame] | None = None,
-              notes: Sequence[str] = ()) -> folium.Map:
+              notes: Sequence[str] = (),
+              names: Mapping[str, gpd.GeoDataFrame] | None = None) -> folium.Map:
     """Build the web map of ``layers`` (catalog ids), ``findings`` and ``extra`` layers.
 
     Parameters
@@ -470,6 +472,10 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     notes : sequence of str
         Chinese lines shown in the legend under 未逐个显示的图层 (each layer aggregated or left
         off, :func:`zlgis.publish.aggregate.fit_layers`).
+    names : mapping of layer id to GeoDataFrame, optional
+        Catalog layers drawn from elsewhere (vector tiles, :mod:`zlgis.publish.tile_maps`):
+        only their names go into the page, searchable and as labels (``publish.yaml``
+        ``search`` and ``labels``), never their geometry.
 
     Returns
     -------
@@ -489,14 +495,15 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=False,
                    prefer_canvas=False, maxZoom=19)
     b = _Builder(catalog, profile, basemap, m.get_name())
-    names = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
-    m.default_js = _assets.js_links(names)      # instance lists: never the shared class lists
-    m.default_css = _assets.css_links(names)
+    plugins = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
+    m.default_js = _assets.js_links(plugins)    # instance lists: never the shared class lists
+    m.default_css = _assets.css_links(plugins)
     root = m.get_root()
     root.header.add_child(Element(PAGE_CSS), name="zlgis_css")
     root.header.add_child(Element(PAGE_JS), name="zlgis_js")
     review = _add_basemap(m, basemap, b.cfg)
     osm_data = _add_catalog_layers(m, b, layers)
+    _add_names(b, names or {})
     _add_labels(m, b)
     if service_areas:
         _add_service_radii(m, b, layers, extra)
@@ -651,6 +658,19 @@ def _add_extra(m: folium.Map, b: _Builder, key: str, gdf: gpd.GeoDataFrame) -> N
             b.add_legend(style_key, etitle)
 
 
+def layer_control_last(m: folium.Map) -> None:
+    """Move the layer control of ``m`` after every layer added since :func:`build_map`.
+
+    The control's script lists the layers that exist when it runs; a layer added to the map
+    later (a vector-tile group, the waterlogging depth image) would be an undefined entry that
+    stops the page's script (``Cannot read properties of undefined``) and leaves the map
+    without its control.
+    """
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            m._children[key] = m._children.pop(key)
+
+
 def _plugin(m: folium.Map, control: Any) -> None:
     """Add a folium plugin control whose scripts the page already links (no CDN links)."""
     control.default_js, control.default_css = [], []
@@ -768,11 +788,22 @@ def _add_basemap(m: folium.Map, basemap: str, cfg: dict[str, Any]) -> str:
     return review
 
 
+def _add_names(b: _Builder, names: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Names of the layers drawn from vector tiles, searchable and labelled (the fields the
+    profile may show)."""
+    allowed = _public_layers(b)
+    for lid, gdf in names.items():
+        spec = b.catalog.layers.get(lid)
+        if gdf is None or spec is None or allowed is not None and lid not in allowed:
+            continue
+        _index_only(b, lid, gdf, spec, b.cfg)
+
+
 def _index_only(b: _Builder, lid: str, gdf: gpd.GeoDataFrame, spec: LayerSpec,
                 cfg: Mapping[str, Any]) -> None:
-    """Names of a layer the basemap already draws (``public.index_only``): searchable and
-    labelled, its geometry not embedded in the page."""
-    fields = public_fields(spec)
+    """Names of a layer the basemap or vector tiles draw (``public.index_only``,
+    :func:`_add_names`): searchable and labelled, its geometry not embedded in the page."""
+    fields = _popup_fields(b, gdf, spec)
     sf = (cfg.get("search") or {}).get(lid)
     if sf and sf in fields and sf in gdf.columns:
         b.add_search(lid, gdf, sf, spec.title)

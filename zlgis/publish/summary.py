@@ -67,7 +67,8 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
                  status_labels: Mapping[str, str] | None = None,
                  charts: Sequence[tuple[str, str]] = (), links: Sequence[tuple[str, str]] = (),
                  by_type: Sequence[tuple[str, Mapping[str, int], int]] = (),
-                 max_rows: int = 30, city: str = "扎兰屯市", skipped: Sequence[str] = ()) -> str:
+                 max_rows: int = 30, city: str = "扎兰屯市", skipped: Sequence[str] = (),
+                 tiled: Sequence[str] = ()) -> str:
     """Build the summary page.
 
     Parameters
@@ -85,6 +86,9 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
         The city's name for the heading (the catalog's ``city``).
     skipped : sequence of str
         Rules not checked this week and why (:func:`zlgis.rules.skip_message`).
+    tiled : sequence of str
+        The big layers drawn on the maps from vector tiles, one line each (the weekly run's
+        ``WeeklyResult.tiled``).
     """
     labels = dict(status_labels or {"overdue": "已逾期", "reopened": "复发", "new": "新发现",
                                      "open": "未整改", "rectified": "已整改"})
@@ -108,6 +112,11 @@ def summary_html(*, week: str, as_of: str, metrics: Mapping[str, int],
     if skipped:
         parts.append(f"<h2>本周未检查的项目（{len(skipped)} 项）</h2><ul>"
                      + "".join(f"<li>{_e(s)}</li>" for s in skipped) + "</ul>")
+    if tiled:
+        parts.append(f"<h2>以矢量瓦片显示的大图层（{len(tiled)} 个）</h2><ul>"
+                     + "".join(f"<li>{_e(s)}</li>" for s in tiled) + "</ul><p>矢量瓦片需通过"
+                     "网页服务查看地图（如 zlgis serve 输出文件夹，或任一支持分段请求的静态网站"
+                     "服务器）；直接双击打开地图文件时不显示这些图层。</p>")
     for heading, first, table in (("各部门问题", "牵头部门", departments),
                                   ("各类问题", "问题类型", by_type)):
         if not table:

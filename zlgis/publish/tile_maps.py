@@ -6,7 +6,8 @@ beside the public map (public fields only). Buildings carry their finding status
 (:func:`zlgis.publish.tiles.building_status`) on the internal map only.
 
 :func:`add_tile_layers` adds them to a folium map built by :func:`zlgis.publish.maps.build_map`:
-one entry each in the layer control, a legend box (building status colours), and the
+one entry each in the layer control (hidden at start where ``publish.yaml``
+``hidden_by_default`` hides the layer), a legend box (building status colours), and the
 ``protomaps-leaflet`` script (local asset, SRI on the CDN). The layers are drawn on canvas from
 their zoom on; clicking a building shows its fields (text only, never HTML). Opened from a file
 (``file://``), the page shows a note instead: tiles need HTTP (``zlgis serve``); every embedded
@@ -29,9 +30,11 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from ..catalog import Catalog
+from ..config import load_config
 from ..io.atomic import atomic_path
 from . import assets as _assets
 from .escape import escape_html, js_json
+from .maps import layer_control_last
 from .tiles import (
     TileSet,
     building_status,
@@ -124,6 +127,7 @@ class TileLayer:
     title: str
     href: str                    # relative to the map page
     tileset: TileSet
+    features: int                # features of the layer (the archive counts one per tile)
     kind: str                    # polygon / line
     classes: tuple[tuple[str | None, str, str], ...]   # (value, colour, Chinese label)
     class_field: str | None
@@ -196,15 +200,13 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
                             (spec.alias(f) if spec is not None else f)) for f in ts.fields)
             out[profile].append(TileLayer(key=lid, title=title,
                                           href=f"{TILES_DIR}/{lid}.pmtiles", tileset=ts,
-                                          kind=kind, classes=classes,
+                                          features=len(gdf), kind=kind, classes=classes,
                                           class_field="status" if status else None,
                                           fields=labels))
     return out
 
 
 def load_extras() -> dict[str, Any]:
-    from ..config import load_config
-
     return load_config("publish")["extras"]
 
 
@@ -220,14 +222,17 @@ def add_tile_layers(m: folium.Map, layers: Sequence[TileLayer]) -> None:
                        "（如 zlgis serve 文件夹），直接双击打开文件时不显示")
     root.html.add_child(Element(_NOTE.format(text=note)), name="zlgis_tiles_note")
     legend = ['<div style="font-weight:bold">矢量瓦片图层</div>']
+    # hidden at start like the same layer embedded (publish.yaml hidden_by_default)
+    profile = getattr(m, "zlgis_profile", "internal")
+    hidden = set(load_config("publish")["hidden_by_default"][profile])
     for t in layers:
         fg = folium.FeatureGroup(name=escape_html(f"{t.title}（{t.tileset.min_zoom} 级起）"),
-                                 show=True)
+                                 show=t.key not in hidden)
         spec = {"key": t.key, "title": t.title, "url": t.href, "layer": t.tileset.layer,
                 "kind": t.kind, "minZoom": t.tileset.min_zoom, "maxZoom": t.tileset.max_zoom,
                 "classes": [{"value": v, "color": c, "label": lab} for v, c, lab in t.classes],
                 "classField": t.class_field, "fields": [list(f) for f in t.fields],
-                "opacity": 0.85, "n": t.tileset.features}
+                "opacity": 0.85, "n": t.features}
         _TilesLayer(spec, m.get_name()).add_to(fg)
         fg.add_to(m)
         for _, color, label in t.classes:
@@ -237,10 +242,7 @@ def add_tile_layers(m: folium.Map, layers: Sequence[TileLayer]) -> None:
                           f'{escape_html(color)};{shape}"></i>{escape_html(label)}'
                           f'<span class="zlgis-z">（{t.tileset.min_zoom} 级起显示）</span></div>')
     _Legend("".join(legend)).add_to(m)
-    # the layer control lists the groups that exist when its script runs: move it after ours
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            m._children[key] = m._children.pop(key)
+    layer_control_last(m)     # it lists the groups that exist when its script runs
 
 
 class _Legend(MacroElement):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..io.atomic import atomic_path, write_text_atomic
 from ..io.tables import write_csv
-from .maps import build_map, save_map
+from .maps import build_map, layer_control_last, save_map
 from .rasters import ponding_overlay, write_cog
 from .tables import write_findings
 from .tile_maps import add_tile_layers, write_week_tiles
@@ -52,10 +52,11 @@ def waterlogging_map(res: Any, catalog: Any, *, points: Any = None, basemap: str
     m = build_map(layers, res.findings, catalog=catalog, profile=profile, basemap=basemap,
                   extra={} if tiled else {"ponding": ponding},
                   title=f"{catalog.city}城区易涝点：地形积水深度与积水点", service_areas=False)
-    add_tile_layers(m, tiled)
     img, bounds = ponding_overlay(res.analysis.depth, res.analysis.dem)
     folium.raster_layers.ImageOverlay(img, bounds=bounds, name="积水深度（DEM 填洼）",
                                       opacity=0.85, zindex=400).add_to(m)
+    add_tile_layers(m, tiled)
+    layer_control_last(m)     # the depth image is one of its entries
     return m
 
 
@@ -72,8 +73,9 @@ def write_waterlogging_outputs(res: Any, dem: Any, out: Path, *, catalog: Any = 
 
     ``ponding_depth.tif`` and ``scenario_depth.tif`` (Cloud-Optimized GeoTIFF, nodata -9999),
     ``depressions.gpkg``, ``waterlogging_findings.gpkg``/``.csv``, ``waterlogging_points.csv``,
-    ``waterlogging_summary.json`` and (``make_map``) ``waterlogging_map.html``; returns the
-    paths by kind.
+    ``waterlogging_summary.json`` and (``make_map``) ``waterlogging_map.html`` with, when there
+    are more depressions than ``publish.yaml`` ``tiles.min_features``, their vector tiles
+    ``tiles/depressions.pmtiles`` (kind ``tiles:depressions``); returns the paths by kind.
     """
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -103,6 +105,8 @@ def write_waterlogging_outputs(res: Any, dem: Any, out: Path, *, catalog: Any = 
         files["map"] = out / "waterlogging_map.html"
         tiles = write_week_tiles(out, out, {"depressions": res.depressions}, catalog=catalog,
                                  profiles=("internal",))
+        for t in tiles["internal"]:      # above tiles.min_features: drawn from an archive
+            files[f"tiles:{t.key}"] = t.tileset.path
         save_map(waterlogging_map(res, catalog, points=points, tiles=tiles), files["map"],
                  assets=assets)
     return files
