@@ -317,14 +317,30 @@ def rules(check: str | None = None) -> tuple[Rule, ...]:
 def missing_needs(r: Rule, layers: Mapping[str, Any]) -> list[str]:
     """Needs of ``r`` that ``layers`` (layer id -> frame) does not meet.
 
-    A need is a layer id, or ``layer.field`` for a column the layer must have.
+    A need is a layer id, or ``layer.field`` for a column the layer must have. A layer that is
+    absent is named once as the layer, not by its fields (``residential_compounds``, not
+    ``residential_compounds.fee_disclosed``); a layer given as ``None`` is present with
+    unknown columns.
+
+    Examples
+    --------
+    >>> r = Rule(id="x", check="compounds", task_ids=("4.3",), title="收费未公开", label="收费未公开",
+    ...          source="plan", needs=("residential_compounds.fee_disclosed",))
+    >>> missing_needs(r, {})
+    ['residential_compounds']
     """
-    out = []
+    out: list[str] = []
     for need in r.needs:
         layer, _, fld = need.partition(".")
         frame = layers.get(layer)
-        if layer not in layers or (fld and frame is not None and fld not in getattr(frame, "columns", ())):
-            out.append(need)
+        if layer not in layers:
+            miss = layer
+        elif fld and frame is not None and fld not in getattr(frame, "columns", ()):
+            miss = need
+        else:
+            continue
+        if miss not in out:
+            out.append(miss)
     return out
 
 

@@ -71,15 +71,21 @@ def test_helsinki_qgis_and_swellendam_print_maps(helsinki_week, swellendam_week,
 
 
 def test_commands_without_their_layer_say_which(helsinki_catalog, tmp_path, capsys):
-    """Helsinki's OSM extract has no DEM and no 12345 cases: each command says so in one line."""
+    """Helsinki's OSM extract has no DEM and no 12345 cases: each command names, rule by rule,
+    the layer it lacks, writes nothing and exits 0 like every check command that can run none
+    of its rules (zlgis.cli.NOTHING_TO_CHECK; tests/cli/test_missing_layers.py)."""
     code, out = _run(["waterlogging", "--catalog", str(helsinki_catalog), "--out",
                       str(tmp_path / "wl")], capsys)
-    assert code == 2
-    assert out.err.strip() == f"错误：文件 {helsinki_catalog}：图层目录中没有图层 dem"
+    assert code == 0 and out.err == ""
+    assert out.out.splitlines()[0] == "未检查：洼地积水（缺少图层 dem）"
+    assert out.out.splitlines()[-1] == "城区易涝点分析：图层目录缺少所需图层，没有可以运行的检查，未写出结果"
     code, out = _run(["cases", "--catalog", str(helsinki_catalog), "--out",
                       str(tmp_path / "cases")], capsys)
-    assert code == 1
-    assert out.err.strip() == "错误：图层目录中没有案件图层 hotline_cases，请用 --input 指定文件"
+    assert code == 0 and out.err == ""
+    assert out.out.splitlines()[0] == "未检查：案件超期（缺少图层 hotline_cases）"
+    assert out.out.splitlines()[-1] == ("案件分析：图层目录缺少所需图层，没有可以运行的检查，未写出结果"
+                                        "（可用 --input 指定 12345/110 导出文件）")
+    assert not (tmp_path / "wl").exists() and not (tmp_path / "cases").exists()
 
 
 def test_swellendam_waterlogging_map_is_offline_and_named(tmp_path, capsys):

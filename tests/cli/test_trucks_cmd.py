@@ -122,5 +122,9 @@ def test_city_without_truck_data_needs_no_salt_and_says_why(realdata, tmp_path, 
                  str(tmp_path / "out"), "--quiet"])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert "  未检查：货车违停（缺少图层 truck_no_parking_zones、truck_pings）" in out
-    assert "  未检查：缺少货车停放点（缺少图层 truck_parking）" in out
+    # no rule can run: one line per rule naming the layers it lacks, nothing written (exit 0,
+    # the same for every check command: zlgis.cli.NOTHING_TO_CHECK)
+    assert "未检查：货车违停（缺少图层 truck_no_parking_zones、truck_pings）" in out
+    assert "未检查：缺少货车停放点（缺少图层 truck_parking）" in out
+    assert out[-1] == "大车进城检查：图层目录缺少所需图层，没有可以运行的检查，未写出结果"
+    assert not (tmp_path / "out").exists()

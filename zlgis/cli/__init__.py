@@ -3,6 +3,9 @@
 Each sub-command lives in its own module of this package, which defines
 ``register(subparsers, check_subparsers)`` and sets ``func`` on its parser. ``func(args)`` returns
 the exit code: 0 clean, 1 problems found in the data, 2 input that cannot be read at all.
+A check command whose layers are missing from the catalog is not an error: it prints one
+"未检查：…（缺少图层 …）" line per rule it cannot run on stdout and runs the others; when it can
+run none of them it says so and exits 0 (:data:`NOTHING_TO_CHECK`) without writing outputs.
 Errors about the user's data are printed in Chinese without a traceback (``--debug`` shows it).
 """
 
@@ -22,8 +25,12 @@ from ..errors import ZlgisError, storage_error
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
            "output_dir", "print_rule_counts",
-           "start_command", "load_present", "print_notes",
-           "COMMAND_MODULES"]
+           "start_command", "load_present", "print_notes", "catalog_skips", "nothing_to_check",
+           "NOTHING_TO_CHECK", "COMMAND_MODULES"]
+
+#: Exit code of a check command none of whose rules the catalog's layers let run (the same
+#: for every command: a missing layer is optional, as in ``zlgis layers``; the lines say which).
+NOTHING_TO_CHECK = 0
 
 #: Sub-command modules, in the order they appear in ``zlgis --help``.
 COMMAND_MODULES = (
@@ -161,13 +168,63 @@ def load_present(catalog: Any, ids: Iterable[str], progress: Any,
     return load_checked(catalog, [lid for lid in ids if lid in catalog.layers], progress)
 
 
-def print_notes(notes: Iterable[str], problems: Any = None) -> None:
-    """Loading notes and data problems (file, layer, row, id, field, reason) on stderr."""
+def print_notes(notes: Iterable[str], problems: Any = None, *, as_json: bool = False) -> None:
+    """Loading notes and data problems (file, layer, row, id, field, reason) on stderr; the
+    lines of rules that could not run ("未检查：…") on stdout, as every command prints them
+    (on stderr too when stdout carries the command's JSON)."""
     for n in notes:
-        print(f"注意：{n}", file=sys.stderr)
+        if n.startswith("未检查：") and not as_json:
+            print(n)
+        else:
+            print(f"注意：{n}", file=sys.stderr)
     for p in () if problems is None else problems.itertuples():
         print(f"数据问题：文件 {p.file} 图层 {p.layer} 第 {p.row} 行（{p.id}）字段 {p.field}："
               f"{p.reason}", file=sys.stderr)
+
+
+def catalog_skips(catalog: Any, rule_ids: Iterable[str],
+                  required: Iterable[str] | None = None,
+                  extra: Iterable[str] = ()) -> tuple[list[str], bool]:
+    """The "未检查" lines of the rules ``rule_ids`` whose layers the catalog lacks, and whether
+    any of them can run.
+
+    A rule's needs come from the registry, or are ``required`` (the layers the command itself
+    cannot do without, e.g. for the method chosen) when given. Fields are not known before
+    loading: a layer in the catalog meets its field needs here. ``extra`` names layers the
+    command makes itself (red lines from roads).
+    """
+    from ..rules import missing_needs, rule, skip_message
+
+    present = dict.fromkeys([*catalog.layers, *extra])  # None: present, columns not known yet
+    lines, runnable = [], False
+    for rid in rule_ids:
+        r = rule(rid)
+        miss = (missing_needs(r, present) if required is None
+                else [lid for lid in required if lid not in present])
+        if miss:
+            lines.append(skip_message(r, miss))
+        else:
+            runnable = True
+    return lines, runnable
+
+
+def nothing_to_check(lines: Iterable[str], what: str, hint: str = "", *,
+                     as_json: bool = False) -> int:
+    """Print the "未检查" lines of a command that can run none of its rules and what that means
+    (with ``as_json``, one JSON object: no findings, the lines as ``skipped``); return
+    :data:`NOTHING_TO_CHECK`."""
+    lines = list(lines)
+    text = f"{what}：图层目录缺少所需图层，没有可以运行的检查，未写出结果{hint}"
+    if as_json:
+        import json
+
+        print(json.dumps({"findings": 0, "by_rule": {}, "skipped": lines, "notes": [text]},
+                         ensure_ascii=False))
+        return NOTHING_TO_CHECK
+    for line in lines:
+        print(line)
+    print(text)
+    return NOTHING_TO_CHECK
 
 
 def print_rule_counts(findings: Any, check: str, *, unit: str = "",

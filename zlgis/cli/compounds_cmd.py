@@ -13,21 +13,24 @@ rules that need them are listed as not checked), runs the check's adapter and wr
   companies layer is there, ``heating_rebalance.csv`` (per station) and
   ``heating_changed_buildings.csv``.
 
-Exit codes: 0 no findings, 1 findings (or problems in the data), 2 unreadable input.
+Exit codes: 0 no findings (or no rule could run: each is listed "未检查：…（缺少图层 …）"),
+1 findings (or problems in the data), 2 unreadable input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import (
     add_common_options,
+    catalog_skips,
     load_checked,
+    nothing_to_check,
     output_dir,
+    print_notes,
     print_rule_counts,
     start_command,
 )
@@ -153,12 +156,16 @@ def run(args: argparse.Namespace) -> int:
     import importlib
 
     from ..publish.tables import write_findings
+    from ..rules import rules
 
     name = args.verb
     module = importlib.import_module(VERBS[name][0])
     title = VERBS[name][2]
     progress, catalog = start_command(args)
     out = output_dir(args.out)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules(name)])
+    if not runnable:
+        return nothing_to_check(skipped, title, as_json=getattr(args, "json", False))
     ids = [lid for lid in module.LAYERS if lid in catalog.layers]
     progress.step("读取图层")
     layers, notes = load_checked(catalog, ids, progress)
@@ -180,6 +187,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{title}：共 {len(findings)} 个问题")
         print_rule_counts(findings, name)
         print(f"结果已写入 {gpkg} 和 {csv}")
-        for note in notes:
-            print(f"注意：{note}", file=sys.stderr)
+        print_notes(notes)
     return 1 if len(findings) else 0

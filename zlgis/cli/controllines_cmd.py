@@ -2,8 +2,9 @@
 
 Writes into ``--out``: ``findings.gpkg`` (layer ``findings``, working CRS, every finding column)
 and ``findings.csv`` (UTF-8 with BOM for Excel, Chinese headers, geometry as WKT), both
-atomically, and prints a short Chinese summary. Exit codes: 0 no findings, 1 findings,
-2 unreadable input or configuration.
+atomically, and prints a short Chinese summary. Rules whose layers the catalog lacks are listed
+"未检查：…（缺少图层 …）" and the others run. Exit codes: 0 no findings (or no rule could run),
+1 findings, 2 unreadable input or configuration.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import InputError
 from . import (
     add_common_options,
+    catalog_skips,
     load_checked,
+    nothing_to_check,
     output_dir,
+    print_notes,
     print_rule_counts,
     start_command,
 )
@@ -26,7 +29,6 @@ __all__ = ["register", "run", "LAYERS"]
 #: Catalog layers the check reads (those absent from the catalog are skipped).
 LAYERS = ("buildings", "construction_sites", "red_lines", "green_lines", "blue_lines",
           "purple_lines", "yellow_lines", "grids")
-_REQUIRED = ("buildings", "red_lines")
 
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
@@ -45,20 +47,22 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
-    import sys
-
     from ..analysis.controllines import run_check
+    from ..rules import rules
 
     progress, catalog = start_command(args)
-    derive = bool(getattr(args, "red_lines_from_roads", False))
-    required = ("buildings", "roads") if derive else _REQUIRED
-    missing = [lid for lid in required if lid not in catalog.layers]
-    if missing:
-        hint = ("；没有红线图层时可加 --red-lines-from-roads 由道路中心线生成"
-                if missing == ["red_lines"] else "")
-        raise InputError(f"图层目录缺少控制线检查所需的图层 {', '.join(missing)}{hint}",
-                         path=str(catalog.path))
     out = output_dir(args.out)
+    derive = bool(getattr(args, "red_lines_from_roads", False))
+    hint = ""
+    if derive and "roads" not in catalog.layers:
+        derive, hint = False, "--red-lines-from-roads 需要道路图层 roads，图层目录中没有"
+    elif not derive and "red_lines" not in catalog.layers:
+        hint = "没有道路红线图层 red_lines：可加 --red-lines-from-roads 由道路中心线生成"
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("controllines")],
+                                      extra=["red_lines"] if derive else [])
+    if not runnable:
+        return nothing_to_check(skipped, "五线管控检查", f"（{hint}）" if hint else "",
+                                as_json=getattr(args, "json", False))
     ids = [lid for lid in LAYERS if lid in catalog.layers and not (derive and lid == "red_lines")]
     if derive:
         ids.append("roads")
@@ -93,6 +97,5 @@ def run(args: argparse.Namespace) -> int:
                   f"低 {sev.get('low', 0)}")
         print("  注：绿线、蓝线、紫线、黄线内的建设为疑似问题，须现场核查；退让距离为示例值，须按本地规定确认。")
         print(f"结果已写入 {gpkg} 和 {csv}")
-        for note in notes:
-            print(f"注意：{note}", file=sys.stderr)
+        print_notes(notes + ([hint] if hint else []))
     return 1 if len(findings) else 0

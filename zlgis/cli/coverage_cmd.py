@@ -13,7 +13,8 @@ Writes into ``--out`` (each file atomically):
   buildings);
 * ``summary.json``.
 
-Exit codes: 0 no findings, 1 findings, 2 unreadable input or configuration.
+Exit codes: 0 no findings (or a layer the topic needs is missing: "未检查：…（缺少图层 …）" and
+nothing written), 1 findings, 2 unreadable input or configuration.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from typing import Any
 
 from .._progress import Progress
 from ..errors import InputError
-from . import add_common_options, load_checked, output_dir, print_rule_counts, start_command
+from . import (
+    add_common_options,
+    catalog_skips,
+    load_checked,
+    nothing_to_check,
+    output_dir,
+    print_notes,
+    print_rule_counts,
+    start_command,
+)
 
 __all__ = ["register", "run", "LAYERS"]
 
@@ -33,6 +43,10 @@ LAYERS = ("roads", "buildings", "residential_compounds", "grids", "red_lines", "
           "yellow_lines", "toilets", "transfer_stations", "parks")
 _REQUIRED = {"toilets": ("toilets", "buildings"), "transfer": ("transfer_stations", "buildings"),
              "parks": ("parks", "residential_compounds")}
+#: The registry's rules of each topic (all skipped when a required layer is missing).
+_RULES = {"toilets": ("toilet_uncovered",),
+          "transfer": ("transfer_uncovered", "transfer_station_distance"),
+          "parks": ("park_uncovered",)}
 
 
 def register(subparsers: Any, check_subparsers: Any) -> None:
@@ -63,12 +77,6 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 
 def _load(catalog: Any, topic: str, progress: Progress) -> tuple[dict[str, Any], list[str]]:
-    from ..publish.coverage import TOPIC_TITLES
-
-    missing = [lid for lid in _REQUIRED[topic] if lid not in catalog.layers]
-    if missing:
-        raise InputError(f"图层目录缺少{TOPIC_TITLES[topic]}覆盖分析所需的图层 "
-                         f"{', '.join(missing)}", path=str(catalog.path))
     layers, notes = load_checked(catalog, [lid for lid in LAYERS if lid in catalog.layers],
                                  progress)
     main = _REQUIRED[topic][0]
@@ -82,7 +90,6 @@ def _load(catalog: Any, topic: str, progress: Progress) -> tuple[dict[str, Any],
 
 def run(args: argparse.Namespace) -> int:
     """Run one coverage analysis and write its outputs; return the exit code."""
-    import sys
 
     from ..analysis import coverage as cov
     from ..analysis import siting
@@ -94,10 +101,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"目标覆盖率 {args.target} 无效，应在 0 到 1 之间")
     if args.k is not None and args.k < 1:
         raise InputError(f"新增数量 {args.k} 无效，应为正整数")
+    required = _REQUIRED[args.topic] + (("roads",) if args.method == "network" else ())
+    skipped, runnable = catalog_skips(catalog, _RULES[args.topic], required=required)
+    if not runnable:
+        return nothing_to_check(skipped, f"{TOPIC_TITLES[args.topic]}覆盖分析",
+                                as_json=getattr(args, "json", False))
     progress.step("读取图层")
     layers, notes = _load(catalog, args.topic, progress)
-    if args.method == "network" and "roads" not in layers:
-        raise InputError("按路网距离计算需要道路图层 roads", path=str(catalog.path))
     progress.step(f"计算{TOPIC_TITLES[args.topic]}覆盖（{METHOD_TITLES[args.method]}）")
     sites = transfer_sites = None
     if args.topic == "toilets":
@@ -128,8 +138,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, sites, transfer_sites)
         print(f"结果已写入 {out}")
-        for note in notes:
-            print(f"注意：{note}", file=sys.stderr)
+        print_notes(notes)
     return 1 if len(result.findings) else 0
 
 

@@ -34,7 +34,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import add_common_options, iso_date, load_checked, output_dir, start_command
+from . import (
+    add_common_options,
+    catalog_skips,
+    iso_date,
+    load_checked,
+    nothing_to_check,
+    output_dir,
+    start_command,
+)
 
 __all__ = ["register", "run_make", "run_check_grids", "run_cases", "read_case_file"]
 
@@ -190,14 +198,15 @@ def run_make(args: argparse.Namespace) -> int:
 def run_check_grids(args: argparse.Namespace) -> int:
     """Audit the catalog's grids layer."""
     from ..analysis.gridding import audit_grids
-    from ..errors import InputError
     from ..publish.tables import write_findings
     from ..rules import rules
 
     progress, catalog = start_command(args)
     out = output_dir(args.out)
-    if "grids" not in catalog.layers:
-        raise InputError("图层目录中没有网格图层 grids")
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("grids")])
+    if not runnable:
+        return nothing_to_check(skipped, "网格检查", "（可先用 zlgis grids make 划分网格）",
+                                as_json=getattr(args, "json", False))
     progress.step("读取网格图层")
     layers, notes = load_checked(catalog, ["grids"], progress)
     progress.step("检查空隙、重叠、面积和编码")
@@ -260,12 +269,8 @@ def read_case_file(path: str, catalog: Any, *, lon: str, lat: str, crs: str) -> 
 def _case_source(args: argparse.Namespace, catalog: Any, progress: Any
                  ) -> tuple[dict[str, Any], list[str], Any, str, str]:
     """Layers (grids, boundary), loading notes, the raw cases, their source and layer name."""
-    from ..errors import InputError
-
     ids = [i for i in ("grids", "boundary") if i in catalog.layers]
-    if args.input is None:
-        if "hotline_cases" not in catalog.layers:
-            raise InputError("图层目录中没有案件图层 hotline_cases，请用 --input 指定文件")
+    if args.input is None:  # (run_cases has checked that the catalog has hotline_cases)
         ids.append("hotline_cases")
     progress.step("读取案件、网格和行政区界线")
     layers, notes = load_checked(catalog, ids, progress)
@@ -339,7 +344,7 @@ def _print_cases(args: argparse.Namespace, out: Path, prepared: Any, report: Any
                          ensure_ascii=False))
     else:
         for n in notes:
-            print(f"注意：{n}")
+            print(n if n.startswith("未检查：") else f"注意：{n}")
         for r in rejected.head(10).itertuples():
             print(f"文件 {r.file} 图层 {r.layer} 第 {r.row} 行 字段 {r.field}：{r.reason}（已剔除）")
         if len(rejected) > 10:
@@ -367,10 +372,17 @@ def run_cases(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..findings import concat_findings
     from ..io.tables import write_csv
+    from ..rules import rules
 
     progress, catalog = start_command(args)
     out = output_dir(args.out)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("cases")],
+                                      extra=["hotline_cases"] if args.input else [])
+    if not runnable:
+        return nothing_to_check(skipped, "案件分析", "（可用 --input 指定 12345/110 导出文件）",
+                                as_json=getattr(args, "json", False))
     layers, notes, raw, source, layer = _case_source(args, catalog, progress)
+    notes = skipped + notes
     area = layers["boundary"].union_all() if "boundary" in layers else None
     cases, report = screen_cases(raw, area=area, layer=layer, path=source)
     if not len(cases):

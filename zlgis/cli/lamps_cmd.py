@@ -6,7 +6,8 @@ proposed sites, layers ``stretches`` and ``proposed_sites``), ``lamps_named_spot
 plan's three dark spots) and ``lamps_problems.csv`` (input rows not used, with file, layer, row,
 field and reason).
 
-Exit codes: 0 nothing found, 1 findings or unusable rows, 2 unreadable input.
+Exit codes: 0 nothing found (or nothing could run: without ``street_lamps`` every lamp rule is
+skipped with its "未检查" line), 1 findings or unusable rows, 2 unreadable input.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import argparse
 import json
 from typing import Any
 
-from . import add_common_options, load_present, output_dir, print_notes, start_command
+from . import (
+    add_common_options,
+    catalog_skips,
+    load_present,
+    nothing_to_check,
+    output_dir,
+    print_notes,
+    start_command,
+)
 
 __all__ = ["register", "run"]
 
@@ -56,17 +65,18 @@ def run(args: argparse.Namespace) -> int:
     """Run the lamp analyses and write their outputs; return the exit code."""
 
     from ..analysis.lamps import LAYERS, analyse, findings_from
-    from ..errors import InputError
     from ..io.atomic import atomic_path
     from ..io.tables import write_csv, write_xlsx
     from ..publish.tables import write_findings
     from ..rules import rules
 
     progress, catalog = start_command(args)
-    if "street_lamps" not in catalog.layers:
-        raise InputError("图层目录缺少路灯图层 street_lamps", path=str(catalog.path))
     out = output_dir(args.out)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("lamps")])
+    if not runnable:
+        return nothing_to_check(skipped, "路灯检查", as_json=getattr(args, "json", False))
     layers, notes = load_present(catalog, LAYERS, progress, "读取路灯、道路和故障记录")
+    notes = skipped + notes
     as_of = args.as_of or _as_of(layers)
     progress.step("计算亮灯率、照明盲区和故障修复时间")
     result = analyse(layers, as_of=as_of)
@@ -111,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {s.spot}：盲区 {s.dark_stretches} 段 {s.dark_length_m:.0f} 米，"
                       f"规划新增 {s.planned_lamps} 盏，建议 {s.proposed_sites} 处")
         print(f"结果已写入 {gpkg}、{csv} 等（{out}）")
-    print_notes(notes, problems)
+    print_notes(notes, problems, as_json=getattr(args, "json", False))
     return 1 if len(findings) or len(problems) else 0

@@ -16,7 +16,15 @@ import argparse
 import json
 from typing import Any
 
-from . import add_common_options, load_checked, output_dir, print_notes, start_command
+from . import (
+    add_common_options,
+    catalog_skips,
+    load_checked,
+    nothing_to_check,
+    output_dir,
+    print_notes,
+    start_command,
+)
 
 __all__ = ["register", "run"]
 
@@ -50,9 +58,15 @@ def run(args: argparse.Namespace) -> int:
     from ..findings import concat_findings
     from ..io.tables import write_csv
     from ..publish.tables import write_findings
+    from ..rules import rules
 
     progress, catalog = start_command(args)
     out = output_dir(args.out)
+    skipped, runnable = catalog_skips(
+        catalog, [r.id for c in ("roadworks", "defects", "trees", "greenspace") for r in rules(c)])
+    if not runnable:
+        return nothing_to_check(skipped, "市政设施与园林绿化检查",
+                                as_json=getattr(args, "json", False))
     ids = sorted({lid for m in (defects, greenspace, roadworks, trees) for lid in m.LAYERS
                   if lid in catalog.layers})
     progress.step("读取图层")
@@ -95,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {rule(rid).title}：{n}")
         print(f"  复查抽样：{n_sample} 处")
         print(f"结果已写入 {gpkg}、{csv} 等（{out}）")
-    print_notes(notes, probs)
+    print_notes(notes, probs, as_json=getattr(args, "json", False))
     return 1 if len(findings) or len(probs) else 0

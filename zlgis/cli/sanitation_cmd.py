@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from . import (
     add_common_options,
+    catalog_skips,
     load_present,
+    nothing_to_check,
     output_dir,
+    print_notes,
     print_rule_counts,
     start_command,
 )
@@ -102,8 +104,12 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.sanitation import LAYERS, analyse
     from ..io.tables import write_csv
     from ..publish.tables import write_findings
+    from ..rules import rules
 
     progress, catalog = start_command(args)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("sanitation")])
+    if not runnable:
+        return nothing_to_check(skipped, "市容环卫检查", as_json=getattr(args, "json", False))
     layers, load_notes = load_present(catalog, LAYERS, progress, "读取并校验图层")
     progress.step("匹配环卫车辆轨迹并检查市容环卫规则")
     res = analyse(layers, as_of=args.as_of)
@@ -136,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
         if problems is not None and len(problems):
             print(f"  轨迹点问题 {len(problems)} 行（已修复或未使用），明细见 "
                   f"{out / 'track_problems.csv'}")
-        for n in notes:
-            print(f"  注意：{n}", file=sys.stderr)
+        print_notes(notes)
         print(f"结果已写入 {gpkg}、{csv} 和 {xlsx}" + (f"；工地地图 {site_map}" if site_map else ""))
     return 1 if len(f) else 0

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from . import (
     add_common_options,
+    catalog_skips,
     load_present,
+    nothing_to_check,
     output_dir,
+    print_notes,
     print_rule_counts,
     start_command,
 )
@@ -43,8 +45,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     from ..analysis.trucks import LAYERS, run_check
     from ..publish.tables import write_findings
+    from ..rules import rules
 
     progress, catalog = start_command(args)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("trucks")])
+    if not runnable:
+        return nothing_to_check(skipped, "大车进城检查", as_json=getattr(args, "json", False))
     layers, load_notes = load_present(catalog, LAYERS, progress)
     progress.step("检查货车轨迹与巡查记录")
     findings = run_check(catalog, layers, as_of=args.as_of)
@@ -62,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"大车进城检查（截至 {findings.attrs.get('as_of')} 的 7 天）：共 {len(findings)} 个问题")
         print_rule_counts(findings, "trucks",
                           layers={lid: None for lid in catalog.layers})
-        for n in notes:
-            print(f"  注意：{n}", file=sys.stderr)
+        print_notes(notes)
         print(f"结果已写入 {gpkg} 和 {csv}")
     return 1 if len(findings) else 0

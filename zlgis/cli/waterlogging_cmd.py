@@ -13,7 +13,9 @@ Writes into ``--out`` (every file atomically):
   polygons, findings and recorded points (``--no-map`` skips it; ``--assets local`` makes it
   work offline).
 
-Exit codes: 0 no findings, 1 findings, 2 unreadable input.
+Rules whose layers the catalog lacks are listed "未检查：…（缺少图层 …）" (without a DEM none can
+run: nothing is written). Exit codes: 0 no findings (or nothing could run), 1 findings,
+2 unreadable input.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ import argparse
 import json
 from typing import Any
 
-from . import add_common_options, iso_date, output_dir, start_command
+from . import (
+    add_common_options,
+    catalog_skips,
+    iso_date,
+    nothing_to_check,
+    output_dir,
+    print_notes,
+    start_command,
+)
 
 __all__ = ["register", "run"]
 
@@ -72,10 +82,14 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..publish.tiles import tile_config
     from ..publish.waterlogging import summary_record, write_waterlogging_outputs
+    from ..rules import rules
     from ..validate import city_boundary, load_layers
 
     progress, catalog = start_command(args)
     out = output_dir(args.out)
+    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("waterlogging")])
+    if not runnable:
+        return nothing_to_check(skipped, "城区易涝点分析", as_json=getattr(args, "json", False))
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)
     progress.step("读取道路、积水点、建筑和网格图层")
@@ -96,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     summary = summary_record(res)
     s = res.summary
     if getattr(args, "json", False):
-        print(json.dumps({"findings": len(findings), "out": str(out), **summary},
+        print(json.dumps({"findings": len(findings), "out": str(out), "skipped": skipped,
+                          **summary},
                          ensure_ascii=False))
     else:
         print(f"城区易涝点分析：洼地 {s['depressions']} 处（总蓄水 {s['storage_m3']:.0f} 立方米），"
@@ -115,5 +130,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  洼地 {len(res.depressions):,} 处超过 {tile_config()['min_features']:,} 处，"
                   f"未嵌入地图页面，以矢量瓦片显示：{files['tiles:depressions'].relative_to(out)}"
                   "（需通过网页服务查看地图，如 zlgis serve 输出文件夹）")
+        print_notes(skipped)
         print(f"结果已写入 {out}")
     return 1 if len(findings) else 0
