@@ -223,6 +223,8 @@ def test_waterlogging_map_draws_depressions_from_tiles(waterlogging_site):
         [("depressions", "tiles/depressions.pmtiles", 2)]
     assert 'src="zlgis_assets/protomaps-leaflet@' in html
     assert '"key":"ponding"' not in html            # not embedded as well
+    assert html.index("L.control.layers(") > max(html.index("L.imageOverlay("),
+                                                  html.rindex("zlgis.tiles("))
     ids = {f["properties"]["depression_id"]
            for z, _, _, d in _all_tiles(out / "tiles" / "depressions.pmtiles")
            for f in d["depressions"]["features"] if z == 16}
@@ -238,3 +240,6 @@ def test_waterlogging_map_embeds_depressions_below_the_threshold(tmp_path):
     assert not (tmp_path / "out" / "tiles").exists() and "矢量瓦片" not in proc.stdout
     html = (tmp_path / "out" / "waterlogging_map.html").read_text(encoding="utf-8")
     assert '"key":"ponding"' in html and "zlgis.tiles(" not in html
+    # the layer control's script runs after the depth image exists (it listed an undefined
+    # layer and stopped: no control, a page error; browser check in test_browser_tiles.py)
+    assert html.index("L.control.layers(") > html.index("L.imageOverlay(")
