@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
 from .coverage_clusters import uncovered_areas
-from .coverage_inputs import ALL, METHODS, coverage_config
+from .coverage_inputs import ALL, METHODS, CoverageResult, coverage_config
 from .network import StreetGraph, nearest_facility, network_config
 
 __all__ = [
@@ -439,3 +439,33 @@ def grid_table_or_empty(demand: gpd.GeoDataFrame, land: gpd.GeoDataFrame,
     if not detail:
         return empty_polygons(crs, ("grid_id",))
     return grid_table(demand, demand["covered"].to_numpy(), land, l_cov, layers)
+
+
+def land_coverage(land: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, id_col: str, *,
+                  radius: float | np.ndarray, method: str, graph: StreetGraph | None
+                  ) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
+    """The land samples with their nearest facility (:func:`attach_facilities`) and whether
+    each is covered; ``None`` for no samples (the weekly check samples no land)."""
+    if not len(land):
+        return land, None
+    d = facility_distances(land, facilities, radius=radius, method=method, graph=graph)
+    land = attach_facilities(land, d, facilities, id_col)
+    return land, land["covered"].to_numpy()
+
+
+def coverage_result(topic: str, method: str, *, demand: gpd.GeoDataFrame,
+                    land: gpd.GeoDataFrame, l_cov: np.ndarray | None,
+                    facilities: gpd.GeoDataFrame, rows: list[dict[str, Any]],
+                    layers: dict[str, gpd.GeoDataFrame], detail: bool,
+                    service_areas: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame,
+                    findings: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
+                    graph: StreetGraph | None) -> CoverageResult:
+    """One topic's :class:`CoverageResult`: the indicator ``rows`` as a table and, with
+    ``detail``, the grid table of the covered buildings and land (in the facilities' CRS)."""
+    return CoverageResult(
+        topic=topic, method=method, demand=demand, land=land, facilities=facilities,
+        indicators=pd.DataFrame(rows),
+        by_grid=grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
+                                    crs=facilities.crs),
+        service_areas=service_areas, uncovered=uncovered, findings=findings, tables=tables,
+        graph=graph)

@@ -172,12 +172,9 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
                                   share=float(cfg["compound_uncovered_share"]),
                                   distance=float(cfg["cluster_distance_m"]))
         findings = _park_findings(clusters, land, spec, method, layers.get("grids"))
-    return CoverageResult(
-        topic="parks", method=method, demand=demand, land=land, facilities=parks,
-        indicators=pd.DataFrame(rows),
-        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
-                                          crs=parks.crs),
-        service_areas=sa, uncovered=clusters, findings=findings,
+    return areas.coverage_result(
+        "parks", method, demand=demand, land=land, l_cov=l_cov, facilities=parks, rows=rows,
+        layers=layers, detail=detail, service_areas=sa, uncovered=clusters, findings=findings,
         tables={"presets": pd.DataFrame(preset_rows)}, graph=graph)
 
 

@@ -44,11 +44,8 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     land = inputs.land_samples(layers) if detail else inputs.land_samples({})
     d = areas.facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
     demand = areas.attach_facilities(demand, d, toilets, "toilet_id")
-    l_cov = None
-    if len(land):
-        ld = areas.facility_distances(land, toilets, radius=radius, method=method, graph=graph)
-        land = areas.attach_facilities(land, ld, toilets, "toilet_id")
-        l_cov = land["covered"].to_numpy()
+    land, l_cov = areas.land_coverage(land, toilets, "toilet_id", radius=radius, method=method,
+                                      graph=graph)
     source = cfg["source"]
     name = f"公厕{int(radius)}米服务覆盖率"
     rows = areas.indicator_rows(name, demand=demand, land=land, d_cov=demand["covered"].to_numpy(),
@@ -63,12 +60,9 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
         layer="buildings", demand=demand,
         dist_col="distance", radius=radius, method=method, id_col="building_id",
         pop_col="population", grids=layers.get("grids"))
-    return CoverageResult(
-        topic="toilets", method=method, demand=demand, land=land, facilities=toilets,
-        indicators=pd.DataFrame(rows),
-        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
-                                          crs=toilets.crs),
-        service_areas=sa, uncovered=clusters, findings=findings,
+    return areas.coverage_result(
+        "toilets", method, demand=demand, land=land, l_cov=l_cov, facilities=toilets, rows=rows,
+        layers=layers, detail=detail, service_areas=sa, uncovered=clusters, findings=findings,
         tables={"density": toilet_density(layers)} if detail else {}, graph=graph)
 
 

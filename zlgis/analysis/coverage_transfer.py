@@ -62,11 +62,8 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     demand = areas.attach_facilities(demand, d_std, serving, "station_id")
     demand["covered_max"] = d_max["covered"].to_numpy()
     land = inputs.land_samples(layers) if detail else inputs.land_samples({})
-    l_cov = None
-    if len(land):
-        ld = areas.facility_distances(land, serving, radius=std, method=method, graph=graph)
-        land = areas.attach_facilities(land, ld, serving, "station_id")
-        l_cov = land["covered"].to_numpy()
+    land, l_cov = areas.land_coverage(land, serving, "station_id", radius=std, method=method,
+                                      graph=graph)
     source = cfg["source"]
     rows = areas.indicator_rows("转运站服务半径覆盖率", demand=demand, land=land,
                                  d_cov=demand["covered"].to_numpy(), l_cov=l_cov, method=method,
@@ -106,14 +103,11 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
         method=method, id_col="building_id", pop_col="population",
         grids=layers.get("grids"))
     setbacks, sb_findings = transfer_setbacks(layers)
-    return CoverageResult(
-        topic="transfer", method=method, demand=demand, land=land, facilities=stations,
-        indicators=pd.DataFrame(rows),
-        by_grid=areas.grid_table_or_empty(demand, land, l_cov, layers, detail=detail,
-                                          crs=stations.crs),
-        service_areas=sa, uncovered=clusters,
-        findings=concat_findings([findings, sb_findings]),
-        tables={"setbacks": setbacks}, graph=graph)
+    return areas.coverage_result(
+        "transfer", method, demand=demand, land=land, l_cov=l_cov, facilities=stations,
+        rows=rows, layers=layers, detail=detail, service_areas=sa, uncovered=clusters,
+        findings=concat_findings([findings, sb_findings]), tables={"setbacks": setbacks},
+        graph=graph)
 
 
 def setback_class(capacity_tpd: float) -> dict[str, Any]:

@@ -179,10 +179,10 @@ def figure(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame | 
     --------
     >>> import tempfile, zlgis as zl
     >>> d = zl.datasets.load("district")
-    >>> f = zl.red_line_breaches(d["buildings"], d["red_lines"])
+    >>> short = zl.setback_breaches(d["buildings"], d["red_lines"])  # setbacks too short
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     png = zl.figure({"red_lines": d["red_lines"], "buildings": d["buildings"]}, f,
-    ...                     path=f"{tmp}/f.png", catalog=zl.datasets.catalog(), dpi=40)
+    ...     png = zl.figure({"red_lines": d["red_lines"], "buildings": d["buildings"]}, short,
+    ...                     path=f"{tmp}/setbacks.png", catalog=zl.datasets.catalog(), dpi=40)
     ...     png.read_bytes()[1:4]
     b'PNG'
     """

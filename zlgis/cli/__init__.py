@@ -5,7 +5,8 @@ Each sub-command lives in its own module of this package, which defines
 the exit code: 0 clean, 1 problems found in the data, 2 input that cannot be read at all.
 A check command whose layers are missing from the catalog is not an error: it prints one
 "未检查：…（缺少图层 …）" line per rule it cannot run on stdout and runs the others; when it can
-run none of them it says so and exits 0 (:data:`NOTHING_TO_CHECK`) without writing outputs.
+run none of them it says so and exits 0 (:data:`NOTHING_TO_CHECK`) without writing outputs
+(:func:`start_check` / :func:`check_skips` raise :class:`NothingToCheck`, :func:`main` reports).
 Errors about the user's data are printed in Chinese without a traceback (``--debug`` shows it).
 """
 
@@ -25,8 +26,8 @@ from ..errors import ZlgisError, storage_error
 
 __all__ = ["main", "build_parser", "add_common_options", "iso_date", "load_checked",
            "output_dir", "print_rule_counts",
-           "start_command", "load_present", "print_notes", "catalog_skips", "nothing_to_check",
-           "NOTHING_TO_CHECK", "COMMAND_MODULES"]
+           "start_command", "load_present", "print_notes", "catalog_skips", "check_skips",
+           "start_check", "NothingToCheck", "write_check_findings", "NOTHING_TO_CHECK", "COMMAND_MODULES"]
 
 #: Exit code of a check command none of whose rules the catalog's layers let run (the same
 #: for every command: a missing layer is optional, as in ``zlgis layers``; the lines say which).
@@ -191,7 +192,7 @@ def catalog_skips(catalog: Any, rule_ids: Iterable[str],
     A rule's needs come from the registry, or are ``required`` (the layers the command itself
     cannot do without, e.g. for the method chosen) when given. Fields are not known before
     loading: a layer in the catalog meets its field needs here. ``extra`` names layers the
-    command makes itself (red lines from roads).
+    command makes itself (red lines from roads) or reads from elsewhere (``--input``).
     """
     from ..rules import missing_needs, rule, skip_message
 
@@ -208,30 +209,70 @@ def catalog_skips(catalog: Any, rule_ids: Iterable[str],
     return lines, runnable
 
 
-def nothing_to_check(lines: Iterable[str], what: str, hint: str = "", *,
-                     as_json: bool = False) -> int:
-    """Print the "未检查" lines of a command that can run none of its rules and what that means
-    (with ``as_json``, one JSON object: no findings, the lines as ``skipped``); return
-    :data:`NOTHING_TO_CHECK`."""
-    lines = list(lines)
-    text = f"{what}：图层目录缺少所需图层，没有可以运行的检查，未写出结果{hint}"
-    if as_json:
-        import json
+class NothingToCheck(Exception):
+    """A check command none of whose rules the catalog's layers let run: :func:`main` prints
+    the "未检查" lines and what that means (one JSON object with ``--json``), writes nothing
+    and returns :data:`NOTHING_TO_CHECK`."""
 
-        print(json.dumps({"findings": 0, "by_rule": {}, "skipped": lines, "notes": [text]},
-                         ensure_ascii=False))
+    def __init__(self, lines: list[str], text: str, as_json: bool) -> None:
+        super().__init__(text)
+        self.lines, self.text, self.as_json = lines, text, as_json
+
+    def report(self) -> int:
+        if self.as_json:
+            import json
+
+            print(json.dumps({"findings": 0, "by_rule": {}, "skipped": self.lines,
+                              "notes": [self.text]}, ensure_ascii=False))
+        else:
+            print("\n".join([*self.lines, self.text]))
         return NOTHING_TO_CHECK
-    for line in lines:
-        print(line)
-    print(text)
-    return NOTHING_TO_CHECK
+
+
+def check_skips(args: argparse.Namespace, catalog: Any, title: str, checks: Iterable[str] = (),
+                *, rule_ids: Iterable[str] | None = None, required: Iterable[str] | None = None,
+                extra: Iterable[str] = (), hint: str = "") -> list[str]:
+    """The "未检查" lines of the rules of ``checks`` (or ``rule_ids``) that the catalog cannot
+    run (:func:`catalog_skips`); raises :class:`NothingToCheck` when none can run (``title``
+    names the command in the line saying so, ``hint`` what the user can do)."""
+    from ..rules import rules
+
+    ids = list(rule_ids) if rule_ids is not None else [r.id for c in checks for r in rules(c)]
+    lines, runnable = catalog_skips(catalog, ids, required, extra)
+    if not runnable:
+        raise NothingToCheck(lines, f"{title}：图层目录缺少所需图层，没有可以运行的检查，未写出结果"
+                                    f"{f'（{hint}）' if hint else ''}",
+                             bool(getattr(args, "json", False)))
+    return lines
+
+
+def start_check(args: argparse.Namespace, title: str, checks: Iterable[str] = (),
+                **skips: Any) -> tuple[Any, Any, Path, list[str]]:
+    """:func:`start_command`, the ``--out`` folder (:func:`output_dir`) and the lines of the
+    rules the catalog cannot run (:func:`check_skips`, same options)."""
+    progress, catalog = start_command(args)
+    out = output_dir(args.out)
+    return progress, catalog, out, check_skips(args, catalog, title, checks, **skips)
+
+
+def write_check_findings(findings: Any, out: Path, stem: str, progress: Any
+                         ) -> tuple[Path, Path, dict[str, int]]:
+    """Create ``--out``, write a check's findings there (GeoPackage + CSV with Chinese headers,
+    :func:`zlgis.publish.tables.write_findings`) and count them per rule."""
+    from ..publish.tables import write_findings
+
+    out.mkdir(parents=True, exist_ok=True)
+    progress.step(f"写出结果到 {out}")
+    gpkg, csv = write_findings(findings, out, stem=stem)
+    return gpkg, csv, (findings["rule"].value_counts().to_dict() if len(findings) else {})
 
 
 def print_rule_counts(findings: Any, check: str, *, unit: str = "",
-                      layers: Any = None) -> None:
+                      layers: Any = None, notes: Iterable[str] = ()) -> None:
     """Print one line per rule of ``check`` with findings: its registered title and count; with
     ``layers`` (layer id -> frame, or None for a layer known to exist), also one line per rule
-    that could not run and why (:func:`zlgis.skips.skip_lines`)."""
+    that could not run and why (:func:`zlgis.skips.skip_lines`); then ``notes``
+    (:func:`print_notes`)."""
     from ..rules import rules
     from ..skips import skip_lines
 
@@ -241,6 +282,7 @@ def print_rule_counts(findings: Any, check: str, *, unit: str = "",
             print(f"  {r.title}：{counts[r.id]}{unit}")
     for line in skip_lines(layers, checks=[check]) if layers is not None else ():
         print(f"  {line}")
+    print_notes(notes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # a context of its own: the run's working CRS (zlgis.findings.set_run_crs) ends with it
         return int(contextvars.copy_context().run(args.func, args) or 0)
+    except NothingToCheck as stop:
+        return stop.report()
     except ZlgisError as exc:
         if args.debug:
             traceback.print_exc()

@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import (
     add_common_options,
-    catalog_skips,
     load_checked,
-    nothing_to_check,
-    output_dir,
     print_notes,
     print_rule_counts,
-    start_command,
+    start_check,
+    write_check_findings,
 )
 
 if TYPE_CHECKING:
@@ -155,31 +153,21 @@ def run(args: argparse.Namespace) -> int:
     """Run one check and write its outputs; return the exit code."""
     import importlib
 
-    from ..publish.tables import write_findings
-    from ..rules import rules
-
     name = args.verb
     module = importlib.import_module(VERBS[name][0])
     title = VERBS[name][2]
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules(name)])
-    if not runnable:
-        return nothing_to_check(skipped, title, as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, title, [name])  # the adapter notes skips
     ids = [lid for lid in module.LAYERS if lid in catalog.layers]
     progress.step("读取图层")
     layers, notes = load_checked(catalog, ids, progress)
     progress.step(f"运行{title}")
     findings = module.run_check(catalog, layers, as_of=args.as_of)
     notes += list(findings.attrs.get("notes", []))
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
+    gpkg, csv, counts = write_check_findings(findings, out, f"{name}_findings", progress)
     if name == "compounds" and "residential_compounds" in layers:
         _compound_tables(layers, out)
     if name == "heating" and "heat_stations" in layers:
         _heating_tables(layers, out, args.as_of)
-    gpkg, csv = write_findings(findings, out, stem=f"{name}_findings")
-    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     if getattr(args, "json", False):
         print(json.dumps({"findings": int(len(findings)), "by_rule": counts, "notes": notes,
                           "out": str(out)}, ensure_ascii=False))

@@ -15,13 +15,13 @@ from typing import Any
 
 from . import (
     add_common_options,
-    catalog_skips,
+    check_skips,
     load_checked,
-    nothing_to_check,
     output_dir,
     print_notes,
     print_rule_counts,
     start_command,
+    write_check_findings,
 )
 
 __all__ = ["register", "run", "LAYERS"]
@@ -48,7 +48,6 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     from ..analysis.controllines import run_check
-    from ..rules import rules
 
     progress, catalog = start_command(args)
     out = output_dir(args.out)
@@ -58,11 +57,8 @@ def run(args: argparse.Namespace) -> int:
         derive, hint = False, "--red-lines-from-roads 需要道路图层 roads，图层目录中没有"
     elif not derive and "red_lines" not in catalog.layers:
         hint = "没有道路红线图层 red_lines：可加 --red-lines-from-roads 由道路中心线生成"
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("controllines")],
-                                      extra=["red_lines"] if derive else [])
-    if not runnable:
-        return nothing_to_check(skipped, "五线管控检查", f"（{hint}）" if hint else "",
-                                as_json=getattr(args, "json", False))
+    check_skips(args, catalog, "五线管控检查", ["controllines"],
+                extra=["red_lines"] if derive else [], hint=hint)  # the lines: print_rule_counts
     ids = [lid for lid in LAYERS if lid in catalog.layers and not (derive and lid == "red_lines")]
     if derive:
         ids.append("roads")
@@ -77,12 +73,7 @@ def run(args: argparse.Namespace) -> int:
                      "宽度取道路的红线宽度字段，缺失时按 controllines.yaml 的默认宽度")
     progress.step("检查压红线、退让红线和绿线、蓝线、紫线、黄线")
     findings = run_check(catalog, layers, as_of=args.as_of)
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
-    from ..publish.tables import write_findings
-
-    gpkg, csv = write_findings(findings, out, stem="findings")
-    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
+    gpkg, csv, counts = write_check_findings(findings, out, "findings", progress)
     if getattr(args, "json", False):
         print(json.dumps({"findings": int(len(findings)), "by_rule": counts,
                           "buildings": int(len(layers.get("buildings", []))),

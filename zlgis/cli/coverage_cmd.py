@@ -25,16 +25,7 @@ from typing import Any
 
 from .._progress import Progress
 from ..errors import InputError
-from . import (
-    add_common_options,
-    catalog_skips,
-    load_checked,
-    nothing_to_check,
-    output_dir,
-    print_notes,
-    print_rule_counts,
-    start_command,
-)
+from . import add_common_options, load_checked, print_notes, print_rule_counts, start_check
 
 __all__ = ["register", "run", "LAYERS"]
 
@@ -95,17 +86,13 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import siting
     from ..publish.coverage import METHOD_TITLES, TOPIC_TITLES, write_coverage_outputs
 
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
     if args.target is not None and not 0 < args.target <= 1:
         raise InputError(f"目标覆盖率 {args.target} 无效，应在 0 到 1 之间")
     if args.k is not None and args.k < 1:
         raise InputError(f"新增数量 {args.k} 无效，应为正整数")
     required = _REQUIRED[args.topic] + (("roads",) if args.method == "network" else ())
-    skipped, runnable = catalog_skips(catalog, _RULES[args.topic], required=required)
-    if not runnable:
-        return nothing_to_check(skipped, f"{TOPIC_TITLES[args.topic]}覆盖分析",
-                                as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, f"{TOPIC_TITLES[args.topic]}覆盖分析",
+                                            rule_ids=_RULES[args.topic], required=required)
     progress.step("读取图层")
     layers, notes = _load(catalog, args.topic, progress)
     progress.step(f"计算{TOPIC_TITLES[args.topic]}覆盖（{METHOD_TITLES[args.method]}）")

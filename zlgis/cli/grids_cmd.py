@@ -36,11 +36,10 @@ from typing import Any
 
 from . import (
     add_common_options,
-    catalog_skips,
     iso_date,
     load_checked,
-    nothing_to_check,
     output_dir,
+    start_check,
     start_command,
 )
 
@@ -201,12 +200,8 @@ def run_check_grids(args: argparse.Namespace) -> int:
     from ..publish.tables import write_findings
     from ..rules import rules
 
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("grids")])
-    if not runnable:
-        return nothing_to_check(skipped, "网格检查", "（可先用 zlgis grids make 划分网格）",
-                                as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, "网格检查", ["grids"],
+                                            hint="可先用 zlgis grids make 划分网格")
     progress.step("读取网格图层")
     layers, notes = load_checked(catalog, ["grids"], progress)
     progress.step("检查空隙、重叠、面积和编码")
@@ -372,15 +367,10 @@ def run_cases(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..findings import concat_findings
     from ..io.tables import write_csv
-    from ..rules import rules
 
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("cases")],
-                                      extra=["hotline_cases"] if args.input else [])
-    if not runnable:
-        return nothing_to_check(skipped, "案件分析", "（可用 --input 指定 12345/110 导出文件）",
-                                as_json=getattr(args, "json", False))
+    progress, catalog, out, skipped = start_check(
+        args, "案件分析", ["cases"], extra=["hotline_cases"] if args.input else [],
+        hint="可用 --input 指定 12345/110 导出文件")
     layers, notes, raw, source, layer = _case_source(args, catalog, progress)
     notes = skipped + notes
     area = layers["boundary"].union_all() if "boundary" in layers else None

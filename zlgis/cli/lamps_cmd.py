@@ -16,15 +16,7 @@ import argparse
 import json
 from typing import Any
 
-from . import (
-    add_common_options,
-    catalog_skips,
-    load_present,
-    nothing_to_check,
-    output_dir,
-    print_notes,
-    start_command,
-)
+from . import add_common_options, load_present, print_notes, start_check, write_check_findings
 
 __all__ = ["register", "run"]
 
@@ -67,14 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.lamps import LAYERS, analyse, findings_from
     from ..io.atomic import atomic_path
     from ..io.tables import write_csv, write_xlsx
-    from ..publish.tables import write_findings
     from ..rules import rules
 
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("lamps")])
-    if not runnable:
-        return nothing_to_check(skipped, "路灯检查", as_json=getattr(args, "json", False))
+    progress, catalog, out, skipped = start_check(args, "路灯检查", ["lamps"])
     layers, notes = load_present(catalog, LAYERS, progress, "读取路灯、道路和故障记录")
     notes = skipped + notes
     as_of = args.as_of or _as_of(layers)
@@ -85,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
     problems = result["problems"].copy()
     problems.insert(0, "file", [str(catalog[lid].path) if lid in catalog.layers else ""
                                 for lid in problems["layer"]])
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(findings, out, stem="lamps_findings")
+    gpkg, csv, counts = write_check_findings(findings, out, "lamps_findings", progress)
     rates = result["rates"]
     write_xlsx({sheet: rates[key].rename(columns=_RATE_HEADERS)
                 for sheet, key in (("全市", "city"), ("按片区", "district"), ("按道路", "road"))},
@@ -98,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
             result["sites"].to_file(tmp, layer="proposed_sites", driver="GPKG", mode="a")
         write_csv(result["spots"].rename(columns=_SPOT_HEADERS), out / "lamps_named_spots.csv")
     write_csv(problems.rename(columns=_PROBLEM_HEADERS), out / "lamps_problems.csv")
-    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     city = rates["city"].iloc[0]
     if getattr(args, "json", False):
         print(json.dumps({"as_of": str(as_of), "on_rate": float(city["on_rate"]),

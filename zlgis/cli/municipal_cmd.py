@@ -16,15 +16,7 @@ import argparse
 import json
 from typing import Any
 
-from . import (
-    add_common_options,
-    catalog_skips,
-    load_checked,
-    nothing_to_check,
-    output_dir,
-    print_notes,
-    start_command,
-)
+from . import add_common_options, load_checked, print_notes, start_check, write_check_findings
 
 __all__ = ["register", "run"]
 
@@ -57,16 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.delays import PROBLEM_COLUMNS
     from ..findings import concat_findings
     from ..io.tables import write_csv
-    from ..publish.tables import write_findings
-    from ..rules import rules
-
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(
-        catalog, [r.id for c in ("roadworks", "defects", "trees", "greenspace") for r in rules(c)])
-    if not runnable:
-        return nothing_to_check(skipped, "市政设施与园林绿化检查",
-                                as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, "市政设施与园林绿化检查",
+                                            ["roadworks", "defects", "trees", "greenspace"])
     ids = sorted({lid for m in (defects, greenspace, roadworks, trees) for lid in m.LAYERS
                   if lid in catalog.layers})
     progress.step("读取图层")
@@ -85,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
                              for lid in probs["layer"]])
     d = defects.analyse(layers, as_of=as_of)
     g = greenspace.analyse(layers)
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(findings, out, stem="municipal_findings")
+    gpkg, csv, counts = write_check_findings(findings, out, "municipal_findings", progress)
     if d["sample"] is not None:
         s = d["sample"].assign(x=lambda t: t.geometry.x.round(1), y=lambda t: t.geometry.y.round(1))
         cols = [c for c in _SAMPLE_HEADERS if c in s]
@@ -95,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
     write_csv(g["inventory"], out / "green_inventory.csv")
     write_csv(g["checklist"], out / "park_checklist.csv")
     write_csv(probs.rename(columns=_PROBLEM_HEADERS), out / "municipal_problems.csv")
-    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
     n_sample = 0 if d["sample"] is None else len(d["sample"])
     if getattr(args, "json", False):
         print(json.dumps({"as_of": str(as_of), "findings": int(len(findings)), "by_rule": counts,

@@ -19,13 +19,10 @@ from typing import Any
 
 from . import (
     add_common_options,
-    catalog_skips,
     load_present,
-    nothing_to_check,
-    output_dir,
-    print_notes,
     print_rule_counts,
-    start_command,
+    start_check,
+    write_check_findings,
 )
 
 __all__ = ["register", "run", "TABLE_SHEETS"]
@@ -103,20 +100,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     from ..analysis.sanitation import LAYERS, analyse
     from ..io.tables import write_csv
-    from ..publish.tables import write_findings
-    from ..rules import rules
-
-    progress, catalog = start_command(args)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("sanitation")])
-    if not runnable:
-        return nothing_to_check(skipped, "市容环卫检查", as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, "市容环卫检查", ["sanitation"])
     layers, load_notes = load_present(catalog, LAYERS, progress, "读取并校验图层")
     progress.step("匹配环卫车辆轨迹并检查市容环卫规则")
     res = analyse(layers, as_of=args.as_of)
-    out = output_dir(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(res.findings, out, stem="sanitation_findings")
+    gpkg, csv, counts = write_check_findings(res.findings, out, "sanitation_findings", progress)
     xlsx = _write_tables(res.tables, out / "sanitation_tables.xlsx")
     problems = res.tables.get("track_problems")
     if problems is not None:
@@ -124,7 +112,6 @@ def run(args: argparse.Namespace) -> int:
                   out / "track_problems.csv")
     site_map = _site_map(layers, res.findings, catalog, out / "site_inspections_map.html")
     f = res.findings
-    counts = f["rule"].value_counts().to_dict() if len(f) else {}
     notes = load_notes + res.notes
     week = res.tables.get("sweep_week")
     if getattr(args, "json", False):
@@ -138,10 +125,9 @@ def run(args: argparse.Namespace) -> int:
         if week is not None:
             for w in week.itertuples():
                 print(f"  机械化清扫率 {w.group}：{w.share_area:.1%}（目标 {w.target:.0%}）")
-        print_rule_counts(f, "sanitation")
         if problems is not None and len(problems):
             print(f"  轨迹点问题 {len(problems)} 行（已修复或未使用），明细见 "
                   f"{out / 'track_problems.csv'}")
-        print_notes(notes)
+        print_rule_counts(f, "sanitation", notes=notes)
         print(f"结果已写入 {gpkg}、{csv} 和 {xlsx}" + (f"；工地地图 {site_map}" if site_map else ""))
     return 1 if len(f) else 0

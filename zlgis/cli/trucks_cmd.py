@@ -15,13 +15,10 @@ from typing import Any
 
 from . import (
     add_common_options,
-    catalog_skips,
     load_present,
-    nothing_to_check,
-    output_dir,
-    print_notes,
     print_rule_counts,
-    start_command,
+    start_check,
+    write_check_findings,
 )
 
 __all__ = ["register", "run"]
@@ -44,21 +41,11 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code."""
     from ..analysis.trucks import LAYERS, run_check
-    from ..publish.tables import write_findings
-    from ..rules import rules
-
-    progress, catalog = start_command(args)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("trucks")])
-    if not runnable:
-        return nothing_to_check(skipped, "大车进城检查", as_json=getattr(args, "json", False))
+    progress, catalog, out, _ = start_check(args, "大车进城检查", ["trucks"])
     layers, load_notes = load_present(catalog, LAYERS, progress)
     progress.step("检查货车轨迹与巡查记录")
     findings = run_check(catalog, layers, as_of=args.as_of)
-    out = output_dir(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    progress.step(f"写出结果到 {out}")
-    gpkg, csv = write_findings(findings, out, stem="trucks_findings")
-    counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
+    gpkg, csv, counts = write_check_findings(findings, out, "trucks_findings", progress)
     notes = load_notes + list(findings.attrs.get("notes", []))
     if getattr(args, "json", False):
         print(json.dumps({"as_of": findings.attrs.get("as_of"), "findings": len(findings),
@@ -66,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
                          ensure_ascii=False))
     else:
         print(f"大车进城检查（截至 {findings.attrs.get('as_of')} 的 7 天）：共 {len(findings)} 个问题")
-        print_rule_counts(findings, "trucks",
-                          layers={lid: None for lid in catalog.layers})
-        print_notes(notes)
+        print_rule_counts(findings, "trucks", layers=dict.fromkeys(catalog.layers), notes=notes)
         print(f"结果已写入 {gpkg} 和 {csv}")
     return 1 if len(findings) else 0

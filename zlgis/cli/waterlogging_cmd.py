@@ -24,15 +24,7 @@ import argparse
 import json
 from typing import Any
 
-from . import (
-    add_common_options,
-    catalog_skips,
-    iso_date,
-    nothing_to_check,
-    output_dir,
-    print_notes,
-    start_command,
-)
+from . import add_common_options, iso_date, print_notes, start_check
 
 __all__ = ["register", "run"]
 
@@ -82,14 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.waterlogging import analyse_waterlogging, load_catalog_dem
     from ..publish.tiles import tile_config
     from ..publish.waterlogging import summary_record, write_waterlogging_outputs
-    from ..rules import rules
     from ..validate import city_boundary, load_layers
 
-    progress, catalog = start_command(args)
-    out = output_dir(args.out)
-    skipped, runnable = catalog_skips(catalog, [r.id for r in rules("waterlogging")])
-    if not runnable:
-        return nothing_to_check(skipped, "城区易涝点分析", as_json=getattr(args, "json", False))
+    progress, catalog, out, skipped = start_check(args, "城区易涝点分析", ["waterlogging"])
     progress.step("读取数字高程模型")
     dem = load_catalog_dem(catalog)
     progress.step("读取道路、积水点、建筑和网格图层")
