@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy import sparse, stats
+from scipy import sparse, special
 
 from ._ruled import rule_findings
 
@@ -73,6 +73,12 @@ def gi_star(y: np.ndarray, W: sparse.spmatrix) -> np.ndarray:
         V = card * (n - card) / (n - 1) / n ** 2 * (var / mean ** 2)
         Z = (G - E) / np.sqrt(V)
     return Z[:, 0] if one else Z
+
+
+def _upper_tail(z: np.ndarray) -> np.ndarray:
+    """One-sided upper-tail p of standard normal scores: ``scipy.stats.norm.sf(z)``, which is
+    ``special.ndtr(-z)`` (bit for bit), without importing ``scipy.stats`` (about 1 s)."""
+    return special.ndtr(-np.asarray(z, dtype=float))
 
 
 def fdr_mask(p: np.ndarray, alpha: float) -> np.ndarray:
@@ -189,7 +195,7 @@ def hot_spots(cells: np.ndarray, values: np.ndarray | None = None, *, universe: 
     w = np.ones(len(k)) if values is None else np.asarray(values, dtype=float)
     y = np.bincount(k[k >= 0], weights=w[k >= 0], minlength=len(pos))
     z = gi_star(y, W)
-    p = stats.norm.sf(z)
+    p = _upper_tail(z)
     return pd.DataFrame({"cell": universe, "count": y, "z": z, "p": p,
                          "hot": fdr_mask(p, alpha) & (z > 0)})
 
@@ -201,7 +207,7 @@ def _mann_kendall(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     S = np.sign(np.nan_to_num(Z[:, j]) - np.nan_to_num(Z[:, i])).sum(axis=1)
     var = n * (n - 1) * (2 * n + 5) / 18.0
     zs = (S - np.sign(S)) / np.sqrt(var)
-    return S, 2 * stats.norm.sf(np.abs(zs))
+    return S, 2 * _upper_tail(np.abs(zs))
 
 
 def emerging_hot_spots(cells: np.ndarray, weeks: np.ndarray, *, universe: np.ndarray,
@@ -222,7 +228,7 @@ def emerging_hot_spots(cells: np.ndarray, weeks: np.ndarray, *, universe: np.nda
     Y = np.zeros((len(pos), n_weeks))
     np.add.at(Y, (k[ok], weeks[ok]), 1.0)
     Z = gi_star(Y, W)
-    P = stats.norm.sf(Z)
+    P = _upper_tail(Z)
     H = np.column_stack([fdr_mask(P[:, t], alpha) & (Z[:, t] > 0) for t in range(n_weeks)])
     S, pmk = _mann_kendall(Z)
     share = H.mean(axis=1)
