@@ -204,12 +204,29 @@ def _field_labels(spec: LayerSpec | None, fields: Sequence[str]) -> list[list[st
     return [[f, spec.alias(f) if spec is not None else f] for f in fields]
 
 
+_MEMO_TYPES = (float, int, bool)
+_MISSING = object()
+
+
 def _props(gdf: pd.DataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
+    """Each row's display values (:func:`display_value`) of ``fields``, missing ones left out.
+
+    Text is its own display value unless blank, and a column's numbers repeat (classes, years,
+    flags): both are taken without calling :func:`display_value` for every cell."""
     cols = {f: gdf[f].tolist() for f in fields if f in gdf.columns}
     out: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
     for f, values in cols.items():
+        memo: dict[tuple[type, Any], str | None] = {}
         for i, v in enumerate(values):
-            d = display_value(v)
+            t = type(v)
+            if t is str:
+                d = v if v.strip() else None
+            elif t in _MEMO_TYPES:
+                d = memo.get((t, v), _MISSING)
+                if d is _MISSING:
+                    d = memo[(t, v)] = display_value(v)
+            else:
+                d = display_value(v)
             if d is not None:
                 out[i][f] = d
     return out
