@@ -248,15 +248,10 @@ def _clip(geoms: np.ndarray, fi: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: 
              | (b[:, 2] > maxx + buffer_m) | (b[:, 3] > maxy + buffer_m))
     idx = np.flatnonzero(cross)
     if len(idx):
-        key = tx[idx] * (1 << z) + ty[idx]
-        order = np.argsort(key, kind="stable")
-        idx, key = idx[order], key[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        for s, e in zip(starts, np.r_[starts[1:], len(idx)]):
-            part = idx[s:e]
-            i = part[0]
-            out[part] = shapely.clip_by_rect(out[part], minx[i] - buffer_m, miny[i] - buffer_m,
-                                             maxx[i] + buffer_m, maxy[i] + buffer_m)
+        # GEOS's clip of each geometry to its own tile in one call: shapely.clip_by_rect takes
+        # one rectangle only, its ufunc (the same GEOS function) takes a rectangle per geometry
+        out[idx] = shapely.lib.clip_by_rect(out[idx], minx[idx] - buffer_m, miny[idx] - buffer_m,
+                                            maxx[idx] + buffer_m, maxy[idx] + buffer_m)
     return out
 
 
@@ -457,8 +452,8 @@ def _texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.nda
         if f not in frame.columns:
             continue
         codes, uniques = pd.factorize(frame[f], use_na_sentinel=True)
-        uniques = list(uniques)
-        if all(isinstance(u, str) for u in uniques):
+        uniques = np.asarray(uniques, dtype=object).tolist()
+        if not uniques or pd.api.types.infer_dtype(uniques, skipna=False) == "string":
             shown = [u if u.strip() else None for u in uniques]
         else:
             shown = [display_value(u) for u in uniques]
@@ -467,10 +462,38 @@ def _texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.nda
     return out
 
 
-def _columns(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.ndarray, list]]:
+@dataclass
+class _Values:
+    """A field's distinct values as encoded Layer.values entries, one after the other."""
+
+    data: np.ndarray         # uint8: every entry's bytes
+    start: np.ndarray        # per value: offset of its entry in ``data``
+    length: np.ndarray       # per value: bytes of its entry (0 for no value)
+
+
+def _encode_values(shown: Sequence[str | None]) -> _Values:
+    """:func:`_value_bytes` of every text (an empty entry for None), built with NumPy."""
+    raw = [b"" if v is None else v.encode() for v in shown]
+    n = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    text = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    some = np.array([v is not None for v in shown], dtype=bool)
+    inner_b, inner_n = _varints(n)                    # Value.string_value: 0x0A, len, text
+    body = 1 + inner_n + n
+    outer_b, outer_n = _varints(body)                 # Layer.values: 0x22, len, Value
+    one = np.ones(len(n), dtype=np.int64)
+    data, length = _assemble([(np.full(len(n), 0x22, dtype=np.uint8), one),
+                              (outer_b, outer_n), (np.full(len(n), 0x0A, dtype=np.uint8), one),
+                              (inner_b, inner_n), (text, n)])
+    if not some.all():   # no value: no entry (its bytes are taken out)
+        keep = np.repeat(some, length)
+        data, length = data[keep], np.where(some, length, 0)
+    return _Values(data, np.r_[0, np.cumsum(length)[:-1]].astype(np.int64), length)
+
+
+def _columns(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.ndarray,
+                                                                        _Values]]:
     """:func:`_texts` with each distinct value as an encoded Layer.values entry."""
-    return [(f, codes, [b"" if v is None else _value_bytes(v) for v in shown])
-            for f, codes, shown in _texts(frame, fields)]
+    return [(f, codes, _encode_values(shown)) for f, codes, shown in _texts(frame, fields)]
 
 
 def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[str] = (),
@@ -538,14 +561,20 @@ def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[
 
 def _varints(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Varint bytes of every value (non-negative, < 2**35) and each value's byte count."""
-    v = np.asarray(v, dtype=np.uint64)
+    v = np.asarray(v)
+    v = v.astype(np.uint32 if v.dtype == np.uint32 else np.uint64, copy=False)
     n = (1 + (v >= 1 << 7).astype(np.int64) + (v >= 1 << 14) + (v >= 1 << 21)
          + (v >= 1 << 28))
-    idx = np.repeat(np.arange(len(v)), n)
-    k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
-    byte = (v[idx] >> (7 * k).astype(np.uint64)) & np.uint64(0x7F)
-    byte |= (k < n[idx] - 1).astype(np.uint64) << np.uint64(7)
-    return byte.astype(np.uint8), n
+    width = int(n.max()) if len(n) else 1
+    if width == 1:
+        return v.astype(np.uint8), n
+    # byte k of each value in column k; a value's bytes are the first n of its row
+    grid = np.empty((len(v), width), dtype=np.uint8)
+    for k in range(width):
+        col = (v >> v.dtype.type(7 * k)) & v.dtype.type(0x7F)
+        grid[:, k] = col
+        grid[:, k] |= (n > k + 1).astype(np.uint8) << np.uint8(7)
+    return grid[np.arange(width) < n[:, None]], n
 
 
 def _varint(i: int) -> bytes:
@@ -576,15 +605,19 @@ def _gather(flat: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarr
 def _assemble(pieces: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Records made of ``pieces`` in order: each piece is (flat bytes, length per record)."""
     lens = np.column_stack([ln for _, ln in pieces])
-    flat_len = lens.ravel()
-    offs = (np.cumsum(flat_len) - flat_len).reshape(lens.shape)
-    out = np.empty(int(flat_len.sum()), dtype=np.uint8)
-    nrec = len(lens)
-    for j, (data, ln) in enumerate(pieces):
-        rec = np.repeat(np.arange(nrec), ln)
-        within = np.arange(len(data)) - np.repeat(np.cumsum(ln) - ln, ln)
-        out[offs[rec, j] + within] = data
-    return out, lens.sum(axis=1)
+    total = lens.sum(axis=1)
+    rec_start = np.cumsum(total) - total
+    out = np.empty(int(total.sum()), dtype=np.uint8)
+    at = rec_start.copy()      # where each record's next piece goes
+    for data, ln in pieces:
+        if len(ln) and (ln == ln[0]).all():     # the same length in every record
+            c = int(ln[0])
+            if c:
+                out[at[:, None] + np.arange(c)] = data.reshape(-1, c)
+        elif len(data):
+            out[np.repeat(at - (np.cumsum(ln) - ln), ln) + np.arange(len(data))] = data
+        at += ln
+    return out, total
 
 
 def _value_bytes(text: str) -> bytes:
@@ -651,23 +684,40 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
     name = layer.encode()
     head = (b"\x0a" + _varint(len(name)) + name + b"\x28" + _varint(extent) + b"\x78\x02"
             + b"".join(b"\x1a" + _varint(len(f.encode())) + f.encode() for f, _, _ in cols))
-    vbytes: list[list[bytes]] = [[] for _ in range(ntiles)]
-    if vals_tiles:
-        vt = np.concatenate(vals_tiles)
-        vf = np.concatenate(vals_fields)
-        vc = np.concatenate(vals_codes)
-        enc_vals = [values for _, _, values in cols]
-        o = np.lexsort((vf, vt))     # stable: codes stay in order within a field
-        for t_i, f_i, c_i in zip(vt[o].tolist(), vf[o].tolist(), vc[o].tolist()):
-            vbytes[t_i].append(enc_vals[f_i][c_i])
+    vals, vcum = _tile_values(cols, vals_tiles, vals_fields, vals_codes, ntiles)
     out: list[tuple[int, int, bytes, int]] = []
     fb = feats.tobytes()
+    fcum_l, vcum_l = fcum.tolist(), vcum.tolist()
+    first_l, fends_l, nfeat_l = first.tolist(), fends.tolist(), nfeat.tolist()
+    txs, tys = tx[order[first]].tolist(), ty[order[first]].tolist()
     for i in range(ntiles):
-        lay = head + b"".join(vbytes[i]) + fb[fcum[first[i]]:fcum[fends[i]]]
-        p = order[first[i]]
-        out.append((int(tx[p]), int(ty[p]), b"\x1a" + _varint(len(lay)) + lay,
-                    int(nfeat[i])))
+        lay = head + vals[vcum_l[i]:vcum_l[i + 1]] + fb[fcum_l[first_l[i]]:fcum_l[fends_l[i]]]
+        out.append((txs[i], tys[i], b"\x1a" + _varint(len(lay)) + lay, nfeat_l[i]))
     return out
+
+
+def _tile_values(cols: Sequence[tuple[str, np.ndarray, _Values]], vals_tiles: list[np.ndarray],
+                 vals_fields: list[np.ndarray], vals_codes: list[np.ndarray], ntiles: int
+                 ) -> tuple[bytes, np.ndarray]:
+    """The Layer.values entries of every tile (per tile, per field, in code order) one after
+    the other, and where each tile's begin (``ntiles + 1`` offsets)."""
+    if not vals_tiles:
+        return b"", np.zeros(ntiles + 1, dtype=np.int64)
+    vt = np.concatenate(vals_tiles)
+    vf = np.concatenate(vals_fields)
+    vc = np.concatenate(vals_codes)
+    o = np.lexsort((vf, vt))     # stable: codes stay in order within a field
+    vt, vf, vc = vt[o], vf[o], vc[o]
+    tables = [v for _, _, v in cols]
+    data_base = np.cumsum([0] + [len(t.data) for t in tables])[:-1]
+    code_base = np.cumsum([0] + [len(t.start) for t in tables])[:-1]
+    starts = np.concatenate([t.start + b for t, b in zip(tables, data_base)])
+    lengths = np.concatenate([t.length for t in tables])
+    k = code_base[vf] + vc
+    vlen = lengths[k]
+    vals = _gather(np.concatenate([t.data for t in tables]), starts[k], vlen)
+    per_tile = np.bincount(vt, weights=vlen, minlength=ntiles).astype(np.int64)
+    return vals.tobytes(), np.r_[0, np.cumsum(per_tile)]
 
 
 def encode_tile_reference(gdf: gpd.GeoDataFrame, z: int, x: int, y: int, *, layer: str,
