@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
@@ -58,8 +59,29 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+            out[col] = _neutralise_column(out[col])
     out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _neutralise_column(values: pd.Series) -> pd.Series:
+    """:func:`neutralise` of every cell, called only on the text cells that start with a formula
+    character once leading apostrophes are stripped (the others it returns as they are)."""
+    text = (values.map(_is_text).to_numpy(dtype=bool) if values.dtype == object
+            else values.notna().to_numpy())
+    if not text.any():
+        return values
+    lead = values[text].astype(str).str.lstrip("'").str[:1]
+    maybe = lead.isin(FORMULA_PREFIXES).to_numpy()
+    if not maybe.any():
+        return values
+    out = values.astype(object)
+    rows = np.flatnonzero(text)[maybe]
+    out.iloc[rows] = [neutralise(v) for v in out.iloc[rows]]
     return out
 
 
