@@ -73,6 +73,15 @@ def _lonlat(geoms: gpd.GeoSeries, decimals: int) -> np.ndarray:
     return np.round(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), decimals)
 
 
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as dicts of ``columns`` (those present): ``iterrows`` without a Series
+    per row (the values as ``tolist`` gives them: Python scalars, :func:`display_value` shows
+    them the same)."""
+    cols = {c: frame[c].tolist() for c in dict.fromkeys(columns) if c in frame.columns}
+    return [dict(zip(cols, vals)) for vals in zip(*cols.values())] if cols else \
+        [{} for _ in range(len(frame))]
+
+
 def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
                       layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog, week: str,
                       as_of: str = "") -> Path:
@@ -104,7 +113,8 @@ def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
             and not _PERSONAL.search(c)]
     xy = _lonlat(pub.geometry, dec) if len(pub) else np.empty((0, 2))
     rows = []
-    for (_, r), (lon, lat) in zip(pub.iterrows(), xy):
+    for r, (lon, lat) in zip(_records(pub, [*keep, "rule", "severity", "status_label",
+                                            "grid_id"]), xy.tolist()):
         rule = find_rule(str(r.get("rule", "")))
         row = {c: display_value(r[c]) for c in keep}
         row.update(rule=rule.label if rule is not None else str(r.get("rule", "")),
@@ -119,7 +129,7 @@ def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
         gfields = [f for f in catalog["grids"].public if f in grids.columns
                    and not _PERSONAL.search(f)] if "grids" in catalog.layers else ["grid_id"]
         gxy = _lonlat(grids.geometry, dec)
-        for (_, r), (lon, lat) in zip(grids.iterrows(), gxy):
+        for r, (lon, lat) in zip(_records(grids, gfields), gxy.tolist()):
             grid_rows.append({**{f: display_value(r[f]) for f in gfields},
                               "lon": float(lon), "lat": float(lat)})
     allowed = set(cfg["public"]["layers"])
@@ -137,11 +147,12 @@ def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
         else:
             by_name = {}
         first = gdf.drop_duplicates(field)
-        for (_, r), (lon, lat) in zip(first.iterrows(), _lonlat(first.geometry, dec)):
-            name = str(r[field]).strip()
+        for value, (lon, lat) in zip(first[field].tolist(),
+                                     _lonlat(first.geometry, dec).tolist()):
+            name = str(value).strip()
             if name:
                 places.append({"name": name, "kind": catalog[lid].title,
-                               "grids": by_name.get(str(r[field]), []),
+                               "grids": by_name.get(str(value), []),
                                "lon": float(lon), "lat": float(lat)})
     data = {"week": week, "as_of": as_of, "city": catalog.city, "findings": rows,
             "grids": grid_rows, "places": places}
