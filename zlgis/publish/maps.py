@@ -193,10 +193,12 @@ def _to_web(geoms: gpd.GeoSeries, *, simplify_m: float, decimals: int, gcj: bool
 def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
     feats = []
     gj = shapely.to_geojson(geoms)
-    for g, p, text in zip(geoms, props, gj):
-        if g is None or shapely.is_empty(g) or text is None:
+    drawn = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    loads = json.JSONDecoder().decode
+    for ok, p, text in zip(drawn.tolist(), props, gj):
+        if not ok or text is None:
             continue
-        feats.append({"type": "Feature", "geometry": json.loads(text), "properties": p})
+        feats.append({"type": "Feature", "geometry": loads(text), "properties": p})
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -241,10 +243,10 @@ def _style_js(key: str, *, point: bool = False) -> dict[str, Any]:
 
 
 def _geom_kind(gdf: gpd.GeoDataFrame) -> str:
-    types = set(gdf.geometry.geom_type.dropna().unique())
-    if types and types <= {"Point", "MultiPoint"}:
+    types = set(shapely.get_type_id(np.asarray(gdf.geometry.values)).tolist()) - {-1}
+    if types and types <= {0, 4}:          # Point, MultiPoint
         return "point"
-    if types and types <= {"LineString", "MultiLineString"}:
+    if types and types <= {1, 5}:          # LineString, MultiLineString
         return "line"
     return "polygon"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,12 @@ CODES = {
 
 
 def empty_issues() -> pd.DataFrame:
-    """An issue table with no rows and the right columns."""
+    """An issue table with no rows and the right columns (a copy: callers may add to it)."""
+    return _empty_issues().copy()
+
+
+@lru_cache(maxsize=1)
+def _empty_issues() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS}).astype(
         {"row": "Int64"})
 
