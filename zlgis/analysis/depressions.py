@@ -281,8 +281,9 @@ def _drainage(z: np.ndarray, filled: np.ndarray, labels: np.ndarray, k: int,
     lp = _pad(labels, 0)
     cw, ch = cell_size
     catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch).reshape(h + 2, w + 2)[1:-1, 1:-1]
+    catch = np.ascontiguousarray(catch, dtype=np.int32)   # the padded grid is freed here
     pour = _pour_points(zp.ravel(), _pad(filled, np.nan).ravel(), lp.ravel(), w + 2, k)
-    return np.ascontiguousarray(catch, dtype=np.int32), pour
+    return catch, pour
 
 
 def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
@@ -333,6 +334,7 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     remap = np.zeros(n + 1, np.int32)
     remap[kept] = np.arange(1, len(kept) + 1, dtype=np.int32)
     labels = remap[lab]
+    del lab   # a full int32 grid, not needed while the catchments are traced
     k = len(kept)
     h, w = z.shape
     catch, pour = _drainage(z, filled, labels, k, dem.cell_size)
