@@ -229,6 +229,23 @@ def _half_carriageway(roads: gpd.GeoDataFrame, cfg: dict[str, Any]) -> NDArray[n
     return half
 
 
+def _points_on_carriageways(pts: np.ndarray, lines: np.ndarray, half: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """(point, road) pairs of the points inside each road's carriageway (the centreline
+    buffered by ``half`` with flat caps). Only the roads with a point within about ``half`` of
+    their centreline are buffered (a flat-cap buffer lies within that distance); the pairs are
+    those of a query against every road's carriageway, in (point, road) order."""
+    reach = half * (1 + 1e-9) + 1e-6
+    near = np.unique(shapely.STRtree(pts).query(lines, predicate="dwithin", distance=reach)[0])
+    if not len(near):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    carriage = shapely.buffer(lines[near], half[near], cap_style="flat")
+    ip, ic = shapely.STRtree(carriage).query(pts, predicate="intersects")
+    ir = near[ic]
+    order = np.lexsort((ir, ip))
+    return ip[order], ir[order]
+
+
 def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, *,
                   depth: NDArray[np.float64] | None = None,
                   depth_threshold_cm: float | None = None,
@@ -288,20 +305,17 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     if not len(r):
         return empty
     half = _half_carriageway(r, cfg)
-    carriage = shapely.buffer(r.geometry.values, half, cap_style="flat")
     rows, cols_ = np.nonzero(wet)
     x, y = analysis.dem.xy(rows, cols_)
     pts = shapely.points(x, y)
-    tree = shapely.STRtree(carriage)
-    ip, ir = tree.query(pts, predicate="intersects")
+    ip, ir = _points_on_carriageways(pts, r.geometry.values, half)
     if not len(ip):
         return empty
     lab = labels[rows[ip], cols_[ip]]
     hit = pd.DataFrame({"road": ir, "label": lab, "depth": d[rows[ip], cols_[ip]]})
     g = hit.groupby(["road", "label"], sort=True)["depth"].agg(["max", "size"]).reset_index()
-    deep_lab = np.where(wet, labels, 0)
-    need = np.unique(g["label"].to_numpy())
-    sub = np.where(np.isin(deep_lab, need), deep_lab, 0)
+    need = np.unique(g["label"].to_numpy())   # labels >= 1: a wet cell's label is allowed
+    sub = np.where(wet & np.isin(labels, need), labels, 0)
     polys = region_polygons(sub, analysis.dem.transform, len(analysis.depressions))
     dep_ids = analysis.depressions.set_index("label")["depression_id"]
     out_rows, geoms = [], []
