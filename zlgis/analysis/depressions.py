@@ -57,11 +57,11 @@ def label_depressions(depth: NDArray[np.float64]) -> tuple[NDArray[np.int32], in
 # --------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _d8_receivers(z, lab, offs, dist):  # pragma: no cover - compiled
-    """Each cell's steepest lower neighbour: >= 0 receiver; -1 stuck; -2 outlet; -3 invalid;
-    -4 sink (a depression cell)."""
+def _d8_receivers(z, lab, offs, dist, rec):  # pragma: no cover - compiled
+    """Each cell's steepest lower neighbour into ``rec``: >= 0 receiver; -1 stuck; -2 outlet;
+    -3 invalid; -4 sink (a depression cell)."""
     n = z.size
-    rec = np.full(n, -1, np.int64)
+    rec[:] = -1
     for c in range(n):
         zc = z[c]
         if not (zc == zc):
@@ -95,7 +95,7 @@ def _drain_flats(z, rec, offs):  # pragma: no cover - compiled
     """Stuck cells of a flat drain, breadth-first, towards cells of equal height with a way
     out (``rec`` is updated in place)."""
     n = z.size
-    queue = np.empty(n, np.int64)
+    queue = np.empty_like(rec)    # cell indexes, as wide as the receivers
     qh = 0
     qt = 0
     for c in range(n):
@@ -158,14 +158,15 @@ def _follow_receivers(rec, lab):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
+def _catchments(z, lab, w, cw, ch, rec):  # pragma: no cover - compiled
     """Label every cell with the depression its D8 steepest-descent path on ``z`` ends in.
 
     ``z`` and ``lab`` are padded flat arrays (frame: NaN / 0). Depression cells keep their label.
     Other cells drain to their steepest lower neighbour; cells on a flat drain, breadth-first,
     towards the flat's edge where it has a way down (so flats are not dead ends); a cell with no
     lower neighbour next to the edge or nodata drains out (label 0), as does a pit too small to
-    be a reported depression.
+    be a reported depression. ``rec`` is working space (one integer per cell, int32 when the
+    cell indexes fit: half the memory of int64 on a large DEM).
     """
     dr = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
     dc = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
@@ -173,7 +174,7 @@ def _catchments(z, lab, w, cw, ch):  # pragma: no cover - compiled
     dist = np.empty(8)
     for k in range(8):
         dist[k] = math.sqrt((dr[k] * ch) ** 2 + (dc[k] * cw) ** 2)
-    rec = _d8_receivers(z, lab, offs, dist)
+    _d8_receivers(z, lab, offs, dist, rec)
     _drain_flats(z, rec, offs)
     return _follow_receivers(rec, lab)
 
@@ -280,10 +281,14 @@ def _drainage(z: np.ndarray, filled: np.ndarray, labels: np.ndarray, k: int,
     zp = _pad(z, np.nan)
     lp = _pad(labels, 0)
     cw, ch = cell_size
-    catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch).reshape(h + 2, w + 2)[1:-1, 1:-1]
-    catch = np.ascontiguousarray(catch, dtype=np.int32)   # the padded grid is freed here
+    # the pour points first: their padded filled surface is freed before the catchments'
+    # working arrays are made (the two never coexist at the memory peak)
     pour = _pour_points(zp.ravel(), _pad(filled, np.nan).ravel(), lp.ravel(), w + 2, k)
-    return catch, pour
+    rec = np.empty(zp.size, np.int32 if zp.size < 2 ** 31 - 1 else np.int64)
+    catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch, rec)
+    del rec, zp, lp
+    catch = catch.reshape(h + 2, w + 2)[1:-1, 1:-1]
+    return np.ascontiguousarray(catch, dtype=np.int32), pour
 
 
 def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
