@@ -50,31 +50,19 @@ from ..errors import ConfigError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
 from . import linebase as lb
+from . import setbacks as _setbacks
 from .linebase import CHECK, LINE_RULES, LINE_TITLES, PreparedFeatures, load_rules
-from .setbacks import (
-    building_heights,
-    height_classes,
-    red_line_breaches,
-    red_line_findings,
-    red_lines_from_roads,
-    required_setbacks,
-    setback_breaches,
-)
+from .setbacks import *  # noqa: F403  (re-exports setbacks.__all__)
+from .setbacks import red_line_findings
 
 __all__ = [
     "CHECK",
     "LINE_RULES",
     "load_rules",
-    "building_heights",
-    "height_classes",
-    "required_setbacks",
-    "red_line_findings",
-    "red_line_breaches",
-    "setback_breaches",
+    *_setbacks.__all__,
     "zone_findings",
     "unpermitted_construction",
     "unpermitted_findings",
-    "red_lines_from_roads",
     "check_control_lines",
     "run_check",
 ]

@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from .._numba import njit
-from ..config import load_config
+from ..config import load_config, unless_given
 
 __all__ = ["EdgeIndex", "MatchResult", "match", "match_config", "swept_intervals",
            "union_length"]
@@ -415,12 +415,10 @@ def match(index: EdgeIndex, x: np.ndarray, y: np.ndarray, t: np.ndarray,
     MatchResult
     """
     cfg = match_config()
-    sigma = float(cfg["sigma_m"] if sigma is None else sigma)
-    beta = float(cfg["beta_m"] if beta is None else beta)
-    jump = float(cfg["jump_cost"] if jump_cost is None else jump_cost)
-    turn = float(cfg["turn_cost"] if turn_cost is None else turn_cost)
-    gap = float(cfg["max_gap_s"] if max_gap_s is None else max_gap_s)
-    k = int(cfg["candidates"] if k is None else k)
+    sigma, beta, jump, turn, gap = map(float, unless_given(
+        cfg, sigma_m=sigma, beta_m=beta, jump_cost=jump_cost, turn_cost=turn_cost,
+        max_gap_s=max_gap_s))
+    k = int(unless_given(cfg, candidates=k)[0])
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     t = np.asarray(t, dtype=np.int64)

@@ -77,8 +77,7 @@ def read_ledger(path: PathLike, *, week: str | None = None) -> gpd.GeoDataFrame:
     --------
     >>> import tempfile, zlgis as zl
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     r = zl.run_weekly(zl.datasets.path("district"), tmp, week="2022-W35",
-    ...                       checks=["controllines"])
+    ...     r = zl.datasets.weekly(tmp)   # the district's 2022-W35, control lines only
     ...     sorted(zl.read_ledger(r.ledger_path)["status_label"].unique())
     ['新发现']
     """
@@ -109,8 +108,7 @@ def ledger_status(path: PathLike, *, until: str | None = None) -> pd.DataFrame:
     --------
     >>> import tempfile, zlgis as zl
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     r = zl.run_weekly(zl.datasets.path("district"), tmp, week="2022-W35",
-    ...                       checks=["controllines"])
+    ...     r = zl.datasets.weekly(tmp)   # the district's 2022-W35, control lines only
     ...     int(zl.ledger_status(r.ledger_path).loc["2022-W35", "新发现"])
     4
     """
@@ -140,8 +138,7 @@ def import_ledger(xlsx: PathLike, path: PathLike) -> int:
     --------
     >>> import tempfile, zlgis as zl
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     r = zl.run_weekly(zl.datasets.path("district"), tmp, week="2022-W35",
-    ...                       checks=["controllines"])
+    ...     r = zl.datasets.weekly(tmp)   # the district's 2022-W35, control lines only
     ...     zl.import_ledger(r.files["excel"], r.ledger_path)   # nothing edited yet
     0
     """

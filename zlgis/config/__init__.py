@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ..errors import ConfigError
 from .schema import KIND_ZH, check_config, value_kind
 
 __all__ = ["load_config", "department_name", "task_routing", "read_yaml", "config_override_dir",
-           "merge_config", "CONFIG_DIR"]
+           "merge_config", "unless_given", "CONFIG_DIR"]
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -118,6 +119,16 @@ def load_config(name: str) -> dict[str, Any]:
     if over is not None and over.exists():
         return _merged(name, str(over), over.stat().st_mtime)
     return _merged(name, None, 0.0)
+
+
+def unless_given(section: Mapping[str, Any], **given: Any) -> list[Any]:
+    """Each keyword's value, or ``section[keyword]`` where it is None, in keyword order.
+
+    For keyword arguments that default to a config value::
+
+        sigma, beta = map(float, unless_given(cfg, sigma_m=sigma, beta_m=beta))
+    """
+    return [section[key] if value is None else value for key, value in given.items()]
 
 
 def department_name(code: str) -> str:

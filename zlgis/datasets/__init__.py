@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
 
     from ..analysis.terrain import DEM
     from ..catalog import Catalog
+    from ..weekly import WeeklyResult
 
-__all__ = ["NAMES", "path", "catalog", "load", "dem"]
+__all__ = ["NAMES", "path", "catalog", "load", "dem", "weekly"]
 
 _HERE = Path(__file__).resolve().parent
 #: Names of the shipped datasets.
@@ -136,3 +138,34 @@ def dem(name: str = "district") -> DEM:
     from ..analysis.terrain import read_dem
 
     return read_dem(catalog(name)["dem"].path)
+
+
+def weekly(out: str | os.PathLike[str], name: str = "district") -> WeeklyResult:
+    """The dataset's weekly run of 2022-W35 (control lines only) into ``out``: a ready ledger.
+
+    What the ledger examples start from: :func:`zlgis.run_weekly` with
+    ``week="2022-W35"`` and ``checks=["controllines"]``, quietly.
+
+    Parameters
+    ----------
+    out : str or path-like
+        Output folder; the ledger is ``out/ledger.sqlite``, the week's files ``out/2022-W35/``.
+    name : str
+        One of :data:`NAMES`.
+
+    Returns
+    -------
+    zlgis.weekly.WeeklyResult
+        ``week``, ``folder``, ``ledger_path``, ``merge``, ``files`` and ``timings``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     r = weekly(tmp)
+    ...     r.week, r.ledger_path.name, r.merge.events["new"]
+    ('2022-W35', 'ledger.sqlite', 4)
+    """
+    from ..weekly import run_weekly
+
+    return run_weekly(path(name), out, week="2022-W35", checks=["controllines"], quiet=True)

@@ -60,7 +60,7 @@ import shapely
 from pyproj import Transformer
 
 from ..catalog import Catalog
-from ..config import load_config
+from ..config import load_config, unless_given
 from ..errors import ConfigError
 from ..io.atomic import atomic_path
 from .escape import PERSONAL_FIELD, display_value
@@ -820,11 +820,10 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
     from pmtiles.writer import Writer
 
     cfg = tile_config()
-    extent = int(cfg["extent"] if extent is None else extent)
-    buffer = int(cfg["buffer"] if buffer is None else buffer)
-    simplify_px = float(cfg["simplify_px"] if simplify_px is None else simplify_px)
-    min_size_px = float(cfg["min_size_px"] if min_size_px is None else min_size_px)
-    compress = bool(cfg["gzip"] if compress is None else compress)
+    extent, buffer = map(int, unless_given(cfg, extent=extent, buffer=buffer))
+    simplify_px, min_size_px = map(float, unless_given(cfg, simplify_px=simplify_px,
+                                                       min_size_px=min_size_px))
+    compress = bool(unless_given(cfg, gzip=compress)[0])
     if not 0 <= min_zoom <= max_zoom <= 22:
         raise ConfigError(f"矢量瓦片图层 {layer} 的缩放级别 {min_zoom}-{max_zoom} 无效")
     merc = _mercator(gdf.geometry)
