@@ -36,7 +36,6 @@ from typing import Any
 
 from . import (
     add_common_options,
-    iso_date,
     load_checked,
     output_dir,
     start_check,
@@ -54,25 +53,21 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     gsub = g.add_subparsers(dest="grids_command", metavar="ACTION")
     g.set_defaults(func=lambda a: (g.print_help(), 2)[1])
     m = gsub.add_parser("make", help="生成单元网格、路长路段、责任表和地图")
-    add_common_options(m, json=True)
-    m.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    add_common_options(m, json=True, out="输出文件夹")
     m.add_argument("--no-map", action="store_true", help="不生成网页地图")
     m.add_argument("--basemap", choices=("tianditu", "gaode", "osm", "none"), default=None,
                    help="底图")
     m.set_defaults(func=run_make)
     c = gsub.add_parser("check", help="检查现有网格：空隙、重叠、面积、编码")
-    add_common_options(c, json=True)
-    c.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
+    add_common_options(c, json=True, out="输出文件夹")
     c.set_defaults(func=run_check_grids)
     k = subparsers.add_parser(
         "cases", help="12345/110/巡查案件：分类、派遣、时限、重复投诉、吹哨、热点、考评、平台导出",
         description="按 GB/T 30428.2 事件部件分类（分类字段或关键词），定位网格和路长，"
                     "确定牵头部门和处置时限，统计超期、重复投诉和“吹哨”升级，"
                     "Gi* 热点（FDR），街道、社区和部门考评，并导出城市管理平台格式。")
-    add_common_options(k, json=True)
-    k.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
-    k.add_argument("--as-of", metavar="YYYY-MM-DD", type=iso_date, default=None,
-                   help="统计截至当天（默认：最后一件案件的受理日期）")
+    add_common_options(k, json=True, out="输出文件夹",
+                       as_of="统计截至当天（默认：最后一件案件的受理日期）")
     k.add_argument("--input", metavar="FILE", default=None,
                    help="12345 系统导出的 CSV/Excel（默认使用图层目录中的 hotline_cases）")
     k.add_argument("--lon", default="经度", help="经度列名（默认 经度）")

@@ -24,9 +24,8 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
         description="读取 OpenStreetMap 文件（.osm.pbf），生成该地的图层目录 catalog.yaml 和图层文件 "
                     "osm_layers.gpkg：道路（等级、宽度）、建筑（用途、层数、高度）、公厕、垃圾桶与收集点、"
                     "路灯、树木、公交站、公园、绿地、水体（蓝线）等，并说明缺少哪些图层。")
-    add_common_options(p, catalog=False)
+    add_common_options(p, catalog=False, out="输出文件夹")
     p.add_argument("pbf", metavar="FILE", help="OpenStreetMap 文件（.osm.pbf 或 .osm）")
-    p.add_argument("--out", metavar="DIR", required=True, help="输出文件夹")
     p.add_argument("--boundary", metavar="FILE", help="城市边界文件（默认取 OSM 数据范围）")
     p.add_argument("--dem", metavar="TILE", nargs="+", default=[],
                    help="高程模型瓦片（GeoTIFF、SRTM .hgt/.hgt.zip，可多个，读取时拼接）")
