@@ -164,3 +164,25 @@ def test_wrong_types_named(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err == (
         f"错误：文件 {p}，图层 toilets，字段 fields.toilet_id.aliases：fields.toilet_id.aliases "
         "应为列表，实际为 {'a': 1}\n")
+
+
+def test_yaml_document_size_counts_aliases_as_used() -> None:
+    """The alias bound counts an alias as often as it is used (shared nodes sized once), a
+    recursive alias as one node; documents within the bound read as PyYAML's safe loader
+    reads them (booleans aside)."""
+    import yaml as pyyaml
+
+    from zlgis._yaml import document_size, safe_load
+
+    def size(text: str) -> int:
+        return document_size(pyyaml.SafeLoader(text).get_single_node())
+
+    assert size("a: [1, 2]") == 1 + 1 + 3
+    assert size("a: &x [1, 2]\nb: *x\nc: *x") == 1 + 3 * (1 + 3)
+    lol = ('a: &a [1, 1, 1]\n' + "".join(f"l{i}: &{chr(98 + i)} [" + ",".join(
+        [f"*{chr(97 + i)}"] * 3) + "]\n" for i in range(3)))
+    assert size(lol) == 1 + 4 + 4 + 13 + 40 + 121   # root, keys, a, l0, l1, l2
+    rec = safe_load("a: &x [1, *x]")
+    assert rec["a"][1] is rec["a"]
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    assert safe_load(text)["layers"].keys() == pyyaml.safe_load(text)["layers"].keys()

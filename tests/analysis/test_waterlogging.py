@@ -372,3 +372,25 @@ def test_rain_cascade_routes_overflow_downstream():
     assert not casc["spills"][1]
     assert casc["scenario_level_m"][1] > flat["scenario_level_m"][1]
     assert depth.max() == pytest.approx(casc["scenario_depth_cm"][1] / 100, abs=0.001)
+
+
+def test_points_on_carriageways_as_against_every_road() -> None:
+    """Buffering only the roads with a point within reach finds the pairs a query against every
+    road's carriageway finds (points on and near the carriageway edges included)."""
+    import shapely
+
+    from zlgis.analysis.waterlogging import _points_on_carriageways
+
+    rng = np.random.default_rng(21)
+    starts = rng.uniform(0, 500, (300, 2))
+    ends = starts + rng.uniform(-60, 60, (300, 2))
+    lines = shapely.linestrings(np.stack([starts, ends], axis=1))
+    half = rng.uniform(1.5, 12.0, 300)
+    carriage = shapely.buffer(lines, half, cap_style="flat")
+    edge = shapely.get_coordinates(shapely.get_exterior_ring(carriage[:60]))
+    pts = shapely.points(np.vstack([rng.uniform(0, 500, (4000, 2)), edge, edge + 1e-9]))
+    ip, ir = shapely.STRtree(carriage).query(pts, predicate="intersects")
+    want = sorted(zip(ip.tolist(), ir.tolist()))
+    got_p, got_r = _points_on_carriageways(pts, lines, half)
+    assert len(want) > 500
+    assert list(zip(got_p.tolist(), got_r.tolist())) == want

@@ -96,3 +96,27 @@ def test_one_csv_writer() -> None:
            if p.parts[-2] != "demo" and p.name != "tables.py"
            and re.search(r"\.to_csv\(|\.to_excel\(", p.read_text("utf-8"))]
     assert raw == []
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return bool(pd.isna(a) and pd.isna(b)) or a == b
+
+
+@given(st.lists(st.one_of(st.text(alphabet="'=+-@\t\r 0123456789.eEab", max_size=6),
+                          st.none(), st.integers(), st.floats(allow_nan=True)), max_size=30))
+def test_safe_frame_neutralises_cell_by_cell(values) -> None:
+    """The column-wise test picks exactly the cells neutralise changes: the frame equals one
+    made by mapping neutralise over every cell (object and pandas string columns)."""
+    from zlgis.io.tables import safe_frame
+
+    texts = [v if isinstance(v, str) else None for v in values]
+    frame = pd.DataFrame({"mixed": pd.Series(values, dtype=object),
+                          "text": pd.array(texts, dtype="string")})
+    out = safe_frame(frame)
+    for col in frame.columns:
+        expected = frame[col].map(neutralise).tolist()
+        got = out[col].tolist()
+        assert len(got) == len(expected)
+        assert all(_same(a, b) for a, b in zip(got, expected)), (got, expected)

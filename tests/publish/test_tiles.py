@@ -71,6 +71,37 @@ def test_fast_encoder_equals_mapbox_vector_tile(lid, z, simplify):
             assert shapely.equals_exact(ga, gb, 1.01), (ga.wkt[:80], gb.wkt[:80])
 
 
+@pytest.mark.parametrize("lid,z", [("buildings", 16), ("roads", 14), ("roads", 16)])
+def test_chunked_pairs_give_the_same_tiles(lid, z, monkeypatch):
+    """Pairs encoded a few tile columns at a time (the 1M city's zoom 16 has 1.1M pairs) give
+    the tiles of one pass, byte for byte."""
+    import zlgis.publish.tiles as tiles
+
+    g = zl.datasets.load("district")[lid]
+    fields = [f for f in tile_fields(lid, "internal") if f in g.columns]
+    whole = encode_tiles(g, z, layer=lid, fields=fields)
+    monkeypatch.setattr(tiles, "_MAX_PAIRS", 50)
+    chunked = encode_tiles(g, z, layer=lid, fields=fields)
+    assert len(whole) > 5 and chunked == whole
+
+
+def test_pair_chunks_hold_whole_tile_columns():
+    from zlgis.publish.tiles import _pair_chunks
+
+    rng = np.random.default_rng(21)
+    for _ in range(200):
+        n = int(rng.integers(0, 2000))
+        tx = rng.integers(0, int(rng.integers(1, 40)), n)
+        limit = int(rng.integers(1, 300))
+        chunks = list(_pair_chunks(tx, limit))
+        assert np.array_equal(np.sort(np.concatenate(chunks)) if chunks else np.zeros(0),
+                              np.arange(n))
+        columns = [set(tx[c].tolist()) for c in chunks]
+        for i, c in enumerate(chunks):
+            assert len(c) <= limit or len(columns[i]) == 1
+            assert all(not columns[i] & columns[j] for j in range(i + 1, len(chunks)))
+
+
 def test_tiles_are_web_mercator_from_the_working_crs(site):
     """A building's corners, decoded from its z16 tile and put back through EPSG:3857, lie where
     the building is (within a tile unit, 4 cm)."""
