@@ -137,7 +137,9 @@ zlgis.build = function (spec, map) {
   var out = gj;
   if (spec.cluster) {
     var color = styles[0].fillColor || styles[0].color || '#555';
-    out = L.markerClusterGroup({maxClusterRadius: 50, chunkedLoading: true,
+    // markers added in one pass: with chunkedLoading, a layer switched off while its chunks
+    // were still being added threw on the removed map (Leaflet.markercluster#1017)
+    out = L.markerClusterGroup({maxClusterRadius: 50,
                                 showCoverageOnHover: false,
                                 iconCreateFunction: function (c) {
       // findings: full-size severity clusters; facilities: smaller, lighter ones
