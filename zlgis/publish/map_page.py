@@ -158,6 +158,7 @@ zlgis.layer = function (spec, map, group) {
   var entry = {title: spec.title, key: spec.key, n: spec.data.features.length, group: group,
                layer: null};
   entry.minZoom = spec.minZoom || 0;
+  entry.cluster = !!spec.cluster;
   entry.build = function () {
     if (entry.layer) return;
     var built = zlgis.build(spec, map);
