@@ -197,16 +197,18 @@ def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):
     pg = Page(browser, zlgis_server, "internal/map.html", viewport={"width": 800, "height": 600})
     try:
         pg.js(f"zlgis.map.setView([{p[1]}, {p[0]}], 18, {{animate: false}})")
+        # Drawn tiles are not enough: the click handler asks the tile cache, so wait until the
+        # building's tile is there to ask (on a loaded CI machine it came later, 2026-12-03).
         pg.page.wait_for_function(
-            """() => { const e = zlgis.layers.find(l => l.key === 'buildings');
-                 return Object.keys(e.layer._tiles).length > 0 &&
-                   Object.values(e.layer._tiles).every(t => t.loaded); }""", timeout=20000)
-        pg.page.wait_for_timeout(300)
+            f"""() => {{ const e = zlgis.layers.find(l => l.key === 'buildings');
+                 return Object.values(e.layer._tiles).some(t => t.loaded) &&
+                   (e.layer.queryTileFeaturesDebug({p[0]}, {p[1]}, 4).get('') || []).length > 0;
+               }}""", timeout=20000)
         xy = pg.js(f"(() => {{ const q = zlgis.map.latLngToContainerPoint([{p[1]}, {p[0]}]);"
                    " const r = zlgis.map.getContainer().getBoundingClientRect();"
                    " return [q.x + r.left, q.y + r.top]; })()")
         pg.page.mouse.click(xy[0], xy[1])
-        pg.page.wait_for_selector(".leaflet-popup-content .zlgis-popup", timeout=5000)
+        pg.page.wait_for_selector(".leaflet-popup-content .zlgis-popup", timeout=15000)
         text = pg.page.locator(".leaflet-popup-content").inner_text()
         label = load_config("publish")["tiles"]["status_colors"]["overdue"]["label"]
         assert str(row.building_id) in text and label in text
