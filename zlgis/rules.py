@@ -66,6 +66,8 @@ __all__ = [
     "rules",
     "missing_needs",
     "skip_message",
+    "SKIP_PREFIX",
+    "is_skip_line",
 ]
 
 RULES_DIR = CONFIG_DIR / "rules"
@@ -344,6 +346,19 @@ def missing_needs(r: Rule, layers: Mapping[str, Any]) -> list[str]:
     return out
 
 
+#: How every line of a rule that could not run starts (:func:`skip_message`).
+SKIP_PREFIX = "未检查："
+
+
+def is_skip_line(text: str) -> bool:
+    """Whether ``text`` is a :func:`skip_message` line (commands print these on stdout).
+
+    >>> is_skip_line(skip_message(rule("case_overdue"), ["hotline_cases"]))
+    True
+    """
+    return text.startswith(SKIP_PREFIX)
+
+
 def skip_message(r: Rule, missing: Iterable[str]) -> str:
     """The Chinese line that says a rule was not checked and why.
 
@@ -364,4 +379,4 @@ def skip_message(r: Rule, missing: Iterable[str]) -> str:
         parts.append("缺少图层 " + "、".join(layers_))
     if fields_:
         parts.append("缺少字段 " + "、".join(fields_))
-    return f"未检查：{r.label}（{'；'.join(parts)}）"
+    return f"{SKIP_PREFIX}{r.label}（{'；'.join(parts)}）"

@@ -173,8 +173,10 @@ def print_notes(notes: Iterable[str], problems: Any = None, *, as_json: bool = F
     """Loading notes and data problems (file, layer, row, id, field, reason) on stderr; the
     lines of rules that could not run ("未检查：…") on stdout, as every command prints them
     (on stderr too when stdout carries the command's JSON)."""
+    from ..rules import is_skip_line
+
     for n in notes:
-        if n.startswith("未检查：") and not as_json:
+        if is_skip_line(n) and not as_json:
             print(n)
         else:
             print(f"注意：{n}", file=sys.stderr)
@@ -194,19 +196,17 @@ def catalog_skips(catalog: Any, rule_ids: Iterable[str],
     loading: a layer in the catalog meets its field needs here. ``extra`` names layers the
     command makes itself (red lines from roads) or reads from elsewhere (``--input``).
     """
-    from ..rules import missing_needs, rule, skip_message
+    from ..rules import rule, skip_message
+    from ..skips import skipped_rules
 
     present = dict.fromkeys([*catalog.layers, *extra])  # None: present, columns not known yet
-    lines, runnable = [], False
-    for rid in rule_ids:
-        r = rule(rid)
-        miss = (missing_needs(r, present) if required is None
-                else [lid for lid in required if lid not in present])
-        if miss:
-            lines.append(skip_message(r, miss))
-        else:
-            runnable = True
-    return lines, runnable
+    pool = [rule(rid) for rid in rule_ids]
+    if required is None:
+        skipped = skipped_rules(present, rules=pool)
+    else:
+        miss = [lid for lid in required if lid not in present]
+        skipped = [(r, miss) for r in pool] if miss else []
+    return [skip_message(r, m) for r, m in skipped], len(skipped) < len(pool)
 
 
 class NothingToCheck(Exception):

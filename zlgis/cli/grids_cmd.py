@@ -324,7 +324,7 @@ def _write_case_report(out: Path, layers: dict[str, Any], prepared: Any, finding
 def _print_cases(args: argparse.Namespace, out: Path, prepared: Any, report: Any,
                  findings: Any, notes: list[str], as_of: Any) -> int:
     """The summary (JSON with --json) and the exit code."""
-    from ..rules import rules
+    from ..rules import is_skip_line, rules
 
     rejected = report[report["action"] == "已剔除"]
     counts = findings["rule"].value_counts().to_dict() if len(findings) else {}
@@ -334,7 +334,7 @@ def _print_cases(args: argparse.Namespace, out: Path, prepared: Any, report: Any
                          ensure_ascii=False))
     else:
         for n in notes:
-            print(n if n.startswith("未检查：") else f"注意：{n}")
+            print(n if is_skip_line(n) else f"注意：{n}")
         for r in rejected.head(10).itertuples():
             print(f"文件 {r.file} 图层 {r.layer} 第 {r.row} 行 字段 {r.field}：{r.reason}（已剔除）")
         if len(rejected) > 10:

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.delays import PROBLEM_COLUMNS
     from ..findings import concat_findings
     from ..io.tables import write_csv
+    from ..rules import is_skip_line
+
     progress, catalog, out, _ = start_check(args, "市政设施与园林绿化检查",
                                             ["roadworks", "defects", "trees", "greenspace"])
     ids = sorted({lid for m in (defects, greenspace, roadworks, trees) for lid in m.LAYERS
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     for module in (roadworks, defects, trees, greenspace):
         f = module.run_check(catalog, layers, as_of=as_of)
         frames.append(f)
-        notes += [n for n in f.attrs.get("notes", []) if n.startswith("未检查")]
+        notes += [n for n in f.attrs.get("notes", []) if is_skip_line(n)]
         problems.append(pd.DataFrame(f.attrs.get("problems") or [], columns=PROBLEM_COLUMNS))
     findings = concat_findings(frames)
     probs = pd.concat([p for p in problems if len(p)] or [problems[0]], ignore_index=True)
