@@ -249,6 +249,32 @@ def _weekly_once(name: str, catalog: Path, tmp_path_factory):
     return proc, root / "out" / "2022-W35", Catalog.load(catalog)
 
 
+#: Salt of the demo weekly runs of the tests (the weekly run refuses a weak one).
+DEMO_SALT = "weekly-test-salt-2022"
+
+
+@pytest.fixture(scope="session")
+def demo_week(demo_catalog, tmp_path_factory):
+    """The demo city's whole 2022-W35 weekly run (every check, SQLite ledger, salt
+    :data:`DEMO_SALT`), made once per test session under a lock and shared by every worker:
+    the snapshot test and the PostgreSQL ledger's equality test read the same run. Returns its
+    :class:`zlgis.weekly.WeeklyResult`; read its outputs, never write into its folder."""
+    import pickle
+
+    from zlgis.weekly import run_weekly
+
+    root = _session_dir(tmp_path_factory) / "weekly-demo"
+    done = root / "result.pickle"
+    with open(_session_dir(tmp_path_factory) / "weekly-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("ZLGIS_PLATE_SALT", DEMO_SALT)
+                result = run_weekly(demo_catalog, root / "out", week="2022-W35")
+            done.write_bytes(pickle.dumps(result))
+    return pickle.loads(done.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def helsinki_week(helsinki_catalog: Path, tmp_path_factory):
     """The weekly run on the Helsinki example, once per session: ``(proc, week_dir, catalog)``.

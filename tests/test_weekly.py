@@ -294,7 +294,7 @@ def test_kill_at_any_stage(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
 
 
-def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
+def test_demo_city_weekly_run(demo_catalog, demo_week):
     """The whole run on the demo city with every check of zlgis.analysis.CHECKS."""
     import openpyxl
 
@@ -302,10 +302,8 @@ def test_demo_city_weekly_run(demo_catalog, tmp_path, monkeypatch):
     from zlgis.rules import checks
     from zlgis.validate import load_layers
 
-    monkeypatch.setenv("ZLGIS_PLATE_SALT", "weekly-test-salt-2022")
-    out = tmp_path / "out"
-    result = run_weekly(demo_catalog, out, week="2022-W35")
-    v = Ledger(out / "ledger.sqlite").view()
+    result = demo_week
+    v = Ledger(result.ledger_path).view()
     assert set(v["check"]) == set(ALL_CHECKS)
     # every registered rule is found on the demo city, except those it does not plant
     not_planted = {"transfer_station_distance": "the demo's transfer stations keep their distance",

@@ -91,13 +91,16 @@ def test_same_rows_as_sqlite_over_weeks(pg_database, tmp_path):
     assert lite.weeks() == pg.weeks() and lite.crs == pg.crs == "EPSG:4550"
 
 
-def test_demo_weekly_run_same_as_sqlite(demo_catalog, pg_database, tmp_path, monkeypatch):
+def test_demo_weekly_run_same_as_sqlite(demo_catalog, demo_week, pg_database, tmp_path,
+                                        monkeypatch):
     """The demo city's weekly run with the ledger in PostgreSQL: the same findings, ledger rows
-    (ids, statuses, deadlines) and Excel ledger as with the SQLite file."""
+    (ids, statuses, deadlines) and Excel ledger as with the SQLite file (``demo_week``)."""
+    from conftest import DEMO_SALT
+
     from zlgis.weekly import run_weekly
 
-    monkeypatch.setenv("ZLGIS_PLATE_SALT", "weekly-test-salt-2022")
-    lite = run_weekly(demo_catalog, tmp_path / "lite", week="2022-W35")
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", DEMO_SALT)
+    lite = demo_week
     pg = run_weekly(demo_catalog, tmp_path / "pg", week="2022-W35", ledger_path=pg_database)
     assert pg.ledger_path == pg_database
     assert lite.merge == pg.merge and pg.merge.n_found > 100
