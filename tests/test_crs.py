@@ -216,3 +216,28 @@ def test_local_crs_names_gk_zone_in_china_and_utm_elsewhere():
     assert local_crs(122.74, 48.01) == "EPSG:4550"
     assert local_crs(20.42, -34.02) == "EPSG:32734"
     assert local_crs(116.4, 39.9) == "EPSG:4548"  # Beijing, CM 117E
+
+
+@pytest.mark.parametrize("kind", ["list", "array", "series"])
+def test_geo_frame_equals_the_geodataframe_constructor(kind):
+    import geopandas as gpd
+    import pandas as pd
+    from geopandas.testing import assert_geodataframe_equal
+    from shapely.geometry import Point
+
+    from zlgis.crs import geo_frame
+
+    df = pd.DataFrame({"a": ["x", "y", None], "b": [1.5, 2.0, 3.0]}, index=[5, 6, 7])
+    geoms = [Point(612000, 5320000), None, Point(612001, 5320001)]
+    crs = "EPSG:4550"
+    given = {"list": geoms, "array": gpd.GeoSeries(geoms, crs=crs).values,
+             "series": gpd.GeoSeries(geoms, crs=crs, index=[0, 1, 2])}[kind]
+    expected = gpd.GeoDataFrame(df, geometry=list(geoms), crs=crs)
+    got = geo_frame(df, given, crs)
+    assert_geodataframe_equal(got, expected)
+    assert got.geometry.name == "geometry" and got.crs == expected.crs
+    assert list(got.index) == [5, 6, 7]
+    got.loc[5, "a"] = "changed"              # a frame of its own: the input is not modified
+    assert df.loc[5, "a"] == "x" and "geometry" not in df.columns
+    with pytest.raises(ValueError):
+        geo_frame(df, geoms[:2], crs)

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .config import task_routing
-from .crs import WORKING_CRS
+from .crs import WORKING_CRS, geo_frame
 from .errors import ConfigError
 from .rules import find_rule
 
@@ -256,7 +256,7 @@ def make_findings(*, rule: str, feature_ids: Sequence[Sequence[Any]], layer: str
     df = pd.DataFrame(data, columns=list(FINDING_COLUMNS), index=pd.RangeIndex(n))
     if crs is None:
         crs = getattr(geometry, "crs", None) or default_crs()
-    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geometry), crs=crs).values, crs=crs)
+    return geo_frame(df, geometry, crs)
 
 
 def _plain(m: dict[str, Any]) -> dict[str, Any]:

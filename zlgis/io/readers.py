@@ -38,6 +38,7 @@ import shapely
 from geopandas.array import GeometryArray
 from shapely.errors import GEOSException
 
+from ..crs import geo_frame
 from ..errors import UnreadableInputError
 
 __all__ = [
@@ -321,8 +322,7 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
         notes += [_note(int(i), "unparseable_geometry", "几何无法解析，已剔除", "rejected")
                   for i in bad if geoms[i] is None]
     # shapely geometries or None already: wrapped without a per-row type check
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(GeometryArray(geoms, crs=crs),
-                                                      index=df.index, copy=False), copy=False)
+    gdf = geo_frame(df, GeometryArray(geoms, crs=crs))
     return gdf, notes
 
 

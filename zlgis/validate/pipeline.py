@@ -25,6 +25,7 @@ from ..crs import (
     OBFUSCATED,
     check_declared_crs,
     crs_label,
+    geo_frame,
     infer_crs,
     is_geographic,
     recognise_crs,
@@ -330,7 +331,7 @@ def _result(st: _Run, gdf: gpd.GeoDataFrame, attr_frame: pd.DataFrame, out_geoms
     # the geometries are shapely objects or None already: wrap them without re-checking
     garr = GeometryArray(out_geoms[keep] if not keep.all() else out_geoms,
                          crs=working_crs if src_crs else None)
-    clean = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr, index=frame.index, copy=False))
+    clean = geo_frame(frame, garr)
     attrs_in = gdf.drop(columns=gdf.geometry.name)
     # no rejected row: an empty slice (a boolean take of nothing still scans Arrow columns)
     rej = pd.DataFrame(attrs_in.loc[st.rejected] if st.rejected.any() else attrs_in.iloc[:0]
