@@ -160,7 +160,12 @@ def test_layer_toggle_and_popup(site, browser):
         pg.page.wait_for_selector(".leaflet-control-layers-expanded", state="detached")
         pg.js("zlgis.map.setView(zlgis.layers.find(l => l.key === 'toilets').layer"
               ".getLayers()[0].getLatLng(), 16, {animate: false})")
-        pg.page.wait_for_timeout(500)            # let the clusters settle at the new zoom
+        # let the clusters settle at the new zoom: the toilet drawn as itself, not in a cluster
+        pg.page.wait_for_function("""() => {
+            const t = zlgis.layers.find(l => l.key === 'toilets').layer.getLayers()[0];
+            const el = t._icon || t._path;         // a marker's icon, a circle marker's path
+            return !!(el && el.isConnected); }""", timeout=20000)
+        pg.page.wait_for_timeout(300)            # and the zoom animation of the clusters over
         x, y = pg.page.evaluate("""() => {
             const t = zlgis.layers.find(l => l.key === 'toilets').layer.getLayers()[0];
             const p = zlgis.map.latLngToContainerPoint(t.getLatLng());
@@ -168,7 +173,7 @@ def test_layer_toggle_and_popup(site, browser):
             return [r.left + p.x, r.top + p.y];
         }""")
         pg.page.mouse.click(x, y)
-        pg.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        pg.page.wait_for_selector(".leaflet-popup-content", timeout=15000)
         text = pg.js("document.querySelector('.leaflet-popup-content').textContent")
         assert "吊桥公园公厕" in text and "公厕名称" in text
         assert pg.errors == []
@@ -199,7 +204,7 @@ def test_locate_me_on_the_public_map(site, browser):
     try:
         pg.page.click(".leaflet-control-locate a")
         pg.page.wait_for_function("zlgis.map.getCenter().distanceTo([48.0059, 122.7447]) < 50",
-                                  timeout=5000)
+                                  timeout=15000)
         assert pg.js("document.querySelectorAll('.leaflet-control-locate-location').length") > 0
         assert pg.errors == []
     finally:
@@ -215,7 +220,7 @@ def test_search_finds_a_park(site, browser):
         # typed CJK text arrives as an input method commit, without keyup: send one
         pg.js("document.querySelector('.leaflet-control-search input')"
               ".dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}))")
-        pg.page.wait_for_selector(".search-tip", timeout=5000)
+        pg.page.wait_for_selector(".search-tip", timeout=15000)
         tips = pg.js("Array.from(document.querySelectorAll('.search-tip')).map(t => t.textContent)")
         assert "吊桥公园（公园与广场）" in tips
         assert pg.errors == []
