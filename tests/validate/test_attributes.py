@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zlgis.catalog import Catalog
 from zlgis.validate.attributes import check_attributes, coerce_series, duplicated_first
@@ -153,3 +155,19 @@ def test_report_same_with_precomputed_duplicates() -> None:
     assert [(p[0].tolist(), p[1:]) for p in slow.problems] == [
         (p[0].tolist(), p[1:]) for p in fast.problems]
     assert "duplicate_id" in {p[1] for p in fast.problems}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4),
+                          st.sampled_from(["", " ", "\u3000", "\x1c", "\t\n", " a "])),
+                max_size=30))
+def test_blank_of_arrow_strings_equals_blank_of_the_same_objects(values):
+    from zlgis.validate.attributes import _blank
+
+    arrow = pd.Series(values, dtype="str")
+    assert isinstance(arrow.dtype, pd.StringDtype) and arrow.dtype.storage == "pyarrow"
+    plain = pd.Series(values, dtype=object)
+    expected = plain.isna().to_numpy() | np.array(
+        [v is not None and (v == "" or v.isspace()) for v in values], dtype=bool)
+    assert _blank(arrow).tolist() == expected.tolist()
+    assert _blank(plain).tolist() == expected.tolist()

@@ -57,6 +57,13 @@ def _is_text(s: pd.Series) -> bool:
 
 
 def _blank(s: pd.Series) -> np.ndarray:
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        # the same test in one pass of Arrow kernels (pandas' str.isspace is utf8_is_space)
+        import pyarrow.compute as pc
+
+        arr = s.array.__arrow_array__()
+        blank = pc.or_kleene(pc.equal(arr, ""), pc.utf8_is_space(arr))
+        return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
     na = s.isna().to_numpy()
     if _is_text(s):
         txt = s if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object else s.astype("str")
