@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 
@@ -451,3 +452,28 @@ def shapely_xy(gdf):
     import shapely
 
     return shapely.get_coordinates(gdf.to_crs("EPSG:4326").geometry.values)
+
+
+@pytest.mark.parametrize("tz", [None, "Asia/Shanghai", "UTC"])
+def test_datetime_columns_show_what_display_value_shows(tz):
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from zlgis.publish.escape import display_value
+    from zlgis.publish.maps import _datetime_texts
+
+    stamps = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1990, 1, 1),
+                                               max_value=dt.datetime(2040, 1, 1)),
+                       st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 1, 1))
+                       .map(lambda d: dt.datetime(d.year, d.month, d.day)))
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(stamps, max_size=20))
+    def check(values):
+        s = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
+        if tz:
+            s = s.dt.tz_localize(tz)
+        assert _datetime_texts(s) == [display_value(v) for v in s.tolist()]
+
+    check()

@@ -215,7 +215,8 @@ def _props(gdf: pd.DataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
 
     Text is its own display value unless blank, and a column's numbers repeat (classes, years,
     flags): both are taken without calling :func:`display_value` for every cell."""
-    cols = {f: gdf[f].tolist() for f in fields if f in gdf.columns}
+    cols = {f: _datetime_texts(gdf[f]) if pd.api.types.is_datetime64_any_dtype(gdf[f].dtype)
+            else gdf[f].tolist() for f in fields if f in gdf.columns}
     out: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
     for f, values in cols.items():
         memo: dict[tuple[type, Any], str | None] = {}
@@ -232,6 +233,15 @@ def _props(gdf: pd.DataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
             if d is not None:
                 out[i][f] = d
     return out
+
+
+def _datetime_texts(s: pd.Series) -> list[str | None]:
+    """:func:`display_value` of each date-time of ``s`` (a datetime64 column), in one pass:
+    the date alone at midnight, else date, hour and minute; missing ones ``None``."""
+    midnight = ((s.dt.hour == 0) & (s.dt.minute == 0) & (s.dt.second == 0)).to_numpy(bool)
+    text = np.where(midnight, s.dt.strftime("%Y-%m-%d").to_numpy(object),
+                    s.dt.strftime("%Y-%m-%d %H:%M").to_numpy(object))
+    return [None if missing else t for t, missing in zip(text.tolist(), s.isna().tolist())]
 
 
 def _style_js(key: str, *, point: bool = False) -> dict[str, Any]:
