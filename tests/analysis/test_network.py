@@ -498,3 +498,45 @@ def test_multi_source_pass_edge_cases():
     # (facility 1 walks 2 + 70 + 100 = 172 m, less 150: 22 m, closer than facility 0's 32 m)
     r = nearest_facility(g, _pts((30, 2)), _pts((0, 0), (100, 100)), cost=np.array([0, -150.0]))
     assert r.loc[0, "facility"] == 1 and r.loc[0, "distance_network"] == pytest.approx(22)
+
+
+def _same_edge_by_merge(ds, fs, extra, dist, src):
+    """The pandas formulation of the same-edge shortcut (merge on the edge, first minimum)."""
+    import pandas as pd
+
+    okf = fs["edge"].to_numpy() >= 0
+    d = pd.DataFrame({"i": np.arange(len(ds)), "edge": ds["edge"].to_numpy(),
+                      "t": ds["offset"].to_numpy(float), "a": ds["access"].to_numpy(float)})
+    d = d[d["edge"] >= 0]
+    f = pd.DataFrame({"j": np.flatnonzero(okf), "edge": fs["edge"].to_numpy()[okf],
+                      "tf": fs["offset"].to_numpy(float)[okf],
+                      "af": fs["access"].to_numpy(float)[okf] + extra[okf]})
+    m = d.merge(f, on="edge")
+    if not len(m):
+        return dist, src
+    m["d"] = m["a"] + np.abs(m["t"] - m["tf"]) + m["af"]
+    best = m.loc[m.groupby("i")["d"].idxmin()]
+    i, bd, j = best["i"].to_numpy(), best["d"].to_numpy(), best["j"].to_numpy()
+    better = bd < dist[i]
+    dist[i[better]], src[i[better]] = bd[better], j[better]
+    return dist, src
+
+
+def test_same_edge_shortcut_equals_the_merge_formulation():
+    import pandas as pd
+
+    from zlgis.analysis.shortest_paths import _same_edge
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):  # small integers: many ties, which the first facility must win
+        nd, nf, ne = rng.integers(0, 30), rng.integers(0, 12), rng.integers(1, 8)
+        ds, fs = (pd.DataFrame({"edge": rng.integers(-1, ne, k),
+                                "offset": rng.integers(0, 5, k).astype(float),
+                                "access": rng.integers(0, 3, k).astype(float)})
+                  for k in (nd, nf))
+        extra = rng.integers(0, 3, nf).astype(float)
+        dist = np.where(rng.random(nd) < .5, np.inf, rng.integers(0, 8, nd).astype(float))
+        src = np.full(nd, -1)
+        got = _same_edge(ds, fs, extra, dist.copy(), src.copy())
+        want = _same_edge_by_merge(ds, fs, extra, dist.copy(), src.copy())
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

@@ -271,19 +271,25 @@ def _same_edge(ds: pd.DataFrame, fs: pd.DataFrame, extra: np.ndarray, dist: np.n
     hit = has[de]  # de == -1 looks at the spare last slot, always False
     if not hit.any():
         return dist, src
-    d = pd.DataFrame({"i": np.flatnonzero(hit), "edge": de[hit],
-                      "t": ds["offset"].to_numpy(float)[hit],
-                      "a": ds["access"].to_numpy(float)[hit]})
-    f = pd.DataFrame({"j": np.flatnonzero(okf), "edge": fe[okf],
-                      "tf": fs["offset"].to_numpy(float)[okf],
-                      "af": fs["access"].to_numpy(float)[okf] + extra[okf]})
-    m = d.merge(f, on="edge")
-    m["d"] = m["a"] + np.abs(m["t"] - m["tf"]) + m["af"]
-    best = m.loc[m.groupby("i")["d"].idxmin()]
-    i = best["i"].to_numpy()
-    better = best["d"].to_numpy() < dist[i]
-    dist[i[better]] = best["d"].to_numpy()[better]
-    src[i[better]] = best["j"].to_numpy()[better]
+    # pairs (demand on an edge, facility on the same edge), facilities in their order
+    di, fj = np.flatnonzero(hit), np.flatnonzero(okf)
+    fedge = fe[okf]
+    by_edge = np.argsort(fedge, kind="stable")
+    lo = np.searchsorted(fedge[by_edge], de[hit], "left")
+    cnt = np.searchsorted(fedge[by_edge], de[hit], "right") - lo
+    first = np.cumsum(cnt) - cnt
+    rep = np.repeat(np.arange(len(di)), cnt)
+    fk = by_edge[np.arange(int(cnt.sum())) - np.repeat(first - lo, cnt)]
+    t, a = ds["offset"].to_numpy(float)[di], ds["access"].to_numpy(float)[di]
+    tf = fs["offset"].to_numpy(float)[fj]
+    af = fs["access"].to_numpy(float)[fj] + extra[okf]
+    d = a[rep] + np.abs(t[rep] - tf[fk]) + af[fk]
+    # each demand's nearest, the first facility among equals (lexsort is stable)
+    pick = np.lexsort((d, rep))[first]
+    i, best, j = di[rep[pick]], d[pick], fj[fk[pick]]
+    better = best < dist[i]
+    dist[i[better]] = best[better]
+    src[i[better]] = j[better]
     return dist, src
 
 
