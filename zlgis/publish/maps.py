@@ -191,14 +191,13 @@ def _to_web(geoms: gpd.GeoSeries, *, simplify_m: float, decimals: int, gcj: bool
 
 
 def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    feats = []
     gj = shapely.to_geojson(geoms)
-    drawn = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    loads = json.JSONDecoder().decode
-    for ok, p, text in zip(drawn.tolist(), props, gj):
-        if not ok or text is None:
-            continue
-        feats.append({"type": "Feature", "geometry": loads(text), "properties": p})
+    drawn = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+                           & np.not_equal(gj, None))
+    # one decoding call for the whole layer (not one per feature)
+    parsed = json.loads("[" + ",".join(gj[drawn].tolist()) + "]")
+    feats = [{"type": "Feature", "geometry": g, "properties": props[i]}
+             for i, g in zip(drawn.tolist(), parsed)]
     return {"type": "FeatureCollection", "features": feats}
 
 
