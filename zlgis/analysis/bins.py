@@ -169,7 +169,10 @@ def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
     cls = np.full(len(b), "", dtype=object)
     if roads is not None and len(roads) and len(b):
         tree = shapely.STRtree(np.asarray(roads.geometry.values))
-        bi, ri = tree.query_nearest(np.asarray(b.geometry.values), all_matches=False)
+        # only old bins can be listed: the nearest road of the others is never read (each
+        # bin's nearest road does not depend on the other bins queried)
+        bi, ri = tree.query_nearest(np.asarray(b.geometry.values)[old], all_matches=False)
+        bi = np.flatnonzero(old)[bi]
         names = roads["name"].fillna("").astype(str).to_numpy() if "name" in roads else None
         if names is not None:
             fill = street[bi] == ""

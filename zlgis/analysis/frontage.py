@@ -38,10 +38,12 @@ import shapely
 
 from .sweeping import cfg_value, sanitation_config
 
-__all__ = ["carriageways", "frontage_band", "frontage_complaints", "frontage_zones"]
+__all__ = ["carriageway_half_widths", "carriageways", "frontage_band", "frontage_complaints",
+           "frontage_zones"]
 
 
-def _widths(roads: gpd.GeoDataFrame, share: float) -> np.ndarray:
+def carriageway_half_widths(roads: gpd.GeoDataFrame, share: float) -> np.ndarray:
+    """Half of each road's carriageway: ``share`` of its width (by class when missing), >= 1 m."""
     default = {"主干路": 40.0, "次干路": 30.0, "支路": 20.0, "巷道": 12.0, "人行道": 4.0}
     w = (pd.to_numeric(roads["width"], errors="coerce") if "width" in roads
          else pd.Series(np.nan, index=roads.index))
@@ -64,7 +66,7 @@ def carriageways(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     label = np.where(names != "", names, ids)
     return gpd.GeoDataFrame({"label": label},
                             geometry=shapely.buffer(np.asarray(r.geometry.values),
-                                                    _widths(r, share)), crs=r.crs)
+                                                    carriageway_half_widths(r, share)), crs=r.crs)
 
 
 def frontage_band(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = None, *,
@@ -75,7 +77,7 @@ def frontage_band(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = 
     share = float(cfg_value(cfg, "frontage", "carriageway_share"))
     r = roads[roads.geometry.notna()]
     lines = np.asarray(r.geometry.values)
-    cw = _widths(r, share)
+    cw = carriageway_half_widths(r, share)
     outer = shapely.union_all(shapely.buffer(lines, cw + depth))
     carriage = shapely.union_all(shapely.buffer(lines, cw))
     band = _poly(shapely.difference(outer, carriage))
@@ -255,7 +257,7 @@ def _unheld_frame(unheld_band: Any, roads: gpd.GeoDataFrame, cfg: Mapping[str, A
         rid = (roads["road_id"].astype(str).to_numpy() if "road_id" in roads
                else roads.index.astype(str).to_numpy())
         label = np.where(names != "", names, rid)
-        reach = float(cfg_value(cfg, "frontage", "depth_m")) + _widths(roads, 1.0).max()
+        reach = float(cfg_value(cfg, "frontage", "depth_m")) + carriageway_half_widths(roads, 1.0).max()
         ui, ri = shapely.STRtree(rl).query(np.asarray(un.geometry.values), predicate="dwithin",
                                            distance=reach)
         found = pd.DataFrame({"u": ui, "s": label[ri]}).drop_duplicates()

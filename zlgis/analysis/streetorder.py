@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .frontage import carriageways
+from .frontage import carriageway_half_widths, carriageways
 from .sweeping import cfg_value, sanitation_config
 
 __all__ = [
@@ -138,14 +138,23 @@ def zones_blocking_roads(zones: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *,
     """
     cfg = config or sanitation_config()
     clearance = float(cfg_value(cfg, "street_order", "zone_clearance_m"))
-    cw = carriageways(roads, config=cfg)
+    zg = np.asarray(zones.geometry.values)
+    # only the roads whose carriageway can reach a zone are buffered (a few of the city's
+    # roads, not all of them): half width plus clearance, with a margin for the buffer's chords
+    share = float(cfg_value(cfg, "frontage", "carriageway_share"))
+    r = roads[roads.geometry.notna()].reset_index(drop=True)
+    reach = float(carriageway_half_widths(r, share).max(initial=0.0)) + max(clearance, 0.0) + 1.0
+    cand = np.unique(shapely.STRtree(np.asarray(r.geometry.values)).query(
+        zg, predicate="dwithin", distance=reach)[1])
+    cw = carriageways(r.iloc[cand], config=cfg)
     if clearance > 0:
         cw["geometry"] = cw.geometry.buffer(clearance)
-    zg = np.asarray(zones.geometry.values)
     zi, ci = shapely.STRtree(np.asarray(cw.geometry.values)).query(zg, predicate="intersects")
     if not len(zi):
         return gpd.GeoDataFrame({"zone_id": [], "roads": [], "overlap_m2": []}, geometry=[],
                                 crs=zones.crs)
+    pair = np.lexsort((ci, zi))   # zone, then road order: parts united in the same order
+    zi, ci = zi[pair], ci[pair]
     part = shapely.intersection(zg[zi], np.asarray(cw.geometry.values)[ci])
     names = cw["label"].to_numpy()[ci]
     df = pd.DataFrame({"z": zi, "name": names, "g": part, "a": shapely.area(part)})
