@@ -85,6 +85,75 @@ def street_lines(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     return out
 
 
+def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
+            reach: float) -> np.ndarray:
+    """``shapely.line_locate_point(lines[li], pts[pi])``, bit for bit, for pairs within ``reach``.
+
+    GEOS walks every segment of the line for each point (the city's merged streets have
+    hundreds); here only the segments within reach of a point are measured, with GEOS's own
+    arithmetic (``Distance::pointToSegment`` to pick the nearest segment, the first on ties;
+    ``LengthIndexOfPoint::segmentNearestMeasure`` with the running length summed from the
+    line's start). A pair with no segment in reach is located by GEOS.
+    """
+    if not len(pi):
+        return np.zeros(0)
+    xy, which = shapely.get_coordinates(lines, return_index=True)
+    same = which[:-1] == which[1:]
+    k = np.flatnonzero(same)
+    seg_line = which[k]
+    ax, ay, bx, by = xy[k, 0], xy[k, 1], xy[k + 1, 0], xy[k + 1, 1]
+    dx, dy = ax - bx, ay - by
+    seg_len = np.sqrt(dx * dx + dy * dy)
+    # running length at each segment's start, summed from 0 in line order as GEOS sums it
+    start = np.empty(len(k))
+    first = np.r_[0, np.flatnonzero(np.diff(seg_line)) + 1]
+    bounds = np.r_[first, len(k)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        cs = np.cumsum(seg_len[a:b])
+        start[a] = 0.0
+        start[a + 1:b] = cs[:-1]
+    segs = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
+    qp, qs = shapely.STRtree(segs).query(pts, predicate="dwithin", distance=reach + 1.0)
+    px, py = shapely.get_x(pts), shapely.get_y(pts)
+    X, Y = px[qp], py[qp]
+    Ax, Ay, Bx, By = ax[qs], ay[qs], bx[qs], by[qs]
+    # Distance::pointToSegment
+    ex, ey = Bx - Ax, By - Ay
+    len2 = ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((X - Ax) * ex + (Y - Ay) * ey) / len2
+        s = ((Ay - Y) * ex - (Ax - X) * ey) / len2
+    dA = np.sqrt((X - Ax) * (X - Ax) + (Y - Ay) * (Y - Ay))
+    dB = np.sqrt((X - Bx) * (X - Bx) + (Y - By) * (Y - By))
+    dist = np.where((Ax == Bx) & (Ay == By), dA,
+                    np.where(r <= 0.0, dA, np.where(r >= 1.0, dB, np.abs(s) * np.sqrt(len2))))
+    nl = len(lines)
+    key = qp.astype(np.int64) * nl + seg_line[qs]
+    order = np.lexsort((qs, dist, key))
+    key_s = key[order]
+    firsts = np.r_[True, key_s[1:] != key_s[:-1]]
+    best_key, best = key_s[firsts], order[firsts]
+    want = pi.astype(np.int64) * nl + li
+    at = np.searchsorted(best_key, want)
+    ok = (at < len(best_key))
+    ok[ok] = best_key[at[ok]] == want[ok]
+    out = np.full(len(pi), np.nan)
+    c = best[at[ok]]
+    sg = qs[c]
+    # projectionFactor and segmentNearestMeasure
+    X, Y, Ax, Ay, Bx, By = px[qp[c]], py[qp[c]], ax[sg], ay[sg], bx[sg], by[sg]
+    ex, ey = Bx - Ax, By - Ay
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pf = ((X - Ax) * ex + (Y - Ay) * ey) / (ex * ex + ey * ey)
+    pf = np.where((X == Ax) & (Y == Ay), 0.0, np.where((X == Bx) & (Y == By), 1.0, pf))
+    st0, L = start[sg], seg_len[sg]
+    out[ok] = np.where(pf <= 0.0, st0, np.where(pf <= 1.0, st0 + pf * L, st0 + L))
+    miss = ~ok
+    if miss.any():
+        out[miss] = shapely.line_locate_point(lines[li[miss]], pts[pi[miss]])
+    return out
+
+
 def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
              streets: gpd.GeoDataFrame | None = None,
              config: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
@@ -114,7 +183,7 @@ def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
     tree = shapely.STRtree(lines)
     # a bin serves every street within reach (a bin at a corner serves both streets)
     bi, li = tree.query(pts, predicate="dwithin", distance=snap)
-    pos = shapely.line_locate_point(lines[li], pts[bi])
+    pos = _locate(lines, pts, bi, li, snap)
     at = pd.DataFrame({"part": li, "pos": pos, "bin": ids[bi]}).sort_values(["part", "pos"])
     rows = []
     lengths = shapely.length(lines)
