@@ -39,14 +39,14 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit():
     rng = np.random.default_rng(1)
     # winding lines on a 0.1 m grid: repeated vertices, zero-length segments, points at the
     # same distance from two segments and on vertices, all of which GEOS settles its own way
-    walk = np.cumsum(rng.normal(0, 10, (300, 50, 2)), axis=1).round(1)
+    walk = np.cumsum(rng.normal(0, 10, (60, 50, 2)), axis=1).round(1)
     walk[:, 10] = walk[:, 9]
     lines = shapely.linestrings(walk)
-    xy = np.r_[rng.uniform(-100, 100, (20000, 2)).round(1), walk[:50, 20]]
+    xy = np.r_[rng.uniform(-100, 100, (4000, 2)).round(1), walk[:30, 20]]
     pts = shapely.points(xy)
     pi, li = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=5.0)
     want = shapely.line_locate_point(lines[li], pts[pi])
     got = _locate(lines, pts, pi, li, 5.0)
-    assert len(pi) > 100_000
+    assert len(pi) > 5_000
     assert np.array_equal(want.view(np.int64), got.view(np.int64))
     assert _locate(lines, pts, pi[:0], li[:0], 5.0).shape == (0,)
