@@ -53,14 +53,18 @@ def disabled_rules(missing: Iterable[str]) -> dict[str, list[Rule]]:
 
 
 def disabled_checks(catalog: Any, missing: Iterable[str]) -> list[str]:
-    """For each missing layer id, one Chinese line naming the rules it disables."""
+    """For each missing layer id, one Chinese line naming the rules it disables (titles from
+    ``catalog``, else from the shipped catalog, which is read only when needed)."""
     from .catalog import Catalog
 
-    default = Catalog.load().layers
+    default: dict[str, Any] | None = None  # the shipped catalog, read only when a title is missing
     lines = []
     for lid, hit_rules in disabled_rules(missing).items():
         hit = [r.label for r in hit_rules]
-        spec = catalog.layers.get(lid) or default.get(lid)
+        spec = catalog.layers.get(lid)
+        if spec is None:
+            default = Catalog.load().layers if default is None else default
+            spec = default.get(lid)
         title = spec.title if spec is not None else lid
         if hit:
             lines.append(f"缺少图层 {lid}（{title}）：以下检查不能运行：{'、'.join(hit)}")
