@@ -689,3 +689,48 @@ def test_layers_exit_0_on_the_helsinki_example(helsinki_catalog, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["problems"] == [] and "truck_no_parking_zones" in data["missing_optional"]
     assert "no_parking_zone" in data["disables"]["truck_no_parking_zones"]
+
+
+def _loaded_rows(catalog_path: Path) -> dict[str, int]:
+    """Rows read by loading each vector layer of a catalog (``read_layer(...).rows_in``)."""
+    from zlgis.catalog import Catalog
+    from zlgis.validate import read_layer
+
+    catalog = Catalog.load(catalog_path)
+    return {lid: read_layer(catalog, lid).rows_in for lid, spec in catalog.layers.items()
+            if spec.kind != "raster" and not spec.derived}
+
+
+def _listed_counts(capsys, catalog_path: Path) -> dict[str, int]:
+    main(["layers", "--catalog", str(catalog_path), "--json"])
+    return {r["id"]: r["features"] for r in json.loads(capsys.readouterr().out)["layers"]
+            if r["features"] is not None}
+
+
+def test_layers_counts_equal_the_loaded_rows_on_the_demo_city(demo_catalog, capsys) -> None:
+    """Every count `zlgis layers` prints (GeoPackage by SQL, CSV/XLSX without pandas) is the
+    number of rows loading the layer reads; the demo city has CSV and XLSX layers."""
+    from zlgis.io.readers import count_features
+
+    listed = _listed_counts(capsys, demo_catalog.path)
+    loaded = _loaded_rows(demo_catalog.path)
+    assert listed == loaded and len(loaded) >= 50
+    tables = {lid for lid, s in demo_catalog.layers.items()
+              if s.path is not None and s.path.suffix in (".csv", ".xlsx")}
+    assert len(tables) >= 3
+    assert {lid: count_features(demo_catalog[lid].path) for lid in tables} == {
+        lid: loaded[lid] for lid in tables}
+
+
+def test_layers_counts_equal_the_loaded_rows_on_the_helsinki_example(helsinki_catalog,
+                                                                      capsys) -> None:
+    """Helsinki's point and area layers are picked from shared OSM layers by `filter`: the
+    count is what the filter keeps (it was the whole OSM layer, 8,046 points for 18 toilets)."""
+    from zlgis.catalog import Catalog
+    from zlgis.io.feature_count import quick_count
+
+    listed = _listed_counts(capsys, helsinki_catalog)
+    loaded = _loaded_rows(helsinki_catalog)
+    assert listed == loaded and len(loaded) >= 10
+    toilets = Catalog.load(helsinki_catalog)["toilets"]
+    assert toilets.filter and listed["toilets"] < quick_count(toilets.path, toilets.layer)

@@ -58,6 +58,7 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
 
 def _count(spec: Any) -> tuple[int | None, str]:
     from ..io.feature_count import quick_count, tiff_size
+    from ..io.table_rows import count_table_rows
 
     if spec.derived:
         return None, f"由 {spec.derived['from']} 推算"
@@ -83,18 +84,23 @@ def _count(spec: Any) -> tuple[int | None, str]:
                 return None, f"栅格 {ds.width}×{ds.height}"
         except Exception:  # noqa: BLE001 - rasterio raises many kinds
             return None, "无法读取"
-    n = quick_count(spec.path, spec.layer)
-    if n is not None:
-        return n, "正常"
-    from ..io.readers import count_features
-
+    opts = {k: spec.options.get(k) for k in ("x", "y", "encoding", "sheet")}  # as the loader
     try:
-        if spec.filter:
+        if spec.filter:  # the rows the filter keeps, not the whole file layer (as the loader)
             from ..io.mapping import apply_filter
             from ..io.readers import read_source
 
             return len(apply_filter(read_source(spec.path, spec.layer), spec).gdf), "正常"
-        return count_features(spec.path, spec.layer), "正常"
+        n = quick_count(spec.path, spec.layer)
+        if n is not None:
+            return n, "正常"
+        if spec.path.is_file():  # CSV/XLSX rows counted without pandas (None: other formats)
+            n = count_table_rows(spec.path, **opts)
+            if n is not None:
+                return n, "正常"
+        from ..io.readers import count_features
+
+        return count_features(spec.path, spec.layer, **opts), "正常"
     except ZlgisError:
         return None, "无法读取"
 

@@ -40,6 +40,9 @@ from shapely.errors import GEOSException
 
 from ..crs import geo_frame
 from ..errors import UnreadableInputError
+from .table_rows import HEAD_ROWS, X_NAMES, Y_NAMES, count_table_rows, find_xy_columns, table_header
+from .table_rows import decode_text as _decode_text
+from .table_rows import is_blank as _blank
 
 __all__ = [
     "SourceRead",
@@ -54,12 +57,6 @@ __all__ = [
     "TABLE_SUFFIXES",
     "RASTER_SUFFIXES",
 ]
-
-#: Column names read as longitude / easting and latitude / northing (case-insensitive).
-X_NAMES = ("经度", "东经", "lon", "lng", "long", "longitude", "x", "x坐标", "横坐标", "东坐标",
-           "坐标x", "point_x", "gcj_lng", "gcj02_lng", "bd_lng")
-Y_NAMES = ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "纵坐标", "北坐标", "坐标y", "point_y",
-           "gcj_lat", "gcj02_lat", "bd_lat")
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet",
                    ".dxf", ".pbf", ".osm", ".gml", ".kml", ".sqlite")
@@ -178,8 +175,12 @@ def list_source_layers(path: str | Path) -> list[str]:
         raise _unreadable(path, None, exc) from exc
 
 
-def count_features(path: str | Path, layer: str | None = None) -> int:
-    """Number of features (rows) in a layer, without reading geometries where the format allows."""
+def count_features(path: str | Path, layer: str | None = None, *, x: str | None = None,
+                   y: str | None = None, encoding: str | None = None,
+                   sheet: str | int | None = None) -> int:
+    """Number of features (rows) in a layer, without reading geometries where the format allows:
+    ``len(read_source(path, layer, ...).gdf)`` (tables: the rows :func:`read_source` keeps,
+    counted by :func:`zlgis.io.table_rows.count_table_rows`)."""
     path = Path(path)
     _check_exists(path, layer)
     suffix = path.suffix.lower()
@@ -190,8 +191,13 @@ def count_features(path: str | Path, layer: str | None = None) -> int:
                 import pyarrow.parquet as pq
 
                 return int(pq.ParquetFile(path).metadata.num_rows)
+            if suffix in TABLE_SUFFIXES:
+                n = count_table_rows(path, x=x, y=y, encoding=encoding, sheet=sheet)
+                if n is not None:
+                    return n
             if suffix in TABLE_SUFFIXES or suffix in (".dxf", ".pbf", ".osm"):
-                return len(read_source(path, layer).gdf)
+                return len(read_source(path, layer, x=x, y=y, encoding=encoding,
+                                       sheet=sheet).gdf)
             info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
             return int(info["features"])
     except UnreadableInputError:
@@ -498,45 +504,6 @@ def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
 # CSV / XLSX point tables
 # ------------------------------------------------------------------------------------------------
 
-def _norm(name: Any) -> str:
-    s = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
-    s = re.sub(r"[\s（(].*?[)）]\s*$", "", s.strip())  # drop a unit suffix such as 经度(度)
-    return s.strip().lower()
-
-
-def find_xy_columns(names: list[Any], x: str | None = None, y: str | None = None
-                    ) -> tuple[int, int] | None:
-    """Positions of the x (longitude/easting) and y columns among ``names``, or ``None``.
-
-    Examples
-    --------
-    >>> find_xy_columns(["编号", "经度（度）", "纬度（度）"])
-    (1, 2)
-    >>> find_xy_columns(["id", "X", "Y"])
-    (1, 2)
-    """
-    normed = [_norm(n) for n in names]
-    xs = (x.lower(),) if x else X_NAMES
-    ys = (y.lower(),) if y else Y_NAMES
-    xi = next((i for i, n in enumerate(normed) if n in xs), None)
-    yi = next((i for i, n in enumerate(normed) if n in ys), None)
-    if xi is None or yi is None or xi == yi:
-        return None
-    return xi, yi
-
-
-def _decode_text(path: Path, encoding: str | None) -> tuple[str, str]:
-    data = path.read_bytes()
-    if encoding:
-        return data.decode(encoding), encoding
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc), ("UTF-8" if enc == "utf-8-sig" else "GB18030")
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableInputError("文本编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", path=str(path))
-
-
 def _read_grid(path: Path, encoding: str | None, sheet: str | int | None
                ) -> tuple[pd.DataFrame, str | None]:
     suffix = path.suffix.lower()
@@ -560,10 +527,6 @@ def _read_grid(path: Path, encoding: str | None, sheet: str | int | None
                                    path=str(path)) from exc
 
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
-
-
 def _blank_mask(col: pd.Series) -> np.ndarray:
     """:func:`_blank` of every value of a column. A text column (CSV) is tested with
     :func:`_blank` only where the text is empty or starts with whitespace (anything else has
@@ -576,55 +539,6 @@ def _blank_mask(col: pd.Series) -> np.ndarray:
     out = np.zeros(len(col), dtype=bool)
     out[maybe] = [_blank(v) for v in col[maybe].tolist()]
     return out
-
-
-def _is_number(v: Any) -> bool:
-    if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
-        return bool(np.isfinite(v))
-    try:
-        return bool(np.isfinite(float(str(v).strip())))
-    except ValueError:
-        return False
-
-
-def _table_header(grid: pd.DataFrame, x: str | None, y: str | None,
-                  path: Path) -> tuple[list[str], tuple[int, int], int]:
-    """Column names, the (x, y) column positions and the first data row of a table.
-
-    The header row is the first (of the first 10) naming both coordinate columns; a group
-    header above it (merged cells: 基本信息 | 坐标 ...) fills its blanks; a second header row
-    below (units such as 度 / 米, or sub-headers) is skipped; repeated names are numbered.
-    """
-    head_row, xy = None, None
-    for r in range(min(10, len(grid))):
-        xy = find_xy_columns(list(grid.iloc[r]), x, y)
-        if xy:
-            head_row = r
-            break
-    if head_row is None or xy is None:
-        want = f"{x} / {y}" if x and y else "经度/纬度、lon/lat 或 X/Y"
-        raise UnreadableInputError(f"表格中找不到坐标列（应有 {want} 两列表头）", path=str(path))
-    names = [None if _blank(v) else str(v).strip() for v in grid.iloc[head_row]]
-    if head_row > 0 and any(n is None for n in names):
-        above = list(grid.iloc[head_row - 1])
-        names = [n if n is not None else (None if _blank(above[i]) else str(above[i]).strip())
-                 for i, n in enumerate(names)]
-    data_start = head_row + 1
-    if data_start < len(grid):
-        nxt = grid.iloc[data_start]
-        if (not _is_number(nxt.iloc[xy[0]]) and not _is_number(nxt.iloc[xy[1]])
-                and not _blank(nxt.iloc[xy[0]]) and not _blank(nxt.iloc[xy[1]])
-                and not any(_is_number(v) for v in nxt if not _blank(v))):
-            data_start += 1
-    out = [n if n is not None else f"列{i + 1}" for i, n in enumerate(names)]
-    seen: dict[str, int] = {}
-    for i, n in enumerate(out):
-        if n in seen:
-            seen[n] += 1
-            out[i] = f"{n}_{seen[n]}"
-        else:
-            seen[n] = 0
-    return out, xy, data_start
 
 
 def _coordinate_notes(rawx: pd.Series, rawy: pd.Series, xv: np.ndarray, yv: np.ndarray,
@@ -664,7 +578,8 @@ def _read_table(path: Path, *, x: str | None, y: str | None, encoding: str | Non
     grid, enc = _read_grid(path, encoding, sheet)
     if grid.empty:
         raise UnreadableInputError("表格为空，没有表头", path=str(path))
-    names, xy, data_start = _table_header(grid, x, y, path)
+    head = [list(grid.iloc[r]) for r in range(min(HEAD_ROWS, len(grid)))]
+    names, xy, data_start = table_header(head, x, y, path)
     body = grid.iloc[data_start:].copy()
     body.columns = names
     rows = np.arange(data_start + 1, len(grid) + 1, dtype=np.int64)
