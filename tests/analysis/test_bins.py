@@ -34,7 +34,7 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit():
     import numpy as np
     import shapely
 
-    from zlgis.analysis.bins import _locate
+    from zlgis.analysis.bins import _bins_on_lines, _locate
 
     rng = np.random.default_rng(1)
     # winding lines on a 0.1 m grid: repeated vertices, zero-length segments, points at the
@@ -50,3 +50,11 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit():
     assert len(pi) > 5_000
     assert np.array_equal(want.view(np.int64), got.view(np.int64))
     assert _locate(lines, pts, pi[:0], li[:0], 5.0).shape == (0,)
+    # the pairs themselves: those of the dwithin query, in its order (ties in position keep it)
+    for snap in (5.0, 0.0):
+        pi, li = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=snap)
+        got_pi, got_li, got_pos = _bins_on_lines(lines, pts, snap)
+        assert np.array_equal(pi, got_pi) and np.array_equal(li, got_li)
+        want = shapely.line_locate_point(lines[li], pts[pi])
+        assert np.array_equal(want.view(np.int64), got_pos.view(np.int64))
+    assert len(_bins_on_lines(lines, pts[:0], 5.0)[0]) == 0

@@ -95,8 +95,20 @@ def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
     ``LengthIndexOfPoint::segmentNearestMeasure`` with the running length summed from the
     line's start). A pair with no segment in reach is located by GEOS.
     """
+    dist, pos = _on_lines(lines, pts, pi, li, reach)
+    miss = np.isnan(pos)
+    if miss.any():
+        pos[miss] = shapely.line_locate_point(lines[li[miss]], pts[pi[miss]])
+    return pos
+
+
+def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
+              reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """GEOS's distance from ``pts[pi]`` to ``lines[li]`` and position along it (see
+    :func:`_locate`) for the pairs with a segment within ``reach`` (+ 1 m); the other pairs
+    get distance inf and position NaN."""
     if not len(pi):
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     xy, which = shapely.get_coordinates(lines, return_index=True)
     same = which[:-1] == which[1:]
     k = np.flatnonzero(same)
@@ -138,7 +150,9 @@ def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
     ok = (at < len(best_key))
     ok[ok] = best_key[at[ok]] == want[ok]
     out = np.full(len(pi), np.nan)
+    near = np.full(len(pi), np.inf)
     c = best[at[ok]]
+    near[ok] = dist[c]
     sg = qs[c]
     # projectionFactor and segmentNearestMeasure
     X, Y, Ax, Ay, Bx, By = px[qp[c]], py[qp[c]], ax[sg], ay[sg], bx[sg], by[sg]
@@ -148,10 +162,27 @@ def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
     pf = np.where((X == Ax) & (Y == Ay), 0.0, np.where((X == Bx) & (Y == By), 1.0, pf))
     st0, L = start[sg], seg_len[sg]
     out[ok] = np.where(pf <= 0.0, st0, np.where(pf <= 1.0, st0 + pf * L, st0 + L))
-    miss = ~ok
-    if miss.any():
-        out[miss] = shapely.line_locate_point(lines[li[miss]], pts[pi[miss]])
-    return out
+    return near, out
+
+
+def _bins_on_lines(lines: np.ndarray, pts: np.ndarray, snap: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (point, line) pairs of ``STRtree(lines).query(pts, "dwithin", snap)``, in its order,
+    and each point's position along its line (``line_locate_point``).
+
+    GEOS measures a point's distance to every segment of each line whose box is in reach;
+    here the tree is asked for the boxes only (the same traversal, so the same order) and the
+    distances come from the segments near each point, in GEOS's arithmetic (:func:`_on_lines`).
+    """
+    tree = shapely.STRtree(lines)
+    if not len(pts) or not ((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts)).all():
+        pi, li = tree.query(pts, predicate="dwithin", distance=snap)
+        return pi, li, _locate(lines, pts, pi, li, snap)
+    x, y, pad = shapely.get_x(pts), shapely.get_y(pts), snap + 1.0
+    pi, li = tree.query(shapely.box(x - pad, y - pad, x + pad, y + pad))
+    dist, pos = _on_lines(lines, pts, pi, li, snap)
+    keep = dist <= snap
+    return pi[keep], li[keep], pos[keep]
 
 
 def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
@@ -180,10 +211,8 @@ def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
     pts = np.asarray(bins.geometry.values)
     col = next((c for c in ("bin_id", "point_id") if c in bins), None)
     ids = bins[col].astype(str).to_numpy() if col else np.arange(len(bins)).astype(str)
-    tree = shapely.STRtree(lines)
     # a bin serves every street within reach (a bin at a corner serves both streets)
-    bi, li = tree.query(pts, predicate="dwithin", distance=snap)
-    pos = _locate(lines, pts, bi, li, snap)
+    bi, li, pos = _bins_on_lines(lines, pts, snap)
     at = pd.DataFrame({"part": li, "pos": pos, "bin": ids[bi]}).sort_values(["part", "pos"])
     rows = []
     lengths = shapely.length(lines)
