@@ -26,6 +26,7 @@ import io
 import math
 import re
 from numbers import Real
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -204,12 +205,12 @@ def _count_csv(path: Path, encoding: str | None, x: str | None, y: str | None) -
     lines = _csv_lines(text)
     if not lines or lines[0] == "":
         raise _unreadable(path)  # pandas: "No columns to parse from file"
-    most = lines[0].count(sep)
-    if any(line.count(sep) > most for line in lines):
-        raise _unreadable(path)
+    if max(map(methodcaller("count", sep), lines)) > lines[0].count(sep):
+        raise _unreadable(path)  # pandas: "Expected N fields in line M" (map: no Python loop)
     _, _, start = table_header([line.split(sep) for line in lines[:HEAD_ROWS]], x, y, path)
-    strip = _SPACE + sep
-    return sum(1 for line in lines[start:] if line.strip(strip))
+    body = lines[start:]
+    # a row is blank when only whitespace and separators are left
+    return len(body) - list(map(methodcaller("strip", _SPACE + sep), body)).count("")
 
 
 def _count_xlsx(path: Path, sheet: str | int | None, x: str | None, y: str | None) -> int:
