@@ -209,6 +209,22 @@ def test_bad_working_crs_exits_2_with_its_message(tmp_path, helsinki_catalog, ca
     assert not (tmp_path / "out" / "ledger.sqlite").exists()
 
 
+def test_working_codes_accepted_without_pyproj_as_pyproj_accepts_them():
+    from zlgis.crs import WORKING_CODES, check_working_crs, local_crs
+
+    assert len(WORKING_CODES) == 21 + 60 + 60
+    for code in sorted(WORKING_CODES):
+        via_pyproj = check_working_crs(pyproj.CRS.from_epsg(code))  # not text: pyproj decides
+        assert via_pyproj == f"EPSG:{code}"
+        assert check_working_crs(f"EPSG:{code}") == check_working_crs(f"epsg:{code}") == via_pyproj
+    # every zone local_crs recommends is one of them
+    assert {local_crs(lon, lat) for lon in range(-177, 180, 6) for lat in (-30, 30)} \
+        | {local_crs(lon, 40.0) for lon in range(75, 136, 3)} <= {f"EPSG:{c}" for c in WORKING_CODES}
+    for text in ("EPSG:4326", "EPSG:4550x", "EPSG:4550 x"):  # not a working code: pyproj decides
+        with pytest.raises(CRSError):
+            check_working_crs(text)
+
+
 def test_local_crs_names_gk_zone_in_china_and_utm_elsewhere():
     from zlgis.crs import local_crs
 

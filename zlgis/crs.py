@@ -18,15 +18,20 @@ Examples
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import numpy as np
-import pyproj
-from numpy.typing import ArrayLike, NDArray
+from typing import TYPE_CHECKING, Any
 
 from .errors import CRSError
+
+if TYPE_CHECKING:  # numpy and pyproj are imported where used: reading a catalog needs neither
+    import numpy as np
+    import pyproj
+    from numpy.typing import ArrayLike, NDArray
+
+    Arr = NDArray[np.float64]
 
 __all__ = [
     "WORKING_CRS",
@@ -51,6 +56,7 @@ __all__ = [
     "swapped_lat_lon",
     "local_crs",
     "check_working_crs",
+    "WORKING_CODES",
     "check_crs_covers",
     "geo_frame",
 ]
@@ -62,18 +68,20 @@ OBFUSCATED = ("gcj02", "bd09")
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
-_X_PI = np.pi * 3000.0 / 180.0
-
-Arr = NDArray[np.float64]
+_X_PI = math.pi * 3000.0 / 180.0
 
 
 def out_of_china(lng: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """True where a point lies outside China's bounding box, so no shift applies."""
+    import numpy as np
+
     lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     return ~((lng > 72.004) & (lng < 137.8347) & (lat > 0.8293) & (lat < 55.8271))
 
 
 def _delta(lng: Arr, lat: Arr) -> tuple[Arr, Arr]:
+    import numpy as np
+
     x, y = lng - 105.0, lat - 35.0
     dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
             + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
@@ -93,6 +101,8 @@ def _delta(lng: Arr, lat: Arr) -> tuple[Arr, Arr]:
 
 def wgs84_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     """WGS84 -> GCJ-02, vectorised. Points outside China are returned unchanged."""
+    import numpy as np
+
     lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     dlng, dlat = _delta(lng, lat)
     out = out_of_china(lng, lat)
@@ -102,6 +112,8 @@ def wgs84_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 def gcj02_to_wgs84(lng: ArrayLike, lat: ArrayLike, *, tol: float = 1e-10,
                    max_iter: int = 30) -> tuple[Arr, Arr]:
     """GCJ-02 -> WGS84 by fixed-point iteration (error well below 1 cm), vectorised."""
+    import numpy as np
+
     glng, glat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     wlng, wlat = glng.copy(), glat.copy()
     for _ in range(max_iter):
@@ -116,6 +128,8 @@ def gcj02_to_wgs84(lng: ArrayLike, lat: ArrayLike, *, tol: float = 1e-10,
 
 def gcj02_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     """GCJ-02 -> BD-09 (Baidu), vectorised."""
+    import numpy as np
+
     x, y = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -124,6 +138,8 @@ def gcj02_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 def bd09_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     """BD-09 -> GCJ-02 by fixed-point iteration on the forward formula, vectorised."""
+    import numpy as np
+
     blng, blat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     glng, glat = blng - 0.0065, blat - 0.006
     for _ in range(30):
@@ -137,6 +153,8 @@ def bd09_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 def wgs84_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     """WGS84 -> BD-09. Points outside China are returned unchanged."""
+    import numpy as np
+
     lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     blng, blat = gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
     out = out_of_china(lng, lat)
@@ -145,6 +163,8 @@ def wgs84_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
     """BD-09 -> WGS84. Points outside China are returned unchanged."""
+    import numpy as np
+
     lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
     wlng, wlat = gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
     out = out_of_china(lng, lat)
@@ -153,6 +173,8 @@ def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 def _convert(lng: ArrayLike, lat: ArrayLike, system: str,
              table: dict[str, Any]) -> tuple[Arr, Arr]:
+    import numpy as np
+
     conv = table.get(system.lower())
     if conv is not None:
         return conv(lng, lat)
@@ -220,6 +242,8 @@ def crs_label(crs: Any) -> str:
     >>> crs_label("gcj02")
     'gcj02（GCJ-02 火星坐标（高德/腾讯））'
     """
+    import pyproj
+
     if crs is None:
         return "未声明"
     key = str(crs) if isinstance(crs, str) else None
@@ -238,6 +262,8 @@ def crs_label(crs: Any) -> str:
 
 
 def _to_epsg(crs: Any) -> int | None:
+    import pyproj
+
     try:
         c = pyproj.CRS(crs)
     except pyproj.exceptions.CRSError:
@@ -277,6 +303,8 @@ def recognise_crs(crs: Any) -> str | None:
 
 def is_geographic(crs: Any) -> bool:
     """True for lon/lat systems (including ``gcj02``/``bd09``)."""
+    import pyproj
+
     if isinstance(crs, str) and crs.lower() in OBFUSCATED:
         return True
     try:
@@ -305,17 +333,23 @@ def _projected_candidates() -> tuple[tuple[str, int | None, float | None], ...]:
 
 @lru_cache(maxsize=None)
 def transformer(src: str) -> pyproj.Transformer:
+    import pyproj
+
     return pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True)
 
 
 def _in_region(lon: NDArray[np.float64], lat: NDArray[np.float64],
                region: tuple[float, float, float, float]) -> bool:
+    import numpy as np
+
     return bool(np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))
                 and np.all((lon >= region[0]) & (lon <= region[2]) & (lat >= region[1])
                            & (lat <= region[3])))
 
 
 def _sample_points(bounds: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    import numpy as np
+
     minx, miny, maxx, maxy = (float(v) for v in np.asarray(bounds, dtype=float))
     xs = np.array([minx, maxx, minx, maxx, (minx + maxx) / 2])
     ys = np.array([miny, miny, maxy, maxy, (miny + maxy) / 2])
@@ -335,6 +369,8 @@ def candidate_crs(bounds: ArrayLike, region: tuple[float, float, float, float] =
     >>> candidate_crs((41480000, 5319000, 41481000, 5320000))
     ['EPSG:4529', 'EPSG:2365', 'EPSG:2417', 'EPSG:4777']
     """
+    import numpy as np
+
     xs, ys = _sample_points(bounds)
     if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
         return []
@@ -421,6 +457,8 @@ def check_declared_crs(bounds: ArrayLike, declared: str,
     >>> check_declared_crs((122.6, 47.9, 122.8, 48.1), "EPSG:4326") is None
     True
     """
+    import numpy as np
+
     xs, ys = _sample_points(bounds)
     if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
         return None
@@ -456,6 +494,8 @@ def swapped_lat_lon(x: ArrayLike, y: ArrayLike,
     >>> swapped_lat_lon([48.01, 122.7], [122.74, 48.0]).tolist()
     [True, False]
     """
+    import numpy as np
+
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     w, s, e, n = region
 
@@ -488,11 +528,30 @@ def local_crs(lon: float, lat: float) -> str:
 
 
 def _parse_crs(crs: Any, what: str, path: str | None) -> pyproj.CRS:
+    import pyproj
+
     try:
         return pyproj.CRS(crs)
     except (pyproj.exceptions.CRSError, TypeError, ValueError):
         raise CRSError(f"{what} {crs!r} 无法识别，应为 EPSG 代码（如 EPSG:4550 或 UTM 带号 "
                        "EPSG:32635）", path=path, field="working_crs") from None
+
+
+#: EPSG codes :func:`local_crs` recommends (CGCS2000 3-degree Gauss-Kruger by central meridian,
+#: WGS84 UTM north and south): projected, in metres, so :func:`check_working_crs` accepts them
+#: without asking pyproj (0.1-0.2 s of imports for ``zlgis layers``); tests/test_crs.py holds
+#: each to pyproj's answer.
+WORKING_CODES = frozenset([*range(_CM3_SERIES[0][0], _CM3_SERIES[0][0] + 21),
+                           *range(32601, 32661), *range(32701, 32761)])
+
+
+def _known_working_crs(crs: Any) -> str | None:
+    """``'EPSG:n'`` for ``crs`` given as the text ``EPSG:n`` (any case) of a code in
+    :data:`WORKING_CODES`, else None (pyproj decides)."""
+    m = re.fullmatch(r"(?i)epsg:([1-9][0-9]*)", crs) if isinstance(crs, str) else None
+    if m is None or int(m.group(1)) not in WORKING_CODES:
+        return None
+    return f"EPSG:{int(m.group(1))}"
 
 
 def check_working_crs(crs: Any, *, path: str | None = None) -> str:
@@ -509,6 +568,9 @@ def check_working_crs(crs: Any, *, path: str | None = None) -> str:
     ...
     zlgis.errors.CRSError: 字段 working_crs：工作坐标系 EPSG:4326（WGS84 经纬度）是经纬度坐标系，距离和面积需要以米为单位的投影坐标系（如高斯-克吕格或 UTM 投影）
     """
+    known = _known_working_crs(crs)
+    if known is not None:
+        return known
     c = _parse_crs(crs, "工作坐标系", path)
     if c.is_geographic or not c.is_projected:
         raise CRSError(f"工作坐标系 {crs_label(str(crs))}是经纬度坐标系，距离和面积需要以米为单位的投影"
@@ -534,6 +596,9 @@ def check_crs_covers(crs: Any, lonlat_bounds: ArrayLike, *, margin_deg: float = 
     ...
     zlgis.errors.CRSError: 字段 working_crs：工作坐标系 EPSG:4550（CGCS2000 3度带高斯-克吕格投影 中央经线123°E）的适用范围（经度 121.5°～124.5°，纬度 28.2°～53.6°）不包含城市边界（经度 24.92°～24.96°，纬度 60.16°～60.18°），距离会严重失真；按边界中心应使用 EPSG:32635（WGS 84 / UTM zone 35N）
     """
+    import numpy as np
+    import pyproj
+
     w, s, e, n = (float(v) for v in np.asarray(lonlat_bounds, dtype=float))
     c = _parse_crs(crs, "工作坐标系", path)
     area = c.area_of_use
@@ -569,7 +634,9 @@ def geo_frame(data: Any, geometry: Any, crs: Any = None) -> Any:
     ('GeoDataFrame', 'geometry', 4550, ['a', 'geometry'])
     """
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
+    import pyproj
     from geopandas.array import GeometryArray, from_shapely
 
     if "geometry" in data.columns or not isinstance(data, pd.DataFrame) \
