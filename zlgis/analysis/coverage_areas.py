@@ -106,8 +106,10 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
         raise InputError("路网距离计算需要道路图层")
     cost = rmax - radius[owner]
     max_access = network_config().get("max_access_m")
+    # the straight-line nearest is measured above (to the owners): nearest_facility's own
+    # straight search over the same points would be a second STRtree pass, unused here
     r = nearest_facility(graph, pts, fac_geoms, cost=cost,
-                         max_access=float(max_access) if max_access else None)
+                         max_access=float(max_access) if max_access else None, straight=False)
     dn = r["distance_network"].to_numpy(float)
     fpos = r["facility"].to_numpy()
     has = pd.notna(fpos)
