@@ -26,6 +26,7 @@ __all__ = [
     "street_graph",
     "residential_buildings",
     "land_samples",
+    "lattice_points",
     "facility_points",
     "METHODS",
     "CHECK",
@@ -197,28 +198,7 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
                                 geometry=gpd.GeoSeries([], crs=default_crs()), crs=default_crs())
     comp = comp[comp.geometry.notna() & ~comp.geometry.is_empty]
     geoms = np.asarray(comp.geometry.values, dtype=object)
-    b = shapely.bounds(geoms)
-    xs, ys, owner = [], [], []
-    for k in range(len(geoms)):
-        x0 = math.floor(b[k, 0] / spacing) * spacing + spacing / 2
-        y0 = math.floor(b[k, 1] / spacing) * spacing + spacing / 2
-        gx = np.arange(x0, b[k, 2], spacing)
-        gy = np.arange(y0, b[k, 3], spacing)
-        if len(gx) == 0 or len(gy) == 0:
-            inside_x, inside_y = np.zeros(0), np.zeros(0)
-        else:
-            X, Y = np.meshgrid(gx, gy)
-            X, Y = X.ravel(), Y.ravel()
-            shapely.prepare(geoms[k])
-            m = shapely.contains_xy(geoms[k], X, Y)
-            inside_x, inside_y = X[m], Y[m]
-        if len(inside_x) == 0:
-            p = shapely.point_on_surface(geoms[k])
-            inside_x, inside_y = np.array([p.x]), np.array([p.y])
-        xs.append(inside_x)
-        ys.append(inside_y)
-        owner.append(np.full(len(inside_x), k))
-    x, y, own = np.concatenate(xs), np.concatenate(ys), np.concatenate(owner)
+    x, y, own = lattice_points(geoms, spacing)
     area = shapely.area(geoms)
     n = np.bincount(own, minlength=len(geoms))
     pop = (pd.to_numeric(comp["population"], errors="coerce").fillna(0.0).to_numpy(float)
@@ -233,6 +213,49 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
                               if "district" in comp else None),
     }, geometry=shapely.points(x, y), crs=comp.crs)
     return assign_area(out, layers)
+
+
+def lattice_points(geoms: np.ndarray, spacing: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of a ``spacing`` lattice inside each polygon (one interior point when none).
+
+    Returns x, y and the position of each point's polygon, polygon by polygon, rows of the
+    lattice from the bottom and points left to right within a row. The lattice axes are each
+    polygon's own ``np.arange`` (as ``land_samples`` always made them); the grid of every
+    polygon is laid out with one ``repeat`` and tested with one prepared ``contains_xy``
+    call instead of a ``meshgrid`` and a ``contains_xy`` per polygon.
+    """
+    n = len(geoms)
+    b = shapely.bounds(geoms)
+    gxs, gys = [], []
+    for k in range(n):
+        x0 = math.floor(b[k, 0] / spacing) * spacing + spacing / 2
+        y0 = math.floor(b[k, 1] / spacing) * spacing + spacing / 2
+        gxs.append(np.arange(x0, b[k, 2], spacing))
+        gys.append(np.arange(y0, b[k, 3], spacing))
+    nx = np.fromiter(map(len, gxs), np.int64, n)
+    ny = np.fromiter(map(len, gys), np.int64, n)
+    gx = np.concatenate(gxs) if n else np.zeros(0)
+    gy = np.concatenate(gys) if n else np.zeros(0)
+    cells = nx * ny
+    total = int(cells.sum())
+    poly = np.repeat(np.arange(n), cells)
+    j = np.arange(total) - np.repeat(np.cumsum(cells) - cells, cells)  # index in its grid
+    nxp = nx[poly]
+    X = gx[(np.cumsum(nx) - nx)[poly] + j % np.maximum(nxp, 1)]
+    Y = gy[(np.cumsum(ny) - ny)[poly] + j // np.maximum(nxp, 1)]
+    shapely.prepare(geoms)
+    m = shapely.contains_xy(geoms[poly], X, Y) if total else np.zeros(0, bool)
+    X, Y, poly = X[m], Y[m], poly[m]
+    bare = np.flatnonzero(np.bincount(poly, minlength=n) == 0)
+    if len(bare):  # too small for the lattice: one interior point, in its polygon's place
+        p = shapely.point_on_surface(geoms[bare])
+        X = np.concatenate([X, shapely.get_x(p)])
+        Y = np.concatenate([Y, shapely.get_y(p)])
+        poly = np.concatenate([poly, bare])
+        order = np.argsort(poly, kind="stable")
+        X, Y, poly = X[order], Y[order], poly[order]
+    return X, Y, poly
 
 
 def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]

@@ -1,0 +1,84 @@
+"""The land-sample lattice laid out at once equals the per-polygon meshgrid it replaced."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+
+from zlgis.analysis.coverage_inputs import land_samples, lattice_points
+
+
+def _per_polygon(geoms: np.ndarray, spacing: float):
+    """The former land_samples loop: a meshgrid and a contains_xy per polygon."""
+    b = shapely.bounds(geoms)
+    xs, ys, owner = [], [], []
+    for k in range(len(geoms)):
+        x0 = math.floor(b[k, 0] / spacing) * spacing + spacing / 2
+        y0 = math.floor(b[k, 1] / spacing) * spacing + spacing / 2
+        gx = np.arange(x0, b[k, 2], spacing)
+        gy = np.arange(y0, b[k, 3], spacing)
+        if len(gx) == 0 or len(gy) == 0:
+            ix, iy = np.zeros(0), np.zeros(0)
+        else:
+            X, Y = np.meshgrid(gx, gy)
+            X, Y = X.ravel(), Y.ravel()
+            m = shapely.contains_xy(geoms[k], X, Y)
+            ix, iy = X[m], Y[m]
+        if len(ix) == 0:
+            p = shapely.point_on_surface(geoms[k])
+            ix, iy = np.array([p.x]), np.array([p.y])
+        xs.append(ix)
+        ys.append(iy)
+        owner.append(np.full(len(ix), k))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(owner)
+
+
+def _polygons(seed: int, n: int) -> np.ndarray:
+    """Irregular polygons (some with holes, some thinner or smaller than the lattice) far from
+    the origin, as in a projected CRS."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        cx, cy = 500_000 + rng.uniform(0, 20_000), 5_300_000 + rng.uniform(0, 20_000)
+        kind = k % 4
+        if kind == 0:  # tiny: no lattice point inside
+            out.append(shapely.box(cx, cy, cx + rng.uniform(0.5, 8), cy + rng.uniform(0.5, 8)))
+        elif kind == 1:  # thin sliver
+            out.append(shapely.box(cx, cy, cx + rng.uniform(50, 400), cy + rng.uniform(1, 12)))
+        else:
+            m = int(rng.integers(5, 14))
+            ang = np.sort(rng.uniform(0, 2 * np.pi, m))
+            r = rng.uniform(20, 300, m)
+            poly = shapely.make_valid(shapely.Polygon(np.c_[cx + r * np.cos(ang),
+                                                            cy + r * np.sin(ang)]))
+            if kind == 3:
+                poly = poly.difference(shapely.Point(cx, cy).buffer(15))
+            out.append(poly)
+    return np.asarray(out, dtype=object)
+
+
+def test_lattice_equals_per_polygon_meshgrid():
+    for seed, spacing in ((1, 20.0), (2, 10.0), (3, 7.3)):
+        geoms = _polygons(seed, 400)
+        x, y, own = lattice_points(geoms, spacing)
+        rx, ry, rown = _per_polygon(geoms, spacing)
+        assert len(x) == len(rx) > 400
+        assert np.array_equal(own, rown)
+        # bit for bit: same coordinates, same order
+        assert np.array_equal(x.view(np.int64), rx.view(np.int64))
+        assert np.array_equal(y.view(np.int64), ry.view(np.int64))
+        assert (np.bincount(own, minlength=len(geoms)) >= 1).all()
+
+
+def test_land_samples_weights_add_up():
+    import geopandas as gpd
+
+    geoms = _polygons(4, 60)
+    comp = gpd.GeoDataFrame({"compound_id": [f"c{k}" for k in range(60)]}, geometry=geoms,
+                            crs="EPSG:4550")
+    s = land_samples({"residential_compounds": comp}, spacing=20)
+    got = s.groupby("compound_id")["area_m2"].sum()
+    want = comp.set_index("compound_id").area
+    assert np.allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-12)
