@@ -13,6 +13,7 @@ from zlgis.analysis.coverage import (
     facility_distances,
     land_samples,
     park_coverage,
+    residential_buildings,
     run_check,
     service_areas,
     toilet_coverage,
@@ -375,3 +376,23 @@ def test_uncovered_areas_grid_linking_for_big_gaps(monkeypatch):
     assert cells[["cluster", "n"]].values.tolist() == exact[["cluster", "n"]].values.tolist()
     assert all(c.contains(p) for c, p in zip(cells.geometry, [Point(X0 + 250, Y0 + 250),
                                                               Point(X0 + 3250, Y0 + 3250)]))
+
+
+def test_residential_buildings_made_once_per_run(town):
+    """In a run the three topics share one demand frame, equal to the one made outside."""
+    from zlgis.analysis.run_cache import run_cache
+
+    alone = residential_buildings(town)
+    with run_cache() as cache:
+        a = residential_buildings(town)
+        hits = cache.hits
+        a["covered"] = True  # a caller's column stays its own
+        b = residential_buildings(town)
+        assert cache.hits == hits + 1
+        other = dict(town, buildings=town["buildings"].iloc[:5])
+        assert len(residential_buildings(other)) < len(alone)  # other layers: its own frame
+    assert "covered" not in b
+    for frame in (a.drop(columns="covered"), b):
+        assert frame.columns.tolist() == alone.columns.tolist()
+        for c in alone.columns:
+            assert frame[c].equals(alone[c]), c

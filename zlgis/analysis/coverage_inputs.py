@@ -18,6 +18,7 @@ from ..config import load_config
 from ..errors import InputError, LayerError
 from ..findings import default_crs
 from .network import StreetGraph
+from .run_cache import shared
 
 __all__ = [
     "coverage_config",
@@ -150,7 +151,20 @@ def residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFra
 
     Buildings under construction are left out (nobody lives there yet). The footprint is kept
     in column ``footprint`` (for uncovered-area polygons).
+
+    In a run (:func:`zlgis.analysis.run_cache.run_cache`) the frame is made once for the same
+    layer objects (toilets, parks and transfer stations all ask for it) and each caller gets
+    a shallow copy: treat its values as read-only.
     """
+    src = tuple(layers.get(k) for k in ("buildings", "grids", "residential_compounds"))
+    key = ("coverage:residential_buildings", *(id(x) for x in src))
+    held_src, frame = shared(key, lambda: (src, _residential_buildings(layers)))
+    if any(a is not b for a, b in zip(held_src, src)):  # an id reused by other layers
+        frame = _residential_buildings(layers)
+    return frame.copy(deep=False)
+
+
+def _residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     cfg = coverage_config()["demand"]
     b = need_layer(layers, "buildings")
     uses = set(cfg.get("residential_uses", ["住宅"]))
