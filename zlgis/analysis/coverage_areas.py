@@ -20,6 +20,7 @@ from .network import StreetGraph, nearest_facility, network_config
 
 __all__ = [
     "facility_distances",
+    "nearest_straight",
     "service_areas",
     "uncovered_areas",
     "indicator_rows",
@@ -77,11 +78,9 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
     if (shapely.get_type_id(pts) != 0).any():
         pts = shapely.point_on_surface(pts)
     tree = shapely.STRtree(fac_geoms)
-    (pi, fi), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    dist_s = np.full(n, np.inf)
-    dist_s[pi] = d
-    near_s = np.full(n, -1, np.int64)
-    near_s[pi] = owner[fi]
+    # the network method reads the nearest facility only for points inside one (distance 0)
+    dist_s, fi = nearest_straight(pts, fac_geoms, tree, touching_only=method == "network")
+    near_s = np.where(fi >= 0, owner[np.maximum(fi, 0)], -1)
     out["distance_straight"] = dist_s
     rmax = float(radius.max()) if len(radius) else 0.0
     if method == "radius":
@@ -126,6 +125,44 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
     out["facility"] = fac
     out["covered"] = (dn <= rmax) | inside
     return out
+
+
+def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRtree, *,
+                     touching_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line distance from each point to its nearest facility, and that facility.
+
+    Returns the distances (``inf`` for a missing or empty point, or without facilities) and
+    the positions in ``facilities`` of the facility ``tree.query_nearest`` picks (-1 none).
+    With ``touching_only`` the position is given only for points at distance 0 (-1 for the
+    others) and, when every facility is a point, the distances come from a k-d tree over
+    their coordinates: the same ``sqrt(dx * dx + dy * dy)`` as GEOS's point distance (the
+    minimum does not depend on which of equally near facilities is found), in a third of the
+    time of the STRtree search; the facility at distance 0 is still the STRtree's pick.
+    """
+    n = len(pts)
+    dist = np.full(n, np.inf)
+    pos = np.full(n, -1, np.int64)
+    fast = (touching_only and len(facilities) > 0
+            and bool((shapely.get_type_id(facilities) == 0).all())
+            and not bool(shapely.is_empty(facilities).any()))
+    if not fast:
+        (pi, fi), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        dist[pi] = d
+        if touching_only:
+            pi, fi = pi[d == 0], fi[d == 0]
+        pos[pi] = fi
+        return dist, pos
+    from scipy.spatial import cKDTree
+
+    ok = np.flatnonzero((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts))
+    d, _ = cKDTree(shapely.get_coordinates(facilities)).query(
+        shapely.get_coordinates(pts[ok]), k=1)
+    dist[ok] = d
+    zero = ok[d == 0]
+    if len(zero):
+        (pi, fi) = tree.query_nearest(pts[zero], all_matches=False)
+        pos[zero[pi]] = fi
+    return dist, pos
 
 
 # --------------------------------------------------------------------------------------------
