@@ -8,7 +8,12 @@ styled-but-empty rows, pandas' missing-value texts, error cells, group headers).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -174,7 +179,8 @@ def random_sheet(rnd: random.Random) -> list[list]:
         rows.append(["标题"] + [None] * (len(head) - 1))
     rows.append(list(head))
     values = [None, "", " ", "NA", "None", "n/a", "#N/A", 0, 1.5, 122.7, "122.7", "度", "x",
-              True, "中文"]
+              True, False, "中文", "#DIV/0!", dt.datetime(2022, 8, 22, 9, 40), dt.date(2022, 8, 1),
+              dt.time(9, 40), -3, 2e9, "  \t"]
     for _ in range(rnd.randint(0, 10)):
         rows.append([rnd.choice(values) for _ in head])
     return rows
@@ -192,6 +198,70 @@ def test_random_workbooks_equal_the_reader(tmp_path: Path) -> None:
                        sheet="点位")
     assert count_table_rows(named, sheet="点位") == reader_rows(named, sheet="点位") == 1
     assert seen == {True, False}
+
+
+def write_gappy_xlsx(path: Path, rnd: random.Random) -> Path:
+    """A random sheet written row by row with gaps, cells out of order and skipped columns
+    (openpyxl writes what it is given: the rows as a reader meets them)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    r = 1
+    for row in random_sheet(rnd):
+        r += rnd.choice([0, 0, 0, 1, 3])  # rows missing from the file
+        cols = list(range(1, len(row) + 1))
+        if rnd.random() < 0.2:
+            rnd.shuffle(cols)
+        for c in cols:
+            if row[c - 1] is not None:
+                ws.cell(r, c + (1 if rnd.random() < 0.05 else 0), row[c - 1])
+        r += 1
+    wb.save(path)
+    return path
+
+
+def test_gappy_workbooks_equal_the_reader(tmp_path: Path) -> None:
+    rnd = random.Random(11)
+    for i in range(60):
+        p = write_gappy_xlsx(tmp_path / f"g{i}.xlsx", rnd)
+        assert outcome(count_table_rows, p) == reader_rows(p), i
+
+
+def test_date_deciding_the_unit_row_is_left_to_openpyxl(tmp_path: Path) -> None:
+    # the row below the header has text coordinates: a date there makes it a unit row (no
+    # number), a plain number would make it data; only openpyxl's styles know which it is
+    rows = [["编号", "经度", "纬度", "时间"], ["单位", "度", "度", dt.datetime(2022, 8, 1)],
+            ["A", 122.7, 48.0, dt.datetime(2022, 8, 2)], ["B", 122.8, 48.1, None]]
+    p = write_xlsx(tmp_path / "d.xlsx", rows)
+    assert count_table_rows(p) == reader_rows(p) == 2
+    assert count_table_rows(p, x="经度", y="纬度") == reader_rows(p, x="经度", y="纬度") == 2
+    rows[0][3] = "2022-08-01 00:00:00"  # a name a date's text could take (read as a date: 3 rows)
+    p = write_xlsx(tmp_path / "t.xlsx", rows)
+    assert count_table_rows(p, x=rows[0][3], y="纬度") == reader_rows(p, x=rows[0][3], y="纬度")
+    rows[0][3] = "时间"
+    rows[1][3] = 5  # a number: a data row (with text coordinates) the reader counts
+    p = write_xlsx(tmp_path / "n.xlsx", rows)
+    assert count_table_rows(p) == reader_rows(p) == 3
+
+
+def test_workbooks_counted_without_openpyxl(tmp_path: Path, demo_city: Path) -> None:
+    """Shared and inline strings, numbers, dates below the header, error cells, gaps: counted
+    with zipfile and ElementTree, openpyxl (0.2-0.5 s of imports) left unimported."""
+    rnd = random.Random(5)
+    paths = [write_xlsx(tmp_path / f"w{i}.xlsx", [["编号", "经度", "纬度", "时间"]] + [
+        [rnd.choice(["A", None, "NA", "#N/A"]), rnd.choice([122.7, None, "122.7", True]),
+         rnd.choice([48.0, None, " "]), rnd.choice([dt.datetime(2022, 8, 1), None])]
+        for _ in range(rnd.randint(0, 20))], styled_rows=2) for i in range(10)]
+    paths.append(demo_city / "patrol_observations.xlsx")  # inline strings, as the demo writes
+    probe = ("import sys, json\nfrom zlgis.io.table_rows import count_table_rows\n"
+             f"n = [count_table_rows(p, x='经度', y='纬度') for p in {[str(p) for p in paths]!r}]\n"
+             "print(json.dumps([n, 'openpyxl' in sys.modules]))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(root)), cwd=str(root))
+    counts, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert counts == [reader_rows(p, x="经度", y="纬度") for p in paths]  # as the demo catalog
+    assert counts[-1] > 0
+    assert imported is False
 
 
 def test_broken_workbook_is_refused(tmp_path: Path) -> None:

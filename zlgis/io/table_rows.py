@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import posixpath
 import re
 from numbers import Real
 from operator import methodcaller
@@ -213,10 +214,221 @@ def _count_csv(path: Path, encoding: str | None, x: str | None, y: str | None) -
     return len(body) - list(map(methodcaller("strip", _SPACE + sep), body)).count("")
 
 
+# An .xlsx read with zipfile and ElementTree, cell by cell as openpyxl's read-only worksheet
+# (``data_only=True``) gives it to pandas: importing openpyxl alone takes 0.2-0.5 s, longer than
+# ``zlgis layers`` on the demo city without it. Whatever these rules may not cover (another sheet
+# type, dates in the header rows that could decide the header, unusual XML) raises _Fallback and
+# openpyxl counts; tests/io/test_table_rows.py holds both to the reader on random workbooks.
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_RID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+#: Built-in number formats that are neither dates nor times (0-13, 37-44, 48, 49): a number in
+#: another format may be a date for openpyxl (not a number, and out of range an error).
+_PLAIN_FORMATS = frozenset([*range(14), *range(37, 45), 48, 49])
+_COORD = re.compile(r"([A-Z]{1,3})([0-9]+)")
+_DATE_STANDIN = "1900-01-01 00:00:00"  # how a date reads to the header rules: text, no number
+
+
+class _Fallback(Exception):
+    """A workbook feature the zipfile reader leaves to openpyxl."""
+
+
+class _MaybeDate(float):
+    """A number in a format openpyxl may read as a date."""
+
+
+def _text(node: Any) -> str:
+    """The text of an ``<si>`` / ``<is>`` element as openpyxl's ``Text.content``."""
+    plain = node.findall(f"{_NS}t")
+    if len(plain) > 1:
+        raise _Fallback
+    parts = [plain[0].text] if plain and plain[0].text is not None else []
+    for run in node.findall(f"{_NS}r"):
+        t = run.find(f"{_NS}t")
+        if t is not None and t.text is not None:
+            parts.append(t.text)
+    return "".join(parts)
+
+
+def _xlsx_parts(zf: Any, sheet: str | int | None) -> tuple[str, list[str], set[int]]:
+    """The worksheet's part name, the shared strings and the styles that may be dates."""
+    from xml.etree import ElementTree as ET
+
+    names = set(zf.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        raise _Fallback
+    rels = {}
+    for r in ET.fromstring(zf.read("xl/_rels/workbook.xml.rels")).iter(f"{_PKG_NS}Relationship"):
+        target = r.get("Target") or ""
+        target = target[1:] if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        rels[r.get("Id")] = (r.get("Type"), target)
+    sheets = []
+    for s in ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{_NS}sheet"):
+        kind, target = rels.get(s.get(_RID), (None, ""))
+        if kind != f"{_REL_TYPE}worksheet" or target not in names:
+            raise _Fallback  # chart sheets, missing parts: openpyxl's own rules
+        sheets.append((s.get("name"), target))
+    index = 0 if sheet is None or isinstance(sheet, str) else sheet
+    found = ([t for n, t in sheets if n == sheet] if isinstance(sheet, str)
+             else [t for _, t in sheets[index:index + 1]] if index >= 0 else [])
+    if not found:
+        raise _Fallback
+    strings = []
+    for kind, target in rels.values():
+        if kind == f"{_REL_TYPE}sharedStrings" and target in names:
+            with zf.open(target) as f:
+                for _, node in ET.iterparse(f):
+                    if node.tag == f"{_NS}si":
+                        strings.append(_text(node).replace("x005F_", ""))
+                        node.clear()
+    dates: set[int] = set()
+    if "xl/styles.xml" in names:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+        custom = {int(n.get("numFmtId", "0")) for n in root.iter(f"{_NS}numFmt")}
+        xfs = root.find(f"{_NS}cellXfs")
+        for i, xf in enumerate(xfs if xfs is not None else ()):
+            fmt = int(xf.get("numFmtId", "0"))
+            if fmt in custom or fmt not in _PLAIN_FORMATS:
+                dates.add(i)
+    return found[0], strings, dates
+
+
+def _xlsx_value(cell: Any, strings: list[str], dates: set[int]) -> tuple[Any, bool]:
+    """A cell's value as :func:`_count_xlsx` maps openpyxl's (None: blank), and whether openpyxl
+    has a value there at all."""
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        node = cell.find(f"{_NS}is")
+        value: Any = None if node is None else _text(node)
+    else:
+        value = cell.findtext(f"{_NS}v", None) or None
+    if value is None:
+        return None, False
+    if kind == "n":
+        number = float(value) if "." in value or "E" in value or "e" in value else int(value)
+        if int(cell.get("s") or 0) in dates:
+            if not 0 <= number <= 2_900_000:
+                raise _Fallback  # openpyxl turns a date out of range into an error cell
+            return _MaybeDate(number), True
+        return number, True
+    if kind == "s":
+        value = strings[int(value)]
+    elif kind == "b":
+        value = bool(int(value))
+    elif kind == "e":
+        return None, True
+    elif kind not in ("str", "inlineStr"):
+        raise _Fallback  # ISO dates (t="d") and unknown types
+    return (None if value in EXCEL_NA_TEXTS else value), True
+
+
+def _xlsx_rows(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], list[bool], bool]:
+    """The first :data:`HEAD_ROWS` rows of values, whether each row has a non-blank cell, and
+    whether any cell has a value, as openpyxl's read-only worksheet yields the rows (a row
+    number met again or going back is skipped, missing rows are empty, a row ends at its last
+    cell's column)."""
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    head: list[list[Any]] = []
+    filled: list[bool] = []
+    anything = False
+    with zipfile.ZipFile(path) as zf:
+        part, strings, dates = _xlsx_parts(zf, sheet)
+        with zf.open(part) as f:
+            counter, number = 1, 0
+            for _, node in ET.iterparse(f):
+                if node.tag != f"{_NS}row":
+                    continue
+                number = _row_number(node.get("r"), number)
+                cells: dict[int, tuple[Any, bool]] = {}
+                col = 0
+                for cell in node:
+                    if cell.tag != f"{_NS}c":
+                        raise _Fallback
+                    ref = cell.get("r")
+                    m = _COORD.fullmatch(ref) if ref is not None else None
+                    if ref is not None and m is None:
+                        raise _Fallback
+                    col = _column(m.group(1)) if m else col + 1
+                    cells[col] = _xlsx_value(cell, strings, dates)
+                node.clear()
+                if number < counter:
+                    continue
+                gap = number - counter
+                head.extend([] for _ in range(min(gap, max(0, HEAD_ROWS - len(filled)))))
+                filled.extend([False] * gap)
+                width = col  # the last cell's column, as openpyxl's _get_row
+                kept = [cells.get(i, (None, False)) for i in range(1, width + 1)]
+                values = [v for v, _ in kept]
+                anything = anything or any(present for _, present in kept)
+                if len(filled) < HEAD_ROWS:
+                    head.append(values)
+                filled.append(not all(is_blank(v) for v in values))
+                counter = number + 1
+    return head, filled, anything
+
+
+def _row_number(text: str | None, previous: int) -> int:
+    if text is None:
+        return previous + 1
+    if not text.isdigit():
+        raise _Fallback
+    return int(text)
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _xlsx_start(head: list[list[Any]], x: str | None, y: str | None, path: Path) -> int:
+    """:func:`table_header`'s first data row; a number that openpyxl may read as a date is
+    tried both ways, and openpyxl decides when the two disagree."""
+    if not any(isinstance(v, _MaybeDate) for r in head for v in r):
+        return table_header(head, x, y, path)[2]
+    if any(ch.isdigit() for ch in f"{x or ''}{y or ''}"):
+        raise _Fallback  # a date's text (digits) could be a given column name; not the stand-in
+    outcomes: list[int | UnreadableInputError] = []
+    for stand_in in (float, lambda v: _DATE_STANDIN):
+        rows = [[stand_in(v) if isinstance(v, _MaybeDate) else v for v in r] for r in head]
+        try:
+            outcomes.append(table_header(rows, x, y, path)[2])
+        except UnreadableInputError as exc:
+            outcomes.append(exc)
+    first, second = outcomes
+    if isinstance(first, UnreadableInputError) and isinstance(second, UnreadableInputError) \
+            and str(first) == str(second):
+        raise first
+    if first != second or isinstance(first, UnreadableInputError):
+        raise _Fallback
+    return first
+
+
 def _count_xlsx(path: Path, sheet: str | int | None, x: str | None, y: str | None) -> int:
     """Rows of a worksheet as pandas.read_excel (openpyxl, ``header=None, dtype=object``) and
     :func:`table_header` see them: empty and error cells and pandas' missing-value texts are
-    blank, trailing blank rows are dropped."""
+    blank, trailing blank rows are dropped. Read with zipfile and ElementTree; openpyxl counts
+    what those rules leave to it."""
+    try:
+        head, filled, anything = _xlsx_rows(path, sheet)
+        if not anything:
+            raise _Fallback  # openpyxl says whether the sheet is empty or not a sheet it reads
+        start = _xlsx_start(head, x, y, path)
+    except UnreadableInputError:
+        raise
+    except Exception:  # noqa: BLE001 - _Fallback, and any part this reader cannot read
+        return _count_xlsx_openpyxl(path, sheet, x, y)
+    return sum(filled[start:])
+
+
+def _count_xlsx_openpyxl(path: Path, sheet: str | int | None, x: str | None, y: str | None
+                         ) -> int:
+    """:func:`_count_xlsx` with openpyxl (what pandas reads the sheet with)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
