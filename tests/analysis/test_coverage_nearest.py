@@ -57,3 +57,36 @@ def test_polygon_facilities_take_the_strtree():
     rd, rp = _strtree(pts, fac)
     assert np.array_equal(dist, rd)
     assert (rd == 0).sum() > 0 and np.array_equal(pos[rd == 0], rp[rd == 0])
+
+
+def test_cluster_member_values_equal_three_maps():
+    """cluster_findings' one lookup of the members equals the three Series.map it replaced."""
+    import pandas as pd
+
+    from zlgis.analysis.coverage_areas import _member_values
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    ids = np.array([f"B{k:05d}" for k in rng.permutation(n)], dtype=object)
+    dist = rng.uniform(0, 900, n)
+    dist[::13] = np.inf
+    comp = np.array([None if k % 5 == 0 else f"C{k % 37}" for k in range(n)], dtype=object)
+    demand = pd.DataFrame({"building_id": ids, "distance": dist,
+                           "population": rng.integers(0, 90, n).astype(float),
+                           "compound_id": comp})
+    members = pd.Series(np.r_[rng.choice(ids, 3_000), ["nobody", "B99999"]], dtype=object)
+    members.index = np.repeat(np.arange(len(members) // 2 + 1), 2)[:len(members)]
+    d, p, c = _member_values(demand, members, id_col="building_id", dist_col="distance",
+                             pop_col="population")
+    key = demand["building_id"].astype(str)
+    s_d = pd.Series(dist, index=key)
+    want_d = members.map(s_d.where(np.isfinite(s_d)))
+    want_p = members.map(pd.Series(demand["population"].to_numpy(float), index=key))
+    want_c = members.map(pd.Series(comp, index=key))
+    assert np.array_equal(d, want_d.to_numpy(float), equal_nan=True)
+    assert np.array_equal(p, want_p.to_numpy(float), equal_nan=True)
+    assert np.isnan(d[-2:]).all() and np.isnan(d).sum() > 100  # unknown members, inf distances
+    got_c = pd.Series(c, dtype=object)
+    assert got_c.isna().tolist() == want_c.isna().tolist()
+    assert got_c.dropna().tolist() == want_c.dropna().tolist()
+    assert got_c.isna().sum() > 2

@@ -352,6 +352,36 @@ def grid_table(demand: gpd.GeoDataFrame, d_cov: np.ndarray, land: gpd.GeoDataFra
     return gpd.GeoDataFrame(t, geometry=geom, crs=demand.crs)
 
 
+def _member_values(demand: pd.DataFrame, members: pd.Series, *, id_col: str, dist_col: str,
+                   pop_col: str | None) -> tuple[np.ndarray, Any, Any]:
+    """Distance (NaN when infinite), population and compound of each cluster member.
+
+    One lookup of the members among the demand ids (as unique as ``Series.map`` needs them)
+    serves the three columns: three ``map`` calls hashed the 1M-building ids three times.
+    Members not found get NaN, as ``map`` gives them.
+    """
+    key = pd.Index(demand[id_col].astype(str))
+    if not key.is_unique:  # what Series.map refuses
+        raise pd.errors.InvalidIndexError("Reindexing only valid with uniquely valued Index")
+    at = key.get_indexer(members)
+    found = at >= 0
+    pick = np.where(found, at, 0)
+
+    def take(values: np.ndarray) -> np.ndarray:
+        out = values[pick] if len(values) else np.full(len(at), np.nan, dtype=values.dtype)
+        if not found.all():
+            out = out.astype(object if out.dtype == object else float)
+            out[~found] = np.nan
+        return out
+
+    d = demand[dist_col].to_numpy(float)
+    dist = take(np.where(np.isfinite(d), d, np.nan))
+    pop = take(demand[pop_col].to_numpy(float)) if pop_col else np.nan
+    comp = (take(np.asarray(demand["compound_id"].to_numpy(), dtype=object))
+            if "compound_id" in demand else None)
+    return dist, pop, comp
+
+
 def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
                       layer: str, demand: pd.DataFrame, dist_col: str,
                       radius: float, method: str, id_col: str, pop_col: str | None,
@@ -367,18 +397,14 @@ def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
     title = f"{rule_spec(rule).title}：{title}"
     if not len(clusters):
         return empty_findings()
-    key = demand[id_col].astype(str)
-    dist = pd.Series(demand[dist_col].to_numpy(float), index=key)
-    pop = pd.Series(demand[pop_col].to_numpy(float), index=key) if pop_col else None
-    comp = (pd.Series(demand["compound_id"].to_numpy(), index=key)
-            if "compound_id" in demand else None)
     fids, measures, sev, titles, layers_, extra_ids = [], [], [], [], [], []
     # per-cluster aggregates in one pass (a big city has many clusters)
     ex = pd.DataFrame({"k": np.arange(len(clusters)),
                        "id": clusters["members"].str.split(";").to_numpy()}).explode("id")
-    ex["d"] = ex["id"].map(dist.where(np.isfinite(dist)))
-    ex["p"] = ex["id"].map(pop) if pop is not None else np.nan
-    ex["c"] = ex["id"].map(comp) if comp is not None else None
+    ex["d"], ex["p"], ex["c"] = _member_values(demand, ex["id"], id_col=id_col,
+                                               dist_col=dist_col, pop_col=pop_col)
+    pop = pop_col
+    comp = "compound_id" if "compound_id" in demand else None
     agg = ex.groupby("k").agg(nearest=("d", "min"), median=("d", "median"),
                               people=("p", "sum"))
     comp_lists = (ex.dropna(subset=["c"]).groupby("k")["c"]
