@@ -403,19 +403,18 @@ def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
                        "id": clusters["members"].str.split(";").to_numpy()}).explode("id")
     ex["d"], ex["p"], ex["c"] = _member_values(demand, ex["id"], id_col=id_col,
                                                dist_col=dist_col, pop_col=pop_col)
-    pop = pop_col
-    comp = "compound_id" if "compound_id" in demand else None
+    has_comp = "compound_id" in demand
     agg = ex.groupby("k").agg(nearest=("d", "min"), median=("d", "median"),
                               people=("p", "sum"))
     comp_lists = (ex.dropna(subset=["c"]).groupby("k")["c"]
                   .agg(lambda x: sorted({str(c) for c in x if isinstance(c, str) and c}))
-                  if comp is not None else pd.Series(dtype=object))
+                  if has_comp else pd.Series(dtype=object))
     for k, r in enumerate(clusters.itertuples()):
         nearest = float(agg["nearest"].iat[k]) if pd.notna(agg["nearest"].iat[k]) \
             else float("nan")
         med = float(agg["median"].iat[k]) if pd.notna(agg["median"].iat[k]) else None
-        people = float(agg["people"].iat[k]) if pop is not None else float("nan")
-        comps = list(comp_lists.get(k, [])) if comp is not None else []
+        people = float(agg["people"].iat[k]) if pop_col is not None else float("nan")
+        comps = list(comp_lists.get(k, [])) if has_comp else []
         m = {"buildings": int(r.n), "nearest_m": nearest,
              "median_m": med,
              "population": people, "area_m2": float(r.geometry.area), "radius_m": radius,
