@@ -51,7 +51,8 @@ def _features(data: bytes, layer: str) -> list:
 
 
 @pytest.mark.parametrize("lid,z,simplify", [("buildings", 16, 0.0), ("buildings", 15, 0.5),
-                                            ("roads", 13, 0.5), ("roads", 16, 0.0)])
+                                            ("roads", 13, 0.5), ("roads", 16, 0.0),
+                                            ("roads", 10, 0.5), ("roads", 11, 0.5)])
 def test_fast_encoder_equals_mapbox_vector_tile(lid, z, simplify):
     """Every feature of the busiest tiles decodes the same as the library's own encoder gives
     (coordinates within one tile unit: the two round at different steps)."""

@@ -685,12 +685,15 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
     # tags: (key, value) per field with a value; value indices local to each tile
     tagcols, vals_tiles, vals_fields, vals_codes = [], [], [], []
     offset = np.zeros(ntiles, dtype=np.int64)
-    for k, (_, codes, _) in enumerate(cols):
+    for k, (_, codes, values) in enumerate(cols):
         c = codes[frows]
         has = c >= 0
-        key = tile_of[has] * (len(codes) + 1) + c[has]
+        # codes run over the field's distinct values in the whole layer, not over the rows of
+        # this zoom (fewer where small features are left off)
+        span = len(values.length) + 1
+        key = tile_of[has] * span + c[has]
         uniq, inv = np.unique(key, return_inverse=True)
-        ut = uniq // (len(codes) + 1)
+        ut = uniq // span
         ufirst = np.searchsorted(ut, np.arange(ntiles))
         rank = np.arange(len(uniq)) - ufirst[ut]
         vi = np.full(nf, -1, dtype=np.int64)
@@ -699,7 +702,7 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
         tagcols += [np.where(has, k, -1), vi]
         vals_tiles.append(ut)
         vals_fields.append(np.full(len(uniq), k))
-        vals_codes.append(uniq % (len(codes) + 1))
+        vals_codes.append(uniq % span)
     if tagcols:
         t = np.column_stack(tagcols).ravel()
         ok = t >= 0

@@ -1,0 +1,126 @@
+"""The archives of zlgis.publish.tiles stay byte for byte those of the encoder of main 6dcc4bc
+(round 5: geometry read as coordinates where a pair is one ring, tile ids computed with NumPy,
+the weekly archives unchanged). The digests below are of archives written by that encoder on
+the frames built here; a change of the encoding that is meant must update them, with the
+reason in its commit."""
+
+from __future__ import annotations
+
+import hashlib
+
+import _tile_fixtures as _tf  # tests/ is on sys.path (conftest)
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, box
+
+import zlgis as zl
+from zlgis.publish.tiles import building_status, write_pmtiles
+
+#: sha256 (first 16 hex digits) of each archive written by main 6dcc4bc.
+DIGESTS = {
+    "buildings": "4ed5cb72af50f3ca",
+    "roads": "904133c652cba032",
+    "mixed_polygons": "7d61ad5c4c4a4835",
+    "mixed_lines": "a0d2ae68feb7ab27",
+    "points": "e1420a9033ebf53a",
+    "raw_buildings": "13d1aa33582da0e8",
+}
+
+
+def _mixed_polygons() -> gpd.GeoDataFrame:
+    """Polygons with holes, multipolygons, polygons crossing many tiles, slivers, repeated and
+    collinear points, rings wound both ways, empty and missing geometries."""
+    rng = np.random.default_rng(5)
+    x0, y0 = 479500.0, 5314600.0
+    geoms, names = [], []
+    for i in range(400):
+        x, y = x0 + rng.uniform(0, 3000), y0 + rng.uniform(0, 3200)
+        w, h = rng.uniform(2, 300), rng.uniform(2, 300)
+        k = i % 8
+        if k == 0:
+            g = box(x, y, x + w, y + h).difference(box(x + w / 4, y + h / 4, x + w / 2,
+                                                       y + h / 2))
+        elif k == 1:
+            g = shapely.MultiPolygon([box(x, y, x + w, y + h),
+                                      box(x + 2 * w, y, x + 3 * w, y + h / 3)])
+        elif k == 2:
+            g = Polygon([(x, y), (x + w, y), (x + w, y), (x + w, y + h), (x + w / 2, y + h),
+                         (x, y + h), (x, y)])                     # repeated point
+        elif k == 3:
+            g = Polygon([(x, y), (x, y + h), (x + w, y + h), (x + w, y)])   # clockwise
+        elif k == 4:
+            t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+            g = Polygon(np.column_stack([x + w * np.cos(t), y + h * np.sin(t)]))
+        elif k == 5:
+            g = box(x, y, x + 0.05, y + h)                        # a sliver
+        elif k == 6:
+            g = None if i % 16 == 6 else Polygon()
+        else:
+            g = box(x - 900, y - 900, x + 900, y + 900).difference(box(x - 10, y - 10,
+                                                                       x + 10, y + 10))
+        geoms.append(g)
+        names.append(None if i % 5 == 0 else f"面{i % 37}")
+    return gpd.GeoDataFrame({"pid": np.arange(len(geoms)), "name": names,
+                             "area": [round(float(v), 1) if v == v else None
+                                      for v in rng.uniform(0, 1e4, len(geoms))]},
+                            geometry=geoms, crs="EPSG:4550")
+
+
+def _mixed_lines() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    x0, y0 = 479500.0, 5314600.0
+    geoms = []
+    for i in range(500):
+        pts = np.cumsum(rng.normal(0, 60 if i % 4 else 700, (int(rng.integers(2, 30)), 2)),
+                        axis=0) + [x0 + rng.uniform(0, 3000), y0 + rng.uniform(0, 3200)]
+        k = i % 6
+        if k == 0:
+            geoms.append(MultiLineString([pts, pts[::-1] + 500]))
+        elif k == 1:
+            geoms.append(LineString(np.repeat(pts, 2, axis=0)))      # every point twice
+        elif k == 2 and i % 12 == 2:
+            geoms.append(None)
+        else:
+            geoms.append(LineString(pts))
+    return gpd.GeoDataFrame({"lid": [f"L{i}" for i in range(len(geoms))],
+                             "cls": rng.choice(["主干路", "次干路", "支路", ""], len(geoms))},
+                            geometry=geoms, crs="EPSG:4550")
+
+
+def _points() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(9)
+    xy = rng.uniform(0, 3000, (300, 2)) + [479500.0, 5314600.0]
+    geoms = [MultiPoint([p, p + 5, p + 5000]) if i % 7 == 0 else Point(p)
+             for i, p in enumerate(xy)]
+    return gpd.GeoDataFrame({"n": rng.integers(0, 5, len(geoms))}, geometry=geoms,
+                            crs="EPSG:4550")
+
+
+def _frames() -> dict[str, tuple[gpd.GeoDataFrame, dict]]:
+    layers = zl.datasets.load("district")
+    b = layers["buildings"]
+    b = b.assign(status=building_status(b, _tf.ledger_view(b)))
+    bf = ["building_id", "use", "floors", "status"]
+    return {
+        "buildings": (b, {"layer": "buildings", "fields": bf, "min_zoom": 13, "max_zoom": 17}),
+        "roads": (layers["roads"], {"layer": "roads", "fields": ["road_id", "name", "road_class"],
+                                    "min_zoom": 10, "max_zoom": 16}),
+        "mixed_polygons": (_mixed_polygons(), {"layer": "areas", "fields": ["pid", "name", "area"],
+                                               "min_zoom": 11, "max_zoom": 16}),
+        "mixed_lines": (_mixed_lines(), {"layer": "lines", "fields": ["lid", "cls"],
+                                         "min_zoom": 11, "max_zoom": 16}),
+        "points": (_points(), {"layer": "pts", "fields": ["n"], "min_zoom": 12, "max_zoom": 15}),
+        "raw_buildings": (b, {"layer": "buildings", "fields": bf, "min_zoom": 16, "max_zoom": 16,
+                              "compress": False}),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(DIGESTS))
+def test_archive_bytes_are_those_of_the_previous_encoder(name, tmp_path):
+    frame, kw = _frames()[name]
+    out = tmp_path / f"{name}.pmtiles"
+    info = write_pmtiles(frame, out, **kw)
+    assert info.tiles > 3
+    assert hashlib.sha256(out.read_bytes()).hexdigest()[:16] == DIGESTS[name]
