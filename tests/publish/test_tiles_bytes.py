@@ -6,6 +6,7 @@ reason in its commit."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import _tile_fixtures as _tf  # tests/ is on sys.path (conftest)
@@ -98,29 +99,55 @@ def _points() -> gpd.GeoDataFrame:
                             crs="EPSG:4550")
 
 
-def _frames() -> dict[str, tuple[gpd.GeoDataFrame, dict]]:
+@functools.lru_cache(maxsize=1)
+def _district() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     layers = zl.datasets.load("district")
     b = layers["buildings"]
-    b = b.assign(status=building_status(b, _tf.ledger_view(b)))
-    bf = ["building_id", "use", "floors", "status"]
-    return {
-        "buildings": (b, {"layer": "buildings", "fields": bf, "min_zoom": 13, "max_zoom": 17}),
-        "roads": (layers["roads"], {"layer": "roads", "fields": ["road_id", "name", "road_class"],
-                                    "min_zoom": 10, "max_zoom": 16}),
-        "mixed_polygons": (_mixed_polygons(), {"layer": "areas", "fields": ["pid", "name", "area"],
-                                               "min_zoom": 11, "max_zoom": 16}),
-        "mixed_lines": (_mixed_lines(), {"layer": "lines", "fields": ["lid", "cls"],
+    return b.assign(status=building_status(b, _tf.ledger_view(b))), layers["roads"]
+
+
+_BF = ["building_id", "use", "floors", "status"]
+#: name -> (frame, write_pmtiles options)
+_FRAMES = {
+    "buildings": (lambda: _district()[0], {"layer": "buildings", "fields": _BF,
+                                           "min_zoom": 13, "max_zoom": 17}),
+    "roads": (lambda: _district()[1], {"layer": "roads", "fields": ["road_id", "name",
+                                                                     "road_class"],
+                                       "min_zoom": 10, "max_zoom": 16}),
+    "mixed_polygons": (_mixed_polygons, {"layer": "areas", "fields": ["pid", "name", "area"],
                                          "min_zoom": 11, "max_zoom": 16}),
-        "points": (_points(), {"layer": "pts", "fields": ["n"], "min_zoom": 12, "max_zoom": 15}),
-        "raw_buildings": (b, {"layer": "buildings", "fields": bf, "min_zoom": 16, "max_zoom": 16,
-                              "compress": False}),
-    }
+    "mixed_lines": (_mixed_lines, {"layer": "lines", "fields": ["lid", "cls"],
+                                   "min_zoom": 11, "max_zoom": 16}),
+    "points": (_points, {"layer": "pts", "fields": ["n"], "min_zoom": 12, "max_zoom": 15}),
+    "raw_buildings": (lambda: _district()[0], {"layer": "buildings", "fields": _BF,
+                                               "min_zoom": 16, "max_zoom": 16,
+                                               "compress": False}),
+}
+
+
+def _frames() -> dict[str, tuple[gpd.GeoDataFrame, dict]]:
+    return {k: (make(), kw) for k, (make, kw) in _FRAMES.items()}
 
 
 @pytest.mark.parametrize("name", sorted(DIGESTS))
 def test_archive_bytes_are_those_of_the_previous_encoder(name, tmp_path):
-    frame, kw = _frames()[name]
+    make, kw = _FRAMES[name]
+    frame = make()
     out = tmp_path / f"{name}.pmtiles"
     info = write_pmtiles(frame, out, **kw)
     assert info.tiles > 3
     assert hashlib.sha256(out.read_bytes()).hexdigest()[:16] == DIGESTS[name]
+
+
+def test_tile_ids_are_those_of_pmtiles():
+    from pmtiles.tile import zxy_to_tileid
+
+    from zlgis.publish.tiles import tile_ids
+
+    rng = np.random.default_rng(3)
+    for z in range(23):
+        n = 1 << z
+        x = np.r_[0, n - 1, 0, n - 1, rng.integers(0, n, 300)]
+        y = np.r_[0, 0, n - 1, n - 1, rng.integers(0, n, 300)]
+        got = tile_ids(z, x, y)
+        assert got.tolist() == [zxy_to_tileid(z, int(a), int(b)) for a, b in zip(x, y)]

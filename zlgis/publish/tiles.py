@@ -76,6 +76,7 @@ __all__ = [
     "write_pmtiles",
     "read_tile",
     "tile_bounds",
+    "tile_ids",
 ]
 
 #: Half the width of the EPSG:3857 world (m).
@@ -313,9 +314,36 @@ class _Encoded:
     ok: np.ndarray           # per pair: anything left to draw
 
 
-def _rings(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
-    """Rings (parts for lines and points) of every pair: (parts, ring -> part, ring -> pair,
-    coordinates, coordinate -> ring, exterior ring mask)."""
+def _rings(geoms: np.ndarray, kind: str) -> tuple[Any, ...]:
+    """Rings (parts for lines and points) of every pair, rings in pair order: (number of parts,
+    ring -> part, ring -> pair, coordinates, coordinate -> ring, exterior ring mask).
+
+    A pair that is one ring (a polygon without holes, a line) is read as coordinates straight
+    away; only the others (multi-part, holes, points) are taken apart into parts and rings
+    (new GEOS objects, the cost of this step), then put back in pair order."""
+    if kind == "point":
+        return _rings_apart(geoms, kind)
+    simple = shapely.get_type_id(geoms) == (3 if kind == "polygon" else 1)
+    if kind == "polygon":
+        simple[simple] = shapely.get_num_interior_rings(geoms[simple]) == 0
+    s = np.flatnonzero(simple)
+    xy_s, of_s = shapely.get_coordinates(geoms[s], return_index=True)
+    if len(s) == len(geoms):
+        return len(s), s, s, xy_s, of_s, np.ones(len(s), dtype=bool)
+    c = np.flatnonzero(~simple)
+    nparts_c, part_c, pair_c, xy_c, of_c, ext_c = _rings_apart(geoms[c], kind)
+    ring_pair = np.r_[s, c[pair_c]]
+    order = np.argsort(ring_pair, kind="stable")
+    npts = np.r_[np.bincount(of_s, minlength=len(s)), np.bincount(of_c, minlength=len(pair_c))]
+    xy = _gather(np.concatenate([xy_s, xy_c]), (np.cumsum(npts) - npts)[order], npts[order])
+    ring_of = np.repeat(np.arange(len(order)), npts[order])
+    ring_part = np.r_[np.arange(len(s)), len(s) + part_c][order]
+    exterior = np.r_[np.ones(len(s), dtype=bool), ext_c][order]
+    return len(s) + nparts_c, ring_part, ring_pair[order], xy, ring_of, exterior
+
+
+def _rings_apart(geoms: np.ndarray, kind: str) -> tuple[Any, ...]:
+    """:func:`_rings` through ``get_parts`` and ``get_rings``."""
     parts, part_pair = shapely.get_parts(geoms, return_index=True)
     if kind == "polygon":
         rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -328,7 +356,7 @@ def _rings(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
         xy, ring_of = shapely.get_coordinates(parts, return_index=True)
         ring_part = np.arange(len(parts))
         exterior = np.ones(len(parts), dtype=bool)
-    return parts, ring_part, ring_pair, xy, ring_of, exterior
+    return len(parts), ring_part, ring_pair, xy, ring_of, exterior
 
 
 def _orient_rings(ux: np.ndarray, uy: np.ndarray, ring_of: np.ndarray, npts: np.ndarray,
@@ -401,7 +429,7 @@ def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int
                        extent: int) -> _Encoded:
     """MVT geometry commands of every pair, computed at once (tile coordinates, y down)."""
     npairs = len(geoms)
-    parts, ring_part, ring_pair, xy, ring_of, exterior = _rings(geoms, kind)
+    nparts, ring_part, ring_pair, xy, ring_of, exterior = _rings(geoms, kind)
     pair_of = ring_pair[ring_of]
     minx, _, _, maxy = tile_bounds(z, tx, ty)
     scale = extent / (2 * WORLD / (1 << z))
@@ -418,7 +446,7 @@ def _geometry_commands(geoms: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int
     ring_ok = npts >= need
     if kind == "polygon" and len(ux):
         ux, uy, ring_ok = _orient_rings(ux, uy, ring_of, npts, ring_ok, ring_part, exterior,
-                                        len(parts))
+                                        nparts)
     # keep only rings that are drawn
     pk = ring_ok[ring_of]
     ux, uy, ring_of = ux[pk], uy[pk], ring_of[pk]
@@ -819,7 +847,7 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
     rounding); features smaller than ``min_size_px`` are left off those zooms too. The archive
     is written atomically; tiles are gzip-compressed (deterministic: no timestamp).
     """
-    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.tile import Compression, TileType
     from pmtiles.writer import Writer
 
     cfg = tile_config()
@@ -832,17 +860,19 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
     merc = _mercator(gdf.geometry)
     fields = [f for f in fields if f in gdf.columns]
     columns = _columns(gdf, fields)
-    tiles: list[tuple[int, bytes]] = []
-    nfeat = 0
+    ids, tiles, nfeat = [], [], 0
     for z in range(min_zoom, max_zoom + 1):
         last = z == max_zoom
-        for x, y, data, n in encode_tiles(gdf, z, layer=layer, fields=fields, extent=extent,
-                                       buffer=buffer, mercator=merc, columns=columns,
-                                       simplify_px=0.0 if last else simplify_px,
-                                       min_size_px=0.0 if last else min_size_px):
-            tiles.append((zxy_to_tileid(z, x, y), data))
-            nfeat += n
-    tiles.sort(key=lambda t: t[0])
+        zt = encode_tiles(gdf, z, layer=layer, fields=fields, extent=extent, buffer=buffer,
+                          mercator=merc, columns=columns, simplify_px=0.0 if last else simplify_px,
+                          min_size_px=0.0 if last else min_size_px)
+        ids.append(tile_ids(z, np.array([t[0] for t in zt], dtype=np.int64),
+                            np.array([t[1] for t in zt], dtype=np.int64)))
+        tiles += [t[2] for t in zt]
+        nfeat += sum(t[3] for t in zt)
+    tid = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    order = np.argsort(tid, kind="stable")
+    tiles = list(zip(tid[order].tolist(), [tiles[i] for i in order.tolist()]))
     ok = merc[~shapely.is_missing(merc) & ~shapely.is_empty(merc)]
     if len(ok):
         mb = shapely.total_bounds(ok)
@@ -866,12 +896,39 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
             w.write_tile(tid, gzip.compress(data, compresslevel=1, mtime=0) if compress
                          else data)
         if not tiles:   # an empty archive still opens: one empty tile at the first zoom
-            w.write_tile(zxy_to_tileid(min_zoom, 0, 0), b"")
+            w.write_tile(int(tile_ids(min_zoom, np.zeros(1, dtype=np.int64),
+                                      np.zeros(1, dtype=np.int64))[0]), b"")
         w.finalize(header, metadata)
     return TileSet(path=path, layer=layer, min_zoom=min_zoom, max_zoom=max_zoom,
                    tiles=len(tiles), features=nfeat,
                    fields=tuple(fields), bounds=tuple(float(v) for v in b),
                    first_tile=first)
+
+
+def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """PMTiles tile ids of tiles ``z/x/y`` (``pmtiles.tile.zxy_to_tileid`` for arrays: the
+    tiles of all lower zooms, then the position on the Hilbert curve of zoom ``z``).
+
+    >>> from pmtiles.tile import zxy_to_tileid
+    >>> tile_ids(16, np.array([53440, 0]), np.array([23012, 65535])).tolist() == [
+    ...     zxy_to_tileid(16, 53440, 23012), zxy_to_tileid(16, 0, 65535)]
+    True
+    """
+    if not 0 <= z <= 26:
+        raise ValueError(f"zoom {z} out of range")
+    x = np.array(x, dtype=np.int64)
+    y = np.array(y, dtype=np.int64)
+    acc = np.full(len(x), ((1 << (2 * z)) - 1) // 3, dtype=np.int64)
+    for a in range(z - 1, -1, -1):
+        s = 1 << a
+        rx, ry = x & s, y & s
+        acc += ((3 * rx) ^ ry) << a
+        # rotate the quadrant: flip where ry == 0 and rx != 0, then swap x and y where ry == 0
+        turn = ry == 0
+        flip = turn & (rx != 0)
+        x[flip], y[flip] = s - 1 - x[flip], s - 1 - y[flip]
+        x[turn], y[turn] = y[turn], x[turn]
+    return acc
 
 
 def _to_lonlat(c: np.ndarray) -> np.ndarray:
