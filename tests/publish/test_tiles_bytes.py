@@ -151,3 +151,30 @@ def test_tile_ids_are_those_of_pmtiles():
         y = np.r_[0, 0, n - 1, n - 1, rng.integers(0, n, 300)]
         got = tile_ids(z, x, y)
         assert got.tolist() == [zxy_to_tileid(z, int(a), int(b)) for a, b in zip(x, y)]
+
+
+def _varints_python(values) -> tuple[list[int], list[int]]:
+    out, counts = [], []
+    for i in values:
+        n = 0
+        while True:
+            b, i = i & 0x7F, i >> 7
+            out.append(b | 0x80 if i else b)
+            n += 1
+            if not i:
+                break
+        counts.append(n)
+    return out, counts
+
+
+def test_varints_are_protobuf_varints():
+    from zlgis.publish.tiles import _varints
+
+    rng = np.random.default_rng(11)
+    edges = [0, 1, 127, 128, 16383, 16384, 2**21 - 1, 2**21, 2**28 - 1, 2**28, 2**35 - 1]
+    for v in [rng.integers(0, 2**35, 5000), rng.integers(0, 300, 999).astype(np.uint32),
+              rng.integers(0, 16384, 999).astype(np.uint32), np.array(edges),
+              np.zeros(0, dtype=np.int64), np.array([5])]:
+        data, n = _varints(v)
+        ref, counts = _varints_python(v.tolist())
+        assert data.tolist() == ref and n.tolist() == counts

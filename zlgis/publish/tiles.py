@@ -632,18 +632,24 @@ def _varints(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Varint bytes of every value (non-negative, < 2**35) and each value's byte count."""
     v = np.asarray(v)
     v = v.astype(np.uint32 if v.dtype == np.uint32 else np.uint64, copy=False)
-    n = (1 + (v >= 1 << 7).astype(np.int64) + (v >= 1 << 14) + (v >= 1 << 21)
-         + (v >= 1 << 28))
-    width = int(n.max()) if len(n) else 1
+    top = int(v.max()) if len(v) else 0
+    width = 1 + sum(top >= 1 << (7 * k) for k in range(1, 5))
     if width == 1:
-        return v.astype(np.uint8), n
-    # byte k of each value in column k; a value's bytes are the first n of its row
+        return v.astype(np.uint8), np.ones(len(v), dtype=np.int64)
+    # byte k of each value in column k, written where k < the value's byte count
+    more = np.empty((len(v), width), dtype=bool)
+    more[:, 0] = True
+    for k in range(1, width):
+        np.greater_equal(v, v.dtype.type(1 << (7 * k)), out=more[:, k])
     grid = np.empty((len(v), width), dtype=np.uint8)
     for k in range(width):
-        col = (v >> v.dtype.type(7 * k)) & v.dtype.type(0x7F)
+        col = (v >> v.dtype.type(7 * k)).astype(np.uint8)
+        col &= 0x7F
+        if k + 1 < width:     # the high bit: another byte follows
+            col |= more[:, k + 1].view(np.uint8) << np.uint8(7)
         grid[:, k] = col
-        grid[:, k] |= (n > k + 1).astype(np.uint8) << np.uint8(7)
-    return grid[np.arange(width) < n[:, None]], n
+    n = more[:, 1].astype(np.int64) + 1 if width == 2 else more.sum(axis=1, dtype=np.int64)
+    return grid[more], n
 
 
 def _varint(i: int) -> bytes:
