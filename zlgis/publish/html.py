@@ -56,17 +56,31 @@ def add_focus_script(path: Path) -> None:
 #: are never preceded by an identifier and an underscore, so they are left alone).
 HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-f])")
 
+#: :data:`HEX_ID` with its underscore: a pattern starting with a plain character is searched
+#: for with a fast scan (the look-behind made the search try every position of the page); the
+#: letter before the underscore is checked by :func:`stable_ids`.
+_UNDERSCORE_HEX = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def stable_ids(text: str) -> str:
+    """``text`` with each id :data:`HEX_ID` matches replaced by its number in order of first
+    appearance (32 hex digits)."""
+    mapping: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        at = m.start()
+        if at == 0 or not "a" <= text[at - 1] <= "z":
+            return m.group(0)
+        return "_" + mapping.setdefault(m.group(1), f"{len(mapping):032x}")
+
+    return _UNDERSCORE_HEX.sub(repl, text)
+
 
 def stabilise_html(path: Path) -> None:
     """Replace folium's random element ids by sequential ones (identical reruns)."""
     if not path.exists() or path.suffix != ".html":
         return
     text = path.read_text(encoding="utf-8")
-    mapping: dict[str, str] = {}
-
-    def repl(m: re.Match[str]) -> str:
-        return mapping.setdefault(m.group(0), f"{len(mapping):032x}")
-
-    new = HEX_ID.sub(repl, text)
+    new = stable_ids(text)
     if new != text:
         path.write_text(new, encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,10 +214,10 @@ class GeoLayer(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, spec: dict[str, Any], map_name: str, fn: str = "layer") -> None:
+    def __init__(self, spec: dict[str, Any] | str, map_name: str, fn: str = "layer") -> None:
         super().__init__()
         self._name = "ZlgisLayer"
-        self.spec = js_json(spec)
+        self.spec = spec if isinstance(spec, str) else js_json(spec)  # str: js_json text
         self.map_name = map_name
         self.fn = fn
 
@@ -300,6 +301,11 @@ def search_js(map_name: str, records: list[dict[str, Any]]) -> str:
 # saving
 
 
+#: ``'<meta charset' in html.lower()`` without lowering a page of megabytes (only ASCII letters
+#: lower to these letters, so an ASCII-only case-insensitive search finds the same).
+_META_CHARSET = re.compile("<meta charset", re.IGNORECASE | re.ASCII)
+
+
 class _Text(Element):
     """A rendered snippet kept as text: rendering it returns it (see :func:`_snippets_as_text`)."""
 
@@ -375,7 +381,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
     with _snippets_as_text():
         html = m.get_root().render()
     html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1) \
-        if '<meta charset' not in html.lower() else html
+        if not _META_CHARSET.search(html) else html
     if '<html lang=' not in html:
         html = html.replace("<html>", '<html lang="zh-CN">', 1)
     if assets == "local":
@@ -385,10 +391,11 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
     profile = getattr(m, "zlgis_profile", None)
     if profile in PROFILES:
         max_mb = map_budget_mb(profile)
-        if len(html.encode()) > max_mb * 1e6:
+        size = len(html.encode())
+        if size > max_mb * 1e6:
             log.warning("%s %s 大小为 %.1f MB，超过 %.0f MB 的上限，手机上可能打开缓慢",
                         "公众地图" if profile == "public" else "内部地图", path.name,
-                        len(html.encode()) / 1e6, max_mb)
+                        size / 1e6, max_mb)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return path

@@ -190,15 +190,80 @@ def _to_web(geoms: gpd.GeoSeries, *, simplify_m: float, decimals: int, gcj: bool
     return shapely.transform(arr, fn)
 
 
-def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _drawn_geojson(geoms: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Indices of the geometries drawn (neither missing nor empty) and their GEOS GeoJSON."""
     gj = shapely.to_geojson(geoms)
     drawn = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
                            & np.not_equal(gj, None))
+    return drawn, gj[drawn].tolist()
+
+
+def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    drawn, texts = _drawn_geojson(geoms)
     # one decoding call for the whole layer (not one per feature)
-    parsed = json.loads("[" + ",".join(gj[drawn].tolist()) + "]")
+    parsed = json.loads("[" + ",".join(texts) + "]")
     feats = [{"type": "Feature", "geometry": g, "properties": props[i]}
              for i, g in zip(drawn.tolist(), parsed)]
     return {"type": "FeatureCollection", "features": feats}
+
+
+#: A feature of :func:`_layer_json` before its geometry is put in (quotes inside JSON strings
+#: are escaped, so this text only ever occurs as the start of a feature).
+_FEATURE_HEAD = '{"type":"Feature","geometry":null,"properties":'
+#: A number GEOS may have written longer than Python does (more than 15 digits).
+_LONG_NUMBER = re.compile(r"-?[0-9][0-9.e+-]{15,}")
+
+
+def _as_python(m: re.Match[str]) -> str:
+    """A JSON number as :func:`json.dumps` writes it once :func:`json.loads` has read it."""
+    t = m.group(0)
+    return repr(float(t)) if "." in t or "e" in t else t
+
+
+def _geometry_json(texts: list[str], geoms: np.ndarray) -> list[str] | None:
+    """GEOS's GeoJSON ``texts`` of ``geoms`` as :func:`json.dumps` writes them once decoded
+    (``None`` where that is not sure without decoding them).
+
+    GEOS writes compact GeoJSON whose numbers read back exactly, in Python's format for
+    magnitudes below 1e15 (fixed up to 1e16 in Python, ``1e+15`` in GEOS), but now and then
+    not in the shortest form (``122.74228599999999`` for ``122.742286``). A number with at most
+    15 significant digits that reads back to a double is the only one that short to do so, so
+    it is Python's shortest text: only the longer numbers are written again."""
+    joined = "\n".join(texts)
+    if " " in joined or "E" in joined or joined.count("\n") != len(texts) - 1:
+        return None
+    if shapely.has_z(geoms).any():
+        return None
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) and not np.abs(xy).max() < 1e15:     # NaN, infinite or huge coordinates
+        return None
+    return _LONG_NUMBER.sub(_as_python, joined).split("\n")
+
+
+def _layer_json(spec: dict[str, Any], geoms: np.ndarray, props: Sequence[dict[str, Any]]
+                ) -> tuple[str, int]:
+    """``js_json(spec)`` with ``spec["data"]`` the feature collection of ``geoms`` and
+    ``props`` (:func:`_feature_collection`), and its number of features.
+
+    The geometries are not decoded into Python objects only to be encoded again: their GeoJSON
+    (:func:`_geometry_json`) is put into the text of the layer where each feature's geometry
+    goes. Where :func:`_geometry_json` cannot vouch for a layer it takes the decoding path. The
+    text is the same either way."""
+    drawn, texts = _drawn_geojson(geoms)
+    feats = [{"type": "Feature", "geometry": None, "properties": props[i]}
+             for i in drawn.tolist()]
+    spec = {**spec, "data": {"type": "FeatureCollection", "features": feats}}
+    gj = _geometry_json(texts, geoms[drawn]) if texts else None
+    if gj is not None:
+        parts = js_json(spec).split(_FEATURE_HEAD)
+        if len(parts) == len(gj) + 1:
+            out = [parts[0]]
+            for g, rest in zip(gj, parts[1:]):
+                out += ['{"type":"Feature","geometry":', g, ',"properties":', rest]
+            return "".join(out), len(gj)
+    for f, g in zip(feats, json.loads("[" + ",".join(texts) + "]")):
+        f["geometry"] = g
+    return js_json(spec), len(feats)
 
 
 def _field_labels(spec: LayerSpec | None, fields: Sequence[str]) -> list[list[str]]:
@@ -381,15 +446,15 @@ class _Builder:
         if glyphs is not None:
             for p, g in zip(props, glyphs):
                 p["_g"] = g
-        fc = _feature_collection(geoms, props)
-        spec_js = {"key": key, "title": title, "data": fc, "styles": styles,
+        spec_js = {"key": key, "title": title, "data": None, "styles": styles,
                    "fields": [list(x) for x in labels] if labels is not None
                    else _field_labels(spec, [f for f in fields if f in gdf.columns]),
                    "tip": tip if tip in gdf.columns else None, "cluster": bool(cluster),
                    "kind": _geom_kind(gdf), "minZoom": int(min_zoom), "glyph": glyph}
+        text, n = _layer_json(spec_js, geoms, props)
         self.cluster |= bool(cluster)
-        GeoLayer(spec_js, self.map_name).add_to(parent)
-        return len(fc["features"])
+        GeoLayer(text, self.map_name).add_to(parent)
+        return n
 
     def add_labels(self, lid: str, gdf: gpd.GeoDataFrame, field: str) -> None:
         """Queue the names of ``gdf`` as map labels (drawn by :func:`_add_labels`)."""
@@ -980,11 +1045,15 @@ def _rule_legend(f: pd.DataFrame, numbers: Mapping[str, int]) -> list[str]:
     if not numbers:
         return []
     out = ['<div style="margin-top:4px;font-weight:bold">问题类型（图上编号）</div>']
-    counts = f["rule"].astype(str).value_counts()
+    rules = f["rule"].astype(str)
+    counts = rules.value_counts()
+    first: dict[str, Any] = {}      # the severity of each rule's first finding
+    for rid, sev in zip(rules.tolist(), f["_sev"].tolist()):
+        first.setdefault(rid, sev)
     for rid, n in numbers.items():
         r = find_rule(rid)
         label = r.label if r is not None else rid
-        sev = str(f.loc[f["rule"].astype(str) == rid, "_sev"].iloc[0])
+        sev = str(first[rid])
         color = SEVERITY_COLORS[sev]
         out.append(f'<div><i class="gl" style="background:{color};color:'
                    f'{best_text_color(color)}">{n}</i>{escape_html(label)}'

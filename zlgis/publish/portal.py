@@ -82,6 +82,17 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]
         [{} for _ in range(len(frame))]
 
 
+def _grids_by_name(names: np.ndarray, grids: np.ndarray) -> dict[str, list[str]]:
+    """Name -> sorted distinct grids of the (name, grid) pairs (``groupby(name)`` and
+    ``sorted(set(...))`` of each group, without a pandas group per name)."""
+    out: dict[str, list[str]] = {}
+    for name, grid in set(zip(names.tolist(), grids.tolist())):
+        out.setdefault(name, []).append(grid)
+    for v in out.values():
+        v.sort()
+    return out
+
+
 def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
                       layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog, week: str,
                       as_of: str = "") -> Path:
@@ -141,9 +152,8 @@ def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
         if grids is not None and len(grids) and "grid_id" in grids.columns:
             li, gi = grids.sindex.query(gdf.geometry.to_crs(grids.crs).values,
                                         predicate="intersects")
-            hit = pd.DataFrame({"name": gdf[field].astype(str).to_numpy()[li],
-                                "grid": grids["grid_id"].astype(str).to_numpy()[gi]})
-            by_name = hit.groupby("name")["grid"].apply(lambda s: sorted(set(s))).to_dict()
+            by_name = _grids_by_name(gdf[field].astype(str).to_numpy()[li],
+                                     grids["grid_id"].astype(str).to_numpy()[gi])
         else:
             by_name = {}
         first = gdf.drop_duplicates(field)
