@@ -10,7 +10,7 @@ from shapely.geometry import LineString
 
 from zlgis.analysis.mapmatch import EdgeIndex, match
 from zlgis.analysis.network import StreetGraph
-from zlgis.analysis.sweeping import prepare_tracks, sweeping_coverage
+from zlgis.analysis.sweeping import TrackProblems, prepare_tracks, sweeping_coverage
 from zlgis.demo.sanitation import simulate_drive
 
 T0 = int(pd.Timestamp("2022-08-29 04:00").timestamp()) - 8 * 3600  # local 04:00 as epoch
@@ -137,3 +137,27 @@ def test_bad_tracks_are_listed_and_nothing_is_lost():
     # rows 22..30 (the reversed block) and the two duplicates at the end come after later rows
     assert by["定位时间早于前一行（时间倒序）"] == set(range(22, 31)) | {n0 + 1, n0 + 2}
     assert fixes["t"].is_monotonic_increasing
+
+
+def test_track_problems_frame_equals_one_dict_per_row():
+    """The columnar problem list gives the frame the former one-dict-per-row list gave."""
+    calls = [("sweeper_tracks", np.array([7, 3]), np.array(["SX1", "SX2"], dtype=object),
+              np.array(["2022-08-29 05:00:00", "x"], dtype=object), "time", "重复", "已去除"),
+             ("sweeper_tracks", [2], ["SX3"], ["2022-08-29"], "geometry",
+              ["位置跳变（距前一点 50.0 km）"], "未使用"),
+             ("sweeper_tracks", np.zeros(0, int), [], [], "time", [], "未使用"),
+             ("sweeper_tracks", np.array([3, 1]), np.array(["SX2", "SX9"], dtype=object),
+              np.array(["a", "b"], dtype=object), "vehicle_id", "缺少车辆编号", "未使用")]
+    probs, dicts = TrackProblems(), []
+    for layer, rows, veh, time, fld, problem, action in calls:
+        probs.add(layer, rows, veh, time, fld, problem, action)
+        ps = problem if isinstance(problem, list) else [problem] * len(rows)
+        dicts += [{"layer": layer, "row": int(r), "vehicle_id": str(v), "time": str(t),
+                   "field": fld, "problem": p, "action": action}
+                  for r, v, t, p in zip(rows, veh, time, ps)]
+    ref = (pd.DataFrame(dicts, columns=list(TrackProblems.COLUMNS))
+           .sort_values(["row", "problem"], kind="stable").reset_index(drop=True))
+    pd.testing.assert_frame_equal(probs.frame(), ref)
+    assert probs.rows == dicts
+    empty = pd.DataFrame([], columns=list(TrackProblems.COLUMNS))
+    pd.testing.assert_frame_equal(TrackProblems().frame(), empty)
