@@ -58,3 +58,59 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit():
         want = shapely.line_locate_point(lines[li], pts[pi])
         assert np.array_equal(want.view(np.int64), got_pos.view(np.int64))
     assert len(_bins_on_lines(lines, pts[:0], 5.0)[0]) == 0
+
+
+def test_segments_found_by_box_give_the_dwithin_pairs():
+    import numpy as np
+    import shapely
+
+    from zlgis.analysis.bins import _on_lines
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(0, 10, (40, 30, 2)), axis=1).round(1)
+    lines = shapely.linestrings(walk)
+    # points on a 0.1 m grid, many exactly reach + 1 m (or a hair more) from a vertex
+    xy = np.r_[rng.uniform(-80, 80, (3000, 2)).round(1), walk[:, 5] + [6.0, 0.0],
+               walk[:, 7] + [0.0, 6.0000001], walk[:, 9] + [3.6, 4.8]]
+    pts = shapely.points(xy)
+    pad = 6.0
+    boxes = shapely.box(xy[:, 0] - pad, xy[:, 1] - pad, xy[:, 0] + pad, xy[:, 1] + pad)
+    pi, li = shapely.STRtree(lines).query(boxes)
+    assert len(pi) > 3_000
+    d0, p0 = _on_lines(lines, pts, pi, li, 5.0)
+    d1, p1 = _on_lines(lines, pts, pi, li, 5.0, boxes)
+    assert np.isinf(d0).any() and np.isfinite(d0).sum() > 1_000
+    assert np.array_equal(d0.view(np.int64), d1.view(np.int64))
+    assert np.array_equal(p0.view(np.int64), p1.view(np.int64))   # NaN where inf
+
+
+def test_street_lines_equal_the_groupby_merge():
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from zlgis.analysis.bins import street_lines
+
+    rng = np.random.default_rng(4)
+    # 300 segments of 12 named streets (some crossing themselves, some in two pieces) and
+    # unnamed ones, in random order
+    names = rng.choice(["兴华路", "中央街", "A街", "a街", "Z路", "", "站前路", "东1道街",
+                        "东10道街", "东2道街", "铁东路", "光明路"], 300)
+    start = rng.uniform(0, 500, (300, 2)).round(1)
+    geoms = shapely.linestrings(np.stack([start, start + rng.normal(0, 40, (300, 2))], 1))
+    roads = gpd.GeoDataFrame({"road_id": [f"R{i}" for i in range(300)], "name": names,
+                              "road_class": rng.choice(["主干路", "次干路", "支路"], 300)},
+                             geometry=geoms, crs="EPSG:4550")
+    got = street_lines(roads)
+    # the former implementation: a Series per group, exploded with its part numbers
+    key = np.where(roads["name"] != "", roads["name"], roads["road_id"])
+    merged = gpd.GeoSeries(roads.geometry.values, crs=roads.crs).groupby(key).agg(
+        lambda s: shapely.line_merge(shapely.union_all(s.values)))
+    parts = gpd.GeoSeries(merged.values, index=merged.index, crs=roads.crs).explode(
+        index_parts=True)
+    parts = parts[parts.geom_type == "LineString"]
+    assert len(parts) > len(merged)
+    pd.testing.assert_series_equal(got["street"], pd.Series(
+        parts.index.get_level_values(0), name="street"))
+    assert got["part"].tolist() == parts.index.get_level_values(1).tolist()
+    assert (shapely.to_wkb(got.geometry.values) == shapely.to_wkb(parts.values)).all()

@@ -72,17 +72,33 @@ def street_lines(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     rank = cls.map({c: i for i, c in enumerate(_CLASS_RANK)}).fillna(len(_CLASS_RANK))
     df = pd.DataFrame({"street": key, "rank": rank.to_numpy(), "cls": cls.to_numpy()})
     best = df.sort_values("rank", kind="stable").groupby("street")["cls"].first()
-    merged = gpd.GeoSeries(r.geometry.values, crs=r.crs).groupby(key).agg(
-        lambda s: shapely.line_merge(shapely.union_all(s.values)))
-    parts = gpd.GeoSeries(merged.values, index=merged.index, crs=r.crs).explode(index_parts=True)
-    parts = parts[parts.geom_type == "LineString"]
-    out = gpd.GeoDataFrame({"street": parts.index.get_level_values(0),
-                            "part": parts.index.get_level_values(1)},
-                           geometry=parts.values, crs=r.crs).reset_index(drop=True)
+    keys, merged = _merge_by_key(np.asarray(r.geometry.values), key)
+    # the parts of each merged street, numbered from 0 per street (GeoSeries.explode's
+    # index_parts), the lines kept
+    geoms, outer = shapely.get_parts(merged, return_index=True)
+    run_start = np.r_[True, outer[:-1] != outer[1:]] if len(outer) else np.zeros(0, bool)
+    inner = (~run_start).cumsum(dtype=np.int64)
+    inner -= np.repeat(inner[run_start], np.diff(np.r_[np.flatnonzero(run_start), len(outer)]))
+    line = shapely.get_type_id(geoms) == 1
+    out = gpd.GeoDataFrame({"street": keys[outer[line]], "part": inner[line]},
+                           geometry=geoms[line], crs=r.crs)
     out["road_class"] = best.reindex(out["street"]).to_numpy()
     out["street_type"] = np.where(out["street"].isin(commercial), "商业街", out["road_class"])
     out["length_m"] = out.length.round(1)
     return out
+
+
+def _merge_by_key(lines: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct keys and, per key, ``line_merge(union_all(lines of the key))``
+    (the lines in their order; what ``GeoSeries.groupby(key).agg`` gave, without a Series
+    per group)."""
+    inv, keys = pd.factorize(key, sort=True)   # hashed: np.unique sorts 458 000 strings
+    keys = np.asarray(keys, dtype=object)
+    order = np.argsort(inv, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(inv[order])) + 1) if len(order) else []
+    unions = np.empty(len(groups), dtype=object)
+    unions[:] = [shapely.union_all(lines[g]) for g in groups]
+    return keys, shapely.line_merge(unions)
 
 
 def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
@@ -103,10 +119,15 @@ def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
 
 
 def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
-              reach: float) -> tuple[np.ndarray, np.ndarray]:
+              reach: float, boxes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """GEOS's distance from ``pts[pi]`` to ``lines[li]`` and position along it (see
     :func:`_locate`) for the pairs with a segment within ``reach`` (+ 1 m); the other pairs
-    get distance inf and position NaN."""
+    get distance inf and position NaN.
+
+    ``boxes``, when given, are the points' boxes padded by ``reach`` + 1 m: the segments
+    are then found by box (no distance in the tree) and kept when the distance computed
+    here, GEOS's own, is within ``reach`` + 1 m (the pairs the ``dwithin`` query gives).
+    """
     if not len(pi):
         return np.zeros(0), np.zeros(0)
     xy, which = shapely.get_coordinates(lines, return_index=True)
@@ -125,7 +146,10 @@ def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray
         start[a] = 0.0
         start[a + 1:b] = cs[:-1]
     segs = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
-    qp, qs = shapely.STRtree(segs).query(pts, predicate="dwithin", distance=reach + 1.0)
+    if boxes is None:
+        qp, qs = shapely.STRtree(segs).query(pts, predicate="dwithin", distance=reach + 1.0)
+    else:
+        qp, qs = shapely.STRtree(segs).query(boxes)
     px, py = shapely.get_x(pts), shapely.get_y(pts)
     X, Y = px[qp], py[qp]
     Ax, Ay, Bx, By = ax[qs], ay[qs], bx[qs], by[qs]
@@ -139,6 +163,9 @@ def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray
     dB = np.sqrt((X - Bx) * (X - Bx) + (Y - By) * (Y - By))
     dist = np.where((Ax == Bx) & (Ay == By), dA,
                     np.where(r <= 0.0, dA, np.where(r >= 1.0, dB, np.abs(s) * np.sqrt(len2))))
+    if boxes is not None:
+        keep = dist <= reach + 1.0
+        qp, qs, dist = qp[keep], qs[keep], dist[keep]
     nl = len(lines)
     key = qp.astype(np.int64) * nl + seg_line[qs]
     order = np.lexsort((qs, dist, key))
@@ -179,8 +206,9 @@ def _bins_on_lines(lines: np.ndarray, pts: np.ndarray, snap: float
         pi, li = tree.query(pts, predicate="dwithin", distance=snap)
         return pi, li, _locate(lines, pts, pi, li, snap)
     x, y, pad = shapely.get_x(pts), shapely.get_y(pts), snap + 1.0
-    pi, li = tree.query(shapely.box(x - pad, y - pad, x + pad, y + pad))
-    dist, pos = _on_lines(lines, pts, pi, li, snap)
+    boxes = shapely.box(x - pad, y - pad, x + pad, y + pad)
+    pi, li = tree.query(boxes)
+    dist, pos = _on_lines(lines, pts, pi, li, snap, boxes)
     keep = dist <= snap
     return pi[keep], li[keep], pos[keep]
 
@@ -216,21 +244,25 @@ def bin_gaps(roads: gpd.GeoDataFrame, bins: gpd.GeoDataFrame, *,
     at = pd.DataFrame({"part": li, "pos": pos, "bin": ids[bi]}).sort_values(["part", "pos"])
     rows = []
     lengths = shapely.length(lines)
-    by_part = {k: g for k, g in at.groupby("part")}
+    # each part's bins: a slice of the sorted pairs (no frame per part)
+    a_part, a_pos, a_bin = at["part"].to_numpy(), at["pos"].to_numpy(), at["bin"].to_numpy()
+    lo = np.searchsorted(a_part, np.arange(len(st)), "left")
+    hi = np.searchsorted(a_part, np.arange(len(st)), "right")
+    s_street, s_part = st["street"].to_numpy(), st["part"].to_numpy()
+    s_type = st["street_type"].to_numpy()
     for k in range(len(st)):
         L = float(lengths[k])
-        limit = spacing.get(st.at[k, "street_type"])
+        limit = spacing.get(s_type[k])
         if limit is None or L < min_len:
             continue
-        g = by_part.get(k)
-        p = g["pos"].to_numpy() if g is not None else np.zeros(0)
-        b = g["bin"].to_numpy() if g is not None else np.zeros(0, dtype=object)
+        p = a_pos[lo[k]:hi[k]] if hi[k] > lo[k] else np.zeros(0)
+        b = a_bin[lo[k]:hi[k]] if hi[k] > lo[k] else np.zeros(0, dtype=object)
         edges = np.r_[0.0, p, L]
         names = np.r_[[""], b, [""]]
         gap = np.diff(edges)
         for j in np.flatnonzero(gap > float(limit)):
-            rows.append({"street": st.at[k, "street"], "part": int(st.at[k, "part"]),
-                         "street_type": st.at[k, "street_type"], "from_m": round(edges[j], 1),
+            rows.append({"street": s_street[k], "part": int(s_part[k]),
+                         "street_type": s_type[k], "from_m": round(edges[j], 1),
                          "to_m": round(edges[j + 1], 1), "gap_m": round(gap[j], 1),
                          "max_m": float(limit), "bins_before": names[j],
                          "bins_after": names[j + 1],
