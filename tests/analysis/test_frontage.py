@@ -86,3 +86,41 @@ def test_uses_filter_units():
     cfg_zones, _ = frontage_zones(roads, b[b["use"] == "商业"])
     assert set(cfg_zones["building_id"]) == {"corner", "L", "n1"}
     assert np.isfinite(cfg_zones["area_m2"]).all()
+
+
+def test_clipping_only_the_band_polygons_near_a_tile_equals_clipping_the_band():
+    from zlgis.analysis.frontage import _Clipper, _poly
+
+    rng = np.random.default_rng(7)
+    # rings and blobs: holes, polygons wider than a tile (a tile inside one), shared edges
+    # with the tile grid, pieces touching a tile only at its border
+    blobs = shapely.buffer(shapely.points(rng.uniform(0, 1000, (120, 2)).round()),
+                           rng.uniform(5, 90, 120))
+    band = shapely.union_all(np.r_[blobs, [box(0, 0, 300, 40), box(600, 600, 900, 900)]])
+    band = shapely.difference(band, shapely.union_all(shapely.buffer(shapely.points(
+        rng.uniform(0, 1000, (60, 2))), 8)))
+    assert shapely.get_type_id(band) == 6 and shapely.get_num_interior_rings(
+        shapely.get_parts(band)).sum() > 10
+    clip = _Clipper(band)
+    seen = 0
+    for tile in (300.0, 100.0, 37.5):
+        for tx, ty in itertools.product(np.arange(-50, 1050, tile), repeat=2):
+            want = _poly(shapely.clip_by_rect(band, tx, ty, tx + tile, ty + tile))
+            got = clip(tx, ty, tx + tile, ty + tile)
+            if shapely.is_empty(want):
+                assert shapely.is_empty(got)
+                continue
+            seen += 1
+            assert shapely.to_wkb(got) == shapely.to_wkb(want), (tile, tx, ty)
+    assert seen > 300
+    # a band of one polygon is clipped as it is
+    one = box(0, 0, 500, 50)
+    assert shapely.to_wkb(_Clipper(one)(100, -10, 200, 10)) == shapely.to_wkb(
+        shapely.clip_by_rect(one, 100, -10, 200, 10))
+
+
+def test_band_with_a_prebuilt_tree_is_the_band():
+    roads, b = _crossing()
+    tree = shapely.STRtree(np.asarray(b.geometry.values))
+    assert shapely.to_wkb(frontage_band(roads, b, tree=tree)) == shapely.to_wkb(
+        frontage_band(roads, b))

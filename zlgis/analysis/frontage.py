@@ -70,8 +70,13 @@ def carriageways(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
 
 
 def frontage_band(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = None, *,
-                  config: Mapping[str, Any] | None = None) -> Any:
-    """The frontage band: kerb to ``depth_m`` beyond it, less carriageways and buildings."""
+                  config: Mapping[str, Any] | None = None,
+                  tree: shapely.STRtree | None = None) -> Any:
+    """The frontage band: kerb to ``depth_m`` beyond it, less carriageways and buildings.
+
+    ``tree``: an STRtree of ``buildings``' geometries in their order, when already built
+    (the same tree ``buildings.sindex`` builds).
+    """
     cfg = config or sanitation_config()
     depth = float(cfg_value(cfg, "frontage", "depth_m"))
     share = float(cfg_value(cfg, "frontage", "carriageway_share"))
@@ -82,7 +87,9 @@ def frontage_band(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = 
     carriage = shapely.union_all(shapely.buffer(lines, cw))
     band = _poly(shapely.difference(outer, carriage))
     if buildings is not None and len(buildings):
-        near = buildings.geometry.values[buildings.sindex.query(band, predicate="intersects")]
+        found = (tree if tree is not None else buildings.sindex).query(band,
+                                                                        predicate="intersects")
+        near = buildings.geometry.values[found]
         band = _poly(shapely.difference(band, shapely.union_all(np.asarray(near))))
     return band
 
@@ -132,19 +139,22 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     depth = float(cfg_value(cfg, "frontage", "depth_m"))
     uses = cfg_value(cfg, "frontage", "unit_uses")
     crs = roads.crs
-    b = buildings
-    if uses is not None and "use" in b:
-        b = b[b["use"].isin(list(uses))]
-    b = b[b.geometry.notna() & ~b.geometry.is_empty].reset_index(drop=True)
+    geoms = np.asarray(buildings.geometry.values)
+    unit = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if uses is not None and "use" in buildings:
+        unit &= buildings["use"].isin(list(uses)).to_numpy()
+    b = buildings[unit].reset_index(drop=True)
     bid = (b["building_id"].astype(str).to_numpy() if "building_id" in b
            else b.index.astype(str).to_numpy())
-    polys = np.asarray(b.geometry.values)
+    polys = geoms[unit]
     if not len(roads) or not len(polys):
         empty = gpd.GeoDataFrame({"building_id": [], "area_m2": []}, geometry=[], crs=crs)
         return empty, gpd.GeoDataFrame({"street": [], "area_m2": []}, geometry=[], crs=crs)
-    band = frontage_band(roads, buildings, config=cfg)
+    tree = shapely.STRtree(geoms)
+    band = frontage_band(roads, buildings, config=cfg, tree=tree)
     x0, y0, x1, y1 = shapely.bounds(band) if not shapely.is_empty(band) else (0, 0, 0, 0)
-    btree = shapely.STRtree(polys)
+    # every building a unit: the units' tree is that one (same geometries, same order)
+    btree = tree if unit.all() else shapely.STRtree(polys)
     # held: the band within depth of some unit; unheld: the rest (both exact, computed once)
     near_band = btree.query(band, predicate="dwithin", distance=depth)
     reach_all = shapely.union_all(shapely.buffer(polys[near_band], depth, quad_segs=4))
@@ -153,10 +163,11 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     owners: list[np.ndarray] = []
     pieces: list[np.ndarray] = []
     margin = 2 * depth + 10
+    clip = _Clipper(held_band)
     for tx in np.arange(x0, x1, tile):
         for ty in np.arange(y0, y1, tile):
             box = shapely.box(tx, ty, tx + tile, ty + tile)
-            local = _poly(shapely.clip_by_rect(held_band, tx, ty, tx + tile, ty + tile))
+            local = clip(tx, ty, tx + tile, ty + tile)
             if shapely.is_empty(local):
                 continue
             shapely.prepare(local)
@@ -171,6 +182,30 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     zones = _zones_frame(bid, owners, pieces, crs)
     un = _unheld_frame(unheld_band, roads, cfg, crs)
     return zones.reset_index(drop=True), un
+
+
+class _Clipper:
+    """``_poly(clip_by_rect(band, *rect))`` for many rectangles of a large multipolygon.
+
+    GEOS clips each polygon of a multipolygon on its own and gathers the pieces; a polygon
+    whose box misses the rectangle gives none. So only the polygons whose boxes meet the
+    rectangle are clipped, as a multipolygon in their order: the same result, without
+    walking the whole band for every tile.
+    """
+
+    def __init__(self, band: Any) -> None:
+        self.band = band
+        self.parts = (shapely.get_parts(band) if shapely.get_type_id(band) == 6 else None)
+        self.tree = shapely.STRtree(self.parts) if self.parts is not None else None
+
+    def __call__(self, x0: float, y0: float, x1: float, y1: float) -> Any:
+        if self.tree is None:
+            return _poly(shapely.clip_by_rect(self.band, x0, y0, x1, y1))
+        idx = np.sort(self.tree.query(shapely.box(x0, y0, x1, y1)))
+        if not len(idx):
+            return shapely.Polygon()
+        sub = shapely.multipolygons(self.parts[idx])
+        return _poly(shapely.clip_by_rect(sub, x0, y0, x1, y1))
 
 
 def _tile_zones(polys: np.ndarray, near: np.ndarray, local: Any, tile_box: tuple[float, ...],
@@ -194,8 +229,10 @@ def _tile_zones(polys: np.ndarray, near: np.ndarray, local: Any, tile_box: tuple
     extent = shapely.box(min(xy[:, 0].min(), tx) - 1, min(xy[:, 1].min(), ty) - 1,
                          max(xy[:, 0].max(), tx + tile) + 1,
                          max(xy[:, 1].max(), ty + tile) + 1)
-    cells = shapely.get_parts(shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(xy), extend_to=extent)))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy),
+                                                       extend_to=extent))
+    if (shapely.get_type_id(cells) != 3).any():    # cells are polygons: no copy of each
+        cells = shapely.get_parts(cells)
     cells = cells[shapely.get_type_id(cells) == 3]
     ci, pi = shapely.STRtree(pts).query(cells, predicate="contains")
     cells, owner = cells[ci], near[which[pi]]
