@@ -845,17 +845,17 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
                   fields: Sequence[str] = (), min_zoom: int, max_zoom: int,
                   extent: int | None = None, buffer: int | None = None,
                   simplify_px: float | None = None, min_size_px: float | None = None,
-                  compress: bool | None = None) -> TileSet:
+                  compress: bool | None = None, cache: bool = False) -> TileSet:
     """Write ``gdf`` as a PMTiles archive of vector tiles (one MVT layer named ``layer``).
 
     Options left out come from ``publish.yaml`` ``tiles``. Simplification applies below
     ``max_zoom`` only (at the last zoom the tile grid, 1/``extent`` of a tile, is the only
     rounding); features smaller than ``min_size_px`` are left off those zooms too. The archive
-    is written atomically; tiles are gzip-compressed (deterministic: no timestamp).
+    is written atomically; tiles are gzip-compressed (deterministic: no timestamp). With
+    ``cache``, an archive made from the same geometry, values and options is copied from the
+    on-disk cache (:mod:`zlgis.publish.tile_cache`) instead of encoded, and a new one is kept
+    there.
     """
-    from pmtiles.tile import Compression, TileType
-    from pmtiles.writer import Writer
-
     cfg = tile_config()
     extent, buffer = map(int, unless_given(cfg, extent=extent, buffer=buffer))
     simplify_px, min_size_px = map(float, unless_given(cfg, simplify_px=simplify_px,
@@ -863,9 +863,40 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
     compress = bool(unless_given(cfg, gzip=compress)[0])
     if not 0 <= min_zoom <= max_zoom <= 22:
         raise ConfigError(f"矢量瓦片图层 {layer} 的缩放级别 {min_zoom}-{max_zoom} 无效")
-    merc = _mercator(gdf.geometry)
     fields = [f for f in fields if f in gdf.columns]
     columns = _columns(gdf, fields)
+    opts = {"layer": layer, "min_zoom": min_zoom, "max_zoom": max_zoom, "extent": extent,
+            "buffer": buffer, "simplify_px": simplify_px, "min_size_px": min_size_px,
+            "compress": compress}
+    path = Path(path)
+    key = None
+    if cache:
+        from . import tile_cache
+
+        key = tile_cache.archive_key(np.asarray(gdf.geometry.array, dtype=object), gdf.crs,
+                                     columns, opts)
+        info = tile_cache.load(layer, key, path)
+        if info is not None:
+            return TileSet(path=path, layer=info["layer"], min_zoom=int(info["min_zoom"]),
+                           max_zoom=int(info["max_zoom"]), tiles=int(info["tiles"]),
+                           features=int(info["features"]), fields=tuple(info["fields"]),
+                           bounds=tuple(float(v) for v in info["bounds"]),
+                           first_tile=tuple(int(v) for v in info["first_tile"]))
+    ts = _write_archive(gdf, path, fields, columns, **opts)
+    if key is not None:
+        tile_cache.store(layer, key, path, {k: v for k, v in ts.__dict__.items() if k != "path"})
+    return ts
+
+
+def _write_archive(gdf: gpd.GeoDataFrame, path: Path, fields: list[str],
+                   columns: list[tuple[str, np.ndarray, _Values]], *, layer: str,
+                   min_zoom: int, max_zoom: int, extent: int, buffer: int, simplify_px: float,
+                   min_size_px: float, compress: bool) -> TileSet:
+    """Encode every zoom of ``gdf`` and write the archive (:func:`write_pmtiles`)."""
+    from pmtiles.tile import Compression, TileType
+    from pmtiles.writer import Writer
+
+    merc = _mercator(gdf.geometry)
     ids, tiles, nfeat = [], [], 0
     for z in range(min_zoom, max_zoom + 1):
         last = z == max_zoom
@@ -885,6 +916,7 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
         b = _to_lonlat(mb.reshape(2, 2)).ravel()
     else:
         b = np.array([-180.0, -85.0, 180.0, 85.0])
+    del merc, ok
     first = _tileid_zxy(tiles[0][0]) if tiles else (min_zoom, 0, 0)
     header = {"tile_type": TileType.MVT,
               "tile_compression": Compression.GZIP if compress else Compression.NONE,
@@ -895,7 +927,6 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
     metadata = {"name": layer, "format": "pbf", "generator": "zlgis",
                 "vector_layers": [{"id": layer, "minzoom": min_zoom, "maxzoom": max_zoom,
                                    "fields": {f: "String" for f in fields}}]}
-    path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         w = Writer(fh)
         for tid, data in tiles:

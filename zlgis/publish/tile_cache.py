@@ -1,0 +1,157 @@
+"""PMTiles archives kept on disk, keyed by what they are made of.
+
+A city's road network changes little from one week to the next, but encoding its archive takes
+a quarter of the weekly run's publishing. :func:`zlgis.publish.tiles.write_pmtiles` (called with
+``cache=True`` by :func:`zlgis.publish.tile_maps.write_week_tiles` for every archive whose
+content does not depend on the week: all but the internal buildings with their finding status)
+first looks for an archive made from the same input: the key (:func:`archive_key`) hashes the
+layer's geometry (coordinates, geometry types and coordinate counts, the WKB of multi-part
+geometries and polygons with holes), its CRS, the property values as written (codes and the
+encoded values), the tile options, the encoder's own source (standing for the zlgis version: an
+edited encoder never reads old archives) and the versions of the libraries the bytes depend on
+(shapely / GEOS, pyproj / PROJ, pmtiles, zlib). A hit copies the archive; its SHA-256, kept
+beside it, is checked first, so a damaged entry is ignored (and written again). The folder is
+``$ZLGIS_CACHE_DIR/tiles`` (default ``~/.cache/zlgis/tiles``); the :data:`KEEP` most recently
+used archives of each layer are kept, older ones deleted. Delete the folder at any time.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.pmtiles").write_bytes(b"archive")
+>>> store("roads", "k1", d / "a.pmtiles", {"tiles": 1}, folder=d / "cache")
+>>> load("roads", "k1", d / "b.pmtiles", folder=d / "cache"), (d / "b.pmtiles").read_bytes()
+({'tiles': 1}, b'archive')
+>>> load("roads", "k2", d / "c.pmtiles", folder=d / "cache") is None
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from ..io.atomic import atomic_path
+
+__all__ = ["cache_dir", "archive_key", "load", "store", "KEEP"]
+
+#: bump when the archive format or the encoder changes in a way the versions below do not show
+_VERSION = b"tiles-cache-1"
+#: archives kept per layer (the most recently used)
+KEEP = 3
+
+
+def cache_dir() -> Path:
+    """Folder of the archive cache (``$ZLGIS_CACHE_DIR/tiles``, default ``~/.cache/zlgis``)."""
+    root = os.environ.get("ZLGIS_CACHE_DIR") or Path.home() / ".cache" / "zlgis"
+    return Path(root) / "tiles"
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> bytes:
+    """The encoder's source (this module and ``tiles.py``) and the versions of the libraries
+    the bytes depend on."""
+    from importlib.metadata import version
+
+    import pyproj
+
+    here = Path(__file__).parent
+    source = hashlib.sha256(b"".join((here / f).read_bytes()
+                                     for f in ("tiles.py", "tile_cache.py"))).hexdigest()
+    return json.dumps([source, shapely.__version__, shapely.geos_version_string,
+                       pyproj.__version__, pyproj.proj_version_str, version("pmtiles"),
+                       zlib.ZLIB_RUNTIME_VERSION, np.__version__]).encode()
+
+
+def archive_key(geoms: np.ndarray, crs: Any, columns: Sequence[tuple[str, np.ndarray, Any]],
+                options: Mapping[str, Any]) -> str:
+    """Hash of everything an archive is made of: geometry (with its ``crs``), the encoded
+    property ``columns`` (field, codes, values as encoded) and the tile ``options``."""
+    h = hashlib.blake2b(_VERSION, digest_size=20)
+    h.update(_versions())
+    h.update(json.dumps(dict(options), sort_keys=True, default=str).encode())
+    h.update(str(crs.to_wkt() if crs is not None else None).encode())
+    tid = shapely.get_type_id(geoms).astype(np.int8)
+    # a point, a line and a polygon without holes are given by their coordinates; the others
+    # (multi-part, holes, collections) by their WKB
+    other = ~np.isin(tid, (-1, 0, 1, 3))
+    poly = np.flatnonzero(tid == 3)
+    other[poly] = shapely.get_num_interior_rings(geoms[poly]) > 0
+    for arr in (tid, shapely.get_num_coordinates(geoms).astype(np.int64),
+                shapely.get_coordinates(geoms), other):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    for w in shapely.to_wkb(geoms[other]).tolist():
+        h.update(len(w).to_bytes(8, "little") + w)
+    for name, codes, values in columns:
+        h.update(json.dumps(name).encode())
+        for arr in (codes, values.data, values.length):
+            a = np.ascontiguousarray(arr)
+            h.update(str(a.dtype).encode() + len(a).to_bytes(8, "little") + a.tobytes())
+    return h.hexdigest()
+
+
+def _stem(layer: str, key: str) -> str:
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', layer)}-{key}"
+
+
+def load(layer: str, key: str, path: str | os.PathLike[str], *,
+         folder: Path | None = None) -> dict[str, Any] | None:
+    """Copy the cached archive of ``key`` to ``path`` (atomically) and return what
+    :func:`store` kept with it; None when there is none, or it is damaged."""
+    folder = cache_dir() if folder is None else folder
+    stem = _stem(layer, key)
+    try:
+        meta = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+        data = (folder / f"{stem}.pmtiles").read_bytes()
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            return None
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        os.utime(folder / f"{stem}.json")     # recently used
+        return meta["info"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(layer: str, key: str, path: str | os.PathLike[str], info: Mapping[str, Any], *,
+          folder: Path | None = None) -> None:
+    """Keep a copy of the archive at ``path`` under ``key`` with ``info`` (JSON); keep only the
+    :data:`KEEP` most recently used archives of ``layer``. A cache that cannot be written is
+    left as it is."""
+    folder = cache_dir() if folder is None else folder
+    stem = _stem(layer, key)
+    try:
+        data = Path(path).read_bytes()
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / f"{stem}.pmtiles") as tmp:
+            tmp.write_bytes(data)
+        meta = {"sha256": hashlib.sha256(data).hexdigest(), "info": dict(info)}
+        with atomic_path(folder / f"{stem}.json") as tmp:
+            tmp.write_text(json.dumps(meta), encoding="utf-8")
+        _prune(folder, stem.rsplit("-", 1)[0])
+    except OSError:
+        pass
+
+
+def _prune(folder: Path, prefix: str) -> None:
+    """Delete the archives of a layer beyond the :data:`KEEP` most recently used."""
+    entries = []
+    for meta in folder.glob(f"{prefix}-*.json"):
+        if re.fullmatch(r"[0-9a-f]{40}", meta.stem[len(prefix) + 1:]):
+            try:
+                entries.append((meta.stat().st_mtime_ns, meta))
+            except OSError:
+                continue
+    for _, meta in sorted(entries, reverse=True)[KEEP:]:
+        for p in (meta, meta.with_suffix(".pmtiles")):
+            p.unlink(missing_ok=True)
