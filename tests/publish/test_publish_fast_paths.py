@@ -154,3 +154,39 @@ def test_grids_by_name_is_the_groupby() -> None:
     ref = hit.groupby("name")["grid"].apply(lambda s: sorted(set(s))).to_dict()
     assert _grids_by_name(names, grids) == ref
     assert _grids_by_name(names[:0], grids[:0]) == {}
+
+
+def test_long_numbers_are_every_number_of_16_characters_or_more() -> None:
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.uniform(-180, 180, 3000), np.round(rng.uniform(-180, 180, 3000),
+                                                                    6),
+                             10.0 ** rng.uniform(-9, 14.9, 3000) * rng.choice([-1, 1], 3000)])
+    texts = shapely.to_geojson(shapely.points(values, values[::-1])).tolist()
+    joined = "\n".join(texts)
+    tokens = [(m.start(), m.end()) for m in
+              re.finditer(r"-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?", joined)]
+    found = set(M._long_numbers(joined))
+    assert found <= set(tokens)                       # whole numbers, never a part of one
+    assert {t for t in tokens if t[1] - t[0] >= 16} <= found
+    assert any(t[1] - t[0] < 16 for t in found)        # a run of 7 digits in a shorter one
+
+
+def test_replace_all_is_replace_one_after_the_other() -> None:
+    from zlgis.publish.assets import ASSETS, replace_all
+
+    urls = {a.cdn(rel): f"zlgis_assets/{a.package}/{rel}" for a in ASSETS.values()
+            for rel in (*a.js, *a.css)}
+    text = "<head>" + "".join(f'<script src="{u}"></script>' for u in urls) + \
+        '</head><script>var d = {"u": "' + next(iter(urls)) + '"};</script>'
+
+    def seq(t: str, pairs: dict[str, str]) -> str:
+        for k, v in pairs.items():
+            t = t.replace(k, v)
+        return t
+
+    assert replace_all(text, urls) == seq(text, urls)
+    assert "https://" not in replace_all(text, urls)
+    for pairs in ({"ab": "x", "abc": "y"}, {"a": "b", "b": "c"}, {}, {"x": "xx"},
+                  {"abc": "1", "bcd": "2"}, {"bcd": "2", "abc": "1"}):
+        for t in ("abcd abc ab a b bcd", "", "xxabcdbcdab"):
+            assert replace_all(t, pairs) == seq(t, pairs)

@@ -196,6 +196,7 @@ def localize_html(html: str, out_dir: str | os.PathLike[str], *,
         raise ConfigError("离线地图资源未安装，请先运行 scripts/setup_assets.sh（需要 npm）",
                           path=str(vendor))
     out_dir = Path(out_dir)
+    links: dict[str, str] = {}
     for asset in ASSETS.values():
         files = [*asset.js, *asset.css]
         if not any(asset.cdn(rel) in html for rel in files):
@@ -208,11 +209,31 @@ def localize_html(html: str, out_dir: str | os.PathLike[str], *,
                                   path=str(src))
             _copy(src, out_dir / local_root / rel)
         for rel in files:
-            html = html.replace(asset.cdn(rel), f"{local_root}/{rel}")
+            links[asset.cdn(rel)] = f"{local_root}/{rel}"
+    html = replace_all(html, links)
     left = external_links(html)
     if left:
         raise ConfigError(f"地图页面仍引用外部资源，无法离线使用：{left[:3]}")
     return html
+
+
+def replace_all(text: str, pairs: dict[str, str]) -> str:
+    """``text`` with each key of ``pairs`` replaced by its value, as ``str.replace`` one pair
+    after the other in order, but in one pass over a page of megabytes (not one copy of it per
+    link). The sequential replacements are kept where one pass could differ: a key inside
+    another key or inside a value, or two keys that can overlap (an end of one the start of
+    another)."""
+    keys = list(pairs)
+    if "" in pairs or any(k in v for k in keys for v in pairs.values()) \
+            or any(k in other or any(other.startswith(k[i:]) for i in range(1, len(k)))
+                   for k in keys for other in keys if other != k):
+        for k, v in pairs.items():
+            text = text.replace(k, v)
+        return text
+    if not keys:
+        return text
+    pattern = re.compile("|".join(map(re.escape, keys)))
+    return pattern.sub(lambda m: pairs[m.group(0)], text)
 
 
 def with_integrity(html: str) -> str:

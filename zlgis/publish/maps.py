@@ -210,14 +210,32 @@ def _feature_collection(geoms: np.ndarray, props: Sequence[dict[str, Any]]) -> d
 #: A feature of :func:`_layer_json` before its geometry is put in (quotes inside JSON strings
 #: are escaped, so this text only ever occurs as the start of a feature).
 _FEATURE_HEAD = '{"type":"Feature","geometry":null,"properties":'
-#: A number GEOS may have written longer than Python does (more than 15 digits).
-_LONG_NUMBER = re.compile(r"-?[0-9][0-9.e+-]{15,}")
-
-
-def _as_python(m: re.Match[str]) -> str:
+def _as_python(t: str) -> str:
     """A JSON number as :func:`json.dumps` writes it once :func:`json.loads` has read it."""
-    t = m.group(0)
     return repr(float(t)) if "." in t or "e" in t else t
+
+
+def _long_numbers(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the numbers of the ASCII ``text`` (compact GeoJSON) holding a run of
+    7 or more digits: every number of 16 characters or more (sign, point and exponent
+    included) has one. Runs found with NumPy over the bytes (a regular expression tried at
+    every digit of a city's coordinates took seconds)."""
+    digit = np.frombuffer(text.encode("ascii"), np.uint8)
+    digit = ((digit >= 48) & (digit <= 57)).view(np.int8)
+    edge = np.diff(digit, prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    keep = ends - starts >= 7
+    spans: list[tuple[int, int]] = []
+    for s, e in zip(starts[keep].tolist(), ends[keep].tolist()):
+        while s > 0 and text[s - 1] in "0123456789.":
+            s -= 1
+        if s > 0 and text[s - 1] == "-":
+            s -= 1
+        while e < len(text) and text[e] in "0123456789.e+-":
+            e += 1
+        if not spans or s >= spans[-1][1]:
+            spans.append((s, e))
+    return spans
 
 
 def _geometry_json(texts: list[str], geoms: np.ndarray) -> list[str] | None:
@@ -230,14 +248,20 @@ def _geometry_json(texts: list[str], geoms: np.ndarray) -> list[str] | None:
     15 significant digits that reads back to a double is the only one that short to do so, so
     it is Python's shortest text: only the longer numbers are written again."""
     joined = "\n".join(texts)
-    if " " in joined or "E" in joined or joined.count("\n") != len(texts) - 1:
+    if (not joined.isascii() or " " in joined or "E" in joined
+            or joined.count("\n") != len(texts) - 1):
         return None
     if shapely.has_z(geoms).any():
         return None
     xy = shapely.get_coordinates(geoms)
     if len(xy) and not np.abs(xy).max() < 1e15:     # NaN, infinite or huge coordinates
         return None
-    return _LONG_NUMBER.sub(_as_python, joined).split("\n")
+    out, at = [], 0
+    for s, e in _long_numbers(joined):
+        out += [joined[at:s], _as_python(joined[s:e])]
+        at = e
+    out.append(joined[at:])
+    return "".join(out).split("\n")
 
 
 def _layer_json(spec: dict[str, Any], geoms: np.ndarray, props: Sequence[dict[str, Any]]
