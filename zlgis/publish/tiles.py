@@ -197,7 +197,7 @@ def _mercator(geoms: gpd.GeoSeries) -> np.ndarray:
 
 
 def _kind(geoms: np.ndarray) -> str:
-    t = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    t = set((np.flatnonzero(np.bincount(shapely.get_type_id(geoms) + 1)) - 1).tolist()) - {-1}
     if t <= {0, 4}:
         return "point"
     if t <= {1, 2, 5}:
@@ -220,11 +220,11 @@ def tile_bounds(z: int, x: np.ndarray | int, y: np.ndarray | int
     return minx, maxy - size, minx + size, maxy
 
 
-def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.ndarray,
-                                                                 np.ndarray]:
-    """(feature index, tile x, tile y) of every tile each feature's box (plus buffer) touches."""
+def _pairs(b: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.ndarray,
+                                                            np.ndarray]:
+    """(feature index, tile x, tile y) of every tile each feature's box ``b`` (plus buffer)
+    touches."""
     size = 2 * WORLD / (1 << z)
-    b = shapely.bounds(geoms)
     n = (1 << z) - 1
     x0 = np.clip(np.floor((b[:, 0] - buffer_m + WORLD) / size), 0, n).astype(np.int64)
     x1 = np.clip(np.floor((b[:, 2] + buffer_m + WORLD) / size), 0, n).astype(np.int64)
@@ -232,7 +232,7 @@ def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.n
     y1 = np.clip(np.floor((WORLD - b[:, 1] + buffer_m) / size), 0, n).astype(np.int64)
     nx, ny = x1 - x0 + 1, y1 - y0 + 1
     count = nx * ny
-    fi = np.repeat(np.arange(len(geoms)), count)
+    fi = np.repeat(np.arange(len(b)), count)
     k = np.arange(len(fi)) - np.repeat(np.cumsum(count) - count, count)
     tx = x0[fi] + k % nx[fi]
     ty = y0[fi] + k // nx[fi]
@@ -240,11 +240,11 @@ def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.n
 
 
 def _clip(geoms: np.ndarray, fi: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int,
-          buffer_m: float) -> np.ndarray:
-    """Geometry of each (feature, tile) pair, cut to the buffered tile where it crosses it."""
-    out = geoms[fi].copy()
+          buffer_m: float, b: np.ndarray) -> np.ndarray:
+    """Geometry of each (feature, tile) pair, cut to the buffered tile where it crosses it
+    (``b``: the bounds of each pair's feature)."""
+    out = geoms[fi]
     minx, miny, maxx, maxy = tile_bounds(z, tx, ty)
-    b = shapely.bounds(out)
     cross = ((b[:, 0] < minx - buffer_m) | (b[:, 1] < miny - buffer_m)
              | (b[:, 2] > maxx + buffer_m) | (b[:, 3] > maxy + buffer_m))
     idx = np.flatnonzero(cross)
@@ -557,13 +557,14 @@ def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[
     if simplify_px > 0 and kind != "point":
         geoms = _simplify(geoms, simplify_px * px)
     buffer_m = buffer / extent * size
-    fi, tx, ty = _pairs(geoms, z, buffer_m)
+    bounds = shapely.bounds(geoms)
+    fi, tx, ty = _pairs(bounds, z, buffer_m)
     cols = [(f, c[rows], v) for f, c, v in (columns if columns is not None
                                              else _columns(gdf, fields))]
     out: list[tuple[int, int, bytes, int]] = []
     for sel in _pair_chunks(tx, _MAX_PAIRS):
-        out += _encode_pairs(geoms, fi[sel], tx[sel], ty[sel], z, kind, extent, buffer_m,
-                             layer, cols)
+        out += _encode_pairs(geoms, bounds, fi[sel], tx[sel], ty[sel], z, kind, extent,
+                             buffer_m, layer, cols)
     return out
 
 
@@ -595,12 +596,15 @@ def _pair_chunks(tx: np.ndarray, limit: int) -> Iterator[np.ndarray]:
             yield np.sort(order[a:b])
 
 
-def _encode_pairs(geoms: np.ndarray, fi: np.ndarray, tx: np.ndarray, ty: np.ndarray, z: int,
-                  kind: str, extent: int, buffer_m: float, layer: str,
+def _encode_pairs(geoms: np.ndarray, bounds: np.ndarray, fi: np.ndarray, tx: np.ndarray,
+                  ty: np.ndarray, z: int, kind: str, extent: int, buffer_m: float, layer: str,
                   cols: list[tuple[str, np.ndarray, _Values]]
                   ) -> list[tuple[int, int, bytes, int]]:
     """The tiles of the (feature, tile) pairs given (whole tiles), in (x, y) order."""
-    clipped = _clip(geoms, fi, tx, ty, z, buffer_m)
+    # pairs in the order written (tile, then feature): their commands come out in that order
+    o = np.lexsort((fi, ty, tx))
+    fi, tx, ty = fi[o], tx[o], ty[o]
+    clipped = _clip(geoms, fi, tx, ty, z, buffer_m, bounds[fi])
     nonempty = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
     fi, tx, ty, clipped = fi[nonempty], tx[nonempty], ty[nonempty], clipped[nonempty]
     if kind == "polygon":
@@ -609,8 +613,7 @@ def _encode_pairs(geoms: np.ndarray, fi: np.ndarray, tx: np.ndarray, ty: np.ndar
         fi, tx, ty, clipped = fi[has], tx[has], ty[has], clipped[has]
     enc = _geometry_commands(clipped, tx, ty, z, kind, extent)
     del clipped
-    keep = np.flatnonzero(enc.ok)
-    order = keep[np.lexsort((fi[keep], ty[keep], tx[keep]))]
+    order = np.flatnonzero(enc.ok)
     if not len(order):
         return []
     tkey = tx[order] * (1 << z) + ty[order]
@@ -679,8 +682,9 @@ def _gather(flat: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarr
 
 def _assemble(pieces: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Records made of ``pieces`` in order: each piece is (flat bytes, length per record)."""
-    lens = np.column_stack([ln for _, ln in pieces])
-    total = lens.sum(axis=1)
+    total = np.zeros(len(pieces[0][1]), dtype=np.int64)
+    for _, ln in pieces:
+        total += ln
     rec_start = np.cumsum(total) - total
     out = np.empty(int(total.sum()), dtype=np.uint8)
     at = rec_start.copy()      # where each record's next piece goes
@@ -714,8 +718,10 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
     gbytes, gn = _varints(enc.commands)
     cum = np.r_[0, np.cumsum(gn)]
     gstart, gend = cum[enc.start[order]], cum[enc.start[order + 1]]
-    geom = _gather(gbytes, gstart, gend - gstart)
     glen = gend - gstart
+    # pairs in command order, those left out without commands: the stream as it is
+    inorder = gstart[0] == 0 and gend[-1] == len(gbytes) and (gstart[1:] == gend[:-1]).all()
+    geom = gbytes if inorder else _gather(gbytes, gstart, glen)
     # tags: (key, value) per field with a value; value indices local to each tile
     tagcols, vals_tiles, vals_fields, vals_codes = [], [], [], []
     offset = np.zeros(ntiles, dtype=np.int64)
