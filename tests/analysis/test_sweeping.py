@@ -161,3 +161,43 @@ def test_track_problems_frame_equals_one_dict_per_row():
     assert probs.rows == dicts
     empty = pd.DataFrame([], columns=list(TrackProblems.COLUMNS))
     pd.testing.assert_frame_equal(TrackProblems().frame(), empty)
+
+
+def test_time_text_of_some_rows_is_the_whole_columns_text():
+    """Only the listed fixes' times are written, in the format of the whole column."""
+    from zlgis.analysis.sweeping import _TimeText
+
+    rng = np.random.default_rng(2)
+    base = pd.Timestamp("2022-08-29").value + rng.integers(0, 7, 400) * 86_400 * 10**9
+    cols = []
+    for unit in ("ns", "us", "ms", "s"):
+        for extra in (0, 10**9, 10**6, 10**3, 1):      # midnights, seconds, ms, us, ns
+            v = base.copy()
+            v[137] += extra * 3 + 2 * extra * (extra > 1)  # one odd value deep inside
+            col = pd.Series(pd.to_datetime(v).as_unit(unit))
+            col.iloc[[5, 300]] = pd.NaT
+            cols.append(col)
+    cols += [pd.Series(["2022-08-29 05:00", "not a time", None] * 134, dtype=object),
+             pd.Series(pd.to_datetime(base).tz_localize("Asia/Shanghai"))]
+    formats = set()
+    for col in cols:
+        whole = col.astype(str).to_numpy(dtype=object)
+        text = _TimeText(col)
+        for rows in (np.arange(0, len(col), 7), np.array([3]), np.zeros(0, int),
+                     rng.random(len(col)) < 0.3, np.array([300, 5, 2, 5])):
+            got = text[rows]
+            assert len(got) == len(whole[rows])
+            assert all(a == b or (a != a and b != b) for a, b in zip(got, whole[rows]))
+        formats.add(len(str(whole[0])))
+    assert len(formats) >= 5     # dates only, seconds, ms, us, ns (and the zone) all met
+
+
+def test_vehicle_text_of_a_text_column_equals_the_object_path():
+    from zlgis.analysis.sweeping import _text
+
+    raw = [" SX1", "SX2 ", None, "", "  ", "车1"]
+    for col in (pd.Series(raw), pd.Series(raw, dtype="string"), pd.Series(raw, dtype=object),
+                pd.Series([1, None, 3.0]), pd.Series(raw, dtype=str)):
+        want = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        pd.testing.assert_series_equal(_text(col), want)
+    assert _text(pd.Series(raw, dtype="string")).tolist() == ["SX1", "SX2", "", "", "", "车1"]

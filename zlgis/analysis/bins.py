@@ -291,37 +291,40 @@ def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
     cfg = config or sanitation_config()
     deadlines = {k: _dt.date.fromisoformat(str(v))
                  for k, v in dict(cfg_value(cfg, "bins", "replace_deadlines")).items()}
-    b = bins.reset_index(drop=True).copy()
+    b = bins.reset_index(drop=True)
     old = b["status"].fillna("").astype(str).eq("旧桶待更换").to_numpy() if "status" in b else \
         np.zeros(len(b), bool)
-    street = (b["street"].fillna("").astype(str).to_numpy(dtype=object) if "street" in b
-              else np.full(len(b), "", dtype=object))
-    cls = np.full(len(b), "", dtype=object)
-    if roads is not None and len(roads) and len(b):
+    # only old bins can be listed: the street, nearest road and class of the old bins alone
+    oi = np.flatnonzero(old)
+    street = (b["street"].iloc[oi].fillna("").astype(str).to_numpy(dtype=object)
+              if "street" in b else np.full(len(oi), "", dtype=object))
+    cls = np.full(len(oi), "", dtype=object)
+    if roads is not None and len(roads) and len(oi):
         tree = shapely.STRtree(np.asarray(roads.geometry.values))
-        # only old bins can be listed: the nearest road of the others is never read (each
-        # bin's nearest road does not depend on the other bins queried)
-        bi, ri = tree.query_nearest(np.asarray(b.geometry.values)[old], all_matches=False)
-        bi = np.flatnonzero(old)[bi]
-        names = roads["name"].fillna("").astype(str).to_numpy() if "name" in roads else None
-        if names is not None:
+        bi, ri = tree.query_nearest(np.asarray(b.geometry.values)[oi], all_matches=False)
+        named = "name" in roads
+        if named:
             fill = street[bi] == ""
-            street[bi[fill]] = names[ri[fill]]
-        cls[bi] = roads["road_class"].astype(str).to_numpy()[ri]
-        if names is not None:   # a bin on a named street takes that street's class
-            by_name = (pd.Series(roads["road_class"].astype(str).to_numpy(), index=names)
-                       .groupby(level=0).first())
+            street[bi[fill]] = (roads["name"].iloc[ri[fill]].fillna("").astype(str)
+                                .to_numpy(dtype=object))
+        cls[bi] = roads["road_class"].iloc[ri].astype(str).to_numpy()
+        if named:   # a bin on a named street takes that street's class
+            rn = roads["name"].fillna("").astype(str)
+            on = rn.isin(set(street)).to_numpy()   # the roads of those streets
+            by_name = (pd.Series(roads["road_class"][on].astype(str).to_numpy(),
+                                 index=rn[on].to_numpy()).groupby(level=0).first())
             known = pd.Series(street).isin(by_name.index).to_numpy()  # hashed: np.isin on
             # object arrays compares every pair (60 s for the 1M city's bins)
             cls[known] = by_name.reindex(street[known]).to_numpy()
     deadline = [deadlines.get(s) or deadlines.get(c) for s, c in zip(street, cls)]
     due = np.array([d is not None and as_of > d for d in deadline], bool)
-    keep = old & due
+    keep = np.zeros(len(b), bool)
+    keep[oi[due]] = True
     out = b[keep].copy()
-    out["street"] = street[keep]
-    out["road_class"] = cls[keep]
-    out["deadline"] = [deadline[i].isoformat() for i in np.flatnonzero(keep)]
-    out["days_overdue"] = [(as_of - deadline[i]).days for i in np.flatnonzero(keep)]
+    out["street"] = street[due]
+    out["road_class"] = cls[due]
+    out["deadline"] = [d.isoformat() for d, k in zip(deadline, due) if k]
+    out["days_overdue"] = [(as_of - d).days for d, k in zip(deadline, due) if k]
     return out
 
 

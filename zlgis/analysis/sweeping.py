@@ -151,7 +151,51 @@ def _epoch(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return sec, ok
 
 
-def _sorted_unique(df: pd.DataFrame, raw_time: np.ndarray, probs: TrackProblems,
+def _text(col: pd.Series) -> pd.Series:
+    """The column as stripped text, "" where missing (``astype(object)`` first only when it
+    is not text already: the same values without a Python string per row and back)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return col.fillna("").str.strip().astype(str)
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip()
+
+
+class _TimeText:
+    """``col.astype(str).to_numpy(dtype=object)[rows]``, formatting only the rows asked.
+
+    pandas writes a datetime column in one format chosen from all its values (dates only
+    when every value is a midnight, else seconds with the finest fraction any value has):
+    the rows asked are written together with the first value of each finer resolution and
+    the first one not at midnight, so they get the column's format. Other columns (text,
+    times with a zone) are written whole, once.
+    """
+
+    def __init__(self, col: pd.Series) -> None:
+        self.col = col
+        self.text: np.ndarray | None = None
+        self.triggers = np.zeros(0, np.int64)
+        if not (isinstance(col.dtype, np.dtype) and col.dtype.kind == "M"):
+            self.text = col.astype(str).to_numpy(dtype=object)
+            return
+        values = col.to_numpy()
+        i8, ok = values.view(np.int64), ~np.isnat(values)
+        ns_per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[np.datetime_data(col.dtype)[0]]
+        first = []
+        for size_ns in (10**3, 10**6, 10**9, 86400 * 10**9):   # ns, us, ms, a whole day
+            if size_ns > ns_per:
+                hit = np.flatnonzero(ok & (i8 % (size_ns // ns_per) != 0))
+                first += [hit[0]] if len(hit) else []
+        self.triggers = np.asarray(first, np.int64)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        if self.text is not None:
+            return self.text[rows]
+        pos = np.arange(len(self.col))[rows]
+        want = np.unique(np.r_[pos, self.triggers])
+        text = self.col.iloc[want].astype(str).to_numpy(dtype=object)
+        return text[np.searchsorted(want, pos)]
+
+
+def _sorted_unique(df: pd.DataFrame, raw_time: _TimeText, probs: TrackProblems,
                    layer: str) -> pd.DataFrame:
     """Fixes sorted by vehicle and time (rows out of order listed as repaired), duplicates and
     second positions at the same second dropped (listed)."""
@@ -178,7 +222,7 @@ def _sorted_unique(df: pd.DataFrame, raw_time: np.ndarray, probs: TrackProblems,
     return df[~dup_t].reset_index(drop=True)
 
 
-def _drop_jumps(df: pd.DataFrame, vmax: float, raw_time: np.ndarray, probs: TrackProblems,
+def _drop_jumps(df: pd.DataFrame, vmax: float, raw_time: _TimeText, probs: TrackProblems,
                 layer: str) -> pd.DataFrame:
     """Position jumps: too fast (``vmax`` m/s) from both neighbours, set aside (listed); three
     passes, as a jump can hide another."""
@@ -238,9 +282,8 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     probs = TrackProblems()
     n = len(gdf)
     rows = np.arange(1, n + 1)
-    veh = gdf["vehicle_id"].astype(object).where(gdf["vehicle_id"].notna(), "")
-    veh = veh.astype(str).str.strip().to_numpy(dtype=object)
-    raw_time = gdf["time"].astype(str).to_numpy(dtype=object)
+    veh_s = _text(gdf["vehicle_id"])
+    raw_time = _TimeText(gdf["time"])    # the input's text of a time, for listed rows only
     t, t_ok = _epoch(gdf["time"])
     geom = np.asarray(gdf.geometry.values)
     g_ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) if n else np.zeros(0, bool)
@@ -248,18 +291,19 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     y = np.full(n, np.nan)
     x[g_ok], y[g_ok] = shapely.get_x(geom[g_ok]), shapely.get_y(geom[g_ok])
     g_ok &= np.isfinite(x) & np.isfinite(y)
-    v_ok = veh != ""
+    v_ok = (veh_s != "").to_numpy(dtype=bool)
     for mask, fld, msg in ((~v_ok, "vehicle_id", "缺少车辆编号"),
                            (v_ok & ~t_ok, "time", "定位时间为空或无法识别"),
                            (v_ok & t_ok & ~g_ok, "geometry", "缺少坐标")):
         if mask.any():
-            probs.add(layer, rows[mask], veh[mask], raw_time[mask], fld, msg, "未使用")
+            probs.add(layer, rows[mask], veh_s[mask].to_numpy(dtype=object), raw_time[mask],
+                      fld, msg, "未使用")
     keep = v_ok & t_ok & g_ok
-    vtype = (gdf["vehicle_type"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    vtype = (gdf["vehicle_type"].fillna("").astype(str).str.strip().array
              if "vehicle_type" in gdf.columns else np.full(n, "", dtype=object))
     working = (gdf["working"].astype(object).where(gdf["working"].notna(), True)
                .astype(bool).to_numpy() if "working" in gdf.columns else np.ones(n, bool))
-    df = pd.DataFrame({"row": rows, "vehicle_id": veh, "vehicle_type": vtype,
+    df = pd.DataFrame({"row": rows, "vehicle_id": veh_s.array, "vehicle_type": vtype,
                        "working": working, "t": t, "x": x, "y": y})[keep]
     df = _sorted_unique(df, raw_time, probs, layer)
     vmax = float(cfg_value(cfg, "tracks", "max_speed_kmh")) / 3.6
