@@ -178,3 +178,27 @@ def test_varints_are_protobuf_varints():
         data, n = _varints(v)
         ref, counts = _varints_python(v.tolist())
         assert data.tolist() == ref and n.tolist() == counts
+
+
+def test_arrow_strings_encode_as_python_strings():
+    """Values of a pyarrow-backed string column read from the Arrow buffers give the codes and
+    encoded values the per-string path gives (blank texts, as ``str.strip`` sees them, have no
+    value)."""
+    import pandas as pd
+
+    from zlgis.publish.tiles import _columns
+
+    texts = ["", " ", "\u3000", "\x1c", "\x85", "\xa0", "\u2028\u205f", " a", "a ", "\xa0x",
+             "\u3001顿号", "路", "建筑 1", "🙂", "x" * 300, "道" * 200, None, "路"]
+    rng = np.random.default_rng(2)
+    values = [texts[i] for i in rng.integers(0, len(texts), 2000)] + texts
+    arrow = pd.DataFrame({"f": pd.Series(values, dtype="string[pyarrow]")})
+    plain = pd.DataFrame({"f": pd.Series(values, dtype=object)})
+    sliced = pd.DataFrame({"f": pd.Series(values, dtype="string[pyarrow]").iloc[7:]})
+    for a, b in ((arrow, plain), (sliced, plain.iloc[7:])):
+        (_, ca, va), = _columns(a, ["f"])
+        (_, cb, vb), = _columns(b, ["f"])
+        assert ca.tolist() == cb.tolist()
+        for k in ("data", "start", "length"):
+            assert getattr(va, k).tolist() == getattr(vb, k).tolist()
+    assert (ca == -1).sum() > 100      # the blank ones

@@ -505,6 +505,12 @@ def _encode_values(shown: Sequence[str | None]) -> _Values:
     n = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
     text = np.frombuffer(b"".join(raw), dtype=np.uint8)
     some = np.array([v is not None for v in shown], dtype=bool)
+    return _encode_texts(text, n, some)
+
+
+def _encode_texts(text: np.ndarray, n: np.ndarray, some: np.ndarray) -> _Values:
+    """:func:`_encode_values` of texts given as their UTF-8 bytes one after the other
+    (``text``), their byte counts and whether each has a value (``some``)."""
     inner_b, inner_n = _varints(n)                    # Value.string_value: 0x0A, len, text
     body = 1 + inner_n + n
     outer_b, outer_n = _varints(body)                 # Layer.values: 0x22, len, Value
@@ -521,7 +527,49 @@ def _encode_values(shown: Sequence[str | None]) -> _Values:
 def _columns(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str, np.ndarray,
                                                                         _Values]]:
     """:func:`_texts` with each distinct value as an encoded Layer.values entry."""
-    return [(f, codes, _encode_values(shown)) for f, codes, shown in _texts(frame, fields)]
+    out = []
+    for f in fields:
+        if f not in frame.columns:
+            continue
+        col = _arrow_strings(frame[f])
+        if col is None:
+            col = tuple(_texts(frame, [f])[0][1:])
+            col = (col[0], _encode_values(col[1]))
+        out.append((f, *col))
+    return out
+
+
+#: First UTF-8 bytes of the characters ``str.strip`` removes: ASCII up to the space, U+0085 and
+#: U+00A0 (0xC2), U+1680 (0xE1), U+2000-U+205F (0xE2), U+3000 (0xE3).
+_SPACE_LEAD = np.zeros(256, dtype=bool)
+_SPACE_LEAD[:0x21] = True
+_SPACE_LEAD[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _arrow_strings(values: pd.Series) -> tuple[np.ndarray, _Values] | None:
+    """:func:`_texts` + :func:`_encode_values` of a column of pyarrow-backed strings, read from
+    the Arrow buffers (no Python string per value); None for other columns."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    arr = pa.array(uniques, type=pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr)
+                                                              + 1]
+    data = arr.buffers()[2]
+    text = (np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None
+            else np.zeros(0, dtype=np.uint8))
+    n = np.diff(offsets)
+    # a text of spaces only has no value (str.strip, as _texts): it starts with a space
+    lead = text[np.minimum(offsets[:-1] - offsets[0], max(len(text) - 1, 0))] if len(text) \
+        else np.zeros(len(n), dtype=np.uint8)
+    some = np.ones(len(n), dtype=bool)
+    for i in np.flatnonzero((n == 0) | _SPACE_LEAD[lead]).tolist():
+        some[i] = bool(str(uniques[i]).strip())
+    gone = np.r_[~some, True]
+    return np.where(gone[codes], -1, codes).astype(np.int64), _encode_texts(text, n, some)
 
 
 def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[str] = (),
