@@ -190,3 +190,33 @@ def test_replace_all_is_replace_one_after_the_other() -> None:
                   {"abc": "1", "bcd": "2"}, {"bcd": "2", "abc": "1"}):
         for t in ("abcd abc ab a b bcd", "", "xxabcdbcdab"):
             assert replace_all(t, pairs) == seq(t, pairs)
+
+
+def _tricky_frames() -> list[pd.DataFrame]:
+    text = ["a", "", None, 'say "hi"', "a,b", "line\nbreak", "cr\ronly", "=1+2", "-3", "'=x",
+            "中文，逗号", " lead", "tab\there", "\ufeffbom"]
+    n = len(text)
+    rows = pd.array([1, None, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], dtype="Int64")
+    return [
+        pd.DataFrame({"layer": text, "row": rows, "n": np.arange(n), "s": pd.array(
+            text[::-1], dtype="string")}),
+        pd.DataFrame({"only": ["", None, "x"]}),
+        pd.DataFrame({"a": pd.Series([], dtype=object), "b": pd.Series([], dtype="Int64")}),
+        pd.DataFrame({"f": [1.5, None, 2.0], "t": ["x", "y", None]}),      # floats: to_csv
+        pd.DataFrame({"b": [True, False, True]}),                          # booleans: to_csv
+        pd.DataFrame({"o": ["x", 3, None]}),                               # mixed: to_csv
+    ]
+
+
+def test_write_csv_is_to_csv(tmp_path) -> None:
+    from zlgis.io.tables import _csv_cells, safe_frame, write_csv
+    from zlgis.validate.report import empty_issues
+
+    frames = [*_tricky_frames(), empty_issues()]
+    fast = [_csv_cells(safe_frame(f)) is not None for f in frames]
+    assert fast == [True, True, True, False, False, False, True]
+    for i, f in enumerate(frames):
+        ref = tmp_path / f"ref{i}.csv"
+        safe_frame(f).to_csv(ref, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        out = write_csv(f, tmp_path / f"out{i}.csv")
+        assert out.read_bytes() == ref.read_bytes(), i

@@ -18,6 +18,9 @@ Examples
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,13 +89,50 @@ def _neutralise_column(values: pd.Series) -> pd.Series:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV (UTF-8 with BOM, CRLF, opens in Excel), atomically, neutralised."""
+    """Write ``frame`` as CSV (UTF-8 with BOM, CRLF, opens in Excel), atomically, neutralised.
+
+    A frame of text and integer columns (the validation report: 300,000 rows on the 1M city)
+    is written by the :mod:`csv` writer pandas uses, from whole columns (:func:`_csv_cells`),
+    without pandas' per-chunk conversion; the file is the one ``to_csv`` writes."""
     path = Path(path)
+    safe = safe_frame(frame)
+    cells = _csv_cells(safe)
     with atomic_path(path) as tmp:
         # CRLF line ends make the writer quote every field holding a CR or LF: a bare CR would
         # start a new row in Excel, and a formula behind it would escape neutralising
-        safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        if cells is None:
+            safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        else:   # encoded once: a "utf-8-sig" file encodes each row the writer writes
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\r\n")
+            writer.writerow([str(c) for c in safe.columns])
+            writer.writerows(zip(*cells))
+            tmp.write_bytes(codecs.BOM_UTF8 + buf.getvalue().encode("utf-8"))
     return path
+
+
+def _csv_cells(frame: pd.DataFrame) -> list[list[str]] | None:
+    """Each column's cells as ``to_csv`` writes them (missing ones empty) when every column is
+    text (strings and missing values) or integers; else ``None`` (left to ``to_csv``)."""
+    if not len(frame.columns) or frame.columns.has_duplicates:
+        return None
+    out = []
+    for name in frame.columns:
+        col = frame[name]
+        missing = col.isna().to_numpy()
+        if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+            values = col.to_numpy(dtype=object, na_value=None).tolist()
+            out.append(["" if m else str(v) for v, m in zip(values, missing)])
+            continue
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+            return None
+        cells = col.tolist()
+        if missing.any():
+            cells = ["" if m else v for v, m in zip(cells, missing.tolist())]
+        if not set(map(type, cells)) <= {str}:
+            return None
+        out.append(cells)
+    return out
 
 
 def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
