@@ -220,3 +220,34 @@ def test_write_csv_is_to_csv(tmp_path) -> None:
         safe_frame(f).to_csv(ref, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         out = write_csv(f, tmp_path / f"out{i}.csv")
         assert out.read_bytes() == ref.read_bytes(), i
+
+
+def _reference_props(gdf: pd.DataFrame, fields: list[str]) -> list[dict]:
+    """_props before issue 21: a dict per row filled cell by cell."""
+    cols = {f: M._datetime_texts(gdf[f]) if pd.api.types.is_datetime64_any_dtype(gdf[f].dtype)
+            else gdf[f].tolist() for f in fields if f in gdf.columns}
+    out: list[dict] = [{} for _ in range(len(gdf))]
+    for f, values in cols.items():
+        for i, v in enumerate(values):
+            d = (v if v.strip() else None) if type(v) is str else M.display_value(v)
+            if d is not None:
+                out[i][f] = d
+    return out
+
+
+def test_props_are_the_cell_by_cell_dicts() -> None:
+    n = 8
+    frame = pd.DataFrame({
+        "name": ["中央街", " ", "", None, "a", "b", "c", "d"],
+        "arrow": pd.array(["x", None, "y", " ", "z", "w", "v", "u"], dtype="string"),
+        "depth": [1.0, np.nan, 2.5, 2.5, 3.14159, -0.0, 1e20, 7.0],
+        "n": np.arange(n),
+        "flag": [True, False] * 4,
+        "when": pd.to_datetime(["2024-07-01", "2024-07-01 08:30", None, "2024-01-02",
+                                "2024-07-01", "2024-07-01", "2024-07-01", "2024-07-01"], format="mixed"),
+        "obj": [{"a": 1}, pd.NA, 3, "t", None, 2.0, True, np.int64(4)],
+    })
+    for fields in (list(frame.columns), ["name", "name", "missing"], [], ["n", "flag"]):
+        assert M._props(frame, fields) == _reference_props(frame, fields)
+        got = M._props(frame, fields)
+        assert [list(d) for d in got] == [list(d) for d in _reference_props(frame, fields)]

@@ -302,24 +302,34 @@ def _props(gdf: pd.DataFrame, fields: Sequence[str]) -> list[dict[str, Any]]:
     """Each row's display values (:func:`display_value`) of ``fields``, missing ones left out.
 
     Text is its own display value unless blank, and a column's numbers repeat (classes, years,
-    flags): both are taken without calling :func:`display_value` for every cell."""
-    cols = {f: _datetime_texts(gdf[f]) if pd.api.types.is_datetime64_any_dtype(gdf[f].dtype)
-            else gdf[f].tolist() for f in fields if f in gdf.columns}
-    out: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
-    for f, values in cols.items():
-        memo: dict[tuple[type, Any], str | None] = {}
-        for i, v in enumerate(values):
-            t = type(v)
-            if t is str:
-                d = v if v.strip() else None
-            elif t in _MEMO_TYPES:
-                d = memo.get((t, v), _MISSING)
-                if d is _MISSING:
-                    d = memo[(t, v)] = display_value(v)
-            else:
-                d = display_value(v)
-            if d is not None:
-                out[i][f] = d
+    flags): both are taken without calling :func:`display_value` for every cell. The values
+    are found a column at a time and each row's dict is built in one call."""
+    keys = [f for f in fields if f in gdf.columns]
+    if not keys:
+        return [{} for _ in range(len(gdf))]
+    cols = [_display_column(_datetime_texts(gdf[f]) if pd.api.types.is_datetime64_any_dtype(
+        gdf[f].dtype) else gdf[f].tolist()) for f in dict.fromkeys(keys)]
+    keys = list(dict.fromkeys(keys))
+    if not any(None in c for c in cols):
+        return [dict(zip(keys, row)) for row in zip(*cols)]
+    return [{k: v for k, v in zip(keys, row) if v is not None} for row in zip(*cols)]
+
+
+def _display_column(values: list[Any]) -> list[str | None]:
+    """:func:`display_value` of each value (text as it is unless blank; numbers once each)."""
+    memo: dict[tuple[type, Any], str | None] = {}
+    out: list[str | None] = []
+    for v in values:
+        t = type(v)
+        if t is str:
+            out.append(v if v.strip() else None)
+        elif t in _MEMO_TYPES:
+            d = memo.get((t, v), _MISSING)
+            if d is _MISSING:
+                d = memo[(t, v)] = display_value(v)
+            out.append(d)
+        else:
+            out.append(display_value(v))
     return out
 
 
