@@ -74,12 +74,13 @@ def write_override(folder: Path, override: dict | None = None) -> Path:
     return folder
 
 
-def tiled_weekly(out: Path, week: str = "2022-W35"):
+def tiled_weekly(out: Path, week: str = "2022-W35", *, jobs: int | None = None):
     """``run_weekly`` on the bundled district with :data:`TILE_OVERRIDE` in force (the caller
     sets ``ZLGIS_CONFIG_DIR``)."""
     from zlgis.weekly import run_weekly
 
-    return run_weekly(zl.datasets.path("district"), out, week=week, checks=WEEKLY_CHECKS)
+    return run_weekly(zl.datasets.path("district"), out, week=week, checks=WEEKLY_CHECKS,
+                      jobs=jobs)
 
 
 #: Every layer over one feature goes to tiles (the district's two depressions).

@@ -21,7 +21,7 @@ import pytest
 from _small_city import GRID_A, GRID_B, write_city
 from _snapshot import check_snapshot
 
-from zlgis.errors import LayerError, LockedError
+from zlgis.errors import LayerError, LockedError, ZlgisError
 from zlgis.ledger import Ledger
 from zlgis.weekly import (
     KILL_ENV,
@@ -188,6 +188,41 @@ def test_bad_layer_stops_before_the_ledger(two_weeks, damage):
     assert Ledger(out / "ledger.sqlite").fingerprint() == fp
     assert hashes(out / "2022-W35") == before
     assert not (out / "2022-W36").exists()
+
+
+def _red_lines(catalog, layers, *, as_of):
+    from zlgis.analysis import get_check
+
+    return get_check("controllines")(catalog, layers, as_of=as_of)
+
+
+def _broken(catalog, layers, *, as_of):
+    raise ValueError("division by zero in a new check")
+
+
+def _refusing(catalog, layers, *, as_of):
+    raise LayerError("字段缺失", layer="buildings", field="floors")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_check_stops_before_the_ledger(two_weeks, jobs):
+    """A check that fails, in this process or in a worker, stops the run naming it; the ledger
+    and the outputs stay as they were."""
+    cat, out = two_weeks
+    fp = Ledger(out / "ledger.sqlite").fingerprint()
+    before = hashes(out / "2022-W35")
+    checks = {"controllines": _red_lines, "new_check": _broken}
+    with pytest.raises(ZlgisError, match="检查 new_check 运行出错（ValueError: division by zero "
+                                         "in a new check），本周检查已停止，台账未修改"):
+        run_weekly(cat, out, week="2022-W36", checks=checks, jobs=jobs)
+    with pytest.raises(LayerError, match="检查 other 无法完成") as err:
+        run_weekly(cat, out, week="2022-W36", checks={"other": _refusing, **checks}, jobs=jobs)
+    assert (err.value.layer, err.value.field) == ("buildings", "floors")
+    assert Ledger(out / "ledger.sqlite").fingerprint() == fp
+    assert hashes(out / "2022-W35") == before and not (out / "2022-W36").exists()
+    # the same checks without the broken one go through, with the same findings either way
+    r = run_weekly(cat, out, week="2022-W36", checks={"controllines": _red_lines}, jobs=jobs)
+    assert r.merge.n_found == 2
 
 
 def test_mostly_rejected_layer_stops_the_run(two_weeks):

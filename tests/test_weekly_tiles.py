@@ -179,12 +179,15 @@ def test_building_colours_follow_the_ledger(weeks, week, statuses):
     assert colours == {k: v["color"] for k, v in cfg["status_colors"].items()}
 
 
-def test_rerun_is_byte_identical(weeks):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rerun_is_byte_identical(weeks, jobs):
+    """The command's run (checks, tiles and documents in worker processes on a machine with
+    two CPUs) and reruns in one process or two give the same files."""
     out = weeks["out"]
     before = hashes(out / WEEKS[1])
     assert any(k.endswith("tiles/buildings.pmtiles") for k in before)
     assert any(k.startswith("public/") and k.endswith("tiles/roads.pmtiles") for k in before)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZLGIS_CONFIG_DIR", str(out.parent / "cfg"))
-        r = _tf.tiled_weekly(out, WEEKS[1])
+        r = _tf.tiled_weekly(out, WEEKS[1], jobs=jobs)
     assert r.tiled and hashes(out / WEEKS[1]) == before

@@ -72,6 +72,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
+from .workers import not_inherited
 
 __all__ = [
     "WeeklyResult",
@@ -191,7 +192,8 @@ def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold an exclusive lock for a ledger (``<ledger>.lock``); refuse when another run holds it.
 
     The lock is an ``fcntl`` lock, released by the kernel when the process dies, so a killed
-    run never leaves a stale lock behind.
+    run never leaves a stale lock behind (its worker processes close the lock file as they
+    start, :func:`zlgis.workers.not_inherited`).
     """
     lock_path = Path(f"{ledger_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +211,8 @@ def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
         fh.truncate()
         fh.write(f"pid {os.getpid()}\n")
         fh.flush()
-        yield lock_path
+        with not_inherited(fh.fileno()):  # worker processes never keep the lock
+            yield lock_path
     finally:
         fh.close()
 
@@ -293,12 +296,12 @@ def _check_raster(spec: Any) -> None:
 CheckFunc = Callable[..., gpd.GeoDataFrame]
 
 
-@run_cache()  # one run cache around all checks: street graphs, snapped points built once
+@run_cache()  # one run cache per process: street graphs, snapped points built once
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
                progress: Progress | None = None, timings: dict[str, float] | None = None,
-               skipped: list[str] | None = None,
-               skipped_ids: list[str] | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+               skipped: list[str] | None = None, skipped_ids: list[str] | None = None,
+               jobs: int | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
@@ -310,46 +313,82 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     (:func:`zlgis.rules.skip_message`) and ``skipped_ids`` their rule ids. A check none of whose
     rules can run is left out of the returned names, and a skipped rule's earlier findings are
     passed to the ledger as not checked, so the ledger keeps them as they were.
+
+    The checks run in ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`; default
+    ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number.
     """
-    from .analysis import CHECKS, get_check
+    from .workers import forked, resolve_jobs
+
+    progress = progress or Progress(quiet=True)
+    plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
+    tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn, _ in plan]
+    frames = []
+    with forked(tasks, jobs=resolve_jobs(jobs)) as results:
+        for (name, _, cannot), future in zip(plan, results):
+            progress.step(f"运行检查 {name}")
+            result, parts = _check_result(name, future)
+            if timings is not None:
+                timings.update(parts)
+            if cannot and len(result):  # an adapter may measure more than its layers allow
+                result = result[~result["rule"].isin({r.id for r, _ in cannot})]
+            missing = [c for c in FINDING_COLUMNS if c not in result.columns]
+            if missing:
+                raise ZlgisError(f"检查 {name} 的结果缺少字段 {missing}，本周检查已停止，台账未修改")
+            frames.append(result)
+    findings = concat_findings(frames, crs=catalog.working_crs)
+    if len(findings):
+        if findings.crs is not None and str(findings.crs) != catalog.working_crs:
+            findings = findings.to_crs(catalog.working_crs)
+        findings = assign_grids(findings, layers.get("grids"))
+    return findings, [name for name, _, _ in plan]
+
+
+def _plan_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
+                 checks: Mapping[str, CheckFunc] | Sequence[str] | None, *,
+                 skipped: list[str] | None, skipped_ids: list[str] | None
+                 ) -> list[tuple[str, CheckFunc | None, list[Any]]]:
+    """The checks to run (name, function or None for the registered one, rules that cannot
+    run), in order; the rules that cannot run are reported into ``skipped`` / ``skipped_ids``."""
+    from .analysis import CHECKS
     from .rules import rules as registered
+    from .rules import skip_message
     from .skips import skipped_rules
 
     available: dict[str, Any] = dict(layers)
     available.update({lid: None for lid, spec in catalog.layers.items()
                       if spec.kind == "raster" and spec.path is not None
                       and Path(spec.path).exists()})
-
-    progress = progress or Progress(quiet=True)
-    if checks is None:
-        checks = list(CHECKS)
-    funcs: dict[str, CheckFunc] = (dict(checks) if isinstance(checks, Mapping)
-                                   else {name: None for name in checks})  # type: ignore[misc]
-    frames = []
-    ran: list[str] = []
+    funcs: dict[str, CheckFunc | None] = (dict(checks) if isinstance(checks, Mapping)
+                                          else dict.fromkeys(CHECKS if checks is None else checks))
+    plan = []
     for name, fn in funcs.items():
         own = registered(name)
         cannot = skipped_rules(available, rules=own)
         if skipped is not None:
-            from .rules import skip_message
-
             skipped.extend(skip_message(r, miss) for r, miss in cannot)
         if skipped_ids is not None:
             skipped_ids.extend(r.id for r, _ in cannot)
         if own and len(cannot) == len(own):
             continue
-        progress.step(f"运行检查 {name}")
+        if fn is None and name not in CHECKS:
+            raise InputError(f"未知的检查 {name}，可用：{'、'.join(CHECKS)}")
+        plan.append((name, fn, cannot))
+    return plan
+
+
+def _check_task(name: str, fn: CheckFunc | None, catalog: Catalog,
+                layers: Mapping[str, gpd.GeoDataFrame], as_of: dt.date
+                ) -> Callable[[], tuple[gpd.GeoDataFrame, dict[str, float]]]:
+    """Check ``name`` as a task: its findings and timings; any error becomes a
+    :class:`~zlgis.errors.ZlgisError` saying the run stopped (it travels back from a worker).
+    The check's module is imported by the task (in the worker, when there are workers)."""
+    def task() -> tuple[gpd.GeoDataFrame, dict[str, float]]:
+        from .analysis import get_check
+
+        t0 = time.perf_counter()
         try:
-            if fn is None:
-                if name not in CHECKS:
-                    raise InputError(f"未知的检查 {name}，可用：{'、'.join(CHECKS)}")
-                fn = get_check(name)
-            t0 = time.perf_counter()
             with use_crs(catalog.working_crs):
-                result = fn(catalog, layers, as_of=as_of)
-            if timings is not None:
-                timings[f"check:{name}"] = round(time.perf_counter() - t0, 3)
-                timings.update(result.attrs.get("timings") or {})  # a check's own parts
+                result = (fn or get_check(name))(catalog, layers, as_of=as_of)
         except ZlgisError as exc:
             raise type(exc)(f"检查 {name} 无法完成，本周检查已停止，台账未修改：{exc.message}",
                             path=exc.path, layer=exc.layer, row=exc.row, field=exc.field
@@ -357,19 +396,21 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
         except Exception as exc:  # noqa: BLE001 - a bug in a check must not touch the ledger
             raise ZlgisError(f"检查 {name} 运行出错（{type(exc).__name__}: {exc}），本周检查已停止，"
                              "台账未修改") from exc
-        if cannot and len(result):  # an adapter may measure more than its loaded layers allow
-            result = result[~result["rule"].isin({r.id for r, _ in cannot})]
-        missing = [c for c in FINDING_COLUMNS if c not in result.columns]
-        if missing:
-            raise ZlgisError(f"检查 {name} 的结果缺少字段 {missing}，本周检查已停止，台账未修改")
-        frames.append(result)
-        ran.append(name)
-    findings = concat_findings(frames, crs=catalog.working_crs)
-    if len(findings):
-        if findings.crs is not None and str(findings.crs) != catalog.working_crs:
-            findings = findings.to_crs(catalog.working_crs)
-        findings = assign_grids(findings, layers.get("grids"))
-    return findings, ran
+        parts = {f"check:{name}": round(time.perf_counter() - t0, 3)}
+        parts.update(result.attrs.get("timings") or {})  # a check's own parts
+        return result, parts
+    return task
+
+
+def _check_result(name: str, future: Any) -> tuple[gpd.GeoDataFrame, dict[str, float]]:
+    """The result of a check task; a worker process that died stops the run, saying so."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise ZlgisError(f"检查 {name} 的工作进程意外退出（可能内存不足；可用 --jobs 1 在一个进程中"
+                         "运行以减少内存占用），本周检查已停止，台账未修改") from None
 
 
 # ----------------------------------------------------------------------------------- publish
@@ -538,23 +579,25 @@ def _findings_overflow(everything: gpd.GeoDataFrame, part: gpd.GeoDataFrame, lef
 
 def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapContext],
                 shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
-                files: dict[str, Path], tiles: Mapping[str, Sequence[Any]] | None = None,
+                files: dict[str, Path], tiles: Any = None,
                 names: Mapping[str, Mapping[str, gpd.GeoDataFrame]] | None = None) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers and
-    vector-tile layers (``tiles`` per profile, :func:`zlgis.publish.tile_maps.write_week_tiles`;
-    their names, ``names`` per profile, stay searchable and labelled on the page); the status is
-    put in front of each finding's title. What is too big to draw one by one is drawn from
-    vector tiles, or aggregated or left off with a note in the legend (:func:`map_context`)."""
+    vector-tile layers (``tiles``: a future of the layers per profile written by
+    :func:`zlgis.publish.tile_maps.write_week_tiles`, waited for once both pages are built; the
+    names of the tiled layers, ``names`` per profile, stay searchable and labelled on the page);
+    the status is put in front of each finding's title. What is too big to draw one by one is
+    drawn from vector tiles, or aggregated or left off with a note in the legend
+    (:func:`map_context`)."""
     from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
     from .publish.tile_maps import add_tile_layers
 
     data = shown.reset_index(drop=True)
     data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
+    built = {}
     for profile, key, title in (("internal", "map_internal",
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
                                 ("public", "map_public", f"{catalog.city} {week} 城市管理问题公示")):
-        path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
         every = data if profile == "internal" else data[data["public"].fillna(False).astype(bool)]
         part, left = map_findings(every)
         ctx = context[profile]
@@ -565,15 +608,19 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
             more, note = _findings_overflow(every, part, left)
             aggregates.update(more)
             notes += note
-        m = build_map(ctx, part, catalog=catalog, profile=profile, title=title,
-                      aggregates=aggregates, notes=notes, names=(names or {}).get(profile))
-        add_tile_layers(m, (tiles or {}).get(profile, []))
+        built[profile, key] = build_map(ctx, part, catalog=catalog, profile=profile,
+                                        title=title, aggregates=aggregates, notes=notes,
+                                        names=(names or {}).get(profile))
+    tiled = tiles.result() if tiles is not None else {}
+    for (profile, key), m in built.items():
+        path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
+        add_tile_layers(m, tiled.get(profile, []))
         save_map(m, path)  # offline-safe: local assets wherever installed
-        del m
         if profile == "internal":
             add_focus_script(path)
         stabilise_html(path)
         files[key] = path
+    del built
     from .publish.portal import write_portal_data
 
     public = context["public"]
@@ -599,13 +646,40 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
+def _empty_issues() -> pd.DataFrame:
+    from .validate.report import empty_issues
+
+    return empty_issues()
+
+
+def _write_documents(ledger: Ledger, week: str, folder: Path, name: Mapping[str, str],
+                     view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame, labels: Mapping[str, str],
+                     issues: pd.DataFrame) -> dict[str, Path]:
+    """The week's Excel ledger, charts, GeoPackage and validation CSV (a publishing task)."""
+    from .ledger.excel import export_excel
+    from .publish.charts import status_department_chart, trend_chart
+    from .validate.report import write_issues
+
+    files = {"excel": export_excel(ledger, folder / name["excel"], week=week,
+                                   map_href=name["map_internal"])}
+    files["chart_status"] = status_department_chart(
+        view, folder / name["chart_status"], labels=labels, title=f"{week} 各部门问题数（按状态）")
+    files["chart_trend"] = trend_chart(ledger.status_counts(until=week),
+                                       folder / name["chart_trend"],
+                                       labels=labels, title="各周问题数变化")
+    _write_gpkg(folder / name["gpkg"], view, shown)
+    files["gpkg"] = folder / name["gpkg"]
+    files["validation"] = write_issues(issues, folder / name["validation"])
+    return files
+
+
 def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
                  public_folder: str | os.PathLike[str] | None = None,
                  issues: pd.DataFrame | None = None,
                  skipped: Sequence[str] = (),
                  context: Mapping[str, MapContext] | None = None,
-                 tiled: list[str] | None = None) -> dict[str, Path]:
+                 tiled: list[str] | None = None, jobs: int | None = None) -> dict[str, Path]:
     """Write the week's outputs into ``folder`` (normally the temporary folder of the run).
 
     What may be published (the public map, :data:`PUBLIC_OUTPUTS`) goes into ``public_folder``
@@ -615,10 +689,13 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     (:func:`map_context`, computed from ``layers`` when not given). The layers written as vector
     tiles are listed on the summary page and, one Chinese line each, appended to ``tiled``; their
     archives are in the returned files as ``tiles:<layer>`` and ``tiles_public:<layer>``.
+    The vector tiles and the documents (Excel ledger, charts, GeoPackage, validation CSV) are
+    written by worker processes (``jobs``, :func:`zlgis.workers.resolve_jobs`) while this
+    process builds the maps; the files do not depend on the number of processes.
     """
-    from .ledger.excel import export_excel
-    from .publish.charts import status_department_chart, trend_chart
     from .publish.summary import write_summary
+    from .publish.tile_maps import tiled_layer_ids, write_week_tiles
+    from .workers import forked, resolve_jobs
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -630,27 +707,22 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     view = ledger.view(week)
     shown = _map_frame(view, labels)
     name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
-    files: dict[str, Path] = {}
-    files["excel"] = export_excel(ledger, folder / name["excel"], week=week,
-                                  map_href=name["map_internal"])
-    _kill_point("publishing")
-    files["chart_status"] = status_department_chart(
-        view, folder / name["chart_status"], labels=labels, title=f"{week} 各部门问题数（按状态）")
-    files["chart_trend"] = trend_chart(ledger.status_counts(until=week),
-                                       folder / name["chart_trend"],
-                                       labels=labels, title="各周问题数变化")
-    _write_gpkg(folder / name["gpkg"], view, shown)
-    files["gpkg"] = folder / name["gpkg"]
-    from .validate.report import empty_issues, write_issues
-
-    issues = issues if issues is not None else empty_issues()
-    files["validation"] = write_issues(issues, folder / name["validation"])
-    from .publish.tile_maps import write_week_tiles
-
-    tiles = write_week_tiles(folder, public_folder, layers, catalog=catalog, ledger_view=view)
-    _write_maps(folder, public_folder, context if context is not None
-                else map_context(layers, catalog), shown, catalog, week, files, tiles=tiles,
-                names={p: {t.key: layers[t.key] for t in ts} for p, ts in tiles.items()})
+    issues = issues if issues is not None else _empty_issues()
+    tasks: list[Callable[[], Any]] = [
+        lambda: _write_documents(ledger, week, folder, name, view, shown, labels, issues),
+        lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
+                                 ledger_view=view)]
+    maps: dict[str, Path] = {}
+    with forked(tasks, jobs=resolve_jobs(jobs)) as (documents, tiles_future):
+        _kill_point("publishing")
+        _write_maps(folder, public_folder, context if context is not None
+                    else map_context(layers, catalog), shown, catalog, week, maps,
+                    tiles=tiles_future,
+                    names={p: {k: layers[k] for k in ids}
+                           for p, ids in tiled_layer_ids(layers, catalog=catalog).items()})
+        files = documents.result()
+        tiles = tiles_future.result()
+    files.update(maps)
     lines = _tile_lines(tiles, week, files)
     if tiled is not None:
         tiled += lines
@@ -715,7 +787,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                week: str | None = None, as_of: str | dt.date | None = None,
                ledger_path: str | os.PathLike[str] | None = None,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
-               quiet: bool = True) -> WeeklyResult:
+               quiet: bool = True, jobs: int | None = None) -> WeeklyResult:
     """Run the weekly job: load, check, merge into the ledger, publish ``out/<week>/``.
 
     Parameters
@@ -728,6 +800,9 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         The week to run (see :func:`resolve_week`).
     checks : mapping or sequence, optional
         Checks to run (names of :data:`zlgis.analysis.CHECKS`, or name -> function); default all.
+    jobs : int, optional
+        Processes for the checks and the publishing steps (:func:`zlgis.workers.resolve_jobs`;
+        default ``run.jobs`` of ``ledger.yaml``, 0 = one per CPU). Outputs do not depend on it.
 
     Raises
     ------
@@ -766,7 +841,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         skipped_ids: list[str] = []
         findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
                                    progress=progress, timings=check_times, skipped=skipped,
-                                   skipped_ids=skipped_ids)
+                                   skipped_ids=skipped_ids, jobs=jobs)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(layers, catalog)
         big = _tile_frames(layers, catalog)   # big layers go to the maps as vector tiles
@@ -789,7 +864,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                     os.chmod(d, 0o755)  # mkdtemp makes it private; the week folder is shared
                 files = publish_week(ledger, week, tmp, catalog=catalog, layers=layers,
                                      public_folder=pub_tmp, issues=issues, skipped=skipped,
-                                     context=context, tiled=tiled)
+                                     context=context, tiled=tiled, jobs=jobs)
         except OSError as exc:
             raise StorageError(
                 f"本周输出写入失败：{os_reason(exc)}；台账已记录 {week} 的结果，以前各周的输出"

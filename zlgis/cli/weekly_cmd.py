@@ -49,6 +49,9 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
                         "postgresql://用户名@服务器:端口/数据库名（密码用 PGPASSWORD 或 pgpass 文件）")
     p.add_argument("--checks", metavar="NAMES", default=None,
                    help="只运行这些检查（逗号分隔，默认全部）")
+    p.add_argument("--jobs", metavar="N", type=_jobs, default=None,
+                   help="检查和输出使用的进程数（默认 ledger.yaml 的 run.jobs；0 为按处理器数自动，"
+                        "1 为单进程、占用内存最少）；结果与进程数无关")
     p.set_defaults(func=_weekly)
 
     led = subparsers.add_parser("ledger", help="问题台账：导入 Excel 修改、导出、查看各周统计")
@@ -74,6 +77,16 @@ def register(subparsers: Any, check_subparsers: Any) -> None:
     st.set_defaults(func=_status)
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"进程数 {text!r} 无效：应为 0 或正整数")
+    return n
+
+
 def _weekly(args: argparse.Namespace) -> int:
     from ..weekly import run_weekly
 
@@ -91,7 +104,7 @@ def _weekly(args: argparse.Namespace) -> int:
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     quiet = bool(getattr(args, "quiet", False))
     result = run_weekly(catalog, args.out, week=week, as_of=args.as_of, ledger_path=args.ledger,
-                        checks=checks, quiet=quiet)
+                        checks=checks, quiet=quiet, jobs=args.jobs)
     m = result.merge
     ev = m.events
     print(f"{result.week}（截至 {result.as_of}）：本周发现问题 {m.n_found} 个；"

@@ -44,7 +44,7 @@ from .tiles import (
     write_pmtiles,
 )
 
-__all__ = ["TileLayer", "write_week_tiles", "add_tile_layers", "TILES_DIR"]
+__all__ = ["TileLayer", "tiled_layer_ids", "write_week_tiles", "add_tile_layers", "TILES_DIR"]
 
 #: Folder of the archives beside a map page.
 TILES_DIR = "tiles"
@@ -139,6 +139,17 @@ def _kind(gdf: gpd.GeoDataFrame) -> str:
     return "line" if types and types <= {"LineString", "MultiLineString"} else "polygon"
 
 
+def tiled_layer_ids(layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog | None,
+                    min_features: int | None = None,
+                    profiles: Sequence[str] = ("internal", "public")) -> dict[str, list[str]]:
+    """Per map profile, the ids of the ``layers`` :func:`write_week_tiles` writes as vector
+    tiles (big layers the profile may show; the public map gets no layer without public
+    fields)."""
+    ids = tile_layer_ids(layers, min_features=min_features)
+    return {p: [lid for lid in ids if p in profiles and tile_fields(lid, p, catalog) is not None]
+            for p in ("internal", "public")}
+
+
 def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.PathLike[str],
                      layers: Mapping[str, gpd.GeoDataFrame], *, catalog: Catalog | None,
                      ledger_view: pd.DataFrame | None = None,
@@ -155,6 +166,7 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
     cfg = tile_config()
     out: dict[str, list[TileLayer]] = {"internal": [], "public": []}
     written: dict[tuple[str, tuple[str, ...]], TileSet] = {}
+    plan = tiled_layer_ids(layers, catalog=catalog, min_features=min_features, profiles=profiles)
     for lid in tile_layer_ids(layers, min_features=min_features):
         lcfg = cfg["layers"][lid]
         gdf = layers[lid]
@@ -163,11 +175,9 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
             (load_extras().get(lid) or {}).get("title", lid))
         kind = _kind(gdf)
         for profile, base in (("internal", Path(folder)), ("public", Path(public_folder))):
-            if profile not in profiles:
+            if lid not in plan[profile]:
                 continue
             fields = tile_fields(lid, profile, catalog)
-            if fields is None:
-                continue
             frame = gdf
             status = profile == "internal" and lid == "buildings" and "status" in fields
             if status:

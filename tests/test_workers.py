@@ -1,0 +1,130 @@
+"""Worker processes of a run (zlgis.workers): results, errors, lock and death of the run."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from zlgis.errors import ConfigError, LayerError
+from zlgis.workers import forked, not_inherited, resolve_jobs
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_tasks_run_in_workers_and_results_come_back_in_order():
+    big = list(range(200_000))  # shared with the workers by fork, never pickled on the way in
+    tasks = [lambda: (os.getpid(), sum(big)), lambda: (os.getpid(), len(big)),
+             lambda: (os.getpid(), big[-1])]
+    with forked(tasks, jobs=2) as results:
+        out = [r.result() for r in results]
+    assert [v for _, v in out] == [sum(big), len(big), big[-1]]
+    assert os.getpid() not in {p for p, _ in out}
+    assert len({p for p, _ in out}) <= 2
+
+
+def test_one_job_runs_each_task_here_when_its_result_is_read():
+    ran = []
+    with forked([lambda: ran.append("a") or 1, lambda: ran.append("b") or 2], jobs=1) as res:
+        assert ran == []
+        assert res[1].result() == 2 and ran == ["b"]
+        assert res[0].result() == 1 and res[0].result() == 1 and ran == ["b", "a"]
+
+
+def test_an_error_travels_back_with_its_fields():
+    def bad():
+        raise LayerError("图层无法读取", layer="buildings", path="b.gpkg", row=7, field="floors")
+
+    with forked([bad, _pid], jobs=2) as (failed, fine):
+        with pytest.raises(LayerError) as err:
+            failed.result()
+        assert fine.result() != os.getpid()
+    assert (err.value.layer, err.value.path, err.value.row, err.value.field) == (
+        "buildings", "b.gpkg", 7, "floors")
+    assert err.value.message == "图层无法读取"
+    assert str(err.value) == "文件 b.gpkg，图层 buildings，第 7 行，字段 floors：图层无法读取"
+
+
+def test_a_worker_that_dies_is_reported():
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with forked([die, _pid], jobs=2) as (dead, _):
+        with pytest.raises(BrokenProcessPool):
+            dead.result()
+
+
+def test_workers_close_the_run_lock(tmp_path):
+    lock = tmp_path / "ledger.sqlite.lock"
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def fd_open() -> bool:
+            try:
+                os.fstat(fh.fileno())
+            except OSError:
+                return False
+            return True
+
+        with not_inherited(fh.fileno()), forked([fd_open, fd_open], jobs=2) as res:
+            assert [r.result() for r in res] == [False, False]
+        with forked([fd_open, fd_open], jobs=2) as res:  # outside the block: inherited
+            assert [r.result() for r in res] == [True, True]
+        assert fd_open()  # the run itself keeps its lock
+
+
+def test_workers_die_with_the_run(tmp_path):
+    """A run killed while its workers are busy leaves no worker behind."""
+    pids = tmp_path / "pids"
+    script = textwrap.dedent(f"""
+        import os, signal, time
+        from zlgis.workers import forked
+
+        def busy():
+            with open({str(pids)!r}, "a") as f:
+                f.write(f"{{os.getpid()}}\\n")
+            time.sleep(60)
+
+        with forked([busy, busy], jobs=2) as res:
+            while not os.path.exists({str(pids)!r}) or \\
+                    len(open({str(pids)!r}).read().split()) < 2:
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == -signal.SIGKILL
+    workers = [int(p) for p in pids.read_text().split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_resolve_jobs():
+    cpus = len(os.sched_getaffinity(0))
+    assert resolve_jobs(0) == max(1, min(cpus, 4))
+    assert resolve_jobs(3) == 3
+    assert resolve_jobs() == resolve_jobs(0)  # the shipped run.jobs is 0 (auto)
+    for bad in (-1, 1.5, "2", True):
+        with pytest.raises(ConfigError, match="进程数"):
+            resolve_jobs(bad)  # type: ignore[arg-type]

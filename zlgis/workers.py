@@ -1,0 +1,155 @@
+"""Worker processes for the independent parts of a run: the weekly checks, the publishing steps.
+
+Most of a weekly run is spent in parts that do not depend on each other: the checks (each reads
+the loaded layers and returns its findings) and, once the ledger is merged, the vector tiles,
+the Excel ledger and charts, and the maps. :func:`forked` runs such parts in worker processes
+forked from the run: they read the loaded layers where they are (copy-on-write, nothing is
+copied or pickled on the way in) and only their results (findings tables, file paths) travel
+back. Results never depend on the number of processes: each task is the same function call it
+would be in the calling process, and the caller reads the results in its own order.
+
+The number of processes is ``run.jobs`` in ``ledger.yaml`` (0: the CPUs this process may use,
+at most ``run.max_auto_jobs``), overridden by the ``jobs`` argument of
+:func:`zlgis.weekly.run_weekly` (``zlgis weekly --jobs N``); with 1, everything runs in the
+calling process. Workers die with the run (``PR_SET_PDEATHSIG``): a run killed at any point
+leaves no worker writing into its temporary folder or holding its lock.
+
+Examples
+--------
+>>> with forked([lambda: 1 + 1, lambda: "b"], jobs=2) as results:
+...     [r.result() for r in results]
+[2, 'b']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+__all__ = ["resolve_jobs", "forked", "Done", "not_inherited"]
+
+T = TypeVar("T")
+
+#: The tasks of the pool being started: the workers are forked with them in memory, so a task is
+#: sent to a worker as its index, never pickled.
+_TASKS: list[Callable[[], Any]] = []
+_PR_SET_PDEATHSIG = 1
+#: File descriptors the workers close first thing (:func:`not_inherited`).
+_CLOSE_IN_WORKERS: set[int] = set()
+
+
+def resolve_jobs(jobs: int | None = None) -> int:
+    """The number of processes a run uses: ``jobs``, else ``run.jobs`` in ``ledger.yaml``.
+
+    0 is the number of CPUs this process may use (``os.sched_getaffinity``), at most
+    ``run.max_auto_jobs``.
+
+    >>> resolve_jobs(3), resolve_jobs(0) >= 1
+    (3, True)
+    """
+    from .config import load_config
+    from .errors import ConfigError
+
+    cfg = load_config("ledger")["run"]
+    value = cfg["jobs"] if jobs is None else jobs
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"进程数 {value!r} 无效：应为正整数，0 表示按处理器数自动确定"
+                          "（ledger.yaml run.jobs 或 --jobs）")
+    if value == 0:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, min(int(cpus or 1), int(cfg["max_auto_jobs"])))
+    return value
+
+
+class Done(Generic[T]):
+    """A task run in the calling process when its result is first read (the part of the
+    :class:`~concurrent.futures.Future` interface :func:`forked` callers use)."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn: Callable[[], T] | None = fn
+        self._value: T | None = None
+
+    def result(self) -> T:
+        if self._fn is not None:
+            fn, self._fn = self._fn, None
+            self._value = fn()
+        return self._value  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def not_inherited(fd: int) -> Iterator[None]:
+    """Within the block, workers started by :func:`forked` close ``fd`` as they start.
+
+    For the run's lock file: an ``flock`` lock lasts while any process holds the file open,
+    so a worker keeping the descriptor would keep the lock after the run ended.
+    """
+    _CLOSE_IN_WORKERS.add(fd)
+    try:
+        yield
+    finally:
+        _CLOSE_IN_WORKERS.discard(fd)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: die with the run (SIGKILL when the parent dies), drop the descriptors of
+    :func:`not_inherited`, ignore Ctrl-C (the run handles it and stops the workers)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the line above
+        os._exit(1)
+    for fd in _CLOSE_IN_WORKERS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_task(index: int) -> Any:
+    return _TASKS[index]()
+
+
+@contextlib.contextmanager
+def forked(tasks: Sequence[Callable[[], T]], *, jobs: int
+           ) -> Iterator[list[Future[T] | Done[T]]]:
+    """Run ``tasks`` (functions without arguments) in up to ``jobs`` forked worker processes.
+
+    Yields one future per task, in the order of ``tasks``; the caller may do its own work
+    before reading them. Results travel back pickled; an exception raised by a task is raised
+    again by its ``result()`` (a worker that died, e.g. killed for lack of memory, raises
+    :class:`~concurrent.futures.process.BrokenProcessPool`). With ``jobs`` 1, a single task, or
+    no ``fork`` on this platform, each task runs in the calling process when its result is read.
+    On leaving, tasks not started are cancelled and the workers are stopped.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _TASKS
+    n = min(jobs, len(tasks))
+    if n <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield [Done(t) for t in tasks]
+        return
+    if _TASKS:
+        raise RuntimeError("forked() pools do not nest")
+    _TASKS = list(tasks)
+    gc.freeze()  # the workers' garbage collector leaves the run's objects (and their pages) alone
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        yield [pool.submit(_run_task, i) for i in range(len(tasks))]
+    except BaseException:
+        # the run stops: stop the workers now rather than let running tasks finish
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _TASKS = []
+        gc.unfreeze()
