@@ -69,7 +69,10 @@ def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):
 
 
 def test_weekly_checks_share_one_cache(demo_catalog):
+    """Checks run in one process share the run's cache; in worker processes each check still
+    runs inside a cache (its worker's)."""
     import datetime as dt
+    import os
 
     from zlgis.findings import FINDING_COLUMNS
     from zlgis.weekly import run_checks
@@ -78,8 +81,17 @@ def test_weekly_checks_share_one_cache(demo_catalog):
 
     def check(catalog, layers, *, as_of=None):
         seen.append(run_cache.active_cache())
-        return gpd.GeoDataFrame(columns=FINDING_COLUMNS, geometry=[], crs="EPSG:4550")
+        out = gpd.GeoDataFrame(columns=FINDING_COLUMNS, geometry=[], crs="EPSG:4550")
+        out.attrs["timings"] = {f"cached:{os.getpid()}": float(seen[-1] is not None)}
+        return out
 
-    run_checks(demo_catalog, {}, as_of=dt.date(2022, 9, 4), checks={"one": check, "two": check})
+    run_checks(demo_catalog, {}, as_of=dt.date(2022, 9, 4), checks={"one": check, "two": check},
+               jobs=1)
     assert len(seen) == 2 and seen[0] is not None and seen[0] is seen[1]
     assert run_cache.active_cache() is None  # closed after the run
+    timings: dict[str, float] = {}
+    run_checks(demo_catalog, {}, as_of=dt.date(2022, 9, 4), checks={"one": check, "two": check},
+               jobs=2, timings=timings)
+    cached = {k: v for k, v in timings.items() if k.startswith("cached:")}
+    assert len(seen) == 2  # ran in the workers
+    assert cached and f"cached:{os.getpid()}" not in cached and set(cached.values()) == {1.0}
