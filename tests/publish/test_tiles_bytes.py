@@ -202,3 +202,24 @@ def test_arrow_strings_encode_as_python_strings():
         for k in ("data", "start", "length"):
             assert getattr(va, k).tolist() == getattr(vb, k).tolist()
     assert (ca == -1).sum() > 100      # the blank ones
+
+
+@pytest.mark.parametrize("name", ["buildings", "roads", "mixed_polygons", "mixed_lines",
+                                  "points", "3d"])
+def test_mercator_geometries_are_those_of_shapely_transform(name):
+    """Layers of plain lines or polygons are built from their projected coordinates at once;
+    every layer gives the WKB shapely.transform gives."""
+    from pyproj import Transformer
+
+    from zlgis.publish.tiles import _mercator
+
+    if name == "3d":
+        frame = gpd.GeoDataFrame(geometry=[Polygon([(479600, 5314700, 1), (479700, 5314700, 2),
+                                                    (479700, 5314800, 3)])], crs="EPSG:4550")
+    else:
+        frame = _FRAMES[name][0]()
+    tr = Transformer.from_crs(frame.crs, "EPSG:3857", always_xy=True)
+    ref = shapely.transform(np.asarray(frame.geometry.array, dtype=object),
+                            lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
+    got = _mercator(frame.geometry)
+    assert shapely.to_wkb(got).tolist() == shapely.to_wkb(ref).tolist()

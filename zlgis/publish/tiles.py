@@ -188,12 +188,24 @@ def _mercator(geoms: gpd.GeoSeries) -> np.ndarray:
     if geoms.crs is None:
         raise ConfigError("图层没有坐标系，无法生成矢量瓦片")
     tr = Transformer.from_crs(geoms.crs, "EPSG:3857", always_xy=True)
-
-    def fn(c: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(np.asarray(geoms.array, dtype=object), fn)
+    arr = np.asarray(geoms.array, dtype=object)
+    xy, at = shapely.get_coordinates(arr, return_index=True)
+    x, y = tr.transform(xy[:, 0], xy[:, 1])
+    new = np.column_stack([x, y])
+    # a flat layer of lines only, or of polygons without holes only (none empty or missing), is
+    # built from its new coordinates at once; any other goes through set_coordinates, as
+    # shapely.transform does (both give the same geometries)
+    tid = shapely.get_type_id(arr)
+    counts = np.bincount(at, minlength=len(arr))
+    if len(arr) and (counts > 0).all() and ((tid == 1).all() or (
+            (tid == 3).all() and not shapely.get_num_interior_rings(arr).any())) \
+            and not shapely.has_z(arr).any():
+        off = np.r_[0, np.cumsum(counts)]
+        if tid[0] == 1:
+            return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, new, (off,))
+        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, new,
+                                         (off, np.arange(len(arr) + 1)))
+    return shapely.set_coordinates(arr.copy(), new)
 
 
 def _kind(geoms: np.ndarray) -> str:
