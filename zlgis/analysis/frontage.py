@@ -234,10 +234,11 @@ def _tile_zones(polys: np.ndarray, near: np.ndarray, local: Any, tile_box: tuple
     if (shapely.get_type_id(cells) != 3).any():    # cells are polygons: no copy of each
         cells = shapely.get_parts(cells)
     cells = cells[shapely.get_type_id(cells) == 3]
+    # the cells meeting the band (a cell's own test: the same whether before or after the
+    # match), then matched, in their order, to the sample each contains
+    cells = cells[shapely.intersects(cells, local)]
     ci, pi = shapely.STRtree(pts).query(cells, predicate="contains")
     cells, owner = cells[ci], near[which[pi]]
-    hit = shapely.intersects(cells, local)
-    cells, owner = cells[hit], owner[hit]
     if not len(cells):
         return None
     return _owner_regions(cells, owner, local)
