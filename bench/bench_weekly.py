@@ -115,7 +115,8 @@ def _child(catalog: str, out: str, week: str) -> None:
     weekly._kill_point = stage
     t0 = time.perf_counter()
     jobs = os.environ.get("ZLGIS_BENCH_JOBS")  # processes (default: run.jobs of ledger.yaml)
-    r = run_weekly(catalog, out, week=week, checks=checks, jobs=int(jobs) if jobs else None)
+    r = run_weekly(catalog, out, week=week, checks=checks,
+                   **({"jobs": int(jobs)} if jobs else {}))
     total = time.perf_counter() - t0
     hashes = {p.name: hashlib.sha1(p.read_bytes()).hexdigest()
               for p in sorted(r.folder.iterdir()) if p.is_file()}
