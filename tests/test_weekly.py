@@ -241,6 +241,19 @@ def test_layers_read_by_workers_are_the_layers_read_here(demo_catalog):
     pd.testing.assert_frame_equal(there_issues, here_issues)
 
 
+def test_small_cities_run_in_one_process(two_weeks, demo_catalog):
+    """run.jobs 0 (auto): the small city's few files run in one process, the demo city's
+    24 MB in one worker per CPU."""
+    from zlgis.catalog import Catalog
+    from zlgis.weekly import _catalog_bytes
+    from zlgis.workers import resolve_jobs
+
+    small = _catalog_bytes(Catalog.load(two_weeks[0]))
+    assert 0 < small < 2**20 and resolve_jobs(data_bytes=small) == 1
+    demo = _catalog_bytes(demo_catalog)
+    assert demo > 20 * 2**20 and resolve_jobs(data_bytes=demo) == resolve_jobs(0)
+
+
 def test_mostly_rejected_layer_stops_the_run(two_weeks):
     cat, out = two_weeks
     fp = Ledger(out / "ledger.sqlite").fingerprint()

@@ -181,8 +181,9 @@ def test_building_colours_follow_the_ledger(weeks, week, statuses):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_rerun_is_byte_identical(weeks, jobs):
-    """The command's run (checks, tiles and documents in worker processes on a machine with
-    two CPUs) and reruns in one process or two give the same files."""
+    """The command's run (one process: the district is small, ``run.auto_min_mb``) and reruns
+    in one process or with the checks, tiles and documents in two workers give the same
+    files."""
     out = weeks["out"]
     before = hashes(out / WEEKS[1])
     assert any(k.endswith("tiles/buildings.pmtiles") for k in before)

@@ -125,6 +125,10 @@ def test_resolve_jobs():
     assert resolve_jobs(0) == max(1, min(cpus, 4))
     assert resolve_jobs(3) == 3
     assert resolve_jobs() == resolve_jobs(0)  # the shipped run.jobs is 0 (auto)
+    # auto on a small city (under run.auto_min_mb of layer files): one process
+    assert resolve_jobs(0, data_bytes=3 * 2**20) == 1
+    assert resolve_jobs(0, data_bytes=5 * 2**20) == resolve_jobs(0)
+    assert resolve_jobs(2, data_bytes=10) == 2
     for bad in (-1, 1.5, "2", True):
         with pytest.raises(ConfigError, match="进程数"):
             resolve_jobs(bad)  # type: ignore[arg-type]

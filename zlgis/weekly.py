@@ -72,7 +72,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import not_inherited
+from .workers import forked, not_inherited, resolve_jobs
 
 __all__ = [
     "WeeklyResult",
@@ -242,7 +242,6 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     from .config import load_config
     from .validate import city_boundary
     from .validate.report import concat_issues
-    from .workers import forked, resolve_jobs
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
@@ -334,7 +333,6 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     The checks run in ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`; default
     ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number.
     """
-    from .workers import forked, resolve_jobs
 
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
@@ -712,7 +710,6 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     """
     from .publish.summary import write_summary
     from .publish.tile_maps import tiled_layer_ids, write_week_tiles
-    from .workers import forked, resolve_jobs
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -785,6 +782,17 @@ def _tile_lines(tiles: Mapping[str, Sequence[Any]], week: str, files: dict[str, 
             f"{'；'.join(where[k])}" for k, t in first.items()]
 
 
+def _catalog_bytes(catalog: Catalog) -> int | None:
+    """Size of the catalog's layer files (None when a layer is read from a database)."""
+    total = 0
+    for spec in catalog.layers.values():
+        if spec.database:
+            return None
+        if spec.path is not None and spec.path.is_file():
+            total += spec.path.stat().st_size
+    return total
+
+
 def _recover_outputs(out: Path) -> None:
     """Tidy the output folder after a killed run: restore a week folder caught mid-rename, drop
     temporary folders."""
@@ -818,8 +826,9 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     checks : mapping or sequence, optional
         Checks to run (names of :data:`zlgis.analysis.CHECKS`, or name -> function); default all.
     jobs : int, optional
-        Processes for the checks and the publishing steps (:func:`zlgis.workers.resolve_jobs`;
-        default ``run.jobs`` of ``ledger.yaml``, 0 = one per CPU). Outputs do not depend on it.
+        Processes for loading, the checks and the publishing steps
+        (:func:`zlgis.workers.resolve_jobs`; default ``run.jobs`` of ``ledger.yaml``, 0 = one
+        per CPU, one for a small city). Outputs do not depend on it.
 
     Raises
     ------
@@ -837,6 +846,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         catalog = Catalog.load(catalog)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
+    jobs = resolve_jobs(jobs, data_bytes=_catalog_bytes(catalog))
 
     def lap(stage: str) -> None:
         nonlocal clock

@@ -9,7 +9,7 @@ back. Results never depend on the number of processes: each task is the same fun
 would be in the calling process, and the caller reads the results in its own order.
 
 The number of processes is ``run.jobs`` in ``ledger.yaml`` (0: the CPUs this process may use,
-at most ``run.max_auto_jobs``), overridden by the ``jobs`` argument of
+at most ``run.max_auto_jobs``, or one for a small city), overridden by the ``jobs`` argument of
 :func:`zlgis.weekly.run_weekly` (``zlgis weekly --jobs N``); with 1, everything runs in the
 calling process. Workers die with the run (``PR_SET_PDEATHSIG``): a run killed at any point
 leaves no worker writing into its temporary folder or holding its lock.
@@ -45,14 +45,15 @@ _PR_SET_PDEATHSIG = 1
 _CLOSE_IN_WORKERS: set[int] = set()
 
 
-def resolve_jobs(jobs: int | None = None) -> int:
+def resolve_jobs(jobs: int | None = None, *, data_bytes: int | None = None) -> int:
     """The number of processes a run uses: ``jobs``, else ``run.jobs`` in ``ledger.yaml``.
 
     0 is the number of CPUs this process may use (``os.sched_getaffinity``), at most
-    ``run.max_auto_jobs``.
+    ``run.max_auto_jobs``; or 1 when the run's layer files (``data_bytes``) are under
+    ``run.auto_min_mb``, where starting workers would cost more than they save.
 
-    >>> resolve_jobs(3), resolve_jobs(0) >= 1
-    (3, True)
+    >>> resolve_jobs(3), resolve_jobs(0) >= 1, resolve_jobs(0, data_bytes=1000)
+    (3, True, 1)
     """
     from .config import load_config
     from .errors import ConfigError
@@ -62,10 +63,12 @@ def resolve_jobs(jobs: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"进程数 {value!r} 无效：应为正整数，0 表示按处理器数自动确定"
                           "（ledger.yaml run.jobs 或 --jobs）")
-    if value == 0:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return max(1, min(int(cpus or 1), int(cfg["max_auto_jobs"])))
-    return value
+    if value:
+        return value
+    if data_bytes is not None and data_bytes < float(cfg["auto_min_mb"]) * 2 ** 20:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(int(cpus or 1), int(cfg["max_auto_jobs"])))
 
 
 class Done(Generic[T]):
