@@ -333,7 +333,6 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     The checks run in ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`; default
     ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number.
     """
-
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn, _ in plan]
@@ -661,12 +660,6 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def _empty_issues() -> pd.DataFrame:
-    from .validate.report import empty_issues
-
-    return empty_issues()
-
-
 def _write_documents(ledger: Ledger, week: str, folder: Path, name: Mapping[str, str],
                      view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame, labels: Mapping[str, str],
                      issues: pd.DataFrame) -> dict[str, Path]:
@@ -710,6 +703,7 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     """
     from .publish.summary import write_summary
     from .publish.tile_maps import tiled_layer_ids, write_week_tiles
+    from .validate.report import empty_issues
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -721,7 +715,7 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     view = ledger.view(week)
     shown = _map_frame(view, labels)
     name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
-    issues = issues if issues is not None else _empty_issues()
+    issues = issues if issues is not None else empty_issues()
     tasks: list[Callable[[], Any]] = [
         lambda: _write_documents(ledger, week, folder, name, view, shown, labels, issues),
         lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
