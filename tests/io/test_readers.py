@@ -245,3 +245,113 @@ def test_column_blank_and_number_tests_match_per_value_ones():
                              errors="coerce").to_numpy(dtype=float)
         assert np.array_equal(readers._numbers(col), want, equal_nan=True)
     assert readers._blank_mask(pd.Series(vals, dtype="str")).sum() == 4
+
+
+# ------------------------------------------------------------------------------------------------
+# Arrow fast paths of the CSV reader, held equal to the pandas path they replace
+# ------------------------------------------------------------------------------------------------
+
+def _pandas_grid(text: str, sep: str) -> pd.DataFrame | Exception:
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=sep,
+                           skip_blank_lines=False, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - the reader turns any of them into its error
+        return exc
+
+
+_CELLS = ["a", "1.5", " ", "", "\t", "NA", "nan", " 2 ", "经度", "a'b", "#", "\\", "None", "\x00",
+          "\x0b", "\u2028", "-", "e5", "\r", "\n", "\r\n", ",", '"', '"x,y"', '"a\nb"', 'a"b']
+
+
+def test_arrow_grid_equals_pandas_grid_on_random_texts() -> None:
+    import random
+
+    from zlgis.io.readers import arrow_text_grid
+
+    rng = random.Random(21)
+    fast = 0
+    for _ in range(1200):
+        ncol, sep = rng.randint(1, 4), rng.choice([",", "\t"])
+        lines = [sep.join("".join(rng.choice(_CELLS) for _ in range(rng.randint(0, 3)))
+                          if rng.random() < 0.3 else rng.choice(["a", "1", "2.5", ""])
+                          for _ in range(ncol)) for _ in range(rng.randint(1, 5))]
+        text = rng.choice(["\n", "\r\n", "\r"]).join(lines) + rng.choice(["", "\n"])
+        grid = arrow_text_grid(text, sep)
+        if grid is None:
+            continue
+        fast += 1
+        ref = _pandas_grid(text, sep)
+        assert not isinstance(ref, Exception), (text, ref)
+        pd.testing.assert_frame_equal(grid, ref, check_column_type=True)
+    assert fast > 300  # most random texts take the Arrow path
+
+
+@pytest.mark.parametrize("text", ["a,b\n\n1,2\n", "a,b\n1,2\n\n", "a,b\r\n\r\n1,2", "a\tb\n1\t2\n"])
+def test_arrow_grid_blank_lines_as_pandas(text: str) -> None:
+    from zlgis.io.readers import arrow_text_grid
+
+    sep = "\t" if "\t" in text else ","
+    pd.testing.assert_frame_equal(arrow_text_grid(text, sep), _pandas_grid(text, sep),
+                                  check_column_type=True)
+
+
+@pytest.mark.parametrize("text", ['a,b\n1,"2"\n', 'a,b\n1,"2\n', "a,b\n1\n",
+                                  "a,b\n1,2,3\n", "a\n1\n", "\n\n", "a,b\n \n1,2\n"])
+def test_arrow_grid_leaves_quotes_and_ragged_lines_to_pandas(text: str) -> None:
+    from zlgis.io.readers import arrow_text_grid
+
+    assert arrow_text_grid(text, ",") is None
+
+
+def test_csv_track_file_same_through_arrow_and_pandas(tmp_path: Path, monkeypatch) -> None:
+    import zlgis.io.readers as readers
+
+    lines = ["序号,车辆编号,定位时间,经度,纬度"] + [
+        f"S{i},V{i % 3},2022-08-29 13:{i % 60:02d}:00,{122.7 + i * 1e-4:.7f},{47.69 + i * 1e-5:.7f}"
+        for i in range(500)] + ["S9,V1,2022-08-29 13:00:00,x,47.7", "S10,V1,,  ,", ",,,,"]
+    p = tmp_path / "tracks.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = read_source(p)
+    monkeypatch.setattr(readers, "arrow_text_grid", lambda text, sep: None)
+    monkeypatch.setattr(readers, "text_numbers", lambda raw: None)
+    slow = read_source(p)
+    pd.testing.assert_frame_equal(pd.DataFrame(fast.gdf.drop(columns="geometry")),
+                                  pd.DataFrame(slow.gdf.drop(columns="geometry")))
+    assert shapely.to_wkb(fast.gdf.geometry.array).tolist() == \
+        shapely.to_wkb(slow.gdf.geometry.array).tolist()
+    assert fast.rows.tolist() == slow.rows.tolist() and fast.notes == slow.notes
+    assert [n["code"] for n in fast.notes] == ["coordinate_not_number", "null_geometry"]
+
+
+@pytest.mark.parametrize("text", ["1.", ".5", "-.5", "+1", "+.5", "-1.", "00012", "122.7415464",
+                                  "123456789012345", "0.1000000000000", "-0", "0", ".", "-", "",
+                                  "1-", "1.2.3", "1e5", "inf", "nan", " 1", "0.00000000000001",
+                                  "99999999999999.9", "１２"])
+def test_text_numbers_equal_to_numeric(text: str) -> None:
+    from zlgis.io.readers import text_numbers
+
+    s = pd.Series([text, "1.5", "-122.25"], dtype="str")
+    ref = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    got = text_numbers(s)
+    if got is not None:  # the Arrow cast read it: the same doubles, signs of zero included
+        assert np.array_equal(got, ref) and np.array_equal(np.signbit(got), np.signbit(ref))
+    if text in ("-0", "0", ".", "-", "", "1-", "1e5", "inf", " 1", "0.00000000000001"):
+        assert got is None
+
+
+def test_text_numbers_equal_to_numeric_on_random_decimals() -> None:
+    from zlgis.io.readers import text_numbers
+
+    rng = np.random.default_rng(5)
+    texts = []
+    for _ in range(20000):
+        digits = "".join(rng.choice(list("0123456789"), rng.integers(1, 15)))
+        cut = int(rng.integers(0, len(digits) + 1))
+        texts.append((str(rng.choice(["", "-", "+"])) + digits[:cut] + "." + digits[cut:])[:15])
+    texts = [t for t in texts if t.strip("+-.0")]  # zeros go to pandas, tested above
+    s = pd.Series(texts, dtype="str")
+    got = text_numbers(s)
+    assert got is not None
+    assert np.array_equal(got, pd.to_numeric(s, errors="coerce").to_numpy(dtype=float))

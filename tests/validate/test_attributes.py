@@ -171,3 +171,38 @@ def test_blank_of_arrow_strings_equals_blank_of_the_same_objects(values):
         [v is not None and (v == "" or v.isspace()) for v in values], dtype=bool)
     assert _blank(arrow).tolist() == expected.tolist()
     assert _blank(plain).tolist() == expected.tolist()
+
+
+def _pandas_datetimes(s: pd.Series) -> pd.Series:
+    """The pandas path of coerce_series(s, "datetime") for texts without 年/月/日 or slashes."""
+    return pd.to_datetime(s.str.strip(), errors="coerce", format="mixed").astype("datetime64[ns]")
+
+
+def test_iso_datetimes_equal_to_pandas_on_random_times() -> None:
+    from zlgis.validate.attributes import iso_datetimes
+
+    rng = np.random.default_rng(8)
+    sec = rng.integers(0, 200 * 365 * 86400, 5000)
+    texts = (np.datetime64("1900-01-01T00:00:00") + sec.astype("timedelta64[s]")).astype(str)
+    s = pd.Series([t.replace("T", " ") for t in texts], dtype="str", name="time")
+    fast = iso_datetimes(s)
+    assert fast is not None
+    pd.testing.assert_series_equal(fast, _pandas_datetimes(s))
+    values, bad = coerce_series(s, "datetime")
+    pd.testing.assert_series_equal(values, fast)
+    assert not bad.any()
+
+
+@pytest.mark.parametrize("text", ["2021-02-29 10:00:00", "2022-04-31 00:00:00",
+                                  "2022-13-01 00:00:00", "2022-08-29T13:00:00",
+                                  "2022-08-29 24:00:00",
+                                  "2022-08-29 13:00:60", " 2022-08-29 13:00:00", "1899-12-31 00:00:00",
+                                  "2022-08-29 13:00:00.5", "2022/08/29 13:00:00", "2022-8-29 13:00:00"])
+def test_iso_datetimes_leaves_other_texts_to_pandas(text: str) -> None:
+    from zlgis.validate.attributes import iso_datetimes
+
+    s = pd.Series(["2024-02-29 23:59:59", text], dtype="str")
+    assert iso_datetimes(s) is None
+    values, bad = coerce_series(s, "datetime")  # the pandas path, as before
+    pd.testing.assert_series_equal(values, _pandas_datetimes(s))
+    assert bool(bad[1]) == pd.isna(values.iloc[1])

@@ -114,3 +114,32 @@ def test_outside_grid_prefilter_matches_direct_test(tol: float) -> None:
     got = _outside(geoms, boundary, tol)
     assert np.array_equal(got, want) and got.any() and (~got).any()
     assert np.array_equal(_outside(geoms, boundary, tol, b), want)  # cached grid, given bounds
+
+
+@pytest.mark.parametrize("src,dst", [("EPSG:4326", "EPSG:4550"), ("EPSG:4490", "EPSG:4550"),
+                                     ("EPSG:4550", "EPSG:4326"), ("EPSG:32651", "EPSG:4550")])
+def test_points_to_crs_same_bytes_as_geopandas(src: str, dst: str) -> None:
+    from zlgis.validate.pipeline import points_to_crs
+
+    rng = np.random.default_rng(3)
+    if src.startswith("EPSG:4"):
+        xy = (np.column_stack([rng.uniform(121, 124, 3000), rng.uniform(47, 49, 3000)])
+              if src != "EPSG:4550" else
+              np.column_stack([rng.uniform(4.6e5, 5.2e5, 3000), rng.uniform(5.2e6, 5.4e6, 3000)]))
+    else:
+        xy = np.column_stack([rng.uniform(3e5, 4e5, 3000), rng.uniform(5.2e6, 5.4e6, 3000)])
+    g = shapely.points(xy)
+    got = points_to_crs(g, src, dst)
+    ref = gpd.GeoSeries(g, crs=src).to_crs(dst).array
+    assert shapely.to_wkb(got).tolist() == shapely.to_wkb(np.asarray(ref)).tolist()
+
+
+@pytest.mark.parametrize("wkt", ["POINT Z (1 2 3)", "POINT EMPTY", "LINESTRING (0 0, 1 1)",
+                                 "MULTIPOINT ((1 2))"])
+def test_points_to_crs_only_for_plain_points(wkt: str) -> None:
+    from zlgis.validate.pipeline import points_to_crs
+
+    g = shapely.from_wkt(["POINT (122.7 47.7)", wkt])
+    assert points_to_crs(g, "EPSG:4326", "EPSG:4550") is None
+    assert points_to_crs(shapely.from_wkt(["POINT (122.7 47.7)"]), "EPSG:4326",
+                         "EPSG:4550") is not None

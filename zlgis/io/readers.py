@@ -51,6 +51,8 @@ __all__ = [
     "count_features",
     "detect_dbf_encoding",
     "find_xy_columns",
+    "arrow_text_grid",
+    "text_numbers",
     "X_NAMES",
     "Y_NAMES",
     "VECTOR_SUFFIXES",
@@ -504,6 +506,42 @@ def _read_dxf(path: Path, encoding: str | None) -> SourceRead:
 # CSV / XLSX point tables
 # ------------------------------------------------------------------------------------------------
 
+_ARROW_NAMES = tuple(f"f{i}" for i in range(1024))  # Arrow's generated column names
+
+
+def arrow_text_grid(text: str, sep: str) -> pd.DataFrame | None:
+    """The grid ``pd.read_csv(text, header=None, dtype=str, sep=sep, skip_blank_lines=False,
+    keep_default_na=False)`` gives, read by Arrow's CSV reader (about 8x less CPU on a
+    million-row track file), or ``None`` where the two could differ and pandas must read it.
+
+    Arrow reads it only when the text has no quote character (an unterminated quote runs to the
+    end of the file in Arrow but is an error in pandas) and every line has the same number of
+    fields, at least two (a blank or short line, which pandas fills with missing values, and a
+    long one, which pandas refuses, are errors in Arrow). ``tests/io/test_readers.py`` holds
+    the two equal on random texts.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if '"' in text:
+        return None
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pcsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pcsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(_ARROW_NAMES, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.num_columns < 2 or table.num_columns > len(_ARROW_NAMES):
+        return None  # columns past the typed names would have their types inferred
+    grid = table.to_pandas()
+    grid.columns = pd.Index(np.arange(table.num_columns, dtype=np.int64))
+    return grid
+
+
 def _read_grid(path: Path, encoding: str | None, sheet: str | int | None
                ) -> tuple[pd.DataFrame, str | None]:
     suffix = path.suffix.lower()
@@ -513,8 +551,10 @@ def _read_grid(path: Path, encoding: str | None, sheet: str | int | None
 
             text, enc = _decode_text(path, encoding)
             sep = "\t" if suffix == ".txt" and "\t" in text.split("\n", 1)[0] else ","
-            grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=sep,
-                               skip_blank_lines=False, keep_default_na=False)
+            grid = arrow_text_grid(text, sep)
+            if grid is None:
+                grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=sep,
+                                   skip_blank_lines=False, keep_default_na=False)
             return grid, enc
         grid = pd.read_excel(path, header=None, sheet_name=sheet or 0, dtype=object)
         return grid, None
@@ -559,7 +599,39 @@ def _coordinate_notes(rawx: pd.Series, rawy: pd.Series, xv: np.ndarray, yv: np.n
     return notes
 
 
+#: Texts Arrow's cast reads exactly as pandas.to_numeric: at most 15 digits (then every value
+#: and its power of ten are exact doubles and both parsers round once, correctly) and no exponent,
+#: ``inf`` or ``nan`` spellings (which the two accept differently).
+_PLAIN_DECIMAL = r"^[-+]?[0-9]*\.?[0-9]*$"
+
+
+def text_numbers(raw: pd.Series) -> np.ndarray | None:
+    """``pd.to_numeric(raw, errors="coerce")`` as float64 for an Arrow-backed text column of
+    plain decimals (:data:`_PLAIN_DECIMAL`, at most 15 characters), cast by Arrow (about 20x
+    less CPU); ``None`` for any other column (pandas reads it). A column with a zero is left to
+    pandas too (``-0`` is ``-0.0`` or ``0.0`` there depending on the other values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(raw.array, "_pa_array", None)
+    if arr is None or arr.null_count or not len(arr):
+        return None
+    try:
+        if pc.max(pc.utf8_length(arr)).as_py() > 15 or \
+                not pc.all(pc.match_substring_regex(arr, _PLAIN_DECIMAL)).as_py():
+            return None
+        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return None
+    if not np.all(out != 0):
+        return None
+    return np.asarray(out, dtype=float)
+
+
 def _numbers(raw: pd.Series) -> np.ndarray:
+    fast = text_numbers(raw)
+    if fast is not None:
+        return fast
     if pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object:
         # strip only the texts that start or end with whitespace (a text column of a CSV)
         ends = pd.concat([raw.str.slice(0, 1), raw.str.slice(-1)]).dropna().unique()
