@@ -10,6 +10,8 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zlgis.errors import UnreadableInputError
 from zlgis.io.readers import (
@@ -355,3 +357,15 @@ def test_text_numbers_equal_to_numeric_on_random_decimals() -> None:
     got = text_numbers(s)
     assert got is not None
     assert np.array_equal(got, pd.to_numeric(s, errors="coerce").to_numpy(dtype=float))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4),
+                          st.sampled_from(["", " ", "\u3000", "\x1c", "\x85", "\u2028", "\t\n",
+                                           " a ", "\u200b"])), max_size=30))
+def test_blank_mask_of_arrow_text_equals_is_blank(values: list[str | None]) -> None:
+    from zlgis.io.readers import _blank_mask
+    from zlgis.io.table_rows import is_blank
+
+    col = pd.Series(values, dtype="str")
+    assert _blank_mask(col).tolist() == [is_blank(v) for v in values]

@@ -143,3 +143,22 @@ def test_points_to_crs_only_for_plain_points(wkt: str) -> None:
     assert points_to_crs(g, "EPSG:4326", "EPSG:4550") is None
     assert points_to_crs(shapely.from_wkt(["POINT (122.7 47.7)"]), "EPSG:4326",
                          "EPSG:4550") is not None
+
+
+@pytest.mark.parametrize("obf,dst", [("gcj02", "EPSG:4550"), ("bd09", "EPSG:4550"),
+                                     ("gcj02", None), ("gcj02", "EPSG:4326")])
+def test_points_to_crs_of_obfuscated_points_same_bytes_as_before(obf: str, dst: str | None
+                                                                ) -> None:
+    from zlgis.crs import to_wgs84
+    from zlgis.validate.pipeline import points_to_crs
+
+    rng = np.random.default_rng(4)
+    g = shapely.points(rng.uniform(121, 124, 2000), rng.uniform(47, 49, 2000))
+
+    def shift(xy: np.ndarray) -> np.ndarray:  # the geopandas path validate_frame took before
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], obf))
+    ref = gpd.GeoSeries(shapely.transform(g, shift), crs="EPSG:4326")
+    if dst is not None:
+        ref = ref.to_crs(dst)
+    got = points_to_crs(g, "EPSG:4326", dst, obf=obf)
+    assert shapely.to_wkb(got).tolist() == shapely.to_wkb(np.asarray(ref.array)).tolist()

@@ -573,6 +573,13 @@ def _blank_mask(col: pd.Series) -> np.ndarray:
     something left after stripping), so a million-row track file is not tested cell by cell."""
     if not pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
         return col.map(_blank).to_numpy(dtype=bool)
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        # one pass of Arrow kernels: empty, or whitespace only (utf8_is_space is str.isspace)
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        blank = pc.or_kleene(pc.equal(arr, ""), pc.utf8_is_space(arr))
+        return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
     first = col.str.slice(0, 1)
     spaces = [c for c in first.dropna().unique() if not str(c).strip()]
     maybe = (first.isin(spaces) | first.isna()).to_numpy(dtype=bool)

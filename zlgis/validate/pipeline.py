@@ -288,19 +288,21 @@ def _to_working_crs(st: _Run, geoms: np.ndarray, crs: _SourceCRS, working_crs: s
     moved = False
     if crs.src is not None and len(g):
         series = None
-        if crs.obf:
+        to_working = bool(working_crs) and not _same_crs(
+            str(crs.src) if not crs.obf else "EPSG:4326", working_crs)
+        pts = points_to_crs(g, crs.src if not crs.obf else "EPSG:4326",
+                            working_crs if to_working else None, obf=crs.obf)
+        if pts is not None:
+            g = pts
+        elif crs.obf:
             obf = crs.obf
 
             def shift(xy: np.ndarray) -> np.ndarray:
                 lng, lat = to_wgs84(xy[:, 0], xy[:, 1], obf)
                 return np.column_stack([lng, lat])
             series = gpd.GeoSeries(shapely.transform(g, shift), crs="EPSG:4326")
-        if working_crs and not _same_crs(str(crs.src) if not crs.obf else "EPSG:4326",
-                                         working_crs):
-            pts = points_to_crs(g, crs.src, working_crs) if series is None else None
-            if pts is not None:
-                g = pts
-            else:
+        if to_working:
+            if pts is None:
                 if series is None:
                     series = gpd.GeoSeries(g, crs=crs.src)
                 series = series.to_crs(working_crs)
@@ -319,24 +321,33 @@ def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
-def points_to_crs(geoms: np.ndarray, src: Any, dst: Any) -> np.ndarray | None:
+def points_to_crs(geoms: np.ndarray, src: Any, dst: Any, *, obf: str | None = None
+                  ) -> np.ndarray | None:
     """``GeoSeries(geoms, crs=src).to_crs(dst)`` for an array of 2-D points, built with
     :func:`shapely.points` from the transformed coordinates (half the CPU of copying every point
-    and setting its coordinates); ``None`` when ``geoms`` are not all non-empty 2-D points.
+    and setting its coordinates); ``None`` when ``geoms`` are not all non-empty 2-D points, or
+    when there is nothing to do (``dst`` None and no ``obf``).
 
-    The same transformation as geopandas' (``Transformer.from_crs(src, dst, always_xy=True)``),
-    so the same coordinates, bit for bit (``tests/validate/test_pipeline.py``).
+    ``obf`` (``gcj02``/``bd09``): the coordinates are first shifted to WGS84 (``src`` is then
+    EPSG:4326), as ``shapely.transform(geoms, to_wgs84)`` does. The same transformation as
+    geopandas' (``Transformer.from_crs(src, dst, always_xy=True)``), so the same coordinates,
+    bit for bit (``tests/validate/test_pipeline.py``).
     """
-    if not len(geoms) or not bool((shapely.get_type_id(geoms) == 0).all()) or \
-            bool(shapely.has_z(geoms).any()):
+    if (dst is None and not obf) or not len(geoms) or \
+            not bool((shapely.get_type_id(geoms) == 0).all()) or bool(shapely.has_z(geoms).any()):
         return None
     coords = shapely.get_coordinates(geoms)
     if len(coords) != len(geoms):  # empty points have no coordinates
         return None
-    a, b = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
-    if a.is_exact_same(b):
-        return geoms
-    x, y = _transformer(a, b).transform(coords[:, 0], coords[:, 1])
+    x, y = coords[:, 0], coords[:, 1]
+    if obf:
+        x, y = to_wgs84(x, y, obf)
+    if dst is not None:
+        a, b = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
+        if not a.is_exact_same(b):
+            x, y = _transformer(a, b).transform(x, y)
+        elif not obf:
+            return geoms
     return shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
 
