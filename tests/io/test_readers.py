@@ -287,6 +287,7 @@ def test_arrow_grid_equals_pandas_grid_on_random_texts() -> None:
         ref = _pandas_grid(text, sep)
         assert not isinstance(ref, Exception), (text, ref)
         pd.testing.assert_frame_equal(grid, ref, check_column_type=True)
+        pd.testing.assert_frame_equal(arrow_text_grid(text.encode("utf-8"), sep), grid)
     assert fast > 300  # most random texts take the Arrow path
 
 
@@ -307,14 +308,16 @@ def test_arrow_grid_leaves_quotes_and_ragged_lines_to_pandas(text: str) -> None:
     assert arrow_text_grid(text, ",") is None
 
 
-def test_csv_track_file_same_through_arrow_and_pandas(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_track_file_same_through_arrow_and_pandas(tmp_path: Path, monkeypatch,
+                                                      encoding: str) -> None:
     import zlgis.io.readers as readers
 
     lines = ["序号,车辆编号,定位时间,经度,纬度"] + [
         f"S{i},V{i % 3},2022-08-29 13:{i % 60:02d}:00,{122.7 + i * 1e-4:.7f},{47.69 + i * 1e-5:.7f}"
         for i in range(500)] + ["S9,V1,2022-08-29 13:00:00,x,47.7", "S10,V1,,  ,", ",,,,"]
     p = tmp_path / "tracks.csv"
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p.write_text("\n".join(lines) + "\n", encoding=encoding)
     fast = read_source(p)
     monkeypatch.setattr(readers, "arrow_text_grid", lambda text, sep: None)
     monkeypatch.setattr(readers, "text_numbers", lambda raw: None)
@@ -324,6 +327,8 @@ def test_csv_track_file_same_through_arrow_and_pandas(tmp_path: Path, monkeypatc
     assert shapely.to_wkb(fast.gdf.geometry.array).tolist() == \
         shapely.to_wkb(slow.gdf.geometry.array).tolist()
     assert fast.rows.tolist() == slow.rows.tolist() and fast.notes == slow.notes
+    assert fast.encoding == slow.encoding == ("GB18030" if encoding == "gb18030" else "UTF-8")
+    assert list(fast.gdf.columns[:2]) == ["序号", "车辆编号"]
     assert [n["code"] for n in fast.notes] == ["coordinate_not_number", "null_geometry"]
 
 
@@ -369,3 +374,15 @@ def test_blank_mask_of_arrow_text_equals_is_blank(values: list[str | None]) -> N
 
     col = pd.Series(values, dtype="str")
     assert _blank_mask(col).tolist() == [is_blank(v) for v in values]
+
+
+@pytest.mark.parametrize("raw", [b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\x80",
+                                 b"\xe4\xb8", b"\xd6\xd0\xce\xc4"])
+def test_arrow_grid_of_bytes_only_for_utf8(raw: bytes) -> None:
+    """Bytes Python's strict UTF-8 decoding refuses (a GBK file) are left to the decoder."""
+    from zlgis.io.readers import arrow_text_grid
+
+    data = b"a,b\n1," + raw + b"\n"
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert arrow_text_grid(data, ",") is None

@@ -143,7 +143,7 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
         if outside.any():
             st.add(np.flatnonzero(live)[outside], "outside_boundary",
                    f"位于市界之外（超出 {boundary_tolerance:g} 米以上），请核对坐标", "warning")
-    return _result(st, gdf, ac.frame, out_geoms, working_crs, crs.src)
+    return _result(st, attrs, ac.frame, out_geoms, working_crs, crs.src)
 
 
 @dataclass
@@ -365,7 +365,7 @@ def _attribute_problems(st: _Run, problems: list[Any]) -> None:
         st.add(pos[keep], code, m, action, fld)
 
 
-def _result(st: _Run, gdf: gpd.GeoDataFrame, attr_frame: pd.DataFrame, out_geoms: np.ndarray,
+def _result(st: _Run, attrs_in: pd.DataFrame, attr_frame: pd.DataFrame, out_geoms: np.ndarray,
             working_crs: str, src_crs: str | None) -> ValidationResult:
     keep = ~st.rejected
     frame = (attr_frame if keep.all() else attr_frame.loc[keep]).reset_index(drop=True)
@@ -373,7 +373,6 @@ def _result(st: _Run, gdf: gpd.GeoDataFrame, attr_frame: pd.DataFrame, out_geoms
     garr = GeometryArray(out_geoms[keep] if not keep.all() else out_geoms,
                          crs=working_crs if src_crs else None)
     clean = geo_frame(frame, garr)
-    attrs_in = gdf.drop(columns=gdf.geometry.name)
     # no rejected row: an empty slice (a boolean take of nothing still scans Arrow columns)
     rej = pd.DataFrame(attrs_in.loc[st.rejected] if st.rejected.any() else attrs_in.iloc[:0]
                        ).reset_index(drop=True)
@@ -382,7 +381,7 @@ def _result(st: _Run, gdf: gpd.GeoDataFrame, attr_frame: pd.DataFrame, out_geoms
     rej.insert(1, "reject_code", [st.rcode[p] for p in rpos])
     rej.insert(2, "reject_reason", [st.reason[p] for p in rpos])
     issues = concat_issues(st.frames) if st.frames else empty_issues()
-    return ValidationResult(clean, rej, issues, st.rows[keep], len(gdf),
+    return ValidationResult(clean, rej, issues, st.rows[keep], len(attrs_in),
                             None if src_crs is None else str(src_crs))
 
 
