@@ -225,22 +225,6 @@ def test_a_failing_check_stops_before_the_ledger(two_weeks, jobs):
     assert r.merge.n_found == 2
 
 
-def test_layers_read_by_workers_are_the_layers_read_here(demo_catalog):
-    """Loading in worker processes gives the same layers (order, rows, columns, dtypes,
-    geometry) and the same validation report as loading in this process."""
-    from geopandas.testing import assert_geodataframe_equal
-
-    from zlgis.weekly import load_inputs
-
-    cat = demo_catalog
-    here, here_issues = load_inputs(cat, jobs=1)
-    there, there_issues = load_inputs(cat, jobs=2)
-    assert list(there) == list(here) and len(here) > 40
-    for lid, gdf in here.items():
-        assert_geodataframe_equal(there[lid], gdf, check_less_precise=False)
-    pd.testing.assert_frame_equal(there_issues, here_issues)
-
-
 def test_small_cities_run_in_one_process(two_weeks, demo_catalog):
     """run.jobs 0 (auto): the small city's few files run in one process, the demo city's
     24 MB in one worker per CPU."""

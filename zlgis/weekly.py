@@ -219,16 +219,16 @@ def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
 
 # ------------------------------------------------------------------------------------ inputs
 def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
-                progress: Progress | None = None, jobs: int | None = None
+                progress: Progress | None = None
                 ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
     """Load and validate every layer of the catalog; stop at the first unusable one.
 
     Vector layers are read and validated with :func:`zlgis.validate.read_layer` (the reader behind
     :func:`zlgis.validate.load_layers`): rows validation rejects are left out and listed in the
     returned issues table. Raster layers (the DEM) are opened to check they are readable.
-    Derived layers (road red lines from roads) are computed from the loaded ones. The vector
-    layers are read by ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`); the
-    layers, the issues and the first unusable layer reported are the same for any number.
+    Derived layers (road red lines from roads) are computed from the loaded ones. (Layers are
+    read in this process: in worker processes, sending a 1M-building layer back pickled cost
+    more CPU than reading it, BENCHMARKS.md.)
 
     A layer is unusable when it cannot be read, or when validation rejects more than
     ``safety.max_rejected_share`` of its rows (``ledger.yaml``): running the checks on what is
@@ -240,40 +240,23 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         Naming the layer and why it could not be used; the ledger has not been touched.
     """
     from .config import load_config
-    from .validate import city_boundary
+    from .validate import city_boundary, read_layer
     from .validate.report import concat_issues
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
     share = float(load_config("ledger")["safety"]["max_rejected_share"])
-    wanted = [catalog[lid] for lid in (ids or list(catalog.layers))]
-    vector = [spec.id for spec in wanted if spec.kind != "raster" and not spec.derived]
-    tasks = [_layer_task(catalog, lid, share) for lid in vector]
     layers: dict[str, gpd.GeoDataFrame] = {}
     issues = []
-    with forked(tasks, jobs=resolve_jobs(jobs)) as results:
-        read = dict(zip(vector, results))
-        for spec in wanted:
-            progress.step(f"读取图层 {spec.title}（{spec.id}）")
-            if spec.kind == "raster":
-                _check_raster(spec)
-            elif spec.id in read:
-                layers[spec.id], found = read[spec.id].result()
-                issues.append(found)
-    from .analysis.derived import derive_layers
-
-    return derive_layers(catalog, layers, ids), concat_issues(issues)
-
-
-def _layer_task(catalog: Catalog, lid: str, share: float
-                ) -> Callable[[], tuple[gpd.GeoDataFrame, pd.DataFrame]]:
-    """Reading and validating layer ``lid`` as a task: its rows and issues, or a
-    :class:`~zlgis.errors.LayerError` saying why the run stops."""
-    def task() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        from .validate import read_layer
-
+    for lid in ids or list(catalog.layers):
         spec = catalog[lid]
         path = str(spec.path) if spec.path else None
+        progress.step(f"读取图层 {spec.title}（{lid}）")
+        if spec.kind == "raster":
+            _check_raster(spec)
+            continue
+        if spec.derived:
+            continue
         try:
             loaded = read_layer(catalog, lid)
         except ZlgisError as exc:
@@ -289,8 +272,11 @@ def _layer_task(catalog: Catalog, lid: str, share: float
             raise LayerError(f"{loaded.rows_in} 行中有 {rejected} 行未通过校验（主要原因：{top}），"
                              f"超过允许的 {share:.0%}，本周检查已停止，台账未修改", layer=lid,
                              path=path)
-        return loaded.gdf, loaded.issues
-    return task
+        layers[lid] = loaded.gdf
+        issues.append(loaded.issues)
+    from .analysis.derived import derive_layers
+
+    return derive_layers(catalog, layers, ids), concat_issues(issues)
 
 
 def _check_raster(spec: Any) -> None:
@@ -820,7 +806,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
     checks : mapping or sequence, optional
         Checks to run (names of :data:`zlgis.analysis.CHECKS`, or name -> function); default all.
     jobs : int, optional
-        Processes for loading, the checks and the publishing steps
+        Processes for the checks and the publishing steps
         (:func:`zlgis.workers.resolve_jobs`; default ``run.jobs`` of ``ledger.yaml``, 0 = one
         per CPU, one for a small city). Outputs do not depend on it.
 
@@ -855,7 +841,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         _kill_point("locked")
         _recover_outputs(out)
         _recover_outputs(out / PUBLIC_DIR)
-        layers, issues = load_inputs(catalog, progress=progress, jobs=jobs)
+        layers, issues = load_inputs(catalog, progress=progress)
         lap("loaded")
         check_times: dict[str, float] = {}
         skipped: list[str] = []
