@@ -143,6 +143,8 @@ def test_the_week_caches_all_but_the_buildings_status(cache, tmp_path, monkeypat
     write_week_tiles(tmp_path / "w1", tmp_path / "p1", big, catalog=cat, ledger_view=view,
                      min_features=0)
     assert [p.name.split("-")[0] for p in cache.glob("*.pmtiles")] == ["roads"]
+    # the buildings with their status: their tiles' geometry only
+    assert [p.name.split("-")[0] for p in cache.glob("*.npz")] == ["buildings_shapes"]
     calls = _encodings(monkeypatch)
     write_week_tiles(tmp_path / "w2", tmp_path / "p2", big, catalog=cat, ledger_view=view,
                      min_features=0)
@@ -150,3 +152,77 @@ def test_the_week_caches_all_but_the_buildings_status(cache, tmp_path, monkeypat
     for folder in ("w", "p"):
         for p in (tmp_path / f"{folder}1" / "tiles").iterdir():
             assert p.read_bytes() == (tmp_path / f"{folder}2" / "tiles" / p.name).read_bytes()
+
+
+# ------------------------------------------------------------------ the tiles' geometry kept
+
+
+def _statuses(frame, seed):
+    """The buildings with a status drawn at random (another week's ledger)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return frame.assign(status=rng.choice(["open", "overdue", "rectified", "none"], len(frame)))
+
+
+BOPTS = {"layer": "buildings", "fields": ["building_id", "use", "status"], "min_zoom": 14,
+         "max_zoom": 16}
+
+
+def _shape_computations(monkeypatch) -> list:
+    """Zooms whose tiles' geometry is computed from now on."""
+    calls = []
+    real = tiles._zoom_shapes
+
+    def spy(geoms, z, **k):
+        calls.append(z)
+        return real(geoms, z, **k)
+
+    monkeypatch.setattr(tiles, "_zoom_shapes", spy)
+    return calls
+
+
+def test_kept_geometry_gives_the_archive_of_a_full_encoding(cache, tmp_path, monkeypatch):
+    """Week 1 keeps the tiles' geometry; week 2 (other statuses) writes only the values: its
+    archive and TileSet are those of an encoding without any cache."""
+    b = zl.datasets.load("district")["buildings"]
+    w1, w2 = _statuses(b, 1), _statuses(b, 2)
+    calls = _shape_computations(monkeypatch)
+    write_pmtiles(w1, tmp_path / "w1.pmtiles", **BOPTS, cache_shapes=True)
+    assert sorted(calls) == [14, 15, 16] and len(list(cache.glob("buildings_shapes-*.npz"))) == 1
+    calls.clear()
+    got = write_pmtiles(w2, tmp_path / "w2.pmtiles", **BOPTS, cache_shapes=True)
+    assert calls == []                                  # the geometry came from the cache
+    monkeypatch.undo()
+    want = write_pmtiles(w2, tmp_path / "plain.pmtiles", **BOPTS)
+    assert (tmp_path / "w2.pmtiles").read_bytes() == (tmp_path / "plain.pmtiles").read_bytes()
+    assert {**got.__dict__, "path": None} == {**want.__dict__, "path": None}
+    assert (tmp_path / "w1.pmtiles").read_bytes() != (tmp_path / "w2.pmtiles").read_bytes()
+
+
+@pytest.mark.parametrize("change", ["geometry", "option", "damaged", "truncated"])
+def test_kept_geometry_is_not_used_for_another_input_or_when_damaged(cache, tmp_path,
+                                                                     monkeypatch, change):
+    b = _statuses(zl.datasets.load("district")["buildings"], 1)
+    write_pmtiles(b, tmp_path / "a.pmtiles", **BOPTS, cache_shapes=True)
+    (entry,) = cache.glob("buildings_shapes-*.npz")
+    frame, opts = b, dict(BOPTS)
+    if change == "geometry":
+        frame = _moved(b)
+    elif change == "option":
+        opts["min_size_px"] = 4.0
+    elif change == "damaged":
+        data = bytearray(entry.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    else:
+        entry.write_bytes(entry.read_bytes()[:5000])
+    calls = _shape_computations(monkeypatch)
+    write_pmtiles(frame, tmp_path / "b.pmtiles", **opts, cache_shapes=True)
+    assert sorted(calls) == [14, 15, 16]
+    monkeypatch.undo()
+    write_pmtiles(frame, tmp_path / "plain.pmtiles", **opts)
+    assert (tmp_path / "b.pmtiles").read_bytes() == (tmp_path / "plain.pmtiles").read_bytes()
+    if change in ("damaged", "truncated"):    # written again, whole
+        assert tile_cache.load_arrays("buildings.shapes", entry.stem.rsplit("-", 1)[1],
+                                      folder=cache) is not None

@@ -139,6 +139,19 @@ def test_archive_bytes_are_those_of_the_previous_encoder(name, tmp_path):
     assert hashlib.sha256(out.read_bytes()).hexdigest()[:16] == DIGESTS[name]
 
 
+@pytest.mark.parametrize("name", sorted(DIGESTS))
+def test_archive_bytes_from_kept_tile_geometry(name, tmp_path, monkeypatch):
+    """The tiles' geometry kept on disk (``cache_shapes``), then read back: the same bytes."""
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(tmp_path / "cache"))
+    make, kw = _FRAMES[name]
+    frame = make()
+    for run in ("cold", "warm"):
+        out = tmp_path / f"{name}-{run}.pmtiles"
+        write_pmtiles(frame, out, **kw, cache_shapes=True)
+        assert hashlib.sha256(out.read_bytes()).hexdigest()[:16] == DIGESTS[name], run
+    assert len(list((tmp_path / "cache" / "tiles").glob("*.npz"))) == 1
+
+
 def test_tile_ids_are_those_of_pmtiles():
     from pmtiles.tile import zxy_to_tileid
 

@@ -14,6 +14,11 @@ beside it, is checked first, so a damaged entry is ignored (and written again). 
 ``$ZLGIS_CACHE_DIR/tiles`` (default ``~/.cache/zlgis/tiles``); the :data:`KEEP` most recently
 used archives of each layer are kept, older ones deleted. Delete the folder at any time.
 
+The tiles' geometry of an archive whose values change every week (the internal buildings with
+their finding status) is kept the same way (:func:`store_arrays`, :func:`load_arrays`: named
+NumPy arrays in an ``.npz`` file, whose CRC-32 checks catch a damaged entry), keyed by the
+geometry and the tile options only: a week then encodes only the values.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -33,6 +38,7 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,7 +49,8 @@ import shapely
 
 from ..io.atomic import atomic_path
 
-__all__ = ["cache_dir", "archive_key", "load", "store", "KEEP"]
+__all__ = ["cache_dir", "archive_key", "load", "store", "load_arrays", "store_arrays",
+           "KEEP"]
 
 #: bump when the archive format or the encoder changes in a way the versions below do not show
 _VERSION = b"tiles-cache-1"
@@ -143,15 +150,45 @@ def store(layer: str, key: str, path: str | os.PathLike[str], info: Mapping[str,
         pass
 
 
-def _prune(folder: Path, prefix: str) -> None:
-    """Delete the archives of a layer beyond the :data:`KEEP` most recently used."""
+def load_arrays(name: str, key: str, *, folder: Path | None = None
+                ) -> dict[str, np.ndarray] | None:
+    """The arrays :func:`store_arrays` kept under ``key``; None when there are none, or they
+    are damaged."""
+    path = (cache_dir() if folder is None else folder) / f"{_stem(name, key)}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            out = {k: npz[k] for k in npz.files}
+        os.utime(path)     # recently used
+        return out
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def store_arrays(name: str, key: str, arrays: Mapping[str, np.ndarray], *,
+                 folder: Path | None = None) -> None:
+    """Keep named ``arrays`` under ``key`` (an ``.npz`` file); keep only the :data:`KEEP` most
+    recently used entries of ``name``. A cache that cannot be written is left as it is."""
+    folder = cache_dir() if folder is None else folder
+    stem = _stem(name, key)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / f"{stem}.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        _prune(folder, stem.rsplit("-", 1)[0], ".npz")
+    except OSError:
+        pass
+
+
+def _prune(folder: Path, prefix: str, suffix: str = ".json") -> None:
+    """Delete the entries of a layer beyond the :data:`KEEP` most recently used (an archive:
+    its ``.json`` and ``.pmtiles``; arrays: their ``.npz``)."""
     entries = []
-    for meta in folder.glob(f"{prefix}-*.json"):
+    for meta in folder.glob(f"{prefix}-*{suffix}"):
         if re.fullmatch(r"[0-9a-f]{40}", meta.stem[len(prefix) + 1:]):
             try:
                 entries.append((meta.stat().st_mtime_ns, meta))
             except OSError:
                 continue
     for _, meta in sorted(entries, reverse=True)[KEEP:]:
-        for p in (meta, meta.with_suffix(".pmtiles")):
+        for p in {meta, meta.with_suffix(".pmtiles")}:
             p.unlink(missing_ok=True)

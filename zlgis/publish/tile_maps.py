@@ -197,10 +197,12 @@ def write_week_tiles(folder: str | os.PathLike[str], public_folder: str | os.Pat
                 ts = replace(same, path=path)
             else:
                 # an archive without the week's status is the same as last week's when the
-                # layer is: kept on disk (tile_cache) and copied
+                # layer is: kept on disk (tile_cache) and copied; with the status, its tiles'
+                # geometry is kept and only the values are written again
                 ts = write_pmtiles(frame, path, layer=lid, fields=fields,
                                    min_zoom=int(lcfg["min_zoom"]),
-                                   max_zoom=int(lcfg["max_zoom"]), cache=not status)
+                                   max_zoom=int(lcfg["max_zoom"]), cache=not status,
+                                   cache_shapes=status)
                 written[(lid, tuple(fields))] = ts
             if status:
                 classes = tuple((k, str(v["color"]), str(v["label"]))

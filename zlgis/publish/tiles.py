@@ -48,7 +48,7 @@ import gzip
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -603,6 +603,34 @@ def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[
     [(0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 1)]
     """
     geoms = _mercator(gdf.geometry) if mercator is None else mercator
+    cols = columns if columns is not None else _columns(gdf, fields)
+    return [t for shapes in _zoom_shapes(geoms, z, extent=extent, buffer=buffer,
+                                         simplify_px=simplify_px, min_size_px=min_size_px)
+            for t in _write_tiles(layer, extent, shapes, cols)]
+
+
+@dataclass
+class _Shapes:
+    """The tiles of some whole tile columns of one zoom without their properties: the
+    geometry bytes of every feature written, in tile order. What a week's property values are
+    written with (:func:`_write_tiles`); kept on disk for a layer whose values change from week
+    to week while its geometry does not (:func:`write_pmtiles` ``cache_shapes``)."""
+
+    rows: np.ndarray         # per feature written: its row in the layer
+    geom: np.ndarray         # uint8: the features' Feature.geometry varints, one after the other
+    glen: np.ndarray         # per feature: its geometry bytes
+    first: np.ndarray        # per tile: its first feature
+    tx: np.ndarray           # per tile: x
+    ty: np.ndarray           # per tile: y
+    ftype: int               # MVT geometry type
+
+    ARRAYS = ("rows", "geom", "glen", "first", "tx", "ty")
+
+
+def _zoom_shapes(geoms: np.ndarray, z: int, *, extent: int, buffer: int, simplify_px: float,
+                 min_size_px: float) -> Iterator[_Shapes]:
+    """The :class:`_Shapes` of zoom ``z`` of ``geoms`` (EPSG:3857), a chunk of tile columns at
+    a time (:func:`encode_tiles`)."""
     valid = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     size = 2 * WORLD / (1 << z)
     px = size / 256
@@ -611,7 +639,7 @@ def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[
         valid &= np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) >= min_size_px * px
     rows = np.flatnonzero(valid)
     if not len(rows):
-        return []
+        return
     geoms = geoms[rows]
     kind = _kind(geoms)
     if simplify_px > 0 and kind != "point":
@@ -619,13 +647,11 @@ def encode_tiles(gdf: gpd.GeoDataFrame, z: int, *, layer: str, fields: Sequence[
     buffer_m = buffer / extent * size
     bounds = shapely.bounds(geoms)
     fi, tx, ty = _pairs(bounds, z, buffer_m)
-    cols = [(f, c[rows], v) for f, c, v in (columns if columns is not None
-                                             else _columns(gdf, fields))]
-    out: list[tuple[int, int, bytes, int]] = []
     for sel in _pair_chunks(tx, _MAX_PAIRS):
-        out += _encode_pairs(geoms, bounds, fi[sel], tx[sel], ty[sel], z, kind, extent,
-                             buffer_m, layer, cols)
-    return out
+        shapes = _shape_pairs(geoms, bounds, fi[sel], tx[sel], ty[sel], z, kind, extent,
+                              buffer_m, rows)
+        if shapes is not None:
+            yield shapes
 
 
 #: Pairs (feature, tile) encoded at a time: a chunk's clipped geometries and commands are freed
@@ -656,11 +682,11 @@ def _pair_chunks(tx: np.ndarray, limit: int) -> Iterator[np.ndarray]:
             yield np.sort(order[a:b])
 
 
-def _encode_pairs(geoms: np.ndarray, bounds: np.ndarray, fi: np.ndarray, tx: np.ndarray,
-                  ty: np.ndarray, z: int, kind: str, extent: int, buffer_m: float, layer: str,
-                  cols: list[tuple[str, np.ndarray, _Values]]
-                  ) -> list[tuple[int, int, bytes, int]]:
-    """The tiles of the (feature, tile) pairs given (whole tiles), in (x, y) order."""
+def _shape_pairs(geoms: np.ndarray, bounds: np.ndarray, fi: np.ndarray, tx: np.ndarray,
+                 ty: np.ndarray, z: int, kind: str, extent: int, buffer_m: float,
+                 rows: np.ndarray) -> _Shapes | None:
+    """The tiles of the (feature, tile) pairs given (whole tiles), in (x, y) order, without
+    properties; ``rows``: the layer row of each of ``geoms``."""
     # pairs in the order written (tile, then feature): their commands come out in that order
     o = np.lexsort((fi, ty, tx))
     fi, tx, ty = fi[o], tx[o], ty[o]
@@ -675,12 +701,19 @@ def _encode_pairs(geoms: np.ndarray, bounds: np.ndarray, fi: np.ndarray, tx: np.
     del clipped
     order = np.flatnonzero(enc.ok)
     if not len(order):
-        return []
+        return None
     tkey = tx[order] * (1 << z) + ty[order]
     first = np.flatnonzero(np.r_[True, tkey[1:] != tkey[:-1]])
-    tile_of = np.cumsum(np.r_[True, tkey[1:] != tkey[:-1]]) - 1
-    return _write_tiles(layer, extent, _KIND_TYPE[kind], enc, order, fi[order], tile_of,
-                        first, tx, ty, cols)
+    # geometry: varint bytes of the command stream, gathered in tile order
+    gbytes, gn = _varints(enc.commands)
+    cum = np.r_[0, np.cumsum(gn)]
+    gstart, gend = cum[enc.start[order]], cum[enc.start[order + 1]]
+    glen = gend - gstart
+    # pairs in command order, those left out without commands: the stream as it is
+    inorder = gstart[0] == 0 and gend[-1] == len(gbytes) and (gstart[1:] == gend[:-1]).all()
+    geom = gbytes if inorder else _gather(gbytes, gstart, glen)
+    return _Shapes(rows=rows[fi[order]], geom=geom, glen=glen, first=first,
+                   tx=tx[order[first]], ty=ty[order[first]], ftype=_KIND_TYPE[kind])
 
 
 # Protocol Buffers wire format of vector_tile.proto (the schema mapbox-vector-tile ships as
@@ -769,19 +802,13 @@ def _value_bytes(text: str) -> bytes:
     return b"\x22" + _varint(len(body)) + body
 
 
-def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.ndarray,
-                 frows: np.ndarray, tile_of: np.ndarray, first: np.ndarray, tx: np.ndarray,
-                 ty: np.ndarray, cols: Sequence[tuple[str, np.ndarray, list]]
+def _write_tiles(layer: str, extent: int, shapes: _Shapes,
+                 cols: Sequence[tuple[str, np.ndarray, list]]
                  ) -> list[tuple[int, int, bytes, int]]:
-    nf, ntiles = len(order), len(first)
-    # geometry: varint bytes of the command stream, gathered in tile order
-    gbytes, gn = _varints(enc.commands)
-    cum = np.r_[0, np.cumsum(gn)]
-    gstart, gend = cum[enc.start[order]], cum[enc.start[order + 1]]
-    glen = gend - gstart
-    # pairs in command order, those left out without commands: the stream as it is
-    inorder = gstart[0] == 0 and gend[-1] == len(gbytes) and (gstart[1:] == gend[:-1]).all()
-    geom = gbytes if inorder else _gather(gbytes, gstart, glen)
+    """The tiles of ``shapes`` with the property values of ``cols`` (codes per layer row)."""
+    frows, first, geom, glen = shapes.rows, shapes.first, shapes.geom, shapes.glen
+    nf, ntiles = len(frows), len(first)
+    tile_of = np.repeat(np.arange(ntiles), np.diff(np.r_[first, nf]))
     # tags: (key, value) per field with a value; value indices local to each tile
     tagcols, vals_tiles, vals_fields, vals_codes = [], [], [], []
     offset = np.zeros(ntiles, dtype=np.int64)
@@ -819,7 +846,7 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
     feats, flen = _assemble([
         (np.full(nf, 0x12, dtype=np.uint8), one), (blv, blvn),
         (np.full(nf, 0x12, dtype=np.uint8), one), (tlv, tlvn), (tbytes, tlen),
-        (np.tile(np.array([0x18, ftype], dtype=np.uint8), nf), 2 * one),
+        (np.tile(np.array([0x18, shapes.ftype], dtype=np.uint8), nf), 2 * one),
         (np.full(nf, 0x22, dtype=np.uint8), one), (glv, glvn), (geom, glen)])
     fcum = np.r_[0, np.cumsum(flen)]
     nfeat = np.diff(np.r_[first, nf])
@@ -833,7 +860,7 @@ def _write_tiles(layer: str, extent: int, ftype: int, enc: _Encoded, order: np.n
     fb = feats.tobytes()
     fcum_l, vcum_l = fcum.tolist(), vcum.tolist()
     first_l, fends_l, nfeat_l = first.tolist(), fends.tolist(), nfeat.tolist()
-    txs, tys = tx[order[first]].tolist(), ty[order[first]].tolist()
+    txs, tys = shapes.tx.tolist(), shapes.ty.tolist()
     for i in range(ntiles):
         lay = head + vals[vcum_l[i]:vcum_l[i + 1]] + fb[fcum_l[first_l[i]]:fcum_l[fends_l[i]]]
         out.append((txs[i], tys[i], b"\x1a" + _varint(len(lay)) + lay, nfeat_l[i]))
@@ -911,16 +938,21 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
                   fields: Sequence[str] = (), min_zoom: int, max_zoom: int,
                   extent: int | None = None, buffer: int | None = None,
                   simplify_px: float | None = None, min_size_px: float | None = None,
-                  compress: bool | None = None, cache: bool = False) -> TileSet:
+                  compress: bool | None = None, cache: bool = False,
+                  cache_shapes: bool = False) -> TileSet:
     """Write ``gdf`` as a PMTiles archive of vector tiles (one MVT layer named ``layer``).
 
     Options left out come from ``publish.yaml`` ``tiles``. Simplification applies below
     ``max_zoom`` only (at the last zoom the tile grid, 1/``extent`` of a tile, is the only
     rounding); features smaller than ``min_size_px`` are left off those zooms too. The archive
-    is written atomically; tiles are gzip-compressed (deterministic: no timestamp). With
-    ``cache``, an archive made from the same geometry, values and options is copied from the
-    on-disk cache (:mod:`zlgis.publish.tile_cache`) instead of encoded, and a new one is kept
-    there.
+    is written atomically; tiles are gzip-compressed (deterministic: no timestamp).
+
+    With ``cache``, an archive made from the same geometry, values and options is copied from
+    the on-disk cache (:mod:`zlgis.publish.tile_cache`) instead of encoded, and a new one is
+    kept there. With ``cache_shapes`` (a layer whose values change from week to week, such as
+    the buildings with their finding status), the tiles' geometry, which depends on the
+    geometry and the options only, is kept there and read back: only the values are written
+    again. The archive is the same either way.
     """
     cfg = tile_config()
     extent, buffer = map(int, unless_given(cfg, extent=extent, buffer=buffer))
@@ -931,44 +963,114 @@ def write_pmtiles(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer:
         raise ConfigError(f"矢量瓦片图层 {layer} 的缩放级别 {min_zoom}-{max_zoom} 无效")
     fields = [f for f in fields if f in gdf.columns]
     columns = _columns(gdf, fields)
-    opts = {"layer": layer, "min_zoom": min_zoom, "max_zoom": max_zoom, "extent": extent,
-            "buffer": buffer, "simplify_px": simplify_px, "min_size_px": min_size_px,
-            "compress": compress}
+    shaping = {"layer": layer, "min_zoom": min_zoom, "max_zoom": max_zoom, "extent": extent,
+               "buffer": buffer, "simplify_px": simplify_px, "min_size_px": min_size_px}
+    opts = {**shaping, "compress": compress}
     path = Path(path)
-    key = None
-    if cache:
+    key = shapes_key = None
+    if cache or cache_shapes:
         from . import tile_cache
 
-        key = tile_cache.archive_key(np.asarray(gdf.geometry.array, dtype=object), gdf.crs,
-                                     columns, opts)
-        info = tile_cache.load(layer, key, path)
-        if info is not None:
-            return TileSet(path=path, layer=info["layer"], min_zoom=int(info["min_zoom"]),
-                           max_zoom=int(info["max_zoom"]), tiles=int(info["tiles"]),
-                           features=int(info["features"]), fields=tuple(info["fields"]),
-                           bounds=tuple(float(v) for v in info["bounds"]),
-                           first_tile=tuple(int(v) for v in info["first_tile"]))
-    ts = _write_archive(gdf, path, fields, columns, **opts)
+        geoms = np.asarray(gdf.geometry.array, dtype=object)
+        if cache:
+            key = tile_cache.archive_key(geoms, gdf.crs, columns, opts)
+            info = tile_cache.load(layer, key, path)
+            if info is not None:
+                return TileSet(path=path, layer=info["layer"], min_zoom=int(info["min_zoom"]),
+                               max_zoom=int(info["max_zoom"]), tiles=int(info["tiles"]),
+                               features=int(info["features"]), fields=tuple(info["fields"]),
+                               bounds=tuple(float(v) for v in info["bounds"]),
+                               first_tile=tuple(int(v) for v in info["first_tile"]))
+        if cache_shapes:
+            shapes_key = tile_cache.archive_key(geoms, gdf.crs, [], {**shaping, "of": "shapes"})
+    ts = _write_archive(gdf, path, fields, columns, shapes_key=shapes_key, **opts)
     if key is not None:
         tile_cache.store(layer, key, path, {k: v for k, v in ts.__dict__.items() if k != "path"})
     return ts
 
 
+def _archive_shapes(gdf: gpd.GeoDataFrame, zooms: range, shapes_key: str | None, *, layer: str,
+                    extent: int, buffer: int, simplify_px: float, min_size_px: float
+                    ) -> tuple[dict[int, Iterable[_Shapes]], np.ndarray]:
+    """Per zoom, the :class:`_Shapes` of the archive (computed lazily, or all at once and kept
+    in the cache when ``shapes_key`` is given, or read from it); and the layer's lon/lat
+    bounds."""
+    from . import tile_cache
+
+    if shapes_key is not None:
+        cached = _shapes_from_arrays(tile_cache.load_arrays(f"{layer}.shapes", shapes_key),
+                                     zooms, len(gdf))
+        if cached is not None:
+            return cached
+    merc = _mercator(gdf.geometry)
+    ok = merc[~shapely.is_missing(merc) & ~shapely.is_empty(merc)]
+    if len(ok):
+        b = _to_lonlat(shapely.total_bounds(ok).reshape(2, 2)).ravel()
+    else:
+        b = np.array([-180.0, -85.0, 180.0, 85.0])
+    del ok
+    shapes: dict[int, Iterable[_Shapes]] = {
+        z: _zoom_shapes(merc, z, extent=extent, buffer=buffer,
+                        simplify_px=0.0 if z == zooms[-1] else simplify_px,
+                        min_size_px=0.0 if z == zooms[-1] else min_size_px) for z in zooms}
+    if shapes_key is not None:
+        shapes = {z: list(chunks) for z, chunks in shapes.items()}
+        tile_cache.store_arrays(f"{layer}.shapes", shapes_key, _shapes_arrays(shapes, b))
+    return shapes, b
+
+
+def _shapes_arrays(shapes: Mapping[int, Iterable[_Shapes]], bounds: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """``shapes`` and ``bounds`` as named arrays (what the cache keeps)."""
+    out = {"bounds": np.asarray(bounds, dtype=float)}
+    for z, chunks in shapes.items():
+        for i, s in enumerate(chunks):
+            out.update({f"{z}.{i}.{name}": getattr(s, name) for name in _Shapes.ARRAYS})
+            out[f"{z}.{i}.ftype"] = np.array([s.ftype])
+    return out
+
+
+def _shapes_from_arrays(arrays: Mapping[str, np.ndarray] | None, zooms: range, rows: int
+                        ) -> tuple[dict[int, Iterable[_Shapes]], np.ndarray] | None:
+    """:func:`_shapes_arrays` read back; None when ``arrays`` is None or does not hold
+    consistent shapes of ``zooms`` for a layer of ``rows`` rows."""
+    if arrays is None or "bounds" not in arrays:
+        return None
+    shapes: dict[int, Iterable[_Shapes]] = {}
+    for z in zooms:
+        chunks = []
+        while f"{z}.{len(chunks)}.rows" in arrays:
+            at = f"{z}.{len(chunks)}."
+            try:
+                s = _Shapes(**{n: arrays[at + n] for n in _Shapes.ARRAYS},
+                            ftype=int(arrays[at + "ftype"][0]))
+            except (KeyError, IndexError):
+                return None
+            nf = len(s.rows)
+            if len(s.glen) != nf or int(s.glen.sum()) != len(s.geom) or not nf or \
+                    s.rows.max() >= rows or not (len(s.first) == len(s.tx) == len(s.ty)) or \
+                    s.first[0] != 0 or s.first[-1] >= nf:
+                return None
+            chunks.append(s)
+        shapes[z] = chunks
+    return shapes, arrays["bounds"]
+
+
 def _write_archive(gdf: gpd.GeoDataFrame, path: Path, fields: list[str],
                    columns: list[tuple[str, np.ndarray, _Values]], *, layer: str,
                    min_zoom: int, max_zoom: int, extent: int, buffer: int, simplify_px: float,
-                   min_size_px: float, compress: bool) -> TileSet:
+                   min_size_px: float, compress: bool, shapes_key: str | None = None
+                   ) -> TileSet:
     """Encode every zoom of ``gdf`` and write the archive (:func:`write_pmtiles`)."""
     from pmtiles.tile import Compression, TileType
     from pmtiles.writer import Writer
 
-    merc = _mercator(gdf.geometry)
+    shapes, b = _archive_shapes(gdf, range(min_zoom, max_zoom + 1), shapes_key, layer=layer,
+                                extent=extent, buffer=buffer, simplify_px=simplify_px,
+                                min_size_px=min_size_px)
     ids, tiles, nfeat = [], [], 0
     for z in range(min_zoom, max_zoom + 1):
-        last = z == max_zoom
-        zt = encode_tiles(gdf, z, layer=layer, fields=fields, extent=extent, buffer=buffer,
-                          mercator=merc, columns=columns, simplify_px=0.0 if last else simplify_px,
-                          min_size_px=0.0 if last else min_size_px)
+        zt = [t for s in shapes.pop(z) for t in _write_tiles(layer, extent, s, columns)]
         ids.append(tile_ids(z, np.array([t[0] for t in zt], dtype=np.int64),
                             np.array([t[1] for t in zt], dtype=np.int64)))
         tiles += [t[2] for t in zt]
@@ -976,13 +1078,6 @@ def _write_archive(gdf: gpd.GeoDataFrame, path: Path, fields: list[str],
     tid = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
     order = np.argsort(tid, kind="stable")
     tiles = list(zip(tid[order].tolist(), [tiles[i] for i in order.tolist()]))
-    ok = merc[~shapely.is_missing(merc) & ~shapely.is_empty(merc)]
-    if len(ok):
-        mb = shapely.total_bounds(ok)
-        b = _to_lonlat(mb.reshape(2, 2)).ravel()
-    else:
-        b = np.array([-180.0, -85.0, 180.0, 85.0])
-    del merc, ok
     first = _tileid_zxy(tiles[0][0]) if tiles else (min_zoom, 0, 0)
     header = {"tile_type": TileType.MVT,
               "tile_compression": Compression.GZIP if compress else Compression.NONE,
