@@ -76,3 +76,35 @@ def test_assign_grids_puts_a_border_finding_in_exactly_one_cell():
     # on the shared border: the smaller code; inside: its cell; outside every cell: empty
     assert out["grid_id"].tolist() == ["150783001001001", "150783001001002", ""]
     assert out["road_chief"].tolist() == ["甲", "乙", ""]
+
+
+@pytest.mark.parametrize("kw", [
+    {},  # registry defaults: scalar text columns, one public flag for all
+    {"title": ["甲", "乙", "丙"], "severity": ["high", "low", "medium"],
+     "public": [True, False, True], "observed_at": ["2022-09-01", "", "2022-09-03"]},
+    {"public": __import__("numpy").array([True, False, True])},  # numpy booleans
+    {"observed_at": [None, "2022-09-02", None]},  # missing text: pandas' path (NaN)
+    {"title": ["甲", 2, "丙"]},  # not all text: pandas' path (object column)
+])
+def test_make_findings_arrow_frame_equals_pandas_frame(monkeypatch, kw):
+    import numpy as np
+    import pandas as pd
+
+    from zlgis import findings
+
+    args = {"rule": "depression", "feature_ids": [["D1", "X"], ["D2"], ["D3"]], "layer": "dem",
+            "geometry": [Point(0, 0), Point(1, 0), None],
+            "measures": [{"max_depth_cm": 42.0}, {"max_depth_cm": np.nan}, {}],
+            "measure_key": "max_depth_cm", "measure_unit": "cm", **kw}
+    real, used = findings._arrow_frame, []
+    monkeypatch.setattr(findings, "_arrow_frame",
+                        lambda data, n: used.append(real(data, n) is not None) or real(data, n))
+    fast = make_findings(**args)
+    assert used == [len(kw) != 1 or "public" in kw]  # the Arrow path where pandas infers str
+    monkeypatch.setattr(findings, "_arrow_frame", lambda data, n: None)
+    slow = make_findings(**args)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True, check_column_type=True)
+    assert fast.dtypes.to_dict() == slow.dtypes.to_dict()
+    assert list(fast.columns) == [*FINDING_COLUMNS, "geometry"]
+    if used[0]:
+        assert str(fast["title"].dtype) == "str" and fast["public"].dtype == bool
