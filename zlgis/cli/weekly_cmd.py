@@ -88,7 +88,13 @@ def _jobs(text: str) -> int:
 
 
 def _weekly(args: argparse.Namespace) -> int:
+    import gc
+
     from ..weekly import run_weekly
+
+    # the ~70,000 objects of the imported modules live as long as the run: kept out of the
+    # garbage collector's full passes (a demo run makes ~10, each walking every object)
+    gc.freeze()
 
     catalog = args.catalog
     week = args.week
