@@ -148,3 +148,26 @@ def test_max_distance_and_sets_in_one_pass():
     pd.testing.assert_frame_equal(sb, g.snap(b))
     assert list(sb.index) == list(b.index)
     assert snapping.snap_point_sets(g2, [sa])[0] is sa  # already snapped: as it is
+
+
+def test_grid_made_once_per_graph_and_radius(monkeypatch):
+    """The grid and the segments' cells are laid over the graph, not the points: a second
+    point set (other extent, points far outside) reuses them and still gets the exact nearest
+    segment, the same as on a fresh graph; a coarser grid (cell cap) gives the same answer."""
+    rng = np.random.default_rng(11)
+    g = _city(rng, n=9)
+    a, b = _points(rng, g, 1500), _points(rng, g, 700)
+    b = gpd.GeoSeries(shapely.points(shapely.get_coordinates(b.values) * [0.5, 1.3] + 40), crs=CRS)
+    g.snap(a)
+    made = {r: cells["seg"] for r, cells in g.__dict__["_snap_cells"].items()}
+    got = g.snap(b)
+    assert all(g.__dict__["_snap_cells"][r]["seg"] is s for r, s in made.items())
+    px, py = shapely.get_x(b.values), shapely.get_y(b.values)
+    assert (got["edge"].to_numpy() == g._segments["edge"][_brute_force(g, px, py)]).all()
+    fresh = _city(np.random.default_rng(11), n=9)
+    pd.testing.assert_frame_equal(got, fresh.snap(b), check_exact=True)
+    monkeypatch.setattr(snapping, "_MAX_CELLS", 50)
+    coarse = _city(np.random.default_rng(11), n=9)
+    pd.testing.assert_frame_equal(got, coarse.snap(b), check_exact=True)
+    r0, cells = next(iter(coarse.__dict__["_snap_cells"].items()))
+    assert cells["c"] > 2 * r0  # the cap made the cells wider than the radius asks

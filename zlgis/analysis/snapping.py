@@ -1,14 +1,16 @@
 """Snap points to the nearest edge of a street graph (edge, offset along it, access distance).
 
-Exact and vectorised against a uniform grid over the points, in passes of growing radius
-``R``: every straight segment of the graph is paired with the points of the grid cells its
-bounding box grown by ``R`` meets, the distance of every pair is computed with numpy and the
-nearest segment of each point kept (ties go to the lowest segment). A point is settled when its
-best distance is at most ``R`` plus its distance to the border of its cell: every segment not
+Exact and vectorised against a uniform grid, in passes of growing radius ``R``: every
+straight segment of the graph is paired with the points of the grid cells its bounding box
+grown by ``R`` meets, the distance of every pair is computed with numpy and the nearest
+segment of each point kept (ties go to the lowest segment). A point is settled when its best
+distance is at most ``R`` plus its distance to the border of its cell: every segment not
 paired with it is farther than that. The others go to the next pass with ``R`` doubled (the
-first radius is a quarter of the median segment length); the few left when the passes get
-wide, if any, are settled by an STRtree nearest-edge query. The position along the edge and the
-snapped point are then computed once, on the winning segment.
+first radius is a third of the median segment length); the few left when the passes get
+wide, if any, are settled by an STRtree nearest-edge query. The position along the edge and
+the snapped point are then computed once, on the winning segment. The grid lies over the
+graph's segments and the segments' cells depend on the graph and ``R`` only: they are made
+once per graph and radius and shared by every point set snapped to it.
 
 A graph remembers the last few point sets it snapped (keyed by their coordinates), so the
 demand of a weekly run (residential buildings, land samples) is snapped once per graph and
@@ -92,32 +94,30 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
 # -------------------------------------------------------------------------------------------
 # the nearest segment of every point
 
-def _grid(px: np.ndarray, py: np.ndarray, c: float) -> dict[str, Any]:
-    """The points sorted by grid cell (cell side ``c``), with the cells' first point and count."""
-    x0, y0 = float(px.min()), float(py.min())
-    span = max(float(px.max()) - x0, float(py.max()) - y0, c)
-    c = max(c, span / np.sqrt(_MAX_CELLS))
-    fx, fy = (px - x0) / c, (py - y0) / c
-    cx, cy = np.floor(fx), np.floor(fy)
-    nx_, ny_ = int(cx.max()) + 1, int(cy.max()) + 1
-    key = cy.astype(np.int64) * nx_ + cx.astype(np.int64)
-    order = np.argsort(key)
-    count = np.bincount(key, minlength=nx_ * ny_)
-    # distance from the point to the border of its cell
-    margin = np.minimum(np.minimum(fx - cx, cx + 1 - fx), np.minimum(fy - cy, cy + 1 - fy)) * c
-    return {"x0": x0, "y0": y0, "c": c, "nx": nx_, "ny": ny_, "order": order,
-            "x": px[order], "y": py[order], "margin": margin[order], "count": count,
-            "first": np.cumsum(count) - count}
+def _cells(graph: StreetGraph, r: float) -> dict[str, Any]:
+    """The grid of a pass of radius ``r`` and the (segment, cell) registrations of the graph's
+    segments: every cell met by a segment's bounding box grown by ``r``.
 
-
-def _registrations(seg: dict[str, np.ndarray], g: dict[str, Any], r: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(segment, cell) for every occupied cell met by a segment's bounding box grown by ``r``."""
-    c, nx_, ny_ = g["c"], g["nx"], g["ny"]
-    ix0 = np.clip(np.floor((np.minimum(seg["ax"], seg["bx"]) - r - g["x0"]) / c), 0, nx_)
-    ix1 = np.clip(np.floor((np.maximum(seg["ax"], seg["bx"]) + r - g["x0"]) / c), -1, nx_ - 1)
-    iy0 = np.clip(np.floor((np.minimum(seg["ay"], seg["by"]) - r - g["y0"]) / c), 0, ny_)
-    iy1 = np.clip(np.floor((np.maximum(seg["ay"], seg["by"]) + r - g["y0"]) / c), -1, ny_ - 1)
+    The grid is laid over the segments' extent grown by ``r`` (cell side ``2r``, wider when the
+    extent would need more than ``_MAX_CELLS`` cells), so it depends on the graph and ``r``
+    only: it is made once per graph and radius and every point set snapped to the graph
+    reuses it (points outside it meet no segment within ``r``).
+    """
+    memo: dict[float, dict[str, Any]] = graph.__dict__.setdefault("_snap_cells", {})
+    if r in memo:
+        return memo[r]
+    seg = graph._segments
+    lox, hix = np.minimum(seg["ax"], seg["bx"]), np.maximum(seg["ax"], seg["bx"])
+    loy, hiy = np.minimum(seg["ay"], seg["by"]), np.maximum(seg["ay"], seg["by"])
+    x0, y0 = float(lox.min()) - r, float(loy.min()) - r
+    span = max(float(hix.max()) + r - x0, float(hiy.max()) + r - y0, 2.0 * r)
+    c = max(2.0 * r, span / np.sqrt(_MAX_CELLS))
+    nx_ = int(np.floor((float(hix.max()) + r - x0) / c)) + 1
+    ny_ = int(np.floor((float(hiy.max()) + r - y0) / c)) + 1
+    ix0 = np.clip(np.floor((lox - r - x0) / c), 0, nx_)
+    ix1 = np.clip(np.floor((hix + r - x0) / c), -1, nx_ - 1)
+    iy0 = np.clip(np.floor((loy - r - y0) / c), 0, ny_)
+    iy1 = np.clip(np.floor((hiy + r - y0) / c), -1, ny_ - 1)
     w = np.maximum(ix1 - ix0 + 1, 0).astype(np.int64)
     h = np.maximum(iy1 - iy0 + 1, 0).astype(np.int64)
     base = iy0.astype(np.int64) * nx_ + ix0.astype(np.int64)
@@ -135,17 +135,37 @@ def _registrations(seg: dict[str, np.ndarray], g: dict[str, Any], r: float
         k = np.arange(len(s)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         sids.append(s)
         keys.append(base[s] + (k // w[s]) * nx_ + k % w[s])
-    s, k = np.concatenate(sids), np.concatenate(keys)
-    busy = g["count"][k] > 0
-    return s[busy], k[busy]
+    memo[r] = {"x0": x0, "y0": y0, "c": c, "nx": nx_, "ny": ny_,
+               "seg": np.concatenate(sids).astype(np.int32),
+               "cell": np.concatenate(keys).astype(np.int32)}
+    return memo[r]
 
 
-def _pass(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray, r: float
+def _grid(px: np.ndarray, py: np.ndarray, cells: dict[str, Any]) -> dict[str, Any]:
+    """The points sorted by cell of ``cells``' grid (those outside it in one extra cell, met
+    by no segment), with the cells' first point and count and each point's distance to the
+    border of its cell."""
+    x0, y0, c, nx_, ny_ = cells["x0"], cells["y0"], cells["c"], cells["nx"], cells["ny"]
+    fx, fy = (px - x0) / c, (py - y0) / c
+    cx, cy = np.floor(fx), np.floor(fy)
+    inside = (cx >= 0) & (cx < nx_) & (cy >= 0) & (cy < ny_)
+    key = np.where(inside, cy * nx_ + cx, nx_ * ny_).astype(np.int64)
+    order = np.argsort(key)
+    count = np.bincount(key, minlength=nx_ * ny_ + 1)
+    margin = np.minimum(np.minimum(fx - cx, cx + 1 - fx), np.minimum(fy - cy, cy + 1 - fy)) * c
+    return {"order": order, "x": px[order], "y": py[order], "margin": margin[order],
+            "count": count, "first": np.cumsum(count) - count}
+
+
+def _pass(graph: StreetGraph, px: np.ndarray, py: np.ndarray, r: float
           ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest segment of every point among those within reach of its cell; settled or not."""
+    seg = graph._segments
     n = len(px)
-    g = _grid(px, py, 2.0 * r)
-    rs, key = _registrations(seg, g, r)
+    cells = _cells(graph, r)
+    g = _grid(px, py, cells)
+    busy = g["count"][cells["cell"]] > 0
+    rs, key = cells["seg"][busy], cells["cell"][busy]
     best = np.full(n, INF)
     win = np.full(n, _NONE)
     pc = g["count"][key]
@@ -155,7 +175,7 @@ def _pass(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray, r: float
         hi = max(int(np.searchsorted(ends, ends[lo] - pc[lo] + _PAIR_BLOCK, "right")), lo + 1)
         c_ = pc[lo:hi]
         cs = np.cumsum(c_)
-        s = np.repeat(rs[lo:hi], c_)
+        s = np.repeat(rs[lo:hi].astype(np.int64), c_)
         p = np.repeat(g["first"][key[lo:hi]] - (cs - c_), c_) + np.arange(cs[-1])
         d2 = _dist2(seg, s, g["x"][p], g["y"][p])
         b = np.full(n, INF)
@@ -207,7 +227,7 @@ def _nearest_segment(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
     for _ in range(_MAX_PASSES):
         if not len(todo):
             return sid
-        win, ok = _pass(seg, px[todo], py[todo], r)
+        win, ok = _pass(graph, px[todo], py[todo], r)
         sid[todo[ok]] = win[ok]
         todo = todo[~ok]
         if max_distance is not None and r >= max_distance:
