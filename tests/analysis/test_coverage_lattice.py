@@ -82,3 +82,30 @@ def test_land_samples_weights_add_up():
     got = s.groupby("compound_id")["area_m2"].sum()
     want = comp.set_index("compound_id").area
     assert np.allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-12)
+
+
+def test_points_within_polygons_same_pairs_as_the_tree_predicate():
+    """assign_area's point-in-grid lookup (box candidates kept by the prepared polygons'
+    contains_xy) gives the pairs STRtree.query(predicate="within") gives, in its order: points
+    inside, outside, on edges and vertices, in holes, in overlapping and touching cells."""
+    from zlgis.analysis.coverage_inputs import _within
+
+    rng = np.random.default_rng(5)
+    cells = [shapely.box(x, y, x + 100, y + 100) for x in range(0, 500, 100)
+             for y in range(0, 300, 100)]
+    ring = shapely.Polygon([(120, 20), (380, 40), (350, 260), (150, 230)],
+                           holes=[[(200, 100), (300, 100), (300, 180), (200, 180)]])
+    polys = np.array(cells + [ring, shapely.box(50, 50, 250, 150)], dtype=object)
+    xy = np.r_[rng.uniform(-20, 520, (4000, 2)),
+               rng.integers(0, 6, (300, 2)) * 100.0,  # cell corners
+               np.c_[rng.integers(0, 6, 300) * 100.0, rng.uniform(0, 300, 300)],  # edges
+               [[200, 100], [250, 140], [300, 150], [120, 20], [250, 100]]]
+    pts = shapely.points(xy)
+    want = shapely.STRtree(polys).query(pts, predicate="within")
+    got = _within(pts, polys.copy())
+    assert len(want[0]) > 2500
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    mixed = np.r_[pts[:50], [None, shapely.box(10, 10, 20, 20)]]  # not all points: GEOS path
+    want = shapely.STRtree(polys).query(mixed, predicate="within")
+    got = _within(mixed, polys.copy())
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

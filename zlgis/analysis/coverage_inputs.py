@@ -282,9 +282,7 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
     grids = layers.get("grids")
     arr = np.asarray(out.geometry.values, dtype=object)
     if grids is not None and len(grids) and n:
-        gi, pi = None, None
-        pi, gi = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object)).query(
-            arr, predicate="within")
+        pi, gi = _within(arr, np.asarray(grids.geometry.values, dtype=object))
         first = pd.Series(gi, index=pi).groupby(level=0).first()
         gid = grids["grid_id"].astype(str).to_numpy() if "grid_id" in grids else \
             grids.index.astype(str).to_numpy()
@@ -322,6 +320,23 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
     if "compound_district" in out:
         out = out.drop(columns="compound_district")
     return out
+
+
+def _within(arr: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(point, polygon) pairs with the point within the polygon, as ``STRtree(polys).query(arr,
+    predicate="within")`` gives them (same pairs, same order).
+
+    For points (all of them non-empty), the tree's box candidates are kept by the polygons'
+    prepared ``contains_xy`` (the same relation: a point is within a polygon when the polygon
+    contains it) instead of GEOS testing every candidate pair as geometries: 1.5 -> 0.4 s for
+    the 1M city's 1.36M land samples."""
+    tree = shapely.STRtree(polys)
+    if not len(arr) or not (shapely.get_type_id(arr) == 0).all() or shapely.is_empty(arr).any():
+        return tree.query(arr, predicate="within")
+    pi, gi = tree.query(arr)
+    shapely.prepare(polys)
+    keep = shapely.contains_xy(polys[gi], shapely.get_x(arr)[pi], shapely.get_y(arr)[pi])
+    return pi[keep], gi[keep]
 
 
 def facility_points(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
