@@ -95,3 +95,18 @@ def test_weekly_checks_share_one_cache(demo_catalog):
     cached = {k: v for k, v in timings.items() if k.startswith("cached:")}
     assert len(seen) == 2  # ran in the workers
     assert cached and f"cached:{os.getpid()}" not in cached and set(cached.values()) == {1.0}
+
+
+def test_shared_tree_once_per_array_and_same_answers():
+    geoms = shapely.buffer(shapely.points(np.arange(50.0) * 10, np.arange(50.0) % 7), 3)
+    probe = shapely.points([[15, 2], [200, 4], [480, 1]])
+    alone = shapely.STRtree(geoms)
+    with run_cache.run_cache():
+        a = run_cache.shared_tree(geoms)
+        assert run_cache.shared_tree(geoms) is a  # the same array: the same tree
+        other = geoms.copy()  # equal geometries, another array: its own tree
+        assert run_cache.shared_tree(other) is not a
+        assert np.array_equal(a.query(probe, predicate="dwithin", distance=6),
+                              alone.query(probe, predicate="dwithin", distance=6))
+        assert np.array_equal(a.query_nearest(probe), alone.query_nearest(probe))
+    assert run_cache.shared_tree(geoms) is not run_cache.shared_tree(geoms)  # no run: built

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
 __all__ = [
@@ -300,7 +301,7 @@ def bins_to_replace(bins: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
               if "street" in b else np.full(len(oi), "", dtype=object))
     cls = np.full(len(oi), "", dtype=object)
     if roads is not None and len(roads) and len(oi):
-        tree = shapely.STRtree(np.asarray(roads.geometry.values))
+        tree = shared_tree(np.asarray(roads.geometry.values))
         bi, ri = tree.query_nearest(np.asarray(b.geometry.values)[oi], all_matches=False)
         named = "name" in roads
         if named:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
 __all__ = ["carriageway_half_widths", "carriageways", "frontage_band", "frontage_complaints",
@@ -150,7 +151,7 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     if not len(roads) or not len(polys):
         empty = gpd.GeoDataFrame({"building_id": [], "area_m2": []}, geometry=[], crs=crs)
         return empty, gpd.GeoDataFrame({"street": [], "area_m2": []}, geometry=[], crs=crs)
-    tree = shapely.STRtree(geoms)
+    tree = shared_tree(geoms)
     band = frontage_band(roads, buildings, config=cfg, tree=tree)
     x0, y0, x1, y1 = shapely.bounds(band) if not shapely.is_empty(band) else (0, 0, 0, 0)
     # every building a unit: the units' tree is that one (same geometries, same order)

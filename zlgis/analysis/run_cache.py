@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["RunCache", "run_cache", "active_cache", "shared", "frame_key"]
+__all__ = ["RunCache", "run_cache", "active_cache", "shared", "shared_tree", "frame_key"]
 
 T = TypeVar("T")
 
@@ -113,6 +113,22 @@ def shared(key: Hashable, make: Callable[[], T]) -> T:
     """``make()``, built once per run under ``key`` when a run cache is open."""
     cache = _ACTIVE.get()
     return make() if cache is None else cache.get(key, make)
+
+
+def shared_tree(geoms: np.ndarray) -> shapely.STRtree:
+    """``shapely.STRtree(geoms)``, built once per run for the same array object.
+
+    Several rules query a whole layer (``np.asarray(layer.geometry.values)`` gives the same
+    array each time): the 1M city's buildings and roads trees were built again by each. The
+    tree of the same geometries in the same order is the same tree, so the queries answer
+    the same. The array is held with the tree (a new array at a reused address is not taken
+    for it).
+    """
+    cache = _ACTIVE.get()
+    if cache is None:
+        return shapely.STRtree(geoms)
+    held, tree = cache.get(("strtree", id(geoms)), lambda: (geoms, shapely.STRtree(geoms)))
+    return tree if held is geoms else shapely.STRtree(geoms)
 
 
 def frame_key(gdf: pd.DataFrame, columns: Sequence[str]) -> str:

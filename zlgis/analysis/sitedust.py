@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
 __all__ = [
@@ -222,7 +223,7 @@ def livestock_reports(reports: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame 
         inside[pi] = True
     if buildings is not None and len(buildings) and len(r):
         bg = np.asarray(buildings.geometry.values)
-        pi, bi = shapely.STRtree(bg).query_nearest(pts, max_distance=buf, all_matches=False)
+        pi, bi = shared_tree(bg).query_nearest(pts, max_distance=buf, all_matches=False)
         dist[pi] = shapely.distance(pts[pi], bg[bi])
         if built_up is None:
             inside[pi] = True

@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from .frontage import carriageway_half_widths, carriageways
+from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
 __all__ = [
@@ -247,7 +248,7 @@ def furniture_ledger(furniture: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None
     street = np.full(len(f), "", dtype=object)
     if roads is not None and len(roads) and len(f):
         rl = np.asarray(roads.geometry.values)
-        fi, ri = shapely.STRtree(rl).query_nearest(np.asarray(f.geometry.values),
+        fi, ri = shared_tree(rl).query_nearest(np.asarray(f.geometry.values),
                                                    all_matches=False)
         names = roads["name"].fillna("").astype(str).to_numpy() if "name" in roads else \
             _ids(roads, "road_id")
