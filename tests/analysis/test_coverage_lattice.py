@@ -109,3 +109,22 @@ def test_points_within_polygons_same_pairs_as_the_tree_predicate():
     want = shapely.STRtree(polys).query(mixed, predicate="within")
     got = _within(mixed, polys.copy())
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_fallback_cells_named_as_before():
+    """assign_area's fallback cell names (each cell formatted once) are the f"C{x}_{y}" of
+    every point."""
+    import geopandas as gpd
+
+    from zlgis.analysis.coverage_inputs import assign_area, coverage_config
+
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(-3000, 3000, (500, 2))
+    pts = gpd.GeoDataFrame({"compound_id": ["k"] * 500}, geometry=shapely.points(xy),
+                           crs="EPSG:4550")
+    got = assign_area(pts, {})["grid_id"].tolist()
+    cell = float(coverage_config()["demand"]["fallback_cell_m"])
+    gx = np.floor(xy[:, 0] / cell).astype(np.int64)
+    gy = np.floor(xy[:, 1] / cell).astype(np.int64)
+    assert got == [f"C{a}_{b}" for a, b in zip(gx, gy)]
+    assert len(set(got)) > 1

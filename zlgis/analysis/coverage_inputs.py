@@ -314,7 +314,9 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
         cell = float(coverage_config()["demand"]["fallback_cell_m"])
         gx = np.floor(shapely.get_x(arr[nogrid]) / cell).astype(np.int64)
         gy = np.floor(shapely.get_y(arr[nogrid]) / cell).astype(np.int64)
-        grid[nogrid] = [f"C{a}_{b}" for a, b in zip(gx, gy)]
+        cells, inv = np.unique(np.c_[gx, gy], axis=0, return_inverse=True)
+        names = np.array([f"C{a}_{b}" for a, b in cells], dtype=object)
+        grid[nogrid] = names[inv.ravel()]  # each cell's name formatted once
     out["grid_id"] = grid
     out["district"] = np.where(district == "", "未分区", district)
     if "compound_district" in out:
