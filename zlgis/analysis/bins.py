@@ -65,7 +65,9 @@ def street_lines(roads: gpd.GeoDataFrame, *, config: Mapping[str, Any] | None = 
     """
     cfg = config or sanitation_config()
     commercial = set(cfg_value(cfg, "bins", "commercial_streets") or [])
-    r = roads[roads.geometry.notna() & ~roads.geometry.is_empty].reset_index(drop=True)
+    # the columns used only: a row filter of the whole layer takes every column
+    r = roads[[c for c in ("name", "road_id", "road_class", roads.geometry.name) if c in roads]]
+    r = r[(roads.geometry.notna() & ~roads.geometry.is_empty).to_numpy()].reset_index(drop=True)
     name = r["name"].fillna("").astype(str) if "name" in r else pd.Series("", index=r.index)
     rid = r["road_id"].astype(str) if "road_id" in r else pd.Series(r.index.astype(str))
     key = np.where(name != "", name, rid)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrowtext import frame_values
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
@@ -287,7 +288,7 @@ def _substrings(geoms: np.ndarray, idx: np.ndarray, a: np.ndarray, b: np.ndarray
 
 def _shares(frame: pd.DataFrame, covered: np.ndarray, weight: np.ndarray, by: str | None
             ) -> pd.DataFrame:
-    t = pd.DataFrame({"key": frame[by].to_numpy() if by else ALL,
+    t = pd.DataFrame({"key": frame_values(frame[by]) if by else ALL,
                       "c": np.where(covered, weight, 0.0), "w": weight})
     g = t.groupby("key").sum()
     g["share"] = np.where(g["w"] > 0, g["c"] / g["w"].where(g["w"] > 0, 1), np.nan)
@@ -382,6 +383,16 @@ def _member_values(demand: pd.DataFrame, members: pd.Series, *, id_col: str, dis
     return dist, pop, comp
 
 
+def _compound_lists(k: np.ndarray, comp: np.ndarray) -> dict[int, list[str]]:
+    """Per cluster ``k``, the sorted distinct non-empty compound ids of its members (one pass
+    over the object array, not a Python loop over an Arrow column per group)."""
+    sets: dict[int, set[str]] = {}
+    for kk, c in zip(k.tolist(), comp.tolist()):
+        if isinstance(c, str) and c:
+            sets.setdefault(kk, set()).add(c)
+    return {kk: sorted(v) for kk, v in sets.items()}
+
+
 def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
                       layer: str, demand: pd.DataFrame, dist_col: str,
                       radius: float, method: str, id_col: str, pop_col: str | None,
@@ -401,14 +412,12 @@ def cluster_findings(clusters: gpd.GeoDataFrame, *, rule: str, title: str,
     # per-cluster aggregates in one pass (a big city has many clusters)
     ex = pd.DataFrame({"k": np.arange(len(clusters)),
                        "id": clusters["members"].str.split(";").to_numpy()}).explode("id")
-    ex["d"], ex["p"], ex["c"] = _member_values(demand, ex["id"], id_col=id_col,
-                                               dist_col=dist_col, pop_col=pop_col)
+    ex["d"], ex["p"], comp = _member_values(demand, ex["id"], id_col=id_col,
+                                            dist_col=dist_col, pop_col=pop_col)
     has_comp = "compound_id" in demand
     agg = ex.groupby("k").agg(nearest=("d", "min"), median=("d", "median"),
                               people=("p", "sum"))
-    comp_lists = (ex.dropna(subset=["c"]).groupby("k")["c"]
-                  .agg(lambda x: sorted({str(c) for c in x if isinstance(c, str) and c}))
-                  if has_comp else pd.Series(dtype=object))
+    comp_lists = _compound_lists(ex["k"].to_numpy(), comp) if has_comp else {}
     for k, r in enumerate(clusters.itertuples()):
         nearest = float(agg["nearest"].iat[k]) if pd.notna(agg["nearest"].iat[k]) \
             else float("nan")

@@ -293,14 +293,15 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
     comp = layers.get("residential_compounds")
     missing = district == ""
     if missing.any() and "compound_district" in out:
-        cd = out["compound_district"].fillna("").astype(str).to_numpy()
-        district[missing] = cd[missing]
+        # the rows asked only, as objects (not the whole Arrow column)
+        district[missing] = out["compound_district"][missing].fillna("").astype(str).to_numpy()
         missing = district == ""
     if missing.any() and comp is not None and len(comp) and "district" in comp and \
             "compound_id" in out and "compound_id" in comp:
-        m = dict(zip(comp["compound_id"].astype(str), comp["district"].fillna("").astype(str)))
-        cid = out["compound_id"].astype(str).to_numpy()
-        district[missing] = [m.get(c, "") for c in cid[missing]]
+        m = dict(zip(comp["compound_id"].astype(str).tolist(),
+                     comp["district"].fillna("").astype(str).tolist()))
+        cid = out["compound_id"][missing].astype(str).tolist()
+        district[missing] = [m.get(c, "") for c in cid]
         missing = district == ""
     if missing.any() and comp is not None and len(comp) and "district" in comp:
         # the district of the nearest compound within 1 km (e.g. for candidate sites)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrowtext import frame_values
 from ..errors import InputError
 from ..findings import assign_grids, empty_findings, make_findings
 from ..rules import rule as rule_spec
@@ -190,7 +191,7 @@ def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
     empty = areas.empty_polygons(crs, ("cluster", "n", "weight", "members"))
     if compounds is None or not len(compounds) or not len(land):
         return empty
-    t = pd.DataFrame({"cid": land["compound_id"].astype(str).to_numpy(),
+    t = pd.DataFrame({"cid": frame_values(land["compound_id"].astype(str)),
                       "a": land["area_m2"].to_numpy(float),
                       "u": np.where(l_cov, 0.0, land["area_m2"].to_numpy(float))})
     g = t.groupby("cid")[["a", "u"]].sum()

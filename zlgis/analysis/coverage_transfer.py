@@ -142,7 +142,11 @@ def transfer_setbacks(layers: dict[str, gpd.GeoDataFrame]
     fids, geoms, measures, titles = [], [], [], []
     if b is None or not len(b) or not len(st):
         return pd.DataFrame(rows), empty_findings()
-    nb = b[~b["use"].isin(sb.get("ignore_uses", []))] if "use" in b else b
+    if "use" in b:   # the columns used only: a row filter of the whole layer takes every column
+        nb = b[[c for c in ("building_id", b.geometry.name) if c in b]]
+        nb = nb[~b["use"].isin(sb.get("ignore_uses", [])).to_numpy()]
+    else:
+        nb = b
     nb_geoms = np.asarray(nb.geometry.values, dtype=object)
     tree = shapely.STRtree(nb_geoms)
     bid = areas.facility_ids(nb, "building_id")

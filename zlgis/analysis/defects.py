@@ -86,7 +86,8 @@ def tie_to_roads(defects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *,
     keep = (match >= 0) & ~before & d["reported_at"].notna().to_numpy()
     for col in ("road_id", "road_class", "name"):
         if col in roads:
-            d[col] = np.where(match >= 0, roads[col].astype(object).to_numpy()[np.maximum(match, 0)],
+            d[col] = np.where(match >= 0,   # the matched rows only, as objects
+                              roads[col].iloc[np.maximum(match, 0)].astype(object).to_numpy(),
                               None)
     bad.sort(key=lambda r: r["row"])
     return d[keep].reset_index(drop=True), pd.DataFrame(bad, columns=PROBLEM_COLUMNS)

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrowtext import frame_values
 from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
@@ -81,10 +82,12 @@ def heated_buildings(buildings: gpd.GeoDataFrame, *, uses: list[str] | None = No
         np.ones(len(buildings), bool)
     if "under_construction" in buildings:
         sel = sel & ~buildings["under_construction"].astype("boolean").fillna(False).to_numpy(bool)
-    b = buildings[sel & buildings.geometry.notna().to_numpy()]
+    # the columns used only: a row filter of the whole layer takes every column
+    cols = [c for c in ("floors", "building_id") if c in buildings]
+    b = buildings[[*cols, buildings.geometry.name]][sel & buildings.geometry.notna().to_numpy()]
     floors = pd.to_numeric(b["floors"], errors="coerce").fillna(1).clip(lower=1).to_numpy() \
         if "floors" in b else np.ones(len(b))
-    ids = b["building_id"].astype(str).to_numpy() if "building_id" in b else \
+    ids = frame_values(b["building_id"].astype(str)) if "building_id" in b else \
         b.index.astype(str).to_numpy()
     return gpd.GeoDataFrame({"building_id": ids,
                              "heated_m2": np.round(shapely.area(np.asarray(b.geometry.values)) * floors, 2)},
@@ -150,7 +153,7 @@ def supply_areas(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
     sid = np.where(has, sids[p] if len(sids) else None, None)
     comp = stations["company"].astype(object).to_numpy() if "company" in stations else \
         np.full(len(stations), "", dtype=object)
-    return pd.DataFrame({"building_id": buildings["building_id"].to_numpy(),
+    return pd.DataFrame({"building_id": frame_values(buildings["building_id"]),
                          "heated_m2": buildings["heated_m2"].to_numpy(float),
                          "station_id": sid,
                          "company": np.where(has, comp[p] if len(comp) else None, None),
@@ -214,7 +217,7 @@ def supply_areas_networkx(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFram
     comp = stations["company"].astype(object).to_numpy() if "company" in stations else \
         np.full(len(stations), "", dtype=object)
     has = src >= 0
-    return pd.DataFrame({"building_id": buildings["building_id"].to_numpy(),
+    return pd.DataFrame({"building_id": frame_values(buildings["building_id"]),
                          "heated_m2": buildings["heated_m2"].to_numpy(float),
                          "station_id": np.where(has, sids[np.maximum(src, 0)], None),
                          "company": np.where(has, comp[np.maximum(src, 0)], None),

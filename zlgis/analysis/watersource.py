@@ -114,11 +114,12 @@ def zone_buildings(zones: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     cfg = config or water_config()
     lv = zone_levels(zones, config=cfg)
     fi, zi = _overlaps(zones, buildings)
-    use = buildings["use"].astype(str).to_numpy()[fi] if "use" in buildings else \
+    # the overlapping rows only, as objects (not the whole Arrow column)
+    use = buildings["use"].astype(str).iloc[fi].to_numpy() if "use" in buildings else \
         np.full(len(fi), "", dtype=object)
     l1 = (lv[zi] == 1) & ~np.isin(use, list(value(cfg["water_supply_uses"])))
     l2 = (lv[zi] == 2) & np.isin(use, list(value(cfg["polluting_uses"])))
-    t = pd.DataFrame({"building_id": buildings["building_id"].astype(str).to_numpy()[fi],
+    t = pd.DataFrame({"building_id": buildings["building_id"].astype(str).iloc[fi].to_numpy(),
                       "use": use, "zone_id": zones["zone_id"].astype(str).to_numpy()[zi],
                       "level": lv[zi], "pos": fi,
                       "rule": np.where(l1, "water_zone1_building",

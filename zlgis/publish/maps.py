@@ -509,23 +509,23 @@ class _Builder:
     def add_search(self, lid: str, gdf: gpd.GeoDataFrame, field: str, title: str) -> None:
         if field not in gdf.columns:
             return
-        sub = gdf[gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        if not len(sub):
+        names, geom = _named(gdf, field)   # the name and the geometry only (no other column)
+        if not len(names):
             return
-        names = sub[field].astype(str).str.strip()
         if lid == "roads":  # one entry per road name, at the middle of its longest segment
-            sub = sub.assign(_n=names.to_numpy(), _len=sub.length.to_numpy())
+            sub = gpd.GeoDataFrame({"_n": names.array, "_len": geom.length.to_numpy()},
+                                   geometry=geom, crs=gdf.crs, index=geom.index)
             sub = sub[sub["_n"] != ""].sort_values("_len", ascending=False)
             sub = sub.drop_duplicates("_n")
             names = sub["_n"]
             pts = sub.geometry.interpolate(0.5, normalized=True)
         else:
-            pts = sub.geometry.representative_point()
+            pts = geom.representative_point()
         pts = gpd.GeoSeries(pts, crs=gdf.crs)
         geoms = _to_web(pts, simplify_m=0, decimals=self.decimals, gcj=self.gcj)
         xy = shapely.get_coordinates(geoms)
         seen: dict[str, int] = {}
-        for name, (x, y) in zip(names, xy):
+        for name, (x, y) in zip(names.tolist(), xy):
             if not name:
                 continue
             label = f"{name}（{title}）"
@@ -535,11 +535,20 @@ class _Builder:
             self.search.append({"title": label, "loc": [float(y), float(x)]})
 
 
+def _named(gdf: gpd.GeoDataFrame, field: str) -> tuple[pd.Series, gpd.GeoSeries]:
+    """The stripped names (text) and the geometries of the rows with a name and a geometry;
+    only these two columns are selected (a row filter of the whole frame takes every column)."""
+    geom = gdf.geometry
+    ok = (gdf[field].notna() & geom.notna() & ~geom.is_empty).to_numpy()
+    return gdf[field][ok].astype(str).str.strip(), geom[ok]
+
+
 def _label_rows(gdf: gpd.GeoDataFrame, field: str, *, road: bool) -> gpd.GeoDataFrame:
     """One row per name: roads at the middle of their longest segment, places at a point inside."""
-    sub = gdf[gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    names = sub[field].astype(str).str.strip()
-    sub = sub.assign(_n=names.to_numpy())[names.to_numpy() != ""]
+    names, geom = _named(gdf, field)
+    keep = (names != "").to_numpy()
+    sub = gpd.GeoDataFrame({"_n": names.array[keep]}, geometry=geom[keep], crs=gdf.crs,
+                           index=names.index[keep])
     if road:
         sub = sub.assign(_len=sub.length.to_numpy()).sort_values("_len", ascending=False)
     return sub.drop_duplicates("_n")

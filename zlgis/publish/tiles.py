@@ -175,9 +175,14 @@ def building_status(buildings: pd.DataFrame, ledger_view: pd.DataFrame, *,
         best = r.groupby(level=0).max()
     else:
         best = pd.Series(dtype=float)
-    ids = buildings[id_field].astype(str)
-    return pd.Series(ids.map(best).fillna(0).astype(int).map(names).to_numpy(),
-                     index=buildings.index, name="status")
+    # ``ids.map(best).fillna(0).astype(int).map(names)`` without a Series of a million
+    # Python strings: the ranks looked up by position, the names from a table of the ranks
+    pos = best.index.get_indexer(buildings[id_field].astype(str))
+    got = pd.Series(np.where(pos >= 0, best.to_numpy()[np.maximum(pos, 0)] if len(best) else 0,
+                             np.nan))
+    ranks, inv = np.unique(got.fillna(0).astype(int).to_numpy(), return_inverse=True)
+    table = np.array([names.get(int(r), np.nan) for r in ranks], dtype=object)
+    return pd.Series(table[inv.reshape(-1)], index=buildings.index, name="status")
 
 
 # ---------------------------------------------------------------------------------------------
