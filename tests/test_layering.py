@@ -2,8 +2,8 @@
 
 A module never imports a higher layer (lazy imports inside functions count too), and never
 imports another module's private (``_``) names. The base modules (errors, config, rules, crs,
-catalog, findings, skips and the private helpers ``_progress``/``_numba``/``_yaml``) may be used
-by every layer and import no layer themselves. Analysis neither loads layers nor renders.
+catalog, findings, skips and the private helpers ``_progress``/``_numba``/``_yaml``/
+``_arrowtext``) may be used by every layer and import no layer themselves. Analysis neither loads layers nor renders.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "zlgis"
 #: rank of each top-level part of the package; a module may import equal or lower ranks
 RANKS = {
     "errors": 0, "config": 0, "rules": 0, "crs": 0, "catalog": 0, "findings": 0,
-    "_progress": 0, "_numba": 0, "_yaml": 0, "skips": 0, "workers": 0,
+    "_progress": 0, "_numba": 0, "_yaml": 0, "_arrowtext": 0, "skips": 0, "workers": 0,
     "io": 1, "validate": 2, "analysis": 3, "ledger": 4, "publish": 5,
     "demo": 6, "weekly": 6, "api": 6, "datasets": 6, "cli": 7, "__main__": 7, "__init__": 7,
 }
