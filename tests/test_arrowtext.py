@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from zlgis._arrowtext import STR, frame_values
@@ -126,3 +127,25 @@ def test_building_status_equals_the_series_map_it_replaces(n_findings):
     pd.testing.assert_series_equal(new, old)
     empty = b.iloc[:0]
     pd.testing.assert_series_equal(building_status(empty, v), _old_building_status(empty, v))
+
+
+def test_geom_types_equal_the_geom_type_column():
+    from zlgis._arrowtext import geom_types
+
+    parts = [Point(0, 0), LineString([(0, 0), (1, 1)]), Polygon([(0, 0), (1, 0), (1, 1)]),
+             Point(), LineString(), None]
+    multi = [shapely.multipoints([(0, 0), (1, 1)]),
+             shapely.multilinestrings([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
+             shapely.multipolygons([parts[2]]), shapely.geometrycollections(parts[:2]),
+             shapely.linearrings([(0, 0), (1, 0), (1, 1)])]
+    for sample in ([], [None], parts, multi, parts + multi, [Point(1, 2)] * 3):
+        g = gpd.GeoSeries(sample, dtype="geometry")
+        assert geom_types(g.values) == set(g.geom_type.dropna()), sample
+
+
+@pytest.mark.parametrize("name", sorted(_COLUMNS))
+def test_frame_values_objects_gives_the_dtype_and_values_of_astype_object(name):
+    col = _COLUMNS[name]
+    old = pd.DataFrame({"k": col.astype(object).to_numpy()})
+    new = pd.DataFrame({"k": frame_values(col, objects=True)})
+    pd.testing.assert_frame_equal(new, old)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrowtext import frame_values
 from ..config import load_config
 from ..errors import InputError, LayerError
 from ..findings import default_crs
@@ -171,15 +172,17 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFr
     sel = b["use"].isin(uses) if "use" in b else pd.Series(True, index=b.index)
     if "under_construction" in b:
         sel &= ~b["under_construction"].fillna(False).astype(bool)
-    r = b[sel & b.geometry.notna()]
+    # the columns used only: a row filter of the whole layer takes every column
+    r = b[[c for c in ("building_id", "population", "compound_id", b.geometry.name) if c in b]]
+    r = r[(sel & b.geometry.notna()).to_numpy()]
     ids = (r["building_id"].astype(str) if "building_id" in r
            else pd.Series(r.index.astype(str), index=r.index))
     pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
            else pd.Series(0.0, index=r.index))
     out = gpd.GeoDataFrame({
-        "building_id": ids.to_numpy(),
+        "building_id": frame_values(ids),
         "population": pop.to_numpy(float),
-        "compound_id": (r["compound_id"].astype(object).to_numpy() if "compound_id" in r
+        "compound_id": (frame_values(r["compound_id"], objects=True) if "compound_id" in r
                         else np.full(len(r), None, dtype=object)),
         "footprint": r.geometry.values,
     }, geometry=shapely.point_on_surface(np.asarray(r.geometry.values, dtype=object)),
@@ -217,13 +220,14 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     n = np.bincount(own, minlength=len(geoms))
     pop = (pd.to_numeric(comp["population"], errors="coerce").fillna(0.0).to_numpy(float)
            if "population" in comp else np.zeros(len(geoms)))
-    ids = (comp["compound_id"].astype(str).to_numpy() if "compound_id" in comp
-           else comp.index.astype(str).to_numpy())
+    # the lattice points' compounds taken from the Arrow columns (no Python string per point)
+    ids = (frame_values(comp["compound_id"].astype(str).iloc[own]) if "compound_id" in comp
+           else comp.index.astype(str).to_numpy()[own])
     out = gpd.GeoDataFrame({
-        "compound_id": ids[own],
+        "compound_id": ids,
         "area_m2": area[own] / n[own],
         "population": pop[own] / n[own],
-        "compound_district": (comp["district"].astype(object).to_numpy()[own]
+        "compound_district": (frame_values(comp["district"].iloc[own], objects=True)
                               if "district" in comp else None),
     }, geometry=shapely.points(x, y), crs=comp.crs)
     return assign_area(out, layers)

@@ -185,12 +185,12 @@ def match_roads(lamps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *,
     for k in np.flatnonzero(~has & pd.Series(rid).notna().to_numpy()):
         problems.append({"lamp_id": ids[k], "row": int(k) + 1, "field": "road_id",
                          "reason": f"道路编号 {rid[k]} 不在道路图层中"})
-    road_ids = roads["road_id"].astype(str).to_numpy()
-    out["road_id"] = np.where(match >= 0, road_ids[np.maximum(match, 0)], None)
+    at = np.maximum(match, 0)   # the matched rows only, as objects (not the whole Arrow column)
+    out["road_id"] = np.where(match >= 0, roads["road_id"].astype(str).iloc[at].to_numpy(), None)
     out["road_offset_m"] = np.where(match >= 0, np.round(dist, 1), np.nan)
     if "district" in roads:
-        dist_col = roads["district"].astype(object).to_numpy()
-        out["district"] = np.where(match >= 0, dist_col[np.maximum(match, 0)], None)
+        out["district"] = np.where(match >= 0, roads["district"].iloc[at].astype(object).to_numpy(),
+                                   None)
     return out, pd.DataFrame(problems, columns=["lamp_id", "row", "field", "reason"])
 
 

@@ -250,9 +250,9 @@ def furniture_ledger(furniture: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None
         rl = np.asarray(roads.geometry.values)
         fi, ri = shared_tree(rl).query_nearest(np.asarray(f.geometry.values),
                                                    all_matches=False)
-        names = roads["name"].fillna("").astype(str).to_numpy() if "name" in roads else \
-            _ids(roads, "road_id")
-        street[fi] = names[ri]
+        names = (roads["name"].iloc[ri].fillna("").astype(str).to_numpy() if "name" in roads
+                 else _ids(roads, "road_id")[ri])   # the nearest roads only, as objects
+        street[fi] = names
     df = pd.DataFrame({"street": street,
                        "type": f["type"].fillna("").to_numpy() if "type" in f else "",
                        "condition": f["condition"].fillna("").to_numpy() if "condition" in f

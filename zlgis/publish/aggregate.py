@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from .._arrowtext import geom_types
 from ..catalog import Catalog
 
 __all__ = ["hexagon_counts", "fit_layers"]
@@ -113,7 +114,7 @@ def fit_layers(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog, *, limi
             kept[lid] = gdf
             continue
         title = catalog.layers[lid].title if lid in catalog.layers else lid
-        if set(gdf.geom_type.dropna()) <= {"Point", "MultiPoint"}:
+        if geom_types(gdf.geometry.values) <= {"Point", "MultiPoint"}:
             aggregates[f"{title}（按六边形汇总）"] = hexagon_counts(gdf.geometry, hexagon_m)
             notes.append(f"{title}共 {len(gdf):,} 个，超过逐个显示的上限 {limit:,} 个，"
                          f"图上按边长 {hexagon_m:g} 米的六边形汇总个数")

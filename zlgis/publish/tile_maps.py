@@ -29,6 +29,7 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from .._arrowtext import geom_types
 from ..catalog import Catalog
 from ..config import load_config
 from ..io.atomic import atomic_path
@@ -135,7 +136,7 @@ class TileLayer:
 
 
 def _kind(gdf: gpd.GeoDataFrame) -> str:
-    types = set(gdf.geometry.geom_type.dropna().unique())
+    types = geom_types(gdf.geometry.values)
     return "line" if types and types <= {"LineString", "MultiLineString"} else "polygon"
 
 
