@@ -225,6 +225,37 @@ def test_a_failing_check_stops_before_the_ledger(two_weeks, jobs):
     assert r.merge.n_found == 2
 
 
+_KEPT_FRAMES: list = []
+
+
+def _probe(catalog, layers, *, as_of):
+    """A check that a library keeps hold of, as PuLP kept its importer's frames (with their
+    locals: the loaded layers) in an import-time exception's traceback."""
+    import sys
+    import weakref
+
+    from zlgis.findings import empty_findings
+
+    _KEPT_FRAMES.append((sys._getframe(), {k: weakref.ref(v) for k, v in layers.items()}))
+    return empty_findings(crs=catalog.working_crs)
+
+
+def test_checked_layers_are_freed_even_if_a_check_frame_is_kept(tmp_path):
+    """After the checks the run keeps only what the maps draw: the layers it loaded are freed
+    even when something keeps a check's frame (and, through it, the mapping of layers)."""
+    import gc
+
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    _KEPT_FRAMES.clear()
+    r = run_weekly(cat, tmp_path / "out", week="2022-W35", jobs=1,
+                   checks={"controllines": _red_lines, "probe": _probe})
+    assert r.merge.n_found == 2
+    gc.collect()
+    frame, refs = _KEPT_FRAMES.pop()
+    assert "buildings" in refs and frame.f_locals["layers"] == {}
+    assert refs["buildings"]() is None
+
+
 def test_small_cities_run_in_one_process(two_weeks, demo_catalog):
     """run.jobs 0 (auto): the small city's few files run in one process, the demo city's
     24 MB in one worker per CPU."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from zlgis.errors import ConfigError, LayerError
-from zlgis.workers import forked, not_inherited, resolve_jobs
+from zlgis.workers import forked, not_inherited, release_memory, resolve_jobs
 
 
 def _pid() -> int:
@@ -39,6 +39,55 @@ def test_one_job_runs_each_task_here_when_its_result_is_read():
         assert ran == []
         assert res[1].result() == 2 and ran == ["b"]
         assert res[0].result() == 1 and res[0].result() == 1 and ran == ["b", "a"]
+
+
+def _timed(value: object, pause: float = 0.0):
+    def task() -> tuple[int, float, float, object]:
+        t0 = time.monotonic()
+        time.sleep(pause)
+        return os.getpid(), t0, time.monotonic(), value
+    return task
+
+
+def test_serial_tasks_never_overlap_and_the_others_run_beside_them():
+    """The tasks named ``serial`` (the heavy checks) run one after the other in one worker,
+    in the order given; the other tasks go to the other worker meanwhile."""
+    tasks = [_timed("a"), _timed("heavy1", 0.4), _timed("b"), _timed("heavy2", 0.4),
+             _timed("c")]
+    with forked(tasks, jobs=2, serial=[3, 1]) as results:
+        out = [r.result() for r in results]
+    assert [v for *_, v in out] == ["a", "heavy1", "b", "heavy2", "c"]
+    (p1, s1, _, _), (p2, _, e2, _) = out[1], out[3]
+    assert p1 == p2 and e2 <= s1  # same worker, heavy2 first and done before heavy1 starts
+    assert {p for p, *_ in (out[0], out[2], out[4])} == {p for p, *_ in out} - {p1}
+
+
+def test_a_serial_task_error_is_its_own():
+    def bad():
+        raise LayerError("图层无法读取", layer="dem")
+
+    with forked([_timed("a"), bad, _timed("b")], jobs=2, serial=[1, 2]) as (a, failed, b):
+        with pytest.raises(LayerError, match="图层无法读取"):
+            failed.result()
+        assert b.result()[-1] == "b" and a.result()[-1] == "a"
+
+
+def test_release_memory_hands_freed_heap_pages_back():
+    """Freed blocks in the middle of glibc's heap stay resident until release_memory: the RSS
+    falls only then (without malloc_trim this fails: nothing is at the heap's top to trim)."""
+    blocks = [bytes(2000) + i.to_bytes(4, "little") for i in range(100_000)]  # 200 MB
+    pinned = [*blocks[::50], blocks[-1]]  # one block in 50 kept, and the heap's top
+    del blocks
+    before = _rss()
+    after = release_memory(collect=True)
+    assert len(pinned) > 100
+    assert after == _rss()
+    assert before - after > 80 * 2**20, (before, after)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def test_an_error_travels_back_with_its_fields():

@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import gc
 import os
 import shutil
 import signal
@@ -72,7 +71,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import forked, not_inherited, resolve_jobs
+from .workers import forked, not_inherited, release_memory, resolve_jobs
 
 __all__ = [
     "WeeklyResult",
@@ -317,13 +316,24 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     passed to the ledger as not checked, so the ledger keeps them as they were.
 
     The checks run in ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`; default
-    ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number.
+    ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number. The checks of
+    ``run.serial_checks`` (the largest working memory) never run at the same time and start
+    first: one worker runs them one after the other (in one process: before the others, while
+    the run cache is empty). Each check's freed memory is handed back to the system before the
+    next (:func:`zlgis.workers.release_memory`).
     """
+    from .config import load_config
+
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn, _ in plan]
     frames = []
-    with forked(tasks, jobs=resolve_jobs(jobs)) as results:
+    names = [name for name, _, _ in plan]
+    serial = [names.index(c) for c in load_config("ledger")["run"].get("serial_checks") or []
+              if c in names]  # never two of them at once
+    with forked(tasks, jobs=resolve_jobs(jobs), serial=serial) as results:
+        for i in serial:  # in one process: run first, before the run cache holds anything
+            _check_result(names[i], results[i])
         for (name, _, cannot), future in zip(plan, results):
             progress.step(f"运行检查 {name}")
             result, parts = _check_result(name, future)
@@ -340,7 +350,7 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
         if findings.crs is not None and str(findings.crs) != catalog.working_crs:
             findings = findings.to_crs(catalog.working_crs)
         findings = assign_grids(findings, layers.get("grids"))
-    return findings, [name for name, _, _ in plan]
+    return findings, names
 
 
 def _plan_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
@@ -396,6 +406,7 @@ def _check_task(name: str, fn: CheckFunc | None, catalog: Catalog,
         except Exception as exc:  # noqa: BLE001 - a bug in a check must not touch the ledger
             raise ZlgisError(f"检查 {name} 运行出错（{type(exc).__name__}: {exc}），本周检查已停止，"
                              "台账未修改") from exc
+        release_memory()  # the check's working arrays, before the next check's
         parts = {f"check:{name}": round(time.perf_counter() - t0, 3)}
         parts.update(result.attrs.get("timings") or {})  # a check's own parts
         return result, parts
@@ -621,6 +632,7 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
         stabilise_html(path)
         files[key] = path
     del built
+    release_memory()  # the pages' HTML strings
     from .publish.portal import write_portal_data
 
     public = context["public"]
@@ -667,6 +679,16 @@ def _write_documents(ledger: Ledger, week: str, folder: Path, name: Mapping[str,
     return files
 
 
+def _released(task: Callable[[], Any]) -> Callable[[], Any]:
+    """``task`` followed by :func:`~zlgis.workers.release_memory` (its buffers freed before the
+    next step's, when it runs in this process)."""
+    def run() -> Any:
+        out = task()
+        release_memory()
+        return out
+    return run
+
+
 def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
                  catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame],
                  public_folder: str | os.PathLike[str] | None = None,
@@ -703,9 +725,10 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
     issues = issues if issues is not None else empty_issues()
     tasks: list[Callable[[], Any]] = [
-        lambda: _write_documents(ledger, week, folder, name, view, shown, labels, issues),
-        lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
-                                 ledger_view=view)]
+        _released(lambda: _write_documents(ledger, week, folder, name, view, shown, labels,
+                                           issues)),
+        _released(lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
+                                           ledger_view=view))]
     maps: dict[str, Path] = {}
     with forked(tasks, jobs=resolve_jobs(jobs)) as (documents, tiles_future):
         _kill_point("publishing")
@@ -841,20 +864,24 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         _kill_point("locked")
         _recover_outputs(out)
         _recover_outputs(out / PUBLIC_DIR)
-        layers, issues = load_inputs(catalog, progress=progress)
+        loaded, issues = load_inputs(catalog, progress=progress)
+        release_memory()  # what reading and validating freed: the checks' peaks come on top
         lap("loaded")
         check_times: dict[str, float] = {}
         skipped: list[str] = []
         skipped_ids: list[str] = []
-        findings, ran = run_checks(catalog, layers, as_of=as_of_date, checks=checks,
+        findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
                                    progress=progress, timings=check_times, skipped=skipped,
                                    skipped_ids=skipped_ids, jobs=jobs)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
-        context = map_context(layers, catalog)
-        big = _tile_frames(layers, catalog)   # big layers go to the maps as vector tiles
+        context = map_context(loaded, catalog)
+        big = _tile_frames(loaded, catalog)   # big layers go to the maps as vector tiles
         layers = {k: v for part in context.values() for k, v in part.items()}
         layers.update(big)
-        gc.collect()
+        # emptied, not just dropped: a frame of a check that a library keeps alive (an
+        # exception's traceback kept at import) would keep every layer through publishing
+        loaded.clear()
+        release_memory(collect=True)
         lap("checked")
         timings.update(check_times)
         progress.step(f"更新台账 {ledger_path}（{week}，发现问题 {len(findings)} 个）")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-__all__ = ["resolve_jobs", "forked", "Done", "not_inherited"]
+__all__ = ["resolve_jobs", "forked", "Done", "not_inherited", "release_memory"]
 
 T = TypeVar("T")
 
@@ -115,12 +115,81 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def release_memory(*, collect: bool = False) -> int:
+    """Hand the memory freed so far back to the system; returns this process's resident size
+    (bytes, from ``/proc/self/statm``; 0 where there is none).
+
+    A process keeps what it frees for its next allocations: glibc's ``malloc`` keeps freed
+    pages inside its heap (millions of small GEOS geometries and Python objects freed in the
+    middle of it are never at its top), Arrow's memory pool its freed blocks. After a stage
+    frees a large part (a check's working arrays, the layers the maps do not draw) the resident
+    size then stays at the stage's peak, and the next stage's peak adds to it.
+    ``malloc_trim(0)`` returns the free pages anywhere in the heap (``madvise``), Arrow's
+    ``release_unused`` its pool's; neither moves a live object, so results do not change.
+    ``collect`` first runs the garbage collector (frames freed only through reference cycles).
+    Takes some milliseconds; does nothing on a platform without glibc.
+    """
+    import ctypes
+
+    if collect:
+        gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with contextlib.suppress(ImportError):
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _run_task(index: int) -> Any:
     return _TASKS[index]()
 
 
+def _run_serial(indexes: tuple[int, ...]) -> list[tuple[bool, Any]]:
+    """The tasks ``indexes`` one after the other: (True, result) or (False, exception) each."""
+    out: list[tuple[bool, Any]] = []
+    for i in indexes:
+        try:
+            out.append((True, _TASKS[i]()))
+        except Exception as exc:  # noqa: BLE001 - handed to that task's future
+            out.append((False, exc))
+    return out
+
+
+def _submit(pool: Any, n_tasks: int, serial: Sequence[int]) -> list[Future[Any]]:
+    """Submit the tasks to ``pool``: the ``serial`` ones first, as one job of one worker whose
+    outcome settles their own futures; then the others, in order."""
+    from concurrent.futures import Future
+
+    futures: dict[int, Future[Any]] = {}
+    if serial:
+        own = {i: Future() for i in serial}
+        futures.update(own)
+
+        def settle(job: Future[list[tuple[bool, Any]]]) -> None:
+            try:
+                outcomes = job.result()
+            except BaseException as exc:  # noqa: BLE001 - cancelled, or the worker died
+                for f in own.values():
+                    f.set_exception(exc)
+                return
+            for (ok, value), f in zip(outcomes, own.values()):
+                f.set_result(value) if ok else f.set_exception(value)
+
+        pool.submit(_run_serial, tuple(own)).add_done_callback(settle)
+    for i in range(n_tasks):
+        if i not in futures:
+            futures[i] = pool.submit(_run_task, i)
+    return [futures[i] for i in range(n_tasks)]
+
+
 @contextlib.contextmanager
-def forked(tasks: Sequence[Callable[[], T]], *, jobs: int
+def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int] = ()
            ) -> Iterator[list[Future[T] | Done[T]]]:
     """Run ``tasks`` (functions without arguments) in up to ``jobs`` forked worker processes.
 
@@ -130,6 +199,11 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int
     :class:`~concurrent.futures.process.BrokenProcessPool`). With ``jobs`` 1, a single task, or
     no ``fork`` on this platform, each task runs in the calling process when its result is read.
     On leaving, tasks not started are cancelled and the workers are stopped.
+
+    ``serial`` names tasks (indexes into ``tasks``) that must not run at the same time as each
+    other, such as the checks with the largest working memory: one worker runs them one after
+    the other, in that order, starting first, while the other workers take the other tasks;
+    their results are ready once the last of them is done.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -146,7 +220,7 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_init, initargs=(os.getpid(),))
     try:
-        yield [pool.submit(_run_task, i) for i in range(len(tasks))]
+        yield _submit(pool, len(tasks), list(dict.fromkeys(serial)))
     except BaseException:
         # the run stops: stop the workers now rather than let running tasks finish
         for proc in list(getattr(pool, "_processes", {}).values()):

@@ -71,3 +71,37 @@ def test_infeasible_capacity_is_a_clear_error():
     with pytest.raises(InputError, match="区域调配无解"):
         solve_assignment(np.array([5.0, 5.0]), np.zeros((2, 2)), edges=[(0, 1)], roots=[0, 1],
                          capacity=[4.0, 4.0])
+
+
+def test_importing_pulp_keeps_no_frame_of_the_caller():
+    """PuLP keeps each missing solver's ImportError with its traceback: imported from a check's
+    frame, it kept that frame and every caller's (the weekly run's loaded layers) for good.
+    Imported through _import_pulp, the caller's objects are freed (a fresh interpreter: pulp is
+    imported once per process)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import gc, sys, weakref
+        from zlgis.analysis import heatbalance
+
+        class Layers:
+            pass
+
+        def check(detached):
+            held = Layers()
+            if detached:
+                heatbalance._import_pulp()
+            else:
+                import pulp  # noqa: F401
+            return weakref.ref(held)
+
+        ref = check(sys.argv[1] == "detached")
+        gc.collect()
+        print("freed" if ref() is None else "kept")
+    """)
+    out = {how: subprocess.run([sys.executable, "-c", script, how], capture_output=True,
+                               text=True, check=True).stdout.strip()
+           for how in ("detached", "plain")}
+    assert out == {"detached": "freed", "plain": "kept"}  # "plain": the leak this guards against

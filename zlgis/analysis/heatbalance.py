@@ -36,6 +36,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,6 +92,28 @@ def is_contiguous(assign: Sequence[int], edges: Sequence[tuple[int, int]],
     return True
 
 
+
+def _import_pulp() -> Any:
+    """``import pulp``, done in a thread of its own the first time.
+
+    PuLP keeps the ``ImportError`` of each solver it does not find (``CPLEX_PY.err`` ...), and
+    with its traceback every frame that was on the stack when PuLP was first imported: imported
+    from the heating check, that held the weekly run's loaded layers (1.7 GB on the 1M-building
+    city) until the process ended. A new thread's stack holds nothing of the caller's.
+    """
+    import sys
+    import threading
+
+    def load() -> None:
+        with contextlib.suppress(ImportError):  # raised again below, in the caller's thread
+            importlib.import_module("pulp")
+
+    if "pulp" not in sys.modules:
+        t = threading.Thread(target=load, name="zlgis-import-pulp")
+        t.start()
+        t.join()
+    return importlib.import_module("pulp")
+
 def solve_assignment(load: Sequence[float], cost: np.ndarray, *,
                      edges: Sequence[tuple[int, int]], roots: Sequence[int],
                      capacity: Sequence[float] | None = None, time_limit: float | None = None,
@@ -119,8 +143,7 @@ def solve_assignment(load: Sequence[float], cost: np.ndarray, *,
     InputError
         When no assignment meets the capacities and contiguity.
     """
-    import pulp
-
+    pulp = _import_pulp()
     load = np.asarray(load, float)
     cost = np.asarray(cost, float)
     n, K = cost.shape
