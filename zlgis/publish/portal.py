@@ -148,11 +148,12 @@ def write_portal_data(path: str | os.PathLike[str], findings: gpd.GeoDataFrame,
         gdf = layers.get(lid)
         if gdf is None or lid not in allowed or field not in gdf.columns or not len(gdf):
             continue
-        gdf = gdf[gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        keep = (gdf[field].notna() & gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+        gdf = gdf[[field, gdf.geometry.name]][keep]   # a row filter of these columns only
         if grids is not None and len(grids) and "grid_id" in grids.columns:
             li, gi = grids.sindex.query(gdf.geometry.to_crs(grids.crs).values,
                                         predicate="intersects")
-            by_name = _grids_by_name(gdf[field].astype(str).to_numpy()[li],
+            by_name = _grids_by_name(gdf[field].astype(str).iloc[li].to_numpy(),
                                      grids["grid_id"].astype(str).to_numpy()[gi])
         else:
             by_name = {}
