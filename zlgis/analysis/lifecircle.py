@@ -95,6 +95,10 @@ def lifecircle_audit(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, 
     cgeom = np.asarray(comps.geometry.values, dtype=object)
     pts = gpd.GeoDataFrame(geometry=shapely.point_on_surface(cgeom), crs=comps.crs)
     cat = facilities["category"].astype(str) if len(facilities) else pd.Series(dtype=str)
+    if len(facilities):   # the columns used only: a row filter takes every column
+        facilities = facilities[[c for c in ("facility_id", facilities.geometry.name)
+                                 if c in facilities]]
+    cids = comps["compound_id"].astype(str).tolist()   # once, not an Arrow walk per category
     for level, spec in levels.items():
         limit = float(value(spec["walk_m"]))
         for category, fspec in spec["facilities"].items():
@@ -113,7 +117,7 @@ def lifecircle_audit(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, 
                 fids = fac["facility_id"].astype(str).to_numpy()
             else:
                 dist, pos, fids = np.full(len(comps), np.inf), np.full(len(comps), -1), np.array([])
-            for k, cid in enumerate(comps["compound_id"].astype(str)):
+            for k, cid in enumerate(cids):
                 dk = float(dist[k]) if np.isfinite(dist[k]) else float("inf")
                 rows.append({"compound_id": cid, "level": level, "level_title": spec["title"],
                              "category": category,
