@@ -201,7 +201,7 @@ def _road_key(frame: pd.DataFrame, roads: gpd.GeoDataFrame | None) -> pd.Series:
                                                                  dtype=object)
     if roads is None or "name" not in roads:
         return rid
-    names = roads.drop_duplicates("road_id").set_index("road_id")["name"]
+    names = roads[["road_id", "name"]].drop_duplicates("road_id").set_index("road_id")["name"]
     name = rid.map(names)
     return name.where(name.notna() & (name.astype(str) != ""), rid)
 
