@@ -367,3 +367,17 @@ def test_catalog_filter_picks_a_cad_layer(tmp_path: Path) -> None:
     assert (res.gdf.geometry.geom_type == "Polygon").all()
     assert res.gdf.geometry.area.tolist() == pytest.approx([1000, 1000])
     assert res.gdf["line_id"].str.startswith("DXF-").all()   # the entity handles
+
+
+def test_rename_keeps_the_first_column_of_a_field_and_the_geometry():
+    from zlgis.validate.load import _rename
+
+    spec = Catalog.load(DEFAULT_CATALOG)["blue_lines"]
+    gdf = gpd.GeoDataFrame({"蓝线编号": ["A"], "名称": ["河"], "name": ["湖"], "other": [1]},
+                           geometry=[shapely.Point(0, 0)], crs="EPSG:4550")
+    out, shown = _rename(gdf, spec)
+    # the source's own "name" column and the alias 名称 before it: the alias's values are kept
+    assert list(out.columns) == ["line_id", "name", "other", "geometry"]
+    assert out["name"].tolist() == ["河"] and shown == {"line_id": "蓝线编号", "name": "名称"}
+    assert out.geometry.name == "geometry" and out.crs == gdf.crs
+    assert list(gdf.columns)[:2] == ["蓝线编号", "名称"]  # the source frame is left as it was
