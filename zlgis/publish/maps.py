@@ -759,14 +759,32 @@ def _add_service_radii(m: folium.Map, b: _Builder, layers: Mapping[str, gpd.GeoD
                                                           and lid not in allowed):
             continue
         radius = float(b.cfg["service_radius_m"][lid]["value"])
-        circles = gdf.geometry.buffer(radius, 16).union_all()
-        sa = gpd.GeoDataFrame(geometry=gpd.GeoSeries([circles], crs=gdf.crs)).explode(
-            ignore_index=True)
+        sa = gpd.GeoDataFrame(geometry=gpd.GeoSeries([_circles(gdf, radius)], crs=gdf.crs)
+                              ).explode(ignore_index=True)
         label = f"{b.catalog[lid].title}服务范围（{radius:g}米示意）"
         fg = folium.FeatureGroup(name=escape_html(label), show=False)
         if b.layer(fg, f"{lid}_service", label, sa, [], None, style_key="service_area"):
             fg.add_to(m)
             b.add_legend("service_area", label)
+
+
+#: The last unions of service circles (:func:`_circles`): the internal and the public map draw
+#: the same ones.
+_CIRCLES: dict[tuple[str, float, bytes], Any] = {}
+
+
+def _circles(gdf: gpd.GeoDataFrame, radius: float) -> Any:
+    """Union of the ``radius`` buffers of the features of ``gdf``, computed once for both maps
+    (keyed by the radius and the features' WKB)."""
+    import hashlib
+
+    wkb = shapely.to_wkb(np.asarray(gdf.geometry.values), hex=False)
+    key = (str(gdf.crs), radius, hashlib.sha1(b"".join(w or b"-" for w in wkb.tolist())).digest())
+    if key not in _CIRCLES:
+        if len(_CIRCLES) >= 4:
+            _CIRCLES.clear()
+        _CIRCLES[key] = gdf.geometry.buffer(radius, 16).union_all()
+    return _CIRCLES[key]
 
 
 def _add_extra(m: folium.Map, b: _Builder, key: str, gdf: gpd.GeoDataFrame) -> None:
