@@ -477,3 +477,15 @@ def test_datetime_columns_show_what_display_value_shows(tz):
         assert _datetime_texts(s) == [display_value(v) for v in s.tolist()]
 
     check()
+
+
+def test_service_circles_are_computed_once_for_both_maps_and_follow_the_features():
+    from zlgis.publish import maps
+
+    a = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(500, 0)], crs="EPSG:4550")
+    b = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(900, 0)], crs="EPSG:4550")
+    first = maps._circles(a, 300.0)
+    assert maps._circles(a.copy(), 300.0) is first  # the second map reuses the union
+    assert first.wkb == a.geometry.buffer(300.0, 16).union_all().wkb
+    assert maps._circles(b, 300.0).wkb == b.geometry.buffer(300.0, 16).union_all().wkb
+    assert maps._circles(a, 200.0).wkb == a.geometry.buffer(200.0, 16).union_all().wkb
