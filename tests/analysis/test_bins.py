@@ -114,3 +114,43 @@ def test_street_lines_equal_the_groupby_merge():
         parts.index.get_level_values(0), name="street"))
     assert got["part"].tolist() == parts.index.get_level_values(1).tolist()
     assert (shapely.to_wkb(got.geometry.values) == shapely.to_wkb(parts.values)).all()
+
+
+def test_merged_streets_read_back_from_the_cache_are_the_same(tmp_path, monkeypatch):
+    """street_lines' merged streets kept on disk: a second run reads them (GEOS is not asked
+    again) and gets the same frame, geometry WKB included; a damaged file is recomputed;
+    other roads are other files."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from zlgis.analysis import bins
+
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(8)
+    names = rng.choice(["兴华路", "中央街", "", "站前路", "铁东路"], 200)
+    start = rng.uniform(0, 400, (200, 2)).round(1)
+    geoms = shapely.linestrings(np.stack([start, start + rng.normal(0, 40, (200, 2))], 1))
+    geoms[5] = shapely.multilinestrings([[(0, 0), (50, 0)], [(50, 0), (50, 60)]])
+    roads = gpd.GeoDataFrame({"road_id": [f"R{i}" for i in range(200)], "name": names,
+                              "road_class": "支路"}, geometry=geoms, crs="EPSG:4550")
+    first = bins.street_lines(roads)
+    files = list((tmp_path / "streets").glob("*.npz"))
+    assert len(files) == 1
+
+    def no_geos(*a, **k):
+        raise AssertionError("merged again")
+
+    with monkeypatch.context() as m:
+        m.setattr(bins.shapely, "union_all", no_geos)
+        again = bins.street_lines(roads)
+    pd.testing.assert_frame_equal(pd.DataFrame(again.drop(columns="geometry")),
+                                  pd.DataFrame(first.drop(columns="geometry")), check_exact=True)
+    assert (shapely.to_wkb(again.geometry.values) == shapely.to_wkb(first.geometry.values)).all()
+    files[0].write_bytes(b"not a cache file")
+    redone = bins.street_lines(roads)
+    assert (shapely.to_wkb(redone.geometry.values) == shapely.to_wkb(first.geometry.values)).all()
+    moved = roads.copy()
+    moved.geometry = shapely.transform(moved.geometry.values, lambda xy: xy + 1.0)
+    bins.street_lines(moved)
+    assert len(list((tmp_path / "streets").glob("*.npz"))) == 2
