@@ -27,6 +27,25 @@ CHECKS: dict[str, str] = _registered()
 
 
 def get_check(name: str) -> Callable[..., Any]:
-    """Import and return the ``run_check`` function of check ``name``."""
+    """Import and return the ``run_check`` function of check ``name``.
+
+    In a worker process of the weekly run, a check module imported for the first time (with
+    numba's, SciPy's ... modules: ~100,000 objects) is frozen out of the garbage collector's full
+    passes, which the worker otherwise repeats over them during its checks; garbage left by the
+    worker's earlier checks is collected first, so none of it is kept.
+    """
+    import sys
+
     module, func = CHECKS[name].split(":")
-    return getattr(importlib.import_module(module), func)
+    if module in sys.modules:
+        return getattr(sys.modules[module], func)
+    import gc
+    import multiprocessing
+
+    worker = multiprocessing.parent_process() is not None
+    if worker:
+        gc.collect()
+    fn = getattr(importlib.import_module(module), func)
+    if worker:
+        gc.freeze()
+    return fn
