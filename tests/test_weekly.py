@@ -256,6 +256,35 @@ def test_checked_layers_are_freed_even_if_a_check_frame_is_kept(tmp_path):
     assert refs["buildings"]() is None
 
 
+def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch):
+    """run.serial_checks (the checks with the largest working memory) run first, in their
+    order, before the run cache holds anything; the findings do not depend on the order."""
+    from zlgis.config import load_config
+
+    assert load_config("ledger")["run"]["serial_checks"] == ["waterlogging", "coverage"]
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ledger.yaml").write_text(
+        "run:\n  serial_checks: [heavy_b, heavy_a]\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
+    order: list[str] = []
+
+    def probe(name):
+        def check(catalog, layers, *, as_of):
+            order.append(name)
+            return _red_lines(catalog, layers, as_of=as_of) if name == "controllines" else \
+                _probe(catalog, layers, as_of=as_of)
+        return check
+
+    _KEPT_FRAMES.clear()
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    names = ["controllines", "heavy_a", "light", "heavy_b"]
+    r = run_weekly(cat, tmp_path / "out", week="2022-W35", jobs=1,
+                   checks={n: probe(n) for n in names})
+    _KEPT_FRAMES.clear()
+    assert order == ["heavy_b", "heavy_a", "controllines", "light"]
+    assert r.merge.n_found == 2
+
+
 def test_small_cities_run_in_one_process(two_weeks, demo_catalog):
     """run.jobs 0 (auto): the small city's few files run in one process, the demo city's
     24 MB in one worker per CPU."""
