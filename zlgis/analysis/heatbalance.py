@@ -92,7 +92,6 @@ def is_contiguous(assign: Sequence[int], edges: Sequence[tuple[int, int]],
     return True
 
 
-
 def _import_pulp() -> Any:
     """``import pulp``, done in a thread of its own the first time.
 
@@ -113,6 +112,7 @@ def _import_pulp() -> Any:
         t.start()
         t.join()
     return importlib.import_module("pulp")
+
 
 def solve_assignment(load: Sequence[float], cost: np.ndarray, *,
                      edges: Sequence[tuple[int, int]], roots: Sequence[int],
