@@ -147,9 +147,15 @@ def test_merged_streets_read_back_from_the_cache_are_the_same(tmp_path, monkeypa
     pd.testing.assert_frame_equal(pd.DataFrame(again.drop(columns="geometry")),
                                   pd.DataFrame(first.drop(columns="geometry")), check_exact=True)
     assert (shapely.to_wkb(again.geometry.values) == shapely.to_wkb(first.geometry.values)).all()
-    files[0].write_bytes(b"not a cache file")
-    redone = bins.street_lines(roads)
-    assert (shapely.to_wkb(redone.geometry.values) == shapely.to_wkb(first.geometry.values)).all()
+    good = files[0].read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    # not an archive, cut short, a byte changed (CRC): recomputed
+    for damaged in (b"not a cache file", good[:len(good) // 2], bytes(flipped)):
+        files[0].write_bytes(damaged)
+        redone = bins.street_lines(roads)
+        assert (shapely.to_wkb(redone.geometry.values)
+                == shapely.to_wkb(first.geometry.values)).all()
     moved = roads.copy()
     moved.geometry = shapely.transform(moved.geometry.values, lambda xy: xy + 1.0)
     bins.street_lines(moved)

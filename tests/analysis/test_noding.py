@@ -125,10 +125,16 @@ def test_cache_on_disk_keyed_by_content(tmp_path, monkeypatch):
     moved[0] = shapely.affinity.translate(moved[0], 0, 1)
     noding.cached_crossings(moved, ok)                   # other content: another file
     assert len(list((tmp_path / "noding").glob("*.npz"))) == 2
-    files[0].write_bytes(b"not a numpy file")           # a damaged file is recomputed
-    noding._MEMO.clear()
-    fixed = noding.cached_crossings(parts, ok)
-    np.testing.assert_array_equal(fixed.pos, first.pos)
+    good = files[0].read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    # a damaged file (not an archive, cut short, a byte changed: CRC) is recomputed
+    for damaged in (b"not a numpy file", good[:len(good) // 2], bytes(flipped)):
+        files[0].write_bytes(damaged)
+        noding._MEMO.clear()
+        fixed = noding.cached_crossings(parts, ok)
+        np.testing.assert_array_equal(fixed.pos, first.pos)
+        np.testing.assert_array_equal(fixed.xy, first.xy)
 
 
 def test_walking_and_driving_graphs_equal_graphs_of_their_own_roads(demo_city):

@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -145,7 +146,7 @@ def _read_merged(path: Any, n: int) -> np.ndarray | None:
     try:
         with np.load(path) as z:
             buf, ends = z["wkb"].tobytes(), z["ends"]
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # damaged
         return None
     if len(ends) != n:
         return None

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,7 +220,7 @@ def cached_crossings(parts: np.ndarray, crossable: np.ndarray) -> Crossings:
     try:
         with np.load(path) as z:
             res = Crossings(z["line"], z["other"], z["pos"], z["xy"])
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # damaged
         res = None
     if res is None:
         res = crossings(parts, crossable)
