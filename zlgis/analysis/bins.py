@@ -31,7 +31,6 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +40,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from ..io import cache as _cache
 from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
@@ -123,9 +123,7 @@ _STREETS_VERSION = b"streets-1"
 
 
 def _streets_dir() -> Any:
-    from .noding import cache_dir
-
-    return cache_dir().parent / "streets"
+    return _cache.cache_dir("streets")
 
 
 def _merge_key(lines: np.ndarray, inv: np.ndarray) -> str:
@@ -143,29 +141,18 @@ def _merge_key(lines: np.ndarray, inv: np.ndarray) -> str:
 
 
 def _read_merged(path: Any, n: int) -> np.ndarray | None:
-    try:
-        with np.load(path) as z:
-            buf, ends = z["wkb"].tobytes(), z["ends"]
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # damaged
+    z = _cache.load_arrays(path)
+    if z is None or set(z) != {"wkb", "ends"} or len(z["ends"]) != n:
         return None
-    if len(ends) != n:
-        return None
+    buf, ends = z["wkb"].tobytes(), z["ends"]
     starts = np.r_[0, ends[:-1]]
     return shapely.from_wkb(np.array([buf[a:b] for a, b in zip(starts, ends)], dtype=object))
 
 
 def _write_merged(path: Any, merged: np.ndarray) -> None:
-    from ..io.atomic import atomic_path
-
     wkb = shapely.to_wkb(merged)
-    ends = np.cumsum([len(w) for w in wkb], dtype=np.int64)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, wkb=np.frombuffer(b"".join(wkb), np.uint8), ends=ends)
-    except OSError:
-        pass
+    _cache.store_arrays(path, {"wkb": np.frombuffer(b"".join(wkb), np.uint8),
+                               "ends": np.cumsum([len(w) for w in wkb], dtype=np.int64)})
 
 
 def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,

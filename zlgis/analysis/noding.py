@@ -27,13 +27,13 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
+
+from ..io import cache as _cache
 
 __all__ = ["Crossings", "crossings", "cached_crossings", "cache_dir"]
 
@@ -191,8 +191,7 @@ def crossings(parts: np.ndarray, crossable: np.ndarray) -> Crossings:
 
 def cache_dir() -> Path:
     """Folder of the noding cache (``$ZLGIS_CACHE_DIR/noding``, default ``~/.cache/zlgis``)."""
-    root = os.environ.get("ZLGIS_CACHE_DIR") or Path.home() / ".cache" / "zlgis"
-    return Path(root) / "noding"
+    return _cache.cache_dir("noding")
 
 
 def _key(parts: np.ndarray, crossable: np.ndarray) -> str:
@@ -216,23 +215,15 @@ def cached_crossings(parts: np.ndarray, crossable: np.ndarray) -> Crossings:
     if key in _MEMO:
         return _MEMO[key]
     path = cache_dir() / f"{key}.npz"
-    res = None
+    z = _cache.load_arrays(path)
     try:
-        with np.load(path) as z:
-            res = Crossings(z["line"], z["other"], z["pos"], z["xy"])
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # damaged
+        res = Crossings(z["line"], z["other"], z["pos"], z["xy"]) if z is not None else None
+    except KeyError:
         res = None
     if res is None:
         res = crossings(parts, crossable)
-        try:
-            from ..io.atomic import atomic_path
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, line=res.line, other=res.other, pos=res.pos, xy=res.xy)
-        except OSError:
-            pass
+        _cache.store_arrays(path, {"line": res.line, "other": res.other, "pos": res.pos,
+                                   "xy": res.xy})
     _MEMO.clear()  # one layer at a time: the previous one is not needed again
     _MEMO[key] = res
     return res

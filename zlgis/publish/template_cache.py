@@ -29,8 +29,9 @@ _FORMAT = b"zlgis-jinja-1"
 
 def cache_dir() -> Path:
     """Folder of the template cache (``$ZLGIS_CACHE_DIR/jinja``, default ``~/.cache/zlgis``)."""
-    root = os.environ.get("ZLGIS_CACHE_DIR") or Path.home() / ".cache" / "zlgis"
-    return Path(root) / "jinja"
+    from ..io.cache import cache_dir as folder
+
+    return folder("jinja")
 
 
 def _settings(env: Any) -> tuple[Any, ...] | None:

@@ -38,7 +38,6 @@ import hashlib
 import json
 import os
 import re
-import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ..io import cache as _cache
 from ..io.atomic import atomic_path
 
 __all__ = ["cache_dir", "archive_key", "load", "store", "load_arrays", "store_arrays",
@@ -60,8 +60,7 @@ KEEP = 3
 
 def cache_dir() -> Path:
     """Folder of the archive cache (``$ZLGIS_CACHE_DIR/tiles``, default ``~/.cache/zlgis``)."""
-    root = os.environ.get("ZLGIS_CACHE_DIR") or Path.home() / ".cache" / "zlgis"
-    return Path(root) / "tiles"
+    return _cache.cache_dir("tiles")
 
 
 @functools.lru_cache(maxsize=1)
@@ -154,14 +153,8 @@ def load_arrays(name: str, key: str, *, folder: Path | None = None
                 ) -> dict[str, np.ndarray] | None:
     """The arrays :func:`store_arrays` kept under ``key``; None when there are none, or they
     are damaged."""
-    path = (cache_dir() if folder is None else folder) / f"{_stem(name, key)}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            out = {k: npz[k] for k in npz.files}
-        os.utime(path)     # recently used
-        return out
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return None
+    return _cache.load_arrays((cache_dir() if folder is None else folder)
+                              / f"{_stem(name, key)}.npz")
 
 
 def store_arrays(name: str, key: str, arrays: Mapping[str, np.ndarray], *,
@@ -170,25 +163,21 @@ def store_arrays(name: str, key: str, arrays: Mapping[str, np.ndarray], *,
     recently used entries of ``name``. A cache that cannot be written is left as it is."""
     folder = cache_dir() if folder is None else folder
     stem = _stem(name, key)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder / f"{stem}.npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        _prune(folder, stem.rsplit("-", 1)[0], ".npz")
-    except OSError:
-        pass
+    _cache.store_arrays(folder / f"{stem}.npz", arrays)
+    _prune(folder, stem.rsplit("-", 1)[0], (".npz",))
 
 
-def _prune(folder: Path, prefix: str, suffix: str = ".json") -> None:
-    """Delete the entries of a layer beyond the :data:`KEEP` most recently used (an archive:
-    its ``.json`` and ``.pmtiles``; arrays: their ``.npz``)."""
+def _prune(folder: Path, prefix: str, suffixes: tuple[str, ...] = (".json", ".pmtiles")
+           ) -> None:
+    """Delete the entries of a layer beyond the :data:`KEEP` most recently used (the first of
+    ``suffixes`` is the file whose time tells the last use; the others go with it)."""
     entries = []
-    for meta in folder.glob(f"{prefix}-*{suffix}"):
+    for meta in folder.glob(f"{prefix}-*{suffixes[0]}"):
         if re.fullmatch(r"[0-9a-f]{40}", meta.stem[len(prefix) + 1:]):
             try:
                 entries.append((meta.stat().st_mtime_ns, meta))
             except OSError:
                 continue
     for _, meta in sorted(entries, reverse=True)[KEEP:]:
-        for p in {meta, meta.with_suffix(".pmtiles")}:
-            p.unlink(missing_ok=True)
+        for suffix in suffixes:
+            meta.with_suffix(suffix).unlink(missing_ok=True)

@@ -1,0 +1,65 @@
+"""zlgis's on-disk caches: their folders and NumPy arrays kept in ``.npz`` files.
+
+Every cache lives in ``$ZLGIS_CACHE_DIR/<name>`` (default ``~/.cache/zlgis``): the street
+network's noding, the streets merged by name, the vector-tile archives and tile geometry, the
+compiled page templates. A cache holds only what can be computed again: any folder can be deleted
+at any time, and an entry that cannot be read (missing, not an archive, cut short, a byte changed:
+the zip CRC-32 of ``.npz`` members catches it) reads as absent, so the caller computes it again.
+
+Examples
+--------
+>>> import tempfile, pathlib, numpy as np
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "k.npz"
+>>> store_arrays(path, {"a": np.arange(3)})
+>>> load_arrays(path)["a"].tolist(), load_arrays(path.with_name("other.npz"))
+([0, 1, 2], None)
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .atomic import atomic_path
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["cache_dir", "load_arrays", "store_arrays"]
+
+
+def cache_dir(name: str) -> Path:
+    """Folder of cache ``name``: ``$ZLGIS_CACHE_DIR/<name>`` (default ``~/.cache/zlgis``)."""
+    root = os.environ.get("ZLGIS_CACHE_DIR") or Path.home() / ".cache" / "zlgis"
+    return Path(root) / name
+
+
+def load_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray] | None:
+    """The arrays :func:`store_arrays` wrote to ``path``; None when there are none or the file
+    is damaged. A file read is marked recently used (its modification time)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            out = {k: npz[k] for k in npz.files}
+        os.utime(path)
+        return out
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def store_arrays(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write named ``arrays`` to ``path`` (``.npz``, atomically); a cache that cannot be
+    written is left as it is."""
+    import numpy as np
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+    except OSError:
+        pass
