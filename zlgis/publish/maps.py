@@ -770,16 +770,15 @@ def _add_service_radii(m: folium.Map, b: _Builder, layers: Mapping[str, gpd.GeoD
 
 #: The last unions of service circles (:func:`_circles`): the internal and the public map draw
 #: the same ones.
-_CIRCLES: dict[tuple[str, float, bytes], Any] = {}
+_CIRCLES: dict[tuple[str, float], Any] = {}
 
 
 def _circles(gdf: gpd.GeoDataFrame, radius: float) -> Any:
     """Union of the ``radius`` buffers of the features of ``gdf``, computed once for both maps
-    (keyed by the radius and the features' WKB)."""
-    import hashlib
+    (keyed by the radius and the features' content, :func:`zlgis.analysis.run_cache.frame_key`)."""
+    from ..analysis.run_cache import frame_key
 
-    wkb = shapely.to_wkb(np.asarray(gdf.geometry.values), hex=False)
-    key = (str(gdf.crs), radius, hashlib.sha1(b"".join(w or b"-" for w in wkb.tolist())).digest())
+    key = (frame_key(gdf, ()), radius)
     if key not in _CIRCLES:
         if len(_CIRCLES) >= 4:
             _CIRCLES.clear()
