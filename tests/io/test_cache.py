@@ -41,3 +41,28 @@ def test_an_unwritable_cache_is_left_alone(tmp_path):
     blocker.write_text("x")
     cache.store_arrays(blocker / "k.npz", {"a": np.arange(3)})   # parent is a file: no error
     assert cache.load_arrays(blocker / "k.npz") is None
+
+
+def test_geometry_hash_tells_apart_what_coordinates_alone_do_not():
+    import hashlib
+
+    import shapely
+
+    def digest(geoms):
+        h = hashlib.blake2b(digest_size=20)
+        cache.hash_geometries(h, np.asarray(geoms, dtype=object))
+        return h.hexdigest()
+
+    ring = [(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)]
+    hole = [(2, 2), (4, 2), (4, 4), (2, 4), (2, 2)]
+    lines = [shapely.LineString([(0, 0), (1, 0)]), shapely.LineString([(1, 0), (2, 0)])]
+    cases = [
+        [shapely.Polygon(ring, [hole])],
+        [shapely.MultiPolygon([shapely.Polygon(ring), shapely.Polygon(hole)])],
+        [shapely.MultiLineString([[(0, 0), (1, 0)], [(1, 0), (2, 0)]])],
+        [shapely.MultiLineString([[(0, 0), (1, 0), (1, 0)], [(2, 0)] * 2])],
+        lines, lines[::-1], [lines[0], None],
+    ]
+    digests = [digest(c) for c in cases]
+    assert len(set(digests)) == len(cases)
+    assert digest([shapely.Polygon(ring, [hole])]) == digests[0]      # the same: the same

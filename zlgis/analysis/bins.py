@@ -127,16 +127,12 @@ def _streets_dir() -> Any:
 
 
 def _merge_key(lines: np.ndarray, inv: np.ndarray) -> str:
-    """Hash of the lines (types, coordinates, multi-part lines whole) and their grouping."""
+    """Hash of the lines (:func:`zlgis.io.cache.hash_geometries`) and their grouping."""
     import hashlib
 
-    kind = shapely.get_type_id(lines)
     h = hashlib.blake2b(_STREETS_VERSION, digest_size=20)
-    for arr in (kind, shapely.get_num_coordinates(lines), np.asarray(inv, np.int64)):
-        h.update(np.ascontiguousarray(arr, np.int64).tobytes())
-    h.update(np.ascontiguousarray(shapely.get_coordinates(lines), np.float64).tobytes())
-    for wkb in shapely.to_wkb(lines[kind != 1]):  # parts of multi-part lines
-        h.update(wkb)
+    _cache.hash_geometries(h, lines)
+    h.update(np.ascontiguousarray(inv, np.int64).tobytes())
     return h.hexdigest()
 
 

@@ -21,14 +21,14 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_path
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["cache_dir", "load_arrays", "store_arrays"]
+__all__ = ["cache_dir", "load_arrays", "store_arrays", "hash_geometries"]
 
 
 def cache_dir(name: str) -> Path:
@@ -63,3 +63,21 @@ def store_arrays(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray])
             np.savez(fh, **arrays)
     except OSError:
         pass
+
+
+def hash_geometries(h: Any, geoms: np.ndarray) -> None:
+    """Feed ``geoms`` (an array of shapely geometries) into the hash ``h``, exactly: a point, a
+    line and a polygon without holes by their type and coordinates, the others (multi-part
+    geometries, holes, collections) by their WKB too; a missing geometry by its type (-1)."""
+    import numpy as np
+    import shapely
+
+    tid = shapely.get_type_id(geoms).astype(np.int8)
+    other = ~np.isin(tid, (-1, 0, 1, 3))
+    poly = np.flatnonzero(tid == 3)
+    other[poly] = shapely.get_num_interior_rings(geoms[poly]) > 0
+    for arr in (tid, shapely.get_num_coordinates(geoms).astype(np.int64),
+                shapely.get_coordinates(geoms), other):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    for w in shapely.to_wkb(geoms[other]).tolist():
+        h.update(len(w).to_bytes(8, "little") + w)

@@ -87,17 +87,7 @@ def archive_key(geoms: np.ndarray, crs: Any, columns: Sequence[tuple[str, np.nda
     h.update(_versions())
     h.update(json.dumps(dict(options), sort_keys=True, default=str).encode())
     h.update(str(crs.to_wkt() if crs is not None else None).encode())
-    tid = shapely.get_type_id(geoms).astype(np.int8)
-    # a point, a line and a polygon without holes are given by their coordinates; the others
-    # (multi-part, holes, collections) by their WKB
-    other = ~np.isin(tid, (-1, 0, 1, 3))
-    poly = np.flatnonzero(tid == 3)
-    other[poly] = shapely.get_num_interior_rings(geoms[poly]) > 0
-    for arr in (tid, shapely.get_num_coordinates(geoms).astype(np.int64),
-                shapely.get_coordinates(geoms), other):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    for w in shapely.to_wkb(geoms[other]).tolist():
-        h.update(len(w).to_bytes(8, "little") + w)
+    _cache.hash_geometries(h, geoms)
     for name, codes, values in columns:
         h.update(json.dumps(name).encode())
         for arr in (codes, values.data, values.length):
