@@ -28,6 +28,7 @@ File format::
         severity: high                 # high | medium | low
         public: false
         needs: [buildings, road_red_lines]   # layer ids, or "layer.field"
+        uses: [construction_sites]           # optional: layers read when the catalog has them
         event_code_old: "01-01"
         event_code_new: "06001"
         deadline: {date: "2022-10-31"}       # or {days: N} / {hours: N}; optional
@@ -74,7 +75,7 @@ RULES_DIR = CONFIG_DIR / "rules"
 SEVERITIES = ("high", "medium", "low")
 CONFIDENCES = ("standard", "plan", "secondary", "example")
 _RULE_KEYS = {"task_ids", "title", "label", "source", "confidence", "severity", "public",
-              "needs", "event_code_old", "event_code_new", "layer_event_codes", "deadline"}
+              "needs", "uses", "event_code_old", "event_code_new", "layer_event_codes", "deadline"}
 _DEADLINE_KINDS = ("date", "days", "hours")
 _DEADLINE_NOTES = ("source", "confidence")
 _CHECK_KEYS = {"check", "title", "run", "order", "rules"}
@@ -94,6 +95,8 @@ class Rule:
     severity: str = "medium"
     public: bool = False
     needs: tuple[str, ...] = ()
+    #: layers the rule also reads when the catalog has them (it runs without them)
+    uses: tuple[str, ...] = ()
     event_code_old: str = ""
     event_code_new: str = ""
     deadline: Mapping[str, Any] | None = None
@@ -193,6 +196,7 @@ def _parse_rule(check: str, rid: str, spec: Any, path: str) -> Rule:
         title=str(spec["title"]), label=str(spec["label"]), source=str(spec["source"]),
         confidence=confidence, severity=severity, public=bool(spec.get("public", False)),
         needs=tuple(str(n) for n in spec.get("needs", ())),
+        uses=tuple(str(n) for n in spec.get("uses", ())),
         event_code_old=str(spec.get("event_code_old", "") or ""),
         event_code_new=str(spec.get("event_code_new", "") or ""),
         deadline=dict(deadline) if deadline else None,

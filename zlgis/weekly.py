@@ -42,11 +42,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import forked, not_inherited, release_memory, resolve_jobs
+from .workers import forked, frozen, not_inherited, release_memory, resolve_jobs
 
 __all__ = [
     "WeeklyResult",
@@ -218,7 +219,8 @@ def run_lock(ledger_path: str | os.PathLike[str]) -> Iterator[Path]:
 
 # ------------------------------------------------------------------------------------ inputs
 def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
-                progress: Progress | None = None
+                progress: Progress | None = None, last: Collection[str] = (),
+                before_last: Callable[[dict[str, gpd.GeoDataFrame], set[str]], None] | None = None
                 ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
     """Load and validate every layer of the catalog; stop at the first unusable one.
 
@@ -228,6 +230,11 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     Derived layers (road red lines from roads) are computed from the loaded ones. (Layers are
     read in this process: in worker processes, sending a 1M-building layer back pickled cost
     more CPU than reading it, BENCHMARKS.md.)
+
+    The layers of ``last`` are read after the others; in between, ``before_last`` (if given) is
+    called with the layers loaded so far and the ids still to come (with the derived ones): the
+    weekly run starts the checks that need none of them there (:class:`EarlyChecks`). The result
+    does not depend on the order: layers and issues come in catalog order.
 
     A layer is unusable when it cannot be read, or when validation rejects more than
     ``safety.max_rejected_share`` of its rows (``ledger.yaml``): running the checks on what is
@@ -239,43 +246,64 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         Naming the layer and why it could not be used; the ledger has not been touched.
     """
     from .config import load_config
-    from .validate import city_boundary, read_layer
+    from .validate import city_boundary
     from .validate.report import concat_issues
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
     share = float(load_config("ledger")["safety"]["max_rejected_share"])
+    order = list(ids or catalog.layers)
+    later = [lid for lid in order if lid in set(last)]
+    first = [lid for lid in order if lid not in set(later)]
     layers: dict[str, gpd.GeoDataFrame] = {}
-    issues = []
-    for lid in ids or list(catalog.layers):
-        spec = catalog[lid]
-        path = str(spec.path) if spec.path else None
-        progress.step(f"读取图层 {spec.title}（{lid}）")
-        if spec.kind == "raster":
-            _check_raster(spec)
-            continue
-        if spec.derived:
-            continue
-        try:
-            loaded = read_layer(catalog, lid)
-        except ZlgisError as exc:
-            raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc.message}", layer=lid,
-                             path=exc.path or path, row=exc.row, field=exc.field) from exc
-        except Exception as exc:  # noqa: BLE001 - GDAL/pyogrio raise many kinds for bad files
-            raise LayerError(f"图层无法读取（{type(exc).__name__}: {exc}），本周检查已停止，台账"
-                             "未修改", layer=lid, path=path) from exc
-        rejected = loaded.rows_in - len(loaded.gdf)
-        if loaded.rows_in and rejected > share * loaded.rows_in:
-            reasons = loaded.issues.loc[loaded.issues["action"] == "rejected", "message"]
-            top = reasons.value_counts().index[0] if len(reasons) else "校验未通过"
-            raise LayerError(f"{loaded.rows_in} 行中有 {rejected} 行未通过校验（主要原因：{top}），"
-                             f"超过允许的 {share:.0%}，本周检查已停止，台账未修改", layer=lid,
-                             path=path)
-        layers[lid] = loaded.gdf
-        issues.append(loaded.issues)
+    issues: dict[str, pd.DataFrame] = {}
+    with frozen():  # each loaded layer is frozen: the next layers' collections skip it
+        for lid in first + later:
+            if lid == next(iter(later), None) and before_last is not None:
+                pending = set(later) | {x for x in order if catalog[x].derived}
+                before_last(dict(layers), pending)
+            got = _load_layer(catalog, lid, share, progress)
+            if got is not None:
+                layers[lid], issues[lid] = got
+                del got
+                gc.freeze()
     from .analysis.derived import derive_layers
 
-    return derive_layers(catalog, layers, ids), concat_issues(issues)
+    layers = {lid: layers[lid] for lid in order if lid in layers}
+    return (derive_layers(catalog, layers, ids),
+            concat_issues([issues[lid] for lid in order if lid in issues]))
+
+
+def _load_layer(catalog: Catalog, lid: str, share: float, progress: Progress
+                ) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """Layer ``lid`` read and validated, with its issues; None for a raster (checked to be
+    readable) or a derived layer. Raises :class:`LayerError` when it cannot be used."""
+    from .validate import read_layer
+
+    spec = catalog[lid]
+    path = str(spec.path) if spec.path else None
+    progress.step(f"读取图层 {spec.title}（{lid}）")
+    if spec.kind == "raster":
+        _check_raster(spec)
+        return None
+    if spec.derived:
+        return None
+    try:
+        loaded = read_layer(catalog, lid)
+    except ZlgisError as exc:
+        raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc.message}", layer=lid,
+                         path=exc.path or path, row=exc.row, field=exc.field) from exc
+    except Exception as exc:  # noqa: BLE001 - GDAL/pyogrio raise many kinds for bad files
+        raise LayerError(f"图层无法读取（{type(exc).__name__}: {exc}），本周检查已停止，台账"
+                         "未修改", layer=lid, path=path) from exc
+    rejected = loaded.rows_in - len(loaded.gdf)
+    if loaded.rows_in and rejected > share * loaded.rows_in:
+        reasons = loaded.issues.loc[loaded.issues["action"] == "rejected", "message"]
+        top = reasons.value_counts().index[0] if len(reasons) else "校验未通过"
+        raise LayerError(f"{loaded.rows_in} 行中有 {rejected} 行未通过校验（主要原因：{top}），"
+                         f"超过允许的 {share:.0%}，本周检查已停止，台账未修改", layer=lid,
+                         path=path)
+    return loaded.gdf, loaded.issues
 
 
 def _check_raster(spec: Any) -> None:
@@ -297,12 +325,110 @@ def _check_raster(spec: Any) -> None:
 CheckFunc = Callable[..., gpd.GeoDataFrame]
 
 
+class _NotLoaded(BaseException):
+    """A check started early read a layer still loading. (Not an ``Exception``: a check's own
+    ``except Exception`` must not take it for a missing or broken layer.)"""
+
+
+class _Pending:
+    """Stands in for a layer still loading, in the layers a check started early sees: there (as
+    it will be), but any use of it (attributes, ``isinstance``, ``len``, truth, iteration,
+    comparison) raises :class:`_NotLoaded`. A check that returns never used a missing layer."""
+
+    __slots__ = ("_id",)
+
+    def __init__(self, lid: str) -> None:
+        object.__setattr__(self, "_id", lid)
+
+    def _stop(self, *args: Any, **kwargs: Any) -> Any:
+        raise _NotLoaded(object.__getattribute__(self, "_id"))
+
+    __getattribute__ = __setattr__ = __getitem__ = __contains__ = __len__ = __bool__ = _stop
+    __iter__ = __eq__ = __ne__ = __lt__ = __hash__ = __repr__ = __str__ = _stop  # type: ignore
+
+
+class EarlyChecks(contextlib.ExitStack):
+    """The checks a weekly run starts while its last layers load.
+
+    The largest layer file (the buildings, in a city) takes the longest to load; the checks whose
+    rules need or use (:attr:`zlgis.rules.Rule.uses`) neither it nor the layers only its users
+    read (waterlogging, trucks, cases ...) need not wait for it. :func:`load_inputs` reads those :attr:`late` layers last and
+    calls :meth:`start` just before: the early checks then run in one worker beside the loading
+    (with ``jobs`` 1: in this process, before the last layers load, so the peaks of the two do
+    not add up). :func:`run_checks` takes their results (:attr:`futures`) and runs the others. An
+    early check that reads a layer still loading (one its rules do not declare) stops, and runs
+    again with the others: the findings are those of the one-stage run.
+    """
+
+    def __init__(self, catalog: Catalog, checks: Mapping[str, CheckFunc] | Sequence[str] | None,
+                 *, as_of: dt.date, jobs: int) -> None:
+        from .analysis import CHECKS
+        from .config import load_config
+        from .rules import rules as registered
+
+        super().__init__()
+        self.catalog, self.as_of, self.jobs = catalog, as_of, jobs
+        names = [] if isinstance(checks, Mapping) else list(CHECKS if checks is None else checks)
+        serial = load_config("ledger")["run"].get("serial_checks") or []
+        names.sort(key=lambda n: serial.index(n) if n in serial else len(serial))
+        #: check name -> the layers its rules need or use
+        self.needs = {n: {x.partition(".")[0] for r in registered(n) for x in r.needs + r.uses}
+                      for n in names}
+        #: ids of the layers loaded last
+        self.late = self._late_layers(catalog, self.needs)
+        #: check name -> future of its (findings, timings), or of None when it must run again
+        self.futures: dict[str, Any] = {}
+        self._order = {lid: i for i, lid in enumerate(catalog.layers)}
+
+    @staticmethod
+    def _late_layers(catalog: Catalog, needs: Mapping[str, set[str]]) -> set[str]:
+        """The largest layer file, and the layers needed only by checks that need it too.
+        (A layer no rule declares is loaded first: a check may read it without declaring it.)"""
+        sizes = {}
+        for lid, spec in catalog.layers.items():
+            if spec.kind != "raster" and not spec.derived and spec.path is not None:
+                with contextlib.suppress(OSError):
+                    sizes[lid] = os.path.getsize(spec.path)
+        if not sizes or not needs:
+            return set()
+        big = max(sizes, key=sizes.__getitem__)
+        users = {lid: [n for n in needs.values() if lid in n] for lid in sizes}
+        return {lid for lid, of in users.items() if of and all(big in n for n in of)}
+
+    def start(self, layers: dict[str, gpd.GeoDataFrame], pending: set[str]) -> None:
+        """Start the checks that need none of ``pending`` on ``layers`` (the hook of
+        :func:`load_inputs`)."""
+        names = [n for n, need in self.needs.items() if need and not need & pending]
+        derived = {lid for lid, spec in self.catalog.layers.items() if spec.derived}
+        seen = {lid: layers[lid] if lid in layers else _Pending(lid)
+                for lid in sorted(layers.keys() | pending, key=lambda x: (x in derived,
+                                                                        self._order[x]))}
+        tasks = [_early(_check_task(n, None, self.catalog, seen, self.as_of)) for n in names]
+        futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1))
+        self.futures.update(zip(names, futures))
+        if self.jobs == 1:
+            for f in futures:
+                f.result()
+
+
+def _early(task: Callable[[], Any]) -> Callable[[], Any]:
+    """``task`` run early: None when it failed, to run again once every layer is loaded (an
+    error of its own then stops the run as it would have)."""
+    def run() -> Any:
+        try:
+            return task()
+        except (_NotLoaded, Exception):  # noqa: BLE001
+            return None
+    return run
+
+
 @run_cache()  # one run cache per process: street graphs, snapped points built once
 def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_of: dt.date,
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
                progress: Progress | None = None, timings: dict[str, float] | None = None,
                skipped: list[str] | None = None, skipped_ids: list[str] | None = None,
-               jobs: int | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+               jobs: int | None = None, early: Mapping[str, Any] | None = None
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
     Returns all findings (sorted by id, grid cell and road chief assigned) and the names of the
@@ -320,23 +446,28 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     ``run.serial_checks`` (the largest working memory) never run at the same time and start
     first: one worker runs them one after the other (in one process: before the others, while
     the run cache is empty). Each check's freed memory is handed back to the system before the
-    next (:func:`zlgis.workers.release_memory`).
+    next (:func:`zlgis.workers.release_memory`). ``early`` maps checks already started (while
+    the layers loaded, :class:`EarlyChecks`) to their futures; one that gave None runs here.
     """
     from .config import load_config
 
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
-    tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn, _ in plan]
+    early = early or {}
+    rest = [(name, fn) for name, fn, _ in plan if name not in early]
+    tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn in rest]
     frames = []
-    names = [name for name, _, _ in plan]
+    names = [name for name, _ in rest]
     serial = [names.index(c) for c in load_config("ledger")["run"].get("serial_checks") or []
               if c in names]  # never two of them at once
     with forked(tasks, jobs=resolve_jobs(jobs), serial=serial) as results:
         for i in serial:  # in one process: run first, before the run cache holds anything
             _check_result(names[i], results[i])
-        for (name, _, cannot), future in zip(plan, results):
+        futures = dict(zip(names, results))
+        for name, fn, cannot in plan:
             progress.step(f"运行检查 {name}")
-            result, parts = _check_result(name, future)
+            got = _check_result(name, futures.get(name) or early[name])
+            result, parts = got or _check_task(name, fn, catalog, layers, as_of)()
             if timings is not None:
                 timings.update(parts)
             if cannot and len(result):  # an adapter may measure more than its layers allow
@@ -864,15 +995,17 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         _kill_point("locked")
         _recover_outputs(out)
         _recover_outputs(out / PUBLIC_DIR)
-        loaded, issues = load_inputs(catalog, progress=progress)
-        release_memory()  # what reading and validating freed: the checks' peaks come on top
-        lap("loaded")
         check_times: dict[str, float] = {}
         skipped: list[str] = []
         skipped_ids: list[str] = []
-        findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
-                                   progress=progress, timings=check_times, skipped=skipped,
-                                   skipped_ids=skipped_ids, jobs=jobs)
+        with EarlyChecks(catalog, checks, as_of=as_of_date, jobs=jobs) as early:
+            loaded, issues = load_inputs(catalog, progress=progress, last=early.late,
+                                         before_last=early.start)
+            release_memory()  # what reading and validating freed: the checks' peaks come on top
+            lap("loaded")  # (the early checks ran or started meanwhile)
+            findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
+                                       progress=progress, timings=check_times, skipped=skipped,
+                                       skipped_ids=skipped_ids, jobs=jobs, early=early.futures)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context = map_context(loaded, catalog)
         big = _tile_frames(loaded, catalog)   # big layers go to the maps as vector tiles
