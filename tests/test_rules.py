@@ -120,3 +120,15 @@ def test_every_rule_a_check_names_is_registered():
     registered = {r.id for r in rules()}
     assert len(named) >= 15          # the scan sees the checks (a broken scan finds nothing)
     assert not [(f, r) for f, r in named if r not in registered]
+
+
+def test_uses_names_layers_of_the_shipped_catalog():
+    """``uses``: the layers a rule reads when the catalog has them (the weekly run loads them
+    before starting the rule's check early); every one is a layer of the shipped catalog."""
+    from zlgis.catalog import Catalog
+
+    assert rule("no_parking_zone").uses == ("patrol_observations",)
+    assert rule("red_line_encroachment").uses == ()
+    shipped = set(Catalog.load().layers)
+    used = {lid for r in rules() for lid in r.uses}
+    assert used and used <= shipped, used - shipped

@@ -181,3 +181,16 @@ def test_resolve_jobs():
     for bad in (-1, 1.5, "2", True):
         with pytest.raises(ConfigError, match="进程数"):
             resolve_jobs(bad)  # type: ignore[arg-type]
+
+
+def test_pools_may_overlap_and_a_background_pool_forks_its_one_worker():
+    """The weekly run starts its early checks in one worker (``background``) while it loads
+    the last layers, then its main pool: each pool's workers see the memory of their start."""
+    state = ["early"]
+    with forked([lambda: (os.getpid(), state[0])], jobs=1, background=True) as (early,):
+        state[0] = "main"
+        with forked([lambda: (os.getpid(), state[0])] * 2, jobs=2) as main:
+            got = [r.result() for r in main]
+        pid, seen = early.result()
+    assert pid != os.getpid() and seen == "early"
+    assert {s for _, s in got} == {"main"} and os.getpid() not in {p for p, _ in got}

@@ -4,7 +4,8 @@ Each check owns one YAML file ``zlgis/config/rules/<check>.yaml``. It names the 
 that runs it (``run: module:function`` with the signature ``run_check(catalog, layers, *,
 as_of=None) -> findings``) and its rules. A rule carries its id, the campaign task ids, the
 Chinese title and short label staff see, its source (standard, clause) and confidence, severity,
-whether it may appear on the public map, the layers (and fields) it needs, the digital
+whether it may appear on the public map, the layers (and fields) it needs and those it reads
+when the catalog has them (``uses``: the weekly run loads them before starting it), the digital
 city-management event codes and, optionally, its rectification deadline. Lead and cooperating
 departments come from the rule's first task in ``departments.yaml``.
 

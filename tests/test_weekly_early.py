@@ -1,0 +1,98 @@
+"""The weekly run's early checks (zlgis.weekly.EarlyChecks): the checks that need neither the
+largest layer nor the layers only its users read start before those load, and give the findings
+of the one-stage run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pytest
+
+import zlgis.weekly as weekly
+from zlgis.weekly import EarlyChecks, load_inputs, run_checks, run_weekly
+
+AS_OF = dt.date(2022, 8, 28)
+CHECKS = ["coverage", "waterlogging", "trucks", "greenspace", "cases"]
+
+
+def test_the_demo_city_loads_buildings_and_their_users_last(demo_catalog):
+    early = EarlyChecks(demo_catalog, None, as_of=AS_OF, jobs=1)
+    assert {"buildings", "sweeper_tracks", "residential_compounds"} <= early.late
+    # needed by checks that do not read the buildings, or by no rule at all: loaded first
+    assert not early.late & {"roads", "waterlogging_points", "truck_pings", "grids",
+                             "patrol_observations", "toilets", "boundary"}
+    starts = [n for n, need in early.needs.items() if need and not need & early.late]
+    assert starts[0] == "waterlogging"  # run.serial_checks first
+    assert {"trucks", "greenspace", "cases", "grids"} <= set(starts)
+    assert not {"coverage", "sanitation", "controllines", "lamps"} & set(starts)
+
+
+def test_a_layer_still_loading_stops_any_use_of_it():
+    pending = weekly._Pending("buildings")
+    seen = dict({"roads": None, "buildings": pending})  # a check's own copy keeps the stand-in
+    assert seen["buildings"] is not None and "buildings" in seen
+    for use in (len, bool, iter, hash, repr, lambda p: p.geometry, lambda p: p == 1,
+                lambda p: isinstance(p, gpd.GeoDataFrame), lambda p: p["id"]):
+        with pytest.raises(weekly._NotLoaded, match="buildings"):
+            use(seen["buildings"])
+    with pytest.raises(weekly._NotLoaded):  # not an Exception: a check's own handler misses it
+        try:
+            len(pending)
+        except Exception:  # noqa: BLE001
+            pytest.fail("caught as an Exception")
+
+
+def _one_stage(catalog, checks):
+    layers, _ = load_inputs(catalog)
+    return run_checks(catalog, layers, as_of=AS_OF, checks=checks, jobs=1)[0]
+
+
+def _same(a, b):
+    cols = ["finding_id", "rule", "feature_id", "measure"]
+    assert len(a) and a[cols].reset_index(drop=True).equals(b[cols].reset_index(drop=True))
+    assert a.geometry.reset_index(drop=True).geom_equals_exact(
+        b.geometry.reset_index(drop=True), 1e-9).all()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkeypatch, jobs):
+    """Greenspace is told it reads no toilets: started early, it reads them while they are
+    still loading, stops, and runs again with the others; every finding is the one-stage run's.
+    With one process the early checks run before the last layers are read."""
+    events: list[str] = []
+    made: list[EarlyChecks] = []
+    load_layer, check_task, init = weekly._load_layer, weekly._check_task, EarlyChecks.__init__
+
+    def logged_load(catalog, lid, *args):
+        events.append(f"load {lid}")
+        return load_layer(catalog, lid, *args)
+
+    def logged_task(name, *args):
+        task = check_task(name, *args)
+
+        def run():
+            events.append(f"check {name}")
+            return task()
+        return run
+
+    def told(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.needs["greenspace"] -= {"toilets", "park_facilities"}
+        made.append(self)
+
+    monkeypatch.setattr(weekly, "_load_layer", logged_load)
+    monkeypatch.setattr(weekly, "_check_task", logged_task)
+    monkeypatch.setattr(EarlyChecks, "__init__", told)
+    r = run_weekly(demo_catalog, tmp_path / "out", week="2022-W35", checks=CHECKS, jobs=jobs)
+    (early,) = made
+    assert set(early.futures) == {"waterlogging", "trucks", "greenspace", "cases"}
+    assert early.futures["greenspace"].result() is None  # stopped: ran again in the main stage
+    assert early.futures["waterlogging"].result()[0].shape[0] > 0
+    if jobs == 1:
+        assert events.index("check waterlogging") < events.index("load buildings")
+        assert events.index("load roads") < events.index("check waterlogging")
+    found = gpd.read_file(r.files["gpkg"], layer="findings").sort_values("finding_id")
+    one = _one_stage(demo_catalog, CHECKS).sort_values("finding_id")
+    assert set(found["check"]) == set(CHECKS)
+    _same(found, one)
