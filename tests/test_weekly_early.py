@@ -5,6 +5,7 @@ of the one-stage run."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import geopandas as gpd
 import pytest
@@ -43,9 +44,9 @@ def test_a_layer_still_loading_stops_any_use_of_it():
             pytest.fail("caught as an Exception")
 
 
-def _one_stage(catalog, checks):
+def _one_stage(catalog, checks, as_of):
     layers, _ = load_inputs(catalog)
-    return run_checks(catalog, layers, as_of=AS_OF, checks=checks, jobs=1)[0]
+    return run_checks(catalog, layers, as_of=as_of, checks=checks, jobs=1)[0]
 
 
 def _same(a, b):
@@ -57,8 +58,8 @@ def _same(a, b):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkeypatch, jobs):
-    """Greenspace is told it reads no toilets: started early, it reads them while they are
-    still loading, stops, and runs again with the others; every finding is the one-stage run's.
+    """Greenspace is told it reads no toilets, and the toilets load last: started early, it
+    reads them while they are still loading, stops, and runs again with the others; every finding is the one-stage run's.
     With one process the early checks run before the last layers are read."""
     events: list[str] = []
     made: list[EarlyChecks] = []
@@ -79,20 +80,43 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkey
     def told(self, *args, **kwargs):
         init(self, *args, **kwargs)
         self.needs["greenspace"] -= {"toilets", "park_facilities"}
+        self.late |= {"toilets", "park_facilities"}
         made.append(self)
 
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", "zlgis-demo-salt-not-for-real-data")
     monkeypatch.setattr(weekly, "_load_layer", logged_load)
     monkeypatch.setattr(weekly, "_check_task", logged_task)
     monkeypatch.setattr(EarlyChecks, "__init__", told)
     r = run_weekly(demo_catalog, tmp_path / "out", week="2022-W35", checks=CHECKS, jobs=jobs)
     (early,) = made
-    assert set(early.futures) == {"waterlogging", "trucks", "greenspace", "cases"}
-    assert early.futures["greenspace"].result() is None  # stopped: ran again in the main stage
+    started = {"waterlogging", "trucks", "greenspace", "cases"}
+    # with workers, those not started when the loading ends run with the others
+    assert set(early.futures) == started if jobs == 1 else set(early.futures) <= started
     assert early.futures["waterlogging"].result()[0].shape[0] > 0
+    if "greenspace" in early.futures:
+        assert early.futures["greenspace"].result() is None  # stopped; ran in the main stage
     if jobs == 1:
         assert events.index("check waterlogging") < events.index("load buildings")
         assert events.index("load roads") < events.index("check waterlogging")
     found = gpd.read_file(r.files["gpkg"], layer="findings").sort_values("finding_id")
-    one = _one_stage(demo_catalog, CHECKS).sort_values("finding_id")
+    one = _one_stage(demo_catalog, CHECKS, r.as_of).sort_values("finding_id")
     assert set(found["check"]) == set(CHECKS)
     _same(found, one)
+
+
+def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monkeypatch):
+    """When every layer is loaded, early checks not started yet are handed back (the main
+    stage runs them); a serial check (waterlogging) still running is waited for, so that it
+    never runs beside the main stage's serial checks."""
+    def slow(name, *args):
+        return lambda: (time.sleep(1.0 if name == "waterlogging" else 0.3), name)
+
+    monkeypatch.setattr(weekly, "_check_task", slow)
+    with EarlyChecks(demo_catalog, None, as_of=AS_OF, jobs=2) as early:
+        early.start({}, set(early.late))
+        started = list(early.futures)
+        time.sleep(0.3)
+        early.stop_waiting()
+        assert started[0] == "waterlogging" and len(started) > 3
+        assert early.futures["waterlogging"].done()
+        assert set(early.futures) <= set(started[:2])  # the running one and one queued at most

@@ -39,6 +39,9 @@ def test_one_job_runs_each_task_here_when_its_result_is_read():
         assert ran == []
         assert res[1].result() == 2 and ran == ["b"]
         assert res[0].result() == 1 and res[0].result() == 1 and ran == ["b", "a"]
+    with forked([lambda: ran.append("c"), lambda: ran.append("d")], jobs=1) as (c, d):
+        d.result()
+        assert c.cancel() and not d.cancel() and ran == ["b", "a", "d"]
 
 
 def _timed(value: object, pause: float = 0.0):

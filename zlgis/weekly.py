@@ -72,7 +72,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import forked, frozen, not_inherited, release_memory, resolve_jobs
+from .workers import Done, forked, frozen, not_inherited, release_memory, resolve_jobs
 
 __all__ = [
     "WeeklyResult",
@@ -371,6 +371,7 @@ class EarlyChecks(contextlib.ExitStack):
         names = [] if isinstance(checks, Mapping) else list(CHECKS if checks is None else checks)
         serial = load_config("ledger")["run"].get("serial_checks") or []
         names.sort(key=lambda n: serial.index(n) if n in serial else len(serial))
+        self._serial = set(serial)
         #: check name -> the layers its rules need or use
         self.needs = {n: {x.partition(".")[0] for r in registered(n) for x in r.needs + r.uses}
                       for n in names}
@@ -409,6 +410,17 @@ class EarlyChecks(contextlib.ExitStack):
         if self.jobs == 1:
             for f in futures:
                 f.result()
+
+    def stop_waiting(self) -> None:
+        """Once every layer is loaded: the early checks not started yet run with the others
+        (the main stage's workers), not after the running one in the early worker; one of
+        ``run.serial_checks`` still running is waited for (they never run at the same time)."""
+        from concurrent.futures import wait
+
+        for name, future in list(self.futures.items()):
+            if future.cancel():
+                del self.futures[name]
+        wait([f for n, f in self.futures.items() if n in self._serial and not isinstance(f, Done)])
 
 
 def _early(task: Callable[[], Any]) -> Callable[[], Any]:
@@ -1003,6 +1015,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
                                          before_last=early.start)
             release_memory()  # what reading and validating freed: the checks' peaks come on top
             lap("loaded")  # (the early checks ran or started meanwhile)
+            early.stop_waiting()
             findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
                                        progress=progress, timings=check_times, skipped=skipped,
                                        skipped_ids=skipped_ids, jobs=jobs, early=early.futures)

@@ -79,6 +79,13 @@ class Done(Generic[T]):
         self._fn: Callable[[], T] | None = fn
         self._value: T | None = None
 
+    def cancel(self) -> bool:
+        """Never run it, unless it ran already (then False)."""
+        if self._fn is None:
+            return False
+        self._fn = None
+        return True
+
     def result(self) -> T:
         if self._fn is not None:
             fn, self._fn = self._fn, None
@@ -244,8 +251,7 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int]
     _TASKS[key] = list(tasks)
     # the workers' garbage collector leaves the run's objects (and their pages) alone
     with frozen():
-        pool = ProcessPoolExecutor(max_workers=max(n, 1),
-                                   mp_context=multiprocessing.get_context("fork"),
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_worker_init, initargs=(os.getpid(),))
         try:
             yield _submit(pool, key, len(tasks), list(dict.fromkeys(serial)))
