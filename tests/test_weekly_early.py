@@ -14,7 +14,8 @@ import zlgis.weekly as weekly
 from zlgis.weekly import EarlyChecks, load_inputs, run_checks, run_weekly
 
 AS_OF = dt.date(2022, 8, 28)
-CHECKS = ["coverage", "waterlogging", "trucks", "greenspace", "cases"]
+CHECKS = ["waterlogging", "trucks", "greenspace", "cases", "lamps"]
+SALT = "zlgis-demo-salt-not-for-real-data"
 
 
 def test_the_demo_city_loads_buildings_and_their_users_last(demo_catalog):
@@ -44,9 +45,15 @@ def test_a_layer_still_loading_stops_any_use_of_it():
             pytest.fail("caught as an Exception")
 
 
-def _one_stage(catalog, checks, as_of):
-    layers, _ = load_inputs(catalog)
-    return run_checks(catalog, layers, as_of=as_of, checks=checks, jobs=1)[0]
+@pytest.fixture(scope="module")
+def one_stage(demo_catalog):
+    """The findings of CHECKS on the demo city in week 2022-W35, all layers loaded first."""
+    layers, _ = load_inputs(demo_catalog)
+    as_of = weekly.resolve_week("2022-W35")[1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZLGIS_PLATE_SALT", SALT)
+        found = run_checks(demo_catalog, layers, as_of=as_of, checks=CHECKS, jobs=1)[0]
+    return found.sort_values("finding_id")
 
 
 def _same(a, b):
@@ -57,7 +64,8 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkeypatch, jobs):
+def test_early_checks_give_the_one_stage_findings(demo_catalog, one_stage, tmp_path, monkeypatch,
+                                                  jobs):
     """Greenspace is told it reads no toilets, and the toilets load last: started early, it
     reads them while they are still loading, stops, and runs again with the others; every finding is the one-stage run's.
     With one process the early checks run before the last layers are read."""
@@ -83,7 +91,7 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkey
         self.late |= {"toilets", "park_facilities"}
         made.append(self)
 
-    monkeypatch.setenv("ZLGIS_PLATE_SALT", "zlgis-demo-salt-not-for-real-data")
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", SALT)
     monkeypatch.setattr(weekly, "_load_layer", logged_load)
     monkeypatch.setattr(weekly, "_check_task", logged_task)
     monkeypatch.setattr(EarlyChecks, "__init__", told)
@@ -99,9 +107,8 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, tmp_path, monkey
         assert events.index("check waterlogging") < events.index("load buildings")
         assert events.index("load roads") < events.index("check waterlogging")
     found = gpd.read_file(r.files["gpkg"], layer="findings").sort_values("finding_id")
-    one = _one_stage(demo_catalog, CHECKS, r.as_of).sort_values("finding_id")
     assert set(found["check"]) == set(CHECKS)
-    _same(found, one)
+    _same(found, one_stage)
 
 
 def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monkeypatch):
