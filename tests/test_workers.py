@@ -84,7 +84,7 @@ def test_release_memory_hands_freed_heap_pages_back():
     before = _rss()
     after = release_memory(collect=True)
     assert len(pinned) > 100
-    assert after == _rss()
+    assert abs(after - _rss()) < 2**20  # (another thread of the test process may allocate)
     assert before - after > 80 * 2**20, (before, after)
 
 

@@ -352,12 +352,14 @@ class EarlyChecks(contextlib.ExitStack):
 
     The largest layer file (the buildings, in a city) takes the longest to load; the checks whose
     rules need or use (:attr:`zlgis.rules.Rule.uses`) neither it nor the layers only its users
-    read (waterlogging, trucks, cases ...) need not wait for it. :func:`load_inputs` reads those :attr:`late` layers last and
-    calls :meth:`start` just before: the early checks then run in one worker beside the loading
-    (with ``jobs`` 1: in this process, before the last layers load, so the peaks of the two do
-    not add up). :func:`run_checks` takes their results (:attr:`futures`) and runs the others. An
-    early check that reads a layer still loading (one its rules do not declare) stops, and runs
-    again with the others: the findings are those of the one-stage run.
+    read (waterlogging, trucks, cases ...) need not wait for it. :func:`load_inputs` reads those
+    :attr:`late` layers last and calls :meth:`start` just before: the early checks then run in
+    one worker beside the loading (with ``jobs`` 1: in this process, before the last layers
+    load, so the peaks of the two do not add up); :meth:`stop_waiting` hands those not started
+    by the end of the loading back. :func:`run_checks` takes their results (:attr:`futures`)
+    and runs the others. An early check that reads a layer still loading (one its rules do not
+    declare) stops, and runs again with the others: the findings are those of the one-stage
+    run.
     """
 
     def __init__(self, catalog: Catalog, checks: Mapping[str, CheckFunc] | Sequence[str] | None,

@@ -199,11 +199,13 @@ def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):
         pg.js(f"zlgis.map.setView([{p[1]}, {p[0]}], 18, {{animate: false}})")
         # Drawn tiles are not enough: the click handler asks the tile cache, so wait until the
         # building's tile is there to ask (on a loaded CI machine it came later, 2026-12-03).
+        # Polled on a timer, not on animation frames, which a starved headless page may not
+        # draw for long (a fresh-clone CI run timed out at 20 s twice; upper bound only).
         pg.page.wait_for_function(
             f"""() => {{ const e = zlgis.layers.find(l => l.key === 'buildings');
                  return Object.values(e.layer._tiles).some(t => t.loaded) &&
                    (e.layer.queryTileFeaturesDebug({p[0]}, {p[1]}, 4).get('') || []).length > 0;
-               }}""", timeout=20000)
+               }}""", polling=250, timeout=60000)
         xy = pg.js(f"(() => {{ const q = zlgis.map.latLngToContainerPoint([{p[1]}, {p[0]}]);"
                    " const r = zlgis.map.getContainer().getBoundingClientRect();"
                    " return [q.x + r.left, q.y + r.top]; })()")
