@@ -370,11 +370,12 @@ class EarlyChecks(contextlib.ExitStack):
 
         super().__init__()
         self.catalog, self.as_of, self.jobs = catalog, as_of, jobs
-        names = [] if isinstance(checks, Mapping) else list(CHECKS if checks is None else checks)
+        names = list(CHECKS if checks is None else checks)
+        self._fns = dict(checks) if isinstance(checks, Mapping) else {}
         serial = load_config("ledger")["run"].get("serial_checks") or []
         names.sort(key=lambda n: serial.index(n) if n in serial else len(serial))
         self._serial = set(serial)
-        #: check name -> the layers its rules need or use
+        #: check name -> the layers its registered rules need or use (none: never early)
         self.needs = {n: {x.partition(".")[0] for r in registered(n) for x in r.needs + r.uses}
                       for n in names}
         #: ids of the layers loaded last
@@ -406,7 +407,8 @@ class EarlyChecks(contextlib.ExitStack):
         seen = {lid: layers[lid] if lid in layers else _Pending(lid)
                 for lid in sorted(layers.keys() | pending, key=lambda x: (x in derived,
                                                                         self._order[x]))}
-        tasks = [_early(_check_task(n, None, self.catalog, seen, self.as_of)) for n in names]
+        tasks = [_early(_check_task(n, self._fns.get(n), self.catalog, seen, self.as_of))
+                 for n in names]
         futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1))
         self.futures.update(zip(names, futures))
         if self.jobs == 1:
