@@ -254,18 +254,15 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     share = float(load_config("ledger")["safety"]["max_rejected_share"])
     order = list(ids or catalog.layers)
     later = [lid for lid in order if lid in set(last)]
-    first = [lid for lid in order if lid not in set(later)]
     layers: dict[str, gpd.GeoDataFrame] = {}
     issues: dict[str, pd.DataFrame] = {}
     with frozen():  # each loaded layer is frozen: the next layers' collections skip it
-        for lid in first + later:
-            if lid == next(iter(later), None) and before_last is not None:
-                pending = set(later) | {x for x in order if catalog[x].derived}
-                before_last(dict(layers), pending)
+        for lid in [lid for lid in order if lid not in later] + later:
+            if later and lid == later[0] and before_last is not None:
+                before_last(dict(layers), set(later) | {x for x in order if catalog[x].derived})
             got = _load_layer(catalog, lid, share, progress)
             if got is not None:
                 layers[lid], issues[lid] = got
-                del got
                 gc.freeze()
     from .analysis.derived import derive_layers
 
@@ -382,7 +379,6 @@ class EarlyChecks(contextlib.ExitStack):
         self.late = self._late_layers(catalog, self.needs)
         #: check name -> future of its (findings, timings), or of None when it must run again
         self.futures: dict[str, Any] = {}
-        self._order = {lid: i for i, lid in enumerate(catalog.layers)}
 
     @staticmethod
     def _late_layers(catalog: Catalog, needs: Mapping[str, set[str]]) -> set[str]:
@@ -403,10 +399,9 @@ class EarlyChecks(contextlib.ExitStack):
         """Start the checks that need none of ``pending`` on ``layers`` (the hook of
         :func:`load_inputs`)."""
         names = [n for n, need in self.needs.items() if need and not need & pending]
-        derived = {lid for lid, spec in self.catalog.layers.items() if spec.derived}
-        seen = {lid: layers[lid] if lid in layers else _Pending(lid)
-                for lid in sorted(layers.keys() | pending, key=lambda x: (x in derived,
-                                                                        self._order[x]))}
+        ids = [lid for lid in self.catalog.layers if lid in layers or lid in pending]
+        ids.sort(key=lambda lid: bool(self.catalog[lid].derived))  # last, as derive_layers adds
+        seen = {lid: layers[lid] if lid in layers else _Pending(lid) for lid in ids}
         tasks = [_early(_check_task(n, self._fns.get(n), self.catalog, seen, self.as_of))
                  for n in names]
         futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1))
