@@ -113,8 +113,8 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, one_stage, tmp_p
 
 def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monkeypatch):
     """When every layer is loaded, early checks not started yet are handed back (the main
-    stage runs them); a serial check (waterlogging) still running is waited for, so that it
-    never runs beside the main stage's serial checks."""
+    stage runs them); a serial check (waterlogging) still running keeps running, not waited for
+    (the serial lock keeps the main stage's serial checks from running beside it)."""
     def slow(name, *args):
         return lambda: (time.sleep(1.0 if name == "waterlogging" else 0.3), name)
 
@@ -125,7 +125,8 @@ def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monke
         time.sleep(0.3)
         early.stop_waiting()
         assert started[0] == "waterlogging" and len(started) > 4
-        assert early.futures["waterlogging"].done()
+        assert not early.futures["waterlogging"].done()
+        assert early.futures["waterlogging"].result() == (None, "waterlogging")
         # the running one and those already handed to the worker's call queue (two at most)
         assert set(early.futures) <= set(started[:3])
 

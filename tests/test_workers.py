@@ -65,6 +65,21 @@ def test_serial_tasks_never_overlap_and_the_others_run_beside_them():
     assert {p for p, *_ in (out[0], out[2], out[4])} == {p for p, *_ in out} - {p1}
 
 
+def test_serial_tasks_of_overlapping_pools_never_overlap():
+    """A serial task still running in one pool (the early checks' waterlogging) holds a lock:
+    the serial tasks of a pool opened meanwhile wait for it in their worker, that pool's other
+    tasks start at once, and the running task cannot be cancelled on its own."""
+    with forked([_timed("early", 0.8)], jobs=1, background=True, serial=[0]) as (early,):
+        time.sleep(0.3)  # it runs
+        assert not early.cancel()
+        with forked([_timed("heavy", 0.2), _timed("light")], jobs=2, serial=[0]) as (heavy, light):
+            h, li = heavy.result(), light.result()
+        e = early.result()
+    assert e[-1] == "early" and h[-1] == "heavy" and li[-1] == "light"
+    assert h[1] >= e[2]  # heavy started once early had ended
+    assert li[2] < e[2]  # light ran while early still ran
+
+
 def test_a_serial_task_error_is_its_own():
     def bad():
         raise LayerError("图层无法读取", layer="dem")

@@ -72,7 +72,7 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import Done, forked, frozen, not_inherited, release_memory, resolve_jobs
+from .workers import forked, frozen, not_inherited, release_memory, resolve_jobs
 
 __all__ = [
     "WeeklyResult",
@@ -404,7 +404,9 @@ class EarlyChecks(contextlib.ExitStack):
         seen = {lid: layers[lid] if lid in layers else _Pending(lid) for lid in ids}
         tasks = [_early(_check_task(n, self._fns.get(n), self.catalog, seen, self.as_of))
                  for n in names]
-        futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1))
+        serial = [i for i, n in enumerate(names) if n in self._serial]
+        futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1,
+                                            serial=serial))
         self.futures.update(zip(names, futures))
         if self.jobs == 1:
             for f in futures:
@@ -412,14 +414,12 @@ class EarlyChecks(contextlib.ExitStack):
 
     def stop_waiting(self) -> None:
         """Once every layer is loaded: the early checks not started yet run with the others
-        (the main stage's workers), not after the running one in the early worker; one of
-        ``run.serial_checks`` still running is waited for (they never run at the same time)."""
-        from concurrent.futures import wait
-
+        (the main stage's workers), not after the running one in the early worker. One of
+        ``run.serial_checks`` still running holds the serial lock of :func:`~zlgis.workers.forked`:
+        the main stage's serial checks wait for it in their worker, the others start at once."""
         for name, future in list(self.futures.items()):
             if future.cancel():
                 del self.futures[name]
-        wait([f for n, f in self.futures.items() if n in self._serial and not isinstance(f, Done)])
 
 
 def _early(task: Callable[[], Any]) -> Callable[[], Any]:
@@ -745,8 +745,7 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
     from .publish.maps import build_map, save_map
     from .publish.tile_maps import add_tile_layers
 
-    data = shown.reset_index(drop=True)
-    data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
+    data = _titled(shown)
     built = {}
     for profile, key, title in (("internal", "map_internal",
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
@@ -775,12 +774,24 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
         files[key] = path
     del built
     release_memory()  # the pages' HTML strings
+
+
+def _titled(shown: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The findings the maps and the portal show, each title led by its status."""
+    data = shown.reset_index(drop=True)
+    data["title"] = "【" + data["status_label"].astype(str) + "】" + data["title"].astype(str)
+    return data
+
+
+def _write_portal_data(public_folder: Path, shown: gpd.GeoDataFrame, public: MapContext,
+                       catalog: Catalog, week: str) -> Path:
+    """The portal's data of the week (:func:`zlgis.publish.portal.write_portal_data`; a
+    publishing task)."""
     from .publish.portal import write_portal_data
 
-    public = context["public"]
-    files["portal_data"] = write_portal_data(public_folder / OUTPUT_FILES["portal_data"], data,
-                                             {**getattr(public, "search", {}), **public},
-                                             catalog=catalog, week=week)
+    return write_portal_data(public_folder / OUTPUT_FILES["portal_data"], _titled(shown),
+                             {**getattr(public, "search", {}), **public}, catalog=catalog,
+                             week=week)
 
 
 def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> None:
@@ -800,16 +811,17 @@ def _write_gpkg(path: Path, view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> 
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def _write_documents(ledger: Ledger, week: str, folder: Path, name: Mapping[str, str],
-                     view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame, labels: Mapping[str, str],
-                     issues: pd.DataFrame) -> dict[str, Path]:
-    """The week's Excel ledger, charts, GeoPackage and validation CSV (a publishing task)."""
-    from .ledger.excel import export_excel
+def _write_documents(ledger: Ledger, week: str, as_of: str, folder: Path,
+                     name: Mapping[str, str], view: gpd.GeoDataFrame, shown: gpd.GeoDataFrame,
+                     labels: Mapping[str, str], issues: pd.DataFrame) -> dict[str, Path]:
+    """The week's Excel ledger (of ``view``, the ledger's view of the week), charts, GeoPackage
+    and validation CSV (a publishing task)."""
+    from .ledger.excel import write_workbook
     from .publish.charts import status_department_chart, trend_chart
     from .validate.report import write_issues
 
-    files = {"excel": export_excel(ledger, folder / name["excel"], week=week,
-                                   map_href=name["map_internal"])}
+    files = {"excel": write_workbook(view, folder / name["excel"], week=week, as_of=as_of,
+                                     map_href=name["map_internal"])}
     files["chart_status"] = status_department_chart(
         view, folder / name["chart_status"], labels=labels, title=f"{week} 各部门问题数（按状态）")
     files["chart_trend"] = trend_chart(ledger.status_counts(until=week),
@@ -847,9 +859,10 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     (:func:`map_context`, computed from ``layers`` when not given). The layers written as vector
     tiles are listed on the summary page and, one Chinese line each, appended to ``tiled``; their
     archives are in the returned files as ``tiles:<layer>`` and ``tiles_public:<layer>``.
-    The vector tiles and the documents (Excel ledger, charts, GeoPackage, validation CSV) are
-    written by worker processes (``jobs``, :func:`zlgis.workers.resolve_jobs`) while this
-    process builds the maps; the files do not depend on the number of processes.
+    The vector tiles, the documents (Excel ledger, charts, GeoPackage, validation CSV) and the
+    portal's data are written by worker processes (``jobs``,
+    :func:`zlgis.workers.resolve_jobs`) while this process builds the maps; the files do not
+    depend on the number of processes.
     """
     from .publish.summary import write_summary
     from .publish.tile_maps import tiled_layer_ids, write_week_tiles
@@ -866,21 +879,23 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     shown = _map_frame(view, labels)
     name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
     issues = issues if issues is not None else empty_issues()
+    context = context if context is not None else map_context(layers, catalog)
     tasks: list[Callable[[], Any]] = [
-        _released(lambda: _write_documents(ledger, week, folder, name, view, shown, labels,
-                                           issues)),
+        _released(lambda: _write_documents(ledger, week, as_of, folder, name, view, shown,
+                                           labels, issues)),
         _released(lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
-                                           ledger_view=view))]
+                                           ledger_view=view)),
+        lambda: _write_portal_data(public_folder, shown, context["public"], catalog, week)]
     maps: dict[str, Path] = {}
-    with forked(tasks, jobs=resolve_jobs(jobs)) as (documents, tiles_future):
+    with forked(tasks, jobs=resolve_jobs(jobs)) as (documents, tiles_future, portal):
         _kill_point("publishing")
-        _write_maps(folder, public_folder, context if context is not None
-                    else map_context(layers, catalog), shown, catalog, week, maps,
+        _write_maps(folder, public_folder, context, shown, catalog, week, maps,
                     tiles=tiles_future,
                     names={p: {k: layers[k] for k in ids}
                            for p, ids in tiled_layer_ids(layers, catalog=catalog).items()})
         files = documents.result()
         tiles = tiles_future.result()
+        files["portal_data"] = portal.result()
     files.update(maps)
     lines = _tile_lines(tiles, week, files)
     if tiled is not None:

@@ -43,6 +43,11 @@ _TASKS: dict[int, list[Callable[[], Any]]] = {}
 _PR_SET_PDEATHSIG = 1
 #: File descriptors the workers close first thing (:func:`not_inherited`).
 _CLOSE_IN_WORKERS: set[int] = set()
+#: An open temporary file whose POSIX record lock a worker holds while it runs a ``serial`` task
+#: (:func:`forked`): the serial tasks of pools open at the same time never run at once either.
+#: Made before the first pool with serial tasks forks, so every later worker inherits it; the
+#: kernel drops a lock whose worker dies.
+_SERIAL_LOCK: Any = None
 
 
 def resolve_jobs(jobs: int | None = None, *, data_bytes: int | None = None) -> int:
@@ -183,13 +188,19 @@ def _run_task(key: int, index: int) -> Any:
 
 
 def _run_serial(key: int, indexes: tuple[int, ...]) -> list[tuple[bool, Any]]:
-    """The tasks ``indexes`` one after the other: (True, result) or (False, exception) each."""
+    """The tasks ``indexes`` one after the other, each holding the serial lock (the serial
+    tasks of another pool wait meanwhile): (True, result) or (False, exception) each."""
+    import fcntl
+
     out: list[tuple[bool, Any]] = []
     for i in indexes:
+        fcntl.lockf(_SERIAL_LOCK, fcntl.LOCK_EX)
         try:
             out.append((True, _TASKS[key][i]()))
         except Exception as exc:  # noqa: BLE001 - handed to that task's future
             out.append((False, exc))
+        finally:
+            fcntl.lockf(_SERIAL_LOCK, fcntl.LOCK_UN)
     return out
 
 
@@ -201,6 +212,8 @@ def _submit(pool: Any, key: int, n_tasks: int, serial: Sequence[int]) -> list[Fu
     futures: dict[int, Future[Any]] = {}
     if serial:
         own = {i: Future() for i in serial}
+        for f in own.values():  # they run with the job: cancelling one alone cannot stop it
+            f.set_running_or_notify_cancel()
         futures.update(own)
 
         def settle(job: Future[list[tuple[bool, Any]]]) -> None:
@@ -237,7 +250,9 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int]
     ``serial`` names tasks (indexes into ``tasks``) that must not run at the same time as each
     other, such as the checks with the largest working memory: one worker runs them one after
     the other, in that order, starting first, while the other workers take the other tasks;
-    their results are ready once the last of them is done.
+    their results are ready once the last of them is done. Nor do they run beside a serial task
+    of another pool: one still running in an open pool is waited for by the worker (a lock),
+    while this pool's other workers start on the other tasks.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -247,6 +262,11 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int]
             "fork" not in multiprocessing.get_all_start_methods()):
         yield [Done(t) for t in tasks]
         return
+    global _SERIAL_LOCK
+    if serial and _SERIAL_LOCK is None:
+        import tempfile
+
+        _SERIAL_LOCK = tempfile.TemporaryFile()
     key = max(_TASKS, default=0) + 1
     _TASKS[key] = list(tasks)
     # the workers' garbage collector leaves the run's objects (and their pages) alone
