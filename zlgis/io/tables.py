@@ -139,15 +139,53 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
                index: bool = False) -> Path:
     """Write one sheet per frame (name -> frame) as ``.xlsx``, atomically and neutralised.
 
-    Each sheet has a frozen, filterable header row. Sheet names are cut to Excel's 31 characters.
+    Each sheet has a bold, frozen, filterable header row. Sheet names are cut to Excel's 31
+    characters. Frames of text, numbers and booleans (missing values: empty cells) are written
+    by :mod:`zlgis.io.xlsx_stream`, a whole column at a time (the 9,300-row grid table of the
+    demo city: 0.2 s instead of 5 s through openpyxl); a frame holding other values (dates ...)
+    goes through pandas and openpyxl, which write them as Excel dates.
+
+    >>> import tempfile, pathlib, openpyxl
+    >>> p = write_xlsx({"表": pd.DataFrame({"编号": ["=1+1", None], "数量": [1.5, float("nan")],
+    ...                                    "有效": [True, False]})},
+    ...                pathlib.Path(tempfile.mkdtemp()) / "t.xlsx")
+    >>> ws = openpyxl.load_workbook(p)["表"]
+    >>> [[c.value for c in row] for row in ws.iter_rows()], ws.freeze_panes, ws.auto_filter.ref
+    ([['编号', '数量', '有效'], ["'=1+1", 1.5, True], [None, None, False]], 'A2', 'A1:C3')
     """
+    from .xlsx_stream import Sheet, Style, write_sheets
+
     path = Path(path)
+    frames = {str(name)[:31]: safe_frame(frame.reset_index() if index else frame)
+              for name, frame in sheets.items()}
+    columns = {name: _xlsx_columns(frame) for name, frame in frames.items()}
+    if len(frames) == len(sheets) and all(c is not None for c in columns.values()):
+        return write_sheets([Sheet(name, cols, header_style=Style(bold=True), freeze="A2",
+                                   autofilter=True) for name, cols in columns.items()], path)
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, frame in sheets.items():
-                out = safe_frame(frame.reset_index() if index else frame)
-                out.to_excel(xw, index=False, sheet_name=str(name)[:31])
-                ws = xw.sheets[str(name)[:31]]
+            for name, out in frames.items():
+                out.to_excel(xw, index=False, sheet_name=name)
+                ws = xw.sheets[name]
                 ws.freeze_panes = "A2"
                 ws.auto_filter.ref = ws.dimensions
     return path
+
+
+def _xlsx_columns(frame: pd.DataFrame) -> list[Any] | None:
+    """The :class:`~zlgis.io.xlsx_stream.Column` of each column of ``frame`` (missing values as
+    None) when every column holds numbers, booleans or text only; else ``None``."""
+    from .xlsx_stream import Column
+
+    if not len(frame.columns) or frame.columns.has_duplicates:
+        return None
+    out = []
+    for name in frame.columns:
+        col = frame[name]
+        values = col.astype(object).where(col.notna(), None).tolist()
+        if not pd.api.types.is_numeric_dtype(col.dtype) and not (
+                (col.dtype == object or pd.api.types.is_string_dtype(col.dtype))
+                and set(map(type, values)) <= {str, type(None)}):
+            return None
+        out.append(Column(values, header=str(name)))
+    return out
