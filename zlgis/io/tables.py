@@ -141,9 +141,9 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
 
     Each sheet has a bold, frozen, filterable header row. Sheet names are cut to Excel's 31
     characters. Frames of text, numbers and booleans (missing values: empty cells) are written
-    by :mod:`zlgis.io.xlsx_stream`, a whole column at a time (the 9,300-row grid table of the
-    demo city: 0.2 s instead of 5 s through openpyxl); a frame holding other values (dates ...)
-    goes through pandas and openpyxl, which write them as Excel dates.
+    by :mod:`zlgis.io.xlsx_stream`, a whole column at a time (the two sheets of the demo city's
+    grid table, 9,300 rows: 0.3-0.45 s, against 3.8-4.1 s through pandas and openpyxl); a frame
+    holding other values (dates ...) goes through pandas and openpyxl, which write Excel dates.
 
     >>> import tempfile, pathlib, openpyxl
     >>> p = write_xlsx({"表": pd.DataFrame({"编号": ["=1+1", None], "数量": [1.5, float("nan")],
