@@ -34,8 +34,8 @@ from .street_graph import StreetGraph
 
 __all__ = ["snap_points", "snap_point_sets"]
 
-#: point-segment pairs computed at a time (bounds the temporary arrays to about 200 MB)
-_PAIR_BLOCK = 2_000_000
+#: point-segment pairs computed at a time (bounds the temporary arrays to about 50 MB)
+_PAIR_BLOCK = 500_000
 #: point sets remembered per graph
 _MEMO_SIZE = 2
 #: grid passes before the remaining points go to the STRtree
@@ -135,9 +135,10 @@ def _cells(graph: StreetGraph, r: float) -> dict[str, Any]:
         k = np.arange(len(s)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         sids.append(s)
         keys.append(base[s] + (k // w[s]) * nx_ + k % w[s])
+    cell = np.concatenate(keys).astype(np.int32)
+    order = np.argsort(cell, kind="stable")  # by cell: a block of them meets a run of points
     memo[r] = {"x0": x0, "y0": y0, "c": c, "nx": nx_, "ny": ny_,
-               "seg": np.concatenate(sids).astype(np.int32),
-               "cell": np.concatenate(keys).astype(np.int32)}
+               "seg": np.concatenate(sids).astype(np.int32)[order], "cell": cell[order]}
     return memo[r]
 
 
@@ -176,15 +177,19 @@ def _pass(graph: StreetGraph, px: np.ndarray, py: np.ndarray, r: float
         c_ = pc[lo:hi]
         cs = np.cumsum(c_)
         s = np.repeat(rs[lo:hi].astype(np.int64), c_)
-        p = np.repeat(g["first"][key[lo:hi]] - (cs - c_), c_) + np.arange(cs[-1])
-        d2 = _dist2(seg, s, g["x"][p], g["y"][p])
-        b = np.full(n, INF)
+        # the registrations go by cell and the points too: the block's points are one run
+        p0 = int(g["first"][key[lo]])
+        p = np.repeat(g["first"][key[lo:hi]] - p0 - (cs - c_), c_) + np.arange(cs[-1])
+        d2 = _dist2(seg, s, g["x"][p0:][p], g["y"][p0:][p])
+        m = int(p.max()) + 1
+        b = np.full(m, INF)
         np.minimum.at(b, p, d2)
         top = d2 == b[p]
-        w_ = np.full(n, _NONE)
+        w_ = np.full(m, _NONE)
         np.minimum.at(w_, p[top], s[top])
-        better = (b < best) | ((b == best) & (w_ < win))
-        best[better], win[better] = b[better], w_[better]
+        bb, wb = best[p0:p0 + m], win[p0:p0 + m]  # views: updated in place
+        better = (b < bb) | ((b == bb) & (w_ < wb))
+        bb[better], wb[better] = b[better], w_[better]
         lo = hi
     # (1e-7 m: the cell borders carry rounding errors)
     settled = best <= np.square(np.maximum(r + g["margin"] - 1e-7, 0.0))
