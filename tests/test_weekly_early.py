@@ -147,3 +147,26 @@ def test_a_registered_check_given_as_a_function_starts_early_too(demo_catalog):
         early.start({"roads": gpd.GeoDataFrame(geometry=[])}, set(early.late))
         assert set(early.futures) == {"waterlogging"} and seen == [0]
         assert early.futures["waterlogging"].result()[0].empty
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_meanwhile_runs_while_the_workers_check(demo_catalog, tmp_path, jobs):
+    """``run_checks(meanwhile=)`` is called once the checks are handed to the workers and
+    before their results are read: here each check waits for the file ``meanwhile`` writes
+    (called after the results, it would never come). The weekly run lets the early worker go
+    and cuts the maps' layers there."""
+    from zlgis.findings import empty_findings
+
+    go = tmp_path / "go"
+
+    def probe(catalog, layers, *, as_of):
+        for _ in range(200):
+            if go.exists():
+                return empty_findings(crs=catalog.working_crs)
+            time.sleep(0.05)
+        raise RuntimeError("meanwhile was not called while the checks ran")
+
+    calls = []
+    found, ran = run_checks(demo_catalog, {}, as_of=AS_OF, checks={"p1": probe, "p2": probe},
+                            jobs=jobs, meanwhile=lambda: calls.append(go.touch()))
+    assert calls == [None] and ran == ["p1", "p2"] and found.empty

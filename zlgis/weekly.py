@@ -438,7 +438,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
                checks: Mapping[str, CheckFunc] | Sequence[str] | None = None,
                progress: Progress | None = None, timings: dict[str, float] | None = None,
                skipped: list[str] | None = None, skipped_ids: list[str] | None = None,
-               jobs: int | None = None, early: Mapping[str, Any] | None = None
+               jobs: int | None = None, early: Mapping[str, Any] | None = None,
+               meanwhile: Callable[[], Any] | None = None
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
@@ -459,6 +460,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     the run cache is empty). Each check's freed memory is handed back to the system before the
     next (:func:`zlgis.workers.release_memory`). ``early`` maps checks already started (while
     the layers loaded, :class:`EarlyChecks`) to their futures; one that gave None runs here.
+    ``meanwhile``, when given, is called in this process once the checks are handed to the
+    workers, before their results are read (with one process: before the checks run).
     """
     from .config import load_config
 
@@ -472,6 +475,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     serial = [names.index(c) for c in load_config("ledger")["run"].get("serial_checks") or []
               if c in names]  # never two of them at once
     with forked(tasks, jobs=resolve_jobs(jobs), serial=serial) as results:
+        if meanwhile is not None:
+            meanwhile()
         for i in serial:  # in one process: run first, before the run cache holds anything
             _check_result(names[i], results[i])
         futures = dict(zip(names, results))
@@ -1024,6 +1029,15 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         check_times: dict[str, float] = {}
         skipped: list[str] = []
         skipped_ids: list[str] = []
+        maps: dict[str, Any] = {}
+
+        def meanwhile() -> None:
+            """While the workers run the checks: the early worker is let go once its checks
+            end (its memory back before the main stage's peak), and the maps' layers are cut."""
+            early.close()
+            maps["context"] = map_context(loaded, catalog)
+            maps["big"] = _tile_frames(loaded, catalog)  # big layers go to the maps as tiles
+
         with EarlyChecks(catalog, checks, as_of=as_of_date, jobs=jobs) as early:
             loaded, issues = load_inputs(catalog, progress=progress, last=early.late,
                                          before_last=early.start)
@@ -1032,10 +1046,10 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
             early.stop_waiting()
             findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
                                        progress=progress, timings=check_times, skipped=skipped,
-                                       skipped_ids=skipped_ids, jobs=jobs, early=early.futures)
+                                       skipped_ids=skipped_ids, jobs=jobs, early=early.futures,
+                                       meanwhile=meanwhile)
         # keep only what the maps draw: the large layers (buildings ...) are freed here
-        context = map_context(loaded, catalog)
-        big = _tile_frames(loaded, catalog)   # big layers go to the maps as vector tiles
+        context, big = maps["context"], maps["big"]
         layers = {k: v for part in context.values() for k, v in part.items()}
         layers.update(big)
         # emptied, not just dropped: a frame of a check that a library keeps alive (an
