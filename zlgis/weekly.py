@@ -928,6 +928,17 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     return files
 
 
+def _cut_maps(early: EarlyChecks, layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog,
+              out: dict[str, Any]) -> None:
+    """What the weekly run does while the workers run the checks (:func:`run_checks`
+    ``meanwhile``): the early worker is let go once its checks end (its memory back before the
+    main stage's peak), and the maps' layers are cut into ``out`` (``context``,
+    :func:`map_context`; ``big``, the layers the maps draw as vector tiles)."""
+    early.close()
+    out["context"] = map_context(layers, catalog)
+    out["big"] = _tile_frames(layers, catalog)
+
+
 def _tile_lines(tiles: Mapping[str, Sequence[Any]], week: str, files: dict[str, Path]
                 ) -> list[str]:
     """One Chinese line per layer written as vector tiles (its size, the threshold and its
@@ -1030,14 +1041,6 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
         skipped: list[str] = []
         skipped_ids: list[str] = []
         maps: dict[str, Any] = {}
-
-        def meanwhile() -> None:
-            """While the workers run the checks: the early worker is let go once its checks
-            end (its memory back before the main stage's peak), and the maps' layers are cut."""
-            early.close()
-            maps["context"] = map_context(loaded, catalog)
-            maps["big"] = _tile_frames(loaded, catalog)  # big layers go to the maps as tiles
-
         with EarlyChecks(catalog, checks, as_of=as_of_date, jobs=jobs) as early:
             loaded, issues = load_inputs(catalog, progress=progress, last=early.late,
                                          before_last=early.start)
@@ -1047,7 +1050,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
             findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
                                        progress=progress, timings=check_times, skipped=skipped,
                                        skipped_ids=skipped_ids, jobs=jobs, early=early.futures,
-                                       meanwhile=meanwhile)
+                                       meanwhile=lambda: _cut_maps(early, loaded, catalog, maps))
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context, big = maps["context"], maps["big"]
         layers = {k: v for part in context.values() for k, v in part.items()}
