@@ -736,21 +736,20 @@ def _findings_overflow(everything: gpd.GeoDataFrame, part: gpd.GeoDataFrame, lef
 
 
 def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapContext],
-                shown: gpd.GeoDataFrame, catalog: Catalog, week: str,
+                data: gpd.GeoDataFrame, catalog: Catalog, week: str,
                 files: dict[str, Path], tiles: Any = None,
                 names: Mapping[str, Mapping[str, gpd.GeoDataFrame]] | None = None) -> None:
     """The internal and public maps (:mod:`zlgis.publish.maps`) with their context layers and
     vector-tile layers (``tiles``: a future of the layers per profile written by
     :func:`zlgis.publish.tile_maps.write_week_tiles`, waited for once both pages are built; the
-    names of the tiled layers, ``names`` per profile, stay searchable and labelled on the page);
-    the status is put in front of each finding's title. What is too big to draw one by one is
+    names of the tiled layers, ``names`` per profile, stay searchable and labelled on the page)
+    of the findings ``data`` (:func:`_titled`). What is too big to draw one by one is
     drawn from vector tiles, or aggregated or left off with a note in the legend
     (:func:`map_context`)."""
     from .publish.html import add_focus_script, stabilise_html
     from .publish.maps import build_map, save_map
     from .publish.tile_maps import add_tile_layers
 
-    data = _titled(shown)
     built = {}
     for profile, key, title in (("internal", "map_internal",
                                  f"{catalog.city} {week} 城市管理问题（内部）"),
@@ -788,13 +787,13 @@ def _titled(shown: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return data
 
 
-def _write_portal_data(public_folder: Path, shown: gpd.GeoDataFrame, public: MapContext,
+def _write_portal_data(public_folder: Path, data: gpd.GeoDataFrame, public: MapContext,
                        catalog: Catalog, week: str) -> Path:
-    """The portal's data of the week (:func:`zlgis.publish.portal.write_portal_data`; a
-    publishing task)."""
+    """The portal's data of the week, of the findings ``data`` (:func:`_titled`;
+    :func:`zlgis.publish.portal.write_portal_data`; a publishing task)."""
     from .publish.portal import write_portal_data
 
-    return write_portal_data(public_folder / OUTPUT_FILES["portal_data"], _titled(shown),
+    return write_portal_data(public_folder / OUTPUT_FILES["portal_data"], data,
                              {**getattr(public, "search", {}), **public}, catalog=catalog,
                              week=week)
 
@@ -885,16 +884,17 @@ def publish_week(ledger: Ledger, week: str, folder: str | os.PathLike[str], *,
     name = {k: v.format(week=week) for k, v in OUTPUT_FILES.items()}
     issues = issues if issues is not None else empty_issues()
     context = context if context is not None else map_context(layers, catalog)
+    titled = _titled(shown)  # what the maps and the portal show
     tasks: list[Callable[[], Any]] = [
         _released(lambda: _write_documents(ledger, week, as_of, folder, name, view, shown,
                                            labels, issues)),
         _released(lambda: write_week_tiles(folder, public_folder, layers, catalog=catalog,
                                            ledger_view=view)),
-        lambda: _write_portal_data(public_folder, shown, context["public"], catalog, week)]
+        lambda: _write_portal_data(public_folder, titled, context["public"], catalog, week)]
     maps: dict[str, Path] = {}
     with forked(tasks, jobs=resolve_jobs(jobs)) as (documents, tiles_future, portal):
         _kill_point("publishing")
-        _write_maps(folder, public_folder, context, shown, catalog, week, maps,
+        _write_maps(folder, public_folder, context, titled, catalog, week, maps,
                     tiles=tiles_future,
                     names={p: {k: layers[k] for k in ids}
                            for p, ids in tiled_layer_ids(layers, catalog=catalog).items()})
