@@ -154,6 +154,28 @@ def test_rerun_gives_identical_outputs(history):
     assert {w: hashes(out / w) for w in ("2022-W45", "2022-W46")} == before
 
 
+def test_cached_layers_give_the_same_week(tmp_path, monkeypatch):
+    """A run on layers kept by the cache of validated layers (zlgis.validate.cache) writes what
+    a run without the cache writes, and does not validate them again."""
+    import importlib
+
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "off").mkdir()
+    (tmp_path / "off" / "ledger.yaml").write_text("run:\n  cache_layers: false\n", "utf-8")
+    with monkeypatch.context() as m:
+        m.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "off"))
+        run_weekly(cat, tmp_path / "plain", week="2022-W35", checks=CHECKS)
+    assert not (tmp_path / "cache" / "layers").exists()
+    run_weekly(cat, tmp_path / "cold", week="2022-W35", checks=CHECKS)
+    monkeypatch.setattr(importlib.import_module("zlgis.validate.load"), "validate_frame", None)
+    run_weekly(cat, tmp_path / "warm", week="2022-W35", checks=CHECKS)
+    want = hashes(tmp_path / "plain" / "2022-W35")
+    assert len(want) > 5
+    assert hashes(tmp_path / "cold" / "2022-W35") == want
+    assert hashes(tmp_path / "warm" / "2022-W35") == want
+
+
 def test_resolve_week_default_is_last_completed_week():
     import datetime as dt
 

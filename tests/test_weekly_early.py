@@ -73,9 +73,9 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, one_stage, tmp_p
     made: list[EarlyChecks] = []
     load_layer, check_task, init = weekly._load_layer, weekly._check_task, EarlyChecks.__init__
 
-    def logged_load(catalog, lid, *args):
+    def logged_load(catalog, lid, *args, **kwargs):
         events.append(f"load {lid}")
-        return load_layer(catalog, lid, *args)
+        return load_layer(catalog, lid, *args, **kwargs)
 
     def logged_task(name, *args):
         task = check_task(name, *args)

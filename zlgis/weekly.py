@@ -251,7 +251,9 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
-    share = float(load_config("ledger")["safety"]["max_rejected_share"])
+    cfg = load_config("ledger")
+    share = float(cfg["safety"]["max_rejected_share"])
+    cache = bool(cfg["run"].get("cache_layers", True))
     order = list(ids or catalog.layers)
     later = [lid for lid in order if lid in set(last)]
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -260,7 +262,7 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
         for lid in [lid for lid in order if lid not in later] + later:
             if later and lid == later[0] and before_last is not None:
                 before_last(dict(layers), set(later) | {x for x in order if catalog[x].derived})
-            got = _load_layer(catalog, lid, share, progress)
+            got = _load_layer(catalog, lid, share, progress, cache=cache)
             if got is not None:
                 layers[lid], issues[lid] = got
                 gc.freeze()
@@ -271,10 +273,11 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
             concat_issues([issues[lid] for lid in order if lid in issues]))
 
 
-def _load_layer(catalog: Catalog, lid: str, share: float, progress: Progress
-                ) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
-    """Layer ``lid`` read and validated, with its issues; None for a raster (checked to be
-    readable) or a derived layer. Raises :class:`LayerError` when it cannot be used."""
+def _load_layer(catalog: Catalog, lid: str, share: float, progress: Progress, *,
+                cache: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """Layer ``lid`` read and validated (or taken from the cache of validated layers), with its
+    issues; None for a raster (checked to be readable) or a derived layer. Raises
+    :class:`LayerError` when it cannot be used."""
     from .validate import read_layer
 
     spec = catalog[lid]
@@ -286,7 +289,7 @@ def _load_layer(catalog: Catalog, lid: str, share: float, progress: Progress
     if spec.derived:
         return None
     try:
-        loaded = read_layer(catalog, lid)
+        loaded = read_layer(catalog, lid, cache=cache)
     except ZlgisError as exc:
         raise LayerError(f"图层无法使用，本周检查已停止，台账未修改：{exc.message}", layer=lid,
                          path=exc.path or path, row=exc.row, field=exc.field) from exc

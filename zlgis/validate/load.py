@@ -251,7 +251,7 @@ def _read_spec(spec: LayerSpec, crs: str | None, progress: Progress | None) -> S
 
 def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
                check_boundary: bool = True, progress: Progress | None = None,
-               **kwargs: Any) -> LoadedLayer:
+               cache: bool = False, **kwargs: Any) -> LoadedLayer:
     """Read and validate one catalog layer into the working CRS with canonical field names.
 
     Parameters
@@ -263,6 +263,10 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     check_boundary : bool
         Report features outside the city boundary (needs the catalog's boundary layer).
     progress : Progress, optional
+    cache : bool
+        Keep the result in the cache of validated layers and read it from there while the
+        layer's file, catalog entry, boundary, configuration and zlgis's code are unchanged
+        (:mod:`zlgis.validate.cache`; database layers are always read).
 
     Returns
     -------
@@ -284,6 +288,12 @@ def read_layer(catalog: Catalog, layer_id: str, *, crs: str | None = None,
                                    layer=layer_id)
     if spec.path is None and not spec.database:
         raise UnreadableInputError("图层目录没有给出文件路径", layer=layer_id)
+    if cache:
+        from .cache import cached_layer
+
+        return cached_layer(catalog, layer_id, lambda: read_layer(
+            catalog, layer_id, crs=crs, check_boundary=check_boundary, progress=progress),
+            crs=crs, check_boundary=check_boundary)
     src = _read_spec(spec, crs, progress)
     extra: list[dict[str, Any]] = []
     is_dxf = src.driver == "DXF"

@@ -1,0 +1,164 @@
+"""zlgis.validate.cache: validated layers kept between runs, read again whenever an input changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+import yaml
+from geopandas.testing import assert_geodataframe_equal
+
+from zlgis.catalog import DEFAULT_CATALOG, Catalog
+from zlgis.validate import read_layer
+from zlgis.validate.cache import KEEP, fingerprint_files, layer_key
+
+load_module = importlib.import_module("zlgis.validate.load")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(folder))
+    return folder / "layers"
+
+
+@pytest.fixture
+def no_validation(monkeypatch: pytest.MonkeyPatch):
+    """Makes reading a layer from its file fail: what is still returned came from the cache."""
+    def refuse() -> None:
+        def fail(*args, **kwargs):
+            raise AssertionError("read from the file, not from the cache")
+        monkeypatch.setattr(load_module, "validate_frame", fail)
+    return refuse
+
+
+def _same(a, b) -> None:
+    assert_geodataframe_equal(a.gdf, b.gdf, check_less_precise=False)
+    assert a.gdf.dtypes.to_dict() == b.gdf.dtypes.to_dict()
+    assert a.gdf.crs == b.gdf.crs
+    assert shapely.to_wkb(a.gdf.geometry.array).tolist() == \
+        shapely.to_wkb(b.gdf.geometry.array).tolist()  # vertex order and types too
+    pd.testing.assert_frame_equal(a.issues, b.issues)
+    pd.testing.assert_frame_equal(a.rejected, b.rejected)
+    assert a.rows_in == b.rows_in and np.array_equal(a.rows, b.rows)
+    assert (a.source_crs, a.driver, a.encoding, a.title) == \
+        (b.source_crs, b.driver, b.encoding, b.title)
+
+
+def test_every_demo_layer_comes_back_as_validated(demo_catalog: Catalog, cache: Path,
+                                                  no_validation) -> None:
+    ids = [lid for lid, s in demo_catalog.layers.items()
+           if s.kind != "raster" and not s.derived and s.readable]
+    fresh = {lid: read_layer(demo_catalog, lid, cache=True) for lid in ids}  # read, kept
+    assert len(list(cache.glob("*/*.pickle"))) == len(ids)
+    no_validation()
+    for lid in ids:
+        _same(read_layer(demo_catalog, lid, cache=True), fresh[lid])  # from the cache
+
+
+def _city(folder: Path) -> Catalog:
+    """A boundary and three public toilets (one a duplicate id) in EPSG:4550."""
+    x, y = 480_601.0, 5_319_572.0
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["data_dir"] = "."
+    raw["layers"] = {lid: {**raw["layers"][lid], "path": f"{lid}.gpkg", "layer": lid}
+                     for lid in ("boundary", "toilets")}
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"行政区划代码": ["150783"], "名称": ["扎兰屯市"]},
+        geometry=[shapely.box(x - 5000, y - 5000, x + 5000, y + 5000)], crs="EPSG:4550"),
+        folder / "boundary.gpkg", layer="boundary")
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"公厕编号": ["T1", "T2", "T2"], "名称": ["北门", "南门", "重复"]},
+        geometry=shapely.points([x, x + 100, x + 200], [y, y, y]), crs="EPSG:4550"),
+        folder / "toilets.gpkg", layer="toilets")
+    (folder / "catalog.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    return Catalog.load(folder / "catalog.yaml")
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path, cache: Path) -> None:
+    cat = _city(tmp_path)
+    first = read_layer(cat, "toilets", cache=True)
+    assert (first.rows_in, len(first.gdf)) == (3, 2)  # the duplicate id is rejected, and kept
+    assert read_layer(cat, "toilets", cache=True).rejected["reject_code"].tolist() == \
+        ["duplicate_id"]
+    gdf = gpd.read_file(tmp_path / "toilets.gpkg")
+    gdf.loc[2, "公厕编号"] = "T3"
+    pyogrio.write_dataframe(gdf, tmp_path / "toilets.gpkg", layer="toilets")
+    again = read_layer(cat, "toilets", cache=True)
+    assert (again.rows_in, len(again.gdf), len(again.rejected)) == (3, 3, 0)
+    _same(again, read_layer(cat, "toilets"))
+
+
+@pytest.mark.parametrize("change", ["file", "sidecar", "entry", "boundary", "config", "crs",
+                                    "boundary check"])
+def test_the_key_follows_every_input(tmp_path: Path, cache: Path, monkeypatch, change) -> None:
+    cat = _city(tmp_path)
+    before = layer_key(cat, "toilets")
+    assert before is not None and before == layer_key(cat, "toilets")
+    kwargs = {}
+    if change == "file":
+        with open(tmp_path / "toilets.gpkg", "r+b") as fh:  # one byte, same size
+            fh.seek(200)
+            b = fh.read(1)
+            fh.seek(200)
+            fh.write(bytes([b[0] ^ 1]))
+    elif change == "sidecar":
+        (tmp_path / "toilets.gpkg-wal").write_bytes(b"\0" * 32)
+    elif change == "entry":
+        cat.layers["toilets"] = dataclasses.replace(cat.layers["toilets"], title="厕所")
+    elif change == "boundary":
+        b = gpd.read_file(tmp_path / "boundary.gpkg")
+        b.geometry = b.geometry.buffer(-10)
+        pyogrio.write_dataframe(b, tmp_path / "boundary.gpkg", layer="boundary")
+    elif change == "config":
+        (tmp_path / "over").mkdir()
+        (tmp_path / "over" / "validation.yaml").write_text("{}\n", encoding="utf-8")
+        monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "over"))
+    elif change == "crs":
+        kwargs = {"crs": "EPSG:4326"}
+    else:
+        kwargs = {"check_boundary": False}
+    assert layer_key(cat, "toilets", **kwargs) != before
+
+
+def test_a_damaged_entry_is_read_again(tmp_path: Path, cache: Path) -> None:
+    cat = _city(tmp_path)
+    fresh = read_layer(cat, "toilets", cache=True)
+    [entry] = cache.glob("*/*.pickle")
+    entry.write_bytes(entry.read_bytes()[:200])
+    _same(read_layer(cat, "toilets", cache=True), fresh)
+    assert entry.stat().st_size > 200  # written again
+    entry.write_bytes(b"not a pickle")
+    _same(read_layer(cat, "toilets", cache=True), fresh)
+
+
+def test_each_layer_keeps_its_newest_entries(tmp_path: Path, cache: Path) -> None:
+    cat = _city(tmp_path)
+    src = tmp_path / "toilets.gpkg"
+    keep = src.with_suffix(".orig")
+    shutil.copy(src, keep)
+    for n in range(KEEP + 2):
+        gdf = gpd.read_file(keep)
+        gdf.loc[0, "名称"] = f"北门{n}"
+        pyogrio.write_dataframe(gdf, src, layer="toilets")
+        assert read_layer(cat, "toilets", cache=True).gdf["name"].iloc[0] == f"北门{n}"
+    assert len(list(cache.glob("*/*.pickle"))) == KEEP
+
+
+def test_database_layers_and_missing_files_are_not_cached(tmp_path: Path, cache: Path) -> None:
+    cat = _city(tmp_path)
+    spec = cat.layers["toilets"]
+    cat.layers["toilets"] = dataclasses.replace(spec, database={"url": "postgresql:///x"})
+    assert layer_key(cat, "toilets") is None
+    cat.layers["toilets"] = spec
+    (tmp_path / "toilets.gpkg").unlink()
+    assert layer_key(cat, "toilets") is None
+    assert fingerprint_files(tmp_path / "boundary.gpkg") != fingerprint_files(tmp_path)

@@ -1,0 +1,193 @@
+"""Validated layers kept between runs: a layer whose inputs did not change is not read and
+validated again.
+
+A weekly run reads and validates every layer, though most of them (buildings, control lines,
+roads) change seldom. :func:`cached_layer` keeps each :class:`~zlgis.validate.LoadedLayer`
+(clean rows, rejected rows, issue report) in the cache folder ``layers``
+(:func:`zlgis.io.cache.cache_dir`) and gives it back while none of what it was computed from has
+changed. Its key is a SHA-256 over all of it:
+
+* the bytes of the layer's file and of its sidecars (the files named like it: a shapefile's
+  ``.dbf``/``.prj``/``.cpg``, a GeoPackage's ``-wal``; every file of a folder source);
+* the layer's catalog entry, the working CRS and the CRS override, and whether it is checked
+  against the city boundary; if so, the boundary layer's entry and bytes;
+* the configuration: the shipped YAML files and the bureau's override folder;
+* zlgis's own source code, and the versions of Python and of the libraries that read and validate
+  (GDAL, GEOS, PROJ, pandas, NumPy, pyarrow ...).
+
+Layers read from PostgreSQL are never cached (their content has no cheap fingerprint). An entry
+that cannot be read (cut short, damaged, written by another version) counts as absent: the layer
+is read and validated again. Each layer keeps its two newest entries, so the folder does not grow
+week after week. ``run.cache_layers: false`` in ``ledger.yaml`` turns the cache off for weekly
+runs; deleting the folder is always safe.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+>>> _ = p.write_text("x\\n1\\n")
+>>> a = fingerprint_files(p); _ = p.write_text("x\\n2\\n")
+>>> a == fingerprint_files(p)
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import CONFIG_DIR, config_override_dir
+from ..io.cache import cache_dir
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+    from .load import LoadedLayer
+
+__all__ = ["cached_layer", "layer_key", "fingerprint_files"]
+
+#: Entries kept per layer (the newest by use).
+KEEP = 2
+_PACKAGE = Path(__file__).resolve().parent.parent
+_LIBRARIES = ("numpy", "pandas", "pyarrow", "shapely", "geopandas", "pyogrio", "pyproj",
+              "openpyxl", "ezdxf")
+
+
+def _sidecars(path: Path) -> list[Path]:
+    """``path`` and the files that belong to it (same name, other suffix; ``-wal``/``-shm``/
+    ``-journal``); every file under it for a folder."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    stem, name = path.stem + ".", path.name + "-"
+    try:
+        return sorted(p for p in path.parent.iterdir() if p.is_file() and (
+            p == path or p.name.startswith(stem) or p.name.startswith(name)))
+    except OSError:
+        return [path]
+
+
+def fingerprint_files(path: str | os.PathLike[str]) -> str:
+    """SHA-256 over the names and bytes of ``path`` and its sidecars (:func:`_sidecars`)."""
+    h = hashlib.sha256()
+    for p in _sidecars(Path(path)):
+        h.update(f"{p.name}\0".encode())
+        with open(p, "rb") as fh:
+            h.update(hashlib.file_digest(fh, "sha256").digest())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """zlgis's source and shipped configuration, with the Python and library versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import pyogrio
+    import pyproj
+    import shapely
+
+    h = hashlib.sha256(f"{sys.version}\0{shapely.geos_version_string}\0"
+                       f"{pyogrio.__gdal_version_string__}\0{pyproj.proj_version_str}".encode())
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"\0{lib}={version(lib)}".encode())
+        except PackageNotFoundError:
+            h.update(f"\0{lib}=-".encode())
+    for p in sorted([*_PACKAGE.rglob("*.py"), *CONFIG_DIR.glob("*.yaml")]):
+        h.update(f"\0{p.relative_to(_PACKAGE)}\0".encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _override_fingerprint() -> str:
+    folder = config_override_dir()
+    files = sorted(folder.glob("*.yaml")) if folder is not None and folder.is_dir() else []
+    return hashlib.sha256(b"".join(f"{p.name}\0".encode() + p.read_bytes() + b"\0"
+                                   for p in files)).hexdigest()
+
+
+def layer_key(catalog: Catalog, layer_id: str, *, crs: str | None = None,
+              check_boundary: bool = True) -> str | None:
+    """The cache key of layer ``layer_id`` as :func:`~zlgis.validate.read_layer` would read it
+    with these options; None when it cannot be cached (a database layer, no file, a file that
+    cannot be read)."""
+    spec = catalog[layer_id]
+    if spec.database or spec.path is None or spec.derived or spec.kind == "raster":
+        return None
+    parts = [_code_fingerprint(), _override_fingerprint(), repr(spec), catalog.working_crs,
+             repr(crs)]
+    bid = catalog.boundary_layer
+    if check_boundary and layer_id != bid and bid in catalog.layers:
+        bspec = catalog.layers[bid]
+        parts.append(repr(bspec))
+        if bspec.database:
+            return None
+        if bspec.path is not None and bspec.path.exists():
+            parts.append(fingerprint_files(bspec.path))
+    try:
+        parts.append(fingerprint_files(spec.path))
+    except OSError:
+        return None
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _folder(catalog: Catalog, layer_id: str) -> Path:
+    """Folder of the entries of one layer of one catalog."""
+    name = hashlib.sha256(f"{catalog.path}\0{layer_id}".encode()).hexdigest()[:24]
+    return cache_dir("layers") / name
+
+
+def _load(path: Path) -> LoadedLayer | None:
+    from .load import LoadedLayer
+
+    try:
+        with open(path, "rb") as fh:
+            got = pickle.load(fh)
+        os.utime(path)
+    except Exception:  # noqa: BLE001 - a damaged or foreign entry counts as absent
+        return None
+    return got if isinstance(got, LoadedLayer) else None
+
+
+def _store(folder: Path, path: Path, loaded: LoadedLayer) -> None:
+    """Keep ``loaded`` at ``path`` (written aside and renamed: never seen half-written; not
+    synced to disk, as a cache need not survive a power cut: a damaged entry reads as absent)
+    and drop the layer's older entries."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        old = sorted((p for p in folder.glob("*.pickle") if p != path),
+                     key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for p in old[KEEP - 1:]:
+            p.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - a cache that cannot be written is left as it is
+        tmp.unlink(missing_ok=True)
+
+
+def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer], *,
+                 crs: str | None = None, check_boundary: bool = True) -> LoadedLayer:
+    """Layer ``layer_id`` from the cache when its key (:func:`layer_key`) is there, else
+    ``read()`` (which must read it with these options), kept for the next run.
+
+    Errors of ``read`` (an unreadable file, a wrong CRS) are raised as they are and nothing is
+    kept, so the next run reports them again.
+    """
+    key = layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary)
+    if key is None:
+        return read()
+    folder = _folder(catalog, layer_id)
+    path = folder / f"{key}.pickle"
+    got = _load(path) if path.exists() else None
+    if got is None:
+        got = read()
+        _store(folder, path, got)
+    return got
