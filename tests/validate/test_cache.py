@@ -140,6 +140,20 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, cache: Path) -> None:
     _same(read_layer(cat, "toilets", cache=True), fresh)
 
 
+def test_an_entry_others_may_write_is_not_trusted(tmp_path: Path, cache: Path,
+                                                  no_validation) -> None:
+    cat = _city(tmp_path)
+    fresh = read_layer(cat, "toilets", cache=True)
+    [entry] = cache.glob("*/*.pickle")
+    assert entry.stat().st_mode & 0o077 == 0  # written for the user only
+    entry.chmod(0o666)
+    with pytest.raises(AssertionError, match="not from the cache"):
+        no_validation()
+        read_layer(cat, "toilets", cache=True)
+    entry.chmod(0o600)
+    _same(read_layer(cat, "toilets", cache=True), fresh)
+
+
 def test_each_layer_keeps_its_newest_entries(tmp_path: Path, cache: Path) -> None:
     cat = _city(tmp_path)
     src = tmp_path / "toilets.gpkg"

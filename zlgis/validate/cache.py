@@ -17,7 +17,8 @@ changed. Its key is a SHA-256 over all of it:
 
 Layers read from PostgreSQL are never cached (their content has no cheap fingerprint). An entry
 that cannot be read (cut short, damaged, written by another version) counts as absent: the layer
-is read and validated again. Each layer keeps its two newest entries, so the folder does not grow
+is read and validated again; so does one that is not the user's own or that others may write
+(entries are unpickled, so only the user's own are trusted). Each layer keeps its two newest entries, so the folder does not grow
 week after week. ``run.cache_layers: false`` in ``ledger.yaml`` turns the cache off for weekly
 runs; deleting the folder is always safe.
 
@@ -144,10 +145,15 @@ def _folder(catalog: Catalog, layer_id: str) -> Path:
 
 
 def _load(path: Path) -> LoadedLayer | None:
+    """The entry at ``path``; None when it is absent, damaged, or not the user's own (an entry
+    another user could have written is never unpickled)."""
     from .load import LoadedLayer
 
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
             got = pickle.load(fh)
         os.utime(path)
     except Exception:  # noqa: BLE001 - a damaged or foreign entry counts as absent
@@ -161,8 +167,8 @@ def _store(folder: Path, path: Path, loaded: LoadedLayer) -> None:
     and drop the layer's older entries."""
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         old = sorted((p for p in folder.glob("*.pickle") if p != path),
