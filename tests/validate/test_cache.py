@@ -154,6 +154,20 @@ def test_an_entry_others_may_write_is_not_trusted(tmp_path: Path, cache: Path,
     _same(read_layer(cat, "toilets", cache=True), fresh)
 
 
+def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, cache: Path,
+                                                    monkeypatch) -> None:
+    cat = _city(tmp_path)
+    validate = load_module.validate_frame
+
+    def meanwhile(*args, **kwargs):  # the file is replaced while the layer is validated
+        (tmp_path / "toilets.gpkg-wal").write_bytes(b"\0" * 32)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(load_module, "validate_frame", meanwhile)
+    assert len(read_layer(cat, "toilets", cache=True).gdf) == 2
+    assert not list(cache.glob("*/*.pickle"))
+
+
 def test_each_layer_keeps_its_newest_entries(tmp_path: Path, cache: Path) -> None:
     cat = _city(tmp_path)
     src = tmp_path / "toilets.gpkg"

@@ -17,10 +17,11 @@ changed. Its key is a SHA-256 over all of it:
 
 Layers read from PostgreSQL are never cached (their content has no cheap fingerprint). An entry
 that cannot be read (cut short, damaged, written by another version) counts as absent: the layer
-is read and validated again; so does one that is not the user's own or that others may write
-(entries are unpickled, so only the user's own are trusted). Each layer keeps its two newest entries, so the folder does not grow
-week after week. ``run.cache_layers: false`` in ``ledger.yaml`` turns the cache off for weekly
-runs; deleting the folder is always safe.
+is read and validated again. So does one that is not the user's own or that others may write:
+entries are unpickled, so only the user's own are trusted. A layer whose file changed while it
+was read is not kept. Each layer keeps its two newest entries, so the folder does not grow week
+after week. ``run.cache_layers: false`` in ``ledger.yaml`` turns the cache off for weekly runs;
+deleting the folder is always safe.
 
 Examples
 --------
@@ -124,14 +125,14 @@ def layer_key(catalog: Catalog, layer_id: str, *, crs: str | None = None,
     parts = [_code_fingerprint(), _override_fingerprint(), repr(spec), catalog.working_crs,
              repr(crs)]
     bid = catalog.boundary_layer
-    if check_boundary and layer_id != bid and bid in catalog.layers:
-        bspec = catalog.layers[bid]
-        parts.append(repr(bspec))
-        if bspec.database:
-            return None
-        if bspec.path is not None and bspec.path.exists():
-            parts.append(fingerprint_files(bspec.path))
     try:
+        if check_boundary and layer_id != bid and bid in catalog.layers:
+            bspec = catalog.layers[bid]
+            if bspec.database:
+                return None
+            parts.append(repr(bspec))
+            if bspec.path is not None and bspec.path.exists():
+                parts.append(fingerprint_files(bspec.path))
         parts.append(fingerprint_files(spec.path))
     except OSError:
         return None
@@ -185,7 +186,8 @@ def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer
     ``read()`` (which must read it with these options), kept for the next run.
 
     Errors of ``read`` (an unreadable file, a wrong CRS) are raised as they are and nothing is
-    kept, so the next run reports them again.
+    kept, so the next run reports them again. The key is taken again after ``read``: a layer
+    whose inputs changed meanwhile is returned but not kept.
     """
     key = layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary)
     if key is None:
@@ -195,5 +197,6 @@ def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer
     got = _load(path) if path.exists() else None
     if got is None:
         got = read()
-        _store(folder, path, got)
+        if layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary) == key:
+            _store(folder, path, got)
     return got
