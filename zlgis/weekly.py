@@ -247,13 +247,13 @@ def load_inputs(catalog: Catalog, ids: Sequence[str] | None = None, *,
     """
     from .config import load_config
     from .validate import city_boundary
+    from .validate.cache import cache_enabled
     from .validate.report import concat_issues
 
     progress = progress or Progress(quiet=True)
     city_boundary(catalog)  # a working CRS that does not cover the city stops here (CRSError)
-    cfg = load_config("ledger")
-    share = float(cfg["safety"]["max_rejected_share"])
-    cache = bool(cfg["run"].get("cache_layers", True))
+    share = float(load_config("ledger")["safety"]["max_rejected_share"])
+    cache = cache_enabled()
     order = list(ids or catalog.layers)
     later = [lid for lid in order if lid in set(last)]
     layers: dict[str, gpd.GeoDataFrame] = {}

@@ -96,6 +96,24 @@ def test_rejected_rows_are_reported_in_chinese_and_left_out(tmp_path, capsys):
     assert "unpermitted_construction" not in set(f["rule"])    # the rejected row is not checked
 
 
+def test_second_run_reads_the_kept_layers(tmp_path, capsys, monkeypatch):
+    """The analysis commands take unchanged layers from the cache of validated layers
+    (zlgis.validate.cache): the same findings and notes, without validating again."""
+    import importlib
+
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(tmp_path / "cache"))
+    catalog = _write_city(tmp_path, duplicate=True)
+    args = ["check", "controllines", "--catalog", str(catalog), "--quiet"]
+    code = main([*args, "--out", str(tmp_path / "a")])
+    first = capsys.readouterr().err
+    monkeypatch.setattr(importlib.import_module("zlgis.validate.load"), "validate_frame", None)
+    assert main([*args, "--out", str(tmp_path / "b")]) == code
+    assert capsys.readouterr().err == first and "第 5 行" in first  # the rejected row
+    a, b = (pd.read_csv(next((tmp_path / d).glob("*.csv"))) for d in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 3
+
+
 def test_missing_layer_file_exits_2(tmp_path, capsys):
     catalog = _write_city(tmp_path)
     (tmp_path / "red_lines.gpkg").unlink()

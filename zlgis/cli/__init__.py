@@ -130,8 +130,10 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
     from ..errors import LayerError
     from ..findings import set_run_crs
     from ..validate import city_boundary, read_layer
+    from ..validate.cache import cache_enabled
 
     city_boundary(catalog)  # a working CRS that does not cover the city: CRSError, exit 2
+    cache = cache_enabled()  # layers unchanged since the last run come from the cache
     set_run_crs(catalog.working_crs)  # this command's findings are in the catalog's CRS
     ids = list(ids)
     layers: dict[str, Any] = {}
@@ -139,7 +141,7 @@ def load_checked(catalog: Any, ids: Iterable[str], progress: Any = None
     for lid in source_ids(catalog, ids):
         spec = catalog[lid]
         try:
-            loaded = read_layer(catalog, lid, progress=progress)
+            loaded = read_layer(catalog, lid, progress=progress, cache=cache)
         except LayerError:
             raise
         except ZlgisError as exc:

@@ -20,8 +20,8 @@ that cannot be read (cut short, damaged, written by another version) counts as a
 is read and validated again. So does one that is not the user's own or that others may write:
 entries are unpickled, so only the user's own are trusted. A layer whose file changed while it
 was read is not kept. Each layer keeps its two newest entries, so the folder does not grow week
-after week. ``run.cache_layers: false`` in ``ledger.yaml`` turns the cache off for weekly runs;
-deleting the folder is always safe.
+after week. The weekly run and the analysis commands (``zlgis coverage`` ...) use the cache;
+``run.cache_layers: false`` in ``ledger.yaml`` turns it off. Deleting the folder is always safe.
 
 Examples
 --------
@@ -51,13 +51,21 @@ if TYPE_CHECKING:
     from ..catalog import Catalog
     from .load import LoadedLayer
 
-__all__ = ["cached_layer", "layer_key", "fingerprint_files"]
+__all__ = ["cached_layer", "cache_enabled", "layer_key", "fingerprint_files"]
 
 #: Entries kept per layer (the newest by use).
 KEEP = 2
 _PACKAGE = Path(__file__).resolve().parent.parent
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "shapely", "geopandas", "pyogrio", "pyproj",
               "openpyxl", "ezdxf")
+
+
+def cache_enabled() -> bool:
+    """Whether the weekly run and the analysis commands use the cache (``run.cache_layers`` in
+    ``ledger.yaml``, default true)."""
+    from ..config import load_config
+
+    return bool(load_config("ledger")["run"].get("cache_layers", True))
 
 
 def _sidecars(path: Path) -> list[Path]:
