@@ -66,3 +66,18 @@ def test_geometry_hash_tells_apart_what_coordinates_alone_do_not():
     digests = [digest(c) for c in cases]
     assert len(set(digests)) == len(cases)
     assert digest([shapely.Polygon(ring, [hole])]) == digests[0]      # the same: the same
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path):
+    import os
+
+    entries = []
+    for i in range(5):
+        entries.append(tmp_path / f"e{i}.json")
+        entries[-1].write_text("{}")
+        entries[-1].with_suffix(".bin").write_bytes(b"x")
+        os.utime(entries[-1], ns=(i * 10**9, i * 10**9))
+    os.utime(entries[0], ns=(10 * 10**9, 10 * 10**9))  # read last: recently used
+    cache.prune([*entries, tmp_path / "gone.json"], 2, companions=(".bin",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e0.bin", "e0.json", "e4.bin",
+                                                          "e4.json"]

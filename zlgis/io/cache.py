@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from .atomic import atomic_path
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["cache_dir", "load_arrays", "store_arrays", "hash_geometries"]
+__all__ = ["cache_dir", "load_arrays", "store_arrays", "hash_geometries", "prune"]
 
 
 def cache_dir(name: str) -> Path:
@@ -63,6 +63,21 @@ def store_arrays(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray])
             np.savez(fh, **arrays)
     except OSError:
         pass
+
+
+def prune(entries: Iterable[Path], keep: int, *, companions: tuple[str, ...] = ()) -> None:
+    """Delete all but the ``keep`` most recently used of ``entries`` (by modification time:
+    a read marks an entry used), with the files of the same name and the ``companions``
+    suffixes. Entries that vanish meanwhile (another run pruning) are skipped."""
+    dated = []
+    for entry in entries:
+        try:
+            dated.append((entry.stat().st_mtime_ns, entry))
+        except OSError:
+            continue
+    for _, entry in sorted(dated, reverse=True)[keep:]:
+        for path in (entry, *(entry.with_suffix(s) for s in companions)):
+            path.unlink(missing_ok=True)
 
 
 def hash_geometries(h: Any, geoms: np.ndarray) -> None:

@@ -161,13 +161,6 @@ def _prune(folder: Path, prefix: str, suffixes: tuple[str, ...] = (".json", ".pm
            ) -> None:
     """Delete the entries of a layer beyond the :data:`KEEP` most recently used (the first of
     ``suffixes`` is the file whose time tells the last use; the others go with it)."""
-    entries = []
-    for meta in folder.glob(f"{prefix}-*{suffixes[0]}"):
-        if re.fullmatch(r"[0-9a-f]{40}", meta.stem[len(prefix) + 1:]):
-            try:
-                entries.append((meta.stat().st_mtime_ns, meta))
-            except OSError:
-                continue
-    for _, meta in sorted(entries, reverse=True)[KEEP:]:
-        for suffix in suffixes:
-            meta.with_suffix(suffix).unlink(missing_ok=True)
+    _cache.prune((meta for meta in folder.glob(f"{prefix}-*{suffixes[0]}")
+                  if re.fullmatch(r"[0-9a-f]{40}", meta.stem[len(prefix) + 1:])),
+                 KEEP, companions=suffixes[1:])

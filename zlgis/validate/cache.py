@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import CONFIG_DIR, config_override_dir
-from ..io.cache import cache_dir
+from ..io.cache import cache_dir, prune
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -57,7 +57,7 @@ __all__ = ["cached_layer", "cache_enabled", "layer_key", "fingerprint_files"]
 KEEP = 2
 _PACKAGE = Path(__file__).resolve().parent.parent
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "shapely", "geopandas", "pyogrio", "pyproj",
-              "openpyxl", "ezdxf")
+              "openpyxl")
 
 
 def cache_enabled() -> bool:
@@ -180,10 +180,7 @@ def _store(folder: Path, path: Path, loaded: LoadedLayer) -> None:
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-        old = sorted((p for p in folder.glob("*.pickle") if p != path),
-                     key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        for p in old[KEEP - 1:]:
-            p.unlink(missing_ok=True)
+        prune(folder.glob("*.pickle"), KEEP)
     except Exception:  # noqa: BLE001 - a cache that cannot be written is left as it is
         tmp.unlink(missing_ok=True)
 
@@ -202,7 +199,7 @@ def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer
         return read()
     folder = _folder(catalog, layer_id)
     path = folder / f"{key}.pickle"
-    got = _load(path) if path.exists() else None
+    got = _load(path)
     if got is None:
         got = read()
         if layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary) == key:
