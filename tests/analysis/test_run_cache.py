@@ -110,3 +110,12 @@ def test_shared_tree_once_per_array_and_same_answers():
                               alone.query(probe, predicate="dwithin", distance=6))
         assert np.array_equal(a.query_nearest(probe), alone.query_nearest(probe))
     assert run_cache.shared_tree(geoms) is not run_cache.shared_tree(geoms)  # no run: built
+
+
+def test_frame_key_tells_apart_the_parts_of_a_geometry():
+    # the same coordinates split into parts differently are other roads
+    one = shapely.MultiLineString([[(0, 0), (1, 0), (2, 0)], [(5, 5), (6, 5)]])
+    two = shapely.MultiLineString([[(0, 0), (1, 0)], [(2, 0), (5, 5), (6, 5)]])
+    a, b = (gpd.GeoDataFrame(geometry=[g], crs="EPSG:4550") for g in (one, two))
+    assert run_cache.frame_key(a, ()) != run_cache.frame_key(b, ())
+    assert run_cache.frame_key(a, ()) == run_cache.frame_key(a.copy(), ())

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..io.cache import hash_geometries
+
 __all__ = ["RunCache", "run_cache", "active_cache", "shared", "shared_tree", "frame_key"]
 
 T = TypeVar("T")
@@ -132,7 +134,8 @@ def shared_tree(geoms: np.ndarray) -> shapely.STRtree:
 
 
 def frame_key(gdf: pd.DataFrame, columns: Sequence[str]) -> str:
-    """A content hash of a frame's geometry (coordinates and parts) and the named columns.
+    """A content hash of a frame's geometry (exact: :func:`zlgis.io.cache.hash_geometries`),
+    its CRS and the named columns.
 
     >>> import geopandas as gpd, shapely
     >>> a = gpd.GeoDataFrame({"c": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4550")
@@ -143,10 +146,7 @@ def frame_key(gdf: pd.DataFrame, columns: Sequence[str]) -> str:
     """
     h = hashlib.blake2b(digest_size=20)
     if isinstance(gdf, gpd.GeoDataFrame):
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        h.update(np.ascontiguousarray(shapely.get_type_id(geoms), np.int64).tobytes())
-        h.update(np.ascontiguousarray(shapely.get_num_coordinates(geoms), np.int64).tobytes())
-        h.update(np.ascontiguousarray(shapely.get_coordinates(geoms), np.float64).tobytes())
+        hash_geometries(h, np.asarray(gdf.geometry.values, dtype=object))
         h.update(str(gdf.crs).encode())
     for c in columns:
         if c in gdf.columns:
