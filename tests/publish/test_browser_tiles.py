@@ -185,6 +185,24 @@ def test_opened_as_a_file_keeps_embedded_layers(tile_site, browser):  # noqa: F8
         page.close()
 
 
+def test_tile_layers_leave_the_map_zoom_alone(zlgis_server, browser):  # noqa: F811
+    """The buildings drawn from zoom 15 neither zoom the page in on load nor stop a user zooming
+    out (Leaflet takes a map's zoom range from its layers unless the map sets one: the page
+    opened at 15, animated, and a view set during that animation was dropped)."""
+    pg = Page(browser, zlgis_server, "internal/map.html", viewport={"width": 800, "height": 600})
+    try:
+        spec_min = pg.js("zlgis.layers.find(l => l.key === 'buildings').minZoom")
+        assert spec_min == 15
+        zoom, animating, lowest = pg.js("[zlgis.map.getZoom(), !!zlgis.map._animatingZoom,"
+                                        " zlgis.map.getMinZoom()]")
+        assert zoom < spec_min and not animating and lowest == 0   # the opening view: fitted
+        pg.js("zlgis.map.setZoom(10, {animate: false})")
+        assert pg.js("zlgis.map.getZoom()") == 10
+        assert pg.errors == []
+    finally:
+        pg.close()
+
+
 def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):  # noqa: F811
     """A click on an overdue building opens a popup (text only) with its id and the status as
     the legend names it."""
@@ -198,9 +216,8 @@ def test_clicking_a_building_shows_its_status(zlgis_server, tile_site, browser):
     try:
         pg.js(f"zlgis.map.setView([{p[1]}, {p[0]}], 18, {{animate: false}})")
         # Drawn tiles are not enough: the click handler asks the tile cache, so wait until the
-        # building's tile is there to ask (on a loaded CI machine it came later, 2026-12-03).
-        # Polled on a timer, not on animation frames, which a starved headless page may not
-        # draw for long (a fresh-clone CI run timed out at 20 s twice; upper bound only).
+        # building's tile is there to ask. Polled on a timer, not on animation frames, which a
+        # starved headless page may not draw for long (upper bound only).
         pg.page.wait_for_function(
             f"""() => {{ const e = zlgis.layers.find(l => l.key === 'buildings');
                  return Object.values(e.layer._tiles).some(t => t.loaded) &&

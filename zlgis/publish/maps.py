@@ -628,8 +628,11 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame],
     if basemap not in BASEMAPS:
         raise ConfigError(f"底图 {basemap!r} 无效，应为 {'、'.join(BASEMAPS)} 之一")
     extra = dict(extra or {})
+    # the map's own zoom range: without minZoom, Leaflet takes it from the layers, and a layer
+    # drawn from a zoom on (vector tiles from 15) zoomed the page in on load (animated, which
+    # also drops a view set meanwhile) and locked it there when no basemap sets a wider range
     m = folium.Map(location=[48.0, 122.74], zoom_start=12, tiles=None, control_scale=False,
-                   prefer_canvas=False, maxZoom=19)
+                   prefer_canvas=False, minZoom=0, maxZoom=19)
     b = _Builder(catalog, profile, basemap, m.get_name())
     plugins = ["leaflet", "fullscreen", "search", "measure" if profile == "internal" else "locate"]
     m.default_js = _assets.js_links(plugins)    # instance lists: never the shared class lists
