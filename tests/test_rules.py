@@ -48,6 +48,15 @@ def test_unknown_top_level_key(tmp_path):
     assert str(err.value) == f"文件 {path}：未知键：owner"
 
 
+def test_graphs_a_check_builds(tmp_path):
+    _write(tmp_path, "demo", "  r1:\n" + GOOD_RULE, head="graphs: [drive, walk]\n")
+    assert load_registry(tmp_path)[0][0].graphs == ("drive", "walk")
+    path = _write(tmp_path / "bad", "demo", "  r1:\n" + GOOD_RULE, head="graphs: [bike]\n")
+    with pytest.raises(ConfigError) as err:
+        load_registry(tmp_path / "bad")
+    assert str(err.value) == f"文件 {path}，字段 graphs：graphs 应为 walk、drive 组成的列表：['bike']"
+
+
 def test_duplicate_rule_id_across_files(tmp_path):
     _write(tmp_path, "alpha", "  r1:\n" + GOOD_RULE, head="order: 1\n")
     path = _write(tmp_path, "beta", "  r1:\n" + GOOD_RULE, head="order: 2\n")

@@ -19,6 +19,7 @@ File format::
     title: 规划控制线检查
     run: zlgis.analysis.controllines:run_check
     order: 10                         # position in the weekly run
+    graphs: [walk]                    # optional: street graphs of the roads it builds
     rules:
       red_line_encroachment:
         task_ids: ["1.3.3"]
@@ -57,6 +58,7 @@ from .config import CONFIG_DIR, config_override_dir, department_name, read_yaml,
 from .errors import ConfigError
 
 __all__ = [
+    "GRAPHS",
     "Rule",
     "Check",
     "RULES_DIR",
@@ -79,7 +81,10 @@ _RULE_KEYS = {"task_ids", "title", "label", "source", "confidence", "severity", 
               "needs", "uses", "event_code_old", "event_code_new", "layer_event_codes", "deadline"}
 _DEADLINE_KINDS = ("date", "days", "hours")
 _DEADLINE_NOTES = ("source", "confidence")
-_CHECK_KEYS = {"check", "title", "run", "order", "rules"}
+_CHECK_KEYS = {"check", "title", "run", "order", "graphs", "rules"}
+#: The street graphs a check may declare (``graphs:``): the walking and the driving network of
+#: the ``roads`` layer (:meth:`zlgis.analysis.street_graph.StreetGraph.from_roads`).
+GRAPHS = ("walk", "drive")
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,9 @@ class Check:
     run: str
     order: int
     rules: tuple[Rule, ...] = field(default=())
+    #: street graphs of the ``roads`` layer the check builds (:data:`GRAPHS`): the weekly run
+    #: builds them once before its workers start, and every check shares them
+    graphs: tuple[str, ...] = ()
 
     def function(self) -> Callable[..., Any]:
         """Import and return the adapter ``run_check(catalog, layers, *, as_of=None)``."""
@@ -218,8 +226,12 @@ def _read_check(path: Path, override: Path | None) -> Check:
         raise ConfigError(f"check 名称 {name} 应与文件名 {path.stem} 一致", path=str(path))
     rules_spec = data.get("rules") or {}
     rules_ = tuple(_parse_rule(name, str(rid), spec, str(path)) for rid, spec in rules_spec.items())
+    graphs = data.get("graphs") or []
+    if not isinstance(graphs, list) or not set(graphs) <= set(GRAPHS):
+        raise ConfigError(f"graphs 应为 {'、'.join(GRAPHS)} 组成的列表：{graphs!r}", path=str(path),
+                          field="graphs")
     return Check(name=name, title=str(data.get("title", name)), run=str(data.get("run", "")),
-                 order=int(data.get("order", 100)), rules=rules_)
+                 order=int(data.get("order", 100)), rules=rules_, graphs=tuple(graphs))
 
 
 @lru_cache(maxsize=8)

@@ -119,3 +119,61 @@ def test_frame_key_tells_apart_the_parts_of_a_geometry():
     a, b = (gpd.GeoDataFrame(geometry=[g], crs="EPSG:4550") for g in (one, two))
     assert run_cache.frame_key(a, ()) != run_cache.frame_key(b, ())
     assert run_cache.frame_key(a, ()) == run_cache.frame_key(a.copy(), ())
+
+
+def _record_builds(monkeypatch, log):
+    """Record (process, mode, roads' content) of every street graph built, in the file ``log``
+    (the workers of a run are forked with the patch)."""
+    import os
+
+    make = StreetGraph._from_roads.__func__
+
+    def recorded(cls, roads, **kw):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {kw['walk']} {run_cache.frame_key(roads, ())}\n")
+        return make(cls, roads, **kw)
+
+    monkeypatch.setattr(StreetGraph, "_from_roads", classmethod(recorded))
+    return lambda: [tuple(line.split()) for line in log.read_text().splitlines()]
+
+
+def test_each_check_declares_the_graphs_it_builds(demo_catalog, tmp_path, monkeypatch):
+    """``graphs:`` of a rule file is what the weekly run builds for the check before its workers
+    fork: each check builds exactly its declared graphs of the roads layer."""
+    import datetime as dt
+
+    from zlgis.analysis import get_check
+    from zlgis.rules import checks
+    from zlgis.weekly import load_inputs
+
+    layers, _ = load_inputs(demo_catalog)
+    roads = run_cache.frame_key(layers["roads"], ())
+    built = _record_builds(monkeypatch, tmp_path / "built.txt")
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", "run-cache-test-Salt#2022")
+    declared = {c.name: set(c.graphs) for c in checks(weekly_only=True)}
+    assert declared["coverage"] == declared["sanitation"] == {"walk", "drive"}
+    for name in declared:
+        start = len(built()) if (tmp_path / "built.txt").exists() else 0
+        with run_cache.run_cache():
+            get_check(name)(demo_catalog, layers, as_of=dt.date(2022, 9, 4))
+        new = built()[start:] if (tmp_path / "built.txt").exists() else []
+        modes = {"walk" if w == "True" else "drive" for _, w, key in new if key == roads}
+        assert modes == declared[name], name
+
+
+def test_workers_share_the_graphs_built_before_they_fork(demo_catalog, tmp_path, monkeypatch):
+    """With workers, the declared graphs are built once, in the run's process; no worker builds
+    a graph of the roads layer (each built its own: six on the 1M-building city)."""
+    import datetime as dt
+    import os
+
+    from zlgis.weekly import load_inputs, run_checks
+
+    layers, _ = load_inputs(demo_catalog)
+    roads = run_cache.frame_key(layers["roads"], ())
+    built = _record_builds(monkeypatch, tmp_path / "built.txt")
+    found, ran = run_checks(demo_catalog, layers, as_of=dt.date(2022, 9, 4), jobs=2,
+                            checks=["coverage", "sanitation", "compounds", "heating"])
+    assert ran == ["coverage", "sanitation", "compounds", "heating"] and len(found)
+    mine = [(pid, walk) for pid, walk, key in built() if key == roads]
+    assert sorted(mine) == [(str(os.getpid()), "False"), (str(os.getpid()), "True")]

@@ -7,7 +7,9 @@ command, a notebook) :func:`shared` simply builds. The street graphs of
 :meth:`StreetGraph.from_roads <zlgis.analysis.street_graph.StreetGraph.from_roads>` go through
 it, keyed by the road layer's content (:func:`frame_key`) and the travel mode, so coverage,
 trucks and any new check share the street graph; one graph is kept at a time (a city's graph
-takes hundreds of MB), so checks asking for the same mode one after the other share it.
+takes hundreds of MB), so checks asking for the same mode one after the other share it. The
+weekly run builds the graphs its checks declare before forking its workers
+(:meth:`RunCache.holding`: all kept), and the workers share them.
 
 A new check uses it for its own expensive, read-only intermediates:
 
@@ -52,6 +54,7 @@ class RunCache:
         self._items: dict[Hashable, Any] = {}
         self._slots: dict[str, Hashable] = {}
         self._keys: dict[int, tuple[Any, str]] = {}
+        self._holding = False
         self.hits = 0
 
     def get(self, key: Hashable, make: Callable[[], T], *, slot: str | None = None) -> T:
@@ -64,6 +67,8 @@ class RunCache:
         if key in self._items:
             self.hits += 1
             return self._items[key]
+        if self._holding:
+            slot = None
         if slot is not None and slot in self._slots:
             self._items.pop(self._slots.pop(slot), None)
         value = make()
@@ -71,6 +76,17 @@ class RunCache:
         if slot is not None:
             self._slots[slot] = key
         return value
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within the block, what is built is kept for the rest of the run, whatever its slot
+        (the weekly run builds the walking and driving graphs before forking its workers: both
+        stay, and every worker shares them)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     def frame_key(self, gdf: pd.DataFrame, columns: Sequence[str]) -> str:
         """:func:`frame_key`, computed once per frame object in this run."""
