@@ -32,6 +32,15 @@ def big_demo_city(n_buildings: int = 1_000_000, seed: int = 2022) -> Path:
     return out
 
 
+def no_layer_cache(folder: Path) -> Path:
+    """A configuration override folder in ``folder`` that turns the cache of validated layers
+    off (``run.cache_layers: false``): point ``ZLGIS_CONFIG_DIR`` at it for a baseline run."""
+    out = folder / "nocache"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ledger.yaml").write_text("run:\n  cache_layers: false\n")
+    return out
+
+
 def best_of(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     """Minimum wall time of ``repeat`` calls, and the last result."""
     best, result = float("inf"), None

@@ -40,12 +40,14 @@ def _cpu() -> float:
 
 
 def _timed(catalog: Any, *, cached: bool, folder: Path) -> tuple[float, float, str]:
+    from _common import no_layer_cache
+
     from zlgis.weekly import load_inputs
 
     if cached:
         os.environ.pop("ZLGIS_CONFIG_DIR", None)
     else:
-        os.environ["ZLGIS_CONFIG_DIR"] = str(folder / "nocache")
+        os.environ["ZLGIS_CONFIG_DIR"] = str(no_layer_cache(folder))
     c0, t0 = _cpu(), time.perf_counter()
     layers, _ = load_inputs(catalog)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
@@ -59,8 +61,6 @@ def _city(catalog_path: Path, repeat: int) -> dict[str, Any]:
     saved = {k: os.environ.get(k) for k in ("ZLGIS_CONFIG_DIR", "ZLGIS_CACHE_DIR")}
     with tempfile.TemporaryDirectory(prefix="bench-layer-cache-") as tmp:
         folder = Path(tmp)
-        (folder / "nocache").mkdir()
-        (folder / "nocache" / "ledger.yaml").write_text("run:\n  cache_layers: false\n")
         os.environ["ZLGIS_CACHE_DIR"] = str(folder / "cache")
         try:
             base = [_timed(catalog, cached=False, folder=folder)]

@@ -179,7 +179,7 @@ def _cli(catalog: Path, out: Path) -> dict[str, Any]:
 
 
 def main(quick: bool = False) -> dict[str, Any]:
-    from _common import big_demo_city
+    from _common import big_demo_city, no_layer_cache
 
     demo = big_demo_city(25_000) / "catalog.yaml"
     with tempfile.TemporaryDirectory(prefix="bench-weekly-") as tmp:
@@ -224,10 +224,8 @@ def main(quick: bool = False) -> dict[str, Any]:
         result["big_skipped_checks"] = list(skip)
         if "error" not in r:  # the run above filled the cache of validated layers if need be
             with tempfile.TemporaryDirectory(prefix="bench-weekly-big-") as tmp:
-                Path(tmp, "nocache").mkdir()
-                Path(tmp, "nocache", "ledger.yaml").write_text("run:\n  cache_layers: false\n")
                 plain = _run(big, Path(tmp) / "out", skip=skip,
-                             env={"ZLGIS_CONFIG_DIR": str(Path(tmp, "nocache"))})
+                             env={"ZLGIS_CONFIG_DIR": str(no_layer_cache(Path(tmp)))})
                 r = _run(big, Path(tmp) / "out2", skip=skip)
             result.update({"big_uncached_total_s": plain.get("total_s"),
                            "big_uncached_peak_total_mb": plain.get("peak_total_mb"),

@@ -55,6 +55,9 @@ def test_graphs_a_check_builds(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_registry(tmp_path / "bad")
     assert str(err.value) == f"文件 {path}，字段 graphs：graphs 应为 walk、drive 组成的列表：['bike']"
+    _write(tmp_path / "odd", "demo", "  r1:\n" + GOOD_RULE, head="graphs: [{walk: 1}]\n")
+    with pytest.raises(ConfigError, match="graphs 应为 walk、drive 组成的列表"):
+        load_registry(tmp_path / "odd")
 
 
 def test_duplicate_rule_id_across_files(tmp_path):

@@ -227,7 +227,7 @@ def _read_check(path: Path, override: Path | None) -> Check:
     rules_spec = data.get("rules") or {}
     rules_ = tuple(_parse_rule(name, str(rid), spec, str(path)) for rid, spec in rules_spec.items())
     graphs = data.get("graphs") or []
-    if not isinstance(graphs, list) or not set(graphs) <= set(GRAPHS):
+    if not isinstance(graphs, list) or not all(g in GRAPHS for g in graphs):
         raise ConfigError(f"graphs 应为 {'、'.join(GRAPHS)} 组成的列表：{graphs!r}", path=str(path),
                           field="graphs")
     return Check(name=name, title=str(data.get("title", name)), run=str(data.get("run", "")),
