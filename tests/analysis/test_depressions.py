@@ -112,3 +112,23 @@ def test_drainage_kernels_equal_the_library_path():
         assert list(zip(rows.tolist(), cols.tolist())) == _library_pour_points(
             z, a.filled, a.labels, k)
 
+
+
+def test_masked_region_polygons_equal_the_polygons_of_the_masked_grid():
+    """The polygons made from a mask's cells alone are those of the full masked label grid."""
+    from rasterio.transform import from_origin
+
+    from zlgis.analysis.depressions import masked_region_polygons, region_polygons
+
+    rng = np.random.default_rng(7)
+    labels, n = ndimage.label(ndimage.gaussian_filter(rng.random((120, 150)), 3) > 0.5,
+                              structure=np.ones((3, 3)))
+    mask = rng.random(labels.shape) < 0.4
+    wanted = np.arange(1, n + 1)[::2]
+    transform = from_origin(500.0, 900.0, 2.0, 2.0)
+    got = masked_region_polygons(labels, mask, transform, wanted)
+    grid = np.where(mask & np.isin(labels, wanted), labels, 0)
+    want = region_polygons(grid, transform, n)
+    assert n > 10 and sorted(got) == sorted(k for k in wanted if want[k - 1].area > 0)
+    for k, poly in got.items():
+        assert poly.equals_exact(want[k - 1], 0)

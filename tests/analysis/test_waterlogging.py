@@ -394,3 +394,38 @@ def test_points_on_carriageways_as_against_every_road() -> None:
     got_p, got_r = _points_on_carriageways(pts, lines, half)
     assert len(want) > 500
     assert list(zip(got_p.tolist(), got_r.tolist())) == want
+
+
+def test_analysis_memory_peak_is_little_above_what_it_returns(monkeypatch):
+    """Past the fill (whose working set has its own budget, ``dem.memory_budget_mb``), the
+    analysis holds at most half a float64 grid more than the grids it returns (filled surface,
+    depth, labels, catchments, scenario depth). On a large city's DEM (35M cells, 283 MB a grid)
+    the full-size temporaries it made on top (1.3 grids) were the weekly check's memory peak."""
+    import tracemalloc
+
+    import zlgis.analysis.depressions as depressions
+    from zlgis.analysis.fill import fill_depressions
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:400, 0:400]
+    z = 10 + 0.01 * xx + 0.005 * yy   # a gentle slope with 30 ponds
+    ponds = rng.uniform(20, 380, (30, 2))
+    for cy, cx in ponds:
+        z -= 0.5 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 30.0)
+    dem = _dem(z)
+    # a road through six ponds' middles (cell centres: x = 2 col + 1, y = 800 - 2 row - 1)
+    mid = sorted((2 * cx + 1, 800 - 2 * cy - 1) for cy, cx in np.round(ponds[:6]))
+    road = _roads([LineString(mid)])
+    filled = fill_depressions(z)
+    monkeypatch.setattr(depressions, "fill_depressions", lambda _: filled.copy())
+    analyse_waterlogging(dem, roads=road, rain_mm=30)  # imports and caches outside the trace
+    tracemalloc.start()
+    try:
+        res = analyse_waterlogging(dem, roads=road, rain_mm=30)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    grid = z.size * 8
+    assert len(res.depressions) > 20 and len(res.roads) > 0
+    assert kept >= 3.9 * grid   # the returned grids
+    assert peak - kept <= 0.5 * grid, (peak - kept) / grid

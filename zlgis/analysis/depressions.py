@@ -26,7 +26,7 @@ from .dem_read import DEM
 from .fill import fill_depressions
 
 __all__ = ["DepressionAnalysis", "ponding_depth", "label_depressions", "analyse_depressions",
-           "region_polygons"]
+           "region_polygons", "masked_region_polygons"]
 
 
 def ponding_depth(elevation: NDArray[Any], filled: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -339,10 +339,13 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     remap = np.zeros(n + 1, np.int32)
     remap[kept] = np.arange(1, len(kept) + 1, dtype=np.int32)
     labels = remap[lab]
-    del lab   # a full int32 grid, not needed while the catchments are traced
+    # full grids not needed while the catchments are traced (the check's memory peak on a
+    # large DEM): the depth is made again after, with the same values
+    del lab, depth
     k = len(kept)
     h, w = z.shape
     catch, pour = _drainage(z, filled, labels, k, dem.cell_size)
+    depth = ponding_depth(z, filled)
     contrib = np.bincount(catch.ravel(), minlength=k + 1) * cell_area
     deepest = deepest_all[kept]
     drow, dcol = np.divmod(deepest, w)
@@ -372,6 +375,20 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
                               catchment=catch, depressions=gdf[cols])
 
 
+def _region_polygon(mask: np.ndarray, r0: int, c0: int, transform: Affine) -> Any:
+    """The (multi)polygon of the true cells of ``mask`` (cell edges), whose top-left cell is
+    (``r0``, ``c0``) of the grid of ``transform``; empty if none."""
+    from rasterio.features import shapes
+
+    t = transform @ Affine.translation(c0, r0)
+    parts = [shapely.geometry.shape(geom) for geom, _ in
+             shapes(mask.astype(np.uint8), mask=mask, transform=t, connectivity=8)]
+    if not parts:
+        return shapely.Polygon()
+    g = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    return g if g.is_valid else shapely.make_valid(g)
+
+
 def region_polygons(labels: NDArray[np.integer], transform: Affine, n: int) -> list[Any]:
     """One (multi)polygon per label 1..n of a label raster (cell edges; empty if absent).
 
@@ -379,30 +396,41 @@ def region_polygons(labels: NDArray[np.integer], transform: Affine, n: int) -> l
     >>> [p.area for p in region_polygons(np.array([[1, 0], [0, 2]]), from_origin(0, 2, 1, 1), 2)]
     [1.0, 1.0]
     """
-    from rasterio.features import shapes
-
     if n == 0:
         return []
     lab = np.ascontiguousarray(labels, dtype=np.int32)
-    geoms: list[list[Any]] = [[] for _ in range(n + 1)]
     objs = ndimage.find_objects(lab, max_label=n)
-    for k, sl in enumerate(objs, start=1):
-        if sl is None:
-            continue
-        r0, c0 = sl[0].start, sl[1].start
-        sub = lab[sl]
-        m = sub == k
-        t = transform @ Affine.translation(c0, r0)
-        for geom, val in shapes(m.astype(np.uint8), mask=m, transform=t, connectivity=8):
-            geoms[k].append(shapely.geometry.shape(geom))
-    out = []
-    for k in range(1, n + 1):
-        parts = geoms[k]
-        if not parts:
-            out.append(shapely.Polygon())
-            continue
-        g = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-        if not g.is_valid:
-            g = shapely.make_valid(g)
-        out.append(g)
+    return [shapely.Polygon() if sl is None else
+            _region_polygon(lab[sl] == k, sl[0].start, sl[1].start, transform)
+            for k, sl in enumerate(objs, start=1)]
+
+
+def masked_region_polygons(labels: NDArray[np.integer], mask: NDArray[np.bool_],
+                           transform: Affine, wanted: Any) -> dict[int, Any]:
+    """The (multi)polygon of each label of ``wanted`` over the cells of ``mask``.
+
+    The same polygons as ``region_polygons(np.where(mask & np.isin(labels, wanted), labels,
+    0), ...)``, made from the mask's cells alone (no other grid the size of the DEM: a few wet
+    cells of a large DEM cost a few cells' work and memory).
+
+    >>> from rasterio.transform import from_origin
+    >>> lab = np.array([[1, 1, 0], [0, 2, 2]])
+    >>> m = np.array([[True, False, False], [False, True, True]])
+    >>> {k: p.area for k, p in masked_region_polygons(lab, m, from_origin(0, 2, 1, 1), [1, 2]).items()}
+    {1: 1.0, 2: 2.0}
+    """
+    rows, cols = np.nonzero(mask)
+    lab = labels[rows, cols]
+    want = np.isin(lab, np.asarray(wanted))
+    rows, cols, lab = rows[want], cols[want], lab[want]
+    order = np.argsort(lab, kind="stable")
+    rows, cols, lab = rows[order], cols[order], lab[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, int)
+    out = {}
+    for a, b in zip(starts, np.r_[starts[1:], len(lab)]):
+        k = int(lab[a])
+        r0, r1 = int(rows[a:b].min()), int(rows[a:b].max()) + 1
+        c0, c1 = int(cols[a:b].min()), int(cols[a:b].max()) + 1
+        sub = mask[r0:r1, c0:c1] & (labels[r0:r1, c0:c1] == k)
+        out[k] = _region_polygon(sub, r0, c0, transform)
     return out

@@ -32,6 +32,7 @@ from .depressions import (
                           DepressionAnalysis,
                           analyse_depressions,
                           label_depressions,
+                          masked_region_polygons,
                           ponding_depth,
                           region_polygons,
 )
@@ -47,5 +48,6 @@ __all__ = [
     "label_depressions",
     "analyse_depressions",
     "region_polygons",
+    "masked_region_polygons",
     "HAVE_NUMBA",
 ]

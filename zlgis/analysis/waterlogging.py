@@ -58,7 +58,7 @@ from ..config import load_config
 from ..errors import CatalogError, InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .terrain import DEM, DepressionAnalysis, analyse_depressions, read_dem, region_polygons
+from .terrain import DEM, DepressionAnalysis, analyse_depressions, masked_region_polygons, read_dem
 
 __all__ = [
     "WaterloggingResult",
@@ -314,15 +314,13 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     lab = labels[rows[ip], cols_[ip]]
     hit = pd.DataFrame({"road": ir, "label": lab, "depth": d[rows[ip], cols_[ip]]})
     g = hit.groupby(["road", "label"], sort=True)["depth"].agg(["max", "size"]).reset_index()
-    need = np.unique(g["label"].to_numpy())   # labels >= 1: a wet cell's label is allowed
-    sub = np.where(wet & np.isin(labels, need), labels, 0)
-    polys = region_polygons(sub, analysis.dem.transform, len(analysis.depressions))
+    polys = masked_region_polygons(labels, wet, analysis.dem.transform, g["label"].unique())
     dep_ids = analysis.depressions.set_index("label")["depression_id"]
     out_rows, geoms = [], []
     min_len = float(cfg["min_length_m"])
     for road_i, label, dmax, n in g.itertuples(index=False):
         seg = shapely.intersection(r.geometry.values[road_i],
-                                   shapely.buffer(polys[label - 1], half[road_i]))
+                                   shapely.buffer(polys[label], half[road_i]))
         seg = shapely.line_merge(seg) if seg.geom_type == "MultiLineString" else seg
         length = float(shapely.length(seg))
         if seg.is_empty or length < min_len:
@@ -458,9 +456,12 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     spill_level = dep["spill_elev_m"].to_numpy(dtype=float)
     dl = dep["label"].to_numpy(dtype=int)
     level = np.where(spills, spill_level, np.minimum(level_by_label[dl], spill_level))
-    level_grid = np.full(n_all + 1, -np.inf)
+    level_grid = np.full(n_all + 1, -np.inf)   # label 0 (no depression): -inf, so depth 0
     level_grid[dl] = level
-    depth = np.where(labels > 0, np.maximum(level_grid[labels] - z, 0.0), 0.0)
+    # in place, one grid: the DEM's grids are the check's memory peak on a large city
+    depth = level_grid[labels]
+    np.subtract(depth, z, out=depth)
+    np.maximum(depth, 0.0, out=depth)
     depth[~np.isfinite(depth)] = 0.0
     bottom = dep["bottom_elev_m"].to_numpy(dtype=float)
     ids = dep["depression_id"].to_numpy()
@@ -687,10 +688,11 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     analysis = analyse_depressions(dem)
     rep = reported_depressions(analysis.depressions, cell_size_m=float(min(dem.cell_size)),
                                boundary=boundary)
+    # the ponding depth's roads before the scenario's depth grid is made (the memory peak)
+    wet = roads_at_risk(analysis, roads, depressions=rep)
     scen, sdepth = rain_scenario(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient,
                                  depressions=rep)
     rep = pd.concat([rep, scen], axis=1)
-    wet = roads_at_risk(analysis, roads, depressions=rep)
     swet = roads_at_risk(analysis, roads, depth=sdepth, depressions=rep)
     if points is None:
         points = gpd.GeoDataFrame({"point_id": [], "status": []},
