@@ -114,11 +114,11 @@ def test_drainage_kernels_equal_the_library_path():
 
 
 
-def test_masked_region_polygons_equal_the_polygons_of_the_masked_grid():
-    """The polygons made from a mask's cells alone are those of the full masked label grid."""
+def test_cell_polygons_equal_the_polygons_of_the_label_grid():
+    """The polygons made from the cells alone are those of the full label grid holding them."""
     from rasterio.transform import from_origin
 
-    from zlgis.analysis.depressions import masked_region_polygons, region_polygons
+    from zlgis.analysis.depressions import cell_polygons, region_polygons
 
     rng = np.random.default_rng(7)
     labels, n = ndimage.label(ndimage.gaussian_filter(rng.random((120, 150)), 3) > 0.5,
@@ -126,8 +126,9 @@ def test_masked_region_polygons_equal_the_polygons_of_the_masked_grid():
     mask = rng.random(labels.shape) < 0.4
     wanted = np.arange(1, n + 1)[::2]
     transform = from_origin(500.0, 900.0, 2.0, 2.0)
-    got = masked_region_polygons(labels, mask, transform, wanted)
     grid = np.where(mask & np.isin(labels, wanted), labels, 0)
+    rows, cols = np.nonzero(grid)
+    got = cell_polygons(rows, cols, grid[rows, cols], transform)
     want = region_polygons(grid, transform, n)
     assert n > 10 and sorted(got) == sorted(k for k in wanted if want[k - 1].area > 0)
     for k, poly in got.items():

@@ -26,7 +26,7 @@ from .dem_read import DEM
 from .fill import fill_depressions
 
 __all__ = ["DepressionAnalysis", "ponding_depth", "label_depressions", "analyse_depressions",
-           "region_polygons", "masked_region_polygons"]
+           "region_polygons", "cell_polygons"]
 
 
 def ponding_depth(elevation: NDArray[Any], filled: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -405,32 +405,28 @@ def region_polygons(labels: NDArray[np.integer], transform: Affine, n: int) -> l
             for k, sl in enumerate(objs, start=1)]
 
 
-def masked_region_polygons(labels: NDArray[np.integer], mask: NDArray[np.bool_],
-                           transform: Affine, wanted: Any) -> dict[int, Any]:
-    """The (multi)polygon of each label of ``wanted`` over the cells of ``mask``.
+def cell_polygons(rows: NDArray[np.integer], cols: NDArray[np.integer],
+                  keys: NDArray[np.integer], transform: Affine) -> dict[int, Any]:
+    """The (multi)polygon of the grid cells (``rows``, ``cols``) of each key (cell edges).
 
-    The same polygons as ``region_polygons(np.where(mask & np.isin(labels, wanted), labels,
-    0), ...)``, made from the mask's cells alone (no other grid the size of the DEM: a few wet
+    The same polygons as :func:`region_polygons` of a label grid holding ``keys`` at those
+    cells and 0 elsewhere, made from the cells alone (no grid the size of the DEM: a few wet
     cells of a large DEM cost a few cells' work and memory).
 
     >>> from rasterio.transform import from_origin
-    >>> lab = np.array([[1, 1, 0], [0, 2, 2]])
-    >>> m = np.array([[True, False, False], [False, True, True]])
-    >>> {k: p.area for k, p in masked_region_polygons(lab, m, from_origin(0, 2, 1, 1), [1, 2]).items()}
+    >>> got = cell_polygons(np.array([0, 1, 1]), np.array([0, 1, 2]), np.array([1, 2, 2]),
+    ...                     from_origin(0, 2, 1, 1))
+    >>> {k: p.area for k, p in got.items()}
     {1: 1.0, 2: 2.0}
     """
-    rows, cols = np.nonzero(mask)
-    lab = labels[rows, cols]
-    want = np.isin(lab, np.asarray(wanted))
-    rows, cols, lab = rows[want], cols[want], lab[want]
-    order = np.argsort(lab, kind="stable")
-    rows, cols, lab = rows[order], cols[order], lab[order]
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, int)
+    order = np.argsort(keys, kind="stable")
+    rows, cols, keys = rows[order], cols[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else []
     out = {}
-    for a, b in zip(starts, np.r_[starts[1:], len(lab)]):
-        k = int(lab[a])
-        r0, r1 = int(rows[a:b].min()), int(rows[a:b].max()) + 1
-        c0, c1 = int(cols[a:b].min()), int(cols[a:b].max()) + 1
-        sub = mask[r0:r1, c0:c1] & (labels[r0:r1, c0:c1] == k)
-        out[k] = _region_polygon(sub, r0, c0, transform)
+    for a, b in zip(starts, np.r_[starts[1:], len(keys)]):
+        r, c = rows[a:b], cols[a:b]
+        r0, c0 = int(r.min()), int(c.min())
+        sub = np.zeros((int(r.max()) - r0 + 1, int(c.max()) - c0 + 1), bool)
+        sub[r - r0, c - c0] = True
+        out[int(keys[a])] = _region_polygon(sub, r0, c0, transform)
     return out

@@ -31,8 +31,8 @@ from .dem_read import DEM, read_dem
 from .depressions import (
                           DepressionAnalysis,
                           analyse_depressions,
+                          cell_polygons,
                           label_depressions,
-                          masked_region_polygons,
                           ponding_depth,
                           region_polygons,
 )
@@ -48,6 +48,6 @@ __all__ = [
     "label_depressions",
     "analyse_depressions",
     "region_polygons",
-    "masked_region_polygons",
+    "cell_polygons",
     "HAVE_NUMBA",
 ]

@@ -58,7 +58,7 @@ from ..config import load_config
 from ..errors import CatalogError, InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .terrain import DEM, DepressionAnalysis, analyse_depressions, masked_region_polygons, read_dem
+from .terrain import DEM, DepressionAnalysis, analyse_depressions, cell_polygons, read_dem
 
 __all__ = [
     "WaterloggingResult",
@@ -311,10 +311,11 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     ip, ir = _points_on_carriageways(pts, r.geometry.values, half)
     if not len(ip):
         return empty
-    lab = labels[rows[ip], cols_[ip]]
-    hit = pd.DataFrame({"road": ir, "label": lab, "depth": d[rows[ip], cols_[ip]]})
+    cell_lab = labels[rows, cols_]
+    hit = pd.DataFrame({"road": ir, "label": cell_lab[ip], "depth": d[rows[ip], cols_[ip]]})
     g = hit.groupby(["road", "label"], sort=True)["depth"].agg(["max", "size"]).reset_index()
-    polys = masked_region_polygons(labels, wet, analysis.dem.transform, g["label"].unique())
+    on = np.isin(cell_lab, g["label"].unique())   # every wet cell of the depressions met
+    polys = cell_polygons(rows[on], cols_[on], cell_lab[on], analysis.dem.transform)
     dep_ids = analysis.depressions.set_index("label")["depression_id"]
     out_rows, geoms = [], []
     min_len = float(cfg["min_length_m"])
