@@ -6,6 +6,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import LineString
 
 from zlgis.analysis.mapmatch import EdgeIndex, match
@@ -121,8 +122,11 @@ def test_bad_tracks_are_listed_and_nothing_is_lost():
     df["time"] = df["time"].astype(object)
     df.loc[len(df)] = ["SX9", "扫路车", "not a time", 5.0, 0.0]       # unreadable time
     df.loc[len(df)] = ["", "扫路车", df.loc[3, "time"], 5.0, 0.0]     # no vehicle
-    gdf = gpd.GeoDataFrame(df.drop(columns=["x", "y"]),
-                           geometry=gpd.points_from_xy(df["x"], df["y"]), crs="EPSG:4550")
+    df.loc[len(df)] = ["SX9", "扫路车", df.loc[5, "time"], 5.0, 0.0]    # no position
+    df.loc[len(df)] = ["SX9", "扫路车", df.loc[6, "time"], 5.0, 0.0]    # an empty point
+    pts = gpd.points_from_xy(df["x"], df["y"])
+    pts[len(df) - 2], pts[len(df) - 1] = None, shapely.Point()
+    gdf = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=pts, crs="EPSG:4550")
     fixes, probs = prepare_tracks(gdf)
     p = probs.frame()
     used = set(fixes["row"])
@@ -130,8 +134,9 @@ def test_bad_tracks_are_listed_and_nothing_is_lost():
     # every input row is either used or listed as set aside, never both
     assert used | dropped == set(range(1, len(df) + 1)) and not used & dropped
     by = p.groupby("problem")["row"].apply(set)
-    assert by["定位时间为空或无法识别"] == {len(df) - 1}
-    assert by["缺少车辆编号"] == {len(df)}
+    assert by["定位时间为空或无法识别"] == {len(df) - 3}
+    assert by["缺少车辆编号"] == {len(df) - 2}
+    assert by["缺少坐标"] == {len(df) - 1, len(df)}
     assert len(by["重复定位点（同一车辆、同一时刻、同一位置）"]) == 2
     assert [k for k in by.index if k.startswith("位置跳变")] == ["位置跳变（距前一点 50.0 km）"]
     # rows 22..30 (the reversed block) and the two duplicates at the end come after later rows

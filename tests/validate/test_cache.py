@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from zlgis.validate import read_layer
 from zlgis.validate.cache import KEEP, fingerprint_files, layer_key
 
 load_module = importlib.import_module("zlgis.validate.load")
+cache_module = importlib.import_module("zlgis.validate.cache")
 
 
 @pytest.fixture
@@ -190,3 +192,58 @@ def test_database_layers_and_missing_files_are_not_cached(tmp_path: Path, cache:
     (tmp_path / "toilets.gpkg").unlink()
     assert layer_key(cat, "toilets") is None
     assert fingerprint_files(tmp_path / "boundary.gpkg") != fingerprint_files(tmp_path)
+
+
+def _digest_calls(monkeypatch) -> list[str]:
+    """The files hashed from here on."""
+    calls: list[str] = []
+    real = cache_module.hashlib.file_digest
+
+    def counted(fh, name):
+        calls.append(fh.name)
+        return real(fh, name)
+    monkeypatch.setattr(cache_module.hashlib, "file_digest", counted)
+    return calls
+
+
+def test_a_files_digest_is_remembered_until_the_file_changes(tmp_path: Path, cache: Path,
+                                                              monkeypatch) -> None:
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0.0)
+    cat = _city(tmp_path)
+    key = layer_key(cat, "toilets")
+    calls = _digest_calls(monkeypatch)
+    cache_module._DIGESTS.clear()  # as a new process: from digests.json
+    assert layer_key(cat, "toilets") == key and calls == []
+    with open(tmp_path / "toilets.gpkg", "r+b") as fh:  # one byte, same size
+        fh.seek(200)
+        b = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([b[0] ^ 1]))
+    assert layer_key(cat, "toilets") != key
+    assert calls == [str(tmp_path / "toilets.gpkg")]
+
+
+def test_a_digest_taken_just_after_a_change_is_not_remembered(tmp_path: Path, cache: Path,
+                                                              monkeypatch) -> None:
+    cat = _city(tmp_path)  # the files were written this second
+    key = layer_key(cat, "toilets")
+    calls = _digest_calls(monkeypatch)
+    assert layer_key(cat, "toilets") == key
+    assert sorted(calls) == [str(tmp_path / "boundary.gpkg"), str(tmp_path / "toilets.gpkg")]
+    assert not (cache / "digests.json").exists()
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o666])
+def test_remembered_digests_others_may_write_are_not_trusted(tmp_path: Path, cache: Path,
+                                                             monkeypatch, mode) -> None:
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0.0)
+    path = tmp_path / "toilets.gpkg"
+    path.write_bytes(b"layer")
+    truth = fingerprint_files(path)
+    memo = cache / "digests.json"
+    known = json.loads(memo.read_text())
+    known[str(path.resolve())][-1] = "0" * 64  # a forged digest for the same file
+    memo.write_text(json.dumps(known))
+    memo.chmod(mode)
+    cache_module._DIGESTS.clear()
+    assert (fingerprint_files(path) == truth) == (mode == 0o666)

@@ -289,7 +289,10 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     g_ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) if n else np.zeros(0, bool)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    x[g_ok], y[g_ok] = shapely.get_x(geom[g_ok]), shapely.get_y(geom[g_ok])
+    # in place (``where``): a masked copy of the points would touch every point object, and
+    # each worker of the weekly run would then copy the layer's pages it shares (fork)
+    shapely.get_x(geom, out=x, where=g_ok)
+    shapely.get_y(geom, out=y, where=g_ok)
     g_ok &= np.isfinite(x) & np.isfinite(y)
     v_ok = (veh_s != "").to_numpy(dtype=bool)
     for mask, fld, msg in ((~v_ok, "vehicle_id", "缺少车辆编号"),
