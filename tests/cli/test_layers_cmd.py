@@ -552,6 +552,29 @@ def test_validate_catalog_clean(city: Path, capsys) -> None:
     assert err == ""
 
 
+@pytest.mark.parametrize("cache_layers", [True, False])
+def test_validate_catalog_reads_unchanged_layers_from_the_cache(city: Path, capsys, monkeypatch,
+                                                                cache_layers: bool) -> None:
+    """As in the weekly run: a layer validated before and unchanged since comes back from the
+    layer cache with the same report; with ``run.cache_layers: false`` it is validated again."""
+    import importlib
+
+    monkeypatch.setenv("ZLGIS_CACHE_DIR", str(city / "cache"))
+    if not cache_layers:
+        (city / "over").mkdir()
+        (city / "over" / "ledger.yaml").write_text("run:\n  cache_layers: false\n", "utf-8")
+        monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(city / "over"))
+    argv = ("validate", "--catalog", str(city / "catalog.yaml"), "--json")
+    first = run(capsys, *argv)
+    validated = []
+    load = importlib.import_module("zlgis.validate.load")
+    real = load.validate_frame
+    monkeypatch.setattr(load, "validate_frame",
+                        lambda *a, **k: validated.append(1) or real(*a, **k))
+    assert run(capsys, *argv) == first and first[0] == 0
+    assert bool(validated) is not cache_layers
+
+
 def test_validate_catalog_json_and_report(city: Path, capsys, tmp_path: Path) -> None:
     g = buildings_frame(3)
     g.loc[1, "geometry"] = shapely.box(X0 + 20_000, Y0, X0 + 20_010, Y0 + 10)  # 20 km away

@@ -219,9 +219,13 @@ def _validate_paths(args: argparse.Namespace, catalog: Catalog | None, progress:
 
 def _validate_catalog(args: argparse.Namespace, catalog: Catalog, progress: Progress,
                       summaries: list[dict[str, Any]], frames: list, errors: list[str]) -> None:
-    """Validate the catalog's layers (all, or the ids named); derived layers are skipped."""
+    """Validate the catalog's layers (all, or the ids named); derived layers are skipped. A
+    layer unchanged since it was last validated comes from the layer cache (the same report;
+    :mod:`zlgis.validate.cache`), as in the weekly run."""
     from ..validate import read_layer
+    from ..validate.cache import cache_enabled
 
+    cache = cache_enabled()
     ids = list(args.targets) or list(catalog.layers)
     for lid in ids:
         catalog[lid]  # unknown layer id: CatalogError (exit 2) before any work
@@ -235,7 +239,7 @@ def _validate_catalog(args: argparse.Namespace, catalog: Catalog, progress: Prog
                     raise UnreadableInputError("图层目录没有给出文件路径", layer=lid)
                 summaries.append(_raster_summary(spec.path, lid, spec.title))
                 continue
-            res = read_layer(catalog, lid, crs=args.crs, progress=progress)
+            res = read_layer(catalog, lid, crs=args.crs, progress=progress, cache=cache)
             summaries.append(_layer_summary(res, spec.title))
             frames.append(res.issues)
         except ZlgisError as exc:
