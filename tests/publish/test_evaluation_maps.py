@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import geopandas as gpd
 import mapclassify
 import numpy as np
@@ -32,6 +35,25 @@ def test_classes_and_legend_equal_a_direct_mapclassify_call(scheme: str) -> None
     for lab, upper, count in zip(labels, direct.bins, direct.counts):
         assert lab.endswith(f" – {upper:.0f}（{count}）"), (lab, upper, count)
     assert labels[0].startswith(f"{min(v for v in SCORES if v is not None):.0f} – ")
+
+
+def test_mapclassify_is_imported_without_compiling_its_fisher_jenks_kernel() -> None:
+    """mapclassify compiles its Fisher-Jenks kernel on import (numba, 3.3 s); through
+    :func:`choropleth_classes` it is compiled only when a FisherJenks scheme first calls it,
+    and then classifies as the kernel compiled at import does (this module's mapclassify)."""
+    code = ("import pandas as pd\n"
+            "from zlgis.publish.evaluation import choropleth_classes\n"
+            f"v = pd.Series({SCORES!r}, dtype=float)\n"
+            "choropleth_classes(v, k=4, scheme='NaturalBreaks')\n"
+            "from mapclassify.classifiers import _fisher_jenks_means as kernel\n"
+            "print(len(kernel.signatures))\n"
+            "print(choropleth_classes(v, k=4, scheme='FisherJenks')[0].tolist())\n"
+            "print(len(kernel.signatures))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    eager = mapclassify.FisherJenks(pd.Series(SCORES, dtype=float).dropna().to_numpy(), k=4)
+    assert mapclassify.classifiers._fisher_jenks_means.signatures  # compiled at import here
+    assert out == ["0", str(eager.yb.tolist() + [-1]), "1"]
 
 
 def test_rates_are_labelled_as_percentages_and_k_capped_by_distinct_values() -> None:

@@ -56,7 +56,10 @@ def choropleth_classes(values: pd.Series, *, k: int = 5, scheme: str = "NaturalB
     >>> classes.tolist(), labels
     ([0, 0, 1, -1], ['1 – 2（2）', '2 – 9（1）', '无案件'])
     """
-    import mapclassify
+    from .._numba import compiled_on_first_call
+
+    with compiled_on_first_call():  # mapclassify's import would compile a kernel: 3.3 s
+        import mapclassify
 
     vals = pd.to_numeric(values, errors="coerce")
     ok = vals.notna().to_numpy()
