@@ -76,6 +76,20 @@ def test_department_sheets_and_legend(tmp_path):
     assert all(s.scale in (2000, 5000, 10000, 20000, 25000, 50000, 100000) for s in sheets)
 
 
+def test_the_sheet_is_drawn_only_to_be_saved(tmp_path, monkeypatch):
+    """geopandas ends each layer's ``plot`` with ``canvas.draw_idle()``; on pyplot's canvas
+    (Agg) that drew the whole sheet once per layer before the PDF and PNG were drawn."""
+    from matplotlib.figure import Figure
+
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, *a, **k: draws.append(1) or real(self, *a, **k))
+    parks = gpd.GeoDataFrame(geometry=[Point(_fx.X0, _fx.Y0).buffer(300)], crs=_fx.CRS)
+    print_map({"toilets": _toilets(), "parks": parks}, None, catalog=Catalog.load(),
+              out=tmp_path / "city", title="测试图", date="2022-09-04", dpi=DPI)
+    assert len(draws) == 2  # the PDF's and the PNG's
+
+
 def test_nothing_to_draw(tmp_path):
     with pytest.raises(ConfigError):
         print_map({}, None, catalog=Catalog.load(), out=tmp_path / "x", title="", date="")

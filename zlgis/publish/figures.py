@@ -28,21 +28,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import pyproj
+from matplotlib import font_manager
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pyproj  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
-
-from ..catalog import Catalog  # noqa: E402
-from ..config import load_config  # noqa: E402
-from ..errors import ConfigError  # noqa: E402
-from ..findings import SEVERITY_LABELS  # noqa: E402
-from ..io.atomic import atomic_path  # noqa: E402
-from .styles import SEVERITY_COLORS, layer_style  # noqa: E402
+from ..catalog import Catalog
+from ..config import load_config
+from ..errors import ConfigError
+from ..findings import SEVERITY_LABELS
+from ..io.atomic import atomic_path
+from .styles import SEVERITY_COLORS, layer_style
 
 __all__ = ["cjk_font", "draw_layer", "make_figure", "nice_scale_length"]
 
@@ -144,69 +142,67 @@ def make_figure(layers: Mapping[str, gpd.GeoDataFrame],
     dpi = int(dpi or cfg["figures"]["dpi"])
     font = cjk_font()
     handles: list = []
-    with plt.rc_context({"font.family": [font], "axes.unicode_minus": False}):
-        fig, ax = plt.subplots(figsize=size_in)
-        try:
-            drawn = 0
-            for lid, gdf in list(layers.items()) + [(k, v) for k, v in (extra or {}).items()]:
-                if gdf is None or not len(gdf):
+    with matplotlib.rc_context({"font.family": [font], "axes.unicode_minus": False}):
+        fig = Figure(figsize=size_in)  # not pyplot's: see print_maps.print_map
+        ax = fig.add_subplot()
+        drawn = 0
+        for lid, gdf in list(layers.items()) + [(k, v) for k, v in (extra or {}).items()]:
+            if gdf is None or not len(gdf):
+                continue
+            gdf = gdf.to_crs(catalog.working_crs)
+            spec = catalog.layers.get(lid)
+            ecfg = cfg.get("extras", {}).get(lid, {})
+            key = lid if spec is not None else str(ecfg.get("style", lid))
+            label = spec.title if spec is not None else str(ecfg.get("title", lid))
+            draw_layer(ax, gdf, key)
+            drawn += 1
+            s = layer_style(key)
+            if set(gdf.geom_type.dropna()) <= {"Point", "MultiPoint"}:
+                handles.append(Line2D([], [], marker="o", linestyle="", label=label,
+                                      markerfacecolor=s.get("fillColor", "#555"),
+                                      markeredgecolor=s.get("color", "#fff")))
+            elif set(gdf.geom_type.dropna()) <= {"LineString", "MultiLineString"}:
+                handles.append(Line2D([], [], color=s.get("color", "#555"), label=label))
+            else:
+                handles.append(Patch(facecolor=to_rgba(s.get("fillColor", "#999999"),
+                                                       float(s.get("fillOpacity", 0) or 0)),
+                                     edgecolor=s.get("color", "#555"), label=label))
+        if findings is not None and len(findings):
+            f = findings.to_crs(catalog.working_crs)
+            sev = f["severity"].astype(str) if "severity" in f else None
+            for s_key, color in SEVERITY_COLORS.items():
+                part = f[sev == s_key] if sev is not None else f.iloc[:0]
+                if not len(part):
                     continue
-                gdf = gdf.to_crs(catalog.working_crs)
-                spec = catalog.layers.get(lid)
-                ecfg = cfg.get("extras", {}).get(lid, {})
-                key = lid if spec is not None else str(ecfg.get("style", lid))
-                label = spec.title if spec is not None else str(ecfg.get("title", lid))
-                draw_layer(ax, gdf, key)
+                gpd.GeoSeries(part.geometry.representative_point(), crs=f.crs).plot(
+                    ax=ax, color=color, edgecolor="k", linewidth=0.4, markersize=28,
+                    zorder=8)
+                handles.append(Line2D([], [], marker="o", linestyle="", markersize=7,
+                                      markerfacecolor=color, markeredgecolor="k",
+                                      label=f"问题（{SEVERITY_LABELS[s_key]}）"))
                 drawn += 1
-                s = layer_style(key)
-                if set(gdf.geom_type.dropna()) <= {"Point", "MultiPoint"}:
-                    handles.append(Line2D([], [], marker="o", linestyle="", label=label,
-                                          markerfacecolor=s.get("fillColor", "#555"),
-                                          markeredgecolor=s.get("color", "#fff")))
-                elif set(gdf.geom_type.dropna()) <= {"LineString", "MultiLineString"}:
-                    handles.append(Line2D([], [], color=s.get("color", "#555"), label=label))
-                else:
-                    handles.append(Patch(facecolor=to_rgba(s.get("fillColor", "#999999"),
-                                                           float(s.get("fillOpacity", 0) or 0)),
-                                         edgecolor=s.get("color", "#555"), label=label))
-            if findings is not None and len(findings):
-                f = findings.to_crs(catalog.working_crs)
-                sev = f["severity"].astype(str) if "severity" in f else None
-                for s_key, color in SEVERITY_COLORS.items():
-                    part = f[sev == s_key] if sev is not None else f.iloc[:0]
-                    if not len(part):
-                        continue
-                    gpd.GeoSeries(part.geometry.representative_point(), crs=f.crs).plot(
-                        ax=ax, color=color, edgecolor="k", linewidth=0.4, markersize=28,
-                        zorder=8)
-                    handles.append(Line2D([], [], marker="o", linestyle="", markersize=7,
-                                          markerfacecolor=color, markeredgecolor="k",
-                                          label=f"问题（{SEVERITY_LABELS[s_key]}）"))
-                    drawn += 1
-            if not drawn:
-                raise ConfigError("没有可绘制的图层，无法生成图件", path=str(path))
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            x0, x1 = ax.get_xlim()
-            y0, y1 = ax.get_ylim()
-            pad = 0.04 * max(x1 - x0, y1 - y0)
-            ax.set_xlim(x0 - pad, x1 + pad)
-            ax.set_ylim(y0 - pad, y1 + pad)
-            _scale_bar(ax)
-            _north_arrow(ax)
-            if handles:
-                ax.legend(handles=handles, loc="lower right", fontsize=8, title="图例",
-                          framealpha=0.9)
-            if title:
-                ax.set_title(title, fontsize=14)
-            ax.text(1.0, -0.01, f"坐标系：{pyproj.CRS(catalog.working_crs).name}"
-                    f"（{catalog.working_crs}）",
-                    transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-        finally:
-            plt.close(fig)
+        if not drawn:
+            raise ConfigError("没有可绘制的图层，无法生成图件", path=str(path))
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        pad = 0.04 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+        _scale_bar(ax)
+        _north_arrow(ax)
+        if handles:
+            ax.legend(handles=handles, loc="lower right", fontsize=8, title="图例",
+                      framealpha=0.9)
+        if title:
+            ax.set_title(title, fontsize=14)
+        ax.text(1.0, -0.01, f"坐标系：{pyproj.CRS(catalog.working_crs).name}"
+                f"（{catalog.working_crs}）",
+                transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
     return Path(path)

@@ -207,9 +207,7 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
         Nothing to draw.
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     cfg = _cfg()
     dpi = int(dpi or cfg["dpi"])
@@ -225,32 +223,31 @@ def print_map(layers: Mapping[str, gpd.GeoDataFrame], findings: gpd.GeoDataFrame
     half_w, half_h = _FRAME[2] / 2000 * n, _FRAME[3] / 2000 * n
     out = Path(out)
     font = cjk_font()
-    with plt.rc_context({"font.family": [font], "axes.unicode_minus": False}):
-        fig = plt.figure(figsize=(A3_MM[0] * _MM, A3_MM[1] * _MM))
-        try:
-            ax = fig.add_axes([_FRAME[0] / A3_MM[0], _FRAME[1] / A3_MM[1],
-                               _FRAME[2] / A3_MM[0], _FRAME[3] / A3_MM[1]])
-            handles = _draw_layers(ax, drawn, catalog) + _draw_findings(ax, f)
-            ax.set_xlim(cx - half_w, cx + half_w)
-            ax.set_ylim(cy - half_h, cy + half_h)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            bar, bx, by = _draw_scale_bar(ax, (cx, cy, half_w, half_h), n)
-            _draw_north_arrow(ax, (cx, cy, half_w, half_h))
-            src = source or " ".join(x for x in (
-                str(cfg["source"]).replace("{city}", catalog.city),
-                str(catalog.raw.get("attribution") or "")) if x)
-            _draw_margins(fig, title, handles + _rule_handles(f),
-                          f"{src}　数据日期：{date}　坐标系：{pyproj.CRS(crs).name}（{crs}）"
-                          f"　{str(cfg.get('review_number') or '')}")
-            for ext in ("pdf", "png"):
-                with atomic_path(out.with_suffix(f".{ext}")) as tmp:
-                    fig.savefig(tmp, format=ext, dpi=dpi, metadata={"CreationDate": None}
-                                if ext == "pdf" else {"Software": None})
-        finally:
-            plt.close(fig)
+    with matplotlib.rc_context({"font.family": [font], "axes.unicode_minus": False}):
+        # not pyplot's figure: on its canvas (Agg) each layer geopandas plots ends with a
+        # draw of the whole figure (``draw_idle``), nine draws before the two that are saved
+        fig = Figure(figsize=(A3_MM[0] * _MM, A3_MM[1] * _MM))
+        ax = fig.add_axes([_FRAME[0] / A3_MM[0], _FRAME[1] / A3_MM[1],
+                           _FRAME[2] / A3_MM[0], _FRAME[3] / A3_MM[1]])
+        handles = _draw_layers(ax, drawn, catalog) + _draw_findings(ax, f)
+        ax.set_xlim(cx - half_w, cx + half_w)
+        ax.set_ylim(cy - half_h, cy + half_h)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        bar, bx, by = _draw_scale_bar(ax, (cx, cy, half_w, half_h), n)
+        _draw_north_arrow(ax, (cx, cy, half_w, half_h))
+        src = source or " ".join(x for x in (
+            str(cfg["source"]).replace("{city}", catalog.city),
+            str(catalog.raw.get("attribution") or "")) if x)
+        _draw_margins(fig, title, handles + _rule_handles(f),
+                      f"{src}　数据日期：{date}　坐标系：{pyproj.CRS(crs).name}（{crs}）"
+                      f"　{str(cfg.get('review_number') or '')}")
+        for ext in ("pdf", "png"):
+            with atomic_path(out.with_suffix(f".{ext}")) as tmp:
+                fig.savefig(tmp, format=ext, dpi=dpi, metadata={"CreationDate": None}
+                            if ext == "pdf" else {"Software": None})
     left_mm = _FRAME[0] + (bx - (cx - half_w)) / n * 1000
     bottom_mm = _FRAME[1] + (by - (cy - half_h)) / n * 1000
     return PrintSheet(out.with_suffix(".pdf"), out.with_suffix(".png"), n, bar,
