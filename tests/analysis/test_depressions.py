@@ -113,7 +113,6 @@ def test_drainage_kernels_equal_the_library_path():
             z, a.filled, a.labels, k)
 
 
-
 def test_cell_polygons_equal_the_polygons_of_the_label_grid():
     """The polygons made from the cells alone are those of the full label grid holding them."""
     from rasterio.transform import from_origin

@@ -420,13 +420,12 @@ def cell_polygons(rows: NDArray[np.integer], cols: NDArray[np.integer],
     {1: 1.0, 2: 2.0}
     """
     order = np.argsort(keys, kind="stable")
-    rows, cols, keys = rows[order], cols[order], keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else []
+    uniq, starts = np.unique(keys[order], return_index=True)
     out = {}
-    for a, b in zip(starts, np.r_[starts[1:], len(keys)]):
-        r, c = rows[a:b], cols[a:b]
+    for k, idx in zip(uniq.tolist(), np.split(order, starts[1:])):
+        r, c = rows[idx], cols[idx]
         r0, c0 = int(r.min()), int(c.min())
         sub = np.zeros((int(r.max()) - r0 + 1, int(c.max()) - c0 + 1), bool)
         sub[r - r0, c - c0] = True
-        out[int(keys[a])] = _region_polygon(sub, r0, c0, transform)
+        out[k] = _region_polygon(sub, r0, c0, transform)
     return out

@@ -133,10 +133,14 @@ def _stamp(st: os.stat_result) -> list[int]:
 _DIGESTS: dict[Path, dict[str, list[Any]]] = {}
 
 
+def _digests_path() -> Path:
+    return cache_dir("layers") / "digests.json"
+
+
 def _digests() -> dict[str, list[Any]]:
     """Remembered digests: absolute path -> its :func:`_stamp` and hex digest. None are taken
     from a file that is damaged or that others may write."""
-    path = cache_dir("layers") / "digests.json"
+    path = _digests_path()
     if path not in _DIGESTS:
         known: dict[str, list[Any]] = {}
         try:
@@ -156,7 +160,7 @@ def _digests() -> dict[str, list[Any]]:
 def _save_digests(known: dict[str, list[Any]]) -> None:
     """Write ``known`` (atomically; the files gone are left out); a cache that cannot be
     written is left as it is."""
-    path = cache_dir("layers") / "digests.json"
+    path = _digests_path()
     for gone in [k for k in known if not os.path.exists(k)]:
         del known[gone]
     tmp = path.with_name(f".digests.{os.getpid()}.tmp")
