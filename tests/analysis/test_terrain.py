@@ -395,3 +395,63 @@ def test_public_names_exist():
 
     for mod in (terrain, waterlogging):
         assert [n for n in mod.__all__ if not hasattr(mod, n)] == []
+
+
+# ---------------------------------------------------------------- float32 heights
+
+def _ponds(seed: int = 5, *, holes: bool = True) -> np.ndarray:
+    """A noisy float32 slope with many ponds, flats (heights in 1 cm steps), nodata at an edge
+    and, with ``holes``, scattered nodata cells."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:160, 0:200]
+    z = 300 + 0.05 * xx + 0.02 * yy + rng.normal(0, 0.3, yy.shape)
+    z = np.round(z, 2).astype(np.float32)
+    z[:3, :20] = np.nan
+    if holes:
+        z[rng.random(z.shape) < 0.003] = np.nan
+    return z
+
+
+def test_float32_heights_are_filled_exactly_in_float32():
+    z = _ponds()
+    f32 = fill_depressions(z)
+    assert f32.dtype == np.float32
+    np.testing.assert_array_equal(f32, fill_depressions(z.astype(np.float64)))
+    tiled = fill_depressions(z, memory_budget_mb=0.05)
+    assert tiled.dtype == np.float32
+    np.testing.assert_array_equal(tiled, f32)
+
+
+def test_float32_dem_is_kept_and_analysed_in_float32_with_the_same_results(tmp_path):
+    """A float32 file is read into float32 (half the memory of a large city's 35M-cell grids)
+    and gives the same depressions, catchments, depths and rain scenario as its heights in
+    float64: the fill copies heights, slopes and depths are computed in float64."""
+    from geopandas.testing import assert_geodataframe_equal
+    from pandas.testing import assert_frame_equal
+
+    from zlgis.analysis.waterlogging import downstream_depressions, rain_scenario
+
+    z = _ponds(holes=False)   # nodata at the edge only: outside, no void interpolated
+    dem = read_dem(_write(tmp_path / "d.tif", np.nan_to_num(z, nan=-9999), nodata=-9999))
+    assert dem.elevation.dtype == np.float32
+    np.testing.assert_array_equal(dem.elevation, z)
+    a32 = analyse_depressions(dem, min_depth_m=0.05, min_area_m2=300)
+    a64 = analyse_depressions(DEM(dem.elevation.astype(np.float64), dem.transform, dem.crs),
+                              min_depth_m=0.05, min_area_m2=300)
+    assert a32.filled.dtype == np.float32 and len(a32.depressions) > 20
+    assert_geodataframe_equal(a32.depressions, a64.depressions)
+    for name in ("filled", "depth", "labels", "catchment"):
+        np.testing.assert_array_equal(getattr(a32, name), getattr(a64, name))
+    np.testing.assert_array_equal(downstream_depressions(a32), downstream_depressions(a64))
+    (t32, d32), (t64, d64) = (rain_scenario(a, rain_mm=80) for a in (a32, a64))
+    assert t32["spills"].any() and not t32["spills"].all()
+    assert_frame_equal(t32, t64)
+    np.testing.assert_array_equal(d32, d64)
+
+
+def test_dem_with_float64_heights_stays_float64(tmp_path):
+    z = _ponds(holes=False).astype(np.float64)
+    z[80:90, 100:110] += 1e-6                # finer than float32 can hold
+    dem = read_dem(_write(tmp_path / "f64.tif", z, dtype="float64"))
+    assert dem.elevation.dtype == np.float64
+    np.testing.assert_array_equal(dem.elevation, z)

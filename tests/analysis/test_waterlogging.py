@@ -398,9 +398,11 @@ def test_points_on_carriageways_as_against_every_road() -> None:
 
 def test_analysis_memory_peak_is_little_above_what_it_returns(monkeypatch):
     """Past the fill (whose working set has its own budget, ``dem.memory_budget_mb``), the
-    analysis holds at most half a float64 grid more than the grids it returns (filled surface,
-    depth, labels, catchments, scenario depth). On a large city's DEM (35M cells, 283 MB a grid)
-    the full-size temporaries it made on top (1.3 grids) were the weekly check's memory peak."""
+    analysis holds little more than the grids it returns (filled surface, labels, catchments,
+    scenario depth: 3 float64 grids) and the ponding depth it makes while it finds the roads at
+    risk (1 grid; not kept, made again when asked). On a large city's DEM (35M cells, 283 MB a
+    grid) the full-size temporaries were the weekly check's memory peak: 5.4 grids, when the
+    ponding depth was kept and the scenario copied the DEM."""
     import tracemalloc
 
     import zlgis.analysis.depressions as depressions
@@ -427,5 +429,5 @@ def test_analysis_memory_peak_is_little_above_what_it_returns(monkeypatch):
         tracemalloc.stop()
     grid = z.size * 8
     assert len(res.depressions) > 20 and len(res.roads) > 0
-    assert kept >= 3.9 * grid   # the returned grids
-    assert peak - kept <= 0.5 * grid, (peak - kept) / grid
+    assert kept >= 2.9 * grid   # the returned grids
+    assert peak <= 4.25 * grid, peak / grid

@@ -34,19 +34,21 @@ __all__ = ["DEM", "read_dem"]
 
 @dataclass
 class DEM:
-    """A DEM in memory: float64 elevations (NaN = nodata) on a north-up grid.
+    """A DEM in memory: elevations (NaN = nodata) on a north-up grid.
 
     Attributes
     ----------
-    elevation : ndarray
+    elevation : ndarray of float32 or float64
         Heights in metres, ``NaN`` where there is no data (outside the survey, large voids).
+        :func:`read_dem` gives float32 when every height is one (a float32 or 16-bit integer
+        file without interpolated voids), else float64.
     transform, crs :
         Georeferencing of the grid (a projected CRS in metres).
     voids : DataFrame
         One row per interior nodata void found on reading: cells, row, col, ``filled``.
     """
 
-    elevation: NDArray[np.float64]
+    elevation: NDArray[np.floating]
     transform: Affine
     crs: CRS
     path: Path | None = None
@@ -110,7 +112,9 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
     memory-mapped temporary file when it is larger than the memory budget. Nodata cells connected
     to the raster edge are "outside" and stay NaN. Interior voids (SRTM holes) of at most
     ``max_void_cells`` cells are interpolated (``rasterio.fill.fillnodata``) and reported in
-    ``DEM.voids``; a larger void stops the run with :class:`~zlgis.errors.InputError`.
+    ``DEM.voids``; a larger void stops the run with :class:`~zlgis.errors.InputError`. The
+    heights are float32 when every one is (a float32 or 16-bit integer file without interpolated
+    voids: half the memory, the same analyses), else float64.
 
     Parameters
     ----------
@@ -198,8 +202,25 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
                                path, layer, transform)
         if np.isnan(z).all():
             raise InputError("DEM 中没有任何有效高程值", path=str(path), layer=layer)
-        return DEM(elevation=z, transform=transform, crs=dst_crs, path=path,
+        return DEM(elevation=_narrowed(z, budget, stack), transform=transform, crs=dst_crs, path=path,
                    source_crs=src_crs, voids=voids)
+
+
+def _narrowed(z: np.ndarray, budget_mb: float, stack: contextlib.ExitStack) -> np.ndarray:
+    """``z`` in float32 when every height is a float32 (a float32 or 16-bit integer file, no
+    interpolated void), else ``z``: the same heights in half the memory. The analyses compare
+    and copy heights, and compute (slopes, depths, volumes) in float64, so their results are
+    the same."""
+    out = empty_array(z.shape, np.float32, budget_mb, stack)
+    strip = max(1, (8 * 1024 * 1024) // max(z.shape[1], 1))
+    with np.errstate(over="ignore"):
+        for r0 in range(0, z.shape[0], strip):
+            blk = z[r0:r0 + strip]
+            b32 = blk.astype(np.float32)
+            if not np.array_equal(b32, blk, equal_nan=True):
+                return z
+            out[r0:r0 + strip] = b32
+    return out
 
 
 def _fill_voids(z: np.ndarray, max_cells: int, search: int, path: Path, layer: str,

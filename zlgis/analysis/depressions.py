@@ -35,7 +35,7 @@ def ponding_depth(elevation: NDArray[Any], filled: NDArray[np.float64]) -> NDArr
     >>> ponding_depth(np.array([[1.0, 2.0]]), np.array([[1.5, 2.0]])).tolist()
     [[0.5, 0.0]]
     """
-    d = np.asarray(filled, dtype=np.float64) - np.asarray(elevation, dtype=np.float64)
+    d = np.subtract(filled, elevation, dtype=np.float64)  # float32 inputs: no float64 copies
     d[~np.isfinite(d)] = 0.0
     np.maximum(d, 0.0, out=d)
     return d
@@ -63,7 +63,7 @@ def _d8_receivers(z, lab, offs, dist, rec):  # pragma: no cover - compiled
     n = z.size
     rec[:] = -1
     for c in range(n):
-        zc = z[c]
+        zc = np.float64(z[c])  # slopes in float64 for a float32 grid too
         if not (zc == zc):
             rec[c] = -3
             continue
@@ -75,7 +75,7 @@ def _d8_receivers(z, lab, offs, dist, rec):  # pragma: no cover - compiled
         edge = False
         for k in range(8):
             m = c + offs[k]
-            zm = z[m]
+            zm = np.float64(z[m])
             if not (zm == zm):
                 edge = True
                 continue
@@ -194,7 +194,7 @@ def _pour_points(z, filled, lab, w, nlab):  # pragma: no cover - compiled
             m = c + d
             if lab[m] == L:
                 continue
-            zm = z[m]
+            zm = np.float64(z[m])
             if not (zm == zm):  # nodata/edge rim: cannot happen for a depression; skip
                 continue
             score = zm
@@ -224,8 +224,11 @@ class DepressionAnalysis:
     Attributes
     ----------
     dem : DEM
-    filled, depth : ndarray
-        Filled surface and ponding depth (m).
+    filled : ndarray
+        Filled surface (of the DEM's type: float32 heights stay float32).
+    depth : ndarray of float64
+        Ponding depth (m), ``filled - elevation``, made when asked (not kept: on a large DEM it
+        is the size of the DEM in float64).
     labels : ndarray of int32
         Depression label of each cell (0 = none or below the size/depth limits); label ``k``
         is row ``labels_to_row[k]`` of ``depressions``.
@@ -236,11 +239,14 @@ class DepressionAnalysis:
     """
 
     dem: DEM
-    filled: NDArray[np.float64]
-    depth: NDArray[np.float64]
+    filled: NDArray[np.floating]
     labels: NDArray[np.int32]
     catchment: NDArray[np.int32]
     depressions: gpd.GeoDataFrame
+
+    @property
+    def depth(self) -> NDArray[np.float64]:
+        return ponding_depth(self.dem.elevation, self.filled)
 
 
 def _pad(a: np.ndarray, value: Any) -> np.ndarray:
@@ -326,7 +332,9 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     cfg = load_config("waterlogging")["depressions"]
     min_depth_m = float(cfg["min_depth_m"] if min_depth_m is None else min_depth_m)
     min_area_m2 = float(cfg["min_area_m2"] if min_area_m2 is None else min_area_m2)
-    z = np.asarray(dem.elevation, dtype=np.float64)
+    z = np.asarray(dem.elevation)
+    if z.dtype not in (np.float32, np.float64):
+        z = z.astype(np.float64)
     if filled is None:
         filled = fill_depressions(z)
     depth = ponding_depth(z, filled)
@@ -340,12 +348,11 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     remap[kept] = np.arange(1, len(kept) + 1, dtype=np.int32)
     labels = remap[lab]
     # full grids not needed while the catchments are traced (the check's memory peak on a
-    # large DEM): the depth is made again after, with the same values
+    # large DEM); the depth is made again when asked (DepressionAnalysis.depth)
     del lab, depth
     k = len(kept)
     h, w = z.shape
     catch, pour = _drainage(z, filled, labels, k, dem.cell_size)
-    depth = ponding_depth(z, filled)
     contrib = np.bincount(catch.ravel(), minlength=k + 1) * cell_area
     deepest = deepest_all[kept]
     drow, dcol = np.divmod(deepest, w)
@@ -359,8 +366,8 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
         "mean_depth_m": vol[kept] / counts[kept],
         "area_m2": counts[kept] * cell_area,
         "volume_m3": vol[kept] * cell_area,
-        "spill_elev_m": filled.ravel()[deepest],
-        "bottom_elev_m": z.ravel()[deepest],
+        "spill_elev_m": filled.ravel()[deepest].astype(np.float64),
+        "bottom_elev_m": z.ravel()[deepest].astype(np.float64),
         "deepest_x": dx, "deepest_y": dy, "pour_x": px, "pour_y": py,
         "contributing_area_m2": contrib[1:],
         "n_cells": counts[kept].astype(np.int64),
@@ -371,8 +378,8 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     gdf = gdf.sort_values("rank").reset_index(drop=True)
     cols = ["depression_id", "rank"] + [c for c in table.columns
                                         if c not in ("depression_id", "rank")] + ["geometry"]
-    return DepressionAnalysis(dem=dem, filled=filled, depth=depth, labels=labels,
-                              catchment=catch, depressions=gdf[cols])
+    return DepressionAnalysis(dem=dem, filled=filled, labels=labels, catchment=catch,
+                              depressions=gdf[cols])
 
 
 def _region_polygon(mask: np.ndarray, r0: int, c0: int, transform: Affine) -> Any:

@@ -198,10 +198,10 @@ def _priority_flood(z, closed, w, keys, vals, pit, tr, lab):  # pragma: no cover
     return z
 
 
-def _padded(elevation: np.ndarray, nodata: np.ndarray | None,
-            stack: contextlib.ExitStack, budget_mb: float) -> tuple[np.ndarray, np.ndarray]:
+def _padded(elevation: np.ndarray, nodata: np.ndarray | None, stack: contextlib.ExitStack,
+            budget_mb: float, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     h, w = elevation.shape
-    z = empty_array((h + 2, w + 2), np.float64, budget_mb, stack)
+    z = empty_array((h + 2, w + 2), dtype, budget_mb, stack)
     z[0] = z[-1] = 0.0
     z[:, 0] = z[:, -1] = 0.0
     closed = np.zeros((h + 2, w + 2), np.uint8)
@@ -209,7 +209,7 @@ def _padded(elevation: np.ndarray, nodata: np.ndarray | None,
     closed[:, 0] = closed[:, -1] = 2
     strip = max(1, (8 * 1024 * 1024) // max(w, 1))
     for r0 in range(0, h, strip):
-        blk = np.asarray(elevation[r0:r0 + strip], dtype=np.float64)
+        blk = np.asarray(elevation[r0:r0 + strip], dtype=dtype)
         bad = ~np.isfinite(blk)
         if nodata is not None:
             bad |= np.asarray(nodata[r0:r0 + strip], dtype=bool)
@@ -218,13 +218,25 @@ def _padded(elevation: np.ndarray, nodata: np.ndarray | None,
     return z, closed
 
 
-#: Working memory of the whole-raster fill (grid, flags, heap, stacks) and of the tiled fill.
-_BYTES_PER_CELL = 29
+#: Working memory of the tiled fill, per cell of a tile.
 _BYTES_PER_TILE_CELL = 80
 
 
+def _result_dtype(arr: np.ndarray) -> np.dtype:
+    """float32 for float32 heights, else float64. The filled surface holds heights of the input
+    only (Priority-Flood raises a cell to a neighbour's value, it never computes one), so a
+    float32 DEM is filled exactly in float32, in half the memory."""
+    return np.dtype(np.float32 if arr.dtype == np.float32 else np.float64)
+
+
+def _bytes_per_cell(dtype: np.dtype) -> int:
+    """Working memory of the whole-raster fill per cell: padded grid and heap keys (``dtype``),
+    flags (1 byte), heap values, pit stack and slope queue (int32 each)."""
+    return 2 * dtype.itemsize + 1 + 3 * 4
+
+
 def fill_depressions(elevation: NDArray[Any], nodata: NDArray[np.bool_] | None = None, *,
-                     memory_budget_mb: float | None = None) -> NDArray[np.float64]:
+                     memory_budget_mb: float | None = None) -> NDArray[np.floating]:
     """Fill every depression of a DEM: the lowest surface >= ``elevation`` that drains out.
 
     Exact (no epsilon gradient): the result equals ``skimage.morphology.reconstruction`` by
@@ -234,17 +246,18 @@ def fill_depressions(elevation: NDArray[Any], nodata: NDArray[np.bool_] | None =
     Parameters
     ----------
     elevation : ndarray (rows, cols)
-        Heights; any numeric type, computed in float64.
+        Heights; float32 heights are filled in float32, any other numeric type in float64.
     nodata : ndarray of bool, optional
         Extra nodata mask.
     memory_budget_mb : float, optional
-        When the working memory would exceed it (about 29 bytes per cell), the raster is filled
-        tile by tile (:func:`fill_depressions_tiled`, same result) into a memory-mapped
-        temporary file. Default: ``dem.memory_budget_mb`` in ``waterlogging.yaml``.
+        When the working memory would exceed it (29 bytes per cell, 21 for float32 heights),
+        the raster is filled tile by tile (:func:`fill_depressions_tiled`, same result) into a
+        memory-mapped temporary file. Default: ``dem.memory_budget_mb`` in ``waterlogging.yaml``.
 
     Returns
     -------
-    ndarray of float64
+    ndarray of float64, or float32 for float32 heights (the same values: a filled cell takes
+    the height of a cell of the input, nothing is computed)
 
     Examples
     --------
@@ -259,25 +272,26 @@ def fill_depressions(elevation: NDArray[Any], nodata: NDArray[np.bool_] | None =
     arr = np.asarray(elevation)
     if arr.ndim != 2:
         raise ValueError("elevation must be a 2-D array")
+    dtype = _result_dtype(arr)
     if arr.size == 0:
-        return arr.astype(np.float64)
+        return arr.astype(dtype)
     budget = float(dem_config()["memory_budget_mb"] if memory_budget_mb is None
                    else memory_budget_mb)
-    if (arr.shape[0] + 2) * (arr.shape[1] + 2) * _BYTES_PER_CELL > budget * 2 ** 20:
+    if (arr.shape[0] + 2) * (arr.shape[1] + 2) * _bytes_per_cell(dtype) > budget * 2 ** 20:
         tile = int(min(max(math.sqrt(budget * 2 ** 20 / (4 * _BYTES_PER_TILE_CELL)), 64), 8192))
         with contextlib.ExitStack() as stack:
-            out = empty_array(arr.shape, np.float64, budget, stack)
+            out = empty_array(arr.shape, dtype, budget, stack)
             return fill_depressions_tiled(arr, tile=tile, nodata=nodata, out=out)
     with contextlib.ExitStack() as stack:
-        z, closed = _padded(arr, nodata, stack, budget)
+        z, closed = _padded(arr, nodata, stack, budget, dtype)
         n = z.size
         idx = np.int32 if n < 2 ** 31 - 16 else np.int64
-        keys = empty_array((n,), np.float64, budget, stack)
+        keys = empty_array((n,), dtype, budget, stack)
         vals, pit, tr = (empty_array((n,), idx, budget, stack) for _ in range(3))
         _priority_flood(z.reshape(-1), closed.reshape(-1), z.shape[1], keys, vals, pit, tr,
                         np.zeros(1, np.int64))
         del keys, vals, pit, tr
-        out = np.array(z[1:-1, 1:-1], dtype=np.float64)
+        out = np.array(z[1:-1, 1:-1], dtype=dtype)
         out[closed[1:-1, 1:-1] == 2] = np.nan
     return out
 
@@ -398,7 +412,7 @@ def fill_depressions_tiled(elevation: Any, *, tile: int = 1024, nodata: Any = No
     seeds, oceans, pairs = _tile_graph(elevation, nodata, tile)
     nodes, spill = _spill_levels(seeds, oceans, pairs)
     if out is None:
-        out = np.empty((h, w), np.float64)
+        out = np.empty((h, w), _result_dtype(np.asarray(elevation[:1, :1])))
     rows = list(range(0, h, tile))
     cols = list(range(0, w, tile))
     P = (tile + 2) * (tile + 2)

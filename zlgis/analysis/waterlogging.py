@@ -363,13 +363,13 @@ def downstream_depressions(analysis: DepressionAnalysis,
     for i, (r, c, lab) in enumerate(zip(rows, cols, dep["label"].to_numpy())):
         if not (0 <= r < h and 0 <= c < w):
             continue
-        level = analysis.filled[r, c]
+        level = float(analysis.filled[r, c])   # float64 slopes on a float32 DEM too
         best, target = 0.0, 0
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
                 rr, cc = r + dr, c + dc
                 if (dr or dc) and 0 <= rr < h and 0 <= cc < w and analysis.labels[rr, cc] != lab:
-                    f = analysis.filled[rr, cc]
+                    f = float(analysis.filled[rr, cc])
                     slope = (level - f) / math.hypot(dr * ch, dc * cw)
                     if np.isfinite(f) and slope > best:   # steepest way down from the pour point
                         best, target = slope, int(analysis.catchment[rr, cc])
@@ -417,7 +417,7 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     rain = float(cfg["rain_mm"] if rain_mm is None else rain_mm)
     coef = float(cfg["runoff_coefficient"] if runoff_coefficient is None else runoff_coefficient)
     dep = analysis.depressions if depressions is None else depressions
-    z = np.asarray(analysis.dem.elevation, dtype=float)
+    z = analysis.dem.elevation   # float32 or float64: no float64 copy of the grid
     area = analysis.dem.cell_area
     labels = analysis.labels
     n_all = len(analysis.depressions)
@@ -438,7 +438,7 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     # exact partial levels: cells of each depression sorted by elevation
     sel = np.flatnonzero(labels.ravel())
     lab = labels.ravel()[sel]
-    e = z.ravel()[sel]
+    e = z.ravel()[sel].astype(np.float64)
     if len(lab):
         order = np.lexsort((e, lab))
         lab, e = lab[order], e[order]
