@@ -24,6 +24,7 @@ import shapely
 
 from ..findings import assign_grids, concat_findings, make_findings
 from ..rules import missing_needs, rules, skip_message
+from ..workers import release_memory
 from .bins import bin_gaps, bins_to_replace, garbage_coverage, hygiene_zones, reports_in_window
 from .frontage import frontage_complaints, frontage_zones
 from .sitedust import (
@@ -378,11 +379,9 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
 
     ctx = _Ctx(layers=layers, cfg=cfg, runnable=runnable, as_of=as_of, window=window, week=week,
                tables=tables, out=out)
-    _sweeping(ctx)
-    _bins(ctx)
-    _frontage(ctx)
-    _street_order(ctx)
-    _sites_reports(ctx)
+    for group in (_sweeping, _bins, _frontage, _street_order, _sites_reports):
+        group(ctx)
+        release_memory()  # what the group freed, before the next group's peak adds to it
     findings = assign_grids(concat_findings(out), layers.get("grids"))
     return SanitationResult(findings=findings, as_of=as_of, notes=notes, tables=tables)
 
