@@ -202,8 +202,8 @@ def read_dem(path: str | os.PathLike[str], *, target_crs: str | None = WORKING_C
                                path, layer, transform)
         if np.isnan(z).all():
             raise InputError("DEM 中没有任何有效高程值", path=str(path), layer=layer)
-        return DEM(elevation=_narrowed(z, budget, stack), transform=transform, crs=dst_crs, path=path,
-                   source_crs=src_crs, voids=voids)
+        return DEM(elevation=_narrowed(z, budget, stack), transform=transform, crs=dst_crs,
+                   path=path, source_crs=src_crs, voids=voids)
 
 
 def _narrowed(z: np.ndarray, budget_mb: float, stack: contextlib.ExitStack) -> np.ndarray:

@@ -92,7 +92,7 @@ class _Ctx:
     as_of: _dt.date
     window: tuple[pd.Timestamp, pd.Timestamp]
     week: str
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame] | None
     out: list[gpd.GeoDataFrame]
 
     @property
@@ -107,14 +107,19 @@ class _Ctx:
         """Whether any of the rules ``ids`` runs."""
         return any(i in self.runnable for i in ids)
 
+    def keep(self, **frames: pd.DataFrame) -> None:
+        """Keep tables for the result (none when the caller reads the findings only)."""
+        if self.tables is not None:
+            self.tables.update(frames)
+
 
 def _sweeping(c: _Ctx) -> None:
     """Rules of sweeping."""
-    layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
+    layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     if c.go("sweeping_share_low", "road_never_swept"):
         res = sweeping_coverage(c.roads, layers["sweeper_tracks"], as_of=c.as_of, config=cfg)
-        tables.update(sweep_week=res.week, sweep_daily=res.daily, track_problems=res.problems,
-                      sweep_roads=pd.DataFrame(res.roads.drop(columns="geometry")))
+        c.keep(sweep_week=res.week, sweep_daily=res.daily, track_problems=res.problems,
+               sweep_roads=pd.DataFrame(res.roads.drop(columns="geometry")))
         if "sweeping_share_low" in runnable:
             low = res.week[res.week["share_area"] < res.week["target"]]
             rows = []
@@ -147,7 +152,7 @@ def _sweeping(c: _Ctx) -> None:
 
 def _bins(c: _Ctx) -> None:
     """Rules of bins and garbage."""
-    layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
+    layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     if "bin_gap" in runnable:
         gaps = bin_gaps(c.roads, layers["litter_bins"], config=cfg)
         out.append(make_findings(rule="bin_gap", feature_ids=[[g.street, g.bins_before, g.bins_after]
@@ -169,10 +174,10 @@ def _bins(c: _Ctx) -> None:
         cov = garbage_coverage(layers["residential_compounds"], layers["garbage_points"],
                                config=cfg)
         n = len(cov)
-        tables["garbage_coverage"] = pd.DataFrame({
+        c.keep(garbage_coverage=pd.DataFrame({
             "指标": ["住宅小区数", "收集点服务半径覆盖率", "垃圾分类投放覆盖率"],
             "数值": [n, round(float(cov["covered"].mean()) if n else np.nan, 3),
-                   round(float(cov["sorted"].mean()) if n else np.nan, 3)]})
+                   round(float(cov["sorted"].mean()) if n else np.nan, 3)]}))
         uncovered = cov[~cov["covered"].to_numpy()]
         out.append(make_findings(rule="compound_no_garbage_point",
             feature_ids=[[str(x.compound_id), str(x.nearest_point or "")]
@@ -195,7 +200,7 @@ def _bins(c: _Ctx) -> None:
 
 def _frontage(c: _Ctx) -> None:
     """Rules of frontage."""
-    layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
+    layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     if c.go("frontage_unheld", "frontage_complaint"):
         names = list(cfg_value(cfg, "frontage", "streets") or [])
         classes = list(cfg_value(cfg, "frontage", "road_classes") or [])
@@ -206,7 +211,7 @@ def _frontage(c: _Ctx) -> None:
         else:
             fr = c.roads
         zones, unheld = frontage_zones(fr, layers["buildings"], config=cfg)
-        tables["frontage_zones"] = pd.DataFrame(zones.drop(columns="geometry"))
+        c.keep(frontage_zones=pd.DataFrame(zones.drop(columns="geometry")))
         if "frontage_unheld" in runnable:
             big = unheld[unheld["area_m2"] >= float(cfg_value(cfg, "frontage", "min_unheld_m2"))]
             groups = list(big.groupby("street"))
@@ -228,7 +233,7 @@ def _frontage(c: _Ctx) -> None:
 
 def _street_order(c: _Ctx) -> None:
     """Rules of street order."""
-    layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
+    layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     if c.go("steps_ramps_in_red_line", "kiosk_stall_in_red_line", "stairs_in_red_line"):
         st = structures_in_red_lines(layers["street_structures"], layers["red_lines"],
                                      zones=layers.get("market_zones"))
@@ -255,10 +260,10 @@ def _street_order(c: _Ctx) -> None:
     if "compound_far_from_bus_stop" in runnable:
         bc = bus_stop_coverage(layers["residential_compounds"], layers["bus_stops"], c.roads,
                                config=cfg)
-        tables["bus_stop_coverage"] = pd.DataFrame({
+        c.keep(bus_stop_coverage=pd.DataFrame({
             "指标": ["住宅小区数", "公交站点500米覆盖率", "目标"],
             "数值": [len(bc), round(float(bc["covered"].mean()), 3) if len(bc) else np.nan,
-                   float(cfg_value(cfg, "street_order", "bus_stop_target_share"))]})
+                   float(cfg_value(cfg, "street_order", "bus_stop_target_share"))]}))
         far = bc[~bc["covered"]]
         out.append(make_findings(rule="compound_far_from_bus_stop",
             feature_ids=[[str(x.compound_id), str(x.nearest_stop or "")] for x in far.itertuples()],
@@ -267,7 +272,7 @@ def _street_order(c: _Ctx) -> None:
             measures=[{"distance_m": float(x.distance_m)} for x in far.itertuples()]))
     if "street_furniture_defect" in runnable:
         fur = layers["street_furniture"]
-        tables["furniture_ledger"] = furniture_ledger(fur, c.roads)
+        c.keep(furniture_ledger=furniture_ledger(fur, c.roads))
         d = furniture_defects(fur, as_of=c.as_of, config=cfg)
         out.append(make_findings(rule="street_furniture_defect", feature_ids=[[x.asset_id] for x in d.itertuples()],
             layer="street_furniture", geometry=list(d.geometry),
@@ -287,7 +292,7 @@ def _street_order(c: _Ctx) -> None:
 
 def _sites_reports(c: _Ctx) -> None:
     """Rules of sites, dumping, animals, water."""
-    layers, cfg, runnable, out, tables = c.layers, c.cfg, c.runnable, c.out, c.tables
+    layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     sites = layers.get("construction_sites")
     if "site_near_receptor" in runnable:
         near = sites_near_receptors(sites, compounds=layers.get("residential_compounds"),
@@ -299,7 +304,7 @@ def _sites_reports(c: _Ctx) -> None:
                                          "receptors": x.receptor_names} for x in near.itertuples()]))
     if c.go("site_six_measures", "site_not_inspected"):
         ledger = six_measures_ledger(sites, layers["site_inspections"], as_of=c.as_of, config=cfg)
-        tables["six_measures"] = pd.DataFrame(ledger.drop(columns="geometry"))
+        c.keep(six_measures=pd.DataFrame(ledger.drop(columns="geometry")))
         for rid, status in (("site_six_measures", "不合格"), ("site_not_inspected", "未检查")):
             if rid not in runnable:
                 continue
@@ -342,7 +347,8 @@ def _sites_reports(c: _Ctx) -> None:
 
 def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = None,
             config: Mapping[str, Any] | None = None,
-            only: Callable[[str], bool] | None = None) -> SanitationResult:
+            only: Callable[[str], bool] | None = None, tables: bool = True
+            ) -> SanitationResult:
     """Run every sanitation rule the layers allow.
 
     Parameters
@@ -353,6 +359,10 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
         Last day of the week checked.
     only : callable, optional
         ``only(rule_id)`` selects rules (default: all).
+    tables : bool, default True
+        Keep the tables behind the findings (``SanitationResult.tables``; the 1M-building
+        city's list of repaired GPS fixes alone is 84 MB). The weekly run reads the findings
+        only.
 
     Returns
     -------
@@ -364,7 +374,7 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
     window = (start, pd.Timestamp(as_of) + pd.Timedelta(days=1))
     week = as_of.isoformat()
     notes: list[str] = []
-    tables: dict[str, pd.DataFrame] = {}
+    kept: dict[str, pd.DataFrame] = {}
     out: list[gpd.GeoDataFrame] = []
     wanted = {r.id for r in rules(CHECK) if only is None or only(r.id)}
     runnable: set[str] = set()
@@ -378,12 +388,12 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
             runnable.add(r.id)
 
     ctx = _Ctx(layers=layers, cfg=cfg, runnable=runnable, as_of=as_of, window=window, week=week,
-               tables=tables, out=out)
+               tables=kept if tables else None, out=out)
     for group in (_sweeping, _bins, _frontage, _street_order, _sites_reports):
         group(ctx)
         release_memory()  # what the group freed, before the next group's peak adds to it
     findings = assign_grids(concat_findings(out), layers.get("grids"))
-    return SanitationResult(findings=findings, as_of=as_of, notes=notes, tables=tables)
+    return SanitationResult(findings=findings, as_of=as_of, notes=notes, tables=kept)
 
 
 def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame] | None = None, *,
@@ -392,7 +402,7 @@ def run_check(catalog: Any, layers: Mapping[str, gpd.GeoDataFrame] | None = None
     :data:`LAYERS`); absent layers are skipped (``findings.attrs['notes']``).
     """
     layers = dict(layers or {})
-    res = analyse(layers, as_of=as_of)
+    res = analyse(layers, as_of=as_of, tables=False)
     f = res.findings
     f.attrs["notes"] = res.notes
     f.attrs["as_of"] = res.as_of.isoformat()
