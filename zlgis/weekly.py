@@ -511,10 +511,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
 def _shared_graphs(layers: Mapping[str, gpd.GeoDataFrame], names: Sequence[str]) -> None:
     """Build the street graphs the checks ``names`` declare (``graphs:`` in their rule files)
     into the open run cache, before the workers fork: every worker reads them there instead of
-    building its own (on the 1M-building city the workers built six graphs, over 1 s each).
-    They are prepared (:meth:`~zlgis.analysis.street_graph.StreetGraph.prepare`) so that the
-    workers share their indexes too. A graph that cannot be built is left to the check, which
-    reports why."""
+    building its own (on the 1M-building city the workers built six graphs, over 1 s each). A
+    graph that cannot be built is left to the check, which reports why."""
     from .analysis.run_cache import active_cache
     from .analysis.street_graph import StreetGraph
     from .rules import checks as registered
@@ -527,7 +525,7 @@ def _shared_graphs(layers: Mapping[str, gpd.GeoDataFrame], names: Sequence[str])
     with cache.holding():
         for mode in sorted(modes, reverse=True):       # walk, then drive
             try:
-                StreetGraph.from_roads(roads, walk=mode == "walk").prepare()
+                StreetGraph.from_roads(roads, walk=mode == "walk")
             except Exception:  # noqa: BLE001 - the check meets the same error and reports it
                 return
 

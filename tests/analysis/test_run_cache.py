@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -165,46 +163,17 @@ def test_each_check_declares_the_graphs_it_builds(demo_catalog, tmp_path, monkey
 
 def test_workers_share_the_graphs_built_before_they_fork(demo_catalog, tmp_path, monkeypatch):
     """With workers, the declared graphs are built once, in the run's process; no worker builds
-    a graph of the roads layer (each built its own: six on the 1M-building city). The graphs
-    are prepared there too: no worker makes their segments or the grids of the first two
-    snapping passes (on the 1M-building city each made its own, about 200 MB)."""
+    a graph of the roads layer (each built its own: six on the 1M-building city)."""
     import datetime as dt
     import os
 
-    from zlgis.analysis import snapping
     from zlgis.weekly import load_inputs, run_checks
 
     layers, _ = load_inputs(demo_catalog)
     roads = run_cache.frame_key(layers["roads"], ())
     built = _record_builds(monkeypatch, tmp_path / "built.txt")
-    made = tmp_path / "made.txt"
-    cells, segments = snapping._cells, StreetGraph._segments.func
-
-    def logged(what, graph, *r):
-        with open(made, "a") as fh:
-            fh.write(f"{os.getpid()} {what} {graph.walk} {r[0] if r else 0.0}\n")
-
-    def grid(graph, r):
-        if r not in graph.__dict__.get("_snap_cells", {}):
-            logged("grid", graph, r / snapping._first_radius(graph))
-        return cells(graph, r)
-
-    def segs(graph):
-        logged("segments", graph)
-        return segments(graph)
-
-    monkeypatch.setattr(snapping, "_cells", grid)
-    monkeypatch.setattr(StreetGraph, "_segments", functools.cached_property(segs))
-    StreetGraph._segments.__set_name__(StreetGraph, "_segments")
     found, ran = run_checks(demo_catalog, layers, as_of=dt.date(2022, 9, 4), jobs=2,
                             checks=["coverage", "sanitation", "compounds", "heating"])
     assert ran == ["coverage", "sanitation", "compounds", "heating"] and len(found)
     mine = [(pid, walk) for pid, walk, key in built() if key == roads]
     assert sorted(mine) == [(str(os.getpid()), "False"), (str(os.getpid()), "True")]
-    log = [line.split() for line in made.read_text().splitlines()]
-    here = sorted((what, walk, float(r)) for pid, what, walk, r in log if pid == str(os.getpid()))
-    assert here == [("grid", "False", 1.0), ("grid", "False", 2.0), ("grid", "True", 1.0),
-                    ("grid", "True", 2.0), ("segments", "False", 0.0),
-                    ("segments", "True", 0.0)]
-    elsewhere = [(what, float(r)) for pid, what, _, r in log if pid != str(os.getpid())]
-    assert all(what == "grid" and r >= 4 for what, r in elsewhere), elsewhere

@@ -32,7 +32,7 @@ import shapely
 from ._network_common import INF, as_points, is_snapped, same_crs
 from .street_graph import StreetGraph
 
-__all__ = ["snap_points", "snap_point_sets", "prepare_grids"]
+__all__ = ["snap_points", "snap_point_sets"]
 
 #: point-segment pairs computed at a time (bounds the temporary arrays to about 50 MB)
 _PAIR_BLOCK = 500_000
@@ -219,21 +219,6 @@ def _dist2(seg: dict[str, np.ndarray], s: np.ndarray, x: np.ndarray, y: np.ndarr
     return dx
 
 
-def _first_radius(graph: StreetGraph) -> float:
-    """Search radius of the first pass: a third of the median segment (each pass doubles it)."""
-    return max(float(np.median(graph._segments["len"])) / 3.0, 0.5)
-
-
-def prepare_grids(graph: StreetGraph, *, passes: int = 2) -> None:
-    """Make the grids of ``graph``'s first ``passes`` snapping passes now (:func:`_cells`; each
-    is made once per graph and kept). Most points settle in the first two passes."""
-    if len(graph._segments["len"]):
-        r = _first_radius(graph)
-        for _ in range(passes):
-            _cells(graph, r)
-            r *= 2.0
-
-
 def _nearest_segment(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
                      max_distance: float | None) -> np.ndarray:
     """Index (in ``graph._segments``) of every point's nearest segment; -1 beyond reach."""
@@ -242,7 +227,7 @@ def _nearest_segment(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
     sid = np.full(n, -1, np.int64)
     if not len(seg["len"]):
         return sid
-    r = _first_radius(graph)
+    r = max(float(np.median(seg["len"])) / 3.0, 0.5)
     todo = np.arange(n)
     for _ in range(_MAX_PASSES):
         if not len(todo):

@@ -277,25 +277,6 @@ class StreetGraph:
         """Connected-component label of every node."""
         return connected_components(self.csr, directed=False)[1]
 
-    def prepare(self) -> StreetGraph:
-        """Build now what the graph otherwise builds on first use: its adjacency matrix, its
-        segments and the grids of the first snapping passes
-        (:func:`zlgis.analysis.snapping.prepare_grids`). The weekly run prepares the graphs it
-        shares before it forks its workers: they then share these too, instead of each making
-        its own copy (the 1M-building city's walking graph: about 200 MB and 0.5 s a worker).
-
-        >>> from shapely.geometry import LineString
-        >>> roads = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)])], crs="EPSG:4550")
-        >>> g = StreetGraph.from_roads(roads).prepare()
-        >>> sorted(k for k in vars(g) if k in ("csr", "_segments", "_snap_cells"))
-        ['_segments', '_snap_cells', 'csr']
-        """
-        from .snapping import prepare_grids
-
-        self.csr  # noqa: B018 - built and kept (cached_property)
-        prepare_grids(self)
-        return self
-
     # ---------------------------------------------------------------- snapping
     def snap(self, points: Any, *, max_distance: float | None = None) -> pd.DataFrame:
         """Snap points to the nearest edge.
