@@ -98,10 +98,10 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
     facility layer is absent is not checked.
     """
     frames = []
-    # walking graph for toilets and parks, then the driving graph for transfer stations:
-    # one graph in memory at a time (a 1M-building city's graph takes about 1 GB). What a
-    # topic freed is handed back to the system before the next one's peak adds to it (on the
-    # 1M-building city 135 MB before the parks, 650 MB before the transfer stations).
+    # walking graph for toilets and parks, then the driving graph for transfer stations (in
+    # the weekly run both are built before the checks and shared). What a topic freed is
+    # handed back to the system before the next one's peak adds to it (on the 1M-building
+    # city 135 MB before the parks, 650 MB before the transfer stations).
     walk = street_graph(layers) if method == "network" and (
         "toilets" in layers or "parks" in layers) else None
     if "toilets" in layers:
