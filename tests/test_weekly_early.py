@@ -11,6 +11,7 @@ import geopandas as gpd
 import pytest
 
 import zlgis.weekly as weekly
+from zlgis.ledger.store import Ledger
 from zlgis.weekly import EarlyChecks, load_inputs, run_checks, run_weekly
 
 AS_OF = dt.date(2022, 8, 28)
@@ -109,6 +110,8 @@ def test_early_checks_give_the_one_stage_findings(demo_catalog, one_stage, tmp_p
     found = gpd.read_file(r.files["gpkg"], layer="findings").sort_values("finding_id")
     assert set(found["check"]) == set(CHECKS)
     _same(found, one_stage)
+    # the early checks ran too: their findings not found next week are rectified
+    assert Ledger(r.ledger_path).run_info("2022-W35")["checks"] == sorted(CHECKS)
 
 
 def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monkeypatch):
