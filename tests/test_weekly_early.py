@@ -173,3 +173,33 @@ def test_meanwhile_runs_while_the_workers_check(demo_catalog, tmp_path, jobs):
     found, ran = run_checks(demo_catalog, {}, as_of=AS_OF, checks={"p1": probe, "p2": probe},
                             jobs=jobs, meanwhile=lambda: calls.append(go.touch()))
     assert calls == [None] and ran == ["p1", "p2"] and found.empty
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_early_checks_findings_gone_next_week_are_rectified(demo_catalog, tmp_path,
+                                                               monkeypatch, jobs):
+    """Trucks start early; the week after, every truck violation is gone: its findings are
+    rectified (when the early checks were not recorded as run they stayed open for ever)."""
+    from zlgis.findings import empty_findings
+
+    def none_found(catalog, layers, *, as_of):
+        return empty_findings(crs=catalog.working_crs)
+
+    monkeypatch.setenv("ZLGIS_PLATE_SALT", SALT)
+    made: list[EarlyChecks] = []
+    init = EarlyChecks.__init__
+
+    def kept(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(EarlyChecks, "__init__", kept)
+    out = tmp_path / "out"
+    first = run_weekly(demo_catalog, out, week="2022-W35", checks=["trucks", "lamps"], jobs=jobs)
+    r = run_weekly(demo_catalog, out, week="2022-W36", checks={"trucks": none_found,
+                                                               "lamps": None}, jobs=jobs)
+    assert all("trucks" in e.futures for e in made)          # started early both weeks
+    view = Ledger(r.ledger_path).view("2022-W36")
+    trucks = view[view["check"] == "trucks"]
+    assert first.merge.events.get("new", 0) > len(trucks) > 0
+    assert set(trucks["status"]) == {"rectified"}
