@@ -128,3 +128,44 @@ def test_fallback_cells_named_as_before():
     gy = np.floor(xy[:, 1] / cell).astype(np.int64)
     assert got == [f"C{a}_{b}" for a, b in zip(gx, gy)]
     assert len(set(got)) > 1
+
+
+def test_land_samples_without_geometry_same_samples_and_distances():
+    """The weekly path's land samples as coordinates (no point geometries) carry the same
+    values, grid cells and districts, and get the same distances by both methods."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from zlgis.analysis.coverage_areas import facility_distances
+    from zlgis.analysis.street_graph import StreetGraph
+
+    geoms = _polygons(6, 80)
+    comp = gpd.GeoDataFrame({"compound_id": [f"c{k}" for k in range(80)],
+                             "district": ["东区", None] * 40}, geometry=geoms, crs="EPSG:4550")
+    b = shapely.bounds(geoms)
+    x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    grids = gpd.GeoDataFrame({"grid_id": ["G1", "G2"], "district": ["北区", "南区"]},
+                             geometry=[shapely.box(x0, y0, (x0 + x1) / 2, y1),
+                                       shapely.box((x0 + x1) / 2, (y0 + y1) / 2, x1, y1)],
+                             crs="EPSG:4550")
+    layers = {"residential_compounds": comp, "grids": grids}
+    geo = land_samples(layers, spacing=15)
+    plain = land_samples(layers, spacing=15, geometry=False)
+    assert not isinstance(plain, gpd.GeoDataFrame) and len(plain) == len(geo) > 500
+    assert np.array_equal(plain[["x", "y"]].to_numpy(), shapely.get_coordinates(geo.geometry))
+    pd.testing.assert_frame_equal(plain.drop(columns=["x", "y"]),
+                                  pd.DataFrame(geo.drop(columns="geometry")))
+    assert {"G1", "G2"} <= set(plain["grid_id"]) and plain["grid_id"].str.startswith("C").any()
+    roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(x0, y), (x1, y)])
+                                       for y in np.linspace(y0, y1, 7)] +
+                             [shapely.LineString([(x, y0), (x, y1)])
+                              for x in np.linspace(x0, x1, 7)], crs="EPSG:4550")
+    g = StreetGraph.from_roads(roads)
+    fac = gpd.GeoDataFrame(geometry=shapely.centroid(roads.geometry.values[[1, 9]]),
+                           crs="EPSG:4550")
+    radius = np.array([4000.0, 2500.0])
+    for method in ("radius", "network"):
+        a = facility_distances(plain, fac, radius=radius, method=method, graph=g)
+        want = facility_distances(geo, fac, radius=radius, method=method, graph=g)
+        pd.testing.assert_frame_equal(a, want)
+        assert 0 < a["covered"].sum() < len(a)

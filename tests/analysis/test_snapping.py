@@ -171,3 +171,36 @@ def test_grid_made_once_per_graph_and_radius(monkeypatch):
     pd.testing.assert_frame_equal(got, coarse.snap(b), check_exact=True)
     r0, cells = next(iter(coarse.__dict__["_snap_cells"].items()))
     assert cells["c"] > 2 * r0  # the cap made the cells wider than the radius asks
+
+
+def test_coordinates_snap_and_search_as_their_points():
+    """Points given by coordinates (``point_xy``: a polygon's point on its surface, made a
+    block at a time) snap and find their nearest facility exactly as the geometries do."""
+    from shapely.geometry import box
+
+    from zlgis.analysis import _network_common as common
+    from zlgis.analysis.network import nearest_facility, point_xy
+
+    rng = np.random.default_rng(8)
+    g = _city(rng, n=8)
+    pts = _points(rng, g, 400)
+    xy = np.asarray(point_xy(pts)[0])
+    assert np.array_equal(xy, shapely.get_coordinates(pts.geometry.values))
+    pd.testing.assert_frame_equal(_city(np.random.default_rng(8), n=8).snap(xy),
+                                  g.snap(pts.reset_index(drop=True)))
+    polys = np.array([box(x, y, x + 20, y + 9) for x, y in rng.uniform(0, 600, (300, 2))])
+    polys[::7] = shapely.buffer(polys[::7], 3.0)
+    monkey = common._XY_BLOCK
+    common._XY_BLOCK = 64  # several blocks
+    try:
+        pxy = point_xy(polys)[0]
+    finally:
+        common._XY_BLOCK = monkey
+    assert np.array_equal(pxy, shapely.get_coordinates(shapely.point_on_surface(polys)))
+    fac = gpd.GeoSeries(shapely.points(rng.uniform(0, 700, (9, 2))), crs=CRS)
+    a = nearest_facility(g, pxy, fac, straight=False)
+    b = nearest_facility(g, gpd.GeoSeries(polys, crs=CRS), fac, straight=False)
+    pd.testing.assert_frame_equal(a, b)
+    assert np.isfinite(a["distance_network"]).sum() > 250
+    with pytest.raises(Exception, match="没有坐标"):
+        point_xy(np.array([[1.0, 2.0], [np.nan, 0.0]]))

@@ -24,19 +24,26 @@ def network_config() -> dict[str, Any]:
 # geometry helpers
 # --------------------------------------------------------------------------------------------
 
-def as_points(geoms: Any, crs: Any = None) -> tuple[np.ndarray, Any, pd.Index]:
-    """Points (shapely array), CRS and index from a GeoDataFrame / GeoSeries / array of geometries.
+#: representative points made at a time by :func:`point_xy` (bounds the GEOS points held)
+_XY_BLOCK = 200_000
 
-    Polygons and lines are represented by a point guaranteed to lie on them
-    (``representative_point``); this is what "a building's position" means throughout zlgis.
-    """
+
+def is_xy(obj: Any) -> bool:
+    """Whether ``obj`` gives points by their coordinates: a float array of (x, y) rows."""
+    return (isinstance(obj, np.ndarray) and obj.ndim == 2 and obj.shape[1] == 2
+            and obj.dtype.kind == "f")
+
+
+def _geometries(geoms: Any) -> tuple[np.ndarray, Any, pd.Index]:
+    """The geometry array, CRS and index of ``geoms``; an error naming the first row without
+    a geometry (missing or empty)."""
     if isinstance(geoms, gpd.GeoDataFrame):
         crs, index, arr = geoms.crs, geoms.index, geoms.geometry.values
     elif isinstance(geoms, gpd.GeoSeries):
         crs, index, arr = geoms.crs, geoms.index, geoms.values
     else:
         arr = np.asarray(geoms, dtype=object)
-        index = pd.RangeIndex(len(arr))
+        crs, index = None, pd.RangeIndex(len(arr))
     arr = np.asarray(arr, dtype=object)
     if len(arr):
         bad = shapely.is_missing(arr) | shapely.is_empty(arr)
@@ -44,10 +51,58 @@ def as_points(geoms: Any, crs: Any = None) -> tuple[np.ndarray, Any, pd.Index]:
             k = int(np.flatnonzero(bad)[0])
             raise InputError(f"要素 {index[k]} 没有几何，无法计算距离", row=k + 1,
                              field="geometry")
+    return arr, crs, index
+
+
+def as_points(geoms: Any, crs: Any = None) -> tuple[np.ndarray, Any, pd.Index]:
+    """Points (shapely array), CRS and index from a GeoDataFrame / GeoSeries / array of
+    geometries, or from an (n, 2) array of coordinates (:func:`is_xy`, CRS None).
+
+    Polygons and lines are represented by a point guaranteed to lie on them
+    (``representative_point``); this is what "a building's position" means throughout zlgis.
+    """
+    if is_xy(geoms):
+        xy, _, index = point_xy(geoms)
+        return shapely.points(xy), None, index
+    arr, crs, index = _geometries(geoms)
     kind = shapely.get_type_id(arr)
     if len(arr) and (kind != 0).any():
         arr = np.where(kind == 0, arr, shapely.point_on_surface(arr))
     return arr, crs, index
+
+
+def point_xy(geoms: Any) -> tuple[np.ndarray, Any, pd.Index]:
+    """The coordinates of :func:`as_points`'s points, (n, 2), with the CRS and index.
+
+    The representative points of polygons and lines are made :data:`_XY_BLOCK` at a time and
+    only their coordinates kept: a million GEOS points hold about 200 MB, their coordinates
+    16 MB. Coordinates given (:func:`is_xy`) are checked to be finite.
+
+    >>> from shapely.geometry import Point, box
+    >>> point_xy([Point(1, 2), box(0, 0, 2, 2)])[0].tolist()
+    [[1.0, 2.0], [1.0, 1.0]]
+    """
+    if is_xy(geoms):
+        bad = ~np.isfinite(geoms).all(axis=1)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InputError(f"要素 {k} 没有坐标，无法计算距离", row=k + 1, field="geometry")
+        return geoms, None, pd.RangeIndex(len(geoms))
+    arr, crs, index = _geometries(geoms)
+    xy = np.empty((len(arr), 2))
+    kind = shapely.get_type_id(arr)
+    pts = kind == 0
+    xy[pts] = shapely.get_coordinates(arr[pts])
+    other = np.flatnonzero(~pts)
+    for lo in range(0, len(other), _XY_BLOCK):
+        block = other[lo:lo + _XY_BLOCK]
+        xy[block] = shapely.get_coordinates(shapely.point_on_surface(arr[block]))
+    return xy, crs, index
+
+
+def index_of(obj: Any) -> pd.Index:
+    """The index of a frame or series; positions for arrays."""
+    return obj.index if isinstance(obj, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(obj))
 
 
 def check_projected(crs: Any, what: str) -> None:

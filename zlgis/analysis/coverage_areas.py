@@ -17,7 +17,7 @@ from ..findings import assign_grids, concat_findings, empty_findings, make_findi
 from ..rules import rule as rule_spec
 from .coverage_clusters import uncovered_areas
 from .coverage_inputs import ALL, METHODS, CoverageResult, coverage_config
-from .network import StreetGraph, nearest_facility, network_config
+from .network import StreetGraph, is_xy, nearest_facility, network_config, point_xy
 
 __all__ = [
     "facility_distances",
@@ -40,8 +40,9 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
 
     Parameters
     ----------
-    demand : GeoDataFrame
-        Points (other geometries stand by a representative point).
+    demand : GeoDataFrame or DataFrame
+        Points (other geometries stand by a representative point), or a plain DataFrame with
+        their coordinates in columns ``x`` and ``y``; in the facilities' (and graph's) CRS.
     facilities : GeoDataFrame
         Facility geometries: points, or polygons for the radius method (distance to the outline
         or 0 inside). For the network method pass access points and ``owner``.
@@ -75,16 +76,15 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
                         "covered": np.zeros(n, bool)}, index=demand.index)
     if n == 0 or len(fac_geoms) == 0:
         return out
-    pts = np.asarray(demand.geometry.values, dtype=object)
-    if (shapely.get_type_id(pts) != 0).any():
-        pts = shapely.point_on_surface(pts)
+    xy = demand_xy(demand)
     tree = shapely.STRtree(fac_geoms)
     # the network method reads the nearest facility only for points inside one (distance 0)
-    dist_s, fi = nearest_straight(pts, fac_geoms, tree, touching_only=method == "network")
+    dist_s, fi = nearest_straight(xy, fac_geoms, tree, touching_only=method == "network")
     near_s = np.where(fi >= 0, owner[np.maximum(fi, 0)], -1)
     out["distance_straight"] = dist_s
     rmax = float(radius.max()) if len(radius) else 0.0
     if method == "radius":
+        pts = _points(xy)
         i, j = tree.query(pts, predicate="dwithin", distance=rmax)
         dd = shapely.distance(pts[i], fac_geoms[j])
         slack = radius[owner[j]] - dd
@@ -104,11 +104,16 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
         return out
     if graph is None:
         raise InputError("路网距离计算需要道路图层")
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"要素 {demand.index[k]} 没有几何，无法计算距离", row=k + 1,
+                         field="geometry")
     cost = rmax - radius[owner]
     max_access = network_config().get("max_access_m")
     # the straight-line nearest is measured above (to the owners): nearest_facility's own
     # straight search over the same points would be a second STRtree pass, unused here
-    r = nearest_facility(graph, pts, fac_geoms, cost=cost,
+    r = nearest_facility(graph, xy, fac_geoms, cost=cost,
                          max_access=float(max_access) if max_access else None, straight=False)
     dn = r["distance_network"].to_numpy(float)
     fpos = r["facility"].to_numpy()
@@ -132,7 +137,7 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
                      touching_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Straight-line distance from each point to its nearest facility, and that facility.
 
-    Returns the distances (``inf`` for a missing or empty point, or without facilities) and
+    ``pts`` are point geometries or their (n, 2) coordinates (NaN: no point). Returns the distances (``inf`` for a missing or empty point, or without facilities) and
     the positions in ``facilities`` of the facility ``tree.query_nearest`` picks (-1 none).
     With ``touching_only`` the position is given only for points at distance 0 (-1 for the
     others) and, when every facility is a point, the distances come from a k-d tree over
@@ -140,6 +145,7 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
     minimum does not depend on which of equally near facilities is found), in a third of the
     time of the STRtree search; the facility at distance 0 is still the STRtree's pick.
     """
+    xy = pts if is_xy(pts) else None
     n = len(pts)
     dist = np.full(n, np.inf)
     pos = np.full(n, -1, np.int64)
@@ -147,7 +153,8 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
             and bool((shapely.get_type_id(facilities) == 0).all())
             and not bool(shapely.is_empty(facilities).any()))
     if not fast:
-        (pi, fi), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        geoms = pts if xy is None else _points(xy)
+        (pi, fi), d = tree.query_nearest(geoms, return_distance=True, all_matches=False)
         dist[pi] = d
         if touching_only:
             pi, fi = pi[d == 0], fi[d == 0]
@@ -155,15 +162,44 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
         return dist, pos
     from scipy.spatial import cKDTree
 
-    ok = np.flatnonzero((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts))
-    d, _ = cKDTree(shapely.get_coordinates(facilities)).query(
-        shapely.get_coordinates(pts[ok]), k=1)
+    if xy is None:
+        ok = np.flatnonzero((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts))
+        coords = shapely.get_coordinates(pts[ok])
+    else:
+        ok = np.flatnonzero(np.isfinite(xy).all(axis=1))
+        coords = xy[ok]
+    d, _ = cKDTree(shapely.get_coordinates(facilities)).query(coords, k=1)
     dist[ok] = d
     zero = ok[d == 0]
     if len(zero):
-        (pi, fi) = tree.query_nearest(pts[zero], all_matches=False)
+        (pi, fi) = tree.query_nearest(pts[zero] if xy is None else shapely.points(xy[zero]),
+                                      all_matches=False)
         pos[zero[pi]] = fi
     return dist, pos
+
+
+def demand_xy(demand: pd.DataFrame) -> np.ndarray:
+    """Coordinates (n, 2) of the demand's points: columns ``x`` and ``y`` of a plain
+    DataFrame (land samples without geometry, :func:`~.coverage_inputs.land_samples`), else
+    the points of the geometries (a point on polygons and lines; NaN for a missing or empty
+    geometry)."""
+    if not isinstance(demand, gpd.GeoDataFrame):
+        return np.column_stack([demand["x"].to_numpy(float), demand["y"].to_numpy(float)])
+    arr = np.asarray(demand.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if ok.all():
+        return point_xy(arr)[0]
+    xy = np.full((len(arr), 2), np.nan)
+    xy[ok] = point_xy(arr[ok])[0]
+    return xy
+
+
+def _points(xy: np.ndarray) -> np.ndarray:
+    """Points of coordinates, None where they are not finite."""
+    ok = np.isfinite(xy).all(axis=1)
+    out = np.full(len(xy), None, dtype=object)
+    out[ok] = shapely.points(xy[ok])
+    return out
 
 
 # --------------------------------------------------------------------------------------------

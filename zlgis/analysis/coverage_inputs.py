@@ -62,8 +62,9 @@ class CoverageResult:
     demand : GeoDataFrame
         Residential buildings (points) with ``distance``, ``distance_straight``,
         ``distance_network``, ``facility``, ``covered``, ``district``, ``grid_id``.
-    land : GeoDataFrame
-        Residential-land sample points with ``area_m2`` and the same distance columns.
+    land : GeoDataFrame or DataFrame
+        Residential-land sample points with ``area_m2`` and the same distance columns (without
+        ``detail``: a DataFrame with the coordinates in columns ``x`` and ``y``).
     indicators : DataFrame
         One row per indicator, measure and district (``share`` covered, ``target``, ``meets``).
     by_grid : GeoDataFrame
@@ -79,7 +80,7 @@ class CoverageResult:
     topic: str
     method: str
     demand: gpd.GeoDataFrame
-    land: gpd.GeoDataFrame
+    land: pd.DataFrame
     facilities: gpd.GeoDataFrame
     indicators: pd.DataFrame
     by_grid: gpd.GeoDataFrame
@@ -190,14 +191,18 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFr
     return assign_area(out, layers)
 
 
-def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None
-                 ) -> gpd.GeoDataFrame:
+def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None, *,
+                 geometry: bool = True) -> pd.DataFrame:
     """Residential land (compounds) as a lattice of points, each carrying its share of area.
 
     Every compound gets the points of a ``spacing`` lattice that fall inside it, each weighted
     ``area / n`` so weights add up to the compound area exactly; a compound too small to hold a
     lattice point is represented by one interior point. Compounds under construction count
     (they are residential land).
+
+    With ``geometry=False`` the result is a plain DataFrame with the coordinates in columns
+    ``x`` and ``y`` instead of point geometries (what the coverage distances need): a city's
+    1.4M samples hold 350 MB as shapely points, 22 MB as coordinates.
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
@@ -211,8 +216,11 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     spacing = float(spacing or cfg["land_sample_spacing_m"])
     comp = layers.get("residential_compounds")
     if comp is None or not len(comp):
-        return gpd.GeoDataFrame({"compound_id": [], "area_m2": [], "population": []},
-                                geometry=gpd.GeoSeries([], crs=default_crs()), crs=default_crs())
+        empty = {"compound_id": [], "area_m2": [], "population": []}
+        if not geometry:
+            return pd.DataFrame({"x": [], "y": [], **empty})
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=default_crs()),
+                                crs=default_crs())
     comp = comp[comp.geometry.notna() & ~comp.geometry.is_empty]
     geoms = np.asarray(comp.geometry.values, dtype=object)
     x, y, own = lattice_points(geoms, spacing)
@@ -223,13 +231,15 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     # the lattice points' compounds taken from the Arrow columns (no Python string per point)
     ids = (frame_values(comp["compound_id"].astype(str).iloc[own]) if "compound_id" in comp
            else comp.index.astype(str).to_numpy()[own])
-    out = gpd.GeoDataFrame({
+    cols = {
         "compound_id": ids,
         "area_m2": area[own] / n[own],
         "population": pop[own] / n[own],
         "compound_district": (frame_values(comp["district"].iloc[own], objects=True)
                               if "district" in comp else None),
-    }, geometry=shapely.points(x, y), crs=comp.crs)
+    }
+    out = (gpd.GeoDataFrame(cols, geometry=shapely.points(x, y), crs=comp.crs) if geometry
+           else pd.DataFrame({"x": x, "y": y, **cols}))
     return assign_area(out, layers)
 
 
@@ -276,17 +286,23 @@ def lattice_points(geoms: np.ndarray, spacing: float
     return X, Y, poly
 
 
-def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
-                 ) -> gpd.GeoDataFrame:
-    """Add ``grid_id`` and ``district`` from the grids layer (compounds, then a fallback)."""
+def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Add ``grid_id`` and ``district`` from the grids layer (compounds, then a fallback).
+
+    ``pts`` is a GeoDataFrame, or a plain DataFrame of points given by columns ``x`` and ``y``
+    (the land samples without geometry)."""
     out = pts.copy()
     n = len(out)
     grid = np.full(n, "", dtype=object)
     district = np.full(n, "", dtype=object)
     grids = layers.get("grids")
-    arr = np.asarray(out.geometry.values, dtype=object)
+    geo = isinstance(out, gpd.GeoDataFrame)
+    arr = np.asarray(out.geometry.values, dtype=object) if geo else None
+    xy = None if geo else np.column_stack([out["x"].to_numpy(float), out["y"].to_numpy(float)])
+
     if grids is not None and len(grids) and n:
-        pi, gi = _within(arr, np.asarray(grids.geometry.values, dtype=object))
+        polys = np.asarray(grids.geometry.values, dtype=object)
+        pi, gi = _within(arr, polys) if geo else _within_xy(xy, polys)
         first = pd.Series(gi, index=pi).groupby(level=0).first()
         gid = grids["grid_id"].astype(str).to_numpy() if "grid_id" in grids else \
             grids.index.astype(str).to_numpy()
@@ -310,15 +326,17 @@ def assign_area(pts: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
     if missing.any() and comp is not None and len(comp) and "district" in comp:
         # the district of the nearest compound within 1 km (e.g. for candidate sites)
         (pi, ci), _ = shapely.STRtree(np.asarray(comp.geometry.values, dtype=object)).query_nearest(
-            arr[missing], max_distance=1000.0, return_distance=True, all_matches=False)
+            arr[missing] if geo else shapely.points(xy[missing]), max_distance=1000.0, return_distance=True, all_matches=False)
         cd = comp["district"].fillna("").astype(str).to_numpy()
         idx = np.flatnonzero(missing)
         district[idx[pi]] = cd[ci]
     nogrid = grid == ""
     if nogrid.any() and n:
         cell = float(coverage_config()["demand"]["fallback_cell_m"])
-        gx = np.floor(shapely.get_x(arr[nogrid]) / cell).astype(np.int64)
-        gy = np.floor(shapely.get_y(arr[nogrid]) / cell).astype(np.int64)
+        px, py = ((shapely.get_x(arr[nogrid]), shapely.get_y(arr[nogrid])) if geo
+                  else (xy[nogrid, 0], xy[nogrid, 1]))
+        gx = np.floor(px / cell).astype(np.int64)
+        gy = np.floor(py / cell).astype(np.int64)
         cells, inv = np.unique(np.c_[gx, gy], axis=0, return_inverse=True)
         names = np.array([f"C{a}_{b}" for a, b in cells], dtype=object)
         grid[nogrid] = names[inv.ravel()]  # each cell's name formatted once
@@ -344,6 +362,16 @@ def _within(arr: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     shapely.prepare(polys)
     keep = shapely.contains_xy(polys[gi], shapely.get_x(arr)[pi], shapely.get_y(arr)[pi])
     return pi[keep], gi[keep]
+
+
+def _within_xy(xy: np.ndarray, polys: np.ndarray, block: int = 250_000
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_within` of the points of coordinates ``xy``, made ``block`` at a time (the
+    same pairs in the same order: each point's polygons do not depend on the others)."""
+    parts = [_within(shapely.points(xy[lo:lo + block]), polys)
+             for lo in range(0, len(xy), block)]
+    return (np.concatenate([pi + lo for (pi, _), lo in zip(parts, range(0, len(xy), block))]),
+            np.concatenate([gi for _, gi in parts]))
 
 
 def facility_points(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

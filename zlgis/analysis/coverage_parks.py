@@ -119,7 +119,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     overall, old town 80 %, new districts 100 %). Both are always computed (table ``presets``);
     ``preset`` (default ``parks.default_preset``) drives the indicators, polygons and findings
     ``park_uncovered`` (clusters of uncovered residential land, by compound). With
-    ``detail=False`` only ``preset`` is computed, without service areas and grid table.
+    ``detail=False`` only ``preset`` is computed, without service areas and grid table, and
+    ``land`` holds the samples' coordinates (columns ``x``, ``y``) instead of point geometries.
     """
     cfg = inputs.coverage_config()["parks"]
     preset = preset or cfg.get("default_preset", "gbt51346")
@@ -129,7 +130,7 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     if method == "network" and graph is None:
         graph = inputs.street_graph(layers)
     demand = inputs.residential_buildings(layers)
-    land = inputs.land_samples(layers)
+    land = inputs.land_samples(layers, geometry=detail)
     access, owner = park_access_points(parks) if method == "network" else (parks, None)
     results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     preset_rows = []
@@ -187,7 +188,7 @@ def _park_clusters(compounds: gpd.GeoDataFrame | None, land: gpd.GeoDataFrame,
     ``weight`` is the uncovered land (m2, from the land samples), ``members`` the compound ids;
     the polygon is the union of those compounds.
     """
-    crs = land.crs
+    crs = compounds.crs if compounds is not None else getattr(land, "crs", None)
     empty = areas.empty_polygons(crs, ("cluster", "n", "weight", "members"))
     if compounds is None or not len(compounds) or not len(land):
         return empty

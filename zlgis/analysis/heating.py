@@ -47,7 +47,7 @@ from ..config import load_config
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings
 from ._ruled import prepare, rule_findings, value
-from .network import StreetGraph, nearest_facility
+from .network import StreetGraph, nearest_facility, point_xy
 
 __all__ = [
     "heating_config",
@@ -142,9 +142,9 @@ def supply_areas(buildings: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
     if max_access is None:
         max_access = float(value(heating_config()["supply"]["max_access_m"]))
     check_stations(stations, need_capacity=False)
-    pts = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    xy = point_xy(buildings.geometry.values)[0]  # coordinates only: no million GEOS points
     sids = stations["station_id"].astype(str).to_numpy()
-    r = nearest_facility(graph, pts, gpd.GeoSeries(stations.geometry.values, crs=stations.crs,
+    r = nearest_facility(graph, xy, gpd.GeoSeries(stations.geometry.values, crs=stations.crs,
                                                    index=pd.RangeIndex(len(stations))),
                          max_access=max_access, straight=False)
     pos = r["facility"].to_numpy()

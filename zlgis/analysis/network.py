@@ -44,7 +44,7 @@ Two parallel streets joined only by a bridge at x = 1000 (a river runs between t
 
 from __future__ import annotations
 
-from ._network_common import network_config
+from ._network_common import is_xy, network_config, point_xy
 from .osm import parse_other_tags, read_osm_points
 from .shortest_paths import (
     MultiSourceResult,
@@ -67,4 +67,6 @@ __all__ = [
     "read_osm_points",
     "parse_other_tags",
     "network_config",
+    "point_xy",
+    "is_xy",
 ]

@@ -25,7 +25,15 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ._network_common import INF, as_points, check_projected, dedupe_min, is_snapped, same_crs
+from ._network_common import (
+    INF,
+    as_points,
+    check_projected,
+    dedupe_min,
+    index_of,
+    is_snapped,
+    same_crs,
+)
 from .snapping import snap_point_sets, snap_points
 from .street_graph import StreetGraph
 
@@ -146,8 +154,9 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     Parameters
     ----------
     graph : StreetGraph
-    demand, facilities : GeoDataFrame, GeoSeries or geometries (or snapped DataFrames)
-        In the graph's CRS (other CRSs are converted). Polygons stand by a representative point.
+    demand, facilities : GeoDataFrame, GeoSeries, geometries or (n, 2) coordinates
+        In the graph's CRS (other CRSs are converted). Polygons stand by a representative
+        point. Snapped DataFrames (:meth:`StreetGraph.snap`) are taken as they are.
     limit : float, optional
         Search radius in metres; farther demand gets ``inf`` and no facility.
     cost : array, optional
@@ -182,8 +191,9 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     check_projected(graph.crs, "路网")
     fac_arr, fac_crs, fac_index = (as_points(facilities) if not is_snapped(facilities)
                                    else (None, None, facilities.index))
-    dem_arr, dem_crs, dem_index = (as_points(demand) if not is_snapped(demand)
-                                   else (None, None, demand.index))
+    # the demand's points only for the straight search (a million polygons' points: 200 MB)
+    dem_arr, dem_crs, dem_index = (as_points(demand) if straight and not is_snapped(demand)
+                                   else (None, None, index_of(demand)))
     fs, ds = snap_point_sets(graph, [facilities, demand])  # one pass for both
     k = len(fs)
     extra = np.zeros(k) if cost is None else np.asarray(cost, float)

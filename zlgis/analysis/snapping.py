@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._network_common import INF, as_points, is_snapped, same_crs
+from ._network_common import INF, is_snapped, point_xy, same_crs
 from .street_graph import StreetGraph
 
 __all__ = ["snap_points", "snap_point_sets"]
@@ -55,6 +55,9 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
                     max_distance: float | None = None) -> list[pd.DataFrame]:
     """Snap several point sets to ``graph`` in one pass (one frame per set, as ``snap``).
 
+    A set is points (GeoDataFrame, GeoSeries, geometries; others stand by a point on them)
+    or an (n, 2) array of coordinates in the graph's CRS.
+
     Sets already snapped, or remembered by the graph, are not snapped again; the others are
     concatenated and snapped together, so a run's demand sets share one grid pass.
     """
@@ -64,10 +67,10 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
     for i, points in enumerate(sets):
         if is_snapped(points):
             continue  # already snapped
-        arr, crs, index = as_points(points)
+        xy, crs, index = point_xy(points)
         if crs is not None and graph.crs is not None and not same_crs(crs, graph.crs):
-            arr = np.asarray(gpd.GeoSeries(arr, crs=crs).to_crs(graph.crs).values, dtype=object)
-        xy = shapely.get_coordinates(arr)  # one point each (as_points checked them)
+            xy = shapely.get_coordinates(gpd.GeoSeries(shapely.points(xy), crs=crs)
+                                         .to_crs(graph.crs).values)
         px, py = xy[:, 0].copy(), xy[:, 1].copy()
         h = hashlib.blake2b(np.ascontiguousarray(px).tobytes(), digest_size=20)
         h.update(np.ascontiguousarray(py).tobytes())

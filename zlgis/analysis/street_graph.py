@@ -283,8 +283,9 @@ class StreetGraph:
 
         Parameters
         ----------
-        points : GeoDataFrame, GeoSeries or array of geometries
-            Non-point geometries are represented by ``representative_point``.
+        points : GeoDataFrame, GeoSeries, array of geometries or (n, 2) coordinates
+            Non-point geometries are represented by ``representative_point``; coordinates
+            are in the graph's CRS.
         max_distance : float, optional
             Points farther than this from every edge get ``edge = -1`` (unreachable).
 
