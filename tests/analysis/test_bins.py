@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import LineString, Point
 
 from zlgis.analysis.bins import bins_to_replace
@@ -30,11 +31,15 @@ def test_bin_on_a_named_street_takes_that_streets_class():
     assert out.loc["nearest", "days_overdue"] == 15
 
 
-def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit():
+@pytest.mark.parametrize("block", [250_000, 97])  # one search tree, or segments in 31 trees
+def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit(block, monkeypatch):
     import numpy as np
     import shapely
 
+    from zlgis.analysis import bins
     from zlgis.analysis.bins import _bins_on_lines, _locate
+
+    monkeypatch.setattr(bins, "_SEGMENT_BLOCK", block)
 
     rng = np.random.default_rng(1)
     # winding lines on a 0.1 m grid: repeated vertices, zero-length segments, points at the

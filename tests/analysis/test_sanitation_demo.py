@@ -113,8 +113,16 @@ def test_run_check_is_the_weekly_adapter(demo_catalog, demo_layers, result):
     assert sorted(f["finding_id"]) == sorted(result.findings["finding_id"])
 
 
-def test_findings_without_the_tables(demo_layers, result):
-    """The weekly run keeps no tables (the 1M city's repaired GPS fixes alone are 84 MB)."""
+def test_findings_without_the_tables(demo_layers, result, monkeypatch):
+    """The weekly run keeps no tables (the 1M city's repaired GPS fixes alone are 84 MB) and
+    never writes the problem list's texts (200 MB of strings there)."""
+    from zlgis.analysis import sweeping
+
+    def written(self, b):
+        raise AssertionError("the track problems were written")
+
+    monkeypatch.setattr(sweeping.TrackProblems, "_columns", written)
     bare = analyse(demo_layers, as_of=AS_OF, tables=False)
+    monkeypatch.undo()
     assert bare.tables == {} and len(result.tables) >= 8
     pd.testing.assert_frame_equal(bare.findings, result.findings)

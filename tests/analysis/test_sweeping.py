@@ -168,6 +168,26 @@ def test_track_problems_frame_equals_one_dict_per_row():
     pd.testing.assert_frame_equal(TrackProblems().frame(), empty)
 
 
+def test_track_problems_texts_written_when_read():
+    """A block given the layer's time column (``_TimeText``) and the vehicles as an Arrow
+    array lists the texts the eager block lists."""
+    from zlgis.analysis.sweeping import _TimeText
+
+    col = pd.Series(pd.to_datetime(["2022-08-29 05:00:00", "2022-08-29 05:00:01.500", None,
+                                    "2022-08-30 00:00:00"], format="ISO8601"))
+    veh = pd.Series(["SX1", "SX2", "SX1", "SX3"], dtype="string[pyarrow]")
+    rows = np.array([4, 2, 3])
+    lazy, eager = TrackProblems(), TrackProblems()
+    lazy.add("sweeper_tracks", rows, veh.iloc[rows - 1].array, _TimeText(col), "time", "重复",
+             "已去除")
+    eager.add("sweeper_tracks", rows, veh.iloc[rows - 1].to_numpy(dtype=object),
+              col.astype(str).to_numpy(dtype=object)[rows - 1], "time", "重复", "已去除")
+    pd.testing.assert_frame_equal(lazy.frame(), eager.frame())
+    got = lazy.frame()
+    assert got["row"].tolist() == [2, 3, 4] and got["vehicle_id"].tolist() == ["SX2", "SX1", "SX3"]
+    assert got["time"].iloc[0] == "2022-08-29 05:00:01.500"  # the whole column's format
+
+
 def test_time_text_of_some_rows_is_the_whole_columns_text():
     """Only the listed fixes' times are written, in the format of the whole column."""
     from zlgis.analysis.sweeping import _TimeText

@@ -53,6 +53,8 @@ __all__ = [
     "street_lines",
 ]
 
+#: street segments put in one search tree at a time (:func:`_on_lines`)
+_SEGMENT_BLOCK = 250_000
 _CLASS_RANK = ["快速路", "主干路", "次干路", "支路", "巷道", "公路", "人行道"]
 
 
@@ -195,27 +197,27 @@ def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray
         cs = np.cumsum(seg_len[a:b])
         start[a] = 0.0
         start[a + 1:b] = cs[:-1]
-    segs = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
-    if boxes is None:
-        qp, qs = shapely.STRtree(segs).query(pts, predicate="dwithin", distance=reach + 1.0)
-    else:
-        qp, qs = shapely.STRtree(segs).query(boxes)
     px, py = shapely.get_x(pts), shapely.get_y(pts)
-    X, Y = px[qp], py[qp]
-    Ax, Ay, Bx, By = ax[qs], ay[qs], bx[qs], by[qs]
-    # Distance::pointToSegment
-    ex, ey = Bx - Ax, By - Ay
-    len2 = ex * ex + ey * ey
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = ((X - Ax) * ex + (Y - Ay) * ey) / len2
-        s = ((Ay - Y) * ex - (Ax - X) * ey) / len2
-    dA = np.sqrt((X - Ax) * (X - Ax) + (Y - Ay) * (Y - Ay))
-    dB = np.sqrt((X - Bx) * (X - Bx) + (Y - By) * (Y - By))
-    dist = np.where((Ax == Bx) & (Ay == By), dA,
-                    np.where(r <= 0.0, dA, np.where(r >= 1.0, dB, np.abs(s) * np.sqrt(len2))))
-    if boxes is not None:
-        keep = dist <= reach + 1.0
-        qp, qs, dist = qp[keep], qs[keep], dist[keep]
+    found = []
+    # the segments a block at a time: their geometries and tree are the part's largest memory
+    # (the 1M city's streets have millions of segments), and a pair's distance does not depend
+    # on the other segments (the pairs are ordered below by segment, distance and line)
+    for lo in range(0, len(k), _SEGMENT_BLOCK):
+        sl = slice(lo, lo + _SEGMENT_BLOCK)
+        tree = shapely.STRtree(shapely.linestrings(
+            np.stack([np.c_[ax[sl], ay[sl]], np.c_[bx[sl], by[sl]]], axis=1)))
+        if boxes is None:
+            qp, qs = tree.query(pts, predicate="dwithin", distance=reach + 1.0)
+        else:
+            qp, qs = tree.query(boxes)
+        qs = qs + lo
+        dist = _point_segment(px[qp], py[qp], ax[qs], ay[qs], bx[qs], by[qs])
+        if boxes is not None:
+            keep = dist <= reach + 1.0
+            qp, qs, dist = qp[keep], qs[keep], dist[keep]
+        found.append((qp, qs, dist))
+    qp, qs, dist = (np.concatenate(a) for a in zip(*found)) if found else \
+        (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     nl = len(lines)
     key = qp.astype(np.int64) * nl + seg_line[qs]
     order = np.lexsort((qs, dist, key))
@@ -240,6 +242,20 @@ def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray
     st0, L = start[sg], seg_len[sg]
     out[ok] = np.where(pf <= 0.0, st0, np.where(pf <= 1.0, st0 + pf * L, st0 + L))
     return near, out
+
+
+def _point_segment(X: np.ndarray, Y: np.ndarray, Ax: np.ndarray, Ay: np.ndarray,
+                   Bx: np.ndarray, By: np.ndarray) -> np.ndarray:
+    """Distance from points to segments in GEOS's arithmetic (``Distance::pointToSegment``)."""
+    ex, ey = Bx - Ax, By - Ay
+    len2 = ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((X - Ax) * ex + (Y - Ay) * ey) / len2
+        s = ((Ay - Y) * ex - (Ax - X) * ey) / len2
+    dA = np.sqrt((X - Ax) * (X - Ax) + (Y - Ay) * (Y - Ay))
+    dB = np.sqrt((X - Bx) * (X - Bx) + (Y - By) * (Y - By))
+    return np.where((Ax == Bx) & (Ay == By), dA,
+                    np.where(r <= 0.0, dA, np.where(r >= 1.0, dB, np.abs(s) * np.sqrt(len2))))
 
 
 def _bins_on_lines(lines: np.ndarray, pts: np.ndarray, snap: float

@@ -118,8 +118,9 @@ def _sweeping(c: _Ctx) -> None:
     layers, cfg, runnable, out = c.layers, c.cfg, c.runnable, c.out
     if c.go("sweeping_share_low", "road_never_swept"):
         res = sweeping_coverage(c.roads, layers["sweeper_tracks"], as_of=c.as_of, config=cfg)
-        c.keep(sweep_week=res.week, sweep_daily=res.daily, track_problems=res.problems,
-               sweep_roads=pd.DataFrame(res.roads.drop(columns="geometry")))
+        if c.tables is not None:  # the problem list is written only when kept
+            c.keep(sweep_week=res.week, sweep_daily=res.daily, track_problems=res.problems,
+                   sweep_roads=pd.DataFrame(res.roads.drop(columns="geometry")))
         if "sweeping_share_low" in runnable:
             low = res.week[res.week["share_area"] < res.week["target"]]
             rows = []

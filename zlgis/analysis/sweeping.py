@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -100,26 +101,37 @@ class TrackProblems:
 
     COLUMNS = ("layer", "row", "vehicle_id", "time", "field", "problem", "action")
 
-    def add(self, layer: str, rows: np.ndarray, vehicle: np.ndarray, time: np.ndarray,
+    def add(self, layer: str, rows: np.ndarray, vehicle: Any, time: Any,
             fld: str, problem: str | list[str], action: str) -> None:
-        n = len(rows)
-        if not n:
-            return
-        probs = problem if isinstance(problem, list) else [problem] * n
-        self.blocks.append({
-            "layer": np.full(n, layer, dtype=object),
-            "row": np.asarray(rows).astype(np.int64),
-            "vehicle_id": np.array([str(v) for v in vehicle], dtype=object),
-            "time": np.array([str(t) for t in time], dtype=object),
-            "field": np.full(n, fld, dtype=object),
-            "problem": np.array(probs, dtype=object),
-            "action": np.full(n, action, dtype=object)})
+        """List ``rows`` (1-based rows of ``layer``) with their vehicle and time texts.
+
+        ``time`` may be the layer's :class:`_TimeText`: the rows' times are then written only
+        when the list is read (:meth:`frame`, :attr:`rows`), as is the vehicles' text: the
+        weekly run never reads it, and the 1M city's 650 000 listed fixes held 200 MB of
+        strings and took 1.2 s to write.
+        """
+        rows = np.asarray(rows).astype(np.int64)
+        if len(rows):
+            self.blocks.append({"layer": layer, "row": rows, "vehicle_id": vehicle,
+                                "time": time, "field": fld, "problem": problem,
+                                "action": action})
+
+    def _columns(self, b: dict[str, Any]) -> dict[str, np.ndarray]:
+        n = len(b["row"])
+        time = b["time"][b["row"] - 1] if isinstance(b["time"], _TimeText) else b["time"]
+        probs = b["problem"] if isinstance(b["problem"], list) else [b["problem"]] * n
+        return {"layer": np.full(n, b["layer"], dtype=object), "row": b["row"],
+                "vehicle_id": np.array([str(v) for v in b["vehicle_id"]], dtype=object),
+                "time": np.array([str(t) for t in time], dtype=object),
+                "field": np.full(n, b["field"], dtype=object),
+                "problem": np.array(probs, dtype=object),
+                "action": np.full(n, b["action"], dtype=object)}
 
     @property
     def rows(self) -> list[dict[str, Any]]:
         """The rows as dicts, in the order they were added."""
         out = []
-        for b in self.blocks:
+        for b in map(self._columns, self.blocks):
             out.extend({c: (int(b[c][i]) if c == "row" else b[c][i]) for c in self.COLUMNS}
                        for i in range(len(b["row"])))
         return out
@@ -128,8 +140,8 @@ class TrackProblems:
         if not self.blocks:
             df = pd.DataFrame([], columns=list(self.COLUMNS))
         else:
-            df = pd.DataFrame({c: np.concatenate([b[c] for b in self.blocks])
-                               for c in self.COLUMNS})
+            cols = [self._columns(b) for b in self.blocks]
+            df = pd.DataFrame({c: np.concatenate([b[c] for b in cols]) for c in self.COLUMNS})
         return df.sort_values(["row", "problem"], kind="stable").reset_index(drop=True)
 
 
@@ -204,8 +216,8 @@ def _sorted_unique(df: pd.DataFrame, raw_time: _TimeText, probs: TrackProblems,
     back = (same_v & (df["t"] < prev)).to_numpy()
     if back.any():
         d = df[back]
-        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
-                  raw_time[d["row"].to_numpy() - 1], "time", "定位时间早于前一行（时间倒序）",
+        probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].array, raw_time, "time",
+                  "定位时间早于前一行（时间倒序）",
                   "已按时间重排")
     df = df.sort_values(["vehicle_id", "t", "row"], kind="stable").reset_index(drop=True)
     key = df[["vehicle_id", "t"]]
@@ -217,8 +229,8 @@ def _sorted_unique(df: pd.DataFrame, raw_time: _TimeText, probs: TrackProblems,
                       (other, "同一时刻出现两个位置")):
         if mask.any():
             d = df[mask]
-            probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].to_numpy(),
-                      raw_time[d["row"].to_numpy() - 1], "time", msg, "已去除")
+            probs.add(layer, d["row"].to_numpy(), d["vehicle_id"].array, raw_time, "time",
+                      msg, "已去除")
     return df[~dup_t].reset_index(drop=True)
 
 
@@ -243,8 +255,7 @@ def _drop_jumps(df: pd.DataFrame, vmax: float, raw_time: _TimeText, probs: Track
             break
         dist_prev = np.r_[0.0, d]
         dd = df[jump]
-        probs.add(layer, dd["row"].to_numpy(), dd["vehicle_id"].to_numpy(),
-                  raw_time[dd["row"].to_numpy() - 1], "geometry",
+        probs.add(layer, dd["row"].to_numpy(), dd["vehicle_id"].array, raw_time, "geometry",
                   [f"位置跳变（距前一点 {v / 1000:.1f} km）" for v in dist_prev[jump]], "未使用")
         df = df[~jump].reset_index(drop=True)
     return df
@@ -299,8 +310,7 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
                            (v_ok & ~t_ok, "time", "定位时间为空或无法识别"),
                            (v_ok & t_ok & ~g_ok, "geometry", "缺少坐标")):
         if mask.any():
-            probs.add(layer, rows[mask], veh_s[mask].to_numpy(dtype=object), raw_time[mask],
-                      fld, msg, "未使用")
+            probs.add(layer, rows[mask], veh_s[mask].array, raw_time, fld, msg, "未使用")
     keep = v_ok & t_ok & g_ok
     vtype = (gdf["vehicle_type"].fillna("").astype(str).str.strip().array
              if "vehicle_type" in gdf.columns else np.full(n, "", dtype=object))
@@ -332,8 +342,8 @@ class SweepResult:
     fixes : DataFrame
         The prepared fixes with ``edge``, ``road_row`` and ``match_dist`` (-1 / NaN unmatched).
     problems : DataFrame
-        Rows repaired or set aside (:class:`TrackProblems`), plus fixes farther than the match
-        radius from every street (kept, unmatched).
+        Rows repaired or set aside (:class:`TrackProblems`, attribute ``track_problems``), plus
+        fixes farther than the match radius from every street (kept, unmatched).
     roads : GeoDataFrame
         The judged roads (main and secondary) with ``swept_m``, ``watered_m``, ``share``.
     daily, week : DataFrame
@@ -344,12 +354,17 @@ class SweepResult:
     """
 
     fixes: pd.DataFrame
-    problems: pd.DataFrame
+    track_problems: TrackProblems
     roads: gpd.GeoDataFrame
     daily: pd.DataFrame
     week: pd.DataFrame
     never_swept: gpd.GeoDataFrame
     days: tuple[str, ...] = ()
+
+    @cached_property
+    def problems(self) -> pd.DataFrame:
+        """The listed rows as a table (:meth:`TrackProblems.frame`), written when first read."""
+        return self.track_problems.frame()
 
 
 def working_speed(fixes: pd.DataFrame, window_s: float) -> np.ndarray:
@@ -422,10 +437,10 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     target = float(cfg_value(cfg, "sweeping", "target_share"))
     vsweep = float(cfg_value(cfg, "tracks", "max_sweep_speed_kmh")) / 3.6
     fixes, probs = prepare_tracks(tracks, crs=roads.crs, layer=layer, config=cfg)
-    roads = roads.reset_index(drop=True)
-    if index is None:
+    if index is None:  # from the frame given: the run's graph of that layer (its key is kept)
         graph = graph or StreetGraph.from_roads(roads, walk=False)
         index = EdgeIndex.from_graph(graph)
+    roads = roads.reset_index(drop=True)
     m = match(index, fixes["x"].to_numpy(), fixes["y"].to_numpy(), fixes["t"].to_numpy(),
               fixes["vcode"].to_numpy())
     fixes["edge"] = m.edge
@@ -488,7 +503,7 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     min_share = float(cfg_value(cfg, "sweeping", "min_swept_share_road"))
     never = base[base["share"] <= min_share].drop(columns=["_w"]).rename(columns={"_len": "length_m"})
     out_roads = base.drop(columns=["_w"]).rename(columns={"_len": "length_m"})
-    return SweepResult(fixes=fixes, problems=probs.frame(), roads=out_roads,
+    return SweepResult(fixes=fixes, track_problems=probs, roads=out_roads,
                        daily=pd.DataFrame(daily), week=week, never_swept=never,
                        days=tuple((_dt.date(1970, 1, 1) + _dt.timedelta(days=int(d))).isoformat()
                                   for d in days))
