@@ -125,13 +125,17 @@ def test_once_loaded_the_queued_early_checks_join_the_others(demo_catalog, monke
     with EarlyChecks(demo_catalog, None, as_of=AS_OF, jobs=2) as early:
         early.start({}, set(early.late))
         started = list(early.futures)
-        time.sleep(0.3)
+        for _ in range(100):  # until the worker has started waterlogging
+            if early._claims[1]:
+                break
+            time.sleep(0.05)
         early.stop_waiting()
         assert started[0] == "waterlogging" and len(started) > 4
         assert not early.futures["waterlogging"].done()
         assert early.futures["waterlogging"].result() == (None, "waterlogging")
-        # the running one and those already handed to the worker's call queue (two at most)
-        assert set(early.futures) <= set(started[:3])
+        # the running one only: the next, already in the worker's call queue, is handed back
+        # too (it returns at once when the worker takes it) and runs in the main stage
+        assert set(early.futures) == {"waterlogging"}
 
 
 def test_a_registered_check_given_as_a_function_starts_early_too(demo_catalog):
@@ -203,3 +207,30 @@ def test_an_early_checks_findings_gone_next_week_are_rectified(demo_catalog, tmp
     trucks = view[view["check"] == "trucks"]
     assert first.merge.events.get("new", 0) > len(trucks) > 0
     assert set(trucks["status"]) == {"rectified"}
+
+
+def test_early_checks_handed_back_start_after_the_others(demo_catalog, tmp_path):
+    """``run_checks(last=)``: the early checks handed back start once the others have (the
+    heavy checks keep the places they have when nothing starts early)."""
+    from zlgis.findings import empty_findings
+
+    log = tmp_path / "started"
+
+    def probe(name):
+        def check(catalog, layers, *, as_of):
+            with open(log, "a") as fh:
+                fh.write(name + "\n")
+            time.sleep(0.4)
+            return empty_findings(crs=catalog.working_crs)
+        return check
+
+    checks = {n: probe(n) for n in ("e", "c1", "c2")}
+    for last, first_started in (((), "e"), (("e",), None)):
+        log.unlink(missing_ok=True)
+        _, ran = run_checks(demo_catalog, {}, as_of=AS_OF, checks=checks, jobs=2, last=last)
+        order = log.read_text().split()
+        assert ran == ["e", "c1", "c2"] and sorted(order) == ["c1", "c2", "e"]
+        if first_started:
+            assert "e" in order[:2]
+        else:
+            assert order[-1] == "e"

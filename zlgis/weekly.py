@@ -382,6 +382,10 @@ class EarlyChecks(contextlib.ExitStack):
         self.late = self._late_layers(catalog, self.needs)
         #: check name -> future of its (findings, timings), or of None when it must run again
         self.futures: dict[str, Any] = {}
+        #: the early checks handed back to the main stage (:meth:`stop_waiting`)
+        self.handed_back: list[str] = []
+        self._claims: Any = None
+        self._names: list[str] = []
 
     @staticmethod
     def _late_layers(catalog: Catalog, needs: Mapping[str, set[str]]) -> set[str]:
@@ -401,12 +405,17 @@ class EarlyChecks(contextlib.ExitStack):
     def start(self, layers: dict[str, gpd.GeoDataFrame], pending: set[str]) -> None:
         """Start the checks that need none of ``pending`` on ``layers`` (the hook of
         :func:`load_inputs`)."""
+        import multiprocessing
+
         names = [n for n, need in self.needs.items() if need and not need & pending]
         ids = [lid for lid in self.catalog.layers if lid in layers or lid in pending]
         ids.sort(key=lambda lid: bool(self.catalog[lid].derived))  # last, as derive_layers adds
         seen = {lid: layers[lid] if lid in layers else _Pending(lid) for lid in ids}
-        tasks = [_early(_check_task(n, self._fns.get(n), self.catalog, seen, self.as_of))
-                 for n in names]
+        # shared with the worker: [handed back, started 1, started 2, ...]
+        self._claims = multiprocessing.get_context("fork").Array("b", len(names) + 1)
+        self._names = names
+        tasks = [_early(_check_task(n, self._fns.get(n), self.catalog, seen, self.as_of),
+                        self._claims, i + 1) for i, n in enumerate(names)]
         serial = [i for i, n in enumerate(names) if n in self._serial]
         futures = self.enter_context(forked(tasks, jobs=1, background=self.jobs > 1,
                                             serial=serial))
@@ -417,18 +426,35 @@ class EarlyChecks(contextlib.ExitStack):
 
     def stop_waiting(self) -> None:
         """Once every layer is loaded: the early checks not started yet run with the others
-        (the main stage's workers), not after the running one in the early worker. One of
-        ``run.serial_checks`` still running holds the serial lock of :func:`~zlgis.workers.forked`:
-        the main stage's serial checks wait for it in their worker, the others start at once."""
+        (the main stage's workers), not after the running one in the early worker, which is
+        let go once that one ends. One of ``run.serial_checks`` still running holds the serial
+        lock of :func:`~zlgis.workers.forked`: the main stage's serial checks wait for it in
+        their worker, the others start at once.
+
+        A task already handed to the worker (the pool's call queue takes one more than it
+        runs) cannot be cancelled: the worker claims each task as it starts it, and one not
+        claimed when the checks are handed back returns at once."""
+        if self._claims is None:
+            return
+        with self._claims.get_lock():
+            self._claims[0] = 1
+            started = {n for i, n in enumerate(self._names) if self._claims[i + 1]}
         for name, future in list(self.futures.items()):
-            if future.cancel():
+            if name not in started:
+                future.cancel()
                 del self.futures[name]
+                self.handed_back.append(name)
 
 
-def _early(task: Callable[[], Any]) -> Callable[[], Any]:
+def _early(task: Callable[[], Any], claims: Any, i: int) -> Callable[[], Any]:
     """``task`` run early: None when it failed, to run again once every layer is loaded (an
-    error of its own then stops the run as it would have)."""
+    error of its own then stops the run as it would have); nothing when the early checks were
+    handed back before it started (``claims[0]``; it marks ``claims[i]`` when it starts)."""
     def run() -> Any:
+        with claims.get_lock():
+            if claims[0]:
+                return None
+            claims[i] = 1
         try:
             return task()
         except (_NotLoaded, Exception):  # noqa: BLE001
@@ -442,7 +468,7 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
                progress: Progress | None = None, timings: dict[str, float] | None = None,
                skipped: list[str] | None = None, skipped_ids: list[str] | None = None,
                jobs: int | None = None, early: Mapping[str, Any] | None = None,
-               meanwhile: Callable[[], Any] | None = None
+               last: Sequence[str] = (), meanwhile: Callable[[], Any] | None = None
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Run the checks (default: every check of :data:`zlgis.analysis.CHECKS`).
 
@@ -465,6 +491,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     the run cache is empty). Each check's freed memory is handed back to the system before the
     next (:func:`zlgis.workers.release_memory`). ``early`` maps checks already started (while
     the layers loaded, :class:`EarlyChecks`) to their futures; one that gave None runs here.
+    The checks ``last`` are handed to the workers after the others (the early checks handed
+    back: small ones, which would otherwise shift the large checks' peaks onto each other).
     ``meanwhile``, when given, is called in this process once the checks are handed to the
     workers, before their results are read (with one process: before the checks run).
     """
@@ -473,7 +501,8 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
     early = early or {}
-    rest = [(name, fn) for name, fn, _ in plan if name not in early]
+    rest = sorted(((name, fn) for name, fn, _ in plan if name not in early),
+                  key=lambda r: r[0] in last)
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn in rest]
     frames = []
     names = [name for name, _ in rest]
@@ -1082,6 +1111,7 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
             findings, ran = run_checks(catalog, loaded, as_of=as_of_date, checks=checks,
                                        progress=progress, timings=check_times, skipped=skipped,
                                        skipped_ids=skipped_ids, jobs=jobs, early=early.futures,
+                                       last=early.handed_back,
                                        meanwhile=lambda: _cut_maps(early, loaded, catalog, maps))
         # keep only what the maps draw: the large layers (buildings ...) are freed here
         context, big = maps["context"], maps["big"]
