@@ -48,6 +48,10 @@ def test_snapping_once_per_graph_same_answer():
     assert (again.index == np.arange(2000) + 7).all()
     pd.testing.assert_frame_equal(again.reset_index(drop=True), fresh.reset_index(drop=True))
     assert len(g.__dict__["_snap_memo"]) == 1
+    cells = g.__dict__["_snap_cells"]
+    g.forget_snapped()                                             # the sets, not the grids
+    assert "_snap_memo" not in g.__dict__ and g.__dict__["_snap_cells"] is cells
+    pd.testing.assert_frame_equal(snap_points(g, pts), fresh)
 
 
 def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):

@@ -109,6 +109,8 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
         release_memory()
     if "parks" in layers:
         frames.append(park_coverage(layers, method=method, graph=walk, detail=False).findings)
+    if walk is not None:
+        walk.forget_snapped()  # the housing and land samples: no other check snaps them
     del walk
     release_memory(collect=True)
     if "transfer_stations" in layers:
