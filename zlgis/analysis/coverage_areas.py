@@ -76,7 +76,7 @@ def facility_distances(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *
                         "covered": np.zeros(n, bool)}, index=demand.index)
     if n == 0 or len(fac_geoms) == 0:
         return out
-    xy = demand_xy(demand)
+    xy = _demand_xy(demand)
     tree = shapely.STRtree(fac_geoms)
     # the network method reads the nearest facility only for points inside one (distance 0)
     dist_s, fi = nearest_straight(xy, fac_geoms, tree, touching_only=method == "network")
@@ -137,8 +137,9 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
                      touching_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Straight-line distance from each point to its nearest facility, and that facility.
 
-    ``pts`` are point geometries or their (n, 2) coordinates (NaN: no point). Returns the distances (``inf`` for a missing or empty point, or without facilities) and
-    the positions in ``facilities`` of the facility ``tree.query_nearest`` picks (-1 none).
+    ``pts`` are point geometries or their (n, 2) coordinates (NaN: no point). Returns the
+    distances (``inf`` for a missing or empty point, or without facilities) and the positions
+    in ``facilities`` of the facility ``tree.query_nearest`` picks (-1 none).
     With ``touching_only`` the position is given only for points at distance 0 (-1 for the
     others) and, when every facility is a point, the distances come from a k-d tree over
     their coordinates: the same ``sqrt(dx * dx + dy * dy)`` as GEOS's point distance (the
@@ -178,7 +179,7 @@ def nearest_straight(pts: np.ndarray, facilities: np.ndarray, tree: shapely.STRt
     return dist, pos
 
 
-def demand_xy(demand: pd.DataFrame) -> np.ndarray:
+def _demand_xy(demand: pd.DataFrame) -> np.ndarray:
     """Coordinates (n, 2) of the demand's points: columns ``x`` and ``y`` of a plain
     DataFrame (land samples without geometry, :func:`~.coverage_inputs.land_samples`), else
     the points of the geometries (a point on polygons and lines; NaN for a missing or empty

@@ -299,7 +299,6 @@ def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.Da
     geo = isinstance(out, gpd.GeoDataFrame)
     arr = np.asarray(out.geometry.values, dtype=object) if geo else None
     xy = None if geo else np.column_stack([out["x"].to_numpy(float), out["y"].to_numpy(float)])
-
     if grids is not None and len(grids) and n:
         polys = np.asarray(grids.geometry.values, dtype=object)
         pi, gi = _within(arr, polys) if geo else _within_xy(xy, polys)
@@ -325,8 +324,10 @@ def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.Da
         missing = district == ""
     if missing.any() and comp is not None and len(comp) and "district" in comp:
         # the district of the nearest compound within 1 km (e.g. for candidate sites)
-        (pi, ci), _ = shapely.STRtree(np.asarray(comp.geometry.values, dtype=object)).query_nearest(
-            arr[missing] if geo else shapely.points(xy[missing]), max_distance=1000.0, return_distance=True, all_matches=False)
+        tree = shapely.STRtree(np.asarray(comp.geometry.values, dtype=object))
+        (pi, ci), _ = tree.query_nearest(
+            arr[missing] if geo else shapely.points(xy[missing]), max_distance=1000.0,
+            return_distance=True, all_matches=False)
         cd = comp["district"].fillna("").astype(str).to_numpy()
         idx = np.flatnonzero(missing)
         district[idx[pi]] = cd[ci]
