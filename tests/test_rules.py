@@ -60,6 +60,15 @@ def test_graphs_a_check_builds(tmp_path):
         load_registry(tmp_path / "odd")
 
 
+def test_point_layers_a_check_reads_by_coordinates(tmp_path):
+    _write(tmp_path, "demo", "  r1:\n" + GOOD_RULE, head="coordinates: [sweeper_tracks]\n")
+    assert load_registry(tmp_path)[0][0].coordinates == ("sweeper_tracks",)
+    path = _write(tmp_path / "bad", "demo", "  r1:\n" + GOOD_RULE, head="coordinates: tracks\n")
+    with pytest.raises(ConfigError) as err:
+        load_registry(tmp_path / "bad")
+    assert str(err.value) == f"文件 {path}，字段 coordinates：coordinates 应为图层编号组成的列表：'tracks'"
+
+
 def test_duplicate_rule_id_across_files(tmp_path):
     _write(tmp_path, "alpha", "  r1:\n" + GOOD_RULE, head="order: 1\n")
     path = _write(tmp_path, "beta", "  r1:\n" + GOOD_RULE, head="order: 2\n")

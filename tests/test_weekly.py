@@ -28,6 +28,7 @@ from zlgis.weekly import (
     OUTPUT_FILES,
     PUBLIC_DIR,
     PUBLIC_OUTPUTS,
+    points_by_coordinates,
     resolve_week,
     run_lock,
     run_weekly,
@@ -520,3 +521,46 @@ def test_excel_link_opens_the_finding_on_the_map(history):
     assert fid in popup and "已逾期" in popup
     assert zoom >= 18
     assert not errors
+
+
+def _tracks() -> gpd.GeoDataFrame:
+    from shapely.geometry import Point
+
+    return gpd.GeoDataFrame({"vehicle_id": ["SX01", "SX01", "SX02"]},
+                            geometry=[Point(1, 2), None, Point()], crs="EPSG:4550")
+
+
+def test_points_read_by_coordinates_only_are_handed_as_coordinates(tmp_path, monkeypatch):
+    """The sweeper tracks (sanitation reads only their positions) become a frame of fields and
+    x, y; not when another check reads them, a map searches them, or they are not points."""
+    from shapely.geometry import box
+
+    from zlgis.catalog import Catalog
+
+    catalog = Catalog.load()
+    layers = {"sweeper_tracks": _tracks()}
+    assert points_by_coordinates(layers, catalog) == ["sweeper_tracks"]
+    got = layers["sweeper_tracks"]
+    assert not isinstance(got, gpd.GeoDataFrame) and list(got.columns) == ["vehicle_id", "x", "y"]
+    assert got["x"].tolist()[0] == 1.0 and got[["x", "y"]].iloc[1:].isna().all().all()
+    assert points_by_coordinates(layers, catalog) == []  # already coordinates
+    # only the checks that run count: without sanitation nobody reads them
+    assert points_by_coordinates({"sweeper_tracks": _tracks()}, catalog, ["trucks"]) == []
+    polygons = _tracks().set_geometry([box(0, 0, 1, 1), None, None])
+    with_x = _tracks().assign(x=1.0)
+    assert points_by_coordinates({"sweeper_tracks": polygons}, catalog) == []
+    assert points_by_coordinates({"sweeper_tracks": with_x}, catalog) == []
+    # a bureau's rule of another check that reads the tracks, or a map that searches them
+    (tmp_path / "a" / "rules").mkdir(parents=True)
+    (tmp_path / "a" / "rules" / "trucks.yaml").write_text(
+        "rules:\n  no_parking_zone:\n    uses: [sweeper_tracks]\n", encoding="utf-8")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "publish.yaml").write_text("search:\n  sweeper_tracks: vehicle_id\n",
+                                                 encoding="utf-8")
+    layers = {"sweeper_tracks": _tracks()}
+    for override in ("a", "b"):
+        monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / override))
+        assert points_by_coordinates(layers, catalog) == []
+    assert isinstance(layers["sweeper_tracks"], gpd.GeoDataFrame)
+    monkeypatch.delenv("ZLGIS_CONFIG_DIR")
+    assert points_by_coordinates(layers, catalog) == ["sweeper_tracks"]

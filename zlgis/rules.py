@@ -20,6 +20,7 @@ File format::
     run: zlgis.analysis.controllines:run_check
     order: 10                         # position in the weekly run
     graphs: [walk]                    # optional: street graphs of the roads it builds
+    coordinates: [sweeper_tracks]     # optional: point layers it reads by coordinates only
     rules:
       red_line_encroachment:
         task_ids: ["1.3.3"]
@@ -81,7 +82,7 @@ _RULE_KEYS = {"task_ids", "title", "label", "source", "confidence", "severity", 
               "needs", "uses", "event_code_old", "event_code_new", "layer_event_codes", "deadline"}
 _DEADLINE_KINDS = ("date", "days", "hours")
 _DEADLINE_NOTES = ("source", "confidence")
-_CHECK_KEYS = {"check", "title", "run", "order", "graphs", "rules"}
+_CHECK_KEYS = {"check", "title", "run", "order", "graphs", "coordinates", "rules"}
 #: The street graphs a check may declare (``graphs:``): the walking and the driving network of
 #: the ``roads`` layer (:meth:`zlgis.analysis.street_graph.StreetGraph.from_roads`).
 GRAPHS = ("walk", "drive")
@@ -151,6 +152,10 @@ class Check:
     #: street graphs of the ``roads`` layer the check builds (:data:`GRAPHS`): the weekly run
     #: builds them once before its workers start, and every check shares them
     graphs: tuple[str, ...] = ()
+    #: point layers the check reads by their coordinates only: its adapter takes each of them
+    #: as a GeoDataFrame or as a plain frame with ``x`` and ``y`` columns, which the weekly run
+    #: hands it when no other check or map needs the points (:func:`zlgis.weekly.run_weekly`)
+    coordinates: tuple[str, ...] = ()
 
     def function(self) -> Callable[..., Any]:
         """Import and return the adapter ``run_check(catalog, layers, *, as_of=None)``."""
@@ -230,8 +235,13 @@ def _read_check(path: Path, override: Path | None) -> Check:
     if not isinstance(graphs, list) or not all(g in GRAPHS for g in graphs):
         raise ConfigError(f"graphs 应为 {'、'.join(GRAPHS)} 组成的列表：{graphs!r}", path=str(path),
                           field="graphs")
+    coords = data.get("coordinates") or []
+    if not isinstance(coords, list) or not all(isinstance(c, str) and c for c in coords):
+        raise ConfigError(f"coordinates 应为图层编号组成的列表：{coords!r}", path=str(path),
+                          field="coordinates")
     return Check(name=name, title=str(data.get("title", name)), run=str(data.get("run", "")),
-                 order=int(data.get("order", 100)), rules=rules_, graphs=tuple(graphs))
+                 order=int(data.get("order", 100)), rules=rules_, graphs=tuple(graphs),
+                 coordinates=tuple(coords))
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from shapely.geometry import LineString
 
@@ -13,6 +14,7 @@ from zlgis.analysis.mapmatch import EdgeIndex, match
 from zlgis.analysis.network import StreetGraph
 from zlgis.analysis.sweeping import TrackProblems, prepare_tracks, sweeping_coverage
 from zlgis.demo.sanitation import simulate_drive
+from zlgis.errors import InputError
 
 T0 = int(pd.Timestamp("2022-08-29 04:00").timestamp()) - 8 * 3600  # local 04:00 as epoch
 
@@ -142,6 +144,14 @@ def test_bad_tracks_are_listed_and_nothing_is_lost():
     # rows 22..30 (the reversed block) and the two duplicates at the end come after later rows
     assert by["定位时间早于前一行（时间倒序）"] == set(range(22, 31)) | {n0 + 1, n0 + 2}
     assert fixes["t"].is_monotonic_increasing
+    # the same fixes given by their coordinates (as the weekly run hands them): same result
+    xy = df.copy()
+    xy.loc[len(df) - 2:, ["x", "y"]] = np.nan  # the missing and the empty point
+    fixes2, probs2 = prepare_tracks(xy)
+    pd.testing.assert_frame_equal(fixes2, fixes)
+    pd.testing.assert_frame_equal(probs2.frame(), p)
+    with pytest.raises(InputError, match="缺少坐标"):
+        prepare_tracks(xy.drop(columns="y"))
 
 
 def test_track_problems_frame_equals_one_dict_per_row():

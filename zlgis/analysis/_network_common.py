@@ -100,6 +100,25 @@ def point_xy(geoms: Any) -> tuple[np.ndarray, Any, pd.Index]:
     return xy, crs, index
 
 
+def xy_of_points(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of an array of points; NaN where a point is missing or empty.
+
+    Read in place (``where``): a masked copy of the points would touch every point object,
+    and each worker of the weekly run would then copy the pages of them it shares (fork).
+
+    >>> from shapely.geometry import Point
+    >>> [v.tolist() for v in xy_of_points(np.array([Point(1, 2), None, Point()]))]
+    [[1.0, nan, nan], [2.0, nan, nan]]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    x = np.full(len(geoms), np.nan)
+    y = np.full(len(geoms), np.nan)
+    shapely.get_x(geoms, out=x, where=ok)
+    shapely.get_y(geoms, out=y, where=ok)
+    return x, y
+
+
 def index_of(obj: Any) -> pd.Index:
     """The index of a frame or series; positions for arrays."""
     return obj.index if isinstance(obj, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(obj))

@@ -44,7 +44,7 @@ Two parallel streets joined only by a bridge at x = 1000 (a river runs between t
 
 from __future__ import annotations
 
-from ._network_common import is_xy, network_config, point_xy
+from ._network_common import is_xy, network_config, point_xy, xy_of_points
 from .osm import parse_other_tags, read_osm_points
 from .shortest_paths import (
     MultiSourceResult,
@@ -68,5 +68,6 @@ __all__ = [
     "parse_other_tags",
     "network_config",
     "point_xy",
+    "xy_of_points",
     "is_xy",
 ]

@@ -45,12 +45,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..config import load_config
 from ..errors import ConfigError, InputError
 from .mapmatch import EdgeIndex, match, swept_intervals, union_length
-from .network import StreetGraph
+from .network import StreetGraph, xy_of_points
 from .timewindows import TZ_OFFSET_S
 
 __all__ = [
@@ -261,10 +260,25 @@ def _drop_jumps(df: pd.DataFrame, vmax: float, raw_time: _TimeText, probs: Track
     return df
 
 
-def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "sweeper_tracks",
+def _fix_xy(gdf: pd.DataFrame, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """The fixes' coordinates (NaN where a fix has none), from the points or the ``x``, ``y``
+    columns of a frame without geometry."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        if not {"x", "y"} <= set(gdf.columns):
+            raise InputError("轨迹表缺少坐标（几何或 x、y 字段）", layer=layer, field="geometry")
+        return (pd.to_numeric(gdf["x"], errors="coerce").to_numpy(float),
+                pd.to_numeric(gdf["y"], errors="coerce").to_numpy(float))
+    return xy_of_points(gdf.geometry.values)
+
+
+def prepare_tracks(gdf: pd.DataFrame, *, crs: Any = None, layer: str = "sweeper_tracks",
                    config: Mapping[str, Any] | None = None
                    ) -> tuple[pd.DataFrame, TrackProblems]:
     """Fixes sorted by vehicle and time, and the list of rows repaired or set aside.
+
+    ``gdf`` is a GeoDataFrame of points, or a frame with the fixes' coordinates in columns
+    ``x`` and ``y`` (missing ones NaN), taken to be in ``crs`` (the weekly run hands the
+    tracks so, :attr:`zlgis.rules.Check.coordinates`).
 
     Rows without a vehicle, a readable time or a position are set aside; a file out of time
     order is sorted (the rows are listed as repaired); exact duplicates and a second position at
@@ -288,7 +302,8 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     for col in ("vehicle_id", "time"):
         if col not in gdf.columns:
             raise InputError(f"缺少字段 {col}（车辆编号/定位时间）", layer=layer, field=col)
-    if crs is not None and gdf.crs is not None and len(gdf) and not gdf.crs.equals(crs):
+    if (isinstance(gdf, gpd.GeoDataFrame) and crs is not None and gdf.crs is not None
+            and len(gdf) and not gdf.crs.equals(crs)):
         gdf = gdf.to_crs(crs)
     probs = TrackProblems()
     n = len(gdf)
@@ -296,15 +311,8 @@ def prepare_tracks(gdf: gpd.GeoDataFrame, *, crs: Any = None, layer: str = "swee
     veh_s = _text(gdf["vehicle_id"])
     raw_time = _TimeText(gdf["time"])    # the input's text of a time, for listed rows only
     t, t_ok = _epoch(gdf["time"])
-    geom = np.asarray(gdf.geometry.values)
-    g_ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) if n else np.zeros(0, bool)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    # in place (``where``): a masked copy of the points would touch every point object, and
-    # each worker of the weekly run would then copy the layer's pages it shares (fork)
-    shapely.get_x(geom, out=x, where=g_ok)
-    shapely.get_y(geom, out=y, where=g_ok)
-    g_ok &= np.isfinite(x) & np.isfinite(y)
+    x, y = _fix_xy(gdf, layer)
+    g_ok = np.isfinite(x) & np.isfinite(y)
     v_ok = (veh_s != "").to_numpy(dtype=bool)
     for mask, fld, msg in ((~v_ok, "vehicle_id", "缺少车辆编号"),
                            (v_ok & ~t_ok, "time", "定位时间为空或无法识别"),
@@ -410,7 +418,7 @@ def _shares(roads: pd.DataFrame, swept: np.ndarray, watered: np.ndarray, target:
     return out
 
 
-def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
+def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: pd.DataFrame, *,
                       as_of: _dt.date | None = None, graph: StreetGraph | None = None,
                       index: EdgeIndex | None = None, layer: str = "sweeper_tracks",
                       config: Mapping[str, Any] | None = None) -> SweepResult:
@@ -420,8 +428,9 @@ def sweeping_coverage(roads: gpd.GeoDataFrame, tracks: gpd.GeoDataFrame, *,
     ----------
     roads : GeoDataFrame
         Road centrelines with ``road_class`` (and ``name``, ``width``, ``road_id`` when present).
-    tracks : GeoDataFrame
-        GPS fixes with ``vehicle_id``, ``time`` and optionally ``vehicle_type``, ``working``.
+    tracks : GeoDataFrame or DataFrame
+        GPS fixes with ``vehicle_id``, ``time`` and optionally ``vehicle_type``, ``working``:
+        points, or their coordinates in columns ``x``, ``y`` in the CRS of ``roads``.
     as_of : datetime.date, optional
         Last day of the week (default: the day of the last fix).
     graph, index : optional
