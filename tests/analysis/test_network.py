@@ -183,6 +183,11 @@ def test_networkx_roundtrip_and_osmnx_compatibility():
     assert isinstance(G, nx.MultiDiGraph) and G.number_of_edges() == 2 * g.n_edges
     nodes, edges = ox.convert.graph_to_gdfs(G)
     assert len(nodes) == g.n_nodes and {"length", "geometry"} <= set(edges.columns)
+    # the graph keeps its nodes' coordinates only; their points are made for to_gdfs
+    assert list(g.nodes.columns) == ["x", "y"]
+    pts = g.to_gdfs()[0]
+    assert pts.geometry.x.tolist() == g.nodes["x"].tolist()
+    assert pts.geometry.y.tolist() == g.nodes["y"].tolist()
     # osmnx tooling works on it
     assert ox.distance.nearest_nodes(G, 100, 80) == int(
         g.nodes.index[(g.nodes.x == 100) & (g.nodes.y == 80)][0])

@@ -150,8 +150,8 @@ def _edges(m: dict[str, np.ndarray], lab: np.ndarray, nx_: np.ndarray, ny_: np.n
 
 def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray, noding: str,
                 tolerance: float, crs: Any, layer: str, include: np.ndarray | None = None
-                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Nodes and edges from lines; see :meth:`StreetGraph.from_roads`.
+                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Nodes (``x``, ``y``) and edges from lines; see :meth:`StreetGraph.from_roads`.
 
     ``include`` (bool per row, default all) selects the rows of this graph (a travel mode);
     with ``noding="crossings"`` the crossings are computed (and cached) for every row, so the
@@ -184,7 +184,7 @@ def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray,
     attrs.insert(1, "v", w)
     attrs.insert(2, "length", length)
     edges = gpd.GeoDataFrame(attrs, geometry=geom, crs=crs)
-    nodes = gpd.GeoDataFrame({"x": nx_, "y": ny_}, geometry=shapely.points(nx_, ny_), crs=crs)
+    nodes = pd.DataFrame({"x": nx_, "y": ny_})
     if len(edges) == 0:
         raise InputError("道路图层中没有可用的线段", layer=layer)
     return nodes, edges

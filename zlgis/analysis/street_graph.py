@@ -39,8 +39,9 @@ class StreetGraph:
 
     Attributes
     ----------
-    nodes : GeoDataFrame
-        One row per node, index ``0..n-1``, columns ``x``, ``y``, ``geometry``.
+    nodes : DataFrame
+        One row per node, index ``0..n-1``, columns ``x``, ``y`` (their points:
+        :meth:`to_gdfs`; a million-building city's 230k node points would hold 46 MB).
     edges : GeoDataFrame
         One row per edge, index ``0..m-1``, columns ``u``, ``v``, ``length`` (m), ``geometry``
         (running from node ``u`` to node ``v``) and the attributes of the source line
@@ -51,7 +52,7 @@ class StreetGraph:
         Whether this is a walking network (see ``network.walk_exclude_classes`` in coverage.yaml).
     """
 
-    nodes: gpd.GeoDataFrame
+    nodes: pd.DataFrame
     edges: gpd.GeoDataFrame
     crs: Any
     walk: bool = True
@@ -213,8 +214,7 @@ class StreetGraph:
             rows.append({"u": a, "v": b, "length": float(d.get("length", geom.length)),
                          "osmid": str(d.get("osmid", "")), "geometry": geom})
         edges = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-        nodes = gpd.GeoDataFrame({"x": x, "y": y, "label": labels},
-                                 geometry=shapely.points(x, y), crs=crs)
+        nodes = pd.DataFrame({"x": x, "y": y, "label": labels})
         return cls(nodes=nodes, edges=edges, crs=crs, walk=walk, meta={"source": "networkx"})
 
     # ---------------------------------------------------------------- basic properties
@@ -324,9 +324,8 @@ class StreetGraph:
         ``length`` and ``geometry``. Every street appears in both directions (as in osmnx walking
         graphs), the reverse copy flagged ``reversed=True``.
         """
-        nodes = gpd.GeoDataFrame({"x": self.nodes["x"].to_numpy(),
-                                  "y": self.nodes["y"].to_numpy()},
-                                 geometry=self.nodes.geometry.values, crs=self.crs,
+        x, y = self.nodes["x"].to_numpy(float), self.nodes["y"].to_numpy(float)
+        nodes = gpd.GeoDataFrame({"x": x, "y": y}, geometry=shapely.points(x, y), crs=self.crs,
                                  index=pd.Index(np.arange(self.n_nodes), name="osmid"))
         fwd = pd.DataFrame(self.edges.drop(columns="geometry"))
         fwd["geometry"] = self.edges.geometry.values
