@@ -308,6 +308,36 @@ def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch):
     assert r.merge.n_found == 2
 
 
+def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, monkeypatch):
+    """run.own_process: those checks run in a process forked for them from a worker (its parent
+    is not the run); the others in the workers themselves; the findings are the same."""
+    from zlgis.config import load_config
+    from zlgis.findings import empty_findings
+
+    assert load_config("ledger")["run"]["own_process"] == ["coverage", "sanitation"]
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ledger.yaml").write_text(
+        "run:\n  own_process: [heavy]\n", encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
+
+    def probe(name):
+        def check(catalog, layers, *, as_of):
+            with open(tmp_path / "parents", "a") as fh:
+                fh.write(f"{name} {os.getppid()}\n")
+            if name == "controllines":
+                return _red_lines(catalog, layers, as_of=as_of)
+            return empty_findings(crs=catalog.working_crs)
+        return check
+
+    cat = write_city(tmp_path / "city", ["B1", "B2"])
+    names = ["controllines", "heavy", "light"]
+    r = run_weekly(cat, tmp_path / "out", week="2022-W35", jobs=2,
+                   checks={n: probe(n) for n in names})
+    parent = dict(line.split() for line in (tmp_path / "parents").read_text().splitlines())
+    assert parent["controllines"] == parent["light"] == str(os.getpid()) != parent["heavy"]
+    assert r.merge.n_found == 2
+
+
 def test_small_cities_run_in_one_process(two_weeks, demo_catalog):
     """run.jobs 0 (auto): the small city's few files run in one process, the demo city's
     24 MB in one worker per CPU."""

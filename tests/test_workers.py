@@ -33,6 +33,46 @@ def test_tasks_run_in_workers_and_results_come_back_in_order():
     assert len({p for p, _ in out}) <= 2
 
 
+_LEFT: list[int] = []
+
+
+def _leave_behind() -> tuple[int, int, int]:
+    """This process, its parent, and what it holds of the module's list; then 1M items added
+    to the list and kept."""
+    held = len(_LEFT)
+    _LEFT.extend(range(1_000_000))
+    return os.getpid(), os.getppid(), held
+
+
+def test_a_fresh_task_leaves_nothing_behind():
+    """One worker runs all four tasks (one job, in the background); the fresh ones (0, 2) each
+    run in a process forked for them from it, so what they leave dies with them; the others run
+    in the worker itself, and what they leave stays (task 2 starts from task 1's list, task 3
+    sees that list but not task 2's addition)."""
+    tasks = [_leave_behind] * 4
+    with forked(tasks, jobs=1, background=True, fresh=[0, 2]) as results:
+        out = [r.result() for r in results]
+    worker = out[1][0]
+    assert [held for *_, held in out] == [0, 0, 1_000_000, 1_000_000]
+    assert out[0][1] == out[2][1] == worker != os.getpid()  # forked from the worker
+    assert len({pid for pid, *_ in out}) == 3 and out[3][0] == worker
+    with forked([_leave_behind] * 2, jobs=2, serial=[0, 1], fresh=[0, 1]) as results:
+        assert [r.result()[2] for r in results] == [0, 0]  # serial tasks run fresh too
+    assert _LEFT == []
+
+
+def test_a_fresh_task_that_dies_or_does_not_pickle_is_reported():
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with forked([die, lambda: (lambda: 1), _pid], jobs=2, fresh=[0, 1, 2]) as (dead, bad, good):
+        with pytest.raises(BrokenProcessPool):
+            dead.result()
+        with pytest.raises(TypeError, match="pickle"):
+            bad.result()
+        assert good.result() != os.getpid()
+
+
 def test_one_job_runs_each_task_here_when_its_result_is_read():
     ran = []
     with forked([lambda: ran.append("a") or 1, lambda: ran.append("b") or 2], jobs=1) as res:

@@ -490,8 +490,10 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     ``run.serial_checks`` (the largest working memory) never run at the same time and start
     first: one worker runs them one after the other (in one process: before the others, while
     the run cache is empty). Each check's freed memory is handed back to the system before the
-    next (:func:`zlgis.workers.release_memory`). ``early`` maps checks already started (while
-    the layers loaded, :class:`EarlyChecks`) to their futures; one that gave None runs here.
+    next (:func:`zlgis.workers.release_memory`); the checks of ``run.own_process`` run in a
+    process of their own, forked from their worker, and what they leave dies with it.
+    ``early`` maps checks already started (while the layers loaded, :class:`EarlyChecks`) to
+    their futures; one that gave None runs here.
     The checks ``last`` are handed to the workers after the others (the early checks handed
     back: small ones, which would otherwise shift the large checks' peaks onto each other).
     ``meanwhile``, when given, is called in this process once the checks are handed to the
@@ -507,12 +509,14 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn in rest]
     frames = []
     names = [name for name, _ in rest]
-    serial = [names.index(c) for c in load_config("ledger")["run"].get("serial_checks") or []
+    cfg = load_config("ledger")["run"]
+    serial = [names.index(c) for c in cfg.get("serial_checks") or []
               if c in names]  # never two of them at once
+    own = [names.index(c) for c in cfg.get("own_process") or [] if c in names]
     jobs = resolve_jobs(jobs)
     if jobs > 1:
         _shared_graphs(layers, names)
-    with forked(tasks, jobs=jobs, serial=serial) as results:
+    with forked(tasks, jobs=jobs, serial=serial, fresh=own) as results:
         if meanwhile is not None:
             meanwhile()
         for i in serial:  # in one process: run first, before the run cache holds anything

@@ -27,7 +27,8 @@ import contextlib
 import gc
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -112,15 +113,20 @@ def not_inherited(fd: int) -> Iterator[None]:
         _CLOSE_IN_WORKERS.discard(fd)
 
 
-def _worker_init(parent: int) -> None:
-    """In each worker: die with the run (SIGKILL when the parent dies), drop the descriptors of
-    :func:`not_inherited`, ignore Ctrl-C (the run handles it and stops the workers)."""
+def _die_with(parent: int) -> None:
+    """This process is killed (SIGKILL) when its parent, ``parent``, dies."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run died before the line above
+    if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: die with the run (SIGKILL when the parent dies), drop the descriptors of
+    :func:`not_inherited`, ignore Ctrl-C (the run handles it and stops the workers)."""
+    _die_with(parent)
     for fd in _CLOSE_IN_WORKERS:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -183,11 +189,59 @@ def release_memory(*, collect: bool = False) -> int:
         return 0
 
 
-def _run_task(key: int, index: int) -> Any:
-    return _TASKS[key][index]()
+def _fresh(task: Callable[[], T]) -> T:
+    """``task()`` run in a process forked for it from this worker, which waits for it
+    (a ``fresh`` task of :func:`forked`).
+
+    What the task leaves behind dies with its process: the caches it filled, the pages of the
+    run it copied (copy-on-write), and the freed pages that :func:`release_memory` cannot hand
+    back (pages still holding live objects). The task's process dies with this worker (and so
+    with the run); one that dies without a result (killed for lack of memory) raises
+    :class:`~concurrent.futures.process.BrokenProcessPool`, as a worker that dies does.
+    """
+    import pickle
+    from concurrent.futures.process import BrokenProcessPool
+
+    worker = os.getpid()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the task's process: its result (or error) down the pipe, then exit
+        try:
+            os.close(rfd)
+            _die_with(worker)
+            try:
+                out: tuple[bool, Any] = (True, task())
+            except BaseException as exc:  # noqa: BLE001 - raised again by the worker
+                out = (False, exc)
+            try:
+                data = pickle.dumps(out, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - a result that does not pickle
+                data = pickle.dumps((False, TypeError(f"{type(exc).__name__}: {exc}")))
+            with open(wfd, "wb") as fh:
+                fh.write(data)
+        finally:
+            for stream in (sys.stdout, sys.stderr):  # what it printed (os._exit does not flush)
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(0)
+    os.close(wfd)
+    with open(rfd, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        raise BrokenProcessPool(f"a task's process exited without a result (status {status})")
+    ok, value = pickle.loads(data)
+    if not ok:
+        raise value
+    return value
 
 
-def _run_serial(key: int, indexes: tuple[int, ...]) -> list[tuple[bool, Any]]:
+def _run_task(key: int, index: int, fresh: bool) -> Any:
+    return _fresh(_TASKS[key][index]) if fresh else _TASKS[key][index]()
+
+
+def _run_serial(key: int, indexes: tuple[int, ...], fresh: frozenset[int]
+                ) -> list[tuple[bool, Any]]:
     """The tasks ``indexes`` one after the other, each holding the serial lock (the serial
     tasks of another pool wait meanwhile): (True, result) or (False, exception) each."""
     import fcntl
@@ -196,7 +250,7 @@ def _run_serial(key: int, indexes: tuple[int, ...]) -> list[tuple[bool, Any]]:
     for i in indexes:
         fcntl.lockf(_SERIAL_LOCK, fcntl.LOCK_EX)
         try:
-            out.append((True, _TASKS[key][i]()))
+            out.append((True, _run_task(key, i, i in fresh)))
         except Exception as exc:  # noqa: BLE001 - handed to that task's future
             out.append((False, exc))
         finally:
@@ -204,7 +258,8 @@ def _run_serial(key: int, indexes: tuple[int, ...]) -> list[tuple[bool, Any]]:
     return out
 
 
-def _submit(pool: Any, key: int, n_tasks: int, serial: Sequence[int]) -> list[Future[Any]]:
+def _submit(pool: Any, key: int, n_tasks: int, serial: Sequence[int], fresh: frozenset[int]
+            ) -> list[Future[Any]]:
     """Submit the tasks to ``pool``: the ``serial`` ones first, as one job of one worker whose
     outcome settles their own futures; then the others, in order."""
     from concurrent.futures import Future
@@ -226,16 +281,17 @@ def _submit(pool: Any, key: int, n_tasks: int, serial: Sequence[int]) -> list[Fu
             for (ok, value), f in zip(outcomes, own.values()):
                 f.set_result(value) if ok else f.set_exception(value)
 
-        pool.submit(_run_serial, key, tuple(own)).add_done_callback(settle)
+        pool.submit(_run_serial, key, tuple(own), fresh).add_done_callback(settle)
     for i in range(n_tasks):
         if i not in futures:
-            futures[i] = pool.submit(_run_task, key, i)
+            futures[i] = pool.submit(_run_task, key, i, i in fresh)
     return [futures[i] for i in range(n_tasks)]
 
 
 @contextlib.contextmanager
 def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int] = (),
-           background: bool = False) -> Iterator[list[Future[T] | Done[T]]]:
+           fresh: Collection[int] = (), background: bool = False
+           ) -> Iterator[list[Future[T] | Done[T]]]:
     """Run ``tasks`` (functions without arguments) in up to ``jobs`` forked worker processes.
 
     Yields one future per task, in the order of ``tasks``; the caller may do its own work
@@ -253,6 +309,11 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int]
     their results are ready once the last of them is done. Nor do they run beside a serial task
     of another pool: one still running in an open pool is waited for by the worker (a lock),
     while this pool's other workers start on the other tasks.
+
+    ``fresh`` names tasks that each run in a process of their own, forked for them from their
+    worker (some milliseconds): what they leave in memory does not stay under the worker's later
+    tasks, which however rebuild what these built for them (caches, imports). In the calling
+    process (one job) they run as the others.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -274,7 +335,7 @@ def forked(tasks: Sequence[Callable[[], T]], *, jobs: int, serial: Sequence[int]
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_worker_init, initargs=(os.getpid(),))
         try:
-            yield _submit(pool, key, len(tasks), list(dict.fromkeys(serial)))
+            yield _submit(pool, key, len(tasks), list(dict.fromkeys(serial)), frozenset(fresh))
         except BaseException:
             # the run stops: stop the workers now rather than let running tasks finish
             for proc in list(getattr(pool, "_processes", {}).values()):
