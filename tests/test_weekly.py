@@ -574,8 +574,11 @@ def test_points_read_by_coordinates_only_are_handed_as_coordinates(tmp_path, mon
     assert not isinstance(got, gpd.GeoDataFrame) and list(got.columns) == ["vehicle_id", "x", "y"]
     assert got["x"].tolist()[0] == 1.0 and got[["x", "y"]].iloc[1:].isna().all().all()
     assert points_by_coordinates(layers, catalog) == []  # already coordinates
-    # only the checks that run count: without sanitation nobody reads them
+    # only the checks that run count: without sanitation nobody reads them; checks given as
+    # functions of their own may read the points
     assert points_by_coordinates({"sweeper_tracks": _tracks()}, catalog, ["trucks"]) == []
+    own = {"sanitation": lambda catalog, layers, *, as_of: None}
+    assert points_by_coordinates({"sweeper_tracks": _tracks()}, catalog, own) == []
     polygons = _tracks().set_geometry([box(0, 0, 1, 1), None, None])
     with_x = _tracks().assign(x=1.0)
     assert points_by_coordinates({"sweeper_tracks": polygons}, catalog) == []

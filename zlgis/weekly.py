@@ -740,11 +740,13 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
 
 
 def points_by_coordinates(layers: dict[str, Any], catalog: Catalog,
-                          checks: Collection[str] | None = None) -> list[str]:
+                          checks: Collection[str] | Mapping[str, Any] | None = None) -> list[str]:
     """Replace the point layers that the ``checks`` (default: all) read by their coordinates only
     with plain frames of their fields and ``x``, ``y`` columns; returns the ids replaced.
 
-    A layer is replaced when every one of the ``checks`` whose rules need or use it lists it in
+    ``checks`` as in :func:`run_weekly`; checks given as functions of their own (a mapping)
+    may read any layer's points, so then nothing is replaced. Otherwise a layer is replaced
+    when every one of the ``checks`` whose rules need or use it lists it in
     ``coordinates:`` of its rule file (:attr:`zlgis.rules.Check.coordinates`), no weekly map
     draws, tiles or searches it (``publish.yaml``), it has no ``x`` or ``y`` field, and its
     geometries are all points (or missing: NaN). The findings do not change. On the
@@ -773,6 +775,8 @@ def points_by_coordinates(layers: dict[str, Any], catalog: Catalog,
     from .rules import checks as registered
     from .rules import rules as rules_of
 
+    if isinstance(checks, Mapping):
+        return []
     names = list(CHECKS if checks is None else checks)
     declared = {c.name: set(c.coordinates) for c in registered() if c.name in names}
     shown = {*map_layer_ids("internal", catalog), *map_layer_ids("public", catalog),
