@@ -69,6 +69,7 @@ __all__ = [
     "rule",
     "find_rule",
     "rules",
+    "layers_read",
     "missing_needs",
     "skip_message",
     "SKIP_PREFIX",
@@ -341,6 +342,19 @@ def rules(check: str | None = None) -> tuple[Rule, ...]:
     True
     """
     return tuple(r for c in checks() if check in (None, c.name) for r in c.rules)
+
+
+def layers_read(check: str) -> set[str]:
+    """Ids of the layers the registered rules of ``check`` need or use (none: unregistered).
+
+    A rule's ``needs`` or ``uses`` entry ``layer.field`` names its layer.
+
+    >>> sorted(layers_read("water"))
+    ['buildings', 'construction_sites', 'hotline_cases', 'water_source_zones']
+    >>> layers_read("no_such_check")
+    set()
+    """
+    return {x.partition(".")[0] for r in rules(check) for x in r.needs + r.uses}
 
 
 def missing_needs(r: Rule, layers: Mapping[str, Any]) -> list[str]:

@@ -367,7 +367,7 @@ class EarlyChecks(contextlib.ExitStack):
                  *, as_of: dt.date, jobs: int) -> None:
         from .analysis import CHECKS
         from .config import load_config
-        from .rules import rules as registered
+        from .rules import layers_read
 
         super().__init__()
         self.catalog, self.as_of, self.jobs = catalog, as_of, jobs
@@ -377,8 +377,7 @@ class EarlyChecks(contextlib.ExitStack):
         names.sort(key=lambda n: serial.index(n) if n in serial else len(serial))
         self._serial = set(serial)
         #: check name -> the layers its registered rules need or use (none: never early)
-        self.needs = {n: {x.partition(".")[0] for r in registered(n) for x in r.needs + r.uses}
-                      for n in names}
+        self.needs = {n: layers_read(n) for n in names}
         #: ids of the layers loaded last
         self.late = self._late_layers(catalog, self.needs)
         #: check name -> future of its (findings, timings), or of None when it must run again
@@ -773,7 +772,7 @@ def points_by_coordinates(layers: dict[str, Any], catalog: Catalog,
     from .publish.maps import map_layer_ids
     from .publish.tiles import tile_layer_ids
     from .rules import checks as registered
-    from .rules import rules as rules_of
+    from .rules import layers_read
 
     if isinstance(checks, Mapping):
         return []
@@ -783,8 +782,7 @@ def points_by_coordinates(layers: dict[str, Any], catalog: Catalog,
              *tile_layer_ids(layers), *(load_config("publish").get("search") or {})}
     done = []
     for lid in sorted(set().union(*declared.values()) - shown):
-        users = {n for n in names for r in rules_of(n) for x in r.needs + r.uses
-                 if x.partition(".")[0] == lid}
+        users = {n for n in names if lid in layers_read(n)}
         gdf = layers.get(lid)
         if (not users or any(lid not in declared.get(n, ()) for n in users)
                 or not isinstance(gdf, gpd.GeoDataFrame) or {"x", "y"} & set(gdf.columns)):

@@ -5,8 +5,10 @@ the loaded layers and returns its findings) and, once the ledger is merged, the 
 the Excel ledger and charts, and the maps. :func:`forked` runs such parts in worker processes
 forked from the run: they read the loaded layers where they are (copy-on-write, nothing is
 copied or pickled on the way in) and only their results (findings tables, file paths) travel
-back. Results never depend on the number of processes: each task is the same function call it
-would be in the calling process, and the caller reads the results in its own order.
+back; a ``fresh`` task runs in a process forked for it from its worker, so that what it leaves
+in memory goes with it. Results never depend on the number of processes: each task is the same
+function call it would be in the calling process, and the caller reads the results in its own
+order.
 
 The number of processes is ``run.jobs`` in ``ledger.yaml`` (0: the CPUs this process may use,
 at most ``run.max_auto_jobs``, or one for a small city), overridden by the ``jobs`` argument of
