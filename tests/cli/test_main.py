@@ -29,3 +29,32 @@ def test_closed_pipe_is_not_a_traceback(tmp_path) -> None:
     _, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err
     assert proc.returncode in (0, 1)
+
+
+def _blas_threads(tmp_path, env: dict[str, str]) -> list[int]:
+    """The thread counts of the OpenBLAS libraries loaded in a process that ran a command
+    (one that imports NumPy and SciPy: ``zlgis validate`` of a small GeoJSON file)."""
+    import json
+    import os
+
+    path = tmp_path / "one.geojson"
+    path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+                    '{"id":1},"geometry":{"type":"Point","coordinates":[122.7,48.0]}}]}')
+    code = ("import json, sys\n"
+            "from zlgis.cli import main\n"
+            f"main(['validate', {str(path)!r}, '--crs', 'EPSG:4326'])\n"
+            "import scipy.linalg\n"
+            "from threadpoolctl import threadpool_info\n"
+            "print(json.dumps([p['num_threads'] for p in threadpool_info()\n"
+            "                  if p['internal_api'] == 'openblas']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | env
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_commands_run_blas_without_threads_unless_told(tmp_path) -> None:
+    # the commands' parallelism is their worker processes; BLAS thread pools spun beside them
+    one = _blas_threads(tmp_path, {})
+    assert one and set(one) == {1}  # NumPy's and SciPy's OpenBLAS
+    assert set(_blas_threads(tmp_path, {"OPENBLAS_NUM_THREADS": "2"})) == {2}

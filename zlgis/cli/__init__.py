@@ -307,7 +307,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_blas_thread() -> None:
+    """OpenBLAS (NumPy's and SciPy's) without threads of its own in this command, unless
+    ``OPENBLAS_NUM_THREADS`` says otherwise; takes effect when NumPy is not imported yet.
+
+    The commands run their parts in worker processes (:mod:`zlgis.workers`), one per CPU, and
+    no part does matrix work that threads would speed up; each library's thread pool, started
+    at import, spun on the CPUs the workers need (about 0.1 s a pool: 5 % of the demo weekly
+    run's CPU time, BENCHMARKS.md)."""
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _one_blas_thread()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
