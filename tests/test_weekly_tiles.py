@@ -192,3 +192,29 @@ def test_rerun_is_byte_identical(weeks, jobs):
         mp.setenv("ZLGIS_CONFIG_DIR", str(out.parent / "cfg"))
         r = _tf.tiled_weekly(out, WEEKS[1], jobs=jobs)
     assert r.tiled and hashes(out / WEEKS[1]) == before
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_runs_tiled_layers_are_let_go_once_the_maps_are_built(weeks, tmp_path, jobs):
+    """``keep_layers=False`` (the weekly run's): with workers, the layers written as vector
+    tiles are dropped from ``layers`` once both map pages are built, while the tiles' worker
+    writes them from its own copy; in one process the tiles are written first, so nothing is
+    dropped. The files are those of the run either way."""
+    from zlgis.catalog import Catalog
+    from zlgis.weekly import load_inputs, publish_week
+
+    out = weeks["out"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZLGIS_CONFIG_DIR", str(out.parent / "cfg"))
+        catalog = Catalog.load(zl.datasets.path())
+        layers, _ = load_inputs(catalog, ["buildings", "roads"])
+        kept = dict(layers)
+        files = publish_week(Ledger(out / "ledger.sqlite"), WEEKS[1], tmp_path / "week",
+                             catalog=catalog, layers=layers, jobs=jobs, keep_layers=False)
+        again = publish_week(Ledger(out / "ledger.sqlite"), WEEKS[1], tmp_path / "kept",
+                             catalog=catalog, layers=kept, jobs=jobs)
+    assert layers == ({} if jobs > 1 else kept)
+    assert set(kept) == {"buildings", "roads"}
+    assert {"tiles:buildings", "tiles:roads", "tiles_public:roads"} <= set(files)
+    assert hashes(tmp_path / "week") == hashes(tmp_path / "kept")
+    assert set(files) == set(again)
