@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -34,9 +36,6 @@ def test_closed_pipe_is_not_a_traceback(tmp_path) -> None:
 def _blas_threads(tmp_path, env: dict[str, str]) -> list[int]:
     """The thread counts of the OpenBLAS libraries loaded in a process that ran a command
     (one that imports NumPy and SciPy: ``zlgis validate`` of a small GeoJSON file)."""
-    import json
-    import os
-
     path = tmp_path / "one.geojson"
     path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
                     '{"id":1},"geometry":{"type":"Point","coordinates":[122.7,48.0]}}]}')
