@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from zlgis.analysis.depressions import _label_stats, label_depressions, ponding_depth
+from zlgis.analysis.depressions import (
+    _label_stats,
+    _positive_depth,
+    label_depressions,
+    ponding_depth,
+)
 from zlgis.analysis.fill import fill_depressions
 
 
@@ -13,10 +18,14 @@ def test_one_pass_label_stats_equal_ndimage_reductions():
     rng = np.random.default_rng(4)
     z = ndimage.gaussian_filter(rng.random((300, 400)), 2) * 20
     z = np.round(z, 1)  # plateaus: several equally deep cells in a depression
-    depth = ponding_depth(z, fill_depressions(z))
+    filled = fill_depressions(z)
+    depth = ponding_depth(z, filled)
     lab, n = label_depressions(depth)
     assert n > 50
-    counts, vol, maxd, deepest = _label_stats(lab, depth, n)
+    # the labels the analysis makes without the depth grid are the same
+    np.testing.assert_array_equal(ndimage.label(_positive_depth(z, filled, rows=7),
+                                                structure=np.ones((3, 3), bool))[0], lab)
+    counts, vol, maxd, deepest = _label_stats(lab, z, filled, n)
     idx = np.arange(1, n + 1)
     np.testing.assert_array_equal(counts[1:], np.bincount(lab.ravel(), minlength=n + 1)[1:])
     np.testing.assert_array_equal(

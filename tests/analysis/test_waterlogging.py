@@ -25,6 +25,7 @@ from zlgis.analysis.waterlogging import (
     rain_scenario,
     roads_at_risk,
     run_check,
+    water_depth,
 )
 from zlgis.cli import main
 from zlgis.config import CONFIG_DIR, _read
@@ -398,11 +399,13 @@ def test_points_on_carriageways_as_against_every_road() -> None:
 
 def test_analysis_memory_peak_is_little_above_what_it_returns(monkeypatch):
     """Past the fill (whose working set has its own budget, ``dem.memory_budget_mb``), the
-    analysis holds little more than the grids it returns (filled surface, labels, catchments,
-    scenario depth: 3 float64 grids) and the ponding depth it makes while it finds the roads at
-    risk (1 grid; not kept, made again when asked). On a large city's DEM (35M cells, 283 MB a
-    grid) the full-size temporaries were the weekly check's memory peak: 5.4 grids, when the
-    ponding depth was kept and the scenario copied the DEM."""
+    analysis holds little more than the grids it returns (filled surface, labels, catchments:
+    2 float64 grids) and the working grids of the catchments' kernels (the padded DEM and the
+    receivers, which become the catchments). The ponding and scenario depths are made a block
+    of rows at a time where they are needed and made whole only when asked. On a large city's
+    DEM (35M cells, 283 MB a float64 grid) the full-size temporaries were the weekly check's
+    memory peak: 5.4 grids when the ponding depth was kept and the scenario copied the DEM,
+    then 4.25 with both depths made whole and the labels and catchments padded copies."""
     import tracemalloc
 
     import zlgis.analysis.depressions as depressions
@@ -429,5 +432,40 @@ def test_analysis_memory_peak_is_little_above_what_it_returns(monkeypatch):
         tracemalloc.stop()
     grid = z.size * 8
     assert len(res.depressions) > 20 and len(res.roads) > 0
-    assert kept >= 2.9 * grid   # the returned grids
-    assert peak <= 4.25 * grid, peak / grid
+    assert kept >= 1.9 * grid   # the returned grids
+    assert peak <= 3.6 * grid, peak / grid
+
+
+def test_depths_made_by_blocks_of_rows_are_the_whole_grids():
+    """The roads at risk read the ponding and scenario depths a block of rows at a time: the
+    same wet cells and depths as from the whole grids, and the result's scenario depth (made
+    when asked) is :func:`rain_scenario`'s."""
+    import zlgis.analysis.waterlogging as wl
+
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:90, 0:70]
+    z = 10 + 0.01 * xx + 0.004 * yy
+    ponds = rng.uniform(5, 65, (12, 2))
+    for cy, cx in ponds:
+        z -= 0.6 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 12.0)
+    z[0, :3] = np.nan    # nodata: depth 0 either way
+    dem = _dem(z)
+    # a road through four ponds' middles (cell centres: x = 2 col + 1, y = 180 - 2 row - 1)
+    road = _roads([LineString(sorted((2 * cx + 1, 179 - 2 * cy)
+                                     for cy, cx in np.round(ponds[:4])))])
+    res = analyse_waterlogging(dem, roads=road, rain_mm=25)
+    a = res.analysis
+    table, sdepth = rain_scenario(a, rain_mm=25, depressions=res.depressions)
+    assert np.array_equal(res.scenario_depth, sdepth)
+    assert res.scenario_depth.max() > 0.1 and len(res.roads) > 0
+    allowed = np.ones(len(a.depressions) + 1, bool)
+    for level, whole in ((None, a.depth), (res.scenario_level, sdepth)):
+        assert np.array_equal(water_depth(a, level=level), whole)
+        got = wl._wet_cells(a, 0.05, allowed, depth=None, level=level, block=7)
+        want = wl._wet_cells(a, 0.05, allowed, depth=whole, level=None)
+        assert len(got[0]) > 20
+        for g, w in zip(got, want):
+            assert np.array_equal(g, w)
+    pd.testing.assert_frame_equal(
+        roads_at_risk(a, road, level=res.scenario_level, depth_threshold_cm=5),
+        roads_at_risk(a, road, depth=sdepth, depth_threshold_cm=5))

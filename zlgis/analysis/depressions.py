@@ -122,9 +122,11 @@ def _drain_flats(z, rec, offs):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _follow_receivers(rec, lab):  # pragma: no cover - compiled
-    """The label of the sink each cell's receiver path ends in (0: drains out or stuck)."""
+    """The label of the sink each cell's receiver path ends in (0: drains out or stuck),
+    written over ``rec`` (returned): a cell's receiver is read only before the cell is done,
+    so the labels take its place instead of a third grid the size of the DEM."""
     n = rec.size
-    out = np.zeros(n, np.int32)
+    out = rec
     done = np.zeros(n, np.uint8)
     path = np.empty(64, np.int64)
     for c0 in range(n):
@@ -166,7 +168,8 @@ def _catchments(z, lab, w, cw, ch, rec):  # pragma: no cover - compiled
     towards the flat's edge where it has a way down (so flats are not dead ends); a cell with no
     lower neighbour next to the edge or nodata drains out (label 0), as does a pit too small to
     be a reported depression. ``rec`` is working space (one integer per cell, int32 when the
-    cell indexes fit: half the memory of int64 on a large DEM).
+    cell indexes fit: half the memory of int64 on a large DEM), overwritten with the labels
+    and returned.
     """
     dr = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
     dc = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
@@ -253,19 +256,21 @@ def _pad(a: np.ndarray, value: Any) -> np.ndarray:
     return np.pad(a, 1, mode="constant", constant_values=value)
 
 
-def _label_stats(lab: np.ndarray, depth: np.ndarray, n: int
+def _label_stats(lab: np.ndarray, z: np.ndarray, filled: np.ndarray, n: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per label 0..n, in one pass over the labelled cells: cell count, summed depth, maximum
     depth and the deepest cell (flat index; the first in raster order among equally deep ones).
+    The depth (:func:`ponding_depth`) is taken at the labelled cells only.
 
     >>> lab = np.array([[1, 1, 0], [0, 2, 2]], dtype=np.int32)
-    >>> depth = np.array([[0.2, 0.5, 0.0], [0.0, 0.3, 0.3]])
-    >>> [a.tolist() for a in _label_stats(lab, depth, 2)]
+    >>> z = np.array([[9.8, 9.5, 10.0], [10.0, 9.5, 9.5]])
+    >>> filled = np.array([[10.0, 10.0, 10.0], [10.0, 9.8, 9.8]])
+    >>> [np.round(a, 6).tolist() for a in _label_stats(lab, z, filled, 2)]
     [[0, 2, 2], [0.0, 0.7, 0.6], [0.0, 0.5, 0.3], [-1, 1, 4]]
     """
     sel = np.flatnonzero(lab.ravel())
     ls = lab.ravel()[sel]
-    ds = depth.ravel()[sel]
+    ds = ponding_depth(z.ravel()[sel], filled.ravel()[sel])
     counts = np.bincount(ls, minlength=n + 1)
     counts[0] = 0
     vol = np.bincount(ls, weights=ds, minlength=n + 1)
@@ -278,23 +283,47 @@ def _label_stats(lab: np.ndarray, depth: np.ndarray, n: int
     return counts, vol, maxd, deepest
 
 
-def _drainage(z: np.ndarray, filled: np.ndarray, labels: np.ndarray, k: int,
+def _drainage(z: np.ndarray, filled: np.ndarray, lp: np.ndarray, k: int,
               cell_size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Catchment label of every cell and the pour point (padded flat index) of every label."""
-    if not k:
-        return np.zeros_like(labels, dtype=np.int32), np.full(1, -1, np.int64)
+    """Catchment label of every cell and the pour point (padded flat index) of every label.
+
+    ``lp`` holds the depression labels with a frame of zeros (one cell wide) around them."""
     h, w = z.shape
+    if not k:
+        return np.zeros((h, w), dtype=np.int32), np.full(1, -1, np.int64)
     zp = _pad(z, np.nan)
-    lp = _pad(labels, 0)
     cw, ch = cell_size
     # the pour points first: their padded filled surface is freed before the catchments'
     # working arrays are made (the two never coexist at the memory peak)
     pour = _pour_points(zp.ravel(), _pad(filled, np.nan).ravel(), lp.ravel(), w + 2, k)
     rec = np.empty(zp.size, np.int32 if zp.size < 2 ** 31 - 1 else np.int64)
-    catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch, rec)
-    del rec, zp, lp
-    catch = catch.reshape(h + 2, w + 2)[1:-1, 1:-1]
-    return np.ascontiguousarray(catch, dtype=np.int32), pour
+    catch = _catchments(zp.ravel(), lp.ravel(), w + 2, cw, ch, rec)   # in ``rec``
+    del zp
+    return _unframed(catch, h, w).astype(np.int32, copy=False), pour
+
+
+def _unframed(flat: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The ``h`` x ``w`` interior of the (``h`` + 2) x (``w`` + 2) grid held by the contiguous
+    ``flat``, moved row by row to the front of the same buffer (a row's place there ends
+    before the next row starts): no second grid.
+
+    >>> a = np.arange(20)
+    >>> _unframed(a, 2, 3).tolist()
+    [[6, 7, 8], [11, 12, 13]]
+    """
+    g = flat.reshape(h + 2, w + 2)
+    for i in range(h):
+        flat[i * w:(i + 1) * w] = g[i + 1, 1:w + 1]
+    return flat[:h * w].reshape(h, w)
+
+
+def _positive_depth(z: np.ndarray, filled: np.ndarray, rows: int = 512) -> np.ndarray:
+    """``ponding_depth(z, filled) > 0``, made ``rows`` rows at a time (no float64 grid)."""
+    out = np.empty(z.shape, bool)
+    for r0 in range(0, z.shape[0], rows):
+        np.greater(ponding_depth(z[r0:r0 + rows], filled[r0:r0 + rows]), 0,
+                   out=out[r0:r0 + rows])
+    return out
 
 
 def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
@@ -337,23 +366,31 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
         z = z.astype(np.float64)
     if filled is None:
         filled = fill_depressions(z)
-    depth = ponding_depth(z, filled)
-    lab, n = label_depressions(depth)
+    # the depth is needed at the wet cells only: no float64 grid of it (the DEM's size
+    # twice), made again when asked (DepressionAnalysis.depth)
+    lab, n = ndimage.label(_positive_depth(z, filled), structure=np.ones((3, 3), bool),
+                           output=np.int32)
     cell_area = dem.cell_area
-    counts, vol, maxd, deepest_all = _label_stats(lab, depth, n)
+    counts, vol, maxd, deepest_all = _label_stats(lab, z, filled, n)
     keep = (maxd >= min_depth_m) & (counts * cell_area >= min_area_m2)
     keep[0] = False
     kept = np.flatnonzero(keep)
     remap = np.zeros(n + 1, np.int32)
     remap[kept] = np.arange(1, len(kept) + 1, dtype=np.int32)
-    labels = remap[lab]
-    # full grids not needed while the catchments are traced (the check's memory peak on a
-    # large DEM); the depth is made again when asked (DepressionAnalysis.depth)
-    del lab, depth
-    k = len(kept)
     h, w = z.shape
-    catch, pour = _drainage(z, filled, labels, k, dem.cell_size)
-    contrib = np.bincount(catch.ravel(), minlength=k + 1) * cell_area
+    # the labels in the frame the catchments' kernels read (no padded copy beside them)
+    lp = np.zeros((h + 2, w + 2), np.int32)
+    for r0 in range(0, h, 512):   # a block of rows at a time: no temporary grid
+        lp[1 + r0:1 + min(r0 + 512, h), 1:-1] = remap[lab[r0:r0 + 512]]
+    del lab
+    k = len(kept)
+    catch, pour = _drainage(z, filled, lp, k, dem.cell_size)
+    labels = _unframed(lp.ravel(), h, w)
+    del lp
+    # counted in blocks: bincount makes an int64 copy of what it counts
+    flat, step = catch.ravel(), 1 << 22
+    contrib = sum((np.bincount(flat[i:i + step], minlength=k + 1)
+                   for i in range(0, flat.size, step)), np.zeros(k + 1, np.int64)) * cell_area
     deepest = deepest_all[kept]
     drow, dcol = np.divmod(deepest, w)
     dx, dy = dem.xy(drow, dcol)

@@ -58,13 +58,21 @@ from ..config import load_config
 from ..errors import CatalogError, InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
-from .terrain import DEM, DepressionAnalysis, analyse_depressions, cell_polygons, read_dem
+from .terrain import (
+    DEM,
+    DepressionAnalysis,
+    analyse_depressions,
+    cell_polygons,
+    ponding_depth,
+    read_dem,
+)
 
 __all__ = [
     "WaterloggingResult",
     "load_catalog_dem",
     "reported_depressions",
     "roads_at_risk",
+    "water_depth",
     "rain_scenario",
     "downstream_depressions",
     "match_recorded_points",
@@ -100,8 +108,11 @@ class WaterloggingResult:
         The same for the rain scenario's water levels.
     points : GeoDataFrame
         Recorded points with ``eliminated``, ``depression_id``, ``distance_m``, ``explained``.
+    scenario_level : ndarray
+        The rain scenario's water level (m) by depression label (index 0: none, ``-inf``).
     scenario_depth : ndarray
-        Water depth (m) of the rain scenario.
+        Water depth (m) of the rain scenario on the DEM grid, made when asked (not kept: on
+        a large DEM it is the size of the DEM in float64).
     summary : dict
         Counts, hit rates, density per km2 of built-up area, rain parameters.
     findings : GeoDataFrame
@@ -113,9 +124,13 @@ class WaterloggingResult:
     roads: gpd.GeoDataFrame
     scenario_roads: gpd.GeoDataFrame
     points: gpd.GeoDataFrame
-    scenario_depth: NDArray[np.float64]
+    scenario_level: NDArray[np.float64]
     summary: dict[str, Any] = field(default_factory=dict)
     findings: gpd.GeoDataFrame = field(default_factory=empty_findings)
+
+    @property
+    def scenario_depth(self) -> NDArray[np.float64]:
+        return water_depth(self.analysis, level=self.scenario_level)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,8 +261,52 @@ def _points_on_carriageways(pts: np.ndarray, lines: np.ndarray, half: np.ndarray
     return ip[order], ir[order]
 
 
+def water_depth(analysis: DepressionAnalysis, *, level: NDArray[np.float64] | None = None,
+                rows: slice = slice(None)) -> NDArray[np.float64]:
+    """Water depth (m) on the DEM grid (or the grid rows ``rows``): the ponding depth
+    (:attr:`DepressionAnalysis.depth`), or with ``level`` (water level by depression label,
+    :func:`rain_scenario`) ``level - elevation`` where positive (0 elsewhere and on nodata).
+    Each cell's depth depends on that cell only: rows made apart are the rows of the grid.
+
+    >>> from rasterio.transform import from_origin
+    >>> from rasterio.crs import CRS
+    >>> z = np.full((3, 4), 10.0); z[1, 1:3] = [9.0, 9.5]
+    >>> a = analyse_depressions(DEM(z, from_origin(0, 3, 1, 1), CRS.from_epsg(4550)),
+    ...                         min_depth_m=0.1, min_area_m2=1)
+    >>> water_depth(a)[1].tolist(), water_depth(a, level=np.array([-np.inf, 9.25]))[1].tolist()
+    ([0.0, 1.0, 0.5, 0.0], [0.0, 0.25, 0.0, 0.0])
+    """
+    z = analysis.dem.elevation[rows]
+    if level is None:
+        return ponding_depth(z, analysis.filled[rows])
+    depth = level[analysis.labels[rows]]
+    np.subtract(depth, z, out=depth)   # float32 elevations: no float64 copy of them
+    np.maximum(depth, 0.0, out=depth)
+    depth[~np.isfinite(depth)] = 0.0
+    return depth
+
+
+def _wet_cells(analysis: DepressionAnalysis, threshold: float, allowed: NDArray[np.bool_], *,
+               depth: NDArray[np.float64] | None, level: NDArray[np.float64] | None,
+               block: int = 512) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """Rows, columns and depth of the cells of the ``allowed`` labels with water at least
+    ``threshold`` deep, in raster order: from ``depth`` when given, else from
+    :func:`water_depth` ``block`` rows at a time (no float64 grid the size of the DEM)."""
+    labels = analysis.labels
+    if depth is not None:
+        rows, cols = np.nonzero((depth >= threshold) & allowed[labels])
+        return rows, cols, depth[rows, cols]
+    parts = []
+    for r0 in range(0, labels.shape[0], block):
+        d = water_depth(analysis, level=level, rows=slice(r0, r0 + block))
+        r, c = np.nonzero((d >= threshold) & allowed[labels[r0:r0 + block]])
+        parts.append((r + r0, c, d[r, c]))
+    return tuple(np.concatenate(a) for a in zip(*parts))  # type: ignore[return-value]
+
+
 def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, *,
                   depth: NDArray[np.float64] | None = None,
+                  level: NDArray[np.float64] | None = None,
                   depth_threshold_cm: float | None = None,
                   depressions: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Road segments where a depression puts water of the threshold depth or more on a lane.
@@ -267,6 +326,9 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
         ``bridge``; same CRS as the DEM.
     depth : ndarray, optional
         Water depth (m) to use instead of the full-depression depth (a rain scenario).
+    level : ndarray, optional
+        Or the water level (m) by depression label (:func:`rain_scenario`'s
+        ``scenario_level``), whose depth is made a block of rows at a time.
     depressions : GeoDataFrame, optional
         Only these depressions count (default: all of ``analysis.depressions``).
 
@@ -286,12 +348,12 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     if roads is None or not len(roads):
         return empty
     dep = analysis.depressions if depressions is None else depressions
-    d = analysis.depth if depth is None else depth
     labels = analysis.labels
     allowed = np.zeros(len(analysis.depressions) + 1, bool)
     allowed[dep["label"].to_numpy(dtype=int)] = True
-    wet = (d >= thr - 1e-9) & allowed[labels]
-    if not wet.any():
+    rows, cols_, wet_depth = _wet_cells(analysis, thr - 1e-9, allowed, depth=depth,
+                                        level=level)
+    if not len(rows):
         return empty
     r = roads.copy()
     if r.crs is not None and crs is not None and r.crs != crs:
@@ -305,14 +367,13 @@ def roads_at_risk(analysis: DepressionAnalysis, roads: gpd.GeoDataFrame | None, 
     if not len(r):
         return empty
     half = _half_carriageway(r, cfg)
-    rows, cols_ = np.nonzero(wet)
     x, y = analysis.dem.xy(rows, cols_)
     pts = shapely.points(x, y)
     ip, ir = _points_on_carriageways(pts, r.geometry.values, half)
     if not len(ip):
         return empty
     cell_lab = labels[rows, cols_]
-    hit = pd.DataFrame({"road": ir, "label": cell_lab[ip], "depth": d[rows[ip], cols_[ip]]})
+    hit = pd.DataFrame({"road": ir, "label": cell_lab[ip], "depth": wet_depth[ip]})
     g = hit.groupby(["road", "label"], sort=True)["depth"].agg(["max", "size"]).reset_index()
     on = np.isin(cell_lab, g["label"].unique())   # every wet cell of the depressions met
     polys = cell_polygons(rows[on], cols_[on], cell_lab[on], analysis.dem.transform)
@@ -399,7 +460,7 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
         ``overflow_m3``, ``downstream`` (depression id or empty), ``scenario_level_m``,
         ``scenario_depth_cm``.
     depth : ndarray
-        Water depth (m) of the scenario on the DEM grid.
+        Water depth (m) of the scenario on the DEM grid (:func:`water_depth` of its levels).
 
     Examples
     --------
@@ -413,6 +474,17 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     >>> round(float(t["runoff_m3"][0]), 2), bool(t["spills"][0]), round(float(t["scenario_level_m"][0]), 3)
     (2.5, False, 9.167)
     """
+    table, level = _scenario_levels(analysis, rain_mm=rain_mm,
+                                    runoff_coefficient=runoff_coefficient,
+                                    depressions=depressions, cascade=cascade)
+    return table, water_depth(analysis, level=level)
+
+
+def _scenario_levels(analysis: DepressionAnalysis, *, rain_mm: float | None,
+                     runoff_coefficient: float | None, depressions: gpd.GeoDataFrame | None,
+                     cascade: bool) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """:func:`rain_scenario`'s table, and the water level (m) by depression label (index 0,
+    no depression: ``-inf``) instead of the depth grid."""
     cfg = _cfg()["rain"]
     rain = float(cfg["rain_mm"] if rain_mm is None else rain_mm)
     coef = float(cfg["runoff_coefficient"] if runoff_coefficient is None else runoff_coefficient)
@@ -459,11 +531,6 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
     level = np.where(spills, spill_level, np.minimum(level_by_label[dl], spill_level))
     level_grid = np.full(n_all + 1, -np.inf)   # label 0 (no depression): -inf, so depth 0
     level_grid[dl] = level
-    # in place, one grid: the DEM's grids are the check's memory peak on a large city
-    depth = level_grid[labels]
-    np.subtract(depth, z, out=depth)
-    np.maximum(depth, 0.0, out=depth)
-    depth[~np.isfinite(depth)] = 0.0
     bottom = dep["bottom_elev_m"].to_numpy(dtype=float)
     ids = dep["depression_id"].to_numpy()
     table = pd.DataFrame({
@@ -477,7 +544,7 @@ def rain_scenario(analysis: DepressionAnalysis, *, rain_mm: float | None = None,
         "scenario_level_m": level,
         "scenario_depth_cm": np.round(np.maximum(level - bottom, 0) * 100, 1),
     }, index=dep.index)
-    return table, depth
+    return table, level_grid
 
 
 # --------------------------------------------------------------------------------------------
@@ -689,12 +756,13 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     analysis = analyse_depressions(dem)
     rep = reported_depressions(analysis.depressions, cell_size_m=float(min(dem.cell_size)),
                                boundary=boundary)
-    # the ponding depth's roads before the scenario's depth grid is made (the memory peak)
     wet = roads_at_risk(analysis, roads, depressions=rep)
-    scen, sdepth = rain_scenario(analysis, rain_mm=rain_mm, runoff_coefficient=runoff_coefficient,
-                                 depressions=rep)
+    # the scenario's levels: its depth is made a block of rows at a time where needed
+    scen, slevel = _scenario_levels(analysis, rain_mm=rain_mm,
+                                    runoff_coefficient=runoff_coefficient, depressions=rep,
+                                    cascade=True)
     rep = pd.concat([rep, scen], axis=1)
-    swet = roads_at_risk(analysis, roads, depth=sdepth, depressions=rep)
+    swet = roads_at_risk(analysis, roads, level=slevel, depressions=rep)
     if points is None:
         points = gpd.GeoDataFrame({"point_id": [], "status": []},
                                   geometry=gpd.GeoSeries([], crs=dem.crs), crs=dem.crs)
@@ -750,7 +818,7 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
         "voids_filled": int(dem.voids["cells"].sum()) if len(dem.voids) else 0,
     }
     return WaterloggingResult(analysis=analysis, depressions=rep, roads=wet, scenario_roads=swet,
-                              points=matched, scenario_depth=sdepth, summary=summary,
+                              points=matched, scenario_level=slevel, summary=summary,
                               findings=findings)
 
 
