@@ -331,11 +331,18 @@ def _projected_candidates() -> tuple[tuple[str, int | None, float | None], ...]:
     return tuple(codes)
 
 
-@lru_cache(maxsize=None)
-def transformer(src: str) -> pyproj.Transformer:
+@lru_cache(maxsize=64)
+def transformer(src: Any, dst: Any = "EPSG:4326") -> pyproj.Transformer:
+    """``pyproj.Transformer.from_crs(src, dst, always_xy=True)``, made once per process for
+    the same pair (making one searches PROJ's database, 20-40 ms; those the run made before its
+    workers fork are the workers' too).
+
+    >>> transformer("EPSG:4550") is transformer("EPSG:4550")
+    True
+    """
     import pyproj
 
-    return pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
 def _in_region(lon: NDArray[np.float64], lat: NDArray[np.float64],

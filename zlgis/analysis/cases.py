@@ -44,13 +44,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from pyproj import Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..config import department_name, load_config, task_routing
-from ..crs import to_wgs84
+from ..crs import to_wgs84, transformer
 from ..findings import concat_findings, empty_findings
 from ._ruled import rule_findings, run_rules
 
@@ -121,7 +120,7 @@ def cases_from_lonlat(df: pd.DataFrame, *, lon: str = "lon", lat: str = "lat",
     y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
     ok = np.isfinite(x) & np.isfinite(y)
     wx, wy = to_wgs84(x[ok], y[ok], system)
-    tx, ty = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(wx, wy)
+    tx, ty = transformer("EPSG:4326", crs).transform(wx, wy)
     px = np.full(len(df), np.nan)
     py = np.full(len(df), np.nan)
     px[ok], py[ok] = tx, ty

@@ -26,9 +26,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy import sparse, special
 
+from ..crs import transformer
 from ._ruled import rule_findings
 
 __all__ = [
@@ -111,8 +111,7 @@ def h3_cells(points: Any, *, crs: Any, resolution: int = 9) -> np.ndarray:
     geom = np.asarray(points, dtype=object)
     ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
     xy = shapely.get_coordinates(geom[ok])
-    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xy[:, 0],
-                                                                                xy[:, 1])
+    lon, lat = transformer(crs).transform(xy[:, 0], xy[:, 1])
     out = np.full(len(geom), -1, dtype=np.int64)
     to_cell = h3.api.basic_int.latlng_to_cell
     out[ok] = np.fromiter((to_cell(a, b, resolution) for a, b in zip(lat, lon)),
@@ -141,7 +140,7 @@ def h3_polygons(cells: Sequence[int], *, crs: Any) -> np.ndarray:
     """Hexagon polygons of H3 cells in ``crs``."""
     import h3
 
-    t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    t = transformer("EPSG:4326", crs)
     out = []
     for c in cells:
         ring = np.asarray(h3.api.basic_int.cell_to_boundary(int(c)))  # (lat, lng)

@@ -23,9 +23,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from ..config import department_name
+from ..crs import transformer
 from ..io.tables import write_csv, write_xlsx
 
 __all__ = ["CASE_COLUMNS", "FINDING_COLUMNS_PLATFORM", "mask_phones", "platform_cases",
@@ -72,8 +72,7 @@ def _coords(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     xy = np.full((len(gdf), 2), np.nan)
     if ok.any():
         xy[ok] = shapely.get_coordinates(pt[ok])
-    lon, lat = Transformer.from_crs(gdf.crs, "EPSG:4326", always_xy=True).transform(xy[:, 0],
-                                                                                   xy[:, 1])
+    lon, lat = transformer(gdf.crs).transform(xy[:, 0], xy[:, 1])
     return pd.DataFrame({"lon": np.round(lon, 6), "lat": np.round(lat, 6),
                          "x": np.round(xy[:, 0], 2), "y": np.round(xy[:, 1], 2)},
                         index=gdf.index)

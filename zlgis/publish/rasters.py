@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from rasterio.transform import Affine
 
 from ..analysis.terrain import DEM
+from ..crs import transformer
 from ..io.atomic import atomic_path
 
 __all__ = ["write_cog", "ponding_overlay"]
@@ -57,7 +58,6 @@ def ponding_overlay(depth: NDArray[np.float64], dem: DEM, *, max_depth_m: float 
     (4, True, True)
     """
     from matplotlib import colormaps
-    from pyproj import Transformer
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     h, w = depth.shape
@@ -72,7 +72,7 @@ def ponding_overlay(depth: NDArray[np.float64], dem: DEM, *, max_depth_m: float 
     norm = np.clip(out / max_depth_m, 0, 1)
     rgba = (colormaps[cmap](0.35 + 0.65 * norm) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(out >= min_depth_m, 210, 0).astype(np.uint8)
-    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    to_ll = transformer("EPSG:3857")
     west, north = to_ll.transform(tr.c, tr.f)
     east, south = to_ll.transform(tr.c + tr.a * dw, tr.f + tr.e * dh)
     return rgba, [[float(south), float(west)], [float(north), float(east)]]

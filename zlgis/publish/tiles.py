@@ -57,10 +57,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from ..catalog import Catalog
 from ..config import load_config, unless_given
+from ..crs import transformer
 from ..errors import ConfigError
 from ..io.atomic import atomic_path
 from .escape import PERSONAL_FIELD, display_value
@@ -192,7 +192,7 @@ def building_status(buildings: pd.DataFrame, ledger_view: pd.DataFrame, *,
 def _mercator(geoms: gpd.GeoSeries) -> np.ndarray:
     if geoms.crs is None:
         raise ConfigError("图层没有坐标系，无法生成矢量瓦片")
-    tr = Transformer.from_crs(geoms.crs, "EPSG:3857", always_xy=True)
+    tr = transformer(geoms.crs, "EPSG:3857")
     arr = np.asarray(geoms.array, dtype=object)
     xy, at = shapely.get_coordinates(arr, return_index=True)
     x, y = tr.transform(xy[:, 0], xy[:, 1])

@@ -31,6 +31,7 @@ from ..crs import (
     recognise_crs,
     swapped_lat_lon,
     to_wgs84,
+    transformer,
 )
 from ..errors import CRSError
 from ._pool import POOL, THREAD_MIN_ROWS
@@ -66,7 +67,7 @@ def _project_wgs84_geoms(geoms: np.ndarray, crs: Any) -> np.ndarray:
     c = pyproj.CRS(crs)
     if c.is_geographic and c.to_epsg() in (4326, 4490):
         return geoms
-    tr = pyproj.Transformer.from_crs(c, "EPSG:4326", always_xy=True)
+    tr = transformer(c)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
@@ -316,11 +317,6 @@ def _to_working_crs(st: _Run, geoms: np.ndarray, crs: _SourceCRS, working_crs: s
     return out, moved
 
 
-@lru_cache(maxsize=32)
-def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
-
-
 def points_to_crs(geoms: np.ndarray, src: Any, dst: Any, *, obf: str | None = None
                   ) -> np.ndarray | None:
     """``GeoSeries(geoms, crs=src).to_crs(dst)`` for an array of 2-D points, built with
@@ -345,7 +341,7 @@ def points_to_crs(geoms: np.ndarray, src: Any, dst: Any, *, obf: str | None = No
     if dst is not None:
         a, b = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
         if not a.is_exact_same(b):
-            x, y = _transformer(a, b).transform(x, y)
+            x, y = transformer(a, b).transform(x, y)
         elif not obf:
             return geoms
     return shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
