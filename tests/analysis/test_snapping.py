@@ -204,3 +204,23 @@ def test_coordinates_snap_and_search_as_their_points():
     assert np.isfinite(a["distance_network"]).sum() > 250
     with pytest.raises(Exception, match="没有坐标"):
         point_xy(np.array([[1.0, 2.0], [np.nan, 0.0]]))
+
+
+def test_frames_without_copies_are_the_remembered_arrays_read_only():
+    """``copy=False`` hands out the graph's remembered arrays, read-only: the same frame as a
+    copy, and a caller writing into its copy leaves what the graph remembers unchanged."""
+    rng = np.random.default_rng(6)
+    g = _city(rng, n=6)
+    a = _points(rng, g, 250)
+    shared, = snapping.snap_point_sets(g, [a], copy=False)
+    own = g.snap(a)
+    pd.testing.assert_frame_equal(shared, own)
+    for col in shared.columns:
+        arr = shared[col].to_numpy()
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError):
+            arr[0] = arr[0]
+    own.loc[own.index[0], "access"] = -1.0   # the caller's own copy
+    again, = snapping.snap_point_sets(g, [a], copy=False)
+    assert again["access"].iloc[0] == shared["access"].iloc[0] >= 0
+    assert np.shares_memory(again["access"].to_numpy(), shared["access"].to_numpy())

@@ -144,9 +144,6 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     unit = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if uses is not None and "use" in buildings:
         unit &= buildings["use"].isin(list(uses)).to_numpy()
-    b = buildings[unit].reset_index(drop=True)
-    bid = (b["building_id"].astype(str).to_numpy() if "building_id" in b
-           else b.index.astype(str).to_numpy())
     polys = geoms[unit]
     if not len(roads) or not len(polys):
         empty = gpd.GeoDataFrame({"building_id": [], "area_m2": []}, geometry=[], crs=crs)
@@ -180,7 +177,11 @@ def frontage_zones(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
             if got is not None:
                 owners.append(got[0])
                 pieces.append(got[1])
-    zones = _zones_frame(bid, owners, pieces, crs)
+    # the owners' ids only, not every unit's (a million buildings' ids as strings: 66 MB)
+    own = np.concatenate(owners) if owners else np.zeros(0, np.intp)  # positions among units
+    ids = (buildings["building_id"].iloc[np.flatnonzero(unit)[own]].astype(str).to_numpy()
+           if "building_id" in buildings else own.astype(str).astype(object))
+    zones = _zones_frame(ids, pieces, crs)
     un = _unheld_frame(unheld_band, roads, cfg, crs)
     return zones.reset_index(drop=True), un
 
@@ -266,11 +267,11 @@ def _owner_regions(cells: np.ndarray, owner: np.ndarray,
     return owner, z
 
 
-def _zones_frame(bid: np.ndarray, owners: list[np.ndarray], pieces: list[np.ndarray],
-                 crs: Any) -> gpd.GeoDataFrame:
-    """One zone per unit (pieces from several tiles dissolved), with its area."""
+def _zones_frame(ids: np.ndarray, pieces: list[np.ndarray], crs: Any) -> gpd.GeoDataFrame:
+    """One zone per unit (pieces from several tiles dissolved, ``ids`` their owners' building
+    ids in their order), with its area."""
     if pieces:
-        zdf = gpd.GeoDataFrame({"building_id": bid[np.concatenate(owners)]},
+        zdf = gpd.GeoDataFrame({"building_id": ids},
                                geometry=np.concatenate(pieces), crs=crs)
         many = zdf["building_id"].duplicated(keep=False).to_numpy()
         joined = zdf[many].dissolve("building_id", as_index=False)   # zones crossing tiles

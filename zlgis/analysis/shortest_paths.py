@@ -194,7 +194,7 @@ def nearest_facility(graph: StreetGraph, demand: Any, facilities: Any, *,
     # the demand's points only for the straight search (a million polygons' points: 200 MB)
     dem_arr, dem_crs, dem_index = (as_points(demand) if straight and not is_snapped(demand)
                                    else (None, None, index_of(demand)))
-    fs, ds = snap_point_sets(graph, [facilities, demand])  # one pass for both
+    fs, ds = snap_point_sets(graph, [facilities, demand], copy=False)  # one pass for both
     k = len(fs)
     extra = np.zeros(k) if cost is None else np.asarray(cost, float)
     res = _multi_source(graph, fs, limit=limit, cost=extra)
