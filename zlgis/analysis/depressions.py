@@ -317,7 +317,11 @@ def _unframed(flat: np.ndarray, h: int, w: int) -> np.ndarray:
     return flat[:h * w].reshape(h, w)
 
 
-def _positive_depth(z: np.ndarray, filled: np.ndarray, rows: int = 512) -> np.ndarray:
+#: rows of a grid made at a time where a whole-grid temporary would double a large DEM's memory
+_BLOCK_ROWS = 512
+
+
+def _positive_depth(z: np.ndarray, filled: np.ndarray, rows: int = _BLOCK_ROWS) -> np.ndarray:
     """``ponding_depth(z, filled) > 0``, made ``rows`` rows at a time (no float64 grid)."""
     out = np.empty(z.shape, bool)
     for r0 in range(0, z.shape[0], rows):
@@ -380,8 +384,9 @@ def analyse_depressions(dem: DEM, *, min_depth_m: float | None = None,
     h, w = z.shape
     # the labels in the frame the catchments' kernels read (no padded copy beside them)
     lp = np.zeros((h + 2, w + 2), np.int32)
-    for r0 in range(0, h, 512):   # a block of rows at a time: no temporary grid
-        lp[1 + r0:1 + min(r0 + 512, h), 1:-1] = remap[lab[r0:r0 + 512]]
+    for r0 in range(0, h, _BLOCK_ROWS):   # a block of rows at a time: no temporary grid
+        r1 = min(r0 + _BLOCK_ROWS, h)
+        lp[1 + r0:1 + r1, 1:-1] = remap[lab[r0:r1]]
     del lab
     k = len(kept)
     catch, pour = _drainage(z, filled, lp, k, dem.cell_size)
