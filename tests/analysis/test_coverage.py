@@ -356,7 +356,8 @@ def test_demo_city_planted_unserved_areas_found(demo_catalog, demo_truth):
         d = res.demand[res.demand["compound_id"] == r.feature_id]
         assert (d["distance_network"] > d["distance_straight"] + 300).all()
         t = layers["toilets"]
-        nearest = t.geometry.distance(d.geometry.iloc[0]).idxmin()
+        # without detail the homes are given by their coordinates
+        nearest = t.geometry.distance(Point(d["x"].iloc[0], d["y"].iloc[0])).idxmin()
         assert t.loc[nearest, "toilet_id"] == r.related_id  # just across the river
         assert d["facility"].iloc[0] != r.related_id  # ... but not the one you walk to
 
@@ -396,3 +397,23 @@ def test_residential_buildings_made_once_per_run(town):
         assert frame.columns.tolist() == alone.columns.tolist()
         for c in alone.columns:
             assert frame[c].equals(alone[c]), c
+
+
+def test_residential_buildings_by_coordinates(town):
+    """Without geometry the homes are the same points, ids, grids and districts, given by their
+    coordinates; every topic finds the same without detail either way."""
+    pts = residential_buildings(town)
+    xy = residential_buildings(town, geometry=False)
+    assert not isinstance(xy, gpd.GeoDataFrame) and "geometry" not in xy
+    assert np.array_equal(xy[["x", "y"]].to_numpy(), shapely.get_coordinates(pts.geometry.values))
+    for c in ("building_id", "population", "compound_id", "grid_id", "district"):
+        assert xy[c].tolist() == pts[c].tolist(), c
+    assert xy["footprint"].values.crs == pts.crs
+    # the topics' demand without detail is this frame: same distances and findings
+    for fn in (toilet_coverage, park_coverage, transfer_coverage):
+        lean, full = fn(town, detail=False), fn(town)
+        assert not isinstance(lean.demand, gpd.GeoDataFrame)
+        for c in ("distance", "covered", "facility"):
+            assert lean.demand[c].tolist() == full.demand[c].tolist(), (fn.__name__, c)
+        assert lean.findings.crs == full.findings.crs
+        assert lean.findings["finding_id"].tolist() == full.findings["finding_id"].tolist()

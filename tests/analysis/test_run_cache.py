@@ -52,6 +52,10 @@ def test_snapping_once_per_graph_same_answer():
     g.forget_snapped()                                             # the sets, not the grids
     assert "_snap_memo" not in g.__dict__ and g.__dict__["_snap_cells"] is cells
     pd.testing.assert_frame_equal(snap_points(g, pts), fresh)
+    g.csr  # noqa: B018 - built
+    g.forget_snapped(indexes=True)                                 # the grids and CSR too
+    assert not {"_snap_memo", "_snap_cells", "_segments", "csr"} & set(g.__dict__)
+    pd.testing.assert_frame_equal(snap_points(g, pts), fresh)      # made again: the same
 
 
 def test_shared_graphs_give_the_findings_of_separate_checks(demo_catalog):

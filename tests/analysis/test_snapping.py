@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 
 from zlgis.analysis import snapping
 from zlgis.analysis.street_graph import StreetGraph
+from zlgis.errors import InputError
 
 CRS = "EPSG:4550"
 
@@ -129,6 +130,17 @@ def test_blocks_passes_and_tree_fallback_same_answer(monkeypatch):
     monkeypatch.setattr(snapping, "_MAX_PASSES", 0)  # the STRtree alone
     tree = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), None)
     assert np.allclose(tree["access"], whole["access"], atol=1e-9)
+    # blocks of points (the last one short), with and without a reach: the same columns
+    monkeypatch.setattr(snapping, "_MAX_PASSES", 8)
+    monkeypatch.setattr(snapping, "_PAIR_BLOCK", 500_000)
+    for limit in (None, 12.0):
+        monkeypatch.setattr(snapping, "_POINT_BLOCK", 1_000_000)
+        one = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), limit)
+        monkeypatch.setattr(snapping, "_POINT_BLOCK", 53)
+        blocks = snapping._snap(g, shapely.get_x(pts.values), shapely.get_y(pts.values), limit)
+        assert (one["edge"] == -1).any() == (limit is not None)
+        for k in one:
+            assert np.array_equal(one[k], blocks[k], equal_nan=True), (limit, k)
 
 
 def test_max_distance_and_sets_in_one_pass():
@@ -224,3 +236,35 @@ def test_frames_without_copies_are_the_remembered_arrays_read_only():
     again, = snapping.snap_point_sets(g, [a], copy=False)
     assert again["access"].iloc[0] == shared["access"].iloc[0] >= 0
     assert np.shares_memory(again["access"].to_numpy(), shared["access"].to_numpy())
+
+
+def test_large_coordinate_demand_measured_in_blocks(monkeypatch):
+    """Demand given by coordinates beyond ``_DEMAND_BLOCK`` points: one Dijkstra pass, the
+    blocks snapped without being remembered, the same frame as in one block."""
+    from zlgis.analysis import shortest_paths
+    from zlgis.analysis.network import nearest_facility
+
+    rng = np.random.default_rng(21)
+    g = _city(rng, n=8)
+    xy = shapely.get_coordinates(_points(rng, g, 700).geometry.values)
+    fac = gpd.GeoSeries(shapely.points(rng.uniform(0, 700, (11, 2))), crs=CRS)
+    cost = rng.uniform(0, 40, 11)
+    whole = nearest_facility(g, xy, fac, cost=cost, max_access=30.0, limit=400.0,
+                             straight=False)
+    assert len(g.__dict__["_snap_memo"]) == 2  # the facilities and the demand remembered
+    g.forget_snapped()
+    monkeypatch.setattr(shortest_paths, "_DEMAND_BLOCK", 128)
+    calls = []
+    orig = shortest_paths._multi_source
+    monkeypatch.setattr(shortest_paths, "_multi_source",
+                        lambda *a, **k: calls.append(1) or orig(*a, **k))
+    blocks = nearest_facility(g, xy, fac, cost=cost, max_access=30.0, limit=400.0,
+                              straight=False)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    assert calls == [1]
+    assert len(g.__dict__["_snap_memo"]) == 1  # the facilities only
+    assert np.isinf(whole["distance_network"]).any() and np.isfinite(whole["distance_network"]).any()
+    bad = xy.copy()
+    bad[300] = np.nan
+    with pytest.raises(InputError, match="要素 300"):
+        nearest_facility(g, bad, fac, straight=False)

@@ -110,7 +110,10 @@ def run_check(catalog: Any, layers: dict[str, gpd.GeoDataFrame], *,
     if "parks" in layers:
         frames.append(park_coverage(layers, method=method, graph=walk, detail=False).findings)
     if walk is not None:
-        walk.forget_snapped()  # the housing and land samples: no other check snaps them
+        # the housing's snaps and the walking graph's indexes (segments, grids, CSR): nothing
+        # else here walks (a later check that does makes them again), and they would lie under
+        # the driving graph's
+        walk.forget_snapped(indexes=True)
     del walk
     release_memory(collect=True)
     if "transfer_stations" in layers:

@@ -32,7 +32,7 @@ __all__ = ["uncovered_areas"]
 _EXACT_CLUSTER_MAX = 20_000
 
 
-def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
+def uncovered_areas(points: pd.DataFrame, covered: np.ndarray, *,
                     footprints: np.ndarray | None = None, weight: np.ndarray | None = None,
                     cluster_distance: float | None = None, min_count: int = 1,
                     id_col: str = "building_id", group: np.ndarray | None = None,
@@ -45,7 +45,9 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     same residential compound) always belong to one cluster. Above 20,000 uncovered points
     or beyond 120 m (a city-wide gap, e.g. transfer stations) points are linked through square
     cells of side ``cluster_distance`` (same or neighbouring cell) and the polygons are made of
-    those cells, which keeps memory and time linear.
+    those cells, which keeps memory and time linear. ``points`` may be a plain DataFrame
+    (points given by their coordinates) when ``footprints`` are given, as a GeometryArray:
+    its CRS is then the result's.
 
     Returns
     -------
@@ -66,7 +68,9 @@ def uncovered_areas(points: gpd.GeoDataFrame, covered: np.ndarray, *,
     cfg = network_config()
     cd = float(cfg["cluster_distance_m"]) if cluster_distance is None else cluster_distance
     sel = ~np.asarray(covered, bool)
-    crs = points.crs
+    # points without geometry (coordinates in columns) take the CRS of their footprints
+    crs = (points.crs if isinstance(points, gpd.GeoDataFrame)
+           else getattr(footprints, "crs", None))
     if not sel.any():
         return _empty(crs)
     geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None

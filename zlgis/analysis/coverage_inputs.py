@@ -18,6 +18,7 @@ from .._arrowtext import frame_values
 from ..config import load_config
 from ..errors import InputError, LayerError
 from ..findings import default_crs
+from ._network_common import point_xy
 from .network import StreetGraph
 from .run_cache import shared
 
@@ -59,9 +60,10 @@ class CoverageResult:
         ``toilets``, ``transfer`` or ``parks``.
     method : str
         ``radius`` or ``network``.
-    demand : GeoDataFrame
+    demand : GeoDataFrame or DataFrame
         Residential buildings (points) with ``distance``, ``distance_straight``,
-        ``distance_network``, ``facility``, ``covered``, ``district``, ``grid_id``.
+        ``distance_network``, ``facility``, ``covered``, ``district``, ``grid_id`` (without
+        ``detail``: a DataFrame with the coordinates in columns ``x`` and ``y``).
     land : GeoDataFrame or DataFrame
         Residential-land sample points with ``area_m2`` and the same distance columns (without
         ``detail``: a DataFrame with the coordinates in columns ``x`` and ``y``).
@@ -79,7 +81,7 @@ class CoverageResult:
 
     topic: str
     method: str
-    demand: gpd.GeoDataFrame
+    demand: pd.DataFrame
     land: pd.DataFrame
     facilities: gpd.GeoDataFrame
     indicators: pd.DataFrame
@@ -148,25 +150,33 @@ def street_graph(layers: dict[str, gpd.GeoDataFrame], *, walk: bool = True) -> S
     return StreetGraph.from_roads(need_layer(layers, "roads"), walk=walk)
 
 
-def residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def residential_buildings(layers: dict[str, gpd.GeoDataFrame], *, geometry: bool = True
+                          ) -> pd.DataFrame:
     """Residential buildings as points, with ``population``, ``district`` and ``grid_id``.
 
     Buildings under construction are left out (nobody lives there yet). The footprint is kept
-    in column ``footprint`` (for uncovered-area polygons).
+    in column ``footprint`` (for uncovered-area polygons). A building's point is a point on
+    its footprint (``point_on_surface``).
+
+    With ``geometry=False`` the result is a plain DataFrame with the points' coordinates in
+    columns ``x`` and ``y`` instead of point geometries (what the coverage distances need; the
+    ``footprint`` column keeps the CRS): the 1M city's 269k homes hold about 80 MB as GEOS
+    points, for the whole coverage check.
 
     In a run (:func:`zlgis.analysis.run_cache.run_cache`) the frame is made once for the same
     layer objects (toilets, parks and transfer stations all ask for it) and each caller gets
     a shallow copy: treat its values as read-only.
     """
     src = tuple(layers.get(k) for k in ("buildings", "grids", "residential_compounds"))
-    key = ("coverage:residential_buildings", *(id(x) for x in src))
-    held_src, frame = shared(key, lambda: (src, _residential_buildings(layers)))
+    key = ("coverage:residential_buildings", geometry, *(id(x) for x in src))
+    held_src, frame = shared(key, lambda: (src, _residential_buildings(layers, geometry)))
     if any(a is not b for a, b in zip(held_src, src)):  # an id reused by other layers
-        frame = _residential_buildings(layers)
+        frame = _residential_buildings(layers, geometry)
     return frame.copy(deep=False)
 
 
-def _residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
+                           ) -> pd.DataFrame:
     cfg = coverage_config()["demand"]
     b = need_layer(layers, "buildings")
     uses = set(cfg.get("residential_uses", ["住宅"]))
@@ -180,15 +190,24 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFr
            else pd.Series(r.index.astype(str), index=r.index))
     pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
            else pd.Series(0.0, index=r.index))
-    out = gpd.GeoDataFrame({
+    cols = {
         "building_id": frame_values(ids),
         "population": pop.to_numpy(float),
         "compound_id": (frame_values(r["compound_id"], objects=True) if "compound_id" in r
                         else np.full(len(r), None, dtype=object)),
         "footprint": r.geometry.values,
-    }, geometry=shapely.point_on_surface(np.asarray(r.geometry.values, dtype=object)),
-        crs=b.crs)
-    return assign_area(out, layers)
+    }
+    if geometry:
+        out = gpd.GeoDataFrame(cols, crs=b.crs, geometry=shapely.point_on_surface(
+            np.asarray(r.geometry.values, dtype=object)))
+    else:
+        arr = np.asarray(r.geometry.values, dtype=object)
+        xy = np.full((len(arr), 2), np.nan)  # NaN for an empty footprint, as its empty point
+        ok = ~shapely.is_empty(arr)
+        if ok.any():
+            xy[ok] = point_xy(arr[ok])[0]
+        out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], **cols})
+    return assign_area(out, layers, copy=False)
 
 
 def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None, *,
@@ -240,7 +259,7 @@ def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = No
     }
     out = (gpd.GeoDataFrame(cols, geometry=shapely.points(x, y), crs=comp.crs) if geometry
            else pd.DataFrame({"x": x, "y": y, **cols}))
-    return assign_area(out, layers)
+    return assign_area(out, layers, copy=False)
 
 
 def lattice_points(geoms: np.ndarray, spacing: float
@@ -286,12 +305,14 @@ def lattice_points(geoms: np.ndarray, spacing: float
     return X, Y, poly
 
 
-def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame], *,
+                copy: bool = True) -> pd.DataFrame:
     """Add ``grid_id`` and ``district`` from the grids layer (compounds, then a fallback).
 
     ``pts`` is a GeoDataFrame, or a plain DataFrame of points given by columns ``x`` and ``y``
-    (the land samples without geometry)."""
-    out = pts.copy()
+    (the land samples without geometry). ``copy=False`` adds the columns to ``pts`` itself
+    (for a frame just made: the 1M city's land samples are 70 MB a copy)."""
+    out = pts.copy() if copy else pts
     n = len(out)
     grid = np.full(n, "", dtype=object)
     district = np.full(n, "", dtype=object)
@@ -302,13 +323,15 @@ def assign_area(pts: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.Da
     if grids is not None and len(grids) and n:
         polys = np.asarray(grids.geometry.values, dtype=object)
         pi, gi = _within(arr, polys) if geo else _within_xy(xy, polys)
-        first = pd.Series(gi, index=pi).groupby(level=0).first()
+        # each point's first grid (the pairs come point by point, in the tree's order)
+        head = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+        pi, gi = pi[head], gi[head]
         gid = grids["grid_id"].astype(str).to_numpy() if "grid_id" in grids else \
             grids.index.astype(str).to_numpy()
-        grid[first.index.to_numpy()] = gid[first.to_numpy()]
+        grid[pi] = gid[gi]
         if "district" in grids:
             gd = grids["district"].fillna("").astype(str).to_numpy()
-            district[first.index.to_numpy()] = gd[first.to_numpy()]
+            district[pi] = gd[gi]
     comp = layers.get("residential_compounds")
     missing = district == ""
     if missing.any() and "compound_district" in out:

@@ -91,6 +91,30 @@ def _preset_distances(parks: gpd.GeoDataFrame, spec: dict[str, Any], access: Any
     return dd, ld, int(counts.sum())
 
 
+def _presets(parks: gpd.GeoDataFrame, presets: dict[str, dict[str, Any]], preset: str,
+             access: Any, owner: np.ndarray | None, demand: pd.DataFrame, land: pd.DataFrame, *,
+             method: str, graph: StreetGraph | None
+             ) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], list[dict[str, Any]]]:
+    """The distances of demand and land under ``preset``, and every preset's row of the
+    presets table."""
+    chosen, rows = {}, []
+    for name, spec in presets.items():
+        dd, ld, n_counted = _preset_distances(parks, spec, access, owner, demand, land,
+                                              method=method, graph=graph)
+        if name == preset:  # (the others' distances are let go)
+            chosen[name] = (dd, ld)
+        share = np.nan
+        if ld is not None:
+            w = land["area_m2"].to_numpy(float)
+            share = float(w[ld["covered"].to_numpy()].sum() / w.sum()) if w.sum() else np.nan
+        rows.append({"preset": name, "title": spec["title"], "source": spec["source"],
+                     "parks_counted": n_counted, "land_share": share,
+                     "target": spec.get("target_share"),
+                     "meets": bool(share >= spec["target_share"]) if np.isfinite(share) else None,
+                     "method": method})
+    return chosen[preset], rows
+
+
 def _park_service_areas(parks: gpd.GeoDataFrame, radii: np.ndarray, access: Any,
                         owner: np.ndarray | None, *, method: str, graph: StreetGraph | None,
                         detail: bool) -> gpd.GeoDataFrame:
@@ -120,7 +144,8 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     ``preset`` (default ``parks.default_preset``) drives the indicators, polygons and findings
     ``park_uncovered`` (clusters of uncovered residential land, by compound). With
     ``detail=False`` only ``preset`` is computed, without service areas and grid table, and
-    ``land`` holds the samples' coordinates (columns ``x``, ``y``) instead of point geometries.
+    ``land`` holds the samples' coordinates (columns ``x``, ``y``) instead of point geometries
+    and of their distances only ``distance`` and ``covered``.
     """
     cfg = inputs.coverage_config()["parks"]
     preset = preset or cfg.get("default_preset", "gbt51346")
@@ -129,34 +154,22 @@ def park_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "network
     parks = inputs.need_layer(layers, "parks")
     if method == "network" and graph is None:
         graph = inputs.street_graph(layers)
-    demand = inputs.residential_buildings(layers)
+    demand = inputs.residential_buildings(layers, geometry=detail)
     land = inputs.land_samples(layers, geometry=detail)
     access, owner = park_access_points(parks) if method == "network" else (parks, None)
-    results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
-    preset_rows = []
-    for name, spec in cfg["presets"].items():
-        if not detail and name != preset:
-            continue
-        dd, ld, n_counted = _preset_distances(parks, spec, access, owner, demand, land,
-                                              method=method, graph=graph)
-        results[name] = (dd, ld)
-        if ld is not None:
-            w = land["area_m2"].to_numpy(float)
-            share = float(w[ld["covered"].to_numpy()].sum() / w.sum()) if w.sum() else np.nan
-        else:
-            share = np.nan
-        preset_rows.append({"preset": name, "title": spec["title"], "source": spec["source"],
-                            "parks_counted": n_counted, "land_share": share,
-                            "target": spec.get("target_share"),
-                            "meets": bool(share >= spec["target_share"])
-                            if np.isfinite(share) else None, "method": method})
+    presets = {k: v for k, v in cfg["presets"].items() if detail or k == preset}
+    (dd, ld), preset_rows = _presets(parks, presets, preset, access, owner, demand, land,
+                                     method=method, graph=graph)
     spec = cfg["presets"][preset]
-    dd, ld = results[preset]
     demand = areas.attach_facilities(demand, dd, parks, "park_id")
     l_cov = None
     if ld is not None:
-        land = areas.attach_facilities(land, ld, parks, "park_id")
+        # (without detail the two columns read below: the 1M city's 1.36M samples' facility
+        # ids and other distances are 60 MB)
+        land = (areas.attach_facilities(land, ld, parks, "park_id") if detail else
+                land.assign(distance=ld["distance"].to_numpy(), covered=ld["covered"].to_numpy()))
         l_cov = land["covered"].to_numpy()
+    del dd, ld
     dt = {k: float(v["target_share"]) for k, v in (cfg.get("district_targets") or {}).items()} \
         if preset == "gbt51346" else None
     rows = areas.indicator_rows(spec["title"], demand=demand, land=land,

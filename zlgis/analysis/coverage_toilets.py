@@ -40,7 +40,7 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
     toilets = inputs.facility_points(inputs.need_layer(layers, "toilets"), "toilets")
     if method == "network" and graph is None:
         graph = inputs.street_graph(layers)
-    demand = inputs.residential_buildings(layers)
+    demand = inputs.residential_buildings(layers, geometry=detail)
     land = inputs.land_samples(layers) if detail else inputs.land_samples({})
     d = areas.facility_distances(demand, toilets, radius=radius, method=method, graph=graph)
     demand = areas.attach_facilities(demand, d, toilets, "toilet_id")

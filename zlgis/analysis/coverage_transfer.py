@@ -56,7 +56,7 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     mx = np.array([cfg["collection_modes"][m]["max_radius_m"] for m in modes], float)
     if method == "network" and graph is None:
         graph = inputs.street_graph(layers, walk=False)
-    demand = inputs.residential_buildings(layers)
+    demand = inputs.residential_buildings(layers, geometry=detail)
     d_std = areas.facility_distances(demand, serving, radius=std, method=method, graph=graph)
     d_max = areas.facility_distances(demand, serving, radius=mx, method=method, graph=graph)
     demand = areas.attach_facilities(demand, d_std, serving, "station_id")

@@ -36,6 +36,8 @@ __all__ = ["snap_points", "snap_point_sets"]
 
 #: point-segment pairs computed at a time (bounds the temporary arrays to about 50 MB)
 _PAIR_BLOCK = 500_000
+#: points snapped at a time (bounds a pass's arrays over the points)
+_POINT_BLOCK = 262_144
 #: point sets remembered per graph
 _MEMO_SIZE = 2
 #: grid passes before the remaining points go to the STRtree
@@ -52,7 +54,8 @@ def snap_points(graph: StreetGraph, points: Any, *, max_distance: float | None =
 
 
 def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
-                    max_distance: float | None = None, copy: bool = True) -> list[pd.DataFrame]:
+                    max_distance: float | None = None, copy: bool = True,
+                    remember: bool = True) -> list[pd.DataFrame]:
     """Snap several point sets to ``graph`` in one pass (one frame per set, as ``snap``).
 
     A set is points (GeoDataFrame, GeoSeries, geometries; others stand by a point on them)
@@ -60,8 +63,9 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
 
     Sets already snapped, or remembered by the graph, are not snapped again; the others are
     concatenated and snapped together, so a run's demand sets share one grid pass. With
-    ``copy=False`` the frames hold the graph's remembered arrays themselves, read-only (for
-    callers that only read them: a city's land samples are 87 MB a copy).
+    ``copy=False`` the frames hold the snapped arrays themselves, read-only (for callers that
+    only read them: a city's land samples are 87 MB a copy). With ``remember=False`` the sets
+    snapped now are not remembered (for parts of a set too large to keep).
     """
     memo: dict[Any, dict[str, np.ndarray]] = graph.__dict__.setdefault("_snap_memo", {})
     out: list[Any] = list(sets)
@@ -79,16 +83,20 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
         key = (h.hexdigest(), max_distance)
         todo.append((i, key, index, px, py))
     fresh = list({t[1]: t for t in todo if t[1] not in memo}.values())
+    got: dict[Any, dict[str, np.ndarray]] = {}
     if fresh:
-        cols = _snap(graph, np.concatenate([t[3] for t in fresh]),
-                     np.concatenate([t[4] for t in fresh]), max_distance)
+        # (one set: its own coordinates, not a concatenated copy)
+        cols = _snap(graph, *((fresh[0][3], fresh[0][4]) if len(fresh) == 1 else
+                              (np.concatenate([t[3] for t in fresh]),
+                               np.concatenate([t[4] for t in fresh]))), max_distance)
         lo = 0
         for _, key, _, px, _ in fresh:
-            memo[key] = {k: _read_only(v[lo:lo + len(px)]) for k, v in cols.items()}
+            got[key] = {k: _read_only(v[lo:lo + len(px)]) for k, v in cols.items()}
             lo += len(px)
     for i, key, index, _, _ in todo:
-        cols = memo.pop(key)
-        memo[key] = cols  # most recent last
+        cols = got[key] if key in got else memo.pop(key)
+        if remember or key not in got:
+            memo[key] = cols  # most recent last
         # fresh arrays for every caller that may modify its frame
         out[i] = pd.DataFrame({k: v.copy() if copy else v for k, v in cols.items()},
                               index=index, copy=False)
@@ -163,10 +171,10 @@ def _grid(px: np.ndarray, py: np.ndarray, cells: dict[str, Any]) -> dict[str, An
     inside = (cx >= 0) & (cx < nx_) & (cy >= 0) & (cy < ny_)
     key = np.where(inside, cy * nx_ + cx, nx_ * ny_).astype(np.int64)
     order = np.argsort(key)
-    count = np.bincount(key, minlength=nx_ * ny_ + 1)
+    count = np.bincount(key, minlength=nx_ * ny_ + 1).astype(np.int32)  # up to 4M cells
     margin = np.minimum(np.minimum(fx - cx, cx + 1 - fx), np.minimum(fy - cy, cy + 1 - fy)) * c
     return {"order": order, "x": px[order], "y": py[order], "margin": margin[order],
-            "count": count, "first": np.cumsum(count) - count}
+            "count": count, "first": np.cumsum(count, dtype=np.int32) - count}
 
 
 def _pass(graph: StreetGraph, px: np.ndarray, py: np.ndarray, r: float
@@ -274,48 +282,46 @@ def _nearest_by_tree(graph: StreetGraph, px: np.ndarray, py: np.ndarray) -> np.n
 
 def _snap(graph: StreetGraph, px: np.ndarray, py: np.ndarray, max_distance: float | None
           ) -> dict[str, np.ndarray]:
+    """The snapped columns of every point, made :data:`_POINT_BLOCK` points at a time (a
+    point's nearest segment does not depend on the others): the passes' grids and pairs and
+    the positions' temporaries are then those of a block (the 1M city's 1.36M land samples
+    held about 250 MB of them at once)."""
     n = len(px)
-    elen = graph.edges["length"].to_numpy(float)
+    out = {"edge": np.full(n, -1, np.int64), "u": np.full(n, -1, np.int64),
+           "v": np.full(n, -1, np.int64), "offset": np.full(n, np.nan),
+           "access": np.full(n, INF), "edge_length": np.full(n, np.nan),
+           "snap_x": np.full(n, np.nan), "snap_y": np.full(n, np.nan)}
+    for lo in range(0, n, _POINT_BLOCK):
+        hi = min(lo + _POINT_BLOCK, n)
+        _snap_block(graph, px[lo:hi], py[lo:hi], max_distance,
+                    {k: v[lo:hi] for k, v in out.items()})
+    return out
+
+
+def _snap_block(graph: StreetGraph, px: np.ndarray, py: np.ndarray,
+                max_distance: float | None, out: dict[str, np.ndarray]) -> None:
+    """Snap a block of points into ``out`` (views of the result's columns, which hold the
+    values of a point beyond reach)."""
     seg = graph._segments
-    sid = _nearest_segment(graph, px, py, max_distance) if n else np.zeros(0, np.int64)
-    ok = sid >= 0
-    allok = bool(ok.all())
-    sel = slice(None) if allok else ok
-    s, x, y = sid[sel], px[sel], py[sel]
+    sid = _nearest_segment(graph, px, py, max_distance)
+    ok = np.flatnonzero(sid >= 0)
+    s, x, y = sid[ok], px[ok], py[ok]
     # the position on the winning segment, as the sampled path computed it
     ax, ay = seg["ax"][s], seg["ay"][s]
     vx, vy = seg["bx"][s] - ax, seg["by"][s] - ay
     ll = vx * vx + vy * vy
     t = np.clip(((x - ax) * vx + (y - ay) * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
     qx, qy = ax + t * vx, ay + t * vy
-    e = seg["edge"][s]
-    cols = {"edge": e, "access": np.hypot(x - qx, y - qy),
-            "offset": np.clip(seg["start"][s] + t * np.sqrt(ll), 0.0, elen[e]),
-            "snap_x": qx, "snap_y": qy}
-    if not allok:
-        full = {"edge": np.full(n, -1, np.int64), "access": np.full(n, INF)}
-        full |= {k: np.full(n, np.nan) for k in ("offset", "snap_x", "snap_y")}
-        for k, v in cols.items():
-            full[k][ok] = v
-        cols = full
-    edge = cols["edge"]
+    access = np.hypot(x - qx, y - qy)
     if max_distance is not None:
-        far = cols["access"] > max_distance
-        edge[far] = -1
-        cols["access"][far] = INF
-        for k in ("offset", "snap_x", "snap_y"):
-            cols[k][far] = np.nan
-    ok = edge >= 0
-    if ok.all():
-        glen = elen[edge]
-        u_ = graph.edges["u"].to_numpy(np.int64)[edge]
-        v_ = graph.edges["v"].to_numpy(np.int64)[edge]
-    else:
-        glen = np.full(n, np.nan)
-        glen[ok] = elen[edge[ok]]
-        u_ = np.full(n, -1, np.int64)
-        v_ = np.full(n, -1, np.int64)
-        u_[ok] = graph.edges["u"].to_numpy()[edge[ok]]
-        v_[ok] = graph.edges["v"].to_numpy()[edge[ok]]
-    return {"edge": edge, "u": u_, "v": v_, "offset": cols["offset"], "access": cols["access"],
-            "edge_length": glen, "snap_x": cols["snap_x"], "snap_y": cols["snap_y"]}
+        near = access <= max_distance
+        ok, s, t, ll, qx, qy, access = (a[near] for a in (ok, s, t, ll, qx, qy, access))
+    e = seg["edge"][s]
+    elen = graph.edges["length"].to_numpy(float)
+    out["edge"][ok] = e
+    out["u"][ok] = graph.edges["u"].to_numpy(np.int64)[e]
+    out["v"][ok] = graph.edges["v"].to_numpy(np.int64)[e]
+    out["offset"][ok] = np.clip(seg["start"][s] + t * np.sqrt(ll), 0.0, elen[e])
+    out["access"][ok] = access
+    out["edge_length"][ok] = elen[e]
+    out["snap_x"][ok], out["snap_y"][ok] = qx, qy

@@ -231,17 +231,15 @@ class StreetGraph:
                 f"{'walk' if self.walk else 'drive'}, crs={self.crs})")
 
     @cached_property
-    def _coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Symmetric (row, col, weight) with parallel edges reduced to the shortest."""
+    def csr(self) -> sp.csr_matrix:
+        """The adjacency matrix (CSR, weights in metres), symmetric, parallel edges reduced to
+        the shortest (its (row, col, weight) triplets are not kept: 21 MB for the 1M city's
+        walking graph)."""
         u = self.edges["u"].to_numpy(np.int64)
         v = self.edges["v"].to_numpy(np.int64)
         w = self.edges["length"].to_numpy(float)
-        return dedupe_min(np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w]))
-
-    @cached_property
-    def csr(self) -> sp.csr_matrix:
-        """The adjacency matrix (CSR, weights in metres), symmetric."""
-        r, c, w = self._coo
+        r, c, w = dedupe_min(np.concatenate([u, v]), np.concatenate([v, u]),
+                             np.concatenate([w, w]))
         return sp.csr_matrix((w, (r, c)), shape=(self.n_nodes, self.n_nodes))
 
     @cached_property
@@ -278,11 +276,19 @@ class StreetGraph:
         return connected_components(self.csr, directed=False)[1]
 
     # ---------------------------------------------------------------- snapping
-    def forget_snapped(self) -> None:
-        """Drop the point sets the graph remembers having snapped (the grids of its segments
-        stay): once a check has measured its demand, its snaps (the 1M city's land samples:
-        87 MB) would otherwise be held to the end of the run."""
+    def forget_snapped(self, *, indexes: bool = False) -> None:
+        """Drop the point sets the graph remembers having snapped: once a check has measured
+        its demand, its snaps would otherwise be held to the end of the run.
+
+        With ``indexes`` also drop what snapping and routing built from the graph (its
+        segments and their grids, the CSR matrix, the edge tree: about 100 MB for the 1M
+        city's walking graph), made again when asked; without, they stay for the next sets.
+        """
         self.__dict__.pop("_snap_memo", None)
+        if indexes:
+            for name in ("_snap_cells", "_segments", "csr", "components", "_tree",
+                         "_edge_geoms"):
+                self.__dict__.pop(name, None)
 
     def snap(self, points: Any, *, max_distance: float | None = None) -> pd.DataFrame:
         """Snap points to the nearest edge.
