@@ -314,7 +314,8 @@ def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, 
     from zlgis.config import load_config
     from zlgis.findings import empty_findings
 
-    assert load_config("ledger")["run"]["own_process"] == ["coverage", "sanitation"]
+    assert load_config("ledger")["run"]["own_process"] == [
+        "coverage", "sanitation", "controllines", "compounds", "heating", "trucks"]
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "ledger.yaml").write_text(
         "run:\n  own_process: [heavy]\n", encoding="utf-8")

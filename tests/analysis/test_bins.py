@@ -40,6 +40,7 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit(block, monkeyp
     from zlgis.analysis.bins import _bins_on_lines, _locate
 
     monkeypatch.setattr(bins, "_SEGMENT_BLOCK", block)
+    monkeypatch.setattr(bins, "_BOX_BLOCK", block)  # (and the points' boxes in 42 blocks)
 
     rng = np.random.default_rng(1)
     # winding lines on a 0.1 m grid: repeated vertices, zero-length segments, points at the
@@ -65,12 +66,15 @@ def test_locating_bins_on_nearby_segments_equals_geos_bit_for_bit(block, monkeyp
     assert len(_bins_on_lines(lines, pts[:0], 5.0)[0]) == 0
 
 
-def test_segments_found_by_box_give_the_dwithin_pairs():
+@pytest.mark.parametrize("block", [250_000, 97])
+def test_segments_found_by_box_give_the_dwithin_pairs(block, monkeypatch):
     import numpy as np
     import shapely
 
+    from zlgis.analysis import bins
     from zlgis.analysis.bins import _on_lines
 
+    monkeypatch.setattr(bins, "_SEGMENT_BLOCK", block)
     rng = np.random.default_rng(3)
     walk = np.cumsum(rng.normal(0, 10, (40, 30, 2)), axis=1).round(1)
     lines = shapely.linestrings(walk)
@@ -83,7 +87,7 @@ def test_segments_found_by_box_give_the_dwithin_pairs():
     pi, li = shapely.STRtree(lines).query(boxes)
     assert len(pi) > 3_000
     d0, p0 = _on_lines(lines, pts, pi, li, 5.0)
-    d1, p1 = _on_lines(lines, pts, pi, li, 5.0, boxes)
+    d1, p1 = _on_lines(lines, pts, pi, li, 5.0, by_box=True)
     assert np.isinf(d0).any() and np.isfinite(d0).sum() > 1_000
     assert np.array_equal(d0.view(np.int64), d1.view(np.int64))
     assert np.array_equal(p0.view(np.int64), p1.view(np.int64))   # NaN where inf

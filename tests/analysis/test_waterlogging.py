@@ -469,3 +469,23 @@ def test_depths_made_by_blocks_of_rows_are_the_whole_grids():
     pd.testing.assert_frame_equal(
         roads_at_risk(a, road, level=res.scenario_level, depth_threshold_cm=5),
         roads_at_risk(a, road, depth=sdepth, depth_threshold_cm=5))
+
+
+def test_without_detail_the_catchment_grid_is_let_go_and_nothing_else_changes():
+    """The weekly check's ``detail=False``: the same depressions (the rain cascade follows the
+    catchments first), roads and findings; the result's catchment grid is empty."""
+    rows, cols = np.mgrid[0:30, 60:120]
+    z = 100.0 - 0.05 * cols
+    z[13:17, 10:14] -= 1.0          # a dip that overflows into the next one
+    z[13:17, 40:44] -= 3.0
+    kw = {"roads": _roads([LineString([(0, 30), (120, 30)])]), "points": _points(),
+          "rain_mm": 60.0, "runoff_coefficient": 1.0}   # the road crosses both dips
+    full = analyse_waterlogging(_dem(z), **kw)
+    lean = analyse_waterlogging(_dem(z), detail=False, **kw)
+    assert full.analysis.catchment.shape == z.shape and lean.analysis.catchment.size == 0
+    assert full.depressions["downstream"].str.len().gt(0).any()   # the cascade was followed
+    pd.testing.assert_frame_equal(lean.depressions, full.depressions)
+    pd.testing.assert_frame_equal(lean.roads, full.roads)
+    pd.testing.assert_frame_equal(lean.scenario_roads, full.scenario_roads)
+    assert len(full.roads) and lean.findings["finding_id"].tolist() == \
+        full.findings["finding_id"].tolist()

@@ -41,6 +41,7 @@ import shapely
 from shapely.ops import substring
 
 from ..io import cache as _cache
+from ..workers import release_memory
 from .run_cache import shared_tree
 from .sweeping import cfg_value, sanitation_config
 
@@ -55,6 +56,8 @@ __all__ = [
 
 #: street segments put in one search tree at a time (:func:`_on_lines`)
 _SEGMENT_BLOCK = 250_000
+#: points given a box at a time (:func:`_bins_on_lines`: 320k GEOS boxes hold 137 MB)
+_BOX_BLOCK = 65_536
 _CLASS_RANK = ["快速路", "主干路", "次干路", "支路", "巷道", "公路", "人行道"]
 
 
@@ -171,14 +174,16 @@ def _locate(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
 
 
 def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray,
-              reach: float, boxes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              reach: float, by_box: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """GEOS's distance from ``pts[pi]`` to ``lines[li]`` and position along it (see
     :func:`_locate`) for the pairs with a segment within ``reach`` (+ 1 m); the other pairs
     get distance inf and position NaN.
 
-    ``boxes``, when given, are the points' boxes padded by ``reach`` + 1 m: the segments
-    are then found by box (no distance in the tree) and kept when the distance computed
-    here, GEOS's own, is within ``reach`` + 1 m (the pairs the ``dwithin`` query gives).
+    With ``by_box`` (``pts`` all non-empty points) the segments are found by box instead of by
+    distance in a tree of segments: a tree of the points themselves is asked with each
+    segment's box grown by ``reach`` + 1 m (no GEOS segment or point box is made), and a pair
+    is kept when the distance computed here, GEOS's own, is within ``reach`` + 1 m (the pairs
+    the ``dwithin`` query gives; their order does not matter, they are sorted below).
     """
     if not len(pi):
         return np.zeros(0), np.zeros(0)
@@ -202,18 +207,24 @@ def _on_lines(lines: np.ndarray, pts: np.ndarray, pi: np.ndarray, li: np.ndarray
     # the segments a block at a time: their geometries and tree are the part's largest memory
     # (the 1M city's streets have millions of segments), and a pair's distance does not depend
     # on the other segments (the pairs are ordered below by segment, distance and line)
+    pad = reach + 1.0
+    points = shapely.STRtree(pts) if by_box else None
     for lo in range(0, len(k), _SEGMENT_BLOCK):
         sl = slice(lo, lo + _SEGMENT_BLOCK)
-        tree = shapely.STRtree(shapely.linestrings(
-            np.stack([np.c_[ax[sl], ay[sl]], np.c_[bx[sl], by[sl]]], axis=1)))
-        if boxes is None:
-            qp, qs = tree.query(pts, predicate="dwithin", distance=reach + 1.0)
+        if points is not None:
+            qs, qp = points.query(shapely.box(np.minimum(ax[sl], bx[sl]) - pad,
+                                              np.minimum(ay[sl], by[sl]) - pad,
+                                              np.maximum(ax[sl], bx[sl]) + pad,
+                                              np.maximum(ay[sl], by[sl]) + pad))
         else:
-            qp, qs = tree.query(boxes)
+            qp, qs = shapely.STRtree(shapely.linestrings(
+                np.stack([np.c_[ax[sl], ay[sl]], np.c_[bx[sl], by[sl]]], axis=1))).query(
+                pts, predicate="dwithin", distance=pad)
+        release_memory()  # the block's GEOS boxes or segments (glibc would keep their pages)
         qs = qs + lo
         dist = _point_segment(px[qp], py[qp], ax[qs], ay[qs], bx[qs], by[qs])
-        if boxes is not None:
-            keep = dist <= reach + 1.0
+        if points is not None:
+            keep = dist <= pad
             qp, qs, dist = qp[keep], qs[keep], dist[keep]
         found.append((qp, qs, dist))
     qp, qs, dist = (np.concatenate(a) for a in zip(*found)) if found else \
@@ -272,9 +283,13 @@ def _bins_on_lines(lines: np.ndarray, pts: np.ndarray, snap: float
         pi, li = tree.query(pts, predicate="dwithin", distance=snap)
         return pi, li, _locate(lines, pts, pi, li, snap)
     x, y, pad = shapely.get_x(pts), shapely.get_y(pts), snap + 1.0
-    boxes = shapely.box(x - pad, y - pad, x + pad, y + pad)
-    pi, li = tree.query(boxes)
-    dist, pos = _on_lines(lines, pts, pi, li, snap, boxes)
+    # the boxes a block of points at a time (a tree's pairs come point by point: the same
+    # pairs in the same order as one query)
+    parts = [tree.query(shapely.box(x[sl] - pad, y[sl] - pad, x[sl] + pad, y[sl] + pad))
+             for sl in (slice(lo, lo + _BOX_BLOCK) for lo in range(0, len(pts), _BOX_BLOCK))]
+    pi = np.concatenate([a + lo for (a, _), lo in zip(parts, range(0, len(pts), _BOX_BLOCK))])
+    li = np.concatenate([b for _, b in parts])
+    dist, pos = _on_lines(lines, pts, pi, li, snap, by_box=True)
     keep = dist <= snap
     return pi[keep], li[keep], pos[keep]
 

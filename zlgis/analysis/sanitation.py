@@ -392,7 +392,7 @@ def analyse(layers: Mapping[str, gpd.GeoDataFrame], *, as_of: _dt.date | None = 
                tables=kept if tables else None, out=out)
     for group in (_sweeping, _bins, _frontage, _street_order, _sites_reports):
         group(ctx)
-        release_memory()  # what the group freed, before the next group's peak adds to it
+        release_memory(collect=True)  # what the group freed, before the next group's peak
     findings = assign_grids(concat_findings(out), layers.get("grids"))
     return SanitationResult(findings=findings, as_of=as_of, notes=notes, tables=kept)
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -740,13 +740,14 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
                          grids: gpd.GeoDataFrame | None = None,
                          rain_mm: float | None = None, runoff_coefficient: float | None = None,
                          as_of: dt.date | None = None,
-                         boundary: Any = None) -> WaterloggingResult:
+                         boundary: Any = None, detail: bool = True) -> WaterloggingResult:
     """Run the whole waterlogging analysis on a DEM (or a catalog's DEM) and the layers given.
 
     ``as_of`` drops recorded points recorded after that day; ``boundary`` (working CRS) keeps
     the depressions touching the city. Survey candidates (depressions with no recorded point)
-    are ranked by volume (``survey_rank``) and capped at ``survey_candidates.max``. See the
-    module docstring for an example.
+    are ranked by volume (``survey_rank``) and capped at ``survey_candidates.max``. With
+    ``detail=False`` (the weekly check) ``analysis.catchment`` is let go (an empty grid) once the
+    rain scenario has followed it (the 1M city's: 140 MB). See the module docstring's example.
     """
     if isinstance(dem, Catalog):
         from ..validate.load import city_boundary
@@ -756,11 +757,12 @@ def analyse_waterlogging(dem: DEM | Catalog, *, roads: gpd.GeoDataFrame | None =
     analysis = analyse_depressions(dem)
     rep = reported_depressions(analysis.depressions, cell_size_m=float(min(dem.cell_size)),
                                boundary=boundary)
-    wet = roads_at_risk(analysis, roads, depressions=rep)
     # the scenario's levels: its depth is made a block of rows at a time where needed
     scen, slevel = _scenario_levels(analysis, rain_mm=rain_mm,
                                     runoff_coefficient=runoff_coefficient, depressions=rep,
                                     cascade=True)
+    analysis = analysis if detail else replace(analysis, catchment=np.zeros((0, 0), np.int32))
+    wet = roads_at_risk(analysis, roads, depressions=rep)
     rep = pd.concat([rep, scen], axis=1)
     swet = roads_at_risk(analysis, roads, level=slevel, depressions=rep)
     if points is None:
@@ -838,5 +840,5 @@ def run_check(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame] | None, *,
     res = analyse_waterlogging(
         load_catalog_dem(catalog), roads=layers.get("roads"),
         points=layers.get("waterlogging_points"), buildings=None, grids=layers.get("grids"),
-        as_of=as_of, boundary=city_boundary(catalog))
+        as_of=as_of, boundary=city_boundary(catalog), detail=False)
     return res.findings
