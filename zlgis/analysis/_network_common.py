@@ -100,6 +100,23 @@ def point_xy(geoms: Any) -> tuple[np.ndarray, Any, pd.Index]:
     return xy, crs, index
 
 
+def point_xy_or_nan(geoms: Any) -> np.ndarray:
+    """:func:`point_xy`'s coordinates (n, 2) of an array of geometries, NaN for a missing or
+    empty geometry instead of an error.
+
+    >>> from shapely.geometry import Point, box
+    >>> point_xy_or_nan([box(0, 0, 2, 2), None, Point()]).tolist()
+    [[1.0, 1.0], [nan, nan], [nan, nan]]
+    """
+    arr = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if ok.all():
+        return point_xy(arr)[0]
+    xy = np.full((len(arr), 2), np.nan)
+    xy[ok] = point_xy(arr[ok])[0]
+    return xy
+
+
 def xy_of_points(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
     """x and y of an array of points; NaN where a point is missing or empty.
 

@@ -15,9 +15,10 @@ from .._arrowtext import frame_values
 from ..errors import InputError
 from ..findings import assign_grids, concat_findings, empty_findings, make_findings
 from ..rules import rule as rule_spec
+from ._network_common import point_xy_or_nan
 from .coverage_clusters import uncovered_areas
 from .coverage_inputs import ALL, METHODS, CoverageResult, coverage_config
-from .network import StreetGraph, is_xy, nearest_facility, network_config, point_xy
+from .network import StreetGraph, is_xy, nearest_facility, network_config
 
 __all__ = [
     "facility_distances",
@@ -184,13 +185,7 @@ def _demand_xy(demand: pd.DataFrame) -> np.ndarray:
     geometry)."""
     if not isinstance(demand, gpd.GeoDataFrame):
         return np.column_stack([demand["x"].to_numpy(float), demand["y"].to_numpy(float)])
-    arr = np.asarray(demand.geometry.values, dtype=object)
-    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    if ok.all():
-        return point_xy(arr)[0]
-    xy = np.full((len(arr), 2), np.nan)
-    xy[ok] = point_xy(arr[ok])[0]
-    return xy
+    return point_xy_or_nan(demand.geometry.values)
 
 
 def _points(xy: np.ndarray) -> np.ndarray:

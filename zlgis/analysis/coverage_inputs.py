@@ -18,7 +18,7 @@ from .._arrowtext import frame_values
 from ..config import load_config
 from ..errors import InputError, LayerError
 from ..findings import default_crs
-from ._network_common import point_xy
+from ._network_common import point_xy_or_nan
 from .network import StreetGraph
 from .run_cache import shared
 
@@ -201,11 +201,7 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
         out = gpd.GeoDataFrame(cols, crs=b.crs, geometry=shapely.point_on_surface(
             np.asarray(r.geometry.values, dtype=object)))
     else:
-        arr = np.asarray(r.geometry.values, dtype=object)
-        xy = np.full((len(arr), 2), np.nan)  # NaN for an empty footprint, as its empty point
-        ok = ~shapely.is_empty(arr)
-        if ok.any():
-            xy[ok] = point_xy(arr[ok])[0]
+        xy = point_xy_or_nan(r.geometry.values)  # (NaN for an empty footprint's empty point)
         out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], **cols})
     return assign_area(out, layers, copy=False)
 
