@@ -90,6 +90,31 @@ def test_multilinestrings_and_bad_input():
         StreetGraph.from_roads(bad)
 
 
+def test_an_edge_that_is_its_whole_street_is_the_streets_own_line():
+    """A street drawn from junction to junction is its edge: the same geometry object (the 1M
+    city's graphs held a copy of each); streets split at a crossing, with a repeated vertex,
+    with z or snapped to a node within the tolerance get lines of their own, in 2D."""
+    lines = [LineString([(0, 0), (100, 0)]), LineString([(100, 0), (100, 100)]),
+             LineString([(0, 50), (200, 50)]), LineString([(0, 0, 1), (0, -100, 1)]),
+             LineString([(300, 0), (300, 0), (400, 0)]), LineString([(400.2, 0), (400, 80)])]
+    roads = _roads(lines)
+    g = StreetGraph.from_roads(roads)
+    edges = np.asarray(g.edges.geometry.values)
+    src = g.edges["source_row"].to_numpy()
+    own = np.array([e is lines[s] for e, s in zip(edges, src)])
+    assert sorted(src[own]) == [0]
+    assert not shapely.has_z(edges).any()
+    # the same vertices as the lines made from the graph's own coordinates
+    xy, i = shapely.get_coordinates(edges, return_index=True)
+    assert shapely.equals_exact(edges, shapely.linestrings(xy, indices=i), tolerance=0).all()
+    assert [len(shapely.get_coordinates(edges[src == k])) for k in range(6)] == [2, 4, 4, 2, 2, 2]
+    # a graph from copies of the lines: edges equal, lengths and nodes identical
+    other = StreetGraph.from_roads(_roads([shapely.from_wkb(shapely.to_wkb(x)) for x in lines]))
+    assert shapely.equals_exact(np.asarray(other.edges.geometry.values), edges, tolerance=0).all()
+    assert other.edges["length"].tolist() == g.edges["length"].tolist()
+    assert other.nodes.equals(g.nodes)
+
+
 # ----------------------------------------------------------------------------- known answers
 
 def test_river_crossed_only_by_distant_bridge():

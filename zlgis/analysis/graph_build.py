@@ -128,7 +128,8 @@ def _nodes(jxy: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _edges(m: dict[str, np.ndarray], lab: np.ndarray, nx_: np.ndarray, ny_: np.ndarray,
-           tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+           tolerance: float, parts: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Edges between consecutive junctions of a line: u, v, geometry, length, first vertex."""
     jidx = np.flatnonzero(m["j"])
     a, b = jidx[:-1], jidx[1:]
@@ -136,16 +137,41 @@ def _edges(m: dict[str, np.ndarray], lab: np.ndarray, nx_: np.ndarray, ny_: np.n
     a, b = a[same_line], b[same_line]
     ua, vb = lab[:-1][same_line], lab[1:][same_line]
     nv = b - a + 1
-    edge_of = np.repeat(np.arange(len(a)), nv)
     vidx = np.repeat(a - np.r_[0, np.cumsum(nv)[:-1]], nv) + np.arange(int(nv.sum()))
     exy = m["xy"][vidx].copy()
     first = np.r_[0, np.cumsum(nv)[:-1]]
     exy[first] = np.c_[nx_[ua], ny_[ua]]
     exy[first + nv - 1] = np.c_[nx_[vb], ny_[vb]]
-    egeom = shapely.linestrings(exy, indices=edge_of)
+    egeom = _edge_lines(exy, nv, parts, m["line"][a])
     length = shapely.length(egeom)
     ok = ~((ua == vb) & (length < max(tolerance, 1e-9) * 2))
     return ua[ok], vb[ok], egeom[ok], length[ok], a[ok]
+
+
+def _edge_lines(exy: np.ndarray, nv: np.ndarray, parts: np.ndarray, line: np.ndarray
+                ) -> np.ndarray:
+    """The edges' lines from their vertices ``exy`` (``nv`` each, in edge order); an edge whose
+    vertices are its line's own, bit for bit (a street drawn from junction to junction), is
+    that line's geometry object instead of a copy: the 1M-building city's 458k edges of each
+    street graph held about 100 MB as copies, shared by every worker of the run."""
+    pxy, pline = shapely.get_coordinates(parts, return_index=True)
+    pn = np.bincount(pline, minlength=len(parts))
+    # candidates: the only edge of a line without z, as many vertices as the line (edges go
+    # by line: the candidates' vertices and their lines' are the same rows in the same order)
+    whole = ((nv == pn[line]) & (np.bincount(line, minlength=len(parts))[line] == 1)
+             & (shapely.get_coordinate_dimension(parts) == 2)[line])
+    differs = (exy[np.repeat(whole, nv)].view(np.int64)
+               != pxy[np.isin(pline, line[whole])].view(np.int64)).any(axis=1)
+    whole[whole] = np.bincount(np.repeat(np.arange(whole.sum()), nv[whole]), weights=differs,
+                               minlength=int(whole.sum())) == 0
+    out = np.empty(len(nv), dtype=object)
+    out[whole] = parts[line[whole]]
+    rest = np.flatnonzero(~whole)
+    if len(rest):
+        keep = ~np.repeat(whole, nv)
+        out[rest] = shapely.linestrings(exy[keep], indices=np.repeat(np.arange(len(rest)),
+                                                                    nv[rest]))
+    return out
 
 
 def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray, noding: str,
@@ -176,7 +202,7 @@ def build_graph(df: gpd.GeoDataFrame, keep: list[str], *, crossable: np.ndarray,
         ins = (cr.line, cr.pos, cr.xy)
     m = _merge_inserted(v, *ins)
     lab, nx_, ny_ = _nodes(m["xy"][m["j"]], tolerance)
-    u, w, geom, length, first = _edges(m, lab, nx_, ny_, tolerance)
+    u, w, geom, length, first = _edges(m, lab, nx_, ny_, tolerance, parts)
     src = parent[m["line"][first]]
     attrs = (pd.DataFrame(df[keep].iloc[src].reset_index(drop=True)) if keep
              else pd.DataFrame(index=range(len(src))))
