@@ -308,17 +308,20 @@ def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch):
     assert r.merge.n_found == 2
 
 
-def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, monkeypatch):
-    """run.own_process: those checks run in a process forked for them from a worker (its parent
-    is not the run); the others in the workers themselves; the findings are the same."""
+@pytest.mark.parametrize(("own", "min_mb"), [("[heavy]", 0), ("[heavy]", 128), ("[all]", 0)])
+def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, monkeypatch,
+                                                                       own, min_mb):
+    """run.own_process: those checks (or all) run in a process forked for them from a worker
+    (its parent is not the run); the others in the workers themselves; the findings are the
+    same. A city whose files hold under run.own_process_min_mb runs them in the workers too."""
     from zlgis.config import load_config
     from zlgis.findings import empty_findings
 
-    assert load_config("ledger")["run"]["own_process"] == [
-        "coverage", "sanitation", "controllines", "compounds", "heating", "trucks"]
+    run = load_config("ledger")["run"]
+    assert run["own_process"] == ["all"] and run["own_process_min_mb"] == 128
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "ledger.yaml").write_text(
-        "run:\n  own_process: [heavy]\n", encoding="utf-8")
+        f"run:\n  own_process: {own}\n  own_process_min_mb: {min_mb}\n", encoding="utf-8")
     monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
 
     def probe(name):
@@ -335,7 +338,8 @@ def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, 
     r = run_weekly(cat, tmp_path / "out", week="2022-W35", jobs=2,
                    checks={n: probe(n) for n in names})
     parent = dict(line.split() for line in (tmp_path / "parents").read_text().splitlines())
-    assert parent["controllines"] == parent["light"] == str(os.getpid()) != parent["heavy"]
+    forked = {n for n in names if parent[n] != str(os.getpid())}
+    assert forked == (set() if min_mb else set(names) if own == "[all]" else {"heavy"})
     assert r.merge.n_found == 2
 
 

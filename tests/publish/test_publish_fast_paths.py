@@ -208,13 +208,19 @@ def _tricky_frames() -> list[pd.DataFrame]:
     ]
 
 
-def test_write_csv_is_to_csv(tmp_path) -> None:
+@pytest.mark.parametrize("block", [32_768, 3])
+def test_write_csv_is_to_csv(tmp_path, monkeypatch, block) -> None:
+    """The file is ``to_csv``'s, written a block of rows at a time (3: several blocks, the last
+    of one row; a value only a later block holds sends the whole file to ``to_csv``)."""
+    import zlgis.io.tables as T
     from zlgis.io.tables import _csv_cells, safe_frame, write_csv
     from zlgis.validate.report import empty_issues
 
-    frames = [*_tricky_frames(), empty_issues()]
+    monkeypatch.setattr(T, "_CSV_BLOCK", block)
+    late = pd.DataFrame({"o": [*"abcdefgh", 3, "j"]})                 # mixed in block 3: to_csv
+    frames = [*_tricky_frames(), empty_issues(), late]
     fast = [_csv_cells(safe_frame(f)) is not None for f in frames]
-    assert fast == [True, True, True, False, False, False, True]
+    assert fast == [True, True, True, False, False, False, True, False]
     for i, f in enumerate(frames):
         ref = tmp_path / f"ref{i}.csv"
         safe_frame(f).to_csv(ref, index=False, encoding="utf-8-sig", lineterminator="\r\n")

@@ -92,23 +92,41 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as CSV (UTF-8 with BOM, CRLF, opens in Excel), atomically, neutralised.
 
     A frame of text and integer columns (the validation report: 300,000 rows on the 1M city)
-    is written by the :mod:`csv` writer pandas uses, from whole columns (:func:`_csv_cells`),
-    without pandas' per-chunk conversion; the file is the one ``to_csv`` writes."""
+    is written by the :mod:`csv` writer pandas uses, from whole columns of a block of rows at a
+    time (:func:`_csv_cells`), without pandas' per-chunk conversion; the file is the one
+    ``to_csv`` writes."""
     path = Path(path)
     safe = safe_frame(frame)
-    cells = _csv_cells(safe)
     with atomic_path(path) as tmp:
         # CRLF line ends make the writer quote every field holding a CR or LF: a bare CR would
         # start a new row in Excel, and a formula behind it would escape neutralising
-        if cells is None:
+        if not _write_cells(safe, tmp):
             safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-        else:   # encoded once: a "utf-8-sig" file encodes each row the writer writes
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\r\n")
-            writer.writerow([str(c) for c in safe.columns])
-            writer.writerows(zip(*cells))
-            tmp.write_bytes(codecs.BOM_UTF8 + buf.getvalue().encode("utf-8"))
     return path
+
+
+_CSV_BLOCK = 32_768  # rows whose cells are made at a time (300,000 rows' strings: ~180 MB)
+
+
+def _write_cells(frame: pd.DataFrame, path: Path) -> bool:
+    """Write ``frame`` as :func:`write_csv` does, by the :mod:`csv` writer, a block of rows at a
+    time, each block encoded once (a "utf-8-sig" file encodes each row the writer writes);
+    False, with the file left to be overwritten, at the first block :func:`_csv_cells` leaves
+    to ``to_csv``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([str(c) for c in frame.columns])
+    with open(path, "wb") as fh:
+        fh.write(codecs.BOM_UTF8)
+        for start in range(0, max(len(frame), 1), _CSV_BLOCK):
+            cells = _csv_cells(frame.iloc[start:start + _CSV_BLOCK])
+            if cells is None:
+                return False
+            writer.writerows(zip(*cells))
+            fh.write(buf.getvalue().encode("utf-8"))
+            buf.seek(0)
+            buf.truncate()
+    return True
 
 
 def _csv_cells(frame: pd.DataFrame) -> list[list[str]] | None:
