@@ -279,15 +279,18 @@ def test_checked_layers_are_freed_even_if_a_check_frame_is_kept(tmp_path):
     assert refs["buildings"]() is None
 
 
-def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch):
+@pytest.mark.parametrize("min_mb", [0, 128])
+def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch, min_mb):
     """run.serial_checks (the checks with the largest working memory) run first, in their
-    order, before the run cache holds anything; the findings do not depend on the order."""
+    order, before the run cache holds anything; the findings do not depend on the order. Not
+    on a city whose files hold under run.memory_min_mb: there the checks run in their order."""
     from zlgis.config import load_config
 
     assert load_config("ledger")["run"]["serial_checks"] == ["waterlogging", "coverage"]
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "ledger.yaml").write_text(
-        "run:\n  serial_checks: [heavy_b, heavy_a]\n", encoding="utf-8")
+        f"run:\n  serial_checks: [heavy_b, heavy_a]\n  memory_min_mb: {min_mb}\n",
+        encoding="utf-8")
     monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
     order: list[str] = []
 
@@ -304,7 +307,8 @@ def test_serial_checks_run_first_in_one_process(tmp_path, monkeypatch):
     r = run_weekly(cat, tmp_path / "out", week="2022-W35", jobs=1,
                    checks={n: probe(n) for n in names})
     _KEPT_FRAMES.clear()
-    assert order == ["heavy_b", "heavy_a", "controllines", "light"]
+    assert order == (["controllines", "heavy_a", "light", "heavy_b"] if min_mb
+                     else ["heavy_b", "heavy_a", "controllines", "light"])
     assert r.merge.n_found == 2
 
 
@@ -313,15 +317,15 @@ def test_own_process_checks_run_in_a_process_forked_from_their_worker(tmp_path, 
                                                                        own, min_mb):
     """run.own_process: those checks (or all) run in a process forked for them from a worker
     (its parent is not the run); the others in the workers themselves; the findings are the
-    same. A city whose files hold under run.own_process_min_mb runs them in the workers too."""
+    same. A city whose files hold under run.memory_min_mb runs them in the workers too."""
     from zlgis.config import load_config
     from zlgis.findings import empty_findings
 
     run = load_config("ledger")["run"]
-    assert run["own_process"] == ["all"] and run["own_process_min_mb"] == 128
+    assert run["own_process"] == ["all"] and run["memory_min_mb"] == 128
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "ledger.yaml").write_text(
-        f"run:\n  own_process: {own}\n  own_process_min_mb: {min_mb}\n", encoding="utf-8")
+        f"run:\n  own_process: {own}\n  memory_min_mb: {min_mb}\n", encoding="utf-8")
     monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
 
     def probe(name):

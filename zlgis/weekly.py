@@ -375,7 +375,7 @@ class EarlyChecks(contextlib.ExitStack):
         self._fns = dict(checks) if isinstance(checks, Mapping) else {}
         serial = load_config("ledger")["run"].get("serial_checks") or []
         names.sort(key=lambda n: serial.index(n) if n in serial else len(serial))
-        self._serial = set(serial)
+        self._serial = set(_memory_plan(catalog)[0])  # (first on any city, apart on a large one)
         #: check name -> the layers its registered rules need or use (none: never early)
         self.needs = {n: layers_read(n) for n in names}
         #: ids of the layers loaded last
@@ -485,13 +485,13 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     The checks run in ``jobs`` worker processes (:func:`zlgis.workers.resolve_jobs`; default
     ``run.jobs`` of ``ledger.yaml``); the findings are the same for any number. With workers, the
     street graphs the checks declare (``graphs:`` of their rule files) are built here first and
-    shared by every worker (:func:`_shared_graphs`). The checks of
-    ``run.serial_checks`` (the largest working memory) never run at the same time and start
-    first: one worker runs them one after the other (in one process: before the others, while
-    the run cache is empty). Each check's freed memory is handed back to the system before the
-    next (:func:`zlgis.workers.release_memory`); the checks of ``run.own_process`` (names;
-    ``all``: every check) run in a process of their own, forked from their worker, and what they leave dies with it (when the
-    catalog's layer files hold at least ``run.own_process_min_mb``).
+    shared by every worker (:func:`_shared_graphs`). Each check's freed memory is handed back to
+    the system before the next (:func:`zlgis.workers.release_memory`). On a large city
+    (:func:`_memory_plan`) the checks of ``run.serial_checks`` (the largest working memory)
+    never run at the same time and start first: one worker runs them one after the other (in
+    one process: before the others, while the run cache is empty); and those of
+    ``run.own_process`` (names; ``all``: every check) run in a process of their own, forked
+    from their worker, and what they leave dies with it.
     ``early`` maps checks already started (while the layers loaded, :class:`EarlyChecks`) to
     their futures; one that gave None runs here.
     The checks ``last`` are handed to the workers after the others (the early checks handed
@@ -499,7 +499,6 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     ``meanwhile``, when given, is called in this process once the checks are handed to the
     workers, before their results are read (with one process: before the checks run).
     """
-    from .config import load_config
 
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
@@ -509,15 +508,10 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn in rest]
     frames = []
     names = [name for name, _ in rest]
-    cfg = load_config("ledger")["run"]
-    serial = [names.index(c) for c in cfg.get("serial_checks") or []
-              if c in names]  # never two of them at once
-    listed = cfg.get("own_process") or []
-    own = (list(range(len(names))) if "all" in listed
-           else [names.index(c) for c in listed if c in names])
-    size = _catalog_bytes(catalog)  # None: read from a database
-    if size is not None and size < float(cfg.get("own_process_min_mb", 0)) * 2 ** 20:
-        own = []  # a small city: forking each costs more than the memory it hands back
+    serial_names, own_names = _memory_plan(catalog)
+    serial = [names.index(c) for c in serial_names if c in names]  # never two of them at once
+    own = (list(range(len(names))) if "all" in own_names
+           else [names.index(c) for c in own_names if c in names])
     jobs = resolve_jobs(jobs)
     if jobs > 1:
         _shared_graphs(layers, names)
@@ -547,6 +541,20 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     # every check that ran, the early ones too: the ledger marks a finding rectified only when
     # its check ran (those left out kept last week's findings open for ever)
     return findings, [name for name, _, _ in plan]
+
+
+def _memory_plan(catalog: Catalog) -> tuple[list[str], list[str]]:
+    """``run.serial_checks`` and ``run.own_process`` of ``ledger.yaml``; both empty when the
+    catalog's layer files hold under ``run.memory_min_mb``: a small city's checks need no
+    keeping apart, and each wait or fork would cost it time (the demo city: 0.3 s of a worker
+    idle behind the early waterlogging check, 2 % of the run in forks)."""
+    from .config import load_config
+
+    cfg = load_config("ledger")["run"]
+    size = _catalog_bytes(catalog)  # None: read from a database
+    if size is not None and size < float(cfg["memory_min_mb"]) * 2 ** 20:
+        return [], []
+    return list(cfg.get("serial_checks") or []), list(cfg.get("own_process") or [])
 
 
 def _shared_graphs(layers: Mapping[str, gpd.GeoDataFrame], names: Sequence[str]) -> None:
