@@ -408,7 +408,11 @@ def test_residential_buildings_by_coordinates(town):
     assert np.array_equal(xy[["x", "y"]].to_numpy(), shapely.get_coordinates(pts.geometry.values))
     for c in ("building_id", "population", "compound_id", "grid_id", "district"):
         assert xy[c].tolist() == pts[c].tolist(), c
-    assert xy["footprint"].values.crs == pts.crs
+    # the footprints by their rows in the buildings layer, the same objects, read when asked
+    from zlgis.analysis.coverage_inputs import footprints_of
+    fp = footprints_of(xy, town)
+    assert "footprint" not in xy and fp.crs == pts.crs and len(fp) == len(pts)
+    assert all(a is b for a, b in zip(fp.select(np.ones(len(fp), bool)), pts["footprint"].values))
     # the topics' demand without detail is this frame: same distances and findings
     for fn in (toilet_coverage, park_coverage, transfer_coverage):
         lean, full = fn(town, detail=False), fn(town)

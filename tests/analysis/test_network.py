@@ -115,6 +115,28 @@ def test_an_edge_that_is_its_whole_street_is_the_streets_own_line():
     assert other.nodes.equals(g.nodes)
 
 
+def test_points_of_some_rows_read_in_place_equal_those_of_their_copy(monkeypatch):
+    """``point_xy_or_nan(geoms, rows=)``: the rows' points (any order, across blocks; points,
+    polygons, lines, missing and empty) are those of the copied rows, and the array's objects
+    are not referenced by any new array (no reference counts written: forked checks share
+    their pages)."""
+    import sys
+
+    import zlgis.analysis._network_common as nc
+
+    monkeypatch.setattr(nc, "_XY_BLOCK", 7)
+    rng = np.random.default_rng(3)
+    x, y = rng.random(60) * 1000, rng.random(60) * 1000
+    geoms = shapely.box(x, y, x + 5 + rng.random(60) * 30, y + 5)
+    geoms[[3, 20]] = None
+    geoms[5], geoms[9], geoms[11] = Point(1, 2), shapely.Polygon(), LineString([(0, 0), (9, 3)])
+    rows = rng.permutation(60)[:35]
+    before = [sys.getrefcount(g) for g in geoms]
+    got = nc.point_xy_or_nan(geoms, rows=rows)
+    assert [sys.getrefcount(g) for g in geoms] == before
+    assert np.array_equal(got, nc.point_xy_or_nan(geoms[rows]), equal_nan=True)
+
+
 # ----------------------------------------------------------------------------- known answers
 
 def test_river_crossed_only_by_distant_bridge():

@@ -17,7 +17,7 @@ from ..findings import assign_grids, concat_findings, empty_findings, make_findi
 from ..rules import rule as rule_spec
 from ._network_common import point_xy_or_nan
 from .coverage_clusters import uncovered_areas
-from .coverage_inputs import ALL, METHODS, CoverageResult, coverage_config
+from .coverage_inputs import ALL, METHODS, CoverageResult, coverage_config, footprints_of
 from .network import StreetGraph, is_xy, nearest_facility, network_config
 
 __all__ = [
@@ -528,11 +528,12 @@ def facility_service_areas(facilities: gpd.GeoDataFrame, id_col: str, *,
     return sa
 
 
-def uncovered_buildings(demand: gpd.GeoDataFrame, covered: np.ndarray,
-                        **options: Any) -> gpd.GeoDataFrame:
+def uncovered_buildings(demand: pd.DataFrame, covered: np.ndarray,
+                        layers: dict[str, gpd.GeoDataFrame], **options: Any) -> gpd.GeoDataFrame:
     """:func:`uncovered_areas` of residential buildings (footprints, population, compound),
-    at least ``network.yaml`` ``cluster_min_buildings`` per cluster."""
-    return uncovered_areas(demand, covered, footprints=demand["footprint"].values,
+    at least ``network.yaml`` ``cluster_min_buildings`` per cluster; ``demand`` from
+    :func:`~zlgis.analysis.coverage_inputs.residential_buildings` of ``layers``."""
+    return uncovered_areas(demand, covered, footprints=footprints_of(demand, layers),
                            weight=demand["population"].to_numpy(float),
                            min_count=int(network_config()["cluster_min_buildings"]),
                            group=demand["compound_id"].to_numpy(), **options)

@@ -73,15 +73,14 @@ def uncovered_areas(points: pd.DataFrame, covered: np.ndarray, *,
            else getattr(footprints, "crs", None))
     if not sel.any():
         return _empty(crs)
-    geoms = (np.asarray(footprints, dtype=object)[sel] if footprints is not None
-             else np.asarray(points.geometry.values, dtype=object)[sel])
     w = np.ones(sel.sum()) if weight is None else np.asarray(weight, float)[sel]
     # (only the uncovered rows turned into text: a city's million ids take a second)
     ids = (points[id_col][sel] if id_col in points else points.index[sel]).astype(str).to_numpy()
-    m = len(geoms)
+    m = int(sel.sum())
     pb = cd / 2 if polygon_buffer is None else polygon_buffer
     # exact pairs only when they stay few: not too many points, not too long a distance
     if m <= _EXACT_CLUSTER_MAX and cd <= 120:
+        geoms = _chosen(points, footprints, sel)
         buf = shapely.buffer(geoms, cd / 2, quad_segs=4)
         i, j = shapely.STRtree(buf).query(buf, predicate="intersects")
         pbuf = buf if pb == cd / 2 else shapely.buffer(geoms, pb, quad_segs=4)
@@ -91,7 +90,7 @@ def uncovered_areas(points: pd.DataFrame, covered: np.ndarray, *,
     # many points (a city-wide blind area): link points in the same or a neighbouring square
     # cell of side ``cd`` (within about 1.4 cd of each other) instead of pairs of buffered
     # footprints, whose number grows with the square of the density
-    cells, cell_of, ci, cj = _cell_links(geoms, cd)
+    cells, cell_of, ci, cj = _cell_links(_surface_xy(points, footprints, sel), cd)
     first = np.full(len(cells), -1, np.int64)
     first[cell_of[::-1]] = np.arange(m)[::-1]  # first point of each cell
     i = np.r_[np.arange(m), first[ci]]
@@ -107,6 +106,24 @@ def uncovered_areas(points: pd.DataFrame, covered: np.ndarray, *,
                      item_lab=lab[first], items=squares)
 
 
+def _chosen(points: pd.DataFrame, footprints: Any, sel: np.ndarray) -> np.ndarray:
+    """The geometries (footprints when given) of the rows ``sel``. ``footprints`` with a
+    ``select`` method (:class:`~zlgis.analysis.coverage_inputs.LayerRows`) gives them itself."""
+    if footprints is None:
+        return np.asarray(points.geometry.values, dtype=object)[sel]
+    select = getattr(footprints, "select", None)
+    return select(sel) if select is not None else np.asarray(footprints, dtype=object)[sel]
+
+
+def _surface_xy(points: pd.DataFrame, footprints: Any, sel: np.ndarray) -> np.ndarray:
+    """A point on each chosen geometry (``point_on_surface``), (m, 2): the points' own
+    ``x``, ``y`` when they are given by their coordinates (those of their footprints': see
+    :func:`~zlgis.analysis.coverage_inputs.residential_buildings`), no footprint read."""
+    if not isinstance(points, gpd.GeoDataFrame) and {"x", "y"} <= set(points.columns):
+        return points[["x", "y"]].to_numpy(float)[sel]
+    return shapely.get_coordinates(shapely.point_on_surface(_chosen(points, footprints, sel)))
+
+
 def _empty(crs: Any) -> gpd.GeoDataFrame:
     cols: dict[str, list[Any]] = {"cluster": [], "n": [], "weight": [], "members": []}
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -116,13 +133,12 @@ def _grown(geom: Any, by: float) -> Any:
     return shapely.buffer(geom, by, join_style="mitre")
 
 
-def _cell_links(geoms: np.ndarray, cd: float
+def _cell_links(xy: np.ndarray, cd: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Occupied cells (x, y index, sorted), the cell of every point, and neighbouring cell
-    pairs (right, up, up-right, down-right)."""
-    rep = shapely.point_on_surface(geoms)
-    cx = np.floor(shapely.get_x(rep) / cd).astype(np.int64)
-    cy = np.floor(shapely.get_y(rep) / cd).astype(np.int64)
+    """Occupied cells (x, y index, sorted), the cell of every point (``xy``), and neighbouring
+    cell pairs (right, up, up-right, down-right)."""
+    cx = np.floor(xy[:, 0] / cd).astype(np.int64)
+    cy = np.floor(xy[:, 1] / cd).astype(np.int64)
     span = int(cy.max() - cy.min()) + 3
     key = (cx - cx.min() + 1) * span + (cy - cy.min() + 1)
     ukey, first, cell_of = np.unique(key, return_index=True, return_inverse=True)

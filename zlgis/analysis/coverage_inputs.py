@@ -28,6 +28,8 @@ __all__ = [
     "need_layer",
     "street_graph",
     "residential_buildings",
+    "LayerRows",
+    "footprints_of",
     "land_samples",
     "lattice_points",
     "facility_points",
@@ -159,9 +161,10 @@ def residential_buildings(layers: dict[str, gpd.GeoDataFrame], *, geometry: bool
     its footprint (``point_on_surface``).
 
     With ``geometry=False`` the result is a plain DataFrame with the points' coordinates in
-    columns ``x`` and ``y`` instead of point geometries (what the coverage distances need; the
-    ``footprint`` column keeps the CRS): the 1M city's 269k homes hold about 80 MB as GEOS
-    points, for the whole coverage check.
+    columns ``x`` and ``y`` instead of point geometries (what the coverage distances need) and
+    the footprints' rows in the buildings layer in ``building_row`` (:func:`footprints_of`)
+    instead of ``footprint``: the 1M city's 269k homes hold about 80 MB as GEOS points, for
+    the whole coverage check.
 
     In a run (:func:`zlgis.analysis.run_cache.run_cache`) the frame is made once for the same
     layer objects (toilets, parks and transfer stations all ask for it) and each caller gets
@@ -183,9 +186,12 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
     sel = b["use"].isin(uses) if "use" in b else pd.Series(True, index=b.index)
     if "under_construction" in b:
         sel &= ~b["under_construction"].fillna(False).astype(bool)
-    # the columns used only: a row filter of the whole layer takes every column
-    r = b[[c for c in ("building_id", "population", "compound_id", b.geometry.name) if c in b]]
-    r = r[(sel & b.geometry.notna()).to_numpy()]
+    # the columns used only: a row filter of the whole layer takes every column; without
+    # geometry not the footprints either (their row numbers: a copy of 27 % of a layer's
+    # objects touches the pages of nearly all, and each forked check copies those it touches)
+    keep = (sel & b.geometry.notna()).to_numpy()
+    used = [c for c in ("building_id", "population", "compound_id") if c in b]
+    r = b[[*used, b.geometry.name]][keep] if geometry else b[used].iloc[np.flatnonzero(keep)]
     ids = (r["building_id"].astype(str) if "building_id" in r
            else pd.Series(r.index.astype(str), index=r.index))
     pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
@@ -195,15 +201,51 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
         "population": pop.to_numpy(float),
         "compound_id": (frame_values(r["compound_id"], objects=True) if "compound_id" in r
                         else np.full(len(r), None, dtype=object)),
-        "footprint": r.geometry.values,
     }
     if geometry:
-        out = gpd.GeoDataFrame(cols, crs=b.crs, geometry=shapely.point_on_surface(
-            np.asarray(r.geometry.values, dtype=object)))
+        out = gpd.GeoDataFrame({**cols, "footprint": r.geometry.values}, crs=b.crs,
+                               geometry=shapely.point_on_surface(
+                                   np.asarray(r.geometry.values, dtype=object)))
     else:
-        xy = point_xy_or_nan(r.geometry.values)  # (NaN for an empty footprint's empty point)
-        out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], **cols})
+        rows = np.flatnonzero(keep)
+        # (NaN for an empty footprint's empty point)
+        xy = point_xy_or_nan(np.asarray(b.geometry.values), rows=rows)
+        out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], **cols, "building_row": rows})
     return assign_area(out, layers, copy=False)
+
+
+@dataclass(frozen=True)
+class LayerRows:
+    """Some rows of a layer's geometries (``geoms`` at ``rows``), taken only when asked
+    (:meth:`select`): what :func:`residential_buildings` without geometry gives for its homes'
+    footprints, which :func:`~zlgis.analysis.coverage_clusters.uncovered_areas` reads for its
+    uncovered ones only.
+
+    >>> from shapely.geometry import Point
+    >>> fp = LayerRows(np.array([Point(0, 0), Point(1, 1), Point(2, 2)]), np.array([2, 0]), None)
+    >>> len(fp), [p.x for p in fp.select(np.array([True, False]))]
+    (2, [2.0])
+    """
+
+    geoms: np.ndarray
+    rows: np.ndarray
+    crs: Any
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def select(self, mask: np.ndarray) -> np.ndarray:
+        """The geometries of the rows where ``mask`` is true."""
+        return self.geoms[self.rows[mask]]
+
+
+def footprints_of(demand: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> Any:
+    """The footprints of :func:`residential_buildings`' rows: its ``footprint`` column, or
+    without geometry the rows of the buildings layer (:class:`LayerRows`)."""
+    if "footprint" in demand:
+        return demand["footprint"].values
+    b = need_layer(layers, "buildings")
+    return LayerRows(np.asarray(b.geometry.values), demand["building_row"].to_numpy(), b.crs)
 
 
 def land_samples(layers: dict[str, gpd.GeoDataFrame], spacing: float | None = None, *,

@@ -53,7 +53,7 @@ def toilet_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "netwo
                                  target=cfg.get("target_share"))
     sa = areas.facility_service_areas(toilets, "toilet_id", radius=radius, method=method,
                                       graph=graph, detail=detail)
-    clusters = areas.uncovered_buildings(demand, demand["covered"].to_numpy())
+    clusters = areas.uncovered_buildings(demand, demand["covered"].to_numpy(), layers)
     findings = areas.cluster_findings(
         clusters, rule="toilet_uncovered",
         title=f"{{n}}栋住宅{{radius}}米{'步行' if method == 'network' else ''}范围内无公厕（最近{{nearest}}）",

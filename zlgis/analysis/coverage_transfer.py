@@ -90,7 +90,7 @@ def transfer_coverage(layers: dict[str, gpd.GeoDataFrame], *, method: str = "net
     if not detail:
         sa = areas.empty_polygons(stations.crs)
     net = network_config()
-    clusters = areas.uncovered_buildings(demand, demand["covered_max"].to_numpy(),
+    clusters = areas.uncovered_buildings(demand, demand["covered_max"].to_numpy(), layers,
                                          cluster_distance=float(cfg["cluster_distance_m"]),
                                          polygon_buffer=float(net["cluster_distance_m"]) / 2)
     far_dist = d_max["distance"].to_numpy()
