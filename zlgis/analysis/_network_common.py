@@ -129,10 +129,9 @@ def point_xy_or_nan(geoms: Any, rows: np.ndarray | None = None) -> np.ndarray:
     x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
     for lo in range(0, len(arr), _XY_BLOCK):
         part = slice(lo, lo + _XY_BLOCK)  # (a slice is a view: its objects are not touched)
-        other = want[part] & (kind[part] != 0)
-        for g, w in ((arr[part], want[part] & ~other),
-                     (shapely.point_on_surface(arr[part], out=np.full(len(other), None),
-                                               where=other), other)):
+        other = want[part] & (kind[part] != 0)  # not points: a point on the surface, made here
+        made = shapely.point_on_surface(arr[part], out=np.full(len(other), None), where=other)
+        for g, w in ((arr[part], want[part] & ~other), (made, other)):
             shapely.get_x(g, out=x[part], where=w)
             shapely.get_y(g, out=y[part], where=w)
     return np.c_[x[rows], y[rows]]
