@@ -209,10 +209,18 @@ def test_an_early_checks_findings_gone_next_week_are_rectified(demo_catalog, tmp
     assert set(trucks["status"]) == {"rectified"}
 
 
-def test_early_checks_handed_back_start_after_the_others(demo_catalog, tmp_path):
+@pytest.mark.parametrize("min_mb", [0, 128])
+def test_early_checks_handed_back_start_after_the_others(demo_catalog, tmp_path, monkeypatch,
+                                                         min_mb):
     """``run_checks(last=)``: the early checks handed back start once the others have (the
-    heavy checks keep the places they have when nothing starts early)."""
+    heavy checks keep the places they have when nothing starts early); not on a city whose
+    files hold under ``run.memory_min_mb`` (the demo city's 24 MB), where they keep theirs."""
     from zlgis.findings import empty_findings
+
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ledger.yaml").write_text(f"run:\n  memory_min_mb: {min_mb}\n",
+                                                   encoding="utf-8")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "conf"))
 
     log = tmp_path / "started"
 
@@ -230,7 +238,7 @@ def test_early_checks_handed_back_start_after_the_others(demo_catalog, tmp_path)
         _, ran = run_checks(demo_catalog, {}, as_of=AS_OF, checks=checks, jobs=2, last=last)
         order = log.read_text().split()
         assert ran == ["e", "c1", "c2"] and sorted(order) == ["c1", "c2", "e"]
-        if first_started:
+        if first_started or min_mb:
             assert "e" in order[:2]
         else:
             assert order[-1] == "e"

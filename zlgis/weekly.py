@@ -494,8 +494,9 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     from their worker, and what they leave dies with it.
     ``early`` maps checks already started (while the layers loaded, :class:`EarlyChecks`) to
     their futures; one that gave None runs here.
-    The checks ``last`` are handed to the workers after the others (the early checks handed
-    back: small ones, which would otherwise shift the large checks' peaks onto each other).
+    On a large city the checks ``last`` are handed to the workers after the others (the early
+    checks handed back: small ones, which would otherwise shift the large checks' peaks onto
+    each other).
     ``meanwhile``, when given, is called in this process once the checks are handed to the
     workers, before their results are read (with one process: before the checks run).
     """
@@ -503,8 +504,9 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
     early = early or {}
+    late = set(last) if _large_city(catalog) else set()
     rest = sorted(((name, fn) for name, fn, _ in plan if name not in early),
-                  key=lambda r: r[0] in last)
+                  key=lambda r: r[0] in late)
     tasks = [_check_task(name, fn, catalog, layers, as_of) for name, fn in rest]
     frames = []
     names = [name for name, _ in rest]
@@ -543,17 +545,26 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     return findings, [name for name, _, _ in plan]
 
 
-def _memory_plan(catalog: Catalog) -> tuple[list[str], list[str]]:
-    """``run.serial_checks`` and ``run.own_process`` of ``ledger.yaml``; both empty when the
-    catalog's layer files hold under ``run.memory_min_mb``: a small city's checks need no
-    keeping apart, and each wait or fork would cost it time (the demo city: 0.3 s of a worker
-    idle behind the early waterlogging check, 2 % of the run in forks)."""
+def _large_city(catalog: Catalog) -> bool:
+    """Whether the catalog's layer files hold at least ``run.memory_min_mb`` (``ledger.yaml``;
+    layers read from a database count as large): only there are the checks kept apart for
+    memory (:func:`_memory_plan`, :func:`run_checks`' ``last``); a small city's waits and forks
+    would cost it time for nothing (the demo city: 0.3 s of a worker idle behind the early
+    waterlogging check, 2 % of the run in forks, 0.15 s behind a handed-back check left last)."""
     from .config import load_config
 
-    cfg = load_config("ledger")["run"]
     size = _catalog_bytes(catalog)  # None: read from a database
-    if size is not None and size < float(cfg["memory_min_mb"]) * 2 ** 20:
+    return size is None or size >= float(load_config("ledger")["run"]["memory_min_mb"]) * 2 ** 20
+
+
+def _memory_plan(catalog: Catalog) -> tuple[list[str], list[str]]:
+    """``run.serial_checks`` and ``run.own_process`` of ``ledger.yaml`` on a large city
+    (:func:`_large_city`), else both empty."""
+    from .config import load_config
+
+    if not _large_city(catalog):
         return [], []
+    cfg = load_config("ledger")["run"]
     return list(cfg.get("serial_checks") or []), list(cfg.get("own_process") or [])
 
 
