@@ -500,7 +500,6 @@ def run_checks(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], *, as_o
     ``meanwhile``, when given, is called in this process once the checks are handed to the
     workers, before their results are read (with one process: before the checks run).
     """
-
     progress = progress or Progress(quiet=True)
     plan = _plan_checks(catalog, layers, checks, skipped=skipped, skipped_ids=skipped_ids)
     early = early or {}

@@ -104,9 +104,9 @@ def point_xy_or_nan(geoms: Any, rows: np.ndarray | None = None) -> np.ndarray:
     """:func:`point_xy`'s coordinates (n, 2) of an array of geometries, NaN for a missing or
     empty geometry instead of an error; of the positions ``rows`` only, when given.
 
-    The rows' points are read in place (``where``), a block of the array at a time: a copy of
-    the rows' geometries would touch every object of a layer, and each forked check of the
-    weekly run would copy the pages of them it shares (the 1M-building city's homes: 65-90 MB).
+    The points are read in place (``where``), a block of the array at a time: a copy of some
+    rows' geometries would touch every object of a layer, and each forked check of the weekly
+    run would copy the pages of them it shares (the 1M-building city's homes: 65-90 MB).
 
     >>> from shapely.geometry import Point, box
     >>> point_xy_or_nan([box(0, 0, 2, 2), None, Point()]).tolist()
@@ -115,16 +115,11 @@ def point_xy_or_nan(geoms: Any, rows: np.ndarray | None = None) -> np.ndarray:
     [[5.0, 6.0], [nan, nan]]
     """
     arr = np.asarray(geoms, dtype=object)
-    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    if rows is None:
-        if ok.all():
-            return point_xy(arr)[0]
-        xy = np.full((len(arr), 2), np.nan)
-        xy[ok] = point_xy(arr[ok])[0]
-        return xy
-    want = np.zeros(len(arr), bool)
-    want[rows] = True
-    want &= ok
+    want = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if rows is not None:
+        chosen = np.zeros(len(arr), bool)
+        chosen[rows] = True
+        want &= chosen
     kind = shapely.get_type_id(arr)
     x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
     for lo in range(0, len(arr), _XY_BLOCK):
@@ -134,7 +129,7 @@ def point_xy_or_nan(geoms: Any, rows: np.ndarray | None = None) -> np.ndarray:
         for g, w in ((arr[part], want[part] & ~other), (made, other)):
             shapely.get_x(g, out=x[part], where=w)
             shapely.get_y(g, out=y[part], where=w)
-    return np.c_[x[rows], y[rows]]
+    return np.c_[x, y] if rows is None else np.c_[x[rows], y[rows]]
 
 
 def xy_of_points(geoms: Any) -> tuple[np.ndarray, np.ndarray]:

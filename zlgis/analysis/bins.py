@@ -285,10 +285,13 @@ def _bins_on_lines(lines: np.ndarray, pts: np.ndarray, snap: float
     x, y, pad = shapely.get_x(pts), shapely.get_y(pts), snap + 1.0
     # the boxes a block of points at a time (a tree's pairs come point by point: the same
     # pairs in the same order as one query)
-    parts = [tree.query(shapely.box(x[sl] - pad, y[sl] - pad, x[sl] + pad, y[sl] + pad))
-             for sl in (slice(lo, lo + _BOX_BLOCK) for lo in range(0, len(pts), _BOX_BLOCK))]
-    pi = np.concatenate([a + lo for (a, _), lo in zip(parts, range(0, len(pts), _BOX_BLOCK))])
-    li = np.concatenate([b for _, b in parts])
+    pis, lis = [], []
+    for lo in range(0, len(pts), _BOX_BLOCK):
+        sl = slice(lo, lo + _BOX_BLOCK)
+        a, b = tree.query(shapely.box(x[sl] - pad, y[sl] - pad, x[sl] + pad, y[sl] + pad))
+        pis.append(a + lo)
+        lis.append(b)
+    pi, li = np.concatenate(pis), np.concatenate(lis)
     dist, pos = _on_lines(lines, pts, pi, li, snap, by_box=True)
     keep = dist <= snap
     return pi[keep], li[keep], pos[keep]

@@ -190,8 +190,9 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
     # geometry not the footprints either (their row numbers: a copy of 27 % of a layer's
     # objects touches the pages of nearly all, and each forked check copies those it touches)
     keep = (sel & b.geometry.notna()).to_numpy()
+    rows = np.flatnonzero(keep)
     used = [c for c in ("building_id", "population", "compound_id") if c in b]
-    r = b[[*used, b.geometry.name]][keep] if geometry else b[used].iloc[np.flatnonzero(keep)]
+    r = b[[*used, b.geometry.name]][keep] if geometry else b[used].iloc[rows]
     ids = (r["building_id"].astype(str) if "building_id" in r
            else pd.Series(r.index.astype(str), index=r.index))
     pop = (pd.to_numeric(r["population"], errors="coerce").fillna(0.0) if "population" in r
@@ -207,7 +208,6 @@ def _residential_buildings(layers: dict[str, gpd.GeoDataFrame], geometry: bool
                                geometry=shapely.point_on_surface(
                                    np.asarray(r.geometry.values, dtype=object)))
     else:
-        rows = np.flatnonzero(keep)
         # (NaN for an empty footprint's empty point)
         xy = point_xy_or_nan(np.asarray(b.geometry.values), rows=rows)
         out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], **cols, "building_row": rows})

@@ -86,9 +86,9 @@ def snap_point_sets(graph: StreetGraph, sets: Sequence[Any], *,
     got: dict[Any, dict[str, np.ndarray]] = {}
     if fresh:
         # (one set: its own coordinates, not a concatenated copy)
-        cols = _snap(graph, *((fresh[0][3], fresh[0][4]) if len(fresh) == 1 else
-                              (np.concatenate([t[3] for t in fresh]),
-                               np.concatenate([t[4] for t in fresh]))), max_distance)
+        xs, ys = ((fresh[0][3], fresh[0][4]) if len(fresh) == 1 else
+                  (np.concatenate([t[3] for t in fresh]), np.concatenate([t[4] for t in fresh])))
+        cols = _snap(graph, xs, ys, max_distance)
         lo = 0
         for _, key, _, px, _ in fresh:
             got[key] = {k: _read_only(v[lo:lo + len(px)]) for k, v in cols.items()}
