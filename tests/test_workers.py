@@ -143,6 +143,33 @@ def test_release_memory_hands_freed_heap_pages_back():
     assert before - after > 80 * 2**20, (before, after)
 
 
+_REUSE = """
+import resource, sys
+from zlgis.workers import allocator_kept
+
+def faults_of_second_block():
+    a = b"\\1" * (40 << 20)  # above glibc's moving mmap threshold (32 MiB at most)
+    del a
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    b = b"\\2" * (40 << 20)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+with allocator_kept() as kept:
+    inside = faults_of_second_block()
+print(kept, inside, faults_of_second_block())
+"""
+
+
+def test_allocator_kept_reuses_freed_blocks_and_leaves_glibc_as_it_was():
+    """A 40 MB block freed and allocated again: inside the block the second one reuses the
+    first's pages (no page faults), outside it is a fresh mapping again (10,240 pages)."""
+    out = subprocess.run([sys.executable, "-c", _REUSE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "True"
+    inside, outside = int(out[1]), int(out[2])
+    assert inside < 1000 and outside > 9000, (inside, outside)
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

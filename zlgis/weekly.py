@@ -43,6 +43,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import gc
+import importlib
 import os
 import shutil
 import signal
@@ -72,7 +73,15 @@ from .ledger.store import (
     week_of,
 )
 from .rules import find_rule
-from .workers import Done, forked, frozen, not_inherited, release_memory, resolve_jobs
+from .workers import (
+    Done,
+    allocator_kept,
+    forked,
+    frozen,
+    not_inherited,
+    release_memory,
+    resolve_jobs,
+)
 
 __all__ = [
     "WeeklyResult",
@@ -556,6 +565,12 @@ def _large_city(catalog: Catalog) -> bool:
     return size is None or size >= float(load_config("ledger")["run"]["memory_min_mb"]) * 2 ** 20
 
 
+def _allocator(catalog: Catalog) -> contextlib.AbstractContextManager[Any]:
+    """A small city's run reuses the memory it frees (fewer page faults:
+    :func:`zlgis.workers.allocator_kept`); a large city's peak would grow with it."""
+    return allocator_kept() if not _large_city(catalog) else contextlib.nullcontext()
+
+
 def _memory_plan(catalog: Catalog) -> tuple[list[str], list[str]]:
     """``run.serial_checks`` and ``run.own_process`` of ``ledger.yaml`` on a large city
     (:func:`_large_city`), else both empty."""
@@ -723,7 +738,7 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
                 ) -> dict[str, MapContext]:
     """Context layers of the internal and public weekly maps.
 
-    The default layers of each map profile (:func:`zlgis.publish.maps.map_layer_ids`). A layer
+    The default layers of each map profile (:func:`zlgis.publish.styles.map_layer_ids`). A layer
     with more than ``maps.max_context_features`` features (``ledger.yaml``) is not drawn one by
     one: a point layer becomes counts per hexagon of ``maps.hexagon_m``, other layers are left
     off; each carries a note on the map (:func:`zlgis.publish.aggregate.fit_layers`). A
@@ -732,7 +747,7 @@ def map_context(layers: Mapping[str, gpd.GeoDataFrame], catalog: Catalog
     """
     from .config import load_config
     from .publish.aggregate import fit_layers
-    from .publish.maps import map_layer_ids
+    from .publish.styles import map_layer_ids
     from .publish.tiles import tile_layer_ids
 
     cfg = load_config("ledger")["maps"]
@@ -793,7 +808,7 @@ def points_by_coordinates(layers: dict[str, Any], catalog: Catalog,
     from .analysis import CHECKS
     from .analysis.network import xy_of_points
     from .config import load_config
-    from .publish.maps import map_layer_ids
+    from .publish.styles import map_layer_ids
     from .publish.tiles import tile_layer_ids
     from .rules import checks as registered
     from .rules import layers_read
@@ -897,7 +912,7 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
     drawn from vector tiles, or aggregated or left off with a note in the legend
     (:func:`map_context`). ``on_built``, if given, is called once both pages are built, before
     waiting for the tiles."""
-    from .publish.html import add_focus_script, stabilise_html
+    from .publish.html import FOCUS_JS
     from .publish.maps import build_map, save_map
     from .publish.tile_maps import add_tile_layers
 
@@ -924,10 +939,8 @@ def _write_maps(folder: Path, public_folder: Path, context: Mapping[str, MapCont
     for (profile, key), m in built.items():
         path = (public_folder if key in PUBLIC_OUTPUTS else folder) / OUTPUT_FILES[key]
         add_tile_layers(m, tiled.get(profile, []))
-        save_map(m, path)  # offline-safe: local assets wherever installed
-        if profile == "internal":
-            add_focus_script(path)
-        stabilise_html(path)
+        # offline-safe: local assets wherever installed
+        save_map(m, path, scripts=[FOCUS_JS] if profile == "internal" else [])
         files[key] = path
     del built
     release_memory()  # the pages' HTML strings
@@ -1099,7 +1112,9 @@ def _cut_maps(early: EarlyChecks, layers: Mapping[str, gpd.GeoDataFrame], catalo
     """What the weekly run does while the workers run the checks (:func:`run_checks`
     ``meanwhile``): the early worker is let go once its checks end (its memory back before the
     main stage's peak), and the maps' layers are cut into ``out`` (``context``,
-    :func:`map_context`; ``big``, the layers the maps draw as vector tiles)."""
+    :func:`map_context`; ``big``, the layers the maps draw as vector tiles). folium and the
+    map modules are imported here, beside the checks, not on the loading's path (0.1 s)."""
+    importlib.import_module(".publish.tile_maps", __package__)
     early.close()
     out["context"] = map_context(layers, catalog)
     out["big"] = _tile_frames(layers, catalog)
@@ -1193,14 +1208,14 @@ def run_weekly(catalog: Catalog | str | os.PathLike[str] | None, out: str | os.P
 
     def lap(stage: str) -> None:
         nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
+        clock, before = time.perf_counter(), clock
+        timings[stage] = round(clock - before, 3)
         _kill_point(stage)
 
     # a PostgreSQL ledger serialises its writers itself; the lock then guards the output folder
     tiled: list[str] = []
-    with run_lock(out / "weekly" if isinstance(ledger_path, str) else ledger_path):
+    with run_lock(out / "weekly" if isinstance(ledger_path, str) else ledger_path), \
+            _allocator(catalog):
         _kill_point("locked")
         _recover_outputs(out)
         check_times: dict[str, float] = {}

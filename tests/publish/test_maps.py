@@ -20,6 +20,7 @@ from zlgis.crs import wgs84_to_gcj02
 from zlgis.errors import ConfigError
 from zlgis.publish import assets as assets_mod
 from zlgis.publish.assets import external_links
+from zlgis.publish.html import FOCUS_JS, HEX_ID
 from zlgis.publish.maps import (
     build_map,
     default_basemap,
@@ -281,6 +282,21 @@ def test_save_map_cdn_pins_versions(catalog, tmp_path):
     assert "leaflet@1.9.4" in html and "jquery" not in html
     with pytest.raises(ConfigError):
         save_map(m, tmp_path / "x.html", assets="ftp")
+
+
+def test_save_map_stable_ids_and_scripts(catalog, tmp_path):
+    """Two builds of the same map save the same file (folium's random ids numbered in order);
+    the scripts passed go before ``</body>``."""
+    pages = []
+    for name in ("a.html", "b.html"):
+        m = build_map(small_layers(catalog), small_findings(), catalog=catalog, basemap="none")
+        pages.append(save_map(m, tmp_path / name, assets="cdn",
+                              scripts=[FOCUS_JS]).read_text(encoding="utf-8"))
+    assert pages[0] == pages[1]
+    ids = set(HEX_ID.findall(pages[0]))
+    assert ids and {int(i, 16) for i in ids} == set(range(len(ids)))
+    assert pages[0].index(FOCUS_JS) < pages[0].rindex("</body>")
+    assert pages[0].count(FOCUS_JS) == 1
 
 
 def test_local_assets_missing_vendor_is_clear_error(catalog, tmp_path):

@@ -99,7 +99,7 @@ def _load(args: argparse.Namespace, progress: Progress
     :func:`build_map` (:func:`zlgis.publish.aggregate.fit_layers`)."""
     from ..config import load_config
     from ..publish.aggregate import fit_layers
-    from ..publish.maps import map_layer_ids
+    from ..publish.styles import map_layer_ids
     from ..validate import load_layers
 
     progress.step("读取图层")

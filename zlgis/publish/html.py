@@ -1,16 +1,15 @@
-"""Post-processing of saved HTML pages: the finding-focus script and stable element ids.
+"""What every saved map page gets: stable element ids, and the finding-focus script.
 
-The weekly maps link every Excel row to ``map_internal.html#<finding_id>``
-(:func:`add_focus_script`), and reruns of a week must give identical files
-(:func:`stabilise_html`).
+The weekly maps link every Excel row to ``map_internal.html#<finding_id>`` (:data:`FOCUS_JS`,
+passed to :func:`~zlgis.publish.map_page.save_map`), and reruns of a week must give identical
+files (:func:`stable_ids`, applied by ``save_map``).
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-__all__ = ["FOCUS_JS", "add_focus_script", "stabilise_html"]
+__all__ = ["FOCUS_JS", "stable_ids"]
 
 
 #: Opens the finding named in the URL fragment (``map_internal.html#<finding_id>``, the link of
@@ -44,14 +43,6 @@ FOCUS_JS = """<script>
 """
 
 
-def add_focus_script(path: Path) -> None:
-    """Put :data:`FOCUS_JS` before ``</body>`` of the saved map at ``path``."""
-    text = path.read_text(encoding="utf-8")
-    at = text.rfind("</body>")
-    text = text[:at] + FOCUS_JS + text[at:] if at >= 0 else text + FOCUS_JS
-    path.write_text(text, encoding="utf-8")
-
-
 #: Folium's random element ids: ``map_<32 hex>``, ``feature_group_<32 hex>`` ... (data values
 #: are never preceded by an identifier and an underscore, so they are left alone).
 HEX_ID = re.compile(r"(?<=[a-z]_)[0-9a-f]{32}(?![0-9a-f])")
@@ -75,12 +66,3 @@ def stable_ids(text: str) -> str:
 
     return _UNDERSCORE_HEX.sub(repl, text)
 
-
-def stabilise_html(path: Path) -> None:
-    """Replace folium's random element ids by sequential ones (identical reruns)."""
-    if not path.exists() or path.suffix != ".html":
-        return
-    text = path.read_text(encoding="utf-8")
-    new = stable_ids(text)
-    if new != text:
-        path.write_text(new, encoding="utf-8")

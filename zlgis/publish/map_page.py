@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from ..errors import ConfigError
 from ..io.atomic import atomic_path
 from . import assets as _assets
 from .escape import js_json
-from .styles import PROFILES
+from .html import stable_ids
+from .styles import PROFILES, check_profile
 
 __all__ = ["PAGE_CSS", "PAGE_JS", "GeoLayer", "Control", "Script", "search_js", "check_profile",
            "map_budget_mb", "save_map"]
@@ -263,12 +264,6 @@ class Script(MacroElement):
         self.code = code
 
 
-def check_profile(profile: str) -> None:
-    """Refuse a map profile other than ``internal`` and ``public`` (ConfigError)."""
-    if profile not in PROFILES:
-        raise ConfigError(f"地图类型 {profile!r} 无效，应为 internal（内部）或 public（公开）")
-
-
 def map_budget_mb(profile: str) -> float:
     """Size budget (MB) of one map page of ``profile`` (``publish.yaml`` ``<profile>.max_mb``).
 
@@ -348,8 +343,13 @@ def _snippets_as_text() -> Iterator[None]:
             MacroElement.render = original
 
 
-def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto") -> Path:
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto",
+             scripts: Sequence[str] = ()) -> Path:
     """Write ``m`` to ``path`` atomically; with ``assets="local"`` copy the JS/CSS beside it.
+
+    folium's random element ids are numbered in order instead (:func:`~zlgis.publish.html.
+    stable_ids`): saving the same map twice writes the same file. ``scripts`` (HTML text,
+    e.g. :data:`~zlgis.publish.html.FOCUS_JS`) go before ``</body>``.
 
     ``assets="auto"`` (the default) is ``local`` wherever the npm assets are installed, else
     ``cdn``, whose links carry Subresource Integrity hashes.
@@ -388,6 +388,11 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, assets: str = "auto
         html = _assets.localize_html(html, path.parent)
     else:
         html = _assets.with_integrity(html)
+    if scripts:
+        at = html.rfind("</body>")
+        at = len(html) if at < 0 else at
+        html = html[:at] + "".join(scripts) + html[at:]
+    html = stable_ids(html)
     profile = getattr(m, "zlgis_profile", None)
     if profile in PROFILES:
         max_mb = map_budget_mb(profile)

@@ -77,12 +77,20 @@ from .map_page import (
     Control,
     GeoLayer,
     Script,
-    check_profile,
     map_budget_mb,
     save_map,
     search_js,
 )
-from .styles import BASEMAPS, PONDING_CLASSES, PROFILES, SEVERITY_COLORS, layer_style, ponding_class
+from .styles import (
+    BASEMAPS,
+    PONDING_CLASSES,
+    PROFILES,
+    SEVERITY_COLORS,
+    check_profile,
+    layer_style,
+    map_layer_ids,
+    ponding_class,
+)
 
 __all__ = [
     "PROFILES",
@@ -143,19 +151,6 @@ def default_basemap() -> str:
     'osm'
     """
     return "tianditu" if os.environ.get(TIANDITU_KEY_ENV, "").strip() else "osm"
-
-
-def map_layer_ids(profile: str = "internal", catalog: Catalog | None = None) -> list[str]:
-    """Catalog layer ids a map of ``profile`` draws by default (``publish.yaml``).
-
-    >>> "toilets" in map_layer_ids("public"), "buildings" in map_layer_ids("public")
-    (True, False)
-    """
-    check_profile(profile)
-    ids = list(_cfg()["default_layers"][profile])
-    if catalog is not None:
-        ids = [i for i in ids if i in catalog.layers]
-    return ids
 
 
 def public_fields(spec: LayerSpec) -> list[str]:

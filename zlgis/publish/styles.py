@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-#: map profiles and base maps (here, not in :mod:`.maps`, so that the CLI can list them without
-#: importing folium)
+from ..config import load_config
+from ..errors import ConfigError
+
+#: map profiles and base maps (here, not in :mod:`.maps`, so that the CLI and the weekly run's
+#: loading can list them without importing folium)
 PROFILES = ("internal", "public")
 BASEMAPS = ("tianditu", "gaode", "osm", "none")
+
 
 __all__ = [
     "CONTROL_LINE_COLORS",
@@ -31,7 +35,30 @@ __all__ = [
     "layer_style",
     "severity_color",
     "ponding_class",
+    "check_profile",
+    "map_layer_ids",
 ]
+
+
+def check_profile(profile: str) -> None:
+    """Refuse a map profile other than ``internal`` and ``public`` (ConfigError)."""
+    if profile not in PROFILES:
+        raise ConfigError(f"地图类型 {profile!r} 无效，应为 internal（内部）或 public（公开）")
+
+
+def map_layer_ids(profile: str = "internal", catalog: Any = None) -> list[str]:
+    """Catalog layer ids a map of ``profile`` draws by default (``publish.yaml``; with a
+    :class:`~zlgis.catalog.Catalog`, those it has).
+
+    >>> "toilets" in map_layer_ids("public"), "buildings" in map_layer_ids("public")
+    (True, False)
+    """
+    check_profile(profile)
+    ids = list(load_config("publish")["default_layers"][profile])
+    if catalog is not None:
+        ids = [i for i in ids if i in catalog.layers]
+    return ids
+
 
 #: Statutory colour of each control line layer.
 CONTROL_LINE_COLORS: dict[str, str] = {
