@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 __all__ = ["resolve_jobs", "forked", "Done", "not_inherited", "release_memory", "frozen",
-           "allocator_kept"]
+           "in_own_process", "allocator_kept"]
 
 T = TypeVar("T")
 
@@ -234,26 +234,36 @@ def allocator_kept(*, mmap_mb: int = 64, trim_mb: int = 256) -> Iterator[bool]:
             release_memory()
 
 
-def _fresh(task: Callable[[], T]) -> T:
-    """``task()`` run in a process forked for it from this worker, which waits for it
-    (a ``fresh`` task of :func:`forked`).
+def in_own_process(task: Callable[[], T]) -> T:
+    """``task()`` run in a process forked for it from this one, which waits for its result
+    (pickled back; a ``fresh`` task of :func:`forked`, a large layer validated by
+    :func:`zlgis.validate.cache.cached_layer`). Where there is no ``fork``, run here.
 
     What the task leaves behind dies with its process: the caches it filled, the pages of the
     run it copied (copy-on-write), and the freed pages that :func:`release_memory` cannot hand
-    back (pages still holding live objects). The task's process dies with this worker (and so
-    with the run); one that dies without a result (killed for lack of memory) raises
-    :class:`~concurrent.futures.process.BrokenProcessPool`, as a worker that dies does.
+    back (pages still holding live objects). The task's process dies with this one; one that
+    dies without a result (killed for lack of memory) raises
+    :class:`~concurrent.futures.process.BrokenProcessPool`, as a worker that dies does. An
+    error of ``task`` is raised again here.
+
+    Examples
+    --------
+    >>> import os
+    >>> in_own_process(os.getpid) != os.getpid()
+    True
     """
+    if not hasattr(os, "fork"):
+        return task()
     import pickle
     from concurrent.futures.process import BrokenProcessPool
 
-    worker = os.getpid()
+    parent = os.getpid()
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the task's process: its result (or error) down the pipe, then exit
         try:
             os.close(rfd)
-            _die_with(worker)
+            _die_with(parent)
             try:
                 out: tuple[bool, Any] = (True, task())
             except BaseException as exc:  # noqa: BLE001 - raised again by the worker
@@ -282,7 +292,7 @@ def _fresh(task: Callable[[], T]) -> T:
 
 
 def _run_task(key: int, index: int, fresh: bool) -> Any:
-    return _fresh(_TASKS[key][index]) if fresh else _TASKS[key][index]()
+    return in_own_process(_TASKS[key][index]) if fresh else _TASKS[key][index]()
 
 
 def _run_serial(key: int, indexes: tuple[int, ...], fresh: frozenset[int]

@@ -386,3 +386,27 @@ def test_arrow_grid_of_bytes_only_for_utf8(raw: bytes) -> None:
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     assert arrow_text_grid(data, ",") is None
+
+
+def test_frame_does_not_keep_gdal_batches(tmp_path: Path) -> None:
+    """A frame's text columns hold their own buffers, not GDAL's batch of rows (which holds
+    every column, the geometries' WKB included): read, the frame holds about what a copy of its
+    geometries does."""
+    from zlgis.workers import release_memory
+
+    rng = np.random.default_rng(7)
+    n, vertices = 400, 5_000  # 32 MB of WKB coordinates
+    lines = shapely.linestrings(rng.random((n, vertices, 2)) * 1000 + [X0, Y0])
+    path = tmp_path / "lines.gpkg"
+    gpd.GeoDataFrame({"名称": [f"路{i}" for i in range(n)]}, geometry=lines,
+                     crs="EPSG:4550").to_file(path)
+    wkb_mb = n * vertices * 16 / 2**20
+    read_source(path)  # imports and first-use allocations
+    before = release_memory(collect=True)
+    gdf = read_source(path).gdf
+    held = (release_memory(collect=True) - before) / 2**20
+    geoms = shapely.from_wkb(shapely.to_wkb(gdf.geometry.values))
+    geoms_mb = (release_memory(collect=True) - before) / 2**20 - held
+    assert gdf["名称"].tolist()[:2] == ["路0", "路1"] and len(geoms) == n
+    assert geoms_mb > 0.8 * wkb_mb
+    assert held < geoms_mb + 0.25 * wkb_mb, (held, geoms_mb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import yaml
 from geopandas.testing import assert_geodataframe_equal
 
 from zlgis.catalog import DEFAULT_CATALOG, Catalog
+from zlgis.errors import UnreadableInputError
 from zlgis.validate import read_layer
 from zlgis.validate.cache import KEEP, fingerprint_files, layer_key
 
@@ -156,8 +158,11 @@ def test_an_entry_others_may_write_is_not_trusted(tmp_path: Path, cache: Path,
     _same(read_layer(cat, "toilets", cache=True), fresh)
 
 
-def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, cache: Path,
-                                                    monkeypatch) -> None:
+@pytest.mark.parametrize("read_apart", [False, True])
+def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, cache: Path, monkeypatch,
+                                                    request, read_apart: bool) -> None:
+    if read_apart:
+        request.getfixturevalue("apart")
     cat = _city(tmp_path)
     validate = load_module.validate_frame
 
@@ -168,6 +173,51 @@ def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, cache: Path
     monkeypatch.setattr(load_module, "validate_frame", meanwhile)
     assert len(read_layer(cat, "toilets", cache=True).gdf) == 2
     assert not list(cache.glob("*/*.pickle"))
+
+
+@pytest.fixture
+def apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every layer is read and validated in a process of its own (``run.validate_apart_mb``)."""
+    (tmp_path / "apart").mkdir()
+    (tmp_path / "apart" / "ledger.yaml").write_text("run:\n  validate_apart_mb: 0\n")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "apart"))
+
+
+def test_a_large_layer_is_validated_in_a_process_of_its_own(tmp_path: Path, cache: Path, apart,
+                                                           monkeypatch, no_validation) -> None:
+    cat = _city(tmp_path)
+    validate, pids = load_module.validate_frame, tmp_path / "pids"
+
+    def noted(*args, **kwargs):
+        with open(pids, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(load_module, "validate_frame", noted)
+    got = read_layer(cat, "toilets", cache=True)
+    validated_in = set(pids.read_text().split())  # the layer and the city boundary
+    assert len(validated_in) == 1 and str(os.getpid()) not in validated_in
+    [entry] = cache.glob("*/*.pickle")
+    monkeypatch.setattr(load_module, "validate_frame", validate)
+    _same(got, read_layer(cat, "toilets"))
+    no_validation()
+    _same(read_layer(cat, "toilets", cache=True), got)
+
+
+def test_a_large_layer_that_cannot_be_read_raises_the_same_error(tmp_path: Path, cache: Path,
+                                                                  monkeypatch) -> None:
+    cat = _city(tmp_path)
+    (tmp_path / "toilets.gpkg").write_bytes(b"SQLite format 3\0" + b"\1" * 4000)
+    with pytest.raises(UnreadableInputError) as here:
+        read_layer(cat, "toilets", cache=True)
+    (tmp_path / "apart").mkdir()
+    (tmp_path / "apart" / "ledger.yaml").write_text("run:\n  validate_apart_mb: 0\n")
+    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "apart"))
+    with pytest.raises(UnreadableInputError) as apart:
+        read_layer(cat, "toilets", cache=True)
+    assert (str(apart.value), apart.value.path, apart.value.layer) == \
+        (str(here.value), here.value.path, here.value.layer)
+    assert "toilets.gpkg" in str(here.value.path) and not list(cache.glob("*/*.pickle"))
 
 
 def test_each_layer_keeps_its_newest_entries(tmp_path: Path, cache: Path) -> None:

@@ -162,3 +162,16 @@ def test_points_to_crs_of_obfuscated_points_same_bytes_as_before(obf: str, dst: 
         ref = ref.to_crs(dst)
     got = points_to_crs(g, "EPSG:4326", dst, obf=obf)
     assert shapely.to_wkb(got).tolist() == shapely.to_wkb(np.asarray(ref.array)).tolist()
+
+
+def test_the_validation_pool_works_in_a_forked_process() -> None:
+    """A process forked after the pool started its threads (a large layer validated in a
+    process of its own, a worker of the weekly run) gets a pool of its own."""
+    import os
+
+    from zlgis.validate._pool import pool
+    from zlgis.workers import in_own_process
+
+    assert pool().submit(os.getpid).result() == os.getpid()  # its threads started here
+    child = in_own_process(lambda: pool().submit(os.getpid).result(timeout=30))
+    assert child != os.getpid()

@@ -289,6 +289,29 @@ def _parse_datetimes(df: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     return df
 
 
+def _own_buffers(table: Any) -> Any:
+    """``table`` with every column copied into buffers of its own.
+
+    GDAL hands each batch of rows over as one block of memory (every column, the geometries'
+    WKB included, allocated for a whole batch), freed only when nothing points into it. pandas
+    keeps Arrow's text columns as they are (``str`` columns are Arrow arrays), so a frame would
+    hold GDAL's blocks as long as it lives: 1.5-12 times the memory of its own columns (a
+    1M-building city's layers, 0.8 GB more after validation). A column that cannot be combined
+    (dictionaries that differ between batches) is kept as it was read.
+    """
+    import pyarrow as pa
+
+    if not table.num_columns:  # its rows are all it has
+        return table
+    columns = []
+    for col in table.columns:
+        try:
+            columns.append(col.combine_chunks())
+        except pa.ArrowException:
+            columns.append(col)
+    return pa.table(columns, schema=table.schema)
+
+
 def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
                columns: list[str] | None) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
     """pyogrio Arrow read, geometries parsed by GEOS (``shapely.from_wkb``); returns (frame, notes).
@@ -311,6 +334,7 @@ def _ogr_frame(path: Path, layer: str | None, encoding: str | None,
     if geom_col in table.column_names:
         wkb = table.column(geom_col).to_numpy()
         table = table.drop_columns([geom_col])
+    table = _own_buffers(table)
     try:
         df = _parse_datetimes(table.to_pandas(self_destruct=True), meta)
     except UnicodeDecodeError:

@@ -117,12 +117,12 @@ def closed_lines_to_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 def _halves(fn: Any, geoms: np.ndarray) -> np.ndarray:
     """``fn(geoms)``; on large arrays the first half runs in a worker thread (GEOS releases the
     GIL, so on a machine with a free core the two halves run at once)."""
-    from ._pool import POOL, THREAD_MIN_ROWS
+    from ._pool import THREAD_MIN_ROWS, pool
 
     if len(geoms) < THREAD_MIN_ROWS:
         return fn(geoms)
     h = len(geoms) // 2
-    first = POOL.submit(fn, geoms[:h])
+    first = pool().submit(fn, geoms[:h])
     second = fn(geoms[h:])
     return np.concatenate([first.result(), second])
 

@@ -34,15 +34,12 @@ from ..crs import (
     transformer,
 )
 from ..errors import CRSError
-from ._pool import POOL, THREAD_MIN_ROWS
+from ._pool import THREAD_MIN_ROWS, pool
 from .attributes import ROW_REF, arrow_duplicated_first, check_attributes
 from .geometry import check_geometries
 from .report import concat_issues, empty_issues, make_issues
 
 __all__ = ["ValidationResult", "validate_frame", "Region", "points_to_crs"]
-
-_POOL = POOL
-_THREAD_MIN_ROWS = THREAD_MIN_ROWS
 
 #: lon/lat box (west, south, east, north)
 Region = tuple[float, float, float, float]
@@ -111,13 +108,13 @@ def validate_frame(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, rows: np.ndarray |
     # column are hashed in a second worker (str coercion leaves such a column unchanged).
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name), copy=False)
     attr_job: Any = None
-    if n >= _THREAD_MIN_ROWS:
+    if n >= THREAD_MIN_ROWS:
         idf = spec.id_field
-        id_dups = (_POOL.submit(arrow_duplicated_first, gdf[idf])
+        id_dups = (pool().submit(arrow_duplicated_first, gdf[idf])
                    if (idf and idf in gdf.columns and idf in spec.fields
                        and spec.fields[idf].type == "str" and hasattr(gdf[idf].array, "_pa_array"))
                    else None)
-        attr_job = _POOL.submit(_attributes, attrs, spec, source_names, fill_missing, id_dups)
+        attr_job = pool().submit(_attributes, attrs, spec, source_names, fill_missing, id_dups)
     for note in notes or []:
         pos = -1 if note.get("pos") is None else int(note["pos"])
         st.add(np.array([pos]), note["code"], [note["message"]], note["action"], note.get("field"))
