@@ -20,9 +20,11 @@ interpreter start and imports included) and ``demo_cli_wall_s`` / ``demo_cli_cpu
 ``zlgis weekly --catalog ... --out ... --quiet`` command itself on the demo city.
 
 The 1M figures (``big_*``) are those of a run whose layers are in the cache of validated layers
-(``zlgis.validate.cache``: a week in which they did not change), measured after a run that
-fills it; ``big_uncached_total_s`` is a run with ``run.cache_layers: false`` (every layer read
-and validated) just before it, and ``big_uncached_same`` says the two wrote the same files.
+(``zlgis.validate.cache``: a week in which they did not change). Before it, ``big_cold_*`` is
+a run with every cache empty (``$ZLGIS_CACHE_DIR`` a new folder: the first run, or the first
+after an upgrade), which fills them, and ``big_uncached_*`` a run with ``run.cache_layers:
+false`` (every layer read and validated in the run's process); ``big_cold_same`` and
+``big_uncached_same`` say they wrote the same files as the cached run.
 
 Each run is a separate process (``python bench/bench_weekly.py --child ...``) so that peak
 memory is the run's own.
@@ -212,34 +214,40 @@ def main(quick: bool = False) -> dict[str, Any]:
         # The 1M-building city; a check that alone needs more than the memory limit is reported
         # and the run is measured again without it.
         import re
+        import shutil
 
         big = big_demo_city() / "catalog.yaml"
         skip: tuple[str, ...] = ()
-        for _ in range(4):
-            with tempfile.TemporaryDirectory(prefix="bench-weekly-big-") as tmp:
-                r = _run(big, Path(tmp) / "out", skip=skip)
-            if "error" not in r:
-                break
-            result.setdefault("big_errors", []).append(r["error"])
-            m = re.search(r"check (\w+) start", r["error"])
-            if not m:
-                break
-            skip = (*skip, m.group(1))
-        result["big_skipped_checks"] = list(skip)
-        if "error" not in r:  # the run above filled the cache of validated layers if need be
-            with tempfile.TemporaryDirectory(prefix="bench-weekly-big-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="bench-weekly-big-") as tmp:
+            caches = {"ZLGIS_CACHE_DIR": str(Path(tmp) / "cache")}
+            for _ in range(4):  # every cache empty: a first run, or the first after an upgrade
+                shutil.rmtree(Path(tmp) / "cache", ignore_errors=True)
+                r = _run(big, Path(tmp) / "cold", skip=skip, env=caches)
+                if "error" not in r:
+                    break
+                result.setdefault("big_errors", []).append(r["error"])
+                m = re.search(r"check (\w+) start", r["error"])
+                if not m:
+                    break
+                skip = (*skip, m.group(1))
+            result["big_skipped_checks"] = list(skip)
+            if "error" not in r:  # the cold run filled the caches
+                cold = r
                 plain = _run(big, Path(tmp) / "out", skip=skip,
-                             env={"ZLGIS_CONFIG_DIR": str(no_layer_cache(Path(tmp)))})
-                r = _run(big, Path(tmp) / "out2", skip=skip)
-            result.update({"big_uncached_total_s": plain.get("total_s"),
-                           "big_uncached_peak_total_mb": plain.get("peak_total_mb"),
-                           "big_uncached_same": plain.get("hashes") == r.get("hashes")})
-            result.update({"big_total_s": r["total_s"], "big_cpu_s": r["cpu_s"],
-                           "big_process_s": r["process_s"],
-                           "big_stages_s": r["stages_s"], "big_findings": r["n_found"],
-                           "big_peak_rss_mb": r["peak_rss_mb"],
-                           "big_peak_total_mb": r["peak_total_mb"],
-                           "big_workers_peak_rss_mb": r["workers_peak_rss_mb"]})
+                             env={**caches, "ZLGIS_CONFIG_DIR": str(no_layer_cache(Path(tmp)))})
+                r = _run(big, Path(tmp) / "out2", skip=skip, env=caches)
+                result.update({"big_cold_total_s": cold["total_s"],
+                               "big_cold_peak_total_mb": cold["peak_total_mb"],
+                               "big_cold_same": cold.get("hashes") == r.get("hashes"),
+                               "big_uncached_total_s": plain.get("total_s"),
+                               "big_uncached_peak_total_mb": plain.get("peak_total_mb"),
+                               "big_uncached_same": plain.get("hashes") == r.get("hashes")})
+                result.update({"big_total_s": r["total_s"], "big_cpu_s": r["cpu_s"],
+                               "big_process_s": r["process_s"],
+                               "big_stages_s": r["stages_s"], "big_findings": r["n_found"],
+                               "big_peak_rss_mb": r["peak_rss_mb"],
+                               "big_peak_total_mb": r["peak_total_mb"],
+                               "big_workers_peak_rss_mb": r["workers_peak_rss_mb"]})
     return result
 
 
