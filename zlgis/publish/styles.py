@@ -14,16 +14,18 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import load_config
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
 
 #: map profiles and base maps (here, not in :mod:`.maps`, so that the CLI and the weekly run's
 #: loading can list them without importing folium)
 PROFILES = ("internal", "public")
 BASEMAPS = ("tianditu", "gaode", "osm", "none")
-
 
 __all__ = [
     "CONTROL_LINE_COLORS",
@@ -46,7 +48,7 @@ def check_profile(profile: str) -> None:
         raise ConfigError(f"地图类型 {profile!r} 无效，应为 internal（内部）或 public（公开）")
 
 
-def map_layer_ids(profile: str = "internal", catalog: Any = None) -> list[str]:
+def map_layer_ids(profile: str = "internal", catalog: Catalog | None = None) -> list[str]:
     """Catalog layer ids a map of ``profile`` draws by default (``publish.yaml``; with a
     :class:`~zlgis.catalog.Catalog`, those it has).
 
