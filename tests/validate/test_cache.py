@@ -204,6 +204,24 @@ def test_a_large_layer_is_validated_in_a_process_of_its_own(tmp_path: Path, cach
     _same(read_layer(cat, "toilets", cache=True), got)
 
 
+def test_a_large_layer_that_cannot_be_kept_comes_back_from_its_process(
+        tmp_path: Path, cache: Path, apart, monkeypatch) -> None:
+    cat = _city(tmp_path)
+    validate, pids = load_module.validate_frame, tmp_path / "pids"
+
+    def noted(*args, **kwargs):
+        with open(pids, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(load_module, "validate_frame", noted)
+    monkeypatch.setattr(cache_module, "_store", lambda *args: False)  # a cache not writable
+    got = read_layer(cat, "toilets", cache=True)
+    assert str(os.getpid()) not in pids.read_text().split()  # validated once, over there
+    monkeypatch.setattr(load_module, "validate_frame", validate)
+    _same(got, read_layer(cat, "toilets"))
+
+
 def test_a_large_layer_that_cannot_be_read_raises_the_same_error(tmp_path: Path, cache: Path,
                                                                   monkeypatch) -> None:
     cat = _city(tmp_path)

@@ -253,10 +253,10 @@ def _load(path: Path) -> LoadedLayer | None:
     return got if isinstance(got, LoadedLayer) else None
 
 
-def _store(folder: Path, path: Path, loaded: LoadedLayer) -> None:
+def _store(folder: Path, path: Path, loaded: LoadedLayer) -> bool:
     """Keep ``loaded`` at ``path`` (written aside and renamed: never seen half-written; not
     synced to disk, as a cache need not survive a power cut: a damaged entry reads as absent)
-    and drop the layer's older entries."""
+    and drop the layer's older entries; False when it could not be written."""
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -266,6 +266,8 @@ def _store(folder: Path, path: Path, loaded: LoadedLayer) -> None:
         prune(folder.glob("*.pickle"), KEEP)
     except Exception:  # noqa: BLE001 - a cache that cannot be written is left as it is
         tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer], *,
@@ -284,21 +286,20 @@ def cached_layer(catalog: Catalog, layer_id: str, read: Callable[[], LoadedLayer
     folder = _folder(catalog, layer_id)
     path = folder / f"{key}.pickle"
 
-    def read_and_keep() -> LoadedLayer:
+    def read_and_keep() -> tuple[LoadedLayer, bool]:
         got = read()
-        if layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary) == key:
-            _store(folder, path, got)
-        return got
+        same = layer_key(catalog, layer_id, crs=crs, check_boundary=check_boundary) == key
+        return got, same and _store(folder, path, got)
 
-    def kept_apart() -> None:
-        read_and_keep()
+    def kept_apart() -> LoadedLayer | None:  # the layer itself only when it was not kept
+        got, kept = read_and_keep()
+        return None if kept else got
 
     got = _load(path)
     if got is None and _read_apart(catalog, layer_id):
         with contextlib.suppress(Exception):  # read again below: its error raised here
-            in_own_process(kept_apart)
-        got = _load(path)
-    return read_and_keep() if got is None else got
+            got = in_own_process(kept_apart) or _load(path)
+    return read_and_keep()[0] if got is None else got
 
 
 def _read_apart(catalog: Catalog, layer_id: str) -> bool:
@@ -309,7 +310,8 @@ def _read_apart(catalog: Catalog, layer_id: str) -> bool:
     city: 450 MB free inside glibc's heap after the loading, which no trim hands back, and
     Arrow's pool besides): the run would hold them to its end, and its workers beside it. Read
     in a process forked for it, which keeps the entry, a layer is then taken from the entry as
-    on a week its file did not change. An error is raised by reading here again.
+    on a week its file did not change (or from that process, when it could not be kept). An
+    error is raised by reading here again.
     """
     from ..config import load_config
 
