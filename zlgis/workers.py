@@ -266,7 +266,7 @@ def in_own_process(task: Callable[[], T]) -> T:
             _die_with(parent)
             try:
                 out: tuple[bool, Any] = (True, task())
-            except BaseException as exc:  # noqa: BLE001 - raised again by the worker
+            except BaseException as exc:  # noqa: BLE001 - raised again by the parent
                 out = (False, exc)
             try:
                 data = pickle.dumps(out, pickle.HIGHEST_PROTOCOL)

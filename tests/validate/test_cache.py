@@ -175,17 +175,21 @@ def test_a_file_changed_while_it_is_read_is_not_kept(tmp_path: Path, cache: Path
     assert not list(cache.glob("*/*.pickle"))
 
 
-@pytest.fixture
-def apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _read_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every layer is read and validated in a process of its own (``run.validate_apart_mb``)."""
     (tmp_path / "apart").mkdir()
     (tmp_path / "apart" / "ledger.yaml").write_text("run:\n  validate_apart_mb: 0\n")
     monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "apart"))
 
 
-def test_a_large_layer_is_validated_in_a_process_of_its_own(tmp_path: Path, cache: Path, apart,
-                                                           monkeypatch, no_validation) -> None:
-    cat = _city(tmp_path)
+@pytest.fixture
+def apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _read_apart(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def validated_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Notes the process of each validation; call it for the process ids so far."""
     validate, pids = load_module.validate_frame, tmp_path / "pids"
 
     def noted(*args, **kwargs):
@@ -194,31 +198,27 @@ def test_a_large_layer_is_validated_in_a_process_of_its_own(tmp_path: Path, cach
         return validate(*args, **kwargs)
 
     monkeypatch.setattr(load_module, "validate_frame", noted)
+    return lambda: set(pids.read_text().split())
+
+
+def test_a_large_layer_is_validated_in_a_process_of_its_own(tmp_path: Path, cache: Path, apart,
+                                                           validated_in, no_validation) -> None:
+    cat = _city(tmp_path)
     got = read_layer(cat, "toilets", cache=True)
-    validated_in = set(pids.read_text().split())  # the layer and the city boundary
-    assert len(validated_in) == 1 and str(os.getpid()) not in validated_in
+    pids = validated_in()  # the layer and the city boundary
+    assert len(pids) == 1 and str(os.getpid()) not in pids
     [entry] = cache.glob("*/*.pickle")
-    monkeypatch.setattr(load_module, "validate_frame", validate)
     _same(got, read_layer(cat, "toilets"))
     no_validation()
     _same(read_layer(cat, "toilets", cache=True), got)
 
 
 def test_a_large_layer_that_cannot_be_kept_comes_back_from_its_process(
-        tmp_path: Path, cache: Path, apart, monkeypatch) -> None:
+        tmp_path: Path, cache: Path, apart, validated_in, monkeypatch) -> None:
     cat = _city(tmp_path)
-    validate, pids = load_module.validate_frame, tmp_path / "pids"
-
-    def noted(*args, **kwargs):
-        with open(pids, "a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return validate(*args, **kwargs)
-
-    monkeypatch.setattr(load_module, "validate_frame", noted)
     monkeypatch.setattr(cache_module, "_store", lambda *args: False)  # a cache not writable
     got = read_layer(cat, "toilets", cache=True)
-    assert str(os.getpid()) not in pids.read_text().split()  # validated once, over there
-    monkeypatch.setattr(load_module, "validate_frame", validate)
+    assert str(os.getpid()) not in validated_in()  # validated once, over there
     _same(got, read_layer(cat, "toilets"))
 
 
@@ -228,9 +228,7 @@ def test_a_large_layer_that_cannot_be_read_raises_the_same_error(tmp_path: Path,
     (tmp_path / "toilets.gpkg").write_bytes(b"SQLite format 3\0" + b"\1" * 4000)
     with pytest.raises(UnreadableInputError) as here:
         read_layer(cat, "toilets", cache=True)
-    (tmp_path / "apart").mkdir()
-    (tmp_path / "apart" / "ledger.yaml").write_text("run:\n  validate_apart_mb: 0\n")
-    monkeypatch.setenv("ZLGIS_CONFIG_DIR", str(tmp_path / "apart"))
+    _read_apart(tmp_path, monkeypatch)
     with pytest.raises(UnreadableInputError) as apart:
         read_layer(cat, "toilets", cache=True)
     assert (str(apart.value), apart.value.path, apart.value.layer) == \
